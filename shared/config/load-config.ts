@@ -1,0 +1,157 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { settingSpecs, settingNames, type Region, type SettingName, type SettingSpec } from './settings.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext its type is the module namespace.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface CosmosAccountConfig {
+  /** Unset: the local run starts an in-process Cosmos-compatible server. */
+  readonly endpoint?: string;
+  /** Unset: Microsoft Entra ID (DefaultAzureCredential). */
+  readonly key?: string;
+  readonly database: string;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly region: Region;
+  readonly regions: readonly Region[];
+  readonly cosmos: CosmosAccountConfig;
+  /** The tenant directory's account; the regional account when not configured separately. */
+  readonly directory: CosmosAccountConfig;
+  readonly http: { readonly bodyLimitBytes: number };
+  readonly discovery: { readonly cacheMaxAgeSeconds: number };
+}
+
+/** Thrown by loadConfig with one line per bad or missing setting. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+let ajv: Ajv | undefined;
+const validators = new Map<SettingName, ReturnType<Ajv['compile']>>();
+
+function validatorFor(name: SettingName) {
+  let validate = validators.get(name);
+  if (!validate) {
+    ajv ??= addFormats(new Ajv({ allErrors: false, strict: true }));
+    validate = ajv.compile(settingSpecs[name].schema);
+    validators.set(name, validate);
+  }
+  return validate;
+}
+
+function describeError(error: ErrorObject): string {
+  const where = error.instancePath ? ` at ${error.instancePath}` : '';
+  return `${error.message ?? 'is invalid'}${where}`;
+}
+
+/** Reads one raw setting: undefined when unset or blank (Azure app settings cannot be "unset" by blanking). */
+function readSetting(name: SettingName, env: Environment, problems: string[]): unknown {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const spec: SettingSpec = settingSpecs[name];
+  const shown = spec.secret ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
+  let value: unknown = raw;
+  if (spec.kind === 'integer') {
+    if (!/^-?\d+$/.test(raw)) {
+      problems.push(`${name}: must be a whole number${shown}`);
+      return undefined;
+    }
+    value = Number(raw);
+  } else if (spec.kind === 'json') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      const reason = spec.secret ? '' : ` (${(error as Error).message})`;
+      problems.push(`${name}: is not valid JSON${reason}`);
+      return undefined;
+    }
+  }
+  const validate = validatorFor(name);
+  if (!validate(value)) {
+    problems.push(`${name}: ${describeError(validate.errors![0]!)}${spec.kind === 'json' ? '' : shown}`);
+    return undefined;
+  }
+  return value;
+}
+
+function localRegions(port: number): Region[] {
+  const apiUrl = `http://localhost:${port}`;
+  const amqpUrl = 'amqp://localhost:5672';
+  return [
+    { id: 'eu', name: 'Europe', apiUrl, amqpUrl },
+    { id: 'us', name: 'United States', apiUrl, amqpUrl },
+  ];
+}
+
+/**
+ * Reads and validates every setting. The only reader of the environment in the app: everything
+ * else receives the Config it returns. Throws ConfigError naming every bad setting at once.
+ */
+export function loadConfig(env: Environment = process.env): Config {
+  const problems: string[] = [];
+  const values = {} as Record<SettingName, unknown>;
+  for (const name of settingNames) values[name] = readSetting(name, env, problems);
+
+  const port = (values.PORT as number | undefined) ?? 7071;
+  const regions = (values.ROGER_REGIONS as Region[] | undefined) ?? localRegions(port);
+  const regionId = (values.ROGER_REGION as string | undefined) ?? 'eu';
+
+  const seen = new Set<string>();
+  for (const { id } of regions) {
+    if (seen.has(id)) problems.push(`ROGER_REGIONS: region id "${id}" appears twice`);
+    seen.add(id);
+  }
+  const region = regions.find((r) => r.id === regionId);
+  const regionSettingsValid = !problems.some((p) => p.startsWith('ROGER_REGION'));
+  if (!region && regionSettingsValid) {
+    const ids = regions.map((r) => r.id).join(', ');
+    problems.push(`ROGER_REGION: "${regionId}" is not one of the region ids in ROGER_REGIONS (${ids})`);
+  }
+
+  // App Service sets WEBSITE_SITE_NAME in every Function App. There, an unset endpoint would
+  // silently mean "in-memory database": refuse to start instead.
+  if (env.WEBSITE_SITE_NAME && values.COSMOS_ENDPOINT === undefined) {
+    problems.push('COSMOS_ENDPOINT: is required when running in Azure (WEBSITE_SITE_NAME is set)');
+  }
+  if (values.DIRECTORY_COSMOS_KEY !== undefined && values.DIRECTORY_COSMOS_ENDPOINT === undefined) {
+    problems.push('DIRECTORY_COSMOS_KEY: is set without DIRECTORY_COSMOS_ENDPOINT');
+  }
+  if (values.COSMOS_KEY !== undefined && values.COSMOS_ENDPOINT === undefined) {
+    problems.push('COSMOS_KEY: is set without COSMOS_ENDPOINT');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const cosmos: CosmosAccountConfig = {
+    endpoint: values.COSMOS_ENDPOINT as string | undefined,
+    key: values.COSMOS_KEY as string | undefined,
+    database: (values.COSMOS_DATABASE as string | undefined) ?? 'roger',
+  };
+  const directoryDatabase = (values.DIRECTORY_COSMOS_DATABASE as string | undefined) ?? 'roger-directory';
+  const directory: CosmosAccountConfig =
+    values.DIRECTORY_COSMOS_ENDPOINT === undefined
+      ? { endpoint: cosmos.endpoint, key: cosmos.key, database: directoryDatabase }
+      : {
+          endpoint: values.DIRECTORY_COSMOS_ENDPOINT as string,
+          key: values.DIRECTORY_COSMOS_KEY as string | undefined,
+          database: directoryDatabase,
+        };
+
+  return {
+    port,
+    region: region!,
+    regions,
+    cosmos,
+    directory,
+    http: { bodyLimitBytes: (values.HTTP_BODY_LIMIT_BYTES as number | undefined) ?? 65536 },
+    discovery: { cacheMaxAgeSeconds: (values.DISCOVERY_CACHE_SECONDS as number | undefined) ?? 300 },
+  };
+}

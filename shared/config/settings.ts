@@ -1,0 +1,137 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Every setting the app reads, with its schema, default and documentation.
+ *
+ * This table is the single source for: start-up validation (`loadConfig`), the configuration
+ * table in README.md (a test checks they match), `local.settings.example.json` (a test checks
+ * every setting is there) and, later, the app settings Bicep sets.
+ *
+ * `where` says who sets it: `azure` settings are part of the Function App's configuration;
+ * `local` settings only matter to the local host (`npm start`) and tests.
+ */
+export interface SettingSpec {
+  /** How the raw string is read before the schema checks it. */
+  readonly kind: 'string' | 'integer' | 'json';
+  readonly schema: TSchema;
+  readonly description: string;
+  readonly where: 'azure' | 'local';
+  /** A secret is never echoed back in error messages or docs. */
+  readonly secret?: boolean;
+  /** Human text for the default (defaults that depend on other settings are computed in loadConfig). */
+  readonly defaultText?: string;
+  /** Placeholder for local.settings.example.json: safe, never a real secret. */
+  readonly example: string;
+}
+
+export const RegionSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z]{2,8}$', description: 'Short region id, e.g. `eu`.' }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    apiUrl: Type.String({ format: 'uri', pattern: '^https?://' }),
+    amqpUrl: Type.String({ format: 'uri', pattern: '^amqps?://' }),
+  },
+  { additionalProperties: false },
+);
+export type Region = Static<typeof RegionSchema>;
+
+export const RegionCatalogSchema = Type.Array(RegionSchema, { minItems: 1, maxItems: 20 });
+
+export const settingSpecs = {
+  ROGER_REGION: {
+    kind: 'string',
+    schema: Type.String({ pattern: '^[a-z]{2,8}$' }),
+    description: 'Id of the region this app serves; must be one of `ROGER_REGIONS`.',
+    where: 'azure',
+    defaultText: '`eu`',
+    example: 'eu',
+  },
+  ROGER_REGIONS: {
+    kind: 'json',
+    schema: RegionCatalogSchema,
+    description:
+      'Region catalog served by discovery: JSON array of `{ id, name, apiUrl, amqpUrl }`, ids unique.',
+    where: 'azure',
+    defaultText: '`eu` and `us`, both pointing at the local host (`http://localhost:<PORT>`)',
+    example:
+      '[{"id":"eu","name":"Europe","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672"},{"id":"us","name":"United States","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672"}]',
+  },
+  COSMOS_ENDPOINT: {
+    kind: 'string',
+    schema: Type.String({ format: 'uri', pattern: '^https?://' }),
+    description:
+      'Regional Cosmos DB account endpoint. Unset: the local run starts a Cosmos-compatible server in process (data kept in memory only). Required in Azure.',
+    where: 'azure',
+    defaultText: 'in-process local server',
+    example: '',
+  },
+  COSMOS_KEY: {
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    description:
+      'Account key for `COSMOS_ENDPOINT`, for local runs against a real account only. Unset: Microsoft Entra ID via `DefaultAzureCredential` (managed identity in Azure).',
+    where: 'local',
+    secret: true,
+    example: '',
+  },
+  COSMOS_DATABASE: {
+    kind: 'string',
+    schema: Type.String({ pattern: '^[A-Za-z0-9-_]{1,255}$' }),
+    description: 'Database name in the regional account.',
+    where: 'azure',
+    defaultText: '`roger`',
+    example: 'roger',
+  },
+  DIRECTORY_COSMOS_ENDPOINT: {
+    kind: 'string',
+    schema: Type.String({ format: 'uri', pattern: '^https?://' }),
+    description:
+      'Global Cosmos DB account holding the tenant directory (slug → region, nothing personal). Unset: the regional account.',
+    where: 'azure',
+    defaultText: 'the regional account',
+    example: '',
+  },
+  DIRECTORY_COSMOS_KEY: {
+    kind: 'string',
+    schema: Type.String({ minLength: 1 }),
+    description: 'Account key for `DIRECTORY_COSMOS_ENDPOINT`, local runs only; unset: Entra ID.',
+    where: 'local',
+    secret: true,
+    example: '',
+  },
+  DIRECTORY_COSMOS_DATABASE: {
+    kind: 'string',
+    schema: Type.String({ pattern: '^[A-Za-z0-9-_]{1,255}$' }),
+    description: 'Database name of the tenant directory.',
+    where: 'azure',
+    defaultText: '`roger-directory`',
+    example: 'roger-directory',
+  },
+  HTTP_BODY_LIMIT_BYTES: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 1024, maximum: 1048576 }),
+    description: 'Largest accepted request body; larger bodies get 413.',
+    where: 'azure',
+    defaultText: '`65536`',
+    example: '65536',
+  },
+  DISCOVERY_CACHE_SECONDS: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 0, maximum: 86400 }),
+    description: '`Cache-Control: max-age` of the discovery responses.',
+    where: 'azure',
+    defaultText: '`300`',
+    example: '300',
+  },
+  PORT: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 1, maximum: 65535 }),
+    description: 'Port of the local host (`npm start`). Not used by the Functions host.',
+    where: 'local',
+    defaultText: '`7071`',
+    example: '7071',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof settingSpecs;
+export const settingNames = Object.keys(settingSpecs) as SettingName[];

@@ -1,0 +1,70 @@
+import { Type } from '@sinclair/typebox';
+
+/**
+ * RFC 9457 problem details. Each kind has a stable `type` URI and a fixed title; `detail` says
+ * what went wrong this time. Tag URIs (RFC 4151) are used because RFC 9457 §3.1.1 suggests them
+ * for types that are identifiers, not pages to fetch.
+ */
+export const problemKinds = {
+  'validation-failed': { status: 400, title: 'The request is not valid' },
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict with the current state' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  'service-unavailable': { status: 503, title: 'Service unavailable' },
+} as const;
+
+export type ProblemKind = keyof typeof problemKinds;
+
+export const problemTypeUri = (kind: ProblemKind) => `tag:roger.cloud,2026:problems/${kind}`;
+
+/** One failing field, as in RFC 9457 §3's example: a JSON pointer into the request and what is wrong. */
+export interface FieldError {
+  pointer: string;
+  detail: string;
+}
+
+/** Throw anywhere below a route; the route wrapper turns it into problem+json in one place. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.status = problemKinds[kind].status;
+  }
+
+  toJSON(instance?: string) {
+    return {
+      type: problemTypeUri(this.kind),
+      title: problemKinds[this.kind].title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance ? { instance } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ format: 'uri' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), detail: Type.String() }))),
+    errorId: Type.Optional(Type.String({ description: 'Quote this to support; it names the logged error.' })),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+);

@@ -1,0 +1,79 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { HttpMethod } from '@azure/functions';
+import type { Logger } from '../logging/logger.js';
+import type { RouteTable } from './route-table.js';
+import type { Services } from '../services.js';
+
+/**
+ * One row of the route table. `functions/index.ts` registers each row with `app.http`; the
+ * local host serves the same rows; the OpenAPI document is generated from them.
+ */
+export interface RouteSchemas {
+  /** Route parameters, e.g. `{id}` in `regions/{id}`. Values arrive as strings. */
+  readonly params?: TObject;
+  /** Query string. Routes without one reject any query parameter. */
+  readonly query?: TObject;
+  /** JSON request body (`application/json`). */
+  readonly body?: TSchema;
+}
+
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: TSchema;
+  /** Default `application/json`; problem responses are documented with the problem schema. */
+  readonly contentType?: string;
+}
+
+type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;
+
+export interface RouteInput<S extends RouteSchemas> {
+  readonly params: StaticOr<S['params'], Record<string, never>>;
+  readonly query: StaticOr<S['query'], Record<string, never>>;
+  readonly body: StaticOr<S['body'], undefined>;
+  readonly headers: Headers;
+  readonly method: string;
+  /** Path only, no query string: safe to log. */
+  readonly path: string;
+}
+
+/** What a handler returns: JSON (or text) body, status, extra headers. */
+export interface RouteResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default `application/json`. */
+  readonly contentType?: string;
+}
+
+export interface RequestContext {
+  readonly log: Logger;
+  /** The invocation id: names this request in logs and in 500 problems. */
+  readonly requestId: string;
+  /** The whole table, for the few routes that describe it (404/405, OpenAPI). */
+  readonly table: RouteTable;
+}
+
+export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
+  /** Function name in Azure: letters, digits, `-` and `_`. */
+  readonly name: string;
+  readonly methods: readonly HttpMethod[];
+  /** Azure Functions route template: literal segments, `{name}`, or a final `{*name}`. */
+  readonly route: string;
+  /** Functions keys are not used: every route authenticates callers itself (OAuth). */
+  readonly authLevel: 'anonymous';
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly request?: S;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /** Left out of the OpenAPI document (the catch-all). */
+  readonly internal?: boolean;
+  readonly handler: (input: RouteInput<S>, services: Services, context: RequestContext) => Promise<RouteResult>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDefinition<any>;
+
+/** Identity function that infers the schema types for the handler. */
+export function defineRoute<S extends RouteSchemas>(route: RouteDefinition<S>): RouteDefinition<S> {
+  return route;
+}

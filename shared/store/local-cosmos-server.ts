@@ -1,0 +1,69 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CosmosClient } from '@azure/cosmos';
+import type { ContainerSpec } from './containers.js';
+
+/**
+ * Local runs only (COSMOS_ENDPOINT unset): a Cosmos DB–compatible server in this process, with
+ * the databases and containers the app expects. In Azure the containers come from Bicep.
+ *
+ * `@vercel/cosmosdb-server` is a dev dependency and is loaded only here. Its limits (no TTL,
+ * partitionKey option ignored, no OFFSET LIMIT, ...) are listed in LOCAL-AZURE.md; the app is
+ * written not to depend on any of them.
+ */
+export interface LocalCosmosServer {
+  readonly endpoint: string;
+  readonly key: string;
+  close(): Promise<void>;
+}
+
+/** Any key is accepted by the local server; this one only has to be a valid base64 string. */
+const LOCAL_KEY = Buffer.from('roger-local-cosmos-key').toString('base64');
+
+export async function startLocalCosmosServer(
+  provision: readonly { database: string; containers: readonly ContainerSpec[] }[],
+): Promise<LocalCosmosServer> {
+  let mod: { createHttpServer?: (o: object) => Server; default?: { createHttpServer: (o: object) => Server } };
+  try {
+    mod = await import('@vercel/cosmosdb-server');
+  } catch {
+    throw new Error(
+      'COSMOS_ENDPOINT is not set and the local Cosmos server (a dev dependency) is not installed: set COSMOS_ENDPOINT',
+    );
+  }
+  const createHttpServer = mod.createHttpServer ?? mod.default!.createHttpServer;
+  const server = createHttpServer({ keepAlive: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const client = new CosmosClient({
+    endpoint,
+    key: LOCAL_KEY,
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
+  for (const { database, containers } of provision) {
+    const { database: db } = await client.databases.createIfNotExists({ id: database });
+    for (const spec of containers) {
+      await db.containers.createIfNotExists({
+        id: spec.id,
+        partitionKey: { paths: [spec.partitionKeyPath] },
+        ...(spec.defaultTtl !== undefined ? { defaultTtl: spec.defaultTtl } : {}),
+      });
+    }
+  }
+  client.dispose();
+
+  return {
+    endpoint,
+    key: LOCAL_KEY,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

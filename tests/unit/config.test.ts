@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../shared/config/load-config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('has a local default for everything', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(7071);
+    expect(config.region.id).toBe('eu');
+    expect(config.regions.map((r) => r.id)).toEqual(['eu', 'us']);
+    expect(config.regions[0]!.apiUrl).toBe('http://localhost:7071');
+    expect(config.cosmos).toEqual({ endpoint: undefined, key: undefined, database: 'roger' });
+    expect(config.directory.database).toBe('roger-directory');
+    expect(config.http.bodyLimitBytes).toBe(65536);
+  });
+
+  it('points the local regions at the configured port', () => {
+    expect(loadConfig({ PORT: '8080' }).regions[1]!.apiUrl).toBe('http://localhost:8080');
+  });
+
+  it('names a non-numeric PORT', () => {
+    expect(problemsOf({ PORT: 'abc' })).toEqual(['PORT: must be a whole number (got "abc")']);
+  });
+
+  it('names an out-of-range PORT', () => {
+    expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT: must be <= 65535/);
+  });
+
+  it('names ROGER_REGIONS that is not JSON', () => {
+    expect(problemsOf({ ROGER_REGIONS: '[{' })[0]).toMatch(/^ROGER_REGIONS: is not valid JSON/);
+  });
+
+  it('names ROGER_REGIONS entries that break the schema, with the place', () => {
+    const [problem] = problemsOf({ ROGER_REGIONS: '[{"id":"eu","name":"Europe","apiUrl":"ftp://x","amqpUrl":"amqps://x"}]' });
+    expect(problem).toMatch(/^ROGER_REGIONS: .* at \/0\/apiUrl$/);
+  });
+
+  it('rejects duplicate region ids and a ROGER_REGION outside the catalog', () => {
+    const region = { name: 'X', apiUrl: 'https://x.example', amqpUrl: 'amqps://x.example' };
+    expect(problemsOf({ ROGER_REGIONS: JSON.stringify([{ id: 'eu', ...region }, { id: 'eu', ...region }]) })).toEqual([
+      'ROGER_REGIONS: region id "eu" appears twice',
+    ]);
+    expect(problemsOf({ ROGER_REGION: 'ap' })[0]).toMatch(/^ROGER_REGION: "ap" is not one of the region ids/);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({ PORT: 'x', HTTP_BODY_LIMIT_BYTES: '1', COSMOS_ENDPOINT: 'not a url' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['COSMOS_ENDPOINT', 'HTTP_BODY_LIMIT_BYTES', 'PORT']);
+  });
+
+  it('never echoes a secret setting', () => {
+    const problems = problemsOf({ COSMOS_KEY: 'super-secret-key' });
+    expect(problems.join('\n')).not.toContain('super-secret-key');
+    expect(problems).toEqual(['COSMOS_KEY: is set without COSMOS_ENDPOINT']);
+  });
+
+  it('refuses to fall back to the in-memory store inside Azure', () => {
+    expect(problemsOf({ WEBSITE_SITE_NAME: 'roger-eu' })).toEqual([
+      'COSMOS_ENDPOINT: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+    ]);
+  });
+
+  it('treats blank settings as unset', () => {
+    expect(loadConfig({ PORT: '  ', COSMOS_ENDPOINT: '' }).port).toBe(7071);
+  });
+
+  it('uses the regional account for the directory unless one is configured', () => {
+    const config = loadConfig({ COSMOS_ENDPOINT: 'https://eu.documents.azure.com:443/' });
+    expect(config.directory.endpoint).toBe('https://eu.documents.azure.com:443/');
+    const split = loadConfig({
+      COSMOS_ENDPOINT: 'https://eu.documents.azure.com:443/',
+      DIRECTORY_COSMOS_ENDPOINT: 'https://global.documents.azure.com:443/',
+    });
+    expect(split.directory.endpoint).toBe('https://global.documents.azure.com:443/');
+  });
+});

@@ -1,0 +1,27 @@
+// Bundles the app for the Functions host (dist/functions/index.js = package.json "main") and
+// the local host (dist/tools/start.js). ESM with code splitting, so SDKs that are imported
+// lazily (@azure/identity, later Service Bus and Graph) land in chunks loaded only when used.
+import { readFile, rm } from 'node:fs/promises';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+
+await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: { 'functions/index': 'functions/index.ts', 'tools/start': 'tools/start.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  // functions-core is provided by the Functions host; the Cosmos stand-in is a dev dependency
+  // loaded only by local runs; native addons cannot be bundled.
+  external: ['@azure/functions-core', '@vercel/cosmosdb-server', '@node-rs/argon2'],
+  define: { __ROGER_VERSION__: JSON.stringify(pkg.version) },
+  // Bundled CommonJS dependencies call require() for Node built-ins; ESM has none of its own.
+  banner: { js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+// Classes come through the default import: named value imports of @azure/functions fail in
+// plain Node ESM (LOCAL-AZURE.md, upstream issue #287).
+import azf from '@azure/functions';
+import type { HttpResponseInit, LogLevel } from '@azure/functions';
+import type { Config } from '../shared/config/load-config.js';
+import { createHttpHandler } from '../shared/http/http-handler.js';
+import { HttpProblem } from '../shared/http/problem.js';
+import type { RouteTable } from '../shared/http/route-table.js';
+import { lazyServices, type ServicesProvider } from '../shared/services.js';
+
+/**
+ * A small stand-in for the Functions host (which cannot be downloaded here): it serves the
+ * same route table over node:http, builds the real `HttpRequest` and `InvocationContext`, and
+ * writes the answer through the real `HttpResponse`, so a handler cannot tell the difference.
+ */
+export interface LocalHostOptions {
+  readonly config: Config;
+  readonly table: RouteTable;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly hostname?: string;
+  /** Where log lines go (the request lines and whatever handlers log). Default: stdout/stderr. */
+  readonly log?: (level: LogLevel, line: string) => void;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly port: number;
+  /** The services the handlers use (tests seed and inspect the store through them). */
+  readonly services: ServicesProvider;
+  close(): Promise<void>;
+}
+
+/** Bodies above this are refused before any handler runs, as the real host does above 100 MB. */
+const HOST_BODY_LIMIT = 4 * 1024 * 1024;
+
+const defaultLog = (level: LogLevel, line: string) => {
+  const stream = level === 'error' || level === 'warning' || level === 'critical' ? process.stderr : process.stdout;
+  stream.write(`${new Date().toISOString()} ${level.padEnd(11)} ${line}\n`);
+};
+
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > HOST_BODY_LIMIT) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headerRecord(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+async function writeResponse(res: ServerResponse, init: HttpResponseInit, method: string): Promise<void> {
+  const response = new azf.HttpResponse(init);
+  const body = Buffer.from(await response.arrayBuffer());
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => res.setHeader(name, value));
+  if (!res.hasHeader('content-length') && response.status !== 204 && response.status !== 304) {
+    res.setHeader('content-length', body.length);
+  }
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const log = options.log ?? defaultLog;
+  const services = lazyServices(options.config);
+  // Open the store now: a local run fails at start, not on the first request, and the first
+  // request does not pay for starting the local Cosmos server.
+  await services();
+  const handlers = new Map(
+    options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]),
+  );
+
+  const server = createServer(async (req, res) => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    try {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+      if (body === 'too-large') {
+        const problem = new HttpProblem('payload-too-large', 'the body is larger than the host accepts');
+        log('warning', `request method=${method} status=413 host-limit=${HOST_BODY_LIMIT}`);
+        res.setHeader('connection', 'close');
+        await writeResponse(res, { status: 413, jsonBody: problem.toJSON() }, method);
+        return;
+      }
+      const match = options.table.find(method, url.pathname);
+      if (!match) throw new Error(`no route for ${method} (the table needs a catch-all route)`);
+      const request = new azf.HttpRequest({
+        method,
+        url: url.toString(),
+        headers: headerRecord(req),
+        params: match.params,
+        ...(body.length > 0 ? { body: { bytes: body } } : {}),
+      });
+      const context = new azf.InvocationContext({
+        functionName: match.route.name,
+        invocationId: randomUUID(),
+        logHandler: (level, ...args) => log(level, args.map(String).join(' ')),
+      });
+      const handler = handlers.get(match.route)!;
+      await writeResponse(res, await handler(request, context), method);
+    } catch (error) {
+      // Only a bug in this host lands here: handlers turn their own errors into problems.
+      log('error', `local-host-error error=${(error as Error)?.name ?? typeof error}`);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/problem+json');
+        res.end(JSON.stringify(new HttpProblem('internal-error', 'local host error').toJSON()));
+      } else {
+        res.destroy();
+      }
+    }
+  });
+  server.keepAliveTimeout = 5000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.hostname ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    port,
+    services,
+    url: `http://${options.hostname === '0.0.0.0' ? 'localhost' : (options.hostname ?? '127.0.0.1')}:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await services.close();
+    },
+  };
+}

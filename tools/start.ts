@@ -1,0 +1,41 @@
+// `npm start`: the whole API on this machine, no Azure account needed. Settings come from the
+// environment (see README); unset Azure settings fall back to local stand-ins.
+import { ConfigError, loadConfig } from '../shared/config/load-config.js';
+import { routeTable } from '../functions/routes.js';
+import { startLocalHost } from './local-host.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Roger Cloud did not start: ${error.message}\n`);
+    process.exit(1);
+  }
+
+  const host = await startLocalHost({ config, table: routeTable, port: config.port, hostname: 'localhost' });
+  process.stdout.write(
+    `Roger Cloud (${config.region.id}) listening on ${host.url}` +
+      ` (Cosmos: ${config.cosmos.endpoint ? config.cosmos.endpoint : 'in-process local server, memory only'})\n` +
+      `Try: curl ${host.url}/regions\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: shutting down\n`);
+    host.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Roger Cloud did not start: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+});
