@@ -1,5 +1,5 @@
 // Bundles the app for the Functions host (dist/functions/index.js = package.json "main") and
-// the local host (dist/tools/start.js). ESM with code splitting, so SDKs that are imported
+// the local host (dist/tools/start.js) and dev tools. ESM with code splitting, so SDKs that are imported
 // lazily (@azure/identity, later Service Bus and Graph) land in chunks loaded only when used.
 import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -8,7 +8,11 @@ const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url
 
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { 'functions/index': 'functions/index.ts', 'tools/start': 'tools/start.ts' },
+  entryPoints: {
+    'functions/index': 'functions/index.ts',
+    'tools/start': 'tools/start.ts',
+    'tools/config-docs': 'tools/config-docs.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,0 +1,102 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * The bundle in dist/, run with plain node as `npm start` and the Functions host run it.
+ * Catches what vitest hides: ESM named-import mistakes, missing externals, bundling errors.
+ */
+const run = promisify(execFile);
+const baseEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+function startBuilt(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['dist/tools/start.js'], { env: { ...baseEnv, ...env } });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${output}`)));
+  });
+  return { child, output: () => output, ready };
+}
+
+describe('built app with plain node', () => {
+  let running: ChildProcess | undefined;
+  afterEach(() => {
+    running?.kill('SIGKILL');
+    running = undefined;
+  });
+
+  it('npm start serves /regions on PORT and shuts down cleanly on SIGTERM and SIGINT', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const port = await freePort();
+      const app = startBuilt({ PORT: String(port) });
+      running = app.child;
+      await app.ready;
+
+      const regions = await fetch(`http://localhost:${port}/regions`);
+      expect(regions.status).toBe(200);
+      const body = (await regions.json()) as { regions: { id: string }[] };
+      expect(body.regions.map((r) => r.id)).toEqual(['eu', 'us']);
+      const unknown = await fetch(`http://localhost:${port}/tenants/nope/region`);
+      expect(unknown.status).toBe(404);
+
+      const exited = once(app.child, 'exit');
+      app.child.kill(signal);
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(app.output()).toContain(`${signal}: shutting down`);
+      expect(app.output()).toMatch(/request method=GET route=\/regions status=200 ms=\d+/);
+    }
+  });
+
+  it('stops start-up with a line naming a bad setting and a non-zero exit code', async () => {
+    for (const [env, expected] of [
+      [{ PORT: 'abc' }, 'PORT: must be a whole number (got "abc")'],
+      [{ ROGER_REGIONS: 'not json' }, 'ROGER_REGIONS: is not valid JSON'],
+    ] as const) {
+      const failure = await run(process.execPath, ['dist/tools/start.js'], { env: { ...baseEnv, ...env } }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toContain(expected);
+    }
+  });
+
+  it('the Functions entry point loads in plain node ESM', async () => {
+    const { stderr } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "await import('./dist/functions/index.js'); console.log('loaded');"],
+      { env: baseEnv },
+    );
+    expect(stderr).not.toMatch(/SyntaxError|not found|ERR_/);
+  });
+
+  it('the Functions entry point refuses to load with a bad setting', async () => {
+    const failure = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "await import('./dist/functions/index.js');"],
+      { env: { ...baseEnv, HTTP_BODY_LIMIT_BYTES: 'lots' } },
+    ).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).not.toBe(0);
+    expect(failure?.stderr).toContain('HTTP_BODY_LIMIT_BYTES: must be a whole number');
+  });
+});

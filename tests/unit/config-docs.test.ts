@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { settingNames } from '../../shared/config/settings.js';
+import {
+  README_BEGIN,
+  README_END,
+  renderLocalSettingsExample,
+  renderSettingsTable,
+} from '../../shared/config/settings-docs.js';
+
+describe('configuration docs match loadConfig', () => {
+  it("README's settings table is the one generated from the settings schema", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = readme.slice(readme.indexOf(README_BEGIN) + README_BEGIN.length, readme.indexOf(README_END)).trim();
+    expect(block, 'run `npm run docs:config`').toBe(renderSettingsTable());
+    for (const name of settingNames) expect(block).toContain(`\`${name}\``);
+  });
+
+  it('local.settings.example.json lists every setting, with no secret in it', () => {
+    const text = readFileSync('local.settings.example.json', 'utf8');
+    expect(text, 'run `npm run docs:config`').toBe(renderLocalSettingsExample());
+    const values = JSON.parse(text).Values as Record<string, string>;
+    for (const name of settingNames) expect(values).toHaveProperty(name);
+    expect(values.COSMOS_KEY).toBe('');
+    expect(values.DIRECTORY_COSMOS_KEY).toBe('');
+  });
+});
