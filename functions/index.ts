@@ -4,6 +4,7 @@ import { app } from '@azure/functions';
 import { loadConfig } from '../shared/config/load-config.js';
 import { createHttpHandler } from '../shared/http/http-handler.js';
 import { lazyServices } from '../shared/services.js';
+import { servedMethods } from '../shared/http/route-table.js';
 import { routeTable } from './routes.js';
 
 // Validate every setting when the worker loads the app: a bad setting stops start-up here,
@@ -12,7 +13,7 @@ const services = lazyServices(loadConfig());
 
 for (const route of routeTable.routes) {
   app.http(route.name, {
-    methods: [...route.methods],
+    methods: [...servedMethods(route)],
     route: route.route,
     authLevel: route.authLevel,
     handler: createHttpHandler(route, { services, table: routeTable }),

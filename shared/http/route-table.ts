@@ -6,6 +6,14 @@ export interface RouteMatch {
   readonly params: Record<string, string>;
 }
 
+/**
+ * The methods a route is registered for: its own, plus HEAD wherever GET is served
+ * (RFC 9110 §9.3.2). Both hosts send HEAD answers without a body.
+ */
+export function servedMethods(route: AnyRoute): AnyRoute['methods'] {
+  return route.methods.includes('GET') && !route.methods.includes('HEAD') ? [...route.methods, 'HEAD'] : route.methods;
+}
+
 export interface RouteTable {
   readonly routes: readonly AnyRoute[];
   /** The route the Functions host would pick for this method and path. */
@@ -25,7 +33,7 @@ export function buildRouteTable(routes: readonly AnyRoute[]): RouteTable {
     names.add(route.name);
     const template = parseRouteTemplate(route.route);
     const shape = template.segments.map((s) => (s.kind === 'literal' ? s.value : `{${s.kind}}`)).join('/');
-    for (const method of route.methods) {
+    for (const method of servedMethods(route)) {
       const key = `${method} ${shape}`;
       if (claimed.has(key)) throw new Error(`two routes serve ${method} ${route.route}`);
       claimed.add(key);
@@ -38,7 +46,7 @@ export function buildRouteTable(routes: readonly AnyRoute[]): RouteTable {
     routes,
     find(method, path) {
       for (const { route, template } of compiled) {
-        if (!route.methods.includes(method as AnyRoute['methods'][number])) continue;
+        if (!servedMethods(route).includes(method as AnyRoute['methods'][number])) continue;
         const params = template.match(path);
         if (params) return { route, params };
       }
@@ -48,7 +56,7 @@ export function buildRouteTable(routes: readonly AnyRoute[]): RouteTable {
       const methods = new Set<string>();
       for (const { route, template } of compiled) {
         if (template.segments.some((s) => s.kind === 'catchAll')) continue;
-        if (template.match(path)) route.methods.forEach((m) => methods.add(m));
+        if (template.match(path)) servedMethods(route).forEach((m) => methods.add(m));
       }
       return [...methods].sort();
     },

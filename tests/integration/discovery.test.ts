@@ -38,6 +38,14 @@ describe('discovery (SPEC §3.1)', () => {
     expect(stale.status).toBe(200);
   });
 
+  it('answers HEAD like GET, without a body', async () => {
+    const get = await fetch(`${host.url}/regions`);
+    const head = await fetch(`${host.url}/regions`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(get.headers.get('etag'));
+    expect(await head.text()).toBe('');
+  });
+
   it('returns one region, 404 problem for an unknown id, 400 for a malformed one', async () => {
     const eu = await fetch(`${host.url}/regions/eu`);
     expect(eu.status).toBe(200);

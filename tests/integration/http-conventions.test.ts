@@ -135,7 +135,7 @@ describe('HTTP conventions', () => {
     await expectProblem(await fetch(`${host.url}/no/such/thing`), 404, 'not-found');
     await expectProblem(await fetch(`${host.url}/`), 404, 'not-found');
     const wrongMethod = await fetch(`${host.url}/regions`, { method: 'DELETE' });
-    expect(wrongMethod.headers.get('allow')).toBe('GET');
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
     await expectProblem(wrongMethod, 405, 'method-not-allowed');
     const wrongOnEcho = await fetch(`${host.url}/test/echo/abc`);
     expect(wrongOnEcho.headers.get('allow')).toBe('POST');

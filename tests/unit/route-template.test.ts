@@ -58,9 +58,14 @@ describe('route table', () => {
 
   it('falls through to the catch-all on a method the route lacks', () => {
     expect(table.find('DELETE', '/items/42')?.route.name).toBe('fallback');
-    expect(table.allowedMethods('/items/42')).toEqual(['GET']);
-    expect(table.allowedMethods('/items/special')).toEqual(['DELETE', 'GET']);
+    expect(table.allowedMethods('/items/42')).toEqual(['GET', 'HEAD']);
+    expect(table.allowedMethods('/items/special')).toEqual(['DELETE', 'GET', 'HEAD']);
     expect(table.allowedMethods('/nothing')).toEqual([]);
+  });
+
+  it('serves HEAD wherever GET is served', () => {
+    expect(table.find('HEAD', '/items/42')?.route.name).toBe('one');
+    expect(table.find('HEAD', '/elsewhere')?.route.name).toBe('fallback');
   });
 
   it('refuses two routes for one method and shape, and duplicate names', () => {
