@@ -1,5 +1,6 @@
 import type { Config } from './config/load-config.js';
 import { openStore, type Store } from './store/store.js';
+import { loadKeyRing, type KeyRing } from './tokens/key-ring.js';
 
 /**
  * What a handler may use: passed in, never imported as globals, so tests and the local host
@@ -8,6 +9,8 @@ import { openStore, type Store } from './store/store.js';
 export interface Services {
   readonly config: Config;
   readonly store: Store;
+  /** Access-token signing and verification keys. */
+  readonly keys: KeyRing;
   /** The one clock. */
   now(): Date;
 }
@@ -17,13 +20,17 @@ export type ServicesProvider = () => Promise<Services>;
 /**
  * Builds the services once, on first use, and reuses them for every later invocation of the
  * process (one Cosmos client per process, as the SDK wants). A failed start is retried on the
- * next call instead of being cached.
+ * next call instead of being cached. `clock` is replaceable so tests can move time forward
+ * (token expiry, lockout, 90-day idle refresh tokens) without waiting.
  */
-export function lazyServices(config: Config): ServicesProvider & { close(): Promise<void> } {
+export function lazyServices(
+  config: Config,
+  clock: () => Date = () => new Date(),
+): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
   const provider = () => {
-    pending ??= openStore(config).then(
-      (store): Services => ({ config, store, now: () => new Date() }),
+    pending ??= Promise.all([openStore(config), loadKeyRing(config.oauth.signingKeys)]).then(
+      ([store, keys]): Services => ({ config, store, keys, now: clock }),
       (error: unknown) => {
         pending = undefined;
         throw error;

@@ -1,6 +1,13 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { settingSpecs, settingNames, type Region, type SettingName, type SettingSpec } from './settings.js';
+import {
+  settingSpecs,
+  settingNames,
+  type Region,
+  type SettingName,
+  type SettingSpec,
+  type SigningKeys,
+} from './settings.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its type is the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -22,6 +29,16 @@ export interface Config {
   readonly directory: CosmosAccountConfig;
   readonly http: { readonly bodyLimitBytes: number };
   readonly discovery: { readonly cacheMaxAgeSeconds: number };
+  readonly oauth: {
+    /** This region's issuer identifier (RFC 8414): its API URL. Also the tokens' audience. */
+    readonly issuer: string;
+    /** Unset: generate a key at start (local runs only; Azure requires configured keys). */
+    readonly signingKeys?: SigningKeys;
+    readonly accessTokenLifetimeSeconds: number;
+    readonly pollIntervalSeconds: number;
+  };
+  /** Unset: tenant creation is disabled. */
+  readonly operatorKey?: string;
 }
 
 /** Thrown by loadConfig with one line per bad or missing setting. */
@@ -118,8 +135,17 @@ export function loadConfig(env: Environment = process.env): Config {
 
   // App Service sets WEBSITE_SITE_NAME in every Function App. There, an unset endpoint would
   // silently mean "in-memory database": refuse to start instead.
-  if (env.WEBSITE_SITE_NAME && values.COSMOS_ENDPOINT === undefined) {
-    problems.push('COSMOS_ENDPOINT: is required when running in Azure (WEBSITE_SITE_NAME is set)');
+  if (env.WEBSITE_SITE_NAME) {
+    // Per-process keys would make every instance reject the others' tokens.
+    for (const name of ['COSMOS_ENDPOINT', 'ROGER_SIGNING_KEYS'] as const) {
+      if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
+        problems.push(`${name}: is required when running in Azure (WEBSITE_SITE_NAME is set)`);
+      }
+    }
+  }
+  const signingKeys = values.ROGER_SIGNING_KEYS as SigningKeys | undefined;
+  if (signingKeys && new Set(signingKeys.keys.map((k) => k.kid)).size !== signingKeys.keys.length) {
+    problems.push('ROGER_SIGNING_KEYS: two keys share a kid');
   }
   if (values.DIRECTORY_COSMOS_KEY !== undefined && values.DIRECTORY_COSMOS_ENDPOINT === undefined) {
     problems.push('DIRECTORY_COSMOS_KEY: is set without DIRECTORY_COSMOS_ENDPOINT');
@@ -153,5 +179,12 @@ export function loadConfig(env: Environment = process.env): Config {
     directory,
     http: { bodyLimitBytes: (values.HTTP_BODY_LIMIT_BYTES as number | undefined) ?? 65536 },
     discovery: { cacheMaxAgeSeconds: (values.DISCOVERY_CACHE_SECONDS as number | undefined) ?? 300 },
+    oauth: {
+      issuer: region!.apiUrl,
+      signingKeys,
+      accessTokenLifetimeSeconds: (values.ACCESS_TOKEN_LIFETIME_SECONDS as number | undefined) ?? 1200,
+      pollIntervalSeconds: (values.DEVICE_CODE_POLL_INTERVAL_SECONDS as number | undefined) ?? 5,
+    },
+    operatorKey: values.ROGER_OPERATOR_KEY as string | undefined,
   };
 }

@@ -37,6 +37,30 @@ export type Region = Static<typeof RegionSchema>;
 
 export const RegionCatalogSchema = Type.Array(RegionSchema, { minItems: 1, maxItems: 20 });
 
+/** A JWKS holding private ES256 keys; the first one signs, all are published (rotation without downtime). */
+export const SigningKeysSchema = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object(
+        {
+          kty: Type.Literal('EC'),
+          crv: Type.Literal('P-256'),
+          kid: Type.String({ minLength: 1, maxLength: 64 }),
+          x: Type.String(),
+          y: Type.String(),
+          d: Type.String({ description: 'The private part: required, this is the signing key set.' }),
+          alg: Type.Optional(Type.Literal('ES256')),
+          use: Type.Optional(Type.Literal('sig')),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 5 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SigningKeys = Static<typeof SigningKeysSchema>;
+
 export const settingSpecs = {
   ROGER_REGION: {
     kind: 'string',
@@ -122,6 +146,42 @@ export const settingSpecs = {
     where: 'azure',
     defaultText: '`300`',
     example: '300',
+  },
+  ROGER_SIGNING_KEYS: {
+    kind: 'json',
+    schema: SigningKeysSchema,
+    description:
+      'Access-token signing keys: a JWKS of private ES256 (P-256) keys with `kid`s. The first signs; all are published at `/.well-known/jwks.json`. Unset: the local run generates one key per process. Required in Azure (a Key Vault reference).',
+    where: 'azure',
+    secret: true,
+    defaultText: 'a key generated at start (local runs)',
+    example: '',
+  },
+  ROGER_OPERATOR_KEY: {
+    kind: 'string',
+    schema: Type.String({ minLength: 32, maxLength: 256 }),
+    description:
+      'Key the operator sends as `x-operator-key` to create tenants (`POST /api/tenants`); at least 32 characters. Unset: tenant creation is disabled.',
+    where: 'azure',
+    secret: true,
+    defaultText: 'unset (tenant creation disabled)',
+    example: '',
+  },
+  ACCESS_TOKEN_LIFETIME_SECONDS: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 60, maximum: 3600 }),
+    description: 'Lifetime of access and session tokens (SPEC §4).',
+    where: 'azure',
+    defaultText: '`1200` (20 minutes)',
+    example: '1200',
+  },
+  DEVICE_CODE_POLL_INTERVAL_SECONDS: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 1, maximum: 60 }),
+    description: 'Minimum seconds between device-code polls (RFC 8628 `interval`); faster polls get `slow_down`.',
+    where: 'azure',
+    defaultText: '`5`',
+    example: '5',
   },
   PORT: {
     kind: 'integer',

@@ -1,8 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { Type } from '@sinclair/typebox';
+import { authenticate, bearerToken, type Principal } from '../auth/principal.js';
 import { invocationLogger, type Logger } from '../logging/logger.js';
-import type { ServicesProvider } from '../services.js';
+import { OAuthError } from '../oauth/errors.js';
+import type { Services, ServicesProvider } from '../services.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
+import { InvalidAccessToken } from '../tokens/access-token.js';
 import { HttpProblem } from './problem.js';
 import type { AnyRoute, RouteInput, RouteResult, RouteSchemas } from './route.js';
 import type { RouteTable } from './route-table.js';
@@ -31,11 +34,11 @@ function queryObject(query: URLSearchParams): Record<string, string | string[]> 
   return result;
 }
 
-function isJsonMediaType(contentType: string | null): boolean {
+function mediaTypeIs(contentType: string | null, expected: string): boolean {
   if (!contentType) return false;
   const [mediaType, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
-  if (mediaType !== 'application/json') return false;
-  // RFC 8259 §8.1: JSON is UTF-8; a charset parameter, if any, must say so.
+  if (mediaType !== expected) return false;
+  // RFC 8259 §8.1: JSON is UTF-8; forms are read as UTF-8 too. A charset, if any, must say so.
   return parameters.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
 }
 
@@ -45,21 +48,29 @@ function describeJsonError(error: unknown): string {
   return position ? `the body is not valid JSON (error at position ${position[1]})` : 'the body is not valid JSON';
 }
 
-async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchemas['body']>, limit: number) {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) throw new HttpProblem('payload-too-large', `the body may be at most ${limit} bytes`);
-  if (!isJsonMediaType(request.headers.get('content-type'))) {
-    throw new HttpProblem('unsupported-media-type', 'send the body as application/json', {}, { Accept: 'application/json' });
+function checkDeclaredLength(request: HttpRequest, limit: number): void {
+  if (Number(request.headers.get('content-length') ?? '0') > limit) {
+    throw new HttpProblem('payload-too-large', `the body may be at most ${limit} bytes`);
+  }
+}
+
+async function readText(request: HttpRequest, mediaType: string, limit: number): Promise<string> {
+  checkDeclaredLength(request, limit);
+  if (!mediaTypeIs(request.headers.get('content-type'), mediaType)) {
+    throw new HttpProblem('unsupported-media-type', `send the body as ${mediaType}`, {}, { Accept: mediaType });
   }
   const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.byteLength > limit) throw new HttpProblem('payload-too-large', `the body may be at most ${limit} bytes`);
-  if (bytes.byteLength === 0) throw new HttpProblem('malformed-json', 'the body is empty; send a JSON document');
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new HttpProblem('malformed-json', 'the body is not valid UTF-8');
   }
+}
+
+async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchemas['body']>, limit: number) {
+  const text = await readText(request, 'application/json', limit);
+  if (text.length === 0) throw new HttpProblem('malformed-json', 'the body is empty; send a JSON document');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -67,6 +78,17 @@ async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchem
     throw new HttpProblem('malformed-json', describeJsonError(error));
   }
   return validateInput('body', schema, value);
+}
+
+async function readFormBody(request: HttpRequest, schema: NonNullable<RouteSchemas['form']>, limit: number) {
+  const text = await readText(request, 'application/x-www-form-urlencoded', limit);
+  const form: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (value === '') continue; // RFC 6749 §3.1: sent without a value = omitted
+    if (name in form) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
+    form[name] = value;
+  }
+  return validateInput('form', schema, form);
 }
 
 async function readInput(
@@ -79,12 +101,52 @@ async function readInput(
   const params = validateInput<Record<string, never>>('params', schemas.params ?? NO_PARAMS, { ...request.params });
   const query = validateInput<Record<string, never>>('query', schemas.query ?? NO_QUERY, queryObject(request.query));
   let body: unknown;
-  if (schemas.body) {
-    body = await readJsonBody(request, schemas.body, bodyLimit);
-  } else if (Number(request.headers.get('content-length') ?? '0') > bodyLimit) {
-    throw new HttpProblem('payload-too-large', `the body may be at most ${bodyLimit} bytes`);
+  let form: unknown;
+  if (schemas.body) body = await readJsonBody(request, schemas.body, bodyLimit);
+  else if (schemas.form) form = await readFormBody(request, schemas.form, bodyLimit);
+  else checkDeclaredLength(request, bodyLimit);
+  return {
+    params,
+    query,
+    body: body as undefined,
+    form: form as undefined,
+    headers: request.headers,
+    method: request.method,
+    path,
+  };
+}
+
+/** RFC 6750 §3: 401 with `invalid_token`, 403 with `insufficient_scope`; no hint without a token. */
+async function authorize(route: AnyRoute, request: HttpRequest, services: Services): Promise<Principal | undefined> {
+  const requirement = route.auth;
+  if (!requirement) return undefined;
+  const token = bearerToken(request.headers);
+  if (!token) {
+    throw new HttpProblem('unauthorized', 'send an access token: Authorization: Bearer <token>', {}, {
+      'WWW-Authenticate': 'Bearer realm="roger"',
+    });
   }
-  return { params, query, body: body as undefined, headers: request.headers, method: request.method, path };
+  let principal: Principal;
+  try {
+    principal = await authenticate(token, services.keys, services.config.oauth.issuer, services.now());
+  } catch (error) {
+    if (!(error instanceof InvalidAccessToken)) throw error;
+    throw new HttpProblem('unauthorized', 'the access token is not valid', {}, {
+      'WWW-Authenticate': 'Bearer realm="roger", error="invalid_token"',
+    });
+  }
+  const scopes = requirement.anyScope ?? [];
+  const scopeOk = scopes.length === 0 || scopes.some((scope) => principal.scopes.has(scope));
+  if (!requirement.kinds.includes(principal.kind) || !scopeOk) {
+    throw new HttpProblem('forbidden', 'this token may not call this endpoint', {}, {
+      'WWW-Authenticate': `Bearer realm="roger", error="insufficient_scope"${scopes.length ? `, scope="${scopes.join(' ')}"` : ''}`,
+    });
+  }
+  const roles = requirement.anyRole ?? [];
+  if (roles.length > 0 && !roles.some((role) => principal.roles.includes(role))) {
+    throw new HttpProblem('forbidden', `this needs the ${roles.join(' or ')} role`);
+  }
+  return principal;
 }
 
 /** Store throttling or an outage is the caller's cue to retry, not an internal error. */
@@ -107,20 +169,41 @@ function describeForLog(error: unknown) {
   };
 }
 
-function problemResult(error: unknown, log: Logger, requestId: string, path: string): RouteResult {
-  let problem = error instanceof HttpProblem ? error : storeUnavailable(error);
+function errorResult(route: AnyRoute, error: unknown, log: Logger, requestId: string, path: string): RouteResult {
+  if (error instanceof OAuthError && route.errorFormat === 'oauth') {
+    const headers: Record<string, string> =
+      error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_client"' } : {};
+    return { status: error.status, body: error.toJSON(), headers: { ...headers, Pragma: 'no-cache' } };
+  }
+  let problem =
+    error instanceof HttpProblem
+      ? error
+      : error instanceof OAuthError
+        ? new HttpProblem('validation-failed', error.description)
+        : storeUnavailable(error);
   if (!problem) {
     log.error('unhandled-error', { errorId: requestId, ...describeForLog(error) });
     problem = new HttpProblem('internal-error', 'something went wrong on our side; quote the errorId to support', {
       errorId: requestId,
     });
   }
+  if (route.errorFormat === 'oauth') return oauthErrorFor(problem);
   return {
     status: problem.status,
     body: problem.toJSON(path),
     headers: problem.headers,
     contentType: 'application/problem+json',
   };
+}
+
+/** The /oauth endpoints speak RFC 6749 §5.2 even for input the wrapper rejects. */
+function oauthErrorFor(problem: HttpProblem): RouteResult {
+  const error =
+    problem.status >= 500
+      ? new OAuthError(problem.status === 503 ? 'temporarily_unavailable' : 'server_error', problem.detail)
+      : new OAuthError('invalid_request', problem.detail);
+  const retry = problem.headers['Retry-After'];
+  return { status: error.status, body: error.toJSON(), headers: { Pragma: 'no-cache', ...(retry ? { 'Retry-After': retry } : {}) } };
 }
 
 function toResponseInit(result: RouteResult, requestId: string): HttpResponseInit {
@@ -145,9 +228,9 @@ export interface HttpHandlerDependencies {
 }
 
 /**
- * Wraps a route's handler into an Azure Functions HTTP handler: validation, errors as
- * problem+json, security headers, Cosmos request counting and one log line per request.
- * Both the Functions host and the local host call exactly this.
+ * Wraps a route's handler into an Azure Functions HTTP handler: authentication, validation,
+ * errors as problem+json (or RFC 6749 JSON on /oauth), security headers, Cosmos request
+ * counting and one log line per request. Both the Functions host and the local host call this.
  */
 export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies) {
   return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponseInit> => {
@@ -159,10 +242,11 @@ export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies
       let result: RouteResult;
       try {
         const services = await deps.services();
+        const principal = await authorize(route, request, services);
         const input = await readInput(route, request, path, services.config.http.bodyLimitBytes);
-        result = await route.handler(input, services, { log, requestId, table: deps.table });
+        result = await route.handler(input, services, { log, requestId, table: deps.table, principal });
       } catch (error) {
-        result = problemResult(error, log, requestId, path);
+        result = errorResult(route, error, log, requestId, path);
       }
       return toResponseInit(result, requestId);
     });

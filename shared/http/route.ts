@@ -1,5 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { HttpMethod } from '@azure/functions';
+import type { Principal, PrincipalKind } from '../auth/principal.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from '../services.js';
@@ -15,6 +16,18 @@ export interface RouteSchemas {
   readonly query?: TObject;
   /** JSON request body (`application/json`). */
   readonly body?: TSchema;
+  /**
+   * Form body (`application/x-www-form-urlencoded`), as the OAuth RFCs require. Empty values
+   * count as absent and a repeated parameter is an error (RFC 6749 §3.1, §3.2).
+   */
+  readonly form?: TObject;
+}
+
+/** Who may call a route: the token kinds it accepts, and at least one of the scopes / roles. */
+export interface AuthRequirement {
+  readonly kinds: readonly PrincipalKind[];
+  readonly anyScope?: readonly string[];
+  readonly anyRole?: readonly string[];
 }
 
 export interface ResponseSpec {
@@ -30,6 +43,7 @@ export interface RouteInput<S extends RouteSchemas> {
   readonly params: StaticOr<S['params'], Record<string, never>>;
   readonly query: StaticOr<S['query'], Record<string, never>>;
   readonly body: StaticOr<S['body'], undefined>;
+  readonly form: StaticOr<S['form'], undefined>;
   readonly headers: Headers;
   readonly method: string;
   /** Path only, no query string: safe to log. */
@@ -51,6 +65,8 @@ export interface RequestContext {
   readonly requestId: string;
   /** The whole table, for the few routes that describe it (404/405, OpenAPI). */
   readonly table: RouteTable;
+  /** The authenticated caller; set on every route that declares `auth`. */
+  readonly principal?: Principal;
 }
 
 export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
@@ -65,6 +81,10 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
   readonly tags: readonly string[];
   readonly request?: S;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /** Bearer-token requirement, checked before the input is read. Unset: anonymous. */
+  readonly auth?: AuthRequirement;
+  /** `oauth`: errors as RFC 6749 §5.2 JSON (the /oauth endpoints). Default: RFC 9457 problems. */
+  readonly errorFormat?: 'problem' | 'oauth';
   /** Left out of the OpenAPI document (the catch-all). */
   readonly internal?: boolean;
   readonly handler: (input: RouteInput<S>, services: Services, context: RequestContext) => Promise<RouteResult>;
@@ -72,6 +92,12 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteDefinition<any>;
+
+/** The caller of a route that declares `auth` (the wrapper guarantees it is there). */
+export function callerOf(context: RequestContext): Principal {
+  if (!context.principal) throw new Error('route has no auth requirement');
+  return context.principal;
+}
 
 /** Identity function that infers the schema types for the handler. */
 export function defineRoute<S extends RouteSchemas>(route: RouteDefinition<S>): RouteDefinition<S> {

@@ -50,8 +50,8 @@ function toFieldErrors(location: string, errors: readonly ErrorObject[]): FieldE
  * Validates `value` (mutating it only to coerce strings) and returns it typed, or throws a 400
  * problem naming each failing field as a JSON pointer: `/body/name`, `/query/limit`, `/params/id`.
  */
-export function validateInput<T>(location: 'body' | 'query' | 'params', schema: TSchema, value: unknown): T {
-  const validate = compile(location === 'body' ? 'body' : 'strings', schema);
+export function validateInput<T>(location: 'body' | 'form' | 'query' | 'params', schema: TSchema, value: unknown): T {
+  const validate = compile(location === 'query' || location === 'params' ? 'strings' : 'body', schema);
   if (validate(value)) return value as T;
   const errors = toFieldErrors(location, validate.errors ?? []);
   const first = errors[0];

@@ -57,6 +57,16 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual(['COSMOS_ENDPOINT', 'HTTP_BODY_LIMIT_BYTES', 'PORT']);
   });
 
+  it('validates signing keys without echoing them', () => {
+    const key = { kty: 'EC', crv: 'P-256', kid: 'k1', x: 'x', y: 'y', d: 'private-part' };
+    const problems = problemsOf({ ROGER_SIGNING_KEYS: JSON.stringify({ keys: [key, { ...key }] }) });
+    expect(problems).toEqual(['ROGER_SIGNING_KEYS: two keys share a kid']);
+    const missingD = problemsOf({ ROGER_SIGNING_KEYS: JSON.stringify({ keys: [{ ...key, d: undefined }] }) });
+    expect(missingD[0]).toMatch(/^ROGER_SIGNING_KEYS: must have required property 'd' at \/keys\/0$/);
+    expect([...problems, ...missingD].join()).not.toContain('private-part');
+    expect(problemsOf({ ROGER_SIGNING_KEYS: '{"keys": [' })).toEqual(['ROGER_SIGNING_KEYS: is not valid JSON']);
+  });
+
   it('never echoes a secret setting', () => {
     const problems = problemsOf({ COSMOS_KEY: 'super-secret-key' });
     expect(problems.join('\n')).not.toContain('super-secret-key');
@@ -66,6 +76,7 @@ describe('loadConfig', () => {
   it('refuses to fall back to the in-memory store inside Azure', () => {
     expect(problemsOf({ WEBSITE_SITE_NAME: 'roger-eu' })).toEqual([
       'COSMOS_ENDPOINT: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'ROGER_SIGNING_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
     ]);
   });
 

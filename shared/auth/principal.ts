@@ -1,0 +1,44 @@
+import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.js';
+import type { KeyRing } from '../tokens/key-ring.js';
+
+/**
+ * Who is calling, from a verified access token. The tenant comes from the token and nowhere
+ * else (SPEC §7): handlers read `tenantId` from here, never from a request body.
+ */
+export type PrincipalKind = 'user' | 'device' | 'session';
+
+export interface Principal {
+  readonly kind: PrincipalKind;
+  readonly tenantId: string;
+  /** The user (user and session tokens). */
+  readonly userId?: string;
+  /** The printer (device tokens: the subject; session tokens: the actor). */
+  readonly deviceId?: string;
+  readonly clientId: string;
+  readonly scopes: ReadonlySet<string>;
+  readonly roles: readonly string[];
+  readonly token: VerifiedAccessToken;
+}
+
+export function principalOf(token: VerifiedAccessToken): Principal {
+  const scopes = new Set(token.scope.split(' ').filter(Boolean));
+  const base = { tenantId: token.tid, clientId: token.client_id, scopes, roles: token.roles ?? [], token };
+  if (token.act) return { ...base, kind: 'session', userId: token.sub, deviceId: token.act.sub };
+  if (scopes.has('device')) return { ...base, kind: 'device', deviceId: token.sub };
+  return { ...base, kind: 'user', userId: token.sub };
+}
+
+/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or undefined. */
+export function bearerToken(headers: Headers): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(headers.get('authorization') ?? '');
+  return match?.[1];
+}
+
+export async function authenticate(
+  token: string,
+  keys: KeyRing,
+  issuer: string,
+  now: Date,
+): Promise<Principal> {
+  return principalOf(await verifyAccessToken(keys, { issuer, audience: issuer }, token, now));
+}

@@ -1,0 +1,96 @@
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { KeyRing } from './key-ring.js';
+import { newId } from './secrets.js';
+
+/**
+ * Access tokens per RFC 9068: a JWT with `typ: at+jwt`, ES256, `kid`, and the claims of
+ * SPEC §4. Verification pins the algorithm (no `none`, no HS/RS confusion) and checks `typ`,
+ * `iss`, `aud`, `exp` and `nbf`.
+ */
+export interface AccessTokenClaims {
+  /** The user id, or the device id for a printer's own token. */
+  readonly sub: string;
+  readonly client_id: string;
+  /** Space-separated scopes. */
+  readonly scope: string;
+  /** Tenant id: every data access of the bearer is scoped by it. */
+  readonly tid: string;
+  /** Session tokens: the printer the user acts at (RFC 8693 §4.1 actor claim). */
+  readonly act?: { readonly sub: string };
+  readonly roles?: readonly string[];
+}
+
+export interface VerifiedAccessToken extends AccessTokenClaims {
+  readonly jti: string;
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export interface TokenSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly lifetimeSeconds: number;
+}
+
+export class InvalidAccessToken extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'InvalidAccessToken';
+  }
+}
+
+export async function signAccessToken(
+  ring: KeyRing,
+  settings: TokenSettings,
+  claims: AccessTokenClaims,
+  now: Date,
+): Promise<{ token: string; expiresIn: number }> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const token = await new SignJWT({ ...claims } as unknown as JWTPayload)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: ring.signing.kid })
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(iat + settings.lifetimeSeconds)
+    .setJti(newId())
+    .sign(ring.signing.key);
+  return { token, expiresIn: settings.lifetimeSeconds };
+}
+
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'client_id', 'scope', 'tid', 'jti', 'iat', 'exp'];
+
+export async function verifyAccessToken(
+  ring: KeyRing,
+  settings: Omit<TokenSettings, 'lifetimeSeconds'>,
+  token: string,
+  now: Date,
+): Promise<VerifiedAccessToken> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? ring.verificationKey(header.kid) : undefined;
+        if (!key) throw new InvalidAccessToken('unknown signing key');
+        return key;
+      },
+      {
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        issuer: settings.issuer,
+        audience: settings.audience,
+        currentDate: now,
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: 5,
+      },
+    );
+    for (const claim of ['sub', 'client_id', 'scope', 'tid', 'jti'] as const) {
+      if (typeof payload[claim] !== 'string') throw new InvalidAccessToken(`claim ${claim} is not a string`);
+    }
+    return payload as unknown as VerifiedAccessToken;
+  } catch (error) {
+    if (error instanceof InvalidAccessToken) throw error;
+    if (error instanceof joseErrors.JOSEError) throw new InvalidAccessToken(error.code);
+    throw new InvalidAccessToken('malformed');
+  }
+}
