@@ -1,13 +1,48 @@
 import { buildRouteTable } from '../shared/http/route-table.js';
+import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
 import { health } from './health.js';
+import { jwks } from './jwks.js';
+import { me } from './me.js';
 import { notFound } from './not-found.js';
+import { oauthDeviceAuthorization } from './oauth-device-authorization.js';
+import { oauthMetadata } from './oauth-metadata.js';
+import { oauthRevoke } from './oauth-revoke.js';
+import { oauthToken } from './oauth-token.js';
 import { openapi } from './openapi.js';
 import { regionsGet } from './regions-get.js';
 import { regionsList } from './regions-list.js';
 import { tenantRegion } from './tenant-region.js';
+import { tenantsCreate } from './tenants-create.js';
+import { usersCreate } from './users-create.js';
+import { usersCredentials } from './users-credentials.js';
+import { usersGet } from './users-get.js';
 
 /**
  * The route table: every HTTP function of the app. `functions/index.ts` registers it with the
  * Functions host; `tools/local-host.ts` serves it; `GET /openapi.json` describes it.
  */
-export const routeTable = buildRouteTable([regionsList, regionsGet, tenantRegion, health, openapi, notFound]);
+export const routeTable = buildRouteTable([
+  // discovery and operations
+  regionsList,
+  regionsGet,
+  tenantRegion,
+  health,
+  openapi,
+  // OAuth 2.0 authorization server
+  oauthMetadata,
+  jwks,
+  oauthDeviceAuthorization,
+  oauthToken,
+  oauthRevoke,
+  deviceCodesGet,
+  deviceCodesApprove,
+  deviceCodesDeny,
+  // tenants and users
+  tenantsCreate,
+  usersCreate,
+  usersGet,
+  usersCredentials,
+  me,
+  // last: everything no other function takes
+  notFound,
+]);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { findRegion, RegionSchema } from '../shared/discovery/regions.js';
-import { lookupTenantRegion, TenantSlugSchema } from '../shared/discovery/tenant-directory.js';
+import { lookupTenantRegion, TenantSlugSchema } from '../shared/tenants/tenants.js';
 import { cacheableJson } from '../shared/http/etag.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { defineRoute } from '../shared/http/route.js';

@@ -22,6 +22,8 @@ export interface LocalHostOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly hostname?: string;
+  /** The services' clock; tests move it forward to reach expiry without waiting. */
+  readonly clock?: () => Date;
   /** Where log lines go (the request lines and whatever handlers log). Default: stdout/stderr. */
   readonly log?: (level: LogLevel, line: string) => void;
 }
@@ -74,7 +76,7 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? defaultLog;
-  const services = lazyServices(options.config);
+  const services = lazyServices(options.config, options.clock);
   // Open the store now: a local run fails at start, not on the first request, and the first
   // request does not pay for starting the local Cosmos server.
   await services();

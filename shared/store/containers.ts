@@ -15,8 +15,19 @@ export interface ContainerSpec {
 }
 
 export const containerSpecs = {
-  /** slug → home region. Item `{ id: slug, region }`: nothing personal, nothing else. */
+  /** slug → home region and tenant id. Item `{ id: slug, region, tenantId }`: nothing personal. */
   tenantDirectory: { id: 'tenantDirectory', account: 'directory', partitionKeyPath: '/id' },
+  /** One item per tenant: name, slug, policy. */
+  tenants: { id: 'tenants', account: 'regional', partitionKeyPath: '/id' },
+  /**
+   * Users, printers and the login-name look-ups of one tenant share its partition, so every
+   * request of a tenant's caller touches exactly one partition, keyed by the token's `tid`.
+   */
+  accounts: { id: 'accounts', account: 'regional', partitionKeyPath: '/tenantId' },
+  /** RFC 8628 device codes and their user-code look-ups; short-lived, item TTL. */
+  deviceCodes: { id: 'deviceCodes', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
+  /** Fixed-window counters for rate limits; item TTL. */
+  rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
 } as const satisfies Record<string, ContainerSpec>;
 
 export type ContainerName = keyof typeof containerSpecs;

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { LogLevel } from '@azure/functions';
 import { routeTable } from '../../functions/routes.js';
 import { loadConfig } from '../../shared/config/load-config.js';
@@ -7,22 +9,42 @@ import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
 export interface TestHost extends LocalHost {
   /** Every log line written while the host ran, `level line`. */
   readonly logs: string[];
+  /** Moves the server's clock forward (tokens, codes and locks expire without waiting). */
+  advanceClock(seconds: number): void;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**
  * The local host on a free port, over its own in-process Cosmos server (unless the env says
- * otherwise): the same wiring as `npm start`, reached over a real socket with fetch.
+ * otherwise): the same wiring as `npm start`, reached over a real socket with fetch. The URL is
+ * `http://localhost:<port>`, which is also the OAuth issuer, so stock clients can discover it.
  */
 export async function startTestHost(
   options: { env?: Record<string, string>; table?: RouteTable } = {},
 ): Promise<TestHost> {
   const logs: string[] = [];
-  const config = loadConfig({ ...options.env });
+  const port = await freePort();
+  const config = loadConfig({ PORT: String(port), ...options.env });
+  let offsetMs = 0;
   const host = await startLocalHost({
     config,
     table: options.table ?? routeTable,
-    port: 0,
+    port,
+    clock: () => new Date(Date.now() + offsetMs),
     log: (level: LogLevel, line: string) => logs.push(`${level} ${line}`),
   });
-  return Object.assign(host, { logs });
+  return Object.assign(host, {
+    url: `http://localhost:${port}`,
+    logs,
+    advanceClock: (seconds: number) => {
+      offsetMs += seconds * 1000;
+    },
+  });
 }

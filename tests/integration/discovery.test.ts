@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerTenantRegion } from '../../shared/discovery/tenant-directory.js';
+import { createTenant, SlugTaken } from '../../shared/tenants/tenants.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 const regions = [
@@ -90,13 +90,13 @@ describe('tenant home region from the directory', () => {
   afterAll(() => host.close());
 
   it('finds a registered tenant with one point read and serves its region', async () => {
-    const { store } = await host.services();
-    expect(await registerTenantRegion(store, 'contoso', 'eu')).toBe(true);
-    expect(await registerTenantRegion(store, 'contoso', 'us')).toBe(false);
+    const services = await host.services();
+    await createTenant(services, { slug: 'contoso', name: 'Contoso' });
+    await expect(createTenant(services, { slug: 'contoso', name: 'Other' })).rejects.toBeInstanceOf(SlugTaken);
 
     const response = await fetch(`${host.url}/tenants/contoso/region`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual(regions[0]);
+    expect(await response.json()).toEqual(regions[1]); // this app serves "us"; the tenant was created here
     expect(response.headers.get('etag')).toBeTruthy();
     expect(host.logs.at(-1)).toMatch(/route=\/tenants\/\{slug\}\/region status=200 .*cosmosRequests=1 /);
   });

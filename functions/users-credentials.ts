@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox';
+import { HttpProblem } from '../shared/http/problem.js';
+import { callerOf, defineRoute } from '../shared/http/route.js';
+import { userProblem } from '../shared/tenants/onboarding.js';
+import { readTenant } from '../shared/tenants/tenants.js';
+import { checkCredentialPolicy, hashCredentials, PasswordSchema, PinSchema, readUser, replaceUser } from '../shared/users/users.js';
+import { UserIdParams } from './users-get.js';
+
+export const usersCredentials = defineRoute({
+  name: 'users-credentials',
+  methods: ['PUT'],
+  route: 'api/users/{id}/credentials',
+  authLevel: 'anonymous',
+  summary: "Set or reset a user's PIN and/or password (admin). Clears a lock and signs the user out everywhere.",
+  tags: ['users'],
+  auth: { kinds: ['user'], anyRole: ['admin'] },
+  request: {
+    params: UserIdParams,
+    body: Type.Object(
+      { pin: Type.Optional(PinSchema), password: Type.Optional(PasswordSchema) },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  },
+  responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
+  handler: async ({ params, body }, { store }, context) => {
+    const caller = callerOf(context);
+    const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, params.id)]);
+    if (!tenant || !user) throw new HttpProblem('not-found', 'no such user');
+    try {
+      checkCredentialPolicy(tenant.policy, body);
+    } catch (error) {
+      throw userProblem(error);
+    }
+    // New credentials end every existing sign-in: a reset after a suspected leak must lock the thief out.
+    await replaceUser(store, { ...user, ...(await hashCredentials(body)), lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
+    return { status: 204 };
+  },
+});

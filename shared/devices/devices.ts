@@ -1,0 +1,43 @@
+import { Type } from '@sinclair/typebox';
+import type { RefreshFamily } from '../oauth/refresh-families.js';
+import type { Store } from '../store/store.js';
+
+/** An enrolled printer and its refresh-token family: one item in its tenant's partition. */
+export interface DeviceDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'device';
+  readonly name: string;
+  readonly location: string;
+  /** `disconnected`: its refresh token lapsed (90 days unused) or an admin disconnected it. */
+  readonly status: 'connected' | 'disconnected';
+  readonly refreshFamilies: readonly RefreshFamily[];
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly _etag?: string;
+}
+
+export const DeviceNameSchema = Type.String({ minLength: 1, maxLength: 100 });
+export const DeviceLocationSchema = Type.String({ minLength: 0, maxLength: 200 });
+
+export async function readDevice(store: Store, tenantId: string, deviceId: string): Promise<DeviceDoc | undefined> {
+  const { resource } = await store.container('accounts').item(deviceId, tenantId).read<DeviceDoc>();
+  return resource?.type === 'device' ? resource : undefined;
+}
+
+export async function createDevice(store: Store, device: DeviceDoc): Promise<void> {
+  await store.container('accounts').items.create(device);
+}
+
+export async function deleteDevice(store: Store, tenantId: string, deviceId: string): Promise<void> {
+  await store.container('accounts').item(deviceId, tenantId).delete().catch(() => undefined);
+}
+
+export async function replaceDevice(store: Store, device: DeviceDoc): Promise<DeviceDoc> {
+  const { _etag, ...body } = device;
+  const { resource } = await store
+    .container('accounts')
+    .item(device.id, device.tenantId)
+    .replace<DeviceDoc>(body as DeviceDoc, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
+  return resource!;
+}

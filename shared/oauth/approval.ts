@@ -1,0 +1,141 @@
+import type { Principal } from '../auth/principal.js';
+import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
+import { HttpProblem } from '../http/problem.js';
+import { countAttempt, isRateLimited } from '../rate-limit.js';
+import type { Services } from '../services.js';
+import { isPreconditionFailed } from '../store/cosmos-errors.js';
+import { newId } from '../tokens/secrets.js';
+import { readUser, replaceUser } from '../users/users.js';
+import { oauthDefaults } from './defaults.js';
+import { normalizeUserCode, readByUserCode, replaceDeviceCode, type DeviceCodeRecord } from './device-codes.js';
+import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
+
+/**
+ * The user's side of RFC 8628 (§3.3): look at a user code, then approve or deny it.
+ * Who may answer (SPEC §3.2, §3.3, §3.5):
+ *  - printer enrollment (`device`): an admin; the printer joins the admin's tenant;
+ *  - a session at a printer (`session`): a user of that printer's tenant, nobody else;
+ *  - desktop sign-in: the signed-in user themself.
+ * Everything else looks like an unknown code (404), so codes of other tenants are not revealed.
+ * Failed look-ups count against the caller; past the limit they get 429 (SPEC §7).
+ */
+const missKey = (caller: Principal) => `user-code-miss:${caller.tenantId}:${caller.userId}`;
+
+const notFound = () => new HttpProblem('not-found', 'no pending request has this code; check it and try again');
+
+async function findForCaller(services: Services, caller: Principal, userCode: string): Promise<DeviceCodeRecord> {
+  const { store, now } = services;
+  const { userCodeMissesPerWindow: limit, userCodeMissWindowSeconds: window } = oauthDefaults;
+  if (await isRateLimited(store, missKey(caller), limit, window, now())) {
+    throw new HttpProblem('too-many-requests', 'too many wrong codes; wait a few minutes', {}, { 'Retry-After': String(window) });
+  }
+  const normalized = normalizeUserCode(userCode);
+  const record = normalized ? await readByUserCode(store, normalized, now()) : undefined;
+  const visible =
+    record &&
+    (record.scope === 'device'
+      ? caller.roles.includes('admin')
+      : record.scope === 'session'
+        ? record.tenantId === caller.tenantId
+        : true);
+  if (!record || !visible) {
+    await countAttempt(store, missKey(caller), window, now());
+    throw notFound();
+  }
+  return record;
+}
+
+export async function describeUserCode(services: Services, caller: Principal, userCode: string) {
+  const record = await findForCaller(services, caller, userCode);
+  const printer =
+    record.scope === 'session' ? await readDevice(services.store, record.tenantId!, record.deviceId!) : undefined;
+  return {
+    clientId: record.clientId,
+    scope: record.scope,
+    expiresAt: record.expiresAt,
+    printer: printer ? { id: printer.id, name: printer.name, location: printer.location } : null,
+  };
+}
+
+export async function denyUserCode(services: Services, caller: Principal, userCode: string): Promise<void> {
+  const record = await findForCaller(services, caller, userCode);
+  await settle(services, { ...record, status: 'denied' });
+}
+
+/** Writes the answer; a second, racing answer to the same code loses with 409. */
+async function settle(services: Services, record: DeviceCodeRecord): Promise<void> {
+  try {
+    await replaceDeviceCode(services.store, record);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'this code was answered already');
+    throw error;
+  }
+}
+
+export async function approveUserCode(
+  services: Services,
+  caller: Principal,
+  userCode: string,
+  printerDetails: { name?: string; location?: string },
+): Promise<{ deviceId?: string }> {
+  const { store, now } = services;
+  const record = await findForCaller(services, caller, userCode);
+  const time = now();
+
+  if (record.scope === 'device') {
+    if (!printerDetails.name) {
+      throw new HttpProblem('validation-failed', '/body/name is required to enroll a printer', {
+        errors: [{ pointer: '/body/name', detail: 'is required' }],
+      });
+    }
+    const family = newInitialFamily(record, deviceFamilyLifetime, time);
+    const device: DeviceDoc = {
+      id: newId(),
+      tenantId: caller.tenantId,
+      type: 'device',
+      name: printerDetails.name,
+      location: printerDetails.location ?? '',
+      status: 'connected',
+      refreshFamilies: [family],
+      createdAt: time.toISOString(),
+      lastSeenAt: time.toISOString(),
+    };
+    await createDevice(store, device);
+    try {
+      await settle(services, { ...record, status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
+    } catch (error) {
+      await deleteDevice(store, caller.tenantId, device.id); // the other approval won: undo ours
+      throw error;
+    }
+    return { deviceId: device.id };
+  }
+
+  const user = await readUser(store, caller.tenantId, caller.userId!);
+  if (!user) throw notFound();
+  if (record.scope === 'session') {
+    await settle(services, { ...record, status: 'approved', subjectId: user.id });
+    return {};
+  }
+  // Desktop sign-in: the refresh family is written into the user now, so the poll that
+  // collects the tokens only has to consume the code.
+  let familyId: string | undefined;
+  if (record.initialRefreshHash) {
+    const family = newInitialFamily(record, userFamilyLifetime, time);
+    familyId = family.id;
+    await replaceUser(store, { ...user, refreshFamilies: withFamily(user.refreshFamilies, family, oauthDefaults.familiesPerUser, time) });
+  }
+  await settle(services, {
+    ...record,
+    status: 'approved',
+    tenantId: caller.tenantId,
+    subjectId: user.id,
+    roles: [user.role],
+    ...(familyId ? { refreshFamilyId: familyId } : {}),
+  });
+  return {};
+}
+
+/** The secret is unknown here (only the device code's holder can derive it); its hash is not. */
+function newInitialFamily(record: DeviceCodeRecord, lifetime: typeof userFamilyLifetime, now: Date): RefreshFamily {
+  return newFamily(record.clientId, record.scope, record.initialRefreshHash!, lifetime, now);
+}

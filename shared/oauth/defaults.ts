@@ -1,0 +1,28 @@
+/**
+ * Every OAuth tunable that is not a deployment setting, in one place with its reason.
+ * (Access-token lifetime and the poll interval are settings: see shared/config/settings.ts.)
+ */
+export const oauthDefaults = {
+  /** RFC 8628 §6.1: 20 consonants, no vowels (no words), no look-alikes. 20^8 ≈ 2^34.6. */
+  userCodeAlphabet: 'BCDFGHJKLMNPQRSTVWXZ',
+  userCodeLength: 8,
+  /** SPEC §4: printer enrollment and desktop sign-in codes. */
+  enrollmentCodeLifetimeSeconds: 600,
+  desktopCodeLifetimeSeconds: 600,
+  /** SPEC §3.3: the dynamic QR code of a session is short-lived. */
+  sessionCodeLifetimeSeconds: 120,
+  /** RFC 8628 §3.5: each `slow_down` adds 5 seconds to the interval. */
+  slowDownStepSeconds: 5,
+  /** SPEC §3.2: a printer unused for 90 days is disconnected. */
+  deviceRefreshIdleDays: 90,
+  /** SPEC §3.5: user refresh tokens slide 30 days, capped absolutely. */
+  userRefreshIdleDays: 30,
+  userRefreshMaxDays: 180,
+  /** Rotated token hashes kept per family to recognise reuse (RFC 9700 §4.14.2). */
+  rotatedHashesKept: 10,
+  /** Refresh-token families per user (sign-ins on phones/desktops); the oldest is dropped beyond. */
+  familiesPerUser: 10,
+  /** Failed user-code look-ups a caller may make per window before 429 (SPEC §7). */
+  userCodeMissesPerWindow: 10,
+  userCodeMissWindowSeconds: 600,
+} as const;

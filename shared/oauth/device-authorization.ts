@@ -1,0 +1,75 @@
+import { readDevice } from '../devices/devices.js';
+import type { Services } from '../services.js';
+import { deriveSecret, hashSecret } from '../tokens/secrets.js';
+import { oauthClients, parseScope } from './clients.js';
+import { oauthDefaults } from './defaults.js';
+import { formatUserCode, issueDeviceCode } from './device-codes.js';
+import { OAuthError } from './errors.js';
+import { authenticatePrinter } from './printer-client.js';
+
+/** The first refresh token of a device-code grant is derived from the device code (see DeviceCodeRecord). */
+export const initialRefreshSecret = (deviceCodeSecret: string) => deriveSecret(deviceCodeSecret, 'roger refresh token 0');
+
+export interface DeviceAuthorizationRequest {
+  readonly client_id?: string;
+  readonly scope?: string;
+}
+
+/**
+ * RFC 8628 §3.1–3.2. Three uses (SPEC §3.2, §3.3, §3.5):
+ *  - `roger-emb` + `device`: an unenrolled printer asks to join a tenant (an admin approves);
+ *  - `roger-emb` + `session`: an enrolled printer (Bearer device token) shows a session QR code;
+ *  - `roger-desktop` + `jobs offline_access`: the desktop client signs a user in.
+ */
+export async function startDeviceAuthorization(services: Services, request: DeviceAuthorizationRequest, headers: Headers) {
+  const { config, store, now } = services;
+  if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
+  const client = oauthClients[request.client_id];
+  if (!client) throw new OAuthError('invalid_client', 'unknown client');
+  if (!client.grants.includes('device_code')) {
+    throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');
+  }
+
+  const requested = parseScope(request.scope);
+  let fields: { scope: string; tenantId?: string; deviceId?: string };
+  let lifetime: number;
+  if (client.id === 'roger-emb') {
+    if (requested.length !== 1 || (requested[0] !== 'device' && requested[0] !== 'session')) {
+      throw new OAuthError('invalid_scope', 'the printer asks for exactly one of: device, session');
+    }
+    if (requested[0] === 'device') {
+      fields = { scope: 'device' };
+      lifetime = oauthDefaults.enrollmentCodeLifetimeSeconds;
+    } else {
+      const printer = await authenticatePrinter(headers, services);
+      const device = await readDevice(store, printer.tenantId, printer.deviceId);
+      if (!device || device.status !== 'connected') throw new OAuthError('invalid_client', 'this printer is not enrolled');
+      fields = { scope: 'session', tenantId: printer.tenantId, deviceId: printer.deviceId };
+      lifetime = oauthDefaults.sessionCodeLifetimeSeconds;
+    }
+  } else {
+    const scope = requested.length > 0 ? requested : [...client.scopes];
+    if (scope.some((s) => !client.scopes.includes(s))) throw new OAuthError('invalid_scope', `allowed scopes: ${client.scopes.join(' ')}`);
+    fields = { scope: scope.join(' ') };
+    lifetime = oauthDefaults.desktopCodeLifetimeSeconds;
+  }
+
+  const mintsRefreshToken = fields.scope === 'device' || parseScope(fields.scope).includes('offline_access');
+  const issued = await issueDeviceCode(
+    store,
+    { clientId: client.id, interval: config.oauth.pollIntervalSeconds, ...fields },
+    lifetime,
+    now(),
+    mintsRefreshToken ? (secret) => hashSecret(initialRefreshSecret(secret)) : undefined,
+  );
+  const verificationUri = `${config.oauth.issuer}/device`;
+  const userCode = formatUserCode(issued.userCode);
+  return {
+    device_code: issued.deviceCode,
+    user_code: userCode,
+    verification_uri: verificationUri,
+    verification_uri_complete: `${verificationUri}?user_code=${userCode}`,
+    expires_in: lifetime,
+    interval: config.oauth.pollIntervalSeconds,
+  };
+}

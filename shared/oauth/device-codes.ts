@@ -1,0 +1,152 @@
+import { randomInt } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { isConflict } from '../store/cosmos-errors.js';
+import { hashSecret, newId, newSecret, secretMatches } from '../tokens/secrets.js';
+import { oauthDefaults } from './defaults.js';
+
+/**
+ * RFC 8628 device codes. A device code is `dc1.<recordId>.<secret>`: it names its record and
+ * proves possession with 256 random bits stored only as a hash. The user code maps to the
+ * record through a look-up item, so the approval API needs no query either.
+ */
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'consumed';
+
+export interface DeviceCodeRecord {
+  readonly id: string;
+  readonly type: 'device-code';
+  readonly secretHash: string;
+  readonly userCodeId: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly status: DeviceCodeStatus;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  /** Cosmos item TTL (seconds); expiry is checked in code as well. */
+  readonly ttl: number;
+  readonly interval: number;
+  readonly lastPolledAt?: string;
+  /**
+   * Hash of the first refresh token's secret, derived from the device code when it was issued:
+   * the approver stores it in the new refresh family, so the successful poll writes nothing
+   * but the record itself.
+   */
+  readonly initialRefreshHash?: string;
+  /** Session requests: the printer asking, and its tenant. Set on approval for the others. */
+  readonly tenantId?: string;
+  readonly deviceId?: string;
+  /** Set on approval: the user (session, desktop) or the new printer (enrollment). */
+  readonly subjectId?: string;
+  readonly roles?: readonly string[];
+  readonly refreshFamilyId?: string;
+  readonly _etag?: string;
+}
+
+interface UserCodeDoc {
+  readonly id: string;
+  readonly type: 'user-code';
+  readonly recordId: string;
+  readonly expiresAt: string;
+  readonly ttl: number;
+}
+
+const DEVICE_CODE = /^dc1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
+
+export function parseDeviceCode(code: string): { recordId: string; secret: string } | undefined {
+  const match = DEVICE_CODE.exec(code);
+  return match ? { recordId: match[1]!, secret: match[2]! } : undefined;
+}
+
+/** Uniform over the alphabet (randomInt has no modulo bias). */
+function newUserCode(): string {
+  const { userCodeAlphabet: alphabet, userCodeLength: length } = oauthDefaults;
+  let code = '';
+  for (let i = 0; i < length; i++) code += alphabet[randomInt(alphabet.length)];
+  return code;
+}
+
+/** `BCDF-GHJK` for display. */
+export const formatUserCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
+
+/** Case-insensitive input, dashes and spaces ignored; undefined if it cannot be a user code. */
+export function normalizeUserCode(input: string): string | undefined {
+  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  const { userCodeAlphabet: alphabet, userCodeLength: length } = oauthDefaults;
+  if (code.length !== length || [...code].some((c) => !alphabet.includes(c))) return undefined;
+  return code;
+}
+
+const userCodeItemId = (code: string) => `user-code:${hashSecret(code)}`;
+
+export interface IssuedDeviceCode {
+  readonly deviceCode: string;
+  readonly secret: string;
+  readonly userCode: string;
+  readonly record: DeviceCodeRecord;
+}
+
+export async function issueDeviceCode(
+  store: Store,
+  fields: Pick<DeviceCodeRecord, 'clientId' | 'scope' | 'interval' | 'tenantId' | 'deviceId'>,
+  lifetimeSeconds: number,
+  now: Date,
+  refreshHashFor?: (secret: string) => string,
+): Promise<IssuedDeviceCode> {
+  const container = store.container('deviceCodes');
+  const expiresAt = new Date(now.getTime() + lifetimeSeconds * 1000).toISOString();
+  const ttl = lifetimeSeconds + 60;
+  const recordId = newId();
+  // 20^8 codes: a collision with a live code is rare; try a few before giving up.
+  for (let attempt = 0; ; attempt++) {
+    const userCode = newUserCode();
+    try {
+      await container.items.create<UserCodeDoc>({ id: userCodeItemId(userCode), type: 'user-code', recordId, expiresAt, ttl });
+    } catch (error) {
+      if (isConflict(error) && attempt < 3) continue;
+      throw error;
+    }
+    const secret = newSecret();
+    const record: DeviceCodeRecord = {
+      id: recordId,
+      type: 'device-code',
+      secretHash: hashSecret(secret),
+      userCodeId: userCodeItemId(userCode),
+      status: 'pending',
+      createdAt: now.toISOString(),
+      expiresAt,
+      ttl,
+      ...fields,
+      ...(refreshHashFor ? { initialRefreshHash: refreshHashFor(secret) } : {}),
+    };
+    await container.items.create(record);
+    return { deviceCode: `dc1.${recordId}.${secret}`, secret, userCode, record };
+  }
+}
+
+/** The record a device code names, if the code's secret matches it. */
+export async function readDeviceCode(store: Store, deviceCode: string): Promise<{ record: DeviceCodeRecord; secret: string } | undefined> {
+  const parsed = parseDeviceCode(deviceCode);
+  if (!parsed) return undefined;
+  const { resource } = await store.container('deviceCodes').item(parsed.recordId, parsed.recordId).read<DeviceCodeRecord>();
+  if (!resource || resource.type !== 'device-code' || !secretMatches(parsed.secret, resource.secretHash)) return undefined;
+  return { record: resource, secret: parsed.secret };
+}
+
+/** The live record behind a user code, or undefined (unknown, expired or already used). */
+export async function readByUserCode(store: Store, userCode: string, now: Date): Promise<DeviceCodeRecord | undefined> {
+  const container = store.container('deviceCodes');
+  const { resource: entry } = await container.item(userCodeItemId(userCode), userCodeItemId(userCode)).read<UserCodeDoc>();
+  if (!entry || entry.type !== 'user-code' || Date.parse(entry.expiresAt) <= now.getTime()) return undefined;
+  const { resource } = await container.item(entry.recordId, entry.recordId).read<DeviceCodeRecord>();
+  if (!resource || resource.status !== 'pending' || Date.parse(resource.expiresAt) <= now.getTime()) return undefined;
+  return resource;
+}
+
+/** Conditional replace: exactly one of two racing writers wins; the other gets a 412. */
+export async function replaceDeviceCode(store: Store, record: DeviceCodeRecord): Promise<DeviceCodeRecord> {
+  const { _etag, ...body } = record;
+  const { resource } = await store
+    .container('deviceCodes')
+    .item(record.id, record.id)
+    .replace<DeviceCodeRecord>(body as DeviceCodeRecord, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
+  return resource!;
+}

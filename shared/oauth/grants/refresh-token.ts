@@ -1,0 +1,99 @@
+import { readDevice, replaceDevice, type DeviceDoc } from '../../devices/devices.js';
+import type { Logger } from '../../logging/logger.js';
+import type { Services } from '../../services.js';
+import { isPreconditionFailed } from '../../store/cosmos-errors.js';
+import { readUser, replaceUser, type UserDoc } from '../../users/users.js';
+import { parseScope } from '../clients.js';
+import { OAuthError } from '../errors.js';
+import {
+  checkRefreshToken,
+  deviceFamilyLifetime,
+  formatRefreshToken,
+  parseRefreshToken,
+  rotateFamily,
+  userFamilyLifetime,
+  withoutFamily,
+  type RefreshFamily,
+} from '../refresh-families.js';
+import { tokenResponse } from '../token-response.js';
+
+export const grantType = 'refresh_token';
+
+type Owner = UserDoc | DeviceDoc;
+
+async function saveOwner(services: Services, owner: Owner): Promise<void> {
+  if (owner.type === 'user') await replaceUser(services.store, owner);
+  else await replaceDevice(services.store, owner);
+}
+
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): one read of the owner (user or printer), one
+ * conditional write. The write is conditional on the ETag, so of two refreshes racing with the
+ * same token exactly one wins. A rotated token that comes back revokes its whole family; a
+ * printer whose token lapsed (90 days unused) is marked disconnected (SPEC §3.2).
+ */
+export async function refreshTokenGrant(
+  services: Services,
+  clientId: string,
+  request: { refresh_token?: string; scope?: string },
+  log: Logger,
+) {
+  const { store, now } = services;
+  if (!request.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const token = parseRefreshToken(request.refresh_token);
+  if (!token) throw new OAuthError('invalid_grant', 'unknown refresh token');
+  const owner: Owner | undefined =
+    token.owner === 'u'
+      ? await readUser(store, token.tenantId, token.ownerId)
+      : await readDevice(store, token.tenantId, token.ownerId);
+  if (!owner) throw new OAuthError('invalid_grant', 'unknown refresh token');
+
+  const time = now();
+  const check = checkRefreshToken(owner.refreshFamilies, token, time);
+  if (check.outcome === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
+  if (check.family.clientId !== clientId) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
+
+  if (check.outcome === 'reused' || check.outcome === 'expired') {
+    const families = withoutFamily(owner.refreshFamilies, check.family.id);
+    const lapsedPrinter = owner.type === 'device' && check.outcome === 'expired';
+    const revoked = lapsedPrinter ? { ...owner, refreshFamilies: families, status: 'disconnected' as const } : { ...owner, refreshFamilies: families };
+    await saveOwner(services, revoked).catch((error: unknown) => {
+      if (!isPreconditionFailed(error)) throw error;
+    });
+    if (check.outcome === 'reused') {
+      log.warn('refresh-token-reuse', { tenantId: token.tenantId, ownerId: token.ownerId, familyId: check.family.id });
+      throw new OAuthError('invalid_grant', 'this refresh token was already used; the session is revoked');
+    }
+    throw new OAuthError('invalid_grant', lapsedPrinter ? 'the printer was disconnected; enroll it again' : 'the refresh token expired');
+  }
+  if (owner.type === 'device' && owner.status !== 'connected') throw new OAuthError('invalid_grant', 'the printer is disconnected');
+
+  const scope = narrowScope(check.family, request.scope);
+  const lifetime = owner.type === 'user' ? userFamilyLifetime : deviceFamilyLifetime;
+  const rotated = rotateFamily(check.family, lifetime, time);
+  const families = owner.refreshFamilies.map((f) => (f.id === rotated.family.id ? rotated.family : f));
+  const updated: Owner =
+    owner.type === 'user' ? { ...owner, refreshFamilies: families } : { ...owner, refreshFamilies: families, lastSeenAt: time.toISOString() };
+  try {
+    await saveOwner(services, updated);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new OAuthError('invalid_grant', 'the refresh token was used concurrently');
+    throw error;
+  }
+
+  const refreshToken = formatRefreshToken(token.owner, token.tenantId, token.ownerId, token.familyId, rotated.secret);
+  const claims =
+    owner.type === 'user'
+      ? { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId, roles: [owner.role] }
+      : { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId };
+  return tokenResponse(services, claims, refreshToken);
+}
+
+/** RFC 6749 §6: the new access token may have the same or a narrower scope, never wider. */
+function narrowScope(family: RefreshFamily, requested: string | undefined): string {
+  const granted = parseScope(family.scope);
+  const asked = parseScope(requested);
+  if (asked.length === 0) return family.scope;
+  if (asked.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'a refresh cannot widen the scope');
+  return asked.join(' ');
+}

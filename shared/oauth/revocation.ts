@@ -1,0 +1,35 @@
+import { readDevice, replaceDevice } from '../devices/devices.js';
+import type { Services } from '../services.js';
+import { readUser, replaceUser } from '../users/users.js';
+import { oauthClients } from './clients.js';
+import { OAuthError } from './errors.js';
+import { checkRefreshToken, parseRefreshToken, withoutFamily } from './refresh-families.js';
+
+/**
+ * RFC 7009. A refresh token (current or already rotated) revokes its whole family. Access
+ * tokens are self-contained JWTs that live 20 minutes; they are not tracked, so revoking one
+ * is accepted and does nothing (RFC 7009 §2: the server may not support it for every type).
+ * Unknown tokens, and tokens of another client, get 200 as well (§2.2): nothing is revealed.
+ */
+export async function revokeToken(services: Services, request: { token?: string; client_id?: string }): Promise<void> {
+  if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
+  if (!oauthClients[request.client_id]) throw new OAuthError('invalid_client', 'unknown client');
+  if (!request.token) throw new OAuthError('invalid_request', 'token is required');
+
+  const token = parseRefreshToken(request.token);
+  if (!token) return;
+  const { store, now } = services;
+  if (token.owner === 'u') {
+    const user = await readUser(store, token.tenantId, token.ownerId);
+    if (!user) return;
+    const check = checkRefreshToken(user.refreshFamilies, token, now());
+    if (check.outcome === 'unknown' || check.family.clientId !== request.client_id) return;
+    await replaceUser(store, { ...user, refreshFamilies: withoutFamily(user.refreshFamilies, check.family.id) });
+  } else {
+    const device = await readDevice(store, token.tenantId, token.ownerId);
+    if (!device) return;
+    const check = checkRefreshToken(device.refreshFamilies, token, now());
+    if (check.outcome === 'unknown' || check.family.clientId !== request.client_id) return;
+    await replaceDevice(store, { ...device, refreshFamilies: withoutFamily(device.refreshFamilies, check.family.id) });
+  }
+}

@@ -1,0 +1,36 @@
+import { HttpProblem } from '../http/problem.js';
+import type { Services } from '../services.js';
+import { createUser, CredentialRejected, LoginNameTaken, type NewUser } from '../users/users.js';
+import type { TenantPolicy } from './policy.js';
+import { createTenant, removeTenant, SlugTaken } from './tenants.js';
+
+/**
+ * SPEC §3.10: a tenant, its directory entry and its first admin, all or nothing. The first
+ * admin's credentials are checked against the tenant's policy before anything is written.
+ */
+export async function createTenantWithAdmin(
+  services: Services,
+  input: { slug: string; name: string; policy?: Partial<TenantPolicy>; admin: Omit<NewUser, 'role'> },
+) {
+  let tenant;
+  try {
+    tenant = await createTenant(services, input);
+  } catch (error) {
+    if (error instanceof SlugTaken) throw new HttpProblem('conflict', 'this slug is taken', { field: 'slug' });
+    throw error;
+  }
+  try {
+    const admin = await createUser(services, tenant.id, tenant.policy, { ...input.admin, role: 'admin' });
+    return { tenant, admin };
+  } catch (error) {
+    await removeTenant(services.store, tenant);
+    throw userProblem(error);
+  }
+}
+
+/** The problem a failed user creation means to the caller (or the error itself if unexpected). */
+export function userProblem(error: unknown): unknown {
+  if (error instanceof LoginNameTaken) return new HttpProblem('conflict', `this ${error.field} is taken`, { field: error.field });
+  if (error instanceof CredentialRejected) return new HttpProblem('validation-failed', error.message);
+  return error;
+}

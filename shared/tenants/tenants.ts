@@ -1,0 +1,115 @@
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../services.js';
+import { isConflict } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import { newId } from '../tokens/secrets.js';
+import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
+
+export const TenantSlugSchema = Type.String({
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+  minLength: 1,
+  maxLength: 63,
+  description: 'Tenant slug: lowercase letters, digits and inner hyphens, at most 63 characters.',
+});
+
+export interface Tenant {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly region: string;
+  readonly policy: TenantPolicy;
+  readonly createdAt: string;
+}
+
+/** The global directory entry: slug → home region and tenant id; nothing personal. */
+interface DirectoryEntry {
+  readonly id: string;
+  readonly region: string;
+  readonly tenantId: string;
+}
+
+/**
+ * Tenants change rarely and are read on every sign-in, so each instance keeps them for a
+ * minute: a policy change reaches every instance within CACHE_MS. Only ids, slugs and policy
+ * are cached, nothing about people.
+ */
+const CACHE_MS = 60_000;
+type Cached<T> = { value: T; until: number };
+const cache = new WeakMap<Store, { tenants: Map<string, Cached<Tenant>>; slugs: Map<string, Cached<DirectoryEntry>> }>();
+function cacheOf(store: Store) {
+  let entry = cache.get(store);
+  if (!entry) cache.set(store, (entry = { tenants: new Map(), slugs: new Map() }));
+  return entry;
+}
+
+export async function readTenant(store: Store, tenantId: string): Promise<Tenant | undefined> {
+  const tenants = cacheOf(store).tenants;
+  const hit = tenants.get(tenantId);
+  if (hit && hit.until > Date.now()) return hit.value;
+  const { resource } = await store.container('tenants').item(tenantId, tenantId).read<Tenant>();
+  if (resource) tenants.set(tenantId, { value: resource, until: Date.now() + CACHE_MS });
+  return resource;
+}
+
+async function readDirectoryEntry(store: Store, slug: string): Promise<DirectoryEntry | undefined> {
+  const slugs = cacheOf(store).slugs;
+  const hit = slugs.get(slug);
+  if (hit && hit.until > Date.now()) return hit.value;
+  const { resource } = await store.container('tenantDirectory').item(slug, slug).read<DirectoryEntry>();
+  if (resource) slugs.set(slug, { value: resource, until: Date.now() + CACHE_MS });
+  return resource;
+}
+
+/** The tenant's home region id, or undefined for an unknown slug (discovery). */
+export async function lookupTenantRegion(store: Store, slug: string): Promise<string | undefined> {
+  return (await readDirectoryEntry(store, slug))?.region;
+}
+
+/** A tenant of *this* region by slug, or undefined (unknown, or homed elsewhere). */
+export async function findTenantBySlug(store: Store, slug: string, region: string): Promise<Tenant | undefined> {
+  const entry = await readDirectoryEntry(store, slug);
+  if (!entry || entry.region !== region) return undefined;
+  return readTenant(store, entry.tenantId);
+}
+
+export class SlugTaken extends Error {}
+
+/**
+ * Claims the slug in the global directory first (the one global uniqueness check), then writes
+ * the tenant. If writing the tenant fails the claim is released: nothing half-written stays.
+ */
+export async function createTenant(
+  { store, config, now }: Services,
+  input: { slug: string; name: string; policy?: Partial<TenantPolicy> },
+): Promise<Tenant> {
+  const tenant: Tenant = {
+    id: newId(),
+    slug: input.slug,
+    name: input.name,
+    region: config.region.id,
+    policy: { ...defaultTenantPolicy, ...input.policy },
+    createdAt: now().toISOString(),
+  };
+  const directory = store.container('tenantDirectory');
+  try {
+    await directory.items.create<DirectoryEntry>({ id: tenant.slug, region: tenant.region, tenantId: tenant.id });
+  } catch (error) {
+    if (isConflict(error)) throw new SlugTaken();
+    throw error;
+  }
+  try {
+    await store.container('tenants').items.create(tenant);
+  } catch (error) {
+    await directory.item(tenant.slug, tenant.slug).delete().catch(() => undefined);
+    throw error;
+  }
+  return tenant;
+}
+
+/** Undo createTenant (used when creating the first admin fails). */
+export async function removeTenant(store: Store, tenant: Tenant): Promise<void> {
+  await store.container('tenants').item(tenant.id, tenant.id).delete().catch(() => undefined);
+  await store.container('tenantDirectory').item(tenant.slug, tenant.slug).delete().catch(() => undefined);
+  cacheOf(store).tenants.delete(tenant.id);
+  cacheOf(store).slugs.delete(tenant.slug);
+}

@@ -1,0 +1,95 @@
+import type { Services } from '../services.js';
+import { isPreconditionFailed } from '../store/cosmos-errors.js';
+import { lockDurationSeconds, type TenantPolicy } from '../tenants/policy.js';
+import type { Tenant } from '../tenants/tenants.js';
+import { spendVerifyTime, verifyCredential } from '../tokens/credential-hash.js';
+import { findUserByLoginName, LOGIN_HISTORY_KEPT, readUser, replaceUser, type LoginRecord, type UserDoc } from './users.js';
+
+export interface SignInAttempt {
+  readonly loginName: string;
+  readonly secret: string;
+  readonly method: 'pin' | 'password';
+  readonly clientId: string;
+  /** Recorded only when the tenant policy keeps IP addresses. */
+  readonly ip?: string;
+}
+
+/**
+ * The account after one attempt: lockout counters and login history (SPEC §7). Pure, so the
+ * rules are tested without a store.
+ *  - a success clears the failures and the lock streak;
+ *  - the threshold-th failure in a row locks the account for a period that doubles per lock;
+ *  - an attempt while locked fails whatever the secret, and does not extend the lock.
+ */
+export function applySignInAttempt(
+  user: UserDoc,
+  policy: TenantPolicy,
+  attempt: Pick<SignInAttempt, 'method' | 'clientId' | 'ip'>,
+  credentialOk: boolean,
+  now: Date,
+): { user: UserDoc; success: boolean } {
+  const locked = user.lockout.lockedUntil !== undefined && Date.parse(user.lockout.lockedUntil) > now.getTime();
+  const success = credentialOk && !locked;
+  let lockout = user.lockout;
+  if (success) {
+    lockout = { failures: 0, locks: 0 };
+  } else if (!locked) {
+    const failures = lockout.failures + 1;
+    lockout =
+      failures >= policy.lockoutThreshold
+        ? {
+            failures: 0,
+            locks: lockout.locks + 1,
+            lockedUntil: new Date(now.getTime() + lockDurationSeconds(policy, lockout.locks) * 1000).toISOString(),
+          }
+        : { failures, locks: lockout.locks };
+  }
+  const record: LoginRecord = {
+    at: now.toISOString(),
+    clientId: attempt.clientId,
+    success,
+    method: attempt.method,
+    ...(policy.loginHistoryKeepsIp && attempt.ip ? { ip: attempt.ip } : {}),
+  };
+  return { user: { ...user, lockout, logins: [...user.logins, record].slice(-LOGIN_HISTORY_KEPT) }, success };
+}
+
+const MAX_WRITE_ATTEMPTS = 3;
+
+/**
+ * Checks a PIN or password and records the attempt. Returns the user on success, undefined
+ * otherwise — unknown user, wrong secret and locked account look the same to the caller, and
+ * cost the same: exactly one argon2 verify each. Requests: look-up, user, one conditional
+ * write (more only when another sign-in of the same user races this one).
+ *
+ * `onSuccess` may change the user in the same write (e.g. add a refresh-token family).
+ */
+export async function signIn(
+  services: Pick<Services, 'store' | 'now'>,
+  tenant: Tenant,
+  attempt: SignInAttempt,
+  onSuccess: (user: UserDoc) => UserDoc = (user) => user,
+): Promise<UserDoc | undefined> {
+  const { store } = services;
+  let user = await findUserByLoginName(store, tenant.id, attempt.loginName);
+  const hash = attempt.method === 'pin' ? user?.pinHash : user?.passwordHash;
+  let credentialOk = false;
+  if (hash) credentialOk = await verifyCredential(hash, attempt.secret);
+  else await spendVerifyTime(attempt.secret);
+  if (!user) return undefined;
+
+  for (let write = 1; ; write++) {
+    const now = services.now();
+    const outcome = applySignInAttempt(user, tenant.policy, attempt, credentialOk, now);
+    try {
+      const saved = await replaceUser(store, outcome.success ? onSuccess(outcome.user) : outcome.user);
+      return outcome.success ? saved : undefined;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || write >= MAX_WRITE_ATTEMPTS) throw error;
+      // Another attempt changed the account first: apply this one on top of its result, so
+      // concurrent wrong PINs all count towards the lock.
+      user = await readUser(store, tenant.id, user.id);
+      if (!user) return undefined;
+    }
+  }
+}

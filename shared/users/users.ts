@@ -1,0 +1,194 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Services } from '../services.js';
+import { isConflict } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import type { RefreshFamily } from '../oauth/refresh-families.js';
+import { hashCredential } from '../tokens/credential-hash.js';
+import { newId } from '../tokens/secrets.js';
+import type { TenantPolicy } from '../tenants/policy.js';
+
+export const UsernameSchema = Type.String({
+  pattern: '^[A-Za-z0-9._-]{2,64}$',
+  description: 'Letters, digits, dot, dash, underscore; 2–64 characters; no "@" (that makes it an email).',
+});
+export const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
+export const RoleSchema = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
+export type Role = Static<typeof RoleSchema>;
+/** Length rules come from the tenant policy and are checked in code; the schema caps abuse. */
+export const PinSchema = Type.String({ pattern: '^[0-9]{4,12}$', description: 'Digits only; length per tenant policy.' });
+export const PasswordSchema = Type.String({ minLength: 8, maxLength: 128 });
+
+export interface LoginRecord {
+  readonly at: string;
+  readonly clientId: string;
+  readonly success: boolean;
+  readonly method: 'pin' | 'password';
+  readonly ip?: string;
+}
+
+export interface Lockout {
+  /** Consecutive failures since the last success or lock. */
+  readonly failures: number;
+  readonly lockedUntil?: string;
+  /** Locks in a row; each one doubles the next lock's length. */
+  readonly locks: number;
+}
+
+/** A user and all of their sign-in state: one item, so a sign-in is one read and one write. */
+export interface UserDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'user';
+  readonly email: string;
+  readonly username: string;
+  readonly fullName: string;
+  readonly role: Role;
+  readonly pinHash?: string;
+  readonly passwordHash?: string;
+  readonly lockout: Lockout;
+  /** Newest last, at most LOGIN_HISTORY_KEPT. */
+  readonly logins: readonly LoginRecord[];
+  readonly refreshFamilies: readonly RefreshFamily[];
+  readonly createdAt: string;
+  readonly _etag?: string;
+}
+
+/** username and email share one namespace (usernames cannot contain "@"); each maps to a user id. */
+interface LoginNameDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'login-name';
+  readonly userId: string;
+}
+
+export const LOGIN_HISTORY_KEPT = 50;
+
+export const normalizeLoginName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
+const loginNameId = (name: string) => `login:${normalizeLoginName(name)}`;
+
+/** What the API shows of a user: never hashes, lockout internals, tokens or history. */
+export function publicUser(user: UserDoc) {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    fullName: user.fullName,
+    role: user.role,
+    hasPin: Boolean(user.pinHash),
+    hasPassword: Boolean(user.passwordHash),
+    createdAt: user.createdAt,
+  };
+}
+export const PublicUserSchema = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  username: Type.String(),
+  fullName: Type.String(),
+  role: RoleSchema,
+  hasPin: Type.Boolean(),
+  hasPassword: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export class CredentialRejected extends Error {}
+export class LoginNameTaken extends Error {
+  constructor(readonly field: 'username' | 'email') {
+    super(`${field} is taken`);
+  }
+}
+
+/** Checks a PIN / password against the tenant policy; throws CredentialRejected with the reason. */
+export function checkCredentialPolicy(policy: TenantPolicy, credentials: { pin?: string; password?: string }) {
+  if (credentials.pin !== undefined && credentials.pin.length < policy.pinMinLength) {
+    throw new CredentialRejected(`the PIN must have at least ${policy.pinMinLength} digits`);
+  }
+  if (credentials.password !== undefined && credentials.password.length < policy.passwordMinLength) {
+    throw new CredentialRejected(`the password must have at least ${policy.passwordMinLength} characters`);
+  }
+}
+
+export async function hashCredentials(credentials: { pin?: string; password?: string }) {
+  const [pinHash, passwordHash] = await Promise.all([
+    credentials.pin === undefined ? undefined : hashCredential(credentials.pin),
+    credentials.password === undefined ? undefined : hashCredential(credentials.password),
+  ]);
+  return { ...(pinHash ? { pinHash } : {}), ...(passwordHash ? { passwordHash } : {}) };
+}
+
+export interface NewUser {
+  readonly email: string;
+  readonly username: string;
+  readonly fullName: string;
+  readonly role: Role;
+  readonly pin?: string;
+  readonly password?: string;
+}
+
+/**
+ * Claims the username and email in the tenant (point-readable look-up items, 409 when taken),
+ * then writes the user. On any failure the claims made so far are released.
+ */
+export async function createUser(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  tenantId: string,
+  policy: TenantPolicy,
+  input: NewUser,
+): Promise<UserDoc> {
+  checkCredentialPolicy(policy, input);
+  const accounts = store.container('accounts');
+  const user: UserDoc = {
+    id: newId(),
+    tenantId,
+    type: 'user',
+    email: input.email.trim(),
+    username: input.username.trim(),
+    fullName: input.fullName.trim(),
+    role: input.role,
+    ...(await hashCredentials(input)),
+    lockout: { failures: 0, locks: 0 },
+    logins: [],
+    refreshFamilies: [],
+    createdAt: now().toISOString(),
+  };
+  const claimed: string[] = [];
+  try {
+    for (const [field, name] of [['username', user.username], ['email', user.email]] as const) {
+      const id = loginNameId(name);
+      try {
+        await accounts.items.create<LoginNameDoc>({ id, tenantId, type: 'login-name', userId: user.id });
+      } catch (error) {
+        if (isConflict(error)) throw new LoginNameTaken(field);
+        throw error;
+      }
+      claimed.push(id);
+    }
+    await accounts.items.create(user);
+    return user;
+  } catch (error) {
+    await Promise.all(claimed.map((id) => accounts.item(id, tenantId).delete().catch(() => undefined)));
+    throw error;
+  }
+}
+
+/** Point read in the caller's tenant partition: a user of another tenant is simply not found. */
+export async function readUser(store: Store, tenantId: string, userId: string): Promise<UserDoc | undefined> {
+  const { resource } = await store.container('accounts').item(userId, tenantId).read<UserDoc>();
+  return resource?.type === 'user' ? resource : undefined;
+}
+
+/** Username or email → user, with two point reads (look-up item, then the user). */
+export async function findUserByLoginName(store: Store, tenantId: string, name: string): Promise<UserDoc | undefined> {
+  const { resource: entry } = await store.container('accounts').item(loginNameId(name), tenantId).read<LoginNameDoc>();
+  if (!entry || entry.type !== 'login-name') return undefined;
+  return readUser(store, tenantId, entry.userId);
+}
+
+/** Replaces the user only if nobody changed it since it was read (ETag); throws 412 otherwise. */
+export async function replaceUser(store: Store, user: UserDoc): Promise<UserDoc> {
+  const { _etag, ...body } = user;
+  const { resource } = await store
+    .container('accounts')
+    .item(user.id, user.tenantId)
+    .replace<UserDoc>(body as UserDoc, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
+  return resource!;
+}
