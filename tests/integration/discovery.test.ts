@@ -21,7 +21,7 @@ describe('discovery (SPEC §3.1)', () => {
     expect(response.headers.get('cache-control')).toBe('public, max-age=300');
     const body = (await response.json()) as { regions: { id: string; apiUrl: string; amqpUrl: string }[] };
     expect(body.regions.map((r) => r.id)).toEqual(['eu', 'us']);
-    expect(body.regions[0]!.apiUrl).toBe('http://localhost:7071');
+    expect(body.regions[0]!.apiUrl).toBe(host.url); // local default: this host's PORT
   });
 
   it('answers 304 to If-None-Match with the current ETag, and 200 to a stale one', async () => {
