@@ -1,0 +1,169 @@
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oauth from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * Every flow of SPEC §3.2–3.5, end to end through the local host, driven by a stock OAuth
+ * client library (openid-client) with no changes: enrollment, session QR, PIN command, mobile
+ * and desktop sign-in, refresh rotation and revocation.
+ */
+const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
+const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob User', password: 'bob-password-1', pin: '4711' };
+
+describe('OAuth flows with openid-client', () => {
+  let host: TestHost;
+  let aliceToken: string;
+  let bobToken: string;
+  let bobId: string;
+  let deviceAccess: string;
+  let deviceRefresh: string;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+    await createTenant(host, 'contoso', alice);
+  });
+  afterAll(() => host.close());
+
+  it('publishes RFC 8414 metadata that a stock client discovers', async () => {
+    const config = await oauthClient(host, 'roger-mobile');
+    const metadata = config.serverMetadata();
+    expect(metadata.issuer).toBe(host.url);
+    expect(metadata.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:device_code');
+    expect(metadata.device_authorization_endpoint).toBe(`${host.url}/oauth/device_authorization`);
+  });
+
+  it('signs the admin in from the mobile app (password grant with tenant) and creates a user', async () => {
+    const tokens = await mobileSignIn(host, 'contoso', alice);
+    expect(tokens.token_type).toBe('bearer');
+    expect(tokens.refresh_token).toMatch(/^rt1\./);
+    expect(tokens.expires_in).toBe(1200);
+    aliceToken = tokens.access_token;
+
+    const created = await api(host, aliceToken, 'POST', '/api/users', { ...bob, role: 'user' });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/api/users/${created.body.id}`);
+    expect(created.body).toMatchObject({ username: 'bob', hasPin: true, hasPassword: true });
+    expect(JSON.stringify(created.body)).not.toMatch(/argon2|4711|bob-password/);
+    bobId = created.body.id;
+    bobToken = (await mobileSignIn(host, 'contoso', bob)).access_token;
+  });
+
+  it('enrolls a printer: device authorization, admin approval, device tokens', async () => {
+    const emb = await oauthClient(host, 'roger-emb');
+    const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
+    expect(authorization.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    expect(authorization.verification_uri_complete).toBe(`${host.url}/device?user_code=${authorization.user_code}`);
+    expect(authorization.interval).toBe(1);
+
+    // A plain user may not enroll printers: the code looks unknown to them.
+    expect((await api(host, bobToken, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(404);
+
+    const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
+    const lower = authorization.user_code.toLowerCase().replace('-', '');
+    const approved = await api(host, aliceToken, 'POST', '/api/device-codes/approve', {
+      user_code: lower,
+      name: 'MFP 3rd floor',
+      location: 'Building A, 3rd floor',
+    });
+    expect(approved.status).toBe(200);
+    deviceId = approved.body.deviceId;
+    expect(deviceId).toMatch(/^[0-9a-f]{32}$/);
+
+    const tokens = await polling;
+    expect(tokens.scope).toBe('device');
+    expect(tokens.refresh_token).toMatch(/^rt1\.d\./);
+    deviceAccess = tokens.access_token;
+    deviceRefresh = tokens.refresh_token!;
+
+    const me = await api(host, deviceAccess, 'GET', '/api/me');
+    expect(me.body).toMatchObject({ kind: 'device', printer: { id: deviceId, name: 'MFP 3rd floor', status: 'connected' } });
+  });
+
+  it('starts a user session at the printer from the QR code, approved in the mobile app', async () => {
+    const emb = await oauthClient(host, 'roger-emb', () => deviceAccess);
+    const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
+    expect(authorization.expires_in).toBe(120);
+
+    const asking = await api(host, bobToken, 'GET', `/api/device-codes/${authorization.user_code}`);
+    expect(asking.status).toBe(200);
+    expect(asking.body).toMatchObject({
+      clientId: 'roger-emb',
+      scope: 'session',
+      printer: { id: deviceId, name: 'MFP 3rd floor', location: 'Building A, 3rd floor' },
+    });
+
+    const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
+    expect((await api(host, bobToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code })).status).toBe(200);
+    const session = await polling;
+    expect(session.refresh_token).toBeUndefined();
+
+    // The session token is an RFC 9068 JWT that verifies against the published JWKS.
+    const { payload, protectedHeader } = await jwtVerify(session.access_token, createRemoteJWKSet(new URL(`${host.url}/.well-known/jwks.json`)), {
+      issuer: host.url,
+      audience: host.url,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
+    expect(protectedHeader.kid).toBeTruthy();
+    expect(payload).toMatchObject({ sub: bobId, act: { sub: deviceId }, scope: 'jobs:release', client_id: 'roger-emb' });
+    expect(payload.exp! - payload.iat!).toBe(1200);
+
+    const me = await api(host, session.access_token, 'GET', '/api/me');
+    expect(me.body).toMatchObject({ kind: 'session', user: { id: bobId }, printer: { id: deviceId } });
+  });
+
+  it('answers the PIN command at the printer with a session token for that user', async () => {
+    const emb = await oauthClient(host, 'roger-emb', () => deviceAccess);
+    const tokens = await oauth.genericGrantRequest(emb, 'password', { username: 'bob', password: '4711', scope: 'jobs:submit scan' });
+    expect(tokens.scope).toBe('jobs:submit scan');
+    expect(tokens.refresh_token).toBeUndefined();
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ sub: bobId, act: { sub: deviceId } });
+    expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+  });
+
+  it('signs the desktop client in with the device flow, approved in the mobile app', async () => {
+    const desktop = await oauthClient(host, 'roger-desktop');
+    const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs offline_access' });
+    const polling = oauth.pollDeviceAuthorizationGrant(desktop, authorization);
+    expect((await api(host, bobToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code })).status).toBe(200);
+    const tokens = await polling;
+    expect(tokens.scope).toBe('jobs offline_access');
+    expect(tokens.refresh_token).toMatch(/^rt1\.u\./);
+
+    // The refresh token from the device flow works, and rotates.
+    const refreshed = await oauth.refreshTokenGrant(desktop, tokens.refresh_token!);
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await api(host, refreshed.access_token, 'GET', '/api/me')).body).toMatchObject({ kind: 'user', user: { id: bobId } });
+  });
+
+  it('denies: the polling client gets access_denied', async () => {
+    const desktop = await oauthClient(host, 'roger-desktop');
+    const authorization = await oauth.initiateDeviceAuthorization(desktop, {});
+    const polling = oauthErrorOf(() => oauth.pollDeviceAuthorizationGrant(desktop, authorization));
+    expect((await api(host, bobToken, 'POST', '/api/device-codes/deny', { user_code: authorization.user_code })).status).toBe(204);
+    expect(await polling).toBe('access_denied');
+  });
+
+  it('rotates refresh tokens on every use, for printers and people', async () => {
+    const emb = await oauthClient(host, 'roger-emb');
+    const first = await oauth.refreshTokenGrant(emb, deviceRefresh);
+    const second = await oauth.refreshTokenGrant(emb, first.refresh_token!);
+    expect(new Set([deviceRefresh, first.refresh_token, second.refresh_token]).size).toBe(3);
+    expect(second.scope).toBe('device');
+    deviceRefresh = second.refresh_token!;
+    deviceAccess = second.access_token;
+  });
+
+  it('revokes a refresh token (RFC 7009): it no longer refreshes', async () => {
+    const mobile = await oauthClient(host, 'roger-mobile');
+    const tokens = await mobileSignIn(host, 'contoso', bob);
+    await oauth.tokenRevocation(mobile, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
+    expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, tokens.refresh_token!))).toBe('invalid_grant');
+    // Unknown tokens are accepted silently (RFC 7009 §2.2).
+    await oauth.tokenRevocation(mobile, 'not-a-token');
+  });
+});
