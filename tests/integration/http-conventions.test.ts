@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { routeTable } from '../../functions/routes.js';
 import { defineRoute } from '../../shared/http/route.js';
 import { buildRouteTable } from '../../shared/http/route-table.js';
+import { createTenant, mobileSignIn, oauthEnv, OPERATOR_KEY } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -48,7 +49,7 @@ describe('HTTP conventions', () => {
   let host: TestHost;
   beforeAll(async () => {
     host = await startTestHost({
-      env: { HTTP_BODY_LIMIT_BYTES: '2048' },
+      env: { ...oauthEnv, HTTP_BODY_LIMIT_BYTES: '2048' },
       table: buildRouteTable([...routeTable.routes, echo, broken]),
     });
   });
@@ -79,13 +80,23 @@ describe('HTTP conventions', () => {
     expect(JSON.stringify(problem)).not.toContain('secret-pin-9876');
   });
 
-  it('answers malformed JSON with 400 on every JSON endpoint of the product', async () => {
+  it('answers malformed JSON with 400 naming the problem on every JSON endpoint of the product', async () => {
+    // An admin's token, so that authentication passes and the body is what gets judged.
+    const admin = { email: 'ada@example.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-1' };
+    await createTenant(host, 'conventions', admin);
+    const { access_token } = await mobileSignIn(host, 'conventions', admin);
     const jsonRoutes = routeTable.routes.filter((route) => route.request?.body);
+    expect(jsonRoutes.length).toBeGreaterThan(3);
     for (const route of jsonRoutes) {
-      const path = `/${route.route.replace(/\{\*?[A-Za-z]+\}/g, 'x')}`;
-      const response = await fetch(`${host.url}${path}`, { method: route.methods[0], headers: jsonHeaders, body: '{' });
-      expect([400, 401], `${route.name}`).toContain(response.status);
+      const path = `/${route.route.replace(/\{\*?[A-Za-z_]+\}/g, '0123456789abcdef0123456789abcdef')}`;
+      const response = await fetch(`${host.url}${path}`, {
+        method: route.methods[0],
+        headers: { ...jsonHeaders, authorization: `Bearer ${access_token}`, 'x-operator-key': OPERATOR_KEY },
+        body: '{',
+      });
+      expect(response.status, route.name).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({ type: 'tag:roger.cloud,2026:problems/malformed-json', detail: expect.stringMatching(/not valid JSON/) });
     }
   });
 

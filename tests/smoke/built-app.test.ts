@@ -64,6 +64,31 @@ describe('built app with plain node', () => {
     }
   });
 
+  it('signs a user in through the bundle (argon2 native module, key generation, lazy chunks)', async () => {
+    const port = await freePort();
+    const operatorKey = 'smoke-operator-key-0123456789abcdef';
+    const app = startBuilt({ PORT: String(port), ROGER_OPERATOR_KEY: operatorKey });
+    running = app.child;
+    await app.ready;
+    const base = `http://localhost:${port}`;
+    const admin = { email: 'a@smoke.test', username: 'admin', fullName: 'Smoke Admin', password: 'smoke-password-1' };
+    const created = await fetch(`${base}/api/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-operator-key': operatorKey },
+      body: JSON.stringify({ slug: 'smoke', name: 'Smoke', admin }),
+    });
+    expect(created.status).toBe(201);
+    const token = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: 'smoke', username: 'admin', password: admin.password }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token } = (await token.json()) as { access_token: string };
+    const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(await me.json()).toMatchObject({ kind: 'user', user: { username: 'admin', role: 'admin' } });
+  });
+
   it('stops start-up with a line naming a bad setting and a non-zero exit code', async () => {
     for (const [env, expected] of [
       [{ PORT: 'abc' }, 'PORT: must be a whole number (got "abc")'],
