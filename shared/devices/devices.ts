@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 
 /** An enrolled printer and its refresh-token family: one item in its tenant's partition. */
@@ -33,11 +34,7 @@ export async function deleteDevice(store: Store, tenantId: string, deviceId: str
   await store.container('accounts').item(deviceId, tenantId).delete().catch(() => undefined);
 }
 
+/** Conditional on the ETag the device was read with (see replaceIfUnchanged). */
 export async function replaceDevice(store: Store, device: DeviceDoc): Promise<DeviceDoc> {
-  const { _etag, ...body } = device;
-  const { resource } = await store
-    .container('accounts')
-    .item(device.id, device.tenantId)
-    .replace<DeviceDoc>(body as DeviceDoc, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
-  return resource!;
+  return replaceIfUnchanged(store.container('accounts'), device, device.tenantId);
 }

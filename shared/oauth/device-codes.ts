@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Store } from '../store/store.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isConflict } from '../store/cosmos-errors.js';
 import { hashSecret, newId, newSecret, secretMatches } from '../tokens/secrets.js';
 import { oauthDefaults } from './defaults.js';
@@ -143,10 +144,5 @@ export async function readByUserCode(store: Store, userCode: string, now: Date):
 
 /** Conditional replace: exactly one of two racing writers wins; the other gets a 412. */
 export async function replaceDeviceCode(store: Store, record: DeviceCodeRecord): Promise<DeviceCodeRecord> {
-  const { _etag, ...body } = record;
-  const { resource } = await store
-    .container('deviceCodes')
-    .item(record.id, record.id)
-    .replace<DeviceCodeRecord>(body as DeviceCodeRecord, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
-  return resource!;
+  return replaceIfUnchanged(store.container('deviceCodes'), record, record.id);
 }

@@ -1,3 +1,4 @@
+import type { ItemDefinition } from '@azure/cosmos';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import { isConflict } from '../store/cosmos-errors.js';
@@ -31,34 +32,26 @@ interface DirectoryEntry {
 /**
  * Tenants change rarely and are read on every sign-in, so each instance keeps them for a
  * minute: a policy change reaches every instance within CACHE_MS. Only ids, slugs and policy
- * are cached, nothing about people.
+ * are cached, nothing about people. Misses are not cached, so a new tenant is found at once.
  */
 const CACHE_MS = 60_000;
-type Cached<T> = { value: T; until: number };
-const cache = new WeakMap<Store, { tenants: Map<string, Cached<Tenant>>; slugs: Map<string, Cached<DirectoryEntry>> }>();
-function cacheOf(store: Store) {
-  let entry = cache.get(store);
-  if (!entry) cache.set(store, (entry = { tenants: new Map(), slugs: new Map() }));
-  return entry;
-}
+const caches = new WeakMap<Store, Map<string, { value: unknown; until: number }>>();
 
-export async function readTenant(store: Store, tenantId: string): Promise<Tenant | undefined> {
-  const tenants = cacheOf(store).tenants;
-  const hit = tenants.get(tenantId);
-  if (hit && hit.until > Date.now()) return hit.value;
-  const { resource } = await store.container('tenants').item(tenantId, tenantId).read<Tenant>();
-  if (resource) tenants.set(tenantId, { value: resource, until: Date.now() + CACHE_MS });
+async function cachedPointRead<T extends ItemDefinition>(store: Store, name: 'tenants' | 'tenantDirectory', id: string): Promise<T | undefined> {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new Map()));
+  const key = `${name}/${id}`;
+  const hit = cache.get(key);
+  if (hit && hit.until > Date.now()) return hit.value as T;
+  const { resource } = await store.container(name).item(id, id).read<T>();
+  if (resource) cache.set(key, { value: resource, until: Date.now() + CACHE_MS });
   return resource;
 }
 
-async function readDirectoryEntry(store: Store, slug: string): Promise<DirectoryEntry | undefined> {
-  const slugs = cacheOf(store).slugs;
-  const hit = slugs.get(slug);
-  if (hit && hit.until > Date.now()) return hit.value;
-  const { resource } = await store.container('tenantDirectory').item(slug, slug).read<DirectoryEntry>();
-  if (resource) slugs.set(slug, { value: resource, until: Date.now() + CACHE_MS });
-  return resource;
-}
+const forgetCached = (store: Store, name: 'tenants' | 'tenantDirectory', id: string) => caches.get(store)?.delete(`${name}/${id}`);
+
+export const readTenant = (store: Store, tenantId: string) => cachedPointRead<Tenant>(store, 'tenants', tenantId);
+const readDirectoryEntry = (store: Store, slug: string) => cachedPointRead<DirectoryEntry>(store, 'tenantDirectory', slug);
 
 /** The tenant's home region id, or undefined for an unknown slug (discovery). */
 export async function lookupTenantRegion(store: Store, slug: string): Promise<string | undefined> {
@@ -110,6 +103,6 @@ export async function createTenant(
 export async function removeTenant(store: Store, tenant: Tenant): Promise<void> {
   await store.container('tenants').item(tenant.id, tenant.id).delete().catch(() => undefined);
   await store.container('tenantDirectory').item(tenant.slug, tenant.slug).delete().catch(() => undefined);
-  cacheOf(store).tenants.delete(tenant.id);
-  cacheOf(store).slugs.delete(tenant.slug);
+  forgetCached(store, 'tenants', tenant.id);
+  forgetCached(store, 'tenantDirectory', tenant.slug);
 }

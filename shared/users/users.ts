@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import { isConflict } from '../store/cosmos-errors.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
 import { hashCredential } from '../tokens/credential-hash.js';
@@ -185,10 +186,5 @@ export async function findUserByLoginName(store: Store, tenantId: string, name: 
 
 /** Replaces the user only if nobody changed it since it was read (ETag); throws 412 otherwise. */
 export async function replaceUser(store: Store, user: UserDoc): Promise<UserDoc> {
-  const { _etag, ...body } = user;
-  const { resource } = await store
-    .container('accounts')
-    .item(user.id, user.tenantId)
-    .replace<UserDoc>(body as UserDoc, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
-  return resource!;
+  return replaceIfUnchanged(store.container('accounts'), user, user.tenantId);
 }
