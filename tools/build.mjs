@@ -21,9 +21,9 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  // functions-core is provided by the Functions host; the Cosmos stand-in is a dev dependency
-  // loaded only by local runs; native addons cannot be bundled.
-  external: ['@azure/functions-core', '@vercel/cosmosdb-server', '@node-rs/argon2'],
+  // functions-core is provided by the Functions host; the Cosmos and Service Bus stand-ins are
+  // dev dependencies loaded only by local runs; native addons cannot be bundled.
+  external: ['@azure/functions-core', '@vercel/cosmosdb-server', 'rhea', '@node-rs/argon2'],
   define: { __ROGER_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require() for Node built-ins; ESM has none of its own.
   banner: { js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);" },
