@@ -50,13 +50,19 @@ export const deviceCodesApprove = defineRoute({
     ),
   },
   responses: {
-    200: { description: 'Approved; `deviceId` for an enrollment', schema: Type.Object({ deviceId: Type.Optional(Type.String()) }) },
+    200: {
+      description: 'Approved; `deviceId` for an enrollment; for a session, what happened to the queued jobs',
+      schema: Type.Object({
+        deviceId: Type.Optional(Type.String()),
+        release: Type.Optional(Type.Object({ released: Type.Integer(), queued: Type.Integer(), dispatched: Type.Boolean() })),
+      }),
+    },
     404: { description: 'Unknown, expired, answered, or not the caller’s to answer' },
     409: { description: 'Answered concurrently' },
   },
   handler: async ({ body }, services, context) => ({
     status: 200,
-    body: await approveUserCode(services, callerOf(context), body.user_code, body),
+    body: await approveUserCode(services, callerOf(context), body.user_code, body, context.log),
   }),
 });
 

@@ -1,6 +1,8 @@
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
+import { devicesAmqpToken, devicesDelete } from './devices.js';
 import { health } from './health.js';
+import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobsRelease } from './jobs.js';
 import { jwks } from './jwks.js';
 import { me } from './me.js';
 import { notFound } from './not-found.js';
@@ -43,6 +45,17 @@ export const routeTable = buildRouteTable([
   usersGet,
   usersCredentials,
   me,
+  // printers
+  devicesAmqpToken,
+  devicesDelete,
+  // print jobs and release
+  jobsCreate,
+  jobsList,
+  jobsGet,
+  jobsCancel,
+  jobsReady,
+  jobsRelease,
+  jobsPrinted,
   // last: everything no other function takes
   notFound,
 ]);

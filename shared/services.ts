@@ -1,4 +1,5 @@
 import type { Config } from './config/load-config.js';
+import type { Messaging } from './messaging/messaging.js';
 import { openStore, type Store } from './store/store.js';
 import { loadKeyRing, type KeyRing } from './tokens/key-ring.js';
 
@@ -11,6 +12,11 @@ export interface Services {
   readonly store: Store;
   /** Access-token signing and verification keys. */
   readonly keys: KeyRing;
+  /**
+   * Service Bus, opened on first use: only the functions that release jobs or manage printers
+   * load the SDK (cold starts of the others stay short). One client per process.
+   */
+  messaging(): Promise<Messaging>;
   /** The one clock. */
   now(): Date;
 }
@@ -28,9 +34,19 @@ export function lazyServices(
   clock: () => Date = () => new Date(),
 ): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
+  let messaging: Promise<Messaging> | undefined;
+  const openMessagingOnce = () => {
+    messaging ??= import('./messaging/messaging.js')
+      .then(({ openMessaging }) => openMessaging(config))
+      .catch((error: unknown) => {
+        messaging = undefined; // retry on the next call
+        throw error;
+      });
+    return messaging;
+  };
   const provider = () => {
     pending ??= Promise.all([openStore(config), loadKeyRing(config.oauth.signingKeys)]).then(
-      ([store, keys]): Services => ({ config, store, keys, now: clock }),
+      ([store, keys]): Services => ({ config, store, keys, messaging: openMessagingOnce, now: clock }),
       (error: unknown) => {
         pending = undefined;
         throw error;
@@ -40,7 +56,10 @@ export function lazyServices(
   };
   provider.close = async () => {
     const services = await pending?.catch(() => undefined);
+    const openedMessaging = await messaging?.catch(() => undefined);
     pending = undefined;
+    messaging = undefined;
+    await openedMessaging?.close();
     await services?.store.close();
   };
   return provider;

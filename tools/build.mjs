@@ -12,6 +12,7 @@ await build({
     'functions/index': 'functions/index.ts',
     'tools/start': 'tools/start.ts',
     'tools/config-docs': 'tools/config-docs.ts',
+    'tools/demo': 'tools/demo.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -77,9 +77,9 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? defaultLog;
   const services = lazyServices(options.config, options.clock);
-  // Open the store now: a local run fails at start, not on the first request, and the first
-  // request does not pay for starting the local Cosmos server.
-  await services();
+  // Open the store and messaging now: a local run fails at start (a busy port, say), not on
+  // some later request, and printers can connect to the local broker at once.
+  await (await services()).messaging();
   const handlers = new Map(
     options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]),
   );

@@ -15,9 +15,11 @@ async function main(): Promise<void> {
   }
 
   const host = await startLocalHost({ config, table: routeTable, port: config.port, hostname: 'localhost' });
+  const messaging = await (await host.services()).messaging();
   process.stdout.write(
-    `Roger Cloud (${config.region.id}) listening on ${host.url}` +
-      ` (Cosmos: ${config.cosmos.endpoint ? config.cosmos.endpoint : 'in-process local server, memory only'})\n` +
+    `Roger Cloud (${config.region.id}) listening on ${host.url}\n` +
+      `  Cosmos DB:   ${config.cosmos.endpoint ?? 'in-process local server (memory only)'}\n` +
+      `  Service Bus: ${config.serviceBus.namespace ?? `in-process local broker at ${messaging.amqpUrl}`}\n` +
       `Try: curl ${host.url}/regions\n`,
   );
 

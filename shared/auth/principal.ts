@@ -15,6 +15,8 @@ export interface Principal {
   /** The printer (device tokens: the subject; session tokens: the actor). */
   readonly deviceId?: string;
   readonly clientId: string;
+  /** Session tokens: the session id (release message ids and correlation). */
+  readonly sessionId?: string;
   readonly scopes: ReadonlySet<string>;
   readonly roles: readonly string[];
   readonly token: VerifiedAccessToken;
@@ -23,7 +25,7 @@ export interface Principal {
 export function principalOf(token: VerifiedAccessToken): Principal {
   const scopes = new Set(token.scope.split(' ').filter(Boolean));
   const base = { tenantId: token.tid, clientId: token.client_id, scopes, roles: token.roles ?? [], token };
-  if (token.act) return { ...base, kind: 'session', userId: token.sub, deviceId: token.act.sub };
+  if (token.act) return { ...base, kind: 'session', userId: token.sub, deviceId: token.act.sub, sessionId: token.sid ?? token.jti };
   if (scopes.has('device')) return { ...base, kind: 'device', deviceId: token.sub };
   return { ...base, kind: 'user', userId: token.sub };
 }

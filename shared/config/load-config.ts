@@ -39,6 +39,13 @@ export interface Config {
   };
   /** Unset: tenant creation is disabled. */
   readonly operatorKey?: string;
+  readonly serviceBus: {
+    /** Unset: a local broker in process (local runs only). */
+    readonly namespace?: string;
+    readonly listenKeyName: string;
+    readonly listenKey?: string;
+    readonly localPort: number;
+  };
 }
 
 /** Thrown by loadConfig with one line per bad or missing setting. */
@@ -137,7 +144,7 @@ export function loadConfig(env: Environment = process.env): Config {
   // silently mean "in-memory database": refuse to start instead.
   if (env.WEBSITE_SITE_NAME) {
     // Per-process keys would make every instance reject the others' tokens.
-    for (const name of ['COSMOS_ENDPOINT', 'ROGER_SIGNING_KEYS'] as const) {
+    for (const name of ['COSMOS_ENDPOINT', 'ROGER_SIGNING_KEYS', 'SERVICEBUS_NAMESPACE', 'SERVICEBUS_LISTEN_KEY'] as const) {
       if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
         problems.push(`${name}: is required when running in Azure (WEBSITE_SITE_NAME is set)`);
       }
@@ -149,6 +156,9 @@ export function loadConfig(env: Environment = process.env): Config {
   }
   if (values.DIRECTORY_COSMOS_KEY !== undefined && values.DIRECTORY_COSMOS_ENDPOINT === undefined) {
     problems.push('DIRECTORY_COSMOS_KEY: is set without DIRECTORY_COSMOS_ENDPOINT');
+  }
+  if (values.SERVICEBUS_NAMESPACE !== undefined && values.SERVICEBUS_LISTEN_KEY === undefined) {
+    problems.push('SERVICEBUS_LISTEN_KEY: is required with SERVICEBUS_NAMESPACE (it signs printer SAS tokens)');
   }
   if (values.COSMOS_KEY !== undefined && values.COSMOS_ENDPOINT === undefined) {
     problems.push('COSMOS_KEY: is set without COSMOS_ENDPOINT');
@@ -186,5 +196,11 @@ export function loadConfig(env: Environment = process.env): Config {
       pollIntervalSeconds: (values.DEVICE_CODE_POLL_INTERVAL_SECONDS as number | undefined) ?? 5,
     },
     operatorKey: values.ROGER_OPERATOR_KEY as string | undefined,
+    serviceBus: {
+      namespace: values.SERVICEBUS_NAMESPACE as string | undefined,
+      listenKeyName: (values.SERVICEBUS_LISTEN_KEY_NAME as string | undefined) ?? 'printer-listen',
+      listenKey: values.SERVICEBUS_LISTEN_KEY as string | undefined,
+      localPort: (values.SERVICEBUS_LOCAL_PORT as number | undefined) ?? 5672,
+    },
   };
 }

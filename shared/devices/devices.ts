@@ -12,11 +12,15 @@ export interface DeviceDoc {
   readonly location: string;
   /** `disconnected`: its refresh token lapsed (90 days unused) or an admin disconnected it. */
   readonly status: 'connected' | 'disconnected';
+  /** Service Bus topic of its release subscription (`releases`, `releases-NN` past 2,000 printers). */
+  readonly topic: string;
   readonly refreshFamilies: readonly RefreshFamily[];
   readonly createdAt: string;
   readonly lastSeenAt: string;
   readonly _etag?: string;
 }
+
+export const DEFAULT_RELEASE_TOPIC = 'releases';
 
 export const DeviceNameSchema = Type.String({ minLength: 1, maxLength: 100 });
 export const DeviceLocationSchema = Type.String({ minLength: 0, maxLength: 200 });

@@ -1,5 +1,7 @@
 import type { Principal } from '../auth/principal.js';
-import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
+import { createDevice, DEFAULT_RELEASE_TOPIC, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
+import type { Logger } from '../logging/logger.js';
+import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
 import { HttpProblem } from '../http/problem.js';
 import { countAttempt, isRateLimited } from '../rate-limit.js';
 import type { Services } from '../services.js';
@@ -72,12 +74,20 @@ async function settle(services: Services, record: DeviceCodeRecord): Promise<voi
   }
 }
 
+export interface ApprovalResult {
+  /** Enrollment: the new printer. */
+  readonly deviceId?: string;
+  /** Session: what happened to the user's queued jobs (SPEC §3.3: released on approval). */
+  readonly release?: ReleaseOutcome;
+}
+
 export async function approveUserCode(
   services: Services,
   caller: Principal,
   userCode: string,
   printerDetails: { name?: string; location?: string },
-): Promise<{ deviceId?: string }> {
+  log: Logger,
+): Promise<ApprovalResult> {
   const { store, now } = services;
   const record = await findForCaller(services, caller, userCode);
   const time = now();
@@ -96,15 +106,26 @@ export async function approveUserCode(
       name: printerDetails.name,
       location: printerDetails.location ?? '',
       status: 'connected',
+      topic: DEFAULT_RELEASE_TOPIC,
       refreshFamilies: [family],
       createdAt: time.toISOString(),
       lastSeenAt: time.toISOString(),
     };
     await createDevice(store, device);
     try {
+      // The printer's own release subscription (SPEC §6) exists before it can ask for tokens.
+      await (await services.messaging()).subscriptions.create(device.topic, device.id);
+    } catch (error) {
+      await deleteDevice(store, caller.tenantId, device.id);
+      log.warn('printer-subscription-failed', { deviceId: device.id, error: (error as Error)?.name });
+      throw new HttpProblem('service-unavailable', 'the messaging service did not answer; try again', {}, { 'Retry-After': '5' });
+    }
+    try {
       await settle(services, { ...record, status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
     } catch (error) {
-      await deleteDevice(store, caller.tenantId, device.id); // the other approval won: undo ours
+      // The other approval won: undo ours.
+      await (await services.messaging()).subscriptions.delete(device.topic, device.id).catch(() => undefined);
+      await deleteDevice(store, caller.tenantId, device.id);
       throw error;
     }
     return { deviceId: device.id };
@@ -114,7 +135,12 @@ export async function approveUserCode(
   if (!user) throw notFound();
   if (record.scope === 'session') {
     await settle(services, { ...record, status: 'approved', subjectId: user.id });
-    return {};
+    const release = await releaseQueuedJobs(
+      services,
+      { tenantId: caller.tenantId, userId: user.id, deviceId: record.deviceId!, sessionId: record.id },
+      log,
+    );
+    return { release };
   }
   // Desktop sign-in: the refresh family is written into the user now, so the poll that
   // collects the tokens only has to consume the code.

@@ -26,6 +26,12 @@ export const containerSpecs = {
   accounts: { id: 'accounts', account: 'regional', partitionKeyPath: '/tenantId' },
   /** RFC 8628 device codes and their user-code look-ups; short-lived, item TTL. */
   deviceCodes: { id: 'deviceCodes', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
+  /**
+   * Print jobs, one partition per user (`pk` = `<tenantId>|<userId>`): a user's list, a
+   * release of their queued jobs and their erasure each touch exactly one partition. Items
+   * carry their own TTL (the tenant's retention); expiry is checked in code too.
+   */
+  jobs: { id: 'jobs', account: 'regional', partitionKeyPath: '/pk', defaultTtl: -1 },
   /** Fixed-window counters for rate limits; item TTL. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
 } as const satisfies Record<string, ContainerSpec>;

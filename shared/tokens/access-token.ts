@@ -17,6 +17,8 @@ export interface AccessTokenClaims {
   readonly tid: string;
   /** Session tokens: the printer the user acts at (RFC 8693 §4.1 actor claim). */
   readonly act?: { readonly sub: string };
+  /** Session tokens: the session, so a retried release reuses its message ids (SPEC §6). */
+  readonly sid?: string;
   readonly roles?: readonly string[];
 }
 

@@ -17,7 +17,8 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 describe('OAuth security rules', () => {
   let host: TestHost;
   const a = {} as { tenantId: string; admin: string; carol: string; carolId: string; device: string; deviceId: string; deviceRefresh: string };
-  const b = {} as { tenantId: string; admin: string; dave: string; daveId: string; device: string; deviceId: string; sessionCode: string };
+  const b = {} as { tenantId: string; admin: string; dave: string; daveId: string; device: string; deviceId: string; sessionCode: string; jobId: string };
+  let aSession: string;
 
   async function enroll(adminToken: string, name: string) {
     const emb = await oauthClient(host, 'roger-emb');
@@ -59,6 +60,9 @@ describe('OAuth security rules', () => {
     Object.assign(b, { device: printerB.access, deviceId: printerB.deviceId });
     const session = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-emb', () => b.device), { scope: 'session' });
     b.sessionCode = session.user_code;
+    b.jobId = (await api(host, b.dave, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 10 })).body.id;
+    await api(host, b.dave, 'POST', `/api/jobs/${b.jobId}/ready`);
+    aSession = (await pinAtPrinter(a.device, 'carol', '2468')).body.access_token!;
   });
   afterAll(() => host.close());
 
@@ -170,6 +174,28 @@ describe('OAuth security rules', () => {
       'device-codes-get': async () => (await api(host, a.carol, 'GET', `/api/device-codes/${b.sessionCode}`)).status,
       'device-codes-approve': async () => (await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: b.sessionCode })).status,
       'device-codes-deny': async () => (await api(host, a.carol, 'POST', '/api/device-codes/deny', { user_code: b.sessionCode })).status,
+      'jobs-get': async () => (await api(host, a.admin, 'GET', `/api/jobs/${b.jobId}`)).status,
+      'jobs-cancel': async () => (await api(host, a.admin, 'DELETE', `/api/jobs/${b.jobId}`)).status,
+      'jobs-ready': async () => (await api(host, a.admin, 'POST', `/api/jobs/${b.jobId}/ready`)).status,
+      'jobs-release': async () => (await api(host, aSession, 'POST', `/api/jobs/${b.jobId}/release`)).status,
+      'jobs-printed': async () => (await api(host, aSession, 'POST', `/api/jobs/${b.jobId}/printed`)).status,
+      'jobs-list': async () => {
+        const list = await api(host, a.admin, 'GET', '/api/jobs?limit=100');
+        expect(list.body.items.map((job: { id: string }) => job.id)).not.toContain(b.jobId);
+        return 404; // lists are read in the caller's own partition only
+      },
+      'jobs-create': async () => {
+        const created = await api(host, a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1, tenantId: b.tenantId });
+        expect(created.status).toBe(400); // no tenant in the body, ever
+        const mine = await api(host, a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
+        return (await api(host, b.dave, 'GET', `/api/jobs/${mine.body.id}`)).status;
+      },
+      'devices-delete': async () => (await api(host, a.admin, 'DELETE', `/api/devices/${b.deviceId}`)).status,
+      'devices-amqp-token': async () => {
+        const token = await api(host, a.device, 'POST', '/api/devices/me/amqp-token');
+        expect(token.body.entityPath).toBe(`releases/subscriptions/${a.deviceId}`);
+        return 404; // the printer's own subscription is the only one it can get a token for
+      },
       me: async () => {
         const me = await api(host, a.carol, 'GET', '/api/me');
         expect(me.body.tenant.id).toBe(a.tenantId);
@@ -183,8 +209,10 @@ describe('OAuth security rules', () => {
       });
     }
 
-    it("B's data is unchanged after the probes: Dave's PIN still works and the session code is still pending", async () => {
+    it("B's data is unchanged after the probes: Dave's PIN, session code, job and printer", async () => {
       expect((await pinAtPrinter(b.device, 'dave', '1357')).status).toBe(200);
+      expect((await api(host, b.dave, 'GET', `/api/jobs/${b.jobId}`)).body.state).toBe('queued');
+      expect((await api(host, b.device, 'POST', '/api/devices/me/amqp-token')).status).toBe(200);
       expect((await api(host, b.dave, 'GET', `/api/device-codes/${b.sessionCode}`)).status).toBe(200);
     });
 

@@ -1,24 +1,17 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { LogLevel } from '@azure/functions';
 import { routeTable } from '../../functions/routes.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { RouteTable } from '../../shared/http/route-table.js';
+import { freePort } from '../../tools/free-port.js';
 import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
+
+export { freePort };
 
 export interface TestHost extends LocalHost {
   /** Every log line written while the host ran, `level line`. */
   readonly logs: string[];
   /** Moves the server's clock forward (tokens, codes and locks expire without waiting). */
   advanceClock(seconds: number): void;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -31,7 +24,7 @@ export async function startTestHost(
 ): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), ...options.env });
+  const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', ...options.env });
   let offsetMs = 0;
   const host = await startLocalHost({
     config,

@@ -1,23 +1,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../tools/free-port.js';
 
 /**
  * The bundle in dist/, run with plain node as `npm start` and the Functions host run it.
  * Catches what vitest hides: ESM named-import mistakes, missing externals, bundling errors.
  */
 const run = promisify(execFile);
-const baseEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
+const baseEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SERVICEBUS_LOCAL_PORT: '0' };
 
 function startBuilt(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void> } {
   const child = spawn(process.execPath, ['dist/tools/start.js'], { env: { ...baseEnv, ...env } });
@@ -88,6 +80,11 @@ describe('built app with plain node', () => {
     const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${access_token}` } });
     expect(await me.json()).toMatchObject({ kind: 'user', user: { username: 'admin', role: 'admin' } });
   });
+
+  it('npm run demo tells the whole story and exits 0', async () => {
+    const { stdout } = await run(process.execPath, ['dist/tools/demo.js'], { env: baseEnv, timeout: 60_000 });
+    expect(stdout).toContain('Done: 2 jobs released over AMQP and printed.');
+  }, 60_000);
 
   it('stops start-up with a line naming a bad setting and a non-zero exit code', async () => {
     for (const [env, expected] of [

@@ -77,6 +77,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ WEBSITE_SITE_NAME: 'roger-eu' })).toEqual([
       'COSMOS_ENDPOINT: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'ROGER_SIGNING_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'SERVICEBUS_NAMESPACE: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'SERVICEBUS_LISTEN_KEY: is required when running in Azure (WEBSITE_SITE_NAME is set)',
     ]);
   });
 

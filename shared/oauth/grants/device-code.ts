@@ -65,6 +65,7 @@ function tokensFor(services: Services, record: DeviceCodeRecord, secret: string)
       scope: 'jobs:release',
       tid: tenantId,
       act: { sub: record.deviceId! },
+      sid: record.id,
     });
   }
   return tokenResponse(

@@ -1,7 +1,7 @@
 import type { Services } from '../../services.js';
 import { findTenantBySlug, readTenant, type Tenant } from '../../tenants/tenants.js';
 import { spendVerifyTime } from '../../tokens/credential-hash.js';
-import { hashSecret, newSecret } from '../../tokens/secrets.js';
+import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
 import { signIn } from '../../users/sign-in.js';
 import { oauthClients, parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
@@ -72,7 +72,14 @@ export async function passwordGrant(services: Services, clientId: string, reques
   if (!user) throw new OAuthError('invalid_grant', INVALID);
 
   if (printer) {
-    return tokenResponse(services, { sub: user.id, client_id: clientId, scope: scopeText, tid: tenant.id, act: { sub: printer.deviceId } });
+    return tokenResponse(services, {
+      sub: user.id,
+      client_id: clientId,
+      scope: scopeText,
+      tid: tenant.id,
+      act: { sub: printer.deviceId },
+      sid: newId(),
+    });
   }
   const refreshToken = refreshSecret && familyId ? formatRefreshToken('u', tenant.id, user.id, familyId, refreshSecret) : undefined;
   return tokenResponse(services, { sub: user.id, client_id: clientId, scope: scopeText, tid: tenant.id, roles: [user.role] }, refreshToken);

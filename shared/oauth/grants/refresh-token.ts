@@ -1,4 +1,5 @@
 import { readDevice, replaceDevice, type DeviceDoc } from '../../devices/devices.js';
+import { disconnectDevice } from '../../devices/disconnect.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { isPreconditionFailed } from '../../store/cosmos-errors.js';
@@ -54,10 +55,11 @@ export async function refreshTokenGrant(
   if (check.family.clientId !== clientId) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
 
   if (check.outcome === 'reused' || check.outcome === 'expired') {
-    const families = withoutFamily(owner.refreshFamilies, check.family.id);
     const lapsedPrinter = owner.type === 'device' && check.outcome === 'expired';
-    const revoked = lapsedPrinter ? { ...owner, refreshFamilies: families, status: 'disconnected' as const } : { ...owner, refreshFamilies: families };
-    await saveOwner(services, revoked).catch((error: unknown) => {
+    const revoke = lapsedPrinter
+      ? disconnectDevice(services, owner, log)
+      : saveOwner(services, { ...owner, refreshFamilies: withoutFamily(owner.refreshFamilies, check.family.id) });
+    await revoke.catch((error: unknown) => {
       if (!isPreconditionFailed(error)) throw error;
     });
     if (check.outcome === 'reused') {

@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import { readDevice } from '../shared/devices/devices.js';
+import { disconnectDevice } from '../shared/devices/disconnect.js';
+import { HttpProblem } from '../shared/http/problem.js';
+import { callerOf, defineRoute } from '../shared/http/route.js';
+import { mintSasToken } from '../shared/messaging/sas.js';
+
+const AMQP_TOKEN_LIFETIME_SECONDS = 20 * 60;
+
+export const devicesAmqpToken = defineRoute({
+  name: 'devices-amqp-token',
+  methods: ['POST'],
+  route: 'api/devices/me/amqp-token',
+  authLevel: 'anonymous',
+  summary: "A printer's Service Bus credentials: a Listen-only SAS token scoped to its own subscription, 20 minutes (SPEC §6).",
+  tags: ['devices'],
+  auth: { kinds: ['device'], anyScope: ['device'] },
+  responses: {
+    200: {
+      description: 'Where to connect and with what',
+      schema: Type.Object({
+        amqpUrl: Type.String(),
+        entityPath: Type.String(),
+        sasToken: Type.String(),
+        expiresOn: Type.String({ format: 'date-time' }),
+      }),
+    },
+    403: { description: 'The printer is disconnected' },
+  },
+  handler: async (_input, services, context) => {
+    const caller = callerOf(context);
+    const device = await readDevice(services.store, caller.tenantId, caller.deviceId!);
+    if (!device || device.status !== 'connected') throw new HttpProblem('forbidden', 'this printer is disconnected; enroll it again');
+    const messaging = await services.messaging();
+    const entityPath = `${device.topic}/subscriptions/${device.id}`;
+    const expiresOn = new Date(services.now().getTime() + AMQP_TOKEN_LIFETIME_SECONDS * 1000);
+    const { name, key } = messaging.listenRule;
+    return {
+      status: 200,
+      body: {
+        amqpUrl: messaging.amqpUrl,
+        entityPath,
+        sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn),
+        expiresOn: expiresOn.toISOString(),
+      },
+    };
+  },
+});
+
+export const devicesDelete = defineRoute({
+  name: 'devices-delete',
+  methods: ['DELETE'],
+  route: 'api/devices/{id}',
+  authLevel: 'anonymous',
+  summary: 'Disconnect a printer at once (admin): its refresh tokens stop working and its release subscription is deleted.',
+  tags: ['devices'],
+  auth: { kinds: ['user'], anyRole: ['admin'] },
+  request: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }) },
+  responses: { 204: { description: 'Disconnected (also when it already was)' }, 404: { description: 'No such printer in this tenant' } },
+  handler: async ({ params }, services, context) => {
+    const caller = callerOf(context);
+    const device = await readDevice(services.store, caller.tenantId, params.id);
+    if (!device) throw new HttpProblem('not-found', 'no such printer');
+    await disconnectDevice(services, device, context.log);
+    return { status: 204 };
+  },
+});

@@ -1,0 +1,193 @@
+import { Type } from '@sinclair/typebox';
+import { HttpProblem } from '../shared/http/problem.js';
+import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
+import {
+  FileNameSchema,
+  JobOptionsSchema,
+  JobSchema,
+  JobStateSchema,
+  listJobs,
+  publicJob,
+  registerJob,
+  requireJob,
+  transitionJob,
+  type JobState,
+} from '../shared/jobs/jobs.js';
+import { releaseJobs } from '../shared/release/release.js';
+import { readTenant } from '../shared/tenants/tenants.js';
+import { readUser } from '../shared/users/users.js';
+
+/** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
+const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit', 'jobs:release'] };
+const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
+const MAX_FILE_SIZE = 2 * 1024 ** 3;
+
+export const jobsCreate = defineRoute({
+  name: 'jobs-create',
+  methods: ['POST'],
+  route: 'api/jobs',
+  authLevel: 'anonymous',
+  summary: 'Register a print job (metadata only; the document goes to OneDrive, never here).',
+  tags: ['jobs'],
+  auth: { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit'] },
+  request: {
+    body: Type.Object(
+      {
+        fileName: FileNameSchema,
+        size: Type.Integer({ minimum: 1, maximum: MAX_FILE_SIZE, description: 'Bytes.' }),
+        options: Type.Optional(Type.Partial(JobOptionsSchema, { additionalProperties: false })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: { 201: { description: 'Registered', schema: JobSchema } },
+  handler: async ({ body }, services, context) => {
+    const caller = callerOf(context);
+    const [tenant, user] = await Promise.all([
+      readTenant(services.store, caller.tenantId),
+      readUser(services.store, caller.tenantId, caller.userId!),
+    ]);
+    if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
+    const job = await registerJob(
+      services,
+      { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username },
+      tenant.policy.jobRetentionDays,
+      body,
+    );
+    return { status: 201, body: publicJob(job), headers: { Location: `/api/jobs/${job.id}` } };
+  },
+});
+
+export const jobsList = defineRoute({
+  name: 'jobs-list',
+  methods: ['GET'],
+  route: 'api/jobs',
+  authLevel: 'anonymous',
+  summary: "The caller's own jobs, newest first, paged with continuation tokens.",
+  tags: ['jobs'],
+  auth: jobOwners,
+  request: {
+    query: Type.Object(
+      {
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        state: Type.Optional(JobStateSchema),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: {
+      description: 'A page of jobs',
+      schema: Type.Object({ items: Type.Array(JobSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }),
+    },
+  },
+  handler: async ({ query }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const page = await listJobs(store, caller.tenantId, caller.userId!, now(), {
+      limit: query.limit ?? 25,
+      ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+      ...(query.state ? { state: query.state as JobState } : {}),
+    });
+    return { status: 200, body: { items: page.items.map(publicJob), continuationToken: page.continuationToken } };
+  },
+});
+
+export const jobsGet = defineRoute({
+  name: 'jobs-get',
+  methods: ['GET'],
+  route: 'api/jobs/{id}',
+  authLevel: 'anonymous',
+  summary: 'One of the caller’s jobs.',
+  tags: ['jobs'],
+  auth: jobOwners,
+  request: { params: JobIdParams },
+  responses: { 200: { description: 'The job', schema: JobSchema }, 404: { description: 'No such job (or expired)' } },
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context);
+    return { status: 200, body: publicJob(await requireJob(store, caller.tenantId, caller.userId!, params.id, now())) };
+  },
+});
+
+export const jobsCancel = defineRoute({
+  name: 'jobs-cancel',
+  methods: ['DELETE'],
+  route: 'api/jobs/{id}',
+  authLevel: 'anonymous',
+  summary: 'Cancel a job that has not been released yet.',
+  tags: ['jobs'],
+  auth: jobOwners,
+  request: { params: JobIdParams },
+  responses: { 204: { description: 'Cancelled' }, 404: { description: 'No such job' }, 409: { description: 'Already released or done' } },
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
+    await transitionJob(store, job, 'cancel', now());
+    return { status: 204 };
+  },
+});
+
+export const jobsReady = defineRoute({
+  name: 'jobs-ready',
+  methods: ['POST'],
+  route: 'api/jobs/{id}/ready',
+  authLevel: 'anonymous',
+  summary: 'The document is uploaded: the job joins the queue.',
+  tags: ['jobs'],
+  auth: jobOwners,
+  request: { params: JobIdParams },
+  responses: { 200: { description: 'Queued', schema: JobSchema }, 409: { description: 'Not in the registered state' } },
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
+    return { status: 200, body: publicJob(await transitionJob(store, job, 'ready', now())) };
+  },
+});
+
+export const jobsRelease = defineRoute({
+  name: 'jobs-release',
+  methods: ['POST'],
+  route: 'api/jobs/{id}/release',
+  authLevel: 'anonymous',
+  summary: 'Send one queued job to the printer of this session. If the dispatch fails the job stays queued (503).',
+  tags: ['jobs'],
+  auth: { kinds: ['session'], anyScope: ['jobs:release', 'jobs:submit'] },
+  request: { params: JobIdParams },
+  responses: {
+    200: { description: 'Released', schema: JobSchema },
+    409: { description: 'Not queued' },
+    503: { description: 'Messaging unavailable: the job is still queued; retry' },
+  },
+  handler: async ({ params }, services, context) => {
+    const caller = callerOf(context);
+    const { store, now } = services;
+    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
+    if (job.state !== 'queued') throw new HttpProblem('conflict', `a ${job.state} job cannot be released`, { state: job.state });
+    const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
+    const outcome = await releaseJobs(services, target, [job], context.log);
+    if (!outcome.dispatched) {
+      throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });
+    }
+    return { status: 200, body: publicJob(await requireJob(store, caller.tenantId, caller.userId!, params.id, now())) };
+  },
+});
+
+export const jobsPrinted = defineRoute({
+  name: 'jobs-printed',
+  methods: ['POST'],
+  route: 'api/jobs/{id}/printed',
+  authLevel: 'anonymous',
+  summary: 'The printer reports a released job printed (session token of the printer it was released to).',
+  tags: ['jobs'],
+  auth: { kinds: ['session'] },
+  request: { params: JobIdParams },
+  responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
+    if (job.state === 'released' && job.releasedTo !== caller.deviceId) {
+      throw new HttpProblem('conflict', 'this job was released to another printer');
+    }
+    return { status: 200, body: publicJob(await transitionJob(store, job, 'printed', now(), { printedAt: now().toISOString() })) };
+  },
+});

@@ -1,0 +1,229 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { HttpProblem } from '../http/problem.js';
+import type { Services } from '../services.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { isPreconditionFailed } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import { newId } from '../tokens/secrets.js';
+
+/**
+ * Print jobs: metadata only (SPEC §5) — who (email and name or username), the file's name,
+ * options, state and times. Never content, never a content hash.
+ *
+ *   registered ──ready──▶ queued ──release──▶ released ──printed──▶ printed
+ *        └──────cancel──────┴───▶ cancelled          (any: past retention → expired)
+ */
+export const JobOptionsSchema = Type.Object(
+  {
+    copies: Type.Integer({ minimum: 1, maximum: 999 }),
+    duplex: Type.Boolean(),
+    color: Type.Boolean(),
+    paperSize: Type.Union([Type.Literal('A4'), Type.Literal('A3'), Type.Literal('A5'), Type.Literal('Letter'), Type.Literal('Legal')]),
+  },
+  { additionalProperties: false },
+);
+export type JobOptions = Static<typeof JobOptionsSchema>;
+export const defaultJobOptions: JobOptions = { copies: 1, duplex: true, color: false, paperSize: 'A4' };
+
+/** A plain file name: no path, no control characters (it is shown on panels and used in OneDrive). */
+export const FileNameSchema = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[^\\\\/:*?"<>|\\u0000-\\u001f\\u007f]+$',
+  description: 'File name without a path; none of \\ / : * ? " < > | or control characters.',
+});
+
+export const JobStateSchema = Type.Union(
+  ['registered', 'queued', 'released', 'printed', 'cancelled'].map((state) => Type.Literal(state)),
+);
+export type JobState = 'registered' | 'queued' | 'released' | 'printed' | 'cancelled';
+
+export interface JobDoc {
+  readonly id: string;
+  /** `<tenantId>|<userId>`: the partition. */
+  readonly pk: string;
+  readonly type: 'job';
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly userEmail: string;
+  /** SPEC §5: the username (not the full name); the release message shows it on the panel. */
+  readonly username: string;
+  readonly fileName: string;
+  readonly size: number;
+  readonly options: JobOptions;
+  readonly state: JobState;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly expiresAt: string;
+  /** Cosmos TTL in seconds: the tenant's retention. */
+  readonly ttl: number;
+  /** Set on release: to which printer, in which release (message id = `<jobId>:<releaseId>`). */
+  readonly releasedTo?: string;
+  readonly releaseId?: string;
+  readonly releasedAt?: string;
+  readonly printedAt?: string;
+  readonly _etag?: string;
+}
+
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  fileName: Type.String(),
+  size: Type.Integer(),
+  options: JobOptionsSchema,
+  state: JobStateSchema,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  releasedTo: Type.Optional(Type.String()),
+  releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  printedAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+/** What the API shows of a job (the owner's own name and email are not repeated on every job). */
+export function publicJob(job: JobDoc) {
+  return {
+    id: job.id,
+    fileName: job.fileName,
+    size: job.size,
+    options: job.options,
+    state: job.state,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    expiresAt: job.expiresAt,
+    ...(job.releasedTo ? { releasedTo: job.releasedTo } : {}),
+    ...(job.releasedAt ? { releasedAt: job.releasedAt } : {}),
+    ...(job.printedAt ? { printedAt: job.printedAt } : {}),
+  };
+}
+
+export const jobPartition = (tenantId: string, userId: string) => `${tenantId}|${userId}`;
+
+export interface JobOwner {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly username: string;
+}
+
+export async function registerJob(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  owner: JobOwner,
+  retentionDays: number,
+  input: { fileName: string; size: number; options?: Partial<JobOptions> },
+): Promise<JobDoc> {
+  const time = now();
+  const ttl = retentionDays * 86400;
+  const job: JobDoc = {
+    id: newId(),
+    pk: jobPartition(owner.tenantId, owner.userId),
+    type: 'job',
+    tenantId: owner.tenantId,
+    userId: owner.userId,
+    userEmail: owner.email,
+    username: owner.username,
+    fileName: input.fileName,
+    size: input.size,
+    options: { ...defaultJobOptions, ...input.options },
+    state: 'registered',
+    createdAt: time.toISOString(),
+    updatedAt: time.toISOString(),
+    expiresAt: new Date(time.getTime() + ttl * 1000).toISOString(),
+    ttl,
+  };
+  const { resource } = await store.container('jobs').items.create(job);
+  return resource!;
+}
+
+const isLive = (job: JobDoc, now: Date) => Date.parse(job.expiresAt) > now.getTime();
+
+/** One of the caller's own jobs (a point read in their partition), never an expired one. */
+export async function readJob(store: Store, tenantId: string, userId: string, jobId: string, now: Date): Promise<JobDoc | undefined> {
+  const { resource } = await store.container('jobs').item(jobId, jobPartition(tenantId, userId)).read<JobDoc>();
+  return resource?.type === 'job' && isLive(resource, now) ? resource : undefined;
+}
+
+export async function requireJob(store: Store, tenantId: string, userId: string, jobId: string, now: Date): Promise<JobDoc> {
+  const job = await readJob(store, tenantId, userId, jobId, now);
+  if (!job) throw new HttpProblem('not-found', 'no such job');
+  return job;
+}
+
+/**
+ * The caller's live jobs, newest first, one page at a time. The partition field is in the WHERE
+ * clause (not only the request option): the local server ignores the option, Azure honours both.
+ */
+export async function listJobs(
+  store: Store,
+  tenantId: string,
+  userId: string,
+  now: Date,
+  page: { limit: number; continuationToken?: string; state?: JobState },
+): Promise<{ items: JobDoc[]; continuationToken: string | null }> {
+  const pk = jobPartition(tenantId, userId);
+  const conditions = ['c.pk = @pk', "c.type = 'job'", 'c.expiresAt > @now', ...(page.state ? ['c.state = @state'] : [])];
+  const response = await store
+    .container('jobs')
+    .items.query<JobDoc>(
+      {
+        query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`,
+        parameters: [
+          { name: '@pk', value: pk },
+          { name: '@now', value: now.toISOString() },
+          ...(page.state ? [{ name: '@state', value: page.state }] : []),
+        ],
+      },
+      { partitionKey: pk, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
+    )
+    .fetchNext();
+  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+}
+
+/** The caller's queued jobs (for release), oldest first, at most `limit`. */
+export async function queuedJobs(store: Store, tenantId: string, userId: string, now: Date, limit: number): Promise<JobDoc[]> {
+  const pk = jobPartition(tenantId, userId);
+  const { resources } = await store
+    .container('jobs')
+    .items.query<JobDoc>(
+      {
+        query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'job' AND c.state = 'queued' AND c.expiresAt > @now ORDER BY c.createdAt ASC",
+        parameters: [
+          { name: '@pk', value: pk },
+          { name: '@now', value: now.toISOString() },
+        ],
+      },
+      { partitionKey: pk, maxItemCount: limit },
+    )
+    .fetchNext();
+  return resources.slice(0, limit);
+}
+
+const transitions = {
+  ready: { from: ['registered'], to: 'queued', verb: 'made ready' },
+  release: { from: ['queued'], to: 'released', verb: 'released' },
+  printed: { from: ['released'], to: 'printed', verb: 'marked printed' },
+  cancel: { from: ['registered', 'queued'], to: 'cancelled', verb: 'cancelled' },
+} as const satisfies Record<string, { from: readonly JobState[]; to: JobState; verb: string }>;
+export type JobTransition = keyof typeof transitions;
+
+/**
+ * Moves a job to its next state, if the state machine allows it (409 otherwise), with a write
+ * conditional on the ETag: two racing transitions of one job cannot both succeed.
+ */
+export async function transitionJob(
+  store: Store,
+  job: JobDoc,
+  transition: JobTransition,
+  now: Date,
+  extra: Partial<JobDoc> = {},
+): Promise<JobDoc> {
+  const { from, to, verb } = transitions[transition];
+  if (!(from as readonly JobState[]).includes(job.state)) {
+    throw new HttpProblem('conflict', `a ${job.state} job cannot be ${verb}`, { state: job.state });
+  }
+  try {
+    return await replaceIfUnchanged(store.container('jobs'), { ...job, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the job changed at the same time; read it again');
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { ServiceBusAdministrationClient, ServiceBusClient, type RetryOptions } from '@azure/service-bus';
+import type { Config } from '../config/load-config.js';
+import { createSender, subscriptionDefaults, type Messaging } from './messaging.js';
+
+/** Azure Service Bus: the managed identity sends and manages subscriptions (no keys in the app). */
+export function openAzureMessaging(config: Config, retryOptions: RetryOptions): Messaging {
+  const namespace = config.serviceBus.namespace!;
+  const credential = new DefaultAzureCredential();
+  const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions }));
+  const admin = new ServiceBusAdministrationClient(namespace, credential);
+  return {
+    amqpUrl: config.region.amqpUrl,
+    resourceBase: `sb://${namespace}/`,
+    listenRule: { name: config.serviceBus.listenKeyName, key: config.serviceBus.listenKey! },
+    sendBatch: sender.sendBatch,
+    subscriptions: {
+      async create(topic, deviceId) {
+        try {
+          await admin.createSubscription(topic, deviceId, {
+            maxDeliveryCount: subscriptionDefaults.maxDeliveryCount,
+            lockDuration: `PT${subscriptionDefaults.lockDurationSeconds}S`,
+            deadLetteringOnMessageExpiration: true,
+            autoDeleteOnIdle: `P${subscriptionDefaults.autoDeleteOnIdleDays}D`,
+            // Replaces the $Default (match-all) rule: the printer sees only its own messages.
+            defaultRuleOptions: { name: 'printer', filter: { applicationProperties: { printerId: deviceId } } },
+          });
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'MessageEntityAlreadyExistsError') throw error;
+        }
+      },
+      async delete(topic, deviceId) {
+        try {
+          await admin.deleteSubscription(topic, deviceId);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'MessageEntityNotFoundError') throw error;
+        }
+      },
+    },
+    close: sender.close,
+  };
+}

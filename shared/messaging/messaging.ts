@@ -1,0 +1,75 @@
+import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
+import type { Config } from '../config/load-config.js';
+
+/**
+ * Release messages to printers over Service Bus (SPEC §6). The app sends with
+ * `@azure/service-bus` — against Azure with its managed identity, locally against the in-process
+ * broker with a connection string: the same client, configured differently. Only the creation
+ * of printer subscriptions differs (the administration client speaks HTTPS/ATOM, which no local
+ * broker serves), so it sits behind `PrinterSubscriptions`.
+ */
+export interface PrinterSubscriptions {
+  /** The printer's own subscription on `topic`, filtered to its `printerId`; idempotent. */
+  create(topic: string, deviceId: string): Promise<void>;
+  /** Idempotent: deleting a missing subscription is not an error. */
+  delete(topic: string, deviceId: string): Promise<void>;
+}
+
+export interface Messaging {
+  /** Where printers connect (AMQP). */
+  readonly amqpUrl: string;
+  /** `sb://<host>/`: the start of every SAS resource URI in this namespace. */
+  readonly resourceBase: string;
+  /** The Listen-only rule whose key signs printer SAS tokens. */
+  readonly listenRule: { readonly name: string; readonly key: string };
+  readonly subscriptions: PrinterSubscriptions;
+  sendBatch(topic: string, messages: readonly ServiceBusMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Subscription settings of SPEC §6: dead-letter on expiry, bounded redelivery, auto-delete when idle. */
+export const subscriptionDefaults = {
+  maxDeliveryCount: 10,
+  lockDurationSeconds: 60,
+  /** Equal to the printer disconnection period (90 days unused). */
+  autoDeleteOnIdleDays: 90,
+} as const;
+
+/** A failed send must leave jobs queued quickly, not hang the approval. */
+const SEND_RETRY = { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } as const;
+
+/** Batching and one sender per topic, reused for the life of the process. */
+export function createSender(client: ServiceBusClient): Pick<Messaging, 'sendBatch'> & { close(): Promise<void> } {
+  const senders = new Map<string, ServiceBusSender>();
+  const senderFor = (topic: string) => {
+    let sender = senders.get(topic);
+    if (!sender) senders.set(topic, (sender = client.createSender(topic)));
+    return sender;
+  };
+  return {
+    async sendBatch(topic, messages) {
+      const sender = senderFor(topic);
+      let batch = await sender.createMessageBatch();
+      for (const message of messages) {
+        if (batch.tryAddMessage(message)) continue;
+        await sender.sendMessages(batch);
+        batch = await sender.createMessageBatch();
+        if (!batch.tryAddMessage(message)) throw new Error('a release message is larger than a batch');
+      }
+      if (batch.count > 0) await sender.sendMessages(batch);
+    },
+    async close() {
+      await Promise.all([...senders.values()].map((sender) => sender.close().catch(() => undefined)));
+      await client.close();
+    },
+  };
+}
+
+export async function openMessaging(config: Config): Promise<Messaging> {
+  if (!config.serviceBus.namespace) {
+    const { openLocalMessaging } = await import('./local-messaging.js');
+    return openLocalMessaging(config, SEND_RETRY);
+  }
+  const { openAzureMessaging } = await import('./azure-messaging.js');
+  return openAzureMessaging(config, SEND_RETRY);
+}
