@@ -39,7 +39,11 @@ describe('print jobs and release to printers', () => {
     const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
     const approved = await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
     expect(approved.status).toBe(200);
-    return { release: approved.body.release as { released: number; queued: number; dispatched: boolean }, token: (await polling).access_token };
+    return {
+      release: approved.body.release as { released: number; queued: number; dispatched: boolean },
+      token: (await polling).access_token,
+      userCode: authorization.user_code,
+    };
   }
 
   async function submit(fileName: string) {
@@ -68,8 +72,10 @@ describe('print jobs and release to printers', () => {
 
   it('3 jobs → session approved → the printer, with only its SAS token, receives exactly 3 releases → printed', async () => {
     const jobIds = [await submit('Quarterly report.pdf'), await submit('Slides.pptx'), await submit('Invoice 42.pdf')];
-    const { release, token: sessionToken } = await session(printers.a);
+    const { release, token: sessionToken, userCode } = await session(printers.a);
     expect(release).toEqual({ released: 3, queued: 0, dispatched: true });
+    // Approving the same code again releases nothing more: the code is answered.
+    expect((await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: userCode })).status).toBe(404);
 
     const credentials = await amqpCredentials(host, printers.a.access);
     expect(credentials.entityPath).toBe(`releases/subscriptions/${printers.a.deviceId}`);
@@ -77,6 +83,7 @@ describe('print jobs and release to printers', () => {
     try {
       const messages = await receiveReleases(client, credentials.entityPath, 10);
       expect(messages).toHaveLength(3);
+      expect(broker.countMessages('releases', printers.a.deviceId)).toEqual({ active: 0, deadLetter: 0 });
       expect(messages.map((m) => m.body.jobId).sort()).toEqual([...jobIds].sort());
       for (const message of messages) {
         expect(message.applicationProperties).toEqual({ printerId: printers.a.deviceId });
