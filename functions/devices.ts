@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { readDevice } from '../shared/devices/devices.js';
 import { disconnectDevice } from '../shared/devices/disconnect.js';
+import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { mintSasToken } from '../shared/messaging/sas.js';
@@ -55,7 +56,7 @@ export const devicesDelete = defineRoute({
   summary: 'Disconnect a printer at once (admin): its refresh tokens stop working and its release subscription is deleted.',
   tags: ['devices'],
   auth: { kinds: ['user'], anyRole: ['admin'] },
-  request: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }) },
+  request: { params: IdParams },
   responses: { 204: { description: 'Disconnected (also when it already was)' }, 404: { description: 'No such printer in this tenant' } },
   handler: async ({ params }, services, context) => {
     const caller = callerOf(context);

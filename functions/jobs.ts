@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
 import {
@@ -19,7 +20,6 @@ import { readUser } from '../shared/users/users.js';
 
 /** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
 const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit', 'jobs:release'] };
-const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 const MAX_FILE_SIZE = 2 * 1024 ** 3;
 
 export const jobsCreate = defineRoute({
@@ -101,7 +101,7 @@ export const jobsGet = defineRoute({
   summary: 'One of the caller’s jobs.',
   tags: ['jobs'],
   auth: jobOwners,
-  request: { params: JobIdParams },
+  request: { params: IdParams },
   responses: { 200: { description: 'The job', schema: JobSchema }, 404: { description: 'No such job (or expired)' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
@@ -117,7 +117,7 @@ export const jobsCancel = defineRoute({
   summary: 'Cancel a job that has not been released yet.',
   tags: ['jobs'],
   auth: jobOwners,
-  request: { params: JobIdParams },
+  request: { params: IdParams },
   responses: { 204: { description: 'Cancelled' }, 404: { description: 'No such job' }, 409: { description: 'Already released or done' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
@@ -135,7 +135,7 @@ export const jobsReady = defineRoute({
   summary: 'The document is uploaded: the job joins the queue.',
   tags: ['jobs'],
   auth: jobOwners,
-  request: { params: JobIdParams },
+  request: { params: IdParams },
   responses: { 200: { description: 'Queued', schema: JobSchema }, 409: { description: 'Not in the registered state' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
@@ -152,7 +152,7 @@ export const jobsRelease = defineRoute({
   summary: 'Send one queued job to the printer of this session. If the dispatch fails the job stays queued (503).',
   tags: ['jobs'],
   auth: { kinds: ['session'], anyScope: ['jobs:release', 'jobs:submit'] },
-  request: { params: JobIdParams },
+  request: { params: IdParams },
   responses: {
     200: { description: 'Released', schema: JobSchema },
     409: { description: 'Not queued' },
@@ -180,7 +180,7 @@ export const jobsPrinted = defineRoute({
   summary: 'The printer reports a released job printed (session token of the printer it was released to).',
   tags: ['jobs'],
   auth: { kinds: ['session'] },
-  request: { params: JobIdParams },
+  request: { params: IdParams },
   responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);

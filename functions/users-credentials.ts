@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { userProblem } from '../shared/tenants/onboarding.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import { checkCredentialPolicy, hashCredentials, PasswordSchema, PinSchema, readUser, replaceUser } from '../shared/users/users.js';
-import { UserIdParams } from './users-get.js';
 
 export const usersCredentials = defineRoute({
   name: 'users-credentials',
@@ -15,7 +15,7 @@ export const usersCredentials = defineRoute({
   tags: ['users'],
   auth: { kinds: ['user'], anyRole: ['admin'] },
   request: {
-    params: UserIdParams,
+    params: IdParams,
     body: Type.Object(
       { pin: Type.Optional(PinSchema), password: Type.Optional(PasswordSchema) },
       { additionalProperties: false, minProperties: 1 },

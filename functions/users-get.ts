@@ -1,9 +1,8 @@
-import { Type } from '@sinclair/typebox';
+import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { publicUser, PublicUserSchema, readUser } from '../shared/users/users.js';
 
-export const UserIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 
 export const usersGet = defineRoute({
   name: 'users-get',
@@ -13,7 +12,7 @@ export const usersGet = defineRoute({
   summary: 'One user of the caller’s tenant (admins: anyone; users: themselves).',
   tags: ['users'],
   auth: { kinds: ['user'] },
-  request: { params: UserIdParams },
+  request: { params: IdParams },
   responses: { 200: { description: 'The user', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params }, { store }, context) => {
     const caller = callerOf(context);
