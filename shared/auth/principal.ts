@@ -1,5 +1,5 @@
-import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.js';
-import type { KeyRing } from '../tokens/key-ring.js';
+import type { Services } from '../services.js';
+import { InvalidAccessToken, verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.js';
 
 /**
  * Who is calling, from a verified access token. The tenant comes from the token and nowhere
@@ -36,11 +36,26 @@ export function bearerToken(headers: Headers): string | undefined {
   return match?.[1];
 }
 
-export async function authenticate(
-  token: string,
-  keys: KeyRing,
-  issuer: string,
-  now: Date,
-): Promise<Principal> {
-  return principalOf(await verifyAccessToken(keys, { issuer, audience: issuer }, token, now));
+export type BearerCheck =
+  | { readonly ok: true; readonly principal: Principal }
+  /** `missing`: no Bearer token at all; `invalid`: one that does not verify. */
+  | { readonly ok: false; readonly reason: 'missing' | 'invalid' };
+
+/**
+ * The caller of a request, from its `Authorization: Bearer` access token. Callers turn a
+ * failure into their own protocol's error (RFC 6750 on /api, `invalid_client` on /oauth).
+ */
+export async function authenticateBearer(
+  headers: Headers,
+  { keys, config, now }: Pick<Services, 'keys' | 'config' | 'now'>,
+): Promise<BearerCheck> {
+  const token = bearerToken(headers);
+  if (!token) return { ok: false, reason: 'missing' };
+  const issuer = config.oauth.issuer;
+  try {
+    return { ok: true, principal: principalOf(await verifyAccessToken(keys, { issuer, audience: issuer }, token, now())) };
+  } catch (error) {
+    if (error instanceof InvalidAccessToken) return { ok: false, reason: 'invalid' };
+    throw error;
+  }
 }

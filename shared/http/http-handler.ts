@@ -1,11 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { Type } from '@sinclair/typebox';
-import { authenticate, bearerToken, type Principal } from '../auth/principal.js';
+import { authenticateBearer, type Principal } from '../auth/principal.js';
 import { invocationLogger, type Logger } from '../logging/logger.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { Services, ServicesProvider } from '../services.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
-import { InvalidAccessToken } from '../tokens/access-token.js';
 import { HttpProblem } from './problem.js';
 import type { AnyRoute, RouteInput, RouteResult, RouteSchemas } from './route.js';
 import type { RouteTable } from './route-table.js';
@@ -120,21 +119,17 @@ async function readInput(
 async function authorize(route: AnyRoute, request: HttpRequest, services: Services): Promise<Principal | undefined> {
   const requirement = route.auth;
   if (!requirement) return undefined;
-  const token = bearerToken(request.headers);
-  if (!token) {
-    throw new HttpProblem('unauthorized', 'send an access token: Authorization: Bearer <token>', {}, {
-      'WWW-Authenticate': 'Bearer realm="roger"',
-    });
+  const check = await authenticateBearer(request.headers, services);
+  if (!check.ok) {
+    throw new HttpProblem(
+      'unauthorized',
+      check.reason === 'missing' ? 'send an access token: Authorization: Bearer <token>' : 'the access token is not valid',
+      {},
+      // RFC 6750 §3.1: no error code when the request had no token at all.
+      { 'WWW-Authenticate': check.reason === 'missing' ? 'Bearer realm="roger"' : 'Bearer realm="roger", error="invalid_token"' },
+    );
   }
-  let principal: Principal;
-  try {
-    principal = await authenticate(token, services.keys, services.config.oauth.issuer, services.now());
-  } catch (error) {
-    if (!(error instanceof InvalidAccessToken)) throw error;
-    throw new HttpProblem('unauthorized', 'the access token is not valid', {}, {
-      'WWW-Authenticate': 'Bearer realm="roger", error="invalid_token"',
-    });
-  }
+  const { principal } = check;
   const scopes = requirement.anyScope ?? [];
   const scopeOk = scopes.length === 0 || scopes.some((scope) => principal.scopes.has(scope));
   if (!requirement.kinds.includes(principal.kind) || !scopeOk) {

@@ -1,6 +1,5 @@
-import { authenticate, bearerToken, type Principal } from '../auth/principal.js';
+import { authenticateBearer, type Principal } from '../auth/principal.js';
 import type { Services } from '../services.js';
-import { InvalidAccessToken } from '../tokens/access-token.js';
 import { OAuthError } from './errors.js';
 
 /**
@@ -9,17 +8,18 @@ import { OAuthError } from './errors.js';
  */
 export async function authenticatePrinter(
   headers: Headers,
-  { keys, config, now }: Pick<Services, 'keys' | 'config' | 'now'>,
+  services: Pick<Services, 'keys' | 'config' | 'now'>,
 ): Promise<Principal & { deviceId: string }> {
-  const token = bearerToken(headers);
-  if (!token) throw new OAuthError('invalid_client', 'authenticate as an enrolled printer (Bearer device access token)');
-  let principal: Principal;
-  try {
-    principal = await authenticate(token, keys, config.oauth.issuer, now());
-  } catch (error) {
-    if (error instanceof InvalidAccessToken) throw new OAuthError('invalid_client', 'the printer access token is not valid');
-    throw error;
+  const check = await authenticateBearer(headers, services);
+  if (!check.ok) {
+    throw new OAuthError(
+      'invalid_client',
+      check.reason === 'missing'
+        ? 'authenticate as an enrolled printer (Bearer device access token)'
+        : 'the printer access token is not valid',
+    );
   }
+  const { principal } = check;
   if (principal.kind !== 'device' || principal.clientId !== 'roger-emb' || !principal.deviceId) {
     throw new OAuthError('invalid_client', 'only an enrolled printer may make this request');
   }
