@@ -1,9 +1,8 @@
-import { readDevice, replaceDevice } from '../devices/devices.js';
 import type { Services } from '../services.js';
-import { readUser, replaceUser } from '../users/users.js';
 import { oauthClients } from './clients.js';
 import { OAuthError } from './errors.js';
 import { checkRefreshToken, parseRefreshToken, withoutFamily } from './refresh-families.js';
+import { readTokenOwner, saveTokenOwner } from './token-owners.js';
 
 /**
  * RFC 7009. A refresh token (current or already rotated) revokes its whole family. Access
@@ -18,18 +17,9 @@ export async function revokeToken(services: Services, request: { token?: string;
 
   const token = parseRefreshToken(request.token);
   if (!token) return;
-  const { store, now } = services;
-  if (token.owner === 'u') {
-    const user = await readUser(store, token.tenantId, token.ownerId);
-    if (!user) return;
-    const check = checkRefreshToken(user.refreshFamilies, token, now());
-    if (check.outcome === 'unknown' || check.family.clientId !== request.client_id) return;
-    await replaceUser(store, { ...user, refreshFamilies: withoutFamily(user.refreshFamilies, check.family.id) });
-  } else {
-    const device = await readDevice(store, token.tenantId, token.ownerId);
-    if (!device) return;
-    const check = checkRefreshToken(device.refreshFamilies, token, now());
-    if (check.outcome === 'unknown' || check.family.clientId !== request.client_id) return;
-    await replaceDevice(store, { ...device, refreshFamilies: withoutFamily(device.refreshFamilies, check.family.id) });
-  }
+  const owner = await readTokenOwner(services.store, token);
+  if (!owner) return;
+  const check = checkRefreshToken(owner.refreshFamilies, token, services.now());
+  if (check.outcome === 'unknown' || check.family.clientId !== request.client_id) return;
+  await saveTokenOwner(services.store, { ...owner, refreshFamilies: withoutFamily(owner.refreshFamilies, check.family.id) });
 }

@@ -1,9 +1,7 @@
-import { readDevice, replaceDevice, type DeviceDoc } from '../../devices/devices.js';
 import { disconnectDevice } from '../../devices/disconnect.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { isPreconditionFailed } from '../../store/cosmos-errors.js';
-import { readUser, replaceUser, type UserDoc } from '../../users/users.js';
 import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
 import {
@@ -16,16 +14,10 @@ import {
   withoutFamily,
   type RefreshFamily,
 } from '../refresh-families.js';
+import { readTokenOwner, saveTokenOwner, type TokenOwner } from '../token-owners.js';
 import { tokenResponse } from '../token-response.js';
 
 export const grantType = 'refresh_token';
-
-type Owner = UserDoc | DeviceDoc;
-
-async function saveOwner(services: Services, owner: Owner): Promise<void> {
-  if (owner.type === 'user') await replaceUser(services.store, owner);
-  else await replaceDevice(services.store, owner);
-}
 
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): one read of the owner (user or printer), one
@@ -43,10 +35,7 @@ export async function refreshTokenGrant(
   if (!request.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const token = parseRefreshToken(request.refresh_token);
   if (!token) throw new OAuthError('invalid_grant', 'unknown refresh token');
-  const owner: Owner | undefined =
-    token.owner === 'u'
-      ? await readUser(store, token.tenantId, token.ownerId)
-      : await readDevice(store, token.tenantId, token.ownerId);
+  const owner = await readTokenOwner(store, token);
   if (!owner) throw new OAuthError('invalid_grant', 'unknown refresh token');
 
   const time = now();
@@ -58,7 +47,7 @@ export async function refreshTokenGrant(
     const lapsedPrinter = owner.type === 'device' && check.outcome === 'expired';
     const revoke = lapsedPrinter
       ? disconnectDevice(services, owner, log)
-      : saveOwner(services, { ...owner, refreshFamilies: withoutFamily(owner.refreshFamilies, check.family.id) });
+      : saveTokenOwner(store, { ...owner, refreshFamilies: withoutFamily(owner.refreshFamilies, check.family.id) });
     await revoke.catch((error: unknown) => {
       if (!isPreconditionFailed(error)) throw error;
     });
@@ -74,10 +63,10 @@ export async function refreshTokenGrant(
   const lifetime = owner.type === 'user' ? userFamilyLifetime : deviceFamilyLifetime;
   const rotated = rotateFamily(check.family, lifetime, time);
   const families = owner.refreshFamilies.map((f) => (f.id === rotated.family.id ? rotated.family : f));
-  const updated: Owner =
+  const updated: TokenOwner =
     owner.type === 'user' ? { ...owner, refreshFamilies: families } : { ...owner, refreshFamilies: families, lastSeenAt: time.toISOString() };
   try {
-    await saveOwner(services, updated);
+    await saveTokenOwner(store, updated);
   } catch (error) {
     if (isPreconditionFailed(error)) throw new OAuthError('invalid_grant', 'the refresh token was used concurrently');
     throw error;
