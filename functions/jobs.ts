@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
-import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
+import { callerOf, defineRoute, type AuthRequirement, type RequestContext } from '../shared/http/route.js';
 import {
+  assertTransition,
   FileNameSchema,
   JobOptionsSchema,
   JobSchema,
@@ -16,11 +17,18 @@ import {
 } from '../shared/jobs/jobs.js';
 import { releaseJobs } from '../shared/release/release.js';
 import { readTenant } from '../shared/tenants/tenants.js';
+import type { Services } from '../shared/services.js';
 import { readUser } from '../shared/users/users.js';
 
 /** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
 const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit', 'jobs:release'] };
 const MAX_FILE_SIZE = 2 * 1024 ** 3;
+
+/** The caller's own job `id` (404 if it is not theirs, or expired). */
+function callersJob({ store, now }: Services, context: RequestContext, id: string) {
+  const caller = callerOf(context);
+  return requireJob(store, caller.tenantId, caller.userId!, id, now());
+}
 
 export const jobsCreate = defineRoute({
   name: 'jobs-create',
@@ -103,10 +111,7 @@ export const jobsGet = defineRoute({
   auth: jobOwners,
   request: { params: IdParams },
   responses: { 200: { description: 'The job', schema: JobSchema }, 404: { description: 'No such job (or expired)' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
-    return { status: 200, body: publicJob(await requireJob(store, caller.tenantId, caller.userId!, params.id, now())) };
-  },
+  handler: async ({ params }, services, context) => ({ status: 200, body: publicJob(await callersJob(services, context, params.id)) }),
 });
 
 export const jobsCancel = defineRoute({
@@ -119,10 +124,8 @@ export const jobsCancel = defineRoute({
   auth: jobOwners,
   request: { params: IdParams },
   responses: { 204: { description: 'Cancelled' }, 404: { description: 'No such job' }, 409: { description: 'Already released or done' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
-    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
-    await transitionJob(store, job, 'cancel', now());
+  handler: async ({ params }, services, context) => {
+    await transitionJob(services.store, await callersJob(services, context, params.id), 'cancel', services.now());
     return { status: 204 };
   },
 });
@@ -137,10 +140,9 @@ export const jobsReady = defineRoute({
   auth: jobOwners,
   request: { params: IdParams },
   responses: { 200: { description: 'Queued', schema: JobSchema }, 409: { description: 'Not in the registered state' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
-    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
-    return { status: 200, body: publicJob(await transitionJob(store, job, 'ready', now())) };
+  handler: async ({ params }, services, context) => {
+    const job = await callersJob(services, context, params.id);
+    return { status: 200, body: publicJob(await transitionJob(services.store, job, 'ready', services.now())) };
   },
 });
 
@@ -160,15 +162,16 @@ export const jobsRelease = defineRoute({
   },
   handler: async ({ params }, services, context) => {
     const caller = callerOf(context);
-    const { store, now } = services;
-    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
-    if (job.state !== 'queued') throw new HttpProblem('conflict', `a ${job.state} job cannot be released`, { state: job.state });
+    const job = await callersJob(services, context, params.id);
+    assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
     const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
-    const outcome = await releaseJobs(services, target, [job], context.log);
+    const { outcome, releasedJobs } = await releaseJobs(services, target, [job], context.log);
     if (!outcome.dispatched) {
       throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });
     }
-    return { status: 200, body: publicJob(await requireJob(store, caller.tenantId, caller.userId!, params.id, now())) };
+    const released = releasedJobs[0];
+    if (!released) throw new HttpProblem('conflict', 'the job changed while it was released; read it again');
+    return { status: 200, body: publicJob(released) };
   },
 });
 
@@ -182,12 +185,12 @@ export const jobsPrinted = defineRoute({
   auth: { kinds: ['session'] },
   request: { params: IdParams },
   responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
-    const job = await requireJob(store, caller.tenantId, caller.userId!, params.id, now());
-    if (job.state === 'released' && job.releasedTo !== caller.deviceId) {
+  handler: async ({ params }, services, context) => {
+    const job = await callersJob(services, context, params.id);
+    if (job.state === 'released' && job.releasedTo !== callerOf(context).deviceId) {
       throw new HttpProblem('conflict', 'this job was released to another printer');
     }
-    return { status: 200, body: publicJob(await transitionJob(store, job, 'printed', now(), { printedAt: now().toISOString() })) };
+    const time = services.now();
+    return { status: 200, body: publicJob(await transitionJob(services.store, job, 'printed', time, { printedAt: time.toISOString() })) };
   },
 });

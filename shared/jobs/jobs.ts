@@ -205,6 +205,14 @@ const transitions = {
 } as const satisfies Record<string, { from: readonly JobState[]; to: JobState; verb: string }>;
 export type JobTransition = keyof typeof transitions;
 
+/** 409 unless the state machine allows `transition` from the job's current state. */
+export function assertTransition(job: JobDoc, transition: JobTransition): void {
+  const { from, verb } = transitions[transition];
+  if (!(from as readonly JobState[]).includes(job.state)) {
+    throw new HttpProblem('conflict', `a ${job.state} job cannot be ${verb}`, { state: job.state });
+  }
+}
+
 /**
  * Moves a job to its next state, if the state machine allows it (409 otherwise), with a write
  * conditional on the ETag: two racing transitions of one job cannot both succeed.
@@ -216,10 +224,8 @@ export async function transitionJob(
   now: Date,
   extra: Partial<JobDoc> = {},
 ): Promise<JobDoc> {
-  const { from, to, verb } = transitions[transition];
-  if (!(from as readonly JobState[]).includes(job.state)) {
-    throw new HttpProblem('conflict', `a ${job.state} job cannot be ${verb}`, { state: job.state });
-  }
+  assertTransition(job, transition);
+  const { to } = transitions[transition];
   try {
     return await replaceIfUnchanged(store.container('jobs'), { ...job, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
   } catch (error) {

@@ -52,34 +52,42 @@ export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date): S
   };
 }
 
-export async function releaseJobs(services: Services, target: ReleaseTarget, jobs: readonly JobDoc[], log: Logger): Promise<ReleaseOutcome> {
-  if (jobs.length === 0) return { released: 0, queued: 0, dispatched: true };
+/** The outcome, and the jobs as written after their release (so callers need not read them again). */
+export interface ReleaseResult {
+  readonly outcome: ReleaseOutcome;
+  readonly releasedJobs: readonly JobDoc[];
+}
+
+export async function releaseJobs(services: Services, target: ReleaseTarget, jobs: readonly JobDoc[], log: Logger): Promise<ReleaseResult> {
+  const notDispatched = { outcome: { released: 0, queued: jobs.length, dispatched: false }, releasedJobs: [] };
+  if (jobs.length === 0) return { outcome: { released: 0, queued: 0, dispatched: true }, releasedJobs: [] };
   const { store, now } = services;
   const device = await readDevice(store, target.tenantId, target.deviceId);
-  if (!device || device.status !== 'connected') return { released: 0, queued: jobs.length, dispatched: false };
+  if (!device || device.status !== 'connected') return notDispatched;
   const time = now();
   try {
     const messaging = await services.messaging();
     await messaging.sendBatch(device.topic, jobs.map((job) => releaseMessage(job, target, time)));
   } catch (error) {
     log.warn('release-dispatch-failed', { deviceId: target.deviceId, jobs: jobs.length, error: (error as Error)?.name });
-    return { released: 0, queued: jobs.length, dispatched: false };
+    return notDispatched;
   }
-  let released = 0;
+  const releasedJobs: JobDoc[] = [];
   for (const job of jobs) {
     try {
-      await transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() });
-      released += 1;
+      releasedJobs.push(
+        await transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() }),
+      );
     } catch {
       // Cancelled or changed meanwhile: the message is out; the printer reports what it printed.
     }
   }
-  log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released });
-  return { released, queued: 0, dispatched: true };
+  log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released: releasedJobs.length });
+  return { outcome: { released: releasedJobs.length, queued: 0, dispatched: true }, releasedJobs };
 }
 
 /** All of the user's queued jobs, to the printer they are at (on session approval). */
 export async function releaseQueuedJobs(services: Services, target: ReleaseTarget, log: Logger): Promise<ReleaseOutcome> {
   const jobs = await queuedJobs(services.store, target.tenantId, target.userId, services.now(), MAX_JOBS_PER_RELEASE);
-  return releaseJobs(services, target, jobs, log);
+  return (await releaseJobs(services, target, jobs, log)).outcome;
 }
