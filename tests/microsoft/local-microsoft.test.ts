@@ -1,0 +1,383 @@
+/** The local Entra + Graph double, driven over HTTP with fetch only, as the app's code would. */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+
+const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+const CLIENT_SECRET = 'local-secret';
+const REDIRECT_URI = 'http://localhost:7071/api/onedrive/callback';
+const SCOPE = 'Files.ReadWrite.All offline_access';
+
+let clockMs = 1_800_000_000_000;
+let ms: LocalMicrosoft;
+
+beforeAll(async () => {
+  ms = await startLocalMicrosoft({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: () => clockMs });
+});
+afterAll(() => ms.close());
+
+/** Parsed JSON answers, read loosely in assertions. */
+type Json = Record<string, any>;
+
+function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+function authorize(params: Record<string, string>): Promise<Response> {
+  const query = new URLSearchParams({
+    client_id: CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    state: 'st-1',
+    code_challenge_method: 'S256',
+    ...params,
+  });
+  return fetch(`${ms.authority}/oauth2/v2.0/authorize?${query}`, { redirect: 'manual' });
+}
+
+/** The redirect's query parameters. */
+function redirectParams(response: Response): URLSearchParams {
+  expect(response.status).toBe(302);
+  const location = new URL(response.headers.get('location') ?? '');
+  expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+  return location.searchParams;
+}
+
+async function signIn(upn: string): Promise<{ code: string; verifier: string }> {
+  const { verifier, challenge } = pkce();
+  const params = redirectParams(await authorize({ login_hint: upn, code_challenge: challenge }));
+  return { code: params.get('code') ?? '', verifier };
+}
+
+async function token(form: Record<string, string>): Promise<{ status: number; body: Json; response: Response }> {
+  const response = await fetch(`${ms.authority}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, ...form }),
+  });
+  return { status: response.status, body: (await response.json()) as Json, response };
+}
+
+function redeem(code: string, verifier: string, extra: Record<string, string> = {}): ReturnType<typeof token> {
+  return token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, ...extra });
+}
+
+async function tokensFor(upn: string): Promise<{ access: string; refresh: string }> {
+  const { code, verifier } = await signIn(upn);
+  const { status, body } = await redeem(code, verifier);
+  expect(status).toBe(200);
+  return { access: body.access_token, refresh: body.refresh_token };
+}
+
+function graph(access: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
+  const url = path.startsWith('http') ? path : `${ms.graphUrl}/v1.0${path}`;
+  return fetch(url, {
+    method,
+    headers: { ...(access ? { Authorization: `Bearer ${access}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+}
+
+async function createSession(access: string, parentId: string, name: string, behavior?: string): Promise<string> {
+  const body = behavior ? { item: { '@microsoft.graph.conflictBehavior': behavior } } : undefined;
+  const response = await graph(access, 'POST', `/me/drive/items/${parentId}:/${encodeURIComponent(name)}:/createUploadSession`, body);
+  expect(response.status).toBe(200);
+  const session = (await response.json()) as Json;
+  expect(session.nextExpectedRanges).toEqual(['0-']);
+  return session.uploadUrl;
+}
+
+function putFragment(uploadUrl: string, bytes: Buffer, first: number, total: number, headers: Record<string, string> = {}): Promise<Response> {
+  const chunk = bytes.subarray(first, Math.min(first + 4096, total));
+  return fetch(uploadUrl, {
+    method: 'PUT',
+    headers: { 'Content-Range': `bytes ${first}-${first + chunk.length - 1}/${total}`, ...headers },
+    body: chunk,
+  });
+}
+
+/** Uploads in 4 KiB fragments and returns the final answer. */
+async function upload(access: string, parentId: string, name: string, bytes: Buffer, behavior?: string): Promise<Response> {
+  const uploadUrl = await createSession(access, parentId, name, behavior);
+  for (let first = 0; ; first += 4096) {
+    const response = await putFragment(uploadUrl, bytes, first, bytes.length);
+    if (first + 4096 >= bytes.length) return response;
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as Json).nextExpectedRanges).toEqual([`${first + 4096}-`]);
+  }
+}
+
+async function makeFolder(access: string, parent: string, name: string, behavior = 'fail'): Promise<Response> {
+  return graph(access, 'POST', `/me/drive/${parent}/children`, { name, folder: {}, '@microsoft.graph.conflictBehavior': behavior });
+}
+
+const PDF = randomBytes(10_000);
+
+describe('Entra authorize', () => {
+  test('approves at once and redirects with a code and the state', async () => {
+    const params = redirectParams(await signInResponse('alice@contoso.example'));
+    expect(params.get('state')).toBe('st-1');
+    expect(params.get('code')).toMatch(/^[\w-]{40,}$/);
+  });
+
+  test.each([
+    ['an unknown client', { client_id: 'someone-else' }],
+    ['a relative redirect_uri', { redirect_uri: '/callback' }],
+    ['a redirect_uri with a fragment', { redirect_uri: `${REDIRECT_URI}#x` }],
+    ['a non-http redirect_uri', { redirect_uri: 'javascript:alert(1)' }],
+  ])('answers a 400 page, never a redirect, for %s', async (_label, params) => {
+    const response = await authorize({ code_challenge: pkce().challenge, ...params });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+  });
+
+  test.each([
+    ['response_type token', { response_type: 'token', code_challenge: pkce().challenge }],
+    ['no code_challenge', {}],
+    ['code_challenge_method plain', { code_challenge: pkce().challenge, code_challenge_method: 'plain' }],
+  ])('redirects invalid_request for %s', async (_label, params) => {
+    const redirected = redirectParams(await authorize(params));
+    expect(redirected.get('error')).toBe('invalid_request');
+    expect(redirected.get('state')).toBe('st-1');
+    expect(redirected.get('code')).toBeNull();
+  });
+});
+
+function signInResponse(upn: string): Promise<Response> {
+  return authorize({ login_hint: upn, code_challenge: pkce().challenge });
+}
+
+describe('Entra token endpoint', () => {
+  test('redeems a code with PKCE for Bearer tokens, uncached, and Graph knows the user', async () => {
+    const { code, verifier } = await signIn('bob@contoso.example');
+    const { status, body, response } = await redeem(code, verifier);
+    expect(status).toBe(200);
+    expect(response.headers.get('cache-control')).toContain('no-store');
+    expect(body).toMatchObject({ token_type: 'Bearer', scope: SCOPE, expires_in: 3600, ext_expires_in: 3600 });
+    expect(body.refresh_token).not.toBe(body.access_token);
+    const drive = (await (await graph(body.access_token, 'GET', '/me/drive')).json()) as Json;
+    expect(drive).toMatchObject({ driveType: 'business', owner: { user: { id: ms.addAccount('bob@contoso.example'), displayName: 'bob' } } });
+  });
+
+  test('refuses a wrong verifier, a reused code, a changed redirect_uri, a bad secret and an expired code as Entra does', async () => {
+    const { code, verifier } = await signIn('carol@contoso.example');
+    expect(await redeem(code, pkce().verifier)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [501481] } });
+    expect(await redeem(code, verifier, { redirect_uri: `${REDIRECT_URI}/other` })).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [70000] } });
+    expect(await redeem(code, verifier, { client_secret: 'guess' })).toMatchObject({ status: 401, body: { error: 'invalid_client', error_codes: [7000215] } });
+    expect((await redeem(code, verifier)).status).toBe(200);
+    const reused = await redeem(code, verifier);
+    expect(reused).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [54005] } });
+    expect(reused.body.error_description).toMatch(/^AADSTS54005: /);
+    expect(reused.body).toHaveProperty('trace_id');
+    expect(reused.body).toHaveProperty('correlation_id');
+
+    const late = await signIn('carol@contoso.example');
+    clockMs += 11 * 60_000;
+    expect(await redeem(late.code, late.verifier)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [70008] } });
+  });
+
+  test('refuses unknown refresh tokens and unsupported grant types', async () => {
+    expect(await token({ grant_type: 'refresh_token', refresh_token: 'nope' })).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [9002313] } });
+    expect(await token({ grant_type: 'password' })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
+  });
+
+  test('rotates refresh tokens without revoking the one used', async () => {
+    const { refresh } = await tokensFor('dave@contoso.example');
+    const first = await token({ grant_type: 'refresh_token', refresh_token: refresh });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(refresh);
+    expect(first.body.scope).toBe(SCOPE);
+    expect((await graph(first.body.access_token, 'GET', '/me/drive')).status).toBe(200);
+    expect((await token({ grant_type: 'refresh_token', refresh_token: refresh })).status).toBe(200);
+    expect((await token({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(200);
+  });
+
+  test('revoked consent kills refresh and access tokens and blocks sign-in until restored', async () => {
+    const upn = 'erin@contoso.example';
+    const { access, refresh } = await tokensFor(upn);
+    ms.revokeConsent(upn);
+    const refused = await token({ grant_type: 'refresh_token', refresh_token: refresh });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [65001] } });
+    expect(refused.body.error_description).toContain('AADSTS65001');
+    const graphAnswer = await graph(access, 'GET', '/me/drive');
+    expect(graphAnswer.status).toBe(401);
+    expect(((await graphAnswer.json()) as Json).error.code).toBe('InvalidAuthenticationToken');
+    expect(redirectParams(await signInResponse(upn)).get('error')).toBe('consent_required');
+
+    ms.restoreConsent(upn);
+    const again = await tokensFor(upn);
+    expect((await graph(again.access, 'GET', '/me/drive')).status).toBe(200);
+    expect((await token({ grant_type: 'refresh_token', refresh_token: refresh })).status).toBe(400);
+  });
+});
+
+describe('Graph authentication and throttling', () => {
+  test('answers 401 InvalidAuthenticationToken without, with unknown and with expired tokens', async () => {
+    const { access } = await tokensFor('frank@contoso.example');
+    for (const candidate of [undefined, 'not-a-token']) {
+      const response = await graph(candidate, 'GET', '/me/drive/root');
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as Json).error.code).toBe('InvalidAuthenticationToken');
+    }
+    clockMs += 3600_000;
+    const expired = (await (await graph(access, 'GET', '/me/drive/root')).json()) as Json;
+    expect(expired.error).toMatchObject({ code: 'InvalidAuthenticationToken', message: expect.stringMatching(/expired/) });
+  });
+
+  test('throttleNext answers 429 with Retry-After (then 503), before auth, and then serves normally', async () => {
+    const { access } = await tokensFor('grace@contoso.example');
+    const throttledBefore = ms.stats.throttled;
+    ms.throttleNext(2, 7);
+    for (const candidate of [access, undefined]) {
+      const response = await graph(candidate, 'GET', '/me/drive');
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('7');
+      expect(((await response.json()) as Json).error.code).toBe('activityLimitReached');
+    }
+    ms.throttleNext(1, 3, 503);
+    expect(((await (await graph(access, 'GET', '/me/drive')).json()) as Json).error.code).toBe('serviceNotAvailable');
+    expect((await graph(access, 'GET', '/me/drive')).status).toBe(200);
+    expect(ms.stats.throttled - throttledBefore).toBe(3);
+  });
+
+  test('says when a route is not served by the double, and 404s unknown paths', async () => {
+    const { access } = await tokensFor('heidi@contoso.example');
+    const response = await graph(access, 'GET', '/me/messages');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Json).error).toMatchObject({ code: 'invalidRequest', message: expect.stringContaining('local Graph') });
+    expect((await fetch(`${ms.url}/nothing-here`)).status).toBe(404);
+  });
+});
+
+describe('OneDrive', () => {
+  test('creates a folder (201), refuses the name again with fail (409, any case) and renames with rename', async () => {
+    const { access } = await tokensFor('ivan@contoso.example');
+    const created = await makeFolder(access, 'root', 'Print');
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name: 'Print', folder: { childCount: 0 }, parentReference: { path: '/drive/root:' } });
+    const conflict = await makeFolder(access, 'root', 'PRINT');
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as Json).error.code).toBe('nameAlreadyExists');
+    expect(((await (await makeFolder(access, 'root', 'print', 'rename')).json()) as Json).name).toBe('print 1');
+    expect(ms.listFolder('ivan@contoso.example', '')).toEqual(['Print', 'print 1']);
+  });
+
+  test('uploads in ordered fragments, serves the item with a download URL and the exact bytes back', async () => {
+    const upn = 'judy@contoso.example';
+    const { access } = await tokensFor(upn);
+    const print = (await (await makeFolder(access, 'root', 'Print')).json()) as Json;
+    const uploadedBefore = ms.stats.uploadedBytes;
+    const done = await upload(access, print.id, 'report.pdf', PDF);
+    expect(done.status).toBe(201);
+    const item = (await done.json()) as Json;
+    expect(item).toMatchObject({ name: 'report.pdf', size: PDF.length, file: { mimeType: 'application/pdf' }, parentReference: { id: print.id, path: '/drive/root:/Print' } });
+    expect(ms.stats.uploadedBytes - uploadedBefore).toBe(PDF.length);
+    expect(ms.fileBytes(upn, 'print/REPORT.pdf')?.equals(PDF)).toBe(true);
+
+    const read = (await (await graph(access, 'GET', `/me/drive/items/${item.id}`)).json()) as Json;
+    const downloadUrl: string = read['@microsoft.graph.downloadUrl'];
+    expect(downloadUrl.startsWith(`${ms.url}/download/`)).toBe(true);
+    const head = await fetch(downloadUrl, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(PDF.length));
+    const downloadedBefore = ms.stats.downloadedBytes;
+    const download = await fetch(downloadUrl);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await download.arrayBuffer()).equals(PDF)).toBe(true);
+    expect(ms.stats.downloadedBytes - downloadedBefore).toBe(PDF.length);
+  });
+
+  test('applies the conflict behaviour when the upload completes: rename, fail, replace', async () => {
+    const upn = 'ken@contoso.example';
+    const { access } = await tokensFor(upn);
+    const print = (await (await makeFolder(access, 'root', 'Print')).json()) as Json;
+    const original = (await (await upload(access, print.id, 'report.pdf', PDF)).json()) as Json;
+    expect(((await (await upload(access, print.id, 'report.pdf', PDF, 'rename')).json()) as Json).name).toBe('report 1.pdf');
+    expect(((await (await upload(access, print.id, 'report.pdf', PDF, 'rename')).json()) as Json).name).toBe('report 2.pdf');
+    const failed = await upload(access, print.id, 'report.pdf', PDF, 'fail');
+    expect(failed.status).toBe(409);
+    expect(((await failed.json()) as Json).error.code).toBe('nameAlreadyExists');
+    const smaller = PDF.subarray(0, 100);
+    const replaced = await upload(access, print.id, 'Report.pdf', smaller, 'replace');
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toMatchObject({ id: original.id, size: 100 });
+    expect(ms.listFolder(upn, 'Print')).toEqual(['report 1.pdf', 'report 2.pdf', 'report.pdf']);
+  });
+
+  test('refuses fragments out of order (416), reports status for resuming, and cancels on DELETE', async () => {
+    const { access } = await tokensFor('liam@contoso.example');
+    const uploadUrl = await createSession(access, 'root', 'scan.pdf');
+    expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
+    const skipped = await putFragment(uploadUrl, PDF, 8192, PDF.length);
+    expect(skipped.status).toBe(416);
+    expect(((await skipped.json()) as Json).nextExpectedRanges).toEqual(['4096-']);
+    expect(((await (await fetch(uploadUrl)).json()) as Json).nextExpectedRanges).toEqual(['4096-']);
+    expect((await fetch(uploadUrl, { method: 'DELETE' })).status).toBe(204);
+    expect((await putFragment(uploadUrl, PDF, 4096, PDF.length)).status).toBe(404);
+  });
+
+  test('refuses an upload fragment that carries an Authorization header', async () => {
+    const { access } = await tokensFor('mia@contoso.example');
+    const uploadUrl = await createSession(access, 'root', 'scan.pdf');
+    const response = await putFragment(uploadUrl, PDF, 0, PDF.length, { Authorization: `Bearer ${access}` });
+    expect(response.status).toBe(401);
+    expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
+  });
+
+  test('addresses items by path, as the SDK upload task does, and refuses invalid names', async () => {
+    const upn = 'noah@contoso.example';
+    const { access } = await tokensFor(upn);
+    ms.putFile(upn, 'Print/Old/a.txt', Buffer.from('a'));
+    const session = await graph(access, 'POST', '/me/drive/root:/Print/Old/b%20c.txt:/createUploadSession', {});
+    const { uploadUrl } = (await session.json()) as Json;
+    expect((await fetch(uploadUrl, { method: 'PUT', headers: { 'Content-Range': 'bytes 0-1/2' }, body: 'hi' })).status).toBe(201);
+    const item = (await (await graph(access, 'GET', '/me/drive/root:/print/old/B%20C.txt:')).json()) as Json;
+    expect(item).toMatchObject({ name: 'b c.txt', size: 2, file: { mimeType: 'text/plain' } });
+    expect((await graph(access, 'GET', '/me/drive/root:/Print/missing.txt')).status).toBe(404);
+    const invalid = await graph(access, 'POST', `/me/drive/root:/${encodeURIComponent('a?b.pdf')}:/createUploadSession`, {});
+    expect(invalid.status).toBe(400);
+  });
+
+  test('pages children by name with $top and @odata.nextLink, honouring $select', async () => {
+    const upn = 'olga@contoso.example';
+    const { access } = await tokensFor(upn);
+    for (const name of ['c.pdf', 'A.pdf', 'b.pdf']) ms.putFile(upn, `Print/${name}`, Buffer.from(name));
+    const print = (await (await graph(access, 'GET', '/me/drive/root:/Print')).json()) as Json;
+    const names: string[] = [];
+    let next: string | undefined = `/me/drive/items/${print.id}/children?$top=1&$select=name`;
+    while (next) {
+      const page = (await (await graph(access, 'GET', next)).json()) as Json;
+      expect(page.value).toHaveLength(1);
+      expect(Object.keys(page.value[0]).sort()).toEqual(['id', 'name']);
+      names.push(page.value[0].name);
+      next = page['@odata.nextLink'];
+    }
+    expect(names).toEqual(['A.pdf', 'b.pdf', 'c.pdf']);
+    const full = (await (await graph(access, 'GET', `/me/drive/items/${print.id}/children`)).json()) as Json;
+    expect(full.value[0]).toHaveProperty('@microsoft.graph.downloadUrl');
+  });
+
+  test('download URLs expire with the clock', async () => {
+    const upn = 'pia@contoso.example';
+    const { access } = await tokensFor(upn);
+    const id = ms.putFile(upn, 'x.pdf', PDF);
+    const read = (await (await graph(access, 'GET', `/me/drive/items/${id}`)).json()) as Json;
+    clockMs += 3601_000;
+    expect((await fetch(read['@microsoft.graph.downloadUrl'])).status).toBe(401);
+    expect((await fetch(`${ms.url}/download/unknown`)).status).toBe(404);
+  });
+
+  test('counts Graph and token requests and logs requests without tokens', async () => {
+    const before = { ...ms.stats };
+    const { access } = await tokensFor('quinn@contoso.example');
+    const uploadUrl = await createSession(access, 'root', 'x.pdf');
+    expect(ms.stats.tokenRequests - before.tokenRequests).toBe(1);
+    expect(ms.stats.graphRequests - before.graphRequests).toBe(1);
+    await fetch(uploadUrl, { method: 'DELETE' });
+    const logged = JSON.stringify(ms.requests);
+    expect(logged).not.toContain(access);
+    expect(logged).not.toContain(new URL(uploadUrl).pathname);
+    expect(ms.requests.at(-1)).toEqual({ method: 'DELETE', path: '/upload/{session}', status: 204 });
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * A local stand-in for Microsoft Entra ID (v2.0 authorize and token endpoints) and the Microsoft
+ * Graph OneDrive routes our app uses, on plain node:http, for development and tests. The app's
+ * real code (the Graph SDK and its token requests) talks to it over HTTP as it would to Microsoft;
+ * point its authority at `authority` and its Graph base URL at `graphUrl`. See README.md.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Directory, type Account } from './accounts.js';
+import { invalidNameReason } from './drive-store.js';
+import { Entra } from './entra.js';
+import { Graph } from './graph.js';
+import { GraphError, sendGraphError, sendJson, sendText } from './http.js';
+import { Transfers } from './transfers.js';
+
+export interface LocalMicrosoftOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  hostname?: string;
+  /** The only client accepted. */
+  clientId: string;
+  /** Checked at the token endpoint (client_secret in the form body). */
+  clientSecret: string;
+  /** Millisecond clock, default Date.now; tests move it to expire codes, tokens and URLs. */
+  now?: () => number;
+  /** Default 3600. */
+  accessTokenLifetimeSeconds?: number;
+  /** Default 3600. */
+  downloadUrlLifetimeSeconds?: number;
+}
+
+export interface LocalMicrosoftStats {
+  tokenRequests: number;
+  graphRequests: number;
+  throttled: number;
+  uploadedBytes: number;
+  downloadedBytes: number;
+}
+
+export interface RequestRecord {
+  readonly method: string;
+  /** Without the query string; upload and download tokens are replaced by placeholders. */
+  readonly path: string;
+  readonly status: number;
+}
+
+export interface LocalMicrosoft {
+  /** e.g. http://127.0.0.1:PORT */
+  readonly url: string;
+  /** `${url}/organizations`; any other tenant segment (common, a GUID) is served alike. */
+  readonly authority: string;
+  /** `${url}`: Graph lives at `${graphUrl}/v1.0/...`. */
+  readonly graphUrl: string;
+  /** Accounts are created on first sign-in (by login_hint) or explicitly. Returns the account's object id. */
+  addAccount(upn: string): string;
+  /** Sign-ins without login_hint use this account (default 'user@contoso.example'). */
+  setDefaultAccount(upn: string): void;
+  /**
+   * The user (or an admin) withdraws consent: the account's refresh tokens answer invalid_grant
+   * (AADSTS65001), its access tokens 401 InvalidAuthenticationToken, and its sign-ins redirect
+   * with error=consent_required until restoreConsent. Tokens issued before stay dead.
+   */
+  revokeConsent(upn: string): void;
+  restoreConsent(upn: string): void;
+  /**
+   * The next `count` Graph requests (under /v1.0; not uploads or downloads) answer `status`
+   * (429 activityLimitReached, or 503 serviceNotAvailable) with `Retry-After`, before auth.
+   */
+  throttleNext(count: number, retryAfterSeconds: number, status?: 429 | 503): void;
+  /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
+  fileBytes(upn: string, path: string): Buffer | undefined;
+  /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
+  listFolder(upn: string, path: string): string[];
+  /** Puts a file directly (test setup), creating the account and missing parent folders; returns the driveItem id. */
+  putFile(upn: string, path: string, bytes: Buffer): string;
+  /** Counters, for tests that prove where bytes flowed. */
+  readonly stats: Readonly<LocalMicrosoftStats>;
+  /** Every request seen: method, path (without query), status; never tokens. */
+  readonly requests: ReadonlyArray<RequestRecord>;
+  close(): Promise<void>;
+}
+
+const ENTRA_PATH = /^\/[^/]+\/oauth2\/v2\.0\/(authorize|token)$/;
+
+/** Upload and download URLs carry their authority in the path; the request log must not. */
+function loggablePath(path: string): string {
+  return path.replace(/^\/(upload|download)\/[^/]+/, (_match, kind: string) => `/${kind}/{${kind === 'upload' ? 'session' : 'token'}}`);
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((segment) => segment !== '');
+}
+
+interface Throttle {
+  remaining: number;
+  retryAfterSeconds: number;
+  status: 429 | 503;
+}
+
+export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promise<LocalMicrosoft> {
+  const now = options.now ?? Date.now;
+  const hostname = options.hostname ?? '127.0.0.1';
+  const server = createServer();
+  server.listen(options.port ?? 0, hostname);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+
+  const stats: LocalMicrosoftStats = { tokenRequests: 0, graphRequests: 0, throttled: 0, uploadedBytes: 0, downloadedBytes: 0 };
+  const requests: RequestRecord[] = [];
+  const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
+  const directory = new Directory(now);
+  const entra = new Entra(
+    { clientId: options.clientId, clientSecret: options.clientSecret, now, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600 },
+    directory,
+  );
+  const transfers = new Transfers({ baseUrl: url, now, downloadUrlLifetimeSeconds: options.downloadUrlLifetimeSeconds ?? 3600, counters: stats });
+  const graph = new Graph({ baseUrl: url, now }, entra, transfers);
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, target: URL): Promise<void> {
+    const path = target.pathname;
+    if (path === '/v1.0' || path.startsWith('/v1.0/')) {
+      stats.graphRequests += 1;
+      if (throttle.remaining > 0) return answerThrottled();
+      return graph.handle(req, res, target);
+    }
+    const entraRoute = ENTRA_PATH.exec(path)?.[1];
+    if (entraRoute === 'authorize' && req.method === 'GET') return entra.authorize(res, target.searchParams);
+    if (entraRoute === 'token') {
+      stats.tokenRequests += 1;
+      return entra.token(req, res);
+    }
+    const transfer = /^\/(upload|download)\/([^/]+)$/.exec(path);
+    if (transfer?.[1] === 'upload') return transfers.upload(req, res, transfer[2] ?? '');
+    if (transfer?.[1] === 'download') return transfers.download(req, res, transfer[2] ?? '');
+    sendText(res, 404, `${req.method} ${path} is not served by the local Microsoft double.`);
+  }
+
+  function answerThrottled(): never {
+    throttle.remaining -= 1;
+    stats.throttled += 1;
+    const [code, message] =
+      throttle.status === 429
+        ? ['activityLimitReached', 'The app or user has been throttled (local Graph double, throttleNext).']
+        : ['serviceNotAvailable', 'The service is temporarily unavailable (local Graph double, throttleNext).'];
+    throw new GraphError(throttle.status, code, message, { 'Retry-After': String(throttle.retryAfterSeconds) });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Origin-form only: a request target like `//host/x` must not be read as another authority.
+    const target = req.url?.startsWith('/') ? new URL(`${url}${req.url}`) : undefined;
+    res.on('finish', () => requests.push({ method: req.method ?? '', path: loggablePath(target?.pathname ?? '?'), status: res.statusCode }));
+    if (!target) return sendText(res, 400, 'Bad request target.');
+    try {
+      await dispatch(req, res, target);
+    } catch (error) {
+      if (res.headersSent) res.destroy();
+      else if (error instanceof GraphError) sendGraphError(req, res, error, now());
+      else sendJson(res, 500, { error: { code: 'generalException', message: `Local Microsoft double failed: ${String(error)}` } });
+    }
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
+
+  function account(upn: string): Account {
+    const found = directory.find(upn);
+    if (!found) throw new Error(`No account ${upn} in the local Entra.`);
+    return found;
+  }
+
+  return {
+    url,
+    authority: `${url}/organizations`,
+    graphUrl: url,
+    stats,
+    requests,
+    addAccount: (upn) => directory.ensure(upn).id,
+    setDefaultAccount: (upn) => {
+      directory.defaultUpn = upn;
+    },
+    revokeConsent: (upn) => directory.revokeConsent(upn),
+    restoreConsent: (upn) => directory.restoreConsent(upn),
+    throttleNext: (count, retryAfterSeconds, status = 429) => {
+      Object.assign(throttle, { remaining: count, retryAfterSeconds, status });
+    },
+    fileBytes: (upn, path) => {
+      const drive = directory.find(upn)?.drive;
+      const item = drive?.resolve(drive.root, splitPath(path));
+      return item?.kind === 'file' ? Buffer.from(item.bytes) : undefined;
+    },
+    listFolder: (upn, path) => {
+      const { drive } = account(upn);
+      const folder = drive.resolve(drive.root, splitPath(path));
+      if (folder?.kind !== 'folder') throw new Error(`No folder '${path}' in ${upn}'s drive.`);
+      return drive.children(folder).map((child) => child.name);
+    },
+    putFile: (upn, path, bytes) => {
+      const { drive } = directory.ensure(upn);
+      const segments = splitPath(path);
+      const reason = segments.length === 0 ? 'putFile needs a file path.' : segments.map(invalidNameReason).find(Boolean);
+      if (reason) throw new Error(reason);
+      const name = segments.pop() ?? '';
+      const parent = drive.ensureFolders(segments, now());
+      return drive.writeFile(parent, name, Buffer.from(bytes), 'replace', now()).item.id;
+    },
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

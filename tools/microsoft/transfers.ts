@@ -1,0 +1,186 @@
+/**
+ * The pre-authenticated URLs Graph hands out: resumable upload sessions (`uploadUrl`) and
+ * `@microsoft.graph.downloadUrl`. Like the real ones, they carry their authority in the URL and
+ * are used without an Authorization header.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Account } from './accounts.js';
+import { mimeTypeOf, type ConflictBehavior, type FileItem, type FolderItem, type Placed } from './drive-store.js';
+import { GraphError, placeOrConflict, randomToken, readBody, sendGraph, sha256 } from './http.js';
+
+export interface TransferConfig {
+  readonly baseUrl: string;
+  readonly now: () => number;
+  readonly downloadUrlLifetimeSeconds: number;
+  /** The server's stats object, counted into as bytes flow. */
+  readonly counters: { uploadedBytes: number; downloadedBytes: number };
+}
+
+const SESSION_LIFETIME_MS = 24 * 3_600_000;
+/** A local cap (OneDrive allows 250 GB): the double keeps every byte in memory. */
+const MAX_SESSION_BYTES = 250 * 1024 * 1024;
+/** Graph refuses fragments of 60 MiB or more. */
+const MAX_FRAGMENT_BYTES = 60 * 1024 * 1024;
+
+interface UploadSession {
+  readonly account: Account;
+  readonly parentId: string;
+  readonly name: string;
+  readonly behavior: ConflictBehavior;
+  readonly expiresAtMs: number;
+  /** Fixed by the first fragment's Content-Range. */
+  total: number | undefined;
+  received: number;
+  readonly fragments: Buffer[];
+}
+
+interface DownloadGrant {
+  readonly account: Account;
+  readonly itemId: string;
+  readonly expiresAtMs: number;
+}
+
+interface ContentRange {
+  readonly first: number;
+  readonly last: number;
+  readonly total: number;
+}
+
+function parseContentRange(header: string | undefined): ContentRange | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header?.trim() ?? '');
+  if (!match) return undefined;
+  const [first, last, total] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return first <= last && last < total ? { first, last, total } : undefined;
+}
+
+export class Transfers {
+  readonly #sessions = new Map<string, UploadSession>();
+  readonly #downloads = new Map<string, DownloadGrant>();
+
+  constructor(private readonly config: TransferConfig) {}
+
+  createSession(account: Account, parent: FolderItem, name: string, behavior: ConflictBehavior): Record<string, unknown> {
+    const token = randomToken();
+    const session: UploadSession = {
+      account,
+      parentId: parent.id,
+      name,
+      behavior,
+      expiresAtMs: this.config.now() + SESSION_LIFETIME_MS,
+      total: undefined,
+      received: 0,
+      fragments: [],
+    };
+    this.#sessions.set(sha256(token), session);
+    return { uploadUrl: `${this.config.baseUrl}/upload/${token}`, ...status(session) };
+  }
+
+  /** A fresh URL per call, as Graph mints one per driveItem read. */
+  downloadUrl(account: Account, item: FileItem): string {
+    const token = randomToken();
+    const expiresAtMs = this.config.now() + this.config.downloadUrlLifetimeSeconds * 1000;
+    this.#downloads.set(sha256(token), { account, itemId: item.id, expiresAtMs });
+    return `${this.config.baseUrl}/download/${token}`;
+  }
+
+  /** PUT (a fragment), GET (status, for resuming) and DELETE (cancel) on an upload URL. */
+  async upload(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
+    if (req.headers.authorization !== undefined) {
+      throw new GraphError(401, 'unauthenticated', 'Upload URLs are pre-authenticated: send fragments without an Authorization header.');
+    }
+    const key = sha256(token);
+    const session = this.#liveSession(key);
+    if (req.method === 'GET') return sendGraph(req, res, 200, status(session));
+    if (req.method === 'DELETE') {
+      this.#sessions.delete(key);
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== 'PUT') throw new GraphError(405, 'invalidRequest', `${req.method} is not allowed on an upload URL.`);
+    await this.#putFragment(req, res, key, session);
+  }
+
+  /** GET or HEAD on a download URL. */
+  download(req: IncomingMessage, res: ServerResponse, token: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new GraphError(405, 'invalidRequest', `${req.method} is not allowed on a download URL.`);
+    const grant = this.#downloads.get(sha256(token));
+    if (!grant) throw new GraphError(404, 'itemNotFound', 'This download URL is unknown.');
+    if (this.config.now() >= grant.expiresAtMs) throw new GraphError(401, 'unauthenticated', 'This download URL has expired; read the driveItem again for a fresh one.');
+    const item = grant.account.drive.get(grant.itemId);
+    if (item?.kind !== 'file') throw new GraphError(404, 'itemNotFound', 'The file behind this download URL no longer exists.');
+    res.writeHead(200, {
+      'Content-Type': mimeTypeOf(item.name),
+      'Content-Length': item.bytes.length,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(item.name)}`,
+    });
+    if (req.method === 'HEAD') return void res.end();
+    this.config.counters.downloadedBytes += item.bytes.length;
+    res.end(item.bytes);
+  }
+
+  #liveSession(key: string): UploadSession {
+    const session = this.#sessions.get(key);
+    if (session && this.config.now() < session.expiresAtMs) return session;
+    this.#sessions.delete(key);
+    throw new GraphError(404, 'itemNotFound', 'The upload session does not exist, was cancelled or has expired.');
+  }
+
+  async #putFragment(req: IncomingMessage, res: ServerResponse, key: string, session: UploadSession): Promise<void> {
+    const range = this.#checkRange(req, session);
+    if (range.first !== session.received) {
+      sendGraph(req, res, 416, {
+        error: { code: 'invalidRange', message: `Fragments must arrive in order: the next expected byte is ${session.received}.` },
+        nextExpectedRanges: [`${session.received}-`],
+      });
+      return;
+    }
+    const length = range.last - range.first + 1;
+    const fragment = await readBody(req, length);
+    if (fragment?.length !== length) {
+      throw new GraphError(400, 'invalidRequest', `The body must hold exactly the ${length} bytes its Content-Range announces.`);
+    }
+    session.total = range.total;
+    if (range.last + 1 < range.total) {
+      this.#accept(session, fragment);
+      return sendGraph(req, res, 202, status(session));
+    }
+    const placed = this.#commit(session, fragment);
+    this.#accept(session, fragment);
+    this.#sessions.delete(key);
+    sendGraph(req, res, placed.created ? 201 : 200, session.account.drive.resource(placed.item));
+  }
+
+  #checkRange(req: IncomingMessage, session: UploadSession): ContentRange {
+    const range = parseContentRange(req.headers['content-range']);
+    if (!range) throw new GraphError(400, 'invalidRequest', 'A fragment needs a Content-Range header of the form "bytes first-last/total".');
+    if (session.total !== undefined && range.total !== session.total) {
+      throw new GraphError(400, 'invalidRequest', `The total size changed from ${session.total} to ${range.total} within one session.`);
+    }
+    if (range.total > MAX_SESSION_BYTES) throw new GraphError(400, 'invalidRequest', 'The local Graph double caps uploads at 250 MiB.');
+    if (range.last - range.first + 1 > MAX_FRAGMENT_BYTES) throw new GraphError(413, 'invalidRequest', 'A fragment must be smaller than 60 MiB.');
+    return range;
+  }
+
+  #accept(session: UploadSession, fragment: Buffer): void {
+    session.fragments.push(fragment);
+    session.received += fragment.length;
+    this.config.counters.uploadedBytes += fragment.length;
+  }
+
+  /**
+   * Creates the file when its last byte arrives, applying the conflict behaviour then (the name
+   * may have been taken since the session began). On a conflict the last fragment is not
+   * accepted, so the session stays resumable until it expires.
+   */
+  #commit(session: UploadSession, lastFragment: Buffer): Placed<FileItem> {
+    const { drive } = session.account;
+    const parent = drive.get(session.parentId);
+    if (parent?.kind !== 'folder') throw new GraphError(404, 'itemNotFound', 'The destination folder no longer exists.');
+    const bytes = Buffer.concat([...session.fragments, lastFragment]);
+    return placeOrConflict(() => drive.writeFile(parent, session.name, bytes, session.behavior, this.config.now()));
+  }
+}
+
+function status(session: UploadSession): Record<string, unknown> {
+  return { expirationDateTime: new Date(session.expiresAtMs).toISOString(), nextExpectedRanges: [`${session.received}-`] };
+}
