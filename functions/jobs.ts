@@ -15,6 +15,9 @@ import {
   transitionJob,
   type JobState,
 } from '../shared/jobs/jobs.js';
+import { isNameOfUpload } from '../shared/onedrive/file-names.js';
+import { readLink } from '../shared/onedrive/links.js';
+import { reconnectProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
 import { releaseJobs } from '../shared/release/release.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import type { Services } from '../shared/services.js';
@@ -23,6 +26,14 @@ import { readUser } from '../shared/users/users.js';
 /** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
 const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit', 'jobs:release'] };
 const MAX_FILE_SIZE = 2 * 1024 ** 3;
+
+const UploadSchema = Type.Object({
+  url: Type.String({ format: 'uri', description: 'PUT the bytes here in ranges (Content-Range); no Authorization header: the URL is the credential.' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+/** A Microsoft Graph drive item id (opaque; letters, digits and a few punctuation marks). */
+export const DriveItemIdSchema = Type.String({ pattern: '^[A-Za-z0-9!._-]{1,200}$' });
 
 /** The caller's own job `id` (404 if it is not theirs, or expired). */
 function callersJob({ store, now }: Services, context: RequestContext, id: string) {
@@ -48,21 +59,39 @@ export const jobsCreate = defineRoute({
       { additionalProperties: false },
     ),
   },
-  responses: { 201: { description: 'Registered', schema: JobSchema } },
+  responses: {
+    201: {
+      description: 'Registered. With OneDrive connected, `upload` is where the client sends the document (a Graph upload session in the user’s Print folder).',
+      schema: Type.Intersect([JobSchema, Type.Object({ upload: Type.Optional(UploadSchema) })]),
+    },
+    409: { description: 'OneDrive must be connected again' },
+    503: { description: 'OneDrive is busy or unreachable (Retry-After)' },
+  },
   handler: async ({ body }, services, context) => {
     const caller = callerOf(context);
-    const [tenant, user] = await Promise.all([
+    const [tenant, user, link] = await Promise.all([
       readTenant(services.store, caller.tenantId),
       readUser(services.store, caller.tenantId, caller.userId!),
+      readLink(services.store, caller.tenantId, caller.userId!),
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
+    if (link && link.status !== 'connected') throw reconnectProblem();
+    // The upload session first: if OneDrive fails, no job is left behind.
+    const upload = link
+      ? await (await services.onedrive()).driveOf(services.store, link, context.log).then((drive) => drive.createUploadSession(link.printFolderId, body.fileName, 'rename'))
+      : undefined;
     const job = await registerJob(
       services,
       { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username },
       tenant.policy.jobRetentionDays,
       body,
+      upload ? { upload: true } : undefined,
     );
-    return { status: 201, body: publicJob(job), headers: { Location: `/api/jobs/${job.id}` } };
+    return {
+      status: 201,
+      body: { ...publicJob(job), ...(upload ? { upload: { url: upload.uploadUrl, expiresAt: upload.expiresAt } } : {}) },
+      headers: { Location: `/api/jobs/${job.id}` },
+    };
   },
 });
 
@@ -135,14 +164,40 @@ export const jobsReady = defineRoute({
   methods: ['POST'],
   route: 'api/jobs/{id}/ready',
   authLevel: 'anonymous',
-  summary: 'The document is uploaded: the job joins the queue.',
+  summary:
+    'The document is uploaded: the job joins the queue. For a OneDrive job send the drive item id the upload returned; the server checks the file is in the Print folder with the registered size and name.',
   tags: ['jobs'],
   auth: jobOwners,
-  request: { params: IdParams },
-  responses: { 200: { description: 'Queued', schema: JobSchema }, 409: { description: 'Not in the registered state' } },
-  handler: async ({ params }, services, context) => {
+  request: {
+    params: IdParams,
+    body: Type.Object({ itemId: Type.Optional(DriveItemIdSchema) }, { additionalProperties: false }),
+    bodyOptional: true,
+  },
+  responses: {
+    200: { description: 'Queued', schema: JobSchema },
+    400: { description: 'A OneDrive job without `itemId`' },
+    409: { description: 'Not in the registered state, or the uploaded file does not match' },
+  },
+  handler: async ({ params, body }, services, context) => {
     const job = await callersJob(services, context, params.id);
-    return { status: 200, body: publicJob(await transitionJob(services.store, job, 'ready', services.now())) };
+    assertTransition(job, 'ready');
+    if (!job.onedrive) return { status: 200, body: publicJob(await transitionJob(services.store, job, 'ready', services.now())) };
+    if (!body?.itemId) {
+      throw new HttpProblem('validation-failed', 'this job’s document goes through OneDrive: send the uploaded item’s id', {
+        errors: [{ pointer: '/itemId', detail: 'is required for a OneDrive job' }],
+      });
+    }
+    const link = await requireConnectedLink(services.store, job.tenantId, job.userId);
+    const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
+    const item = await drive.item(body.itemId);
+    if (!item || !item.isFile || item.parentId !== link.printFolderId) {
+      throw new HttpProblem('conflict', 'no such file in your OneDrive Print folder; upload it first');
+    }
+    if (item.size !== job.size || !isNameOfUpload(item.name, job.fileName)) {
+      throw new HttpProblem('conflict', 'the file in OneDrive does not match the job (size or name differ)', { size: item.size });
+    }
+    const queued = await transitionJob(services.store, job, 'ready', services.now(), { onedrive: { itemId: item.id } });
+    return { status: 200, body: publicJob(queued) };
   },
 });
 
@@ -165,7 +220,8 @@ export const jobsRelease = defineRoute({
     const job = await callersJob(services, context, params.id);
     assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
     const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
-    const { outcome, releasedJobs } = await releaseJobs(services, target, [job], context.log);
+    const { outcome, releasedJobs, heldBack } = await releaseJobs(services, target, [job], context.log);
+    if (heldBack) throw heldBack;
     if (!outcome.dispatched) {
       throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });
     }

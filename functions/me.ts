@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { readDevice } from '../shared/devices/devices.js';
 import { HttpProblem } from '../shared/http/problem.js';
+import { readLink } from '../shared/onedrive/links.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import { publicUser, PublicUserSchema, readUser } from '../shared/users/users.js';
@@ -23,6 +24,12 @@ export const me = defineRoute({
         tenant: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() }),
         user: Type.Optional(PublicUserSchema),
         printer: Type.Optional(PrinterSchema),
+        onedrive: Type.Optional(
+          Type.Object({
+            status: Type.Union([Type.Literal('not-connected'), Type.Literal('connected'), Type.Literal('reconnect-required')]),
+            connectedAt: Type.Optional(Type.String({ format: 'date-time' })),
+          }),
+        ),
         roles: Type.Array(Type.String()),
         scopes: Type.Array(Type.String()),
       }),
@@ -30,10 +37,11 @@ export const me = defineRoute({
   },
   handler: async (_input, { store }, context) => {
     const caller = callerOf(context);
-    const [tenant, user, device] = await Promise.all([
+    const [tenant, user, device, link] = await Promise.all([
       readTenant(store, caller.tenantId),
       caller.userId ? readUser(store, caller.tenantId, caller.userId) : undefined,
       caller.deviceId ? readDevice(store, caller.tenantId, caller.deviceId) : undefined,
+      caller.userId ? readLink(store, caller.tenantId, caller.userId) : undefined,
     ]);
     if (!tenant || (caller.userId && !user) || (caller.deviceId && !device)) {
       throw new HttpProblem('not-found', 'this account no longer exists');
@@ -44,6 +52,7 @@ export const me = defineRoute({
         kind: caller.kind,
         tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
         ...(user ? { user: publicUser(user) } : {}),
+        ...(user ? { onedrive: link ? { status: link.status, connectedAt: link.connectedAt } : { status: 'not-connected' } } : {}),
         ...(device ? { printer: { id: device.id, name: device.name, location: device.location, status: device.status } } : {}),
         roles: [...caller.roles],
         scopes: [...caller.scopes],

@@ -6,6 +6,9 @@ import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobs
 import { jwks } from './jwks.js';
 import { me } from './me.js';
 import { notFound } from './not-found.js';
+import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFile, onedrivePrintList } from './onedrive.js';
+import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
+import { scansCreate } from './scans.js';
 import { oauthDeviceAuthorization } from './oauth-device-authorization.js';
 import { oauthMetadata } from './oauth-metadata.js';
 import { oauthRevoke } from './oauth-revoke.js';
@@ -56,6 +59,19 @@ export const routeTable = buildRouteTable([
   jobsReady,
   jobsRelease,
   jobsPrinted,
+  // OneDrive
+  onedriveConnect,
+  onedriveCallback,
+  onedriveDisconnect,
+  onedrivePrintList,
+  onedrivePrintFile,
+  // scan
+  scanProfilesList,
+  scanProfilesCreate,
+  scanProfilesGet,
+  scanProfilesUpdate,
+  scanProfilesDelete,
+  scansCreate,
   // last: everything no other function takes
   notFound,
 ]);

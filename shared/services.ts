@@ -1,5 +1,6 @@
 import type { Config } from './config/load-config.js';
 import type { Messaging } from './messaging/messaging.js';
+import type { OneDrive } from './onedrive/onedrive.js';
 import { openStore, type Store } from './store/store.js';
 import { loadKeyRing, type KeyRing } from './tokens/key-ring.js';
 
@@ -17,6 +18,8 @@ export interface Services {
    * load the SDK (cold starts of the others stay short). One client per process.
    */
   messaging(): Promise<Messaging>;
+  /** Entra ID and Graph for users' OneDrive, opened on first use like messaging (the Graph SDK is large). */
+  onedrive(): Promise<OneDrive>;
   /** The one clock. */
   now(): Date;
 }
@@ -34,19 +37,11 @@ export function lazyServices(
   clock: () => Date = () => new Date(),
 ): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
-  let messaging: Promise<Messaging> | undefined;
-  const openMessagingOnce = () => {
-    messaging ??= import('./messaging/messaging.js')
-      .then(({ openMessaging }) => openMessaging(config))
-      .catch((error: unknown) => {
-        messaging = undefined; // retry on the next call
-        throw error;
-      });
-    return messaging;
-  };
+  const messaging = openedOnce(() => import('./messaging/messaging.js').then(({ openMessaging }) => openMessaging(config)));
+  const onedrive = openedOnce(() => import('./onedrive/onedrive.js').then(({ openOneDrive }) => openOneDrive(config, clock)));
   const provider = () => {
     pending ??= Promise.all([openStore(config), loadKeyRing(config.oauth.signingKeys)]).then(
-      ([store, keys]): Services => ({ config, store, keys, messaging: openMessagingOnce, now: clock }),
+      ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock }),
       (error: unknown) => {
         pending = undefined;
         throw error;
@@ -56,11 +51,29 @@ export function lazyServices(
   };
   provider.close = async () => {
     const services = await pending?.catch(() => undefined);
-    const openedMessaging = await messaging?.catch(() => undefined);
     pending = undefined;
-    messaging = undefined;
-    await openedMessaging?.close();
+    await messaging.close();
+    await onedrive.close();
     await services?.store.close();
   };
   return provider;
+}
+
+/** A client opened on first use and then shared; a failed open is retried on the next call. */
+function openedOnce<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
+  let opened: Promise<T> | undefined;
+  return {
+    get(): Promise<T> {
+      opened ??= open().catch((error: unknown) => {
+        opened = undefined;
+        throw error;
+      });
+      return opened;
+    },
+    async close(): Promise<void> {
+      const client = await opened?.catch(() => undefined);
+      opened = undefined;
+      await client?.close();
+    },
+  };
 }

@@ -33,6 +33,8 @@ export interface LocalHost {
   readonly port: number;
   /** The services the handlers use (tests seed and inspect the store through them). */
   readonly services: ServicesProvider;
+  /** What reached the host: tests prove with it that documents never pass through the API. */
+  readonly traffic: { requests: number; requestBodyBytes: number; largestRequestBody: number };
   close(): Promise<void>;
 }
 
@@ -44,11 +46,13 @@ const defaultLog = (level: LogLevel, line: string) => {
   stream.write(`${new Date().toISOString()} ${level.padEnd(11)} ${line}\n`);
 };
 
-async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+async function readBody(request: IncomingMessage, traffic: LocalHost['traffic']): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
+    traffic.requestBodyBytes += (chunk as Buffer).length;
+    traffic.largestRequestBody = Math.max(traffic.largestRequestBody, size);
     if (size > HOST_BODY_LIMIT) return 'too-large';
     chunks.push(chunk as Buffer);
   }
@@ -84,11 +88,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]),
   );
 
+  const traffic = { requests: 0, requestBodyBytes: 0, largestRequestBody: 0 };
   const server = createServer(async (req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
+    traffic.requests += 1;
     try {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, traffic);
       if (body === 'too-large') {
         const problem = new HttpProblem('payload-too-large', 'the body is larger than the host accepts');
         log('warning', `request method=${method} status=413 host-limit=${HOST_BODY_LIMIT}`);
@@ -138,6 +144,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   return {
     port,
     services,
+    traffic,
     url: `http://${options.hostname === '0.0.0.0' ? 'localhost' : (options.hostname ?? '127.0.0.1')}:${port}`,
     close: async () => {
       await new Promise<void>((resolve) => {

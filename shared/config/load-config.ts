@@ -6,6 +6,7 @@ import {
   type Region,
   type SettingName,
   type SettingSpec,
+  type OneDriveTokenKeys,
   type SigningKeys,
 } from './settings.js';
 
@@ -45,6 +46,17 @@ export interface Config {
     readonly listenKeyName: string;
     readonly listenKey?: string;
     readonly localPort: number;
+  };
+  /** Entra ID and Graph, for OneDrive (SPEC §3.9). */
+  readonly microsoft: {
+    /** Unset: a local stand-in for Entra ID and Graph in process (local runs only). */
+    readonly clientId?: string;
+    readonly clientSecret?: string;
+    readonly authority: string;
+    readonly graphBaseUrl: string;
+    readonly localPort: number;
+    /** Unset: a key generated at start (local runs only). */
+    readonly tokenKeys?: OneDriveTokenKeys;
   };
 }
 
@@ -144,7 +156,16 @@ export function loadConfig(env: Environment = process.env): Config {
   // silently mean "in-memory database": refuse to start instead.
   if (env.WEBSITE_SITE_NAME) {
     // Per-process keys would make every instance reject the others' tokens.
-    for (const name of ['COSMOS_ENDPOINT', 'ROGER_SIGNING_KEYS', 'SERVICEBUS_NAMESPACE', 'SERVICEBUS_LISTEN_KEY'] as const) {
+    const required = [
+      'COSMOS_ENDPOINT',
+      'ROGER_SIGNING_KEYS',
+      'SERVICEBUS_NAMESPACE',
+      'SERVICEBUS_LISTEN_KEY',
+      'ENTRA_CLIENT_ID',
+      'ENTRA_CLIENT_SECRET',
+      'ONEDRIVE_TOKEN_KEYS',
+    ] as const;
+    for (const name of required) {
       if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
         problems.push(`${name}: is required when running in Azure (WEBSITE_SITE_NAME is set)`);
       }
@@ -159,6 +180,19 @@ export function loadConfig(env: Environment = process.env): Config {
   }
   if (values.SERVICEBUS_NAMESPACE !== undefined && values.SERVICEBUS_LISTEN_KEY === undefined) {
     problems.push('SERVICEBUS_LISTEN_KEY: is required with SERVICEBUS_NAMESPACE (it signs printer SAS tokens)');
+  }
+  if (values.ENTRA_CLIENT_ID !== undefined) {
+    // A configured app registration means the real Entra ID: a per-process key would make
+    // stored refresh tokens unreadable on every other instance.
+    for (const name of ['ENTRA_CLIENT_SECRET', 'ONEDRIVE_TOKEN_KEYS'] as const) {
+      if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
+        problems.push(`${name}: is required with ENTRA_CLIENT_ID`);
+      }
+    }
+  }
+  const tokenKeys = values.ONEDRIVE_TOKEN_KEYS as OneDriveTokenKeys | undefined;
+  if (tokenKeys && new Set(tokenKeys.keys.map((k) => k.kid)).size !== tokenKeys.keys.length) {
+    problems.push('ONEDRIVE_TOKEN_KEYS: two keys share a kid');
   }
   if (values.COSMOS_KEY !== undefined && values.COSMOS_ENDPOINT === undefined) {
     problems.push('COSMOS_KEY: is set without COSMOS_ENDPOINT');
@@ -201,6 +235,14 @@ export function loadConfig(env: Environment = process.env): Config {
       listenKeyName: (values.SERVICEBUS_LISTEN_KEY_NAME as string | undefined) ?? 'printer-listen',
       listenKey: values.SERVICEBUS_LISTEN_KEY as string | undefined,
       localPort: (values.SERVICEBUS_LOCAL_PORT as number | undefined) ?? 5672,
+    },
+    microsoft: {
+      clientId: values.ENTRA_CLIENT_ID as string | undefined,
+      clientSecret: values.ENTRA_CLIENT_SECRET as string | undefined,
+      authority: (values.ENTRA_AUTHORITY as string | undefined) ?? 'https://login.microsoftonline.com/organizations',
+      graphBaseUrl: (values.GRAPH_BASE_URL as string | undefined) ?? 'https://graph.microsoft.com',
+      localPort: (values.MICROSOFT_LOCAL_PORT as number | undefined) ?? 7072,
+      tokenKeys,
     },
   };
 }

@@ -61,6 +61,24 @@ export const SigningKeysSchema = Type.Object(
 );
 export type SigningKeys = Static<typeof SigningKeysSchema>;
 
+/** Keys that encrypt OneDrive refresh tokens at rest (AES-256-GCM); the first encrypts, all decrypt. */
+export const OneDriveTokenKeysSchema = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object(
+        {
+          kid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+          key: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 5 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type OneDriveTokenKeys = Static<typeof OneDriveTokenKeysSchema>;
+
 export const settingSpecs = {
   ROGER_REGION: {
     kind: 'string',
@@ -216,6 +234,58 @@ export const settingSpecs = {
     where: 'local',
     defaultText: '`5672`',
     example: '5672',
+  },
+  ENTRA_CLIENT_ID: {
+    kind: 'string',
+    schema: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
+    description:
+      'Application (client) id of the Entra ID app registration used to connect users\' OneDrive (SPEC §3.9). Unset: the local run starts a stand-in for Entra ID and Graph in process. Required in Azure.',
+    where: 'azure',
+    defaultText: 'in-process local Entra ID and Graph',
+    example: '',
+  },
+  ENTRA_CLIENT_SECRET: {
+    kind: 'string',
+    schema: Type.String({ minLength: 8, maxLength: 512 }),
+    description: 'Client secret of that app registration (a Key Vault reference in Azure). Required with `ENTRA_CLIENT_ID`.',
+    where: 'azure',
+    secret: true,
+    example: '',
+  },
+  ENTRA_AUTHORITY: {
+    kind: 'string',
+    schema: Type.String({ format: 'uri', pattern: '^https?://[^?#]+[^/?#]$' }),
+    description:
+      'Entra ID authority; `/oauth2/v2.0/authorize` and `/oauth2/v2.0/token` are appended. `organizations` admits any work or school account (OneDrive for Business).',
+    where: 'azure',
+    defaultText: '`https://login.microsoftonline.com/organizations`',
+    example: 'https://login.microsoftonline.com/organizations',
+  },
+  GRAPH_BASE_URL: {
+    kind: 'string',
+    schema: Type.String({ format: 'uri', pattern: '^https?://[^/?#]+$' }),
+    description: 'Microsoft Graph origin (the API version `v1.0` is added by the app); national clouds have their own.',
+    where: 'azure',
+    defaultText: '`https://graph.microsoft.com`',
+    example: 'https://graph.microsoft.com',
+  },
+  ONEDRIVE_TOKEN_KEYS: {
+    kind: 'json',
+    schema: OneDriveTokenKeysSchema,
+    description:
+      'AES-256-GCM keys that encrypt stored Entra refresh tokens: `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation: put the new key first, keep the old one until every link was re-encrypted). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
+    where: 'azure',
+    secret: true,
+    defaultText: 'a key generated at start (local runs)',
+    example: '',
+  },
+  MICROSOFT_LOCAL_PORT: {
+    kind: 'integer',
+    schema: Type.Integer({ minimum: 0, maximum: 65535 }),
+    description: 'Port of the in-process Entra ID and Graph stand-in when `ENTRA_CLIENT_ID` is unset (0: any free port).',
+    where: 'local',
+    defaultText: '`7072`',
+    example: '7072',
   },
   PORT: {
     kind: 'integer',

@@ -79,6 +79,15 @@ async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchem
   return validateInput('body', schema, value);
 }
 
+/** An optional body that was left out: fine if there really are no bytes. */
+async function readNoBody(request: HttpRequest, limit: number): Promise<undefined> {
+  checkDeclaredLength(request, limit);
+  if ((await request.arrayBuffer()).byteLength > 0) {
+    throw new HttpProblem('unsupported-media-type', 'send the body as application/json', {}, { Accept: 'application/json' });
+  }
+  return undefined;
+}
+
 async function readFormBody(request: HttpRequest, schema: NonNullable<RouteSchemas['form']>, limit: number) {
   const text = await readText(request, 'application/x-www-form-urlencoded', limit);
   const form: Record<string, string> = {};
@@ -101,7 +110,8 @@ async function readInput(
   const query = validateInput<Record<string, never>>('query', schemas.query ?? NO_QUERY, queryObject(request.query));
   let body: unknown;
   let form: unknown;
-  if (schemas.body) body = await readJsonBody(request, schemas.body, bodyLimit);
+  if (schemas.body && schemas.bodyOptional && !request.headers.get('content-type')) body = await readNoBody(request, bodyLimit);
+  else if (schemas.body) body = await readJsonBody(request, schemas.body, bodyLimit);
   else if (schemas.form) form = await readFormBody(request, schemas.form, bodyLimit);
   else checkDeclaredLength(request, bodyLimit);
   return {

@@ -55,7 +55,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
           ...parametersOf(route.request?.query, 'query'),
         ],
         ...(route.request?.body
-          ? { requestBody: { required: true, content: { 'application/json': { schema: plain(route.request.body) } } } }
+          ? { requestBody: { required: !route.request.bodyOptional, content: { 'application/json': { schema: plain(route.request.body) } } } }
           : {}),
         responses: responsesOf(route),
       };

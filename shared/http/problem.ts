@@ -13,10 +13,13 @@ export const problemKinds = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict with the current state' },
+  'onedrive-not-connected': { status: 409, title: 'OneDrive is not connected' },
+  'onedrive-reconnect-required': { status: 409, title: 'OneDrive must be connected again' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'internal-error': { status: 500, title: 'Internal error' },
+  'bad-gateway': { status: 502, title: 'An upstream service failed' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
 } as const;
 

@@ -16,6 +16,8 @@ export interface RouteSchemas {
   readonly query?: TObject;
   /** JSON request body (`application/json`). */
   readonly body?: TSchema;
+  /** The JSON body may be left out entirely (no body, no Content-Type): the handler gets `undefined`. */
+  readonly bodyOptional?: boolean;
   /**
    * Form body (`application/x-www-form-urlencoded`), as the OAuth RFCs require. Empty values
    * count as absent and a repeated parameter is an error (RFC 6749 §3.1, §3.2).
@@ -42,7 +44,7 @@ type StaticOr<T, Fallback> = T extends TSchema ? Static<T> : Fallback;
 export interface RouteInput<S extends RouteSchemas> {
   readonly params: StaticOr<S['params'], Record<string, never>>;
   readonly query: StaticOr<S['query'], Record<string, never>>;
-  readonly body: StaticOr<S['body'], undefined>;
+  readonly body: S['bodyOptional'] extends true ? StaticOr<S['body'], undefined> | undefined : StaticOr<S['body'], undefined>;
   readonly form: StaticOr<S['form'], undefined>;
   readonly headers: Headers;
   readonly method: string;

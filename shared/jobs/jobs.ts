@@ -62,6 +62,11 @@ export interface JobDoc {
   readonly releaseId?: string;
   readonly releasedAt?: string;
   readonly printedAt?: string;
+  /**
+   * Present when the document goes through the user's OneDrive (SPEC §3.6): the drive item,
+   * known once the client confirmed the upload. A reference, never the content.
+   */
+  readonly onedrive?: { readonly itemId?: string };
   readonly _etag?: string;
 }
 
@@ -77,6 +82,9 @@ export const JobSchema = Type.Object({
   releasedTo: Type.Optional(Type.String()),
   releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
   printedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  document: Type.Union([Type.Literal('onedrive'), Type.Literal('none')], {
+    description: '`onedrive`: the printer downloads it from the user’s OneDrive; `none`: metadata only.',
+  }),
 });
 
 /** What the API shows of a job (the owner's own name and email are not repeated on every job). */
@@ -93,6 +101,7 @@ export function publicJob(job: JobDoc) {
     ...(job.releasedTo ? { releasedTo: job.releasedTo } : {}),
     ...(job.releasedAt ? { releasedAt: job.releasedAt } : {}),
     ...(job.printedAt ? { printedAt: job.printedAt } : {}),
+    document: job.onedrive ? ('onedrive' as const) : ('none' as const),
   };
 }
 
@@ -110,6 +119,8 @@ export async function registerJob(
   owner: JobOwner,
   retentionDays: number,
   input: { fileName: string; size: number; options?: Partial<JobOptions> },
+  /** `upload`: the client uploads to OneDrive next; `present`: the file is there already (printing from the Print folder). */
+  onedrive?: { upload: true } | { itemId: string },
 ): Promise<JobDoc> {
   const time = now();
   const ttl = retentionDays * 86400;
@@ -124,7 +135,8 @@ export async function registerJob(
     fileName: input.fileName,
     size: input.size,
     options: { ...defaultJobOptions, ...input.options },
-    state: 'registered',
+    state: onedrive && 'itemId' in onedrive ? 'queued' : 'registered',
+    ...(onedrive ? { onedrive: 'itemId' in onedrive ? { itemId: onedrive.itemId } : {} } : {}),
     createdAt: time.toISOString(),
     updatedAt: time.toISOString(),
     expiresAt: new Date(time.getTime() + ttl * 1000).toISOString(),

@@ -1,7 +1,10 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { readDevice } from '../devices/devices.js';
+import { HttpProblem } from '../http/problem.js';
 import { queuedJobs, transitionJob, type JobDoc } from '../jobs/jobs.js';
 import type { Logger } from '../logging/logger.js';
+import { readLink } from '../onedrive/links.js';
+import { notConnectedProblem, reconnectProblem } from '../onedrive/onedrive.js';
 import type { Services } from '../services.js';
 
 /**
@@ -28,24 +31,38 @@ export interface ReleaseOutcome {
 }
 
 export const RELEASE_MESSAGE_TTL_SECONDS = 20 * 60;
+/**
+ * How long a Graph download URL is taken to be valid. Microsoft does not state a lifetime in
+ * the response; it is documented as short-lived (about an hour), so count on less.
+ */
+export const DOWNLOAD_URL_LIFETIME_SECONDS = 30 * 60;
+/** Graph requests in flight at once while collecting download URLs. */
+const DOWNLOAD_URL_CONCURRENCY = 8;
 /** Releases per request: one batch's worth; more wait for the next release. */
 export const MAX_JOBS_PER_RELEASE = 100;
 
-export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date): ServiceBusMessage {
+export interface DownloadLink {
+  readonly url: string;
+  readonly expiresAt: Date;
+}
+
+export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date, download?: DownloadLink): ServiceBusMessage {
+  // SPEC §6: a message must not outlive the URL it carries.
+  const ttlMs = Math.min(RELEASE_MESSAGE_TTL_SECONDS * 1000, download ? download.expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY);
   return {
     messageId: `${job.id}:${target.sessionId}`,
     correlationId: target.sessionId,
     contentType: 'application/json',
-    timeToLive: RELEASE_MESSAGE_TTL_SECONDS * 1000,
+    timeToLive: ttlMs,
     applicationProperties: { printerId: target.deviceId },
     body: {
       type: 'release',
       jobId: job.id,
       fileName: job.fileName,
       options: job.options,
-      // OneDrive download URLs arrive with the OneDrive slice; until then a job has none.
-      downloadUrl: null,
-      downloadUrlExpiresAt: null,
+      // Jobs registered without OneDrive have no document to fetch (metadata only).
+      downloadUrl: download?.url ?? null,
+      downloadUrlExpiresAt: download?.expiresAt.toISOString() ?? null,
       user: { username: job.username },
       releasedAt: now.toISOString(),
     },
@@ -56,6 +73,48 @@ export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date): S
 export interface ReleaseResult {
   readonly outcome: ReleaseOutcome;
   readonly releasedJobs: readonly JobDoc[];
+  /** Why OneDrive jobs were held back (still queued), if they were. */
+  readonly heldBack?: HttpProblem;
+}
+
+interface Downloads {
+  readonly links: ReadonlyMap<string, DownloadLink>;
+  /** OneDrive jobs without a URL: they stay queued. */
+  readonly held: readonly JobDoc[];
+  readonly problem?: HttpProblem;
+}
+
+/**
+ * Fresh download URLs for the OneDrive jobs among `jobs` (all the user's), asked for just
+ * before sending so that they are as fresh as they can be. A job whose file is gone, or a user
+ * whose consent is gone, holds those jobs back; the others still go.
+ */
+async function collectDownloads(services: Services, target: ReleaseTarget, jobs: readonly JobDoc[], log: Logger): Promise<Downloads> {
+  const wanted = jobs.filter((job) => job.onedrive);
+  if (wanted.length === 0) return { links: new Map(), held: [] };
+  const link = await readLink(services.store, target.tenantId, target.userId);
+  if (!link || link.status !== 'connected') return { links: new Map(), held: wanted, problem: link ? reconnectProblem() : notConnectedProblem() };
+  const drive = await (await services.onedrive()).driveOf(services.store, link, log);
+  const links = new Map<string, DownloadLink>();
+  const held: JobDoc[] = [];
+  let problem: HttpProblem | undefined;
+  for (let start = 0; start < wanted.length; start += DOWNLOAD_URL_CONCURRENCY) {
+    await Promise.all(
+      wanted.slice(start, start + DOWNLOAD_URL_CONCURRENCY).map(async (job) => {
+        try {
+          const url = job.onedrive?.itemId ? await drive.downloadUrl(job.onedrive.itemId) : undefined;
+          if (url) links.set(job.id, { url, expiresAt: new Date(services.now().getTime() + DOWNLOAD_URL_LIFETIME_SECONDS * 1000) });
+          else throw new HttpProblem('conflict', 'the document is no longer in OneDrive');
+        } catch (error) {
+          if (!(error instanceof HttpProblem)) throw error;
+          held.push(job);
+          problem ??= error;
+        }
+      }),
+    );
+  }
+  if (held.length > 0) log.warn('release-held-back', { deviceId: target.deviceId, jobs: held.length, reason: problem?.kind });
+  return { links, held, ...(problem ? { problem } : {}) };
 }
 
 export async function releaseJobs(services: Services, target: ReleaseTarget, jobs: readonly JobDoc[], log: Logger): Promise<ReleaseResult> {
@@ -64,16 +123,20 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   const { store, now } = services;
   const device = await readDevice(store, target.tenantId, target.deviceId);
   if (!device || device.status !== 'connected') return notDispatched;
+  const downloads = await collectDownloads(services, target, jobs, log);
+  const sendable = jobs.filter((job) => !downloads.held.includes(job));
+  const heldBack = downloads.problem ? { heldBack: downloads.problem } : {};
+  if (sendable.length === 0) return { outcome: { released: 0, queued: jobs.length, dispatched: true }, releasedJobs: [], ...heldBack };
   const time = now();
   try {
     const messaging = await services.messaging();
-    await messaging.sendBatch(device.topic, jobs.map((job) => releaseMessage(job, target, time)));
+    await messaging.sendBatch(device.topic, sendable.map((job) => releaseMessage(job, target, time, downloads.links.get(job.id))));
   } catch (error) {
     log.warn('release-dispatch-failed', { deviceId: target.deviceId, jobs: jobs.length, error: (error as Error)?.name });
     return notDispatched;
   }
   const releasedJobs: JobDoc[] = [];
-  for (const job of jobs) {
+  for (const job of sendable) {
     try {
       releasedJobs.push(
         await transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() }),
@@ -83,7 +146,7 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
     }
   }
   log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released: releasedJobs.length });
-  return { outcome: { released: releasedJobs.length, queued: 0, dispatched: true }, releasedJobs };
+  return { outcome: { released: releasedJobs.length, queued: downloads.held.length, dispatched: true }, releasedJobs, ...heldBack };
 }
 
 /** All of the user's queued jobs, to the printer they are at (on session approval). */

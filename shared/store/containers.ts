@@ -20,11 +20,12 @@ export const containerSpecs = {
   /** One item per tenant: name, slug, policy. */
   tenants: { id: 'tenants', account: 'regional', partitionKeyPath: '/id' },
   /**
-   * Users, printers and the login-name look-ups of one tenant share its partition, so every
-   * request of a tenant's caller touches exactly one partition, keyed by the token's `tid`.
+   * Users, printers, login-name look-ups, OneDrive links and scan profiles of one tenant share
+   * its partition, so every request of a tenant's caller touches exactly one partition, keyed
+   * by the token's `tid`.
    */
   accounts: { id: 'accounts', account: 'regional', partitionKeyPath: '/tenantId' },
-  /** RFC 8628 device codes and their user-code look-ups; short-lived, item TTL. */
+  /** RFC 8628 device codes and their user-code look-ups, and pending OneDrive consents; short-lived, item TTL. */
   deviceCodes: { id: 'deviceCodes', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
   /**
    * Print jobs, one partition per user (`pk` = `<tenantId>|<userId>`): a user's list, a
@@ -32,6 +33,8 @@ export const containerSpecs = {
    * carry their own TTL (the tenant's retention); expiry is checked in code too.
    */
   jobs: { id: 'jobs', account: 'regional', partitionKeyPath: '/pk', defaultTtl: -1 },
+  /** Scans: the time and the tenant, nothing else (SPEC §5); item TTL (the tenant's retention). */
+  scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
   /** Fixed-window counters for rate limits; item TTL. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
 } as const satisfies Record<string, ContainerSpec>;

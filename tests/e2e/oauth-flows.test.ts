@@ -108,7 +108,7 @@ describe('OAuth flows with openid-client', () => {
       algorithms: ['ES256'],
     });
     expect(protectedHeader.kid).toBeTruthy();
-    expect(payload).toMatchObject({ sub: bobId, act: { sub: deviceId }, scope: 'jobs:release', client_id: 'roger-emb' });
+    expect(payload).toMatchObject({ sub: bobId, act: { sub: deviceId }, scope: 'jobs:release scan', client_id: 'roger-emb' });
     expect(payload.exp! - payload.iat!).toBe(1200);
 
     const me = await api(host, session.access_token, 'GET', '/api/me');

@@ -17,7 +17,17 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 describe('OAuth security rules', () => {
   let host: TestHost;
   const a = {} as { tenantId: string; admin: string; carol: string; carolId: string; device: string; deviceId: string; deviceRefresh: string };
-  const b = {} as { tenantId: string; admin: string; dave: string; daveId: string; device: string; deviceId: string; sessionCode: string; jobId: string };
+  const b = {} as {
+    tenantId: string;
+    admin: string;
+    dave: string;
+    daveId: string;
+    device: string;
+    deviceId: string;
+    sessionCode: string;
+    jobId: string;
+    profileId: string;
+  };
   let aSession: string;
 
   async function enroll(adminToken: string, name: string) {
@@ -39,8 +49,8 @@ describe('OAuth security rules', () => {
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, string> };
   }
 
-  const pinAtPrinter = (deviceAccess: string, username: string, pin: string) =>
-    tokenRequest({ grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope: 'jobs:submit' }, deviceAccess);
+  const pinAtPrinter = (deviceAccess: string, username: string, pin: string, scope = 'jobs:submit') =>
+    tokenRequest({ grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, deviceAccess);
 
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
@@ -62,7 +72,9 @@ describe('OAuth security rules', () => {
     b.sessionCode = session.user_code;
     b.jobId = (await api(host, b.dave, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 10 })).body.id;
     await api(host, b.dave, 'POST', `/api/jobs/${b.jobId}/ready`);
-    aSession = (await pinAtPrinter(a.device, 'carol', '2468')).body.access_token!;
+    aSession = (await pinAtPrinter(a.device, 'carol', '2468', 'jobs:submit scan')).body.access_token!;
+    const profile = { name: 'B only', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user', 'admin'], userIds: [] };
+    b.profileId = (await api(host, b.admin, 'POST', '/api/scan-profiles', profile)).body.id;
   });
   afterAll(() => host.close());
 
@@ -196,6 +208,41 @@ describe('OAuth security rules', () => {
         expect(token.body.entityPath).toBe(`releases/subscriptions/${a.deviceId}`);
         return 404; // the printer's own subscription is the only one it can get a token for
       },
+      'onedrive-connect': async () => {
+        const started = await api(host, a.carol, 'GET', '/api/onedrive/connect');
+        expect(started.status).toBe(200);
+        return 404; // it starts a consent for the caller only: the user and tenant come from the token
+      },
+      'onedrive-disconnect': async () => {
+        expect((await api(host, a.carol, 'DELETE', '/api/onedrive')).status).toBe(204);
+        return 404; // forgets the caller's own link, the only one it can name
+      },
+      'onedrive-print-list': async () => {
+        expect((await api(host, aSession, 'GET', '/api/onedrive/print')).body.type).toMatch(/onedrive-not-connected$/);
+        return 404; // the caller's own drive only
+      },
+      'onedrive-print-file': async () => {
+        expect((await api(host, aSession, 'POST', '/api/onedrive/print', { itemId: 'ITEMOFB' })).body.type).toMatch(/onedrive-not-connected$/);
+        return 404; // items are looked up in the caller's own drive only
+      },
+      'scan-profiles-list': async () => {
+        const list = await api(host, a.admin, 'GET', '/api/scan-profiles');
+        expect(list.body.items.map((p: { id: string }) => p.id)).not.toContain(b.profileId);
+        return 404;
+      },
+      'scan-profiles-create': async () => {
+        const body = { name: 'A', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user'], userIds: [] };
+        expect((await api(host, a.admin, 'POST', '/api/scan-profiles', { ...body, tenantId: b.tenantId })).status).toBe(400);
+        const created = await api(host, a.admin, 'POST', '/api/scan-profiles', body);
+        return (await api(host, b.admin, 'GET', `/api/scan-profiles/${created.body.id}`)).status;
+      },
+      'scan-profiles-get': async () => (await api(host, a.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).status,
+      'scan-profiles-update': async () => (await api(host, a.admin, 'PATCH', `/api/scan-profiles/${b.profileId}`, { name: 'taken' })).status,
+      'scan-profiles-delete': async () => {
+        expect((await api(host, a.admin, 'DELETE', `/api/scan-profiles/${b.profileId}`)).status).toBe(204);
+        return (await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).status === 200 ? 404 : 500; // still there in B
+      },
+      'scans-create': async () => (await api(host, aSession, 'POST', '/api/scans', { profileId: b.profileId, fileName: 'x' })).status,
       me: async () => {
         const me = await api(host, a.carol, 'GET', '/api/me');
         expect(me.body.tenant.id).toBe(a.tenantId);
@@ -209,7 +256,8 @@ describe('OAuth security rules', () => {
       });
     }
 
-    it("B's data is unchanged after the probes: Dave's PIN, session code, job and printer", async () => {
+    it("B's data is unchanged after the probes: Dave's PIN, session code, job, printer and scan profile", async () => {
+      expect((await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).body.name).toBe('B only');
       expect((await pinAtPrinter(b.device, 'dave', '1357')).status).toBe(200);
       expect((await api(host, b.dave, 'GET', `/api/jobs/${b.jobId}`)).body.state).toBe('queued');
       expect((await api(host, b.device, 'POST', '/api/devices/me/amqp-token')).status).toBe(200);

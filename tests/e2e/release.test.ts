@@ -4,7 +4,7 @@ import type { Messaging } from '../../shared/messaging/messaging.js';
 import { mintSasToken } from '../../shared/messaging/sas.js';
 import { releaseJobs } from '../../shared/release/release.js';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
-import { amqpCredentials, printerClient, receiveReleases } from '../helpers/printer.js';
+import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -22,29 +22,8 @@ describe('print jobs and release to printers', () => {
   let userToken: string;
   const printers: Record<'a' | 'b', { access: string; refresh: string; deviceId: string }> = {} as never;
 
-  async function enroll(name: string) {
-    const emb = await oauthClient(host, 'roger-emb');
-    const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
-    const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
-    const approved = await api(host, adminToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code, name });
-    expect(approved.status).toBe(200);
-    const tokens = await polling;
-    return { access: tokens.access_token, refresh: tokens.refresh_token!, deviceId: approved.body.deviceId as string };
-  }
-
-  /** A session at `printer` approved from the phone: returns the approval's release outcome and the session token. */
-  async function session(printer: { access: string }) {
-    const emb = await oauthClient(host, 'roger-emb', () => printer.access);
-    const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
-    const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
-    const approved = await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
-    expect(approved.status).toBe(200);
-    return {
-      release: approved.body.release as { released: number; queued: number; dispatched: boolean },
-      token: (await polling).access_token,
-      userCode: authorization.user_code,
-    };
-  }
+  const enroll = (name: string) => enrollPrinter(host, adminToken, name);
+  const session = (printer: { access: string }) => startSession(host, printer, userToken);
 
   async function submit(fileName: string) {
     const created = await api(host, userToken, 'POST', '/api/jobs', { fileName, size: 12345, options: { copies: 2, color: true } });

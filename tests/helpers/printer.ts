@@ -1,6 +1,49 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import * as oauth from 'openid-client';
 import type { TestHost } from './test-host.js';
-import { api } from './roger.js';
+import { api, oauthClient } from './roger.js';
+
+export interface EnrolledPrinter {
+  access: string;
+  refresh: string;
+  deviceId: string;
+}
+
+/** SPEC §3.2: the printer shows a code, an admin approves it from the app, the printer's poll gets device tokens. */
+export async function enrollPrinter(host: TestHost, adminToken: string, name: string): Promise<EnrolledPrinter> {
+  const emb = await oauthClient(host, 'roger-emb');
+  const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
+  const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
+  const approved = await api(host, adminToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code, name });
+  if (approved.status !== 200) throw new Error(`enrollment approval: ${approved.status}`);
+  const tokens = await polling;
+  return { access: tokens.access_token, refresh: tokens.refresh_token!, deviceId: approved.body.deviceId as string };
+}
+
+/** SPEC §3.4: a user's PIN at the printer's panel gives a session token (the printer authenticates with its own token). */
+export async function pinSession(host: TestHost, printer: { access: string }, username: string, pin: string, scope = 'jobs:submit'): Promise<string> {
+  const response = await fetch(`${host.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${printer.access}` },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }),
+  });
+  if (response.status !== 200) throw new Error(`PIN sign-in: ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** SPEC §3.3: a session at the printer approved from the user's phone: the approval's release outcome and the session token. */
+export async function startSession(host: TestHost, printer: { access: string }, userToken: string) {
+  const emb = await oauthClient(host, 'roger-emb', () => printer.access);
+  const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
+  const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
+  const approved = await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
+  if (approved.status !== 200) throw new Error(`session approval: ${approved.status}`);
+  return {
+    release: approved.body.release as { released: number; queued: number; dispatched: boolean },
+    token: (await polling).access_token,
+    userCode: authorization.user_code,
+  };
+}
 
 /**
  * A printer as it would really receive releases: it asks the API for AMQP credentials with its

@@ -24,7 +24,7 @@ export async function startTestHost(
 ): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', ...options.env });
+  const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...options.env });
   let offsetMs = 0;
   const host = await startLocalHost({
     config,

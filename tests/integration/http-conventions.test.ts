@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { routeTable } from '../../functions/routes.js';
 import { defineRoute } from '../../shared/http/route.js';
 import { buildRouteTable } from '../../shared/http/route-table.js';
-import { createTenant, mobileSignIn, oauthEnv, OPERATOR_KEY } from '../helpers/roger.js';
+import { enrollPrinter, pinSession } from '../helpers/printer.js';
+import { api, createTenant, mobileSignIn, oauthEnv, OPERATOR_KEY } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -81,17 +82,22 @@ describe('HTTP conventions', () => {
   });
 
   it('answers malformed JSON with 400 naming the problem on every JSON endpoint of the product', async () => {
-    // An admin's token, so that authentication passes and the body is what gets judged.
+    // An admin's token (or, for panel routes, the admin's PIN session at a printer), so that
+    // authentication passes and the body is what gets judged.
     const admin = { email: 'ada@example.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-1' };
     await createTenant(host, 'conventions', admin);
     const { access_token } = await mobileSignIn(host, 'conventions', admin);
+    expect((await api(host, access_token, 'PUT', `/api/users/${(await api(host, access_token, 'GET', '/api/me')).body.user.id}/credentials`, { pin: '8642' })).status).toBe(204);
+    const printer = await enrollPrinter(host, access_token, 'Conventions printer');
+    const session = await pinSession(host, printer, 'ada', '8642', 'jobs:submit scan');
     const jsonRoutes = routeTable.routes.filter((route) => route.request?.body);
     expect(jsonRoutes.length).toBeGreaterThan(3);
     for (const route of jsonRoutes) {
       const path = `/${route.route.replace(/\{\*?[A-Za-z_]+\}/g, '0123456789abcdef0123456789abcdef')}`;
+      const token = route.auth && !route.auth.kinds.includes('user') ? session : access_token;
       const response = await fetch(`${host.url}${path}`, {
         method: route.methods[0],
-        headers: { ...jsonHeaders, authorization: `Bearer ${access_token}`, 'x-operator-key': OPERATOR_KEY },
+        headers: { ...jsonHeaders, authorization: `Bearer ${token}`, 'x-operator-key': OPERATOR_KEY },
         body: '{',
       });
       expect(response.status, route.name).toBe(400);

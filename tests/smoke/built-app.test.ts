@@ -9,7 +9,7 @@ import { freePort } from '../../tools/free-port.js';
  * Catches what vitest hides: ESM named-import mistakes, missing externals, bundling errors.
  */
 const run = promisify(execFile);
-const baseEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SERVICEBUS_LOCAL_PORT: '0' };
+const baseEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0' };
 
 function startBuilt(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void> } {
   const child = spawn(process.execPath, ['dist/tools/start.js'], { env: { ...baseEnv, ...env } });

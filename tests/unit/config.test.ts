@@ -79,7 +79,24 @@ describe('loadConfig', () => {
       'ROGER_SIGNING_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'SERVICEBUS_NAMESPACE: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'SERVICEBUS_LISTEN_KEY: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'ENTRA_CLIENT_ID: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'ENTRA_CLIENT_SECRET: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'ONEDRIVE_TOKEN_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
     ]);
+  });
+
+  it('needs the client secret and token keys with an Entra app registration, and never echoes them', () => {
+    expect(problemsOf({ ENTRA_CLIENT_ID: 'a1b2c3' })).toEqual([
+      'ENTRA_CLIENT_SECRET: is required with ENTRA_CLIENT_ID',
+      'ONEDRIVE_TOKEN_KEYS: is required with ENTRA_CLIENT_ID',
+    ]);
+    const secretKey = Buffer.alloc(32, 'k').toString('base64');
+    const bad = problemsOf({ ONEDRIVE_TOKEN_KEYS: `{"keys":[{"kid":"a","key":"${secretKey}"},{"kid":"a","key":"${secretKey}"}]}` });
+    expect(bad).toEqual(['ONEDRIVE_TOKEN_KEYS: two keys share a kid']);
+    const tooShort = problemsOf({ ONEDRIVE_TOKEN_KEYS: `{"keys":[{"kid":"a","key":"${secretKey.slice(4)}"}]}` });
+    expect(tooShort).toHaveLength(1);
+    expect(tooShort[0]).toMatch(/^ONEDRIVE_TOKEN_KEYS: /);
+    expect(tooShort[0]).not.toContain(secretKey.slice(4, 20));
   });
 
   it('treats blank settings as unset', () => {

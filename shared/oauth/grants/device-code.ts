@@ -58,11 +58,11 @@ function tokensFor(services: Services, record: DeviceCodeRecord, secret: string)
     return tokenResponse(services, { sub: subjectId, client_id: record.clientId, scope: 'device', tid: tenantId }, refreshToken('d'));
   }
   if (record.scope === 'session') {
-    // SPEC §3.3: the user, acting at this printer; may release jobs; no refresh token.
+    // SPEC §3.3, §3.8: the user, acting at this printer; may release jobs and scan; no refresh token.
     return tokenResponse(services, {
       sub: subjectId,
       client_id: record.clientId,
-      scope: 'jobs:release',
+      scope: 'jobs:release scan',
       tid: tenantId,
       act: { sub: record.deviceId! },
       sid: record.id,

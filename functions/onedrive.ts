@@ -1,0 +1,198 @@
+import { Type } from '@sinclair/typebox';
+import { HttpProblem } from '../shared/http/problem.js';
+import { callerOf, defineRoute } from '../shared/http/route.js';
+import { JobOptionsSchema, JobSchema, publicJob, registerJob } from '../shared/jobs/jobs.js';
+import { EntraGrantRejected } from '../shared/onedrive/entra.js';
+import { connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
+import { deleteLink } from '../shared/onedrive/links.js';
+import { requireConnectedLink } from '../shared/onedrive/onedrive.js';
+import { releaseJobs } from '../shared/release/release.js';
+import { readTenant } from '../shared/tenants/tenants.js';
+import { readUser } from '../shared/users/users.js';
+import { DriveItemIdSchema } from './jobs.js';
+
+/** The user's own OneDrive link: the mobile app or desktop client (`jobs` scope). */
+const linkOwner = { kinds: ['user'], anyScope: ['jobs'] } as const;
+/** At the printer, in a session: browse the Print folder and print from it. */
+const atThePanel = { kinds: ['session'], anyScope: ['jobs:release', 'jobs:submit'] } as const;
+
+export const onedriveConnect = defineRoute({
+  name: 'onedrive-connect',
+  methods: ['GET'],
+  route: 'api/onedrive/connect',
+  authLevel: 'anonymous',
+  summary:
+    'Start connecting OneDrive: the Microsoft Entra ID authorization URL (code + PKCE) to open in a browser. Valid 10 minutes, once.',
+  tags: ['onedrive'],
+  auth: linkOwner,
+  responses: {
+    200: {
+      description: 'Open `authorizationUrl`; Entra ID returns the browser to `/api/onedrive/callback`.',
+      schema: Type.Object({ authorizationUrl: Type.String({ format: 'uri' }), expiresAt: Type.String({ format: 'date-time' }) }),
+    },
+  },
+  handler: async (_input, services, context) => {
+    const caller = callerOf(context);
+    return { status: 200, body: await startConnect(services, caller.tenantId, caller.userId!) };
+  },
+});
+
+const htmlPage = (title: string, text: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><main><h1>${title}</h1><p>${text}</p></main></body></html>`;
+
+export const onedriveCallback = defineRoute({
+  name: 'onedrive-callback',
+  methods: ['GET'],
+  route: 'api/onedrive/callback',
+  authLevel: 'anonymous',
+  summary:
+    'Where Entra ID returns the browser after consent (OAuth redirect URI). The one-time `state` names the user; the code is redeemed with the PKCE verifier.',
+  tags: ['onedrive'],
+  request: {
+    query: Type.Object(
+      {
+        state: Type.String({ minLength: 1, maxLength: 256 }),
+        code: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        error: Type.Optional(Type.String({ maxLength: 256 })),
+        error_description: Type.Optional(Type.String({ maxLength: 4096 })),
+        error_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+        session_state: Type.Optional(Type.String({ maxLength: 256 })),
+      },
+      // Entra may add parameters of its own; they are ignored.
+      { additionalProperties: true },
+    ),
+  },
+  responses: {
+    200: { description: 'Connected: a page telling the user to return to the app', contentType: 'text/html' },
+    400: { description: 'Declined, expired or already used' },
+    503: { description: 'Microsoft is unavailable (Retry-After)' },
+  },
+  handler: async ({ query }, services, context) => {
+    const notConnected = (reason: string) => new HttpProblem('validation-failed', `OneDrive was not connected: ${reason}`);
+    if (!query.code) throw notConnected(query.error === 'access_denied' ? 'consent was declined' : 'Microsoft returned no authorization code');
+    try {
+      await connectOneDrive(services, query.state, query.code, context.log);
+    } catch (error) {
+      if (error instanceof EntraGrantRejected) throw notConnected('the authorization code was not accepted; start again from the app');
+      throw error;
+    }
+    return {
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: htmlPage('OneDrive is connected', 'Roger can now use the Print and Scan folders in your OneDrive. You can close this window and return to the app.'),
+    };
+  },
+});
+
+export const onedriveDisconnect = defineRoute({
+  name: 'onedrive-disconnect',
+  methods: ['DELETE'],
+  route: 'api/onedrive',
+  authLevel: 'anonymous',
+  summary: 'Forget the OneDrive link: the stored Entra refresh token is deleted. Idempotent.',
+  tags: ['onedrive'],
+  auth: linkOwner,
+  responses: { 204: { description: 'Forgotten (or there was none)' } },
+  handler: async (_input, services, context) => {
+    const caller = callerOf(context);
+    await deleteLink(services.store, caller.tenantId, caller.userId!);
+    context.log.info('onedrive-disconnected', { userId: caller.userId });
+    return { status: 204 };
+  },
+});
+
+const PrintFileSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  size: Type.Integer(),
+  lastModifiedAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export const onedrivePrintList = defineRoute({
+  name: 'onedrive-print-list',
+  methods: ['GET'],
+  route: 'api/onedrive/print',
+  authLevel: 'anonymous',
+  summary: 'The files in the user’s OneDrive Print folder, for the printer panel; paged.',
+  tags: ['onedrive'],
+  auth: atThePanel,
+  request: {
+    query: Type.Object(
+      {
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+        continuationToken: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9!._~%=+/-]{1,2048}$' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: {
+      description: 'A page of files',
+      schema: Type.Object({ items: Type.Array(PrintFileSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }),
+    },
+    409: { description: 'OneDrive not connected, or must be connected again' },
+  },
+  handler: async ({ query }, services, context) => {
+    const caller = callerOf(context);
+    const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId!);
+    const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
+    const page = await drive.children(link.printFolderId, { limit: query.limit ?? 25, ...(query.continuationToken ? { skipToken: query.continuationToken } : {}) });
+    return {
+      status: 200,
+      body: {
+        items: page.items.filter((item) => item.isFile).map(({ id, name, size, lastModifiedAt }) => ({ id, name, size, ...(lastModifiedAt ? { lastModifiedAt } : {}) })),
+        continuationToken: page.skipToken,
+      },
+    };
+  },
+});
+
+export const onedrivePrintFile = defineRoute({
+  name: 'onedrive-print-file',
+  methods: ['POST'],
+  route: 'api/onedrive/print',
+  authLevel: 'anonymous',
+  summary: 'Print a file from the Print folder at this session’s printer: creates a job and releases it at once.',
+  tags: ['onedrive'],
+  auth: atThePanel,
+  request: {
+    body: Type.Object(
+      { itemId: DriveItemIdSchema, options: Type.Optional(Type.Partial(JobOptionsSchema, { additionalProperties: false })) },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    201: { description: 'Released to this printer', schema: JobSchema },
+    404: { description: 'No such file in the Print folder' },
+    409: { description: 'OneDrive not connected, or must be connected again' },
+    503: { description: 'The printer or OneDrive could not be reached: the job is queued (Retry-After)' },
+  },
+  handler: async ({ body }, services, context) => {
+    const caller = callerOf(context);
+    const { store } = services;
+    const [tenant, user, link] = await Promise.all([
+      readTenant(store, caller.tenantId),
+      readUser(store, caller.tenantId, caller.userId!),
+      requireConnectedLink(store, caller.tenantId, caller.userId!),
+    ]);
+    if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
+    const drive = await (await services.onedrive()).driveOf(store, link, context.log);
+    const item = await drive.item(body.itemId);
+    if (!item || !item.isFile || item.parentId !== link.printFolderId) throw new HttpProblem('not-found', 'no such file in your OneDrive Print folder');
+    const job = await registerJob(
+      services,
+      { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username },
+      tenant.policy.jobRetentionDays,
+      { fileName: item.name, size: item.size, ...(body.options ? { options: body.options } : {}) },
+      { itemId: item.id },
+    );
+    const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
+    const { releasedJobs, heldBack } = await releaseJobs(services, target, [job], context.log);
+    const released = releasedJobs[0];
+    if (!released) {
+      // The job is kept (queued): the next session approval releases it.
+      throw heldBack ?? new HttpProblem('service-unavailable', 'the printer could not be reached; the job is queued', { jobId: job.id, state: 'queued' }, { 'Retry-After': '10' });
+    }
+    return { status: 201, body: publicJob(released), headers: { Location: `/api/jobs/${released.id}` } };
+  },
+});

@@ -1,0 +1,38 @@
+/**
+ * File names as OneDrive for Business handles them: case-insensitive within a folder, a
+ * conflict renamed to `name 1.ext`, `name 2.ext`…, and a fixed set of characters refused.
+ */
+
+/** Characters OneDrive for Business refuses in a name (and control characters). */
+const FORBIDDEN = /["*:<>?/\\|\u0000-\u001f\u007f]/g;
+const MAX_NAME_LENGTH = 200;
+
+function splitExtension(name: string): [stem: string, extension: string] {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+}
+
+/** Is `actual` the file uploaded as `requested`, possibly renamed by OneDrive on a conflict? */
+export function isNameOfUpload(actual: string, requested: string): boolean {
+  const a = actual.normalize('NFC').toLowerCase();
+  const r = requested.normalize('NFC').toLowerCase();
+  if (a === r) return true;
+  const [stem, extension] = splitExtension(r);
+  if (!a.startsWith(`${stem} `) || !a.endsWith(extension)) return false;
+  return /^[1-9][0-9]{0,5}$/.test(a.slice(stem.length + 1, a.length - extension.length));
+}
+
+/**
+ * A name the scanner may upload as: forbidden characters become `_`, surrounding spaces and
+ * dots go (OneDrive refuses trailing dots), at most 200 characters, and the profile's
+ * extension when the name has another one. Never empty.
+ */
+export function sanitizeFileName(name: string, extension: string): string {
+  let clean = name.normalize('NFC').replace(FORBIDDEN, '_').trim().replace(/^[.\s]+|[.\s]+$/g, '');
+  if (!clean.toLowerCase().endsWith(extension.toLowerCase())) clean += extension;
+  if (clean.length > MAX_NAME_LENGTH) {
+    const [stem, ext] = splitExtension(clean);
+    clean = stem.slice(0, MAX_NAME_LENGTH - ext.length).trimEnd() + ext;
+  }
+  return clean === extension ? `scan${extension}` : clean;
+}

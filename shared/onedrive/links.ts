@@ -1,0 +1,115 @@
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import { hashSecret } from '../tokens/secrets.js';
+
+/**
+ * A user's OneDrive link (SPEC §3.9): one item beside the user in the tenant's partition of
+ * `accounts`. It holds the Entra refresh token sealed by the token cipher, and the ids of the
+ * two folders the app works in. No file names, no drive contents.
+ */
+export type OneDriveStatus = 'connected' | 'reconnect-required';
+
+export interface OneDriveLinkDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'onedrive-link';
+  readonly userId: string;
+  readonly status: OneDriveStatus;
+  /** Sealed (`v1.<kid>.…`); removed when Entra refuses it, since it can never be used again. */
+  readonly refreshToken?: string;
+  readonly printFolderId: string;
+  readonly scanFolderId: string;
+  readonly connectedAt: string;
+  readonly updatedAt: string;
+  readonly _etag?: string;
+}
+
+export const linkId = (userId: string) => `onedrive:${userId}`;
+/** What a sealed token is bound to: a token copied to another user's link does not open. */
+export const linkOwner = (tenantId: string, userId: string) => `${tenantId}|${userId}`;
+
+export async function readLink(store: Store, tenantId: string, userId: string): Promise<OneDriveLinkDoc | undefined> {
+  const { resource } = await store.container('accounts').item(linkId(userId), tenantId).read<OneDriveLinkDoc>();
+  return resource?.type === 'onedrive-link' && resource.userId === userId ? resource : undefined;
+}
+
+/** Connecting (again) replaces whatever link there was. */
+export async function saveLink(store: Store, link: Omit<OneDriveLinkDoc, 'id' | 'type' | '_etag'>): Promise<OneDriveLinkDoc> {
+  const { resource } = await store.container('accounts').items.upsert<OneDriveLinkDoc>({ ...link, id: linkId(link.userId), type: 'onedrive-link' });
+  return resource!;
+}
+
+/**
+ * Stores a rotated refresh token. Conditional on the ETag: if another instance rotated at the
+ * same time, its token stands (Entra keeps both valid), and a disconnect in between stays done.
+ */
+export async function storeRotatedToken(store: Store, link: OneDriveLinkDoc, sealed: string, now: Date): Promise<OneDriveLinkDoc | undefined> {
+  if (!link._etag) return undefined; // not stored yet (connecting): the caller stores it
+  try {
+    return await replaceIfUnchanged(store.container('accounts'), { ...link, refreshToken: sealed, updatedAt: now.toISOString() }, link.tenantId);
+  } catch (error) {
+    if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function markReconnectRequired(store: Store, link: OneDriveLinkDoc, now: Date): Promise<void> {
+  const { refreshToken: _dropped, ...rest } = link;
+  try {
+    await replaceIfUnchanged(store.container('accounts'), { ...rest, status: 'reconnect-required', updatedAt: now.toISOString() }, link.tenantId);
+  } catch (error) {
+    if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+  }
+}
+
+/** Idempotent: forgetting a link that is not there is done already. */
+export async function deleteLink(store: Store, tenantId: string, userId: string): Promise<boolean> {
+  try {
+    await store.container('accounts').item(linkId(userId), tenantId).delete();
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * The pending consent between `/api/onedrive/connect` and the callback: found by the SHA-256 of
+ * the `state` (which is 256 random bits and travels only through the user's browser), used
+ * once, for 10 minutes. The PKCE verifier is sealed like a refresh token.
+ */
+export interface ConnectStateDoc {
+  readonly id: string;
+  readonly type: 'onedrive-connect';
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly codeVerifier: string;
+  readonly expiresAt: string;
+  readonly ttl: number;
+  readonly _etag?: string;
+}
+
+export const CONNECT_STATE_LIFETIME_SECONDS = 600;
+export const connectStateId = (state: string) => `onedrive-state:${hashSecret(state)}`;
+
+export async function saveConnectState(store: Store, doc: Omit<ConnectStateDoc, 'type' | 'ttl' | '_etag'>): Promise<void> {
+  await store.container('deviceCodes').items.create<ConnectStateDoc>({ ...doc, type: 'onedrive-connect', ttl: CONNECT_STATE_LIFETIME_SECONDS });
+}
+
+/**
+ * Reads and deletes the state in one go: the delete is conditional on the ETag, so of two
+ * callbacks racing with one state exactly one gets it. Expired or unknown states are undefined.
+ */
+export async function takeConnectState(store: Store, state: string, now: Date): Promise<ConnectStateDoc | undefined> {
+  const item = store.container('deviceCodes').item(connectStateId(state), connectStateId(state));
+  const { resource } = await item.read<ConnectStateDoc>();
+  if (resource?.type !== 'onedrive-connect') return undefined;
+  try {
+    await item.delete({ accessCondition: { type: 'IfMatch', condition: resource._etag! } });
+  } catch (error) {
+    if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
+    throw error;
+  }
+  return Date.parse(resource.expiresAt) > now.getTime() ? resource : undefined;
+}

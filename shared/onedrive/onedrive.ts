@@ -1,0 +1,175 @@
+import type { Config } from '../config/load-config.js';
+import { HttpProblem } from '../http/problem.js';
+import type { Logger } from '../logging/logger.js';
+import type { Store } from '../store/store.js';
+import { newSecret } from '../tokens/secrets.js';
+import { createEntraClient, EntraGrantRejected, EntraUnavailable, type EntraClient, type EntraTokens } from './entra.js';
+import type { Drive } from './graph-drive.js';
+import { linkOwner, markReconnectRequired, readLink, storeRotatedToken, type OneDriveLinkDoc } from './links.js';
+import { createTokenCipher, generatedTokenKeys, TokenUnreadable, type TokenCipher } from './token-cipher.js';
+
+/**
+ * OneDrive for Business (SPEC §3.6–3.9): the Entra client, the token cipher, and Graph as a
+ * given user. Opened once per process, on first use.
+ *
+ * Configuration decides the endpoints: with `ENTRA_CLIENT_ID` set, Microsoft's (or whatever
+ * `ENTRA_AUTHORITY` / `GRAPH_BASE_URL` say); unset, a local stand-in from tools/ in this process.
+ * The code below is the same for both.
+ */
+export interface OneDrive {
+  readonly entra: EntraClient;
+  readonly cipher: TokenCipher;
+  /**
+   * Graph as the link's user. Every call either succeeds or throws an HttpProblem: 409
+   * `onedrive-reconnect-required` when consent is gone, 503 + Retry-After when Microsoft is
+   * throttling or down, 502 for any other answer from Graph.
+   * `fresh`: tokens just redeemed (connecting), used before anything is stored.
+   */
+  driveOf(store: Store, link: OneDriveLinkDoc, log: Logger, fresh?: EntraTokens): Promise<Drive>;
+  /** Endpoints in use, for the start-up banner. */
+  readonly endpoints: { readonly authority: string; readonly graph: string };
+  close(): Promise<void>;
+}
+
+export const CALLBACK_PATH = '/api/onedrive/callback';
+/** Renew access tokens this long before Entra's stated expiry (clock skew, slow requests). */
+const TOKEN_EXPIRY_MARGIN_MS = 120_000;
+/** Cached access tokens per instance; oldest dropped first. */
+const MAX_CACHED_TOKENS = 1000;
+
+export function reconnectProblem(): HttpProblem {
+  return new HttpProblem('onedrive-reconnect-required', 'OneDrive no longer accepts this app for you; connect OneDrive again', {
+    connect: '/api/onedrive/connect',
+  });
+}
+
+export function notConnectedProblem(): HttpProblem {
+  return new HttpProblem('onedrive-not-connected', 'connect OneDrive first', { connect: '/api/onedrive/connect' });
+}
+
+/** What a failed Graph or Entra call means to the API's caller. */
+async function asProblem(error: unknown): Promise<unknown> {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof EntraUnavailable) {
+    return new HttpProblem('service-unavailable', 'Microsoft sign-in is not available right now; try again', {}, { 'Retry-After': String(Math.ceil(error.retryAfterSeconds ?? 30)) });
+  }
+  const { GraphError } = await import('./graph-drive.js');
+  if (error instanceof GraphError) {
+    if (error.statusCode === 401) return reconnectProblem();
+    // -1: no HTTP answer at all (the SDK wraps network errors so).
+    if (error.statusCode <= 0) return new HttpProblem('service-unavailable', 'OneDrive cannot be reached; try again', {}, { 'Retry-After': '30' });
+    if (error.statusCode === 429 || error.statusCode === 503 || error.statusCode === 504) {
+      const retryAfter = Number(error.headers?.get('retry-after'));
+      return new HttpProblem('service-unavailable', 'OneDrive is busy; try again shortly', {}, { 'Retry-After': String(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 10) });
+    }
+    return new HttpProblem('bad-gateway', `OneDrive answered ${error.statusCode}${error.code ? ` (${error.code})` : ''}`);
+  }
+  return error;
+}
+
+/**
+ * Every method of the drive, with its failures turned into the problems above. The Graph
+ * client wraps anything thrown inside its middleware in a GraphError without keeping it, so
+ * a failure to get a token (consent gone, Entra down) is kept aside and reported instead.
+ */
+function guarded(drive: Drive, tokenFailure: () => unknown): Drive {
+  const wrap =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        throw await asProblem(tokenFailure() ?? error);
+      }
+    };
+  return {
+    ensureFolder: wrap(drive.ensureFolder),
+    createUploadSession: wrap(drive.createUploadSession),
+    item: wrap(drive.item),
+    downloadUrl: wrap(drive.downloadUrl),
+    children: wrap(drive.children),
+  };
+}
+
+export async function openOneDrive(config: Config, now: () => Date): Promise<OneDrive> {
+  let { clientId, clientSecret, authority, graphBaseUrl } = config.microsoft;
+  let closeLocal: (() => Promise<void>) | undefined;
+  if (!clientId) {
+    // Dev tooling, loaded only here; never part of an Azure deployment's code path.
+    const { startLocalMicrosoft } = await import('../../tools/microsoft/local-microsoft.js');
+    clientId = 'roger-local';
+    clientSecret = newSecret();
+    const local = await startLocalMicrosoft({ port: config.microsoft.localPort, clientId, clientSecret, now: () => now().getTime() });
+    authority = local.authority;
+    graphBaseUrl = local.graphUrl;
+    closeLocal = () => local.close();
+  }
+  const entra = createEntraClient({ authority, clientId, clientSecret: clientSecret!, redirectUri: `${config.oauth.issuer}${CALLBACK_PATH}` }, now);
+  const cipher = createTokenCipher(config.microsoft.tokenKeys ?? generatedTokenKeys());
+  const tokens = new Map<string, { token: string; expiresAt: number }>();
+
+  function remember(owner: string, token: string, expiresAt: number) {
+    tokens.delete(owner);
+    tokens.set(owner, { token, expiresAt });
+    if (tokens.size > MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
+  }
+
+  /** An access token for the link's user: cached, else from the stored refresh token (stored again, rotated). */
+  function tokenSource(store: Store, initial: OneDriveLinkDoc, log: Logger) {
+    let link = initial;
+    const owner = linkOwner(link.tenantId, link.userId);
+    return async (renew: boolean): Promise<string> => {
+      const cached = tokens.get(owner);
+      if (!renew && cached && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > now().getTime()) return cached.token;
+      tokens.delete(owner);
+      if (renew) link = (await readLink(store, link.tenantId, link.userId)) ?? link;
+      if (link.status !== 'connected' || !link.refreshToken) throw reconnectProblem();
+      try {
+        const fresh = await entra.refresh(cipher.open(link.refreshToken, owner));
+        if (fresh.refreshToken) link = (await storeRotatedToken(store, link, cipher.seal(fresh.refreshToken, owner), now())) ?? link;
+        remember(owner, fresh.accessToken, fresh.expiresAt);
+        return fresh.accessToken;
+      } catch (error) {
+        if (!(error instanceof EntraGrantRejected) && !(error instanceof TokenUnreadable)) throw error;
+        log.warn('onedrive-reconnect-required', { userId: link.userId, reason: error.name });
+        await markReconnectRequired(store, link, now());
+        throw reconnectProblem();
+      }
+    };
+  }
+
+  let graphModule: Promise<typeof import('./graph-drive.js')> | undefined;
+  return {
+    entra,
+    cipher,
+    endpoints: { authority, graph: graphBaseUrl },
+    async driveOf(store, link, log, fresh) {
+      if (fresh) remember(linkOwner(link.tenantId, link.userId), fresh.accessToken, fresh.expiresAt);
+      graphModule ??= import('./graph-drive.js');
+      const { openDrive } = await graphModule;
+      const source = tokenSource(store, link, log);
+      let failure: unknown;
+      const drive = openDrive(graphBaseUrl, async (renew) => {
+        try {
+          return await source(renew);
+        } catch (error) {
+          failure = error;
+          throw error;
+        }
+      });
+      return guarded(drive, () => failure);
+    },
+    async close() {
+      tokens.clear();
+      await closeLocal?.();
+    },
+  };
+}
+
+/** The caller's link, or 409 telling them to connect (again). */
+export async function requireConnectedLink(store: Store, tenantId: string, userId: string): Promise<OneDriveLinkDoc> {
+  const link = await readLink(store, tenantId, userId);
+  if (!link) throw notConnectedProblem();
+  if (link.status !== 'connected') throw reconnectProblem();
+  return link;
+}

@@ -1,0 +1,115 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Principal } from '../auth/principal.js';
+import { HttpProblem } from '../http/problem.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import { newId } from '../tokens/secrets.js';
+import { RoleSchema, type Role } from '../users/users.js';
+
+/**
+ * Scan profiles (SPEC §3.8): set by the tenant's admins, offered on the printer panel. Each says
+ * how to scan and who may use it: anyone with one of `roles`, plus the users listed by id.
+ * Stored in the tenant's partition of `accounts`, beside its users.
+ */
+export const ScanFormatSchema = Type.Union([Type.Literal('pdf'), Type.Literal('jpeg'), Type.Literal('tiff'), Type.Literal('png')]);
+export type ScanFormat = Static<typeof ScanFormatSchema>;
+
+export const ScanSettingsSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+    format: ScanFormatSchema,
+    resolution: Type.Union([150, 200, 300, 400, 600].map((dpi) => Type.Literal(dpi)), { description: 'Dots per inch.' }),
+    color: Type.Union([Type.Literal('color'), Type.Literal('grayscale'), Type.Literal('monochrome')]),
+    duplex: Type.Boolean(),
+    roles: Type.Array(RoleSchema, { uniqueItems: true, maxItems: 2, description: 'Users with one of these roles may use it.' }),
+    userIds: Type.Array(Type.String({ pattern: '^[0-9a-f]{32}$' }), { uniqueItems: true, maxItems: 500, description: 'And these users.' }),
+  },
+  { additionalProperties: false },
+);
+export type ScanSettings = Static<typeof ScanSettingsSchema>;
+
+export const ScanProfileSchema = Type.Intersect([Type.Object({ id: Type.String() }), Type.Partial(ScanSettingsSchema)]);
+
+export interface ScanProfileDoc extends ScanSettings {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'scan-profile';
+  readonly profileId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly _etag?: string;
+}
+
+export const MAX_PROFILES_PER_TENANT = 100;
+const docId = (profileId: string) => `scan-profile:${profileId}`;
+
+export const FILE_EXTENSIONS: Readonly<Record<ScanFormat, string>> = { pdf: '.pdf', jpeg: '.jpg', tiff: '.tif', png: '.png' };
+
+export function mayUse(profile: ScanProfileDoc, userId: string, role: Role): boolean {
+  return profile.roles.includes(role) || profile.userIds.includes(userId);
+}
+
+/** Admins see who may use a profile; everyone else only how it scans. */
+export function publicProfile(profile: ScanProfileDoc, forAdmin: boolean) {
+  const { profileId, name, format, resolution, color, duplex, roles, userIds } = profile;
+  return { id: profileId, name, format, resolution, color, duplex, ...(forAdmin ? { roles, userIds } : {}) };
+}
+
+export async function readProfile(store: Store, tenantId: string, profileId: string): Promise<ScanProfileDoc | undefined> {
+  const { resource } = await store.container('accounts').item(docId(profileId), tenantId).read<ScanProfileDoc>();
+  return resource?.type === 'scan-profile' && resource.tenantId === tenantId ? resource : undefined;
+}
+
+export async function requireProfile(store: Store, tenantId: string, profileId: string): Promise<ScanProfileDoc> {
+  const profile = await readProfile(store, tenantId, profileId);
+  if (!profile) throw new HttpProblem('not-found', 'no such scan profile');
+  return profile;
+}
+
+/** All of the tenant's profiles, by name (at most MAX_PROFILES_PER_TENANT exist). */
+export async function listProfiles(store: Store, tenantId: string): Promise<ScanProfileDoc[]> {
+  const { resources } = await store
+    .container('accounts')
+    .items.query<ScanProfileDoc>(
+      {
+        query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'scan-profile' ORDER BY c.name",
+        parameters: [{ name: '@tenantId', value: tenantId }],
+      },
+      { partitionKey: tenantId },
+    )
+    .fetchAll();
+  return resources;
+}
+
+export async function createProfile(store: Store, tenantId: string, settings: ScanSettings, now: Date): Promise<ScanProfileDoc> {
+  if ((await listProfiles(store, tenantId)).length >= MAX_PROFILES_PER_TENANT) {
+    throw new HttpProblem('conflict', `a tenant may have at most ${MAX_PROFILES_PER_TENANT} scan profiles`);
+  }
+  const profileId = newId();
+  const time = now.toISOString();
+  const { resource } = await store
+    .container('accounts')
+    .items.create<ScanProfileDoc>({ ...settings, id: docId(profileId), tenantId, type: 'scan-profile', profileId, createdAt: time, updatedAt: time });
+  return resource!;
+}
+
+export async function updateProfile(store: Store, profile: ScanProfileDoc, changes: Partial<ScanSettings>, now: Date): Promise<ScanProfileDoc> {
+  try {
+    return await replaceIfUnchanged(store.container('accounts'), { ...profile, ...changes, updatedAt: now.toISOString() }, profile.tenantId);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the profile changed at the same time; read it again');
+    throw error;
+  }
+}
+
+/** Idempotent. */
+export async function deleteProfile(store: Store, tenantId: string, profileId: string): Promise<void> {
+  try {
+    await store.container('accounts').item(docId(profileId), tenantId).delete();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+export const isAdmin = (caller: Principal) => caller.kind === 'user' && caller.roles.includes('admin');

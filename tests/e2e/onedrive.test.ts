@@ -1,0 +1,375 @@
+import { randomBytes } from 'node:crypto';
+import type { ItemDefinition } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config/load-config.js';
+import type { Logger } from '../../shared/logging/logger.js';
+import { containerSpecs, type ContainerName } from '../../shared/store/containers.js';
+import { linkId, linkOwner, type OneDriveLinkDoc } from '../../shared/onedrive/links.js';
+import { openOneDrive } from '../../shared/onedrive/onedrive.js';
+import { createTokenCipher } from '../../shared/onedrive/token-cipher.js';
+import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession, type EnrolledPrinter } from '../helpers/printer.js';
+import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * SPEC §3.6–3.9 end to end: the API, the real Graph client and the real token exchange over
+ * HTTP to the local Entra ID and Graph, releases through the real Service Bus SDK. Documents
+ * go from the test (the client) to the upload URL and from the download URL to the test (the
+ * printer); the API's own byte counter shows they never passed through it.
+ */
+const admin: Person = { email: 'ada@fabrikam.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
+const user: Person = { email: 'uma@fabrikam.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12', pin: '4711' };
+const UMA_UPN = 'uma@fabrikam.example';
+const ADA_UPN = 'ada@fabrikam.example';
+
+const quietLog: Logger = { info() {}, warn() {}, error() {} };
+const key = (kid: string) => ({ kid, key: randomBytes(32).toString('base64') });
+const oldKey = key('k2026a');
+const newKey = key('k2026b');
+
+describe('OneDrive for Business: connect, print, scan', () => {
+  let ms: LocalMicrosoft;
+  let host: TestHost;
+  let env: Record<string, string>;
+  let adminToken: string;
+  let userToken: string;
+  let userId: string;
+  let tenantId: string;
+  let printer: EnrolledPrinter;
+
+  /** The user's browser: open the authorization URL, follow Entra's redirect to our callback. */
+  async function connect(token: string, upn: string) {
+    ms.setDefaultAccount(upn);
+    const started = await api(host, token, 'GET', '/api/onedrive/connect');
+    expect(started.status).toBe(200);
+    const consent = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
+    expect(consent.status).toBe(302);
+    const callback = await fetch(consent.headers.get('location')!, { redirect: 'manual' });
+    return { callback, authorizationUrl: new URL(started.body.authorizationUrl), redirect: new URL(consent.headers.get('location')!) };
+  }
+
+  /** The client's upload: ranges of at most `chunk` bytes, no Authorization header. */
+  async function upload(url: string, bytes: Buffer, chunk = 64 * 1024) {
+    let last: Response | undefined;
+    for (let start = 0; start < bytes.length; start += chunk) {
+      const end = Math.min(start + chunk, bytes.length) - 1;
+      last = await fetch(url, { method: 'PUT', headers: { 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) });
+      expect([200, 201, 202]).toContain(last.status);
+    }
+    return (await last!.json()) as { id: string; name: string; size: number };
+  }
+
+  async function readItem<T extends ItemDefinition = ItemDefinition>(container: ContainerName, id: string, partitionKey: string) {
+    const { store } = await host.services();
+    return (await store.container(container).item(id, partitionKey).read<T>()).resource;
+  }
+
+  async function allItems(container: ContainerName) {
+    const { store } = await host.services();
+    return (await store.container(container).items.readAll().fetchAll()).resources;
+  }
+
+  beforeAll(async () => {
+    ms = await startLocalMicrosoft({ clientId: 'roger-test-app', clientSecret: 'test-client-secret-0123' });
+    env = {
+      ...oauthEnv,
+      ENTRA_CLIENT_ID: 'roger-test-app',
+      ENTRA_CLIENT_SECRET: 'test-client-secret-0123',
+      ENTRA_AUTHORITY: ms.authority,
+      GRAPH_BASE_URL: ms.graphUrl,
+      ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [oldKey] }),
+    };
+    host = await startTestHost({ env });
+    tenantId = (await createTenant(host, 'fabrikam', admin)).id;
+    adminToken = (await mobileSignIn(host, 'fabrikam', admin)).access_token;
+    userId = (await api(host, adminToken, 'POST', '/api/users', user)).body.id;
+    userToken = (await mobileSignIn(host, 'fabrikam', user)).access_token;
+    printer = await enrollPrinter(host, adminToken, 'Floor 2');
+  });
+  afterAll(async () => {
+    await host?.close();
+    await ms?.close();
+  });
+
+  it('connects with authorization code + PKCE, creates Print and Scan, and /api/me says so', async () => {
+    expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toEqual({ status: 'not-connected' });
+    const { callback, authorizationUrl, redirect } = await connect(userToken, UMA_UPN);
+    expect(Object.fromEntries(authorizationUrl.searchParams)).toMatchObject({
+      client_id: 'roger-test-app',
+      response_type: 'code',
+      redirect_uri: `${host.url}/api/onedrive/callback`,
+      scope: 'Files.ReadWrite.All offline_access',
+      code_challenge_method: 'S256',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
+    expect(callback.status).toBe(200);
+    expect(callback.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await callback.text()).toContain('OneDrive is connected');
+    expect(ms.listFolder(UMA_UPN, '')).toEqual(expect.arrayContaining(['Print', 'Scan']));
+    expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toMatchObject({ status: 'connected' });
+
+    // The state is single-use: the same callback again is refused, and nothing changes.
+    const replay = await fetch(redirect, { redirect: 'manual' });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { detail: string }).detail).toMatch(/expired or was used/);
+  });
+
+  it('refuses a declined consent and an unknown state without writing a link', async () => {
+    const declined = await fetch(`${host.url}/api/onedrive/callback?state=${'a'.repeat(43)}&error=access_denied&error_description=no`);
+    expect(declined.status).toBe(400);
+    expect(declined.headers.get('content-type')).toBe('application/problem+json');
+    expect((await fetch(`${host.url}/api/onedrive/callback?state=${'b'.repeat(43)}&code=xyz`)).status).toBe(400);
+    expect((await fetch(`${host.url}/api/onedrive/callback`)).status).toBe(400);
+    expect(await readItem('accounts', linkId('0'.repeat(32)), tenantId)).toBeUndefined();
+  });
+
+  it('stores the Entra refresh token only as AES-256-GCM ciphertext bound to the user, named by key id', async () => {
+    const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
+    expect(link.refreshToken).toMatch(/^v1\.k2026a\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/);
+    const cipher = createTokenCipher({ keys: [oldKey] });
+    const plaintext = cipher.open(link.refreshToken!, linkOwner(tenantId, userId));
+    expect(plaintext.length).toBeGreaterThan(20);
+    // Not readable from the database: nowhere in any container, in any encoding we store.
+    for (const name of Object.keys(containerSpecs) as ContainerName[]) {
+      if (containerSpecs[name].account !== 'regional') continue;
+      expect(JSON.stringify(await allItems(name))).not.toContain(plaintext);
+    }
+    // Only with the key, only for this user.
+    expect(() => createTokenCipher({ keys: [key('k2026a')] }).open(link.refreshToken!, linkOwner(tenantId, userId))).toThrow(/cannot be decrypted/);
+    expect(() => cipher.open(link.refreshToken!, linkOwner(tenantId, 'someone-else'))).toThrow(/cannot be decrypted/);
+  });
+
+  it('print: register → upload straight to OneDrive → ready → session release → the download URL serves exactly those bytes; the API never saw them', async () => {
+    const document = randomBytes(300 * 1024);
+    const before = { ...host.traffic };
+    const uploadedBefore = ms.stats.uploadedBytes;
+    const downloadedBefore = ms.stats.downloadedBytes;
+
+    const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Budget 2027.pdf', size: document.length });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ state: 'registered', document: 'onedrive', upload: { url: expect.stringMatching(/^http/), expiresAt: expect.any(String) } });
+    const item = await upload(created.body.upload.url, document);
+    expect(item).toMatchObject({ name: 'Budget 2027.pdf', size: document.length });
+
+    const ready = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id });
+    expect(ready.status).toBe(200);
+    expect(ready.body.state).toBe('queued');
+    // Cosmos requests: ready = job + link + conditional write.
+    expect(lastCosmosRequests(host, '/api/jobs/{id}/ready')).toBeLessThanOrEqual(3);
+
+    const { release } = await startSession(host, printer, userToken);
+    expect(release).toEqual({ released: 1, queued: 0, dispatched: true });
+    const credentials = await amqpCredentials(host, printer.access);
+    const client = printerClient(credentials);
+    try {
+      const [message, ...rest] = await receiveReleases(client, credentials.entityPath, 5);
+      expect(rest).toHaveLength(0);
+      expect(message!.body).toMatchObject({ jobId: created.body.id, fileName: 'Budget 2027.pdf', downloadUrl: expect.stringMatching(/^http/) });
+      const expiresAt = Date.parse(message!.body.downloadUrlExpiresAt);
+      expect(expiresAt).toBeGreaterThan(Date.now());
+      // The message lives no longer than its URL (SPEC §6).
+      expect(message!.timeToLive!).toBeLessThanOrEqual(expiresAt - Date.parse(message!.body.releasedAt));
+      const download = await fetch(message!.body.downloadUrl);
+      expect(download.status).toBe(200);
+      expect(Buffer.from(await download.arrayBuffer()).equals(document)).toBe(true);
+    } finally {
+      await client.close();
+    }
+
+    expect(ms.stats.uploadedBytes - uploadedBefore).toBe(document.length);
+    expect(ms.stats.downloadedBytes - downloadedBefore).toBe(document.length);
+    // Everything the API received during this test: JSON of a few hundred bytes, never the document.
+    expect(host.traffic.requestBodyBytes - before.requestBodyBytes).toBeLessThan(4096);
+    expect(host.traffic.largestRequestBody).toBeLessThan(document.length);
+  });
+
+  it('ready checks the uploaded file: OneDrive jobs need the item id, and its size and name must match', async () => {
+    const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
+    const wrong = await upload(created.body.upload.url, Buffer.from('only 9 by'));
+    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`)).status).toBe(400);
+    const mismatch = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: wrong.id });
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body.detail).toMatch(/does not match/);
+    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: 'LOCALNOSUCHITEM' })).status).toBe(409);
+    // A second upload of the same name is renamed by OneDrive ("Notes 1.txt") and still accepted.
+    const again = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
+    // Cosmos requests, warm: user + link + job write (tenant cached per instance).
+    expect(lastCosmosRequests(host, '/api/jobs')).toBeLessThanOrEqual(3);
+    const renamed = await upload(again.body.upload.url, Buffer.from('ten bytes!'));
+    expect(renamed.name).toBe('Notes 1.txt');
+    expect((await api(host, userToken, 'POST', `/api/jobs/${again.body.id}/ready`, { itemId: renamed.id })).body.state).toBe('queued');
+    expect((await api(host, userToken, 'GET', `/api/jobs/${created.body.id}`)).body.state).toBe('registered');
+  });
+
+  it('from the panel: lists the Print folder (paged) and prints a file from it', async () => {
+    const menu = randomBytes(2048);
+    ms.putFile(UMA_UPN, 'Print/Menu.pdf', menu);
+    const { token: sessionToken } = await startSession(host, printer, userToken);
+    const credentials = await amqpCredentials(host, printer.access);
+    const client = printerClient(credentials);
+    try {
+      await receiveReleases(client, credentials.entityPath, 10, 500); // drain what the approval released
+
+      const names: string[] = [];
+      let continuationToken: string | null = null;
+      do {
+        const page: { status: number; body: { items: { id: string; name: string }[]; continuationToken: string | null } } = await api(
+          host,
+          sessionToken,
+          'GET',
+          `/api/onedrive/print?limit=1${continuationToken ? `&continuationToken=${encodeURIComponent(continuationToken)}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(1);
+        names.push(...page.body.items.map((i) => i.name));
+        continuationToken = page.body.continuationToken;
+      } while (continuationToken);
+      expect(names).toEqual(expect.arrayContaining(['Budget 2027.pdf', 'Menu.pdf', 'Notes.txt', 'Notes 1.txt']));
+
+      const menuItem = (await api(host, sessionToken, 'GET', '/api/onedrive/print?limit=100')).body.items.find((i: { name: string }) => i.name === 'Menu.pdf');
+      const printed = await api(host, sessionToken, 'POST', '/api/onedrive/print', { itemId: menuItem.id, options: { copies: 3 } });
+      expect(printed.status).toBe(201);
+      expect(printed.body).toMatchObject({ fileName: 'Menu.pdf', size: 2048, state: 'released', options: { copies: 3 } });
+      const [message] = await receiveReleases(client, credentials.entityPath, 1);
+      expect(Buffer.from(await (await fetch(message!.body.downloadUrl)).arrayBuffer()).equals(menu)).toBe(true);
+
+      expect((await api(host, sessionToken, 'POST', '/api/onedrive/print', { itemId: 'LOCALNOSUCHITEM' })).status).toBe(404);
+      // The user's own token is not a panel session.
+      expect((await api(host, userToken, 'GET', '/api/onedrive/print')).status).toBe(403);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('scan: only profiles the user may use; the upload goes to Scan; only {timestamp, tenant} is stored', async () => {
+    const everyone = await api(host, adminToken, 'POST', '/api/scan-profiles', {
+      name: 'Colour PDF',
+      format: 'pdf',
+      resolution: 300,
+      color: 'color',
+      duplex: true,
+      roles: ['user', 'admin'],
+      userIds: [],
+    });
+    expect(everyone.status).toBe(201);
+    const adminsOnly = await api(host, adminToken, 'POST', '/api/scan-profiles', {
+      name: 'Archive TIFF',
+      format: 'tiff',
+      resolution: 600,
+      color: 'grayscale',
+      duplex: false,
+      roles: ['admin'],
+      userIds: [],
+    });
+    expect((await api(host, userToken, 'POST', '/api/scan-profiles', { name: 'x' })).status).toBe(403);
+
+    const { token: sessionToken } = await startSession(host, printer, userToken);
+    const offered = await api(host, sessionToken, 'GET', '/api/scan-profiles');
+    expect(offered.body.items.map((p: { name: string }) => p.name)).toEqual(['Colour PDF']);
+    expect(offered.body.items[0]).not.toHaveProperty('roles');
+    expect((await api(host, adminToken, 'GET', '/api/scan-profiles')).body.items).toHaveLength(2);
+    expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId: adminsOnly.body.id, fileName: 'x' })).status).toBe(404);
+
+    const scansBefore = (await allItems('scans')).length;
+    const started = await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Invoice: March?' });
+    expect(started.status).toBe(200);
+    // Warm (the SDK reads a container's metadata before its first write in a process): user + profile + link + the record.
+    expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Second' })).status).toBe(200);
+    expect(lastCosmosRequests(host, '/api/scans')).toBeLessThanOrEqual(4);
+    expect(started.body).toMatchObject({ fileName: 'Invoice_ March_.pdf', profile: { format: 'pdf', resolution: 300, color: 'color', duplex: true } });
+    const scanned = randomBytes(5000);
+    await upload(started.body.uploadUrl, scanned, 2000);
+    expect(ms.fileBytes(UMA_UPN, 'Scan/Invoice_ March_.pdf')?.equals(scanned)).toBe(true);
+
+    const scans = await allItems('scans');
+    expect(scans).toHaveLength(scansBefore + 2);
+    for (const record of scans) {
+      expect(Object.keys(record).filter((k) => !k.startsWith('_')).sort()).toEqual(['id', 'scannedAt', 'tenantId', 'ttl']);
+      expect(record.tenantId).toBe(tenantId);
+      const stored = JSON.stringify(record);
+      for (const personal of [userId, user.email, user.username, 'Invoice', 'Second', everyone.body.id]) expect(stored).not.toContain(personal);
+    }
+  });
+
+  it('Graph throttling: a short Retry-After is waited out; a long one becomes 503 with Retry-After at once', async () => {
+    const { token: sessionToken } = await startSession(host, printer, userToken);
+    const throttledBefore = ms.stats.throttled;
+    ms.throttleNext(1, 1);
+    const waited = await api(host, sessionToken, 'GET', '/api/onedrive/print');
+    expect(waited.status).toBe(200);
+    expect(ms.stats.throttled - throttledBefore).toBe(1);
+
+    ms.throttleNext(1, 120, 503);
+    const startedAt = Date.now();
+    const busy = await api(host, sessionToken, 'GET', '/api/onedrive/print');
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('120');
+    expect(busy.body.type).toBe('tag:roger.cloud,2026:problems/service-unavailable');
+
+    ms.throttleNext(3, 1);
+    const gaveUp = await api(host, sessionToken, 'GET', '/api/onedrive/print');
+    expect(gaveUp.status).toBe(503);
+    expect(ms.stats.throttled - throttledBefore).toBe(5);
+  });
+
+  it('rotating the token key keeps existing links working and re-seals them with the new key', async () => {
+    const config = loadConfig({ ...env, PORT: String(host.port), ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [newKey, oldKey] }) });
+    const { store } = await host.services();
+    const rotated = await openOneDrive(config, () => new Date());
+    try {
+      const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
+      expect(rotated.cipher.kidOf(link.refreshToken!)).toBe('k2026a');
+      const drive = await rotated.driveOf(store, link, quietLog);
+      expect((await drive.children(link.printFolderId, { limit: 10 })).items.length).toBeGreaterThan(0);
+      const resealed = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
+      expect(rotated.cipher.kidOf(resealed.refreshToken!)).toBe('k2026b');
+      // The instance still on the old key alone can no longer read it; the old key may be retired once all are re-sealed.
+      expect(() => createTokenCipher({ keys: [oldKey] }).open(resealed.refreshToken!, linkOwner(tenantId, userId))).toThrow();
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  it('consent withdrawn in Entra: a clear 409 telling the user to reconnect; reconnecting works again', async () => {
+    // Ada connects too, then withdraws consent in her Microsoft account.
+    expect((await connect(adminToken, ADA_UPN)).callback.status).toBe(200);
+    expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 5 })).status).toBe(201);
+    ms.revokeConsent(ADA_UPN);
+
+    const refused = await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 5 });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      type: 'tag:roger.cloud,2026:problems/onedrive-reconnect-required',
+      detail: expect.stringMatching(/connect OneDrive again/),
+      connect: '/api/onedrive/connect',
+    });
+    expect((await api(host, adminToken, 'GET', '/api/me')).body.onedrive.status).toBe('reconnect-required');
+    // The dead refresh token is not kept.
+    const adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
+    expect((await readItem<OneDriveLinkDoc>('accounts', linkId(adminId), tenantId))!.refreshToken).toBeUndefined();
+
+    ms.restoreConsent(ADA_UPN);
+    expect((await connect(adminToken, ADA_UPN)).callback.status).toBe(200);
+    expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'c.pdf', size: 5 })).status).toBe(201);
+  });
+
+  it('disconnect forgets the link (idempotent); jobs are then metadata only', async () => {
+    expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
+    expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
+    expect((await api(host, adminToken, 'GET', '/api/me')).body.onedrive).toEqual({ status: 'not-connected' });
+    const job = await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'd.pdf', size: 5 });
+    expect(job.body).toMatchObject({ document: 'none' });
+    expect(job.body).not.toHaveProperty('upload');
+    const adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
+    expect(await readItem('accounts', linkId(adminId), tenantId)).toBeUndefined();
+  });
+
+  it('logs carry no tokens, codes, file names or emails', () => {
+    const text = host.logs.join('\n');
+    for (const secret of ['Budget 2027', 'Invoice', 'Menu.pdf', user.email, admin.email, 'test-client-secret-0123']) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/code=|state=|refresh_token/);
+  });
+});
