@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { readDevice } from '../shared/devices/devices.js';
+import { audit } from '../shared/audit/audit.js';
+import { DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema, readDevice, replaceDevice } from '../shared/devices/devices.js';
+import { isPreconditionFailed } from '../shared/store/cosmos-errors.js';
 import { disconnectDevice } from '../shared/devices/disconnect.js';
 import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
@@ -63,6 +65,67 @@ export const devicesDelete = defineRoute({
     const device = await readDevice(services.store, caller.tenantId, params.id);
     if (!device) throw new HttpProblem('not-found', 'no such printer');
     await disconnectDevice(services, device, context.log);
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'device.disconnected', targetId: device.id, at: services.now() });
     return { status: 204 };
+  },
+});
+
+const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
+
+export const devicesList = defineRoute({
+  name: 'devices-list',
+  methods: ['GET'],
+  route: 'api/devices',
+  authLevel: 'anonymous',
+  summary: 'The tenant’s printers by name: location, status, last seen (admins); paged.',
+  tags: ['devices'],
+  auth: admins,
+  request: {
+    query: Type.Object(
+      {
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: { description: 'A page of printers', schema: Type.Object({ items: Type.Array(PublicDeviceSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+  },
+  handler: async ({ query }, { store }, context) => {
+    const page = await listDevices(store, callerOf(context).tenantId, {
+      limit: query.limit ?? 25,
+      ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+    });
+    return { status: 200, body: { items: page.items.map(publicDevice), continuationToken: page.continuationToken } };
+  },
+});
+
+export const devicesUpdate = defineRoute({
+  name: 'devices-update',
+  methods: ['PATCH'],
+  route: 'api/devices/{id}',
+  authLevel: 'anonymous',
+  summary: 'Rename or move a printer (admins). Audited.',
+  tags: ['devices'],
+  auth: admins,
+  request: {
+    params: IdParams,
+    body: Type.Object({ name: Type.Optional(DeviceNameSchema), location: Type.Optional(DeviceLocationSchema) }, { additionalProperties: false, minProperties: 1 }),
+  },
+  responses: { 200: { description: 'Changed', schema: PublicDeviceSchema }, 404: { description: 'No such printer in this tenant' } },
+  handler: async ({ params, body }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const device = await readDevice(store, caller.tenantId, params.id);
+    if (!device) throw new HttpProblem('not-found', 'no such printer');
+    let updated;
+    try {
+      updated = await replaceDevice(store, { ...device, ...body });
+    } catch (error) {
+      if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the printer changed at the same time; read it again');
+      throw error;
+    }
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'device.changed', targetId: device.id, details: { fields: Object.keys(body) }, at: now() });
+    return { status: 200, body: publicDevice(updated) };
   },
 });

@@ -4,7 +4,12 @@ import { HttpProblem } from '../shared/http/problem.js';
 import { readLink } from '../shared/onedrive/links.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { publicUser, PublicUserSchema, readUser } from '../shared/users/users.js';
+import { clientIp } from '../shared/http/client-ip.js';
+import { userProblem } from '../shared/tenants/onboarding.js';
+import { hashCredential } from '../shared/tokens/credential-hash.js';
+import { keptLogins, LoginSchema } from '../shared/users/admin.js';
+import { signIn } from '../shared/users/sign-in.js';
+import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser } from '../shared/users/users.js';
 
 const PrinterSchema = Type.Object({ id: Type.String(), name: Type.String(), location: Type.String(), status: Type.String() });
 
@@ -58,5 +63,60 @@ export const me = defineRoute({
         scopes: [...caller.scopes],
       },
     };
+  },
+});
+
+export const meLogins = defineRoute({
+  name: 'me-logins',
+  methods: ['GET'],
+  route: 'api/me/logins',
+  authLevel: 'anonymous',
+  summary: 'The caller’s own sign-ins, newest first: time, client, method, success (IP only if the tenant policy keeps it).',
+  tags: ['users'],
+  auth: { kinds: ['user'] },
+  responses: { 200: { description: 'Sign-ins', schema: Type.Object({ items: Type.Array(LoginSchema), continuationToken: Type.Null() }) } },
+  handler: async (_input, { store, now }, context) => {
+    const caller = callerOf(context);
+    const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId!)]);
+    if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
+    return { status: 200, body: { items: keptLogins(user, tenant.policy, now()), continuationToken: null } };
+  },
+});
+
+export const mePin = defineRoute({
+  name: 'me-pin',
+  methods: ['PUT'],
+  route: 'api/me/pin',
+  authLevel: 'anonymous',
+  summary:
+    'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies).',
+  tags: ['users'],
+  auth: { kinds: ['user'] },
+  request: {
+    body: Type.Object(
+      { current: Type.String({ minLength: 1, maxLength: 128, description: 'The current PIN or password.' }), pin: PinSchema },
+      { additionalProperties: false },
+    ),
+  },
+  responses: { 204: { description: 'Changed' }, 400: { description: 'The new PIN breaks the tenant policy' }, 403: { description: 'The current PIN or password is wrong, or the account is locked' } },
+  handler: async ({ body, headers }, services, context) => {
+    const caller = callerOf(context);
+    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), readUser(services.store, caller.tenantId, caller.userId!)]);
+    if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
+    try {
+      checkCredentialPolicy(tenant.policy, { pin: body.pin });
+    } catch (error) {
+      throw userProblem(error);
+    }
+    const pinHash = await hashCredential(body.pin);
+    const ip = clientIp(headers);
+    const signedIn = await signIn(
+      services,
+      tenant,
+      { loginName: user.username, secret: body.current, method: /^[0-9]+$/.test(body.current) ? 'pin' : 'password', clientId: caller.clientId, ...(ip ? { ip } : {}) },
+      (current) => ({ ...current, pinHash }),
+    );
+    if (!signedIn || signedIn.id !== user.id) throw new HttpProblem('forbidden', 'the current PIN or password is wrong, or the account is locked for now');
+    return { status: 204 };
   },
 });

@@ -1,10 +1,11 @@
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
-import { devicesAmqpToken, devicesDelete } from './devices.js';
+import { auditList } from './audit-log.js';
+import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './devices.js';
 import { health } from './health.js';
 import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobsRelease } from './jobs.js';
 import { jwks } from './jwks.js';
-import { me } from './me.js';
+import { me, meLogins, mePin } from './me.js';
 import { notFound } from './not-found.js';
 import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFile, onedrivePrintList } from './onedrive.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
@@ -17,7 +18,9 @@ import { openapi } from './openapi.js';
 import { regionsGet } from './regions-get.js';
 import { regionsList } from './regions-list.js';
 import { tenantRegion } from './tenant-region.js';
+import { tenantGet, tenantUpdate } from './tenant.js';
 import { tenantsCreate } from './tenants-create.js';
+import { usersErase, usersExport, usersList, usersLogins, usersPinReset, usersUpdate } from './users-admin.js';
 import { usersCreate } from './users-create.js';
 import { usersCredentials } from './users-credentials.js';
 import { usersGet } from './users-get.js';
@@ -47,10 +50,23 @@ export const routeTable = buildRouteTable([
   usersCreate,
   usersGet,
   usersCredentials,
+  usersList,
+  usersUpdate,
+  usersPinReset,
+  usersLogins,
+  usersExport,
+  usersErase,
   me,
+  meLogins,
+  mePin,
+  tenantGet,
+  tenantUpdate,
+  auditList,
   // printers
   devicesAmqpToken,
   devicesDelete,
+  devicesList,
+  devicesUpdate,
   // print jobs and release
   jobsCreate,
   jobsList,

@@ -1,3 +1,4 @@
+import { audit } from '../shared/audit/audit.js';
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
@@ -51,7 +52,7 @@ export const scanProfilesCreate = defineRoute({
   handler: async ({ body }, { store, now }, context) => {
     const caller = callerOf(context);
     const profile = await createProfile(store, caller.tenantId, body, now());
-    context.log.info('scan-profile-created', { profileId: profile.profileId, by: caller.userId });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.created', targetId: profile.profileId, at: now() });
     return { status: 201, body: publicProfile(profile, true), headers: { Location: `/api/scan-profiles/${profile.profileId}` } };
   },
 });
@@ -88,7 +89,7 @@ export const scanProfilesUpdate = defineRoute({
   handler: async ({ params, body }, { store, now }, context) => {
     const caller = callerOf(context);
     const profile = await updateProfile(store, await requireProfile(store, caller.tenantId, params.id), body, now());
-    context.log.info('scan-profile-updated', { profileId: profile.profileId, by: caller.userId });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.changed', targetId: profile.profileId, details: { fields: Object.keys(body) }, at: now() });
     return { status: 200, body: publicProfile(profile, true) };
   },
 });
@@ -103,10 +104,10 @@ export const scanProfilesDelete = defineRoute({
   auth: admins,
   request: { params: IdParams },
   responses: { 204: { description: 'Deleted (or there was none)' } },
-  handler: async ({ params }, { store }, context) => {
+  handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
     await deleteProfile(store, caller.tenantId, params.id);
-    context.log.info('scan-profile-deleted', { profileId: params.id, by: caller.userId });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.deleted', targetId: params.id, at: now() });
     return { status: 204 };
   },
 });

@@ -1,3 +1,4 @@
+import { audit } from '../shared/audit/audit.js';
 import { Type } from '@sinclair/typebox';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
@@ -42,6 +43,7 @@ export const usersCreate = defineRoute({
     if (!tenant) throw new HttpProblem('forbidden', 'the tenant no longer exists');
     try {
       const user = await createUser(services, tenant.id, tenant.policy, { ...body, role: body.role ?? 'user' });
+      await audit(services.store, context.log, { tenantId: tenant.id, actorId: caller.userId!, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
       return { status: 201, body: publicUser(user), headers: { Location: `/api/users/${user.id}` } };
     } catch (error) {
       throw userProblem(error);

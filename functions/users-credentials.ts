@@ -1,3 +1,4 @@
+import { audit } from '../shared/audit/audit.js';
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
@@ -22,7 +23,7 @@ export const usersCredentials = defineRoute({
     ),
   },
   responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
-  handler: async ({ params, body }, { store }, context) => {
+  handler: async ({ params, body }, { store, now }, context) => {
     const caller = callerOf(context);
     const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, params.id)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'no such user');
@@ -33,6 +34,7 @@ export const usersCredentials = defineRoute({
     }
     // New credentials end every existing sign-in: a reset after a suspected leak must lock the thief out.
     await replaceUser(store, { ...user, ...(await hashCredentials(body)), lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 204 };
   },
 });

@@ -42,3 +42,29 @@ export async function deleteDevice(store: Store, tenantId: string, deviceId: str
 export async function replaceDevice(store: Store, device: DeviceDoc): Promise<DeviceDoc> {
   return replaceIfUnchanged(store.container('accounts'), device, device.tenantId);
 }
+
+/** The tenant's printers by name, a page at a time. */
+export async function listDevices(store: Store, tenantId: string, page: { limit: number; continuationToken?: string }) {
+  const response = await store
+    .container('accounts')
+    .items.query<DeviceDoc>(
+      { query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'device' ORDER BY c.name", parameters: [{ name: '@tenantId', value: tenantId }] },
+      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
+    )
+    .fetchNext();
+  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+}
+
+/** What admins see of a printer: never its tokens. */
+export function publicDevice({ id, name, location, status, createdAt, lastSeenAt }: DeviceDoc) {
+  return { id, name, location, status, createdAt, lastSeenAt };
+}
+
+export const PublicDeviceSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  location: Type.String(),
+  status: Type.Union([Type.Literal('connected'), Type.Literal('disconnected')]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time', description: 'Its last token refresh.' }),
+});

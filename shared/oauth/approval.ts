@@ -21,7 +21,8 @@ import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type R
  * Everything else looks like an unknown code (404), so codes of other tenants are not revealed.
  * Failed look-ups count against the caller; past the limit they get 429 (SPEC §7).
  */
-const missKey = (caller: Principal) => `user-code-miss:${caller.tenantId}:${caller.userId}`;
+export const userCodeMissKey = (tenantId: string, userId: string | undefined) => `user-code-miss:${tenantId}:${userId}`;
+const missKey = (caller: Principal) => userCodeMissKey(caller.tenantId, caller.userId);
 
 const notFound = () => new HttpProblem('not-found', 'no pending request has this code; check it and try again');
 

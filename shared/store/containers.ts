@@ -35,6 +35,8 @@ export const containerSpecs = {
   jobs: { id: 'jobs', account: 'regional', partitionKeyPath: '/pk', defaultTtl: -1 },
   /** Scans: the time and the tenant, nothing else (SPEC §5); item TTL (the tenant's retention). */
   scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
+  /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). */
+  audit: { id: 'audit', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
   /** Fixed-window counters for rate limits; item TTL. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
 } as const satisfies Record<string, ContainerSpec>;

@@ -1,11 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Tenant policy (SPEC §3.10); admins change it in a later slice, the operator may seed it. */
+/** Tenant policy (SPEC §3.10): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
 export const TenantPolicySchema = Type.Object(
   {
     jobRetentionDays: Type.Integer({ minimum: 1, maximum: 90 }),
     pinMinLength: Type.Integer({ minimum: 4, maximum: 12 }),
+    pinDensity: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 0.1,
+      description:
+        'Largest share of the PIN space the tenant’s users may fill: PINs the server generates get longer as users are added (0.001 = one PIN in a thousand taken).',
+    }),
     passwordMinLength: Type.Integer({ minimum: 8, maximum: 64 }),
+    passwordNeedsLetterAndDigit: Type.Boolean({ description: 'Passwords must hold at least one letter and one digit.' }),
     lockoutThreshold: Type.Integer({ minimum: 3, maximum: 20, description: 'Failed attempts before a lock.' }),
     lockoutSeconds: Type.Integer({
       minimum: 1,
@@ -13,6 +20,7 @@ export const TenantPolicySchema = Type.Object(
       description: 'First lock; each further lock doubles it (capped at a day).',
     }),
     loginHistoryKeepsIp: Type.Boolean(),
+    loginHistoryDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Sign-ins older than this are not kept.' }),
     allowedLoginMethods: Type.Array(Type.Union([Type.Literal('qr'), Type.Literal('pin')]), { uniqueItems: true }),
   },
   { additionalProperties: false },
@@ -22,14 +30,28 @@ export type TenantPolicy = Static<typeof TenantPolicySchema>;
 export const defaultTenantPolicy: TenantPolicy = {
   jobRetentionDays: 7,
   pinMinLength: 4,
+  pinDensity: 0.001,
   passwordMinLength: 8,
+  passwordNeedsLetterAndDigit: false,
   lockoutThreshold: 5,
   lockoutSeconds: 60,
   loginHistoryKeepsIp: false,
+  loginHistoryDays: 90,
   allowedLoginMethods: ['qr', 'pin'],
 };
 
 /** How long the n-th consecutive lock lasts (n from 0): doubling, at most a day. */
 export function lockDurationSeconds(policy: TenantPolicy, previousLocks: number): number {
   return Math.min(86400, policy.lockoutSeconds * 2 ** Math.min(previousLocks, 20));
+}
+
+/**
+ * Length of a PIN the server generates for a tenant with `users` users: the policy's minimum,
+ * longer while the users would fill more than `pinDensity` of the PIN space (a guessed PIN
+ * then rarely belongs to anyone).
+ */
+export function generatedPinLength(policy: TenantPolicy, users: number): number {
+  let length = policy.pinMinLength;
+  while (length < 12 && Math.max(users, 1) / 10 ** length > policy.pinDensity) length += 1;
+  return length;
 }

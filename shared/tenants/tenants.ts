@@ -1,7 +1,9 @@
 import type { ItemDefinition } from '@azure/cosmos';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
-import { isConflict } from '../store/cosmos-errors.js';
+import { HttpProblem } from '../http/problem.js';
+import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
@@ -51,6 +53,11 @@ async function cachedPointRead<T extends ItemDefinition>(store: Store, name: 'te
 const forgetCached = (store: Store, name: 'tenants' | 'tenantDirectory', id: string) => caches.get(store)?.delete(`${name}/${id}`);
 
 export const readTenant = (store: Store, tenantId: string) => cachedPointRead<Tenant>(store, 'tenants', tenantId);
+/** The tenant as stored now (before a change: the cached copy may be a minute old). */
+export function readTenantFresh(store: Store, tenantId: string) {
+  forgetCached(store, 'tenants', tenantId);
+  return readTenant(store, tenantId);
+}
 const readDirectoryEntry = (store: Store, slug: string) => cachedPointRead<DirectoryEntry>(store, 'tenantDirectory', slug);
 
 /** The tenant's home region id, or undefined for an unknown slug (discovery). */
@@ -105,4 +112,21 @@ export async function removeTenant(store: Store, tenant: Tenant): Promise<void> 
   await store.container('tenantDirectory').item(tenant.slug, tenant.slug).delete().catch(() => undefined);
   forgetCached(store, 'tenants', tenant.id);
   forgetCached(store, 'tenantDirectory', tenant.slug);
+}
+
+/**
+ * Writes a changed tenant (name, policy), conditional on the ETag it was read with: two admins
+ * changing the policy at once cannot silently undo each other. Other instances see the change
+ * within their cache's minute.
+ */
+export async function replaceTenant(store: Store, tenant: Tenant & { readonly _etag?: string }): Promise<Tenant> {
+  forgetCached(store, 'tenants', tenant.id);
+  try {
+    return await replaceIfUnchanged(store.container('tenants'), tenant, tenant.id);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the tenant changed at the same time; read it again');
+    throw error;
+  } finally {
+    forgetCached(store, 'tenants', tenant.id);
+  }
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Services } from '../services.js';
-import { isConflict } from '../store/cosmos-errors.js';
+import { isConflict, isNotFound } from '../store/cosmos-errors.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
@@ -106,6 +106,9 @@ export function checkCredentialPolicy(policy: TenantPolicy, credentials: { pin?:
   if (credentials.password !== undefined && credentials.password.length < policy.passwordMinLength) {
     throw new CredentialRejected(`the password must have at least ${policy.passwordMinLength} characters`);
   }
+  if (credentials.password !== undefined && policy.passwordNeedsLetterAndDigit && !(/\p{L}/u.test(credentials.password) && /\p{Nd}/u.test(credentials.password))) {
+    throw new CredentialRejected('the password must hold at least one letter and one digit');
+  }
 }
 
 export async function hashCredentials(credentials: { pin?: string; password?: string }) {
@@ -154,14 +157,12 @@ export async function createUser(
   const claimed: string[] = [];
   try {
     for (const [field, name] of [['username', user.username], ['email', user.email]] as const) {
-      const id = loginNameId(name);
       try {
-        await accounts.items.create<LoginNameDoc>({ id, tenantId, type: 'login-name', userId: user.id });
+        claimed.push(await claimLoginName(store, tenantId, name, user.id));
       } catch (error) {
         if (isConflict(error)) throw new LoginNameTaken(field);
         throw error;
       }
-      claimed.push(id);
     }
     await accounts.items.create(user);
     return user;
@@ -169,6 +170,20 @@ export async function createUser(
     await Promise.all(claimed.map((id) => accounts.item(id, tenantId).delete().catch(() => undefined)));
     throw error;
   }
+}
+
+/** Claims a username or email for a user (a point-readable look-up item); Cosmos 409 when taken. Returns the item id. */
+export async function claimLoginName(store: Store, tenantId: string, name: string, userId: string): Promise<string> {
+  const id = loginNameId(name);
+  await store.container('accounts').items.create<LoginNameDoc>({ id, tenantId, type: 'login-name', userId });
+  return id;
+}
+
+/** Frees a username or email (idempotent). */
+export async function releaseLoginName(store: Store, tenantId: string, name: string): Promise<void> {
+  await store.container('accounts').item(loginNameId(name), tenantId).delete().catch((error: unknown) => {
+    if (!isNotFound(error)) throw error;
+  });
 }
 
 /** Point read in the caller's tenant partition: a user of another tenant is simply not found. */

@@ -202,6 +202,48 @@ describe('OAuth security rules', () => {
         const mine = await api(host, a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
         return (await api(host, b.dave, 'GET', `/api/jobs/${mine.body.id}`)).status;
       },
+      'users-list': async () => {
+        const list = await api(host, a.admin, 'GET', '/api/users?limit=100');
+        expect(list.body.items.map((u: { id: string }) => u.id)).not.toContain(b.daveId);
+        expect((await api(host, a.admin, 'GET', '/api/users?q=dave')).body.items.map((u: { id: string }) => u.id)).not.toContain(b.daveId);
+        return 404;
+      },
+      'users-update': async () => (await api(host, a.admin, 'PATCH', `/api/users/${b.daveId}`, { role: 'admin' })).status,
+      'users-pin-reset': async () => (await api(host, a.admin, 'POST', `/api/users/${b.daveId}/pin-reset`)).status,
+      'users-logins': async () => (await api(host, a.admin, 'GET', `/api/users/${b.daveId}/logins`)).status,
+      'users-export': async () => (await api(host, a.admin, 'GET', `/api/users/${b.daveId}/export`)).status,
+      'users-erase': async () => {
+        // Idempotent 204 for an id it cannot see, but nothing of B's is touched (checked below).
+        expect((await api(host, a.admin, 'DELETE', `/api/users/${b.daveId}`)).status).toBe(204);
+        return (await api(host, a.admin, 'GET', `/api/users/${b.daveId}`)).status;
+      },
+      'me-logins': async () => {
+        expect((await api(host, a.carol, 'GET', '/api/me/logins')).status).toBe(200);
+        return 404; // the caller's own history only
+      },
+      'me-pin': async () => {
+        expect((await api(host, a.carol, 'PUT', '/api/me/pin', { current: '1357', pin: '9999' })).status).toBe(403); // Dave's PIN means nothing in A
+        return 404;
+      },
+      'tenant-get': async () => {
+        expect((await api(host, a.admin, 'GET', '/api/tenant')).body.id).toBe(a.tenantId);
+        return 404; // the caller's own tenant, from the token
+      },
+      'tenant-update': async () => {
+        expect((await api(host, a.admin, 'PATCH', '/api/tenant', { name: 'A', tenantId: b.tenantId })).status).toBe(400);
+        return 404; // checked below: B's policy is unchanged
+      },
+      'audit-list': async () => {
+        const log = await api(host, a.admin, 'GET', '/api/audit?limit=100');
+        expect(JSON.stringify(log.body)).not.toContain(b.daveId);
+        return 404;
+      },
+      'devices-list': async () => {
+        const list = await api(host, a.admin, 'GET', '/api/devices?limit=100');
+        expect(list.body.items.map((d: { id: string }) => d.id)).not.toContain(b.deviceId);
+        return 404;
+      },
+      'devices-update': async () => (await api(host, a.admin, 'PATCH', `/api/devices/${b.deviceId}`, { name: 'taken' })).status,
       'devices-delete': async () => (await api(host, a.admin, 'DELETE', `/api/devices/${b.deviceId}`)).status,
       'devices-amqp-token': async () => {
         const token = await api(host, a.device, 'POST', '/api/devices/me/amqp-token');
@@ -258,6 +300,9 @@ describe('OAuth security rules', () => {
 
     it("B's data is unchanged after the probes: Dave's PIN, session code, job, printer and scan profile", async () => {
       expect((await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).body.name).toBe('B only');
+      expect((await api(host, b.admin, 'GET', `/api/users/${b.daveId}`)).body).toMatchObject({ role: 'user', username: 'dave' });
+      expect((await api(host, b.admin, 'GET', '/api/tenant')).body.name).toBe('woodgrove Ltd');
+      expect((await api(host, b.admin, 'GET', '/api/devices')).body.items[0]).toMatchObject({ name: 'B printer', status: 'connected' });
       expect((await pinAtPrinter(b.device, 'dave', '1357')).status).toBe(200);
       expect((await api(host, b.dave, 'GET', `/api/jobs/${b.jobId}`)).body.state).toBe('queued');
       expect((await api(host, b.device, 'POST', '/api/devices/me/amqp-token')).status).toBe(200);

@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox';
+import { AuditRecordSchema, listAudit, publicAuditRecord } from '../shared/audit/audit.js';
+import { callerOf, defineRoute } from '../shared/http/route.js';
+
+export const auditList = defineRoute({
+  name: 'audit-list',
+  methods: ['GET'],
+  route: 'api/audit',
+  authLevel: 'anonymous',
+  summary: 'The tenant’s audit log of admin actions, newest first (admins): who (id), what, when, on what (id).',
+  tags: ['tenant'],
+  auth: { kinds: ['user'], anyRole: ['admin'] },
+  request: {
+    query: Type.Object(
+      {
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: { description: 'A page of records', schema: Type.Object({ items: Type.Array(AuditRecordSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+  },
+  handler: async ({ query }, { store }, context) => {
+    const page = await listAudit(store, callerOf(context).tenantId, {
+      limit: query.limit ?? 50,
+      ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+    });
+    return { status: 200, body: { items: page.items.map(publicAuditRecord), continuationToken: page.continuationToken } };
+  },
+});

@@ -1,0 +1,165 @@
+import { Type } from '@sinclair/typebox';
+import { audit, ERASED_USER } from '../shared/audit/audit.js';
+import { IdParams } from '../shared/http/id-params.js';
+import { HttpProblem } from '../shared/http/problem.js';
+import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
+import { readTenant } from '../shared/tenants/tenants.js';
+import { countAdmins, changeUser, keptLogins, listUsers, LoginSchema, resetPin } from '../shared/users/admin.js';
+import { eraseUser, exportUser } from '../shared/users/data-rights.js';
+import type { Services } from '../shared/services.js';
+import { EmailSchema, publicUser, PublicUserSchema, readUser, RoleSchema, UsernameSchema } from '../shared/users/users.js';
+
+const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
+
+/** A user of the caller's tenant, for an admin; 404 for anyone not in this tenant. */
+async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
+  const user = await readUser(store, callerOf(context).tenantId, userId);
+  if (!user) throw new HttpProblem('not-found', 'no such user');
+  return user;
+}
+
+/** Admins for anyone of their tenant; users only for themselves. */
+function adminOrSelf(context: RequestContext, userId: string): void {
+  const caller = callerOf(context);
+  if (caller.userId !== userId && !caller.roles.includes('admin')) throw new HttpProblem('forbidden', 'only admins may do this for other users');
+}
+
+export const usersList = defineRoute({
+  name: 'users-list',
+  methods: ['GET'],
+  route: 'api/users',
+  authLevel: 'anonymous',
+  summary: 'The tenant’s users by username, paged; `q` matches username, email or full name (admins).',
+  tags: ['users'],
+  auth: admins,
+  request: {
+    query: Type.Object(
+      {
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: { description: 'A page of users', schema: Type.Object({ items: Type.Array(PublicUserSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+  },
+  handler: async ({ query }, { store }, context) => {
+    const page = await listUsers(store, callerOf(context).tenantId, {
+      limit: query.limit ?? 25,
+      ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
+      ...(query.q ? { text: query.q } : {}),
+    });
+    return { status: 200, body: { items: page.items.map(publicUser), continuationToken: page.continuationToken } };
+  },
+});
+
+export const usersUpdate = defineRoute({
+  name: 'users-update',
+  methods: ['PATCH'],
+  route: 'api/users/{id}',
+  authLevel: 'anonymous',
+  summary: 'Change a user’s email, username, full name or role (admins). The last admin cannot be demoted. Audited.',
+  tags: ['users'],
+  auth: admins,
+  request: {
+    params: IdParams,
+    body: Type.Object(
+      { email: Type.Optional(EmailSchema), username: Type.Optional(UsernameSchema), fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(RoleSchema) },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  },
+  responses: { 200: { description: 'Changed', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' }, 409: { description: 'Name taken, or the last admin' } },
+  handler: async ({ params, body }, services, context) => {
+    const caller = callerOf(context);
+    const updated = await changeUser(services.store, await tenantUser(services, context, params.id), body);
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(body) }, at: services.now() });
+    return { status: 200, body: publicUser(updated) };
+  },
+});
+
+export const usersPinReset = defineRoute({
+  name: 'users-pin-reset',
+  methods: ['POST'],
+  route: 'api/users/{id}/pin-reset',
+  authLevel: 'anonymous',
+  summary: 'Give a user a new random PIN, shown once in this answer (admins). Clears a lock and ends the user’s sign-ins. Audited.',
+  tags: ['users'],
+  auth: admins,
+  request: { params: IdParams },
+  responses: { 200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) }, 404: { description: 'No such user in this tenant' } },
+  handler: async ({ params }, services, context) => {
+    const caller = callerOf(context);
+    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), tenantUser(services, context, params.id)]);
+    if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
+    const pin = await resetPin(services.store, user, tenant.policy);
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.pin-reset', targetId: user.id, at: services.now() });
+    return { status: 200, body: { pin } };
+  },
+});
+
+export const usersLogins = defineRoute({
+  name: 'users-logins',
+  methods: ['GET'],
+  route: 'api/users/{id}/logins',
+  authLevel: 'anonymous',
+  summary: 'A user’s sign-ins, newest first, as long as the tenant policy keeps them (admins).',
+  tags: ['users'],
+  auth: admins,
+  request: { params: IdParams },
+  responses: { 200: { description: 'Sign-ins', schema: Type.Object({ items: Type.Array(LoginSchema), continuationToken: Type.Null() }) } },
+  handler: async ({ params }, services, context) => {
+    const [tenant, user] = await Promise.all([readTenant(services.store, callerOf(context).tenantId), tenantUser(services, context, params.id)]);
+    if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
+    return { status: 200, body: { items: keptLogins(user, tenant.policy, services.now()), continuationToken: null } };
+  },
+});
+
+export const usersExport = defineRoute({
+  name: 'users-export',
+  methods: ['GET'],
+  route: 'api/users/{id}/export',
+  authLevel: 'anonymous',
+  summary: 'Everything stored about a user, as one JSON document (SPEC §3.11; admins, or the user for themself). No hashes, no tokens.',
+  tags: ['users'],
+  auth: { kinds: ['user'] },
+  request: { params: IdParams },
+  responses: { 200: { description: 'The export' }, 404: { description: 'No such user in this tenant' } },
+  handler: async ({ params }, services, context) => {
+    adminOrSelf(context, params.id);
+    const user = await tenantUser(services, context, params.id);
+    return {
+      status: 200,
+      body: await exportUser(services.store, user),
+      headers: { 'Content-Disposition': `attachment; filename="roger-export-${user.id}.json"` },
+    };
+  },
+});
+
+export const usersErase = defineRoute({
+  name: 'users-erase',
+  methods: ['DELETE'],
+  route: 'api/users/{id}',
+  authLevel: 'anonymous',
+  summary:
+    'Erase a user and every item that names them: jobs, sign-in history, tokens, OneDrive link, device codes (SPEC §3.11; admins). Idempotent; leaves an audit record with counts only.',
+  tags: ['users'],
+  auth: admins,
+  request: { params: IdParams },
+  responses: { 204: { description: 'Erased (or there was no such user)' }, 409: { description: 'The tenant’s last admin' } },
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const user = await readUser(store, caller.tenantId, params.id);
+    if (user?.role === 'admin' && (await countAdmins(store, caller.tenantId)) <= 1) {
+      throw new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
+    }
+    const counts = await eraseUser(store, caller.tenantId, params.id);
+    if (counts) {
+      const actorId = caller.userId === params.id ? ERASED_USER : caller.userId!;
+      await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
+      context.log.info('user-erased', { by: actorId, jobs: counts.jobs });
+    }
+    return { status: 204 };
+  },
+});

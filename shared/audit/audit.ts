@@ -1,0 +1,119 @@
+import { Type } from '@sinclair/typebox';
+import type { Logger } from '../logging/logger.js';
+import type { Store } from '../store/store.js';
+import { newId } from '../tokens/secrets.js';
+
+/**
+ * The tenant's audit log of admin actions (SPEC §3.10): who (an id), what, when, on what (an
+ * id). Details hold field names and counts, never values a person typed: no names, emails,
+ * PINs or file names. Kept for a year (item TTL).
+ */
+export type AuditAction =
+  | 'tenant.policy-changed'
+  | 'user.created'
+  | 'user.changed'
+  | 'user.credentials-set'
+  | 'user.pin-reset'
+  | 'user.erased'
+  | 'device.changed'
+  | 'device.disconnected'
+  | 'scan-profile.created'
+  | 'scan-profile.changed'
+  | 'scan-profile.deleted';
+
+export type AuditDetails = Readonly<Record<string, string | number | boolean | readonly string[]>>;
+
+export interface AuditRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'audit';
+  readonly at: string;
+  /** The admin's user id (`erased-user` once that user is erased). */
+  readonly actorId: string;
+  readonly action: AuditAction;
+  readonly targetId?: string;
+  readonly details?: AuditDetails;
+  readonly ttl: number;
+}
+
+export const AUDIT_RETENTION_SECONDS = 365 * 86400;
+/** What an erased user's id becomes in the audit log: the record stays, the person goes. */
+export const ERASED_USER = 'erased-user';
+
+export const AuditRecordSchema = Type.Object({
+  id: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+  actorId: Type.String(),
+  action: Type.String(),
+  targetId: Type.Optional(Type.String()),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/**
+ * Writes one record. The change it describes is already made: a failed audit write is logged
+ * (by ids) and does not undo it.
+ */
+export async function audit(
+  store: Store,
+  log: Logger,
+  entry: { tenantId: string; actorId: string; action: AuditAction; targetId?: string; details?: AuditDetails; at: Date },
+): Promise<void> {
+  const record: AuditRecord = {
+    id: newId(),
+    tenantId: entry.tenantId,
+    type: 'audit',
+    at: entry.at.toISOString(),
+    actorId: entry.actorId,
+    action: entry.action,
+    ...(entry.targetId ? { targetId: entry.targetId } : {}),
+    ...(entry.details ? { details: entry.details } : {}),
+    ttl: AUDIT_RETENTION_SECONDS,
+  };
+  try {
+    await store.container('audit').items.create(record);
+  } catch (error) {
+    log.error('audit-write-failed', { action: entry.action, actorId: entry.actorId, error: (error as Error)?.name });
+  }
+}
+
+export function publicAuditRecord({ id, at, actorId, action, targetId, details }: AuditRecord) {
+  return { id, at, actorId, action, ...(targetId ? { targetId } : {}), ...(details ? { details } : {}) };
+}
+
+/** Newest first, a page at a time, in the tenant's partition. */
+export async function listAudit(store: Store, tenantId: string, page: { limit: number; continuationToken?: string }) {
+  const response = await store
+    .container('audit')
+    .items.query<AuditRecord>(
+      { query: 'SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.at DESC', parameters: [{ name: '@tenantId', value: tenantId }] },
+      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
+    )
+    .fetchNext();
+  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+}
+
+/** Erasure: the user's id leaves every record that names them, as actor or target. */
+export async function pseudonymizeInAudit(store: Store, tenantId: string, userId: string): Promise<number> {
+  const container = store.container('audit');
+  const { resources } = await container.items
+    .query<AuditRecord>(
+      {
+        query: 'SELECT * FROM c WHERE c.tenantId = @tenantId AND (c.actorId = @userId OR c.targetId = @userId)',
+        parameters: [
+          { name: '@tenantId', value: tenantId },
+          { name: '@userId', value: userId },
+        ],
+      },
+      { partitionKey: tenantId },
+    )
+    .fetchAll();
+  for (const record of resources) {
+    const { _etag, _rid, _self, _ts, _attachments, ...rest } = record as AuditRecord & Record<string, unknown>;
+    await container.item(record.id, tenantId).replace({
+      ...rest,
+      actorId: record.actorId === userId ? ERASED_USER : record.actorId,
+      ...(record.targetId === userId ? { targetId: ERASED_USER } : {}),
+    });
+  }
+  return resources.length;
+}

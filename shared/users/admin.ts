@@ -1,0 +1,115 @@
+import { randomInt } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { HttpProblem } from '../http/problem.js';
+import { generatedPinLength, type TenantPolicy } from '../tenants/policy.js';
+import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import { hashCredential } from '../tokens/credential-hash.js';
+import { claimLoginName, releaseLoginName, replaceUser, type LoginRecord, type Role, type UserDoc } from './users.js';
+
+/** What admins manage about users (SPEC §3.10), in the tenant's partition only. */
+
+/** A page of the tenant's users by username; `text` matches username, email or full name, ignoring case. */
+export async function listUsers(store: Store, tenantId: string, page: { limit: number; continuationToken?: string; text?: string }) {
+  const text = page.text?.normalize('NFKC').trim().toLowerCase();
+  const match = text ? ' AND (CONTAINS(LOWER(c.username), @text) OR CONTAINS(LOWER(c.email), @text) OR CONTAINS(LOWER(c.fullName), @text))' : '';
+  const response = await store
+    .container('accounts')
+    .items.query<UserDoc>(
+      {
+        query: `SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${match} ORDER BY c.username`,
+        parameters: [{ name: '@tenantId', value: tenantId }, ...(text ? [{ name: '@text', value: text }] : [])],
+      },
+      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
+    )
+    .fetchNext();
+  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+}
+
+async function count(store: Store, tenantId: string, condition: string): Promise<number> {
+  const { resources } = await store
+    .container('accounts')
+    .items.query<number>(
+      { query: `SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${condition}`, parameters: [{ name: '@tenantId', value: tenantId }] },
+      { partitionKey: tenantId },
+    )
+    .fetchAll();
+  return resources[0] ?? 0;
+}
+
+export const countUsers = (store: Store, tenantId: string) => count(store, tenantId, '');
+export const countAdmins = (store: Store, tenantId: string) => count(store, tenantId, " AND c.role = 'admin'");
+
+export interface UserChanges {
+  readonly email?: string;
+  readonly username?: string;
+  readonly fullName?: string;
+  readonly role?: Role;
+}
+
+/**
+ * Changes a user. A new username or email is claimed first (409 when taken) and the old one
+ * released after the user is written, so a failure leaves the old names working. A tenant
+ * never loses its last admin.
+ */
+export async function changeUser(store: Store, user: UserDoc, changes: UserChanges): Promise<UserDoc> {
+  if (changes.role === 'user' && user.role === 'admin' && (await countAdmins(store, user.tenantId)) <= 1) {
+    throw new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
+  }
+  const renamed = (['username', 'email'] as const).filter((field) => changes[field] !== undefined && changes[field]!.trim() !== user[field]);
+  const claimed: string[] = [];
+  try {
+    for (const field of renamed) {
+      try {
+        claimed.push(await claimLoginName(store, user.tenantId, changes[field]!.trim(), user.id));
+      } catch (error) {
+        if (isConflict(error)) throw new HttpProblem('conflict', `this ${field} is taken`, { field });
+        throw error;
+      }
+    }
+    const updated = await replaceUser(store, {
+      ...user,
+      ...(changes.email !== undefined ? { email: changes.email.trim() } : {}),
+      ...(changes.username !== undefined ? { username: changes.username.trim() } : {}),
+      ...(changes.fullName !== undefined ? { fullName: changes.fullName.trim() } : {}),
+      ...(changes.role !== undefined ? { role: changes.role } : {}),
+    });
+    for (const field of renamed) await releaseLoginName(store, user.tenantId, user[field]);
+    return updated;
+  } catch (error) {
+    await Promise.all(claimed.map((id) => store.container('accounts').item(id, user.tenantId).delete().catch(() => undefined)));
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the user changed at the same time; read it again');
+    throw error;
+  }
+}
+
+/**
+ * An admin's PIN reset: a random PIN (longer as the tenant fills the PIN space), shown once to
+ * the admin and stored only as its argon2id hash. Like any credential reset, it clears a lock
+ * and ends the user's sign-ins everywhere.
+ */
+export async function resetPin(store: Store, user: UserDoc, policy: TenantPolicy): Promise<string> {
+  const length = generatedPinLength(policy, await countUsers(store, user.tenantId));
+  const pin = Array.from({ length }, () => String(randomInt(10))).join('');
+  await replaceUser(store, { ...user, pinHash: await hashCredential(pin), lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
+  return pin;
+}
+
+/** One sign-in as the API shows it. */
+export const LoginSchema = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  clientId: Type.String(),
+  method: Type.String(),
+  success: Type.Boolean(),
+  ip: Type.Optional(Type.String({ description: 'Only when the tenant policy keeps IP addresses.' })),
+});
+
+/** The sign-ins the tenant's policy keeps: not older than its days, IP addresses only if it keeps them. */
+export function keptLogins(user: UserDoc, policy: TenantPolicy, now: Date): LoginRecord[] {
+  const since = now.getTime() - policy.loginHistoryDays * 86400_000;
+  return user.logins
+    .filter((login) => Date.parse(login.at) >= since)
+    .map(({ ip, ...login }) => (policy.loginHistoryKeepsIp && ip ? { ...login, ip } : login))
+    .reverse();
+}
+

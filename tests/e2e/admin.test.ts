@@ -1,0 +1,230 @@
+import * as oauth from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeTable } from '../../functions/routes.js';
+import { containerSpecs, type ContainerName } from '../../shared/store/containers.js';
+import { enrollPrinter, pinSession, startSession } from '../helpers/printer.js';
+import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * SPEC §3.10, §3.11, §5: what a fleet admin and a data protection officer use. Tenant
+ * isolation of every route here is probed in oauth-security.test.ts.
+ */
+const admin: Person = { email: 'ann@contoso.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };
+const ursula: Person = { email: 'ursula@contoso.test', username: 'ursula', fullName: 'Ursula Quill-Byrne', password: 'ursula-password', pin: '2580' };
+const victor: Person = { email: 'victor@contoso.test', username: 'victor', fullName: 'Victor Vance', password: 'victor-password', pin: '3690' };
+
+describe('tenant administration and data subject rights', () => {
+  let host: TestHost;
+  let adminToken: string;
+  let adminId: string;
+  let userToken: string;
+  let userId: string;
+  let victorId: string;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+    await createTenant(host, 'contoso', admin);
+    adminToken = (await mobileSignIn(host, 'contoso', admin)).access_token;
+    adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
+    userId = (await api(host, adminToken, 'POST', '/api/users', ursula)).body.id;
+    victorId = (await api(host, adminToken, 'POST', '/api/users', victor)).body.id;
+    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+  });
+  afterAll(() => host.close());
+
+  it('every admin route answers 403 to a user who is not an admin', async () => {
+    const adminRoutes = routeTable.routes.filter((route) => route.auth?.anyRole?.includes('admin'));
+    expect(adminRoutes.length).toBeGreaterThanOrEqual(15);
+    for (const route of adminRoutes) {
+      const path = `/${route.route.replace(/\{[a-z_]+\}/g, victorId)}`;
+      const response = await fetch(`${host.url}${path}`, {
+        method: route.methods[0],
+        headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+        ...(route.methods[0] === 'GET' || route.methods[0] === 'DELETE' ? {} : { body: '{}' }),
+      });
+      expect(response.status, route.name).toBe(403);
+    }
+    expect((await api(host, userToken, 'GET', `/api/users/${victorId}/export`)).status).toBe(403);
+  });
+
+  it('tenant policy: read, change (validated, audited) and it takes effect', async () => {
+    const before = await api(host, adminToken, 'GET', '/api/tenant');
+    expect(before.body).toMatchObject({ slug: 'contoso', policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin'] } });
+    const bad = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(
+      expect.arrayContaining(['/body/policy/jobRetentionDays', '/body/policy/pinDensity', '/body/policy/allowedLoginMethods/0']),
+    );
+    expect((await api(host, adminToken, 'PATCH', '/api/tenant', {})).status).toBe(400);
+
+    const changed = await api(host, adminToken, 'PATCH', '/api/tenant', { name: 'Contoso Ltd', policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, loginHistoryKeepsIp: true } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'Contoso Ltd', policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, pinMinLength: 4 } });
+    // In effect on this instance at once: new jobs keep 14 days, new passwords need a digit.
+    const job = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
+    expect(Date.parse(job.body.expiresAt) - Date.parse(job.body.createdAt)).toBe(14 * 86400_000);
+    const weak = await api(host, adminToken, 'POST', '/api/users', { email: 'w@contoso.test', username: 'weak', fullName: 'W', password: 'lettersonly' });
+    expect(weak.status).toBe(400);
+
+    const log = await api(host, adminToken, 'GET', '/api/audit');
+    expect(log.body.items[0]).toMatchObject({
+      actorId: adminId,
+      action: 'tenant.policy-changed',
+      details: { fields: ['name', 'policy.jobRetentionDays', 'policy.passwordNeedsLetterAndDigit', 'policy.loginHistoryKeepsIp'] },
+    });
+  });
+
+  it('users: paged list with a text filter; changes of names and role; the last admin stays', async () => {
+    const page1 = await api(host, adminToken, 'GET', '/api/users?limit=2');
+    expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['ann', 'ursula']);
+    const page2 = await api(host, adminToken, 'GET', `/api/users?limit=2&continuationToken=${encodeURIComponent(page1.body.continuationToken)}`);
+    expect(page2.body.items.map((u: { username: string }) => u.username)).toEqual(['victor']);
+    expect(page2.body.continuationToken).toBeNull();
+    expect((await api(host, adminToken, 'GET', '/api/users?q=QUILL')).body.items.map((u: { id: string }) => u.id)).toEqual([userId]);
+    expect((await api(host, adminToken, 'GET', '/api/users?q=victor%40contoso')).body.items).toHaveLength(1);
+    expect(JSON.stringify(page1.body)).not.toMatch(/Hash|lockout|logins/);
+
+    const renamed = await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { username: 'vic', role: 'admin' });
+    expect(renamed.body).toMatchObject({ username: 'vic', role: 'admin' });
+    expect((await mobileSignIn(host, 'contoso', { ...victor, username: 'vic' })).access_token).toBeTruthy();
+    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', victor))).toBe('invalid_grant');
+    expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { email: ursula.email })).status).toBe(409);
+    expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { role: 'user' })).status).toBe(200);
+    const lastAdmin = await api(host, adminToken, 'PATCH', `/api/users/${adminId}`, { role: 'user' });
+    expect(lastAdmin.status).toBe(409);
+    expect(lastAdmin.body.detail).toMatch(/last admin/);
+    expect((await api(host, adminToken, 'DELETE', `/api/users/${adminId}`)).status).toBe(409);
+  });
+
+  it('PIN: an admin reset gives a one-time PIN sized by the policy; users change their own with the current one', async () => {
+    const reset = await api(host, adminToken, 'POST', `/api/users/${userId}/pin-reset`);
+    expect(reset.status).toBe(200);
+    expect(reset.headers.get('cache-control')).toBe('no-store');
+    expect(reset.body.pin).toMatch(/^[0-9]{4}$/); // 3 users, density 0.001 → 4 digits suffice
+    expect(JSON.stringify((await api(host, adminToken, 'GET', '/api/audit')).body)).not.toContain(reset.body.pin);
+    // The reset ended Ursula's sign-ins; she signs in again.
+    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+
+    const wrong = await api(host, userToken, 'PUT', '/api/me/pin', { current: '0000', pin: '97531' });
+    expect(wrong.status).toBe(403);
+    expect((await api(host, userToken, 'PUT', '/api/me/pin', { current: reset.body.pin, pin: '12' })).status).toBe(400);
+    expect((await api(host, userToken, 'PUT', '/api/me/pin', { current: reset.body.pin, pin: '97531' })).status).toBe(204);
+    expect((await api(host, userToken, 'PUT', '/api/me/pin', { current: ursula.password, pin: '2580' })).status).toBe(204);
+    // A denser tenant gets longer PINs.
+    await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { pinDensity: 0.00001 } });
+    expect((await api(host, adminToken, 'POST', `/api/users/${victorId}/pin-reset`)).body.pin).toMatch(/^[0-9]{6}$/);
+    await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { pinDensity: 0.001 } });
+  });
+
+  it('login history: own and (admin) per user; IP only when the policy keeps it; older than the policy’s days not shown', async () => {
+    await fetch(`${host.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.7' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'ursula', password: 'nope-wrong-1' }),
+    });
+    const mine = await api(host, userToken, 'GET', '/api/me/logins');
+    expect(mine.body.items[0]).toMatchObject({ clientId: 'roger-mobile', method: 'password', success: false, ip: '203.0.113.7' });
+    expect(mine.body.items.some((l: { success: boolean }) => l.success)).toBe(true);
+    const seenByAdmin = await api(host, adminToken, 'GET', `/api/users/${userId}/logins`);
+    expect(seenByAdmin.body.items).toEqual(mine.body.items);
+
+    await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { loginHistoryKeepsIp: false, loginHistoryDays: 1 } });
+    expect((await api(host, userToken, 'GET', '/api/me/logins')).body.items[0]).not.toHaveProperty('ip');
+    host.advanceClock(2 * 86400);
+    try {
+      const fresh = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+      const kept = (await api(host, fresh, 'GET', '/api/me/logins')).body.items;
+      expect(kept).toHaveLength(1);
+    } finally {
+      host.advanceClock(-2 * 86400);
+    }
+  });
+
+  it('printers: list with status and last seen, rename and move (audited), disconnect', async () => {
+    const printer = await enrollPrinter(host, adminToken, 'Lobby');
+    const list = await api(host, adminToken, 'GET', '/api/devices');
+    expect(list.body.items).toEqual([
+      { id: printer.deviceId, name: 'Lobby', location: '', status: 'connected', createdAt: expect.any(String), lastSeenAt: expect.any(String) },
+    ]);
+    const moved = await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { name: 'Lobby MFP', location: 'Ground floor' });
+    expect(moved.body).toMatchObject({ name: 'Lobby MFP', location: 'Ground floor', status: 'connected' });
+    expect((await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { colour: 'red' })).status).toBe(400);
+    expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
+    expect((await api(host, adminToken, 'GET', '/api/devices')).body.items[0].status).toBe('disconnected');
+    const actions = (await api(host, adminToken, 'GET', '/api/audit?limit=2')).body.items.map((r: { action: string }) => r.action);
+    expect(actions).toEqual(['device.disconnected', 'device.changed']);
+  });
+
+  it('export: everything about the user as one document, for an admin or the user themself; no hashes or tokens', async () => {
+    const self = await api(host, userToken, 'GET', `/api/users/${userId}/export`);
+    expect(self.status).toBe(200);
+    expect(self.headers.get('content-disposition')).toContain('attachment');
+    expect(self.body).toMatchObject({
+      exportedFor: userId,
+      profile: { id: userId, email: ursula.email, username: 'ursula', fullName: ursula.fullName, role: 'user' },
+      logins: expect.arrayContaining([expect.objectContaining({ clientId: 'roger-mobile' })]),
+      grants: expect.arrayContaining([expect.objectContaining({ clientId: 'roger-mobile', scope: 'jobs offline_access' })]),
+      jobs: [expect.objectContaining({ fileName: 'a.pdf', userEmail: ursula.email })],
+      onedrive: null,
+    });
+    const text = JSON.stringify(self.body);
+    for (const secret of ['pinHash', 'passwordHash', 'currentHash', 'rotatedHashes', '$argon2']) expect(text).not.toContain(secret);
+    expect((await api(host, adminToken, 'GET', `/api/users/${userId}/export`)).body.exportedFor).toBe(userId);
+  });
+
+  it('erasure: nothing in any container names the user afterwards, their tokens fail, a second DELETE is 204', async () => {
+    // Give Ursula something in every place a user can leave a trace.
+    const { refresh_token } = await mobileSignIn(host, 'contoso', ursula);
+    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+    const queued = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Ursula private.pdf', size: 42 });
+    await api(host, userToken, 'POST', `/api/jobs/${queued.body.id}/ready`);
+    const connect = await api(host, userToken, 'GET', '/api/onedrive/connect');
+    const consent = await fetch(connect.body.authorizationUrl, { redirect: 'manual' });
+    expect((await fetch(consent.headers.get('location')!)).status).toBe(200);
+    await api(host, userToken, 'GET', '/api/onedrive/connect'); // a pending consent as well
+    await api(host, adminToken, 'POST', '/api/scan-profiles', { name: 'Personal PDF', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: [], userIds: [userId] });
+    const printer = await enrollPrinter(host, adminToken, 'Erasure printer');
+    await startSession(host, printer, userToken); // a session code answered by her, and the job released
+    await api(host, userToken, 'GET', '/api/device-codes/ZZZZ-ZZZZ'); // a wrong-code counter
+    await pinSession(host, printer, 'ursula', '2580');
+    await api(host, adminToken, 'PATCH', `/api/users/${userId}`, { fullName: ursula.fullName }); // audit records naming her
+    await api(host, userToken, 'GET', '/api/users/' + userId + '/export');
+
+    const traces = [userId, ursula.email, ursula.username, ursula.fullName];
+    const before = await scanAllContainers(traces);
+    expect(Object.keys(before).sort()).toEqual(expect.arrayContaining(['accounts', 'audit', 'deviceCodes', 'jobs', 'rateLimits']));
+
+    const erased = await api(host, adminToken, 'DELETE', `/api/users/${userId}`);
+    expect(erased.status).toBe(204);
+    expect(await scanAllContainers(traces)).toEqual({});
+
+    // Tokens: the refresh token is dead; the access token reaches nothing of hers.
+    const mobile = await oauthClient(host, 'roger-mobile');
+    expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, refresh_token!))).toBe('invalid_grant');
+    expect((await api(host, userToken, 'GET', '/api/me')).status).toBe(404);
+    expect((await api(host, userToken, 'GET', '/api/jobs')).body.items).toEqual([]);
+    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', ursula))).toBe('invalid_grant');
+
+    expect((await api(host, adminToken, 'DELETE', `/api/users/${userId}`)).status).toBe(204);
+    const record = (await api(host, adminToken, 'GET', '/api/audit')).body.items.find((r: { action: string }) => r.action === 'user.erased');
+    expect(record).toMatchObject({ actorId: adminId, details: { jobs: 2, onedriveLinks: 1, scanProfiles: 1 } });
+    expect(record).not.toHaveProperty('targetId');
+    // The username and email are free again.
+    expect((await api(host, adminToken, 'POST', '/api/users', { ...ursula, password: 'ursula-password-2', fullName: 'Another Ursula' })).status).toBe(201);
+  });
+
+  /** Every item of every container (regional and directory) that contains any of `needles`, by container. */
+  async function scanAllContainers(needles: readonly string[]): Promise<Record<string, string[]>> {
+    const { store } = await host.services();
+    const found: Record<string, string[]> = {};
+    for (const name of Object.keys(containerSpecs) as ContainerName[]) {
+      const { resources } = await store.container(name).items.readAll().fetchAll();
+      for (const item of resources) {
+        const text = JSON.stringify(item).toLowerCase();
+        if (needles.some((needle) => text.includes(needle.toLowerCase()))) (found[name] ??= []).push(String(item.id));
+      }
+    }
+    return found;
+  }
+});
