@@ -1,5 +1,6 @@
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
+import { devicePage, devicePageDecision, devicePageSignIn } from './device-page.js';
 import { auditList } from './audit-log.js';
 import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './devices.js';
 import { health } from './health.js';
@@ -45,6 +46,9 @@ export const routeTable = buildRouteTable([
   deviceCodesGet,
   deviceCodesApprove,
   deviceCodesDeny,
+  devicePage,
+  devicePageSignIn,
+  devicePageDecision,
   // tenants and users
   tenantsCreate,
   usersCreate,

@@ -7,6 +7,8 @@ import { countAttempt, isRateLimited } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { newId } from '../tokens/secrets.js';
+import { qrSessionsAllowed } from '../tenants/policy.js';
+import { readTenant } from '../tenants/tenants.js';
 import { readUser, replaceUser } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
 import { normalizeUserCode, readByUserCode, replaceDeviceCode, type DeviceCodeRecord } from './device-codes.js';
@@ -135,6 +137,8 @@ export async function approveUserCode(
   const user = await readUser(store, caller.tenantId, caller.userId!);
   if (!user) throw notFound();
   if (record.scope === 'session') {
+    const tenant = await readTenant(store, caller.tenantId);
+    if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new HttpProblem('forbidden', 'this organization has turned off QR sign-in at printers');
     await settle(services, { ...record, status: 'approved', subjectId: user.id });
     const release = await releaseQueuedJobs(
       services,

@@ -55,3 +55,6 @@ export function generatedPinLength(policy: TenantPolicy, users: number): number 
   while (length < 12 && Math.max(users, 1) / 10 ** length > policy.pinDensity) length += 1;
   return length;
 }
+
+/** May users start a session at a printer by scanning its QR code (approving its user code)? */
+export const qrSessionsAllowed = (policy: TenantPolicy) => policy.allowedLoginMethods.includes('qr');

@@ -156,6 +156,20 @@ describe('tenant administration and data subject rights', () => {
     expect(actions).toEqual(['device.disconnected', 'device.changed']);
   });
 
+  it('a tenant without QR sign-in refuses session approvals from the app as from the web page', async () => {
+    const printer = await enrollPrinter(host, adminToken, 'QR policy printer');
+    await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['pin'] } });
+    try {
+      const emb = await oauthClient(host, 'roger-emb', () => printer.access);
+      const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
+      const refused = await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
+      expect(refused.status).toBe(403);
+      expect(refused.body.detail).toMatch(/QR sign-in/);
+    } finally {
+      await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['qr', 'pin'] } });
+    }
+  });
+
   it('export: everything about the user as one document, for an admin or the user themself; no hashes or tokens', async () => {
     const self = await api(host, userToken, 'GET', `/api/users/${userId}/export`);
     expect(self.status).toBe(200);
