@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { AuditRecordSchema, listAudit, publicAuditRecord } from '../shared/audit/audit.js';
+import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 
 export const auditList = defineRoute({
@@ -11,16 +11,10 @@ export const auditList = defineRoute({
   tags: ['tenant'],
   auth: { kinds: ['user'], anyRole: ['admin'] },
   request: {
-    query: Type.Object(
-      {
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-      },
-      { additionalProperties: false },
-    ),
+    query: PageQuery(50),
   },
   responses: {
-    200: { description: 'A page of records', schema: Type.Object({ items: Type.Array(AuditRecordSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+    200: { description: 'A page of records', schema: PageOf(AuditRecordSchema) },
   },
   handler: async ({ query }, { store }, context) => {
     const page = await listAudit(store, callerOf(context).tenantId, {

@@ -4,6 +4,7 @@ import { DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, Publ
 import { isPreconditionFailed } from '../shared/store/cosmos-errors.js';
 import { disconnectDevice } from '../shared/devices/disconnect.js';
 import { IdParams } from '../shared/http/id-params.js';
+import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { mintSasToken } from '../shared/messaging/sas.js';
@@ -81,16 +82,10 @@ export const devicesList = defineRoute({
   tags: ['devices'],
   auth: admins,
   request: {
-    query: Type.Object(
-      {
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
-        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-      },
-      { additionalProperties: false },
-    ),
+    query: PageQuery(25),
   },
   responses: {
-    200: { description: 'A page of printers', schema: Type.Object({ items: Type.Array(PublicDeviceSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+    200: { description: 'A page of printers', schema: PageOf(PublicDeviceSchema) },
   },
   handler: async ({ query }, { store }, context) => {
     const page = await listDevices(store, callerOf(context).tenantId, {

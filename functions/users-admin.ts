@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { audit, ERASED_USER } from '../shared/audit/audit.js';
 import { IdParams } from '../shared/http/id-params.js';
+import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
@@ -34,16 +35,12 @@ export const usersList = defineRoute({
   auth: admins,
   request: {
     query: Type.Object(
-      {
-        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
-        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-      },
+      { ...PageQuery(25).properties, q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
       { additionalProperties: false },
     ),
   },
   responses: {
-    200: { description: 'A page of users', schema: Type.Object({ items: Type.Array(PublicUserSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }) },
+    200: { description: 'A page of users', schema: PageOf(PublicUserSchema) },
   },
   handler: async ({ query }, { store }, context) => {
     const page = await listUsers(store, callerOf(context).tenantId, {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../logging/logger.js';
+import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 
@@ -81,15 +82,9 @@ export function publicAuditRecord({ id, at, actorId, action, targetId, details }
 }
 
 /** Newest first, a page at a time, in the tenant's partition. */
-export async function listAudit(store: Store, tenantId: string, page: { limit: number; continuationToken?: string }) {
-  const response = await store
-    .container('audit')
-    .items.query<AuditRecord>(
-      { query: 'SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.at DESC', parameters: [{ name: '@tenantId', value: tenantId }] },
-      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
-    )
-    .fetchNext();
-  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+export function listAudit(store: Store, tenantId: string, page: PageRequest) {
+  const query = { query: 'SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.at DESC', parameters: [{ name: '@tenantId', value: tenantId }] };
+  return queryPage<AuditRecord>(store.container('audit'), query, tenantId, page);
 }
 
 /** Erasure: the user's id leaves every record that names them, as actor or target. */

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 
 /** An enrolled printer and its refresh-token family: one item in its tenant's partition. */
@@ -44,15 +45,9 @@ export async function replaceDevice(store: Store, device: DeviceDoc): Promise<De
 }
 
 /** The tenant's printers by name, a page at a time. */
-export async function listDevices(store: Store, tenantId: string, page: { limit: number; continuationToken?: string }) {
-  const response = await store
-    .container('accounts')
-    .items.query<DeviceDoc>(
-      { query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'device' ORDER BY c.name", parameters: [{ name: '@tenantId', value: tenantId }] },
-      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
-    )
-    .fetchNext();
-  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+export function listDevices(store: Store, tenantId: string, page: PageRequest) {
+  const query = { query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'device' ORDER BY c.name", parameters: [{ name: '@tenantId', value: tenantId }] };
+  return queryPage<DeviceDoc>(store.container('accounts'), query, tenantId, page);
 }
 
 /** What admins see of a printer: never its tokens. */

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { HttpProblem } from '../http/problem.js';
 import { generatedPinLength, type TenantPolicy } from '../tenants/policy.js';
 import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { claimLoginName, releaseLoginName, replaceUser, type LoginRecord, type Role, type UserDoc } from './users.js';
@@ -10,20 +11,14 @@ import { claimLoginName, releaseLoginName, replaceUser, type LoginRecord, type R
 /** What admins manage about users (SPEC §3.10), in the tenant's partition only. */
 
 /** A page of the tenant's users by username; `text` matches username, email or full name, ignoring case. */
-export async function listUsers(store: Store, tenantId: string, page: { limit: number; continuationToken?: string; text?: string }) {
+export function listUsers(store: Store, tenantId: string, page: PageRequest & { text?: string }) {
   const text = page.text?.normalize('NFKC').trim().toLowerCase();
   const match = text ? ' AND (CONTAINS(LOWER(c.username), @text) OR CONTAINS(LOWER(c.email), @text) OR CONTAINS(LOWER(c.fullName), @text))' : '';
-  const response = await store
-    .container('accounts')
-    .items.query<UserDoc>(
-      {
-        query: `SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${match} ORDER BY c.username`,
-        parameters: [{ name: '@tenantId', value: tenantId }, ...(text ? [{ name: '@text', value: text }] : [])],
-      },
-      { partitionKey: tenantId, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
-    )
-    .fetchNext();
-  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+  const query = {
+    query: `SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${match} ORDER BY c.username`,
+    parameters: [{ name: '@tenantId', value: tenantId }, ...(text ? [{ name: '@text', value: text }] : [])],
+  };
+  return queryPage<UserDoc>(store.container('accounts'), query, tenantId, page);
 }
 
 async function count(store: Store, tenantId: string, condition: string): Promise<number> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
+import { enrollPrinter } from '../helpers/printer.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /** Each security rule of SPEC §7 that the OAuth slice owns, as a test that fails if the rule breaks. */
@@ -30,15 +31,7 @@ describe('OAuth security rules', () => {
   };
   let aSession: string;
 
-  async function enroll(adminToken: string, name: string) {
-    const emb = await oauthClient(host, 'roger-emb');
-    const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
-    const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
-    const approved = await api(host, adminToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code, name });
-    if (approved.status !== 200) throw new Error(`approval failed: ${approved.status}`);
-    const tokens = await polling;
-    return { access: tokens.access_token, refresh: tokens.refresh_token!, deviceId: approved.body.deviceId as string };
-  }
+  const enroll = (adminToken: string, name: string) => enrollPrinter(host, adminToken, name);
 
   async function tokenRequest(fields: Record<string, string>, bearer?: string) {
     const response = await fetch(`${host.url}/oauth/token`, {

@@ -1,0 +1,14 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** The query of a paged list (SPEC §3.12): `limit` and `continuationToken`. */
+export const PageQuery = (defaultLimit: number) =>
+  Type.Object(
+    {
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: defaultLimit })),
+      continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    },
+    { additionalProperties: false },
+  );
+
+/** `{ items, continuationToken }` with items of `item`. */
+export const PageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), continuationToken: Type.Union([Type.String(), Type.Null()]) });
