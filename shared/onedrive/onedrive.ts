@@ -166,10 +166,19 @@ export async function openOneDrive(config: Config, now: () => Date): Promise<One
   };
 }
 
-/** The caller's link, or 409 telling them to connect (again). */
+/** Why a link cannot be used: not there, or consent gone (undefined: it can be used). */
+export function linkProblem(link: OneDriveLinkDoc | undefined): HttpProblem | undefined {
+  if (!link) return notConnectedProblem();
+  return link.status === 'connected' ? undefined : reconnectProblem();
+}
+
+/** The link, or 409 telling the user to connect (again). */
+export function connectedLink(link: OneDriveLinkDoc | undefined): OneDriveLinkDoc {
+  const problem = linkProblem(link);
+  if (problem) throw problem;
+  return link!;
+}
+
 export async function requireConnectedLink(store: Store, tenantId: string, userId: string): Promise<OneDriveLinkDoc> {
-  const link = await readLink(store, tenantId, userId);
-  if (!link) throw notConnectedProblem();
-  if (link.status !== 'connected') throw reconnectProblem();
-  return link;
+  return connectedLink(await readLink(store, tenantId, userId));
 }

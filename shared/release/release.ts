@@ -4,7 +4,7 @@ import { HttpProblem } from '../http/problem.js';
 import { queuedJobs, transitionJob, type JobDoc } from '../jobs/jobs.js';
 import type { Logger } from '../logging/logger.js';
 import { readLink } from '../onedrive/links.js';
-import { notConnectedProblem, reconnectProblem } from '../onedrive/onedrive.js';
+import { linkProblem } from '../onedrive/onedrive.js';
 import type { Services } from '../services.js';
 
 /**
@@ -93,8 +93,9 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
   const wanted = jobs.filter((job) => job.onedrive);
   if (wanted.length === 0) return { links: new Map(), held: [] };
   const link = await readLink(services.store, target.tenantId, target.userId);
-  if (!link || link.status !== 'connected') return { links: new Map(), held: wanted, problem: link ? reconnectProblem() : notConnectedProblem() };
-  const drive = await (await services.onedrive()).driveOf(services.store, link, log);
+  const unusable = linkProblem(link);
+  if (unusable) return { links: new Map(), held: wanted, problem: unusable };
+  const drive = await (await services.onedrive()).driveOf(services.store, link!, log);
   const links = new Map<string, DownloadLink>();
   const held: JobDoc[] = [];
   let problem: HttpProblem | undefined;
