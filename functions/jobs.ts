@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
+import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type AuthRequirement, type RequestContext } from '../shared/http/route.js';
 import {
@@ -104,19 +105,12 @@ export const jobsList = defineRoute({
   tags: ['jobs'],
   auth: jobOwners,
   request: {
-    query: Type.Object(
-      {
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
-        continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-        state: Type.Optional(JobStateSchema),
-      },
-      { additionalProperties: false },
-    ),
+    query: Type.Object({ ...PageQuery(25).properties, state: Type.Optional(JobStateSchema) }, { additionalProperties: false }),
   },
   responses: {
     200: {
       description: 'A page of jobs',
-      schema: Type.Object({ items: Type.Array(JobSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }),
+      schema: PageOf(JobSchema),
     },
   },
   handler: async ({ query }, { store, now }, context) => {

@@ -3,6 +3,7 @@ import { HttpProblem } from '../http/problem.js';
 import type { Services } from '../services.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
+import { queryPage, type Page, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 
@@ -169,25 +170,19 @@ export async function listJobs(
   tenantId: string,
   userId: string,
   now: Date,
-  page: { limit: number; continuationToken?: string; state?: JobState },
-): Promise<{ items: JobDoc[]; continuationToken: string | null }> {
+  page: PageRequest & { state?: JobState },
+): Promise<Page<JobDoc>> {
   const pk = jobPartition(tenantId, userId);
   const conditions = ['c.pk = @pk', "c.type = 'job'", 'c.expiresAt > @now', ...(page.state ? ['c.state = @state'] : [])];
-  const response = await store
-    .container('jobs')
-    .items.query<JobDoc>(
-      {
-        query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`,
-        parameters: [
-          { name: '@pk', value: pk },
-          { name: '@now', value: now.toISOString() },
-          ...(page.state ? [{ name: '@state', value: page.state }] : []),
-        ],
-      },
-      { partitionKey: pk, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) },
-    )
-    .fetchNext();
-  return { items: response.resources, continuationToken: response.continuationToken ?? null };
+  const query = {
+    query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`,
+    parameters: [
+      { name: '@pk', value: pk },
+      { name: '@now', value: now.toISOString() },
+      ...(page.state ? [{ name: '@state', value: page.state }] : []),
+    ],
+  };
+  return queryPage<JobDoc>(store.container('jobs'), query, pk, page);
 }
 
 /** The caller's queued jobs (for release), oldest first, at most `limit`. */
