@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Logger } from '../logging/logger.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
+import { withoutSystemProperties } from '../store/system-properties.js';
 import { newId } from '../tokens/secrets.js';
 
 /**
@@ -103,9 +104,8 @@ export async function pseudonymizeInAudit(store: Store, tenantId: string, userId
     )
     .fetchAll();
   for (const record of resources) {
-    const { _etag, _rid, _self, _ts, _attachments, ...rest } = record as AuditRecord & Record<string, unknown>;
     await container.item(record.id, tenantId).replace({
-      ...rest,
+      ...withoutSystemProperties(record),
       actorId: record.actorId === userId ? ERASED_USER : record.actorId,
       ...(record.targetId === userId ? { targetId: ERASED_USER } : {}),
     });

@@ -120,7 +120,6 @@ export async function removeTenant(store: Store, tenant: Tenant): Promise<void> 
  * within their cache's minute.
  */
 export async function replaceTenant(store: Store, tenant: Tenant & { readonly _etag?: string }): Promise<Tenant> {
-  forgetCached(store, 'tenants', tenant.id);
   try {
     return await replaceIfUnchanged(store.container('tenants'), tenant, tenant.id);
   } catch (error) {

@@ -4,6 +4,7 @@ import { deleteLink, readLink } from '../onedrive/links.js';
 import { userCodeMissKey } from '../oauth/approval.js';
 import type { Store } from '../store/store.js';
 import { isNotFound } from '../store/cosmos-errors.js';
+import { withoutSystemProperties } from '../store/system-properties.js';
 import { publicUser, readUser, releaseLoginName, replaceUser, type UserDoc } from './users.js';
 
 /**
@@ -17,8 +18,6 @@ import { publicUser, readUser, releaseLoginName, replaceUser, type UserDoc } fro
  *  - rateLimits: their wrong-user-code counter;
  *  - audit: records naming them as actor or target (pseudonymised, not deleted: the trail stays).
  */
-const strip = <T extends object>(item: T) =>
-  Object.fromEntries(Object.entries(item).filter(([key]) => !key.startsWith('_'))) as Omit<T, '_etag' | '_rid' | '_self' | '_ts' | '_attachments'>;
 
 async function queryAll<T>(store: Store, container: 'jobs' | 'deviceCodes' | 'accounts' | 'audit', query: string, parameters: Record<string, string>, partitionKey?: string) {
   const { resources } = await store
@@ -65,13 +64,13 @@ export async function exportUser(store: Store, user: UserDoc) {
     profile: { ...publicUser(user), lockout: user.lockout },
     logins: user.logins,
     grants: user.refreshFamilies.map(({ id, clientId, scope, createdAt, lastUsedAt, expiresAt }) => ({ id, clientId, scope, createdAt, lastUsedAt, expiresAt })),
-    jobs: jobs.map((job) => strip(job)),
+    jobs: jobs.map((job) => withoutSystemProperties(job)),
     onedrive: link
       ? { status: link.status, connectedAt: link.connectedAt, updatedAt: link.updatedAt, printFolderId: link.printFolderId, scanFolderId: link.scanFolderId, refreshTokenStored: Boolean(link.refreshToken) }
       : null,
     deviceCodes: codes.map(({ id, type }) => ({ id, type })),
     scanProfiles: profiles.map(({ id }) => id.replace(/^scan-profile:/, '')),
-    audit: auditRecords.map((record) => strip(record)),
+    audit: auditRecords.map((record) => withoutSystemProperties(record)),
   };
 }
 
@@ -106,8 +105,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string):
   for (const job of jobs) await deleteIfThere(store.container('jobs').item(job.id, job.pk).delete());
   for (const code of codes) await deleteIfThere(store.container('deviceCodes').item(code.id, code.id).delete());
   for (const profile of profiles) {
-    const { _etag, ...rest } = profile as typeof profile & { _etag?: string };
-    await store.container('accounts').item(profile.id, tenantId).replace({ ...rest, userIds: profile.userIds.filter((id) => id !== userId) });
+    await store.container('accounts').item(profile.id, tenantId).replace({ ...withoutSystemProperties(profile), userIds: profile.userIds.filter((id) => id !== userId) });
   }
   await deleteIfThere(store.container('rateLimits').item(userCodeMissKey(tenantId, userId), userCodeMissKey(tenantId, userId)).delete());
   const onedriveLinks = (await deleteLink(store, tenantId, userId)) ? 1 : 0;
