@@ -12,17 +12,17 @@ import { EmailSchema, publicUser, PublicUserSchema, readUser, RoleSchema, Userna
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
-/** A user of the caller's tenant, for an admin; 404 for anyone not in this tenant. */
-async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
+/** A user of the caller's tenant; 404 for anyone not in this tenant (the read is in the caller's partition). */
+export async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
   const user = await readUser(store, callerOf(context).tenantId, userId);
   if (!user) throw new HttpProblem('not-found', 'no such user');
   return user;
 }
 
-/** Admins for anyone of their tenant; users only for themselves. */
-function adminOrSelf(context: RequestContext, userId: string): void {
+/** Admins for anyone of their tenant; users only for themselves (`what` names the act in the 403). */
+export function adminOrSelf(context: RequestContext, userId: string, what = 'do this for'): void {
   const caller = callerOf(context);
-  if (caller.userId !== userId && !caller.roles.includes('admin')) throw new HttpProblem('forbidden', 'only admins may do this for other users');
+  if (caller.userId !== userId && !caller.roles.includes('admin')) throw new HttpProblem('forbidden', `only admins may ${what} other users`);
 }
 
 export const usersList = defineRoute({
