@@ -19,7 +19,7 @@ import {
 import { isNameOfUpload } from '../shared/onedrive/file-names.js';
 import { readLink } from '../shared/onedrive/links.js';
 import { reconnectProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
-import { releaseJobs } from '../shared/release/release.js';
+import { releaseJobs, sessionTarget } from '../shared/release/release.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import type { Services } from '../shared/services.js';
 import { readUser } from '../shared/users/users.js';
@@ -213,8 +213,7 @@ export const jobsRelease = defineRoute({
     const caller = callerOf(context);
     const job = await callersJob(services, context, params.id);
     assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
-    const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
-    const { outcome, releasedJobs, heldBack } = await releaseJobs(services, target, [job], context.log);
+    const { outcome, releasedJobs, heldBack } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
     if (heldBack) throw heldBack;
     if (!outcome.dispatched) {
       throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });

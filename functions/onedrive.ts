@@ -6,7 +6,7 @@ import { EntraGrantRejected } from '../shared/onedrive/entra.js';
 import { connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
 import { deleteLink } from '../shared/onedrive/links.js';
 import { requireConnectedLink } from '../shared/onedrive/onedrive.js';
-import { releaseJobs } from '../shared/release/release.js';
+import { releaseJobs, sessionTarget } from '../shared/release/release.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import { readUser } from '../shared/users/users.js';
 import { DriveItemIdSchema } from './jobs.js';
@@ -186,8 +186,7 @@ export const onedrivePrintFile = defineRoute({
       { fileName: item.name, size: item.size, ...(body.options ? { options: body.options } : {}) },
       { itemId: item.id },
     );
-    const target = { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
-    const { releasedJobs, heldBack } = await releaseJobs(services, target, [job], context.log);
+    const { releasedJobs, heldBack } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
     const released = releasedJobs[0];
     if (!released) {
       // The job is kept (queued): the next session approval releases it.

@@ -1,4 +1,5 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
+import type { Principal } from '../auth/principal.js';
 import { readDevice } from '../devices/devices.js';
 import { HttpProblem } from '../http/problem.js';
 import { queuedJobs, transitionJob, type JobDoc } from '../jobs/jobs.js';
@@ -20,6 +21,11 @@ export interface ReleaseTarget {
   readonly userId: string;
   readonly deviceId: string;
   readonly sessionId: string;
+}
+
+/** The printer and session a session token acts at: where its releases go. */
+export function sessionTarget(caller: Principal): ReleaseTarget {
+  return { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
 }
 
 export interface ReleaseOutcome {
