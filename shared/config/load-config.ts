@@ -40,6 +40,8 @@ export interface Config {
   };
   /** Unset: tenant creation is disabled. */
   readonly operatorKey?: string;
+  /** The user-assigned managed identity for Cosmos DB and Service Bus; unset: DefaultAzureCredential's own choice. */
+  readonly managedIdentityClientId?: string;
   readonly serviceBus: {
     /** Unset: a local broker in process (local runs only). */
     readonly namespace?: string;
@@ -93,6 +95,14 @@ function readSetting(name: SettingName, env: Environment, problems: string[]): u
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
   const spec: SettingSpec = settingSpecs[name];
+  // App Service leaves a Key Vault reference it cannot resolve in place, as text. Read as a
+  // value, it would become e.g. a guessable operator key: refuse to start instead.
+  if (/^@Microsoft\.KeyVault\(/i.test(raw)) {
+    problems.push(
+      `${name}: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)`,
+    );
+    return undefined;
+  }
   const shown = spec.secret ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
   let value: unknown = raw;
   if (spec.kind === 'integer') {
@@ -230,6 +240,7 @@ export function loadConfig(env: Environment = process.env): Config {
       pollIntervalSeconds: (values.DEVICE_CODE_POLL_INTERVAL_SECONDS as number | undefined) ?? 5,
     },
     operatorKey: values.ROGER_OPERATOR_KEY as string | undefined,
+    managedIdentityClientId: values.AZURE_CLIENT_ID as string | undefined,
     serviceBus: {
       namespace: values.SERVICEBUS_NAMESPACE as string | undefined,
       listenKeyName: (values.SERVICEBUS_LISTEN_KEY_NAME as string | undefined) ?? 'printer-listen',

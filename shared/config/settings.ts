@@ -149,6 +149,15 @@ export const settingSpecs = {
     defaultText: '`roger-directory`',
     example: 'roger-directory',
   },
+  AZURE_CLIENT_ID: {
+    kind: 'string',
+    schema: Type.String({ pattern: '^[0-9a-fA-F-]{36}$' }),
+    description:
+      'Client id of the user-assigned managed identity the app uses for Cosmos DB and Service Bus (`DefaultAzureCredential`). Unset: `DefaultAzureCredential` picks a credential itself (Azure CLI sign-in on a developer machine).',
+    where: 'azure',
+    defaultText: 'unset',
+    example: '',
+  },
   HTTP_BODY_LIMIT_BYTES: {
     kind: 'integer',
     schema: Type.Integer({ minimum: 1024, maximum: 1048576 }),

@@ -6,7 +6,7 @@ import { createSender, subscriptionDefaults, type Messaging } from './messaging.
 /** Azure Service Bus: the managed identity sends and manages subscriptions (no keys in the app). */
 export function openAzureMessaging(config: Config, retryOptions: RetryOptions): Messaging {
   const namespace = config.serviceBus.namespace!;
-  const credential = new DefaultAzureCredential();
+  const credential = new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId });
   const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions }));
   const admin = new ServiceBusAdministrationClient(namespace, credential);
   return {

@@ -11,11 +11,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
-async function credentialsFor(account: CosmosAccountConfig) {
+async function credentialsFor(account: CosmosAccountConfig, managedIdentityClientId: string | undefined) {
   if (account.key) return { key: account.key };
   // Loaded only when used: @azure/identity is large and a local run never needs it.
   const { DefaultAzureCredential } = await import('@azure/identity');
-  return { aadCredentials: new DefaultAzureCredential() };
+  return { aadCredentials: new DefaultAzureCredential({ managedIdentityClientId }) };
 }
 
 function specsFor(account: ContainerSpec['account']): ContainerSpec[] {
@@ -49,7 +49,7 @@ export async function openStore(config: Config): Promise<Store> {
     if (!client) {
       client = new CosmosClient({
         endpoint,
-        ...(await credentialsFor(account)),
+        ...(await credentialsFor(account, config.managedIdentityClientId)),
         httpClient,
         connectionPolicy: { enableEndpointDiscovery: endpointDiscovery, preferredLocations: [] },
       });

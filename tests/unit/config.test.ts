@@ -99,6 +99,22 @@ describe('loadConfig', () => {
     expect(tooShort[0]).not.toContain(secretKey.slice(4, 20));
   });
 
+  it('refuses a Key Vault reference App Service left unresolved, instead of using its text as the value', () => {
+    // An unresolved reference would otherwise be a 60-character "operator key" anyone can read in Bicep.
+    const reference = '@Microsoft.KeyVault(SecretUri=https://roger-eu-kv.vault.azure.net/secrets/operator-key/)';
+    expect(problemsOf({ ROGER_OPERATOR_KEY: reference, HTTP_BODY_LIMIT_BYTES: '@Microsoft.KeyVault(VaultName=v;SecretName=s)' })).toEqual([
+      "HTTP_BODY_LIMIT_BYTES: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)",
+      "ROGER_OPERATOR_KEY: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)",
+    ]);
+  });
+
+  it('passes the managed identity client id to the Azure SDK credentials', () => {
+    const clientId = '0b9f1e1c-3a44-4d1e-9a5b-2f7d1c0e8a11';
+    expect(loadConfig({ AZURE_CLIENT_ID: clientId }).managedIdentityClientId).toBe(clientId);
+    expect(loadConfig({}).managedIdentityClientId).toBeUndefined();
+    expect(problemsOf({ AZURE_CLIENT_ID: 'not-a-guid' })[0]).toMatch(/^AZURE_CLIENT_ID: must match pattern/);
+  });
+
   it('treats blank settings as unset', () => {
     expect(loadConfig({ PORT: '  ', COSMOS_ENDPOINT: '' }).port).toBe(7071);
   });
