@@ -21,8 +21,6 @@ export interface DeviceDoc {
   readonly _etag?: string;
 }
 
-export const DEFAULT_RELEASE_TOPIC = 'releases';
-
 export const DeviceNameSchema = Type.String({ minLength: 1, maxLength: 100 });
 export const DeviceLocationSchema = Type.String({ minLength: 0, maxLength: 200 });
 

@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { ServiceBusClient, type RetryOptions } from '@azure/service-bus';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
 import type { Config } from '../config/load-config.js';
-import { createSender, subscriptionDefaults, type Messaging } from './messaging.js';
+import { createSender, releaseTopics, subscriptionDefaults, type Messaging } from './messaging.js';
 
 /**
  * Local runs only (SERVICEBUS_NAMESPACE unset): the AMQP broker from tools/ in this process,
  * with the `releases` topic, a send/manage rule for the app and a Listen-only rule for printer
  * tokens. The app still sends through the real SDK, over TCP.
  */
-export const RELEASE_TOPICS = ['releases'] as const;
-const DUPLICATE_DETECTION_WINDOW_MS = 10 * 60_000;
 
 export async function openLocalMessaging(config: Config, retryOptions: RetryOptions): Promise<Messaging & { broker: LocalServiceBus }> {
   // Dev tooling, loaded only here; never part of an Azure deployment's code path.
@@ -18,7 +16,9 @@ export async function openLocalMessaging(config: Config, retryOptions: RetryOpti
   const appRule = { name: 'app', key: randomBytes(32).toString('base64'), rights: ['Send', 'Listen', 'Manage'] as const };
   const listenRule = { name: config.serviceBus.listenKeyName, key: randomBytes(32).toString('base64'), rights: ['Listen'] as const };
   const broker = await startLocalServiceBus({ port: config.serviceBus.localPort, rules: [appRule, listenRule] });
-  for (const topic of RELEASE_TOPICS) broker.createTopic(topic, { duplicateDetectionWindowMs: DUPLICATE_DETECTION_WINDOW_MS });
+  for (const topic of releaseTopics) {
+    broker.createTopic(topic.name, { duplicateDetectionWindowMs: topic.duplicateDetectionWindowMinutes * 60_000 });
+  }
 
   const sender = createSender(new ServiceBusClient(broker.connectionString(appRule.name), { retryOptions }));
   return {

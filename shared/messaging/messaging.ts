@@ -27,6 +27,16 @@ export interface Messaging {
   close(): Promise<void>;
 }
 
+/**
+ * The release topics (SPEC §6), with duplicate detection so a retried dispatch is harmless.
+ * One list for the local broker and the Bicep templates (infra/app-contract.json is generated
+ * from it), so the topics Azure has are the ones the code sends to.
+ */
+export const releaseTopics = [{ name: 'releases', duplicateDetectionWindowMinutes: 10 }] as const;
+
+/** New printers subscribe here; `releases-NN` topics join the list past 2,000 printers per topic. */
+export const DEFAULT_RELEASE_TOPIC = releaseTopics[0].name;
+
 /** Subscription settings of SPEC §6: dead-letter on expiry, bounded redelivery, auto-delete when idle. */
 export const subscriptionDefaults = {
   maxDeliveryCount: 10,

@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
-import { createDevice, DEFAULT_RELEASE_TOPIC, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
+import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
+import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
 import type { Logger } from '../logging/logger.js';
 import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
 import { HttpProblem } from '../http/problem.js';

@@ -7,6 +7,8 @@ import {
   renderLocalSettingsExample,
   renderSettingsTable,
 } from '../../shared/config/settings-docs.js';
+import { APP_CONTRACT_PATH, renderAppContract } from '../../shared/infra/app-contract.js';
+import { containerSpecs } from '../../shared/store/containers.js';
 
 describe('configuration docs match loadConfig', () => {
   it("README's settings table is the one generated from the settings schema", () => {
@@ -23,5 +25,14 @@ describe('configuration docs match loadConfig', () => {
     for (const name of settingNames) expect(values).toHaveProperty(name);
     expect(values.COSMOS_KEY).toBe('');
     expect(values.DIRECTORY_COSMOS_KEY).toBe('');
+  });
+
+  it('infra/app-contract.json, which the Bicep templates load, lists the containers and topics the code uses', () => {
+    const text = readFileSync(APP_CONTRACT_PATH, 'utf8');
+    expect(text, 'run `npm run docs:config`').toBe(renderAppContract());
+    const contract = JSON.parse(text);
+    const ids = [...contract.cosmos.regional.containers, ...contract.cosmos.directory.containers].map((c: { id: string }) => c.id);
+    expect(ids.sort()).toEqual(Object.values(containerSpecs).map((c) => c.id).sort());
+    expect(contract.serviceBus.topics).toEqual([{ name: 'releases', duplicateDetectionHistoryTimeWindow: 'PT10M' }]);
   });
 });
