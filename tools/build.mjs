@@ -13,6 +13,7 @@ await build({
     'tools/start': 'tools/start.ts',
     'tools/config-docs': 'tools/config-docs.ts',
     'tools/demo': 'tools/demo.ts',
+    'tools/keys': 'tools/keys.ts',
   },
   outdir: 'dist',
   bundle: true,
