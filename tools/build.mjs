@@ -14,6 +14,7 @@ await build({
     'tools/config-docs': 'tools/config-docs.ts',
     'tools/demo': 'tools/demo.ts',
     'tools/keys': 'tools/keys.ts',
+    'tools/smoke': 'tools/smoke.ts',
   },
   outdir: 'dist',
   bundle: true,
