@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { routeTable } from '../../functions/routes.js';
+
+/**
+ * What the pipeline publishes (`npm run package` → dist-publish/), loaded on its own, away from
+ * the repository's node_modules, with a stand-in for the worker's @azure/functions-core that
+ * records registrations: proves the package holds everything the Function App will load.
+ */
+const run = promisify(execFile);
+const FAKE_CORE = `
+const registered = [];
+module.exports = {
+  setProgrammingModel() {},
+  registerHook() { return { dispose() {} }; },
+  log() {},
+  registerFunction(metadata) {
+    const trigger = Object.values(metadata.bindings).find((b) => b.type === 'httpTrigger');
+    registered.push({ name: metadata.name, route: trigger.route, methods: trigger.methods });
+    return { dispose() {} };
+  },
+  registered,
+};`;
+
+describe('the published package', () => {
+  let sandbox: string | undefined;
+  afterAll(async () => {
+    if (sandbox) await rm(sandbox, { recursive: true, force: true });
+  });
+
+  it('registers every route and loads argon2 with nothing but its own files', async () => {
+    await run(process.execPath, ['tools/package.mjs']);
+    sandbox = await mkdtemp(join(tmpdir(), 'roger-package-'));
+    const app = join(sandbox, 'app');
+    await cp('dist-publish', app, { recursive: true });
+    // Outside the app folder, where the worker's own module would resolve from.
+    const core = join(sandbox, 'node_modules', '@azure', 'functions-core');
+    await mkdir(core, { recursive: true });
+    await writeFile(join(core, 'package.json'), '{"name":"@azure/functions-core","main":"index.js"}');
+    await writeFile(join(core, 'index.js'), FAKE_CORE);
+
+    const script = `
+      const { createRequire } = await import('node:module');
+      const pkg = JSON.parse(await (await import('node:fs/promises')).readFile('package.json', 'utf8'));
+      await import('./' + pkg.main);
+      const core = createRequire(process.cwd() + '/')('@azure/functions-core');
+      const argon2 = await import('@node-rs/argon2');
+      const hash = await argon2.hash('1234');
+      console.log(JSON.stringify({ registered: core.registered, argon2: await argon2.verify(hash, '1234') }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { registered: { name: string; route: string }[]; argon2: boolean };
+    expect(result.argon2).toBe(true);
+    expect(result.registered.map((r) => `${r.name} ${r.route}`).sort()).toEqual(
+      routeTable.routes.map((r) => `${r.name} ${r.route}`).sort(),
+    );
+  });
+});
