@@ -15,7 +15,8 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * (Debian's Chromium, driven by playwright-core): the desktop device flow completed with the
  * keyboard only, accessibility basics, deny, wrong passwords, CSRF, the ticket, printer pages.
  */
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's Chromium by default; CI on GitHub's Ubuntu runners points this at their Google Chrome.
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../test-results/device-page.png', import.meta.url));
 
 /*

@@ -1,0 +1,29 @@
+// Names of everything, derived from the name prefix and the region id: the regional templates,
+// the global one and the pipeline compute the same names from the same two inputs, so no
+// deployment has to read another's outputs to find, say, the other region's API URL.
+// Names that must be unique across Azure and need not be known elsewhere (storage, Key Vault)
+// add a hash of the resource group instead.
+
+@export()
+func appName(prefix string, regionId string) string => '${prefix}-${regionId}-api'
+
+@export()
+func serviceBusName(prefix string, regionId string) string => '${prefix}-${regionId}-bus'
+
+@export()
+func cosmosName(prefix string, regionId string) string => '${prefix}-${regionId}-cosmos'
+
+@export()
+func directoryCosmosName(prefix string) string => '${prefix}-directory'
+
+@export()
+@description('The regional API, which is also the OAuth issuer of that region (the app default host name).')
+func apiUrl(prefix string, regionId string) string => 'https://${prefix}-${regionId}-api.azurewebsites.net'
+
+@export()
+@description('Where printers connect over AMQP 1.0 (TLS, port 5671).')
+func amqpUrl(prefix string, regionId string) string => 'amqps://${prefix}-${regionId}-bus.servicebus.windows.net'
+
+@export()
+@description('An app setting that App Service fills from Key Vault, with the identity named in keyVaultReferenceIdentity.')
+func keyVaultReference(vaultName string, secretName string) string => '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
