@@ -1,0 +1,87 @@
+// A Cosmos DB for NoSQL account (serverless, one region), its database and the containers
+// listed in app-contract.json. Keys are disabled: the app reaches it with its managed identity.
+
+@minLength(3)
+@maxLength(44)
+param name string
+param location string
+param databaseName string
+@description('Containers from app-contract.json: { id, partitionKeyPath, defaultTtl? }.')
+param containers array
+@description('Identities that read and write items in this database (Cosmos DB Built-in Data Contributor).')
+param dataContributorPrincipalIds array = []
+param tags object
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: name
+  location: location
+  kind: 'GlobalDocumentDB'
+  tags: tags
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    capabilities: [
+      {
+        name: 'EnableServerless'
+      }
+    ]
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+  }
+}
+
+// Serverless: no throughput options. defaultTtl -1 = items carry their own ttl; absent = no expiry.
+resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = [
+  for spec in containers: {
+    parent: database
+    name: spec.id
+    properties: {
+      resource: union(
+        {
+          id: spec.id
+          partitionKey: {
+            paths: [spec.partitionKeyPath]
+            kind: 'Hash'
+            version: 2
+          }
+        },
+        contains(spec, 'defaultTtl') ? { defaultTtl: spec.defaultTtl } : {}
+      )
+    }
+  }
+]
+
+module dataContributor 'cosmos-data-contributor.bicep' = [
+  for (principalId, i) in dataContributorPrincipalIds: {
+    name: 'cosmos-data-contributor-${i}'
+    params: {
+      accountName: account.name
+      databaseName: database.name
+      principalId: principalId
+    }
+  }
+]
+
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint

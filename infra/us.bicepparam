@@ -1,0 +1,13 @@
+using './main.bicep'
+
+// The pipeline sets these environment variables from repository variables (infra/README.md).
+var prefix = readEnvironmentVariable('ROGER_NAME_PREFIX', 'roger')
+
+param namePrefix = prefix
+param globalResourceGroupName = '${prefix}-global'
+param entraClientId = readEnvironmentVariable('ENTRA_CLIENT_ID', '')
+param regionId = 'us'
+param printerListenKey = 'primary'
+param maximumInstanceCount = 100
+param instanceMemoryMB = 2048
+param logRetentionDays = 30
