@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Vite's own warnings; the inlined workflow parser below ships source maps without sources.
+  logLevel: 'error',
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
@@ -10,5 +12,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/results.json' },
+    // GitHub's workflow parser imports its JSON schema without an import attribute, which Node
+    // refuses; inlined, Vite loads it (tests/infra/pipeline.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
