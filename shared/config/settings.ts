@@ -178,7 +178,7 @@ export const settingSpecs = {
     kind: 'json',
     schema: SigningKeysSchema,
     description:
-      'Access-token signing keys: a JWKS of private ES256 (P-256) keys with `kid`s. The first signs; all are published at `/.well-known/jwks.json`. Unset: the local run generates one key per process. Required in Azure (a Key Vault reference).',
+      'Access-token signing keys: a JWKS of private ES256 (P-256) keys with `kid`s. The first signs; all are published at `/.well-known/jwks.json` (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one key per process. Required in Azure (a Key Vault reference).',
     where: 'azure',
     secret: true,
     defaultText: 'a key generated at start (local runs)',
@@ -282,7 +282,7 @@ export const settingSpecs = {
     kind: 'json',
     schema: OneDriveTokenKeysSchema,
     description:
-      'AES-256-GCM keys that encrypt stored Entra refresh tokens: `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation: put the new key first, keep the old one until every link was re-encrypted). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
+      'AES-256-GCM keys that encrypt stored Entra refresh tokens: `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
     where: 'azure',
     secret: true,
     defaultText: 'a key generated at start (local runs)',
