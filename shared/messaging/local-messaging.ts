@@ -9,7 +9,6 @@ import { createSender, releaseTopics, subscriptionDefaults, type Messaging } fro
  * with the `releases` topic, a send/manage rule for the app and a Listen-only rule for printer
  * tokens. The app still sends through the real SDK, over TCP.
  */
-
 export async function openLocalMessaging(config: Config, retryOptions: RetryOptions): Promise<Messaging & { broker: LocalServiceBus }> {
   // Dev tooling, loaded only here; never part of an Azure deployment's code path.
   const { startLocalServiceBus } = await import('../../tools/service-bus/broker.js');
