@@ -1,14 +1,15 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isConflict } from '../store/cosmos-errors.js';
-import { hashSecret, newId, newSecret, secretMatches } from '../tokens/secrets.js';
+import { hashSecret, newSecret, secretMatches } from '../tokens/secrets.js';
 import { oauthDefaults } from './defaults.js';
 
 /**
- * RFC 8628 device codes. A device code is `dc1.<recordId>.<secret>`: it names its record and
- * proves possession with 256 random bits stored only as a hash. The user code maps to the
- * record through a look-up item, so the approval API needs no query either.
+ * RFC 8628 device codes, one item each. The record's id is derived from the user code, so the
+ * approval API finds it with one point read; the device code is `dc1.<recordId>.<secret>`: it
+ * names the record and proves possession with 256 random bits stored only as a hash. Knowing
+ * the user code (it is on the printer's screen) gives the record id, never the secret.
  */
 export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'consumed';
 
@@ -16,7 +17,6 @@ export interface DeviceCodeRecord {
   readonly id: string;
   readonly type: 'device-code';
   readonly secretHash: string;
-  readonly userCodeId: string;
   readonly clientId: string;
   readonly scope: string;
   readonly status: DeviceCodeStatus;
@@ -40,14 +40,6 @@ export interface DeviceCodeRecord {
   readonly roles?: readonly string[];
   readonly refreshFamilyId?: string;
   readonly _etag?: string;
-}
-
-interface UserCodeDoc {
-  readonly id: string;
-  readonly type: 'user-code';
-  readonly recordId: string;
-  readonly expiresAt: string;
-  readonly ttl: number;
 }
 
 const DEVICE_CODE = /^dc1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
@@ -76,7 +68,8 @@ export function normalizeUserCode(input: string): string | undefined {
   return code;
 }
 
-const userCodeItemId = (code: string) => `user-code:${hashSecret(code)}`;
+/** 128 bits of SHA-256 over the normalized user code, domain-separated: the record's id. */
+const recordIdFor = (userCode: string) => createHash('sha256').update(`roger user code ${userCode}`).digest('hex').slice(0, 32);
 
 export interface IssuedDeviceCode {
   readonly deviceCode: string;
@@ -95,22 +88,14 @@ export async function issueDeviceCode(
   const container = store.container('deviceCodes');
   const expiresAt = new Date(now.getTime() + lifetimeSeconds * 1000).toISOString();
   const ttl = lifetimeSeconds + 60;
-  const recordId = newId();
-  // 20^8 codes: a collision with a live code is rare; try a few before giving up.
+  // 20^8 codes: a collision with a live code (the create fails with 409) is rare; try a few.
   for (let attempt = 0; ; attempt++) {
     const userCode = newUserCode();
-    try {
-      await container.items.create<UserCodeDoc>({ id: userCodeItemId(userCode), type: 'user-code', recordId, expiresAt, ttl });
-    } catch (error) {
-      if (isConflict(error) && attempt < 3) continue;
-      throw error;
-    }
     const secret = newSecret();
     const record: DeviceCodeRecord = {
-      id: recordId,
+      id: recordIdFor(userCode),
       type: 'device-code',
       secretHash: hashSecret(secret),
-      userCodeId: userCodeItemId(userCode),
       status: 'pending',
       createdAt: now.toISOString(),
       expiresAt,
@@ -118,8 +103,13 @@ export async function issueDeviceCode(
       ...fields,
       ...(refreshHashFor ? { initialRefreshHash: refreshHashFor(secret) } : {}),
     };
-    await container.items.create(record);
-    return { deviceCode: `dc1.${recordId}.${secret}`, secret, userCode, record };
+    try {
+      await container.items.create(record);
+    } catch (error) {
+      if (isConflict(error) && attempt < 3) continue;
+      throw error;
+    }
+    return { deviceCode: `dc1.${record.id}.${secret}`, secret, userCode, record };
   }
 }
 
@@ -134,11 +124,11 @@ export async function readDeviceCode(store: Store, deviceCode: string): Promise<
 
 /** The live record behind a user code, or undefined (unknown, expired or already used). */
 export async function readByUserCode(store: Store, userCode: string, now: Date): Promise<DeviceCodeRecord | undefined> {
-  const container = store.container('deviceCodes');
-  const { resource: entry } = await container.item(userCodeItemId(userCode), userCodeItemId(userCode)).read<UserCodeDoc>();
-  if (!entry || entry.type !== 'user-code' || Date.parse(entry.expiresAt) <= now.getTime()) return undefined;
-  const { resource } = await container.item(entry.recordId, entry.recordId).read<DeviceCodeRecord>();
-  if (!resource || resource.status !== 'pending' || Date.parse(resource.expiresAt) <= now.getTime()) return undefined;
+  const id = recordIdFor(userCode);
+  const { resource } = await store.container('deviceCodes').item(id, id).read<DeviceCodeRecord>();
+  if (!resource || resource.type !== 'device-code' || resource.status !== 'pending' || Date.parse(resource.expiresAt) <= now.getTime()) {
+    return undefined;
+  }
   return resource;
 }
 

@@ -455,16 +455,20 @@ describe('OAuth security rules', () => {
   });
 
   describe('Cosmos requests per operation', () => {
-    it('token refresh ≤ 2, device-code poll ≤ 2, password grant ≤ 3', async () => {
+    it('token refresh ≤ 2, device authorization 1, device-code poll ≤ 2, user-code look-up 2, password grant ≤ 3', async () => {
       const emb = await oauthClient(host, 'roger-emb');
       a.deviceRefresh = (await oauth.refreshTokenGrant(emb, a.deviceRefresh)).refresh_token!;
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
 
       const desktop = await oauthClient(host, 'roger-desktop');
       const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs offline_access' });
+      // One item per device code, its id derived from the user code: one create, one point read.
+      expect(lastCosmosRequests(host, '/oauth/device_authorization')).toBe(1);
       const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
       expect((await tokenRequest(fields)).body.error).toBe('authorization_pending');
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
+      expect((await api(host, a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(200);
+      expect(lastCosmosRequests(host, '/api/device-codes/{user_code}')).toBe(2); // the caller's miss counter, the record
       await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
       host.advanceClock(2);
       try {
