@@ -62,6 +62,12 @@ export interface JobDoc {
   readonly releasedTo?: string;
   readonly releaseId?: string;
   readonly releasedAt?: string;
+  /**
+   * While a release is on its way (between claiming the job and marking it released): which
+   * release holds it, and until when. Another release of the job gets 409 meanwhile; a claim
+   * whose sender died lapses. Removed when the job is marked released.
+   */
+  readonly releaseClaim?: { readonly releaseId: string; readonly until: string };
   readonly printedAt?: string;
   /**
    * Present when the document goes through the user's OneDrive (SPEC §3.6): the drive item,
@@ -220,6 +226,37 @@ export function assertTransition(job: JobDoc, transition: JobTransition): void {
   }
 }
 
+/** Longer than any one invocation may run (host.json functionTimeout: 30 s), sends included. */
+export const RELEASE_CLAIM_SECONDS = 60;
+
+/**
+ * Claims a queued job for one release before its message is sent (SPEC §3.7): a conditional
+ * write, so of releases racing from different sessions or printers — whose message ids differ,
+ * so duplicate detection cannot help — exactly one sends. The job stays `queued` until it is
+ * marked released; a failed send gives the claim back (`unclaimRelease`). 409 when another
+ * release holds a live claim or wins the write.
+ */
+export async function claimRelease(store: Store, job: JobDoc, releaseId: string, now: Date): Promise<JobDoc> {
+  assertTransition(job, 'release');
+  const held = job.releaseClaim;
+  if (held && held.releaseId !== releaseId && Date.parse(held.until) > now.getTime()) {
+    throw new HttpProblem('conflict', 'the job is being released at the same time; read it again', { state: job.state });
+  }
+  const until = new Date(now.getTime() + RELEASE_CLAIM_SECONDS * 1000).toISOString();
+  try {
+    return await replaceIfUnchanged(store.container('jobs'), { ...job, releaseClaim: { releaseId, until } }, job.pk);
+  } catch (error) {
+    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the job changed at the same time; read it again', { state: job.state });
+    throw error;
+  }
+}
+
+/** Gives a claim back after a failed send, so the job can be released again at once. Best effort: a claim lapses anyway. */
+export async function unclaimRelease(store: Store, claimed: JobDoc): Promise<void> {
+  const { releaseClaim: _released, ...job } = claimed;
+  await replaceIfUnchanged(store.container('jobs'), job, job.pk).catch(() => undefined);
+}
+
 /**
  * Moves a job to its next state, if the state machine allows it (409 otherwise), with a write
  * conditional on the ETag: two racing transitions of one job cannot both succeed.
@@ -233,8 +270,9 @@ export async function transitionJob(
 ): Promise<JobDoc> {
   assertTransition(job, transition);
   const { to } = transitions[transition];
+  const { releaseClaim: _claim, ...unclaimed } = job; // a claim ends with the state it was for
   try {
-    return await replaceIfUnchanged(store.container('jobs'), { ...job, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
+    return await replaceIfUnchanged(store.container('jobs'), { ...unclaimed, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
   } catch (error) {
     if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the job changed at the same time; read it again');
     throw error;

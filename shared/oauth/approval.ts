@@ -10,7 +10,7 @@ import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { newId } from '../tokens/secrets.js';
 import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
-import { readUser, replaceUser } from '../users/users.js';
+import { readUser, replaceUser, type UserDoc } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
 import { normalizeUserCode, readByUserCode, replaceDeviceCode, type DeviceCodeRecord } from './device-codes.js';
 import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
@@ -154,17 +154,53 @@ export async function approveUserCode(
   if (record.initialRefreshHash) {
     const family = newInitialFamily(record, userFamilyLifetime, time);
     familyId = family.id;
-    await replaceUser(store, { ...user, refreshFamilies: withFamily(user.refreshFamilies, family, oauthDefaults.familiesPerUser, time) });
+    await changeUser(services, user, (current) => ({
+      ...current,
+      refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time),
+    }));
   }
-  await settle(services, {
-    ...record,
-    status: 'approved',
-    tenantId: caller.tenantId,
-    subjectId: user.id,
-    roles: [user.role],
-    ...(familyId ? { refreshFamilyId: familyId } : {}),
-  });
+  try {
+    await settle(services, {
+      ...record,
+      status: 'approved',
+      tenantId: caller.tenantId,
+      subjectId: user.id,
+      roles: [user.role],
+      ...(familyId ? { refreshFamilyId: familyId } : {}),
+    });
+  } catch (error) {
+    // Another approval of this code won: nobody will ever hold a token of our family, and left
+    // behind it would take one of the user's family slots. Best effort.
+    if (familyId) {
+      const orphan = familyId;
+      await changeUser(services, user, (current) => ({ ...current, refreshFamilies: current.refreshFamilies.filter((f) => f.id !== orphan) })).catch(
+        () => undefined,
+      );
+    }
+    throw error;
+  }
   return {};
+}
+
+/** Each 412 means another write to the user succeeded: n racing approvals need at most 2n writes. */
+const USER_WRITE_ATTEMPTS = 20;
+
+/**
+ * Applies `change` to the user and writes it conditionally; when another request changed the
+ * user first (412: a racing approval, sign-in or refresh), reads it again and re-applies, so a
+ * race neither ends in a 500 nor undoes the other request's write.
+ */
+async function changeUser(services: Services, user: UserDoc, change: (user: UserDoc) => UserDoc): Promise<void> {
+  let current: UserDoc | undefined = user;
+  for (let write = 1; current; write++) {
+    try {
+      await replaceUser(services.store, change(current));
+      return;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || write >= USER_WRITE_ATTEMPTS) throw error;
+    }
+    current = await readUser(services.store, user.tenantId, user.id);
+  }
 }
 
 /** The secret is unknown here (only the device code's holder can derive it); its hash is not. */

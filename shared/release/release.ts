@@ -2,7 +2,7 @@ import type { ServiceBusMessage } from '@azure/service-bus';
 import type { Principal } from '../auth/principal.js';
 import { readDevice } from '../devices/devices.js';
 import { HttpProblem } from '../http/problem.js';
-import { queuedJobs, transitionJob, type JobDoc } from '../jobs/jobs.js';
+import { claimRelease, queuedJobs, transitionJob, unclaimRelease, type JobDoc } from '../jobs/jobs.js';
 import type { Logger } from '../logging/logger.js';
 import { readLink } from '../onedrive/links.js';
 import { linkProblem } from '../onedrive/onedrive.js';
@@ -11,8 +11,9 @@ import type { Services } from '../services.js';
 /**
  * Release: one message per job to the printer's subscription (SPEC §3.7, §6).
  *
- * Send first, then mark the jobs released. If the send fails the jobs stay `queued` and the
- * caller is told: nothing is lost. The message id is `<jobId>:<sessionId>`, so a retried
+ * Claim the jobs (a conditional write: one release per job wins), send, then mark them
+ * released. If the send fails the jobs stay `queued`, the claims are given back and the caller
+ * is told: nothing is lost. The message id is `<jobId>:<sessionId>`, so a retried
  * dispatch within the same session is dropped by the topic's duplicate detection: a job is
  * released at most once per session.
  */
@@ -131,15 +132,25 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   const device = await readDevice(store, target.tenantId, target.deviceId);
   if (!device || device.status !== 'connected') return notDispatched;
   const downloads = await collectDownloads(services, target, jobs, log);
-  const sendable = jobs.filter((job) => !downloads.held.includes(job));
   const heldBack = downloads.problem ? { heldBack: downloads.problem } : {};
-  if (sendable.length === 0) return { outcome: { released: 0, queued: jobs.length, dispatched: true }, releasedJobs: [], ...heldBack };
   const time = now();
+  // Claim before sending: a release racing from another session or printer (another message
+  // id, so duplicate detection cannot drop it) finds the job claimed and sends nothing.
+  const sendable: JobDoc[] = [];
+  for (const job of jobs.filter((j) => !downloads.held.includes(j))) {
+    try {
+      sendable.push(await claimRelease(store, job, target.sessionId, time));
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error; // released, cancelled or claimed meanwhile
+    }
+  }
+  if (sendable.length === 0) return { outcome: { released: 0, queued: downloads.held.length, dispatched: true }, releasedJobs: [], ...heldBack };
   try {
     const messaging = await services.messaging();
     await messaging.sendBatch(device.topic, sendable.map((job) => releaseMessage(job, target, time, downloads.links.get(job.id))));
   } catch (error) {
     log.warn('release-dispatch-failed', { deviceId: target.deviceId, jobs: jobs.length, error: (error as Error)?.name });
+    await Promise.all(sendable.map((job) => unclaimRelease(store, job)));
     return notDispatched;
   }
   const releasedJobs: JobDoc[] = [];

@@ -54,7 +54,13 @@ export function applySignInAttempt(
   return { user: { ...user, lockout, logins: [...user.logins, record].slice(-LOGIN_HISTORY_KEPT) }, success };
 }
 
-const MAX_WRITE_ATTEMPTS = 3;
+/**
+ * Each 412 means another attempt at the same account was recorded first, so n attempts racing
+ * need at most n writes. Sized for bursts: a dozen wrong PINs at once must all be answered and
+ * recorded (tests/races), not fail with a 500. A retry costs a point read and a write, never
+ * argon2 work again.
+ */
+const MAX_WRITE_ATTEMPTS = 20;
 
 /**
  * Checks a PIN or password and records the attempt. Returns the user on success, undefined

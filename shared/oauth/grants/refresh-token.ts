@@ -12,6 +12,7 @@ import {
   rotateFamily,
   userFamilyLifetime,
   withoutFamily,
+  type ParsedRefreshToken,
   type RefreshFamily,
 } from '../refresh-families.js';
 import { readTokenOwner, saveTokenOwner, type TokenOwner } from '../token-owners.js';
@@ -22,8 +23,9 @@ export const grantType = 'refresh_token';
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): one read of the owner (user or printer), one
  * conditional write. The write is conditional on the ETag, so of two refreshes racing with the
- * same token exactly one wins. A rotated token that comes back revokes its whole family; a
- * printer whose token lapsed (90 days unused) is marked disconnected (SPEC §3.2).
+ * same token exactly one wins. A rotated token that comes back revokes its whole family, even
+ * when another write to the item races the revocation; a printer whose token lapsed (90 days
+ * unused) is marked disconnected (SPEC §3.2).
  */
 export async function refreshTokenGrant(
   services: Services,
@@ -45,12 +47,7 @@ export async function refreshTokenGrant(
 
   if (check.outcome === 'reused' || check.outcome === 'expired') {
     const lapsedPrinter = owner.type === 'device' && check.outcome === 'expired';
-    const revoke = lapsedPrinter
-      ? disconnectDevice(services, owner, log)
-      : saveTokenOwner(store, { ...owner, refreshFamilies: withoutFamily(owner.refreshFamilies, check.family.id) });
-    await revoke.catch((error: unknown) => {
-      if (!isPreconditionFailed(error)) throw error;
-    });
+    await revokeFamily(services, owner, check.family.id, lapsedPrinter, token, log);
     if (check.outcome === 'reused') {
       log.warn('refresh-token-reuse', { tenantId: token.tenantId, ownerId: token.ownerId, familyId: check.family.id });
       throw new OAuthError('invalid_grant', 'this refresh token was already used; the session is revoked');
@@ -78,6 +75,38 @@ export async function refreshTokenGrant(
       ? { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId, roles: [owner.role] }
       : { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId };
   return tokenResponse(services, claims, refreshToken);
+}
+
+const REVOKE_WRITE_ATTEMPTS = 5;
+
+/**
+ * Removes a family (or disconnects a lapsed printer). The write is conditional like every other:
+ * when someone changed the item first (412) — a refresh racing with the reused token, often the
+ * very successor the revocation must kill — it is read again and the family removed from what
+ * is there now. Giving up on a 412 would log the reuse yet leave the family alive.
+ */
+async function revokeFamily(
+  services: Services,
+  owner: TokenOwner,
+  familyId: string,
+  lapsedPrinter: boolean,
+  token: ParsedRefreshToken,
+  log: Logger,
+): Promise<void> {
+  let current: TokenOwner | undefined = owner;
+  for (let write = 1; ; write++) {
+    try {
+      if (lapsedPrinter && current.type === 'device') await disconnectDevice(services, current, log);
+      else await saveTokenOwner(services.store, { ...current, refreshFamilies: withoutFamily(current.refreshFamilies, familyId) });
+      return;
+    } catch (error) {
+      if (!isPreconditionFailed(error) || write >= REVOKE_WRITE_ATTEMPTS) throw error;
+    }
+    current = await readTokenOwner(services.store, token);
+    if (!current) return;
+    const done = lapsedPrinter && current.type === 'device' ? current.status === 'disconnected' : !current.refreshFamilies.some((f) => f.id === familyId);
+    if (done) return; // a racing request revoked it already
+  }
 }
 
 /** RFC 6749 §6: the new access token may have the same or a narrower scope, never wider. */
