@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
+import { StringEnum } from '../http/string-enum.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
-import { RoleSchema, type Role } from '../users/users.js';
+import type { Role } from '../users/users.js';
 
 /**
  * Scan profiles (SPEC §3.8): set by the tenant's admins, offered on the printer panel. Each says
@@ -22,7 +23,7 @@ export const ScanSettingsSchema = Type.Object(
     resolution: Type.Union([150, 200, 300, 400, 600].map((dpi) => Type.Literal(dpi)), { description: 'Dots per inch.' }),
     color: Type.Union([Type.Literal('color'), Type.Literal('grayscale'), Type.Literal('monochrome')]),
     duplex: Type.Boolean(),
-    roles: Type.Array(RoleSchema, { uniqueItems: true, maxItems: 2, description: 'Users with one of these roles may use it.' }),
+    roles: Type.Array(StringEnum<Role>(['user', 'admin']), { uniqueItems: true, maxItems: 2, description: 'Users with one of these roles may use it.' }),
     userIds: Type.Array(Type.String({ pattern: '^[0-9a-f]{32}$' }), { uniqueItems: true, maxItems: 500, description: 'And these users.' }),
   },
   { additionalProperties: false },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../http/string-enum.js';
 
 /** Tenant policy (SPEC §3.10): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
 export const TenantPolicySchema = Type.Object(
@@ -21,7 +22,7 @@ export const TenantPolicySchema = Type.Object(
     }),
     loginHistoryKeepsIp: Type.Boolean(),
     loginHistoryDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Sign-ins older than this are not kept.' }),
-    allowedLoginMethods: Type.Array(Type.Union([Type.Literal('qr'), Type.Literal('pin')]), { uniqueItems: true }),
+    allowedLoginMethods: Type.Array(StringEnum(['qr', 'pin']), { uniqueItems: true, maxItems: 2 }),
   },
   { additionalProperties: false },
 );
