@@ -16,7 +16,7 @@ import {
   transitionJob,
   type JobState,
 } from '../shared/jobs/jobs.js';
-import { isNameOfUpload } from '../shared/onedrive/file-names.js';
+import { isNameOfUpload, isOneDriveName } from '../shared/onedrive/file-names.js';
 import { readLink } from '../shared/onedrive/links.js';
 import { reconnectProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
 import { releaseJobs, sessionTarget } from '../shared/release/release.js';
@@ -33,8 +33,11 @@ const UploadSchema = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
 });
 
-/** A Microsoft Graph drive item id (opaque; letters, digits and a few punctuation marks). */
-export const DriveItemIdSchema = Type.String({ pattern: '^[A-Za-z0-9!._-]{1,200}$' });
+/**
+ * A Microsoft Graph drive item id (opaque; letters, digits and a few punctuation marks). Not
+ * `.` or `..`: in the Graph URL (`/me/drive/items/<id>`) those are path steps, not ids.
+ */
+export const DriveItemIdSchema = Type.String({ pattern: '^(?!\\.{1,2}$)[A-Za-z0-9!._-]{1,200}$' });
 
 /** The caller's own job `id` (404 if it is not theirs, or expired). */
 function callersJob({ store, now }: Services, context: RequestContext, id: string) {
@@ -77,6 +80,11 @@ export const jobsCreate = defineRoute({
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
     if (link && link.status !== 'connected') throw reconnectProblem();
+    if (link && !isOneDriveName(body.fileName)) {
+      throw new HttpProblem('validation-failed', 'OneDrive does not accept this file name', {
+        errors: [{ pointer: '/body/fileName', detail: 'is blank, "." or "..", or longer than OneDrive allows' }],
+      });
+    }
     // The upload session first: if OneDrive fails, no job is left behind.
     const upload = link
       ? await (await services.onedrive()).driveOf(services.store, link, context.log).then((drive) => drive.createUploadSession(link.printFolderId, body.fileName, 'rename'))
@@ -213,12 +221,14 @@ export const jobsRelease = defineRoute({
     const caller = callerOf(context);
     const job = await callersJob(services, context, params.id);
     assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
-    const { outcome, releasedJobs, heldBack } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
+    const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
     if (heldBack) throw heldBack;
     if (!outcome.dispatched) {
       throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });
     }
     const released = releasedJobs[0];
+    // Sent but not recorded (the store failed): its 503 says retry, and a retry is not printed twice.
+    if (!released && unrecorded) throw unrecorded;
     if (!released) throw new HttpProblem('conflict', 'the job changed while it was released; read it again');
     return { status: 200, body: publicJob(released) };
   },

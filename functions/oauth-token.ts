@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../shared/http/route.js';
-import { GRANT_TYPE_URIS, oauthClients } from '../shared/oauth/clients.js';
+import { clientById, grantTypeOf } from '../shared/oauth/clients.js';
 import { OAuthError } from '../shared/oauth/errors.js';
 import { deviceCodeGrant } from '../shared/oauth/grants/device-code.js';
 import { passwordGrant } from '../shared/oauth/grants/password.js';
@@ -48,9 +48,9 @@ export const oauthToken = defineRoute({
   handler: async ({ form, headers }, services, { log }) => {
     if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
     if (!form.client_id) throw new OAuthError('invalid_request', 'client_id is required');
-    const client = oauthClients[form.client_id];
+    const client = clientById(form.client_id);
     if (!client) throw new OAuthError('invalid_client', 'unknown client');
-    const grant = GRANT_TYPE_URIS[form.grant_type];
+    const grant = grantTypeOf(form.grant_type);
     if (!grant) throw new OAuthError('unsupported_grant_type', 'supported: device_code, password, refresh_token');
     if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use ${form.grant_type}`);
 

@@ -78,6 +78,29 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * The request's URL, its path taken as sent: a target like `//x/y` is a path (origin-form,
+ * RFC 9112 §3.2.1), not an authority, and `//` alone must not make `new URL` throw. A Host
+ * header that is not a valid authority does not break routing either.
+ */
+function requestUrl(target: string, host: string | undefined): URL {
+  const path = target.startsWith('/') ? target : `/${target}`;
+  try {
+    return new URL(`http://${host ?? 'localhost'}${path}`);
+  } catch {
+    return new URL(`http://localhost${path}`);
+  }
+}
+
+/** The host's own answers (before any handler runs) are problem+json, like the handlers'. */
+function problemResponse(problem: HttpProblem): HttpResponseInit {
+  return {
+    status: problem.status,
+    headers: { ...problem.headers, 'Content-Type': 'application/problem+json', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(problem.toJSON()),
+  };
+}
+
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? defaultLog;
   const services = lazyServices(options.config, options.clock);
@@ -93,17 +116,28 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const method = (req.method ?? 'GET').toUpperCase();
     traffic.requests += 1;
     try {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      const url = requestUrl(req.url ?? '/', req.headers.host);
       const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, traffic);
       if (body === 'too-large') {
         const problem = new HttpProblem('payload-too-large', 'the body is larger than the host accepts');
         log('warning', `request method=${method} status=413 host-limit=${HOST_BODY_LIMIT}`);
         res.setHeader('connection', 'close');
-        await writeResponse(res, { status: 413, jsonBody: problem.toJSON() }, method);
+        await writeResponse(res, problemResponse(problem), method);
         return;
       }
       const match = options.table.find(method, url.pathname);
-      if (!match) throw new Error(`no route for ${method} (the table needs a catch-all route)`);
+      if (!match) {
+        // A method no function is registered for (TRACE, PROPFIND, ...): no handler runs, as in
+        // Azure; answer as the catch-all does for the other methods, not with a 500.
+        const allowed = options.table.allowedMethods(url.pathname);
+        const problem =
+          allowed.length > 0
+            ? new HttpProblem('method-not-allowed', `${method} is not allowed here`, {}, { Allow: allowed.join(', ') })
+            : new HttpProblem('not-found', 'there is nothing at this path');
+        log('information', `request method=${method} status=${problem.status} unregistered-method`);
+        await writeResponse(res, problemResponse(problem), method);
+        return;
+      }
       const request = new azf.HttpRequest({
         method,
         url: url.toString(),

@@ -4,7 +4,9 @@ import { authenticateBearer, type Principal } from '../auth/principal.js';
 import { invocationLogger, type Logger } from '../logging/logger.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { Services, ServicesProvider } from '../services.js';
+import { InvalidContinuationToken } from '../store/paging.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
+import { StoreUnavailableError } from '../store/store-http-client.js';
 import { HttpProblem } from './problem.js';
 import type { AnyRoute, RouteInput, RouteResult, RouteSchemas } from './route.js';
 import type { RouteTable } from './route-table.js';
@@ -93,7 +95,7 @@ async function readFormBody(request: HttpRequest, schema: NonNullable<RouteSchem
   const form: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(text)) {
     if (value === '') continue; // RFC 6749 §3.1: sent without a value = omitted
-    if (name in form) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
+    if (Object.hasOwn(form, name)) throw new OAuthError('invalid_request', `parameter ${name} is repeated`);
     form[name] = value;
   }
   return validateInput('form', schema, form);
@@ -154,11 +156,15 @@ async function authorize(route: AnyRoute, request: HttpRequest, services: Servic
   return principal;
 }
 
-/** Store throttling or an outage is the caller's cue to retry, not an internal error. */
+/**
+ * Store throttling or an outage is the caller's cue to retry, not an internal error: 429 past
+ * the SDK's retries, 503, no answer in time or no connection (StoreUnavailableError, from the
+ * store's HTTP client), or the SDK's own TimeoutError.
+ */
 function storeUnavailable(error: unknown): HttpProblem | undefined {
   const e = error as { code?: unknown; name?: unknown; retryAfterInMs?: unknown };
   const throttled = e?.code === 429;
-  if (!throttled && e?.code !== 503 && e?.name !== 'TimeoutError') return undefined;
+  if (!throttled && e?.code !== 503 && e?.name !== 'TimeoutError' && !(error instanceof StoreUnavailableError)) return undefined;
   const seconds = throttled && typeof e.retryAfterInMs === 'number' ? Math.max(1, Math.ceil(e.retryAfterInMs / 1000)) : 1;
   return new HttpProblem('service-unavailable', 'the data store is busy; retry shortly', {}, { 'Retry-After': String(seconds) });
 }
@@ -185,7 +191,11 @@ function errorResult(route: AnyRoute, error: unknown, log: Logger, requestId: st
       ? error
       : error instanceof OAuthError
         ? new HttpProblem('validation-failed', error.description)
-        : storeUnavailable(error);
+        : error instanceof InvalidContinuationToken
+          ? new HttpProblem('validation-failed', 'the continuation token is not one this list gave out; start again from the first page', {
+              errors: [{ pointer: '/query/continuationToken', detail: 'is not a valid continuation token' }],
+            })
+          : storeUnavailable(error);
   if (!problem) {
     log.error('unhandled-error', { errorId: requestId, ...describeForLog(error) });
     problem = new HttpProblem('internal-error', 'something went wrong on our side; quote the errorId to support', {

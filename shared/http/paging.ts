@@ -5,7 +5,8 @@ export const PageQuery = (defaultLimit: number) =>
   Type.Object(
     {
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: defaultLimit })),
-      continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      // Cosmos tokens are printable ASCII and travel in a header (x-ms-continuation).
+      continuationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[\\x20-\\x7E]+$' })),
     },
     { additionalProperties: false },
   );

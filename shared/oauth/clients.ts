@@ -26,6 +26,19 @@ export const GRANT_TYPE_URIS: Readonly<Record<string, GrantType>> = {
   refresh_token: 'refresh_token',
 };
 
+/**
+ * The client with this id. An own-property look-up: `constructor`, `__proto__` or `toString`
+ * sent as a client_id must be an unknown client, not something inherited from Object.
+ */
+export function clientById(id: string): OAuthClient | undefined {
+  return Object.hasOwn(oauthClients, id) ? oauthClients[id] : undefined;
+}
+
+/** The grant a `grant_type` value names (own properties only, as for clients). */
+export function grantTypeOf(uri: string): GrantType | undefined {
+  return Object.hasOwn(GRANT_TYPE_URIS, uri) ? GRANT_TYPE_URIS[uri] : undefined;
+}
+
 export function parseScope(scope: string | undefined): string[] {
   return [...new Set((scope ?? '').split(' ').filter(Boolean))];
 }

@@ -1,7 +1,7 @@
 import { readDevice } from '../devices/devices.js';
 import type { Services } from '../services.js';
 import { deriveSecret, hashSecret } from '../tokens/secrets.js';
-import { oauthClients, parseScope } from './clients.js';
+import { clientById, parseScope } from './clients.js';
 import { oauthDefaults } from './defaults.js';
 import { formatUserCode, issueDeviceCode } from './device-codes.js';
 import { OAuthError } from './errors.js';
@@ -24,7 +24,7 @@ export interface DeviceAuthorizationRequest {
 export async function startDeviceAuthorization(services: Services, request: DeviceAuthorizationRequest, headers: Headers) {
   const { config, store, now } = services;
   if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
-  const client = oauthClients[request.client_id];
+  const client = clientById(request.client_id);
   if (!client) throw new OAuthError('invalid_client', 'unknown client');
   if (!client.grants.includes('device_code')) {
     throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');

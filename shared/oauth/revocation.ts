@@ -1,5 +1,5 @@
 import type { Services } from '../services.js';
-import { oauthClients } from './clients.js';
+import { clientById } from './clients.js';
 import { OAuthError } from './errors.js';
 import { checkRefreshToken, parseRefreshToken, withoutFamily } from './refresh-families.js';
 import { readTokenOwner, saveTokenOwner } from './token-owners.js';
@@ -12,7 +12,7 @@ import { readTokenOwner, saveTokenOwner } from './token-owners.js';
  */
 export async function revokeToken(services: Services, request: { token?: string; client_id?: string }): Promise<void> {
   if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
-  if (!oauthClients[request.client_id]) throw new OAuthError('invalid_client', 'unknown client');
+  if (!clientById(request.client_id)) throw new OAuthError('invalid_client', 'unknown client');
   if (!request.token) throw new OAuthError('invalid_request', 'token is required');
 
   const token = parseRefreshToken(request.token);

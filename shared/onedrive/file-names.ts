@@ -12,6 +12,15 @@ function splitExtension(name: string): [stem: string, extension: string] {
   return dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
 }
 
+/**
+ * Does OneDrive take `name` as it is? Not blank, not `.` or `..`, none of the refused
+ * characters, at most 255 UTF-16 units (what Graph counts). A name it refuses is the client's
+ * mistake (400), not OneDrive failing (502).
+ */
+export function isOneDriveName(name: string): boolean {
+  return name.trim() !== '' && name !== '.' && name !== '..' && !new RegExp(FORBIDDEN.source).test(name) && name.length <= 255;
+}
+
 /** Is `actual` the file uploaded as `requested`, possibly renamed by OneDrive on a conflict? */
 export function isNameOfUpload(actual: string, requested: string): boolean {
   const a = actual.normalize('NFC').toLowerCase();

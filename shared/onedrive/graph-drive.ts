@@ -47,6 +47,16 @@ export type AccessTokenSource = (renew: boolean) => Promise<string>;
 export const MAX_RETRY_AFTER_SECONDS = 5;
 const MAX_RETRIES = 2;
 
+/**
+ * How long one Graph request may take, headers and body, before it is given up: the API then
+ * answers 503 with `Retry-After` instead of holding the caller (a person at a printer panel) for
+ * as long as Graph stays silent. Graph answers these metadata requests in well under a second;
+ * 8 s leaves room for a slow moment, and with a token refresh (Entra, 10 s at most) and the
+ * throttling waits above a request still ends inside the function's 30 s. A timed-out request
+ * is not retried (it may have been carried out; the caller decides).
+ */
+export const GRAPH_REQUEST_TIMEOUT_MS = 8_000;
+
 function retryAfterSeconds(response: Response): number {
   const header = response.headers.get('retry-after');
   if (header === null) return 1;
@@ -83,6 +93,32 @@ class BearerToken implements Middleware {
   }
 }
 
+/**
+ * Gives each attempt (after the retry handler, so every retry gets its own) an abort signal that
+ * fires after `timeoutMs`; fetch then rejects with a `TimeoutError`, which the client reports as
+ * a GraphError without a status and that code.
+ */
+class RequestTimeout implements Middleware {
+  private next?: Middleware;
+  constructor(private readonly timeoutMs: number) {}
+
+  async execute(context: Context): Promise<void> {
+    const options = (context.options ??= {});
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const callers = options.signal;
+    options.signal = callers ? AbortSignal.any([callers, timeout]) : timeout;
+    try {
+      await this.next!.execute(context);
+    } finally {
+      options.signal = callers;
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
 const ITEM_FIELDS = ['id', 'name', 'size', 'file', 'folder', 'parentReference', 'lastModifiedDateTime'];
 
 function itemInfo(item: DriveItem): DriveItemInfo {
@@ -96,6 +132,17 @@ function itemInfo(item: DriveItem): DriveItemInfo {
   };
 }
 
+/**
+ * Graph refused a `$skiptoken` the caller handed us (made up, truncated or edited): the
+ * caller's mistake, not OneDrive failing.
+ */
+export class InvalidSkipToken extends Error {
+  constructor() {
+    super('Graph refused the skip token');
+    this.name = 'InvalidSkipToken';
+  }
+}
+
 const isStatus = (error: unknown, status: number) => error instanceof GraphError && error.statusCode === status;
 
 async function orUndefinedIfMissing<T>(request: Promise<T>): Promise<T | undefined> {
@@ -107,11 +154,15 @@ async function orUndefinedIfMissing<T>(request: Promise<T>): Promise<T | undefin
   }
 }
 
-export function openDrive(graphBaseUrl: string, token: AccessTokenSource): Drive {
+export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeoutMs: number = GRAPH_REQUEST_TIMEOUT_MS): Drive {
   const retry = new RetryHandler(
     new RetryHandlerOptions(1, MAX_RETRIES, (_delay, _attempt, _request, _options, response) => retryAfterSeconds(response) <= MAX_RETRY_AFTER_SECONDS),
   );
-  const client = Client.initWithMiddleware({ baseUrl: graphBaseUrl, defaultVersion: 'v1.0', middleware: [new BearerToken(token), retry, new HTTPMessageHandler()] });
+  const client = Client.initWithMiddleware({
+    baseUrl: graphBaseUrl,
+    defaultVersion: 'v1.0',
+    middleware: [new BearerToken(token), retry, new RequestTimeout(timeoutMs), new HTTPMessageHandler()],
+  });
   const segment = encodeURIComponent;
 
   return {
@@ -148,7 +199,14 @@ export function openDrive(graphBaseUrl: string, token: AccessTokenSource): Drive
     async children(folderId, { limit, skipToken }) {
       const request = client.api(`/me/drive/items/${segment(folderId)}/children`).select(ITEM_FIELDS).top(limit);
       if (skipToken) request.query({ $skiptoken: skipToken });
-      const page = (await request.get()) as { value: DriveItem[]; '@odata.nextLink'?: string };
+      let page: { value: DriveItem[]; '@odata.nextLink'?: string };
+      try {
+        page = (await request.get()) as typeof page;
+      } catch (error) {
+        // The rest of the request is ours; with a skip token, a 400 is about the token.
+        if (skipToken && isStatus(error, 400)) throw new InvalidSkipToken();
+        throw error;
+      }
       const next = page['@odata.nextLink'] ? new URL(page['@odata.nextLink']).searchParams.get('$skiptoken') : null;
       return { items: page.value.map(itemInfo), skipToken: next };
     },

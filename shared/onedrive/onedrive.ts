@@ -53,10 +53,18 @@ async function asProblem(error: unknown): Promise<unknown> {
   if (error instanceof EntraUnavailable) {
     return new HttpProblem('service-unavailable', 'Microsoft sign-in is not available right now; try again', {}, { 'Retry-After': String(Math.ceil(error.retryAfterSeconds ?? 30)) });
   }
-  const { GraphError } = await import('./graph-drive.js');
+  const { GraphError, InvalidSkipToken } = await import('./graph-drive.js');
+  if (error instanceof InvalidSkipToken) {
+    return new HttpProblem('validation-failed', 'the continuation token is not one this list gave out; start again from the first page', {
+      errors: [{ pointer: '/query/continuationToken', detail: 'is not a valid continuation token' }],
+    });
+  }
   if (error instanceof GraphError) {
     if (error.statusCode === 401) return reconnectProblem();
-    // -1: no HTTP answer at all (the SDK wraps network errors so).
+    // -1: no HTTP answer at all (the SDK wraps network errors so, with the error's name as code).
+    if (error.statusCode <= 0 && error.code === 'TimeoutError') {
+      return new HttpProblem('service-unavailable', 'OneDrive did not answer in time; try again', {}, { 'Retry-After': '10' });
+    }
     if (error.statusCode <= 0) return new HttpProblem('service-unavailable', 'OneDrive cannot be reached; try again', {}, { 'Retry-After': '30' });
     if (error.statusCode === 429 || error.statusCode === 503 || error.statusCode === 504) {
       const retryAfter = Number(error.headers?.get('retry-after'));

@@ -82,6 +82,12 @@ export interface ReleaseResult {
   readonly releasedJobs: readonly JobDoc[];
   /** Why OneDrive jobs were held back (still queued), if they were. */
   readonly heldBack?: HttpProblem;
+  /**
+   * The store's error when jobs were sent but could not be marked released (they stay queued,
+   * claimed for this release): a retry in the same session is safe, its messages carry the
+   * same ids and the topic drops them as duplicates.
+   */
+  readonly unrecorded?: unknown;
 }
 
 interface Downloads {
@@ -107,6 +113,12 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
   const held: JobDoc[] = [];
   let problem: HttpProblem | undefined;
   for (let start = 0; start < wanted.length; start += DOWNLOAD_URL_CONCURRENCY) {
+    // Graph busy, down or silent (each call up to its timeout): the rest would only wait the
+    // same way, so they are held back at once and the release answers in bounded time.
+    if (problem?.kind === 'service-unavailable') {
+      held.push(...wanted.slice(start));
+      break;
+    }
     await Promise.all(
       wanted.slice(start, start + DOWNLOAD_URL_CONCURRENCY).map(async (job) => {
         try {
@@ -154,17 +166,26 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
     return notDispatched;
   }
   const releasedJobs: JobDoc[] = [];
+  let unrecorded: unknown;
   for (const job of sendable) {
     try {
       releasedJobs.push(
         await transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() }),
       );
-    } catch {
-      // Cancelled or changed meanwhile: the message is out; the printer reports what it printed.
+    } catch (error) {
+      // A 409 (cancelled or changed meanwhile): the message is out; the printer reports what it
+      // printed. Anything else is the store failing: reported, so the caller can retry.
+      if (!(error instanceof HttpProblem)) unrecorded ??= error;
     }
   }
   log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released: releasedJobs.length });
-  return { outcome: { released: releasedJobs.length, queued: downloads.held.length, dispatched: true }, releasedJobs, ...heldBack };
+  if (unrecorded) log.warn('release-unrecorded', { deviceId: target.deviceId, jobs: sendable.length - releasedJobs.length, error: (unrecorded as Error)?.name });
+  return {
+    outcome: { released: releasedJobs.length, queued: downloads.held.length, dispatched: true },
+    releasedJobs,
+    ...heldBack,
+    ...(unrecorded ? { unrecorded } : {}),
+  };
 }
 
 /** All of the user's queued jobs, to the printer they are at (on session approval). */

@@ -1,7 +1,9 @@
+import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import { CosmosClient, type Container, type Database } from '@azure/cosmos';
 import type { Config, CosmosAccountConfig } from '../config/load-config.js';
 import { containerSpecs, type ContainerName, type ContainerSpec } from './containers.js';
 import { createCountingHttpClient } from './counting-http-client.js';
+import { COSMOS_REQUEST_TIMEOUT_MS, withStoreFailures } from './store-http-client.js';
 
 /** Handles on the app's Cosmos containers: one client per account, for the life of the process. */
 export interface Store {
@@ -41,7 +43,9 @@ export async function openStore(config: Config): Promise<Store> {
     closeLocalServer = local.close;
   }
 
-  const httpClient = createCountingHttpClient();
+  // Counted at the wire. A request that hangs fails after the timeout, one that cannot connect
+  // fails at once: both as StoreUnavailableError, which the API answers 503 + Retry-After.
+  const httpClient = createCountingHttpClient(withStoreFailures(createDefaultHttpClient(), COSMOS_REQUEST_TIMEOUT_MS));
   const clients = new Map<string, CosmosClient>();
   async function clientFor(account: CosmosAccountConfig): Promise<CosmosClient> {
     const endpoint = account.endpoint!;

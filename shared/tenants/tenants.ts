@@ -15,6 +15,8 @@ export const TenantSlugSchema = Type.String({
   description: 'Tenant slug: lowercase letters, digits and inner hyphens, at most 63 characters.',
 });
 
+const SLUG = new RegExp(TenantSlugSchema.pattern!);
+
 export interface Tenant {
   readonly id: string;
   readonly slug: string;
@@ -67,6 +69,8 @@ export async function lookupTenantRegion(store: Store, slug: string): Promise<st
 
 /** A tenant of *this* region by slug, or undefined (unknown, or homed elsewhere). */
 export async function findTenantBySlug(store: Store, slug: string, region: string): Promise<Tenant | undefined> {
+  // Only a well-formed slug can be a directory id (a `/` or `?` would address another item or none).
+  if (!SLUG.test(slug)) return undefined;
   const entry = await readDirectoryEntry(store, slug);
   if (!entry || entry.region !== region) return undefined;
   return readTenant(store, entry.tenantId);

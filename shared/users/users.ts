@@ -12,7 +12,8 @@ export const UsernameSchema = Type.String({
   pattern: '^[A-Za-z0-9._-]{2,64}$',
   description: 'Letters, digits, dot, dash, underscore; 2–64 characters; no "@" (that makes it an email).',
 });
-export const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
+/** RFC 5322 allows `/`, `?` and `#` in the local part; Cosmos item ids (the login-name look-ups) do not. */
+export const EmailSchema = Type.String({ format: 'email', maxLength: 254, pattern: '^[^/\\\\?#]+$' });
 export const RoleSchema = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 export type Role = Static<typeof RoleSchema>;
 /** Length rules come from the tenant policy and are checked in code; the schema caps abuse. */
@@ -194,6 +195,8 @@ export async function readUser(store: Store, tenantId: string, userId: string): 
 
 /** Username or email → user, with two point reads (look-up item, then the user). */
 export async function findUserByLoginName(store: Store, tenantId: string, name: string): Promise<UserDoc | undefined> {
+  // No username or email may hold these (schemas), and Cosmos ids cannot: such a name is nobody's.
+  if (/[/\\?#]/.test(normalizeLoginName(name))) return undefined;
   const { resource: entry } = await store.container('accounts').item(loginNameId(name), tenantId).read<LoginNameDoc>();
   if (!entry || entry.type !== 'login-name') return undefined;
   return readUser(store, tenantId, entry.userId);

@@ -35,6 +35,8 @@ export interface LocalMicrosoftStats {
   tokenRequests: number;
   graphRequests: number;
   throttled: number;
+  /** Graph requests held back by slowNext. */
+  slowed: number;
   uploadedBytes: number;
   downloadedBytes: number;
 }
@@ -69,6 +71,12 @@ export interface LocalMicrosoft {
    * (429 activityLimitReached, or 503 serviceNotAvailable) with `Retry-After`, before auth.
    */
   throttleNext(count: number, retryAfterSeconds: number, status?: 429 | 503): void;
+  /**
+   * The next `count` Graph requests (under /v1.0) wait `delayMs` before they are handled (then
+   * answered as usual, throttling included): a slow or hanging Graph. A request whose client
+   * gives up meanwhile is dropped. `slowNext(0, 0)` ends it; so does close().
+   */
+  slowNext(count: number, delayMs: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -108,9 +116,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
 
-  const stats: LocalMicrosoftStats = { tokenRequests: 0, graphRequests: 0, throttled: 0, uploadedBytes: 0, downloadedBytes: 0 };
+  const stats: LocalMicrosoftStats = { tokenRequests: 0, graphRequests: 0, throttled: 0, slowed: 0, uploadedBytes: 0, downloadedBytes: 0 };
   const requests: RequestRecord[] = [];
   const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
+  const slow = { remaining: 0, delayMs: 0 };
+  /** Requests waiting out slowNext: released (and dropped) by close(). */
+  const waiting = new Set<() => void>();
   const directory = new Directory(now);
   const entra = new Entra(
     { clientId: options.clientId, clientSecret: options.clientSecret, now, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600 },
@@ -123,6 +134,11 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     const path = target.pathname;
     if (path === '/v1.0' || path.startsWith('/v1.0/')) {
       stats.graphRequests += 1;
+      if (slow.remaining > 0) {
+        slow.remaining -= 1;
+        stats.slowed += 1;
+        if (!(await waitOrGiveUp(res, slow.delayMs))) return;
+      }
       if (throttle.remaining > 0) return answerThrottled();
       return graph.handle(req, res, target);
     }
@@ -136,6 +152,22 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     if (transfer?.[1] === 'upload') return transfers.upload(req, res, transfer[2] ?? '');
     if (transfer?.[1] === 'download') return transfers.download(req, res, transfer[2] ?? '');
     sendText(res, 404, `${req.method} ${path} is not served by the local Microsoft double.`);
+  }
+
+  /** Waits `ms`; false when the client went away (or the server closes) meanwhile. */
+  function waitOrGiveUp(res: ServerResponse, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (answer: boolean) => {
+        clearTimeout(timer);
+        res.off('close', gone);
+        waiting.delete(gone);
+        resolve(answer);
+      };
+      const gone = () => done(false);
+      const timer = setTimeout(() => done(!res.destroyed), ms);
+      res.on('close', gone);
+      waiting.add(gone);
+    });
   }
 
   function answerThrottled(): never {
@@ -185,6 +217,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     throttleNext: (count, retryAfterSeconds, status = 429) => {
       Object.assign(throttle, { remaining: count, retryAfterSeconds, status });
     },
+    slowNext: (count, delayMs) => {
+      Object.assign(slow, { remaining: count, delayMs });
+    },
     fileBytes: (upn, path) => {
       const drive = directory.find(upn)?.drive;
       const item = drive?.resolve(drive.root, splitPath(path));
@@ -206,6 +241,8 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       return drive.writeFile(parent, name, Buffer.from(bytes), 'replace', now()).item.id;
     },
     close: async () => {
+      slow.remaining = 0;
+      for (const giveUp of [...waiting]) giveUp();
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       server.closeAllConnections();
       await closed;
