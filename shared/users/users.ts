@@ -5,7 +5,7 @@ import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
 import { hashCredential } from '../tokens/credential-hash.js';
-import { newId } from '../tokens/secrets.js';
+import { hashSecret, newId } from '../tokens/secrets.js';
 import type { TenantPolicy } from '../tenants/policy.js';
 
 export const UsernameSchema = Type.String({
@@ -193,13 +193,38 @@ export async function readUser(store: Store, tenantId: string, userId: string): 
   return resource?.type === 'user' ? resource : undefined;
 }
 
-/** Username or email → user, with two point reads (look-up item, then the user). */
+/**
+ * Login name → user id, remembered per instance so a repeat sign-in skips the look-up read. A
+ * hint, never trusted: every hit is checked against the user it names (a rename, an erasure or
+ * a reused name makes it a miss and the look-up item decides). Keyed by a hash of tenant and
+ * name, so no email or username sits in memory; bounded, oldest entries go first.
+ */
+const userIdHints = new Map<string, string>();
+const USER_ID_HINTS_KEPT = 10_000;
+
+const answersTo = (user: UserDoc, normalized: string) =>
+  normalizeLoginName(user.username) === normalized || normalizeLoginName(user.email) === normalized;
+
+/** Username or email → user: one point read when this instance has seen the name, else two (look-up item, then the user). */
 export async function findUserByLoginName(store: Store, tenantId: string, name: string): Promise<UserDoc | undefined> {
+  const normalized = normalizeLoginName(name);
   // No username or email may hold these (schemas), and Cosmos ids cannot: such a name is nobody's.
-  if (/[/\\?#]/.test(normalizeLoginName(name))) return undefined;
+  if (/[/\\?#]/.test(normalized)) return undefined;
+  const hintKey = hashSecret(`${tenantId}|${normalized}`);
+  const hinted = userIdHints.get(hintKey);
+  if (hinted) {
+    const user = await readUser(store, tenantId, hinted);
+    if (user && answersTo(user, normalized)) return user;
+    userIdHints.delete(hintKey);
+  }
   const { resource: entry } = await store.container('accounts').item(loginNameId(name), tenantId).read<LoginNameDoc>();
   if (!entry || entry.type !== 'login-name') return undefined;
-  return readUser(store, tenantId, entry.userId);
+  const user = await readUser(store, tenantId, entry.userId);
+  if (user) {
+    if (userIdHints.size >= USER_ID_HINTS_KEPT) userIdHints.delete(userIdHints.keys().next().value!);
+    userIdHints.set(hintKey, user.id);
+  }
+  return user;
 }
 
 /** Replaces the user only if nobody changed it since it was read (ETag); throws 412 otherwise. */

@@ -85,10 +85,18 @@ describe('tenant administration and data subject rights', () => {
     expect((await api(host, adminToken, 'GET', '/api/users?q=victor%40contoso')).body.items).toHaveLength(1);
     expect(JSON.stringify(page1.body)).not.toMatch(/Hash|lockout|logins/);
 
+    await mobileSignIn(host, 'contoso', victor); // this instance now remembers victor → Victor's id
     const renamed = await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { username: 'vic', role: 'admin' });
     expect(renamed.body).toMatchObject({ username: 'vic', role: 'admin' });
     expect((await mobileSignIn(host, 'contoso', { ...victor, username: 'vic' })).access_token).toBeTruthy();
     expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', victor))).toBe('invalid_grant');
+    // The freed name goes to someone else: the remembered hint must not sign them in as Victor.
+    const newVictor: Person = { email: 'victor.new@contoso.test', username: 'victor', fullName: 'Victor Two', password: 'second-victor-9' };
+    const newVictorId = (await api(host, adminToken, 'POST', '/api/users', newVictor)).body.id as string;
+    const signedIn = await mobileSignIn(host, 'contoso', newVictor);
+    expect((await api(host, signedIn.access_token, 'GET', '/api/me')).body.user).toMatchObject({ id: newVictorId, username: 'victor' });
+    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', { ...newVictor, password: victor.password }))).toBe('invalid_grant');
+    expect((await api(host, adminToken, 'DELETE', `/api/users/${newVictorId}`)).status).toBe(204);
     expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { email: ursula.email })).status).toBe(409);
     expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { role: 'user' })).status).toBe(200);
     const lastAdmin = await api(host, adminToken, 'PATCH', `/api/users/${adminId}`, { role: 'user' });
