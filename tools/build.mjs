@@ -15,6 +15,8 @@ await build({
     'tools/demo': 'tools/demo.ts',
     'tools/keys': 'tools/keys.ts',
     'tools/smoke': 'tools/smoke.ts',
+    'tools/bench': 'tools/bench/bench.ts',
+    'tools/bench-peer': 'tools/bench/peer.ts',
   },
   outdir: 'dist',
   bundle: true,
@@ -26,7 +28,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // functions-core is provided by the Functions host; the Cosmos and Service Bus stand-ins are
   // dev dependencies loaded only by local runs; native addons cannot be bundled.
-  external: ['@azure/functions-core', '@vercel/cosmosdb-server', 'rhea', '@node-rs/argon2'],
+  // The benchmark's load generator and peer server are dev dependencies, used from node_modules.
+  external: ['@azure/functions-core', '@vercel/cosmosdb-server', 'rhea', '@node-rs/argon2', 'autocannon', 'oidc-provider'],
   define: { __ROGER_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require() for Node built-ins; ESM has none of its own.
   banner: { js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);" },
