@@ -67,7 +67,32 @@ function headerRecord(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * What createHttpHandler returns (toResponseInit): a plain header object and a string body, or
+ * none. Written as is, with what @azure/functions' HttpResponse would add (a text/plain type for
+ * an untyped string body): the round trip through its web-stream Response cost the local host
+ * about a sixth of its CPU under load, and measured our code's speed no better.
+ */
+function isPlainInit(init: HttpResponseInit): init is HttpResponseInit & { body?: string; headers?: Record<string, string> } {
+  const headers = init.headers;
+  return (
+    (init.body === undefined || typeof init.body === 'string') &&
+    init.jsonBody === undefined &&
+    init.cookies === undefined &&
+    (headers === undefined || Object.getPrototypeOf(headers) === Object.prototype)
+  );
+}
+
 async function writeResponse(res: ServerResponse, init: HttpResponseInit, method: string): Promise<void> {
+  if (isPlainInit(init)) {
+    const body = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
+    res.statusCode = init.status ?? 200;
+    for (const [name, value] of Object.entries(init.headers ?? {})) res.setHeader(name, value);
+    if (body !== undefined && !res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain;charset=UTF-8');
+    if (!res.hasHeader('content-length') && res.statusCode !== 204 && res.statusCode !== 304) res.setHeader('content-length', body?.length ?? 0);
+    res.end(method === 'HEAD' ? undefined : body);
+    return;
+  }
   const response = new azf.HttpResponse(init);
   const body = Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;

@@ -36,7 +36,10 @@ const COSMOS_BUDGET: Record<string, number> = {
 interface Row {
   readonly operation: string;
   readonly ours: LoadResult;
+  /** oidc-provider with its own in-memory adapter. */
   readonly peer?: LoadResult;
+  /** oidc-provider with an adapter on our store (Cosmos SDK, in-process server): storage costs equal. */
+  readonly peerOnOurStore?: LoadResult;
   /** Cosmos DB requests and request units per call, as the SDK counted them (request log). */
   readonly cosmos?: { requests: number; ru: number };
 }
@@ -156,21 +159,21 @@ async function benchRoger(fixture: RogerFixture, server: ServerProcess): Promise
   };
 }
 
-async function benchPeer(): Promise<{ deviceAuthorization: LoadResult; refresh: LoadResult }> {
-  const peer = await startPeer(2 * LOAD.connections);
+async function benchPeer(store: 'memory' | 'cosmos'): Promise<{ deviceAuthorization: LoadResult; refresh: LoadResult }> {
+  const peer = await startPeer(2 * LOAD.connections, store);
   try {
     const { refreshTokens } = JSON.parse(peer.readyLine.slice('ready '.length)) as { refreshTokens: string[] };
     const metadata = (await (await fetch(`${peer.url}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string; token_endpoint: string };
     // Refresh first: the default in-memory adapter is an LRU cache of 1000 entries, which the
     // device codes of the other row would flush, grants and refresh tokens included.
     const refresh = await refreshChain(peer.url, new URL(metadata.token_endpoint).pathname, 'bench', refreshTokens);
-    process.stderr.write(`  peer refresh grant: ${Math.round(refresh.rps)} req/s\n`);
+    process.stderr.write(`  peer (${store}) refresh grant: ${Math.round(refresh.rps)} req/s\n`);
     const deviceAuthorization = await load(
       peer.url,
       [{ method: 'POST', path: new URL(metadata.device_authorization_endpoint).pathname, headers: FORM, body: 'client_id=bench&scope=openid' }],
       LOAD,
     );
-    process.stderr.write(`  peer device authorization: ${Math.round(deviceAuthorization.rps)} req/s\n`);
+    process.stderr.write(`  peer (${store}) device authorization: ${Math.round(deviceAuthorization.rps)} req/s\n`);
     return { deviceAuthorization, refresh };
   } finally {
     await peer.stop();
@@ -265,7 +268,7 @@ function table(
   storeAlone: { createPerSecond: number; readReplacePerSecond: number },
 ) {
   const lines = [
-    ['operation', 'req/s', 'p50 ms', 'p99 ms', 'Cosmos req/call (budget)', 'RU/call', 'peer req/s', 'peer p50 ms', 'peer p99 ms', 'ours/peer'],
+    ['operation', 'req/s', 'p50 ms', 'p99 ms', 'Cosmos req/call (budget)', 'RU/call', 'peer req/s', 'peer p50 ms', 'peer p99 ms', 'ours/peer', 'peer on our store req/s', 'ours/that'],
   ];
   for (const row of rows) {
     lines.push([
@@ -279,6 +282,8 @@ function table(
       row.peer ? String(row.peer.p50) : '',
       row.peer ? String(row.peer.p99) : '',
       row.peer ? ratio(row.ours.rps, row.peer.rps) : '',
+      row.peerOnOurStore ? String(round(row.peerOnOurStore.rps)) : '',
+      row.peerOnOurStore ? ratio(row.ours.rps, row.peerOnOurStore.rps) : '',
     ]);
   }
   lines.push([
@@ -292,13 +297,15 @@ function table(
     '',
     '',
     '',
+    '',
+    '',
   ]);
   const pin = rows.find((r) => r.operation.startsWith('password grant'))!;
-  lines.push(['argon2id verify alone (ceiling of the PIN grant)', String(round(argon2.rps)), String(round(argon2.p50)), '', '', '', '', '', '', `PIN grant ${ratio(pin.ours.rps, argon2.rps)}`]);
+  lines.push(['argon2id verify alone (ceiling of the PIN grant)', String(round(argon2.rps)), String(round(argon2.p50)), '', '', '', '', '', '', `PIN grant ${ratio(pin.ours.rps, argon2.rps)}`, '', '']);
   const device = rows.find((r) => r.operation === 'device authorization')!;
   const refresh = rows.find((r) => r.operation === 'refresh grant')!;
-  lines.push(['Cosmos SDK create alone (ceiling of device authorization)', String(round(storeAlone.createPerSecond)), '', '', '1', '', '', '', '', `dev. auth. ${ratio(device.ours.rps, storeAlone.createPerSecond)}`]);
-  lines.push(['Cosmos SDK read + replace alone (ceiling of refresh)', String(round(storeAlone.readReplacePerSecond)), '', '', '2', '', '', '', '', `refresh ${ratio(refresh.ours.rps, storeAlone.readReplacePerSecond)}`]);
+  lines.push(['Cosmos SDK create alone (ceiling of device authorization)', String(round(storeAlone.createPerSecond)), '', '', '1', '', '', '', '', `dev. auth. ${ratio(device.ours.rps, storeAlone.createPerSecond)}`, '', '']);
+  lines.push(['Cosmos SDK read + replace alone (ceiling of refresh)', String(round(storeAlone.readReplacePerSecond)), '', '', '2', '', '', '', '', `refresh ${ratio(refresh.ours.rps, storeAlone.readReplacePerSecond)}`, '', '']);
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
   return lines.map((line) => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
@@ -315,9 +322,14 @@ async function main() {
   } finally {
     await roger.stop();
   }
-  const peer = await benchPeer();
+  const peer = await benchPeer('memory');
+  const peerOnOurStore = await benchPeer('cosmos');
   const rows = ours.rows.map((row) =>
-    row.operation === 'device authorization' ? { ...row, peer: peer.deviceAuthorization } : row.operation === 'refresh grant' ? { ...row, peer: peer.refresh } : row,
+    row.operation === 'device authorization'
+      ? { ...row, peer: peer.deviceAuthorization, peerOnOurStore: peerOnOurStore.deviceAuthorization }
+      : row.operation === 'refresh grant'
+        ? { ...row, peer: peer.refresh, peerOnOurStore: peerOnOurStore.refresh }
+        : row,
   );
   const argon2 = await argon2Throughput();
   const storeAlone = await storeThroughput();
@@ -328,6 +340,8 @@ async function main() {
   const targets = [
     target('device authorization at least as fast as the peer', rowOf('device authorization').ours.rps / peer.deviceAuthorization.rps, 1),
     target('refresh grant at least as fast as the peer', rowOf('refresh grant').ours.rps / peer.refresh.rps, 1),
+    target('device authorization at least as fast as the peer on the same store', rowOf('device authorization').ours.rps / peerOnOurStore.deviceAuthorization.rps, 1),
+    target('refresh grant at least as fast as the peer on the same store', rowOf('refresh grant').ours.rps / peerOnOurStore.refresh.rps, 1),
     target('password grant ≥ 80% of argon2 verify alone', rowOf('password grant (PIN)').ours.rps / argon2.rps, 0.8),
     {
       name: 'hot paths within their Cosmos request budgets',
@@ -355,7 +369,9 @@ async function main() {
   process.stdout.write(
     `cold start (median of 7 fresh processes): node -e '' ${round(cold.bareMs)} ms; importing dist/functions/index.js ${round(cold.entryMs)} ms (+${round(cold.importMs)} ms)\n`,
   );
-  process.stdout.write('peer: oidc-provider (in-memory adapter), same machine, same load, one server at a time\n');
+  process.stdout.write(
+    'peer: oidc-provider with its in-memory adapter, and with an adapter on our store (Cosmos SDK, in-process server); same machine, same load, one server at a time\n',
+  );
   for (const t of targets) process.stdout.write(`target ${t.met ? 'met    ' : 'NOT MET'}  ${t.name} (${t.value.toFixed(2)})\n`);
   process.stdout.write(`bench/results.json written; ${results.seconds} s in all\n`);
 }

@@ -1,9 +1,11 @@
 // The peer for `npm run bench`: oidc-provider (a certified OAuth 2.0 / OpenID Connect server for
-// Node) with its default in-memory store, one public client for the device flow and refresh
-// tokens, run in its own process like our local host. Prints one line,
-// `ready <json>` with refresh tokens minted for the bench, then serves until killed.
+// Node) with one public client for the device flow and refresh tokens, run in its own process
+// like our local host. PEER_STORE=memory (default): its own in-memory adapter; PEER_STORE=cosmos:
+// the Cosmos SDK on the in-process Cosmos-compatible server, the store our local host uses.
+// Prints one line, `ready <json>` with refresh tokens minted for the bench, then serves until killed.
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
+import { cosmosAdapter } from './peer-cosmos-adapter.js';
 
 const port = Number(process.env.PORT);
 const tokenCount = Number(process.env.REFRESH_TOKENS ?? '40');
@@ -12,7 +14,10 @@ const issuer = `http://localhost:${port}`;
 // Its own signing key (ID tokens are RS256 by default), so it does not run on development keys.
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
+const store = process.env.PEER_STORE === 'cosmos' ? await cosmosAdapter() : undefined;
+
 const provider = new Provider(issuer, {
+  ...(store ? { adapter: store.adapter as never } : {}),
   clients: [
     {
       client_id: 'bench',

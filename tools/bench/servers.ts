@@ -57,6 +57,6 @@ export function startRoger(env: Record<string, string>): Promise<ServerProcess> 
   );
 }
 
-export function startPeer(refreshTokens: number): Promise<ServerProcess> {
-  return startProcess('dist/tools/bench-peer.js', { REFRESH_TOKENS: String(refreshTokens) }, (line) => line.startsWith('ready '));
+export function startPeer(refreshTokens: number, store: 'memory' | 'cosmos'): Promise<ServerProcess> {
+  return startProcess('dist/tools/bench-peer.js', { REFRESH_TOKENS: String(refreshTokens), PEER_STORE: store }, (line) => line.startsWith('ready '));
 }
