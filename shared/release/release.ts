@@ -148,13 +148,16 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   const time = now();
   // Claim before sending: a release racing from another session or printer (another message
   // id, so duplicate detection cannot drop it) finds the job claimed and sends nothing.
-  const sendable: JobDoc[] = [];
-  for (const job of jobs.filter((j) => !downloads.held.includes(j))) {
-    try {
-      sendable.push(await claimRelease(store, job, target.sessionId, time));
-    } catch (error) {
-      if (!(error instanceof HttpProblem)) throw error; // released, cancelled or claimed meanwhile
-    }
+  // The jobs are separate items: claims (and, below, the marks) go out together, not one by one.
+  const claims = await Promise.allSettled(
+    jobs.filter((job) => !downloads.held.includes(job)).map((job) => claimRelease(store, job, target.sessionId, time)),
+  );
+  const sendable = claims.flatMap((claim) => (claim.status === 'fulfilled' ? [claim.value] : []));
+  // A 409 means released, cancelled or claimed meanwhile; anything else is the store failing.
+  const failure = claims.find(storeFailure);
+  if (failure) {
+    await Promise.all(sendable.map((job) => unclaimRelease(store, job)));
+    throw failure.reason;
   }
   if (sendable.length === 0) return { outcome: { released: 0, queued: downloads.held.length, dispatched: true }, releasedJobs: [], ...heldBack };
   try {
@@ -165,19 +168,15 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
     await Promise.all(sendable.map((job) => unclaimRelease(store, job)));
     return notDispatched;
   }
-  const releasedJobs: JobDoc[] = [];
-  let unrecorded: unknown;
-  for (const job of sendable) {
-    try {
-      releasedJobs.push(
-        await transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() }),
-      );
-    } catch (error) {
-      // A 409 (cancelled or changed meanwhile): the message is out; the printer reports what it
-      // printed. Anything else is the store failing: reported, so the caller can retry.
-      if (!(error instanceof HttpProblem)) unrecorded ??= error;
-    }
-  }
+  const marks = await Promise.allSettled(
+    sendable.map((job) =>
+      transitionJob(store, job, 'release', time, { releasedTo: target.deviceId, releaseId: target.sessionId, releasedAt: time.toISOString() }),
+    ),
+  );
+  const releasedJobs = marks.flatMap((mark) => (mark.status === 'fulfilled' ? [mark.value] : []));
+  // A 409 (cancelled or changed meanwhile): the message is out; the printer reports what it
+  // printed. Anything else is the store failing: reported, so the caller can retry.
+  const unrecorded: unknown = marks.find(storeFailure)?.reason;
   log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released: releasedJobs.length });
   if (unrecorded) log.warn('release-unrecorded', { deviceId: target.deviceId, jobs: sendable.length - releasedJobs.length, error: (unrecorded as Error)?.name });
   return {
@@ -186,6 +185,11 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
     ...heldBack,
     ...(unrecorded ? { unrecorded } : {}),
   };
+}
+
+/** A rejected job write that is not the job's own 409 (HttpProblem): the store failing. */
+function storeFailure(result: PromiseSettledResult<unknown>): result is PromiseRejectedResult {
+  return result.status === 'rejected' && !(result.reason instanceof HttpProblem);
 }
 
 /** All of the user's queued jobs, to the printer they are at (on session approval). */

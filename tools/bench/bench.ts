@@ -76,7 +76,10 @@ function refreshChain(url: string, path: string, clientId: string, tokens: reado
   );
 }
 
-async function benchRoger(fixture: RogerFixture, server: ServerProcess): Promise<{ rows: Row[]; approval: LoadResult & { cosmos?: Row['cosmos'] } }> {
+async function benchRoger(
+  fixture: RogerFixture,
+  server: ServerProcess,
+): Promise<{ rows: Row[]; approval: LoadResult & { cosmos?: Row['cosmos'] }; argon2: { rps: number; p50: number } }> {
   const rows: Row[] = [];
   const add = async (operation: string, route: string, requests: Request[]) => {
     const { result, cosmos } = await measure(server, route, server.url, requests);
@@ -107,6 +110,10 @@ async function benchRoger(fixture: RogerFixture, server: ServerProcess): Promise
   const refresh = await refreshChain(server.url, '/oauth/token', 'roger-mobile', fixture.refreshTokens);
   rows.push({ operation: 'refresh grant', ours: refresh, cosmos: cosmosCost(server.drain(), '/oauth/token') });
   process.stderr.write(`  refresh grant: ${Math.round(refresh.rps)} req/s\n`);
+  // argon2 alone right before the PIN grant, so the two share the machine's state of the moment
+  // (a shared VM drifts by more than the 20% margin between runs minutes apart).
+  const argon2 = await argon2Throughput();
+  process.stderr.write(`  argon2id verify alone: ${Math.round(argon2.rps)} verifies/s\n`);
   let turn = 0;
   await add('password grant (PIN)', '/oauth/token', [
     {
@@ -147,6 +154,7 @@ async function benchRoger(fixture: RogerFixture, server: ServerProcess): Promise
   process.stderr.write(`  session approval + release of 10: ${Math.round(percentile(samples, 50))} ms p50 (${Math.round(performance.now() - started)} ms with set-up)\n`);
   return {
     rows,
+    argon2,
     approval: {
       rps: (samples.length / busy) * 1000,
       p50: percentile(samples, 50),
@@ -183,6 +191,7 @@ async function benchPeer(store: 'memory' | 'cosmos'): Promise<{ deviceAuthorizat
 /** argon2 verify alone, with the app's parameters and as many in flight as the load has connections. */
 async function argon2Throughput(): Promise<{ rps: number; p50: number }> {
   const hash = await hashCredential('5150');
+  for (let i = 0; i < 2 * LOAD.connections; i++) await verifyCredential(hash, '5150'); // warm-up
   const deadline = performance.now() + SECONDS * 1000;
   const samples: number[] = [];
   const worker = async () => {
@@ -331,7 +340,7 @@ async function main() {
         ? { ...row, peer: peer.refresh, peerOnOurStore: peerOnOurStore.refresh }
         : row,
   );
-  const argon2 = await argon2Throughput();
+  const argon2 = ours.argon2;
   const storeAlone = await storeThroughput();
   const cold = coldStart();
 
