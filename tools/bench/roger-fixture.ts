@@ -7,6 +7,7 @@ export const rogerBenchEnv = oauthEnv;
 
 /** What the bench's requests need: tokens, codes and a way to stage a session approval. */
 export interface RogerFixture {
+  /** The user who registers jobs in the job-registration row. */
   readonly userToken: string;
   readonly printerToken: string;
   /** Users with a PIN; requests go round-robin, so each user signs in about one at a time, as at real printers. */
@@ -47,14 +48,17 @@ export async function setUpRoger(url: string, users: number): Promise<RogerFixtu
   const adminToken = (await mobileSignIn(host, 'bench', admin)).access_token;
   const people = Array.from({ length: users }, (_, i) => benchUser(i));
   const refreshTokens: string[] = [];
-  let userToken = '';
+  const accessTokens: string[] = [];
   for (const person of people) {
     const created = await api(host, adminToken, 'POST', '/api/users', person);
     if (created.status !== 201) throw new Error(`user: ${created.status} ${JSON.stringify(created.body)}`);
     const tokens = await mobileSignIn(host, 'bench', person);
     refreshTokens.push(tokens.refresh_token!);
-    userToken ||= tokens.access_token;
+    accessTokens.push(tokens.access_token);
   }
+  // Separate users: the job-registration row leaves thousands of jobs in its user's partition,
+  // which the local server (no index) would scan on every release query of the approval row.
+  const [userToken, approverToken] = accessTokens as [string, string];
   const printer = await enrollPrinter(host, adminToken, 'Bench MFP');
   const pendingDeviceCodes: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -69,14 +73,14 @@ export async function setUpRoger(url: string, users: number): Promise<RogerFixtu
     refreshTokens,
     async prepareApproval(jobs) {
       for (let i = 0; i < jobs; i++) {
-        const job = await api(host, userToken, 'POST', '/api/jobs', { fileName: `Release ${i}.pdf`, size: 1000 + i });
-        const ready = await api(host, userToken, 'POST', `/api/jobs/${job.body.id}/ready`);
+        const job = await api(host, approverToken, 'POST', '/api/jobs', { fileName: `Release ${i}.pdf`, size: 1000 + i });
+        const ready = await api(host, approverToken, 'POST', `/api/jobs/${job.body.id}/ready`);
         if (ready.status !== 200) throw new Error(`job ready: ${ready.status}`);
       }
       return (await form(`${url}/oauth/device_authorization`, { client_id: 'roger-emb', scope: 'session' }, printer.access)).user_code!;
     },
     async approve(userCode) {
-      const approved = await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: userCode });
+      const approved = await api(host, approverToken, 'POST', '/api/device-codes/approve', { user_code: userCode });
       if (approved.status !== 200) throw new Error(`approval: ${approved.status}`);
       return (approved.body.release as { released: number }).released;
     },
