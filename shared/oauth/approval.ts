@@ -12,7 +12,7 @@ import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { readUser, replaceUser, type UserDoc } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
-import { normalizeUserCode, readByUserCode, replaceDeviceCode, type DeviceCodeRecord } from './device-codes.js';
+import { normalizeUserCode, readByUserCode, replaceDeviceCode, rereadDeviceCode, type DeviceCodeRecord } from './device-codes.js';
 import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
 
 /**
@@ -65,18 +65,34 @@ export async function describeUserCode(services: Services, caller: Principal, us
 
 export async function denyUserCode(services: Services, caller: Principal, userCode: string): Promise<void> {
   const record = await findForCaller(services, caller, userCode);
-  await settle(services, { ...record, status: 'denied' });
+  await settle(services, record, { status: 'denied' });
 }
 
 /** Writes the answer; a second, racing answer to the same code loses with 409. */
-async function settle(services: Services, record: DeviceCodeRecord): Promise<void> {
-  try {
-    await replaceDeviceCode(services.store, record);
-  } catch (error) {
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'this code was answered already');
-    throw error;
+/**
+ * Answers a pending code: the record with `answer` applied, written conditionally. A 412 has
+ * two causes. Another answer won: the code is no longer pending, and this one gets 409. Or the
+ * device polled in between (a poll records its time on the same item): the answer is applied
+ * to what the poll left and written again — a poll must never make an approval fail.
+ */
+async function settle(services: Services, record: DeviceCodeRecord, answer: Partial<DeviceCodeRecord>): Promise<void> {
+  let current: DeviceCodeRecord | undefined = record;
+  for (let write = 1; ; write++) {
+    try {
+      await replaceDeviceCode(services.store, { ...current, ...answer });
+      return;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
+    current = await rereadDeviceCode(services.store, current);
+    if (!current || current.status !== 'pending' || write >= SETTLE_WRITE_ATTEMPTS) {
+      throw new HttpProblem('conflict', 'this code was answered already');
+    }
   }
 }
+
+/** Polls come at most every few seconds, so one retry is nearly always enough. */
+const SETTLE_WRITE_ATTEMPTS = 4;
 
 export interface ApprovalResult {
   /** Enrollment: the new printer. */
@@ -125,7 +141,7 @@ export async function approveUserCode(
       throw new HttpProblem('service-unavailable', 'the messaging service did not answer; try again', {}, { 'Retry-After': '5' });
     }
     try {
-      await settle(services, { ...record, status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
+      await settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
     } catch (error) {
       // The other approval won: undo ours.
       await (await services.messaging()).subscriptions.delete(device.topic, device.id).catch(() => undefined);
@@ -140,7 +156,7 @@ export async function approveUserCode(
   if (record.scope === 'session') {
     const tenant = await readTenant(store, caller.tenantId);
     if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new HttpProblem('forbidden', 'this organization has turned off QR sign-in at printers');
-    await settle(services, { ...record, status: 'approved', subjectId: user.id });
+    await settle(services, record, { status: 'approved', subjectId: user.id });
     const release = await releaseQueuedJobs(
       services,
       { tenantId: caller.tenantId, userId: user.id, deviceId: record.deviceId!, sessionId: record.id },
@@ -160,8 +176,7 @@ export async function approveUserCode(
     }));
   }
   try {
-    await settle(services, {
-      ...record,
+    await settle(services, record, {
       status: 'approved',
       tenantId: caller.tenantId,
       subjectId: user.id,

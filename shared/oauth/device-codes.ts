@@ -132,6 +132,12 @@ export async function readByUserCode(store: Store, userCode: string, now: Date):
   return resource;
 }
 
+/** The record as it is now (after a 412: what the other writer left). */
+export async function rereadDeviceCode(store: Store, record: DeviceCodeRecord): Promise<DeviceCodeRecord | undefined> {
+  const { resource } = await store.container('deviceCodes').item(record.id, record.id).read<DeviceCodeRecord>();
+  return resource?.type === 'device-code' ? resource : undefined;
+}
+
 /** Conditional replace: exactly one of two racing writers wins; the other gets a 412. */
 export async function replaceDeviceCode(store: Store, record: DeviceCodeRecord): Promise<DeviceCodeRecord> {
   return replaceIfUnchanged(store.container('deviceCodes'), record, record.id);

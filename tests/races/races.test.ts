@@ -202,6 +202,30 @@ describe('races', () => {
       console.info(`race 2a (desktop approvals, statuses per round): ${observed.join(' ')}`);
     });
 
+    it('an approval racing the device’s polls always takes effect (a poll is not an answer)', async () => {
+      // A pending poll records its time on the same item the approval writes: the approval
+      // must apply itself on top of that, not report "answered already" (found by the browser
+      // test, where the client polls while the page approves).
+      for (let round = 0; round < 8; round++) {
+        await forgetUserCodeMisses(host, userCodeMissKey(tenantId, members.uma.id));
+        const code = await deviceAuthorization(host, 'roger-desktop', 'jobs');
+        const [approval, ...polls] = await Promise.all([
+          api(host, members.uma.token, 'POST', '/api/device-codes/approve', { user_code: code.user_code }),
+          ...Array.from({ length: 4 }, () => pollDeviceCode(host, 'roger-desktop', code.device_code)),
+        ]);
+        expect(approval!.status, JSON.stringify(approval!.body)).toBe(200);
+        for (const poll of polls) expect(['authorization_pending', 'slow_down', undefined]).toContain(poll.body.error);
+        host.advanceClock(60); // past any slow_down
+        try {
+          const tokens = await pollDeviceCode(host, 'roger-desktop', code.device_code);
+          const issued = polls.filter((p) => p.status === 200).length + (tokens.status === 200 ? 1 : 0);
+          expect(issued).toBe(1);
+        } finally {
+          host.advanceClock(-60);
+        }
+      }
+    });
+
     it('session QR at a printer: n approvals at once (two users) → one session, its owner’s queued jobs reach the printer exactly once', async () => {
       const queued: Record<'uma' | 'vic', string[]> = { uma: [], vic: [] };
       const observed: string[] = [];
