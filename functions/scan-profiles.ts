@@ -106,8 +106,9 @@ export const scanProfilesDelete = defineRoute({
   responses: { 204: { description: 'Deleted (or there was none)' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
-    await deleteProfile(store, caller.tenantId, params.id);
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.deleted', targetId: params.id, at: now() });
+    if (await deleteProfile(store, caller.tenantId, params.id)) {
+      await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.deleted', targetId: params.id, at: now() });
+    }
     return { status: 204 };
   },
 });

@@ -105,11 +105,14 @@ export async function updateProfile(store: Store, profile: ScanProfileDoc, chang
 }
 
 /** Idempotent. */
-export async function deleteProfile(store: Store, tenantId: string, profileId: string): Promise<void> {
+/** Deletes the profile; false when there was none (deleting is idempotent, but only a deletion is audited). */
+export async function deleteProfile(store: Store, tenantId: string, profileId: string): Promise<boolean> {
   try {
     await store.container('accounts').item(docId(profileId), tenantId).delete();
+    return true;
   } catch (error) {
     if (!isNotFound(error)) throw error;
+    return false;
   }
 }
 

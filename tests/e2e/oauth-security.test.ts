@@ -275,6 +275,8 @@ describe('OAuth security rules', () => {
       'scan-profiles-update': async () => (await api(host, a.admin, 'PATCH', `/api/scan-profiles/${b.profileId}`, { name: 'taken' })).status,
       'scan-profiles-delete': async () => {
         expect((await api(host, a.admin, 'DELETE', `/api/scan-profiles/${b.profileId}`)).status).toBe(204);
+        // Nothing was deleted in A's tenant, so nothing is audited there either.
+        expect(JSON.stringify((await api(host, a.admin, 'GET', '/api/audit?limit=100')).body)).not.toContain(b.profileId);
         return (await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).status === 200 ? 404 : 500; // still there in B
       },
       'scans-create': async () => (await api(host, aSession, 'POST', '/api/scans', { profileId: b.profileId, fileName: 'x' })).status,
