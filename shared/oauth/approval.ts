@@ -6,6 +6,7 @@ import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
 import { HttpProblem } from '../http/problem.js';
 import { countAttempt, isRateLimited } from '../rate-limit.js';
 import type { Services } from '../services.js';
+import { writeOnLatest } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { newId } from '../tokens/secrets.js';
 import { qrSessionsAllowed } from '../tenants/policy.js';
@@ -68,7 +69,6 @@ export async function denyUserCode(services: Services, caller: Principal, userCo
   await settle(services, record, { status: 'denied' });
 }
 
-/** Writes the answer; a second, racing answer to the same code loses with 409. */
 /**
  * Answers a pending code: the record with `answer` applied, written conditionally. A 412 has
  * two causes. Another answer won: the code is no longer pending, and this one gets 409. Or the
@@ -76,19 +76,19 @@ export async function denyUserCode(services: Services, caller: Principal, userCo
  * to what the poll left and written again — a poll must never make an approval fail.
  */
 async function settle(services: Services, record: DeviceCodeRecord, answer: Partial<DeviceCodeRecord>): Promise<void> {
-  let current: DeviceCodeRecord | undefined = record;
-  for (let write = 1; ; write++) {
-    try {
-      await replaceDeviceCode(services.store, { ...current, ...answer });
-      return;
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw error;
-    }
-    current = await rereadDeviceCode(services.store, current);
-    if (!current || current.status !== 'pending' || write >= SETTLE_WRITE_ATTEMPTS) {
-      throw new HttpProblem('conflict', 'this code was answered already');
-    }
-  }
+  const written = await writeOnLatest(
+    record,
+    (current) => replaceDeviceCode(services.store, { ...current, ...answer }),
+    async (current) => {
+      const latest = await rereadDeviceCode(services.store, current);
+      return latest?.status === 'pending' ? latest : undefined;
+    },
+    SETTLE_WRITE_ATTEMPTS,
+  ).catch((error: unknown) => {
+    if (isPreconditionFailed(error)) return undefined;
+    throw error;
+  });
+  if (!written) throw new HttpProblem('conflict', 'this code was answered already');
 }
 
 /** Polls come at most every few seconds, so one retry is nearly always enough. */
@@ -206,16 +206,12 @@ const USER_WRITE_ATTEMPTS = 20;
  * race neither ends in a 500 nor undoes the other request's write.
  */
 async function changeUser(services: Services, user: UserDoc, change: (user: UserDoc) => UserDoc): Promise<void> {
-  let current: UserDoc | undefined = user;
-  for (let write = 1; current; write++) {
-    try {
-      await replaceUser(services.store, change(current));
-      return;
-    } catch (error) {
-      if (!isPreconditionFailed(error) || write >= USER_WRITE_ATTEMPTS) throw error;
-    }
-    current = await readUser(services.store, user.tenantId, user.id);
-  }
+  await writeOnLatest(
+    user,
+    (current) => replaceUser(services.store, change(current)),
+    () => readUser(services.store, user.tenantId, user.id),
+    USER_WRITE_ATTEMPTS,
+  );
 }
 
 /** The secret is unknown here (only the device code's holder can derive it); its hash is not. */

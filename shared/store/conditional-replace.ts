@@ -1,4 +1,5 @@
 import type { Container, ItemDefinition, PartitionKey } from '@azure/cosmos';
+import { isPreconditionFailed } from './cosmos-errors.js';
 
 /**
  * Replaces an item only if nobody changed it since it was read (its `_etag`): of two racing
@@ -15,4 +16,30 @@ export async function replaceIfUnchanged<T extends ItemDefinition & { readonly _
     .item(item.id, partitionKey)
     .replace<T>(body as T, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
   return resource!;
+}
+
+/**
+ * Read-modify-write under optimistic concurrency: `write(current)` makes its conditional write;
+ * when someone changed the item first (412), `reread` fetches what is there now and the write is
+ * made again on top of it, so a race neither fails nor undoes the other writer's change. Ends
+ * with undefined when `reread` does (the item is gone, or no longer needs this write); after
+ * `attempts` writes the last 412 is thrown.
+ */
+export async function writeOnLatest<T, R>(
+  first: T,
+  write: (current: T) => Promise<R>,
+  reread: (current: T) => Promise<T | undefined>,
+  attempts: number,
+): Promise<R | undefined> {
+  let current = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write(current);
+    } catch (error) {
+      if (!isPreconditionFailed(error) || attempt >= attempts) throw error;
+    }
+    const latest = await reread(current);
+    if (latest === undefined) return undefined;
+    current = latest;
+  }
 }

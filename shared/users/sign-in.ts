@@ -1,5 +1,5 @@
 import type { Services } from '../services.js';
-import { isPreconditionFailed } from '../store/cosmos-errors.js';
+import { writeOnLatest } from '../store/conditional-replace.js';
 import { lockDurationSeconds, type TenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { spendVerifyTime, verifyCredential } from '../tokens/credential-hash.js';
@@ -77,25 +77,23 @@ export async function signIn(
   onSuccess: (user: UserDoc) => UserDoc = (user) => user,
 ): Promise<UserDoc | undefined> {
   const { store } = services;
-  let user = await findUserByLoginName(store, tenant.id, attempt.loginName);
+  const user = await findUserByLoginName(store, tenant.id, attempt.loginName);
   const hash = attempt.method === 'pin' ? user?.pinHash : user?.passwordHash;
   let credentialOk = false;
   if (hash) credentialOk = await verifyCredential(hash, attempt.secret);
   else await spendVerifyTime(attempt.secret);
   if (!user) return undefined;
 
-  for (let write = 1; ; write++) {
-    const now = services.now();
-    const outcome = applySignInAttempt(user, tenant.policy, attempt, credentialOk, now);
-    try {
+  // Another attempt may change the account first (412): this one is then applied on top of its
+  // result, so concurrent wrong PINs all count towards the lock.
+  return writeOnLatest(
+    user,
+    async (current) => {
+      const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk, services.now());
       const saved = await replaceUser(store, outcome.success ? onSuccess(outcome.user) : outcome.user);
       return outcome.success ? saved : undefined;
-    } catch (error) {
-      if (!isPreconditionFailed(error) || write >= MAX_WRITE_ATTEMPTS) throw error;
-      // Another attempt changed the account first: apply this one on top of its result, so
-      // concurrent wrong PINs all count towards the lock.
-      user = await readUser(store, tenant.id, user.id);
-      if (!user) return undefined;
-    }
-  }
+    },
+    (current) => readUser(store, tenant.id, current.id),
+    MAX_WRITE_ATTEMPTS,
+  );
 }

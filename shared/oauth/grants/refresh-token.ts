@@ -1,6 +1,7 @@
 import { disconnectDevice } from '../../devices/disconnect.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
+import { writeOnLatest } from '../../store/conditional-replace.js';
 import { isPreconditionFailed } from '../../store/cosmos-errors.js';
 import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
@@ -93,20 +94,20 @@ async function revokeFamily(
   token: ParsedRefreshToken,
   log: Logger,
 ): Promise<void> {
-  let current: TokenOwner | undefined = owner;
-  for (let write = 1; ; write++) {
-    try {
-      if (lapsedPrinter && current.type === 'device') await disconnectDevice(services, current, log);
-      else await saveTokenOwner(services.store, { ...current, refreshFamilies: withoutFamily(current.refreshFamilies, familyId) });
-      return;
-    } catch (error) {
-      if (!isPreconditionFailed(error) || write >= REVOKE_WRITE_ATTEMPTS) throw error;
-    }
-    current = await readTokenOwner(services.store, token);
-    if (!current) return;
-    const done = lapsedPrinter && current.type === 'device' ? current.status === 'disconnected' : !current.refreshFamilies.some((f) => f.id === familyId);
-    if (done) return; // a racing request revoked it already
-  }
+  const revoked = (current: TokenOwner) =>
+    lapsedPrinter && current.type === 'device' ? current.status === 'disconnected' : !current.refreshFamilies.some((f) => f.id === familyId);
+  await writeOnLatest(
+    owner,
+    (current) =>
+      lapsedPrinter && current.type === 'device'
+        ? disconnectDevice(services, current, log)
+        : saveTokenOwner(services.store, { ...current, refreshFamilies: withoutFamily(current.refreshFamilies, familyId) }),
+    async () => {
+      const current = await readTokenOwner(services.store, token);
+      return current && !revoked(current) ? current : undefined; // gone, or a racing request revoked it already
+    },
+    REVOKE_WRITE_ATTEMPTS,
+  );
 }
 
 /** RFC 6749 §6: the new access token may have the same or a narrower scope, never wider. */
