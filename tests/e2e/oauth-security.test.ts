@@ -3,7 +3,7 @@ import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
 import type { UserDoc } from '../../shared/users/users.js';
-import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
+import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
 import { enrollPrinter } from '../helpers/printer.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -33,17 +33,9 @@ describe('OAuth security rules', () => {
 
   const enroll = (adminToken: string, name: string) => enrollPrinter(host, adminToken, name);
 
-  async function tokenRequest(fields: Record<string, string>, bearer?: string) {
-    const response = await fetch(`${host.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-      body: form(fields),
-    });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, string> };
-  }
 
   const pinAtPrinter = (deviceAccess: string, username: string, pin: string, scope = 'jobs:submit') =>
-    tokenRequest({ grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, deviceAccess);
+    tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, deviceAccess);
 
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
@@ -84,7 +76,7 @@ describe('OAuth security rules', () => {
     it('of two concurrent refreshes with one token exactly one wins', async () => {
       const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => tokenRequest({ grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refresh_token! })),
+        Array.from({ length: 5 }, () => tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refresh_token! })),
       );
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 400).every((r) => r.body.error === 'invalid_grant')).toBe(true);
@@ -105,7 +97,7 @@ describe('OAuth security rules', () => {
     it('rejects a forged token naming a real user and family', async () => {
       const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
       const forged = `${refresh_token!.slice(0, refresh_token!.lastIndexOf('.'))}.${'A'.repeat(43)}`;
-      const result = await tokenRequest({ grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: forged });
+      const result = await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: forged });
       expect(result.body.error).toBe('invalid_grant');
       // A forged token must not revoke the real one (no denial of service by guessing).
       const mobile = await oauthClient(host, 'roger-mobile');
@@ -317,13 +309,13 @@ describe('OAuth security rules', () => {
 
   describe('password grant', () => {
     it('is refused to clients other than the printer and the mobile app, and to printers without their token', async () => {
-      expect((await tokenRequest({ grant_type: 'password', client_id: 'roger-desktop', username: 'carol', password: 'x' })).body.error).toBe('unauthorized_client');
-      const noPrinterToken = await tokenRequest({ grant_type: 'password', client_id: 'roger-emb', username: 'carol', password: '2468' });
+      expect((await tokenRequest(host, { grant_type: 'password', client_id: 'roger-desktop', username: 'carol', password: 'x' })).body.error).toBe('unauthorized_client');
+      const noPrinterToken = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username: 'carol', password: '2468' });
       expect(noPrinterToken.status).toBe(401);
       expect(noPrinterToken.body.error).toBe('invalid_client');
       const userTokenAsPrinter = await pinAtPrinter(a.carol, 'carol', '2468');
       expect(userTokenAsPrinter.body.error).toBe('invalid_client');
-      expect((await tokenRequest({ grant_type: 'password', client_id: 'evil', username: 'carol', password: 'x' })).body.error).toBe('invalid_client');
+      expect((await tokenRequest(host, { grant_type: 'password', client_id: 'evil', username: 'carol', password: 'x' })).body.error).toBe('invalid_client');
     });
 
     it('locks the account after 5 wrong PINs: the 6th is rejected even with the right PIN until the lock ends', async () => {
@@ -368,7 +360,7 @@ describe('OAuth security rules', () => {
       const unknown = await pinAtPrinter(a.device, 'nobody', '1234');
       const wrong = await pinAtPrinter(a.device, 'carol', '0000');
       expect(unknown.body).toEqual(wrong.body);
-      const mobileUnknownTenant = await tokenRequest({ grant_type: 'password', client_id: 'roger-mobile', tenant: 'no-such-tenant', username: 'carol', password: 'carol-password-1' });
+      const mobileUnknownTenant = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'no-such-tenant', username: 'carol', password: 'carol-password-1' });
       expect(mobileUnknownTenant.body).toEqual(wrong.body);
     });
   });
@@ -381,7 +373,7 @@ describe('OAuth security rules', () => {
         body: form({ client_id: 'roger-desktop', scope: 'jobs' }),
       });
       const { device_code } = (await start.json()) as { device_code: string };
-      const poll = () => tokenRequest({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code });
+      const poll = () => tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code });
       expect((await poll()).body.error).toBe('authorization_pending');
       expect((await poll()).body.error).toBe('slow_down');
       host.advanceClock(2); // 2 s is enough for the old interval (1 s), not for the new one (6 s)
@@ -397,9 +389,9 @@ describe('OAuth security rules', () => {
       const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs' });
       await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
       const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
-      const racing = await Promise.all([tokenRequest(fields), tokenRequest(fields), tokenRequest(fields)]);
+      const racing = await Promise.all([tokenRequest(host, fields), tokenRequest(host, fields), tokenRequest(host, fields)]);
       expect(racing.filter((r) => r.status === 200)).toHaveLength(1);
-      expect((await tokenRequest(fields)).body.error).toBe('invalid_grant');
+      expect((await tokenRequest(host, fields)).body.error).toBe('invalid_grant');
     });
 
     it('answers expired_token after the code lifetime', async () => {
@@ -407,7 +399,7 @@ describe('OAuth security rules', () => {
       const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
       host.advanceClock(121);
       try {
-        const result = await tokenRequest({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-emb', device_code: authorization.device_code });
+        const result = await tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-emb', device_code: authorization.device_code });
         expect(result.body.error).toBe('expired_token');
         expect((await api(host, a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(404);
       } finally {
@@ -467,14 +459,14 @@ describe('OAuth security rules', () => {
       // One item per device code, its id derived from the user code: one create, one point read.
       expect(lastCosmosRequests(host, '/oauth/device_authorization')).toBe(1);
       const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
-      expect((await tokenRequest(fields)).body.error).toBe('authorization_pending');
+      expect((await tokenRequest(host, fields)).body.error).toBe('authorization_pending');
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
       expect((await api(host, a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(200);
       expect(lastCosmosRequests(host, '/api/device-codes/{user_code}')).toBe(2); // the caller's miss counter, the record
       await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
       host.advanceClock(2);
       try {
-        expect((await tokenRequest(fields)).status).toBe(200);
+        expect((await tokenRequest(host, fields)).status).toBe(200);
       } finally {
         host.advanceClock(-2);
       }

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { api } from '../helpers/roger.js';
+import { api, tokenRequest } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
 
 /** An API answer with how long it took, measured at the client. */
@@ -16,20 +16,15 @@ export async function timedApi(host: TestHost, token: string | undefined, method
   return { ...answer, ms: performance.now() - started };
 }
 
-/** `POST /oauth/token` with a form, as any OAuth client sends it. */
-export async function tokenRequest(host: TestHost, form: Record<string, string>): Promise<TimedAnswer> {
+/** `POST /oauth/token` with a form, as any OAuth client sends it, timed. */
+export async function timedTokenRequest(host: TestHost, form: Record<string, string>): Promise<TimedAnswer> {
   const started = performance.now();
-  const response = await fetch(`${host.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started };
+  const answer = await tokenRequest(host, form);
+  return { ...answer, ms: performance.now() - started };
 }
 
 export const refreshGrant = (host: TestHost, refreshToken: string) =>
-  tokenRequest(host, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'roger-mobile' });
+  timedTokenRequest(host, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'roger-mobile' });
 
 const SERVICE_UNAVAILABLE = 'tag:roger.cloud,2026:problems/service-unavailable';
 

@@ -3,7 +3,7 @@ import { COSMOS_REQUEST_TIMEOUT_MS } from '../../shared/store/store-http-client.
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost } from '../helpers/test-host.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
-import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedApi, tokenRequest } from './fault-kit.js';
+import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedApi, timedTokenRequest } from './fault-kit.js';
 import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
 
 /**
@@ -95,7 +95,7 @@ describe('Cosmos DB faults, over the wire', () => {
 
   it('429 past the budget on /oauth/token: RFC 6749 temporarily_unavailable with Retry-After', async () => {
     proxy().inject({ fault: { kind: 'throttle', retryAfterMs: 10 } });
-    const password = await tokenRequest(host(), {
+    const password = await timedTokenRequest(host(), {
       grant_type: 'password',
       client_id: 'roger-mobile',
       tenant: 'northwind',
@@ -203,7 +203,7 @@ describe('a store whose host name does not resolve', () => {
       const lookup = await timedApi(host, undefined, 'GET', '/tenants/northwind/region');
       expectUnavailableProblem(lookup);
       expect(lookup.ms).toBeLessThan(COSMOS_REQUEST_TIMEOUT_MS + 1000);
-      const token = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'northwind', username: 'uma', password: 'x', scope: 'jobs' });
+      const token = await timedTokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'northwind', username: 'uma', password: 'x', scope: 'jobs' });
       expectOAuthUnavailable(token);
       expect(host.logs.filter((line) => line.includes('unhandled-error'))).toEqual([]);
     } finally {

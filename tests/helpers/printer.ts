@@ -1,7 +1,7 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import * as oauth from 'openid-client';
 import type { TestHost } from './test-host.js';
-import { api, oauthClient } from './roger.js';
+import { api, oauthClient, tokenRequest } from './roger.js';
 
 export interface EnrolledPrinter {
   access: string;
@@ -22,13 +22,9 @@ export async function enrollPrinter(host: TestHost, adminToken: string, name: st
 
 /** SPEC §3.4: a user's PIN at the printer's panel gives a session token (the printer authenticates with its own token). */
 export async function pinSession(host: TestHost, printer: { access: string }, username: string, pin: string, scope = 'jobs:submit'): Promise<string> {
-  const response = await fetch(`${host.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${printer.access}` },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }),
-  });
+  const response = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, printer.access);
   if (response.status !== 200) throw new Error(`PIN sign-in: ${response.status}`);
-  return ((await response.json()) as { access_token: string }).access_token;
+  return response.body.access_token as string;
 }
 
 /** SPEC §3.3: a session at the printer approved from the user's phone: the approval's release outcome and the session token. */

@@ -38,6 +38,17 @@ export async function api(host: TestHost, token: string | undefined, method: str
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
+/** One raw `POST /oauth/token` (form-encoded, as any OAuth client sends it), optionally with a printer's Bearer token. */
+export async function tokenRequest(host: Pick<TestHost, 'url'>, fields: Record<string, string>, bearer?: string) {
+  const response = await fetch(`${host.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
 export interface Person {
   email: string;
   username: string;

@@ -5,24 +5,21 @@ import type { JobDoc } from '../../shared/jobs/jobs.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
 import { amqpCredentials, printerClient, receiveReleases, type AmqpCredentials } from '../helpers/printer.js';
+import { tokenRequest as postToken } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
-
-/** Tools for the race suite: concurrent requests over real sockets, and what the store and printer saw. */
 
 export interface TokenAnswer {
   readonly status: number;
   readonly body: Record<string, string>;
 }
 
-/** One raw POST /oauth/token (form-encoded), optionally with a printer's Bearer token. */
+/** One raw POST /oauth/token; status and body only, so whole answers compare with toEqual. */
 export async function tokenRequest(host: TestHost, fields: Record<string, string>, bearer?: string): Promise<TokenAnswer> {
-  const response = await fetch(`${host.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
+  const { status, body } = await postToken(host, fields, bearer);
+  return { status, body };
 }
+
+/** Tools for the race suite: concurrent requests over real sockets, and what the store and printer saw. */
 
 export const refreshWith = (host: TestHost, clientId: string, refreshToken: string) =>
   tokenRequest(host, { grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken });
