@@ -26,6 +26,11 @@ export async function cosmosAdapter(): Promise<{ adapter: unknown; close(): Prom
   const container: Container = client.database('peer').container('oidc');
   const notFound = (error: unknown) => (error as { code?: number }).code === 404;
   const read = async (id: string) => (await container.item(id, id).read<StoredItem>()).resource;
+  /** Through a look-up item `{ id: <index id>, ref: <item id> }` to the payload it names. */
+  const findByIndex = async (indexId: string) => {
+    const entry = (await container.item(indexId, indexId).read<{ ref: string }>()).resource;
+    return entry ? (await read(entry.ref))?.payload : undefined;
+  };
 
   class CosmosAdapter {
     constructor(private readonly model: string) {}
@@ -45,14 +50,12 @@ export async function cosmosAdapter(): Promise<{ adapter: unknown; close(): Prom
       return (await read(this.key(id)))?.payload;
     }
 
-    async findByUserCode(userCode: string) {
-      const entry = (await container.item(`UserCode-${userCode}`, `UserCode-${userCode}`).read<{ ref: string }>()).resource;
-      return entry ? (await read(entry.ref))?.payload : undefined;
+    findByUserCode(userCode: string) {
+      return findByIndex(`UserCode-${userCode}`);
     }
 
-    async findByUid(uid: string) {
-      const entry = (await container.item(`SessionUid-${uid}`, `SessionUid-${uid}`).read<{ ref: string }>()).resource;
-      return entry ? (await read(entry.ref))?.payload : undefined;
+    findByUid(uid: string) {
+      return findByIndex(`SessionUid-${uid}`);
     }
 
     async consume(id: string) {
