@@ -221,7 +221,17 @@ function oauthErrorFor(problem: HttpProblem): RouteResult {
   return { status: error.status, body: error.toJSON(), headers: { Pragma: 'no-cache', ...(retry ? { 'Retry-After': retry } : {}) } };
 }
 
-function toResponseInit(result: RouteResult, requestId: string): HttpResponseInit {
+/**
+ * What every handler answers: a plain header object and a string body, or none. An
+ * HttpResponseInit the Functions host takes as is; the local host writes it without a detour.
+ */
+export interface PlainResponseInit extends HttpResponseInit {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+function toResponseInit(result: RouteResult, requestId: string): PlainResponseInit {
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS,
     // Default: nothing is cached; a route that is safe to cache says so itself.
@@ -248,7 +258,7 @@ export interface HttpHandlerDependencies {
  * counting and one log line per request. Both the Functions host and the local host call this.
  */
 export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies) {
-  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponseInit> => {
+  return async (request: HttpRequest, invocation: InvocationContext): Promise<PlainResponseInit> => {
     const started = performance.now();
     const log = invocationLogger(invocation);
     const requestId = invocation.invocationId;
