@@ -3,8 +3,10 @@
  * conflict renamed to `name 1.ext`, `name 2.ext`…, and a fixed set of characters refused.
  */
 
-/** Characters OneDrive for Business refuses in a name (and control characters). */
-const FORBIDDEN = /["*:<>?/\\|\u0000-\u001f\u007f]/g;
+/** A character OneDrive for Business refuses in a name (or a control character). */
+const FORBIDDEN_CHARACTER = /["*:<>?/\\|\u0000-\u001f\u007f]/;
+/** All of them, for replacing (a global regex keeps state between `test` calls, so not for testing). */
+const FORBIDDEN = new RegExp(FORBIDDEN_CHARACTER.source, 'g');
 const MAX_NAME_LENGTH = 200;
 
 function splitExtension(name: string): [stem: string, extension: string] {
@@ -18,7 +20,7 @@ function splitExtension(name: string): [stem: string, extension: string] {
  * mistake (400), not OneDrive failing (502).
  */
 export function isOneDriveName(name: string): boolean {
-  return name.trim() !== '' && name !== '.' && name !== '..' && !new RegExp(FORBIDDEN.source).test(name) && name.length <= 255;
+  return name.trim() !== '' && name !== '.' && name !== '..' && !FORBIDDEN_CHARACTER.test(name) && name.length <= 255;
 }
 
 /** Is `actual` the file uploaded as `requested`, possibly renamed by OneDrive on a conflict? */
