@@ -59,7 +59,8 @@ export const me = defineRoute({
         ...(user ? { user: publicUser(user) } : {}),
         ...(user ? { onedrive: link ? { status: link.status, connectedAt: link.connectedAt } : { status: 'not-connected' } } : {}),
         ...(device ? { printer: { id: device.id, name: device.name, location: device.location, status: device.status } } : {}),
-        roles: [...caller.roles],
+        // As stored now (the token's claim may be minutes old); printer and session tokens have none.
+        roles: caller.kind === 'user' && user ? [user.role] : [],
         scopes: [...caller.scopes],
       },
     };

@@ -15,7 +15,6 @@ import {
   ScanSettingsSchema,
   updateProfile,
 } from '../shared/scans/profiles.js';
-import { readUser } from '../shared/users/users.js';
 
 /** Managing profiles: the tenant's admins, with their own (user) token. */
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
@@ -31,9 +30,8 @@ export const scanProfilesList = defineRoute({
   responses: { 200: { description: 'Profiles, by name', schema: Type.Object({ items: Type.Array(ScanProfileSchema), continuationToken: Type.Null() }) } },
   handler: async (_input, { store }, context) => {
     const caller = callerOf(context);
-    const [profiles, user] = await Promise.all([listProfiles(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId!)]);
-    if (!user) throw new HttpProblem('forbidden', 'this account no longer exists');
-    const admin = isAdmin(caller);
+    const [profiles, user] = await Promise.all([listProfiles(store, caller.tenantId), context.currentUser()]);
+    const admin = isAdmin(caller, user);
     const visible = admin ? profiles : profiles.filter((profile) => mayUse(profile, user.id, user.role));
     return { status: 200, body: { items: visible.map((profile) => publicProfile(profile, admin)), continuationToken: null } };
   },
@@ -69,9 +67,9 @@ export const scanProfilesGet = defineRoute({
   responses: { 200: { description: 'The profile', schema: ScanProfileSchema }, 404: { description: 'No such profile (or not for this user)' } },
   handler: async ({ params }, { store }, context) => {
     const caller = callerOf(context);
-    const [profile, user] = await Promise.all([requireProfile(store, caller.tenantId, params.id), readUser(store, caller.tenantId, caller.userId!)]);
-    const admin = isAdmin(caller);
-    if (!user || (!admin && !mayUse(profile, user.id, user.role))) throw new HttpProblem('not-found', 'no such scan profile');
+    const [profile, user] = await Promise.all([requireProfile(store, caller.tenantId, params.id), context.currentUser()]);
+    const admin = isAdmin(caller, user);
+    if (!admin && !mayUse(profile, user.id, user.role)) throw new HttpProblem('not-found', 'no such scan profile');
     return { status: 200, body: publicProfile(profile, admin) };
   },
 });

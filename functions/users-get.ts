@@ -14,7 +14,7 @@ export const usersGet = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'The user', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params }, services, context) => {
-    adminOrSelf(context, params.id, 'see');
+    await adminOrSelf(context, params.id, 'see');
     return { status: 200, body: publicUser(await tenantUser(services, context, params.id)) };
   },
 });

@@ -18,13 +18,16 @@ export interface Principal {
   /** Session tokens: the session id (release message ids and correlation). */
   readonly sessionId?: string;
   readonly scopes: ReadonlySet<string>;
-  readonly roles: readonly string[];
+  /**
+   * No `roles` here on purpose: the token's `roles` claim may be 20 minutes old. Admin
+   * decisions rest on the user item read in the request (`RequestContext.currentUser`).
+   */
   readonly token: VerifiedAccessToken;
 }
 
 export function principalOf(token: VerifiedAccessToken): Principal {
   const scopes = new Set(token.scope.split(' ').filter(Boolean));
-  const base = { tenantId: token.tid, clientId: token.client_id, scopes, roles: token.roles ?? [], token };
+  const base = { tenantId: token.tid, clientId: token.client_id, scopes, token };
   if (token.act) return { ...base, kind: 'session', userId: token.sub, deviceId: token.act.sub, sessionId: token.sid ?? token.jti };
   if (scopes.has('device')) return { ...base, kind: 'device', deviceId: token.sub };
   return { ...base, kind: 'user', userId: token.sub };

@@ -2,11 +2,12 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { Type } from '@sinclair/typebox';
 import { authenticateBearer, type Principal } from '../auth/principal.js';
 import { invocationLogger, type Logger } from '../logging/logger.js';
-import { OAuthError } from '../oauth/errors.js';
+import { OAuthError, OAuthRateLimited } from '../oauth/errors.js';
 import type { Services, ServicesProvider } from '../services.js';
 import { InvalidContinuationToken } from '../store/paging.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
 import { StoreUnavailableError } from '../store/store-http-client.js';
+import { readUser, type UserDoc } from '../users/users.js';
 import { HttpProblem } from './problem.js';
 import type { AnyRoute, RouteInput, RouteResult, RouteSchemas } from './route.js';
 import type { RouteTable } from './route-table.js';
@@ -127,19 +128,29 @@ async function readInput(
   };
 }
 
+const invalidToken = (detail: string) =>
+  new HttpProblem('unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_token"' });
+
+/** `RequestContext.currentUser`: one point read, made at most once per request and only when asked for. */
+function currentUserOf(services: Services, principal: Principal | undefined): () => Promise<UserDoc> {
+  let read: Promise<UserDoc> | undefined;
+  return () =>
+    (read ??= (async () => {
+      const user = principal?.userId ? await readUser(services.store, principal.tenantId, principal.userId) : undefined;
+      if (!user) throw invalidToken('the account this token was issued to no longer exists');
+      return user;
+    })());
+}
+
 /** RFC 6750 §3: 401 with `invalid_token`, 403 with `insufficient_scope`; no hint without a token. */
 async function authorize(route: AnyRoute, request: HttpRequest, services: Services): Promise<Principal | undefined> {
   const requirement = route.auth;
   if (!requirement) return undefined;
   const check = await authenticateBearer(request.headers, services);
   if (!check.ok) {
-    throw new HttpProblem(
-      'unauthorized',
-      check.reason === 'missing' ? 'send an access token: Authorization: Bearer <token>' : 'the access token is not valid',
-      {},
-      // RFC 6750 §3.1: no error code when the request had no token at all.
-      { 'WWW-Authenticate': check.reason === 'missing' ? 'Bearer realm="roger"' : 'Bearer realm="roger", error="invalid_token"' },
-    );
+    if (check.reason === 'invalid') throw invalidToken('the access token is not valid');
+    // RFC 6750 §3.1: no error code when the request had no token at all.
+    throw new HttpProblem('unauthorized', 'send an access token: Authorization: Bearer <token>', {}, { 'WWW-Authenticate': 'Bearer realm="roger"' });
   }
   const { principal } = check;
   const scopes = requirement.anyScope ?? [];
@@ -149,11 +160,15 @@ async function authorize(route: AnyRoute, request: HttpRequest, services: Servic
       'WWW-Authenticate': `Bearer realm="roger", error="insufficient_scope"${scopes.length ? `, scope="${scopes.join(' ')}"` : ''}`,
     });
   }
-  const roles = requirement.anyRole ?? [];
-  if (roles.length > 0 && !roles.some((role) => principal.roles.includes(role))) {
+  return principal;
+}
+
+/** Roles as stored now: a demoted admin loses admin routes at once, not when the token expires. */
+async function checkRoles(route: AnyRoute, currentUser: () => Promise<UserDoc>): Promise<void> {
+  const roles = route.auth?.anyRole ?? [];
+  if (roles.length > 0 && !roles.includes((await currentUser()).role)) {
     throw new HttpProblem('forbidden', `this needs the ${roles.join(' or ')} role`);
   }
-  return principal;
 }
 
 /**
@@ -183,7 +198,11 @@ function describeForLog(error: unknown) {
 function errorResult(route: AnyRoute, error: unknown, log: Logger, requestId: string, path: string): RouteResult {
   if (error instanceof OAuthError && route.errorFormat === 'oauth') {
     const headers: Record<string, string> =
-      error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_client"' } : {};
+      error.status === 401
+        ? { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_client"' }
+        : error instanceof OAuthRateLimited
+          ? { 'Retry-After': String(error.retryAfterSeconds) }
+          : {};
     return { status: error.status, body: error.toJSON(), headers: { ...headers, Pragma: 'no-cache' } };
   }
   let problem =
@@ -268,8 +287,10 @@ export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies
       try {
         const services = await deps.services();
         const principal = await authorize(route, request, services);
+        const currentUser = currentUserOf(services, principal);
+        await checkRoles(route, currentUser);
         const input = await readInput(route, request, path, services.config.http.bodyLimitBytes);
-        result = await route.handler(input, services, { log, requestId, table: deps.table, principal });
+        result = await route.handler(input, services, { log, requestId, table: deps.table, principal, currentUser });
       } catch (error) {
         result = errorResult(route, error, log, requestId, path);
       }

@@ -4,6 +4,7 @@ import type { Principal, PrincipalKind } from '../auth/principal.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from '../services.js';
+import type { UserDoc } from '../users/users.js';
 
 /**
  * One row of the route table. `functions/index.ts` registers each row with `app.http`; the
@@ -25,7 +26,10 @@ export interface RouteSchemas {
   readonly form?: TObject;
 }
 
-/** Who may call a route: the token kinds it accepts, and at least one of the scopes / roles. */
+/**
+ * Who may call a route: the token kinds it accepts, and at least one of the scopes / roles.
+ * Roles are checked against the stored user (one point read), not the token's claim.
+ */
 export interface AuthRequirement {
   readonly kinds: readonly PrincipalKind[];
   readonly anyScope?: readonly string[];
@@ -69,6 +73,13 @@ export interface RequestContext {
   readonly table: RouteTable;
   /** The authenticated caller; set on every route that declares `auth`. */
   readonly principal?: Principal;
+  /**
+   * The calling user's item as stored now, read once per request (a point read in the
+   * caller's partition). Rejects with 401 when the token names no user (a printer) or a user
+   * that no longer exists: an erased user can do nothing with a token that is still valid.
+   * Every role decision uses this, never the token's claim.
+   */
+  readonly currentUser: () => Promise<UserDoc>;
 }
 
 export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {

@@ -6,7 +6,7 @@ import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
-import type { Role } from '../users/users.js';
+import type { Role, UserDoc } from '../users/users.js';
 
 /**
  * Scan profiles (SPEC §3.8): set by the tenant's admins, offered on the printer panel. Each says
@@ -116,4 +116,5 @@ export async function deleteProfile(store: Store, tenantId: string, profileId: s
   }
 }
 
-export const isAdmin = (caller: Principal) => caller.kind === 'user' && caller.roles.includes('admin');
+/** Admin views are for the app, not a printer session; the role is the one stored now. */
+export const isAdmin = (caller: Principal, user: UserDoc) => caller.kind === 'user' && user.role === 'admin';

@@ -140,7 +140,6 @@ export function principalOfTicket(ticket: VerifiedDeviceTicket): Principal {
     userId: ticket.userId,
     clientId: DEVICE_PAGE_CLIENT_ID,
     scopes: new Set<string>(),
-    roles: [ticket.role],
     token: {
       sub: ticket.userId,
       client_id: DEVICE_PAGE_CLIENT_ID,
