@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../shared/http/route.js';
+import { clientIp } from '../shared/http/client-ip.js';
 import { startDeviceAuthorization } from '../shared/oauth/device-authorization.js';
 
 const Param = Type.String({ maxLength: 512 });
@@ -30,7 +31,7 @@ export const oauthDeviceAuthorization = defineRoute({
   },
   handler: async ({ form, headers }, services) => ({
     status: 200,
-    body: await startDeviceAuthorization(services, form, headers),
+    body: await startDeviceAuthorization(services, form, headers, clientIp(headers)),
     headers: { Pragma: 'no-cache' },
   }),
 });

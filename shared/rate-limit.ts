@@ -1,32 +1,163 @@
+import { isConflict, isNotFound } from './store/cosmos-errors.js';
 import type { Store } from './store/store.js';
 
 /**
- * Fixed-window counters in Cosmos, shared by every instance (an in-memory counter would let an
- * attacker spread guesses over instances). Approximate under races by design: a lost update
- * only lets one extra attempt through.
+ * Rate limits shared by every instance (an in-memory counter alone would let an attacker
+ * spread guesses over instances), with a per-instance window in front so that a caller already
+ * over its limit costs no store request at all.
+ *
+ * The shared count is one Cosmos item per key and fixed window (`<key>@<window index>`),
+ * changed only by patch `incr`: Cosmos applies a patch atomically on the server, so no
+ * increment is lost however many instances race, and each caller learns the count its own
+ * increment produced. A fixed window lets a burst straddling two windows reach twice the limit
+ * for a moment; the limits are sized with that in mind.
  */
-interface Counter {
+export interface LimitRule {
+  /** Events allowed per window; the next one is refused. */
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+/** Refused by a limit; `retryAfterSeconds` is when its window ends. */
+export class RateLimited extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate limited');
+    this.name = 'RateLimited';
+  }
+}
+
+interface CounterDoc {
   readonly id: string;
-  readonly windowStart: string;
   readonly count: number;
+  /** Cosmos deletes the item after its window (and one more, for clock skew between instances). */
   readonly ttl: number;
-  readonly _etag?: string;
 }
 
-async function readCounter(store: Store, key: string, windowSeconds: number, now: Date): Promise<Counter | undefined> {
-  const { resource } = await store.container('rateLimits').item(key, key).read<Counter>();
-  if (!resource || Date.parse(resource.windowStart) + windowSeconds * 1000 <= now.getTime()) return undefined;
-  return resource;
+const windowOf = (rule: LimitRule, now: Date) => Math.floor(now.getTime() / (rule.windowSeconds * 1000));
+const secondsLeft = (rule: LimitRule, now: Date) =>
+  Math.max(1, Math.ceil(((windowOf(rule, now) + 1) * rule.windowSeconds * 1000 - now.getTime()) / 1000));
+
+/** Adds `by` (may be negative) to the key's count in the current window and returns the new count. */
+async function addToCount(store: Store, key: string, rule: LimitRule, now: Date, by: number): Promise<number> {
+  const id = `${key}@${windowOf(rule, now)}`;
+  const item = store.container('rateLimits').item(id, id);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { resource } = await item.patch<CounterDoc>([{ op: 'incr', path: '/count', value: by }]);
+      return resource!.count;
+    } catch (error) {
+      if (!isNotFound(error) || attempt > 0) throw error;
+    }
+    try {
+      await store.container('rateLimits').items.create<CounterDoc>({ id, count: by, ttl: rule.windowSeconds * 2 });
+      return by;
+    } catch (error) {
+      if (!isConflict(error)) throw error; // created by a racing request: increment what it made
+    }
+  }
 }
 
-export async function isRateLimited(store: Store, key: string, limit: number, windowSeconds: number, now: Date) {
-  return ((await readCounter(store, key, windowSeconds, now))?.count ?? 0) >= limit;
+/**
+ * Per-instance view of each key in its current window: the shared count this instance last
+ * learned, the attempts it has let through and not yet settled, and whether the key is known to
+ * be over its limit until the window ends. Bounded: the oldest keys go first.
+ */
+interface LocalWindow {
+  readonly window: number;
+  seen: number;
+  inFlight: number;
+  blocked: boolean;
+}
+const KEYS_KEPT = 10_000;
+const localWindows = new WeakMap<Store, Map<string, LocalWindow>>();
+
+function localWindow(store: Store, key: string, rule: LimitRule, now: Date): LocalWindow {
+  let windows = localWindows.get(store);
+  if (!windows) localWindows.set(store, (windows = new Map()));
+  const window = windowOf(rule, now);
+  let state = windows.get(key);
+  if (!state || state.window !== window) {
+    windows.delete(key);
+    if (windows.size >= KEYS_KEPT) windows.delete(windows.keys().next().value!);
+    state = { window, seen: 0, inFlight: 0, blocked: false };
+    windows.set(key, state);
+  }
+  return state;
 }
 
-export async function countAttempt(store: Store, key: string, windowSeconds: number, now: Date): Promise<void> {
-  const current = await readCounter(store, key, windowSeconds, now);
-  const next: Counter = current
-    ? { id: key, windowStart: current.windowStart, count: current.count + 1, ttl: windowSeconds }
-    : { id: key, windowStart: now.toISOString(), count: 1, ttl: windowSeconds };
-  await store.container('rateLimits').items.upsert(next);
+/** A reserved event: `giveBack()` returns it (an attempt that turned out not to count). */
+export interface Reservation {
+  giveBack(): Promise<void>;
+}
+
+/**
+ * Counts one event against `key` before it happens, and refuses it (RateLimited) when it
+ * would exceed the limit. Exact at any concurrency across instances: the shared increment
+ * decides. One store request, none when this instance already knows the key is over.
+ */
+export async function reserve(store: Store, key: string, rule: LimitRule, now: Date): Promise<Reservation> {
+  const local = localWindow(store, key, rule, now);
+  if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
+  const count = await addToCount(store, key, rule, now, 1);
+  if (count > rule.limit) {
+    local.blocked = true;
+    throw new RateLimited(secondsLeft(rule, now));
+  }
+  return { giveBack: () => addToCount(store, key, rule, now, -1).then(() => undefined) };
+}
+
+/**
+ * Runs `attempt` under a limit on its *failures* (wrong PINs), with no store request on the
+ * success path: an attempt resolving to undefined failed and is counted; one that throws is not.
+ * The instance lets an attempt start while the failures it knows of plus its attempts still
+ * running stay under the limit, and only a failure increments the shared count (and teaches the
+ * instance the total). So on one instance no more than the limit fail, at any concurrency; an
+ * instance that has not yet seen a failure of the key may start at most one burst of `limit`
+ * attempts before its first failure tells it the total.
+ */
+export async function limitFailures<T>(
+  store: Store,
+  key: string,
+  rule: LimitRule,
+  now: Date,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const local = localWindow(store, key, rule, now);
+  if (local.blocked || local.seen + local.inFlight >= rule.limit) throw new RateLimited(secondsLeft(rule, now));
+  local.inFlight += 1;
+  let result: T | undefined;
+  try {
+    result = await attempt();
+  } catch (error) {
+    local.inFlight -= 1;
+    throw error;
+  }
+  if (result !== undefined) {
+    local.inFlight -= 1;
+    return result;
+  }
+  // Counted here at once, so no attempt slips in while the shared count is being written.
+  local.seen += 1;
+  local.inFlight -= 1;
+  const count = await addToCount(store, key, rule, now, 1);
+  local.seen = Math.max(local.seen, count);
+  if (local.seen >= rule.limit) local.blocked = true;
+  return undefined;
+}
+
+/** Deletes a key's counts (erasure: a counter keyed by a user id names that user until its TTL). */
+export async function forgetCounts(store: Store, key: string, rule: LimitRule, now: Date): Promise<void> {
+  const current = windowOf(rule, now);
+  await Promise.all(
+    [current - 1, current].map((window) =>
+      store
+        .container('rateLimits')
+        .item(`${key}@${window}`, `${key}@${window}`)
+        .delete()
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        }),
+    ),
+  );
+  localWindows.get(store)?.delete(key);
 }

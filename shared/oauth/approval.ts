@@ -4,7 +4,7 @@ import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
 import type { Logger } from '../logging/logger.js';
 import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
 import { HttpProblem } from '../http/problem.js';
-import { countAttempt, isRateLimited } from '../rate-limit.js';
+import { RateLimited, reserve, type LimitRule, type Reservation } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { writeOnLatest } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
@@ -19,36 +19,43 @@ import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type R
 /**
  * The user's side of RFC 8628 (§3.3): look at a user code, then approve or deny it.
  * Who may answer (SPEC §3.2, §3.3, §3.5):
- *  - printer enrollment (`device`): an admin; the printer joins the admin's tenant;
+ *  - printer enrollment (`device`): an admin, as stored now (not as the token's `roles` claim
+ *    says: a demoted or erased admin enrolls nothing); the printer joins the admin's tenant;
  *  - a session at a printer (`session`): a user of that printer's tenant, nobody else;
  *  - desktop sign-in: the signed-in user themself.
  * Everything else looks like an unknown code (404), so codes of other tenants are not revealed.
- * Failed look-ups count against the caller; past the limit they get 429 (SPEC §7).
+ * Wrong codes count against the caller; past the limit they get 429 (SPEC §7).
  */
 export const userCodeMissKey = (tenantId: string, userId: string | undefined) => `user-code-miss:${tenantId}:${userId}`;
-const missKey = (caller: Principal) => userCodeMissKey(caller.tenantId, caller.userId);
+export const userCodeMissRule: LimitRule = { limit: oauthDefaults.userCodeMissesPerWindow, windowSeconds: oauthDefaults.userCodeMissWindowSeconds };
 
 const notFound = () => new HttpProblem('not-found', 'no pending request has this code; check it and try again');
 
+/**
+ * Each look-up reserves one of the caller's wrong-code slots before it reads the code, and a
+ * code found gives it back: so no more than the limit of wrong codes are ever answered, however
+ * many are sent at once (counting only after a miss let 60 parallel guesses through 30 times).
+ */
 async function findForCaller(services: Services, caller: Principal, userCode: string): Promise<DeviceCodeRecord> {
   const { store, now } = services;
-  const { userCodeMissesPerWindow: limit, userCodeMissWindowSeconds: window } = oauthDefaults;
-  if (await isRateLimited(store, missKey(caller), limit, window, now())) {
-    throw new HttpProblem('too-many-requests', 'too many wrong codes; wait a few minutes', {}, { 'Retry-After': String(window) });
+  let slot: Reservation;
+  try {
+    slot = await reserve(store, userCodeMissKey(caller.tenantId, caller.userId), userCodeMissRule, now());
+  } catch (error) {
+    if (!(error instanceof RateLimited)) throw error;
+    throw new HttpProblem('too-many-requests', 'too many wrong codes; wait a few minutes', {}, { 'Retry-After': String(error.retryAfterSeconds) });
   }
   const normalized = normalizeUserCode(userCode);
   const record = normalized ? await readByUserCode(store, normalized, now()) : undefined;
   const visible =
     record &&
     (record.scope === 'device'
-      ? caller.roles.includes('admin')
+      ? (await readUser(store, caller.tenantId, caller.userId!))?.role === 'admin'
       : record.scope === 'session'
         ? record.tenantId === caller.tenantId
         : true);
-  if (!record || !visible) {
-    await countAttempt(store, missKey(caller), window, now());
-    throw notFound();
-  }
+  if (!record || !visible) throw notFound();
+  await slot.giveBack();
   return record;
 }
 

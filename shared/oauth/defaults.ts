@@ -25,4 +25,19 @@ export const oauthDefaults = {
   /** Failed user-code look-ups a caller may make per window before 429 (SPEC §7). */
   userCodeMissesPerWindow: 10,
   userCodeMissWindowSeconds: 600,
+  /**
+   * Limits at the OAuth endpoints, per client identity (SPEC §7; shared/rate-limit.ts). A
+   * printer's failed sign-ins per window are the tenant policy's `printerFailedSignInLimit`.
+   * An address may be a whole office behind one NAT, so its limits are generous: they stop a
+   * script, not a busy floor.
+   */
+  limits: {
+    printerSignInFailureWindowSeconds: 900,
+    /** The app's password grant: failures per client address. */
+    addressSignInFailures: { limit: 100, windowSeconds: 900 },
+    /** Device authorizations (enrollment and desktop codes) per client address. */
+    addressDeviceAuthorizations: { limit: 60, windowSeconds: 600 },
+    /** Session QR codes per printer: a panel shows a new one per session and when one expires (120 s). */
+    printerDeviceAuthorizations: { limit: 60, windowSeconds: 600 },
+  },
 } as const;

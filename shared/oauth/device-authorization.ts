@@ -1,10 +1,11 @@
 import { readDevice } from '../devices/devices.js';
+import { RateLimited, reserve } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { deriveSecret, hashSecret } from '../tokens/secrets.js';
 import { clientById, parseScope } from './clients.js';
 import { oauthDefaults } from './defaults.js';
 import { formatUserCode, issueDeviceCode } from './device-codes.js';
-import { OAuthError } from './errors.js';
+import { OAuthError, OAuthRateLimited } from './errors.js';
 import { authenticatePrinter } from './printer-client.js';
 
 /** The first refresh token of a device-code grant is derived from the device code (see DeviceCodeRecord). */
@@ -21,7 +22,7 @@ export interface DeviceAuthorizationRequest {
  *  - `roger-emb` + `session`: an enrolled printer (Bearer device token) shows a session QR code;
  *  - `roger-desktop` + `jobs offline_access`: the desktop client signs a user in.
  */
-export async function startDeviceAuthorization(services: Services, request: DeviceAuthorizationRequest, headers: Headers) {
+export async function startDeviceAuthorization(services: Services, request: DeviceAuthorizationRequest, headers: Headers, ip?: string) {
   const { config, store, now } = services;
   if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
   const client = clientById(request.client_id);
@@ -54,6 +55,7 @@ export async function startDeviceAuthorization(services: Services, request: Devi
     lifetime = oauthDefaults.desktopCodeLifetimeSeconds;
   }
 
+  await reserveCodeCreation(services, fields.deviceId, ip);
   const mintsRefreshToken = fields.scope === 'device' || parseScope(fields.scope).includes('offline_access');
   const issued = await issueDeviceCode(
     store,
@@ -72,4 +74,22 @@ export async function startDeviceAuthorization(services: Services, request: Devi
     expires_in: lifetime,
     interval: config.oauth.pollIntervalSeconds,
   };
+}
+
+/**
+ * Every request here writes a device-code item, and anyone may ask: without a bound one
+ * address could fill the store. Counted per printer for session codes (it authenticated), per
+ * client address otherwise; one store request (rate-limit.ts).
+ */
+async function reserveCodeCreation(services: Services, deviceId: string | undefined, ip: string | undefined): Promise<void> {
+  const { limits } = oauthDefaults;
+  const [key, rule] = deviceId
+    ? [`device-authorizations:printer:${deviceId}`, limits.printerDeviceAuthorizations]
+    : [`device-authorizations:ip:${ip ?? 'unknown'}`, limits.addressDeviceAuthorizations];
+  try {
+    await reserve(services.store, key, rule, services.now());
+  } catch (error) {
+    if (!(error instanceof RateLimited)) throw error;
+    throw new OAuthRateLimited(`too many codes requested; try again in ${error.retryAfterSeconds} seconds`, error.retryAfterSeconds);
+  }
 }

@@ -38,3 +38,21 @@ export class OAuthError extends Error {
     return { error: this.error, error_description: this.description };
   }
 }
+
+/**
+ * A client over a rate limit (SPEC §7). RFC 6749 registers no error code for it, so the status
+ * says it: 429 (RFC 6585 §4) with `Retry-After`, and `temporarily_unavailable`, the code a
+ * client already treats as "try again later".
+ */
+export class OAuthRateLimited extends OAuthError {
+  constructor(
+    description: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('temporarily_unavailable', description);
+  }
+
+  override get status(): number {
+    return 429;
+  }
+}
