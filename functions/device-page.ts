@@ -9,7 +9,9 @@ import type { Services } from '../shared/services.js';
 import { qrSessionsAllowed } from '../shared/tenants/policy.js';
 import { findTenantBySlug, readTenant, TenantSlugSchema, type Tenant } from '../shared/tenants/tenants.js';
 import { spendVerifyTime } from '../shared/tokens/credential-hash.js';
+import { RateLimited } from '../shared/rate-limit.js';
 import { signIn } from '../shared/users/sign-in.js';
+import { withinSignInFailureLimit } from '../shared/users/sign-in-limits.js';
 import { readUser } from '../shared/users/users.js';
 import { checkCsrf, csrfCookie, csrfTokenFor } from '../shared/web/csrf.js';
 import {
@@ -48,6 +50,7 @@ const GENERIC_SIGN_IN_ERROR =
 const NO_SUCH_CODE =
   'No pending request has this code. Check the code on your device (it may have expired), and note that connecting a new printer needs an administrator.';
 const TOO_MANY_CODES = 'Too many wrong codes. Wait a few minutes, then try again.';
+const TOO_MANY_SIGN_INS = 'Too many failed sign-ins from this network. Wait a few minutes, then try again.';
 const QR_DISABLED = 'Your organization has turned off starting printer sessions with a code. Sign in at the printer instead.';
 
 const SLUG = new RegExp(TenantSlugSchema.pattern!);
@@ -167,13 +170,18 @@ export const devicePageSignIn = defineRoute({
     }
 
     const password = form.password!;
+    const ip = clientIp(headers);
     const tenant = SLUG.test(typed.tenant) ? await findTenantBySlug(services.store, typed.tenant, services.config.region.id) : undefined;
     let user;
-    if (tenant) {
-      const attempt = { loginName: typed.username, secret: password, method: 'password', clientId: DEVICE_PAGE_CLIENT_ID, ip: clientIp(headers) } as const;
-      user = await signIn(services, tenant, attempt);
-    } else {
-      await spendVerifyTime(password); // an unknown organization costs the same as a wrong password
+    try {
+      user = await withinSignInFailureLimit(services, { ip }, async () => {
+        if (tenant) return signIn(services, tenant, { loginName: typed.username, secret: password, method: 'password', clientId: DEVICE_PAGE_CLIENT_ID, ip });
+        await spendVerifyTime(password); // an unknown organization costs the same as a wrong password
+        return undefined;
+      });
+    } catch (error) {
+      if (!(error instanceof RateLimited)) throw error;
+      return again(429, { message: TOO_MANY_SIGN_INS, fields: ['password'] }, { 'Retry-After': String(error.retryAfterSeconds) });
     }
     if (!tenant || !user) {
       log.info('device-page-sign-in', { tenantId: tenant?.id, outcome: 'failed' });

@@ -22,7 +22,17 @@ export const TenantPolicySchema = Type.Object(
     }),
     loginHistoryKeepsIp: Type.Boolean(),
     loginHistoryDays: Type.Integer({ minimum: 1, maximum: 365, description: 'Sign-ins older than this are not kept.' }),
-    allowedLoginMethods: Type.Array(StringEnum(['qr', 'pin']), { uniqueItems: true, maxItems: 2 }),
+    allowedLoginMethods: Type.Array(StringEnum(['qr', 'pin', 'password']), {
+      uniqueItems: true,
+      maxItems: 3,
+      description:
+        'How people may sign in at a printer: `qr` (approve the panel’s code in the app), `pin`, `password` (typed at the panel). Leaving out both `pin` and `password` turns typed sign-in at printers off, whatever is typed.',
+    }),
+    printerFailedSignInLimit: Type.Integer({
+      minimum: 5,
+      maximum: 1000,
+      description: 'Failed PIN or password sign-ins one printer may see in 15 minutes before it must wait (a spray of common PINs across many users).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -38,7 +48,8 @@ export const defaultTenantPolicy: TenantPolicy = {
   lockoutSeconds: 60,
   loginHistoryKeepsIp: false,
   loginHistoryDays: 90,
-  allowedLoginMethods: ['qr', 'pin'],
+  allowedLoginMethods: ['qr', 'pin', 'password'],
+  printerFailedSignInLimit: 30,
 };
 
 /** How long the n-th consecutive lock lasts (n from 0): doubling, at most a day. */
@@ -55,6 +66,20 @@ export function generatedPinLength(policy: TenantPolicy, users: number): number 
   let length = policy.pinMinLength;
   while (length < 12 && Math.max(users, 1) / 10 ** length > policy.pinDensity) length += 1;
   return length;
+}
+
+/**
+ * What a secret typed at a printer is checked as. The policy decides, not the secret's shape:
+ * with only one of PIN and password allowed, every secret is checked as that one (an all-digit
+ * secret is no way around a tenant that allows only passwords, nor a letter in it around one
+ * that allows only PINs); with both, digits only means a PIN (passwords are 8+ characters and
+ * a tenant may demand a letter). Undefined: typed sign-in at printers is off.
+ */
+export function printerSecretKind(policy: TenantPolicy, secret: string): 'pin' | 'password' | undefined {
+  const pin = policy.allowedLoginMethods.includes('pin');
+  const password = policy.allowedLoginMethods.includes('password');
+  if (pin && password) return /^[0-9]+$/.test(secret) ? 'pin' : 'password';
+  return pin ? 'pin' : password ? 'password' : undefined;
 }
 
 /** May users start a session at a printer by scanning its QR code (approving its user code)? */

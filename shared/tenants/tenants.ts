@@ -54,7 +54,11 @@ async function cachedPointRead<T extends ItemDefinition>(store: Store, name: 'te
 
 const forgetCached = (store: Store, name: 'tenants' | 'tenantDirectory', id: string) => caches.get(store)?.delete(`${name}/${id}`);
 
-export const readTenant = (store: Store, tenantId: string) => cachedPointRead<Tenant>(store, 'tenants', tenantId);
+/** A policy field added after a tenant was created reads as its default. */
+export async function readTenant(store: Store, tenantId: string): Promise<Tenant | undefined> {
+  const tenant = await cachedPointRead<Tenant>(store, 'tenants', tenantId);
+  return tenant && { ...tenant, policy: { ...defaultTenantPolicy, ...tenant.policy } };
+}
 /** The tenant as stored now (before a change: the cached copy may be a minute old). */
 export function readTenantFresh(store: Store, tenantId: string) {
   forgetCached(store, 'tenants', tenantId);

@@ -1,11 +1,15 @@
+import { readDevice } from '../../devices/devices.js';
+import { RateLimited } from '../../rate-limit.js';
 import type { Services } from '../../services.js';
+import { printerSecretKind } from '../../tenants/policy.js';
+import { withinSignInFailureLimit, type SignInSource } from '../../users/sign-in-limits.js';
 import { findTenantBySlug, readTenant, type Tenant } from '../../tenants/tenants.js';
 import { spendVerifyTime } from '../../tokens/credential-hash.js';
 import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
 import { signIn } from '../../users/sign-in.js';
 import { oauthClients, parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError, OAuthRateLimited } from '../errors.js';
 import { authenticatePrinter } from '../printer-client.js';
 import { formatRefreshToken, newFamily, userFamilyLifetime, withFamily } from '../refresh-families.js';
 import { tokenResponse } from '../token-response.js';
@@ -34,7 +38,7 @@ export async function passwordGrant(services: Services, clientId: string, reques
   if (clientId !== 'roger-emb' && clientId !== 'roger-mobile') {
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
   }
-  const printer = clientId === 'roger-emb' ? await authenticatePrinter(headers, services) : undefined;
+  const printer = clientId === 'roger-emb' ? await connectedPrinter(services, headers) : undefined;
   const { username, password } = request;
   if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required');
 
@@ -48,28 +52,28 @@ export async function passwordGrant(services: Services, clientId: string, reques
   if (printer) tenant = await readTenant(services.store, printer.tenantId);
   else if (!request.tenant) throw new OAuthError('invalid_request', 'tenant is required');
   else tenant = await findTenantBySlug(services.store, request.tenant, services.config.region.id);
-  if (!tenant) {
-    await spendVerifyTime(password);
-    throw new OAuthError('invalid_grant', INVALID);
-  }
 
-  // At the printer a PIN is all digits; a password never is (policy: at least 8 characters).
-  const method = printer && /^[0-9]+$/.test(password) ? 'pin' : 'password';
-  if (method === 'pin' && !tenant.policy.allowedLoginMethods.includes('pin')) {
-    await spendVerifyTime(password);
-    throw new OAuthError('invalid_grant', 'PIN sign-in is disabled for this tenant');
-  }
+  // The tenant decides what a typed secret is checked as, not the secret's shape (policy.ts).
+  const method = printer ? (tenant ? printerSecretKind(tenant.policy, password) : 'pin') : 'password';
+  if (!method) throw new OAuthError('unauthorized_client', 'this organization has turned off PIN and password sign-in at printers');
 
   const scopeText = scope.join(' ');
   const refreshSecret = !printer && scope.includes('offline_access') ? newSecret() : undefined;
   let familyId: string | undefined;
-  const user = await signIn(services, tenant, { loginName: username, secret: password, method, clientId, ip }, (signedIn) => {
-    if (!refreshSecret) return signedIn;
-    const family = newFamily(clientId, scopeText, hashSecret(refreshSecret), userFamilyLifetime, services.now());
-    familyId = family.id;
-    return { ...signedIn, refreshFamilies: withFamily(signedIn.refreshFamilies, family, oauthDefaults.familiesPerUser, services.now()) };
+  const source = printer ? { printerId: printer.deviceId, tenant } : { ip };
+  const user = await withinFailureLimit(services, source, async () => {
+    if (!tenant) {
+      await spendVerifyTime(password);
+      return undefined;
+    }
+    return signIn(services, tenant, { loginName: username, secret: password, method, clientId, ip }, (signedIn) => {
+      if (!refreshSecret) return signedIn;
+      const family = newFamily(clientId, scopeText, hashSecret(refreshSecret), userFamilyLifetime, services.now());
+      familyId = family.id;
+      return { ...signedIn, refreshFamilies: withFamily(signedIn.refreshFamilies, family, oauthDefaults.familiesPerUser, services.now()) };
+    });
   });
-  if (!user) throw new OAuthError('invalid_grant', INVALID);
+  if (!user || !tenant) throw new OAuthError('invalid_grant', INVALID);
 
   if (printer) {
     return tokenResponse(services, {
@@ -83,4 +87,25 @@ export async function passwordGrant(services: Services, clientId: string, reques
   }
   const refreshToken = refreshSecret && familyId ? formatRefreshToken('u', tenant.id, user.id, familyId, refreshSecret) : undefined;
   return tokenResponse(services, { sub: user.id, client_id: clientId, scope: scopeText, tid: tenant.id, roles: [user.role] }, refreshToken);
+}
+
+/**
+ * SPEC §7: disconnection is immediate. The printer's access token may live 20 more minutes, so
+ * its record, read now, decides whether it may still sign anyone in.
+ */
+async function connectedPrinter(services: Services, headers: Headers) {
+  const printer = await authenticatePrinter(headers, services);
+  const device = await readDevice(services.store, printer.tenantId, printer.deviceId);
+  if (!device || device.status !== 'connected') throw new OAuthError('invalid_client', 'this printer is not enrolled');
+  return printer;
+}
+
+async function withinFailureLimit<T>(services: Services, source: SignInSource, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await withinSignInFailureLimit(services, source, attempt);
+  } catch (error) {
+    if (!(error instanceof RateLimited)) throw error;
+    const from = 'printerId' in source ? 'printer' : 'address';
+    throw new OAuthRateLimited(`too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`, error.retryAfterSeconds);
+  }
 }

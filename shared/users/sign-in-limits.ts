@@ -1,0 +1,29 @@
+import { oauthDefaults } from '../oauth/defaults.js';
+import { limitFailures, type LimitRule } from '../rate-limit.js';
+import type { Services } from '../services.js';
+import { defaultTenantPolicy } from '../tenants/policy.js';
+import type { Tenant } from '../tenants/tenants.js';
+
+/**
+ * Per-account lockout stops guessing one person's PIN; it does not stop one printer (or one
+ * address) trying the common PINs once against every username. So failed sign-ins are also
+ * limited per printer (the tenant's `printerFailedSignInLimit`) and per client address (the
+ * app's password grant, the verification page), at no store cost while sign-ins succeed
+ * (rate-limit.ts). Over the limit: RateLimited, before any secret is checked.
+ */
+export type SignInSource = { readonly printerId: string; readonly tenant: Tenant | undefined } | { readonly ip: string | undefined };
+
+function limitFor(source: SignInSource): [string, LimitRule] {
+  const { limits } = oauthDefaults;
+  if ('printerId' in source) {
+    const limit = (source.tenant?.policy ?? defaultTenantPolicy).printerFailedSignInLimit;
+    return [`sign-in-failures:printer:${source.printerId}`, { limit, windowSeconds: limits.printerSignInFailureWindowSeconds }];
+  }
+  return [`sign-in-failures:ip:${source.ip ?? 'unknown'}`, limits.addressSignInFailures];
+}
+
+/** Runs one sign-in attempt (undefined = failed) under its source's failure limit. */
+export function withinSignInFailureLimit<T>(services: Pick<Services, 'store' | 'now'>, source: SignInSource, attempt: () => Promise<T | undefined>) {
+  const [key, rule] = limitFor(source);
+  return limitFailures(services.store, key, rule, services.now(), attempt);
+}
