@@ -1,5 +1,7 @@
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 import type { Messaging } from '../../shared/messaging/messaging.js';
+import { userCodeMissRule } from '../../shared/oauth/approval.js';
+import { forgetCounts } from '../../shared/rate-limit.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import type { JobDoc } from '../../shared/jobs/jobs.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
@@ -79,8 +81,8 @@ export async function readJobDoc(host: TestHost, tenantId: string, userId: strin
  * oauth-security); the races repeat duplicates on purpose, so each round starts from zero.
  */
 export async function forgetUserCodeMisses(host: TestHost, key: string): Promise<void> {
-  const { store } = await host.services();
-  await store.container('rateLimits').item(key, key).delete().catch(() => undefined);
+  const { store, now } = await host.services();
+  await forgetCounts(store, key, userCodeMissRule, now());
 }
 
 export async function localBroker(host: TestHost): Promise<LocalServiceBus> {
