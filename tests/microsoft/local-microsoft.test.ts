@@ -6,7 +6,7 @@ import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const CLIENT_SECRET = 'local-secret';
 const REDIRECT_URI = 'http://localhost:7071/api/onedrive/callback';
-const SCOPE = 'Files.ReadWrite.All offline_access';
+const SCOPE = 'Files.ReadWrite offline_access';
 
 let clockMs = 1_800_000_000_000;
 let ms: LocalMicrosoft;
@@ -211,6 +211,33 @@ describe('Entra token endpoint', () => {
     expect((await graph(again.access, 'GET', '/me/drive')).status).toBe(200);
     expect((await token({ grant_type: 'refresh_token', refresh_token: refresh })).status).toBe(400);
   });
+
+  test('failTokenNext answers 429/503 with Retry-After, invalid_client or nothing, and leaves the code redeemable', async () => {
+    const { code, verifier } = await signIn('fay@contoso.example');
+    const failedBefore = ms.stats.failedTokenRequests;
+    ms.failTokenNext(1, 503, 9);
+    const down = await redeem(code, verifier);
+    expect(down).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable', error_codes: [90033] } });
+    expect(down.response.headers.get('retry-after')).toBe('9');
+    ms.failTokenNext(1, 429);
+    const throttled = await redeem(code, verifier);
+    expect(throttled).toMatchObject({ status: 429, body: { error: 'temporarily_unavailable' } });
+    expect(throttled.response.headers.get('retry-after')).toBe('1');
+    ms.failTokenNext(1, 'invalid_client');
+    expect(await redeem(code, verifier)).toMatchObject({ status: 401, body: { error: 'invalid_client', error_codes: [7000222] } });
+
+    ms.failTokenNext(1, 'silent');
+    const silent = fetch(`${ms.authority}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI }),
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(silent).rejects.toMatchObject({ name: 'TimeoutError' });
+
+    expect(ms.stats.failedTokenRequests - failedBefore).toBe(4);
+    expect((await redeem(code, verifier)).status).toBe(200);
+  });
 });
 
 describe('Graph authentication and throttling', () => {
@@ -337,6 +364,17 @@ describe('OneDrive', () => {
     expect((await graph(access, 'GET', '/me/drive/root:/Print/missing.txt')).status).toBe(404);
     const invalid = await graph(access, 'POST', `/me/drive/root:/${encodeURIComponent('a?b.pdf')}:/createUploadSession`, {});
     expect(invalid.status).toBe(400);
+  });
+
+  test('removeItem takes a file or a folder out of the drive, as the user moving it away', async () => {
+    const upn = 'pia@contoso.example';
+    ms.putFile(upn, 'Print', Buffer.from('a file where a folder should be'));
+    ms.putFile(upn, 'Old/Deep/a.txt', Buffer.from('a'));
+    ms.removeItem(upn, 'print');
+    ms.removeItem(upn, 'Old');
+    expect(ms.listFolder(upn, '')).toEqual([]);
+    expect(ms.fileBytes(upn, 'Old/Deep/a.txt')).toBeUndefined();
+    expect(() => ms.removeItem(upn, 'Print')).toThrow(/No item/);
   });
 
   test('pages children by name with $top and @odata.nextLink, honouring $select', async () => {

@@ -137,6 +137,15 @@ export class Drive {
     return folder;
   }
 
+  /** Takes an item (and everything below it) out of the drive: the user moved or deleted it (test setup). */
+  remove(item: DriveItem): void {
+    if (item === this.root) throw new Error('The drive root cannot be removed.');
+    if (item.kind === 'folder') for (const child of this.children(item)) this.remove(child);
+    this.#items.delete(item.id);
+    const parent = item.parentId === undefined ? undefined : this.#items.get(item.parentId);
+    if (parent?.kind === 'folder') parent.children.delete(key(item.name));
+  }
+
   /** `replace` on an existing folder keeps it and its contents, as OneDrive does. */
   createFolder(parent: FolderItem, name: string, behavior: ConflictBehavior, nowMs: number): Placed<FolderItem> {
     const existing = this.#existing(parent, name, behavior);

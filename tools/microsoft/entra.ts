@@ -16,6 +16,13 @@ export interface EntraConfig {
   readonly accessTokenLifetimeSeconds: number;
 }
 
+/**
+ * What the token endpoint answers instead of serving a request (LocalMicrosoft.failTokenNext):
+ * throttled (429) or down (503) with Retry-After, `invalid_client` (the app's client secret
+ * expired, AADSTS7000222), or `silent` (no answer at all until the client gives up).
+ */
+export type TokenEndpointFault = 429 | 503 | 'invalid_client' | 'silent';
+
 export type Authentication = { readonly ok: true; readonly account: Account } | { readonly ok: false; readonly message: string };
 
 const CODE_LIFETIME_MS = 10 * 60_000;
@@ -52,7 +59,7 @@ interface Issue {
 }
 
 interface Failure {
-  readonly status: 400 | 401 | 413;
+  readonly status: 400 | 401 | 413 | 429 | 503;
   readonly error: string;
   readonly code: number;
   readonly message: string;
@@ -114,6 +121,22 @@ export class Entra {
     const result = await this.#grant(req);
     if ('error' in result) return this.#sendFailure(res, result);
     sendJson(res, 200, this.#mint(result), { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' });
+  }
+
+  /**
+   * Answers a token request with `fault` without looking at it: no code is redeemed and no
+   * refresh token used, so the client's retry finds its grant as it was (as after a real outage).
+   */
+  async fail(req: IncomingMessage, res: ServerResponse, fault: Exclude<TokenEndpointFault, 'silent'>, retryAfterSeconds: number): Promise<void> {
+    await readBody(req, FORM_LIMIT);
+    if (fault === 'invalid_client') {
+      return this.#sendFailure(res, fail('invalid_client', 7000222, `The provided client secret keys for app '${this.config.clientId}' are expired. Visit the Azure portal to create new keys for your app.`, 401));
+    }
+    const failure =
+      fault === 429
+        ? fail('temporarily_unavailable', 50196, 'The server terminated an operation because it encountered a client request loop (local Entra double, failTokenNext).', 429)
+        : fail('temporarily_unavailable', 90033, 'A transient error has occurred. Please try again (local Entra double, failTokenNext).', 503);
+    this.#sendFailure(res, failure, { 'Retry-After': String(retryAfterSeconds) });
   }
 
   /** Checks a Graph request's `Authorization: Bearer …` header. */
@@ -245,7 +268,7 @@ export class Entra {
     return `The user or administrator has not consented to use the application with ID '${this.config.clientId}'. Send an interactive authorization request for this user and resource.`;
   }
 
-  #sendFailure(res: ServerResponse, failure: Failure): void {
+  #sendFailure(res: ServerResponse, failure: Failure, headers: Readonly<Record<string, string>> = {}): void {
     const timestamp = entraTimestamp(this.config.now());
     const traceId = randomUUID();
     const correlationId = randomUUID();
@@ -261,7 +284,7 @@ export class Entra {
         correlation_id: correlationId,
         error_uri: `https://login.microsoftonline.com/error?code=${failure.code}`,
       },
-      { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
+      { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache', ...headers },
     );
   }
 }

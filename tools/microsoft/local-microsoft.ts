@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Directory, type Account } from './accounts.js';
 import { invalidNameReason } from './drive-store.js';
-import { Entra } from './entra.js';
+import { Entra, type TokenEndpointFault } from './entra.js';
 import { Graph } from './graph.js';
 import { GraphError, sendGraphError, sendJson, sendText } from './http.js';
 import { Transfers } from './transfers.js';
@@ -33,6 +33,8 @@ export interface LocalMicrosoftOptions {
 
 export interface LocalMicrosoftStats {
   tokenRequests: number;
+  /** Token requests answered by failTokenNext instead of being served. */
+  failedTokenRequests: number;
   graphRequests: number;
   throttled: number;
   /** Graph requests held back by slowNext. */
@@ -77,18 +79,32 @@ export interface LocalMicrosoft {
    * gives up meanwhile is dropped. `slowNext(0, 0)` ends it; so does close().
    */
   slowNext(count: number, delayMs: number): void;
+  /**
+   * The next `count` token requests fail without being looked at (no code redeemed, no refresh
+   * token used): `429`/`503` with `Retry-After: retryAfterSeconds` (default 1), `invalid_client`
+   * (401, the client secret expired), or `silent` (never answered; dropped when the client gives
+   * up). `failTokenNext(0, …)` ends it.
+   */
+  failTokenNext(count: number, fault: TokenEndpointFault, retryAfterSeconds?: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
   listFolder(upn: string, path: string): string[];
   /** Puts a file directly (test setup), creating the account and missing parent folders; returns the driveItem id. */
   putFile(upn: string, path: string, bytes: Buffer): string;
+  /** Takes the file or folder at `path` out of the account's drive, as the user moving or deleting it; throws if there is none. */
+  removeItem(upn: string, path: string): void;
   /** Counters, for tests that prove where bytes flowed. */
   readonly stats: Readonly<LocalMicrosoftStats>;
   /** Every request seen: method, path (without query), status; never tokens. */
   readonly requests: ReadonlyArray<RequestRecord>;
   close(): Promise<void>;
 }
+
+export type { TokenEndpointFault };
+
+/** Long enough to outlast any client's patience; setTimeout's ceiling. */
+const SILENT_MS = 2 ** 31 - 1;
 
 const ENTRA_PATH = /^\/[^/]+\/oauth2\/v2\.0\/(authorize|token)$/;
 
@@ -116,11 +132,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
 
-  const stats: LocalMicrosoftStats = { tokenRequests: 0, graphRequests: 0, throttled: 0, slowed: 0, uploadedBytes: 0, downloadedBytes: 0 };
+  const stats: LocalMicrosoftStats = { tokenRequests: 0, failedTokenRequests: 0, graphRequests: 0, throttled: 0, slowed: 0, uploadedBytes: 0, downloadedBytes: 0 };
   const requests: RequestRecord[] = [];
   const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
   const slow = { remaining: 0, delayMs: 0 };
-  /** Requests waiting out slowNext: released (and dropped) by close(). */
+  const tokenFault: { remaining: number; fault: TokenEndpointFault; retryAfterSeconds: number } = { remaining: 0, fault: 503, retryAfterSeconds: 1 };
+  /** Requests waiting out slowNext or a silent token endpoint: released (and dropped) by close(). */
   const waiting = new Set<() => void>();
   const directory = new Directory(now);
   const entra = new Entra(
@@ -146,6 +163,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     if (entraRoute === 'authorize' && req.method === 'GET') return entra.authorize(res, target.searchParams);
     if (entraRoute === 'token') {
       stats.tokenRequests += 1;
+      if (tokenFault.remaining > 0) return failTokenRequest(req, res);
       return entra.token(req, res);
     }
     const transfer = /^\/(upload|download)\/([^/]+)$/.exec(path);
@@ -168,6 +186,14 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       res.on('close', gone);
       waiting.add(gone);
     });
+  }
+
+  async function failTokenRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    tokenFault.remaining -= 1;
+    stats.failedTokenRequests += 1;
+    const { fault, retryAfterSeconds } = tokenFault;
+    if (fault !== 'silent') return entra.fail(req, res, fault, retryAfterSeconds);
+    if (await waitOrGiveUp(res, SILENT_MS)) res.destroy();
   }
 
   function answerThrottled(): never {
@@ -220,6 +246,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     slowNext: (count, delayMs) => {
       Object.assign(slow, { remaining: count, delayMs });
     },
+    failTokenNext: (count, fault, retryAfterSeconds = 1) => {
+      Object.assign(tokenFault, { remaining: count, fault, retryAfterSeconds });
+    },
     fileBytes: (upn, path) => {
       const drive = directory.find(upn)?.drive;
       const item = drive?.resolve(drive.root, splitPath(path));
@@ -240,8 +269,15 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       const parent = drive.ensureFolders(segments, now());
       return drive.writeFile(parent, name, Buffer.from(bytes), 'replace', now()).item.id;
     },
+    removeItem: (upn, path) => {
+      const { drive } = account(upn);
+      const item = drive.resolve(drive.root, splitPath(path));
+      if (!item || item === drive.root) throw new Error(`No item '${path}' in ${upn}'s drive.`);
+      drive.remove(item);
+    },
     close: async () => {
       slow.remaining = 0;
+      tokenFault.remaining = 0;
       for (const giveUp of [...waiting]) giveUp();
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       server.closeAllConnections();
