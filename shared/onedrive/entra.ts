@@ -7,8 +7,11 @@ import { newSecret } from '../tokens/secrets.js';
  * Graph. Plain RFC 6749 requests over fetch: MSAL keeps refresh tokens in its own cache and
  * does not hand them out, and the app must store them itself (encrypted) to use them on any
  * instance, later.
+ *
+ * `Files.ReadWrite`: the signed-in user's own files only. The app works in that user's Print and
+ * Scan folders and nowhere else; `.All` would add every file shared with them.
  */
-export const GRAPH_SCOPES = 'Files.ReadWrite.All offline_access';
+export const GRAPH_SCOPES = 'Files.ReadWrite offline_access';
 
 export interface EntraSettings {
   /** e.g. https://login.microsoftonline.com/organizations */
