@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { audit } from '../shared/audit/audit.js';
-import { DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema, readDevice, replaceDevice } from '../shared/devices/devices.js';
-import { isPreconditionFailed } from '../shared/store/cosmos-errors.js';
+import { DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema, readDevice, updateDevice } from '../shared/devices/devices.js';
 import { disconnectDevice } from '../shared/devices/disconnect.js';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
@@ -113,13 +112,9 @@ export const devicesUpdate = defineRoute({
     const caller = callerOf(context);
     const device = await readDevice(store, caller.tenantId, params.id);
     if (!device) throw new HttpProblem('not-found', 'no such printer');
-    let updated;
-    try {
-      updated = await replaceDevice(store, { ...device, ...body });
-    } catch (error) {
-      if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the printer changed at the same time; read it again');
-      throw error;
-    }
+    // Applied on top of whatever the printer's own refresh wrote meanwhile (its token, when it was seen).
+    const updated = await updateDevice(store, device, (current) => ({ ...current, ...body }));
+    if (!updated) throw new HttpProblem('not-found', 'no such printer');
     await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'device.changed', targetId: device.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 200, body: publicDevice(updated) };
   },

@@ -88,10 +88,11 @@ export const usersPinReset = defineRoute({
   responses: { 200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params }, services, context) => {
     const caller = callerOf(context);
-    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), tenantUser(services, context, params.id)]);
+    const tenant = await readTenant(services.store, caller.tenantId);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
-    const pin = await resetPin(services.store, user, tenant.policy);
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.pin-reset', targetId: user.id, at: services.now() });
+    const pin = await resetPin(services.store, caller.tenantId, params.id, tenant.policy);
+    if (pin === undefined) throw new HttpProblem('not-found', 'no such user');
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.pin-reset', targetId: params.id, at: services.now() });
     return { status: 200, body: { pin } };
   },
 });
@@ -151,7 +152,7 @@ export const usersErase = defineRoute({
     if (user?.role === 'admin' && (await countAdmins(store, caller.tenantId)) <= 1) {
       throw new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
     }
-    const counts = await eraseUser(store, caller.tenantId, params.id);
+    const counts = await eraseUser(store, caller.tenantId, params.id, now());
     if (counts) {
       const actorId = caller.userId === params.id ? ERASED_USER : caller.userId!;
       await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });

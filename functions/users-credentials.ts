@@ -5,7 +5,7 @@ import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { userProblem } from '../shared/tenants/onboarding.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { checkCredentialPolicy, hashCredentials, PasswordSchema, PinSchema, readUser, replaceUser } from '../shared/users/users.js';
+import { checkCredentialPolicy, hashCredentials, PasswordSchema, PinSchema, readUser, updateUser } from '../shared/users/users.js';
 
 export const usersCredentials = defineRoute({
   name: 'users-credentials',
@@ -25,15 +25,22 @@ export const usersCredentials = defineRoute({
   responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params, body }, { store, now }, context) => {
     const caller = callerOf(context);
-    const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, params.id)]);
-    if (!tenant || !user) throw new HttpProblem('not-found', 'no such user');
+    const tenant = await readTenant(store, caller.tenantId);
+    if (!tenant) throw new HttpProblem('not-found', 'no such user');
     try {
       checkCredentialPolicy(tenant.policy, body);
     } catch (error) {
       throw userProblem(error);
     }
-    // New credentials end every existing sign-in: a reset after a suspected leak must lock the thief out.
-    await replaceUser(store, { ...user, ...(await hashCredentials(body)), lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
+    // Hashed before the user is read: argon2's time between the read and the write would let
+    // every sign-in or refresh of this user win the item first.
+    const hashes = await hashCredentials(body);
+    const user = await readUser(store, caller.tenantId, params.id);
+    // New credentials end every existing sign-in: a reset after a suspected leak must lock the
+    // thief out. Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
+    const updated =
+      user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+    if (!updated) throw new HttpProblem('not-found', 'no such user');
     await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 204 };
   },

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
-import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 
@@ -40,6 +40,19 @@ export async function deleteDevice(store: Store, tenantId: string, deviceId: str
 /** Conditional on the ETag the device was read with (see replaceIfUnchanged). */
 export async function replaceDevice(store: Store, device: DeviceDoc): Promise<DeviceDoc> {
   return replaceIfUnchanged(store.container('accounts'), device, device.tenantId);
+}
+
+/** The printer refreshes its token every 20 minutes; an admin or two may edit it at once. */
+const DEVICE_WRITE_ATTEMPTS = 10;
+
+/**
+ * Applies `change` to the printer as stored when it is written: a refresh (which rotates its
+ * token and records when it was seen) or another admin's edit that came first is read again and
+ * kept, and `change` is applied on top. Undefined when the printer is gone.
+ */
+export function updateDevice(store: Store, device: DeviceDoc, change: (current: DeviceDoc) => DeviceDoc): Promise<DeviceDoc | undefined> {
+  const reread = (current: DeviceDoc) => readDevice(store, current.tenantId, current.id);
+  return writeOnLatest(device, (current) => replaceDevice(store, change(current)), reread, DEVICE_WRITE_ATTEMPTS);
 }
 
 /** The tenant's printers by name, a page at a time. */

@@ -1,15 +1,19 @@
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { replaceDevice, type DeviceDoc } from './devices.js';
+import { updateDevice, type DeviceDoc } from './devices.js';
 
 /**
  * SPEC §3.2: a disconnected printer has no refresh tokens and no release subscription; it must
  * be enrolled again. Its last access token dies within its 20 minutes, and cannot mint an AMQP
  * token meanwhile (that checks the printer is connected). The subscription is deleted best
  * effort: if Service Bus is down, auto-delete-on-idle removes it later.
+ *
+ * The printer's own refresh may write the item at the same moment: the disconnection is then
+ * applied on top of it (updateDevice), so the token it just rotated is revoked too and the
+ * admin's disconnect neither fails nor leaves the printer connected.
  */
 export async function disconnectDevice(services: Services, device: DeviceDoc, log: Logger): Promise<void> {
-  await replaceDevice(services.store, { ...device, status: 'disconnected', refreshFamilies: [] });
+  await updateDevice(services.store, device, (current) => ({ ...current, status: 'disconnected', refreshFamilies: [] }));
   try {
     await (await services.messaging()).subscriptions.delete(device.topic, device.id);
   } catch (error) {

@@ -6,7 +6,7 @@ import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
-import { claimLoginName, releaseLoginName, replaceUser, type LoginRecord, type Role, type UserDoc } from './users.js';
+import { claimLoginName, readUser, releaseLoginName, replaceUser, updateUser, type LoginRecord, type Role, type UserDoc } from './users.js';
 
 /** What admins manage about users (SPEC §3.10), in the tenant's partition only. */
 
@@ -83,11 +83,15 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
  * the admin and stored only as its argon2id hash. Like any credential reset, it clears a lock
  * and ends the user's sign-ins everywhere.
  */
-export async function resetPin(store: Store, user: UserDoc, policy: TenantPolicy): Promise<string> {
-  const length = generatedPinLength(policy, await countUsers(store, user.tenantId));
+export async function resetPin(store: Store, tenantId: string, userId: string, policy: TenantPolicy): Promise<string | undefined> {
+  const length = generatedPinLength(policy, await countUsers(store, tenantId));
   const pin = Array.from({ length }, () => String(randomInt(10))).join('');
-  await replaceUser(store, { ...user, pinHash: await hashCredential(pin), lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
-  return pin;
+  // Hashed before the user is read, and applied on top of any sign-in or refresh that writes the
+  // user meanwhile: those are frequent (anyone can make wrong sign-ins) and must not make it fail.
+  const pinHash = await hashCredential(pin);
+  const user = await readUser(store, tenantId, userId);
+  const updated = user && (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+  return updated ? pin : undefined;
 }
 
 /** One sign-in as the API shows it. */

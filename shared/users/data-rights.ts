@@ -1,11 +1,14 @@
 import { pseudonymizeInAudit, type AuditRecord } from '../audit/audit.js';
 import { jobPartition, type JobDoc } from '../jobs/jobs.js';
 import { deleteLink, readLink } from '../onedrive/links.js';
-import { userCodeMissKey } from '../oauth/approval.js';
+import { userCodeMissKey, userCodeMissRule } from '../oauth/approval.js';
+import { forgetCounts } from '../rate-limit.js';
 import type { Store } from '../store/store.js';
+import { readProfile, type ScanProfileDoc } from '../scans/profiles.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
-import { publicUser, readUser, releaseLoginName, replaceUser, type UserDoc } from './users.js';
+import { publicUser, readUser, releaseLoginName, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
 /**
  * Data subject rights (SPEC §3.11): everything stored about a user, as one document; and its
@@ -30,34 +33,39 @@ async function queryAll<T>(store: Store, container: 'jobs' | 'deviceCodes' | 'ac
   return resources;
 }
 
-const userJobs = (store: Store, user: UserDoc) =>
-  queryAll<JobDoc>(store, 'jobs', 'SELECT * FROM c WHERE c.pk = @pk', { pk: jobPartition(user.tenantId, user.id) }, jobPartition(user.tenantId, user.id));
+/*
+ * Each place is found from the tenant and user ids alone, never from the user item: an erasure
+ * must also reach what outlives that item (an erasure cut short after it was deleted, a job or
+ * OneDrive link written under the id by a request that raced the erasure).
+ */
+const userJobs = (store: Store, tenantId: string, userId: string) =>
+  queryAll<JobDoc>(store, 'jobs', 'SELECT * FROM c WHERE c.pk = @pk', { pk: jobPartition(tenantId, userId) }, jobPartition(tenantId, userId));
 /** Cross-partition (device codes are keyed by their own id); erasure and export are rare. */
-const userCodes = (store: Store, user: UserDoc) =>
+const userCodes = (store: Store, tenantId: string, userId: string) =>
   queryAll<{ type: string; tenantId?: string }>(
     store,
     'deviceCodes',
     'SELECT * FROM c WHERE (c.subjectId = @userId OR c.userId = @userId) AND c.tenantId = @tenantId',
-    { userId: user.id, tenantId: user.tenantId },
+    { userId, tenantId },
   );
-const profilesNaming = (store: Store, user: UserDoc) =>
-  queryAll<{ userIds: string[]; tenantId: string }>(
+const profilesNaming = (store: Store, tenantId: string, userId: string) =>
+  queryAll<ScanProfileDoc>(
     store,
     'accounts',
     "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'scan-profile' AND ARRAY_CONTAINS(c.userIds, @userId)",
-    { tenantId: user.tenantId, userId: user.id },
-    user.tenantId,
+    { tenantId, userId },
+    tenantId,
   );
-const auditNaming = (store: Store, user: UserDoc) =>
-  queryAll<AuditRecord>(store, 'audit', 'SELECT * FROM c WHERE c.tenantId = @tenantId AND (c.actorId = @userId OR c.targetId = @userId)', { tenantId: user.tenantId, userId: user.id }, user.tenantId);
+const auditNaming = (store: Store, tenantId: string, userId: string) =>
+  queryAll<AuditRecord>(store, 'audit', 'SELECT * FROM c WHERE c.tenantId = @tenantId AND (c.actorId = @userId OR c.targetId = @userId)', { tenantId, userId }, tenantId);
 
 export async function exportUser(store: Store, user: UserDoc) {
   const [jobs, link, codes, profiles, auditRecords] = await Promise.all([
-    userJobs(store, user),
+    userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
-    userCodes(store, user),
-    profilesNaming(store, user),
-    auditNaming(store, user),
+    userCodes(store, user.tenantId, user.id),
+    profilesNaming(store, user.tenantId, user.id),
+    auditNaming(store, user.tenantId, user.id),
   ]);
   return {
     exportedFor: user.id,
@@ -82,7 +90,8 @@ export interface ErasureCounts {
   readonly onedriveLinks: number;
 }
 
-const deleteIfThere = (work: Promise<unknown>) =>
+/** 1 when the write was made, 0 when the item was gone already (a racing erasure, a cancel): erasure is idempotent. */
+const ifStillThere = (work: Promise<unknown>) =>
   work.then(
     () => 1,
     (error: unknown) => {
@@ -91,27 +100,73 @@ const deleteIfThere = (work: Promise<unknown>) =>
     },
   );
 
-/**
- * Erases the user and everything that names them; undefined if there is no such user (erasure
- * is idempotent). Their refresh tokens die first (the families are emptied), the user item goes
- * last: an erasure cut short can simply be run again.
- */
-export async function eraseUser(store: Store, tenantId: string, userId: string): Promise<ErasureCounts | undefined> {
-  let user = await readUser(store, tenantId, userId);
-  if (!user) return undefined;
-  user = await replaceUser(store, { ...user, refreshFamilies: [] });
+async function eraseEach<T>(items: readonly T[], erase: (item: T) => Promise<number>): Promise<number> {
+  let erased = 0;
+  for (const item of items) erased += await erase(item);
+  return erased;
+}
 
-  const [jobs, codes, profiles] = await Promise.all([userJobs(store, user), userCodes(store, user), profilesNaming(store, user)]);
-  for (const job of jobs) await deleteIfThere(store.container('jobs').item(job.id, job.pk).delete());
-  for (const code of codes) await deleteIfThere(store.container('deviceCodes').item(code.id, code.id).delete());
-  for (const profile of profiles) {
-    await store.container('accounts').item(profile.id, tenantId).replace({ ...withoutSystemProperties(profile), userIds: profile.userIds.filter((id) => id !== userId) });
-  }
-  await deleteIfThere(store.container('rateLimits').item(userCodeMissKey(tenantId, userId), userCodeMissKey(tenantId, userId)).delete());
-  const onedriveLinks = (await deleteLink(store, tenantId, userId)) ? 1 : 0;
-  const auditRecords = await pseudonymizeInAudit(store, tenantId, userId);
-  await releaseLoginName(store, tenantId, user.username);
-  await releaseLoginName(store, tenantId, user.email);
-  await deleteIfThere(store.container('accounts').item(userId, tenantId).delete());
-  return { jobs: jobs.length, deviceCodes: codes.length, scanProfiles: profiles.length, auditRecords, onedriveLinks };
+/** Admins edit a profile now and then; each 412 is one such edit. */
+const PROFILE_WRITE_ATTEMPTS = 5;
+
+/**
+ * Takes the user off a scan profile, conditionally on the profile's ETag: an admin's edit of the
+ * profile racing the erasure is read again and kept (an unconditional write would undo it).
+ */
+async function leaveProfile(store: Store, profile: ScanProfileDoc, userId: string): Promise<number> {
+  const left = await writeOnLatest(
+    profile,
+    (current) => replaceIfUnchanged(store.container('accounts'), { ...current, userIds: current.userIds.filter((id) => id !== userId) }, current.tenantId),
+    async (current) => {
+      const latest = await readProfile(store, current.tenantId, current.profileId);
+      return latest?.userIds.includes(userId) ? latest : undefined;
+    },
+    PROFILE_WRITE_ATTEMPTS,
+  ).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined; // the profile was deleted meanwhile
+    throw error;
+  });
+  return left ? 1 : 0;
+}
+
+/**
+ * The user item goes last, conditionally, with the login names it holds when it goes: an
+ * admin's rename racing the erasure makes the delete fail (412), the user is read again and the
+ * new name is released too. Else that name would stay claimed by an erased id for ever.
+ */
+async function deleteUserItem(store: Store, user: UserDoc): Promise<void> {
+  await writeOnLatest(
+    user,
+    async (current) => {
+      await releaseLoginName(store, current.tenantId, current.username);
+      await releaseLoginName(store, current.tenantId, current.email);
+      await ifStillThere(store.container('accounts').item(current.id, current.tenantId).delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } }));
+    },
+    (current) => readUser(store, current.tenantId, current.id),
+    USER_WRITE_ATTEMPTS,
+  );
+}
+
+/**
+ * Erases the user and everything that names them; undefined when there was nothing to erase
+ * (erasure is idempotent: run again, it finds nothing). Their refresh tokens die first (the
+ * families are emptied, on top of any sign-in or refresh racing it), the user item goes last:
+ * an erasure cut short can simply be run again. Without a user item, everything keyed by the
+ * ids is still looked for and erased: a second DELETE cleans up what the first one could not.
+ */
+export async function eraseUser(store: Store, tenantId: string, userId: string, now: Date): Promise<ErasureCounts | undefined> {
+  const found = await readUser(store, tenantId, userId);
+  const user = found && (await updateUser(store, found, (current) => ({ ...current, refreshFamilies: [] })));
+
+  const [jobs, codes, profiles] = await Promise.all([userJobs(store, tenantId, userId), userCodes(store, tenantId, userId), profilesNaming(store, tenantId, userId)]);
+  const counts: ErasureCounts = {
+    jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
+    deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
+    scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
+    onedriveLinks: (await deleteLink(store, tenantId, userId)) ? 1 : 0,
+    auditRecords: await pseudonymizeInAudit(store, tenantId, userId),
+  };
+  await forgetCounts(store, userCodeMissKey(tenantId, userId), userCodeMissRule, now);
+  if (user) await deleteUserItem(store, user);
+  return user || Object.values(counts).some((n) => n > 0) ? counts : undefined;
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import { isConflict, isNotFound } from '../store/cosmos-errors.js';
-import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
 import { hashCredential } from '../tokens/credential-hash.js';
@@ -230,4 +230,21 @@ export async function findUserByLoginName(store: Store, tenantId: string, name: 
 /** Replaces the user only if nobody changed it since it was read (ETag); throws 412 otherwise. */
 export async function replaceUser(store: Store, user: UserDoc): Promise<UserDoc> {
   return replaceIfUnchanged(store.container('accounts'), user, user.tenantId);
+}
+
+/**
+ * Every request that signs the user in, refreshes one of their sessions or changes them writes
+ * this one item. Each 412 means one of those writes won; n writers racing need at most n tries.
+ */
+export const USER_WRITE_ATTEMPTS = 20;
+
+/**
+ * Applies `change` to the user as stored when it is written: when another write to the item
+ * came first (412), the user is read again and `change` applied on top, so neither write undoes
+ * the other and neither fails. Undefined when the user is gone. `change` may run several times:
+ * keep slow work (argon2) out of it and do it before the read.
+ */
+export function updateUser(store: Store, user: UserDoc, change: (current: UserDoc) => UserDoc): Promise<UserDoc | undefined> {
+  const reread = (current: UserDoc) => readUser(store, current.tenantId, current.id);
+  return writeOnLatest(user, (current) => replaceUser(store, change(current)), reread, USER_WRITE_ATTEMPTS);
 }

@@ -2,7 +2,6 @@ import { disconnectDevice } from '../../devices/disconnect.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { writeOnLatest } from '../../store/conditional-replace.js';
-import { isPreconditionFailed } from '../../store/cosmos-errors.js';
 import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
 import {
@@ -23,10 +22,15 @@ export const grantType = 'refresh_token';
 
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): one read of the owner (user or printer), one
- * conditional write. The write is conditional on the ETag, so of two refreshes racing with the
- * same token exactly one wins. A rotated token that comes back revokes its whole family, even
- * when another write to the item races the revocation; a printer whose token lapsed (90 days
- * unused) is marked disconnected (SPEC §3.2).
+ * conditional write. The owner's item holds all of its families and, for a user, the sign-in
+ * state too, so a 412 on that write says only that *some* write came first: a sign-in, an
+ * admin's edit, a refresh of another session. The item is then read again and the token checked
+ * against its family as it is now: still current, the rotation is applied on top and written
+ * again; rotated away, the same token won a concurrent refresh and this one gets invalid_grant
+ * (nothing was replayed: the family lives); family gone, invalid_grant. A rotated token that
+ * comes back on the first read revokes its whole family, even when another write to the item
+ * races the revocation; a printer whose token lapsed (90 days unused) is marked disconnected
+ * (SPEC §3.2).
  */
 export async function refreshTokenGrant(
   services: Services,
@@ -59,23 +63,45 @@ export async function refreshTokenGrant(
 
   const scope = narrowScope(check.family, request.scope);
   const lifetime = owner.type === 'user' ? userFamilyLifetime : deviceFamilyLifetime;
-  const rotated = rotateFamily(check.family, lifetime, time);
-  const families = owner.refreshFamilies.map((f) => (f.id === rotated.family.id ? rotated.family : f));
-  const updated: TokenOwner =
-    owner.type === 'user' ? { ...owner, refreshFamilies: families } : { ...owner, refreshFamilies: families, lastSeenAt: time.toISOString() };
-  try {
-    await saveTokenOwner(store, updated);
-  } catch (error) {
-    if (isPreconditionFailed(error)) throw new OAuthError('invalid_grant', 'the refresh token was used concurrently');
-    throw error;
-  }
+  const rotation = await writeOnLatest(
+    { owner, family: check.family },
+    async ({ owner: current, family }) => {
+      const rotated = rotateFamily(family, lifetime, time);
+      const families = current.refreshFamilies.map((f) => (f.id === family.id ? rotated.family : f));
+      await saveTokenOwner(
+        store,
+        current.type === 'user' ? { ...current, refreshFamilies: families } : { ...current, refreshFamilies: families, lastSeenAt: time.toISOString() },
+      );
+      return { owner: current, secret: rotated.secret };
+    },
+    async () => stillCurrent(await readTokenOwner(store, token), token, time),
+    ROTATE_WRITE_ATTEMPTS,
+  );
+  // Never undefined: the re-read throws instead of ending the loop.
+  const { owner: signedIn, secret } = rotation!;
 
-  const refreshToken = formatRefreshToken(token.owner, token.tenantId, token.ownerId, token.familyId, rotated.secret);
+  const refreshToken = formatRefreshToken(token.owner, token.tenantId, token.ownerId, token.familyId, secret);
   const claims =
-    owner.type === 'user'
-      ? { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId, roles: [owner.role] }
-      : { sub: owner.id, client_id: clientId, scope, tid: owner.tenantId };
+    signedIn.type === 'user'
+      ? { sub: signedIn.id, client_id: clientId, scope, tid: signedIn.tenantId, roles: [signedIn.role] }
+      : { sub: signedIn.id, client_id: clientId, scope, tid: signedIn.tenantId };
   return tokenResponse(services, claims, refreshToken);
+}
+
+/** Each 412 is another write to the owner that won; a user's sessions, sign-ins and admins racing need a few. */
+const ROTATE_WRITE_ATTEMPTS = 20;
+
+/**
+ * After a lost write: the token's family as the owner holds it now, if the token is still its
+ * current one. A token rotated away meanwhile lost to a concurrent refresh with the same token;
+ * that is a race, not a replay (the first read saw it current), so the family is not revoked.
+ */
+function stillCurrent(owner: TokenOwner | undefined, token: ParsedRefreshToken, time: Date): { owner: TokenOwner; family: RefreshFamily } {
+  const check = owner ? checkRefreshToken(owner.refreshFamilies, token, time) : ({ outcome: 'unknown' } as const);
+  if (check.outcome === 'reused') throw new OAuthError('invalid_grant', 'the refresh token was used concurrently');
+  if (!owner || check.outcome !== 'valid') throw new OAuthError('invalid_grant', 'the session was ended');
+  if (owner.type === 'device' && owner.status !== 'connected') throw new OAuthError('invalid_grant', 'the printer is disconnected');
+  return { owner, family: check.family };
 }
 
 const REVOKE_WRITE_ATTEMPTS = 5;
@@ -94,17 +120,13 @@ async function revokeFamily(
   token: ParsedRefreshToken,
   log: Logger,
 ): Promise<void> {
-  const revoked = (current: TokenOwner) =>
-    lapsedPrinter && current.type === 'device' ? current.status === 'disconnected' : !current.refreshFamilies.some((f) => f.id === familyId);
+  if (lapsedPrinter && owner.type === 'device') return disconnectDevice(services, owner, log);
   await writeOnLatest(
     owner,
-    (current) =>
-      lapsedPrinter && current.type === 'device'
-        ? disconnectDevice(services, current, log)
-        : saveTokenOwner(services.store, { ...current, refreshFamilies: withoutFamily(current.refreshFamilies, familyId) }),
+    (current) => saveTokenOwner(services.store, { ...current, refreshFamilies: withoutFamily(current.refreshFamilies, familyId) }),
     async () => {
       const current = await readTokenOwner(services.store, token);
-      return current && !revoked(current) ? current : undefined; // gone, or a racing request revoked it already
+      return current?.refreshFamilies.some((f) => f.id === familyId) ? current : undefined; // gone, or a racing request revoked it already
     },
     REVOKE_WRITE_ATTEMPTS,
   );
