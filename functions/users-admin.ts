@@ -5,7 +5,8 @@ import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { countAdmins, changeUser, keptLogins, listUsers, LoginSchema, resetPin } from '../shared/users/admin.js';
+import { changeUser, keptLogins, listUsers, LoginSchema, resetPin } from '../shared/users/admin.js';
+import { putOnRoster, takeOffRoster } from '../shared/users/admin-roster.js';
 import { eraseUser, exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
 import { EmailSchema, publicUser, PublicUserSchema, readUser, RoleSchema, UsernameSchema } from '../shared/users/users.js';
@@ -14,15 +15,19 @@ const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
 /** A user of the caller's tenant; 404 for anyone not in this tenant (the read is in the caller's partition). */
 export async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
+  if (userId === callerOf(context).userId) return context.currentUser();
   const user = await readUser(store, callerOf(context).tenantId, userId);
   if (!user) throw new HttpProblem('not-found', 'no such user');
   return user;
 }
 
-/** Admins for anyone of their tenant; users only for themselves (`what` names the act in the 403). */
-export function adminOrSelf(context: RequestContext, userId: string, what = 'do this for'): void {
-  const caller = callerOf(context);
-  if (caller.userId !== userId && !caller.roles.includes('admin')) throw new HttpProblem('forbidden', `only admins may ${what} other users`);
+/**
+ * Admins for anyone of their tenant; users only for themselves (`what` names the act in the
+ * 403). Either way the caller must still exist, and "admin" is the role stored now.
+ */
+export async function adminOrSelf(context: RequestContext, userId: string, what = 'do this for'): Promise<void> {
+  const caller = await context.currentUser();
+  if (caller.id !== userId && caller.role !== 'admin') throw new HttpProblem('forbidden', `only admins may ${what} other users`);
 }
 
 export const usersList = defineRoute({
@@ -125,7 +130,7 @@ export const usersExport = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'The export' }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params }, services, context) => {
-    adminOrSelf(context, params.id);
+    await adminOrSelf(context, params.id);
     const user = await tenantUser(services, context, params.id);
     return {
       status: 200,
@@ -149,10 +154,13 @@ export const usersErase = defineRoute({
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context);
     const user = await readUser(store, caller.tenantId, params.id);
-    if (user?.role === 'admin' && (await countAdmins(store, caller.tenantId)) <= 1) {
-      throw new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
-    }
-    const counts = await eraseUser(store, caller.tenantId, params.id, now());
+    // Off the admin roster first (409 if the last admin), back on it if the erasure fails.
+    const wasAdmin = user?.role === 'admin';
+    if (wasAdmin) await takeOffRoster(store, caller.tenantId, params.id);
+    const counts = await eraseUser(store, caller.tenantId, params.id, now()).catch(async (error: unknown) => {
+      if (wasAdmin) await putOnRoster(store, caller.tenantId, params.id).catch(() => undefined);
+      throw error;
+    });
     if (counts) {
       const actorId = caller.userId === params.id ? ERASED_USER : caller.userId!;
       await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
