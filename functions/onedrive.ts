@@ -2,10 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { JobOptionsSchema, JobSchema, publicJob, registerJob } from '../shared/jobs/jobs.js';
-import { EntraGrantRejected } from '../shared/onedrive/entra.js';
-import { connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
+import { EntraGrantRejected, EntraUnavailable } from '../shared/onedrive/entra.js';
+import { callbackRefused, connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
 import { deleteLink } from '../shared/onedrive/links.js';
-import { requireConnectedLink } from '../shared/onedrive/onedrive.js';
+import { entraUnavailableProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
 import { releaseJobs, sessionTarget } from '../shared/release/release.js';
 import { readTenant } from '../shared/tenants/tenants.js';
 import { readUser } from '../shared/users/users.js';
@@ -30,11 +30,9 @@ export const onedriveConnect = defineRoute({
       description: 'Open `authorizationUrl`; Entra ID returns the browser to `/api/onedrive/callback`.',
       schema: Type.Object({ authorizationUrl: Type.String({ format: 'uri' }), expiresAt: Type.String({ format: 'date-time' }) }),
     },
+    401: { description: 'No valid token, or it names an account that no longer exists' },
   },
-  handler: async (_input, services, context) => {
-    const caller = callerOf(context);
-    return { status: 200, body: await startConnect(services, caller.tenantId, caller.userId!) };
-  },
+  handler: async (_input, services, context) => ({ status: 200, body: await startConnect(services, await context.currentUser()) }),
 });
 
 const htmlPage = (title: string, text: string) =>
@@ -65,15 +63,18 @@ export const onedriveCallback = defineRoute({
   responses: {
     200: { description: 'Connected: a page telling the user to return to the app', contentType: 'text/html' },
     400: { description: 'Declined, expired or already used' },
-    503: { description: 'Microsoft is unavailable (Retry-After)' },
+    403: { description: 'The account that asked to connect no longer exists' },
+    409: { description: 'A file named Print or Scan is where the folder must be: the user renames or moves it, then connects again' },
+    503: { description: 'Microsoft is unavailable (Retry-After); the same URL may be loaded again' },
   },
   handler: async ({ query }, services, context) => {
-    const notConnected = (reason: string) => new HttpProblem('validation-failed', `OneDrive was not connected: ${reason}`);
-    if (!query.code) throw notConnected(query.error === 'access_denied' ? 'consent was declined' : 'Microsoft returned no authorization code');
+    if (!query.code) throw callbackRefused(query.error === 'access_denied' ? 'consent was declined' : 'Microsoft returned no authorization code');
     try {
       await connectOneDrive(services, query.state, query.code, context.log);
     } catch (error) {
-      if (error instanceof EntraGrantRejected) throw notConnected('the authorization code was not accepted; start again from the app');
+      if (error instanceof EntraGrantRejected) throw callbackRefused('the authorization code was not accepted; start again from the app');
+      // The state is not spent: the browser's reload of this very URL finishes the connection.
+      if (error instanceof EntraUnavailable) throw entraUnavailableProblem(error, 'Microsoft sign-in is not available right now; reload this page shortly to finish connecting OneDrive');
       throw error;
     }
     return {

@@ -143,6 +143,21 @@ export class InvalidSkipToken extends Error {
   }
 }
 
+/**
+ * A file (not a folder) holds the name of a folder the app needs in the drive root. Only the
+ * user can fix it, by renaming or moving the file; the app never touches the user's files.
+ */
+export class FolderBlockedByFile extends Error {
+  constructor(
+    readonly folderName: string,
+    /** As the user spelled it: OneDrive names match regardless of case. */
+    readonly fileName: string,
+  ) {
+    super(`a file holds the name of the folder "${folderName}" in the drive root`);
+    this.name = 'FolderBlockedByFile';
+  }
+}
+
 const isStatus = (error: unknown, status: number) => error instanceof GraphError && error.statusCode === status;
 
 async function orUndefinedIfMissing<T>(request: Promise<T>): Promise<T | undefined> {
@@ -174,8 +189,8 @@ export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeou
         return created.id!;
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
-        const existing = (await client.api(`/me/drive/root:/${segment(name)}`).select(['id', 'folder']).get()) as DriveItem;
-        if (!existing.folder) throw new Error(`"${name}" in the drive root is a file, not a folder`);
+        const existing = (await client.api(`/me/drive/root:/${segment(name)}`).select(['id', 'name', 'folder']).get()) as DriveItem;
+        if (!existing.folder) throw new FolderBlockedByFile(name, existing.name ?? name);
         return existing.id!;
       }
     },

@@ -76,8 +76,10 @@ export async function deleteLink(store: Store, tenantId: string, userId: string)
 
 /**
  * The pending consent between `/api/onedrive/connect` and the callback: found by the SHA-256 of
- * the `state` (which is 256 random bits and travels only through the user's browser), used
- * once, for 10 minutes. The PKCE verifier is sealed like a refresh token.
+ * the `state` (which is 256 random bits and travels only through the user's browser), for 10
+ * minutes. The PKCE verifier is sealed like a refresh token. The callback reads it first and
+ * spends it only when the link is about to be written, so a failure on the way (Entra or Graph
+ * down) leaves it for the user's retry of the same callback URL.
  */
 export interface ConnectStateDoc {
   readonly id: string;
@@ -97,19 +99,24 @@ export async function saveConnectState(store: Store, doc: Omit<ConnectStateDoc, 
   await store.container('deviceCodes').items.create<ConnectStateDoc>({ ...doc, type: 'onedrive-connect', ttl: CONNECT_STATE_LIFETIME_SECONDS });
 }
 
-/**
- * Reads and deletes the state in one go: the delete is conditional on the ETag, so of two
- * callbacks racing with one state exactly one gets it. Expired or unknown states are undefined.
- */
-export async function takeConnectState(store: Store, state: string, now: Date): Promise<ConnectStateDoc | undefined> {
-  const item = store.container('deviceCodes').item(connectStateId(state), connectStateId(state));
-  const { resource } = await item.read<ConnectStateDoc>();
+/** The pending consent `state` names; undefined when unknown, spent or expired (TTL is not checked by every store). */
+export async function readConnectState(store: Store, state: string, now: Date): Promise<ConnectStateDoc | undefined> {
+  const id = connectStateId(state);
+  const { resource } = await store.container('deviceCodes').item(id, id).read<ConnectStateDoc>();
   if (resource?.type !== 'onedrive-connect') return undefined;
+  return Date.parse(resource.expiresAt) > now.getTime() ? resource : undefined;
+}
+
+/**
+ * Deletes the pending consent if it is still the one read: of two callbacks racing with one
+ * state exactly one gets true, and an erasure that deleted it meanwhile makes it false.
+ */
+export async function spendConnectState(store: Store, pending: ConnectStateDoc): Promise<boolean> {
   try {
-    await item.delete({ accessCondition: { type: 'IfMatch', condition: resource._etag! } });
+    await store.container('deviceCodes').item(pending.id, pending.id).delete({ accessCondition: { type: 'IfMatch', condition: pending._etag! } });
+    return true;
   } catch (error) {
-    if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
+    if (isPreconditionFailed(error) || isNotFound(error)) return false;
     throw error;
   }
-  return Date.parse(resource.expiresAt) > now.getTime() ? resource : undefined;
 }

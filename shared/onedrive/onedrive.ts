@@ -47,13 +47,23 @@ export function notConnectedProblem(): HttpProblem {
   return new HttpProblem('onedrive-not-connected', 'connect OneDrive first', { connect: '/api/onedrive/connect' });
 }
 
+/** Entra down, throttling or refusing our client: 503 with Entra's Retry-After, or 30 s. */
+export function entraUnavailableProblem(error: EntraUnavailable, detail = 'Microsoft sign-in is not available right now; try again'): HttpProblem {
+  return new HttpProblem('service-unavailable', detail, {}, { 'Retry-After': String(Math.ceil(error.retryAfterSeconds ?? 30)) });
+}
+
 /** What a failed Graph or Entra call means to the API's caller. */
 async function asProblem(error: unknown): Promise<unknown> {
   if (error instanceof HttpProblem) return error;
-  if (error instanceof EntraUnavailable) {
-    return new HttpProblem('service-unavailable', 'Microsoft sign-in is not available right now; try again', {}, { 'Retry-After': String(Math.ceil(error.retryAfterSeconds ?? 30)) });
+  if (error instanceof EntraUnavailable) return entraUnavailableProblem(error);
+  const { FolderBlockedByFile, GraphError, InvalidSkipToken } = await import('./graph-drive.js');
+  if (error instanceof FolderBlockedByFile) {
+    return new HttpProblem(
+      'onedrive-folder-blocked',
+      `a file named "${error.fileName}" is in the top folder of your OneDrive, where Roger needs its folder "${error.folderName}"; rename or move that file, then connect OneDrive again`,
+      { folder: error.folderName, connect: '/api/onedrive/connect' },
+    );
   }
-  const { GraphError, InvalidSkipToken } = await import('./graph-drive.js');
   if (error instanceof InvalidSkipToken) {
     return new HttpProblem('validation-failed', 'the continuation token is not one this list gave out; start again from the first page', {
       errors: [{ pointer: '/query/continuationToken', detail: 'is not a valid continuation token' }],

@@ -9,6 +9,7 @@ import { openOneDrive } from '../../shared/onedrive/onedrive.js';
 import { createTokenCipher } from '../../shared/onedrive/token-cipher.js';
 import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession, type EnrolledPrinter } from '../helpers/printer.js';
+import { consentToOneDrive, loadCallback } from '../helpers/onedrive.js';
 import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -40,13 +41,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
 
   /** The user's browser: open the authorization URL, follow Entra's redirect to our callback. */
   async function connect(token: string, upn: string) {
-    ms.setDefaultAccount(upn);
-    const started = await api(host, token, 'GET', '/api/onedrive/connect');
-    expect(started.status).toBe(200);
-    const consent = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
-    expect(consent.status).toBe(302);
-    const callback = await fetch(consent.headers.get('location')!, { redirect: 'manual' });
-    return { callback, authorizationUrl: new URL(started.body.authorizationUrl), redirect: new URL(consent.headers.get('location')!) };
+    const { authorizationUrl, callbackUrl } = await consentToOneDrive(host, ms, token, upn);
+    const callback = await fetch(callbackUrl, { redirect: 'manual' });
+    return { callback, authorizationUrl, redirect: callbackUrl };
   }
 
   /** The client's upload: ranges of at most `chunk` bytes, no Authorization header. */
@@ -99,7 +96,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
       client_id: 'roger-test-app',
       response_type: 'code',
       redirect_uri: `${host.url}/api/onedrive/callback`,
-      scope: 'Files.ReadWrite.All offline_access',
+      scope: 'Files.ReadWrite offline_access',
       code_challenge_method: 'S256',
       code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
@@ -107,6 +104,10 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(callback.status).toBe(200);
     expect(callback.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await callback.text()).toContain('OneDrive is connected');
+    // Cosmos requests: connect = the user (still there?) + the pending consent; callback = the
+    // consent read, spent, the link written, and the user read again after that write.
+    expect(lastCosmosRequests(host, '/api/onedrive/connect')).toBeLessThanOrEqual(2);
+    expect(lastCosmosRequests(host, '/api/onedrive/callback')).toBeLessThanOrEqual(4);
     expect(ms.listFolder(UMA_UPN, '')).toEqual(expect.arrayContaining(['Print', 'Scan']));
     expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toMatchObject({ status: 'connected' });
 
@@ -114,6 +115,16 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const replay = await fetch(redirect, { redirect: 'manual' });
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { detail: string }).detail).toMatch(/expired or was used/);
+  });
+
+  it('one state, two callbacks at once (the authorization URL opened twice): one connects, the other is refused', async () => {
+    const { authorizationUrl, callbackUrl } = await consentToOneDrive(host, ms, userToken, UMA_UPN);
+    const again = new URL((await fetch(authorizationUrl, { redirect: 'manual' })).headers.get('location')!);
+    expect(again.searchParams.get('state')).toBe(callbackUrl.searchParams.get('state'));
+    expect(again.searchParams.get('code')).not.toBe(callbackUrl.searchParams.get('code'));
+    const answers = await Promise.all([callbackUrl, again].map(async (url) => (await loadCallback(url)).status));
+    expect(answers.sort()).toEqual([200, 400]);
+    expect(ms.listFolder(UMA_UPN, '').filter((name) => /^(print|scan)/i.test(name)).sort()).toEqual(['Print', 'Scan']);
   });
 
   it('refuses a declined consent and an unknown state without writing a link', async () => {
