@@ -37,7 +37,7 @@ export const containerSpecs = {
   scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
   /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). */
   audit: { id: 'audit', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
-  /** Fixed-window counters for rate limits; item TTL. */
+  /** Fixed-window counters for rate limits, and the sign-in decoy (users/sign-in-decoy.ts); item TTL. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
 } as const satisfies Record<string, ContainerSpec>;
 

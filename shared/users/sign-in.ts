@@ -4,6 +4,7 @@ import { lockDurationSeconds, type TenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { spendVerifyTime, verifyCredential } from '../tokens/credential-hash.js';
 import { findUserByLoginName, LOGIN_HISTORY_KEPT, readUser, replaceUser, type LoginRecord, type UserDoc } from './users.js';
+import { writeSignInDecoy } from './sign-in-decoy.js';
 
 export interface SignInAttempt {
   readonly loginName: string;
@@ -65,8 +66,10 @@ const MAX_WRITE_ATTEMPTS = 20;
 /**
  * Checks a PIN or password and records the attempt. Returns the user on success, undefined
  * otherwise — unknown user, wrong secret and locked account look the same to the caller, and
- * cost the same: exactly one argon2 verify each. Requests: look-up, user, one conditional
- * write (more only when another sign-in of the same user races this one).
+ * cost the same: exactly one argon2 verify each, and the same store requests (an unknown name
+ * reads and writes the sign-in decoy where a user's item would be). Requests: look-up, user,
+ * one conditional write; no look-up when this instance has seen the name before; more only
+ * when another sign-in of the same user races this one.
  *
  * `onSuccess` may change the user in the same write (e.g. add a refresh-token family).
  */
@@ -82,7 +85,10 @@ export async function signIn(
   let credentialOk = false;
   if (hash) credentialOk = await verifyCredential(hash, attempt.secret);
   else await spendVerifyTime(attempt.secret);
-  if (!user) return undefined;
+  if (!user) {
+    await writeSignInDecoy(store, tenant.id); // in place of recording the attempt on a user
+    return undefined;
+  }
 
   // Another attempt may change the account first (412): this one is then applied on top of its
   // result, so concurrent wrong PINs all count towards the lock.

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { hashSecret, newId } from '../tokens/secrets.js';
+import { readSignInDecoy } from './sign-in-decoy.js';
 import type { TenantPolicy } from '../tenants/policy.js';
 
 export const UsernameSchema = Type.String({
@@ -198,14 +199,30 @@ export async function readUser(store: Store, tenantId: string, userId: string): 
  * hint, never trusted: every hit is checked against the user it names (a rename, an erasure or
  * a reused name makes it a miss and the look-up item decides). Keyed by a hash of tenant and
  * name, so no email or username sits in memory; bounded, oldest entries go first.
+ *
+ * A name that is nobody's is remembered as well (NOBODY), in the same map under the same
+ * bound, so that it costs what a user's name costs, cold and warm (SPEC §7: neither the answer
+ * nor its timing may say whether a user exists). Not trusted either: its one read is the
+ * look-up item again, since the name may have been claimed since.
  */
 const userIdHints = new Map<string, string>();
 const USER_ID_HINTS_KEPT = 10_000;
+const NOBODY = '';
 
 const answersTo = (user: UserDoc, normalized: string) =>
   normalizeLoginName(user.username) === normalized || normalizeLoginName(user.email) === normalized;
 
-/** Username or email → user: one point read when this instance has seen the name, else two (look-up item, then the user). */
+function rememberHint(hintKey: string, userId: string) {
+  if (!userIdHints.has(hintKey) && userIdHints.size >= USER_ID_HINTS_KEPT) userIdHints.delete(userIdHints.keys().next().value!);
+  userIdHints.set(hintKey, userId);
+}
+
+/**
+ * Username or email → user: one point read when this instance has seen the name, else two
+ * (look-up item, then the user). A name nobody has makes the same number of point reads — the
+ * sign-in decoy stands in for the user — and the caller then writes the decoy in place of the
+ * user (sign-in.ts).
+ */
 export async function findUserByLoginName(store: Store, tenantId: string, name: string): Promise<UserDoc | undefined> {
   const normalized = normalizeLoginName(name);
   // No username or email may hold these (schemas), and Cosmos ids cannot: such a name is nobody's.
@@ -218,12 +235,14 @@ export async function findUserByLoginName(store: Store, tenantId: string, name: 
     userIdHints.delete(hintKey);
   }
   const { resource: entry } = await store.container('accounts').item(loginNameId(name), tenantId).read<LoginNameDoc>();
-  if (!entry || entry.type !== 'login-name') return undefined;
-  const user = await readUser(store, tenantId, entry.userId);
-  if (user) {
-    if (userIdHints.size >= USER_ID_HINTS_KEPT) userIdHints.delete(userIdHints.keys().next().value!);
-    userIdHints.set(hintKey, user.id);
+  if (!entry || entry.type !== 'login-name') {
+    // Warm, the look-up read just made was this name's one read; cold, the decoy is its second.
+    if (hinted !== NOBODY) await readSignInDecoy(store, tenantId);
+    rememberHint(hintKey, NOBODY);
+    return undefined;
   }
+  const user = await readUser(store, tenantId, entry.userId);
+  if (user) rememberHint(hintKey, user.id);
   return user;
 }
 
