@@ -2,11 +2,12 @@ import { randomInt } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { HttpProblem } from '../http/problem.js';
 import { generatedPinLength, type TenantPolicy } from '../tenants/policy.js';
-import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { isConflict } from '../store/cosmos-errors.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
-import { claimLoginName, readUser, releaseLoginName, replaceUser, updateUser, type LoginRecord, type Role, type UserDoc } from './users.js';
+import { putOnRoster, takeOffRoster } from './admin-roster.js';
+import { claimLoginName, readUser, releaseLoginName, updateUser, type LoginRecord, type Role, type UserDoc } from './users.js';
 
 /** What admins manage about users (SPEC §3.10), in the tenant's partition only. */
 
@@ -33,7 +34,6 @@ async function count(store: Store, tenantId: string, condition: string): Promise
 }
 
 export const countUsers = (store: Store, tenantId: string) => count(store, tenantId, '');
-export const countAdmins = (store: Store, tenantId: string) => count(store, tenantId, " AND c.role = 'admin'");
 
 export interface UserChanges {
   readonly email?: string;
@@ -44,15 +44,20 @@ export interface UserChanges {
 
 /**
  * Changes a user. A new username or email is claimed first (409 when taken) and the old one
- * released after the user is written, so a failure leaves the old names working. A tenant
- * never loses its last admin.
+ * released after the user is written, so a failure leaves the old names working. The change is
+ * applied on top of whatever the user item holds when it is written: a sign-in or refresh that
+ * wrote first is kept, not overwritten, and does not make the admin's change fail.
+ *
+ * A tenant never loses its last admin, even when admins demote each other at the same moment:
+ * see admin-roster.ts. A demoted admin is off the roster before the role goes; if writing the
+ * user then fails, they are put back.
  */
 export async function changeUser(store: Store, user: UserDoc, changes: UserChanges): Promise<UserDoc> {
-  if (changes.role === 'user' && user.role === 'admin' && (await countAdmins(store, user.tenantId)) <= 1) {
-    throw new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
-  }
+  const demoted = changes.role === 'user' && user.role === 'admin';
+  const promoted = changes.role === 'admin' && user.role !== 'admin';
   const renamed = (['username', 'email'] as const).filter((field) => changes[field] !== undefined && changes[field]!.trim() !== user[field]);
   const claimed: string[] = [];
+  let offRoster = false;
   try {
     for (const field of renamed) {
       try {
@@ -62,18 +67,26 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
         throw error;
       }
     }
-    const updated = await replaceUser(store, {
-      ...user,
+    if (demoted) {
+      await takeOffRoster(store, user.tenantId, user.id);
+      offRoster = true;
+    }
+    const apply = (current: UserDoc): UserDoc => ({
+      ...current,
       ...(changes.email !== undefined ? { email: changes.email.trim() } : {}),
       ...(changes.username !== undefined ? { username: changes.username.trim() } : {}),
       ...(changes.fullName !== undefined ? { fullName: changes.fullName.trim() } : {}),
       ...(changes.role !== undefined ? { role: changes.role } : {}),
     });
+    const updated = await updateUser(store, user, apply);
+    if (!updated) throw new HttpProblem('not-found', 'no such user');
+    if (promoted) await putOnRoster(store, user.tenantId, user.id);
     for (const field of renamed) await releaseLoginName(store, user.tenantId, user[field]);
     return updated;
   } catch (error) {
     await Promise.all(claimed.map((id) => store.container('accounts').item(id, user.tenantId).delete().catch(() => undefined)));
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the user changed at the same time; read it again');
+    // The role did not go (the user is gone, or the store failed): the roster must list them again.
+    if (offRoster) await putOnRoster(store, user.tenantId, user.id).catch(() => undefined);
     throw error;
   }
 }
