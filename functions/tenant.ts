@@ -3,7 +3,7 @@ import { audit } from '../shared/audit/audit.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { defaultTenantPolicy, TenantPolicySchema } from '../shared/tenants/policy.js';
-import { readTenantFresh, replaceTenant } from '../shared/tenants/tenants.js';
+import { readTenantFresh, updateTenant } from '../shared/tenants/tenants.js';
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
@@ -57,18 +57,17 @@ export const tenantUpdate = defineRoute({
       { additionalProperties: false, minProperties: 1 },
     ),
   },
-  responses: { 200: { description: 'Changed', schema: TenantSchema }, 409: { description: 'Changed by someone else at the same time' } },
+  responses: { 200: { description: 'Changed', schema: TenantSchema }, },
   handler: async ({ body }, { store, now }, context) => {
     const caller = callerOf(context);
-    const tenant = await readTenantFresh(store, caller.tenantId);
-    if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
-    const updated = await replaceTenant(store, {
+    const updated = await updateTenant(store, caller.tenantId, (tenant) => ({
       ...tenant,
       ...(body.name !== undefined ? { name: body.name } : {}),
-      policy: { ...defaultTenantPolicy, ...tenant.policy, ...body.policy },
-    });
+      policy: { ...tenant.policy, ...body.policy },
+    }));
+    if (!updated) throw new HttpProblem('not-found', 'the tenant no longer exists');
     await audit(store, context.log, {
-      tenantId: tenant.id,
+      tenantId: caller.tenantId,
       actorId: caller.userId!,
       action: 'tenant.policy-changed',
       details: { fields: [...(body.name !== undefined ? ['name'] : []), ...Object.keys(body.policy ?? {}).map((field) => `policy.${field}`)] },

@@ -1,9 +1,8 @@
 import type { ItemDefinition } from '@azure/cosmos';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
-import { HttpProblem } from '../http/problem.js';
-import { replaceIfUnchanged } from '../store/conditional-replace.js';
-import { isConflict, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
+import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
@@ -122,18 +121,26 @@ export async function removeTenant(store: Store, tenant: Tenant): Promise<void> 
   forgetCached(store, 'tenantDirectory', tenant.slug);
 }
 
+/** Each 412 is another admin's change written first; admins of one tenant rarely change it at once. */
+const TENANT_WRITE_ATTEMPTS = 10;
+
 /**
- * Writes a changed tenant (name, policy), conditional on the ETag it was read with: two admins
- * changing the policy at once cannot silently undo each other. Other instances see the change
- * within their cache's minute.
+ * Changes the tenant (name, policy): `change` is applied to the tenant as stored and written
+ * conditionally on its ETag; when another admin's change was written first (412), it is
+ * applied again on top of that one, so neither is lost and neither fails. Other instances see
+ * the change within their cache's minute. Undefined when the tenant is gone.
  */
-export async function replaceTenant(store: Store, tenant: Tenant & { readonly _etag?: string }): Promise<Tenant> {
+export async function updateTenant(store: Store, tenantId: string, change: (tenant: Tenant) => Tenant): Promise<Tenant | undefined> {
+  const tenant = await readTenantFresh(store, tenantId);
+  if (!tenant) return undefined;
   try {
-    return await replaceIfUnchanged(store.container('tenants'), tenant, tenant.id);
-  } catch (error) {
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the tenant changed at the same time; read it again');
-    throw error;
+    return await writeOnLatest(
+      tenant,
+      (current) => replaceIfUnchanged(store.container('tenants'), change(current), tenantId),
+      () => readTenantFresh(store, tenantId),
+      TENANT_WRITE_ATTEMPTS,
+    );
   } finally {
-    forgetCached(store, 'tenants', tenant.id);
+    forgetCached(store, 'tenants', tenantId);
   }
 }
