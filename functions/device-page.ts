@@ -170,7 +170,7 @@ export const devicePageSignIn = defineRoute({
     }
 
     const password = form.password!;
-    const ip = clientIp(headers);
+    const ip = clientIp(headers, services.config.http.trustedProxyHops);
     const tenant = SLUG.test(typed.tenant) ? await findTenantBySlug(services.store, typed.tenant, services.config.region.id) : undefined;
     let user;
     try {

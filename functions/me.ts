@@ -110,7 +110,7 @@ export const mePin = defineRoute({
       throw userProblem(error);
     }
     const pinHash = await hashCredential(body.pin);
-    const ip = clientIp(headers);
+    const ip = clientIp(headers, services.config.http.trustedProxyHops);
     const signedIn = await signIn(
       services,
       tenant,

@@ -31,7 +31,7 @@ export const oauthDeviceAuthorization = defineRoute({
   },
   handler: async ({ form, headers }, services) => ({
     status: 200,
-    body: await startDeviceAuthorization(services, form, headers, clientIp(headers)),
+    body: await startDeviceAuthorization(services, form, headers, clientIp(headers, services.config.http.trustedProxyHops)),
     headers: { Pragma: 'no-cache' },
   }),
 });

@@ -58,7 +58,7 @@ export const oauthToken = defineRoute({
       grant === 'device_code'
         ? await deviceCodeGrant(services, client.id, form.device_code)
         : grant === 'password'
-          ? await passwordGrant(services, client.id, form, headers, clientIp(headers))
+          ? await passwordGrant(services, client.id, form, headers, clientIp(headers, services.config.http.trustedProxyHops))
           : await refreshTokenGrant(services, client.id, form, log);
     return { status: 200, body, headers: { Pragma: 'no-cache' } };
   },

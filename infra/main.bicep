@@ -41,6 +41,11 @@ param discoveryCacheSeconds int = 300
 @maxValue(1048576)
 param httpBodyLimitBytes int = 65536
 
+@description('Proxies in front of the app that append to X-Forwarded-For (TRUSTED_PROXY_HOPS). 1: App Service\'s front end, as deployed here (Front Door routes only discovery, which keeps no addresses). 2 only once the API is routed through Front Door and closed to direct calls; else a caller could choose the address it is recorded and rate-limited under.')
+@minValue(1)
+@maxValue(5)
+param trustedProxyHops int = 1
+
 @description('Which key of the printers\' Listen rule is in use; flip it to rotate (infra/README.md).')
 @allowed(['primary', 'secondary'])
 param printerListenKey string = 'primary'
@@ -169,6 +174,7 @@ var appSettings = {
   DIRECTORY_COSMOS_DATABASE: contract.cosmos.directory.database
   AZURE_CLIENT_ID: identity.outputs.clientId
   HTTP_BODY_LIMIT_BYTES: string(httpBodyLimitBytes)
+  TRUSTED_PROXY_HOPS: string(trustedProxyHops)
   DISCOVERY_CACHE_SECONDS: string(discoveryCacheSeconds)
   ROGER_SIGNING_KEYS: keyVaultReference(keyVaultName, secretNames.signingKeys)
   ROGER_OPERATOR_KEY: keyVaultReference(keyVaultName, secretNames.operatorKey)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 // Classes come through the default import: named value imports of @azure/functions fail in
 // plain Node ESM (LOCAL-AZURE.md, upstream issue #287).
 import azf from '@azure/functions';
@@ -59,10 +59,21 @@ async function readBody(request: IncomingMessage, traffic: LocalHost['traffic'])
   return Buffer.concat(chunks);
 }
 
+/**
+ * The request's headers as the Functions host hands them on, with the caller's socket address
+ * appended to X-Forwarded-For (`ip:port`, IPv6 in brackets) as App Service's front end does
+ * in Azure: clientIp then trusts one hop here as there (TRUSTED_PROXY_HOPS=1), and a local run
+ * shows what a client's own X-Forwarded-For amounts to.
+ */
 function headerRecord(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const { remoteAddress, remotePort } = request.socket;
+  if (remoteAddress) {
+    const peer = `${isIPv6(remoteAddress) ? `[${remoteAddress}]` : remoteAddress}:${remotePort}`;
+    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
   }
   return headers;
 }

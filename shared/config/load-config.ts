@@ -28,7 +28,11 @@ export interface Config {
   readonly cosmos: CosmosAccountConfig;
   /** The tenant directory's account; the regional account when not configured separately. */
   readonly directory: CosmosAccountConfig;
-  readonly http: { readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly bodyLimitBytes: number;
+    /** Proxies that append to X-Forwarded-For in front of the app (clientIp). */
+    readonly trustedProxyHops: number;
+  };
   readonly discovery: { readonly cacheMaxAgeSeconds: number };
   readonly oauth: {
     /** This region's issuer identifier (RFC 8414): its API URL. Also the tokens' audience. */
@@ -231,7 +235,10 @@ export function loadConfig(env: Environment = process.env): Config {
     regions,
     cosmos,
     directory,
-    http: { bodyLimitBytes: (values.HTTP_BODY_LIMIT_BYTES as number | undefined) ?? 65536 },
+    http: {
+      bodyLimitBytes: (values.HTTP_BODY_LIMIT_BYTES as number | undefined) ?? 65536,
+      trustedProxyHops: (values.TRUSTED_PROXY_HOPS as number | undefined) ?? 1,
+    },
     discovery: { cacheMaxAgeSeconds: (values.DISCOVERY_CACHE_SECONDS as number | undefined) ?? 300 },
     oauth: {
       issuer: region!.apiUrl,
