@@ -20,10 +20,10 @@ const PAIRS = 200;
  * The median of the per-pair differences (known minus unknown, the two attempts of a pair
  * back to back, who goes first alternating): a busy moment of the machine lands on both halves
  * of a pair, where the difference of two medians takes it whole (measured: that one swung by
- * ±2 ms between runs under load). Calibrated on this 2-core machine at load 5–6 (argon2 ≈ 10 ms
- * of each attempt), in runs of 150 pairs: 3c6529b, whose known name made one more write (and
- * read) than an unknown one, 1.39–1.48 ms (0.9–1.7 in runs of 80); with the decoy −0.29–0.45.
- * Unloaded, 3c6529b was 1.8 ms apart and the decoy 0.1 ms.
+ * ±2 ms between runs under load). Calibrated on this 2-core machine at load 3–6 (argon2 ≈ 10 ms
+ * of each attempt), runs of 200 pairs: 3c6529b, whose known name made one more write (and read)
+ * than an unknown one, 1.29–1.64 ms; with the decoy −0.02–0.23 ms. Unloaded, 3c6529b's medians
+ * were 1.8 ms apart and the decoy's 0.1 ms.
  */
 const TOLERANCE_MS = 0.75;
 
