@@ -18,6 +18,21 @@ export interface LimitRule {
   readonly windowSeconds: number;
 }
 
+/**
+ * The rate-limit key part for a client address. One IPv6 subscriber usually holds a whole /64
+ * and can pick any address in it, so an IPv6 address counts as its /64; an IPv4 address as
+ * itself. Callers without an address (none the platform vouched for) share one bucket.
+ */
+export function addressBucket(ip: string | undefined): string {
+  if (!ip) return 'ip:unknown';
+  if (!ip.includes(':')) return `ip:${ip}`;
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `ip6:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 /** Refused by a limit; `retryAfterSeconds` is when its window ends. */
 export class RateLimited extends Error {
   constructor(readonly retryAfterSeconds: number) {

@@ -1,5 +1,5 @@
 import { readDevice } from '../devices/devices.js';
-import { RateLimited, reserve } from '../rate-limit.js';
+import { addressBucket, RateLimited, reserve } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { deriveSecret, hashSecret } from '../tokens/secrets.js';
 import { clientById, parseScope } from './clients.js';
@@ -85,7 +85,7 @@ async function reserveCodeCreation(services: Services, deviceId: string | undefi
   const { limits } = oauthDefaults;
   const [key, rule] = deviceId
     ? [`device-authorizations:printer:${deviceId}`, limits.printerDeviceAuthorizations]
-    : [`device-authorizations:ip:${ip ?? 'unknown'}`, limits.addressDeviceAuthorizations];
+    : [`device-authorizations:${addressBucket(ip)}`, limits.addressDeviceAuthorizations];
   try {
     await reserve(services.store, key, rule, services.now());
   } catch (error) {

@@ -1,5 +1,5 @@
 import { oauthDefaults } from '../oauth/defaults.js';
-import { limitFailures, type LimitRule } from '../rate-limit.js';
+import { addressBucket, limitFailures, type LimitRule } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { defaultTenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
@@ -19,7 +19,7 @@ function limitFor(source: SignInSource): [string, LimitRule] {
     const limit = (source.tenant?.policy ?? defaultTenantPolicy).printerFailedSignInLimit;
     return [`sign-in-failures:printer:${source.printerId}`, { limit, windowSeconds: limits.printerSignInFailureWindowSeconds }];
   }
-  return [`sign-in-failures:ip:${source.ip ?? 'unknown'}`, limits.addressSignInFailures];
+  return [`sign-in-failures:${addressBucket(source.ip)}`, limits.addressSignInFailures];
 }
 
 /** Runs one sign-in attempt (undefined = failed) under its source's failure limit. */
