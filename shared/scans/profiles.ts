@@ -2,8 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
 import { StringEnum } from '../http/string-enum.js';
-import { replaceIfUnchanged } from '../store/conditional-replace.js';
-import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
+import { isNotFound } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import type { Role, UserDoc } from '../users/users.js';
@@ -95,13 +95,24 @@ export async function createProfile(store: Store, tenantId: string, settings: Sc
   return resource!;
 }
 
+/** Admins edit a profile now and then (and an erasure takes its user off it); each 412 is one such write. */
+const PROFILE_WRITE_ATTEMPTS = 5;
+
+/**
+ * Applies `change` to the profile as stored when it is written: another admin's edit (or an
+ * erasure) written first is read again and kept, and `change` applied on top, so neither is
+ * lost. Undefined when the profile is gone.
+ */
+export function changeProfile(store: Store, profile: ScanProfileDoc, change: (current: ScanProfileDoc) => ScanProfileDoc): Promise<ScanProfileDoc | undefined> {
+  const reread = (current: ScanProfileDoc) => readProfile(store, current.tenantId, current.profileId);
+  return writeOnLatest(profile, (current) => replaceIfUnchanged(store.container('accounts'), change(current), current.tenantId), reread, PROFILE_WRITE_ATTEMPTS);
+}
+
+/** Only the fields sent change: two admins editing different fields at once both get theirs. */
 export async function updateProfile(store: Store, profile: ScanProfileDoc, changes: Partial<ScanSettings>, now: Date): Promise<ScanProfileDoc> {
-  try {
-    return await replaceIfUnchanged(store.container('accounts'), { ...profile, ...changes, updatedAt: now.toISOString() }, profile.tenantId);
-  } catch (error) {
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the profile changed at the same time; read it again');
-    throw error;
-  }
+  const updated = await changeProfile(store, profile, (current) => ({ ...current, ...changes, updatedAt: now.toISOString() }));
+  if (!updated) throw new HttpProblem('not-found', 'no such scan profile');
+  return updated;
 }
 
 /** Idempotent. */

@@ -1,5 +1,5 @@
 import type { Container, ItemDefinition, PartitionKey } from '@azure/cosmos';
-import { isPreconditionFailed } from './cosmos-errors.js';
+import { isNotFound, isPreconditionFailed } from './cosmos-errors.js';
 
 /**
  * Replaces an item only if nobody changed it since it was read (its `_etag`): of two racing
@@ -22,8 +22,9 @@ export async function replaceIfUnchanged<T extends ItemDefinition & { readonly _
  * Read-modify-write under optimistic concurrency: `write(current)` makes its conditional write;
  * when someone changed the item first (412), `reread` fetches what is there now and the write is
  * made again on top of it, so a race neither fails nor undoes the other writer's change. Ends
- * with undefined when `reread` does (the item is gone, or no longer needs this write); after
- * `attempts` writes the last 412 is thrown.
+ * with undefined when `reread` does (the item is gone, or no longer needs this write), and when
+ * the write itself finds the item gone (404: deleted between the read and the write, e.g. a user
+ * erased while signing in); after `attempts` writes the last 412 is thrown.
  */
 export async function writeOnLatest<T, R>(
   first: T,
@@ -36,6 +37,7 @@ export async function writeOnLatest<T, R>(
     try {
       return await write(current);
     } catch (error) {
+      if (isNotFound(error)) return undefined;
       if (!isPreconditionFailed(error) || attempt >= attempts) throw error;
     }
     const latest = await reread(current);

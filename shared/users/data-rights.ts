@@ -4,11 +4,11 @@ import { deleteLink, readLink } from '../onedrive/links.js';
 import { userCodeMissKey, userCodeMissRule } from '../oauth/approval.js';
 import { forgetCounts } from '../rate-limit.js';
 import type { Store } from '../store/store.js';
-import { readProfile, type ScanProfileDoc } from '../scans/profiles.js';
-import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
-import { isNotFound } from '../store/cosmos-errors.js';
+import { changeProfile, type ScanProfileDoc } from '../scans/profiles.js';
+import { writeOnLatest } from '../store/conditional-replace.js';
+import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
-import { publicUser, readUser, releaseLoginName, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
+import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
 /**
  * Data subject rights (SPEC §3.11): everything stored about a user, as one document; and its
@@ -106,45 +106,48 @@ async function eraseEach<T>(items: readonly T[], erase: (item: T) => Promise<num
   return erased;
 }
 
-/** Admins edit a profile now and then; each 412 is one such edit. */
-const PROFILE_WRITE_ATTEMPTS = 5;
-
-/**
- * Takes the user off a scan profile, conditionally on the profile's ETag: an admin's edit of the
- * profile racing the erasure is read again and kept (an unconditional write would undo it).
- */
+/** Off a scan profile, on top of an admin's edit racing the erasure (an unconditional write would undo it). */
 async function leaveProfile(store: Store, profile: ScanProfileDoc, userId: string): Promise<number> {
-  const left = await writeOnLatest(
-    profile,
-    (current) => replaceIfUnchanged(store.container('accounts'), { ...current, userIds: current.userIds.filter((id) => id !== userId) }, current.tenantId),
-    async (current) => {
-      const latest = await readProfile(store, current.tenantId, current.profileId);
-      return latest?.userIds.includes(userId) ? latest : undefined;
-    },
-    PROFILE_WRITE_ATTEMPTS,
-  ).catch((error: unknown) => {
-    if (isNotFound(error)) return undefined; // the profile was deleted meanwhile
-    throw error;
-  });
+  const left = await changeProfile(store, profile, (current) => ({ ...current, userIds: current.userIds.filter((id) => id !== userId) }));
   return left ? 1 : 0;
 }
 
 /**
- * The user item goes last, conditionally, with the login names it holds when it goes: an
- * admin's rename racing the erasure makes the delete fail (412), the user is read again and the
- * new name is released too. Else that name would stay claimed by an erased id for ever.
+ * The user item goes last, conditionally on its ETag: a sign-in or refresh that writes it first
+ * (412) makes the erasure read it again and delete what is there now. One request per try, so
+ * that traffic on the account cannot outpace it.
  */
 async function deleteUserItem(store: Store, user: UserDoc): Promise<void> {
   await writeOnLatest(
     user,
-    async (current) => {
-      await releaseLoginName(store, current.tenantId, current.username);
-      await releaseLoginName(store, current.tenantId, current.email);
-      await ifStillThere(store.container('accounts').item(current.id, current.tenantId).delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } }));
-    },
+    (current) => store.container('accounts').item(current.id, current.tenantId).delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } }),
     (current) => readUser(store, current.tenantId, current.id),
     USER_WRITE_ATTEMPTS,
   );
+}
+
+/**
+ * The username and email look-ups that name the user, found by id rather than read off the
+ * user item: after the item is gone (also when an erasure was cut short, or a rename raced it)
+ * none may stay claimed by an erased id. Each goes only while it still names them.
+ */
+async function releaseLoginNames(store: Store, tenantId: string, userId: string): Promise<void> {
+  const names = await queryAll<{ _etag: string }>(
+    store,
+    'accounts',
+    "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'login-name' AND c.userId = @userId",
+    { tenantId, userId },
+    tenantId,
+  );
+  for (const name of names) {
+    await store
+      .container('accounts')
+      .item(name.id, tenantId)
+      .delete({ accessCondition: { type: 'IfMatch', condition: name._etag } })
+      .catch((error: unknown) => {
+        if (!isNotFound(error) && !isPreconditionFailed(error)) throw error; // gone, or claimed anew meanwhile
+      });
+  }
 }
 
 /**
@@ -168,5 +171,6 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   };
   await forgetCounts(store, userCodeMissKey(tenantId, userId), userCodeMissRule, now);
   if (user) await deleteUserItem(store, user);
+  await releaseLoginNames(store, tenantId, userId);
   return user || Object.values(counts).some((n) => n > 0) ? counts : undefined;
 }

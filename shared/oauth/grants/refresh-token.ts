@@ -77,8 +77,8 @@ export async function refreshTokenGrant(
     async () => stillCurrent(await readTokenOwner(store, token), token, time),
     ROTATE_WRITE_ATTEMPTS,
   );
-  // Never undefined: the re-read throws instead of ending the loop.
-  const { owner: signedIn, secret } = rotation!;
+  if (!rotation) throw new OAuthError('invalid_grant', 'the session was ended'); // the owner was deleted meanwhile
+  const { owner: signedIn, secret } = rotation;
 
   const refreshToken = formatRefreshToken(token.owner, token.tenantId, token.ownerId, token.familyId, secret);
   const claims =
