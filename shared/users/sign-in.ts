@@ -91,11 +91,14 @@ export async function signIn(
   }
 
   // Another attempt may change the account first (412): this one is then applied on top of its
-  // result, so concurrent wrong PINs all count towards the lock.
+  // result, so concurrent wrong PINs all count towards the lock. If that write was a reset, the
+  // secret was checked against a credential that is gone: it is wrong now (a reset racing the
+  // thief's sign-in must still lock the thief out).
   return writeOnLatest(
     user,
     async (current) => {
-      const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk, services.now());
+      const checkedAgainstCurrent = (attempt.method === 'pin' ? current.pinHash : current.passwordHash) === hash;
+      const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, services.now());
       const saved = await replaceUser(store, outcome.success ? onSuccess(outcome.user) : outcome.user);
       return outcome.success ? saved : undefined;
     },
