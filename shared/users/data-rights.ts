@@ -131,7 +131,7 @@ async function deleteUserItem(store: Store, user: UserDoc): Promise<void> {
  * user item: after the item is gone (also when an erasure was cut short, or a rename raced it)
  * none may stay claimed by an erased id. Each goes only while it still names them.
  */
-async function releaseLoginNames(store: Store, tenantId: string, userId: string): Promise<void> {
+async function releaseLoginNames(store: Store, tenantId: string, userId: string): Promise<number> {
   const names = await queryAll<{ _etag: string }>(
     store,
     'accounts',
@@ -139,15 +139,21 @@ async function releaseLoginNames(store: Store, tenantId: string, userId: string)
     { tenantId, userId },
     tenantId,
   );
+  let released = 0;
   for (const name of names) {
-    await store
+    released += await store
       .container('accounts')
       .item(name.id, tenantId)
       .delete({ accessCondition: { type: 'IfMatch', condition: name._etag } })
-      .catch((error: unknown) => {
-        if (!isNotFound(error) && !isPreconditionFailed(error)) throw error; // gone, or claimed anew meanwhile
-      });
+      .then(
+        () => 1,
+        (error: unknown) => {
+          if (!isNotFound(error) && !isPreconditionFailed(error)) throw error;
+          return 0; // gone, or claimed anew meanwhile
+        },
+      );
   }
+  return released;
 }
 
 /**
@@ -171,6 +177,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   };
   await forgetCounts(store, userCodeMissKey(tenantId, userId), userCodeMissRule, now);
   if (user) await deleteUserItem(store, user);
-  await releaseLoginNames(store, tenantId, userId);
-  return user || Object.values(counts).some((n) => n > 0) ? counts : undefined;
+  // An erasure cut short after the user item went is finished by this run: it is audited then.
+  const names = await releaseLoginNames(store, tenantId, userId);
+  return user || names > 0 || Object.values(counts).some((n) => n > 0) ? counts : undefined;
 }
