@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Services } from '../services.js';
+import { putOnRoster } from './admin-roster.js';
 import { isConflict, isNotFound } from '../store/cosmos-errors.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
@@ -167,11 +168,13 @@ export async function createUser(
       }
     }
     await accounts.items.create(user);
-    return user;
   } catch (error) {
     await Promise.all(claimed.map((id) => accounts.item(id, tenantId).delete().catch(() => undefined)));
     throw error;
   }
+  // After the user holds the role, never before (admin-roster.ts).
+  if (user.role === 'admin') await putOnRoster(store, tenantId, user.id);
+  return user;
 }
 
 /** Claims a username or email for a user (a point-readable look-up item); Cosmos 409 when taken. Returns the item id. */

@@ -50,7 +50,7 @@ describe('tenant administration and data subject rights', () => {
 
   it('tenant policy: read, change (validated, audited) and it takes effect', async () => {
     const before = await api(host, adminToken, 'GET', '/api/tenant');
-    expect(before.body).toMatchObject({ slug: 'contoso', policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin'] } });
+    expect(before.body).toMatchObject({ slug: 'contoso', policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin', 'password'], printerFailedSignInLimit: 30 } });
     const bad = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(
@@ -177,7 +177,7 @@ describe('tenant administration and data subject rights', () => {
       expect(refused.status).toBe(403);
       expect(refused.body.detail).toMatch(/QR sign-in/);
     } finally {
-      await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['qr', 'pin'] } });
+      await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['qr', 'pin', 'password'] } });
     }
   });
 
