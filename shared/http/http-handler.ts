@@ -174,12 +174,15 @@ async function checkRoles(route: AnyRoute, currentUser: () => Promise<UserDoc>):
 /**
  * Store throttling or an outage is the caller's cue to retry, not an internal error: 429 past
  * the SDK's retries, 503, no answer in time or no connection (StoreUnavailableError, from the
- * store's HTTP client), or the SDK's own TimeoutError.
+ * store's HTTP client), or the SDK's own TimeoutError. So is a 412 that got this far: a
+ * conditional write that lost to other writers of one item on every try (writeOnLatest), an
+ * item too busy for now.
  */
 function storeUnavailable(error: unknown): HttpProblem | undefined {
   const e = error as { code?: unknown; name?: unknown; retryAfterInMs?: unknown };
   const throttled = e?.code === 429;
-  if (!throttled && e?.code !== 503 && e?.name !== 'TimeoutError' && !(error instanceof StoreUnavailableError)) return undefined;
+  const contended = e?.code === 412;
+  if (!throttled && !contended && e?.code !== 503 && e?.name !== 'TimeoutError' && !(error instanceof StoreUnavailableError)) return undefined;
   const seconds = throttled && typeof e.retryAfterInMs === 'number' ? Math.max(1, Math.ceil(e.retryAfterInMs / 1000)) : 1;
   return new HttpProblem('service-unavailable', 'the data store is busy; retry shortly', {}, { 'Retry-After': String(seconds) });
 }

@@ -8,7 +8,7 @@ import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { pinAttempt, refreshWith } from '../races/race-kit.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
-import { expectUnavailableProblem, timedApi } from './fault-kit.js';
+import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedApi, timedTokenRequest } from './fault-kit.js';
 import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
 
 /**
@@ -109,6 +109,30 @@ describe('admin writes when the store fails part-way', () => {
     expect((await api(host(), adminToken, 'DELETE', `/api/devices/${doomed.deviceId}`)).status).toBe(204);
     expect(await read<DeviceDoc>(doomed.deviceId)).toMatchObject({ status: 'disconnected', refreshFamilies: [] });
     expect((await refreshWith(host(), 'roger-emb', refreshed.body.refresh_token!)).body.error).toBe('invalid_grant');
+  });
+
+  it('an item whose every conditional write loses (412 each time): 503 to admins, sign-ins and refreshes alike, after a bounded number of tries; nothing changed', async () => {
+    const { person, id, refresh } = await newUser();
+    const before = await read<UserDoc>(id);
+    proxy().inject({ fault: { kind: 'precondition' }, match: writesOf(id) });
+    for (const answer of [
+      await timedApi(host(), adminToken, 'PUT', `/api/users/${id}/credentials`, { pin: '2718' }),
+      await timedApi(host(), adminToken, 'POST', `/api/users/${id}/pin-reset`),
+      await timedApi(host(), adminToken, 'PATCH', `/api/users/${id}`, { fullName: 'Never' }),
+      await timedApi(host(), adminToken, 'DELETE', `/api/users/${id}`),
+    ]) {
+      expectUnavailableProblem(answer);
+    }
+    expectOAuthUnavailable(await refreshGrant(host(), refresh));
+    const pin = await timedTokenRequest(host(), { grant_type: 'password', client_id: 'roger-mobile', tenant: SLUG, username: person.username, password: person.password, scope: 'jobs offline_access' });
+    expectOAuthUnavailable(pin);
+    const tries = proxy().requests.filter((request) => request.fault === 'precondition').length;
+    expect(tries).toBeLessThanOrEqual(6 * 20); // each gives up after its re-read-and-write-again budget
+    proxy().clear();
+
+    const after = await read<UserDoc>(id);
+    expect(after).toMatchObject({ fullName: before!.fullName, pinHash: before!.pinHash, refreshFamilies: before!.refreshFamilies, logins: before!.logins });
+    expect((await refreshWith(host(), 'roger-mobile', refresh)).status).toBe(200); // the session was never touched
   });
 
   it('DELETE /api/users/{id} cut short at each of its writes (before and after the user item goes): run again, it finishes', async () => {

@@ -18,14 +18,17 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `throttle`: 429 with `x-ms-retry-after-ms` and sub-status 3200, like Cosmos DB;
  * - `unavailable`: 503 ServiceUnavailable;
  * - `hang`: accepts the request and never answers (until the rule is cleared or the proxy closes);
- * - `reset`: drops the connection without an answer (ECONNRESET at the app).
+ * - `reset`: drops the connection without an answer (ECONNRESET at the app);
+ * - `precondition`: 412 PreconditionFailed, as if another writer changed the item first, every
+ *   time (contention that outlasts the app's re-read-and-write-again).
  * `down()` and `up()` take the whole store off the network and back (ECONNREFUSED meanwhile).
  */
 export type CosmosFault =
   | { readonly kind: 'throttle'; readonly retryAfterMs: number }
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'hang' }
-  | { readonly kind: 'reset' };
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'precondition' };
 
 export interface FaultRule {
   readonly fault: CosmosFault;
@@ -166,6 +169,9 @@ export async function startCosmosFaultProxy(target: string): Promise<CosmosFault
         case 'unavailable':
           record.status = 503;
           return sendCosmosError(res, 503, 'ServiceUnavailable', 'The service is currently unavailable (fault proxy).');
+        case 'precondition':
+          record.status = 412;
+          return sendCosmosError(res, 412, 'PreconditionFailed', 'Operation cannot be performed because one of the specified precondition is not met (fault proxy).');
         case 'hang':
           record.status = 'hung';
           hung.add(res);
