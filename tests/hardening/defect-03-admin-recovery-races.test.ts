@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceDoc } from '../../shared/devices/devices.js';
 import { verifyCredential } from '../../shared/tokens/credential-hash.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
 import { pinAttempt, readUserDoc, refreshWith } from '../races/race-kit.js';
-import { allStatuses, phoneSession, printerRefreshes, signInsAtPrinter, startTraffic, wrongPasswords, type Traffic } from '../races/traffic.js';
+import { allStatuses, phoneSession, printerRefreshes, signInsAtPrinter, startRaceStage, startTraffic, wrongPasswords, type RaceStage, type Traffic } from '../races/traffic.js';
 
 /**
  * Issue 13, defect 3: credential reset, PIN reset, printer disconnect and erasure made one
@@ -14,31 +14,21 @@ import { allStatuses, phoneSession, printerRefreshes, signInsAtPrinter, startTra
  * username), so anyone could keep an admin from locking a thief out.
  */
 const SLUG = 'recovery';
-const admin: Person = { email: 'ada@recovery.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 
 describe('defect 3: admin recovery fails with 500 while sign-ins or refreshes race it', () => {
+  let stage: RaceStage;
   let host: TestHost;
   let tenantId: string;
   let adminToken: string;
-  let printers: EnrolledPrinter[];
-  let serial = 0;
+  let printers: readonly EnrolledPrinter[];
+  const newUser = () => stage.newUser();
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
     // The highest lockout threshold: the racing right passwords keep the wrong ones from locking the account.
-    tenantId = (await createTenant(host, SLUG, admin, { lockoutThreshold: 20 })).id;
-    adminToken = (await mobileSignIn(host, SLUG, admin)).access_token;
-    printers = [await enrollPrinter(host, adminToken, 'MFP-A'), await enrollPrinter(host, adminToken, 'MFP-B')];
+    stage = await startRaceStage(SLUG, { lockoutThreshold: 20 });
+    ({ host, tenantId, adminToken, printers } = stage);
   });
-  afterAll(() => host?.close());
-
-  async function newUser() {
-    const n = ++serial;
-    const person: Person = { email: `vera${n}@recovery.test`, username: `vera${n}`, fullName: `Vera ${n}`, password: `vera-password-${n}`, pin: '2468' };
-    const created = await api(host, adminToken, 'POST', '/api/users', person);
-    expect(created.status).toBe(201);
-    return { person, id: created.body.id as string };
-  }
+  afterAll(() => stage?.close());
 
   /** The user's password at two printers, their phone, and an anonymous wrong-password loop: all writes of the user item. */
   function busy(person: Person): Traffic {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, tokenRequest, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
 import { familyOf, pinAttempt, readUserDoc, refreshWith, statusCounts, together, type TokenAnswer } from '../races/race-kit.js';
-import { printerRefreshes, startTraffic } from '../races/traffic.js';
+import { printerRefreshes, startRaceStage, startTraffic, type RaceStage } from '../races/traffic.js';
 
 /**
  * Issue 13, defect 11: all of a user's refresh families live in the user item, with their
@@ -13,37 +13,21 @@ import { printerRefreshes, startTraffic } from '../races/traffic.js';
  */
 const SLUG = 'overlap';
 const THRESHOLD = 5;
-const admin: Person = { email: 'ann@overlap.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };
 
 describe('defect 11: any other write to the user item ends the user’s sessions', () => {
+  let stage: RaceStage;
   let host: TestHost;
   let tenantId: string;
   let adminToken: string;
-  let printers: EnrolledPrinter[];
-  let serial = 0;
+  let printers: readonly EnrolledPrinter[];
+  const newUser = () => stage.newUser();
+  const sessions = (person: Person, n: number) => stage.sessions(person, n);
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-    tenantId = (await createTenant(host, SLUG, admin, { lockoutThreshold: THRESHOLD, lockoutSeconds: 600 })).id;
-    adminToken = (await mobileSignIn(host, SLUG, admin)).access_token;
-    printers = await Promise.all([enrollPrinter(host, adminToken, 'MFP-A'), enrollPrinter(host, adminToken, 'MFP-B')]);
+    stage = await startRaceStage(SLUG, { lockoutThreshold: THRESHOLD, lockoutSeconds: 600 });
+    ({ host, tenantId, adminToken, printers } = stage);
   });
-  afterAll(() => host?.close());
-
-  async function newUser() {
-    const n = ++serial;
-    const person: Person = { email: `sam${n}@overlap.test`, username: `sam${n}`, fullName: `Sam ${n}`, password: `sam-password-${n}`, pin: '1357' };
-    const created = await api(host, adminToken, 'POST', '/api/users', person);
-    expect(created.status).toBe(201);
-    return { person, id: created.body.id as string };
-  }
-
-  /** n phone sessions of one user (the mobile app's password grant with offline_access): their refresh tokens. */
-  async function sessions(person: Person, n: number): Promise<string[]> {
-    const tokens: string[] = [];
-    for (let i = 0; i < n; i++) tokens.push((await mobileSignIn(host, SLUG, person)).refresh_token!);
-    return tokens;
-  }
+  afterAll(() => stage?.close());
 
   /** Every answer a success; each session carries on with the token it was just given. */
   function carryOn(tokens: string[], answers: TokenAnswer[], round: number): void {

@@ -5,9 +5,10 @@ import { linkId, saveLink } from '../../shared/onedrive/links.js';
 import { verifyCredential } from '../../shared/tokens/credential-hash.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, mobileSignIn, tokenRequest, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
 import { familyOf, pinAttempt, readUserDoc, refreshWith, statusCounts, together } from './race-kit.js';
+import { startRaceStage, type RaceStage } from './traffic.js';
 
 /**
  * Every admin write raced against what the account or printer it touches sees all day —
@@ -24,7 +25,6 @@ import { familyOf, pinAttempt, readUserDoc, refreshWith, statusCounts, together 
  */
 const SLUG = 'adminrace';
 const ROUNDS = 5;
-const ada: Person = { email: 'ada@adminrace.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 const bea: Person = { email: 'bea@adminrace.test', username: 'bea', fullName: 'Bea Admin', password: 'bea-password-12' };
 
 interface Answer {
@@ -34,37 +34,23 @@ interface Answer {
 type Request = () => Promise<Answer>;
 
 describe('admin writes racing sign-ins, refreshes and a second admin', () => {
+  let stage: RaceStage;
   let host: TestHost;
   let tenantId: string;
   let adaToken: string;
   let beaToken: string;
-  let printers: EnrolledPrinter[];
-  let serial = 0;
+  let printers: readonly EnrolledPrinter[];
+  const newUser = () => stage.newUser();
+  const phoneSessions = (person: Person, n: number) => stage.sessions(person, n);
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
     // Lockout and per-printer failure limits are not under test here (tests/hardening); keep them out of the way.
-    tenantId = (await createTenant(host, SLUG, ada, { lockoutThreshold: 20, printerFailedSignInLimit: 1000 })).id;
-    adaToken = (await mobileSignIn(host, SLUG, ada)).access_token;
+    stage = await startRaceStage(SLUG, { lockoutThreshold: 20, printerFailedSignInLimit: 1000 });
+    ({ host, tenantId, adminToken: adaToken, printers } = stage);
     expect((await api(host, adaToken, 'POST', '/api/users', { ...bea, role: 'admin' })).status).toBe(201);
     beaToken = (await mobileSignIn(host, SLUG, bea)).access_token;
-    printers = await Promise.all([enrollPrinter(host, adaToken, 'MFP-A'), enrollPrinter(host, adaToken, 'MFP-B')]);
   });
-  afterAll(() => host?.close());
-
-  async function newUser(extra: Partial<Person> = {}) {
-    const n = ++serial;
-    const person: Person = { email: `user${n}@adminrace.test`, username: `user${n}`, fullName: `User ${n}`, password: `user-password-${n}`, pin: '2468', ...extra };
-    const created = await api(host, adaToken, 'POST', '/api/users', person);
-    expect(created.status).toBe(201);
-    return { person, id: created.body.id as string };
-  }
-
-  const phoneSessions = async (person: Person, n: number) => {
-    const tokens: string[] = [];
-    for (let i = 0; i < n; i++) tokens.push((await mobileSignIn(host, SLUG, person)).refresh_token!);
-    return tokens;
-  };
+  afterAll(() => stage?.close());
 
   /** The person's password typed at each printer: every one a write of their user item. */
   const signInsAtPrinters = (person: Person): Request[] => printers.map((printer) => () => pinAttempt(host, printer.access, person.username, person.password));

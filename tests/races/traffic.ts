@@ -1,6 +1,55 @@
-import { tokenRequest } from '../helpers/roger.js';
-import type { TestHost } from '../helpers/test-host.js';
+import { expect } from 'vitest';
+import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
+import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
 import { pinAttempt } from './race-kit.js';
+
+/**
+ * Where the races on one account play: a test host with a tenant, its admin (signed in) and two
+ * enrolled printers; users made on demand, each with a PIN and a password of their own.
+ */
+export interface RaceStage {
+  readonly host: TestHost;
+  readonly slug: string;
+  readonly tenantId: string;
+  readonly admin: Person;
+  readonly adminToken: string;
+  readonly printers: readonly EnrolledPrinter[];
+  newUser(): Promise<{ person: Person; id: string }>;
+  /** n phone sessions of the person (the app's password grant with offline_access): their refresh tokens. */
+  sessions(person: Person, n: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startRaceStage(slug: string, policy: Record<string, unknown>): Promise<RaceStage> {
+  const host = await startTestHost({ env: oauthEnv });
+  const admin: Person = { email: `ada@${slug}.test`, username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
+  const tenantId = (await createTenant(host, slug, admin, policy)).id;
+  const adminToken = (await mobileSignIn(host, slug, admin)).access_token;
+  const printers = await Promise.all([enrollPrinter(host, adminToken, 'MFP-A'), enrollPrinter(host, adminToken, 'MFP-B')]);
+  let serial = 0;
+  return {
+    host,
+    slug,
+    tenantId,
+    admin,
+    adminToken,
+    printers,
+    async newUser() {
+      const n = ++serial;
+      const person: Person = { email: `user${n}@${slug}.test`, username: `user${n}`, fullName: `User ${n}`, password: `user-password-${n}`, pin: '2468' };
+      const created = await api(host, adminToken, 'POST', '/api/users', person);
+      expect(created.status).toBe(201);
+      return { person, id: created.body.id as string };
+    },
+    async sessions(person, n) {
+      const tokens: string[] = [];
+      for (let i = 0; i < n; i++) tokens.push((await mobileSignIn(host, slug, person)).refresh_token!);
+      return tokens;
+    },
+    close: () => host.close(),
+  };
+}
 
 /**
  * Background traffic on one account, as a busy morning makes it: each loop repeats one kind of
