@@ -11,7 +11,7 @@ import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { newId } from '../tokens/secrets.js';
 import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
-import { readUser, replaceUser, type UserDoc } from '../users/users.js';
+import { readUser, updateUser } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
 import { normalizeUserCode, readByUserCode, replaceDeviceCode, rereadDeviceCode, type DeviceCodeRecord } from './device-codes.js';
 import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
@@ -177,7 +177,7 @@ export async function approveUserCode(
   if (record.initialRefreshHash) {
     const family = newInitialFamily(record, userFamilyLifetime, time);
     familyId = family.id;
-    await changeUser(services, user, (current) => ({
+    await updateUser(store, user, (current) => ({
       ...current,
       refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time),
     }));
@@ -195,30 +195,13 @@ export async function approveUserCode(
     // behind it would take one of the user's family slots. Best effort.
     if (familyId) {
       const orphan = familyId;
-      await changeUser(services, user, (current) => ({ ...current, refreshFamilies: current.refreshFamilies.filter((f) => f.id !== orphan) })).catch(
+      await updateUser(store, user, (current) => ({ ...current, refreshFamilies: current.refreshFamilies.filter((f) => f.id !== orphan) })).catch(
         () => undefined,
       );
     }
     throw error;
   }
   return {};
-}
-
-/** Each 412 means another write to the user succeeded: n racing approvals need at most 2n writes. */
-const USER_WRITE_ATTEMPTS = 20;
-
-/**
- * Applies `change` to the user and writes it conditionally; when another request changed the
- * user first (412: a racing approval, sign-in or refresh), reads it again and re-applies, so a
- * race neither ends in a 500 nor undoes the other request's write.
- */
-async function changeUser(services: Services, user: UserDoc, change: (user: UserDoc) => UserDoc): Promise<void> {
-  await writeOnLatest(
-    user,
-    (current) => replaceUser(services.store, change(current)),
-    () => readUser(services.store, user.tenantId, user.id),
-    USER_WRITE_ATTEMPTS,
-  );
 }
 
 /** The secret is unknown here (only the device code's holder can derive it); its hash is not. */

@@ -177,7 +177,12 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   };
   await forgetCounts(store, userCodeMissKey(tenantId, userId), userCodeMissRule, now);
   if (user) await deleteUserItem(store, user);
+  // A OneDrive callback that wrote its link between the delete above and the user item's end
+  // found the user still there; now that the user is gone, its link goes too (the callback
+  // checks the user after writing, so after this no link can stay behind).
+  const lateLink = user ? await deleteLink(store, tenantId, userId) : false;
   // An erasure cut short after the user item went is finished by this run: it is audited then.
   const names = await releaseLoginNames(store, tenantId, userId);
-  return user || names > 0 || Object.values(counts).some((n) => n > 0) ? counts : undefined;
+  const erased = { ...counts, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
+  return user || names > 0 || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }
