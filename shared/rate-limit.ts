@@ -7,9 +7,9 @@ import type { Store } from './store/store.js';
  * over its limit costs no store request at all.
  *
  * The shared count is one Cosmos item per key and fixed window (`<key>@<window index>`),
- * changed only by patch `incr`: Cosmos applies a patch atomically on the server, so no
- * increment is lost however many instances race, and each caller learns the count its own
- * increment produced. A fixed window lets a burst straddling two windows reach twice the limit
+ * created with the first count and from then on changed only by patch `incr`: Cosmos applies a
+ * patch atomically on the server, so no increment is lost however many instances race, and
+ * each caller learns the count its own increment produced. A fixed window lets a burst straddling two windows reach twice the limit
  * for a moment; the limits are sized with that in mind.
  */
 export interface LimitRule {
@@ -30,7 +30,8 @@ export function addressBucket(ip: string | undefined): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `ip6:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  // No `/` in a Cosmos item id: the prefix length goes in the name.
+  return `ip6-64:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}`;
 }
 
 /** Refused by a limit; `retryAfterSeconds` is when its window ends. */
@@ -52,24 +53,29 @@ const windowOf = (rule: LimitRule, now: Date) => Math.floor(now.getTime() / (rul
 const secondsLeft = (rule: LimitRule, now: Date) =>
   Math.max(1, Math.ceil(((windowOf(rule, now) + 1) * rule.windowSeconds * 1000 - now.getTime()) / 1000));
 
-/** Adds `by` (may be negative) to the key's count in the current window and returns the new count. */
-async function addToCount(store: Store, key: string, rule: LimitRule, now: Date, by: number): Promise<number> {
+/**
+ * Adds `by` (may be negative) to the key's count in the current window and returns the new
+ * count: one request in the usual cases. A key this instance has not counted in this window is
+ * most likely new (a client's first attempt), so it is created first; a key it has counted
+ * is patched first. Either guess, when wrong, costs one request more.
+ */
+async function addToCount(store: Store, key: string, rule: LimitRule, now: Date, by: number, counted: boolean): Promise<number> {
   const id = `${key}@${windowOf(rule, now)}`;
-  const item = store.container('rateLimits').item(id, id);
-  for (let attempt = 0; ; attempt++) {
+  const increment = async () => (await store.container('rateLimits').item(id, id).patch<CounterDoc>([{ op: 'incr', path: '/count', value: by }])).resource!.count;
+  if (counted) {
     try {
-      const { resource } = await item.patch<CounterDoc>([{ op: 'incr', path: '/count', value: by }]);
-      return resource!.count;
+      return await increment();
     } catch (error) {
-      if (!isNotFound(error) || attempt > 0) throw error;
-    }
-    try {
-      await store.container('rateLimits').items.create<CounterDoc>({ id, count: by, ttl: rule.windowSeconds * 2 });
-      return by;
-    } catch (error) {
-      if (!isConflict(error)) throw error; // created by a racing request: increment what it made
+      if (!isNotFound(error)) throw error; // forgotten meanwhile (erasure): create it again
     }
   }
+  try {
+    await store.container('rateLimits').items.create<CounterDoc>({ id, count: by, ttl: rule.windowSeconds * 2 });
+    return by;
+  } catch (error) {
+    if (!isConflict(error)) throw error; // another request or instance made it first: increment that
+  }
+  return increment();
 }
 
 /**
@@ -79,6 +85,8 @@ async function addToCount(store: Store, key: string, rule: LimitRule, now: Date,
  */
 interface LocalWindow {
   readonly window: number;
+  /** This instance has written the shared count of this window (it exists). */
+  counted: boolean;
   seen: number;
   inFlight: number;
   blocked: boolean;
@@ -94,7 +102,7 @@ function localWindow(store: Store, key: string, rule: LimitRule, now: Date): Loc
   if (!state || state.window !== window) {
     windows.delete(key);
     if (windows.size >= KEYS_KEPT) windows.delete(windows.keys().next().value!);
-    state = { window, seen: 0, inFlight: 0, blocked: false };
+    state = { window, counted: false, seen: 0, inFlight: 0, blocked: false };
     windows.set(key, state);
   }
   return state;
@@ -113,12 +121,13 @@ export interface Reservation {
 export async function reserve(store: Store, key: string, rule: LimitRule, now: Date): Promise<Reservation> {
   const local = localWindow(store, key, rule, now);
   if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
-  const count = await addToCount(store, key, rule, now, 1);
+  const count = await addToCount(store, key, rule, now, 1, local.counted);
+  local.counted = true;
   if (count > rule.limit) {
     local.blocked = true;
     throw new RateLimited(secondsLeft(rule, now));
   }
-  return { giveBack: () => addToCount(store, key, rule, now, -1).then(() => undefined) };
+  return { giveBack: () => addToCount(store, key, rule, now, -1, true).then(() => undefined) };
 }
 
 /**
@@ -154,7 +163,8 @@ export async function limitFailures<T>(
   // Counted here at once, so no attempt slips in while the shared count is being written.
   local.seen += 1;
   local.inFlight -= 1;
-  const count = await addToCount(store, key, rule, now, 1);
+  const count = await addToCount(store, key, rule, now, 1, local.counted);
+  local.counted = true;
   local.seen = Math.max(local.seen, count);
   if (local.seen >= rule.limit) local.blocked = true;
   return undefined;

@@ -24,7 +24,8 @@ describe('edge: rate limits on the public OAuth endpoints', () => {
     tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope: 'jobs:submit' }, printer.access);
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
+    // The test plays the front ends: two trusted hops, so the address it names is the client's.
+    host = await startTestHost({ env: { ...oauthEnv, TRUSTED_PROXY_HOPS: '2' } });
     await createTenant(host, 'edge', admin);
     adminToken = (await mobileSignIn(host, 'edge', admin)).access_token;
     for (let batch = 0; batch < USERS; batch += 20) {
@@ -82,18 +83,27 @@ describe('edge: rate limits on the public OAuth endpoints', () => {
   });
 
   it('device authorization from one address is bounded; a printer’s session codes are bounded per printer', async () => {
-    const ask = (bearer?: string, scope = 'jobs offline_access', clientId = 'roger-desktop') =>
+    const ask = (bearer?: string, scope = 'jobs offline_access', clientId = 'roger-desktop', from = '2001:db8:0:7::1') =>
       fetch(`${host.url}/oauth/device_authorization`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-for': from,
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        },
         body: new URLSearchParams({ client_id: clientId, scope }).toString(),
       });
     const anonymous = [];
-    for (let sent = 0; sent < 100; sent += 25) anonymous.push(...(await Promise.all(Array.from({ length: 25 }, () => ask()))));
+    // One IPv6 client: every address of its /64 counts as one.
+    for (let sent = 0; sent < 100; sent += 25) {
+      anonymous.push(...(await Promise.all(Array.from({ length: 25 }, (_, i) => ask(undefined, undefined, undefined, `2001:db8:0:7::${(sent + i).toString(16)}`)))));
+    }
     const counts = statusCounts(anonymous);
     console.log(`device authorizations from one address, 100 asked: ${JSON.stringify(counts)}`);
-    expect(counts[200]).toBeLessThanOrEqual(60);
-    expect(counts[429]).toBe(100 - counts[200]!);
+    expect(counts[200]).toBe(60);
+    expect(counts[429]).toBe(40);
+    expect((await ask(undefined, undefined, undefined, '2001:db8:0:8::1')).status).toBe(200); // another /64
+    expect((await ask(undefined, undefined, undefined, '198.51.100.7')).status).toBe(200);
     expect(Number(anonymous.find((a) => a.status === 429)!.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // The printer authenticated: its own count, not the address's.

@@ -1,9 +1,13 @@
-import { enrollPrinter } from '../../tests/helpers/printer.js';
+import { enrollPrinter, type EnrolledPrinter } from '../../tests/helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../../tests/helpers/roger.js';
 import type { TestHost } from '../../tests/helpers/test-host.js';
 
 /** The local host's settings for the bench: the test helpers' operator key and a 1 s poll interval. */
-export const rogerBenchEnv = oauthEnv;
+/**
+ * The bench plays many clients behind one trusted proxy (as Front Door would add them), so the
+ * per-address limits see many addresses instead of refusing one load generator.
+ */
+export const rogerBenchEnv = { ...oauthEnv, TRUSTED_PROXY_HOPS: '2' };
 
 /** What the bench's requests need: tokens, codes and a way to stage a session approval. */
 export interface RogerFixture {
@@ -42,6 +46,8 @@ async function form(url: string, fields: Record<string, string>, bearer?: string
   return body;
 }
 
+const APPROVAL_PRINTERS = 12;
+
 export async function setUpRoger(url: string, users: number): Promise<RogerFixture> {
   const host = { url } as TestHost; // the helpers only need the URL
   await createTenant(host, 'bench', admin);
@@ -59,7 +65,12 @@ export async function setUpRoger(url: string, users: number): Promise<RogerFixtu
   // Separate users: the job-registration row leaves thousands of jobs in its user's partition,
   // which the local server (no index) would scan on every release query of the approval row.
   const [userToken, approverToken] = accessTokens as [string, string];
-  const printer = await enrollPrinter(host, adminToken, 'Bench MFP');
+  // Approvals go round the printers: one panel may show 60 session codes in 10 minutes
+  // (docs/security.md, rate limits), and the approval row starts hundreds of sessions.
+  const printers: EnrolledPrinter[] = [];
+  for (let i = 0; i < APPROVAL_PRINTERS; i++) printers.push(await enrollPrinter(host, adminToken, `Bench MFP ${i}`));
+  const printer = printers[0]!;
+  let nextPrinter = 0;
   const pendingDeviceCodes: string[] = [];
   for (let i = 0; i < 20; i++) {
     pendingDeviceCodes.push((await form(`${url}/oauth/device_authorization`, { client_id: 'roger-desktop', scope: 'jobs' })).device_code!);
@@ -77,7 +88,8 @@ export async function setUpRoger(url: string, users: number): Promise<RogerFixtu
         const ready = await api(host, approverToken, 'POST', `/api/jobs/${job.body.id}/ready`);
         if (ready.status !== 200) throw new Error(`job ready: ${ready.status}`);
       }
-      return (await form(`${url}/oauth/device_authorization`, { client_id: 'roger-emb', scope: 'session' }, printer.access)).user_code!;
+      const panel = printers[nextPrinter++ % printers.length]!;
+      return (await form(`${url}/oauth/device_authorization`, { client_id: 'roger-emb', scope: 'session' }, panel.access)).user_code!;
     },
     async approve(userCode) {
       const approved = await api(host, approverToken, 'POST', '/api/device-codes/approve', { user_code: userCode });
