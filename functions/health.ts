@@ -9,7 +9,6 @@ export const health = defineRoute({
   name: 'health',
   methods: ['GET'],
   route: 'health',
-  authLevel: 'anonymous',
   summary: 'Liveness and store reachability, for probes and the deployment smoke test.',
   tags: ['operations'],
   responses: {

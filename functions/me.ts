@@ -17,7 +17,6 @@ export const me = defineRoute({
   name: 'me',
   methods: ['GET'],
   route: 'api/me',
-  authLevel: 'anonymous',
   summary: 'Who am I: user (or printer), tenant, roles, scopes; for a session token also the printer.',
   tags: ['users'],
   auth: { kinds: ['user', 'session', 'device'] },
@@ -71,7 +70,6 @@ export const meLogins = defineRoute({
   name: 'me-logins',
   methods: ['GET'],
   route: 'api/me/logins',
-  authLevel: 'anonymous',
   summary: 'The caller’s own sign-ins, newest first: time, client, method, success (IP only if the tenant policy keeps it).',
   tags: ['users'],
   auth: { kinds: ['user'] },
@@ -88,7 +86,6 @@ export const mePin = defineRoute({
   name: 'me-pin',
   methods: ['PUT'],
   route: 'api/me/pin',
-  authLevel: 'anonymous',
   summary:
     'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies).',
   tags: ['users'],

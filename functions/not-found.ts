@@ -11,7 +11,6 @@ export const notFound = defineRoute({
   name: 'not-found',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   route: '{*path}',
-  authLevel: 'anonymous',
   summary: 'Fallback for unknown routes and methods.',
   tags: [],
   internal: true,

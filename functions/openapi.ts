@@ -8,7 +8,6 @@ export const openapi = defineRoute({
   name: 'openapi',
   methods: ['GET'],
   route: 'openapi.json',
-  authLevel: 'anonymous',
   summary: 'This document: OpenAPI 3.1, generated from the route table.',
   tags: ['operations'],
   responses: { 200: { description: 'OpenAPI 3.1 document', schema: Type.Object({}, { additionalProperties: true }) } },

@@ -1,30 +1,26 @@
+// What functions/ holds: one file per resource, named for the first segment of its URL
+// (`/api/jobs/{id}/release` -> jobs.ts, `/api/tenant` and `/api/tenants` -> tenant.ts,
+// `/device` -> device-page.ts). Two groups are named for the protocol rather than a path: the
+// OAuth endpoints with their `.well-known` documents (oauth.ts) and the lookups a client makes
+// before it knows its region (discovery.ts). A newcomer goes from a URL to its file in one hop,
+// and a resource's routes share their schemas and helpers without importing each other.
 import { buildRouteTable } from '../shared/http/route-table.js';
+import { auditList } from './audit.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
 import { devicePage, devicePageDecision, devicePageSignIn } from './device-page.js';
-import { auditList } from './audit-log.js';
 import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './devices.js';
+import { regionsGet, regionsList, tenantRegion } from './discovery.js';
 import { health } from './health.js';
 import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobsRelease } from './jobs.js';
-import { jwks } from './jwks.js';
 import { me, meLogins, mePin } from './me.js';
 import { notFound } from './not-found.js';
+import { jwks, oauthDeviceAuthorization, oauthMetadata, oauthRevoke, oauthToken } from './oauth.js';
 import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFile, onedrivePrintList } from './onedrive.js';
+import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
-import { oauthDeviceAuthorization } from './oauth-device-authorization.js';
-import { oauthMetadata } from './oauth-metadata.js';
-import { oauthRevoke } from './oauth-revoke.js';
-import { oauthToken } from './oauth-token.js';
-import { openapi } from './openapi.js';
-import { regionsGet } from './regions-get.js';
-import { regionsList } from './regions-list.js';
-import { tenantRegion } from './tenant-region.js';
-import { tenantGet, tenantUpdate } from './tenant.js';
-import { tenantsCreate } from './tenants-create.js';
-import { usersErase, usersExport, usersList, usersLogins, usersPinReset, usersUpdate } from './users-admin.js';
-import { usersCreate } from './users-create.js';
-import { usersCredentials } from './users-credentials.js';
-import { usersGet } from './users-get.js';
+import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
+import { usersCreate, usersCredentials, usersErase, usersExport, usersGet, usersList, usersLogins, usersPinReset, usersUpdate } from './users.js';
 
 /**
  * The route table: every HTTP function of the app. `functions/index.ts` registers it with the

@@ -13,7 +13,6 @@ export const scansCreate = defineRoute({
   name: 'scans-create',
   methods: ['POST'],
   route: 'api/scans',
-  authLevel: 'anonymous',
   summary:
     'Start a scan with a profile the user may use: an upload session in the user’s OneDrive Scan folder, where the printer sends the file. Only the time of the scan is kept.',
   tags: ['scan'],

@@ -1,9 +1,61 @@
 import { Type } from '@sinclair/typebox';
-import { audit } from '../shared/audit/audit.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { defaultTenantPolicy, TenantPolicySchema } from '../shared/tenants/policy.js';
-import { readTenantFresh, updateTenant } from '../shared/tenants/tenants.js';
+import { createTenantWithAdmin } from '../shared/tenants/onboarding.js';
+import { readTenantFresh, TenantSlugSchema, updateTenant } from '../shared/tenants/tenants.js';
+import { EmailSchema, PasswordSchema, PinSchema, UsernameSchema } from '../shared/users/users.js';
+import { constantTimeEqual } from '../shared/tokens/secrets.js';
+import { audit } from '../shared/audit/audit.js';
+
+export const tenantsCreate = defineRoute({
+  name: 'tenants-create',
+  methods: ['POST'],
+  route: 'api/tenants',
+  summary: 'Create a tenant in this region with its first admin (operator only, `x-operator-key`).',
+  tags: ['tenants'],
+  request: {
+    body: Type.Object(
+      {
+        slug: TenantSlugSchema,
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        admin: Type.Object(
+          {
+            email: EmailSchema,
+            username: UsernameSchema,
+            fullName: Type.String({ minLength: 1, maxLength: 200 }),
+            password: PasswordSchema,
+            pin: Type.Optional(PinSchema),
+          },
+          { additionalProperties: false },
+        ),
+        policy: Type.Optional(Type.Partial(TenantPolicySchema, { additionalProperties: false })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    201: {
+      description: 'Created',
+      schema: Type.Object({ id: Type.String(), slug: Type.String(), region: Type.String(), adminId: Type.String() }),
+    },
+    403: { description: 'Wrong or missing operator key, or tenant creation disabled' },
+    409: { description: 'The slug is taken (in any region)' },
+  },
+  handler: async ({ body, headers }, services) => {
+    const expected = services.config.operatorKey;
+    if (!expected) throw new HttpProblem('forbidden', 'tenant creation is disabled in this deployment');
+    if (!constantTimeEqual(headers.get('x-operator-key') ?? '', expected)) {
+      throw new HttpProblem('forbidden', 'a valid x-operator-key is required');
+    }
+    const { tenant, admin } = await createTenantWithAdmin(services, body);
+    return {
+      status: 201,
+      body: { id: tenant.id, slug: tenant.slug, region: tenant.region, adminId: admin.id },
+      headers: { Location: '/api/tenant' },
+    };
+  },
+});
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
@@ -28,7 +80,6 @@ export const tenantGet = defineRoute({
   name: 'tenant-get',
   methods: ['GET'],
   route: 'api/tenant',
-  authLevel: 'anonymous',
   summary: 'The caller’s tenant and its policy (admins).',
   tags: ['tenant'],
   auth: admins,
@@ -44,7 +95,6 @@ export const tenantUpdate = defineRoute({
   name: 'tenant-update',
   methods: ['PATCH'],
   route: 'api/tenant',
-  authLevel: 'anonymous',
   summary: 'Change the tenant’s name or policy (admins); only the fields sent change. Audited. Other instances apply it within a minute.',
   tags: ['tenant'],
   auth: admins,

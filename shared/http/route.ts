@@ -88,7 +88,10 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
   readonly methods: readonly HttpMethod[];
   /** Azure Functions route template: literal segments, `{name}`, or a final `{*name}`. */
   readonly route: string;
-  /** Functions keys are not used: every route authenticates callers itself (OAuth). */
+  /**
+   * Functions keys are not used: every route authenticates callers itself (OAuth), so the host
+   * lets every request through. `defineRoute` fills this in.
+   */
   readonly authLevel: 'anonymous';
   readonly summary: string;
   readonly tags: readonly string[];
@@ -112,7 +115,10 @@ export function callerOf(context: RequestContext): Principal {
   return context.principal;
 }
 
-/** Identity function that infers the schema types for the handler. */
-export function defineRoute<S extends RouteSchemas>(route: RouteDefinition<S>): RouteDefinition<S> {
-  return route;
+/** A route as written in functions/: `authLevel` may be left out (every route is anonymous to the host). */
+export type RouteSpec<S extends RouteSchemas> = Omit<RouteDefinition<S>, 'authLevel'> & { readonly authLevel?: 'anonymous' };
+
+/** Infers the schema types for the handler and fills in the defaults. */
+export function defineRoute<S extends RouteSchemas>(route: RouteSpec<S>): RouteDefinition<S> {
+  return { ...route, authLevel: 'anonymous' };
 }

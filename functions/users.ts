@@ -9,12 +9,26 @@ import { changeUser, keptLogins, listUsers, LoginSchema, resetPin } from '../sha
 import { putOnRoster, takeOffRoster } from '../shared/users/admin-roster.js';
 import { eraseUser, exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
-import { EmailSchema, publicUser, PublicUserSchema, readUser, RoleSchema, UsernameSchema } from '../shared/users/users.js';
+import {
+  checkCredentialPolicy,
+  createUser,
+  EmailSchema,
+  hashCredentials,
+  PasswordSchema,
+  PinSchema,
+  publicUser,
+  PublicUserSchema,
+  readUser,
+  RoleSchema,
+  updateUser,
+  UsernameSchema,
+} from '../shared/users/users.js';
+import { userProblem } from '../shared/tenants/onboarding.js';
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
 /** A user of the caller's tenant; 404 for anyone not in this tenant (the read is in the caller's partition). */
-export async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
+async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
   if (userId === callerOf(context).userId) return context.currentUser();
   const user = await readUser(store, callerOf(context).tenantId, userId);
   if (!user) throw new HttpProblem('not-found', 'no such user');
@@ -25,7 +39,7 @@ export async function tenantUser({ store }: Services, context: RequestContext, u
  * Admins for anyone of their tenant; users only for themselves (`what` names the act in the
  * 403). Either way the caller must still exist, and "admin" is the role stored now.
  */
-export async function adminOrSelf(context: RequestContext, userId: string, what = 'do this for'): Promise<void> {
+async function adminOrSelf(context: RequestContext, userId: string, what = 'do this for'): Promise<void> {
   const caller = await context.currentUser();
   if (caller.id !== userId && caller.role !== 'admin') throw new HttpProblem('forbidden', `only admins may ${what} other users`);
 }
@@ -34,7 +48,6 @@ export const usersList = defineRoute({
   name: 'users-list',
   methods: ['GET'],
   route: 'api/users',
-  authLevel: 'anonymous',
   summary: 'The tenant’s users by username, paged; `q` matches username, email or full name (admins).',
   tags: ['users'],
   auth: admins,
@@ -61,7 +74,6 @@ export const usersUpdate = defineRoute({
   name: 'users-update',
   methods: ['PATCH'],
   route: 'api/users/{id}',
-  authLevel: 'anonymous',
   summary: 'Change a user’s email, username, full name or role (admins). The last admin cannot be demoted. Audited.',
   tags: ['users'],
   auth: admins,
@@ -85,7 +97,6 @@ export const usersPinReset = defineRoute({
   name: 'users-pin-reset',
   methods: ['POST'],
   route: 'api/users/{id}/pin-reset',
-  authLevel: 'anonymous',
   summary: 'Give a user a new random PIN, shown once in this answer (admins). Clears a lock and ends the user’s sign-ins. Audited.',
   tags: ['users'],
   auth: admins,
@@ -106,7 +117,6 @@ export const usersLogins = defineRoute({
   name: 'users-logins',
   methods: ['GET'],
   route: 'api/users/{id}/logins',
-  authLevel: 'anonymous',
   summary: 'A user’s sign-ins, newest first, as long as the tenant policy keeps them (admins).',
   tags: ['users'],
   auth: admins,
@@ -123,7 +133,6 @@ export const usersExport = defineRoute({
   name: 'users-export',
   methods: ['GET'],
   route: 'api/users/{id}/export',
-  authLevel: 'anonymous',
   summary: 'Everything stored about a user, as one JSON document (SPEC §3.11; admins, or the user for themself). No hashes, no tokens.',
   tags: ['users'],
   auth: { kinds: ['user'] },
@@ -144,7 +153,6 @@ export const usersErase = defineRoute({
   name: 'users-erase',
   methods: ['DELETE'],
   route: 'api/users/{id}',
-  authLevel: 'anonymous',
   summary:
     'Erase a user and every item that names them: jobs, sign-in history, tokens, OneDrive link, device codes (SPEC §3.11; admins). Idempotent; leaves an audit record with counts only.',
   tags: ['users'],
@@ -166,6 +174,94 @@ export const usersErase = defineRoute({
       await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
       context.log.info('user-erased', { by: actorId, jobs: counts.jobs });
     }
+    return { status: 204 };
+  },
+});
+
+export const usersCreate = defineRoute({
+  name: 'users-create',
+  methods: ['POST'],
+  route: 'api/users',
+  summary: "Create a user in the admin's tenant, with a password and/or a PIN.",
+  tags: ['users'],
+  auth: { kinds: ['user'], anyRole: ['admin'] },
+  request: {
+    body: Type.Object(
+      {
+        email: EmailSchema,
+        username: UsernameSchema,
+        fullName: Type.String({ minLength: 1, maxLength: 200 }),
+        role: Type.Optional(RoleSchema),
+        password: Type.Optional(PasswordSchema),
+        pin: Type.Optional(PinSchema),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: { 201: { description: 'Created', schema: PublicUserSchema }, 409: { description: 'Username or email taken' } },
+  handler: async ({ body }, services, context) => {
+    const caller = callerOf(context);
+    const tenant = await readTenant(services.store, caller.tenantId);
+    if (!tenant) throw new HttpProblem('forbidden', 'the tenant no longer exists');
+    try {
+      const user = await createUser(services, tenant.id, tenant.policy, { ...body, role: body.role ?? 'user' });
+      await audit(services.store, context.log, { tenantId: tenant.id, actorId: caller.userId!, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
+      return { status: 201, body: publicUser(user), headers: { Location: `/api/users/${user.id}` } };
+    } catch (error) {
+      throw userProblem(error);
+    }
+  },
+});
+
+export const usersGet = defineRoute({
+  name: 'users-get',
+  methods: ['GET'],
+  route: 'api/users/{id}',
+  summary: 'One user of the caller’s tenant (admins: anyone; users: themselves).',
+  tags: ['users'],
+  auth: { kinds: ['user'] },
+  request: { params: IdParams },
+  responses: { 200: { description: 'The user', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' } },
+  handler: async ({ params }, services, context) => {
+    await adminOrSelf(context, params.id, 'see');
+    return { status: 200, body: publicUser(await tenantUser(services, context, params.id)) };
+  },
+});
+
+export const usersCredentials = defineRoute({
+  name: 'users-credentials',
+  methods: ['PUT'],
+  route: 'api/users/{id}/credentials',
+  summary: "Set or reset a user's PIN and/or password (admin). Clears a lock and signs the user out everywhere.",
+  tags: ['users'],
+  auth: { kinds: ['user'], anyRole: ['admin'] },
+  request: {
+    params: IdParams,
+    body: Type.Object(
+      { pin: Type.Optional(PinSchema), password: Type.Optional(PasswordSchema) },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  },
+  responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
+  handler: async ({ params, body }, { store, now }, context) => {
+    const caller = callerOf(context);
+    const tenant = await readTenant(store, caller.tenantId);
+    if (!tenant) throw new HttpProblem('not-found', 'no such user');
+    try {
+      checkCredentialPolicy(tenant.policy, body);
+    } catch (error) {
+      throw userProblem(error);
+    }
+    // Hashed before the user is read: argon2's time between the read and the write would let
+    // every sign-in or refresh of this user win the item first.
+    const hashes = await hashCredentials(body);
+    const user = await readUser(store, caller.tenantId, params.id);
+    // New credentials end every existing sign-in: a reset after a suspected leak must lock the
+    // thief out. Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
+    const updated =
+      user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+    if (!updated) throw new HttpProblem('not-found', 'no such user');
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 204 };
   },
 });

@@ -6,7 +6,6 @@ export const auditList = defineRoute({
   name: 'audit-list',
   methods: ['GET'],
   route: 'api/audit',
-  authLevel: 'anonymous',
   summary: 'The tenant’s audit log of admin actions, newest first (admins): who (id), what, when, on what (id).',
   tags: ['tenant'],
   auth: { kinds: ['user'], anyRole: ['admin'] },

@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import { cacheableJson } from '../shared/http/etag.js';
+import { defineRoute } from '../shared/http/route.js';
+import { authorizationServerMetadata } from '../shared/oauth/metadata.js';
+import { clientIp } from '../shared/http/client-ip.js';
+import { startDeviceAuthorization } from '../shared/oauth/device-authorization.js';
+import { clientById, grantTypeOf } from '../shared/oauth/clients.js';
+import { OAuthError } from '../shared/oauth/errors.js';
+import { deviceCodeGrant } from '../shared/oauth/grants/device-code.js';
+import { passwordGrant } from '../shared/oauth/grants/password.js';
+import { refreshTokenGrant } from '../shared/oauth/grants/refresh-token.js';
+import { revokeToken } from '../shared/oauth/revocation.js';
+
+/** Form parameters of the OAuth endpoints: bounded, like every input (device authorization asks for less). */
+const Param = Type.String({ maxLength: 2048 });
+const ShortParam = Type.String({ maxLength: 512 });
+
+export const oauthMetadata = defineRoute({
+  name: 'oauth-metadata',
+  methods: ['GET'],
+  route: '.well-known/oauth-authorization-server',
+  summary: 'Authorization server metadata (RFC 8414).',
+  tags: ['oauth'],
+  responses: { 200: { description: 'RFC 8414 metadata', schema: Type.Object({ issuer: Type.String() }, { additionalProperties: true }) } },
+  handler: async ({ headers }, { config }) =>
+    cacheableJson(headers, authorizationServerMetadata(config), config.discovery.cacheMaxAgeSeconds),
+});
+
+export const jwks = defineRoute({
+  name: 'jwks',
+  methods: ['GET'],
+  route: '.well-known/jwks.json',
+  summary: 'Public keys that verify access tokens (all configured keys, for rotation without downtime).',
+  tags: ['oauth'],
+  responses: { 200: { description: 'JWK Set', schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } },
+  handler: async ({ headers }, { keys, config }) => cacheableJson(headers, keys.publicJwks, config.discovery.cacheMaxAgeSeconds),
+});
+
+export const oauthDeviceAuthorization = defineRoute({
+  name: 'oauth-device-authorization',
+  methods: ['POST'],
+  route: 'oauth/device_authorization',
+  summary: 'Device authorization request (RFC 8628 §3.1): printer enrollment, session QR code, desktop sign-in.',
+  tags: ['oauth'],
+  errorFormat: 'oauth',
+  // RFC 6749 §3.2: unknown parameters are ignored, hence additionalProperties.
+  request: { form: Type.Object({ client_id: Type.Optional(ShortParam), scope: Type.Optional(ShortParam) }, { additionalProperties: true }) },
+  responses: {
+    200: {
+      description: 'RFC 8628 §3.2 device authorization response',
+      schema: Type.Object({
+        device_code: Type.String(),
+        user_code: Type.String(),
+        verification_uri: Type.String(),
+        verification_uri_complete: Type.String(),
+        expires_in: Type.Integer(),
+        interval: Type.Integer(),
+      }),
+    },
+    400: { description: 'RFC 6749 error', schema: Type.Object({ error: Type.String(), error_description: Type.String() }) },
+  },
+  handler: async ({ form, headers }, services) => ({
+    status: 200,
+    body: await startDeviceAuthorization(services, form, headers, clientIp(headers, services.config.http.trustedProxyHops)),
+    headers: { Pragma: 'no-cache' },
+  }),
+});
+
+export const oauthToken = defineRoute({
+  name: 'oauth-token',
+  methods: ['POST'],
+  route: 'oauth/token',
+  summary: 'Token endpoint (RFC 6749 §3.2): device_code, password (printers and the mobile app only), refresh_token.',
+  tags: ['oauth'],
+  errorFormat: 'oauth',
+  request: {
+    form: Type.Object(
+      {
+        grant_type: Type.Optional(Param),
+        client_id: Type.Optional(Param),
+        device_code: Type.Optional(Param),
+        refresh_token: Type.Optional(Param),
+        username: Type.Optional(Type.String({ maxLength: 254 })),
+        password: Type.Optional(Type.String({ maxLength: 128 })),
+        scope: Type.Optional(Param),
+        tenant: Type.Optional(Type.String({ maxLength: 63 })),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  responses: {
+    200: {
+      description: 'RFC 6749 §5.1 access token response',
+      schema: Type.Object({
+        access_token: Type.String(),
+        token_type: Type.Literal('Bearer'),
+        expires_in: Type.Integer(),
+        scope: Type.String(),
+        refresh_token: Type.Optional(Type.String()),
+      }),
+    },
+    400: { description: 'RFC 6749 §5.2 error', schema: Type.Object({ error: Type.String(), error_description: Type.String() }) },
+  },
+  handler: async ({ form, headers }, services, { log }) => {
+    if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (!form.client_id) throw new OAuthError('invalid_request', 'client_id is required');
+    const client = clientById(form.client_id);
+    if (!client) throw new OAuthError('invalid_client', 'unknown client');
+    const grant = grantTypeOf(form.grant_type);
+    if (!grant) throw new OAuthError('unsupported_grant_type', 'supported: device_code, password, refresh_token');
+    if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use ${form.grant_type}`);
+
+    const body =
+      grant === 'device_code'
+        ? await deviceCodeGrant(services, client.id, form.device_code)
+        : grant === 'password'
+          ? await passwordGrant(services, client.id, form, headers, clientIp(headers, services.config.http.trustedProxyHops))
+          : await refreshTokenGrant(services, client.id, form, log);
+    return { status: 200, body, headers: { Pragma: 'no-cache' } };
+  },
+});
+
+export const oauthRevoke = defineRoute({
+  name: 'oauth-revoke',
+  methods: ['POST'],
+  route: 'oauth/revoke',
+  summary: 'Token revocation (RFC 7009): a refresh token revokes its whole family.',
+  tags: ['oauth'],
+  errorFormat: 'oauth',
+  request: {
+    form: Type.Object(
+      { token: Type.Optional(Param), token_type_hint: Type.Optional(Param), client_id: Type.Optional(Param) },
+      { additionalProperties: true },
+    ),
+  },
+  responses: { 200: { description: 'Revoked, or nothing to revoke (RFC 7009 §2.2)' } },
+  handler: async ({ form }, services) => {
+    await revokeToken(services, form);
+    return { status: 200 };
+  },
+});
