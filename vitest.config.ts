@@ -4,7 +4,8 @@ export default defineConfig({
   // Vite's own warnings; the inlined workflow parser below ships source maps without sources.
   logLevel: 'error',
   test: {
-    include: ['tests/**/*.test.ts'],
+    // The stand-in workspaces (tools/service-bus, tools/microsoft) keep their tests beside them.
+    include: ['tests/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     // Integration tests start servers on free ports; two cores, so keep parallelism modest.
     maxWorkers: 2,

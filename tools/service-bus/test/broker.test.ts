@@ -11,7 +11,7 @@ import {
   type ServiceBusReceiver,
 } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startLocalServiceBus, type LocalServiceBus } from '../../tools/service-bus/broker.js';
+import { startLocalServiceBus, type LocalServiceBus } from '../broker.js';
 
 const ROOT = { name: 'RootManageSharedAccessKey', key: 'root-key-0123456789', rights: ['Manage'] } as const;
 const LISTEN = { name: 'printer-listen', key: 'listen-key-0123456789', rights: ['Listen'] } as const;

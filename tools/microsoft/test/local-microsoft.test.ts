@@ -1,7 +1,7 @@
 /** The local Entra + Graph double, driven over HTTP with fetch only, as the app's code would. */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import { startLocalMicrosoft, type LocalMicrosoft } from '../local-microsoft.js';
 
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const CLIENT_SECRET = 'local-secret';

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import rhea from 'rhea';
 import type { AmqpError, Connection, EventContext, Message, Receiver } from 'rhea';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { startLocalServiceBus, type LocalServiceBus } from '../../tools/service-bus/broker.js';
+import { startLocalServiceBus, type LocalServiceBus } from '../broker.js';
 
 const ROOT = { name: 'root', key: 'root-key', rights: ['Manage'] } as const;
 const LISTEN = { name: 'listen', key: 'listen-key', rights: ['Listen'] } as const;

@@ -1,7 +1,7 @@
 /** SAS token verification and resource-URI scoping, without a broker. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { covers, normaliseResourceUri, verifyToken, type SasRule } from '../../tools/service-bus/sas.js';
+import { covers, normaliseResourceUri, verifyToken, type SasRule } from '../sas.js';
 
 const RULE: SasRule = { name: 'printer-listen', key: 'listen-key', rights: ['Listen'] };
 const RULES = new Map([[RULE.name, RULE]]);
