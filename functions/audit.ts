@@ -16,7 +16,7 @@ export const auditList = defineRoute({
     200: { description: 'A page of records', schema: PageOf(AuditRecordSchema) },
   },
   handler: async ({ query }, { store }, context) => {
-    const page = await listAudit(store, callerOf(context).tenantId, {
+    const page = await listAudit(store, callerOf(context, 'user').tenantId, {
       limit: query.limit ?? 50,
       ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
     });

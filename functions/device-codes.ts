@@ -30,7 +30,7 @@ export const deviceCodesGet = defineRoute({
   },
   handler: async ({ params }, services, context) => ({
     status: 200,
-    body: await describeUserCode(services, callerOf(context), params.user_code),
+    body: await describeUserCode(services, callerOf(context, 'user'), params.user_code),
   }),
 });
 
@@ -60,7 +60,7 @@ export const deviceCodesApprove = defineRoute({
   },
   handler: async ({ body }, services, context) => ({
     status: 200,
-    body: await approveUserCode(services, callerOf(context), body.user_code, body, context.log),
+    body: await approveUserCode(services, callerOf(context, 'user'), body.user_code, body, context.log),
   }),
 });
 
@@ -74,7 +74,7 @@ export const deviceCodesDeny = defineRoute({
   request: { body: Type.Object({ user_code: UserCodeSchema }, { additionalProperties: false }) },
   responses: { 204: { description: 'Denied' }, 404: { description: 'Unknown, expired or answered' } },
   handler: async ({ body }, services, context) => {
-    await denyUserCode(services, callerOf(context), body.user_code);
+    await denyUserCode(services, callerOf(context, 'user'), body.user_code);
     return { status: 204 };
   },
 });

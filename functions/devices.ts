@@ -30,8 +30,8 @@ export const devicesAmqpToken = defineRoute({
     403: { description: 'The printer is disconnected' },
   },
   handler: async (_input, services, context) => {
-    const caller = callerOf(context);
-    const device = await readDevice(services.store, caller.tenantId, caller.deviceId!);
+    const caller = callerOf(context, 'device');
+    const device = await readDevice(services.store, caller.tenantId, caller.deviceId);
     if (!device || device.status !== 'connected') throw new HttpProblem('forbidden', 'this printer is disconnected; enroll it again');
     const messaging = await services.messaging();
     const entityPath = `${device.topic}/subscriptions/${device.id}`;
@@ -59,11 +59,11 @@ export const devicesDelete = defineRoute({
   request: { params: IdParams },
   responses: { 204: { description: 'Disconnected (also when it already was)' }, 404: { description: 'No such printer in this tenant' } },
   handler: async ({ params }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const device = await readDevice(services.store, caller.tenantId, params.id);
     if (!device) throw new HttpProblem('not-found', 'no such printer');
     await disconnectDevice(services, device, context.log);
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'device.disconnected', targetId: device.id, at: services.now() });
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'device.disconnected', targetId: device.id, at: services.now() });
     return { status: 204 };
   },
 });
@@ -84,7 +84,7 @@ export const devicesList = defineRoute({
     200: { description: 'A page of printers', schema: PageOf(PublicDeviceSchema) },
   },
   handler: async ({ query }, { store }, context) => {
-    const page = await listDevices(store, callerOf(context).tenantId, {
+    const page = await listDevices(store, callerOf(context, 'user').tenantId, {
       limit: query.limit ?? 25,
       ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
     });
@@ -105,13 +105,13 @@ export const devicesUpdate = defineRoute({
   },
   responses: { 200: { description: 'Changed', schema: PublicDeviceSchema }, 404: { description: 'No such printer in this tenant' } },
   handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const device = await readDevice(store, caller.tenantId, params.id);
     if (!device) throw new HttpProblem('not-found', 'no such printer');
     // Applied on top of whatever the printer's own refresh wrote meanwhile (its token, when it was seen).
     const updated = await updateDevice(store, device, (current) => ({ ...current, ...body }));
     if (!updated) throw new HttpProblem('not-found', 'no such printer');
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'device.changed', targetId: device.id, details: { fields: Object.keys(body) }, at: now() });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'device.changed', targetId: device.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 200, body: publicDevice(updated) };
   },
 });

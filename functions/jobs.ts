@@ -41,8 +41,8 @@ export const DriveItemIdSchema = Type.String({ pattern: '^(?!\\.{1,2}$)[A-Za-z0-
 
 /** The caller's own job `id` (404 if it is not theirs, or expired). */
 function callersJob({ store, now }: Services, context: RequestContext, id: string) {
-  const caller = callerOf(context);
-  return requireJob(store, caller.tenantId, caller.userId!, id, now());
+  const caller = callerOf(context, 'user', 'session');
+  return requireJob(store, caller.tenantId, caller.userId, id, now());
 }
 
 export const jobsCreate = defineRoute({
@@ -71,11 +71,11 @@ export const jobsCreate = defineRoute({
     503: { description: 'OneDrive is busy or unreachable (Retry-After)' },
   },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user', 'session');
     const [tenant, user, link] = await Promise.all([
       readTenant(services.store, caller.tenantId),
-      readUser(services.store, caller.tenantId, caller.userId!),
-      readLink(services.store, caller.tenantId, caller.userId!),
+      readUser(services.store, caller.tenantId, caller.userId),
+      readLink(services.store, caller.tenantId, caller.userId),
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
     if (link && link.status !== 'connected') throw reconnectProblem();
@@ -120,8 +120,8 @@ export const jobsList = defineRoute({
     },
   },
   handler: async ({ query }, { store, now }, context) => {
-    const caller = callerOf(context);
-    const page = await listJobs(store, caller.tenantId, caller.userId!, now(), {
+    const caller = callerOf(context, 'user', 'session');
+    const page = await listJobs(store, caller.tenantId, caller.userId, now(), {
       limit: query.limit ?? 25,
       ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
       ...(query.state ? { state: query.state as JobState } : {}),
@@ -212,7 +212,7 @@ export const jobsRelease = defineRoute({
     503: { description: 'Messaging unavailable: the job is still queued; retry' },
   },
   handler: async ({ params }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'session');
     const job = await callersJob(services, context, params.id);
     assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
     const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
@@ -239,7 +239,7 @@ export const jobsPrinted = defineRoute({
   responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
   handler: async ({ params }, services, context) => {
     const job = await callersJob(services, context, params.id);
-    if (job.state === 'released' && job.releasedTo !== callerOf(context).deviceId) {
+    if (job.state === 'released' && job.releasedTo !== callerOf(context, 'session').deviceId) {
       throw new HttpProblem('conflict', 'this job was released to another printer');
     }
     const time = services.now();

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { deviceIdOf, userIdOf } from '../shared/auth/principal.js';
 import { readDevice } from '../shared/devices/devices.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { readLink } from '../shared/onedrive/links.js';
@@ -40,14 +41,16 @@ export const me = defineRoute({
     },
   },
   handler: async (_input, { store }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user', 'session', 'device');
+    const userId = userIdOf(caller);
+    const deviceId = deviceIdOf(caller);
     const [tenant, user, device, link] = await Promise.all([
       readTenant(store, caller.tenantId),
-      caller.userId ? readUser(store, caller.tenantId, caller.userId) : undefined,
-      caller.deviceId ? readDevice(store, caller.tenantId, caller.deviceId) : undefined,
-      caller.userId ? readLink(store, caller.tenantId, caller.userId) : undefined,
+      userId ? readUser(store, caller.tenantId, userId) : undefined,
+      deviceId ? readDevice(store, caller.tenantId, deviceId) : undefined,
+      userId ? readLink(store, caller.tenantId, userId) : undefined,
     ]);
-    if (!tenant || (caller.userId && !user) || (caller.deviceId && !device)) {
+    if (!tenant || (userId && !user) || (deviceId && !device)) {
       throw new HttpProblem('not-found', 'this account no longer exists');
     }
     return {
@@ -75,8 +78,8 @@ export const meLogins = defineRoute({
   auth: { kinds: ['user'] },
   responses: { 200: { description: 'Sign-ins', schema: Type.Object({ items: Type.Array(LoginSchema), continuationToken: Type.Null() }) } },
   handler: async (_input, { store, now }, context) => {
-    const caller = callerOf(context);
-    const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId!)]);
+    const caller = callerOf(context, 'user');
+    const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
     return { status: 200, body: { items: keptLogins(user, tenant.policy, now()), continuationToken: null } };
   },
@@ -98,8 +101,8 @@ export const mePin = defineRoute({
   },
   responses: { 204: { description: 'Changed' }, 400: { description: 'The new PIN breaks the tenant policy' }, 403: { description: 'The current PIN or password is wrong, or the account is locked' } },
   handler: async ({ body, headers }, services, context) => {
-    const caller = callerOf(context);
-    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), readUser(services.store, caller.tenantId, caller.userId!)]);
+    const caller = callerOf(context, 'user');
+    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), readUser(services.store, caller.tenantId, caller.userId)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
     try {
       checkCredentialPolicy(tenant.policy, { pin: body.pin });

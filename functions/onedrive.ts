@@ -92,8 +92,8 @@ export const onedriveDisconnect = defineRoute({
   auth: linkOwner,
   responses: { 204: { description: 'Forgotten (or there was none)' } },
   handler: async (_input, services, context) => {
-    const caller = callerOf(context);
-    await deleteLink(services.store, caller.tenantId, caller.userId!);
+    const caller = callerOf(context, 'user');
+    await deleteLink(services.store, caller.tenantId, caller.userId);
     context.log.info('onedrive-disconnected', { userId: caller.userId });
     return { status: 204 };
   },
@@ -130,8 +130,8 @@ export const onedrivePrintList = defineRoute({
     409: { description: 'OneDrive not connected, or must be connected again' },
   },
   handler: async ({ query }, services, context) => {
-    const caller = callerOf(context);
-    const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId!);
+    const caller = callerOf(context, 'session');
+    const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId);
     const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
     const page = await drive.children(link.printFolderId, { limit: query.limit ?? 25, ...(query.continuationToken ? { skipToken: query.continuationToken } : {}) });
     return {
@@ -164,12 +164,12 @@ export const onedrivePrintFile = defineRoute({
     503: { description: 'The printer or OneDrive could not be reached: the job is queued (Retry-After)' },
   },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'session');
     const { store } = services;
     const [tenant, user, link] = await Promise.all([
       readTenant(store, caller.tenantId),
-      readUser(store, caller.tenantId, caller.userId!),
-      requireConnectedLink(store, caller.tenantId, caller.userId!),
+      readUser(store, caller.tenantId, caller.userId),
+      requireConnectedLink(store, caller.tenantId, caller.userId),
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
     const drive = await (await services.onedrive()).driveOf(store, link, context.log);

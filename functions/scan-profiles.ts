@@ -28,7 +28,7 @@ export const scanProfilesList = defineRoute({
   auth: { kinds: ['user', 'session'] },
   responses: { 200: { description: 'Profiles, by name', schema: Type.Object({ items: Type.Array(ScanProfileSchema), continuationToken: Type.Null() }) } },
   handler: async (_input, { store }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user', 'session');
     const [profiles, user] = await Promise.all([listProfiles(store, caller.tenantId), context.currentUser()]);
     const admin = isAdmin(caller, user);
     const visible = admin ? profiles : profiles.filter((profile) => mayUse(profile, user.id, user.role));
@@ -46,9 +46,9 @@ export const scanProfilesCreate = defineRoute({
   request: { body: ScanSettingsSchema },
   responses: { 201: { description: 'Created', schema: ScanProfileSchema }, 409: { description: 'The tenant has the most profiles it may have' } },
   handler: async ({ body }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const profile = await createProfile(store, caller.tenantId, body, now());
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.created', targetId: profile.profileId, at: now() });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.created', targetId: profile.profileId, at: now() });
     return { status: 201, body: publicProfile(profile, true), headers: { Location: `/api/scan-profiles/${profile.profileId}` } };
   },
 });
@@ -63,7 +63,7 @@ export const scanProfilesGet = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'The profile', schema: ScanProfileSchema }, 404: { description: 'No such profile (or not for this user)' } },
   handler: async ({ params }, { store }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user', 'session');
     const [profile, user] = await Promise.all([requireProfile(store, caller.tenantId, params.id), context.currentUser()]);
     const admin = isAdmin(caller, user);
     if (!admin && !mayUse(profile, user.id, user.role)) throw new HttpProblem('not-found', 'no such scan profile');
@@ -81,9 +81,9 @@ export const scanProfilesUpdate = defineRoute({
   request: { params: IdParams, body: Type.Partial(ScanSettingsSchema, { additionalProperties: false, minProperties: 1 }) },
   responses: { 200: { description: 'Changed', schema: ScanProfileSchema }, 404: { description: 'No such profile' } },
   handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const profile = await updateProfile(store, await requireProfile(store, caller.tenantId, params.id), body, now());
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.changed', targetId: profile.profileId, details: { fields: Object.keys(body) }, at: now() });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.changed', targetId: profile.profileId, details: { fields: Object.keys(body) }, at: now() });
     return { status: 200, body: publicProfile(profile, true) };
   },
 });
@@ -98,9 +98,9 @@ export const scanProfilesDelete = defineRoute({
   request: { params: IdParams },
   responses: { 204: { description: 'Deleted (or there was none)' } },
   handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     if (await deleteProfile(store, caller.tenantId, params.id)) {
-      await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'scan-profile.deleted', targetId: params.id, at: now() });
+      await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.deleted', targetId: params.id, at: now() });
     }
     return { status: 204 };
   },

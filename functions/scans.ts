@@ -40,13 +40,13 @@ export const scansCreate = defineRoute({
     409: { description: 'OneDrive not connected, or must be connected again' },
   },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'session');
     const { store } = services;
     const [tenant, user, profile, link] = await Promise.all([
       readTenant(store, caller.tenantId),
-      readUser(store, caller.tenantId, caller.userId!),
+      readUser(store, caller.tenantId, caller.userId),
       readProfile(store, caller.tenantId, body.profileId),
-      readLink(store, caller.tenantId, caller.userId!),
+      readLink(store, caller.tenantId, caller.userId),
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
     if (!profile || !mayUse(profile, user.id, user.role)) throw new HttpProblem('not-found', 'no such scan profile');

@@ -85,7 +85,7 @@ export const tenantGet = defineRoute({
   auth: admins,
   responses: { 200: { description: 'The tenant', schema: TenantSchema } },
   handler: async (_input, { store }, context) => {
-    const tenant = await readTenantFresh(store, callerOf(context).tenantId);
+    const tenant = await readTenantFresh(store, callerOf(context, 'user').tenantId);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
     return { status: 200, body: publicTenant(tenant) };
   },
@@ -109,7 +109,7 @@ export const tenantUpdate = defineRoute({
   },
   responses: { 200: { description: 'Changed', schema: TenantSchema }, },
   handler: async ({ body }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const updated = await updateTenant(store, caller.tenantId, (tenant) => ({
       ...tenant,
       ...(body.name !== undefined ? { name: body.name } : {}),
@@ -118,7 +118,7 @@ export const tenantUpdate = defineRoute({
     if (!updated) throw new HttpProblem('not-found', 'the tenant no longer exists');
     await audit(store, context.log, {
       tenantId: caller.tenantId,
-      actorId: caller.userId!,
+      actorId: caller.userId,
       action: 'tenant.policy-changed',
       details: { fields: [...(body.name !== undefined ? ['name'] : []), ...Object.keys(body.policy ?? {}).map((field) => `policy.${field}`)] },
       at: now(),

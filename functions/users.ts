@@ -29,8 +29,8 @@ const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
 /** A user of the caller's tenant; 404 for anyone not in this tenant (the read is in the caller's partition). */
 async function tenantUser({ store }: Services, context: RequestContext, userId: string) {
-  if (userId === callerOf(context).userId) return context.currentUser();
-  const user = await readUser(store, callerOf(context).tenantId, userId);
+  if (userId === callerOf(context, 'user').userId) return context.currentUser();
+  const user = await readUser(store, callerOf(context, 'user').tenantId, userId);
   if (!user) throw new HttpProblem('not-found', 'no such user');
   return user;
 }
@@ -61,7 +61,7 @@ export const usersList = defineRoute({
     200: { description: 'A page of users', schema: PageOf(PublicUserSchema) },
   },
   handler: async ({ query }, { store }, context) => {
-    const page = await listUsers(store, callerOf(context).tenantId, {
+    const page = await listUsers(store, callerOf(context, 'user').tenantId, {
       limit: query.limit ?? 25,
       ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
       ...(query.q ? { text: query.q } : {}),
@@ -86,9 +86,9 @@ export const usersUpdate = defineRoute({
   },
   responses: { 200: { description: 'Changed', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' }, 409: { description: 'Name taken, or the last admin' } },
   handler: async ({ params, body }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const updated = await changeUser(services.store, await tenantUser(services, context, params.id), body);
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(body) }, at: services.now() });
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(body) }, at: services.now() });
     return { status: 200, body: publicUser(updated) };
   },
 });
@@ -103,12 +103,12 @@ export const usersPinReset = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const tenant = await readTenant(services.store, caller.tenantId);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
     const pin = await resetPin(services.store, caller.tenantId, params.id, tenant.policy);
     if (pin === undefined) throw new HttpProblem('not-found', 'no such user');
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.pin-reset', targetId: params.id, at: services.now() });
+    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.pin-reset', targetId: params.id, at: services.now() });
     return { status: 200, body: { pin } };
   },
 });
@@ -123,7 +123,7 @@ export const usersLogins = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'Sign-ins', schema: Type.Object({ items: Type.Array(LoginSchema), continuationToken: Type.Null() }) } },
   handler: async ({ params }, services, context) => {
-    const [tenant, user] = await Promise.all([readTenant(services.store, callerOf(context).tenantId), tenantUser(services, context, params.id)]);
+    const [tenant, user] = await Promise.all([readTenant(services.store, callerOf(context, 'user').tenantId), tenantUser(services, context, params.id)]);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
     return { status: 200, body: { items: keptLogins(user, tenant.policy, services.now()), continuationToken: null } };
   },
@@ -160,7 +160,7 @@ export const usersErase = defineRoute({
   request: { params: IdParams },
   responses: { 204: { description: 'Erased (or there was no such user)' }, 409: { description: 'The tenant’s last admin' } },
   handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const user = await readUser(store, caller.tenantId, params.id);
     // Off the admin roster first (409 if the last admin), back on it if the erasure fails.
     const wasAdmin = user?.role === 'admin';
@@ -170,7 +170,7 @@ export const usersErase = defineRoute({
       throw error;
     });
     if (counts) {
-      const actorId = caller.userId === params.id ? ERASED_USER : caller.userId!;
+      const actorId = caller.userId === params.id ? ERASED_USER : caller.userId;
       await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
       context.log.info('user-erased', { by: actorId, jobs: counts.jobs });
     }
@@ -200,12 +200,12 @@ export const usersCreate = defineRoute({
   },
   responses: { 201: { description: 'Created', schema: PublicUserSchema }, 409: { description: 'Username or email taken' } },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const tenant = await readTenant(services.store, caller.tenantId);
     if (!tenant) throw new HttpProblem('forbidden', 'the tenant no longer exists');
     try {
       const user = await createUser(services, tenant.id, tenant.policy, { ...body, role: body.role ?? 'user' });
-      await audit(services.store, context.log, { tenantId: tenant.id, actorId: caller.userId!, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
+      await audit(services.store, context.log, { tenantId: tenant.id, actorId: caller.userId, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
       return { status: 201, body: publicUser(user), headers: { Location: `/api/users/${user.id}` } };
     } catch (error) {
       throw userProblem(error);
@@ -244,7 +244,7 @@ export const usersCredentials = defineRoute({
   },
   responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
   handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context);
+    const caller = callerOf(context, 'user');
     const tenant = await readTenant(store, caller.tenantId);
     if (!tenant) throw new HttpProblem('not-found', 'no such user');
     try {
@@ -261,7 +261,7 @@ export const usersCredentials = defineRoute({
     const updated =
       user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
     if (!updated) throw new HttpProblem('not-found', 'no such user');
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId!, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
+    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
     return { status: 204 };
   },
 });

@@ -2,28 +2,57 @@ import type { Services } from '../services.js';
 import { InvalidAccessToken, verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.js';
 
 /**
- * Who is calling, from a verified access token. The tenant comes from the token and nowhere
- * else (SPEC §7): handlers read `tenantId` from here, never from a request body.
+ * Who is calling, from a verified access token: one of three kinds of caller, each with exactly
+ * the ids it has, so a handler never asserts that an id is there. The tenant comes from the
+ * token and nowhere else (SPEC §7): handlers read `tenantId` from here, never from a request body.
+ *
+ * No `roles` on any of them on purpose: the token's `roles` claim may be 20 minutes old. Admin
+ * decisions rest on the user item read in the request (`RequestContext.currentUser`).
  */
-export type PrincipalKind = 'user' | 'device' | 'session';
-
-export interface Principal {
-  readonly kind: PrincipalKind;
+interface CallerBase {
   readonly tenantId: string;
-  /** The user (user and session tokens). */
-  readonly userId?: string;
-  /** The printer (device tokens: the subject; session tokens: the actor). */
-  readonly deviceId?: string;
   readonly clientId: string;
-  /** Session tokens: the session id (release message ids and correlation). */
-  readonly sessionId?: string;
   readonly scopes: ReadonlySet<string>;
-  /**
-   * No `roles` here on purpose: the token's `roles` claim may be 20 minutes old. Admin
-   * decisions rest on the user item read in the request (`RequestContext.currentUser`).
-   */
   readonly token: VerifiedAccessToken;
 }
+
+/** A person, through an app (mobile, desktop) or the device page. */
+export interface UserPrincipal extends CallerBase {
+  readonly kind: 'user';
+  readonly userId: string;
+}
+
+/** An enrolled printer, with its own device token (the printer is the subject). */
+export interface PrinterPrincipal extends CallerBase {
+  readonly kind: 'device';
+  readonly deviceId: string;
+}
+
+/** A user signed in at a printer: the user is the subject, the printer the actor (RFC 8693 `act`). */
+export interface PrinterSessionPrincipal extends CallerBase {
+  readonly kind: 'session';
+  readonly userId: string;
+  readonly deviceId: string;
+  /** Names the session in release message ids and in logs. */
+  readonly sessionId: string;
+}
+
+export type Principal = UserPrincipal | PrinterPrincipal | PrinterSessionPrincipal;
+
+/** The `kind` values are public: `GET /api/me` answers with them. */
+export type PrincipalKind = Principal['kind'];
+
+export type PrincipalOf<K extends PrincipalKind> = Extract<Principal, { readonly kind: K }>;
+
+export function isPrincipalOf<K extends PrincipalKind>(principal: Principal, kinds: readonly K[]): principal is PrincipalOf<K> {
+  return (kinds as readonly PrincipalKind[]).includes(principal.kind);
+}
+
+/** The user a caller acts for: the person, or the person at the printer. A printer alone has none. */
+export const userIdOf = (caller: Principal): string | undefined => (caller.kind === 'device' ? undefined : caller.userId);
+
+/** The printer a caller is, or acts at. */
+export const deviceIdOf = (caller: Principal): string | undefined => (caller.kind === 'user' ? undefined : caller.deviceId);
 
 export function principalOf(token: VerifiedAccessToken): Principal {
   const scopes = new Set(token.scope.split(' ').filter(Boolean));

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { Type } from '@sinclair/typebox';
-import { authenticateBearer, type Principal } from '../auth/principal.js';
+import { authenticateBearer, userIdOf, type Principal } from '../auth/principal.js';
 import { invocationLogger, type Logger } from '../logging/logger.js';
 import { OAuthError, OAuthRateLimited } from '../oauth/errors.js';
 import type { Services, ServicesProvider } from '../services.js';
@@ -136,7 +136,8 @@ function currentUserOf(services: Services, principal: Principal | undefined): ()
   let read: Promise<UserDoc> | undefined;
   return () =>
     (read ??= (async () => {
-      const user = principal?.userId ? await readUser(services.store, principal.tenantId, principal.userId) : undefined;
+      const userId = principal ? userIdOf(principal) : undefined;
+      const user = principal && userId ? await readUser(services.store, principal.tenantId, userId) : undefined;
       if (!user) throw invalidToken('the account this token was issued to no longer exists');
       return user;
     })());

@@ -1,6 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { HttpMethod } from '@azure/functions';
-import type { Principal, PrincipalKind } from '../auth/principal.js';
+import { isPrincipalOf, type Principal, type PrincipalKind, type PrincipalOf } from '../auth/principal.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from '../services.js';
@@ -109,10 +109,17 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteDefinition<any>;
 
-/** The caller of a route that declares `auth` (the wrapper guarantees it is there). */
-export function callerOf(context: RequestContext): Principal {
-  if (!context.principal) throw new Error('route has no auth requirement');
-  return context.principal;
+/**
+ * The caller, narrowed to the kinds the handler serves: `callerOf(context, 'user')`, or
+ * `callerOf(context, 'user', 'session')` and a switch on `kind`. The wrapper has already
+ * refused tokens of other kinds (`auth.kinds`), so a mismatch here is a route whose `auth`
+ * and handler disagree: a bug, answered 500.
+ */
+export function callerOf<K extends PrincipalKind>(context: RequestContext, ...kinds: readonly [K, ...K[]]): PrincipalOf<K> {
+  const caller = context.principal;
+  if (!caller) throw new Error('route has no auth requirement');
+  if (!isPrincipalOf(caller, kinds)) throw new Error(`route lets a ${caller.kind} token reach a handler for ${kinds.join(' or ')}`);
+  return caller;
 }
 
 /** A route as written in functions/: `authLevel` may be left out (every route is anonymous to the host). */

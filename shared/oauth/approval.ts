@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
 import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
 import type { Logger } from '../logging/logger.js';
@@ -36,7 +36,7 @@ const notFound = () => new HttpProblem('not-found', 'no pending request has this
  * code found gives it back: so no more than the limit of wrong codes are ever answered, however
  * many are sent at once (counting only after a miss let 60 parallel guesses through 30 times).
  */
-async function findForCaller(services: Services, caller: Principal, userCode: string): Promise<DeviceCodeRecord> {
+async function findForCaller(services: Services, caller: UserPrincipal, userCode: string): Promise<DeviceCodeRecord> {
   const { store, now } = services;
   let slot: Reservation;
   try {
@@ -50,7 +50,7 @@ async function findForCaller(services: Services, caller: Principal, userCode: st
   const visible =
     record &&
     (record.scope === 'device'
-      ? (await readUser(store, caller.tenantId, caller.userId!))?.role === 'admin'
+      ? (await readUser(store, caller.tenantId, caller.userId))?.role === 'admin'
       : record.scope === 'session'
         ? record.tenantId === caller.tenantId
         : true);
@@ -59,7 +59,7 @@ async function findForCaller(services: Services, caller: Principal, userCode: st
   return record;
 }
 
-export async function describeUserCode(services: Services, caller: Principal, userCode: string) {
+export async function describeUserCode(services: Services, caller: UserPrincipal, userCode: string) {
   const record = await findForCaller(services, caller, userCode);
   const printer =
     record.scope === 'session' ? await readDevice(services.store, record.tenantId!, record.deviceId!) : undefined;
@@ -71,7 +71,7 @@ export async function describeUserCode(services: Services, caller: Principal, us
   };
 }
 
-export async function denyUserCode(services: Services, caller: Principal, userCode: string): Promise<void> {
+export async function denyUserCode(services: Services, caller: UserPrincipal, userCode: string): Promise<void> {
   const record = await findForCaller(services, caller, userCode);
   await settle(services, record, { status: 'denied' });
 }
@@ -110,7 +110,7 @@ export interface ApprovalResult {
 
 export async function approveUserCode(
   services: Services,
-  caller: Principal,
+  caller: UserPrincipal,
   userCode: string,
   printerDetails: { name?: string; location?: string },
   log: Logger,
@@ -158,7 +158,7 @@ export async function approveUserCode(
     return { deviceId: device.id };
   }
 
-  const user = await readUser(store, caller.tenantId, caller.userId!);
+  const user = await readUser(store, caller.tenantId, caller.userId);
   if (!user) throw notFound();
   if (record.scope === 'session') {
     const tenant = await readTenant(store, caller.tenantId);

@@ -1,4 +1,4 @@
-import { authenticateBearer, type Principal } from '../auth/principal.js';
+import { authenticateBearer, type PrinterPrincipal } from '../auth/principal.js';
 import type { Services } from '../services.js';
 import { OAuthError } from './errors.js';
 
@@ -9,7 +9,7 @@ import { OAuthError } from './errors.js';
 export async function authenticatePrinter(
   headers: Headers,
   services: Pick<Services, 'keys' | 'config' | 'now'>,
-): Promise<Principal & { deviceId: string }> {
+): Promise<PrinterPrincipal> {
   const check = await authenticateBearer(headers, services);
   if (!check.ok) {
     throw new OAuthError(
@@ -23,5 +23,5 @@ export async function authenticatePrinter(
   if (principal.kind !== 'device' || principal.clientId !== 'roger-emb' || !principal.deviceId) {
     throw new OAuthError('invalid_client', 'only an enrolled printer may make this request');
   }
-  return principal as Principal & { deviceId: string };
+  return principal;
 }

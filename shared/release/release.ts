@@ -1,5 +1,5 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
-import type { Principal } from '../auth/principal.js';
+import type { PrinterSessionPrincipal } from '../auth/principal.js';
 import { readDevice } from '../devices/devices.js';
 import { HttpProblem } from '../http/problem.js';
 import { claimRelease, queuedJobs, transitionJob, unclaimRelease, type JobDoc } from '../jobs/jobs.js';
@@ -25,8 +25,8 @@ export interface ReleaseTarget {
 }
 
 /** The printer and session a session token acts at: where its releases go. */
-export function sessionTarget(caller: Principal): ReleaseTarget {
-  return { tenantId: caller.tenantId, userId: caller.userId!, deviceId: caller.deviceId!, sessionId: caller.sessionId! };
+export function sessionTarget(caller: PrinterSessionPrincipal): ReleaseTarget {
+  return { tenantId: caller.tenantId, userId: caller.userId, deviceId: caller.deviceId, sessionId: caller.sessionId };
 }
 
 export interface ReleaseOutcome {

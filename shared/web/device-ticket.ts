@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { Principal } from '../auth/principal.js';
+import type { UserPrincipal } from '../auth/principal.js';
 import type { KeyRing } from '../tokens/key-ring.js';
 import { constantTimeEqual, hashSecret, newId } from '../tokens/secrets.js';
 
@@ -13,7 +13,7 @@ import { constantTimeEqual, hashSecret, newId } from '../tokens/secrets.js';
  */
 export const DEVICE_TICKET_TYPE = 'roger-device-page+jwt';
 export const DEVICE_TICKET_LIFETIME_SECONDS = 120;
-/** The client id the page acts as (login history, Principal). */
+/** The client id the page acts as (login history, UserPrincipal). */
 export const DEVICE_PAGE_CLIENT_ID = 'roger-web';
 
 const ALG = 'ES256';
@@ -133,7 +133,7 @@ export async function verifyDeviceTicket(
  * role, no scopes, acting through the page. `token` describes the ticket (the credential this
  * principal was verified from); it is not an access token and is never sent anywhere.
  */
-export function principalOfTicket(ticket: VerifiedDeviceTicket): Principal {
+export function principalOfTicket(ticket: VerifiedDeviceTicket): UserPrincipal {
   return {
     kind: 'user',
     tenantId: ticket.tenantId,
