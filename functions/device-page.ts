@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { clientIp } from '../shared/http/client-ip.js';
-import { HttpProblem } from '../shared/http/problem.js';
+import { NotFound, RateLimited } from '../shared/errors.js';
+import type { ErrorPages } from '../shared/http/error-rendering.js';
 import { defineRoute, type RouteResult } from '../shared/http/route.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { approveUserCode, denyUserCode, describeUserCode } from '../shared/oauth/approval.js';
@@ -9,7 +10,6 @@ import type { Services } from '../shared/services.js';
 import { qrSessionsAllowed } from '../shared/tenants/policy.js';
 import { findTenantBySlug, readTenant, TenantSlugSchema, type Tenant } from '../shared/tenants/tenants.js';
 import { spendVerifyTime } from '../shared/tokens/credential-hash.js';
-import { RateLimited } from '../shared/rate-limit.js';
 import { signIn } from '../shared/users/sign-in.js';
 import { withinSignInFailureLimit } from '../shared/users/sign-in-limits.js';
 import { readUser } from '../shared/users/users.js';
@@ -18,6 +18,7 @@ import {
   approvedPage,
   confirmPage,
   deniedPage,
+  DEVICE_PAGE_PATH,
   FIELD_LIMITS,
   messagePage,
   signInPage,
@@ -39,7 +40,8 @@ import { htmlResult } from '../shared/web/html.js';
  * the mobile app. Server-rendered HTML, no JavaScript. Step 1 signs the user in (same checks,
  * lockout and login history as every password sign-in) and shows who is asking; step 2
  * approves or denies, carried by a 2-minute signed ticket so the password is typed once.
- * Errors are pages too: the form schemas only cap lengths, and the handlers judge the values.
+ * Errors are pages too: the form schemas only cap lengths, and the handlers judge the values;
+ * what a handler throws (and what the wrapper refuses) is rendered as a page with DEVICE_ERRORS.
  */
 const Field = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 const Html = Type.String({ description: 'An HTML page' });
@@ -70,27 +72,21 @@ function csrfRejected(log: Logger): RouteResult {
   );
 }
 
-/** A problem from the approval code, shown as a page; anything else is left to the wrapper (logged 500/503). */
-function problemPage(error: unknown): RouteResult {
-  if (!(error instanceof HttpProblem)) throw error;
-  const headers = retryAfter(error);
-  switch (error.status) {
-    case 404:
-      return htmlResult(404, messagePage('This request is no longer pending', 'It has expired or was answered already. Start again from your device to get a new code.'));
-    case 409:
-      return htmlResult(409, messagePage('Already answered', 'This code was answered already, perhaps in another window.'));
-    case 429:
-      return htmlResult(429, messagePage('Too many wrong codes', TOO_MANY_CODES), headers);
-    case 503:
-      return htmlResult(503, messagePage('Please try again', 'A service we depend on did not answer. Wait a moment, then try again.'), headers);
-    default:
-      return htmlResult(error.status, messagePage('Something went wrong', 'The request could not be completed. Start again from your device.'), headers);
-  }
-}
-
-const retryAfter = (problem: HttpProblem): Record<string, string> => {
-  const retry = problem.headers['Retry-After'];
-  return retry ? { 'Retry-After': retry } : {};
+/**
+ * The approval code's errors in this page's words; anything else gets its problem's title and
+ * detail. Every error page links back to the start.
+ */
+const DEVICE_ERRORS: ErrorPages = {
+  byKind: {
+    'not-found': {
+      title: 'This request is no longer pending',
+      message: 'It has expired or was answered already. Start again from your device to get a new code.',
+    },
+    conflict: { title: 'Already answered', message: 'This code was answered already, perhaps in another window.' },
+    'too-many-requests': { title: 'Too many wrong codes', message: TOO_MANY_CODES },
+    'service-unavailable': { title: 'Please try again', message: 'A service we depend on did not answer. Wait a moment, then try again.' },
+  },
+  startAgain: DEVICE_PAGE_PATH,
 };
 
 function qrSessionsDisabled(tenant: Tenant, request: PendingRequest): boolean {
@@ -105,6 +101,8 @@ export const devicePage = defineRoute({
   summary:
     'The web verification page (RFC 8628 verification_uri): enter the code and sign in. HTML without JavaScript; sets the CSRF cookie.',
   tags: ['oauth'],
+  errorFormat: 'html',
+  errorPages: DEVICE_ERRORS,
   // Prefill only; anything else in the query is ignored.
   request: { query: Type.Object({ user_code: Field(64) }, { additionalProperties: true }) },
   responses: { 200: page('The code and sign-in form') },
@@ -124,6 +122,8 @@ export const devicePageSignIn = defineRoute({
   authLevel: 'anonymous',
   summary: 'The web verification page, step 1: code, organization, username and password → who is asking (approve or deny).',
   tags: ['oauth'],
+  errorFormat: 'html',
+  errorPages: DEVICE_ERRORS,
   request: {
     form: Type.Object(
       {
@@ -200,10 +200,10 @@ export const devicePageSignIn = defineRoute({
     try {
       request = await describeUserCode(services, principalOfTicket(ticket), userCode);
     } catch (error) {
-      if (!(error instanceof HttpProblem) || (error.status !== 404 && error.status !== 429)) return problemPage(error);
-      return error.status === 404
-        ? again(404, { message: NO_SUCH_CODE, fields: ['user_code'] })
-        : again(429, { message: TOO_MANY_CODES, fields: ['user_code'] }, retryAfter(error));
+      // Either is the form again, pointing at the code; anything else is an error page.
+      if (error instanceof NotFound) return again(404, { message: NO_SUCH_CODE, fields: ['user_code'] });
+      if (error instanceof RateLimited) return again(429, { message: TOO_MANY_CODES, fields: ['user_code'] }, { 'Retry-After': String(error.retryAfterSeconds) });
+      throw error;
     }
     if (qrSessionsDisabled(tenant, request)) return htmlResult(403, messagePage('Not allowed here', QR_DISABLED));
     return htmlResult(
@@ -228,6 +228,8 @@ export const devicePageDecision = defineRoute({
   authLevel: 'anonymous',
   summary: 'The web verification page, step 2: approve (a new printer needs a name) or deny, with the ticket from step 1.',
   tags: ['oauth'],
+  errorFormat: 'html',
+  errorPages: DEVICE_ERRORS,
   request: {
     form: Type.Object(
       {
@@ -272,26 +274,17 @@ export const devicePageDecision = defineRoute({
       return htmlResult(400, messagePage('Something went wrong', 'Choose Approve or Deny. Start again if the buttons are missing.'));
     }
 
-    let request: PendingRequest;
-    try {
-      request = await describeUserCode(services, caller, ticket.userCode);
-    } catch (error) {
-      return problemPage(error);
-    }
+    const request = await describeUserCode(services, caller, ticket.userCode);
     const fields = { tenantId: ticket.tenantId, userId: ticket.userId, clientId: request.clientId, scope: request.scope };
 
     if (decision === 'deny') {
-      try {
-        await denyUserCode(services, caller, ticket.userCode);
-      } catch (error) {
-        return problemPage(error);
-      }
+      await denyUserCode(services, caller, ticket.userCode);
       log.info('device-page-denied', fields);
       return htmlResult(200, deniedPage(request));
     }
 
     const tenant = await readTenant(services.store, ticket.tenantId);
-    if (!tenant) return problemPage(new HttpProblem('not-found', 'no such tenant'));
+    if (!tenant) throw new NotFound('no such tenant');
     if (qrSessionsDisabled(tenant, request)) return htmlResult(403, messagePage('Not allowed here', QR_DISABLED));
 
     const name = form.name?.trim() ?? '';
@@ -299,12 +292,7 @@ export const devicePageDecision = defineRoute({
     if (request.scope === 'device' && !name) {
       return confirmAgain(services, { ticket, token: form.ticket!, csrf, request, tenantName: tenant.name, name, location });
     }
-    let approval;
-    try {
-      approval = await approveUserCode(services, caller, ticket.userCode, request.scope === 'device' ? { name, location } : {}, log);
-    } catch (error) {
-      return problemPage(error);
-    }
+    const approval = await approveUserCode(services, caller, ticket.userCode, request.scope === 'device' ? { name, location } : {}, log);
     log.info('device-page-approved', { ...fields, deviceId: approval.deviceId });
     return htmlResult(200, approvedPage(request, { printerName: name, ...(approval.release ? { released: approval.release.released } : {}) }));
   },

@@ -7,6 +7,7 @@ const plain = (schema: TSchema): Record<string, unknown> => JSON.parse(JSON.stri
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
 const problemContent = { 'application/problem+json': { schema: problemRef } };
+const pageContent = { 'text/html': { schema: { type: 'string', description: 'An HTML page' } } };
 
 function parametersOf(schema: TObject | undefined, location: 'path' | 'query') {
   if (!schema) return [];
@@ -21,6 +22,8 @@ function parametersOf(schema: TObject | undefined, location: 'path' | 'query') {
 }
 
 function responsesOf(route: AnyRoute) {
+  // An `html` route's errors are pages (error-rendering.ts), like its answers.
+  const errorContent = route.errorFormat === 'html' ? pageContent : problemContent;
   const responses: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
     const isProblem = Number(status) >= 400;
@@ -29,12 +32,13 @@ function responsesOf(route: AnyRoute) {
       ...(spec.schema
         ? { content: { [spec.contentType ?? 'application/json']: { schema: plain(spec.schema) } } }
         : isProblem
-          ? { content: problemContent }
+          ? { content: errorContent }
           : {}),
     };
   }
-  if (route.request && !responses['400']) responses['400'] = { description: 'Invalid input', content: problemContent };
-  responses.default = { description: 'Error (RFC 9457 problem details)', content: problemContent };
+  if (route.request && !responses['400']) responses['400'] = { description: 'Invalid input', content: errorContent };
+  responses.default =
+    route.errorFormat === 'html' ? { description: 'Error (an HTML page)', content: pageContent } : { description: 'Error (RFC 9457 problem details)', content: problemContent };
   return responses;
 }
 

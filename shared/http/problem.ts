@@ -28,13 +28,11 @@ export type ProblemKind = keyof typeof problemKinds;
 
 export const problemTypeUri = (kind: ProblemKind) => `tag:roger.cloud,2026:problems/${kind}`;
 
-/** One failing field, as in RFC 9457 §3's example: a JSON pointer into the request and what is wrong. */
-export interface FieldError {
-  pointer: string;
-  detail: string;
-}
-
-/** Throw anywhere below a route; the route wrapper turns it into problem+json in one place. */
+/**
+ * A problem the HTTP layer finds itself (a body it cannot read, a method the path does not take,
+ * a missing token) or one an HTTP edge in functions/ decides. Domain code throws the domain's
+ * errors (shared/errors.ts) instead; error-rendering.ts says both, in the route's format.
+ */
 export class HttpProblem extends Error {
   readonly status: number;
   constructor(

@@ -2,6 +2,7 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { HttpMethod } from '@azure/functions';
 import { isPrincipalOf, type Principal, type PrincipalKind, type PrincipalOf } from '../auth/principal.js';
 import type { Logger } from '../logging/logger.js';
+import type { ErrorPages } from './error-rendering.js';
 import type { RouteTable } from './route-table.js';
 import type { Services } from '../services.js';
 import type { UserDoc } from '../users/users.js';
@@ -99,8 +100,14 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Bearer-token requirement, checked before the input is read. Unset: anonymous. */
   readonly auth?: AuthRequirement;
-  /** `oauth`: errors as RFC 6749 §5.2 JSON (the /oauth endpoints). Default: RFC 9457 problems. */
-  readonly errorFormat?: 'problem' | 'oauth';
+  /**
+   * How this route's errors are said (shared/http/error-rendering.ts): `oauth`, RFC 6749 §5.2
+   * JSON (the /oauth endpoints); `html`, a page (what a browser shows, such as /device).
+   * Default: RFC 9457 problems.
+   */
+  readonly errorFormat?: 'problem' | 'oauth' | 'html';
+  /** `html` routes: the wording of the error pages this route expects, and the way back. */
+  readonly errorPages?: ErrorPages;
   /** Left out of the OpenAPI document (the catch-all). */
   readonly internal?: boolean;
   readonly handler: (input: RouteInput<S>, services: Services, context: RequestContext) => Promise<RouteResult>;

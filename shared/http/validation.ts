@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
-import { HttpProblem, type FieldError } from './problem.js';
+import type { FieldError } from '../errors.js';
+import { HttpProblem } from './problem.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 

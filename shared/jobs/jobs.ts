@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HttpProblem } from '../http/problem.js';
+import { Conflict, NotFound } from '../errors.js';
 import type { Services } from '../services.js';
 import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
@@ -163,7 +163,7 @@ export async function readJob(store: Store, tenantId: string, userId: string, jo
 
 export async function requireJob(store: Store, tenantId: string, userId: string, jobId: string, now: Date): Promise<JobDoc> {
   const job = await readJob(store, tenantId, userId, jobId, now);
-  if (!job) throw new HttpProblem('not-found', 'no such job');
+  if (!job) throw new NotFound('no such job');
   return job;
 }
 
@@ -222,7 +222,7 @@ export type JobTransition = keyof typeof transitions;
 export function assertTransition(job: JobDoc, transition: JobTransition): void {
   const { from, verb } = transitions[transition];
   if (!(from as readonly JobState[]).includes(job.state)) {
-    throw new HttpProblem('conflict', `a ${job.state} job cannot be ${verb}`, { state: job.state });
+    throw new Conflict(`a ${job.state} job cannot be ${verb}`, { state: job.state });
   }
 }
 
@@ -240,13 +240,13 @@ export async function claimRelease(store: Store, job: JobDoc, releaseId: string,
   assertTransition(job, 'release');
   const held = job.releaseClaim;
   if (held && held.releaseId !== releaseId && Date.parse(held.until) > now.getTime()) {
-    throw new HttpProblem('conflict', 'the job is being released at the same time; read it again', { state: job.state });
+    throw new Conflict('the job is being released at the same time; read it again', { state: job.state });
   }
   const until = new Date(now.getTime() + RELEASE_CLAIM_SECONDS * 1000).toISOString();
   try {
     return await replaceIfUnchanged(store.container('jobs'), { ...job, releaseClaim: { releaseId, until } }, job.pk);
   } catch (error) {
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the job changed at the same time; read it again', { state: job.state });
+    if (isPreconditionFailed(error)) throw new Conflict('the job changed at the same time; read it again', { state: job.state });
     throw error;
   }
 }
@@ -274,7 +274,7 @@ export async function transitionJob(
   try {
     return await replaceIfUnchanged(store.container('jobs'), { ...unclaimed, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
   } catch (error) {
-    if (isPreconditionFailed(error)) throw new HttpProblem('conflict', 'the job changed at the same time; read it again');
+    if (isPreconditionFailed(error)) throw new Conflict('the job changed at the same time; read it again');
     throw error;
   }
 }

@@ -3,8 +3,8 @@ import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devic
 import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
 import type { Logger } from '../logging/logger.js';
 import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
-import { HttpProblem } from '../http/problem.js';
-import { RateLimited, reserve, type LimitRule, type Reservation } from '../rate-limit.js';
+import { Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable } from '../errors.js';
+import { reserve, type LimitRule, type Reservation } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { writeOnLatest } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
@@ -29,7 +29,7 @@ import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type R
 export const userCodeMissKey = (tenantId: string, userId: string | undefined) => `user-code-miss:${tenantId}:${userId}`;
 export const userCodeMissRule: LimitRule = { limit: oauthDefaults.userCodeMissesPerWindow, windowSeconds: oauthDefaults.userCodeMissWindowSeconds };
 
-const notFound = () => new HttpProblem('not-found', 'no pending request has this code; check it and try again');
+const notFound = () => new NotFound('no pending request has this code; check it and try again');
 
 /**
  * Each look-up reserves one of the caller's wrong-code slots before it reads the code, and a
@@ -43,7 +43,7 @@ async function findForCaller(services: Services, caller: UserPrincipal, userCode
     slot = await reserve(store, userCodeMissKey(caller.tenantId, caller.userId), userCodeMissRule, now());
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
-    throw new HttpProblem('too-many-requests', 'too many wrong codes; wait a few minutes', {}, { 'Retry-After': String(error.retryAfterSeconds) });
+    throw new RateLimited(error.retryAfterSeconds, 'too many wrong codes; wait a few minutes');
   }
   const normalized = normalizeUserCode(userCode);
   const record = normalized ? await readByUserCode(store, normalized, now()) : undefined;
@@ -95,7 +95,7 @@ async function settle(services: Services, record: DeviceCodeRecord, answer: Part
     if (isPreconditionFailed(error)) return undefined;
     throw error;
   });
-  if (!written) throw new HttpProblem('conflict', 'this code was answered already');
+  if (!written) throw new Conflict('this code was answered already');
 }
 
 /** Polls come at most every few seconds, so one retry is nearly always enough. */
@@ -121,7 +121,7 @@ export async function approveUserCode(
 
   if (record.scope === 'device') {
     if (!printerDetails.name) {
-      throw new HttpProblem('validation-failed', '/body/name is required to enroll a printer', {
+      throw new Invalid('/body/name is required to enroll a printer', {
         errors: [{ pointer: '/body/name', detail: 'is required' }],
       });
     }
@@ -145,7 +145,7 @@ export async function approveUserCode(
     } catch (error) {
       await deleteDevice(store, caller.tenantId, device.id);
       log.warn('printer-subscription-failed', { deviceId: device.id, error: (error as Error)?.name });
-      throw new HttpProblem('service-unavailable', 'the messaging service did not answer; try again', {}, { 'Retry-After': '5' });
+      throw new Unavailable(5, 'the messaging service did not answer; try again');
     }
     try {
       await settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
@@ -162,7 +162,7 @@ export async function approveUserCode(
   if (!user) throw notFound();
   if (record.scope === 'session') {
     const tenant = await readTenant(store, caller.tenantId);
-    if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new HttpProblem('forbidden', 'this organization has turned off QR sign-in at printers');
+    if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new Forbidden('this organization has turned off QR sign-in at printers');
     await settle(services, record, { status: 'approved', subjectId: user.id });
     const release = await releaseQueuedJobs(
       services,

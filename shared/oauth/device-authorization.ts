@@ -1,11 +1,12 @@
 import { readDevice } from '../devices/devices.js';
-import { addressBucket, RateLimited, reserve } from '../rate-limit.js';
+import { RateLimited } from '../errors.js';
+import { addressBucket, reserve } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { deriveSecret, hashSecret } from '../tokens/secrets.js';
-import { clientById, parseScope } from './clients.js';
+import { clientById, DEVICE_CODE_GRANT, parseScope } from './clients.js';
 import { oauthDefaults } from './defaults.js';
 import { formatUserCode, issueDeviceCode } from './device-codes.js';
-import { OAuthError, OAuthRateLimited } from './errors.js';
+import { OAuthError } from './errors.js';
 import { authenticatePrinter } from './printer-client.js';
 
 /** The first refresh token of a device-code grant is derived from the device code (see DeviceCodeRecord). */
@@ -27,7 +28,7 @@ export async function startDeviceAuthorization(services: Services, request: Devi
   if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
   const client = clientById(request.client_id);
   if (!client) throw new OAuthError('invalid_client', 'unknown client');
-  if (!client.grants.includes('device_code')) {
+  if (!client.grants.includes(DEVICE_CODE_GRANT)) {
     throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');
   }
 
@@ -90,6 +91,6 @@ async function reserveCodeCreation(services: Services, deviceId: string | undefi
     await reserve(services.store, key, rule, services.now());
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
-    throw new OAuthRateLimited(`too many codes requested; try again in ${error.retryAfterSeconds} seconds`, error.retryAfterSeconds);
+    throw new RateLimited(error.retryAfterSeconds, `too many codes requested; try again in ${error.retryAfterSeconds} seconds`);
   }
 }

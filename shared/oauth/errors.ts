@@ -1,6 +1,8 @@
 /**
- * RFC 6749 §5.2 / RFC 8628 §3.5 error codes. Thrown anywhere below an /oauth route and turned
- * into the RFC's JSON in one place (the route wrapper), with `Cache-Control: no-store`.
+ * RFC 6749 §5.2 / RFC 8628 §3.5 error codes: the protocol's own vocabulary, thrown below an
+ * /oauth route and turned into the RFC's JSON in one place (shared/http/error-rendering.ts),
+ * with `Cache-Control: no-store`. A rate limit is the domain's RateLimited (shared/errors.ts),
+ * which /oauth renders as 429 `temporarily_unavailable`: RFC 6749 has no code for it.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -36,23 +38,5 @@ export class OAuthError extends Error {
 
   toJSON() {
     return { error: this.error, error_description: this.description };
-  }
-}
-
-/**
- * A client over a rate limit (SPEC §7). RFC 6749 registers no error code for it, so the status
- * says it: 429 (RFC 6585 §4) with `Retry-After`, and `temporarily_unavailable`, the code a
- * client already treats as "try again later".
- */
-export class OAuthRateLimited extends OAuthError {
-  constructor(
-    description: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super('temporarily_unavailable', description);
-  }
-
-  override get status(): number {
-    return 429;
   }
 }

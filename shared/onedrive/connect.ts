@@ -1,4 +1,4 @@
-import { HttpProblem } from '../http/problem.js';
+import { Forbidden, Invalid, UpstreamFailed } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
 import { newSecret } from '../tokens/secrets.js';
@@ -30,7 +30,7 @@ export async function startConnect(services: Services, user: Pick<UserDoc, 'tena
 }
 
 /** The callback's 400: the user has to start again from the app. */
-export const callbackRefused = (reason: string) => new HttpProblem('validation-failed', `OneDrive was not connected: ${reason}`);
+export const callbackRefused = (reason: string) => new Invalid(`OneDrive was not connected: ${reason}`);
 
 export async function connectOneDrive(services: Services, state: string, code: string, log: Logger): Promise<void> {
   const { store, now } = services;
@@ -38,7 +38,7 @@ export async function connectOneDrive(services: Services, state: string, code: s
   if (!pending) throw callbackRefused('this sign-in link expired or was used already; start again from the app');
   const onedrive = await services.onedrive();
   const tokens = await onedrive.entra.redeemCode(code, onedrive.cipher.open(pending.codeVerifier, pending.id));
-  if (!tokens.refreshToken) throw new HttpProblem('bad-gateway', 'Microsoft granted no refresh token (offline_access); start again from the app');
+  if (!tokens.refreshToken) throw new UpstreamFailed('Microsoft granted no refresh token (offline_access); start again from the app');
   const owner = linkOwner(pending.tenantId, pending.userId);
   const time = now().toISOString();
   const link = {
@@ -62,7 +62,7 @@ export async function connectOneDrive(services: Services, state: string, code: s
   // then either sees this link or has already made this read fail.
   if (!(await readUser(store, pending.tenantId, pending.userId))) {
     await deleteLink(store, pending.tenantId, pending.userId);
-    throw new HttpProblem('forbidden', 'OneDrive was not connected: the account that asked for it no longer exists');
+    throw new Forbidden('OneDrive was not connected: the account that asked for it no longer exists');
   }
   log.info('onedrive-connected', { userId: pending.userId });
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/load-config.js';
-import { HttpProblem } from '../http/problem.js';
+import { Conflict, DomainError, Invalid, Unavailable, UpstreamFailed } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import { newSecret } from '../tokens/secrets.js';
@@ -20,9 +20,9 @@ export interface OneDrive {
   readonly entra: EntraClient;
   readonly cipher: TokenCipher;
   /**
-   * Graph as the link's user. Every call either succeeds or throws an HttpProblem: 409
-   * `onedrive-reconnect-required` when consent is gone, 503 + Retry-After when Microsoft is
-   * throttling or down, 502 for any other answer from Graph.
+   * Graph as the link's user. Every call either succeeds or throws a DomainError: a Conflict
+   * `onedrive-reconnect-required` when consent is gone, Unavailable (with the retry hint) when
+   * Microsoft is throttling or down, UpstreamFailed for any other answer from Graph.
    * `fresh`: tokens just redeemed (connecting), used before anything is stored.
    */
   driveOf(store: Store, link: OneDriveLinkDoc, log: Logger, fresh?: EntraTokens): Promise<Drive>;
@@ -37,35 +37,33 @@ const TOKEN_EXPIRY_MARGIN_MS = 120_000;
 /** Cached access tokens per instance; oldest dropped first. */
 const MAX_CACHED_TOKENS = 1000;
 
-export function reconnectProblem(): HttpProblem {
-  return new HttpProblem('onedrive-reconnect-required', 'OneDrive no longer accepts this app for you; connect OneDrive again', {
-    connect: '/api/onedrive/connect',
-  });
+export function reconnectProblem(): Conflict {
+  return new Conflict('OneDrive no longer accepts this app for you; connect OneDrive again', { connect: '/api/onedrive/connect' }, 'onedrive-reconnect-required');
 }
 
-export function notConnectedProblem(): HttpProblem {
-  return new HttpProblem('onedrive-not-connected', 'connect OneDrive first', { connect: '/api/onedrive/connect' });
+export function notConnectedProblem(): Conflict {
+  return new Conflict('connect OneDrive first', { connect: '/api/onedrive/connect' }, 'onedrive-not-connected');
 }
 
-/** Entra down, throttling or refusing our client: 503 with Entra's Retry-After, or 30 s. */
-export function entraUnavailableProblem(error: EntraUnavailable, detail = 'Microsoft sign-in is not available right now; try again'): HttpProblem {
-  return new HttpProblem('service-unavailable', detail, {}, { 'Retry-After': String(Math.ceil(error.retryAfterSeconds ?? 30)) });
+/** Entra down, throttling or refusing our client: Unavailable with Entra's Retry-After, or 30 s. */
+export function entraUnavailableProblem(error: EntraUnavailable, detail = 'Microsoft sign-in is not available right now; try again'): Unavailable {
+  return new Unavailable(Math.ceil(error.retryAfterSeconds ?? 30), detail);
 }
 
 /** What a failed Graph or Entra call means to the API's caller. */
 async function asProblem(error: unknown): Promise<unknown> {
-  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) return error;
   if (error instanceof EntraUnavailable) return entraUnavailableProblem(error);
   const { FolderBlockedByFile, GraphError, InvalidSkipToken } = await import('./graph-drive.js');
   if (error instanceof FolderBlockedByFile) {
-    return new HttpProblem(
-      'onedrive-folder-blocked',
+    return new Conflict(
       `a file named "${error.fileName}" is in the top folder of your OneDrive, where Roger needs its folder "${error.folderName}"; rename or move that file, then connect OneDrive again`,
       { folder: error.folderName, connect: '/api/onedrive/connect' },
+      'onedrive-folder-blocked',
     );
   }
   if (error instanceof InvalidSkipToken) {
-    return new HttpProblem('validation-failed', 'the continuation token is not one this list gave out; start again from the first page', {
+    return new Invalid('the continuation token is not one this list gave out; start again from the first page', {
       errors: [{ pointer: '/query/continuationToken', detail: 'is not a valid continuation token' }],
     });
   }
@@ -73,14 +71,14 @@ async function asProblem(error: unknown): Promise<unknown> {
     if (error.statusCode === 401) return reconnectProblem();
     // -1: no HTTP answer at all (the SDK wraps network errors so, with the error's name as code).
     if (error.statusCode <= 0 && error.code === 'TimeoutError') {
-      return new HttpProblem('service-unavailable', 'OneDrive did not answer in time; try again', {}, { 'Retry-After': '10' });
+      return new Unavailable(10, 'OneDrive did not answer in time; try again');
     }
-    if (error.statusCode <= 0) return new HttpProblem('service-unavailable', 'OneDrive cannot be reached; try again', {}, { 'Retry-After': '30' });
+    if (error.statusCode <= 0) return new Unavailable(30, 'OneDrive cannot be reached; try again');
     if (error.statusCode === 429 || error.statusCode === 503 || error.statusCode === 504) {
       const retryAfter = Number(error.headers?.get('retry-after'));
-      return new HttpProblem('service-unavailable', 'OneDrive is busy; try again shortly', {}, { 'Retry-After': String(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 10) });
+      return new Unavailable(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 10, 'OneDrive is busy; try again shortly');
     }
-    return new HttpProblem('bad-gateway', `OneDrive answered ${error.statusCode}${error.code ? ` (${error.code})` : ''}`);
+    return new UpstreamFailed(`OneDrive answered ${error.statusCode}${error.code ? ` (${error.code})` : ''}`);
   }
   return error;
 }
@@ -185,7 +183,7 @@ export async function openOneDrive(config: Config, now: () => Date): Promise<One
 }
 
 /** Why a link cannot be used: not there, or consent gone (undefined: it can be used). */
-export function linkProblem(link: OneDriveLinkDoc | undefined): HttpProblem | undefined {
+export function linkProblem(link: OneDriveLinkDoc | undefined): Conflict | undefined {
   if (!link) return notConnectedProblem();
   return link.status === 'connected' ? undefined : reconnectProblem();
 }

@@ -1,7 +1,7 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import type { PrinterSessionPrincipal } from '../auth/principal.js';
 import { readDevice } from '../devices/devices.js';
-import { HttpProblem } from '../http/problem.js';
+import { Conflict, DomainError } from '../errors.js';
 import { claimRelease, queuedJobs, transitionJob, unclaimRelease, type JobDoc } from '../jobs/jobs.js';
 import type { Logger } from '../logging/logger.js';
 import { readLink } from '../onedrive/links.js';
@@ -81,7 +81,7 @@ export interface ReleaseResult {
   readonly outcome: ReleaseOutcome;
   readonly releasedJobs: readonly JobDoc[];
   /** Why OneDrive jobs were held back (still queued), if they were. */
-  readonly heldBack?: HttpProblem;
+  readonly heldBack?: DomainError;
   /**
    * The store's error when jobs were sent but could not be marked released (they stay queued,
    * claimed for this release): a retry in the same session is safe, its messages carry the
@@ -94,7 +94,7 @@ interface Downloads {
   readonly links: ReadonlyMap<string, DownloadLink>;
   /** OneDrive jobs without a URL: they stay queued. */
   readonly held: readonly JobDoc[];
-  readonly problem?: HttpProblem;
+  readonly problem?: DomainError;
 }
 
 /**
@@ -111,11 +111,11 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
   const drive = await (await services.onedrive()).driveOf(services.store, link!, log);
   const links = new Map<string, DownloadLink>();
   const held: JobDoc[] = [];
-  let problem: HttpProblem | undefined;
+  let problem: DomainError | undefined;
   for (let start = 0; start < wanted.length; start += DOWNLOAD_URL_CONCURRENCY) {
     // Graph busy, down or silent (each call up to its timeout): the rest would only wait the
     // same way, so they are held back at once and the release answers in bounded time.
-    if (problem?.kind === 'service-unavailable') {
+    if (problem?.kind === 'unavailable') {
       held.push(...wanted.slice(start));
       break;
     }
@@ -124,9 +124,9 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
         try {
           const url = job.onedrive?.itemId ? await drive.downloadUrl(job.onedrive.itemId) : undefined;
           if (url) links.set(job.id, { url, expiresAt: new Date(services.now().getTime() + DOWNLOAD_URL_LIFETIME_SECONDS * 1000) });
-          else throw new HttpProblem('conflict', 'the document is no longer in OneDrive');
+          else throw new Conflict('the document is no longer in OneDrive');
         } catch (error) {
-          if (!(error instanceof HttpProblem)) throw error;
+          if (!(error instanceof DomainError)) throw error;
           held.push(job);
           problem ??= error;
         }
@@ -187,9 +187,9 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   };
 }
 
-/** A rejected job write that is not the job's own 409 (HttpProblem): the store failing. */
+/** A rejected job write that is not the job's own 409 (a DomainError): the store failing. */
 function storeFailure(result: PromiseSettledResult<unknown>): result is PromiseRejectedResult {
-  return result.status === 'rejected' && !(result.reason instanceof HttpProblem);
+  return result.status === 'rejected' && !(result.reason instanceof DomainError);
 }
 
 /** All of the user's queued jobs, to the printer they are at (on session approval). */

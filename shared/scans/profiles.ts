@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Principal } from '../auth/principal.js';
-import { HttpProblem } from '../http/problem.js';
-import { StringEnum } from '../http/string-enum.js';
+import { Conflict, NotFound } from '../errors.js';
+import { StringEnum } from '../string-enum.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
@@ -64,7 +64,7 @@ export async function readProfile(store: Store, tenantId: string, profileId: str
 
 export async function requireProfile(store: Store, tenantId: string, profileId: string): Promise<ScanProfileDoc> {
   const profile = await readProfile(store, tenantId, profileId);
-  if (!profile) throw new HttpProblem('not-found', 'no such scan profile');
+  if (!profile) throw new NotFound('no such scan profile');
   return profile;
 }
 
@@ -85,7 +85,7 @@ export async function listProfiles(store: Store, tenantId: string): Promise<Scan
 
 export async function createProfile(store: Store, tenantId: string, settings: ScanSettings, now: Date): Promise<ScanProfileDoc> {
   if ((await listProfiles(store, tenantId)).length >= MAX_PROFILES_PER_TENANT) {
-    throw new HttpProblem('conflict', `a tenant may have at most ${MAX_PROFILES_PER_TENANT} scan profiles`);
+    throw new Conflict(`a tenant may have at most ${MAX_PROFILES_PER_TENANT} scan profiles`);
   }
   const profileId = newId();
   const time = now.toISOString();
@@ -111,7 +111,7 @@ export function changeProfile(store: Store, profile: ScanProfileDoc, change: (cu
 /** Only the fields sent change: two admins editing different fields at once both get theirs. */
 export async function updateProfile(store: Store, profile: ScanProfileDoc, changes: Partial<ScanSettings>, now: Date): Promise<ScanProfileDoc> {
   const updated = await changeProfile(store, profile, (current) => ({ ...current, ...changes, updatedAt: now.toISOString() }));
-  if (!updated) throw new HttpProblem('not-found', 'no such scan profile');
+  if (!updated) throw new NotFound('no such scan profile');
   return updated;
 }
 

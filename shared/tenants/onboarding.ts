@@ -1,4 +1,4 @@
-import { HttpProblem } from '../http/problem.js';
+import { Conflict, Invalid } from '../errors.js';
 import type { Services } from '../services.js';
 import { createUser, CredentialRejected, LoginNameTaken, type NewUser } from '../users/users.js';
 import type { TenantPolicy } from './policy.js';
@@ -16,7 +16,7 @@ export async function createTenantWithAdmin(
   try {
     tenant = await createTenant(services, input);
   } catch (error) {
-    if (error instanceof SlugTaken) throw new HttpProblem('conflict', 'this slug is taken', { field: 'slug' });
+    if (error instanceof SlugTaken) throw new Conflict('this slug is taken', { field: 'slug' });
     throw error;
   }
   try {
@@ -30,7 +30,7 @@ export async function createTenantWithAdmin(
 
 /** The problem a failed user creation means to the caller (or the error itself if unexpected). */
 export function userProblem(error: unknown): unknown {
-  if (error instanceof LoginNameTaken) return new HttpProblem('conflict', `this ${error.field} is taken`, { field: error.field });
-  if (error instanceof CredentialRejected) return new HttpProblem('validation-failed', error.message);
+  if (error instanceof LoginNameTaken) return new Conflict(`this ${error.field} is taken`, { field: error.field });
+  if (error instanceof CredentialRejected) return new Invalid(error.message);
   return error;
 }

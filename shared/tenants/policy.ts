@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from '../http/string-enum.js';
+import { StringEnum } from '../string-enum.js';
 
 /** Tenant policy (SPEC §3.10): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
 export const TenantPolicySchema = Type.Object(

@@ -1,4 +1,4 @@
-import { HttpProblem } from '../http/problem.js';
+import { Conflict } from '../errors.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
@@ -30,7 +30,7 @@ const ROSTER_ID = 'admin-roster';
 /** Each 412 means another admin change was written first; a handful of admins change at once at most. */
 const ROSTER_WRITE_ATTEMPTS = 20;
 
-export const lastAdminProblem = () => new HttpProblem('conflict', 'this is the tenant’s last admin; make someone else admin first');
+export const lastAdminProblem = () => new Conflict('this is the tenant’s last admin; make someone else admin first');
 
 /**
  * The roster, made from the users on first use (tenants created before it existed). A racing

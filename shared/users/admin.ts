@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { HttpProblem } from '../http/problem.js';
+import { Conflict, NotFound } from '../errors.js';
 import { generatedPinLength, type TenantPolicy } from '../tenants/policy.js';
 import { isConflict } from '../store/cosmos-errors.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
@@ -63,7 +63,7 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
       try {
         claimed.push(await claimLoginName(store, user.tenantId, changes[field]!.trim(), user.id));
       } catch (error) {
-        if (isConflict(error)) throw new HttpProblem('conflict', `this ${field} is taken`, { field });
+        if (isConflict(error)) throw new Conflict(`this ${field} is taken`, { field });
         throw error;
       }
     }
@@ -79,7 +79,7 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
       ...(changes.role !== undefined ? { role: changes.role } : {}),
     });
     const updated = await updateUser(store, user, apply);
-    if (!updated) throw new HttpProblem('not-found', 'no such user');
+    if (!updated) throw new NotFound('no such user');
     if (promoted) await putOnRoster(store, user.tenantId, user.id);
     for (const field of renamed) await releaseLoginName(store, user.tenantId, user[field]);
     return updated;

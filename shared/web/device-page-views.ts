@@ -1,6 +1,7 @@
 import { DeviceLocationSchema, DeviceNameSchema } from '../devices/devices.js';
 import { html, layout, type SafeHtml } from './html.js';
 import { CSRF_FIELD } from './csrf.js';
+import { messagePage as genericMessagePage } from './message-page.js';
 
 /**
  * The device verification page's views (SPEC §3.5, RFC 8628 §3.3): sign in with the code,
@@ -191,11 +192,5 @@ export function deniedPage(request: PendingRequest): SafeHtml {
   );
 }
 
-/** An error or notice page with a way back to the start. */
-export function messagePage(title: string, message: string): SafeHtml {
-  return layout(
-    title,
-    html`<div class="alert" role="alert"><p>${message}</p></div>
-<p><a href="${DEVICE_PAGE_PATH}">Start again</a></p>`,
-  );
-}
+/** A notice on this page, with a way back to the start. */
+export const messagePage = (title: string, message: string): SafeHtml => genericMessagePage(title, message, { startAgain: DEVICE_PAGE_PATH });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { RouteResult } from '../http/route.js';
 
 /**
  * Server-rendered HTML for the few pages a browser sees (the device verification page). No
@@ -105,8 +104,16 @@ ${content}
 `;
 }
 
+/** A page as a route answers it (a RouteResult, said here without depending on the HTTP layer). */
+export interface HtmlResult {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** An HTML route result: the page's own CSP (it replaces the API's default), never cached. */
-export function htmlResult(status: number, page: SafeHtml, headers: Readonly<Record<string, string>> = {}): RouteResult {
+export function htmlResult(status: number, page: SafeHtml, headers: Readonly<Record<string, string>> = {}): HtmlResult {
   return {
     status,
     contentType: 'text/html; charset=utf-8',

@@ -1,5 +1,5 @@
 import { readDevice } from '../../devices/devices.js';
-import { RateLimited } from '../../rate-limit.js';
+import { RateLimited } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { printerSecretKind } from '../../tenants/policy.js';
 import { withinSignInFailureLimit, type SignInSource } from '../../users/sign-in-limits.js';
@@ -9,19 +9,13 @@ import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
 import { signIn } from '../../users/sign-in.js';
 import { oauthClients, parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
-import { OAuthError, OAuthRateLimited } from '../errors.js';
+import { OAuthError } from '../errors.js';
 import { authenticatePrinter } from '../printer-client.js';
 import { formatRefreshToken, newFamily, userFamilyLifetime, withFamily } from '../refresh-families.js';
-import { tokenResponse } from '../token-response.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+import type { TokenRequest } from './index.js';
 
 export const grantType = 'password';
-
-export interface PasswordGrantRequest {
-  readonly username?: string;
-  readonly password?: string;
-  readonly scope?: string;
-  readonly tenant?: string;
-}
 
 const INVALID = 'wrong username or password, or the account is locked';
 
@@ -34,7 +28,7 @@ const INVALID = 'wrong username or password, or the account is locked';
  * Every other client gets unauthorized_client. Unknown user, wrong secret and locked account
  * all answer the same invalid_grant after the same argon2 work.
  */
-export async function passwordGrant(services: Services, clientId: string, request: PasswordGrantRequest, headers: Headers, ip?: string) {
+export async function handler(services: Services, { clientId, parameters: request, headers, ip }: TokenRequest): Promise<TokenResponse> {
   if (clientId !== 'roger-emb' && clientId !== 'roger-mobile') {
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
   }
@@ -106,6 +100,6 @@ async function withinFailureLimit<T>(services: Services, source: SignInSource, a
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
     const from = 'printerId' in source ? 'printer' : 'address';
-    throw new OAuthRateLimited(`too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`, error.retryAfterSeconds);
+    throw new RateLimited(error.retryAfterSeconds, `too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`);
   }
 }
