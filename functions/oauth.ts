@@ -4,11 +4,9 @@ import { defineRoute } from '../shared/http/route.js';
 import { authorizationServerMetadata } from '../shared/oauth/metadata.js';
 import { clientIp } from '../shared/http/client-ip.js';
 import { startDeviceAuthorization } from '../shared/oauth/device-authorization.js';
-import { clientById, grantTypeOf } from '../shared/oauth/clients.js';
+import { clientById } from '../shared/oauth/clients.js';
 import { OAuthError } from '../shared/oauth/errors.js';
-import { deviceCodeGrant } from '../shared/oauth/grants/device-code.js';
-import { passwordGrant } from '../shared/oauth/grants/password.js';
-import { refreshTokenGrant } from '../shared/oauth/grants/refresh-token.js';
+import { grantOf } from '../shared/oauth/grants/index.js';
 import { revokeToken } from '../shared/oauth/revocation.js';
 
 /** Form parameters of the OAuth endpoints: bounded, like every input (device authorization asks for less). */
@@ -106,16 +104,12 @@ export const oauthToken = defineRoute({
     if (!form.client_id) throw new OAuthError('invalid_request', 'client_id is required');
     const client = clientById(form.client_id);
     if (!client) throw new OAuthError('invalid_client', 'unknown client');
-    const grant = grantTypeOf(form.grant_type);
+    const grant = grantOf(form.grant_type);
     if (!grant) throw new OAuthError('unsupported_grant_type', 'supported: device_code, password, refresh_token');
-    if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use ${form.grant_type}`);
+    if (!client.grants.includes(grant.grantType)) throw new OAuthError('unauthorized_client', `this client may not use ${form.grant_type}`);
 
-    const body =
-      grant === 'device_code'
-        ? await deviceCodeGrant(services, client.id, form.device_code)
-        : grant === 'password'
-          ? await passwordGrant(services, client.id, form, headers, clientIp(headers, services.config.http.trustedProxyHops))
-          : await refreshTokenGrant(services, client.id, form, log);
+    const ip = clientIp(headers, services.config.http.trustedProxyHops);
+    const body = await grant.handler(services, { clientId: client.id, parameters: form, headers, ip, log });
     return { status: 200, body, headers: { Pragma: 'no-cache' } };
   },
 });

@@ -13,7 +13,7 @@ import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { readUser, updateUser } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
-import { normalizeUserCode, readByUserCode, replaceDeviceCode, rereadDeviceCode, type DeviceCodeRecord } from './device-codes.js';
+import { normalizeUserCode, readByUserCode, replaceDeviceCode, rereadDeviceCode, sessionPrinterOf, type DeviceCodeRecord } from './device-codes.js';
 import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
 
 /**
@@ -61,8 +61,8 @@ async function findForCaller(services: Services, caller: UserPrincipal, userCode
 
 export async function describeUserCode(services: Services, caller: UserPrincipal, userCode: string) {
   const record = await findForCaller(services, caller, userCode);
-  const printer =
-    record.scope === 'session' ? await readDevice(services.store, record.tenantId!, record.deviceId!) : undefined;
+  const asking = record.scope === 'session' ? sessionPrinterOf(record) : undefined;
+  const printer = asking ? await readDevice(services.store, asking.tenantId, asking.deviceId) : undefined;
   return {
     clientId: record.clientId,
     scope: record.scope,
@@ -166,7 +166,7 @@ export async function approveUserCode(
     await settle(services, record, { status: 'approved', subjectId: user.id });
     const release = await releaseQueuedJobs(
       services,
-      { tenantId: caller.tenantId, userId: user.id, deviceId: record.deviceId!, sessionId: record.id },
+      { tenantId: caller.tenantId, userId: user.id, deviceId: sessionPrinterOf(record).deviceId, sessionId: record.id },
       log,
     );
     return { release };

@@ -3,7 +3,7 @@ import { RateLimited } from '../errors.js';
 import { addressBucket, reserve } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { deriveSecret, hashSecret } from '../tokens/secrets.js';
-import { clientById, parseScope } from './clients.js';
+import { clientById, DEVICE_CODE_GRANT, parseScope } from './clients.js';
 import { oauthDefaults } from './defaults.js';
 import { formatUserCode, issueDeviceCode } from './device-codes.js';
 import { OAuthError } from './errors.js';
@@ -28,7 +28,7 @@ export async function startDeviceAuthorization(services: Services, request: Devi
   if (!request.client_id) throw new OAuthError('invalid_request', 'client_id is required');
   const client = clientById(request.client_id);
   if (!client) throw new OAuthError('invalid_client', 'unknown client');
-  if (!client.grants.includes('device_code')) {
+  if (!client.grants.includes(DEVICE_CODE_GRANT)) {
     throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');
   }
 

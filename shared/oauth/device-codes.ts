@@ -42,6 +42,22 @@ export interface DeviceCodeRecord {
   readonly _etag?: string;
 }
 
+/**
+ * A session request's printer and its tenant, written when the code was issued
+ * (device-authorization.ts). Checked, not asserted: a record without them is corrupt and must
+ * not become a token that names no printer.
+ */
+export function sessionPrinterOf(record: DeviceCodeRecord): { readonly tenantId: string; readonly deviceId: string } {
+  if (record.scope !== 'session' || !record.tenantId || !record.deviceId) throw new Error(`device code ${record.id} is no printer's session request`);
+  return { tenantId: record.tenantId, deviceId: record.deviceId };
+}
+
+/** Whom a code was approved for, written by the approval: the user, or the new printer. Checked like the printer. */
+export function approvedSubjectOf(record: DeviceCodeRecord): { readonly tenantId: string; readonly subjectId: string } {
+  if (!record.tenantId || !record.subjectId) throw new Error(`device code ${record.id} was approved for nobody`);
+  return { tenantId: record.tenantId, subjectId: record.subjectId };
+}
+
 const DEVICE_CODE = /^dc1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
 
 export function parseDeviceCode(code: string): { recordId: string; secret: string } | undefined {

@@ -1,5 +1,6 @@
 import type { Config } from '../config/load-config.js';
 import { oauthClients } from './clients.js';
+import { supportedGrantTypes } from './grants/index.js';
 
 /** RFC 8414 §2. There is no authorization endpoint (no browser redirects), hence no response types. */
 export function authorizationServerMetadata(config: Config) {
@@ -10,7 +11,7 @@ export function authorizationServerMetadata(config: Config) {
     device_authorization_endpoint: `${issuer}/oauth/device_authorization`,
     revocation_endpoint: `${issuer}/oauth/revoke`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'password', 'refresh_token'],
+    grant_types_supported: supportedGrantTypes,
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],

@@ -1,11 +1,12 @@
 import type { Services } from '../../services.js';
 import { isPreconditionFailed } from '../../store/cosmos-errors.js';
 import { oauthDefaults } from '../defaults.js';
-import { readDeviceCode, replaceDeviceCode, type DeviceCodeRecord } from '../device-codes.js';
+import { approvedSubjectOf, readDeviceCode, replaceDeviceCode, sessionPrinterOf, type DeviceCodeRecord } from '../device-codes.js';
 import { initialRefreshSecret } from '../device-authorization.js';
 import { OAuthError } from '../errors.js';
 import { formatRefreshToken } from '../refresh-families.js';
-import { tokenResponse } from '../token-response.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+import type { TokenRequest } from './index.js';
 
 export const grantType = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -14,8 +15,9 @@ export const grantType = 'urn:ietf:params:oauth:grant-type:device_code';
  * remembers the poll time (for `slow_down`) or consumes the code, so a code is exchanged
  * exactly once even when two polls race.
  */
-export async function deviceCodeGrant(services: Services, clientId: string, deviceCode: string | undefined) {
+export async function handler(services: Services, { clientId, parameters }: TokenRequest): Promise<TokenResponse> {
   const { store, now } = services;
+  const deviceCode = parameters.device_code;
   if (!deviceCode) throw new OAuthError('invalid_request', 'device_code is required');
   const found = await readDeviceCode(store, deviceCode);
   if (!found || found.record.clientId !== clientId) throw new OAuthError('invalid_grant', 'unknown device_code');
@@ -47,8 +49,7 @@ export async function deviceCodeGrant(services: Services, clientId: string, devi
 }
 
 function tokensFor(services: Services, record: DeviceCodeRecord, secret: string) {
-  const tenantId = record.tenantId!;
-  const subjectId = record.subjectId!;
+  const { tenantId, subjectId } = approvedSubjectOf(record);
   const refreshToken = (owner: 'u' | 'd') =>
     record.refreshFamilyId
       ? formatRefreshToken(owner, tenantId, subjectId, record.refreshFamilyId, initialRefreshSecret(secret))
@@ -64,7 +65,7 @@ function tokensFor(services: Services, record: DeviceCodeRecord, secret: string)
       client_id: record.clientId,
       scope: 'jobs:release scan',
       tid: tenantId,
-      act: { sub: record.deviceId! },
+      act: { sub: sessionPrinterOf(record).deviceId },
       sid: record.id,
     });
   }

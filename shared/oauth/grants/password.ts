@@ -12,16 +12,10 @@ import { oauthDefaults } from '../defaults.js';
 import { OAuthError } from '../errors.js';
 import { authenticatePrinter } from '../printer-client.js';
 import { formatRefreshToken, newFamily, userFamilyLifetime, withFamily } from '../refresh-families.js';
-import { tokenResponse } from '../token-response.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+import type { TokenRequest } from './index.js';
 
 export const grantType = 'password';
-
-export interface PasswordGrantRequest {
-  readonly username?: string;
-  readonly password?: string;
-  readonly scope?: string;
-  readonly tenant?: string;
-}
 
 const INVALID = 'wrong username or password, or the account is locked';
 
@@ -34,7 +28,7 @@ const INVALID = 'wrong username or password, or the account is locked';
  * Every other client gets unauthorized_client. Unknown user, wrong secret and locked account
  * all answer the same invalid_grant after the same argon2 work.
  */
-export async function passwordGrant(services: Services, clientId: string, request: PasswordGrantRequest, headers: Headers, ip?: string) {
+export async function handler(services: Services, { clientId, parameters: request, headers, ip }: TokenRequest): Promise<TokenResponse> {
   if (clientId !== 'roger-emb' && clientId !== 'roger-mobile') {
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
   }

@@ -16,7 +16,8 @@ import {
   type RefreshFamily,
 } from '../refresh-families.js';
 import { readTokenOwner, saveTokenOwner, type TokenOwner } from '../token-owners.js';
-import { tokenResponse } from '../token-response.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+import type { TokenRequest } from './index.js';
 
 export const grantType = 'refresh_token';
 
@@ -32,12 +33,7 @@ export const grantType = 'refresh_token';
  * races the revocation; a printer whose token lapsed (90 days unused) is marked disconnected
  * (SPEC §3.2).
  */
-export async function refreshTokenGrant(
-  services: Services,
-  clientId: string,
-  request: { refresh_token?: string; scope?: string },
-  log: Logger,
-) {
+export async function handler(services: Services, { clientId, parameters: request, log }: TokenRequest): Promise<TokenResponse> {
   const { store, now } = services;
   if (!request.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const token = parseRefreshToken(request.refresh_token);

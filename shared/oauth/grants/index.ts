@@ -1,0 +1,57 @@
+import type { Logger } from '../../logging/logger.js';
+import type { Services } from '../../services.js';
+import type { TokenResponse } from '../token-response.js';
+import * as deviceCode from './device-code.js';
+import * as password from './password.js';
+import * as refreshToken from './refresh-token.js';
+
+/**
+ * The token endpoint's form parameters a grant may read. All optional: each grant checks the
+ * ones it needs and answers invalid_request itself, in the words of its RFC.
+ */
+export interface TokenParameters {
+  readonly device_code?: string;
+  readonly refresh_token?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly scope?: string;
+  readonly tenant?: string;
+}
+
+/** A token request the endpoint has accepted so far: a known client, allowed this grant. */
+export interface TokenRequest {
+  readonly clientId: string;
+  readonly parameters: TokenParameters;
+  /** The password grant at a printer authenticates the printer by its Bearer device token. */
+  readonly headers: Headers;
+  /** The caller's address as the platform's proxies saw it: sign-in failure limits count it. */
+  readonly ip: string | undefined;
+  readonly log: Logger;
+}
+
+export type GrantHandler = (services: Services, request: TokenRequest) => Promise<TokenResponse>;
+
+/**
+ * Every grant of the token endpoint, as oidc-provider's lib/actions/grants lists them: each
+ * module exports its `grant_type` value and one handler. Adding a grant is a module and a line
+ * here; the metadata publishes this list and clients.ts names, per client, the ones it may use.
+ */
+const grants = [deviceCode, password, refreshToken] as const;
+
+export type GrantType = (typeof grants)[number]['grantType'];
+
+/** In the order the metadata has always published them (RFC 8414 `grant_types_supported`). */
+export const supportedGrantTypes: readonly GrantType[] = grants.map((grant) => grant.grantType);
+
+export interface Grant {
+  readonly grantType: GrantType;
+  readonly handler: GrantHandler;
+}
+
+// A Map, not an object: a grant_type of `constructor` or `__proto__` must be no grant at all.
+const byType: ReadonlyMap<string, Grant> = new Map(grants.map((grant) => [grant.grantType, grant]));
+
+/** The grant a `grant_type` value names, or undefined: unsupported_grant_type (RFC 6749 §5.2). */
+export function grantOf(grantType: string): Grant | undefined {
+  return byType.get(grantType);
+}
