@@ -1,15 +1,19 @@
 // Entry point for the Azure Functions host (package.json "main", after bundling).
 // Only `app` is imported as a value from @azure/functions: see LOCAL-AZURE.md, ESM pitfall.
 import { app } from '@azure/functions';
+import { azureAdapters, requireAzureEndpoints } from '../shared/azure-adapters.js';
 import { loadConfig } from '../shared/config/load-config.js';
 import { createHttpHandler } from '../shared/http/http-handler.js';
 import { lazyServices } from '../shared/services.js';
 import { servedMethods } from '../shared/http/route-table.js';
 import { routeTable } from './routes.js';
 
-// Validate every setting when the worker loads the app: a bad setting stops start-up here,
-// with one line per problem in the host log, instead of failing on some later request.
-const services = lazyServices(loadConfig());
+// Validate every setting when the worker loads the app: a bad setting, or a blank Azure
+// endpoint (the local stand-ins are `npm start`'s), stops start-up here with one line per
+// problem in the host log, instead of failing on some later request.
+const config = loadConfig();
+requireAzureEndpoints(config);
+const services = lazyServices(config, azureAdapters);
 
 for (const route of routeTable.routes) {
   app.http(route.name, {

@@ -1,7 +1,7 @@
 import type { Config } from './config/load-config.js';
 import type { Messaging } from './messaging/messaging.js';
 import type { OneDrive } from './onedrive/onedrive.js';
-import { openStore, type Store } from './store/store.js';
+import type { Store } from './store/store.js';
 import { loadKeyRing, type KeyRing } from './tokens/key-ring.js';
 
 /**
@@ -27,6 +27,20 @@ export interface Services {
 export type ServicesProvider = () => Promise<Services>;
 
 /**
+ * How the services reach Cosmos DB, Service Bus and Entra ID/Graph; the host chooses. The
+ * Functions entry passes `azureAdapters` (azure-adapters.ts); `npm start`, the demo, the bench
+ * and the tests pass the stand-ins of tools/local/. Nothing past the host knows which it got:
+ * both hand over the same Store, Messaging and OneDrive, built by the same code.
+ */
+export interface Adapters {
+  store(config: Config): Promise<Store>;
+  /** The Service Bus client the app sends with, and how printer subscriptions are made. */
+  messaging(config: Config): Promise<Messaging>;
+  /** OneDrive through the app registration and the Entra ID and Graph endpoints the host names. */
+  onedrive(config: Config, now: () => Date): Promise<OneDrive>;
+}
+
+/**
  * Builds the services once, on first use, and reuses them for every later invocation of the
  * process (one Cosmos client per process, as the SDK wants). A failed start is retried on the
  * next call instead of being cached. `clock` is replaceable so tests can move time forward
@@ -34,13 +48,14 @@ export type ServicesProvider = () => Promise<Services>;
  */
 export function lazyServices(
   config: Config,
+  adapters: Adapters,
   clock: () => Date = () => new Date(),
 ): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
-  const messaging = openedOnce(() => import('./messaging/messaging.js').then(({ openMessaging }) => openMessaging(config)));
-  const onedrive = openedOnce(() => import('./onedrive/onedrive.js').then(({ openOneDrive }) => openOneDrive(config, clock)));
+  const messaging = openedOnce(() => adapters.messaging(config));
+  const onedrive = openedOnce(() => adapters.onedrive(config, clock));
   const provider = () => {
-    pending ??= Promise.all([openStore(config), loadKeyRing(config.oauth.signingKeys)]).then(
+    pending ??= Promise.all([adapters.store(config), loadKeyRing(config.oauth.signingKeys)]).then(
       ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock }),
       (error: unknown) => {
         pending = undefined;

@@ -1,13 +1,15 @@
 // Bundles the app for the Functions host (dist/functions/index.js = package.json "main") and
 // the local host (dist/tools/start.js) and dev tools. ESM with code splitting, so SDKs that are imported
-// lazily (@azure/identity, later Service Bus and Graph) land in chunks loaded only when used.
-import { readFile, rm } from 'node:fs/promises';
+// lazily (@azure/identity, Service Bus, Graph) land in chunks loaded only when used. The chunks of
+// all entries share dist/chunks; dist/build-meta.json (esbuild's metafile) says which output
+// imports which, so `npm run package` can take only what the Functions entry can reach.
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: {
     'functions/index': 'functions/index.ts',
     'tools/start': 'tools/start.ts',
@@ -19,6 +21,7 @@ await build({
     'tools/bench-peer': 'tools/bench/peer.ts',
   },
   outdir: 'dist',
+  metafile: true,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -35,3 +38,4 @@ await build({
   banner: { js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+await writeFile(new URL('../dist/build-meta.json', import.meta.url), JSON.stringify(metafile));

@@ -8,6 +8,7 @@ import qrcode from 'qrcode-terminal';
 import { routeTable } from '../functions/routes.js';
 import { loadConfig } from '../shared/config/load-config.js';
 import { freePort } from './free-port.js';
+import { localAdapters } from './local/adapters.js';
 import { startLocalHost } from './local-host.js';
 
 const verbose = process.argv.includes('--verbose');
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const api = await startLocalHost({
     config,
     table: routeTable,
+    adapters: localAdapters,
     port,
     log: (level, line) => (verbose || level === 'error' ? say(`   · ${line}`) : undefined),
   });

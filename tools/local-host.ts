@@ -9,7 +9,7 @@ import type { Config } from '../shared/config/load-config.js';
 import { createHttpHandler, type PlainResponseInit } from '../shared/http/http-handler.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import type { RouteTable } from '../shared/http/route-table.js';
-import { lazyServices, type ServicesProvider } from '../shared/services.js';
+import { lazyServices, type Adapters, type ServicesProvider } from '../shared/services.js';
 
 /**
  * A small stand-in for the Functions host (which cannot be downloaded here): it serves the
@@ -24,6 +24,8 @@ export interface LocalHostOptions {
   readonly hostname?: string;
   /** The services' clock; tests move it forward to reach expiry without waiting. */
   readonly clock?: () => Date;
+  /** How the services reach Cosmos DB, Service Bus and Entra/Graph: usually `localAdapters`. */
+  readonly adapters: Adapters;
   /** Where log lines go (the request lines and whatever handlers log). Default: stdout/stderr. */
   readonly log?: (level: LogLevel, line: string) => void;
 }
@@ -117,7 +119,7 @@ function problemResponse(problem: HttpProblem): PlainResponseInit {
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? defaultLog;
-  const services = lazyServices(options.config, options.clock);
+  const services = lazyServices(options.config, options.adapters, options.clock);
   // Open the store and messaging now: a local run fails at start (a busy port, say), not on
   // some later request, and printers can connect to the local broker at once.
   await (await services()).messaging();

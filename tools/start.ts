@@ -2,6 +2,7 @@
 // environment (see README); unset Azure settings fall back to local stand-ins.
 import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
+import { localAdapters } from './local/adapters.js';
 import { startLocalHost } from './local-host.js';
 
 async function main(): Promise<void> {
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const host = await startLocalHost({ config, table: routeTable, port: config.port, hostname: 'localhost' });
+  const host = await startLocalHost({ config, table: routeTable, adapters: localAdapters, port: config.port, hostname: 'localhost' });
   const services = await host.services();
   const messaging = await services.messaging();
   const onedrive = await services.onedrive();

@@ -1,13 +1,14 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusAdministrationClient, ServiceBusClient, type RetryOptions } from '@azure/service-bus';
+import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
 import type { Config } from '../config/load-config.js';
-import { createSender, subscriptionDefaults, type Messaging } from './messaging.js';
+import { createSender, SEND_RETRY, subscriptionDefaults, type Messaging } from './messaging.js';
 
 /** Azure Service Bus: the managed identity sends and manages subscriptions (no keys in the app). */
-export function openAzureMessaging(config: Config, retryOptions: RetryOptions): Messaging {
-  const namespace = config.serviceBus.namespace!;
+export function openAzureMessaging(config: Config): Messaging {
+  const namespace = config.serviceBus.namespace;
+  if (!namespace) throw new Error('SERVICEBUS_NAMESPACE is not set: there is no Service Bus namespace to open');
   const credential = new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId });
-  const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions }));
+  const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions: SEND_RETRY }));
   const admin = new ServiceBusAdministrationClient(namespace, credential);
   return {
     amqpUrl: config.region.amqpUrl,

@@ -1,12 +1,12 @@
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
-import type { Config } from '../config/load-config.js';
 
 /**
  * Release messages to printers over Service Bus (SPEC §6). The app sends with
- * `@azure/service-bus` — against Azure with its managed identity, locally against the in-process
- * broker with a connection string: the same client, configured differently. Only the creation
- * of printer subscriptions differs (the administration client speaks HTTPS/ATOM, which no local
- * broker serves), so it sits behind `PrinterSubscriptions`.
+ * `@azure/service-bus` — against Azure with its managed identity (azure-messaging.ts), or a
+ * local broker with a connection string (the host's adapter, tools/local/): the same client,
+ * configured differently. Only the creation of printer subscriptions differs (the
+ * administration client speaks HTTPS/ATOM, which no local broker serves), so it sits behind
+ * `PrinterSubscriptions`.
  */
 export interface PrinterSubscriptions {
   /** The printer's own subscription on `topic`, filtered to its `printerId`; idempotent. */
@@ -46,7 +46,7 @@ export const subscriptionDefaults = {
 } as const;
 
 /** A failed send must leave jobs queued quickly, not hang the approval. */
-const SEND_RETRY = { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } as const;
+export const SEND_RETRY = { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } as const;
 
 /** Batching and one sender per topic, reused for the life of the process. */
 export function createSender(client: ServiceBusClient): Pick<Messaging, 'sendBatch'> & { close(): Promise<void> } {
@@ -73,13 +73,4 @@ export function createSender(client: ServiceBusClient): Pick<Messaging, 'sendBat
       await client.close();
     },
   };
-}
-
-export async function openMessaging(config: Config): Promise<Messaging> {
-  if (!config.serviceBus.namespace) {
-    const { openLocalMessaging } = await import('./local-messaging.js');
-    return openLocalMessaging(config, SEND_RETRY);
-  }
-  const { openAzureMessaging } = await import('./azure-messaging.js');
-  return openAzureMessaging(config, SEND_RETRY);
 }

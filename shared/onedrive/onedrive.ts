@@ -2,7 +2,6 @@ import type { Config } from '../config/load-config.js';
 import { Conflict, DomainError, Invalid, Unavailable, UpstreamFailed } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
-import { newSecret } from '../tokens/secrets.js';
 import { createEntraClient, EntraGrantRejected, EntraUnavailable, type EntraClient, type EntraTokens } from './entra.js';
 import type { Drive } from './graph-drive.js';
 import { linkOwner, markReconnectRequired, readLink, storeRotatedToken, type OneDriveLinkDoc } from './links.js';
@@ -12,9 +11,8 @@ import { createTokenCipher, generatedTokenKeys, TokenUnreadable, type TokenCiphe
  * OneDrive for Business (SPEC §3.6–3.9): the Entra client, the token cipher, and Graph as a
  * given user. Opened once per process, on first use.
  *
- * Configuration decides the endpoints: with `ENTRA_CLIENT_ID` set, Microsoft's (or whatever
- * `ENTRA_AUTHORITY` / `GRAPH_BASE_URL` say); unset, a local stand-in from tools/ in this process.
- * The code below is the same for both.
+ * The host decides the endpoints (`MicrosoftApp`): Microsoft's, as configuration names them, or
+ * a local stand-in the local host started (tools/local/). The code below is the same for both.
  */
 export interface OneDrive {
   readonly entra: EntraClient;
@@ -107,20 +105,24 @@ function guarded(drive: Drive, tokenFailure: () => unknown): Drive {
   };
 }
 
-export async function openOneDrive(config: Config, now: () => Date): Promise<OneDrive> {
-  let { clientId, clientSecret, authority, graphBaseUrl } = config.microsoft;
-  let closeLocal: (() => Promise<void>) | undefined;
-  if (!clientId) {
-    // Dev tooling, loaded only here; never part of an Azure deployment's code path.
-    const { startLocalMicrosoft } = await import('../../tools/microsoft/local-microsoft.js');
-    clientId = 'roger-local';
-    clientSecret = newSecret();
-    const local = await startLocalMicrosoft({ port: config.microsoft.localPort, clientId, clientSecret, now: () => now().getTime() });
-    authority = local.authority;
-    graphBaseUrl = local.graphUrl;
-    closeLocal = () => local.close();
-  }
-  const entra = createEntraClient({ authority, clientId, clientSecret: clientSecret!, redirectUri: `${config.oauth.issuer}${CALLBACK_PATH}` }, now);
+/** The app registration OneDrive signs users in with, and where Entra ID and Graph answer. */
+export interface MicrosoftApp {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly authority: string;
+  readonly graphBaseUrl: string;
+}
+
+/** The registration ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET name, at ENTRA_AUTHORITY and GRAPH_BASE_URL. */
+export function configuredMicrosoftApp(config: Config): MicrosoftApp {
+  const { clientId, clientSecret, authority, graphBaseUrl } = config.microsoft;
+  if (!clientId || !clientSecret) throw new Error('ENTRA_CLIENT_ID is not set: there is no app registration to sign users in to OneDrive with');
+  return { clientId, clientSecret, authority, graphBaseUrl };
+}
+
+export async function openOneDrive(config: Config, now: () => Date, app: MicrosoftApp = configuredMicrosoftApp(config)): Promise<OneDrive> {
+  const { clientId, clientSecret, authority, graphBaseUrl } = app;
+  const entra = createEntraClient({ authority, clientId, clientSecret, redirectUri: `${config.oauth.issuer}${CALLBACK_PATH}` }, now);
   const cipher = createTokenCipher(config.microsoft.tokenKeys ?? generatedTokenKeys());
   const tokens = new Map<string, { token: string; expiresAt: number }>();
 
@@ -177,7 +179,6 @@ export async function openOneDrive(config: Config, now: () => Date): Promise<One
     },
     async close() {
       tokens.clear();
-      await closeLocal?.();
     },
   };
 }

@@ -13,47 +13,60 @@ export interface Store {
   close(): Promise<void>;
 }
 
-async function credentialsFor(account: CosmosAccountConfig, managedIdentityClientId: string | undefined) {
+/** One Cosmos account, as the store reaches it. */
+export interface CosmosAccount extends CosmosAccountConfig {
+  readonly endpoint: string;
+}
+
+/**
+ * Where the app's two accounts are: what configuration names (`configuredAccounts`), or a
+ * Cosmos-compatible server a local host started (tools/local/). The store does not know which.
+ */
+export interface StoreAccounts {
+  readonly regional: CosmosAccount;
+  /** May be the regional account itself. */
+  readonly directory: CosmosAccount;
+  /** For accounts without a key: the user-assigned managed identity (unset: DefaultAzureCredential's choice). */
+  readonly managedIdentityClientId?: string;
+  /**
+   * Off for a server that speaks plain HTTP only: discovery would switch the SDK to the https
+   * endpoints the server advertises.
+   */
+  readonly endpointDiscovery: boolean;
+}
+
+async function credentialsFor(account: CosmosAccount, managedIdentityClientId: string | undefined) {
   if (account.key) return { key: account.key };
-  // Loaded only when used: @azure/identity is large and a local run never needs it.
+  // Loaded only when used: @azure/identity is large and a keyed account never needs it.
   const { DefaultAzureCredential } = await import('@azure/identity');
   return { aadCredentials: new DefaultAzureCredential({ managedIdentityClientId }) };
 }
 
-function specsFor(account: ContainerSpec['account']): ContainerSpec[] {
-  return Object.values(containerSpecs).filter((spec) => spec.account === account);
+/** The accounts COSMOS_ENDPOINT and DIRECTORY_COSMOS_ENDPOINT name. */
+export function configuredAccounts(config: Config): StoreAccounts {
+  const regional = config.cosmos;
+  const directory = config.directory;
+  if (!regional.endpoint || !directory.endpoint) throw new Error('COSMOS_ENDPOINT is not set: there is no Cosmos DB account to open');
+  return {
+    regional: { ...regional, endpoint: regional.endpoint },
+    directory: { ...directory, endpoint: directory.endpoint },
+    managedIdentityClientId: config.managedIdentityClientId,
+    endpointDiscovery: true,
+  };
 }
 
-export async function openStore(config: Config): Promise<Store> {
-  let regional = config.cosmos;
-  let directory = config.directory;
-  let endpointDiscovery = true;
-  let closeLocalServer: (() => Promise<void>) | undefined;
-
-  if (!regional.endpoint) {
-    const { startLocalCosmosServer } = await import('./local-cosmos-server.js');
-    const local = await startLocalCosmosServer([
-      { database: regional.database, containers: specsFor('regional') },
-      { database: directory.database, containers: specsFor('directory') },
-    ]);
-    regional = { ...regional, endpoint: local.endpoint, key: local.key };
-    if (!directory.endpoint) directory = { ...directory, endpoint: local.endpoint, key: local.key };
-    // The local server speaks plain HTTP; endpoint discovery would switch the SDK to https.
-    endpointDiscovery = false;
-    closeLocalServer = local.close;
-  }
-
+export async function openStore({ regional, directory, managedIdentityClientId, endpointDiscovery }: StoreAccounts): Promise<Store> {
   // Counted at the wire. A request that hangs fails after the timeout, one that cannot connect
   // fails at once: both as StoreUnavailableError, which the API answers 503 + Retry-After.
   const httpClient = createCountingHttpClient(withStoreFailures(createDefaultHttpClient(), COSMOS_REQUEST_TIMEOUT_MS));
   const clients = new Map<string, CosmosClient>();
-  async function clientFor(account: CosmosAccountConfig): Promise<CosmosClient> {
-    const endpoint = account.endpoint!;
+  async function clientFor(account: CosmosAccount): Promise<CosmosClient> {
+    const { endpoint } = account;
     let client = clients.get(endpoint);
     if (!client) {
       client = new CosmosClient({
         endpoint,
-        ...(await credentialsFor(account, config.managedIdentityClientId)),
+        ...(await credentialsFor(account, managedIdentityClientId)),
         httpClient,
         connectionPolicy: { enableEndpointDiscovery: endpointDiscovery, preferredLocations: [] },
       });
@@ -83,7 +96,6 @@ export async function openStore(config: Config): Promise<Store> {
     },
     async close() {
       for (const client of clients.values()) client.dispose();
-      await closeLocalServer?.();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
-import { startLocalCosmosServer, type LocalCosmosServer } from '../../shared/store/local-cosmos-server.js';
+import { startLocalCosmosServer, type LocalCosmosServer } from '../../tools/local/cosmos-server.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 import { startCosmosFaultProxy, type CosmosFaultProxy } from './cosmos-fault-proxy.js';
 

@@ -3,6 +3,7 @@ import { routeTable } from '../../functions/routes.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { RouteTable } from '../../shared/http/route-table.js';
 import { freePort } from '../../tools/free-port.js';
+import { localAdapters } from '../../tools/local/adapters.js';
 import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
 
 export { freePort };
@@ -15,9 +16,10 @@ export interface TestHost extends LocalHost {
 }
 
 /**
- * The local host on a free port, over its own in-process Cosmos server (unless the env says
- * otherwise): the same wiring as `npm start`, reached over a real socket with fetch. The URL is
- * `http://localhost:<port>`, which is also the OAuth issuer, so stock clients can discover it.
+ * The local host on a free port, over its own in-process Cosmos server, broker and Entra/Graph
+ * stand-in (unless the env names an endpoint): the same adapters as `npm start`, reached over a
+ * real socket with fetch. The URL is `http://localhost:<port>`, which is also the OAuth issuer,
+ * so stock clients can discover it.
  */
 export async function startTestHost(
   options: { env?: Record<string, string>; table?: RouteTable } = {},
@@ -29,6 +31,7 @@ export async function startTestHost(
   const host = await startLocalHost({
     config,
     table: options.table ?? routeTable,
+    adapters: localAdapters,
     port,
     clock: () => new Date(Date.now() + offsetMs),
     log: (level: LogLevel, line: string) => logs.push(`${level} ${line}`),

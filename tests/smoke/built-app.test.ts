@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/free-port.js';
+import { azureSettings } from './azure-settings.js';
 
 /**
  * The bundle in dist/, run with plain node as `npm start` and the Functions host run it.
@@ -104,9 +105,22 @@ describe('built app with plain node', () => {
     const { stderr } = await run(
       process.execPath,
       ['--input-type=module', '-e', "await import('./dist/functions/index.js'); console.log('loaded');"],
-      { env: baseEnv },
+      { env: { ...baseEnv, ...azureSettings } },
     );
     expect(stderr).not.toMatch(/SyntaxError|not found|ERR_/);
+  });
+
+  it('the Functions entry point refuses blank Azure endpoints and points at npm start', async () => {
+    const failure = await run(process.execPath, ['--input-type=module', '-e', "await import('./dist/functions/index.js');"], {
+      env: { ...baseEnv, ...azureSettings, COSMOS_ENDPOINT: '', ENTRA_CLIENT_ID: '' },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).not.toBe(0);
+    expect(failure?.stderr).toContain('COSMOS_ENDPOINT: is not set; the Functions host reaches Azure only (set it, or run `npm start` for local stand-ins)');
+    expect(failure?.stderr).toContain('ENTRA_CLIENT_ID: is not set');
+    expect(failure?.stderr).not.toContain('SERVICEBUS_NAMESPACE');
   });
 
   it('the Functions entry point refuses to load with a bad setting', async () => {

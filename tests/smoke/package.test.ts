@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
+import { azureSettings } from './azure-settings.js';
 
 /**
  * What the pipeline publishes (`npm run package` → dist-publish/), loaded on its own, away from
@@ -28,12 +29,14 @@ module.exports = {
 
 describe('the published package', () => {
   let sandbox: string | undefined;
+  beforeAll(async () => {
+    await run(process.execPath, ['tools/package.mjs']);
+  });
   afterAll(async () => {
     if (sandbox) await rm(sandbox, { recursive: true, force: true });
   });
 
   it('registers every route and loads argon2 with nothing but its own files', async () => {
-    await run(process.execPath, ['tools/package.mjs']);
     sandbox = await mkdtemp(join(tmpdir(), 'roger-package-'));
     const app = join(sandbox, 'app');
     await cp('dist-publish', app, { recursive: true });
@@ -53,12 +56,26 @@ describe('the published package', () => {
       console.log(JSON.stringify({ registered: core.registered, argon2: await argon2.verify(hash, '1234') }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       cwd: app,
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...azureSettings },
     });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { registered: { name: string; route: string }[]; argon2: boolean };
     expect(result.argon2).toBe(true);
     expect(result.registered.map((r) => `${r.name} ${r.route}`).sort()).toEqual(
       routeTable.routes.map((r) => `${r.name} ${r.route}`).sort(),
     );
+  });
+
+  it('holds no stand-in code: nothing from tools/, the local Cosmos server or the broker', async () => {
+    const { outputs } = JSON.parse(await readFile('dist/build-meta.json', 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+    };
+    const published = (await readdir('dist-publish/dist', { recursive: true })).filter((f) => f.endsWith('.js')).map((f) => `dist/${f}`);
+    expect(published).toContain('dist/functions/index.js');
+    const standIns = published.flatMap((file) =>
+      Object.keys(outputs[file]!.inputs)
+        .filter((input) => /^tools\/|node_modules\/(@vercel\/cosmosdb-server|rhea)\//.test(input))
+        .map((input) => `${file} holds ${input}`),
+    );
+    expect(standIns).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
-import { startLocalCosmosServer } from '../../shared/store/local-cosmos-server.js';
+import { startLocalCosmosServer } from '../local/cosmos-server.js';
 
 /**
  * oidc-provider's storage adapter on the same store our local host uses: the Cosmos SDK

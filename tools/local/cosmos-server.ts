@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CosmosClient } from '@azure/cosmos';
-import type { ContainerSpec } from './containers.js';
+import type { Config } from '../../shared/config/load-config.js';
+import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
+import { openStore, type Store } from '../../shared/store/store.js';
 
 /**
  * Local runs only (COSMOS_ENDPOINT unset): a Cosmos DB–compatible server in this process, with
@@ -66,4 +68,37 @@ export async function startLocalCosmosServer(
         server.close(() => resolve());
       }),
   };
+}
+
+const specsFor = (account: ContainerSpec['account']) => Object.values(containerSpecs).filter((spec) => spec.account === account);
+
+/**
+ * The app's store on a local server started for it, closed with it. A directory account that
+ * configuration names separately (DIRECTORY_COSMOS_ENDPOINT) is still used.
+ */
+export async function openLocalStore(config: Config): Promise<Store> {
+  const server = await startLocalCosmosServer([
+    { database: config.cosmos.database, containers: specsFor('regional') },
+    { database: config.directory.database, containers: specsFor('directory') },
+  ]);
+  const local = { endpoint: server.endpoint, key: server.key };
+  try {
+    const store = await openStore({
+      regional: { ...config.cosmos, ...local },
+      directory: config.directory.endpoint ? { ...config.directory, endpoint: config.directory.endpoint } : { ...config.directory, ...local },
+      managedIdentityClientId: config.managedIdentityClientId,
+      // The local server speaks plain HTTP; endpoint discovery would switch the SDK to https.
+      endpointDiscovery: false,
+    });
+    return {
+      ...store,
+      async close() {
+        await store.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }

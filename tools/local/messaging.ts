@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { ServiceBusClient, type RetryOptions } from '@azure/service-bus';
-import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
-import type { Config } from '../config/load-config.js';
-import { createSender, releaseTopics, subscriptionDefaults, type Messaging } from './messaging.js';
+import { ServiceBusClient } from '@azure/service-bus';
+import { startLocalServiceBus, type LocalServiceBus } from '@roger-cloud/local-service-bus';
+import type { Config } from '../../shared/config/load-config.js';
+import { createSender, releaseTopics, SEND_RETRY, subscriptionDefaults, type Messaging } from '../../shared/messaging/messaging.js';
 
 /**
- * Local runs only (SERVICEBUS_NAMESPACE unset): the AMQP broker from tools/ in this process,
- * with the `releases` topic, a send/manage rule for the app and a Listen-only rule for printer
- * tokens. The app still sends through the real SDK, over TCP.
+ * Local runs only (SERVICEBUS_NAMESPACE unset): the AMQP broker of tools/service-bus in this
+ * process, with the `releases` topic, a send/manage rule for the app and a Listen-only rule for
+ * printer tokens. The app still sends through the real SDK, over TCP. `broker` is there for
+ * tests, which pause it and count what it holds.
  */
-export async function openLocalMessaging(config: Config, retryOptions: RetryOptions): Promise<Messaging & { broker: LocalServiceBus }> {
-  // Dev tooling, loaded only here; never part of an Azure deployment's code path.
-  const { startLocalServiceBus } = await import('../../tools/service-bus/broker.js');
+export async function openLocalMessaging(config: Config): Promise<Messaging & { broker: LocalServiceBus }> {
   const appRule = { name: 'app', key: randomBytes(32).toString('base64'), rights: ['Send', 'Listen', 'Manage'] as const };
   const listenRule = { name: config.serviceBus.listenKeyName, key: randomBytes(32).toString('base64'), rights: ['Listen'] as const };
   const broker = await startLocalServiceBus({ port: config.serviceBus.localPort, rules: [appRule, listenRule] });
@@ -19,7 +18,7 @@ export async function openLocalMessaging(config: Config, retryOptions: RetryOpti
     broker.createTopic(topic.name, { duplicateDetectionWindowMs: topic.duplicateDetectionWindowMinutes * 60_000 });
   }
 
-  const sender = createSender(new ServiceBusClient(broker.connectionString(appRule.name), { retryOptions }));
+  const sender = createSender(new ServiceBusClient(broker.connectionString(appRule.name), { retryOptions: SEND_RETRY }));
   return {
     broker,
     amqpUrl: `amqp://${broker.host}:${broker.port}`,
