@@ -1,9 +1,10 @@
-// What functions/ holds: one file per resource, named for the first segment of its URL
+// What functions/ holds: one file per resource, named for the URL segment that names it
 // (`/api/jobs/{id}/release` -> jobs.ts, `/api/tenant` and `/api/tenants` -> tenant.ts,
-// `/device` -> device-page.ts). Two groups are named for the protocol rather than a path: the
-// OAuth endpoints with their `.well-known` documents (oauth.ts) and the lookups a client makes
-// before it knows its region (discovery.ts). A newcomer goes from a URL to its file in one hop,
-// and a resource's routes share their schemas and helpers without importing each other.
+// `/health` -> health.ts; the page at `/device` -> device-page.ts). Two files are named for what they serve
+// rather than a path: oauth.ts, the OAuth endpoints with their `.well-known` documents, and
+// discovery.ts, the lookups a client makes before it knows its region. not-found.ts takes every
+// URL no other function does. So a URL leads to its file in one hop, and the routes of one
+// resource share their schemas and helpers without importing each other.
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { auditList } from './audit.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
