@@ -5,8 +5,8 @@ import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { changeUser, keptLogins, listUsers, LoginSchema, resetPin } from '../shared/users/admin.js';
-import { putOnRoster, takeOffRoster } from '../shared/users/admin-roster.js';
+import { changeUser, keptLogins, listUsers, LoginSchema, resetPin, restoreToRoster } from '../shared/users/admin.js';
+import { takeOffRoster } from '../shared/users/admin-roster.js';
 import { eraseUser, exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
 import {
@@ -161,12 +161,11 @@ export const usersErase = defineRoute({
   responses: { 204: { description: 'Erased (or there was no such user)' }, 409: { description: 'The tenant’s last admin' } },
   handler: async ({ params }, { store, now }, context) => {
     const caller = callerOf(context, 'user');
-    const user = await readUser(store, caller.tenantId, params.id);
-    // Off the admin roster first (409 if the last admin), back on it if the erasure fails.
-    const wasAdmin = user?.role === 'admin';
-    if (wasAdmin) await takeOffRoster(store, caller.tenantId, params.id);
+    // Off the admin roster first, whatever role was read (409 if the last admin; a no-op for
+    // anyone not on it), and back on it if the erasure fails while they are still an admin.
+    await takeOffRoster(store, caller.tenantId, params.id);
     const counts = await eraseUser(store, caller.tenantId, params.id, now()).catch(async (error: unknown) => {
-      if (wasAdmin) await putOnRoster(store, caller.tenantId, params.id).catch(() => undefined);
+      await restoreToRoster(store, caller.tenantId, params.id);
       throw error;
     });
     if (counts) {

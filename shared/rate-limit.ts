@@ -80,6 +80,9 @@ interface LocalWindow {
   readonly window: number;
   /** This instance has written the shared count of this window (it exists). */
   counted: boolean;
+  /** The shared count as this instance last learned it (read or written); `learning` while it asks. */
+  known: boolean;
+  learning?: Promise<void>;
   seen: number;
   inFlight: number;
   blocked: boolean;
@@ -95,7 +98,7 @@ function localWindow(store: Store, key: string, rule: LimitRule, now: Date): Loc
   if (!state || state.window !== window) {
     windows.delete(key);
     if (windows.size >= KEYS_KEPT) windows.delete(windows.keys().next().value!);
-    state = { window, counted: false, seen: 0, inFlight: 0, blocked: false };
+    state = { window, counted: false, known: false, seen: 0, inFlight: 0, blocked: false };
     windows.set(key, state);
   }
   return state;
@@ -107,30 +110,62 @@ export interface Reservation {
 }
 
 /**
+ * A refund is best effort: one that fails leaves the count one higher than it should be, which
+ * only errs on the caller's side of the limit and must not fail the request that earned it.
+ */
+const refund = (store: Store, key: string, rule: LimitRule, now: Date) => () =>
+  addToCount(store, key, rule, now, -1, true).then(
+    () => undefined,
+    () => undefined,
+  );
+
+/**
  * Counts one event against `key` before it happens, and refuses it (RateLimited) when it
  * would exceed the limit. Exact at any concurrency across instances: the shared increment
- * decides. One store request, none when this instance already knows the key is over.
+ * decides. One store request.
+ *
+ * `refundable`: events may be given back (a user-code look-up that found its code is no miss).
+ * Then a refused event is given back too, so that a caller whose attempts in flight briefly
+ * pushed the count over is not held until the window ends; otherwise the count only grows, and
+ * a caller once over costs this instance no further store request until the window ends.
  */
-export async function reserve(store: Store, key: string, rule: LimitRule, now: Date): Promise<Reservation> {
+export async function reserve(store: Store, key: string, rule: LimitRule, now: Date, { refundable = false } = {}): Promise<Reservation> {
   const local = localWindow(store, key, rule, now);
   if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
   const count = await addToCount(store, key, rule, now, 1, local.counted);
   local.counted = true;
+  const giveBack = refund(store, key, rule, now);
   if (count > rule.limit) {
-    local.blocked = true;
+    if (refundable) await giveBack();
+    else local.blocked = true;
     throw new RateLimited(secondsLeft(rule, now));
   }
-  return { giveBack: () => addToCount(store, key, rule, now, -1, true).then(() => undefined) };
+  return { giveBack };
+}
+
+/** The shared count of the key's current window, read once per window and instance. */
+function learnCount(store: Store, key: string, rule: LimitRule, now: Date, local: LocalWindow): Promise<void> {
+  local.learning ??= (async () => {
+    const id = `${key}@${windowOf(rule, now)}`;
+    const { resource } = await store.container('rateLimits').item(id, id).read<CounterDoc>();
+    if (resource) local.counted = true;
+    local.seen = Math.max(local.seen, resource?.count ?? 0);
+    local.known = true;
+  })().finally(() => {
+    local.learning = undefined;
+  });
+  return local.learning;
 }
 
 /**
- * Runs `attempt` under a limit on its *failures* (wrong PINs), with no store request on the
- * success path: an attempt resolving to undefined failed and is counted; one that throws is not.
- * The instance lets an attempt start while the failures it knows of plus its attempts still
- * running stay under the limit, and only a failure increments the shared count (and teaches the
- * instance the total). So on one instance no more than the limit fail, at any concurrency; an
- * instance that has not yet seen a failure of the key may start at most one burst of `limit`
- * attempts before its first failure tells it the total.
+ * Runs `attempt` under a limit on its *failures* (wrong PINs): an attempt resolving to
+ * undefined failed and is counted; one that throws is not. Only a failure writes the shared
+ * count; a success costs nothing once this instance knows the key's count for the window (one
+ * point read, on its first attempt there: a fresh, recycled or newly scaled-out instance must
+ * not start from zero). The instance lets an attempt start while the failures it knows of plus
+ * its attempts still running stay under the limit, so on one instance no more than the limit
+ * fail at any concurrency; across instances, each can only add the attempts it has in flight
+ * when another instance's failures reach the limit.
  */
 export async function limitFailures<T>(
   store: Store,
@@ -140,7 +175,11 @@ export async function limitFailures<T>(
   attempt: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   const local = localWindow(store, key, rule, now);
-  if (local.blocked || local.seen + local.inFlight >= rule.limit) throw new RateLimited(secondsLeft(rule, now));
+  if (!local.known && !local.blocked) await learnCount(store, key, rule, now, local);
+  if (local.blocked || local.seen + local.inFlight >= rule.limit) {
+    if (local.seen >= rule.limit) local.blocked = true;
+    throw new RateLimited(secondsLeft(rule, now));
+  }
   local.inFlight += 1;
   let result: T | undefined;
   try {

@@ -40,7 +40,7 @@ async function findForCaller(services: Services, caller: UserPrincipal, userCode
   const { store, now } = services;
   let slot: Reservation;
   try {
-    slot = await reserve(store, userCodeMissKey(caller.tenantId, caller.userId), userCodeMissRule, now());
+    slot = await reserve(store, userCodeMissKey(caller.tenantId, caller.userId), userCodeMissRule, now(), { refundable: true });
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
     throw new RateLimited(error.retryAfterSeconds, 'too many wrong codes; wait a few minutes');

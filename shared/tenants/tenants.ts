@@ -56,7 +56,19 @@ const forgetCached = (store: Store, name: 'tenants' | 'tenantDirectory', id: str
 /** A policy field added after a tenant was created reads as its default. */
 export async function readTenant(store: Store, tenantId: string): Promise<Tenant | undefined> {
   const tenant = await cachedPointRead<Tenant>(store, 'tenants', tenantId);
-  return tenant && { ...tenant, policy: { ...defaultTenantPolicy, ...tenant.policy } };
+  return tenant && { ...tenant, policy: currentPolicy(tenant.policy) };
+}
+
+/**
+ * A policy as stored, in today's terms. Fields added since it was written read as their
+ * defaults. And a policy from before `allowedLoginMethods` named `password` (it has no
+ * `printerFailedSignInLimit`, added with it) allowed passwords at printers wherever it allowed
+ * PINs: it keeps doing so, rather than turning a typed password into a wrong PIN.
+ */
+function currentPolicy(stored: Partial<TenantPolicy>): TenantPolicy {
+  const legacy = stored.printerFailedSignInLimit === undefined && stored.allowedLoginMethods?.includes('pin') && !stored.allowedLoginMethods.includes('password');
+  const allowedLoginMethods = legacy ? [...stored.allowedLoginMethods!, 'password' as const] : stored.allowedLoginMethods;
+  return { ...defaultTenantPolicy, ...stored, ...(allowedLoginMethods ? { allowedLoginMethods } : {}) };
 }
 /** The tenant as stored now (before a change: the cached copy may be a minute old). */
 export function readTenantFresh(store: Store, tenantId: string) {

@@ -12,10 +12,11 @@ import type { Store } from '../store/store.js';
  * conditionally on its ETag: of two racing removals exactly one writes the roster, the other
  * re-reads it, sees a single admin left and is refused.
  *
- * Order keeps the roster on the safe side of the truth: an admin is taken off the roster
- * *before* the user item loses the role, and put on it only *after* the user item has it. So the
- * roster never lists someone who is not an admin; at worst, for the moment between the two
- * writes, it misses one, which can only refuse a removal, never allow the last one.
+ * Order keeps the roster on the safe side: an admin is taken off the roster *before* the user
+ * item loses the role (every demotion and erasure asks, whatever role it read), and put on it
+ * only *after* the user item has it. Missing an admin can only refuse a removal. Listing a
+ * non-admin (a step that failed half-way) could allow the last one, so a removal counts only
+ * the others it confirms by reading their user items.
  */
 interface AdminRosterDoc {
   readonly id: typeof ROSTER_ID;
@@ -56,11 +57,15 @@ async function readRoster(store: Store, tenantId: string): Promise<AdminRosterDo
   }
 }
 
-const changeRoster = async (store: Store, tenantId: string, change: (roster: AdminRosterDoc) => AdminRosterDoc | undefined) => {
+const changeRoster = async (
+  store: Store,
+  tenantId: string,
+  change: (roster: AdminRosterDoc) => AdminRosterDoc | undefined | Promise<AdminRosterDoc | undefined>,
+) => {
   await writeOnLatest(
     await readRoster(store, tenantId),
     async (roster) => {
-      const changed = change(roster);
+      const changed = await change(roster);
       if (changed) await replaceIfUnchanged(store.container('accounts'), changed, tenantId);
     },
     () => readRoster(store, tenantId),
@@ -68,12 +73,27 @@ const changeRoster = async (store: Store, tenantId: string, change: (roster: Adm
   );
 };
 
-/** Before a user loses the admin role (demotion, erasure): refused with 409 if they are the last admin. */
+/**
+ * Those of `userIds` who are admins as their user items say now. The roster can hold a ghost —
+ * an admin erased or demoted by a step that failed half-way, or by a request that read the user
+ * before a promotion — and a ghost must never be the admin a removal counts on.
+ */
+async function confirmedAdmins(store: Store, tenantId: string, userIds: readonly string[]): Promise<string[]> {
+  const users = await Promise.all(userIds.map((id) => store.container('accounts').item(id, tenantId).read<{ type?: string; role?: string }>()));
+  return userIds.filter((_, i) => users[i]!.resource?.type === 'user' && users[i]!.resource?.role === 'admin');
+}
+
+/**
+ * Before a user loses the admin role (demotion, erasure): refused with 409 unless another
+ * admin, confirmed by reading their user item, stays. Ghosts found on the way leave the roster
+ * in the same conditional write. A rare path: one point read per other admin.
+ */
 export function takeOffRoster(store: Store, tenantId: string, userId: string): Promise<void> {
-  return changeRoster(store, tenantId, (roster) => {
+  return changeRoster(store, tenantId, async (roster) => {
     if (!roster.userIds.includes(userId)) return undefined;
-    if (roster.userIds.length <= 1) throw lastAdminProblem();
-    return { ...roster, userIds: roster.userIds.filter((id) => id !== userId) };
+    const others = await confirmedAdmins(store, tenantId, roster.userIds.filter((id) => id !== userId));
+    if (others.length === 0) throw lastAdminProblem();
+    return { ...roster, userIds: others };
   });
 }
 

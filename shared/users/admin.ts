@@ -53,8 +53,6 @@ export interface UserChanges {
  * user then fails, they are put back.
  */
 export async function changeUser(store: Store, user: UserDoc, changes: UserChanges): Promise<UserDoc> {
-  const demoted = changes.role === 'user' && user.role === 'admin';
-  const promoted = changes.role === 'admin' && user.role !== 'admin';
   const renamed = (['username', 'email'] as const).filter((field) => changes[field] !== undefined && changes[field]!.trim() !== user[field]);
   const claimed: string[] = [];
   let offRoster = false;
@@ -67,28 +65,44 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
         throw error;
       }
     }
-    if (demoted) {
+    // Whatever role this request read: the user may have been promoted since (a no-op when
+    // they are not on the roster, and then nobody can be counting on them as an admin).
+    if (changes.role === 'user') {
       await takeOffRoster(store, user.tenantId, user.id);
       offRoster = true;
     }
-    const apply = (current: UserDoc): UserDoc => ({
-      ...current,
-      ...(changes.email !== undefined ? { email: changes.email.trim() } : {}),
-      ...(changes.username !== undefined ? { username: changes.username.trim() } : {}),
-      ...(changes.fullName !== undefined ? { fullName: changes.fullName.trim() } : {}),
-      ...(changes.role !== undefined ? { role: changes.role } : {}),
-    });
+    const apply = (current: UserDoc): UserDoc => {
+      // Another admin renamed the user meanwhile: the name this request claimed would be left
+      // pointing at them, so it gives way (its claim is released below).
+      const renamedMeanwhile = renamed.find((field) => current[field] !== user[field]);
+      if (renamedMeanwhile) throw new Conflict(`the ${renamedMeanwhile} was changed at the same time; read the user again`, { field: renamedMeanwhile });
+      return {
+        ...current,
+        ...(changes.email !== undefined ? { email: changes.email.trim() } : {}),
+        ...(changes.username !== undefined ? { username: changes.username.trim() } : {}),
+        ...(changes.fullName !== undefined ? { fullName: changes.fullName.trim() } : {}),
+        ...(changes.role !== undefined ? { role: changes.role } : {}),
+      };
+    };
     const updated = await updateUser(store, user, apply);
     if (!updated) throw new NotFound('no such user');
-    if (promoted) await putOnRoster(store, user.tenantId, user.id);
+    offRoster = false; // the role is gone for good: nothing below may put them back
+    if (changes.role === 'admin') await putOnRoster(store, user.tenantId, user.id);
     for (const field of renamed) await releaseLoginName(store, user.tenantId, user[field]);
     return updated;
   } catch (error) {
     await Promise.all(claimed.map((id) => store.container('accounts').item(id, user.tenantId).delete().catch(() => undefined)));
-    // The role did not go (the user is gone, or the store failed): the roster must list them again.
-    if (offRoster) await putOnRoster(store, user.tenantId, user.id).catch(() => undefined);
+    // The role did not go (the user is gone, or the store failed): if they are still an admin,
+    // the roster must list them again.
+    if (offRoster) await restoreToRoster(store, user.tenantId, user.id);
     throw error;
   }
+}
+
+/** Puts an admin back on the roster after a removal whose role change did not happen. Best effort. */
+export async function restoreToRoster(store: Store, tenantId: string, userId: string): Promise<void> {
+  const current = await readUser(store, tenantId, userId).catch(() => undefined);
+  if (current?.role === 'admin') await putOnRoster(store, tenantId, userId).catch(() => undefined);
 }
 
 /**

@@ -245,7 +245,10 @@ export async function findUserByLoginName(store: Store, tenantId: string, name: 
     return undefined;
   }
   const user = await readUser(store, tenantId, entry.userId);
-  if (user) rememberHint(hintKey, user.id);
+  // A look-up item can outlive the name it was for (two admins renaming one user at once, an
+  // erasure cut short): the user must still answer to the name.
+  if (!user || !answersTo(user, normalized)) return undefined;
+  rememberHint(hintKey, user.id);
   return user;
 }
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { statusCounts } from '../races/race-kit.js';
+import { changeUser } from '../../shared/users/admin.js';
+import { readUserDoc, statusCounts } from '../races/race-kit.js';
 
 /**
  * Issue 13, defect 9: "a tenant always keeps one admin" must hold when admins act at the same
@@ -17,13 +18,13 @@ describe('defect 9: "a tenant always keeps one admin" breaks under a race', () =
   const ids: Record<'ann' | 'bob', string> = { ann: '', bob: '' };
 
   /** Admins of the tenant as stored (not as any API answer says). */
-  async function storedAdmins(): Promise<string[]> {
+  async function storedAdmins(ofTenant = tenantId): Promise<string[]> {
     const { store } = await host.services();
     const { resources } = await store
       .container('accounts')
       .items.query<string>({
         query: "SELECT VALUE c.id FROM c WHERE c.tenantId = @t AND c.type = 'user' AND c.role = 'admin'",
-        parameters: [{ name: '@t', value: tenantId }],
+        parameters: [{ name: '@t', value: ofTenant }],
       })
       .fetchAll();
     return resources;
@@ -73,5 +74,37 @@ describe('defect 9: "a tenant always keeps one admin" breaks under a race', () =
     ]);
     expect(answers.every((a) => a.status < 500), JSON.stringify(statusCounts(answers))).toBe(true);
     expect(await storedAdmins()).toHaveLength(1);
+  });
+
+  it('a roster that lists someone who is no longer an admin does not let the last real admin go', async () => {
+    const gina: Person = { email: 'gina@ghost.test', username: 'gina', fullName: 'Gina Admin', password: 'gina-password-1' };
+    const dora: Person = { email: 'dora@ghost.test', username: 'dora', fullName: 'Dora Admin', password: 'dora-password-1' };
+    const tenant = await createTenant(host, 'keep-ghost', gina);
+    const ginaToken = (await mobileSignIn(host, 'keep-ghost', gina)).access_token;
+    const doraId = (await api(host, ginaToken, 'POST', '/api/users', { ...dora, role: 'admin' })).body.id as string;
+    // Dora loses the role by a step that never reached the roster (a write cut short, or a
+    // request that read her before she was promoted): the roster still names her.
+    const { store } = await host.services();
+    const { resource: doraDoc } = await store.container('accounts').item(doraId, tenant.id).read();
+    await store.container('accounts').item(doraId, tenant.id).replace({ ...doraDoc, role: 'user' });
+    expect(await storedAdmins(tenant.id)).toEqual([tenant.adminId]);
+
+    const answer = await api(host, ginaToken, 'PATCH', `/api/users/${tenant.adminId}`, { role: 'user' });
+    expect(answer.status).toBe(409);
+    expect(await storedAdmins(tenant.id)).toEqual([tenant.adminId]);
+  });
+
+  it('a demotion that read the user before a promotion is still checked against the roster', async () => {
+    const hal: Person = { email: 'hal@stale.test', username: 'hal', fullName: 'Hal Admin', password: 'hal-password-12' };
+    const eve: Person = { email: 'eve@stale.test', username: 'eve', fullName: 'Eve Example', password: 'eve-password-12' };
+    const tenant = await createTenant(host, 'keep-stale', hal);
+    const halToken = (await mobileSignIn(host, 'keep-stale', hal)).access_token;
+    const eveId = (await api(host, halToken, 'POST', '/api/users', eve)).body.id as string;
+    const staleEve = await readUserDoc(host, tenant.id, eveId); // read as a plain user
+    expect((await api(host, halToken, 'PATCH', `/api/users/${eveId}`, { role: 'admin' })).status).toBe(200);
+    expect((await api(host, halToken, 'PATCH', `/api/users/${tenant.adminId}`, { role: 'user' })).status).toBe(200); // Eve is the admin now
+    const { store } = await host.services();
+    await expect(changeUser(store, staleEve, { role: 'user' })).rejects.toThrow(/last admin/);
+    expect(await storedAdmins(tenant.id)).toEqual([eveId]);
   });
 });

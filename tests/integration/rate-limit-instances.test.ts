@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config/load-config.js';
+import { limitFailures, reserve } from '../../shared/rate-limit.js';
+import { RateLimited } from '../../shared/errors.js';
+import { containerSpecs } from '../../shared/store/containers.js';
+import { openStore, type Store } from '../../shared/store/store.js';
+import { startLocalCosmosServer, type LocalCosmosServer } from '../../tools/local/cosmos-server.js';
+
+/**
+ * The limits across instances: two stores opened on one Cosmos server are two Function App
+ * instances, each with its own per-instance window (docs/security.md, rate limits).
+ */
+describe('rate limits shared by instances', () => {
+  let server: LocalCosmosServer;
+  const stores: Store[] = [];
+  const rule = { limit: 3, windowSeconds: 900 };
+  const now = new Date();
+
+  const instance = async () => {
+    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
+    const account = { ...config.cosmos, endpoint: server.endpoint, key: server.key };
+    const store = await openStore({ regional: account, directory: { ...config.directory, endpoint: server.endpoint, key: server.key }, managedIdentityClientId: undefined, endpointDiscovery: false });
+    stores.push(store);
+    return store;
+  };
+  const wrong = async () => undefined;
+  const refused = (work: Promise<unknown>) =>
+    work.then(
+      () => false,
+      (error: unknown) => {
+        if (error instanceof RateLimited) return true;
+        throw error;
+      },
+    );
+
+  beforeAll(async () => {
+    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
+    server = await startLocalCosmosServer([{ database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') }]);
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await server.close();
+  });
+
+  it('failures counted on one instance stop a fresh instance before it checks a single secret', async () => {
+    const [first, fresh] = [await instance(), await instance()];
+    for (let i = 0; i < rule.limit; i++) expect(await limitFailures(first, 'printer-a', rule, now, wrong)).toBeUndefined();
+    expect(await refused(limitFailures(first, 'printer-a', rule, now, wrong))).toBe(true);
+
+    let checked = 0;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => refused(limitFailures(fresh, 'printer-a', rule, now, async () => void checked++))));
+    expect(answers.every(Boolean)).toBe(true);
+    expect(checked).toBe(0);
+  });
+
+  it('a burst at a fresh key on two instances at once checks no more than the limit on each, and the total stops both after', async () => {
+    const [a, b] = [await instance(), await instance()];
+    let checked = 0;
+    const attempt = (store: Store) => refused(limitFailures(store, 'printer-b', rule, now, async () => void checked++));
+    await Promise.all([...Array.from({ length: 10 }, () => attempt(a)), ...Array.from({ length: 10 }, () => attempt(b))]);
+    expect(checked).toBeLessThanOrEqual(2 * rule.limit);
+    checked = 0;
+    await Promise.all([attempt(a), attempt(b)]);
+    expect(checked).toBe(0);
+  });
+
+  it('a refundable reservation refused at the edge is given back: the caller is not held to the end of the window', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const slots = await Promise.all(Array.from({ length: rule.limit }, () => reserve(a, 'user-c', rule, now, { refundable: true })));
+    expect(await refused(reserve(b, 'user-c', rule, now, { refundable: true }))).toBe(true);
+    for (const slot of slots) await slot.giveBack(); // all were hits
+    expect(await refused(reserve(a, 'user-c', rule, now, { refundable: true }))).toBe(false);
+    expect(await refused(reserve(b, 'user-c', rule, now, { refundable: true }))).toBe(false);
+  });
+});
