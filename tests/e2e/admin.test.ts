@@ -2,8 +2,9 @@ import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
 import { containerSpecs, type ContainerName } from '../../shared/store/containers.js';
-import { enrollPrinter, pinSession, startSession } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
+import { approvedSession, enrolledPrinter, freshTenant, individual } from '../helpers/fixtures.js';
+import { pinSession } from '../helpers/printer.js';
+import { api, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -16,24 +17,28 @@ const victor: Person = { email: 'victor@contoso.test', username: 'victor', fullN
 
 describe('tenant administration and data subject rights', () => {
   let host: TestHost;
-  let adminToken: string;
-  let adminId: string;
-  let userToken: string;
-  let userId: string;
-  let victorId: string;
 
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
-    await createTenant(host, 'contoso', admin);
-    adminToken = (await mobileSignIn(host, 'contoso', admin)).access_token;
-    adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
-    userId = (await api(host, adminToken, 'POST', '/api/users', ursula)).body.id;
-    victorId = (await api(host, adminToken, 'POST', '/api/users', victor)).body.id;
-    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
   });
   afterAll(() => host.close());
 
+  /** A Contoso of the test's own: Ann the admin, Ursula and Victor, everyone signed in. */
+  async function contoso(people: { ursula?: Person } = {}) {
+    const tenant = await freshTenant(host, 'contoso', admin, [people.ursula ?? ursula, victor]);
+    const [user, victorMember] = tenant.users;
+    return {
+      slug: tenant.slug,
+      adminToken: tenant.admin.token,
+      adminId: tenant.admin.id,
+      userToken: user!.token,
+      userId: user!.id,
+      victorId: victorMember!.id,
+    };
+  }
+
   it('every admin route answers 403 to a user who is not an admin', async () => {
+    const { userToken, victorId } = await contoso();
     const adminRoutes = routeTable.routes.filter((route) => route.auth?.anyRole?.includes('admin'));
     expect(adminRoutes.length).toBeGreaterThanOrEqual(15);
     for (const route of adminRoutes) {
@@ -49,8 +54,9 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('tenant policy: read, change (validated, audited) and it takes effect', async () => {
+    const { slug, adminToken, adminId, userToken } = await contoso();
     const before = await api(host, adminToken, 'GET', '/api/tenant');
-    expect(before.body).toMatchObject({ slug: 'contoso', policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin', 'password'], printerFailedSignInLimit: 30 } });
+    expect(before.body).toMatchObject({ slug, policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin', 'password'], printerFailedSignInLimit: 30 } });
     const bad = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(
@@ -76,6 +82,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('users: paged list with a text filter; changes of names and role; the last admin stays', async () => {
+    const { slug, adminToken, adminId, userId, victorId } = await contoso();
     const page1 = await api(host, adminToken, 'GET', '/api/users?limit=2');
     expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['ann', 'ursula']);
     const page2 = await api(host, adminToken, 'GET', `/api/users?limit=2&continuationToken=${encodeURIComponent(page1.body.continuationToken)}`);
@@ -85,17 +92,17 @@ describe('tenant administration and data subject rights', () => {
     expect((await api(host, adminToken, 'GET', '/api/users?q=victor%40contoso')).body.items).toHaveLength(1);
     expect(JSON.stringify(page1.body)).not.toMatch(/Hash|lockout|logins/);
 
-    await mobileSignIn(host, 'contoso', victor); // this instance now remembers victor → Victor's id
+    await mobileSignIn(host, slug, victor); // this instance now remembers victor → Victor's id
     const renamed = await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { username: 'vic', role: 'admin' });
     expect(renamed.body).toMatchObject({ username: 'vic', role: 'admin' });
-    expect((await mobileSignIn(host, 'contoso', { ...victor, username: 'vic' })).access_token).toBeTruthy();
-    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', victor))).toBe('invalid_grant');
+    expect((await mobileSignIn(host, slug, { ...victor, username: 'vic' })).access_token).toBeTruthy();
+    expect(await oauthErrorOf(() => mobileSignIn(host, slug, victor))).toBe('invalid_grant');
     // The freed name goes to someone else: the remembered hint must not sign them in as Victor.
     const newVictor: Person = { email: 'victor.new@contoso.test', username: 'victor', fullName: 'Victor Two', password: 'second-victor-9' };
     const newVictorId = (await api(host, adminToken, 'POST', '/api/users', newVictor)).body.id as string;
-    const signedIn = await mobileSignIn(host, 'contoso', newVictor);
+    const signedIn = await mobileSignIn(host, slug, newVictor);
     expect((await api(host, signedIn.access_token, 'GET', '/api/me')).body.user).toMatchObject({ id: newVictorId, username: 'victor' });
-    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', { ...newVictor, password: victor.password }))).toBe('invalid_grant');
+    expect(await oauthErrorOf(() => mobileSignIn(host, slug, { ...newVictor, password: victor.password }))).toBe('invalid_grant');
     expect((await api(host, adminToken, 'DELETE', `/api/users/${newVictorId}`)).status).toBe(204);
     expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { email: ursula.email })).status).toBe(409);
     expect((await api(host, adminToken, 'PATCH', `/api/users/${victorId}`, { role: 'user' })).status).toBe(200);
@@ -106,6 +113,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('PIN: an admin reset gives a one-time PIN sized by the policy; users change their own with the current one', async () => {
+    const { slug, adminToken, userId, victorId } = await contoso();
     const reset = await api(host, adminToken, 'POST', `/api/users/${userId}/pin-reset`);
     expect(reset.status).toBe(200);
     expect(reset.headers.get('cache-control')).toBe('no-store');
@@ -114,7 +122,7 @@ describe('tenant administration and data subject rights', () => {
     const auditText = JSON.stringify((await api(host, adminToken, 'GET', '/api/audit')).body);
     expect(auditText).not.toMatch(new RegExp(`(?<![0-9a-f])${reset.body.pin}(?![0-9a-f])`));
     // The reset ended Ursula's sign-ins; she signs in again.
-    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+    const userToken = (await mobileSignIn(host, slug, ursula)).access_token;
 
     const wrong = await api(host, userToken, 'PUT', '/api/me/pin', { current: '0000', pin: '97531' });
     expect(wrong.status).toBe(403);
@@ -128,10 +136,12 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('login history: own and (admin) per user; IP only when the policy keeps it; older than the policy’s days not shown', async () => {
+    const { slug, adminToken, userId, userToken } = await contoso();
+    expect((await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { loginHistoryKeepsIp: true } })).status).toBe(200);
     await fetch(`${host.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.7' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'ursula', password: 'nope-wrong-1' }),
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: slug, username: 'ursula', password: 'nope-wrong-1' }),
     });
     const mine = await api(host, userToken, 'GET', '/api/me/logins');
     // The address the host was reached from, not the one the client wrote (tests/hardening/defect-10).
@@ -144,7 +154,7 @@ describe('tenant administration and data subject rights', () => {
     expect((await api(host, userToken, 'GET', '/api/me/logins')).body.items[0]).not.toHaveProperty('ip');
     host.advanceClock(2 * 86400);
     try {
-      const fresh = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+      const fresh = (await mobileSignIn(host, slug, ursula)).access_token;
       const kept = (await api(host, fresh, 'GET', '/api/me/logins')).body.items;
       expect(kept).toHaveLength(1);
     } finally {
@@ -153,7 +163,8 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('printers: list with status and last seen, rename and move (audited), disconnect', async () => {
-    const printer = await enrollPrinter(host, adminToken, 'Lobby');
+    const { adminToken } = await contoso();
+    const printer = await enrolledPrinter(host, adminToken, 'Lobby');
     const list = await api(host, adminToken, 'GET', '/api/devices');
     expect(list.body.items).toEqual([
       { id: printer.deviceId, name: 'Lobby', location: '', status: 'connected', createdAt: expect.any(String), lastSeenAt: expect.any(String) },
@@ -168,7 +179,8 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('a tenant without QR sign-in refuses session approvals from the app as from the web page', async () => {
-    const printer = await enrollPrinter(host, adminToken, 'QR policy printer');
+    const { adminToken, userToken } = await contoso();
+    const printer = await enrolledPrinter(host, adminToken, 'QR policy printer');
     await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['pin'] } });
     try {
       const emb = await oauthClient(host, 'roger-emb', () => printer.access);
@@ -182,6 +194,8 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('export: everything about the user as one document, for an admin or the user themself; no hashes or tokens', async () => {
+    const { adminToken, userId, userToken } = await contoso();
+    await api(host, userToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
     const self = await api(host, userToken, 'GET', `/api/users/${userId}/export`);
     expect(self.status).toBe(200);
     expect(self.headers.get('content-disposition')).toContain('attachment');
@@ -199,9 +213,13 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('erasure: nothing in any container names the user afterwards, their tokens fail, a second DELETE is 204', async () => {
+    // An Ursula of this test's own: the scans below search every tenant on the host for her.
+    const her = individual(ursula);
+    const { slug, adminToken, adminId, userId } = await contoso({ ursula: her });
     // Give Ursula something in every place a user can leave a trace.
-    const { refresh_token } = await mobileSignIn(host, 'contoso', ursula);
-    userToken = (await mobileSignIn(host, 'contoso', ursula)).access_token;
+    const { refresh_token } = await mobileSignIn(host, slug, her);
+    const userToken = (await mobileSignIn(host, slug, her)).access_token;
+    await api(host, userToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
     const queued = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Ursula private.pdf', size: 42 });
     await api(host, userToken, 'POST', `/api/jobs/${queued.body.id}/ready`);
     const connect = await api(host, userToken, 'GET', '/api/onedrive/connect');
@@ -209,14 +227,14 @@ describe('tenant administration and data subject rights', () => {
     expect((await fetch(consent.headers.get('location')!)).status).toBe(200);
     await api(host, userToken, 'GET', '/api/onedrive/connect'); // a pending consent as well
     await api(host, adminToken, 'POST', '/api/scan-profiles', { name: 'Personal PDF', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: [], userIds: [userId] });
-    const printer = await enrollPrinter(host, adminToken, 'Erasure printer');
-    await startSession(host, printer, userToken); // a session code answered by her, and the job released
+    const printer = await enrolledPrinter(host, adminToken, 'Erasure printer');
+    await approvedSession(host, printer, userToken); // a session code answered by her, and the job released
     await api(host, userToken, 'GET', '/api/device-codes/ZZZZ-ZZZZ'); // a wrong-code counter
-    await pinSession(host, printer, 'ursula', '2580');
-    await api(host, adminToken, 'PATCH', `/api/users/${userId}`, { fullName: ursula.fullName }); // audit records naming her
+    await pinSession(host, printer, her.username, '2580');
+    await api(host, adminToken, 'PATCH', `/api/users/${userId}`, { fullName: her.fullName }); // audit records naming her
     await api(host, userToken, 'GET', '/api/users/' + userId + '/export');
 
-    const traces = [userId, ursula.email, ursula.username, ursula.fullName];
+    const traces = [userId, her.email, her.username, her.fullName];
     const before = await scanAllContainers(traces);
     expect(Object.keys(before).sort()).toEqual(expect.arrayContaining(['accounts', 'audit', 'deviceCodes', 'jobs', 'rateLimits']));
 
@@ -229,14 +247,14 @@ describe('tenant administration and data subject rights', () => {
     expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, refresh_token!))).toBe('invalid_grant');
     expect((await api(host, userToken, 'GET', '/api/me')).status).toBe(404);
     expect((await api(host, userToken, 'GET', '/api/jobs')).body.items).toEqual([]);
-    expect(await oauthErrorOf(() => mobileSignIn(host, 'contoso', ursula))).toBe('invalid_grant');
+    expect(await oauthErrorOf(() => mobileSignIn(host, slug, her))).toBe('invalid_grant');
 
     expect((await api(host, adminToken, 'DELETE', `/api/users/${userId}`)).status).toBe(204);
     const record = (await api(host, adminToken, 'GET', '/api/audit')).body.items.find((r: { action: string }) => r.action === 'user.erased');
     expect(record).toMatchObject({ actorId: adminId, details: { jobs: 2, onedriveLinks: 1, scanProfiles: 1 } });
     expect(record).not.toHaveProperty('targetId');
     // The username and email are free again.
-    expect((await api(host, adminToken, 'POST', '/api/users', { ...ursula, password: 'ursula-password-2', fullName: 'Another Ursula' })).status).toBe(201);
+    expect((await api(host, adminToken, 'POST', '/api/users', { ...her, password: 'ursula-password-2', fullName: 'Another Ursula' })).status).toBe(201);
   });
 
   /** Every item of every container (regional and directory) that contains any of `needles`, by container. */
