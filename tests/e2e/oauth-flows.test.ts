@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
 import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -14,18 +15,25 @@ const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob
 
 describe('OAuth flows with openid-client', () => {
   let host: TestHost;
-  let aliceToken: string;
-  let bobToken: string;
-  let bobId: string;
-  let deviceAccess: string;
-  let deviceRefresh: string;
-  let deviceId: string;
 
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
-    await createTenant(host, 'contoso', alice);
   });
   afterAll(() => host.close());
+
+  /** A Contoso of the test's own: Alice the admin and Bob, both signed in from the mobile app. */
+  async function contoso() {
+    const tenant = await freshTenant(host, 'contoso', alice, [bob]);
+    const [bobMember] = tenant.users;
+    return { slug: tenant.slug, aliceToken: tenant.admin.token, bobToken: bobMember!.token, bobId: bobMember!.id };
+  }
+
+  /** Contoso with its printer on the 3rd floor enrolled. */
+  async function contosoWithPrinter() {
+    const world = await contoso();
+    const printer = await enrolledPrinter(host, world.aliceToken, 'MFP 3rd floor', 'Building A, 3rd floor');
+    return { ...world, deviceAccess: printer.access, deviceRefresh: printer.refresh, deviceId: printer.deviceId };
+  }
 
   it('publishes RFC 8414 metadata that a stock client discovers', async () => {
     const config = await oauthClient(host, 'roger-mobile');
@@ -36,22 +44,24 @@ describe('OAuth flows with openid-client', () => {
   });
 
   it('signs the admin in from the mobile app (password grant with tenant) and creates a user', async () => {
-    const tokens = await mobileSignIn(host, 'contoso', alice);
+    const slug = uniqueName('contoso');
+    await createTenant(host, slug, alice);
+    const tokens = await mobileSignIn(host, slug, alice);
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.refresh_token).toMatch(/^rt1\./);
     expect(tokens.expires_in).toBe(1200);
-    aliceToken = tokens.access_token;
+    const aliceToken = tokens.access_token;
 
     const created = await api(host, aliceToken, 'POST', '/api/users', { ...bob, role: 'user' });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/api/users/${created.body.id}`);
     expect(created.body).toMatchObject({ username: 'bob', hasPin: true, hasPassword: true });
     expect(JSON.stringify(created.body)).not.toMatch(/argon2|4711|bob-password/);
-    bobId = created.body.id;
-    bobToken = (await mobileSignIn(host, 'contoso', bob)).access_token;
+    expect((await mobileSignIn(host, slug, bob)).access_token).toBeTruthy();
   });
 
   it('enrolls a printer: device authorization, admin approval, device tokens', async () => {
+    const { aliceToken, bobToken } = await contoso();
     const emb = await oauthClient(host, 'roger-emb');
     const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
     expect(authorization.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
@@ -69,20 +79,18 @@ describe('OAuth flows with openid-client', () => {
       location: 'Building A, 3rd floor',
     });
     expect(approved.status).toBe(200);
-    deviceId = approved.body.deviceId;
+    const deviceId = approved.body.deviceId;
     expect(deviceId).toMatch(/^[0-9a-f]{32}$/);
 
     const tokens = await polling;
     expect(tokens.scope).toBe('device');
     expect(tokens.refresh_token).toMatch(/^rt1\.d\./);
-    deviceAccess = tokens.access_token;
-    deviceRefresh = tokens.refresh_token!;
-
-    const me = await api(host, deviceAccess, 'GET', '/api/me');
+    const me = await api(host, tokens.access_token, 'GET', '/api/me');
     expect(me.body).toMatchObject({ kind: 'device', printer: { id: deviceId, name: 'MFP 3rd floor', status: 'connected' } });
   });
 
   it('starts a user session at the printer from the QR code, approved in the mobile app', async () => {
+    const { bobToken, bobId, deviceAccess, deviceId } = await contosoWithPrinter();
     const emb = await oauthClient(host, 'roger-emb', () => deviceAccess);
     const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
     expect(authorization.expires_in).toBe(120);
@@ -116,6 +124,7 @@ describe('OAuth flows with openid-client', () => {
   });
 
   it('answers the PIN command at the printer with a session token for that user', async () => {
+    const { bobId, deviceAccess, deviceId } = await contosoWithPrinter();
     const emb = await oauthClient(host, 'roger-emb', () => deviceAccess);
     const tokens = await oauth.genericGrantRequest(emb, 'password', { username: 'bob', password: '4711', scope: 'jobs:submit scan' });
     expect(tokens.scope).toBe('jobs:submit scan');
@@ -126,6 +135,7 @@ describe('OAuth flows with openid-client', () => {
   });
 
   it('signs the desktop client in with the device flow, approved in the mobile app', async () => {
+    const { bobToken, bobId } = await contoso();
     const desktop = await oauthClient(host, 'roger-desktop');
     const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs offline_access' });
     const polling = oauth.pollDeviceAuthorizationGrant(desktop, authorization);
@@ -141,6 +151,7 @@ describe('OAuth flows with openid-client', () => {
   });
 
   it('denies: the polling client gets access_denied', async () => {
+    const { bobToken } = await contoso();
     const desktop = await oauthClient(host, 'roger-desktop');
     const authorization = await oauth.initiateDeviceAuthorization(desktop, {});
     const polling = oauthErrorOf(() => oauth.pollDeviceAuthorizationGrant(desktop, authorization));
@@ -149,18 +160,19 @@ describe('OAuth flows with openid-client', () => {
   });
 
   it('rotates refresh tokens on every use, for printers and people', async () => {
+    const { admin } = await freshTenant(host, 'contoso', alice);
+    const { refresh: deviceRefresh } = await enrolledPrinter(host, admin.token, 'MFP 3rd floor');
     const emb = await oauthClient(host, 'roger-emb');
     const first = await oauth.refreshTokenGrant(emb, deviceRefresh);
     const second = await oauth.refreshTokenGrant(emb, first.refresh_token!);
     expect(new Set([deviceRefresh, first.refresh_token, second.refresh_token]).size).toBe(3);
     expect(second.scope).toBe('device');
-    deviceRefresh = second.refresh_token!;
-    deviceAccess = second.access_token;
   });
 
   it('revokes a refresh token (RFC 7009): it no longer refreshes', async () => {
+    const { slug } = await contoso();
     const mobile = await oauthClient(host, 'roger-mobile');
-    const tokens = await mobileSignIn(host, 'contoso', bob);
+    const tokens = await mobileSignIn(host, slug, bob);
     await oauth.tokenRevocation(mobile, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
     expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, tokens.refresh_token!))).toBe('invalid_grant');
     // Unknown tokens are accepted silently (RFC 7009 §2.2).
