@@ -3,8 +3,8 @@ import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
 import type { UserDoc } from '../../shared/users/users.js';
-import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
-import { enrollPrinter } from '../helpers/printer.js';
+import { api, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
+import { enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /** Each security rule of SPEC §7 that the OAuth slice owns, as a test that fails if the rule breaks. */
@@ -15,58 +15,207 @@ const dave: Person = { email: 'dave@woodgrove.test', username: 'dave', fullName:
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
+/**
+ * Two tenants side by side: in A (Fabrikam) the admin, Carol and a printer with Carol signed in
+ * at its panel; in B (Woodgrove) the admin, Dave, a printer showing a session code, Dave's queued
+ * job and a scan profile: everything a token of A might try to reach.
+ */
+interface TwoTenants {
+  a: { slug: string; tenantId: string; admin: string; carol: string; carolId: string; device: string; deviceId: string };
+  b: { slug: string; tenantId: string; admin: string; dave: string; daveId: string; device: string; deviceId: string; sessionCode: string; jobId: string; profileId: string };
+  aSession: string;
+}
+
 describe('OAuth security rules', () => {
   let host: TestHost;
-  const a = {} as { tenantId: string; admin: string; carol: string; carolId: string; device: string; deviceId: string; deviceRefresh: string };
-  const b = {} as {
-    tenantId: string;
-    admin: string;
-    dave: string;
-    daveId: string;
-    device: string;
-    deviceId: string;
-    sessionCode: string;
-    jobId: string;
-    profileId: string;
-  };
-  let aSession: string;
-
-  const enroll = (adminToken: string, name: string) => enrollPrinter(host, adminToken, name);
-
+  /**
+   * Read by the tests that only look (token checks, isolation probes). What a test changes or
+   * counts (a lock, a rate limit, a rotation, a clock) it does on people, printers and codes of
+   * its own, or on a world of its own.
+   */
+  let world: TwoTenants;
 
   const pinAtPrinter = (deviceAccess: string, username: string, pin: string, scope = 'jobs:submit') =>
     tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, deviceAccess);
 
+  async function twoTenants(): Promise<TwoTenants> {
+    const [ta, tb] = await Promise.all([
+      freshTenant(host, 'fabrikam', admin, [carol], { lockoutThreshold: 5, lockoutSeconds: 30 }),
+      freshTenant(host, 'woodgrove', otherAdmin, [dave]),
+    ]);
+    const [printerA, printerB] = await Promise.all([enrolledPrinter(host, ta.admin.token, 'A printer'), enrolledPrinter(host, tb.admin.token, 'B printer')]);
+    const a = { slug: ta.slug, tenantId: ta.id, admin: ta.admin.token, carol: ta.users[0]!.token, carolId: ta.users[0]!.id, device: printerA.access, deviceId: printerA.deviceId };
+    const daveToken = tb.users[0]!.token;
+    const session = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-emb', () => printerB.access), { scope: 'session' });
+    const jobId = (await api(host, daveToken, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 10 })).body.id as string;
+    await api(host, daveToken, 'POST', `/api/jobs/${jobId}/ready`);
+    const aSession = (await pinAtPrinter(a.device, 'carol', '2468', 'jobs:submit scan')).body.access_token as string;
+    const profile = { name: 'B only', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user', 'admin'], userIds: [] };
+    const profileId = (await api(host, tb.admin.token, 'POST', '/api/scan-profiles', profile)).body.id as string;
+    const b = {
+      slug: tb.slug,
+      tenantId: tb.id,
+      admin: tb.admin.token,
+      dave: daveToken,
+      daveId: tb.users[0]!.id,
+      device: printerB.access,
+      deviceId: printerB.deviceId,
+      sessionCode: session.user_code,
+      jobId,
+      profileId,
+    };
+    return { a, b, aSession };
+  }
+
+  /** Each grant once, right and wrong: sign-ins, PINs, a rotation and a reuse, a desktop's device flow, a revocation. */
+  async function everyGrant({ a }: TwoTenants) {
+    const mobile = await oauthClient(host, 'roger-mobile');
+    const signedIn = await mobileSignIn(host, a.slug, carol);
+    const rotated = await oauth.refreshTokenGrant(mobile, signedIn.refresh_token!);
+    await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, signedIn.refresh_token!));
+    await oauthErrorOf(() => mobileSignIn(host, a.slug, { ...carol, password: 'not-her-password-1' }));
+    await pinAtPrinter(a.device, 'carol', '0000');
+    await pinAtPrinter(a.device, 'carol', '2468');
+    const desktop = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-desktop'), { scope: 'jobs offline_access' });
+    await api(host, a.carol, 'GET', `/api/device-codes/${desktop.user_code}`);
+    await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: desktop.user_code });
+    await tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: desktop.device_code });
+    await oauth.tokenRevocation(mobile, rotated.refresh_token!, { token_type_hint: 'refresh_token' });
+  }
+
+  /** Tenant isolation: one probe per authenticated route, for A's tokens against B; a new route must add its own (a test checks). */
+  const probesOf = (w: TwoTenants): Record<string, () => Promise<number>> => ({
+    'users-get': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}`)).status,
+    'users-credentials': async () => (await api(host, w.a.admin, 'PUT', `/api/users/${w.b.daveId}/credentials`, { pin: '9999' })).status,
+    'users-create': async () => {
+      // The tenant comes from the token: a body cannot name another tenant at all...
+      const attempt = await api(host, w.a.admin, 'POST', '/api/users', { ...dave, email: 'x@a.test', username: 'dave2', tenantId: w.b.tenantId });
+      expect(attempt.status).toBe(400);
+      // ...and a user created by A's admin is in A: B's admin cannot see it.
+      const created = await api(host, w.a.admin, 'POST', '/api/users', { ...dave, email: 'dave3@a.test', username: 'dave3' });
+      return (await api(host, w.b.admin, 'GET', `/api/users/${created.body.id}`)).status;
+    },
+    'device-codes-get': async () => (await api(host, w.a.carol, 'GET', `/api/device-codes/${w.b.sessionCode}`)).status,
+    'device-codes-approve': async () => (await api(host, w.a.carol, 'POST', '/api/device-codes/approve', { user_code: w.b.sessionCode })).status,
+    'device-codes-deny': async () => (await api(host, w.a.carol, 'POST', '/api/device-codes/deny', { user_code: w.b.sessionCode })).status,
+    'jobs-get': async () => (await api(host, w.a.admin, 'GET', `/api/jobs/${w.b.jobId}`)).status,
+    'jobs-cancel': async () => (await api(host, w.a.admin, 'DELETE', `/api/jobs/${w.b.jobId}`)).status,
+    'jobs-ready': async () => (await api(host, w.a.admin, 'POST', `/api/jobs/${w.b.jobId}/ready`)).status,
+    'jobs-release': async () => (await api(host, w.aSession, 'POST', `/api/jobs/${w.b.jobId}/release`)).status,
+    'jobs-printed': async () => (await api(host, w.aSession, 'POST', `/api/jobs/${w.b.jobId}/printed`)).status,
+    'jobs-list': async () => {
+      const list = await api(host, w.a.admin, 'GET', '/api/jobs?limit=100');
+      expect(list.body.items.map((job: { id: string }) => job.id)).not.toContain(w.b.jobId);
+      return 404; // lists are read in the caller's own partition only
+    },
+    'jobs-create': async () => {
+      const created = await api(host, w.a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1, tenantId: w.b.tenantId });
+      expect(created.status).toBe(400); // no tenant in the body, ever
+      const mine = await api(host, w.a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
+      return (await api(host, w.b.dave, 'GET', `/api/jobs/${mine.body.id}`)).status;
+    },
+    'users-list': async () => {
+      const list = await api(host, w.a.admin, 'GET', '/api/users?limit=100');
+      expect(list.body.items.map((u: { id: string }) => u.id)).not.toContain(w.b.daveId);
+      expect((await api(host, w.a.admin, 'GET', '/api/users?q=dave')).body.items.map((u: { id: string }) => u.id)).not.toContain(w.b.daveId);
+      return 404;
+    },
+    'users-update': async () => (await api(host, w.a.admin, 'PATCH', `/api/users/${w.b.daveId}`, { role: 'admin' })).status,
+    'users-pin-reset': async () => (await api(host, w.a.admin, 'POST', `/api/users/${w.b.daveId}/pin-reset`)).status,
+    'users-logins': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/logins`)).status,
+    'users-export': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/export`)).status,
+    'users-erase': async () => {
+      // Idempotent 204 for an id it cannot see, but nothing of B's is touched (checked below).
+      expect((await api(host, w.a.admin, 'DELETE', `/api/users/${w.b.daveId}`)).status).toBe(204);
+      return (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}`)).status;
+    },
+    'me-logins': async () => {
+      expect((await api(host, w.a.carol, 'GET', '/api/me/logins')).status).toBe(200);
+      return 404; // the caller's own history only
+    },
+    'me-pin': async () => {
+      expect((await api(host, w.a.carol, 'PUT', '/api/me/pin', { current: '1357', pin: '9999' })).status).toBe(403); // Dave's PIN means nothing in A
+      return 404;
+    },
+    'tenant-get': async () => {
+      expect((await api(host, w.a.admin, 'GET', '/api/tenant')).body.id).toBe(w.a.tenantId);
+      return 404; // the caller's own tenant, from the token
+    },
+    'tenant-update': async () => {
+      expect((await api(host, w.a.admin, 'PATCH', '/api/tenant', { name: 'A', tenantId: w.b.tenantId })).status).toBe(400);
+      return 404; // checked below: B's policy is unchanged
+    },
+    'audit-list': async () => {
+      const log = await api(host, w.a.admin, 'GET', '/api/audit?limit=100');
+      expect(JSON.stringify(log.body)).not.toContain(w.b.daveId);
+      return 404;
+    },
+    'devices-list': async () => {
+      const list = await api(host, w.a.admin, 'GET', '/api/devices?limit=100');
+      expect(list.body.items.map((d: { id: string }) => d.id)).not.toContain(w.b.deviceId);
+      return 404;
+    },
+    'devices-update': async () => (await api(host, w.a.admin, 'PATCH', `/api/devices/${w.b.deviceId}`, { name: 'taken' })).status,
+    'devices-delete': async () => (await api(host, w.a.admin, 'DELETE', `/api/devices/${w.b.deviceId}`)).status,
+    'devices-amqp-token': async () => {
+      const token = await api(host, w.a.device, 'POST', '/api/devices/me/amqp-token');
+      expect(token.body.entityPath).toBe(`releases/subscriptions/${w.a.deviceId}`);
+      return 404; // the printer's own subscription is the only one it can get a token for
+    },
+    'onedrive-connect': async () => {
+      const started = await api(host, w.a.carol, 'GET', '/api/onedrive/connect');
+      expect(started.status).toBe(200);
+      return 404; // it starts a consent for the caller only: the user and tenant come from the token
+    },
+    'onedrive-disconnect': async () => {
+      expect((await api(host, w.a.carol, 'DELETE', '/api/onedrive')).status).toBe(204);
+      return 404; // forgets the caller's own link, the only one it can name
+    },
+    'onedrive-print-list': async () => {
+      expect((await api(host, w.aSession, 'GET', '/api/onedrive/print')).body.type).toMatch(/onedrive-not-connected$/);
+      return 404; // the caller's own drive only
+    },
+    'onedrive-print-file': async () => {
+      expect((await api(host, w.aSession, 'POST', '/api/onedrive/print', { itemId: 'ITEMOFB' })).body.type).toMatch(/onedrive-not-connected$/);
+      return 404; // items are looked up in the caller's own drive only
+    },
+    'scan-profiles-list': async () => {
+      const list = await api(host, w.a.admin, 'GET', '/api/scan-profiles');
+      expect(list.body.items.map((p: { id: string }) => p.id)).not.toContain(w.b.profileId);
+      return 404;
+    },
+    'scan-profiles-create': async () => {
+      const body = { name: 'A', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user'], userIds: [] };
+      expect((await api(host, w.a.admin, 'POST', '/api/scan-profiles', { ...body, tenantId: w.b.tenantId })).status).toBe(400);
+      const created = await api(host, w.a.admin, 'POST', '/api/scan-profiles', body);
+      return (await api(host, w.b.admin, 'GET', `/api/scan-profiles/${created.body.id}`)).status;
+    },
+    'scan-profiles-get': async () => (await api(host, w.a.admin, 'GET', `/api/scan-profiles/${w.b.profileId}`)).status,
+    'scan-profiles-update': async () => (await api(host, w.a.admin, 'PATCH', `/api/scan-profiles/${w.b.profileId}`, { name: 'taken' })).status,
+    'scan-profiles-delete': async () => {
+      expect((await api(host, w.a.admin, 'DELETE', `/api/scan-profiles/${w.b.profileId}`)).status).toBe(204);
+      // Nothing was deleted in A's tenant, so nothing is audited there either.
+      expect(JSON.stringify((await api(host, w.a.admin, 'GET', '/api/audit?limit=100')).body)).not.toContain(w.b.profileId);
+      return (await api(host, w.b.admin, 'GET', `/api/scan-profiles/${w.b.profileId}`)).status === 200 ? 404 : 500; // still there in B
+    },
+    'scans-create': async () => (await api(host, w.aSession, 'POST', '/api/scans', { profileId: w.b.profileId, fileName: 'x' })).status,
+    me: async () => {
+      const me = await api(host, w.a.carol, 'GET', '/api/me');
+      expect(me.body.tenant.id).toBe(w.a.tenantId);
+      return 404; // /api/me has no resource of B to reach: it only ever reads the caller's own items
+    },
+  });
+
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
-    const ta = await createTenant(host, 'fabrikam', admin, { lockoutThreshold: 5, lockoutSeconds: 30 });
-    const tb = await createTenant(host, 'woodgrove', otherAdmin);
-    a.tenantId = ta.id;
-    b.tenantId = tb.id;
-    a.admin = (await mobileSignIn(host, 'fabrikam', admin)).access_token;
-    b.admin = (await mobileSignIn(host, 'woodgrove', otherAdmin)).access_token;
-    a.carolId = (await api(host, a.admin, 'POST', '/api/users', carol)).body.id;
-    b.daveId = (await api(host, b.admin, 'POST', '/api/users', dave)).body.id;
-    a.carol = (await mobileSignIn(host, 'fabrikam', carol)).access_token;
-    b.dave = (await mobileSignIn(host, 'woodgrove', dave)).access_token;
-    const printerA = await enroll(a.admin, 'A printer');
-    Object.assign(a, { device: printerA.access, deviceId: printerA.deviceId, deviceRefresh: printerA.refresh });
-    const printerB = await enroll(b.admin, 'B printer');
-    Object.assign(b, { device: printerB.access, deviceId: printerB.deviceId });
-    const session = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-emb', () => b.device), { scope: 'session' });
-    b.sessionCode = session.user_code;
-    b.jobId = (await api(host, b.dave, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 10 })).body.id;
-    await api(host, b.dave, 'POST', `/api/jobs/${b.jobId}/ready`);
-    aSession = (await pinAtPrinter(a.device, 'carol', '2468', 'jobs:submit scan')).body.access_token!;
-    const profile = { name: 'B only', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user', 'admin'], userIds: [] };
-    b.profileId = (await api(host, b.admin, 'POST', '/api/scan-profiles', profile)).body.id;
+    world = await twoTenants();
   });
   afterAll(() => host.close());
 
   describe('refresh tokens', () => {
     it('reuse of a rotated refresh token revokes its successor (RFC 9700 §4.14.2)', async () => {
       const mobile = await oauthClient(host, 'roger-mobile');
-      const original = await mobileSignIn(host, 'fabrikam', carol);
+      const original = await mobileSignIn(host, world.a.slug, carol);
       const successor = await oauth.refreshTokenGrant(mobile, original.refresh_token!);
       expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, original.refresh_token!))).toBe('invalid_grant');
       expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, successor.refresh_token!))).toBe('invalid_grant');
@@ -74,7 +223,7 @@ describe('OAuth security rules', () => {
     });
 
     it('of two concurrent refreshes with one token exactly one wins', async () => {
-      const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
+      const { refresh_token } = await mobileSignIn(host, world.a.slug, carol);
       const results = await Promise.all(
         Array.from({ length: 5 }, () => tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refresh_token! })),
       );
@@ -83,19 +232,19 @@ describe('OAuth security rules', () => {
     });
 
     it('is bound to its client', async () => {
-      const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
+      const { refresh_token } = await mobileSignIn(host, world.a.slug, carol);
       const desktop = await oauthClient(host, 'roger-desktop');
       expect(await oauthErrorOf(() => oauth.refreshTokenGrant(desktop, refresh_token!))).toBe('invalid_grant');
     });
 
     it('cannot widen the scope', async () => {
       const mobile = await oauthClient(host, 'roger-mobile');
-      const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
+      const { refresh_token } = await mobileSignIn(host, world.a.slug, carol);
       expect(await oauthErrorOf(() => oauth.refreshTokenGrant(mobile, refresh_token!, { scope: 'jobs scan' }))).toBe('invalid_scope');
     });
 
     it('rejects a forged token naming a real user and family', async () => {
-      const { refresh_token } = await mobileSignIn(host, 'fabrikam', carol);
+      const { refresh_token } = await mobileSignIn(host, world.a.slug, carol);
       const forged = `${refresh_token!.slice(0, refresh_token!.lastIndexOf('.'))}.${'A'.repeat(43)}`;
       const result = await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: forged });
       expect(result.body.error).toBe('invalid_grant');
@@ -106,7 +255,7 @@ describe('OAuth security rules', () => {
   });
 
   describe('access tokens', () => {
-    const claims = () => ({ sub: a.carolId, client_id: 'roger-mobile', scope: 'jobs', tid: a.tenantId, roles: ['admin'], jti: 'x' });
+    const claims = () => ({ sub: world.a.carolId, client_id: 'roger-mobile', scope: 'jobs', tid: world.a.tenantId, roles: ['admin'], jti: 'x' });
 
     it('rejects alg:none, HS256 (even keyed with the public key), a foreign key, wrong typ, iss or aud', async () => {
       const jwks = (await (await fetch(`${host.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; x: string }[] };
@@ -129,11 +278,11 @@ describe('OAuth security rules', () => {
     });
 
     it('rejects a real token once it expired, and a token of this server altered in any claim', async () => {
-      const { access_token } = await mobileSignIn(host, 'fabrikam', carol);
+      const { access_token } = await mobileSignIn(host, world.a.slug, carol);
       expect((await api(host, access_token, 'GET', '/api/me')).status).toBe(200);
       const [header, payload, signature] = access_token.split('.');
       const altered = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-      altered.tid = b.tenantId;
+      altered.tid = world.b.tenantId;
       const tampered = `${header}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${signature}`;
       expect((await api(host, tampered, 'GET', '/api/me')).status).toBe(401);
 
@@ -147,148 +296,28 @@ describe('OAuth security rules', () => {
 
     it('answers 401 without a token, 403 for the wrong kind of token or role', async () => {
       expect((await api(host, undefined, 'GET', '/api/me')).headers.get('www-authenticate')).toBe('Bearer realm="roger"');
-      const noRole = await api(host, a.carol, 'POST', '/api/users', { email: 'x@y.test', username: 'xy', fullName: 'X', password: 'password-123' });
+      const noRole = await api(host, world.a.carol, 'POST', '/api/users', { email: 'x@y.test', username: 'xy', fullName: 'X', password: 'password-123' });
       expect(noRole.status).toBe(403);
-      const printerAsUser = await api(host, a.device, 'POST', '/api/device-codes/approve', { user_code: 'BBBB-BBBB' });
+      const printerAsUser = await api(host, world.a.device, 'POST', '/api/device-codes/approve', { user_code: 'BBBB-BBBB' });
       expect(printerAsUser.status).toBe(403);
       expect(printerAsUser.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     });
   });
 
   describe('tenant isolation: a token of tenant A never reaches tenant B', () => {
-    /** One probe per authenticated route; a new route must add its own (the last test checks). */
-    const probes: Record<string, () => Promise<number>> = {
-      'users-get': async () => (await api(host, a.admin, 'GET', `/api/users/${b.daveId}`)).status,
-      'users-credentials': async () => (await api(host, a.admin, 'PUT', `/api/users/${b.daveId}/credentials`, { pin: '9999' })).status,
-      'users-create': async () => {
-        // The tenant comes from the token: a body cannot name another tenant at all...
-        const attempt = await api(host, a.admin, 'POST', '/api/users', { ...dave, email: 'x@a.test', username: 'dave2', tenantId: b.tenantId });
-        expect(attempt.status).toBe(400);
-        // ...and a user created by A's admin is in A: B's admin cannot see it.
-        const created = await api(host, a.admin, 'POST', '/api/users', { ...dave, email: 'dave3@a.test', username: 'dave3' });
-        return (await api(host, b.admin, 'GET', `/api/users/${created.body.id}`)).status;
-      },
-      'device-codes-get': async () => (await api(host, a.carol, 'GET', `/api/device-codes/${b.sessionCode}`)).status,
-      'device-codes-approve': async () => (await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: b.sessionCode })).status,
-      'device-codes-deny': async () => (await api(host, a.carol, 'POST', '/api/device-codes/deny', { user_code: b.sessionCode })).status,
-      'jobs-get': async () => (await api(host, a.admin, 'GET', `/api/jobs/${b.jobId}`)).status,
-      'jobs-cancel': async () => (await api(host, a.admin, 'DELETE', `/api/jobs/${b.jobId}`)).status,
-      'jobs-ready': async () => (await api(host, a.admin, 'POST', `/api/jobs/${b.jobId}/ready`)).status,
-      'jobs-release': async () => (await api(host, aSession, 'POST', `/api/jobs/${b.jobId}/release`)).status,
-      'jobs-printed': async () => (await api(host, aSession, 'POST', `/api/jobs/${b.jobId}/printed`)).status,
-      'jobs-list': async () => {
-        const list = await api(host, a.admin, 'GET', '/api/jobs?limit=100');
-        expect(list.body.items.map((job: { id: string }) => job.id)).not.toContain(b.jobId);
-        return 404; // lists are read in the caller's own partition only
-      },
-      'jobs-create': async () => {
-        const created = await api(host, a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1, tenantId: b.tenantId });
-        expect(created.status).toBe(400); // no tenant in the body, ever
-        const mine = await api(host, a.carol, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
-        return (await api(host, b.dave, 'GET', `/api/jobs/${mine.body.id}`)).status;
-      },
-      'users-list': async () => {
-        const list = await api(host, a.admin, 'GET', '/api/users?limit=100');
-        expect(list.body.items.map((u: { id: string }) => u.id)).not.toContain(b.daveId);
-        expect((await api(host, a.admin, 'GET', '/api/users?q=dave')).body.items.map((u: { id: string }) => u.id)).not.toContain(b.daveId);
-        return 404;
-      },
-      'users-update': async () => (await api(host, a.admin, 'PATCH', `/api/users/${b.daveId}`, { role: 'admin' })).status,
-      'users-pin-reset': async () => (await api(host, a.admin, 'POST', `/api/users/${b.daveId}/pin-reset`)).status,
-      'users-logins': async () => (await api(host, a.admin, 'GET', `/api/users/${b.daveId}/logins`)).status,
-      'users-export': async () => (await api(host, a.admin, 'GET', `/api/users/${b.daveId}/export`)).status,
-      'users-erase': async () => {
-        // Idempotent 204 for an id it cannot see, but nothing of B's is touched (checked below).
-        expect((await api(host, a.admin, 'DELETE', `/api/users/${b.daveId}`)).status).toBe(204);
-        return (await api(host, a.admin, 'GET', `/api/users/${b.daveId}`)).status;
-      },
-      'me-logins': async () => {
-        expect((await api(host, a.carol, 'GET', '/api/me/logins')).status).toBe(200);
-        return 404; // the caller's own history only
-      },
-      'me-pin': async () => {
-        expect((await api(host, a.carol, 'PUT', '/api/me/pin', { current: '1357', pin: '9999' })).status).toBe(403); // Dave's PIN means nothing in A
-        return 404;
-      },
-      'tenant-get': async () => {
-        expect((await api(host, a.admin, 'GET', '/api/tenant')).body.id).toBe(a.tenantId);
-        return 404; // the caller's own tenant, from the token
-      },
-      'tenant-update': async () => {
-        expect((await api(host, a.admin, 'PATCH', '/api/tenant', { name: 'A', tenantId: b.tenantId })).status).toBe(400);
-        return 404; // checked below: B's policy is unchanged
-      },
-      'audit-list': async () => {
-        const log = await api(host, a.admin, 'GET', '/api/audit?limit=100');
-        expect(JSON.stringify(log.body)).not.toContain(b.daveId);
-        return 404;
-      },
-      'devices-list': async () => {
-        const list = await api(host, a.admin, 'GET', '/api/devices?limit=100');
-        expect(list.body.items.map((d: { id: string }) => d.id)).not.toContain(b.deviceId);
-        return 404;
-      },
-      'devices-update': async () => (await api(host, a.admin, 'PATCH', `/api/devices/${b.deviceId}`, { name: 'taken' })).status,
-      'devices-delete': async () => (await api(host, a.admin, 'DELETE', `/api/devices/${b.deviceId}`)).status,
-      'devices-amqp-token': async () => {
-        const token = await api(host, a.device, 'POST', '/api/devices/me/amqp-token');
-        expect(token.body.entityPath).toBe(`releases/subscriptions/${a.deviceId}`);
-        return 404; // the printer's own subscription is the only one it can get a token for
-      },
-      'onedrive-connect': async () => {
-        const started = await api(host, a.carol, 'GET', '/api/onedrive/connect');
-        expect(started.status).toBe(200);
-        return 404; // it starts a consent for the caller only: the user and tenant come from the token
-      },
-      'onedrive-disconnect': async () => {
-        expect((await api(host, a.carol, 'DELETE', '/api/onedrive')).status).toBe(204);
-        return 404; // forgets the caller's own link, the only one it can name
-      },
-      'onedrive-print-list': async () => {
-        expect((await api(host, aSession, 'GET', '/api/onedrive/print')).body.type).toMatch(/onedrive-not-connected$/);
-        return 404; // the caller's own drive only
-      },
-      'onedrive-print-file': async () => {
-        expect((await api(host, aSession, 'POST', '/api/onedrive/print', { itemId: 'ITEMOFB' })).body.type).toMatch(/onedrive-not-connected$/);
-        return 404; // items are looked up in the caller's own drive only
-      },
-      'scan-profiles-list': async () => {
-        const list = await api(host, a.admin, 'GET', '/api/scan-profiles');
-        expect(list.body.items.map((p: { id: string }) => p.id)).not.toContain(b.profileId);
-        return 404;
-      },
-      'scan-profiles-create': async () => {
-        const body = { name: 'A', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user'], userIds: [] };
-        expect((await api(host, a.admin, 'POST', '/api/scan-profiles', { ...body, tenantId: b.tenantId })).status).toBe(400);
-        const created = await api(host, a.admin, 'POST', '/api/scan-profiles', body);
-        return (await api(host, b.admin, 'GET', `/api/scan-profiles/${created.body.id}`)).status;
-      },
-      'scan-profiles-get': async () => (await api(host, a.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).status,
-      'scan-profiles-update': async () => (await api(host, a.admin, 'PATCH', `/api/scan-profiles/${b.profileId}`, { name: 'taken' })).status,
-      'scan-profiles-delete': async () => {
-        expect((await api(host, a.admin, 'DELETE', `/api/scan-profiles/${b.profileId}`)).status).toBe(204);
-        // Nothing was deleted in A's tenant, so nothing is audited there either.
-        expect(JSON.stringify((await api(host, a.admin, 'GET', '/api/audit?limit=100')).body)).not.toContain(b.profileId);
-        return (await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).status === 200 ? 404 : 500; // still there in B
-      },
-      'scans-create': async () => (await api(host, aSession, 'POST', '/api/scans', { profileId: b.profileId, fileName: 'x' })).status,
-      me: async () => {
-        const me = await api(host, a.carol, 'GET', '/api/me');
-        expect(me.body.tenant.id).toBe(a.tenantId);
-        return 404; // /api/me has no resource of B to reach: it only ever reads the caller's own items
-      },
-    };
-
-    for (const [route, probe] of Object.entries(probes)) {
+    for (const route of Object.keys(probesOf({} as TwoTenants))) {
       it(`${route}: 403 or 404`, async () => {
-        expect([403, 404]).toContain(await probe());
+        expect([403, 404]).toContain(await probesOf(world)[route]!());
       });
     }
 
     it("B's data is unchanged after the probes: Dave's PIN, session code, job, printer and scan profile", async () => {
+      // Two tenants of its own, every probe run against them: what B holds afterwards is what the probes left.
+      const { b, ...rest } = await twoTenants();
+      for (const probe of Object.values(probesOf({ b, ...rest }))) await probe();
       expect((await api(host, b.admin, 'GET', `/api/scan-profiles/${b.profileId}`)).body.name).toBe('B only');
       expect((await api(host, b.admin, 'GET', `/api/users/${b.daveId}`)).body).toMatchObject({ role: 'user', username: 'dave' });
-      expect((await api(host, b.admin, 'GET', '/api/tenant')).body.name).toBe('woodgrove Ltd');
+      expect((await api(host, b.admin, 'GET', '/api/tenant')).body.name).toBe(`${b.slug} Ltd`);
       expect((await api(host, b.admin, 'GET', '/api/devices')).body.items[0]).toMatchObject({ name: 'B printer', status: 'connected' });
       expect((await pinAtPrinter(b.device, 'dave', '1357')).status).toBe(200);
       expect((await api(host, b.dave, 'GET', `/api/jobs/${b.jobId}`)).body.state).toBe('queued');
@@ -297,13 +326,13 @@ describe('OAuth security rules', () => {
     });
 
     it('a printer of A cannot sign in a user of B with their PIN', async () => {
-      const result = await pinAtPrinter(a.device, 'dave', '1357');
+      const result = await pinAtPrinter(world.a.device, 'dave', '1357');
       expect(result.body.error).toBe('invalid_grant');
     });
 
     it('every authenticated route has a probe', () => {
       const authenticated = routeTable.routes.filter((route) => route.auth).map((route) => route.name);
-      expect(Object.keys(probes).sort()).toEqual(authenticated.sort());
+      expect(Object.keys(probesOf(world)).sort()).toEqual(authenticated.sort());
     });
   });
 
@@ -313,52 +342,55 @@ describe('OAuth security rules', () => {
       const noPrinterToken = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username: 'carol', password: '2468' });
       expect(noPrinterToken.status).toBe(401);
       expect(noPrinterToken.body.error).toBe('invalid_client');
-      const userTokenAsPrinter = await pinAtPrinter(a.carol, 'carol', '2468');
+      const userTokenAsPrinter = await pinAtPrinter(world.a.carol, 'carol', '2468');
       expect(userTokenAsPrinter.body.error).toBe('invalid_client');
       expect((await tokenRequest(host, { grant_type: 'password', client_id: 'evil', username: 'carol', password: 'x' })).body.error).toBe('invalid_client');
     });
 
     it('locks the account after 5 wrong PINs: the 6th is rejected even with the right PIN until the lock ends', async () => {
       const eve: Person = { email: 'eve@fabrikam.test', username: 'eve', fullName: 'Eve Example', password: 'eve-password-1', pin: '8642' };
-      const eveId = (await api(host, a.admin, 'POST', '/api/users', eve)).body.id as string;
-      for (let i = 0; i < 5; i++) expect((await pinAtPrinter(a.device, 'eve', '0000')).body.error).toBe('invalid_grant');
-      const locked = await pinAtPrinter(a.device, 'eve', '8642');
+      const eveId = (await api(host, world.a.admin, 'POST', '/api/users', eve)).body.id as string;
+      // A printer of its own: failed sign-ins count against the printer as well (printerFailedSignInLimit).
+      const printer = await enrolledPrinter(host, world.a.admin, 'Eve printer');
+      for (let i = 0; i < 5; i++) expect((await pinAtPrinter(printer.access, 'eve', '0000')).body.error).toBe('invalid_grant');
+      const locked = await pinAtPrinter(printer.access, 'eve', '8642');
       expect(locked.status).toBe(400);
       expect(locked.body.error).toBe('invalid_grant');
 
       host.advanceClock(31); // the first lock lasts 30 s (tenant policy)
       try {
-        expect((await pinAtPrinter(a.device, 'eve', '8642')).status).toBe(200);
+        expect((await pinAtPrinter(printer.access, 'eve', '8642')).status).toBe(200);
       } finally {
         host.advanceClock(-31);
       }
 
       // Every attempt is in the login history: time, client, success.
       const { store } = await host.services();
-      const { resource } = await store.container('accounts').item(eveId, a.tenantId).read<UserDoc>();
+      const { resource } = await store.container('accounts').item(eveId, world.a.tenantId).read<UserDoc>();
       expect(resource!.logins.map((l) => l.success)).toEqual([false, false, false, false, false, false, true]);
       expect(resource!.logins.every((l) => l.clientId === 'roger-emb' && l.method === 'pin' && !('ip' in l))).toBe(true);
     });
 
     it('a lock doubles each time it recurs', async () => {
       const frank: Person = { email: 'frank@fabrikam.test', username: 'frank', fullName: 'Frank F', password: 'frank-password-1', pin: '1111' };
-      await api(host, a.admin, 'POST', '/api/users', frank);
-      for (let i = 0; i < 5; i++) await pinAtPrinter(a.device, 'frank', '0000');
+      await api(host, world.a.admin, 'POST', '/api/users', frank);
+      const printer = await enrolledPrinter(host, world.a.admin, 'Frank printer');
+      for (let i = 0; i < 5; i++) await pinAtPrinter(printer.access, 'frank', '0000');
       host.advanceClock(31);
-      for (let i = 0; i < 5; i++) await pinAtPrinter(a.device, 'frank', '0000');
+      for (let i = 0; i < 5; i++) await pinAtPrinter(printer.access, 'frank', '0000');
       host.advanceClock(31); // second lock is 60 s: still locked
       try {
-        expect((await pinAtPrinter(a.device, 'frank', '1111')).body.error).toBe('invalid_grant');
+        expect((await pinAtPrinter(printer.access, 'frank', '1111')).body.error).toBe('invalid_grant');
         host.advanceClock(30);
-        expect((await pinAtPrinter(a.device, 'frank', '1111')).status).toBe(200);
+        expect((await pinAtPrinter(printer.access, 'frank', '1111')).status).toBe(200);
       } finally {
         host.advanceClock(-92);
       }
     });
 
     it('answers an unknown user, a wrong PIN and a locked account identically', async () => {
-      const unknown = await pinAtPrinter(a.device, 'nobody', '1234');
-      const wrong = await pinAtPrinter(a.device, 'carol', '0000');
+      const unknown = await pinAtPrinter(world.a.device, 'nobody', '1234');
+      const wrong = await pinAtPrinter(world.a.device, 'carol', '0000');
       expect(unknown.body).toEqual(wrong.body);
       const mobileUnknownTenant = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'no-such-tenant', username: 'carol', password: 'carol-password-1' });
       expect(mobileUnknownTenant.body).toEqual(wrong.body);
@@ -387,7 +419,7 @@ describe('OAuth security rules', () => {
     it('exchanges a device code exactly once; a used one gets invalid_grant', async () => {
       const desktop = await oauthClient(host, 'roger-desktop');
       const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs' });
-      await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
+      await api(host, world.a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
       const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
       const racing = await Promise.all([tokenRequest(host, fields), tokenRequest(host, fields), tokenRequest(host, fields)]);
       expect(racing.filter((r) => r.status === 200)).toHaveLength(1);
@@ -395,13 +427,13 @@ describe('OAuth security rules', () => {
     });
 
     it('answers expired_token after the code lifetime', async () => {
-      const emb = await oauthClient(host, 'roger-emb', () => a.device);
+      const emb = await oauthClient(host, 'roger-emb', () => world.a.device);
       const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
       host.advanceClock(121);
       try {
         const result = await tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-emb', device_code: authorization.device_code });
         expect(result.body.error).toBe('expired_token');
-        expect((await api(host, a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(404);
+        expect((await api(host, world.a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(404);
       } finally {
         host.advanceClock(-121);
       }
@@ -409,24 +441,24 @@ describe('OAuth security rules', () => {
 
     it('rate-limits user-code guessing per caller (429 after 10 misses)', async () => {
       const mallory: Person = { email: 'mallory@fabrikam.test', username: 'mallory', fullName: 'Mallory M', password: 'mallory-password-1' };
-      await api(host, a.admin, 'POST', '/api/users', mallory);
-      const guesser = (await mobileSignIn(host, 'fabrikam', mallory)).access_token;
+      await api(host, world.a.admin, 'POST', '/api/users', mallory);
+      const guesser = (await mobileSignIn(host, world.a.slug, mallory)).access_token;
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) statuses.push((await api(host, guesser, 'GET', '/api/device-codes/BBBB-BBBB')).status);
       expect(statuses.slice(0, 10).every((s) => s === 404)).toBe(true);
       expect(statuses[10]).toBe(429);
       // Per caller: another user of the same tenant is not affected.
-      expect((await api(host, a.carol, 'GET', '/api/device-codes/BBBB-BBBB')).status).toBe(404);
+      expect((await api(host, world.a.carol, 'GET', '/api/device-codes/BBBB-BBBB')).status).toBe(404);
     });
 
     it('disconnects a printer whose refresh token was unused for 90 days', async () => {
-      const printer = await enroll(a.admin, 'Idle printer');
+      const printer = await enrolledPrinter(host, world.a.admin, 'Idle printer');
       host.advanceClock(91 * 86400);
       try {
         const emb = await oauthClient(host, 'roger-emb');
         expect(await oauthErrorOf(() => oauth.refreshTokenGrant(emb, printer.refresh))).toBe('invalid_grant');
         const { store } = await host.services();
-        const { resource } = await store.container('accounts').item(printer.deviceId, a.tenantId).read<{ status: string }>();
+        const { resource } = await store.container('accounts').item(printer.deviceId, world.a.tenantId).read<{ status: string }>();
         expect(resource!.status).toBe('disconnected');
       } finally {
         host.advanceClock(-91 * 86400);
@@ -434,7 +466,7 @@ describe('OAuth security rules', () => {
     });
 
     it('a printer used within 90 days stays connected: each refresh restarts the 90 days', async () => {
-      const printer = await enroll(a.admin, 'Busy printer');
+      const printer = await enrolledPrinter(host, world.a.admin, 'Busy printer');
       const emb = await oauthClient(host, 'roger-emb');
       let refresh = printer.refresh;
       try {
@@ -450,8 +482,9 @@ describe('OAuth security rules', () => {
 
   describe('Cosmos requests per operation', () => {
     it('token refresh ≤ 2, device authorization 2, device-code poll ≤ 2, user-code look-up 3, password grant ≤ 4 (3 when repeated)', async () => {
+      const printer = await enrolledPrinter(host, world.a.admin, 'Counted printer');
       const emb = await oauthClient(host, 'roger-emb');
-      a.deviceRefresh = (await oauth.refreshTokenGrant(emb, a.deviceRefresh)).refresh_token!;
+      await oauth.refreshTokenGrant(emb, printer.refresh);
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
 
       const desktop = await oauthClient(host, 'roger-desktop');
@@ -462,10 +495,10 @@ describe('OAuth security rules', () => {
       const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
       expect((await tokenRequest(host, fields)).body.error).toBe('authorization_pending');
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
-      expect((await api(host, a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(200);
+      expect((await api(host, world.a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(200);
       // The caller's wrong-code slot taken, the record, the slot given back (a code found is no miss).
       expect(lastCosmosRequests(host, '/api/device-codes/{user_code}')).toBe(3);
-      await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
+      await api(host, world.a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
       host.advanceClock(2);
       try {
         expect((await tokenRequest(host, fields)).status).toBe(200);
@@ -475,18 +508,22 @@ describe('OAuth security rules', () => {
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
 
       // The printer's record (disconnection is immediate), the look-up, the user, the write.
-      expect((await pinAtPrinter(a.device, 'carol', '2468')).status).toBe(200);
+      expect((await pinAtPrinter(world.a.device, 'carol', '2468')).status).toBe(200);
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(4);
       // A name this instance has resolved before: the printer, the user read, the write (no look-up read).
-      expect((await pinAtPrinter(a.device, 'carol', '2468')).status).toBe(200);
+      expect((await pinAtPrinter(world.a.device, 'carol', '2468')).status).toBe(200);
       expect(lastCosmosRequests(host, '/oauth/token')).toBe(3);
-      await mobileSignIn(host, 'fabrikam', carol);
+      await mobileSignIn(host, world.a.slug, carol);
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(3);
     });
   });
 
   describe('logs', () => {
     it('no PIN, password, token, user code, email or name appears in any log line', async () => {
+      // Traffic of its own that carries every kind of secret: two tenants, every probe, each grant right and wrong.
+      const own = await twoTenants();
+      for (const probe of Object.values(probesOf(own))) await probe();
+      await everyGrant(own);
       const secrets = [admin, carol, otherAdmin, dave].flatMap((p) => [p.password, p.email, p.fullName, ...(p.pin ? [p.pin] : [])]);
       const text = host.logs.join('\n');
       // A PIN is a few digits, which hex ids and timestamps in the log also hold: look for it as a value.
@@ -495,7 +532,7 @@ describe('OAuth security rules', () => {
         else expect(text, secret).not.toContain(secret);
       }
       expect(text).not.toMatch(/rt1\.|dc1\.|eyJ|[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}/);
-      expect(text).not.toContain(b.sessionCode);
+      expect(text).not.toContain(own.b.sessionCode);
       expect(host.logs.length).toBeGreaterThan(50);
     });
   });
