@@ -8,9 +8,10 @@ import { linkId, linkOwner, type OneDriveLinkDoc } from '../../shared/onedrive/l
 import { openOneDrive } from '../../shared/onedrive/onedrive.js';
 import { createTokenCipher } from '../../shared/onedrive/token-cipher.js';
 import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
-import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession, type EnrolledPrinter } from '../helpers/printer.js';
+import { approvedSession, enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
+import { amqpCredentials, printerClient, receiveReleases } from '../helpers/printer.js';
 import { consentToOneDrive, loadCallback } from '../helpers/onedrive.js';
-import { api, createTenant, lastCosmosRequests, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
+import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -21,8 +22,6 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  */
 const admin: Person = { email: 'ada@fabrikam.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 const user: Person = { email: 'uma@fabrikam.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12', pin: '4711' };
-const UMA_UPN = 'uma@fabrikam.example';
-const ADA_UPN = 'ada@fabrikam.example';
 
 const quietLog: Logger = { info() {}, warn() {}, error() {} };
 const key = (kid: string) => ({ kid, key: randomBytes(32).toString('base64') });
@@ -33,11 +32,6 @@ describe('OneDrive for Business: connect, print, scan', () => {
   let ms: LocalMicrosoft;
   let host: TestHost;
   let env: Record<string, string>;
-  let adminToken: string;
-  let userToken: string;
-  let userId: string;
-  let tenantId: string;
-  let printer: EnrolledPrinter;
 
   /** The user's browser: open the authorization URL, follow Entra's redirect to our callback. */
   async function connect(token: string, upn: string) {
@@ -67,6 +61,25 @@ describe('OneDrive for Business: connect, print, scan', () => {
     return (await store.container(container).items.readAll().fetchAll()).resources;
   }
 
+  /**
+   * A Fabrikam of the test's own: Ada the admin and Uma signed in, each with a Microsoft account
+   * no other test uses, and the printer on floor 2. `connected`: Uma has linked her OneDrive.
+   */
+  async function fabrikam(options: { connected?: boolean } = {}) {
+    const tenant = await freshTenant(host, 'fabrikam', admin, [user]);
+    const world = {
+      tenantId: tenant.id,
+      adminToken: tenant.admin.token,
+      userToken: tenant.users[0]!.token,
+      userId: tenant.users[0]!.id,
+      umaUpn: `${uniqueName('uma')}@fabrikam.example`,
+      adaUpn: `${uniqueName('ada')}@fabrikam.example`,
+      printer: await enrolledPrinter(host, tenant.admin.token, 'Floor 2'),
+    };
+    if (options.connected) expect((await connect(world.userToken, world.umaUpn)).callback.status).toBe(200);
+    return world;
+  }
+
   beforeAll(async () => {
     ms = await startLocalMicrosoft({ clientId: 'roger-test-app', clientSecret: 'test-client-secret-0123' });
     env = {
@@ -78,11 +91,6 @@ describe('OneDrive for Business: connect, print, scan', () => {
       ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [oldKey] }),
     };
     host = await startTestHost({ env });
-    tenantId = (await createTenant(host, 'fabrikam', admin)).id;
-    adminToken = (await mobileSignIn(host, 'fabrikam', admin)).access_token;
-    userId = (await api(host, adminToken, 'POST', '/api/users', user)).body.id;
-    userToken = (await mobileSignIn(host, 'fabrikam', user)).access_token;
-    printer = await enrollPrinter(host, adminToken, 'Floor 2');
   });
   afterAll(async () => {
     await host?.close();
@@ -90,8 +98,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('connects with authorization code + PKCE, creates Print and Scan, and /api/me says so', async () => {
+    const { userToken, umaUpn } = await fabrikam();
     expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toEqual({ status: 'not-connected' });
-    const { callback, authorizationUrl, redirect } = await connect(userToken, UMA_UPN);
+    const { callback, authorizationUrl, redirect } = await connect(userToken, umaUpn);
     expect(Object.fromEntries(authorizationUrl.searchParams)).toMatchObject({
       client_id: 'roger-test-app',
       response_type: 'code',
@@ -108,7 +117,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
     // consent read, spent, the link written, and the user read again after that write.
     expect(lastCosmosRequests(host, '/api/onedrive/connect')).toBeLessThanOrEqual(2);
     expect(lastCosmosRequests(host, '/api/onedrive/callback')).toBeLessThanOrEqual(4);
-    expect(ms.listFolder(UMA_UPN, '')).toEqual(expect.arrayContaining(['Print', 'Scan']));
+    expect(ms.listFolder(umaUpn, '')).toEqual(expect.arrayContaining(['Print', 'Scan']));
     expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toMatchObject({ status: 'connected' });
 
     // The state is single-use: the same callback again is refused, and nothing changes.
@@ -118,16 +127,18 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('one state, two callbacks at once (the authorization URL opened twice): one connects, the other is refused', async () => {
-    const { authorizationUrl, callbackUrl } = await consentToOneDrive(host, ms, userToken, UMA_UPN);
+    const { userToken, umaUpn } = await fabrikam();
+    const { authorizationUrl, callbackUrl } = await consentToOneDrive(host, ms, userToken, umaUpn);
     const again = new URL((await fetch(authorizationUrl, { redirect: 'manual' })).headers.get('location')!);
     expect(again.searchParams.get('state')).toBe(callbackUrl.searchParams.get('state'));
     expect(again.searchParams.get('code')).not.toBe(callbackUrl.searchParams.get('code'));
     const answers = await Promise.all([callbackUrl, again].map(async (url) => (await loadCallback(url)).status));
     expect(answers.sort()).toEqual([200, 400]);
-    expect(ms.listFolder(UMA_UPN, '').filter((name) => /^(print|scan)/i.test(name)).sort()).toEqual(['Print', 'Scan']);
+    expect(ms.listFolder(umaUpn, '').filter((name) => /^(print|scan)/i.test(name)).sort()).toEqual(['Print', 'Scan']);
   });
 
   it('refuses a declined consent and an unknown state without writing a link', async () => {
+    const { tenantId } = await fabrikam();
     const declined = await fetch(`${host.url}/api/onedrive/callback?state=${'a'.repeat(43)}&error=access_denied&error_description=no`);
     expect(declined.status).toBe(400);
     expect(declined.headers.get('content-type')).toBe('application/problem+json');
@@ -137,6 +148,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('stores the Entra refresh token only as AES-256-GCM ciphertext bound to the user, named by key id', async () => {
+    const { tenantId, userId } = await fabrikam({ connected: true });
     const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
     expect(link.refreshToken).toMatch(/^v1\.k2026a\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/);
     const cipher = createTokenCipher({ keys: [oldKey] });
@@ -153,6 +165,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('print: register → upload straight to OneDrive → ready → session release → the download URL serves exactly those bytes; the API never saw them', async () => {
+    const { userToken, printer } = await fabrikam({ connected: true });
     const document = randomBytes(300 * 1024);
     const before = { ...host.traffic };
     const uploadedBefore = ms.stats.uploadedBytes;
@@ -170,7 +183,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
     // Cosmos requests: ready = job + link + conditional write.
     expect(lastCosmosRequests(host, '/api/jobs/{id}/ready')).toBeLessThanOrEqual(3);
 
-    const { release } = await startSession(host, printer, userToken);
+    const { release } = await approvedSession(host, printer, userToken);
     expect(release).toEqual({ released: 1, queued: 0, dispatched: true });
     const credentials = await amqpCredentials(host, printer.access);
     const client = printerClient(credentials);
@@ -197,6 +210,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('ready checks the uploaded file: OneDrive jobs need the item id, and its size and name must match', async () => {
+    const { userToken } = await fabrikam({ connected: true });
     const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
     const wrong = await upload(created.body.upload.url, Buffer.from('only 9 by'));
     expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`)).status).toBe(400);
@@ -215,14 +229,15 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('from the panel: lists the Print folder (paged) and prints a file from it', async () => {
+    const { userToken, printer, umaUpn } = await fabrikam({ connected: true });
+    // The Print folder as the uploads of a few earlier jobs left it.
+    for (const name of ['Budget 2027.pdf', 'Notes.txt', 'Notes 1.txt']) ms.putFile(umaUpn, `Print/${name}`, randomBytes(16));
     const menu = randomBytes(2048);
-    ms.putFile(UMA_UPN, 'Print/Menu.pdf', menu);
-    const { token: sessionToken } = await startSession(host, printer, userToken);
+    ms.putFile(umaUpn, 'Print/Menu.pdf', menu);
+    const { token: sessionToken } = await approvedSession(host, printer, userToken);
     const credentials = await amqpCredentials(host, printer.access);
     const client = printerClient(credentials);
     try {
-      await receiveReleases(client, credentials.entityPath, 10, 500); // drain what the approval released
-
       const names: string[] = [];
       let continuationToken: string | null = null;
       do {
@@ -255,6 +270,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('scan: only profiles the user may use; the upload goes to Scan; only {timestamp, tenant} is stored', async () => {
+    const { tenantId, userId, adminToken, userToken, printer, umaUpn } = await fabrikam({ connected: true });
     const everyone = await api(host, adminToken, 'POST', '/api/scan-profiles', {
       name: 'Colour PDF',
       format: 'pdf',
@@ -276,14 +292,15 @@ describe('OneDrive for Business: connect, print, scan', () => {
     });
     expect((await api(host, userToken, 'POST', '/api/scan-profiles', { name: 'x' })).status).toBe(403);
 
-    const { token: sessionToken } = await startSession(host, printer, userToken);
+    const { token: sessionToken } = await approvedSession(host, printer, userToken);
     const offered = await api(host, sessionToken, 'GET', '/api/scan-profiles');
     expect(offered.body.items.map((p: { name: string }) => p.name)).toEqual(['Colour PDF']);
     expect(offered.body.items[0]).not.toHaveProperty('roles');
     expect((await api(host, adminToken, 'GET', '/api/scan-profiles')).body.items).toHaveLength(2);
     expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId: adminsOnly.body.id, fileName: 'x' })).status).toBe(404);
 
-    const scansBefore = (await allItems('scans')).length;
+    const earlier = new Set((await allItems('scans')).map((record) => record.id));
+    const scansBefore = earlier.size;
     const started = await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Invoice: March?' });
     expect(started.status).toBe(200);
     // Warm (the SDK reads a container's metadata before its first write in a process): user + profile + link + the record.
@@ -292,20 +309,21 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(started.body).toMatchObject({ fileName: 'Invoice_ March_.pdf', profile: { format: 'pdf', resolution: 300, color: 'color', duplex: true } });
     const scanned = randomBytes(5000);
     await upload(started.body.uploadUrl, scanned, 2000);
-    expect(ms.fileBytes(UMA_UPN, 'Scan/Invoice_ March_.pdf')?.equals(scanned)).toBe(true);
+    expect(ms.fileBytes(umaUpn, 'Scan/Invoice_ March_.pdf')?.equals(scanned)).toBe(true);
 
     const scans = await allItems('scans');
     expect(scans).toHaveLength(scansBefore + 2);
     for (const record of scans) {
       expect(Object.keys(record).filter((k) => !k.startsWith('_')).sort()).toEqual(['id', 'scannedAt', 'tenantId', 'ttl']);
-      expect(record.tenantId).toBe(tenantId);
+      if (!earlier.has(record.id)) expect(record.tenantId).toBe(tenantId); // earlier records are other tests' scans
       const stored = JSON.stringify(record);
       for (const personal of [userId, user.email, user.username, 'Invoice', 'Second', everyone.body.id]) expect(stored).not.toContain(personal);
     }
   });
 
   it('Graph throttling: a short Retry-After is waited out; a long one becomes 503 with Retry-After at once', async () => {
-    const { token: sessionToken } = await startSession(host, printer, userToken);
+    const { userToken, printer } = await fabrikam({ connected: true });
+    const { token: sessionToken } = await approvedSession(host, printer, userToken);
     const throttledBefore = ms.stats.throttled;
     ms.throttleNext(1, 1);
     const waited = await api(host, sessionToken, 'GET', '/api/onedrive/print');
@@ -327,6 +345,8 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('rotating the token key keeps existing links working and re-seals them with the new key', async () => {
+    const { tenantId, userId, umaUpn } = await fabrikam({ connected: true });
+    ms.putFile(umaUpn, 'Print/Menu.pdf', randomBytes(64));
     const config = loadConfig({ ...env, PORT: String(host.port), ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [newKey, oldKey] }) });
     const { store } = await host.services();
     const rotated = await openOneDrive(config, () => new Date());
@@ -345,10 +365,11 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('consent withdrawn in Entra: a clear 409 telling the user to reconnect; reconnecting works again', async () => {
+    const { tenantId, adminToken, adaUpn } = await fabrikam();
     // Ada connects too, then withdraws consent in her Microsoft account.
-    expect((await connect(adminToken, ADA_UPN)).callback.status).toBe(200);
+    expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 5 })).status).toBe(201);
-    ms.revokeConsent(ADA_UPN);
+    ms.revokeConsent(adaUpn);
 
     const refused = await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 5 });
     expect(refused.status).toBe(409);
@@ -362,12 +383,14 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
     expect((await readItem<OneDriveLinkDoc>('accounts', linkId(adminId), tenantId))!.refreshToken).toBeUndefined();
 
-    ms.restoreConsent(ADA_UPN);
-    expect((await connect(adminToken, ADA_UPN)).callback.status).toBe(200);
+    ms.restoreConsent(adaUpn);
+    expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'c.pdf', size: 5 })).status).toBe(201);
   });
 
   it('disconnect forgets the link (idempotent); jobs are then metadata only', async () => {
+    const { tenantId, adminToken, adaUpn } = await fabrikam();
+    expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
     expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
     expect((await api(host, adminToken, 'GET', '/api/me')).body.onedrive).toEqual({ status: 'not-connected' });
@@ -378,7 +401,19 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(await readItem('accounts', linkId(adminId), tenantId)).toBeUndefined();
   });
 
-  it('logs carry no tokens, codes, file names or emails', () => {
+  it('logs carry no tokens, codes, file names or emails', async () => {
+    // Traffic of its own that carries each of them: a consent (code, state), an upload, a print from the panel, a scan.
+    const { adminToken, userToken, printer, umaUpn } = await fabrikam({ connected: true });
+    const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Budget 2027.pdf', size: 10 });
+    const item = await upload(created.body.upload.url, randomBytes(10));
+    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id })).status).toBe(200);
+    ms.putFile(umaUpn, 'Print/Menu.pdf', randomBytes(64));
+    const { token: sessionToken } = await approvedSession(host, printer, userToken);
+    const menu = (await api(host, sessionToken, 'GET', '/api/onedrive/print')).body.items.find((i: { name: string }) => i.name === 'Menu.pdf');
+    expect((await api(host, sessionToken, 'POST', '/api/onedrive/print', { itemId: menu.id })).status).toBe(201);
+    const profile = { name: 'Colour PDF', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user'], userIds: [] };
+    const profileId = (await api(host, adminToken, 'POST', '/api/scan-profiles', profile)).body.id;
+    expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId, fileName: 'Invoice: March?' })).status).toBe(200);
     const text = host.logs.join('\n');
     for (const secret of ['Budget 2027', 'Invoice', 'Menu.pdf', user.email, admin.email, 'test-client-secret-0123']) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/code=|state=|refresh_token/);
