@@ -4,8 +4,9 @@ import type { Messaging } from '../../shared/messaging/messaging.js';
 import { mintSasToken } from '../../shared/messaging/sas.js';
 import { releaseJobs } from '../../shared/release/release.js';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
-import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
+import { approvedSession, enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
+import { amqpCredentials, printerClient, receiveReleases, type EnrolledPrinter } from '../helpers/printer.js';
+import { api, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -18,14 +19,20 @@ const user: Person = { email: 'uma@tailspin.test', username: 'uma', fullName: 'U
 describe('print jobs and release to printers', () => {
   let host: TestHost;
   let broker: LocalServiceBus;
-  let adminToken: string;
-  let userToken: string;
-  const printers: Record<'a' | 'b', { access: string; refresh: string; deviceId: string }> = {} as never;
 
-  const enroll = (name: string) => enrollPrinter(host, adminToken, name);
-  const session = (printer: { access: string }) => startSession(host, printer, userToken);
+  /**
+   * A Tailspin of the test's own (Olga the admin, Uma signed in, no jobs yet) with the printers
+   * it names enrolled: what a session releases is then exactly what the test queued.
+   */
+  async function tailspin<Name extends string>(...printerNames: Name[]) {
+    const tenant = await freshTenant(host, 'tailspin', admin, [user]);
+    const adminToken = tenant.admin.token;
+    const enrolled = await Promise.all(printerNames.map((name) => enrolledPrinter(host, adminToken, `Printer ${name.toUpperCase()}`)));
+    const printers = Object.fromEntries(printerNames.map((name, i) => [name, enrolled[i]!])) as Record<Name, EnrolledPrinter>;
+    return { slug: tenant.slug, adminToken, userToken: tenant.users[0]!.token, printers };
+  }
 
-  async function submit(fileName: string) {
+  async function submit(userToken: string, fileName: string) {
     const created = await api(host, userToken, 'POST', '/api/jobs', { fileName, size: 12345, options: { copies: 2, color: true } });
     expect(created.status).toBe(201);
     expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`)).body.state).toBe('queued');
@@ -34,24 +41,20 @@ describe('print jobs and release to printers', () => {
 
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
-    await createTenant(host, 'tailspin', admin);
-    adminToken = (await mobileSignIn(host, 'tailspin', admin)).access_token;
-    await api(host, adminToken, 'POST', '/api/users', user);
-    userToken = (await mobileSignIn(host, 'tailspin', user)).access_token;
     broker = ((await (await host.services()).messaging()) as Messaging & { broker: LocalServiceBus }).broker;
-    printers.a = await enroll('Printer A');
-    printers.b = await enroll('Printer B');
   });
   afterAll(() => host.close());
 
-  it('enrollment creates the printer’s own subscription', () => {
+  it('enrollment creates the printer’s own subscription', async () => {
+    const { printers } = await tailspin('a', 'b');
     expect(broker.hasSubscription('releases', printers.a.deviceId)).toBe(true);
     expect(broker.hasSubscription('releases', printers.b.deviceId)).toBe(true);
   });
 
   it('3 jobs → session approved → the printer, with only its SAS token, receives exactly 3 releases → printed', async () => {
-    const jobIds = [await submit('Quarterly report.pdf'), await submit('Slides.pptx'), await submit('Invoice 42.pdf')];
-    const { release, token: sessionToken, userCode } = await session(printers.a);
+    const { userToken, printers } = await tailspin('a');
+    const jobIds = [await submit(userToken, 'Quarterly report.pdf'), await submit(userToken, 'Slides.pptx'), await submit(userToken, 'Invoice 42.pdf')];
+    const { release, token: sessionToken, userCode } = await approvedSession(host, printers.a, userToken);
     expect(release).toEqual({ released: 3, queued: 0, dispatched: true });
     // Approving the same code again releases nothing more: the code is answered.
     expect((await api(host, userToken, 'POST', '/api/device-codes/approve', { user_code: userCode })).status).toBe(404);
@@ -86,6 +89,7 @@ describe('print jobs and release to printers', () => {
   });
 
   it("printer A's SAS token cannot receive from printer B's subscription; expired and forged tokens are refused", async () => {
+    const { printers } = await tailspin('a', 'b');
     const credentials = await amqpCredentials(host, printers.a.access);
     const attempts = {
       sibling: { token: credentials.sasToken, path: `releases/subscriptions/${printers.b.deviceId}` },
@@ -111,7 +115,8 @@ describe('print jobs and release to printers', () => {
   });
 
   it('a retried dispatch never delivers a job twice (duplicate detection on jobId:sessionId)', async () => {
-    const jobId = await submit('Once only.pdf');
+    const { userToken, printers } = await tailspin('b');
+    const jobId = await submit(userToken, 'Once only.pdf');
     const services = await host.services();
     const { readJob } = await import('../../shared/jobs/jobs.js');
     const me = await api(host, userToken, 'GET', '/api/me');
@@ -131,11 +136,12 @@ describe('print jobs and release to printers', () => {
   });
 
   it('broker down during approval → jobs stay queued and the response says so; a later release delivers them', async () => {
-    const jobIds = [await submit('Outage 1.pdf'), await submit('Outage 2.pdf')];
+    const { userToken, printers } = await tailspin('a');
+    const jobIds = [await submit(userToken, 'Outage 1.pdf'), await submit(userToken, 'Outage 2.pdf')];
     await broker.pause();
     let sessionToken: string;
     try {
-      const approval = await session(printers.a);
+      const approval = await approvedSession(host, printers.a, userToken);
       expect(approval.release).toEqual({ released: 0, queued: 2, dispatched: false });
       sessionToken = approval.token;
       for (const id of jobIds) expect((await api(host, userToken, 'GET', `/api/jobs/${id}`)).body.state).toBe('queued');
@@ -157,7 +163,8 @@ describe('print jobs and release to printers', () => {
   });
 
   it('enforces the job state machine with 409s and hides other people’s jobs', async () => {
-    const id = await submit('States.pdf');
+    const { adminToken, userToken } = await tailspin();
+    const id = await submit(userToken, 'States.pdf');
     expect((await api(host, userToken, 'POST', `/api/jobs/${id}/ready`)).status).toBe(409);
     expect((await api(host, adminToken, 'GET', `/api/jobs/${id}`)).status).toBe(404); // the admin's own jobs only
     expect((await api(host, userToken, 'DELETE', `/api/jobs/${id}`)).status).toBe(204);
@@ -168,11 +175,12 @@ describe('print jobs and release to printers', () => {
   });
 
   it('expired jobs are never returned (expiry checked in code, whatever the TTL does)', async () => {
-    const id = await submit('Old.pdf');
+    const { slug, userToken } = await tailspin();
+    const id = await submit(userToken, 'Old.pdf');
     host.advanceClock(8 * 86400);
     try {
       expect((await api(host, userToken, 'GET', `/api/jobs/${id}`)).status).toBe(401); // the token expired too
-      const fresh = (await mobileSignIn(host, 'tailspin', user)).access_token;
+      const fresh = (await mobileSignIn(host, slug, user)).access_token;
       expect((await api(host, fresh, 'GET', `/api/jobs/${id}`)).status).toBe(404);
       const ids = (await api(host, fresh, 'GET', '/api/jobs?limit=100')).body.items.map((j: { id: string }) => j.id);
       expect(ids).not.toContain(id);
@@ -182,7 +190,8 @@ describe('print jobs and release to printers', () => {
   });
 
   it('disconnecting a printer deletes its subscription and its tokens stop working', async () => {
-    const printer = await enroll('Printer C');
+    const { adminToken } = await tailspin();
+    const printer = await enrolledPrinter(host, adminToken, 'Printer C');
     expect(broker.hasSubscription('releases', printer.deviceId)).toBe(true);
     expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
     expect(broker.hasSubscription('releases', printer.deviceId)).toBe(false);
