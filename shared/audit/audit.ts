@@ -6,7 +6,7 @@ import { withoutSystemProperties } from '../store/system-properties.js';
 import { newId } from '../tokens/secrets.js';
 
 /**
- * The tenant's audit log of admin actions (SPEC §3.10): who (an id), what, when, on what (an
+ * The tenant's audit log of admin actions (docs/data.md#audit-log-audit): who (an id), what, when, on what (an
  * id). Details hold field names and counts, never values a person typed: no names, emails,
  * PINs or file names. Kept for a year (item TTL).
  */

@@ -4,7 +4,7 @@ import { InvalidAccessToken, verifyAccessToken, type VerifiedAccessToken } from 
 /**
  * Who is calling, from a verified access token: one of three kinds of caller, each with exactly
  * the ids it has, so a handler never asserts that an id is there. The tenant comes from the
- * token and nowhere else (SPEC §7): handlers read `tenantId` from here, never from a request body.
+ * token and nowhere else (docs/security.md#trust-boundaries): handlers read `tenantId` from here, never from a request body.
  *
  * No `roles` on any of them on purpose: the token's `roles` claim may be 20 minutes old. Admin
  * decisions rest on the user item read in the request (`RequestContext.currentUser`).

@@ -53,7 +53,7 @@ export interface Config {
     readonly listenKey?: string;
     readonly localPort: number;
   };
-  /** Entra ID and Graph, for OneDrive (SPEC §3.9). */
+  /** Entra ID and Graph, for OneDrive (docs/flows.md#onedrive-for-business). */
   readonly microsoft: {
     /** Unset: a local stand-in for Entra ID and Graph in process (local runs only). */
     readonly clientId?: string;

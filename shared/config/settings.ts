@@ -206,7 +206,7 @@ export const settingSpecs = {
   ACCESS_TOKEN_LIFETIME_SECONDS: {
     kind: 'integer',
     schema: Type.Integer({ minimum: 60, maximum: 3600 }),
-    description: 'Lifetime of access and session tokens (SPEC §4).',
+    description: 'Lifetime of access and session tokens (docs/flows.md#tokens).',
     where: 'azure',
     defaultText: '`1200` (20 minutes)',
     example: '1200',
@@ -231,7 +231,7 @@ export const settingSpecs = {
   SERVICEBUS_LISTEN_KEY_NAME: {
     kind: 'string',
     schema: Type.String({ pattern: '^[A-Za-z0-9._-]{1,256}$' }),
-    description: 'Name of the Listen-only shared access rule whose key signs printer SAS tokens (SPEC §6).',
+    description: 'Name of the Listen-only shared access rule whose key signs printer SAS tokens (docs/security.md#printer-credentials-sas-scope).',
     where: 'azure',
     defaultText: '`printer-listen`',
     example: 'printer-listen',
@@ -257,7 +257,7 @@ export const settingSpecs = {
     kind: 'string',
     schema: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
     description:
-      'Application (client) id of the Entra ID app registration used to connect users\' OneDrive (SPEC §3.9). Unset: the local run starts a stand-in for Entra ID and Graph in process. Required in Azure.',
+      'Application (client) id of the Entra ID app registration used to connect users\' OneDrive (docs/operations.md#the-entra-app-registration). Unset: the local run starts a stand-in for Entra ID and Graph in process. Required in Azure.',
     where: 'azure',
     defaultText: 'in-process local Entra ID and Graph',
     example: '',

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import { updateDevice, type DeviceDoc } from './devices.js';
 
 /**
- * SPEC §3.2: a disconnected printer has no refresh tokens and no release subscription; it must
+ * A disconnected printer (docs/flows.md#printer-lifecycle) has no refresh tokens and no release subscription; it must
  * be enrolled again. Its last access token dies within its 20 minutes, and cannot mint an AMQP
  * token meanwhile (that checks the printer is connected). The subscription is deleted best
  * effort: if Service Bus is down, auto-delete-on-idle removes it later.

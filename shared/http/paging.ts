@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
-/** The query of a paged list (SPEC §3.12): `limit` and `continuationToken`. */
+/** The query of a paged list (docs/api.md#conventions): `limit` and `continuationToken`. */
 export const PageQuery = (defaultLimit: number) =>
   Type.Object(
     {

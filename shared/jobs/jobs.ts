@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 
 /**
- * Print jobs: metadata only (SPEC §5) — who (email and name or username), the file's name,
+ * Print jobs: metadata only (docs/data.md#jobs-jobs) — who (email and name or username), the file's name,
  * options, state and times. Never content, never a content hash.
  *
  *   registered ──ready──▶ queued ──release──▶ released ──printed──▶ printed
@@ -47,7 +47,7 @@ export interface JobDoc {
   readonly tenantId: string;
   readonly userId: string;
   readonly userEmail: string;
-  /** SPEC §5: the username (not the full name); the release message shows it on the panel. */
+  /** The username (not the full name); the release message shows it on the panel (docs/data.md#jobs-jobs). */
   readonly username: string;
   readonly fileName: string;
   readonly size: number;
@@ -70,7 +70,7 @@ export interface JobDoc {
   readonly releaseClaim?: { readonly releaseId: string; readonly until: string };
   readonly printedAt?: string;
   /**
-   * Present when the document goes through the user's OneDrive (SPEC §3.6): the drive item,
+   * Present when the document goes through the user's OneDrive (docs/flows.md#print-jobs): the drive item,
    * known once the client confirmed the upload. A reference, never the content.
    */
   readonly onedrive?: { readonly itemId?: string };
@@ -230,7 +230,7 @@ export function assertTransition(job: JobDoc, transition: JobTransition): void {
 export const RELEASE_CLAIM_SECONDS = 60;
 
 /**
- * Claims a queued job for one release before its message is sent (SPEC §3.7): a conditional
+ * Claims a queued job for one release before its message is sent (docs/data.md#job-states): a conditional
  * write, so of releases racing from different sessions or printers — whose message ids differ,
  * so duplicate detection cannot help — exactly one sends. The job stays `queued` until it is
  * marked released; a failed send gives the claim back (`unclaimRelease`). 409 when another

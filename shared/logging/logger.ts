@@ -3,7 +3,7 @@ import type { InvocationContext } from '@azure/functions';
 /**
  * The one logger. Lines are `event key=value ...` so they read well in a terminal and in
  * Application Insights alike. Fields are ids, counts, statuses and timings only: never emails,
- * names, PINs, passwords, tokens, user codes or file names (SPEC §5, §7).
+ * names, PINs, passwords, tokens, user codes or file names (docs/security.md#logs-errors-and-telemetry).
  */
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 

@@ -1,7 +1,7 @@
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 
 /**
- * Release messages to printers over Service Bus (SPEC §6). The app sends with
+ * Release messages to printers over Service Bus (docs/flows.md#release-to-printers). The app sends with
  * `@azure/service-bus` — against Azure with its managed identity (azure-messaging.ts), or a
  * local broker with a connection string (the host's adapter, tools/local/): the same client,
  * configured differently. Only the creation of printer subscriptions differs (the
@@ -28,7 +28,7 @@ export interface Messaging {
 }
 
 /**
- * The release topics (SPEC §6), with duplicate detection so a retried dispatch is harmless.
+ * The release topics (docs/flows.md#release-to-printers), with duplicate detection so a retried dispatch is harmless.
  * One list for the local broker and the Bicep templates (infra/app-contract.json is generated
  * from it), so the topics Azure has are the ones the code sends to.
  */
@@ -37,7 +37,7 @@ export const releaseTopics = [{ name: 'releases', duplicateDetectionWindowMinute
 /** New printers subscribe here; `releases-NN` topics join the list past 2,000 printers per topic. */
 export const DEFAULT_RELEASE_TOPIC = releaseTopics[0].name;
 
-/** Subscription settings of SPEC §6: dead-letter on expiry, bounded redelivery, auto-delete when idle. */
+/** Subscription settings: dead-letter on expiry, bounded redelivery, auto-delete when idle (docs/flows.md#release-to-printers). */
 export const subscriptionDefaults = {
   maxDeliveryCount: 10,
   lockDurationSeconds: 60,

@@ -18,13 +18,13 @@ import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type R
 
 /**
  * The user's side of RFC 8628 (§3.3): look at a user code, then approve or deny it.
- * Who may answer (SPEC §3.2, §3.3, §3.5):
+ * Who may answer (docs/flows.md#sign-in):
  *  - printer enrollment (`device`): an admin, as stored now (not as the token's `roles` claim
  *    says: a demoted or erased admin enrolls nothing); the printer joins the admin's tenant;
  *  - a session at a printer (`session`): a user of that printer's tenant, nobody else;
  *  - desktop sign-in: the signed-in user themself.
  * Everything else looks like an unknown code (404), so codes of other tenants are not revealed.
- * Wrong codes count against the caller; past the limit they get 429 (SPEC §7).
+ * Wrong codes count against the caller; past the limit they get 429 (docs/security.md#rate-limits).
  */
 export const userCodeMissKey = (tenantId: string, userId: string | undefined) => `user-code-miss:${tenantId}:${userId}`;
 export const userCodeMissRule: LimitRule = { limit: oauthDefaults.userCodeMissesPerWindow, windowSeconds: oauthDefaults.userCodeMissWindowSeconds };
@@ -104,7 +104,7 @@ const SETTLE_WRITE_ATTEMPTS = 4;
 export interface ApprovalResult {
   /** Enrollment: the new printer. */
   readonly deviceId?: string;
-  /** Session: what happened to the user's queued jobs (SPEC §3.3: released on approval). */
+  /** Session: what happened to the user's queued jobs (released on approval: docs/flows.md#release-to-printers). */
   readonly release?: ReleaseOutcome;
 }
 
@@ -140,7 +140,7 @@ export async function approveUserCode(
     };
     await createDevice(store, device);
     try {
-      // The printer's own release subscription (SPEC §6) exists before it can ask for tokens.
+      // The printer's own release subscription (docs/flows.md#release-to-printers) exists before it can ask for tokens.
       await (await services.messaging()).subscriptions.create(device.topic, device.id);
     } catch (error) {
       await deleteDevice(store, caller.tenantId, device.id);

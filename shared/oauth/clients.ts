@@ -1,7 +1,7 @@
 import type { GrantType } from './grants/index.js';
 
 /**
- * The fixed, public OAuth clients of SPEC §3.5 (no client secrets on printers or phones).
+ * The fixed, public OAuth clients (docs/flows.md#sign-in): no client secrets on printers or phones.
  * `grants` are the `grant_type` values each may use, as RFC 7591 client metadata names them
  * (grants/index.ts lists every one); `scopes` is what each client may ever be granted.
  */

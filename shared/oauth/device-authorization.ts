@@ -18,7 +18,7 @@ export interface DeviceAuthorizationRequest {
 }
 
 /**
- * RFC 8628 §3.1–3.2. Three uses (SPEC §3.2, §3.3, §3.5):
+ * RFC 8628 §3.1–3.2. Three uses (docs/flows.md#sign-in):
  *  - `roger-emb` + `device`: an unenrolled printer asks to join a tenant (an admin approves);
  *  - `roger-emb` + `session`: an enrolled printer (Bearer device token) shows a session QR code;
  *  - `roger-desktop` + `jobs offline_access`: the desktop client signs a user in.

@@ -4,7 +4,7 @@ import { OAuthError } from './errors.js';
 
 /**
  * An enrolled printer authenticates its /oauth requests with its own device access token
- * (SPEC §3.3, §3.4). A missing or bad one is a failed client authentication: invalid_client.
+ * (docs/flows.md#sign-in). A missing or bad one is a failed client authentication: invalid_client.
  */
 export async function authenticatePrinter(
   headers: Headers,

@@ -7,7 +7,7 @@ import { newPkce } from './entra.js';
 import { CONNECT_STATE_LIFETIME_SECONDS, connectStateId, deleteLink, linkOwner, readConnectState, saveConnectState, saveLink, spendConnectState } from './links.js';
 
 /**
- * Connecting a user's OneDrive (SPEC §3.9), in two requests:
+ * Connecting a user's OneDrive (docs/flows.md#onedrive-for-business), in two requests:
  *  1. the app asks for an authorization URL: a fresh `state` (names the pending consent) and a
  *     PKCE verifier are stored, the verifier sealed;
  *  2. Entra ID sends the browser back with a code; the code is redeemed with the verifier, the

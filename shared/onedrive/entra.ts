@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { newSecret } from '../tokens/secrets.js';
 
 /**
- * The app as an OAuth client of Microsoft Entra ID (SPEC §3.9): authorization code with PKCE
+ * The app as an OAuth client of Microsoft Entra ID (docs/flows.md#onedrive-for-business): authorization code with PKCE
  * (RFC 7636, S256) for the user's one-time consent, then refresh tokens to act for them on
  * Graph. Plain RFC 6749 requests over fetch: MSAL keeps refresh tokens in its own cache and
  * does not hand them out, and the app must store them itself (encrypted) to use them on any

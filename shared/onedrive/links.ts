@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import { hashSecret } from '../tokens/secrets.js';
 
 /**
- * A user's OneDrive link (SPEC §3.9): one item beside the user in the tenant's partition of
+ * A user's OneDrive link (docs/data.md#onedrive-links-and-consents): one item beside the user in the tenant's partition of
  * `accounts`. It holds the Entra refresh token sealed by the token cipher, and the ids of the
  * two folders the app works in. No file names, no drive contents.
  */

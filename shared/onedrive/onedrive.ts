@@ -8,7 +8,7 @@ import { linkOwner, markReconnectRequired, readLink, storeRotatedToken, type One
 import { createTokenCipher, generatedTokenKeys, TokenUnreadable, type TokenCipher } from './token-cipher.js';
 
 /**
- * OneDrive for Business (SPEC §3.6–3.9): the Entra client, the token cipher, and Graph as a
+ * OneDrive for Business (docs/flows.md#onedrive-for-business): the Entra client, the token cipher, and Graph as a
  * given user. Opened once per process, on first use.
  *
  * The host decides the endpoints (`MicrosoftApp`): Microsoft's, as configuration names them, or

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { OneDriveTokenKeys } from '../config/settings.js';
 
 /**
- * Encryption at rest of the Entra refresh tokens (SPEC §3.9, §7): AES-256-GCM with a fresh
+ * Encryption at rest of the Entra refresh tokens (docs/security.md#onedrive-tokens): AES-256-GCM with a fresh
  * 96-bit IV per value. The sealed form names its key (`v1.<kid>.<iv>.<ciphertext>.<tag>`), so
  * keys rotate without downtime: the first configured key seals, every configured key opens.
  *

@@ -9,7 +9,7 @@ import { linkProblem } from '../onedrive/onedrive.js';
 import type { Services } from '../services.js';
 
 /**
- * Release: one message per job to the printer's subscription (SPEC §3.7, §6).
+ * Release: one message per job to the printer's subscription (docs/flows.md#release-to-printers).
  *
  * Claim the jobs (a conditional write: one release per job wins), send, then mark them
  * released. If the send fails the jobs stay `queued`, the claims are given back and the caller
@@ -54,7 +54,7 @@ export interface DownloadLink {
 }
 
 export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date, download?: DownloadLink): ServiceBusMessage {
-  // SPEC §6: a message must not outlive the URL it carries.
+  // A message must not outlive the URL it carries (docs/flows.md#release-to-printers).
   const ttlMs = Math.min(RELEASE_MESSAGE_TTL_SECONDS * 1000, download ? download.expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY);
   return {
     messageId: `${job.id}:${target.sessionId}`,

@@ -9,7 +9,7 @@ import { newId } from '../tokens/secrets.js';
 import type { Role, UserDoc } from '../users/users.js';
 
 /**
- * Scan profiles (SPEC §3.8): set by the tenant's admins, offered on the printer panel. Each says
+ * Scan profiles (docs/flows.md#onedrive-for-business): set by the tenant's admins, offered on the printer panel. Each says
  * how to scan and who may use it: anyone with one of `roles`, plus the users listed by id.
  * Stored in the tenant's partition of `accounts`, beside its users.
  */

@@ -2,7 +2,7 @@ import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 
 /**
- * What is kept of a scan (SPEC §5): when it happened and which tenant it counts against.
+ * What is kept of a scan (docs/data.md#scans-scans): when it happened and which tenant it counts against.
  * Nothing else: no user, no file name, no profile, no content. Kept for the tenant's retention.
  */
 export interface ScanRecord {

@@ -33,7 +33,7 @@ export const containerSpecs = {
    * carry their own TTL (the tenant's retention); expiry is checked in code too.
    */
   jobs: { id: 'jobs', account: 'regional', partitionKeyPath: '/pk', defaultTtl: -1 },
-  /** Scans: the time and the tenant, nothing else (SPEC §5); item TTL (the tenant's retention). */
+  /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). */
   scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
   /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). */
   audit: { id: 'audit', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },

@@ -1,7 +1,7 @@
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
 import { isBadRequest } from './cosmos-errors.js';
 
-/** A page request as the API takes it (SPEC §3.12). */
+/** A page request as the API takes it (docs/api.md#conventions). */
 export interface PageRequest {
   readonly limit: number;
   readonly continuationToken?: string;

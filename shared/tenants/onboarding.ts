@@ -5,7 +5,7 @@ import type { TenantPolicy } from './policy.js';
 import { createTenant, removeTenant, SlugTaken } from './tenants.js';
 
 /**
- * SPEC §3.10: a tenant, its directory entry and its first admin, all or nothing. The first
+ * A tenant, its directory entry and its first admin, all or nothing (docs/flows.md#administration). The first
  * admin's credentials are checked against the tenant's policy before anything is written.
  */
 export async function createTenantWithAdmin(

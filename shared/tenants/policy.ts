@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../string-enum.js';
 
-/** Tenant policy (SPEC §3.10): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
+/** Tenant policy (docs/flows.md#administration): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
 export const TenantPolicySchema = Type.Object(
   {
     jobRetentionDays: Type.Integer({ minimum: 1, maximum: 90 }),

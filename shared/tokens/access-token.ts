@@ -3,8 +3,8 @@ import type { KeyRing } from './key-ring.js';
 import { newId } from './secrets.js';
 
 /**
- * Access tokens per RFC 9068: a JWT with `typ: at+jwt`, ES256, `kid`, and the claims of
- * SPEC §4. Verification pins the algorithm (no `none`, no HS/RS confusion) and checks `typ`,
+ * Access tokens per RFC 9068: a JWT with `typ: at+jwt`, ES256, `kid`, and the claims listed in
+ * docs/flows.md#tokens. Verification pins the algorithm (no `none`, no HS/RS confusion) and checks `typ`,
  * `iss`, `aud`, `exp` and `nbf`.
  */
 export interface AccessTokenClaims {
@@ -17,7 +17,7 @@ export interface AccessTokenClaims {
   readonly tid: string;
   /** Session tokens: the printer the user acts at (RFC 8693 §4.1 actor claim). */
   readonly act?: { readonly sub: string };
-  /** Session tokens: the session, so a retried release reuses its message ids (SPEC §6). */
+  /** Session tokens: the session, so a retried release reuses its message ids (docs/flows.md#release-to-printers). */
   readonly sid?: string;
   readonly roles?: readonly string[];
 }

@@ -25,7 +25,7 @@ let dummyHash: Promise<string> | undefined;
 
 /**
  * One argon2 verify against a throwaway hash: unknown users cost the same time as known ones,
- * so response time does not reveal whether an account exists (SPEC §7).
+ * so response time does not reveal whether an account exists (docs/security.md#lockout).
  */
 export async function spendVerifyTime(plain: string): Promise<void> {
   dummyHash ??= hashCredential('roger-dummy-credential');

@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 /**
  * How a high-entropy secret becomes a stored value, in one place (handlers never hash or
  * compare secrets themselves). Refresh tokens and device codes carry 256 random bits, so a
- * plain SHA-256 is enough to store them (SPEC §4); PINs and passwords use argon2id instead.
+ * plain SHA-256 is enough to store them (docs/flows.md#tokens); PINs and passwords use argon2id instead.
  */
 export function newSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
@@ -34,7 +34,7 @@ export function deriveSecret(secret: string, purpose: string): string {
   return createHmac('sha256', secret).update(purpose, 'utf8').digest('base64url');
 }
 
-/** Fixed-length random id (SPEC §6: no id may be a prefix of another). 128 bits, hex. */
+/** Fixed-length random id (no id may be a prefix of another: docs/security.md#printer-credentials-sas-scope). 128 bits, hex. */
 export function newId(): string {
   return randomBytes(16).toString('hex');
 }

@@ -9,7 +9,7 @@ import { hashCredential } from '../tokens/credential-hash.js';
 import { putOnRoster, takeOffRoster } from './admin-roster.js';
 import { claimLoginName, readUser, releaseLoginName, updateUser, type LoginRecord, type Role, type UserDoc } from './users.js';
 
-/** What admins manage about users (SPEC §3.10), in the tenant's partition only. */
+/** What admins manage about users (docs/flows.md#administration), in the tenant's partition only. */
 
 /** A page of the tenant's users by username; `text` matches username, email or full name, ignoring case. */
 export function listUsers(store: Store, tenantId: string, page: PageRequest & { text?: string }) {

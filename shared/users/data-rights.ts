@@ -11,7 +11,7 @@ import { withoutSystemProperties } from '../store/system-properties.js';
 import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
 /**
- * Data subject rights (SPEC §3.11): everything stored about a user, as one document; and its
+ * Data subject rights (docs/data.md#data-subject-rights): everything stored about a user, as one document; and its
  * erasure. The list of places is one list, used by both, so an export shows exactly what an
  * erasure removes:
  *  - accounts: the user (profile, credential hashes, lockout, login history, refresh-token

@@ -2,8 +2,8 @@ import type { Store } from '../store/store.js';
 
 /**
  * What a sign-in with a name nobody has reads and writes in place of the user's item, so that
- * it makes the same requests as a known name with a wrong secret, and takes as long: SPEC §7
- * wants the answer not to reveal whether a user exists, and an attacker times answers.
+ * it makes the same requests as a known name with a wrong secret, and takes as long: the answer
+ * must not reveal whether a user exists (docs/security.md#lockout), and an attacker times answers.
  *
  * One small item per tenant among the short-lived counters, overwritten in place and gone an
  * hour after the last such attempt (item TTL): it names nobody, and trying more names does not

@@ -16,7 +16,7 @@ export interface SignInAttempt {
 }
 
 /**
- * The account after one attempt: lockout counters and login history (SPEC §7). Pure, so the
+ * The account after one attempt: lockout counters and login history (docs/security.md#lockout). Pure, so the
  * rules are tested without a store.
  *  - a success clears the failures and the lock streak;
  *  - the threshold-th failure in a row locks the account for a period that doubles per lock;

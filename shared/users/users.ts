@@ -204,7 +204,7 @@ export async function readUser(store: Store, tenantId: string, userId: string): 
  * name, so no email or username sits in memory; bounded, oldest entries go first.
  *
  * A name that is nobody's is remembered as well (NOBODY), in the same map under the same
- * bound, so that it costs what a user's name costs, cold and warm (SPEC §7: neither the answer
+ * bound, so that it costs what a user's name costs, cold and warm (docs/security.md#lockout: neither the answer
  * nor its timing may say whether a user exists). Not trusted either: its one read is the
  * look-up item again, since the name may have been claimed since.
  */

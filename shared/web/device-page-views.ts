@@ -4,7 +4,7 @@ import { CSRF_FIELD } from './csrf.js';
 import { messagePage as genericMessagePage } from './message-page.js';
 
 /**
- * The device verification page's views (SPEC §3.5, RFC 8628 §3.3): sign in with the code,
+ * The device verification page's views (docs/flows.md#the-web-verification-page, RFC 8628 §3.3): sign in with the code,
  * confirm who is asking, the outcome. Plain forms; every field has a label; an error is one
  * `role="alert"` box that the fields it concerns point at with `aria-describedby`.
  */

@@ -59,7 +59,7 @@ function tokensFor(services: Services, record: DeviceCodeRecord, secret: string)
     return tokenResponse(services, { sub: subjectId, client_id: record.clientId, scope: 'device', tid: tenantId }, refreshToken('d'));
   }
   if (record.scope === 'session') {
-    // SPEC §3.3, §3.8: the user, acting at this printer; may release jobs and scan; no refresh token.
+    // The user, acting at this printer; may release jobs and scan; no refresh token (docs/flows.md#sign-in).
     return tokenResponse(services, {
       sub: subjectId,
       client_id: record.clientId,

@@ -20,7 +20,7 @@ export const grantType = 'password';
 const INVALID = 'wrong username or password, or the account is locked';
 
 /**
- * Resource Owner Password Credentials (RFC 6749 §4.3), accepted only where SPEC §3.4–3.5 say:
+ * Resource Owner Password Credentials (RFC 6749 §4.3), accepted only as docs/security.md#the-password-grant-at-printers says:
  *  - from an enrolled printer (`roger-emb` with its Bearer device token): PIN or password →
  *    a session token for that user at that printer, no refresh token;
  *  - from the mobile app (`roger-mobile`, with the tenant's slug): password → access and
@@ -84,7 +84,7 @@ export async function handler(services: Services, { clientId, parameters: reques
 }
 
 /**
- * SPEC §7: disconnection is immediate. The printer's access token may live 20 more minutes, so
+ * Disconnection is immediate (docs/flows.md#printer-lifecycle). The printer's access token may live 20 more minutes, so
  * its record, read now, decides whether it may still sign anyone in.
  */
 async function connectedPrinter(services: Services, headers: Headers) {

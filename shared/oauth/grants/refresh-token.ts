@@ -31,7 +31,7 @@ export const grantType = 'refresh_token';
  * (nothing was replayed: the family lives); family gone, invalid_grant. A rotated token that
  * comes back on the first read revokes its whole family, even when another write to the item
  * races the revocation; a printer whose token lapsed (90 days unused) is marked disconnected
- * (SPEC §3.2).
+ * (docs/flows.md#printer-lifecycle).
  */
 export async function handler(services: Services, { clientId, parameters: request, log }: TokenRequest): Promise<TokenResponse> {
   const { store, now } = services;
