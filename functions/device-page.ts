@@ -36,7 +36,7 @@ import {
 import { htmlResult } from '../shared/web/html.js';
 
 /**
- * The web verification page of RFC 8628 (`verification_uri`, SPEC §3.5): for a user without
+ * The web verification page of RFC 8628 (`verification_uri`, docs/flows.md#the-web-verification-page): for a user without
  * the mobile app. Server-rendered HTML, no JavaScript. Step 1 signs the user in (same checks,
  * lockout and login history as every password sign-in) and shows who is asking; step 2
  * approves or denies, carried by a 2-minute signed ticket so the password is typed once.

@@ -14,7 +14,7 @@ export const devicesAmqpToken = defineRoute({
   name: 'devices-amqp-token',
   methods: ['POST'],
   route: 'api/devices/me/amqp-token',
-  summary: "A printer's Service Bus credentials: a Listen-only SAS token scoped to its own subscription, 20 minutes (SPEC §6).",
+  summary: "A printer's Service Bus credentials: a Listen-only SAS token scoped to its own subscription, 20 minutes.",
   tags: ['devices'],
   auth: { kinds: ['device'], anyScope: ['device'] },
   responses: {

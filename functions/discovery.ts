@@ -9,7 +9,7 @@ export const regionsList = defineRoute({
   name: 'regions-list',
   methods: ['GET'],
   route: 'regions',
-  summary: 'List the regions (SPEC §3.1). Cacheable, with ETag.',
+  summary: 'List the regions. Cacheable, with ETag.',
   tags: ['discovery'],
   responses: {
     200: { description: 'The region catalog', schema: Type.Object({ regions: Type.Array(RegionSchema) }) },
@@ -23,7 +23,7 @@ export const regionsGet = defineRoute({
   name: 'regions-get',
   methods: ['GET'],
   route: 'regions/{id}',
-  summary: 'One region of the catalog (SPEC §3.1).',
+  summary: 'One region of the catalog.',
   tags: ['discovery'],
   request: { params: Type.Object({ id: Type.String({ pattern: '^[a-z]{2,8}$' }) }) },
   responses: {
@@ -42,7 +42,7 @@ export const tenantRegion = defineRoute({
   name: 'tenant-region',
   methods: ['GET'],
   route: 'tenants/{slug}/region',
-  summary: "A tenant's home region (SPEC §3.1); nothing else about the tenant.",
+  summary: "A tenant's home region; nothing else about the tenant.",
   tags: ['discovery'],
   request: { params: Type.Object({ slug: TenantSlugSchema }) },
   responses: {

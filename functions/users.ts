@@ -133,7 +133,7 @@ export const usersExport = defineRoute({
   name: 'users-export',
   methods: ['GET'],
   route: 'api/users/{id}/export',
-  summary: 'Everything stored about a user, as one JSON document (SPEC §3.11; admins, or the user for themself). No hashes, no tokens.',
+  summary: 'Everything stored about a user, as one JSON document (admins, or the user for themself). No hashes, no tokens.',
   tags: ['users'],
   auth: { kinds: ['user'] },
   request: { params: IdParams },
@@ -154,7 +154,7 @@ export const usersErase = defineRoute({
   methods: ['DELETE'],
   route: 'api/users/{id}',
   summary:
-    'Erase a user and every item that names them: jobs, sign-in history, tokens, OneDrive link, device codes (SPEC §3.11; admins). Idempotent; leaves an audit record with counts only.',
+    'Erase a user and every item that names them: jobs, sign-in history, tokens, OneDrive link, device codes (admins). Idempotent; leaves an audit record with counts only.',
   tags: ['users'],
   auth: admins,
   request: { params: IdParams },

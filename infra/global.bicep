@@ -1,4 +1,4 @@
-// What all regions share (SPEC §2), deployed once, before the regions, into its own resource group:
+// What all regions share (docs/architecture.md#topology), deployed once, before the regions, into its own resource group:
 //   az deployment group create -g <prefix>-global --parameters infra/global.bicepparam
 // - the tenant directory: a small Cosmos DB account (slug → home region, nothing personal),
 //   which each region's deployment then opens to its own app identity;

@@ -1,4 +1,4 @@
-// One region of Roger Cloud (SPEC §2): deployed once per region into its own resource group,
+// One region of Roger Cloud (docs/architecture.md#topology): deployed once per region into its own resource group,
 //   az deployment group create -g <prefix>-eu --parameters infra/eu.bicepparam
 // after global.bicep. What each resource is for: infra/README.md.
 
@@ -15,7 +15,7 @@ param regionId string
 @description('Resource group of global.bicep, which holds the tenant directory account.')
 param globalResourceGroupName string
 
-@description('Application (client) id of the Entra ID app registration that connects users\' OneDrive (SPEC §3.9).')
+@description('Application (client) id of the Entra ID app registration that connects users\' OneDrive (docs/operations.md#the-entra-app-registration).')
 @minLength(1)
 param entraClientId string
 

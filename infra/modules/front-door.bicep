@@ -1,4 +1,4 @@
-// The global entry point for discovery (SPEC §2, §3.1): one Azure Front Door endpoint in front
+// The global entry point for discovery (docs/architecture.md#topology): one Azure Front Door endpoint in front
 // of every regional app. Only the discovery paths are routed; everything else (sign-in, jobs,
 // the OAuth metadata of each issuer) is reached at the region's own URL.
 

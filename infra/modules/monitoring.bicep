@@ -34,7 +34,7 @@ module insights 'br/public:avm/res/insights/component:0.7.1' = {
     applicationType: 'web'
     workspaceResourceId: workspace.outputs.resourceId
     disableLocalAuth: true
-    // Keep client IP addresses out of telemetry (SPEC §5: no personal data in logs).
+    // Keep client IP addresses out of telemetry (no personal data in logs: docs/security.md#logs-errors-and-telemetry).
     disableIpMasking: false
     roleAssignments: [
       {

@@ -1,4 +1,4 @@
-// The region's Service Bus namespace (SPEC §6): the release topics with duplicate detection,
+// The region's Service Bus namespace (docs/flows.md#release-to-printers): the release topics with duplicate detection,
 // the Listen-only rule whose key signs printers' SAS tokens (written to Key Vault here, so it
 // never leaves Azure), and the app's rights on the topics.
 //

@@ -11,7 +11,7 @@ import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, t
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * The web verification page (SPEC §3.5, RFC 8628 `verification_uri`) in a real browser
+ * The web verification page (docs/flows.md#the-web-verification-page, RFC 8628 `verification_uri`) in a real browser
  * (Debian's Chromium, driven by playwright-core): the desktop device flow completed with the
  * keyboard only, accessibility basics, deny, wrong passwords, CSRF, the ticket, printer pages.
  */

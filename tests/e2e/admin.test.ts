@@ -8,7 +8,7 @@ import { api, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } f
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * SPEC §3.10, §3.11, §5: what a fleet admin and a data protection officer use. Tenant
+ * docs/flows.md#administration and docs/data.md#data-subject-rights: what a fleet admin and a data protection officer use. Tenant
  * isolation of every route here is probed in oauth-security.test.ts.
  */
 const admin: Person = { email: 'ann@contoso.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };

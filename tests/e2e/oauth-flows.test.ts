@@ -6,7 +6,7 @@ import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, t
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * Every flow of SPEC §3.2–3.5, end to end through the local host, driven by a stock OAuth
+ * Every flow of docs/flows.md#sign-in, end to end through the local host, driven by a stock OAuth
  * client library (openid-client) with no changes: enrollment, session QR, PIN command, mobile
  * and desktop sign-in, refresh rotation and revocation.
  */

@@ -7,7 +7,7 @@ import { api, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErro
 import { enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
-/** Each security rule of SPEC §7 that the OAuth slice owns, as a test that fails if the rule breaks. */
+/** Each security rule of docs/security.md that the OAuth slice owns, as a test that fails if the rule breaks. */
 const admin: Person = { email: 'root@fabrikam.test', username: 'root', fullName: 'Rita Root', password: 'root-password-1' };
 const carol: Person = { email: 'carol@fabrikam.test', username: 'carol', fullName: 'Carol Smith', password: 'carol-password-1', pin: '2468' };
 const otherAdmin: Person = { email: 'boss@woodgrove.test', username: 'boss', fullName: 'Bea Boss', password: 'boss-password-1' };

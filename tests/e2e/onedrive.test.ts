@@ -15,7 +15,7 @@ import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * SPEC §3.6–3.9 end to end: the API, the real Graph client and the real token exchange over
+ * docs/flows.md#onedrive-for-business end to end: the API, the real Graph client and the real token exchange over
  * HTTP to the local Entra ID and Graph, releases through the real Service Bus SDK. Documents
  * go from the test (the client) to the upload URL and from the download URL to the test (the
  * printer); the API's own byte counter shows they never passed through it.
@@ -193,7 +193,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
       expect(message!.body).toMatchObject({ jobId: created.body.id, fileName: 'Budget 2027.pdf', downloadUrl: expect.stringMatching(/^http/) });
       const expiresAt = Date.parse(message!.body.downloadUrlExpiresAt);
       expect(expiresAt).toBeGreaterThan(Date.now());
-      // The message lives no longer than its URL (SPEC §6).
+      // The message lives no longer than its URL (docs/flows.md#release-to-printers).
       expect(message!.timeToLive!).toBeLessThanOrEqual(expiresAt - Date.parse(message!.body.releasedAt));
       const download = await fetch(message!.body.downloadUrl);
       expect(download.status).toBe(200);

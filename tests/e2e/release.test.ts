@@ -10,7 +10,7 @@ import { api, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helper
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * SPEC §3.3, §3.6, §3.7, §6 end to end: the API over HTTP, Cosmos through the SDK, and the
+ * docs/flows.md#release-to-printers end to end: the API over HTTP, Cosmos through the SDK, and the
  * release messages through the real @azure/service-bus SDK over TCP to the local broker.
  */
 const admin: Person = { email: 'ops@tailspin.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };

@@ -12,7 +12,7 @@ import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedAp
 import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
 
 /**
- * Admin writes over a store that fails part-way (SPEC §7: a clear answer, never a 500, never a
+ * Admin writes over a store that fails part-way (docs/api.md#when-a-dependency-fails: a clear answer, never a 500, never a
  * half-written change): the write of the item the admin changes answers 503, and then each
  * route is asked again, as an admin would, once the store is back. After the failure the old
  * state stands whole (old credentials work, sessions live, the printer connected); after the

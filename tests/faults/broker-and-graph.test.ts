@@ -14,7 +14,7 @@ import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
 
 /**
  * Service Bus down or flapping during a release, and Microsoft Graph too slow to answer
- * (SPEC §6: a dispatch that fails leaves the job queued and says so; nothing is lost). The
+ * (docs/flows.md#release-to-printers: a dispatch that fails leaves the job queued and says so; nothing is lost). The
  * app sends through the real @azure/service-bus SDK to the local broker over TCP and reaches
  * Graph through the real Graph client over HTTP; the printer receives with only its SAS token.
  * The store is the faulty one of store-faults.test.ts, for the case where the send succeeds and

@@ -7,7 +7,7 @@ import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedAp
 import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
 
 /**
- * The Cosmos store misbehaves (SPEC §7: a clear answer, never a 500, a hang or a partial
+ * The Cosmos store misbehaves (docs/api.md#when-a-dependency-fails: a clear answer, never a 500, a hang or a partial
  * write): throttling within and past the SDK's retry budget, 503s, a store that never answers,
  * one that refuses connections and one that drops them. The app reaches the store through the
  * real @azure/cosmos SDK over HTTP, with endpoint discovery on as in Azure; the fault proxy in

@@ -10,7 +10,7 @@ import { describeChanges, snapshotStore, type StoreSnapshot } from './store-dige
 import { admin, buildWorld, type World } from './world.js';
 
 /**
- * Property-based fuzzing of every route in the route table over real sockets (SPEC §3.12, §7):
+ * Property-based fuzzing of every route in the route table over real sockets (docs/api.md#errors):
  * whatever arrives — random bytes, broken JSON, wrong types, bodies at and over the limit,
  * nesting 10 000 deep, lone surrogates and other Unicode tricks, odd paths, repeated query
  * keys, wrong content types, missing, forged or duplicated tokens, wrong methods — the answer

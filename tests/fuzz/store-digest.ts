@@ -11,7 +11,7 @@ import { containerSpecs, type ContainerName } from '../../shared/store/container
  *  - Cosmos's own properties (`_ts`, `_etag`, `_rid`, `_self`, `_attachments`) are left out: they
  *    change with any write and say nothing of their own.
  *  - On user items, `lockout` is left out and `logins` is reduced to the newest successful
- *    sign-in: SPEC §7 and the README's sign-in rules require every attempt, failed ones too, to
+ *    sign-in: the lockout rule (docs/security.md#lockout) requires every attempt, failed ones too, to
  *    be recorded in the login history and to count toward the lockout (`PUT /api/me/pin` with a
  *    wrong current PIN, the password grant and the device page with a wrong password all answer
  *    4xx *and* write that record). A rejected request that signs someone in, or changes anything

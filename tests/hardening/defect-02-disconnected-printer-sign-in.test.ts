@@ -4,7 +4,7 @@ import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest, type Person } 
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * Issue 13, defect 2 (SPEC §7: disconnection is immediate): a printer an admin disconnected
+ * Issue 13, defect 2 (disconnection is immediate: docs/flows.md#printer-lifecycle): a printer an admin disconnected
  * keeps a valid access token for up to 20 minutes; with it, it must not sign anyone in.
  */
 const admin: Person = { email: 'ann@unplugged.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };

@@ -53,7 +53,7 @@ describe('defect 4: response time reveals whether a username exists', () => {
     host = await startTestHost({ env: oauthEnv });
     await createTenant(host, SLUG, admin, { lockoutThreshold: THRESHOLD, lockoutSeconds: 3600 });
     adminToken = (await mobileSignIn(host, SLUG, admin)).access_token;
-    // Hundreds of wrong PINs from one printer: raise its failure limit (SPEC §7) to the most the
+    // Hundreds of wrong PINs from one printer: raise its failure limit (docs/security.md#rate-limits) to the most the
     // policy allows. 3c6529b has no such limit and refuses the unknown policy field (400).
     const raised = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { printerFailedSignInLimit: 1000 } });
     expect([200, 400]).toContain(raised.status);

@@ -4,7 +4,7 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
 import { statusCounts, together } from '../races/race-kit.js';
 
 /**
- * Issue 13, defect 6 (SPEC §7: user-code guessing is rate-limited): no more wrong codes are
+ * Issue 13, defect 6 (user-code guessing is rate-limited: docs/security.md#rate-limits): no more wrong codes are
  * answered than the limit (10 per 10 minutes), however many are sent at once.
  */
 const admin: Person = { email: 'ann@guess.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };

@@ -92,7 +92,7 @@ async function approveThenExchange(host: TestHost, authorization: { device_code:
   return { approved: approved.body, tokens: tokens.body as { access_token: string; refresh_token?: string } };
 }
 
-/** A printer enrolled by `adminToken`'s admin (SPEC §3.2), as set-up for a test about something else. */
+/** A printer enrolled by `adminToken`'s admin (docs/flows.md#sign-in), as set-up for a test about something else. */
 export async function enrolledPrinter(host: TestHost, adminToken: string, name: string, location?: string): Promise<EnrolledPrinter> {
   const authorization = await deviceAuthorization(host, 'device');
   const { approved, tokens } = await approveThenExchange(host, authorization, adminToken, { name, ...(location ? { location } : {}) });
@@ -100,7 +100,7 @@ export async function enrolledPrinter(host: TestHost, adminToken: string, name: 
 }
 
 /**
- * A session at the printer approved from the user's phone (SPEC §3.3), as set-up: what
+ * A session at the printer approved from the user's phone (docs/flows.md#sign-in), as set-up: what
  * `startSession` (helpers/printer.ts) returns, without waiting for the printer's first poll.
  */
 export async function approvedSession(host: TestHost, printer: { access: string }, userToken: string) {

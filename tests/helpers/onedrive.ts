@@ -22,7 +22,7 @@ export async function startHostWithMicrosoft(clientId: string) {
 }
 
 /**
- * The user's browser in the OneDrive connection (SPEC §3.9), one step at a time: the app asks
+ * The user's browser in the OneDrive connection (docs/flows.md#onedrive-for-business), one step at a time: the app asks
  * for the authorization URL, Microsoft (the local stand-in) consents as `upn` and redirects.
  * Returns where it redirects to, our callback with `code` and `state`, not yet loaded.
  */

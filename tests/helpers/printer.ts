@@ -9,7 +9,7 @@ export interface EnrolledPrinter {
   deviceId: string;
 }
 
-/** SPEC §3.2: the printer shows a code, an admin approves it from the app, the printer's poll gets device tokens. */
+/** Enrollment (docs/flows.md#sign-in): the printer shows a code, an admin approves it from the app, the printer's poll gets device tokens. */
 export async function enrollPrinter(host: TestHost, adminToken: string, name: string): Promise<EnrolledPrinter> {
   const emb = await oauthClient(host, 'roger-emb');
   const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
@@ -20,14 +20,14 @@ export async function enrollPrinter(host: TestHost, adminToken: string, name: st
   return { access: tokens.access_token, refresh: tokens.refresh_token!, deviceId: approved.body.deviceId as string };
 }
 
-/** SPEC §3.4: a user's PIN at the printer's panel gives a session token (the printer authenticates with its own token). */
+/** A user's PIN at the printer's panel gives a session token (the printer authenticates with its own token; docs/flows.md#sign-in). */
 export async function pinSession(host: TestHost, printer: { access: string }, username: string, pin: string, scope = 'jobs:submit'): Promise<string> {
   const response = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, printer.access);
   if (response.status !== 200) throw new Error(`PIN sign-in: ${response.status}`);
   return response.body.access_token as string;
 }
 
-/** SPEC §3.3: a session at the printer approved from the user's phone: the approval's release outcome and the session token. */
+/** A session at the printer (docs/flows.md#sign-in) approved from the user's phone: the approval's release outcome and the session token. */
 export async function startSession(host: TestHost, printer: { access: string }, userToken: string) {
   const emb = await oauthClient(host, 'roger-emb', () => printer.access);
   const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });

@@ -4,7 +4,7 @@ import { objectEntries, readInfra, type Entry } from './bicep-source.js';
 
 /**
  * The Function App's settings in Bicep are exactly the settings loadConfig reads in Azure
- * (SPEC §8): a setting added on one side only fails here, before it can fail a deployment or
+ * (docs/operations.md#settings): a setting added on one side only fails here, before it can fail a deployment or
  * sit unused in Azure.
  */
 const azureSettings = settingNames.filter((name) => (settingSpecs[name] as SettingSpec).where === 'azure');

@@ -15,7 +15,7 @@ import {
 const regions = JSON.parse(readInfra('regions.json')) as { id: string; name: string; location: string }[];
 
 /**
- * SPEC §7: "infrastructure sets minimum TLS on every resource". Each resource type the templates
+ * Every resource sets a minimum TLS version (docs/security.md#trust-boundaries). Each resource type the templates
  * declare is listed here with the settings that keep it on HTTPS and TLS 1.2, or listed as
  * having none. A new resource type fails the test until someone decides which it is.
  */

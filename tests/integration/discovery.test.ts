@@ -7,7 +7,7 @@ const regions = [
   { id: 'us', name: 'United States', apiUrl: 'https://us.api.example.test', amqpUrl: 'amqps://us.sb.example.test' },
 ];
 
-describe('discovery (SPEC §3.1)', () => {
+describe('discovery (docs/flows.md#discovery)', () => {
   let host: TestHost;
   beforeAll(async () => {
     host = await startTestHost();

@@ -68,7 +68,7 @@ describe('refresh-token families', () => {
   });
 });
 
-describe('lockout (SPEC §7)', () => {
+describe('lockout (docs/security.md#lockout)', () => {
   const policy = { ...defaultTenantPolicy, lockoutThreshold: 3, lockoutSeconds: 10 };
   const user = { lockout: { failures: 0, locks: 0 }, logins: [] } as unknown as UserDoc;
   const attempt = { method: 'pin' as const, clientId: 'roger-emb' };

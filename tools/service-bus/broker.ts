@@ -1,7 +1,7 @@
 /**
  * A local Azure Service Bus namespace for development and tests: an AMQP 1.0 broker on rhea that
  * the real @azure/service-bus SDK talks to over plain TCP (connection string with
- * `UseDevelopmentEmulator=true`). It serves the subset Roger Cloud uses (SPEC §6): topics,
+ * `UseDevelopmentEmulator=true`). It serves the subset Roger Cloud uses (docs/flows.md#release-to-printers): topics,
  * subscriptions with correlation filters, peek-lock and settlement, dead-lettering, TTL,
  * duplicate detection, and SAS authorisation scoped by resource-URI prefix.
  *

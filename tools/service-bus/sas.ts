@@ -75,7 +75,7 @@ function signatureMatches(parsed: ParsedToken, key: string): boolean {
 /**
  * Service Bus compares resource URIs case-insensitively and without regard to the scheme (a token
  * minted for https://ns/… works over AMQP), and then as a plain string prefix — not per path
- * segment, which is why device ids must be fixed-length (SPEC §6).
+ * segment, which is why device ids must be fixed-length (docs/security.md#printer-credentials-sas-scope).
  */
 export function normaliseResourceUri(uri: string): string {
   return uri.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').toLowerCase();
