@@ -23,26 +23,19 @@ describe('tenant administration and data subject rights', () => {
   });
   afterAll(() => host.close());
 
-  /** A Contoso of the test's own: Ann the admin, Ursula and Victor, everyone signed in. */
-  async function contoso(people: { ursula?: Person } = {}) {
-    const tenant = await freshTenant(host, 'contoso', admin, [people.ursula ?? ursula, victor]);
-    const [user, victorMember] = tenant.users;
-    return {
-      slug: tenant.slug,
-      adminToken: tenant.admin.token,
-      adminId: tenant.admin.id,
-      userToken: user!.token,
-      userId: user!.id,
-      victorId: victorMember!.id,
-    };
+  /** A Contoso of the test's own: Ann the admin, and `people` (Ursula, then Victor) made by her; everyone signed in. */
+  async function contoso(...people: Person[]) {
+    const tenant = await freshTenant(host, 'contoso', admin, people);
+    const [user, other] = tenant.users;
+    return { slug: tenant.slug, adminToken: tenant.admin.token, adminId: tenant.admin.id, userToken: user?.token, userId: user?.id, victorId: other?.id };
   }
 
   it('every admin route answers 403 to a user who is not an admin', async () => {
-    const { userToken, victorId } = await contoso();
+    const { userToken, victorId } = await contoso(ursula, victor);
     const adminRoutes = routeTable.routes.filter((route) => route.auth?.anyRole?.includes('admin'));
     expect(adminRoutes.length).toBeGreaterThanOrEqual(15);
     for (const route of adminRoutes) {
-      const path = `/${route.route.replace(/\{[a-z_]+\}/g, victorId)}`;
+      const path = `/${route.route.replace(/\{[a-z_]+\}/g, victorId!)}`;
       const response = await fetch(`${host.url}${path}`, {
         method: route.methods[0],
         headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
@@ -54,7 +47,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('tenant policy: read, change (validated, audited) and it takes effect', async () => {
-    const { slug, adminToken, adminId, userToken } = await contoso();
+    const { slug, adminToken, adminId, userToken } = await contoso(ursula);
     const before = await api(host, adminToken, 'GET', '/api/tenant');
     expect(before.body).toMatchObject({ slug, policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin', 'password'], printerFailedSignInLimit: 30 } });
     const bad = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] } });
@@ -82,7 +75,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('users: paged list with a text filter; changes of names and role; the last admin stays', async () => {
-    const { slug, adminToken, adminId, userId, victorId } = await contoso();
+    const { slug, adminToken, adminId, userId, victorId } = await contoso(ursula, victor);
     const page1 = await api(host, adminToken, 'GET', '/api/users?limit=2');
     expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['ann', 'ursula']);
     const page2 = await api(host, adminToken, 'GET', `/api/users?limit=2&continuationToken=${encodeURIComponent(page1.body.continuationToken)}`);
@@ -113,7 +106,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('PIN: an admin reset gives a one-time PIN sized by the policy; users change their own with the current one', async () => {
-    const { slug, adminToken, userId, victorId } = await contoso();
+    const { slug, adminToken, userId, victorId } = await contoso(ursula, victor);
     const reset = await api(host, adminToken, 'POST', `/api/users/${userId}/pin-reset`);
     expect(reset.status).toBe(200);
     expect(reset.headers.get('cache-control')).toBe('no-store');
@@ -136,7 +129,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('login history: own and (admin) per user; IP only when the policy keeps it; older than the policy’s days not shown', async () => {
-    const { slug, adminToken, userId, userToken } = await contoso();
+    const { slug, adminToken, userId, userToken } = await contoso(ursula);
     expect((await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { loginHistoryKeepsIp: true } })).status).toBe(200);
     await fetch(`${host.url}/oauth/token`, {
       method: 'POST',
@@ -179,7 +172,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('a tenant without QR sign-in refuses session approvals from the app as from the web page', async () => {
-    const { adminToken, userToken } = await contoso();
+    const { adminToken, userToken } = await contoso(ursula);
     const printer = await enrolledPrinter(host, adminToken, 'QR policy printer');
     await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['pin'] } });
     try {
@@ -194,7 +187,7 @@ describe('tenant administration and data subject rights', () => {
   });
 
   it('export: everything about the user as one document, for an admin or the user themself; no hashes or tokens', async () => {
-    const { adminToken, userId, userToken } = await contoso();
+    const { adminToken, userId, userToken } = await contoso(ursula);
     await api(host, userToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
     const self = await api(host, userToken, 'GET', `/api/users/${userId}/export`);
     expect(self.status).toBe(200);
@@ -215,7 +208,7 @@ describe('tenant administration and data subject rights', () => {
   it('erasure: nothing in any container names the user afterwards, their tokens fail, a second DELETE is 204', async () => {
     // An Ursula of this test's own: the scans below search every tenant on the host for her.
     const her = individual(ursula);
-    const { slug, adminToken, adminId, userId } = await contoso({ ursula: her });
+    const { slug, adminToken, adminId, userId } = await contoso(her);
     // Give Ursula something in every place a user can leave a trace.
     const { refresh_token } = await mobileSignIn(host, slug, her);
     const userToken = (await mobileSignIn(host, slug, her)).access_token;
@@ -234,7 +227,7 @@ describe('tenant administration and data subject rights', () => {
     await api(host, adminToken, 'PATCH', `/api/users/${userId}`, { fullName: her.fullName }); // audit records naming her
     await api(host, userToken, 'GET', '/api/users/' + userId + '/export');
 
-    const traces = [userId, her.email, her.username, her.fullName];
+    const traces = [userId!, her.email, her.username, her.fullName];
     const before = await scanAllContainers(traces);
     expect(Object.keys(before).sort()).toEqual(expect.arrayContaining(['accounts', 'audit', 'deviceCodes', 'jobs', 'rateLimits']));
 
