@@ -61,9 +61,15 @@ describe('OneDrive for Business: connect, print, scan', () => {
     return (await store.container(container).items.readAll().fetchAll()).resources;
   }
 
+  /** A Fabrikam of the test's own with Ada alone, her Microsoft account one no other test uses. */
+  async function fabrikamAdmin() {
+    const tenant = await freshTenant(host, 'fabrikam', admin);
+    return { tenantId: tenant.id, adminToken: tenant.admin.token, adaUpn: `${uniqueName('ada')}@fabrikam.example` };
+  }
+
   /**
-   * A Fabrikam of the test's own: Ada the admin and Uma signed in, each with a Microsoft account
-   * no other test uses, and the printer on floor 2. `connected`: Uma has linked her OneDrive.
+   * A Fabrikam of the test's own: Ada the admin, Uma signed in with a Microsoft account no other
+   * test uses, and the printer on floor 2. `connected`: Uma has linked her OneDrive.
    */
   async function fabrikam(options: { connected?: boolean } = {}) {
     const tenant = await freshTenant(host, 'fabrikam', admin, [user]);
@@ -73,7 +79,6 @@ describe('OneDrive for Business: connect, print, scan', () => {
       userToken: tenant.users[0]!.token,
       userId: tenant.users[0]!.id,
       umaUpn: `${uniqueName('uma')}@fabrikam.example`,
-      adaUpn: `${uniqueName('ada')}@fabrikam.example`,
       printer: await enrolledPrinter(host, tenant.admin.token, 'Floor 2'),
     };
     if (options.connected) expect((await connect(world.userToken, world.umaUpn)).callback.status).toBe(200);
@@ -138,7 +143,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('refuses a declined consent and an unknown state without writing a link', async () => {
-    const { tenantId } = await fabrikam();
+    const { tenantId } = await fabrikamAdmin();
     const declined = await fetch(`${host.url}/api/onedrive/callback?state=${'a'.repeat(43)}&error=access_denied&error_description=no`);
     expect(declined.status).toBe(400);
     expect(declined.headers.get('content-type')).toBe('application/problem+json');
@@ -365,7 +370,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('consent withdrawn in Entra: a clear 409 telling the user to reconnect; reconnecting works again', async () => {
-    const { tenantId, adminToken, adaUpn } = await fabrikam();
+    const { tenantId, adminToken, adaUpn } = await fabrikamAdmin();
     // Ada connects too, then withdraws consent in her Microsoft account.
     expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 5 })).status).toBe(201);
@@ -389,7 +394,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   });
 
   it('disconnect forgets the link (idempotent); jobs are then metadata only', async () => {
-    const { tenantId, adminToken, adaUpn } = await fabrikam();
+    const { tenantId, adminToken, adaUpn } = await fabrikamAdmin();
     expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
     expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);

@@ -20,16 +20,22 @@ describe('print jobs and release to printers', () => {
   let host: TestHost;
   let broker: LocalServiceBus;
 
-  /**
-   * A Tailspin of the test's own (Olga the admin, Uma signed in, no jobs yet) with the printers
-   * it names enrolled: what a session releases is then exactly what the test queued.
-   */
-  async function tailspin<Name extends string>(...printerNames: Name[]) {
+  /** The printers named ('a' is "Printer A"), enrolled by the admin. */
+  async function printersOf<Name extends string>(adminToken: string, names: Name[]) {
+    const enrolled = await Promise.all(names.map((name) => enrolledPrinter(host, adminToken, `Printer ${name.toUpperCase()}`)));
+    return Object.fromEntries(names.map((name, i) => [name, enrolled[i]!])) as Record<Name, EnrolledPrinter>;
+  }
+
+  /** A Tailspin of the test's own: Olga the admin signed in, and the printers named. */
+  async function tailspinPrinters<Name extends string>(...names: Name[]) {
+    const tenant = await freshTenant(host, 'tailspin', admin);
+    return { adminToken: tenant.admin.token, printers: await printersOf(tenant.admin.token, names) };
+  }
+
+  /** The same with Uma signed in too and no jobs yet: a session then releases exactly what the test queued. */
+  async function tailspin<Name extends string>(...names: Name[]) {
     const tenant = await freshTenant(host, 'tailspin', admin, [user]);
-    const adminToken = tenant.admin.token;
-    const enrolled = await Promise.all(printerNames.map((name) => enrolledPrinter(host, adminToken, `Printer ${name.toUpperCase()}`)));
-    const printers = Object.fromEntries(printerNames.map((name, i) => [name, enrolled[i]!])) as Record<Name, EnrolledPrinter>;
-    return { slug: tenant.slug, adminToken, userToken: tenant.users[0]!.token, printers };
+    return { slug: tenant.slug, adminToken: tenant.admin.token, userToken: tenant.users[0]!.token, printers: await printersOf(tenant.admin.token, names) };
   }
 
   async function submit(userToken: string, fileName: string) {
@@ -46,7 +52,7 @@ describe('print jobs and release to printers', () => {
   afterAll(() => host.close());
 
   it('enrollment creates the printer’s own subscription', async () => {
-    const { printers } = await tailspin('a', 'b');
+    const { printers } = await tailspinPrinters('a', 'b');
     expect(broker.hasSubscription('releases', printers.a.deviceId)).toBe(true);
     expect(broker.hasSubscription('releases', printers.b.deviceId)).toBe(true);
   });
@@ -89,7 +95,7 @@ describe('print jobs and release to printers', () => {
   });
 
   it("printer A's SAS token cannot receive from printer B's subscription; expired and forged tokens are refused", async () => {
-    const { printers } = await tailspin('a', 'b');
+    const { printers } = await tailspinPrinters('a', 'b');
     const credentials = await amqpCredentials(host, printers.a.access);
     const attempts = {
       sibling: { token: credentials.sasToken, path: `releases/subscriptions/${printers.b.deviceId}` },
@@ -190,8 +196,8 @@ describe('print jobs and release to printers', () => {
   });
 
   it('disconnecting a printer deletes its subscription and its tokens stop working', async () => {
-    const { adminToken } = await tailspin();
-    const printer = await enrolledPrinter(host, adminToken, 'Printer C');
+    const { adminToken, printers } = await tailspinPrinters('c');
+    const printer = printers.c;
     expect(broker.hasSubscription('releases', printer.deviceId)).toBe(true);
     expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
     expect(broker.hasSubscription('releases', printer.deviceId)).toBe(false);
