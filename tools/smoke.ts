@@ -36,7 +36,7 @@ async function getJson(url: string, notFoundIsAnAnswer = false): Promise<{ statu
         return { status: response.status, headers: response.headers, body };
       }
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${url}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`${url}: ${(error as Error).message}`, { cause: error });
     }
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }

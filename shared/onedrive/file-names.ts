@@ -4,6 +4,7 @@
  */
 
 /** A character OneDrive for Business refuses in a name (or a control character). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it must find
 const FORBIDDEN_CHARACTER = /["*:<>?/\\|\u0000-\u001f\u007f]/;
 /** All of them, for replacing (a global regex keeps state between `test` calls, so not for testing). */
 const FORBIDDEN = new RegExp(FORBIDDEN_CHARACTER.source, 'g');
