@@ -114,6 +114,13 @@ export function publicJob(job: JobDoc) {
 
 export const jobPartition = (tenantId: string, userId: string) => `${tenantId}|${userId}`;
 
+/** What a client asks to print: the document's name and size, and how. */
+export interface JobRequest {
+  readonly fileName: string;
+  readonly size: number;
+  readonly options?: Partial<JobOptions>;
+}
+
 export interface JobOwner {
   readonly tenantId: string;
   readonly userId: string;
@@ -121,18 +128,22 @@ export interface JobOwner {
   readonly username: string;
 }
 
-export async function registerJob(
-  { store, now }: Pick<Services, 'store' | 'now'>,
+/**
+ * A new job, not yet stored. It starts `registered` (its document is still to come, or there is
+ * none), except one printed from the Print folder: its file is there already, so it starts `queued`.
+ */
+export function newJob(
+  id: string,
   owner: JobOwner,
   retentionDays: number,
-  input: { fileName: string; size: number; options?: Partial<JobOptions> },
-  /** `upload`: the client uploads to OneDrive next; `present`: the file is there already (printing from the Print folder). */
-  onedrive?: { upload: true } | { itemId: string },
-): Promise<JobDoc> {
-  const time = now();
+  input: JobRequest,
+  /** `upload`: the client uploads to OneDrive next; `itemId`: the file is there already (printing from the Print folder). */
+  onedrive: { upload: true } | { itemId: string } | undefined,
+  now: Date,
+): JobDoc {
   const ttl = retentionDays * 86400;
-  const job: JobDoc = {
-    id: newId(),
+  return {
+    id,
     pk: jobPartition(owner.tenantId, owner.userId),
     type: 'job',
     tenantId: owner.tenantId,
@@ -144,16 +155,27 @@ export async function registerJob(
     options: { ...defaultJobOptions, ...input.options },
     state: onedrive && 'itemId' in onedrive ? 'queued' : 'registered',
     ...(onedrive ? { onedrive: 'itemId' in onedrive ? { itemId: onedrive.itemId } : {} } : {}),
-    createdAt: time.toISOString(),
-    updatedAt: time.toISOString(),
-    expiresAt: new Date(time.getTime() + ttl * 1000).toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
     ttl,
   };
-  const { resource } = await store.container('jobs').items.create(job);
+}
+
+/** Stores a new job (see newJob). */
+export async function registerJob(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  owner: JobOwner,
+  retentionDays: number,
+  input: JobRequest,
+  onedrive?: { upload: true } | { itemId: string },
+): Promise<JobDoc> {
+  const { resource } = await store.container('jobs').items.create(newJob(newId(), owner, retentionDays, input, onedrive, now()));
   return resource!;
 }
 
-const isLive = (job: JobDoc, now: Date) => Date.parse(job.expiresAt) > now.getTime();
+/** Past its retention a job is gone for its owner at once, though Cosmos may delete it (TTL) a little later. */
+export const isLive = (job: JobDoc, now: Date) => Date.parse(job.expiresAt) > now.getTime();
 
 /** One of the caller's own jobs (a point read in their partition), never an expired one. */
 export async function readJob(store: Store, tenantId: string, userId: string, jobId: string, now: Date): Promise<JobDoc | undefined> {
@@ -218,16 +240,44 @@ const transitions = {
 } as const satisfies Record<string, { from: readonly JobState[]; to: JobState; verb: string }>;
 export type JobTransition = keyof typeof transitions;
 
+/** Does the state machine allow `transition` from `state`? (`printed` and `cancelled` are final.) */
+export function canTransition(state: JobState, transition: JobTransition): boolean {
+  return (transitions[transition].from as readonly JobState[]).includes(state);
+}
+
 /** 409 unless the state machine allows `transition` from the job's current state. */
 export function assertTransition(job: JobDoc, transition: JobTransition): void {
-  const { from, verb } = transitions[transition];
-  if (!(from as readonly JobState[]).includes(job.state)) {
-    throw new Conflict(`a ${job.state} job cannot be ${verb}`, { state: job.state });
+  if (!canTransition(job.state, transition)) {
+    throw new Conflict(`a ${job.state} job cannot be ${transitions[transition].verb}`, { state: job.state });
   }
+}
+
+/**
+ * The job after `transition` (409 if not allowed), with `extra` (when and where it happened). A
+ * release claim ends with the state it was for.
+ */
+export function transitioned(job: JobDoc, transition: JobTransition, now: Date, extra: Partial<JobDoc> = {}): JobDoc {
+  assertTransition(job, transition);
+  const { releaseClaim: _claim, ...unclaimed } = job;
+  return { ...unclaimed, ...extra, state: transitions[transition].to, updatedAt: now.toISOString() };
 }
 
 /** Longer than any one invocation may run (host.json functionTimeout: 30 s), sends included. */
 export const RELEASE_CLAIM_SECONDS = 60;
+
+/**
+ * The job claimed for release `releaseId` until RELEASE_CLAIM_SECONDS from now. 409 unless it is
+ * queued, or while another release holds a live claim; a lapsed claim (its sender died) is
+ * taken over, and a release may renew its own.
+ */
+export function claimedFor(job: JobDoc, releaseId: string, now: Date): JobDoc {
+  assertTransition(job, 'release');
+  const held = job.releaseClaim;
+  if (held && held.releaseId !== releaseId && Date.parse(held.until) > now.getTime()) {
+    throw new Conflict('the job is being released at the same time; read it again', { state: job.state });
+  }
+  return { ...job, releaseClaim: { releaseId, until: new Date(now.getTime() + RELEASE_CLAIM_SECONDS * 1000).toISOString() } };
+}
 
 /**
  * Claims a queued job for one release before its message is sent (docs/data.md#job-states): a conditional
@@ -237,14 +287,9 @@ export const RELEASE_CLAIM_SECONDS = 60;
  * release holds a live claim or wins the write.
  */
 export async function claimRelease(store: Store, job: JobDoc, releaseId: string, now: Date): Promise<JobDoc> {
-  assertTransition(job, 'release');
-  const held = job.releaseClaim;
-  if (held && held.releaseId !== releaseId && Date.parse(held.until) > now.getTime()) {
-    throw new Conflict('the job is being released at the same time; read it again', { state: job.state });
-  }
-  const until = new Date(now.getTime() + RELEASE_CLAIM_SECONDS * 1000).toISOString();
+  const claimed = claimedFor(job, releaseId, now);
   try {
-    return await replaceIfUnchanged(store.container('jobs'), { ...job, releaseClaim: { releaseId, until } }, job.pk);
+    return await replaceIfUnchanged(store.container('jobs'), claimed, job.pk);
   } catch (error) {
     if (isPreconditionFailed(error)) throw new Conflict('the job changed at the same time; read it again', { state: job.state });
     throw error;
@@ -268,11 +313,9 @@ export async function transitionJob(
   now: Date,
   extra: Partial<JobDoc> = {},
 ): Promise<JobDoc> {
-  assertTransition(job, transition);
-  const { to } = transitions[transition];
-  const { releaseClaim: _claim, ...unclaimed } = job; // a claim ends with the state it was for
+  const next = transitioned(job, transition, now, extra);
   try {
-    return await replaceIfUnchanged(store.container('jobs'), { ...unclaimed, ...extra, state: to, updatedAt: now.toISOString() }, job.pk);
+    return await replaceIfUnchanged(store.container('jobs'), next, job.pk);
   } catch (error) {
     if (isPreconditionFailed(error)) throw new Conflict('the job changed at the same time; read it again');
     throw error;
