@@ -1,14 +1,14 @@
 import type { UserPrincipal } from '../auth/principal.js';
-import { createDevice, deleteDevice, readDevice, type DeviceDoc } from '../devices/devices.js';
-import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
+import { readDevice } from '../devices/devices.js';
+import { enrollPrinter } from '../devices/enroll.js';
 import type { Logger } from '../logging/logger.js';
-import { releaseQueuedJobs, type ReleaseOutcome } from '../release/release.js';
-import { Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable } from '../errors.js';
+import type { ReleaseOutcome } from '../release/plan.js';
+import { releaseQueuedJobs } from '../release/release.js';
+import { Conflict, Forbidden, NotFound, RateLimited } from '../errors.js';
 import { reserve, type LimitRule, type Reservation } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { writeOnLatest } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
-import { newId } from '../tokens/secrets.js';
 import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { readUser, updateUser } from '../users/users.js';
@@ -120,41 +120,15 @@ export async function approveUserCode(
   const time = now();
 
   if (record.scope === 'device') {
-    if (!printerDetails.name) {
-      throw new Invalid('/body/name is required to enroll a printer', {
-        errors: [{ pointer: '/body/name', detail: 'is required' }],
-      });
-    }
     const family = newInitialFamily(record, deviceFamilyLifetime, time);
-    const device: DeviceDoc = {
-      id: newId(),
-      tenantId: caller.tenantId,
-      type: 'device',
-      name: printerDetails.name,
-      location: printerDetails.location ?? '',
-      status: 'connected',
-      topic: DEFAULT_RELEASE_TOPIC,
-      refreshFamilies: [family],
-      createdAt: time.toISOString(),
-      lastSeenAt: time.toISOString(),
-    };
-    await createDevice(store, device);
-    try {
-      // The printer's own release subscription (docs/flows.md#release-to-printers) exists before it can ask for tokens.
-      await (await services.messaging()).subscriptions.create(device.topic, device.id);
-    } catch (error) {
-      await deleteDevice(store, caller.tenantId, device.id);
-      log.warn('printer-subscription-failed', { deviceId: device.id, error: (error as Error)?.name });
-      throw new Unavailable(5, 'the messaging service did not answer; try again');
-    }
-    try {
-      await settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: device.id, refreshFamilyId: family.id });
-    } catch (error) {
-      // The other approval won: undo ours.
-      await (await services.messaging()).subscriptions.delete(device.topic, device.id).catch(() => undefined);
-      await deleteDevice(store, caller.tenantId, device.id);
-      throw error;
-    }
+    const device = await enrollPrinter(
+      services,
+      caller.tenantId,
+      printerDetails,
+      family,
+      (printer) => settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: printer.id, refreshFamilyId: family.id }),
+      log,
+    );
     return { deviceId: device.id };
   }
 
