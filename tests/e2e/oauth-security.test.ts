@@ -125,7 +125,7 @@ describe('OAuth security rules', () => {
     'users-logins': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/logins`)).status,
     'users-export': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/export`)).status,
     'users-erase': async () => {
-      // Idempotent 204 for an id it cannot see, but nothing of B's is touched (checked below).
+      // Idempotent 204 for an id it cannot see, but nothing of B's is touched ("B's data is unchanged" checks).
       expect((await api(host, w.a.admin, 'DELETE', `/api/users/${w.b.daveId}`)).status).toBe(204);
       return (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}`)).status;
     },
@@ -143,7 +143,7 @@ describe('OAuth security rules', () => {
     },
     'tenant-update': async () => {
       expect((await api(host, w.a.admin, 'PATCH', '/api/tenant', { name: 'A', tenantId: w.b.tenantId })).status).toBe(400);
-      return 404; // checked below: B's policy is unchanged
+      return 404; // B's tenant keeps its name: "B's data is unchanged" checks
     },
     'audit-list': async () => {
       const log = await api(host, w.a.admin, 'GET', '/api/audit?limit=100');
