@@ -1,28 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
-import { HttpProblem } from '../shared/http/problem.js';
-import { callerOf, defineRoute, type AuthRequirement, type RequestContext } from '../shared/http/route.js';
-import {
-  assertTransition,
-  FileNameSchema,
-  JobOptionsSchema,
-  JobSchema,
-  JobStateSchema,
-  listJobs,
-  publicJob,
-  registerJob,
-  requireJob,
-  transitionJob,
-  type JobState,
-} from '../shared/jobs/jobs.js';
-import { isNameOfUpload, isOneDriveName } from '../shared/onedrive/file-names.js';
-import { readLink } from '../shared/onedrive/links.js';
-import { reconnectProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
-import { releaseJobs, sessionTarget } from '../shared/release/release.js';
-import { readTenant } from '../shared/tenants/tenants.js';
-import type { Services } from '../shared/services.js';
-import { readUser } from '../shared/users/users.js';
+import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
+import { FileNameSchema, JobOptionsSchema, JobSchema, JobStateSchema, listJobs, publicJob, requireJob, type JobState } from '../shared/jobs/jobs.js';
+import { cancelJob, confirmUpload, releaseJob, reportPrinted, submitJob } from '../shared/jobs/printing.js';
+import { sessionTarget } from '../shared/release/release.js';
 
 /** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
 const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['jobs', 'jobs:submit', 'jobs:release'] };
@@ -38,12 +20,6 @@ const UploadSchema = Type.Object({
  * `.` or `..`: in the Graph URL (`/me/drive/items/<id>`) those are path steps, not ids.
  */
 export const DriveItemIdSchema = Type.String({ pattern: '^(?!\\.{1,2}$)[A-Za-z0-9!._-]{1,200}$' });
-
-/** The caller's own job `id` (404 if it is not theirs, or expired). */
-function callersJob({ store, now }: Services, context: RequestContext, id: string) {
-  const caller = callerOf(context, 'user', 'session');
-  return requireJob(store, caller.tenantId, caller.userId, id, now());
-}
 
 export const jobsCreate = defineRoute({
   name: 'jobs-create',
@@ -71,35 +47,8 @@ export const jobsCreate = defineRoute({
     503: { description: 'OneDrive is busy or unreachable (Retry-After)' },
   },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context, 'user', 'session');
-    const [tenant, user, link] = await Promise.all([
-      readTenant(services.store, caller.tenantId),
-      readUser(services.store, caller.tenantId, caller.userId),
-      readLink(services.store, caller.tenantId, caller.userId),
-    ]);
-    if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
-    if (link && link.status !== 'connected') throw reconnectProblem();
-    if (link && !isOneDriveName(body.fileName)) {
-      throw new HttpProblem('validation-failed', 'OneDrive does not accept this file name', {
-        errors: [{ pointer: '/body/fileName', detail: 'is blank, "." or "..", or longer than OneDrive allows' }],
-      });
-    }
-    // The upload session first: if OneDrive fails, no job is left behind.
-    const upload = link
-      ? await (await services.onedrive()).driveOf(services.store, link, context.log).then((drive) => drive.createUploadSession(link.printFolderId, body.fileName, 'rename'))
-      : undefined;
-    const job = await registerJob(
-      services,
-      { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username },
-      tenant.policy.jobRetentionDays,
-      body,
-      upload ? { upload: true } : undefined,
-    );
-    return {
-      status: 201,
-      body: { ...publicJob(job), ...(upload ? { upload: { url: upload.uploadUrl, expiresAt: upload.expiresAt } } : {}) },
-      headers: { Location: `/api/jobs/${job.id}` },
-    };
+    const { job, upload } = await submitJob(services, callerOf(context, 'user', 'session'), body, context.log);
+    return { status: 201, body: { ...publicJob(job), ...(upload ? { upload } : {}) }, headers: { Location: `/api/jobs/${job.id}` } };
   },
 });
 
@@ -139,7 +88,10 @@ export const jobsGet = defineRoute({
   auth: jobOwners,
   request: { params: IdParams },
   responses: { 200: { description: 'The job', schema: JobSchema }, 404: { description: 'No such job (or expired)' } },
-  handler: async ({ params }, services, context) => ({ status: 200, body: publicJob(await callersJob(services, context, params.id)) }),
+  handler: async ({ params }, { store, now }, context) => {
+    const caller = callerOf(context, 'user', 'session');
+    return { status: 200, body: publicJob(await requireJob(store, caller.tenantId, caller.userId, params.id, now())) };
+  },
 });
 
 export const jobsCancel = defineRoute({
@@ -152,7 +104,7 @@ export const jobsCancel = defineRoute({
   request: { params: IdParams },
   responses: { 204: { description: 'Cancelled' }, 404: { description: 'No such job' }, 409: { description: 'Already released or done' } },
   handler: async ({ params }, services, context) => {
-    await transitionJob(services.store, await callersJob(services, context, params.id), 'cancel', services.now());
+    await cancelJob(services, callerOf(context, 'user', 'session'), params.id);
     return { status: 204 };
   },
 });
@@ -173,29 +125,13 @@ export const jobsReady = defineRoute({
   responses: {
     200: { description: 'Queued', schema: JobSchema },
     400: { description: 'A OneDrive job without `itemId`' },
+    404: { description: 'No such job, or no such file in the OneDrive Print folder' },
     409: { description: 'Not in the registered state, or the uploaded file does not match' },
   },
-  handler: async ({ params, body }, services, context) => {
-    const job = await callersJob(services, context, params.id);
-    assertTransition(job, 'ready');
-    if (!job.onedrive) return { status: 200, body: publicJob(await transitionJob(services.store, job, 'ready', services.now())) };
-    if (!body?.itemId) {
-      throw new HttpProblem('validation-failed', 'this job’s document goes through OneDrive: send the uploaded item’s id', {
-        errors: [{ pointer: '/itemId', detail: 'is required for a OneDrive job' }],
-      });
-    }
-    const link = await requireConnectedLink(services.store, job.tenantId, job.userId);
-    const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
-    const item = await drive.item(body.itemId);
-    if (!item || !item.isFile || item.parentId !== link.printFolderId) {
-      throw new HttpProblem('conflict', 'no such file in your OneDrive Print folder; upload it first');
-    }
-    if (item.size !== job.size || !isNameOfUpload(item.name, job.fileName)) {
-      throw new HttpProblem('conflict', 'the file in OneDrive does not match the job (size or name differ)', { size: item.size });
-    }
-    const queued = await transitionJob(services.store, job, 'ready', services.now(), { onedrive: { itemId: item.id } });
-    return { status: 200, body: publicJob(queued) };
-  },
+  handler: async ({ params, body }, services, context) => ({
+    status: 200,
+    body: publicJob(await confirmUpload(services, callerOf(context, 'user', 'session'), params.id, body?.itemId, context.log)),
+  }),
 });
 
 export const jobsRelease = defineRoute({
@@ -211,21 +147,10 @@ export const jobsRelease = defineRoute({
     409: { description: 'Not queued' },
     503: { description: 'Messaging unavailable: the job is still queued; retry' },
   },
-  handler: async ({ params }, services, context) => {
-    const caller = callerOf(context, 'session');
-    const job = await callersJob(services, context, params.id);
-    assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
-    const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
-    if (heldBack) throw heldBack;
-    if (!outcome.dispatched) {
-      throw new HttpProblem('service-unavailable', 'the printer could not be reached; the job is still queued', { state: 'queued' }, { 'Retry-After': '10' });
-    }
-    const released = releasedJobs[0];
-    // Sent but not recorded (the store failed): its 503 says retry, and a retry is not printed twice.
-    if (!released && unrecorded) throw unrecorded;
-    if (!released) throw new HttpProblem('conflict', 'the job changed while it was released; read it again');
-    return { status: 200, body: publicJob(released) };
-  },
+  handler: async ({ params }, services, context) => ({
+    status: 200,
+    body: publicJob(await releaseJob(services, sessionTarget(callerOf(context, 'session')), params.id, context.log)),
+  }),
 });
 
 export const jobsPrinted = defineRoute({
@@ -237,12 +162,8 @@ export const jobsPrinted = defineRoute({
   auth: { kinds: ['session'] },
   request: { params: IdParams },
   responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
-  handler: async ({ params }, services, context) => {
-    const job = await callersJob(services, context, params.id);
-    if (job.state === 'released' && job.releasedTo !== callerOf(context, 'session').deviceId) {
-      throw new HttpProblem('conflict', 'this job was released to another printer');
-    }
-    const time = services.now();
-    return { status: 200, body: publicJob(await transitionJob(services.store, job, 'printed', time, { printedAt: time.toISOString() })) };
-  },
+  handler: async ({ params }, services, context) => ({
+    status: 200,
+    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id)),
+  }),
 });

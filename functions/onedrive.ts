@@ -1,14 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
-import { JobOptionsSchema, JobSchema, publicJob, registerJob } from '../shared/jobs/jobs.js';
+import { JobOptionsSchema, JobSchema, publicJob } from '../shared/jobs/jobs.js';
+import { printFromOneDrive } from '../shared/jobs/printing.js';
 import { EntraGrantRejected, EntraUnavailable } from '../shared/onedrive/entra.js';
 import { callbackRefused, connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
 import { deleteLink } from '../shared/onedrive/links.js';
 import { entraUnavailableProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
-import { releaseJobs, sessionTarget } from '../shared/release/release.js';
-import { readTenant } from '../shared/tenants/tenants.js';
-import { readUser } from '../shared/users/users.js';
+import { sessionTarget } from '../shared/release/release.js';
 import { DriveItemIdSchema } from './jobs.js';
 
 /** The user's own OneDrive link: the mobile app or desktop client (`jobs` scope). */
@@ -164,30 +162,7 @@ export const onedrivePrintFile = defineRoute({
     503: { description: 'The printer or OneDrive could not be reached: the job is queued (Retry-After)' },
   },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context, 'session');
-    const { store } = services;
-    const [tenant, user, link] = await Promise.all([
-      readTenant(store, caller.tenantId),
-      readUser(store, caller.tenantId, caller.userId),
-      requireConnectedLink(store, caller.tenantId, caller.userId),
-    ]);
-    if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
-    const drive = await (await services.onedrive()).driveOf(store, link, context.log);
-    const item = await drive.item(body.itemId);
-    if (!item || !item.isFile || item.parentId !== link.printFolderId) throw new HttpProblem('not-found', 'no such file in your OneDrive Print folder');
-    const job = await registerJob(
-      services,
-      { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username },
-      tenant.policy.jobRetentionDays,
-      { fileName: item.name, size: item.size, ...(body.options ? { options: body.options } : {}) },
-      { itemId: item.id },
-    );
-    const { releasedJobs, heldBack } = await releaseJobs(services, sessionTarget(caller), [job], context.log);
-    const released = releasedJobs[0];
-    if (!released) {
-      // The job is kept (queued): the next session approval releases it.
-      throw heldBack ?? new HttpProblem('service-unavailable', 'the printer could not be reached; the job is queued', { jobId: job.id, state: 'queued' }, { 'Retry-After': '10' });
-    }
+    const released = await printFromOneDrive(services, sessionTarget(callerOf(context, 'session')), body.itemId, body.options, context.log);
     return { status: 201, body: publicJob(released), headers: { Location: `/api/jobs/${released.id}` } };
   },
 });

@@ -222,7 +222,8 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const mismatch = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: wrong.id });
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.detail).toMatch(/does not match/);
-    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: 'LOCALNOSUCHITEM' })).status).toBe(409);
+    // No such file in the Print folder: 404, as printing from the folder answers (one check); 409 is for a file that is there but differs.
+    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: 'LOCALNOSUCHITEM' })).status).toBe(404);
     // A second upload of the same name is renamed by OneDrive ("Notes 1.txt") and still accepted.
     const again = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
     // Cosmos requests, warm: user + link + job write (tenant cached per instance).

@@ -1,0 +1,163 @@
+import { Conflict, Forbidden, Invalid, NotFound, Unavailable } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { isNameOfUpload, isOneDriveName } from '../onedrive/file-names.js';
+import type { DriveItemInfo } from '../onedrive/graph-drive.js';
+import { readLink, type OneDriveLinkDoc } from '../onedrive/links.js';
+import { connectedLink, requireConnectedLink } from '../onedrive/onedrive.js';
+import type { ReleaseTarget } from '../release/plan.js';
+import { releaseJobs } from '../release/release.js';
+import type { Services } from '../services.js';
+import { readTenant } from '../tenants/tenants.js';
+import { readUser } from '../users/users.js';
+import { assertTransition, registerJob, requireJob, transitionJob, type JobDoc, type JobOptions, type JobRequest } from './jobs.js';
+
+/**
+ * Printing, as its users do it (docs/flows.md#print-jobs): submit a job, confirm its upload,
+ * release it at a printer, or print a file straight from the Print folder; and cancel, and the
+ * printer's report that it printed. Each is one function the HTTP edge calls once; the job state
+ * machine and the release itself are jobs.ts and shared/release/.
+ */
+
+/** Whose jobs: the person, through an app or at a printer. */
+export interface JobOwnerIds {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
+/** Where a client uploads the document: a Graph upload session in the user's Print folder. */
+export interface UploadTarget {
+  readonly url: string;
+  readonly expiresAt: string;
+}
+
+/** How long a client waits before asking again when the printer could not be reached. */
+const PRINTER_UNREACHABLE_RETRY_SECONDS = 10;
+/** When a job went out but the store could not record it: the store's own hiccup, soon over. */
+const UNRECORDED_RETRY_SECONDS = 1;
+
+/**
+ * Registers a job. With the user's OneDrive connected, the answer carries an upload session in
+ * the Print folder, made first: if OneDrive fails, no job is left behind. Without OneDrive the
+ * job is metadata only.
+ */
+export async function submitJob(services: Services, owner: JobOwnerIds, request: JobRequest, log: Logger): Promise<{ job: JobDoc; upload?: UploadTarget }> {
+  const [account, found] = await Promise.all([accountOf(services, owner), readLink(services.store, owner.tenantId, owner.userId)]);
+  const link = found && connectedLink(found);
+  if (link && !isOneDriveName(request.fileName)) {
+    throw new Invalid('OneDrive does not accept this file name', {
+      errors: [{ pointer: '/body/fileName', detail: 'is blank, "." or "..", or longer than OneDrive allows' }],
+    });
+  }
+  const session = link
+    ? await (await services.onedrive()).driveOf(services.store, link, log).then((drive) => drive.createUploadSession(link.printFolderId, request.fileName, 'rename'))
+    : undefined;
+  const job = await register(services, account, request, session ? { upload: true } : undefined);
+  return { job, ...(session ? { upload: { url: session.uploadUrl, expiresAt: session.expiresAt } } : {}) };
+}
+
+/**
+ * The client says the document is uploaded: the job joins the queue. A OneDrive job names the
+ * uploaded item, which must be the file registered (in the Print folder, same size, the same
+ * name or OneDrive's rename of it) — so a job cannot be pointed at another file of the drive.
+ */
+export async function confirmUpload(services: Services, owner: JobOwnerIds, jobId: string, itemId: string | undefined, log: Logger): Promise<JobDoc> {
+  const { store, now } = services;
+  const job = await requireJob(store, owner.tenantId, owner.userId, jobId, now());
+  assertTransition(job, 'ready');
+  if (!job.onedrive) return transitionJob(store, job, 'ready', now());
+  if (!itemId) {
+    throw new Invalid('this job’s document goes through OneDrive: send the uploaded item’s id', {
+      errors: [{ pointer: '/itemId', detail: 'is required for a OneDrive job' }],
+    });
+  }
+  const link = await requireConnectedLink(store, job.tenantId, job.userId);
+  const item = await printFolderFile(services, link, itemId, log);
+  if (item.size !== job.size || !isNameOfUpload(item.name, job.fileName)) {
+    throw new Conflict('the file in OneDrive does not match the job (size or name differ)', { size: item.size });
+  }
+  return transitionJob(store, job, 'ready', now(), { onedrive: { itemId: item.id } });
+}
+
+/**
+ * At the printer, a file of the Print folder printed at once: a job (queued, its file already
+ * there) released to this session's printer. If the release fails the job stays queued, and the
+ * answer names it so the client can release that job rather than print the file again.
+ */
+export async function printFromOneDrive(
+  services: Services,
+  session: ReleaseTarget,
+  itemId: string,
+  options: Partial<JobOptions> | undefined,
+  log: Logger,
+): Promise<JobDoc> {
+  const [account, link] = await Promise.all([accountOf(services, session), requireConnectedLink(services.store, session.tenantId, session.userId)]);
+  const item = await printFolderFile(services, link, itemId, log);
+  const job = await register(services, account, { fileName: item.name, size: item.size, ...(options ? { options } : {}) }, { itemId: item.id });
+  return releaseOne(services, session, job, log);
+}
+
+/** One of the owner's queued jobs, released to the printer of this session. */
+export async function releaseJob(services: Services, session: ReleaseTarget, jobId: string, log: Logger): Promise<JobDoc> {
+  const job = await requireJob(services.store, session.tenantId, session.userId, jobId, services.now());
+  return releaseOne(services, session, job, log);
+}
+
+/** Cancels one of the owner's jobs that has not been released. */
+export async function cancelJob(services: Services, owner: JobOwnerIds, jobId: string): Promise<void> {
+  const { store, now } = services;
+  await transitionJob(store, await requireJob(store, owner.tenantId, owner.userId, jobId, now()), 'cancel', now());
+}
+
+/** The printer a job was released to reports it printed; no other printer may. */
+export async function reportPrinted(services: Services, session: ReleaseTarget, jobId: string): Promise<JobDoc> {
+  const { store, now } = services;
+  const job = await requireJob(store, session.tenantId, session.userId, jobId, now());
+  if (job.state === 'released' && job.releasedTo !== session.deviceId) throw new Conflict('this job was released to another printer');
+  const time = now();
+  return transitionJob(store, job, 'printed', time, { printedAt: time.toISOString() });
+}
+
+/** The one job the caller asked for, released: or why not, with the job still queued. */
+async function releaseOne(services: Services, session: ReleaseTarget, job: JobDoc, log: Logger): Promise<JobDoc> {
+  assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
+  const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, session, [job], log);
+  const released = releasedJobs[0];
+  if (released) return released;
+  if (heldBack) throw heldBack;
+  const queued = { jobId: job.id, state: 'queued' };
+  if (!outcome.dispatched) throw new Unavailable(PRINTER_UNREACHABLE_RETRY_SECONDS, 'the printer could not be reached; the job stays queued', queued);
+  // Sent but not recorded (the store failed): a release of this job in the same session is
+  // safe, its message is dropped as a duplicate; printing the file again would print it twice.
+  if (unrecorded) throw new Unavailable(UNRECORDED_RETRY_SECONDS, 'the job went to the printer but could not be recorded; release it again', queued);
+  throw new Conflict('the job changed while it was released; read it again');
+}
+
+/** Who a job is registered for: 403 once the account (or its tenant) is gone, though its token still verifies. */
+async function accountOf({ store }: Services, owner: JobOwnerIds) {
+  const [tenant, user] = await Promise.all([readTenant(store, owner.tenantId), readUser(store, owner.tenantId, owner.userId)]);
+  if (!tenant || !user) throw new Forbidden('this account no longer exists');
+  return { tenant, user };
+}
+
+function register(
+  services: Services,
+  { tenant, user }: Awaited<ReturnType<typeof accountOf>>,
+  request: JobRequest,
+  onedrive: { upload: true } | { itemId: string } | undefined,
+): Promise<JobDoc> {
+  const owner = { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username };
+  return registerJob(services, owner, tenant.policy.jobRetentionDays, request, onedrive);
+}
+
+/**
+ * The file `itemId` of the user's Print folder, the only files Roger prints. Anything else —
+ * gone, a folder, a file elsewhere in the drive — is "no such file" (404), alike whether it
+ * exists elsewhere or not, so nothing about the rest of the drive is revealed. One check for
+ * confirming an upload and for printing from the folder.
+ */
+async function printFolderFile(services: Services, link: OneDriveLinkDoc, itemId: string, log: Logger): Promise<DriveItemInfo> {
+  const drive = await (await services.onedrive()).driveOf(services.store, link, log);
+  const item = await drive.item(itemId);
+  if (!item || !item.isFile || item.parentId !== link.printFolderId) throw new NotFound('no such file in your OneDrive Print folder');
+  return item;
+}
