@@ -1,14 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { audit } from '../shared/audit/audit.js';
-import { DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema, readDevice, updateDevice } from '../shared/devices/devices.js';
-import { disconnectDevice } from '../shared/devices/disconnect.js';
+import { changePrinter, DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema } from '../shared/devices/devices.js';
+import { disconnectPrinter } from '../shared/devices/disconnect.js';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
-import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
-import { mintSasToken } from '../shared/messaging/sas.js';
-
-const AMQP_TOKEN_LIFETIME_SECONDS = 20 * 60;
+import { printerCredentials } from '../shared/messaging/printer-credentials.js';
 
 export const devicesAmqpToken = defineRoute({
   name: 'devices-amqp-token',
@@ -31,21 +27,8 @@ export const devicesAmqpToken = defineRoute({
   },
   handler: async (_input, services, context) => {
     const caller = callerOf(context, 'device');
-    const device = await readDevice(services.store, caller.tenantId, caller.deviceId);
-    if (!device || device.status !== 'connected') throw new HttpProblem('forbidden', 'this printer is disconnected; enroll it again');
-    const messaging = await services.messaging();
-    const entityPath = `${device.topic}/subscriptions/${device.id}`;
-    const expiresOn = new Date(services.now().getTime() + AMQP_TOKEN_LIFETIME_SECONDS * 1000);
-    const { name, key } = messaging.listenRule;
-    return {
-      status: 200,
-      body: {
-        amqpUrl: messaging.amqpUrl,
-        entityPath,
-        sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn),
-        expiresOn: expiresOn.toISOString(),
-      },
-    };
+    const { expiresOn, ...credentials } = await printerCredentials(services, caller.tenantId, caller.deviceId);
+    return { status: 200, body: { ...credentials, expiresOn: expiresOn.toISOString() } };
   },
 });
 
@@ -59,11 +42,7 @@ export const devicesDelete = defineRoute({
   request: { params: IdParams },
   responses: { 204: { description: 'Disconnected (also when it already was)' }, 404: { description: 'No such printer in this tenant' } },
   handler: async ({ params }, services, context) => {
-    const caller = callerOf(context, 'user');
-    const device = await readDevice(services.store, caller.tenantId, params.id);
-    if (!device) throw new HttpProblem('not-found', 'no such printer');
-    await disconnectDevice(services, device, context.log);
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'device.disconnected', targetId: device.id, at: services.now() });
+    await disconnectPrinter(services, callerOf(context, 'user'), params.id, context.log);
     return { status: 204 };
   },
 });
@@ -104,14 +83,8 @@ export const devicesUpdate = defineRoute({
     body: Type.Object({ name: Type.Optional(DeviceNameSchema), location: Type.Optional(DeviceLocationSchema) }, { additionalProperties: false, minProperties: 1 }),
   },
   responses: { 200: { description: 'Changed', schema: PublicDeviceSchema }, 404: { description: 'No such printer in this tenant' } },
-  handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    const device = await readDevice(store, caller.tenantId, params.id);
-    if (!device) throw new HttpProblem('not-found', 'no such printer');
-    // Applied on top of whatever the printer's own refresh wrote meanwhile (its token, when it was seen).
-    const updated = await updateDevice(store, device, (current) => ({ ...current, ...body }));
-    if (!updated) throw new HttpProblem('not-found', 'no such printer');
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'device.changed', targetId: device.id, details: { fields: Object.keys(body) }, at: now() });
-    return { status: 200, body: publicDevice(updated) };
-  },
+  handler: async ({ params, body }, services, context) => ({
+    status: 200,
+    body: publicDevice(await changePrinter(services, callerOf(context, 'user'), params.id, body, context.log)),
+  }),
 });

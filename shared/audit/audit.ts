@@ -25,6 +25,16 @@ export type AuditAction =
 
 export type AuditDetails = Readonly<Record<string, string | number | boolean | readonly string[]>>;
 
+/**
+ * Who acts: an admin, by ids (a UserPrincipal is one). The use case that makes a change writes
+ * its record (shared/users/admin.ts, tenants/tenants.ts, devices/, scans/profiles.ts), so no
+ * door to it can forget the record.
+ */
+export interface Actor {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
 export interface AuditRecord {
   readonly id: string;
   readonly tenantId: string;

@@ -1,5 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import { audit, type Actor } from '../audit/audit.js';
+import { NotFound } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
 import type { RefreshFamily } from '../oauth/refresh-families.js';
+import type { Services } from '../services.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
@@ -53,6 +57,24 @@ const DEVICE_WRITE_ATTEMPTS = 10;
 export function updateDevice(store: Store, device: DeviceDoc, change: (current: DeviceDoc) => DeviceDoc): Promise<DeviceDoc | undefined> {
   const reread = (current: DeviceDoc) => readDevice(store, current.tenantId, current.id);
   return writeOnLatest(device, (current) => replaceDevice(store, change(current)), reread, DEVICE_WRITE_ATTEMPTS);
+}
+
+/**
+ * An admin renames or moves a printer; audited (the fields, not their values). Applied on top of
+ * whatever the printer's own refresh wrote meanwhile (its token, when it was seen).
+ */
+export async function changePrinter(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  deviceId: string,
+  changes: { readonly name?: string; readonly location?: string },
+  log: Logger,
+): Promise<DeviceDoc> {
+  const device = await readDevice(store, admin.tenantId, deviceId);
+  const updated = device && (await updateDevice(store, device, (current) => ({ ...current, ...changes })));
+  if (!updated) throw new NotFound('no such printer');
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'device.changed', targetId: updated.id, details: { fields: Object.keys(changes) }, at: now() });
+  return updated;
 }
 
 /** The tenant's printers by name, a page at a time. */

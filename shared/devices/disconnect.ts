@@ -1,6 +1,8 @@
+import { audit, type Actor } from '../audit/audit.js';
+import { NotFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { updateDevice, type DeviceDoc } from './devices.js';
+import { readDevice, updateDevice, type DeviceDoc } from './devices.js';
 
 /**
  * A disconnected printer (docs/flows.md#printer-lifecycle) has no refresh tokens and no release subscription; it must
@@ -20,4 +22,12 @@ export async function disconnectDevice(services: Services, device: DeviceDoc, lo
     log.warn('printer-subscription-delete-failed', { deviceId: device.id, error: (error as Error)?.name });
   }
   log.info('printer-disconnected', { deviceId: device.id });
+}
+
+/** An admin disconnects a printer of their tenant at once (also when it already was); audited. */
+export async function disconnectPrinter(services: Services, admin: Actor, deviceId: string, log: Logger): Promise<void> {
+  const device = await readDevice(services.store, admin.tenantId, deviceId);
+  if (!device) throw new NotFound('no such printer');
+  await disconnectDevice(services, device, log);
+  await audit(services.store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'device.disconnected', targetId: device.id, at: services.now() });
 }
