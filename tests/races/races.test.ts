@@ -23,7 +23,7 @@ import {
 
 /**
  * Races over real sockets: the competing requests go out at once (Promise.all over fetch),
- * several rounds each, and each round checks the invariant the README and SPEC promise —
+ * several rounds each, and each round checks the invariant docs/security.md and docs/flows.md promise —
  * on the answers, on the store afterwards and on what the printer receives over AMQP.
  */
 const THRESHOLD = 5; // tenant policy lockoutThreshold (the default)
