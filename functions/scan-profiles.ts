@@ -1,4 +1,3 @@
-import { audit } from '../shared/audit/audit.js';
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { HttpProblem } from '../shared/http/problem.js';
@@ -45,10 +44,8 @@ export const scanProfilesCreate = defineRoute({
   auth: admins,
   request: { body: ScanSettingsSchema },
   responses: { 201: { description: 'Created', schema: ScanProfileSchema }, 409: { description: 'The tenant has the most profiles it may have' } },
-  handler: async ({ body }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    const profile = await createProfile(store, caller.tenantId, body, now());
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.created', targetId: profile.profileId, at: now() });
+  handler: async ({ body }, services, context) => {
+    const profile = await createProfile(services, callerOf(context, 'user'), body, context.log);
     return { status: 201, body: publicProfile(profile, true), headers: { Location: `/api/scan-profiles/${profile.profileId}` } };
   },
 });
@@ -80,10 +77,8 @@ export const scanProfilesUpdate = defineRoute({
   auth: admins,
   request: { params: IdParams, body: Type.Partial(ScanSettingsSchema, { additionalProperties: false, minProperties: 1 }) },
   responses: { 200: { description: 'Changed', schema: ScanProfileSchema }, 404: { description: 'No such profile' } },
-  handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    const profile = await updateProfile(store, await requireProfile(store, caller.tenantId, params.id), body, now());
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.changed', targetId: profile.profileId, details: { fields: Object.keys(body) }, at: now() });
+  handler: async ({ params, body }, services, context) => {
+    const profile = await updateProfile(services, callerOf(context, 'user'), params.id, body, context.log);
     return { status: 200, body: publicProfile(profile, true) };
   },
 });
@@ -97,11 +92,8 @@ export const scanProfilesDelete = defineRoute({
   auth: admins,
   request: { params: IdParams },
   responses: { 204: { description: 'Deleted (or there was none)' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    if (await deleteProfile(store, caller.tenantId, params.id)) {
-      await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'scan-profile.deleted', targetId: params.id, at: now() });
-    }
+  handler: async ({ params }, services, context) => {
+    await deleteProfile(services, callerOf(context, 'user'), params.id, context.log);
     return { status: 204 };
   },
 });

@@ -3,10 +3,9 @@ import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { defaultTenantPolicy, TenantPolicySchema } from '../shared/tenants/policy.js';
 import { createTenantWithAdmin } from '../shared/tenants/onboarding.js';
-import { readTenantFresh, TenantSlugSchema, updateTenant } from '../shared/tenants/tenants.js';
+import { changeTenant, readTenantFresh, TenantSlugSchema } from '../shared/tenants/tenants.js';
 import { EmailSchema, PasswordSchema, PinSchema, UsernameSchema } from '../shared/users/users.js';
 import { constantTimeEqual } from '../shared/tokens/secrets.js';
-import { audit } from '../shared/audit/audit.js';
 
 export const tenantsCreate = defineRoute({
   name: 'tenants-create',
@@ -108,21 +107,8 @@ export const tenantUpdate = defineRoute({
     ),
   },
   responses: { 200: { description: 'Changed', schema: TenantSchema }, },
-  handler: async ({ body }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    const updated = await updateTenant(store, caller.tenantId, (tenant) => ({
-      ...tenant,
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      policy: { ...tenant.policy, ...body.policy },
-    }));
-    if (!updated) throw new HttpProblem('not-found', 'the tenant no longer exists');
-    await audit(store, context.log, {
-      tenantId: caller.tenantId,
-      actorId: caller.userId,
-      action: 'tenant.policy-changed',
-      details: { fields: [...(body.name !== undefined ? ['name'] : []), ...Object.keys(body.policy ?? {}).map((field) => `policy.${field}`)] },
-      at: now(),
-    });
-    return { status: 200, body: publicTenant(updated) };
-  },
+  handler: async ({ body }, services, context) => ({
+    status: 200,
+    body: publicTenant(await changeTenant(services, callerOf(context, 'user'), body, context.log)),
+  }),
 });

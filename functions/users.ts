@@ -1,29 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { audit, ERASED_USER } from '../shared/audit/audit.js';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { changeUser, keptLogins, listUsers, LoginSchema, resetPin, restoreToRoster } from '../shared/users/admin.js';
-import { takeOffRoster } from '../shared/users/admin-roster.js';
-import { eraseUser, exportUser } from '../shared/users/data-rights.js';
+import { addUser, editUser, eraseAccount, issueNewPin, keptLogins, listUsers, LoginSchema, setUserCredentials } from '../shared/users/admin.js';
+import { exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
-import {
-  checkCredentialPolicy,
-  createUser,
-  EmailSchema,
-  hashCredentials,
-  PasswordSchema,
-  PinSchema,
-  publicUser,
-  PublicUserSchema,
-  readUser,
-  RoleSchema,
-  updateUser,
-  UsernameSchema,
-} from '../shared/users/users.js';
-import { userProblem } from '../shared/tenants/onboarding.js';
+import { EmailSchema, PasswordSchema, PinSchema, publicUser, PublicUserSchema, readUser, RoleSchema, UsernameSchema } from '../shared/users/users.js';
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
@@ -86,9 +70,7 @@ export const usersUpdate = defineRoute({
   },
   responses: { 200: { description: 'Changed', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' }, 409: { description: 'Name taken, or the last admin' } },
   handler: async ({ params, body }, services, context) => {
-    const caller = callerOf(context, 'user');
-    const updated = await changeUser(services.store, await tenantUser(services, context, params.id), body);
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(body) }, at: services.now() });
+    const updated = await editUser(services, callerOf(context, 'user'), await tenantUser(services, context, params.id), body, context.log);
     return { status: 200, body: publicUser(updated) };
   },
 });
@@ -102,15 +84,10 @@ export const usersPinReset = defineRoute({
   auth: admins,
   request: { params: IdParams },
   responses: { 200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) }, 404: { description: 'No such user in this tenant' } },
-  handler: async ({ params }, services, context) => {
-    const caller = callerOf(context, 'user');
-    const tenant = await readTenant(services.store, caller.tenantId);
-    if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
-    const pin = await resetPin(services.store, caller.tenantId, params.id, tenant.policy);
-    if (pin === undefined) throw new HttpProblem('not-found', 'no such user');
-    await audit(services.store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.pin-reset', targetId: params.id, at: services.now() });
-    return { status: 200, body: { pin } };
-  },
+  handler: async ({ params }, services, context) => ({
+    status: 200,
+    body: { pin: await issueNewPin(services, callerOf(context, 'user'), params.id, context.log) },
+  }),
 });
 
 export const usersLogins = defineRoute({
@@ -159,20 +136,8 @@ export const usersErase = defineRoute({
   auth: admins,
   request: { params: IdParams },
   responses: { 204: { description: 'Erased (or there was no such user)' }, 409: { description: 'The tenant’s last admin' } },
-  handler: async ({ params }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    // Off the admin roster first, whatever role was read (409 if the last admin; a no-op for
-    // anyone not on it), and back on it if the erasure fails while they are still an admin.
-    await takeOffRoster(store, caller.tenantId, params.id);
-    const counts = await eraseUser(store, caller.tenantId, params.id, now()).catch(async (error: unknown) => {
-      await restoreToRoster(store, caller.tenantId, params.id);
-      throw error;
-    });
-    if (counts) {
-      const actorId = caller.userId === params.id ? ERASED_USER : caller.userId;
-      await audit(store, context.log, { tenantId: caller.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
-      context.log.info('user-erased', { by: actorId, jobs: counts.jobs });
-    }
+  handler: async ({ params }, services, context) => {
+    await eraseAccount(services, callerOf(context, 'user'), params.id, context.log);
     return { status: 204 };
   },
 });
@@ -199,16 +164,8 @@ export const usersCreate = defineRoute({
   },
   responses: { 201: { description: 'Created', schema: PublicUserSchema }, 409: { description: 'Username or email taken' } },
   handler: async ({ body }, services, context) => {
-    const caller = callerOf(context, 'user');
-    const tenant = await readTenant(services.store, caller.tenantId);
-    if (!tenant) throw new HttpProblem('forbidden', 'the tenant no longer exists');
-    try {
-      const user = await createUser(services, tenant.id, tenant.policy, { ...body, role: body.role ?? 'user' });
-      await audit(services.store, context.log, { tenantId: tenant.id, actorId: caller.userId, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
-      return { status: 201, body: publicUser(user), headers: { Location: `/api/users/${user.id}` } };
-    } catch (error) {
-      throw userProblem(error);
-    }
+    const user = await addUser(services, callerOf(context, 'user'), body, context.log);
+    return { status: 201, body: publicUser(user), headers: { Location: `/api/users/${user.id}` } };
   },
 });
 
@@ -242,25 +199,8 @@ export const usersCredentials = defineRoute({
     ),
   },
   responses: { 204: { description: 'Set' }, 404: { description: 'No such user in this tenant' } },
-  handler: async ({ params, body }, { store, now }, context) => {
-    const caller = callerOf(context, 'user');
-    const tenant = await readTenant(store, caller.tenantId);
-    if (!tenant) throw new HttpProblem('not-found', 'no such user');
-    try {
-      checkCredentialPolicy(tenant.policy, body);
-    } catch (error) {
-      throw userProblem(error);
-    }
-    // Hashed before the user is read: argon2's time between the read and the write would let
-    // every sign-in or refresh of this user win the item first.
-    const hashes = await hashCredentials(body);
-    const user = await readUser(store, caller.tenantId, params.id);
-    // New credentials end every existing sign-in: a reset after a suspected leak must lock the
-    // thief out. Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
-    const updated =
-      user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
-    if (!updated) throw new HttpProblem('not-found', 'no such user');
-    await audit(store, context.log, { tenantId: caller.tenantId, actorId: caller.userId, action: 'user.credentials-set', targetId: user.id, details: { fields: Object.keys(body) }, at: now() });
+  handler: async ({ params, body }, services, context) => {
+    await setUserCredentials(services, callerOf(context, 'user'), params.id, body, context.log);
     return { status: 204 };
   },
 });

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { audit, type Actor } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import { Conflict, NotFound } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Services } from '../services.js';
 import { StringEnum } from '../string-enum.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound } from '../store/cosmos-errors.js';
@@ -83,15 +86,18 @@ export async function listProfiles(store: Store, tenantId: string): Promise<Scan
   return resources;
 }
 
-export async function createProfile(store: Store, tenantId: string, settings: ScanSettings, now: Date): Promise<ScanProfileDoc> {
+/** An admin creates a profile in their tenant; audited. */
+export async function createProfile({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, settings: ScanSettings, log: Logger): Promise<ScanProfileDoc> {
+  const { tenantId } = admin;
   if ((await listProfiles(store, tenantId)).length >= MAX_PROFILES_PER_TENANT) {
     throw new Conflict(`a tenant may have at most ${MAX_PROFILES_PER_TENANT} scan profiles`);
   }
   const profileId = newId();
-  const time = now.toISOString();
+  const time = now().toISOString();
   const { resource } = await store
     .container('accounts')
     .items.create<ScanProfileDoc>({ ...settings, id: docId(profileId), tenantId, type: 'scan-profile', profileId, createdAt: time, updatedAt: time });
+  await audit(store, log, { tenantId, actorId: admin.userId, action: 'scan-profile.created', targetId: profileId, at: now() });
   return resource!;
 }
 
@@ -108,23 +114,34 @@ export function changeProfile(store: Store, profile: ScanProfileDoc, change: (cu
   return writeOnLatest(profile, (current) => replaceIfUnchanged(store.container('accounts'), change(current), current.tenantId), reread, PROFILE_WRITE_ATTEMPTS);
 }
 
-/** Only the fields sent change: two admins editing different fields at once both get theirs. */
-export async function updateProfile(store: Store, profile: ScanProfileDoc, changes: Partial<ScanSettings>, now: Date): Promise<ScanProfileDoc> {
-  const updated = await changeProfile(store, profile, (current) => ({ ...current, ...changes, updatedAt: now.toISOString() }));
+/**
+ * An admin changes a profile; audited (the fields, not their values). Only the fields sent
+ * change: two admins editing different fields at once both get theirs.
+ */
+export async function updateProfile(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  profileId: string,
+  changes: Partial<ScanSettings>,
+  log: Logger,
+): Promise<ScanProfileDoc> {
+  const profile = await requireProfile(store, admin.tenantId, profileId);
+  const time = now().toISOString();
+  const updated = await changeProfile(store, profile, (current) => ({ ...current, ...changes, updatedAt: time }));
   if (!updated) throw new NotFound('no such scan profile');
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'scan-profile.changed', targetId: updated.profileId, details: { fields: Object.keys(changes) }, at: now() });
   return updated;
 }
 
-/** Idempotent. */
-/** Deletes the profile; false when there was none (deleting is idempotent, but only a deletion is audited). */
-export async function deleteProfile(store: Store, tenantId: string, profileId: string): Promise<boolean> {
+/** An admin deletes a profile. Idempotent, but only a deletion is audited: deleting nothing leaves no record. */
+export async function deleteProfile({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, profileId: string, log: Logger): Promise<void> {
   try {
-    await store.container('accounts').item(docId(profileId), tenantId).delete();
-    return true;
+    await store.container('accounts').item(docId(profileId), admin.tenantId).delete();
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    return false;
+    return;
   }
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'scan-profile.deleted', targetId: profileId, at: now() });
 }
 
 /** Admin views are for the app, not a printer session; the role is the one stored now. */

@@ -1,5 +1,8 @@
 import type { ItemDefinition } from '@azure/cosmos';
 import { Type } from '@sinclair/typebox';
+import { audit, type Actor } from '../audit/audit.js';
+import { NotFound } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isConflict } from '../store/cosmos-errors.js';
@@ -155,4 +158,30 @@ export async function updateTenant(store: Store, tenantId: string, change: (tena
   } finally {
     forgetCached(store, 'tenants', tenantId);
   }
+}
+
+/**
+ * An admin changes the tenant's name or policy; only the fields sent change (see updateTenant).
+ * Audited by field name (`name`, `policy.<field>`), never the values.
+ */
+export async function changeTenant(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  changes: { readonly name?: string; readonly policy?: Partial<TenantPolicy> },
+  log: Logger,
+): Promise<Tenant> {
+  const updated = await updateTenant(store, admin.tenantId, (tenant) => ({
+    ...tenant,
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    policy: { ...tenant.policy, ...changes.policy },
+  }));
+  if (!updated) throw new NotFound('the tenant no longer exists');
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'tenant.policy-changed',
+    details: { fields: [...(changes.name !== undefined ? ['name'] : []), ...Object.keys(changes.policy ?? {}).map((field) => `policy.${field}`)] },
+    at: now(),
+  });
+  return updated;
 }

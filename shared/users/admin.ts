@@ -1,15 +1,37 @@
 import { randomInt } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { Conflict, NotFound } from '../errors.js';
+import { audit, ERASED_USER, type Actor } from '../audit/audit.js';
+import { Conflict, Forbidden, NotFound } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Services } from '../services.js';
+import { userProblem } from '../tenants/onboarding.js';
 import { generatedPinLength, type TenantPolicy } from '../tenants/policy.js';
+import { readTenant } from '../tenants/tenants.js';
 import { isConflict } from '../store/cosmos-errors.js';
 import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { putOnRoster, takeOffRoster } from './admin-roster.js';
-import { claimLoginName, readUser, releaseLoginName, updateUser, type LoginRecord, type Role, type UserDoc } from './users.js';
+import { eraseUser } from './data-rights.js';
+import {
+  checkCredentialPolicy,
+  claimLoginName,
+  createUser,
+  hashCredentials,
+  readUser,
+  releaseLoginName,
+  updateUser,
+  type LoginRecord,
+  type NewUser,
+  type Role,
+  type UserDoc,
+} from './users.js';
 
-/** What admins manage about users (docs/flows.md#administration), in the tenant's partition only. */
+/**
+ * What admins manage about users (docs/flows.md#administration), in the tenant's partition only.
+ * The use cases (addUser, editUser, setUserCredentials, issueNewPin, eraseAccount) each write
+ * their audit record: ids, field names and counts, never what was typed.
+ */
 
 /** A page of the tenant's users by username; `text` matches username, email or full name, ignoring case. */
 export function listUsers(store: Store, tenantId: string, page: PageRequest & { text?: string }) {
@@ -139,3 +161,79 @@ export function keptLogins(user: UserDoc, policy: TenantPolicy, now: Date): Logi
     .reverse();
 }
 
+
+/** An admin adds a user to their tenant, with a password and/or a PIN the tenant's policy accepts. */
+export async function addUser(services: Services, admin: Actor, input: Omit<NewUser, 'role'> & { role?: Role }, log: Logger): Promise<UserDoc> {
+  const tenant = await readTenant(services.store, admin.tenantId);
+  if (!tenant) throw new Forbidden('the tenant no longer exists');
+  try {
+    const user = await createUser(services, tenant.id, tenant.policy, { ...input, role: input.role ?? 'user' });
+    await audit(services.store, log, { tenantId: tenant.id, actorId: admin.userId, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
+    return user;
+  } catch (error) {
+    throw userProblem(error);
+  }
+}
+
+/** An admin changes a user's names or role (see changeUser). */
+export async function editUser({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, user: UserDoc, changes: UserChanges, log: Logger): Promise<UserDoc> {
+  const updated = await changeUser(store, user, changes);
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(changes) }, at: now() });
+  return updated;
+}
+
+/**
+ * An admin sets a user's PIN and/or password. New credentials end every existing sign-in and
+ * clear a lock: a reset after a suspected leak must lock the thief out.
+ */
+export async function setUserCredentials(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  userId: string,
+  credentials: { pin?: string; password?: string },
+  log: Logger,
+): Promise<void> {
+  const tenant = await readTenant(store, admin.tenantId);
+  if (!tenant) throw new NotFound('no such user');
+  try {
+    checkCredentialPolicy(tenant.policy, credentials);
+  } catch (error) {
+    throw userProblem(error);
+  }
+  // Hashed before the user is read: argon2's time between the read and the write would let
+  // every sign-in or refresh of this user win the item first.
+  const hashes = await hashCredentials(credentials);
+  const user = await readUser(store, admin.tenantId, userId);
+  // Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
+  const updated = user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+  if (!updated) throw new NotFound('no such user');
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.credentials-set', targetId: updated.id, details: { fields: Object.keys(credentials) }, at: now() });
+}
+
+/** An admin gives a user a new random PIN (see resetPin), shown once: the answer is the only copy. */
+export async function issueNewPin({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, userId: string, log: Logger): Promise<string> {
+  const tenant = await readTenant(store, admin.tenantId);
+  if (!tenant) throw new NotFound('the tenant no longer exists');
+  const pin = await resetPin(store, admin.tenantId, userId, tenant.policy);
+  if (pin === undefined) throw new NotFound('no such user');
+  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.pin-reset', targetId: userId, at: now() });
+  return pin;
+}
+
+/**
+ * An admin erases a user of their tenant (themself included): see eraseUser. Idempotent; the
+ * audit record holds counts only, and names an admin who erased themself as `erased-user`.
+ */
+export async function eraseAccount({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, userId: string, log: Logger): Promise<void> {
+  // Off the admin roster first, whatever role was read (409 if the last admin; a no-op for
+  // anyone not on it), and back on it if the erasure fails while they are still an admin.
+  await takeOffRoster(store, admin.tenantId, userId);
+  const counts = await eraseUser(store, admin.tenantId, userId, now()).catch(async (error: unknown) => {
+    await restoreToRoster(store, admin.tenantId, userId);
+    throw error;
+  });
+  if (!counts) return;
+  const actorId = admin.userId === userId ? ERASED_USER : admin.userId;
+  await audit(store, log, { tenantId: admin.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
+  log.info('user-erased', { by: actorId, jobs: counts.jobs });
+}
