@@ -23,9 +23,10 @@ const PAIRS = 200;
  * ±2 ms between runs under load). Calibrated on this 2-core machine at load 3–6 (argon2 ≈ 10 ms
  * of each attempt), runs of 200 pairs: 3c6529b, whose known name made one more write (and read)
  * than an unknown one, 1.29–1.64 ms; with the decoy −0.02–0.23 ms. Unloaded, 3c6529b's medians
- * were 1.8 ms apart and the decoy's 0.1 ms.
+ * were 1.8 ms apart and the decoy's 0.1 ms. At load 12 (many test runs at once) the decoy
+ * once measured 0.86 ms: the tolerance sits between that and 3c6529b's lowest.
  */
-const TOLERANCE_MS = 0.75;
+const TOLERANCE_MS = 1.0;
 
 const admin: Person = { email: 'ops@stopwatch.test', username: 'ops', fullName: 'Otto Ops', password: 'ops-password-12' };
 const person = (name: string): Person => ({ email: `${name}@stopwatch.test`, username: name, fullName: `User ${name}`, password: `${name}-password-12`, pin: '4826' });
