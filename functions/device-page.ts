@@ -97,7 +97,6 @@ export const devicePage = defineRoute({
   name: 'device-page',
   methods: ['GET'],
   route: 'device',
-  authLevel: 'anonymous',
   summary:
     'The web verification page (RFC 8628 verification_uri): enter the code and sign in. HTML without JavaScript; sets the CSRF cookie.',
   tags: ['oauth'],
@@ -119,7 +118,6 @@ export const devicePageSignIn = defineRoute({
   name: 'device-page-sign-in',
   methods: ['POST'],
   route: 'device',
-  authLevel: 'anonymous',
   summary: 'The web verification page, step 1: code, organization, username and password → who is asking (approve or deny).',
   tags: ['oauth'],
   errorFormat: 'html',
@@ -225,7 +223,6 @@ export const devicePageDecision = defineRoute({
   name: 'device-page-decision',
   methods: ['POST'],
   route: 'device/decision',
-  authLevel: 'anonymous',
   summary: 'The web verification page, step 2: approve (a new printer needs a name) or deny, with the ticket from step 1.',
   tags: ['oauth'],
   errorFormat: 'html',
