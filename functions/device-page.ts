@@ -173,7 +173,14 @@ export const devicePageSignIn = defineRoute({
     let user;
     try {
       user = await withinSignInFailureLimit(services, { ip }, async () => {
-        if (tenant) return signIn(services, tenant, { loginName: typed.username, secret: password, method: 'password', clientId: DEVICE_PAGE_CLIENT_ID, ip });
+        if (tenant)
+          return signIn(services, tenant, {
+            loginName: typed.username,
+            secret: password,
+            method: 'password',
+            clientId: DEVICE_PAGE_CLIENT_ID,
+            ip,
+          });
         await spendVerifyTime(password); // an unknown organization costs the same as a wrong password
         return undefined;
       });
@@ -200,7 +207,8 @@ export const devicePageSignIn = defineRoute({
     } catch (error) {
       // Either is the form again, pointing at the code; anything else is an error page.
       if (error instanceof NotFound) return again(404, { message: NO_SUCH_CODE, fields: ['user_code'] });
-      if (error instanceof RateLimited) return again(429, { message: TOO_MANY_CODES, fields: ['user_code'] }, { 'Retry-After': String(error.retryAfterSeconds) });
+      if (error instanceof RateLimited)
+        return again(429, { message: TOO_MANY_CODES, fields: ['user_code'] }, { 'Retry-After': String(error.retryAfterSeconds) });
       throw error;
     }
     if (qrSessionsDisabled(tenant, request)) return htmlResult(403, messagePage('Not allowed here', QR_DISABLED));
@@ -291,14 +299,25 @@ export const devicePageDecision = defineRoute({
     }
     const approval = await approveUserCode(services, caller, ticket.userCode, request.scope === 'device' ? { name, location } : {}, log);
     log.info('device-page-approved', { ...fields, deviceId: approval.deviceId });
-    return htmlResult(200, approvedPage(request, { printerName: name, ...(approval.release ? { released: approval.release.released } : {}) }));
+    return htmlResult(
+      200,
+      approvedPage(request, { printerName: name, ...(approval.release ? { released: approval.release.released } : {}) }),
+    );
   },
 });
 
 /** The confirmation again, for an enrollment approved without a printer name. */
 async function confirmAgain(
   services: Services,
-  state: { ticket: VerifiedDeviceTicket; token: string; csrf: string; request: PendingRequest; tenantName: string; name: string; location: string },
+  state: {
+    ticket: VerifiedDeviceTicket;
+    token: string;
+    csrf: string;
+    request: PendingRequest;
+    tenantName: string;
+    name: string;
+    location: string;
+  },
 ): Promise<RouteResult> {
   const user = await readUser(services.store, state.ticket.tenantId, state.ticket.userId);
   const view: ConfirmView = {

@@ -1,5 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { changePrinter, DeviceLocationSchema, DeviceNameSchema, listDevices, publicDevice, PublicDeviceSchema } from '../shared/devices/devices.js';
+import {
+  changePrinter,
+  DeviceLocationSchema,
+  DeviceNameSchema,
+  listDevices,
+  publicDevice,
+  PublicDeviceSchema,
+} from '../shared/devices/devices.js';
 import { disconnectPrinter } from '../shared/devices/disconnect.js';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
@@ -80,7 +87,10 @@ export const devicesUpdate = defineRoute({
   auth: admins,
   request: {
     params: IdParams,
-    body: Type.Object({ name: Type.Optional(DeviceNameSchema), location: Type.Optional(DeviceLocationSchema) }, { additionalProperties: false, minProperties: 1 }),
+    body: Type.Object(
+      { name: Type.Optional(DeviceNameSchema), location: Type.Optional(DeviceLocationSchema) },
+      { additionalProperties: false, minProperties: 1 },
+    ),
   },
   responses: { 200: { description: 'Changed', schema: PublicDeviceSchema }, 404: { description: 'No such printer in this tenant' } },
   handler: async ({ params, body }, services, context) => ({

@@ -15,8 +15,7 @@ export const regionsList = defineRoute({
     200: { description: 'The region catalog', schema: Type.Object({ regions: Type.Array(RegionSchema) }) },
     304: { description: 'Not modified (If-None-Match matched the ETag)' },
   },
-  handler: async (input, { config }) =>
-    cacheableJson(input.headers, { regions: listRegions(config) }, config.discovery.cacheMaxAgeSeconds),
+  handler: async (input, { config }) => cacheableJson(input.headers, { regions: listRegions(config) }, config.discovery.cacheMaxAgeSeconds),
 });
 
 export const regionsGet = defineRoute({

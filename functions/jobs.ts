@@ -2,7 +2,16 @@ import { Type } from '@sinclair/typebox';
 import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
-import { FileNameSchema, JobOptionsSchema, JobSchema, JobStateSchema, listJobs, publicJob, requireJob, type JobState } from '../shared/jobs/jobs.js';
+import {
+  FileNameSchema,
+  JobOptionsSchema,
+  JobSchema,
+  JobStateSchema,
+  listJobs,
+  publicJob,
+  requireJob,
+  type JobState,
+} from '../shared/jobs/jobs.js';
 import { cancelJob, confirmUpload, releaseJob, reportPrinted, submitJob } from '../shared/jobs/printing.js';
 import { sessionTarget } from '../shared/release/release.js';
 
@@ -11,7 +20,10 @@ const jobOwners: AuthRequirement = { kinds: ['user', 'session'], anyScope: ['job
 const MAX_FILE_SIZE = 2 * 1024 ** 3;
 
 const UploadSchema = Type.Object({
-  url: Type.String({ format: 'uri', description: 'PUT the bytes here in ranges (Content-Range); no Authorization header: the URL is the credential.' }),
+  url: Type.String({
+    format: 'uri',
+    description: 'PUT the bytes here in ranges (Content-Range); no Authorization header: the URL is the credential.',
+  }),
   expiresAt: Type.String({ format: 'date-time' }),
 });
 
@@ -40,7 +52,8 @@ export const jobsCreate = defineRoute({
   },
   responses: {
     201: {
-      description: 'Registered. With OneDrive connected, `upload` is where the client sends the document (a Graph upload session in the user’s Print folder).',
+      description:
+        'Registered. With OneDrive connected, `upload` is where the client sends the document (a Graph upload session in the user’s Print folder).',
       schema: Type.Intersect([JobSchema, Type.Object({ upload: Type.Optional(UploadSchema) })]),
     },
     409: { description: 'OneDrive must be connected again' },

@@ -89,8 +89,7 @@ export const mePin = defineRoute({
   name: 'me-pin',
   methods: ['PUT'],
   route: 'api/me/pin',
-  summary:
-    'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies).',
+  summary: 'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies).',
   tags: ['users'],
   auth: { kinds: ['user'] },
   request: {
@@ -99,10 +98,17 @@ export const mePin = defineRoute({
       { additionalProperties: false },
     ),
   },
-  responses: { 204: { description: 'Changed' }, 400: { description: 'The new PIN breaks the tenant policy' }, 403: { description: 'The current PIN or password is wrong, or the account is locked' } },
+  responses: {
+    204: { description: 'Changed' },
+    400: { description: 'The new PIN breaks the tenant policy' },
+    403: { description: 'The current PIN or password is wrong, or the account is locked' },
+  },
   handler: async ({ body, headers }, services, context) => {
     const caller = callerOf(context, 'user');
-    const [tenant, user] = await Promise.all([readTenant(services.store, caller.tenantId), readUser(services.store, caller.tenantId, caller.userId)]);
+    const [tenant, user] = await Promise.all([
+      readTenant(services.store, caller.tenantId),
+      readUser(services.store, caller.tenantId, caller.userId),
+    ]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
     try {
       checkCredentialPolicy(tenant.policy, { pin: body.pin });
@@ -114,10 +120,17 @@ export const mePin = defineRoute({
     const signedIn = await signIn(
       services,
       tenant,
-      { loginName: user.username, secret: body.current, method: /^[0-9]+$/.test(body.current) ? 'pin' : 'password', clientId: caller.clientId, ...(ip ? { ip } : {}) },
+      {
+        loginName: user.username,
+        secret: body.current,
+        method: /^[0-9]+$/.test(body.current) ? 'pin' : 'password',
+        clientId: caller.clientId,
+        ...(ip ? { ip } : {}),
+      },
       (current) => ({ ...current, pinHash }),
     );
-    if (!signedIn || signedIn.id !== user.id) throw new HttpProblem('forbidden', 'the current PIN or password is wrong, or the account is locked for now');
+    if (!signedIn || signedIn.id !== user.id)
+      throw new HttpProblem('forbidden', 'the current PIN or password is wrong, or the account is locked for now');
     return { status: 204 };
   },
 });

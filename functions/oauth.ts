@@ -30,7 +30,9 @@ export const jwks = defineRoute({
   route: '.well-known/jwks.json',
   summary: 'Public keys that verify access tokens (all configured keys, for rotation without downtime).',
   tags: ['oauth'],
-  responses: { 200: { description: 'JWK Set', schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } },
+  responses: {
+    200: { description: 'JWK Set', schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) },
+  },
   handler: async ({ headers }, { keys, config }) => cacheableJson(headers, keys.publicJwks, config.discovery.cacheMaxAgeSeconds),
 });
 
@@ -42,7 +44,9 @@ export const oauthDeviceAuthorization = defineRoute({
   tags: ['oauth'],
   errorFormat: 'oauth',
   // RFC 6749 §3.2: unknown parameters are ignored, hence additionalProperties.
-  request: { form: Type.Object({ client_id: Type.Optional(ShortParam), scope: Type.Optional(ShortParam) }, { additionalProperties: true }) },
+  request: {
+    form: Type.Object({ client_id: Type.Optional(ShortParam), scope: Type.Optional(ShortParam) }, { additionalProperties: true }),
+  },
   responses: {
     200: {
       description: 'RFC 8628 §3.2 device authorization response',

@@ -64,19 +64,27 @@ export const onedriveCallback = defineRoute({
     503: { description: 'Microsoft is unavailable (Retry-After); the same URL may be loaded again' },
   },
   handler: async ({ query }, services, context) => {
-    if (!query.code) throw callbackRefused(query.error === 'access_denied' ? 'consent was declined' : 'Microsoft returned no authorization code');
+    if (!query.code)
+      throw callbackRefused(query.error === 'access_denied' ? 'consent was declined' : 'Microsoft returned no authorization code');
     try {
       await connectOneDrive(services, query.state, query.code, context.log);
     } catch (error) {
       if (error instanceof EntraGrantRejected) throw callbackRefused('the authorization code was not accepted; start again from the app');
       // The state is not spent: the browser's reload of this very URL finishes the connection.
-      if (error instanceof EntraUnavailable) throw entraUnavailableProblem(error, 'Microsoft sign-in is not available right now; reload this page shortly to finish connecting OneDrive');
+      if (error instanceof EntraUnavailable)
+        throw entraUnavailableProblem(
+          error,
+          'Microsoft sign-in is not available right now; reload this page shortly to finish connecting OneDrive',
+        );
       throw error;
     }
     return {
       status: 200,
       contentType: 'text/html; charset=utf-8',
-      body: htmlPage('OneDrive is connected', 'Roger can now use the Print and Scan folders in your OneDrive. You can close this window and return to the app.'),
+      body: htmlPage(
+        'OneDrive is connected',
+        'Roger can now use the Print and Scan folders in your OneDrive. You can close this window and return to the app.',
+      ),
     };
   },
 });
@@ -131,11 +139,16 @@ export const onedrivePrintList = defineRoute({
     const caller = callerOf(context, 'session');
     const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId);
     const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
-    const page = await drive.children(link.printFolderId, { limit: query.limit ?? 25, ...(query.continuationToken ? { skipToken: query.continuationToken } : {}) });
+    const page = await drive.children(link.printFolderId, {
+      limit: query.limit ?? 25,
+      ...(query.continuationToken ? { skipToken: query.continuationToken } : {}),
+    });
     return {
       status: 200,
       body: {
-        items: page.items.filter((item) => item.isFile).map(({ id, name, size, lastModifiedAt }) => ({ id, name, size, ...(lastModifiedAt ? { lastModifiedAt } : {}) })),
+        items: page.items
+          .filter((item) => item.isFile)
+          .map(({ id, name, size, lastModifiedAt }) => ({ id, name, size, ...(lastModifiedAt ? { lastModifiedAt } : {}) })),
         continuationToken: page.skipToken,
       },
     };

@@ -21,7 +21,17 @@ import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
 import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
-import { usersCreate, usersCredentials, usersErase, usersExport, usersGet, usersList, usersLogins, usersPinReset, usersUpdate } from './users.js';
+import {
+  usersCreate,
+  usersCredentials,
+  usersErase,
+  usersExport,
+  usersGet,
+  usersList,
+  usersLogins,
+  usersPinReset,
+  usersUpdate,
+} from './users.js';
 
 /**
  * The route table: every HTTP function of the app. `functions/index.ts` registers it with the

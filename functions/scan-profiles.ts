@@ -25,7 +25,12 @@ export const scanProfilesList = defineRoute({
   summary: 'The scan profiles the caller may use (the printer panel’s list); admins get every profile of the tenant with who may use it.',
   tags: ['scan'],
   auth: { kinds: ['user', 'session'] },
-  responses: { 200: { description: 'Profiles, by name', schema: Type.Object({ items: Type.Array(ScanProfileSchema), continuationToken: Type.Null() }) } },
+  responses: {
+    200: {
+      description: 'Profiles, by name',
+      schema: Type.Object({ items: Type.Array(ScanProfileSchema), continuationToken: Type.Null() }),
+    },
+  },
   handler: async (_input, { store }, context) => {
     const caller = callerOf(context, 'user', 'session');
     const [profiles, user] = await Promise.all([listProfiles(store, caller.tenantId), context.currentUser()]);
@@ -43,7 +48,10 @@ export const scanProfilesCreate = defineRoute({
   tags: ['scan'],
   auth: admins,
   request: { body: ScanSettingsSchema },
-  responses: { 201: { description: 'Created', schema: ScanProfileSchema }, 409: { description: 'The tenant has the most profiles it may have' } },
+  responses: {
+    201: { description: 'Created', schema: ScanProfileSchema },
+    409: { description: 'The tenant has the most profiles it may have' },
+  },
   handler: async ({ body }, services, context) => {
     const profile = await createProfile(services, callerOf(context, 'user'), body, context.log);
     return { status: 201, body: publicProfile(profile, true), headers: { Location: `/api/scan-profiles/${profile.profileId}` } };
@@ -58,7 +66,10 @@ export const scanProfilesGet = defineRoute({
   tags: ['scan'],
   auth: { kinds: ['user', 'session'] },
   request: { params: IdParams },
-  responses: { 200: { description: 'The profile', schema: ScanProfileSchema }, 404: { description: 'No such profile (or not for this user)' } },
+  responses: {
+    200: { description: 'The profile', schema: ScanProfileSchema },
+    404: { description: 'No such profile (or not for this user)' },
+  },
   handler: async ({ params }, { store }, context) => {
     const caller = callerOf(context, 'user', 'session');
     const [profile, user] = await Promise.all([requireProfile(store, caller.tenantId, params.id), context.currentUser()]);

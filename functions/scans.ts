@@ -21,7 +21,11 @@ export const scansCreate = defineRoute({
     body: Type.Object(
       {
         profileId: Type.String({ pattern: '^[0-9a-f]{32}$' }),
-        fileName: Type.String({ minLength: 1, maxLength: 255, description: 'Made safe for OneDrive; the profile’s extension is added when missing.' }),
+        fileName: Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description: 'Made safe for OneDrive; the profile’s extension is added when missing.',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -56,6 +60,9 @@ export const scansCreate = defineRoute({
     const session = await drive.createUploadSession(connected.scanFolderId, fileName, 'rename');
     await recordScan(store, tenant.id, services.now(), tenant.policy.jobRetentionDays);
     const { format, resolution, color, duplex } = profile;
-    return { status: 200, body: { uploadUrl: session.uploadUrl, expiresAt: session.expiresAt, fileName, profile: { format, resolution, color, duplex } } };
+    return {
+      status: 200,
+      body: { uploadUrl: session.uploadUrl, expiresAt: session.expiresAt, fileName, profile: { format, resolution, color, duplex } },
+    };
   },
 });

@@ -106,7 +106,7 @@ export const tenantUpdate = defineRoute({
       { additionalProperties: false, minProperties: 1 },
     ),
   },
-  responses: { 200: { description: 'Changed', schema: TenantSchema }, },
+  responses: { 200: { description: 'Changed', schema: TenantSchema } },
   handler: async ({ body }, services, context) => ({
     status: 200,
     body: publicTenant(await changeTenant(services, callerOf(context, 'user'), body, context.log)),

@@ -4,10 +4,28 @@ import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import { addUser, editUser, eraseAccount, issueNewPin, keptLogins, listUsers, LoginSchema, setUserCredentials } from '../shared/users/admin.js';
+import {
+  addUser,
+  editUser,
+  eraseAccount,
+  issueNewPin,
+  keptLogins,
+  listUsers,
+  LoginSchema,
+  setUserCredentials,
+} from '../shared/users/admin.js';
 import { exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
-import { EmailSchema, PasswordSchema, PinSchema, publicUser, PublicUserSchema, readUser, RoleSchema, UsernameSchema } from '../shared/users/users.js';
+import {
+  EmailSchema,
+  PasswordSchema,
+  PinSchema,
+  publicUser,
+  PublicUserSchema,
+  readUser,
+  RoleSchema,
+  UsernameSchema,
+} from '../shared/users/users.js';
 
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
@@ -64,11 +82,20 @@ export const usersUpdate = defineRoute({
   request: {
     params: IdParams,
     body: Type.Object(
-      { email: Type.Optional(EmailSchema), username: Type.Optional(UsernameSchema), fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), role: Type.Optional(RoleSchema) },
+      {
+        email: Type.Optional(EmailSchema),
+        username: Type.Optional(UsernameSchema),
+        fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        role: Type.Optional(RoleSchema),
+      },
       { additionalProperties: false, minProperties: 1 },
     ),
   },
-  responses: { 200: { description: 'Changed', schema: PublicUserSchema }, 404: { description: 'No such user in this tenant' }, 409: { description: 'Name taken, or the last admin' } },
+  responses: {
+    200: { description: 'Changed', schema: PublicUserSchema },
+    404: { description: 'No such user in this tenant' },
+    409: { description: 'Name taken, or the last admin' },
+  },
   handler: async ({ params, body }, services, context) => {
     const updated = await editUser(services, callerOf(context, 'user'), await tenantUser(services, context, params.id), body, context.log);
     return { status: 200, body: publicUser(updated) };
@@ -83,7 +110,10 @@ export const usersPinReset = defineRoute({
   tags: ['users'],
   auth: admins,
   request: { params: IdParams },
-  responses: { 200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) }, 404: { description: 'No such user in this tenant' } },
+  responses: {
+    200: { description: 'The new PIN (not stored anywhere in plain text)', schema: Type.Object({ pin: Type.String() }) },
+    404: { description: 'No such user in this tenant' },
+  },
   handler: async ({ params }, services, context) => ({
     status: 200,
     body: { pin: await issueNewPin(services, callerOf(context, 'user'), params.id, context.log) },
@@ -100,7 +130,10 @@ export const usersLogins = defineRoute({
   request: { params: IdParams },
   responses: { 200: { description: 'Sign-ins', schema: Type.Object({ items: Type.Array(LoginSchema), continuationToken: Type.Null() }) } },
   handler: async ({ params }, services, context) => {
-    const [tenant, user] = await Promise.all([readTenant(services.store, callerOf(context, 'user').tenantId), tenantUser(services, context, params.id)]);
+    const [tenant, user] = await Promise.all([
+      readTenant(services.store, callerOf(context, 'user').tenantId),
+      tenantUser(services, context, params.id),
+    ]);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
     return { status: 200, body: { items: keptLogins(user, tenant.policy, services.now()), continuationToken: null } };
   },

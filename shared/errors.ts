@@ -7,14 +7,7 @@
  * trigger) needs a renderer, not new throws. This module imports nothing, so any layer may use it.
  */
 export type DomainErrorKind =
-  | 'invalid'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'rate-limited'
-  | 'unavailable'
-  | 'upstream-failed';
+  'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'conflict' | 'rate-limited' | 'unavailable' | 'upstream-failed';
 
 /**
  * A conflict the caller can act on, more precisely than "read it again": clients rely on these

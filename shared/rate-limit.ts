@@ -32,7 +32,10 @@ export function addressBucket(ip: string | undefined): string {
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
   // No `/` in a Cosmos item id: the prefix length goes in the name.
-  return `ip6-64:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}`;
+  return `ip6-64:${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}`;
 }
 
 interface CounterDoc {
@@ -54,7 +57,13 @@ const secondsLeft = (rule: LimitRule, now: Date) =>
  */
 async function addToCount(store: Store, key: string, rule: LimitRule, now: Date, by: number, counted: boolean): Promise<number> {
   const id = `${key}@${windowOf(rule, now)}`;
-  const increment = async () => (await store.container('rateLimits').item(id, id).patch<CounterDoc>([{ op: 'incr', path: '/count', value: by }])).resource!.count;
+  const increment = async () =>
+    (
+      await store
+        .container('rateLimits')
+        .item(id, id)
+        .patch<CounterDoc>([{ op: 'incr', path: '/count', value: by }])
+    ).resource!.count;
   if (counted) {
     try {
       return await increment();

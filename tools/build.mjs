@@ -35,7 +35,9 @@ const { metafile } = await build({
   external: ['@azure/functions-core', '@vercel/cosmosdb-server', 'rhea', '@node-rs/argon2', 'autocannon', 'oidc-provider'],
   define: { __ROGER_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require() for Node built-ins; ESM has none of its own.
-  banner: { js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __rogerCreateRequire } from 'node:module'; const require = __rogerCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 await writeFile(new URL('../dist/build-meta.json', import.meta.url), JSON.stringify(metafile));

@@ -36,7 +36,11 @@ async function main(): Promise<void> {
   });
   const base = `http://localhost:${port}`;
 
-  async function call(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;
@@ -81,9 +85,11 @@ async function main(): Promise<void> {
       json: { slug: 'contoso', name: 'Contoso', admin },
     });
     say(`   201 → tenant ${tenant.body.id} in region ${tenant.body.region}`);
-    const adminToken = (await call('POST', '/oauth/token', {
-      form: { grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'alex', password: admin.password },
-    })).body.access_token as string;
+    const adminToken = (
+      await call('POST', '/oauth/token', {
+        form: { grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'alex', password: admin.password },
+      })
+    ).body.access_token as string;
     say('   Alex signs in on the mobile app (password grant) and adds a user:');
     const dana = { email: 'dana@contoso.example', username: 'dana', fullName: 'Dana Doe', password: 'dana-password-2026', pin: '2468' };
     const created = await call('POST', '/api/users', { token: adminToken, json: dana });
@@ -103,20 +109,27 @@ async function main(): Promise<void> {
     say(`   the panel's poll returns a device access token (${deviceTokens.expires_in} s) and a rotating refresh token`);
 
     step(3, 'Dana submits two print jobs from her phone');
-    const danaToken = (await call('POST', '/oauth/token', {
-      form: { grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'dana', password: dana.password },
-    })).body.access_token as string;
+    const danaToken = (
+      await call('POST', '/oauth/token', {
+        form: { grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'dana', password: dana.password },
+      })
+    ).body.access_token as string;
     for (const fileName of ['Board minutes.pdf', 'Floor plan.pdf']) {
-      const job = await call('POST', '/api/jobs', { token: danaToken, json: { fileName, size: 482133, options: { copies: 1, color: fileName.startsWith('Floor') } } });
+      const job = await call('POST', '/api/jobs', {
+        token: danaToken,
+        json: { fileName, size: 482133, options: { copies: 1, color: fileName.startsWith('Floor') } },
+      });
       await call('POST', `/api/jobs/${job.body.id}/ready`, { token: danaToken });
       say(`   job ${job.body.id} "${fileName}" → queued`);
     }
 
     step(4, 'Dana walks to the printer: the panel shows a session QR code, her phone approves');
-    const sessionStart = (await call('POST', '/oauth/device_authorization', {
-      token: deviceTokens.access_token,
-      form: { client_id: 'roger-emb', scope: 'session' },
-    })).body;
+    const sessionStart = (
+      await call('POST', '/oauth/device_authorization', {
+        token: deviceTokens.access_token,
+        form: { client_id: 'roger-emb', scope: 'session' },
+      })
+    ).body;
     await showQr(sessionStart.verification_uri_complete);
     const asking = await call('GET', `/api/device-codes/${sessionStart.user_code}`, { token: danaToken });
     say(`   the phone shows who is asking: ${asking.body.printer.name}, ${asking.body.printer.location}`);
@@ -137,7 +150,9 @@ async function main(): Promise<void> {
     const receiver = client.createReceiver(topic!, subscription!);
     const messages = await receiver.receiveMessages(10, { maxWaitTimeInMs: 3000 });
     for (const message of messages) {
-      say(`   ⎙ printing "${message.body.fileName}" for ${message.body.user.username} (${message.body.options.copies} copy, ${message.body.options.color ? 'colour' : 'mono'})`);
+      say(
+        `   ⎙ printing "${message.body.fileName}" for ${message.body.user.username} (${message.body.options.copies} copy, ${message.body.options.color ? 'colour' : 'mono'})`,
+      );
       await receiver.completeMessage(message);
       await call('POST', `/api/jobs/${message.body.jobId}/printed`, { token: session.access_token });
     }

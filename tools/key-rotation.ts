@@ -44,7 +44,9 @@ function checked(kind: SecretKind, value: string): string {
   try {
     loadConfig({ [setting]: value });
   } catch (error) {
-    throw new Error(`the ${kind} value would be refused by the app: ${(error as ConfigError).problems?.join('; ') ?? error}`, { cause: error });
+    throw new Error(`the ${kind} value would be refused by the app: ${(error as ConfigError).problems?.join('; ') ?? error}`, {
+      cause: error,
+    });
   }
   return value;
 }

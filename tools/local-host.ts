@@ -90,7 +90,8 @@ function writeResponse(res: ServerResponse, init: PlainResponseInit, method: str
   res.statusCode = init.status;
   for (const [name, value] of Object.entries(init.headers)) res.setHeader(name, value);
   if (body !== undefined && !res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain;charset=UTF-8');
-  if (!res.hasHeader('content-length') && res.statusCode !== 204 && res.statusCode !== 304) res.setHeader('content-length', body?.length ?? 0);
+  if (!res.hasHeader('content-length') && res.statusCode !== 204 && res.statusCode !== 304)
+    res.setHeader('content-length', body?.length ?? 0);
   res.end(method === 'HEAD' ? undefined : body);
 }
 
@@ -112,7 +113,12 @@ function requestUrl(target: string, host: string | undefined): URL {
 function problemResponse(problem: HttpProblem): PlainResponseInit {
   return {
     status: problem.status,
-    headers: { ...problem.headers, 'Content-Type': 'application/problem+json', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
+    headers: {
+      ...problem.headers,
+      'Content-Type': 'application/problem+json',
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+    },
     body: JSON.stringify(problem.toJSON()),
   };
 }
@@ -123,9 +129,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   // Open the store and messaging now: a local run fails at start (a busy port, say), not on
   // some later request, and printers can connect to the local broker at once.
   await (await services()).messaging();
-  const handlers = new Map(
-    options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]),
-  );
+  const handlers = new Map(options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]));
 
   const traffic = { requests: 0, requestBodyBytes: 0, largestRequestBody: 0 };
   const server = createServer(async (req, res) => {

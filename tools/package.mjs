@@ -13,7 +13,10 @@ const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
 const NATIVE = ['@node-rs/argon2', '@node-rs/argon2-linux-x64-gnu'];
 
 async function exists(url) {
-  return stat(url).then(() => true, () => false);
+  return stat(url).then(
+    () => true,
+    () => false,
+  );
 }
 
 const ENTRY = 'dist/functions/index.js';
@@ -61,4 +64,6 @@ const runtime = {
 await writeFile(new URL('package.json', out), `${JSON.stringify(runtime, null, 2)}\n`);
 
 const files = await readdir(out, { recursive: true });
-console.log(`dist-publish/: ${files.length} entries for ${pkg.name} ${pkg.version}, ${reachable.size} JavaScript files of ${javascriptBytes} bytes`);
+console.log(
+  `dist-publish/: ${files.length} entries for ${pkg.name} ${pkg.version}, ${reachable.size} JavaScript files of ${javascriptBytes} bytes`,
+);

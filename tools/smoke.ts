@@ -47,7 +47,9 @@ function expectOk(status: number, url: string): string | undefined {
 }
 
 const hsts = (headers: Headers) =>
-  api.startsWith('https://') && !/max-age=\d{6,}/.test(headers.get('strict-transport-security') ?? '') ? 'no Strict-Transport-Security' : undefined;
+  api.startsWith('https://') && !/max-age=\d{6,}/.test(headers.get('strict-transport-security') ?? '')
+    ? 'no Strict-Transport-Security'
+    : undefined;
 
 type Catalog = { regions?: { id: string; apiUrl: string; amqpUrl: string }[] };
 

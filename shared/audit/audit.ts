@@ -94,7 +94,10 @@ export function publicAuditRecord({ id, at, actorId, action, targetId, details }
 
 /** Newest first, a page at a time, in the tenant's partition. */
 export function listAudit(store: Store, tenantId: string, page: PageRequest) {
-  const query = { query: 'SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.at DESC', parameters: [{ name: '@tenantId', value: tenantId }] };
+  const query = {
+    query: 'SELECT * FROM c WHERE c.tenantId = @tenantId ORDER BY c.at DESC',
+    parameters: [{ name: '@tenantId', value: tenantId }],
+  };
   return queryPage<AuditRecord>(store.container('audit'), query, tenantId, page);
 }
 

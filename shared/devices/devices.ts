@@ -38,7 +38,11 @@ export async function createDevice(store: Store, device: DeviceDoc): Promise<voi
 }
 
 export async function deleteDevice(store: Store, tenantId: string, deviceId: string): Promise<void> {
-  await store.container('accounts').item(deviceId, tenantId).delete().catch(() => undefined);
+  await store
+    .container('accounts')
+    .item(deviceId, tenantId)
+    .delete()
+    .catch(() => undefined);
 }
 
 /** Conditional on the ETag the device was read with (see replaceIfUnchanged). */
@@ -73,13 +77,23 @@ export async function changePrinter(
   const device = await readDevice(store, admin.tenantId, deviceId);
   const updated = device && (await updateDevice(store, device, (current) => ({ ...current, ...changes })));
   if (!updated) throw new NotFound('no such printer');
-  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'device.changed', targetId: updated.id, details: { fields: Object.keys(changes) }, at: now() });
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'device.changed',
+    targetId: updated.id,
+    details: { fields: Object.keys(changes) },
+    at: now(),
+  });
   return updated;
 }
 
 /** The tenant's printers by name, a page at a time. */
 export function listDevices(store: Store, tenantId: string, page: PageRequest) {
-  const query = { query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'device' ORDER BY c.name", parameters: [{ name: '@tenantId', value: tenantId }] };
+  const query = {
+    query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'device' ORDER BY c.name",
+    parameters: [{ name: '@tenantId', value: tenantId }],
+  };
   return queryPage<DeviceDoc>(store.container('accounts'), query, tenantId, page);
 }
 

@@ -29,5 +29,11 @@ export async function disconnectPrinter(services: Services, admin: Actor, device
   const device = await readDevice(services.store, admin.tenantId, deviceId);
   if (!device) throw new NotFound('no such printer');
   await disconnectDevice(services, device, log);
-  await audit(services.store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'device.disconnected', targetId: device.id, at: services.now() });
+  await audit(services.store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'device.disconnected',
+    targetId: device.id,
+    at: services.now(),
+  });
 }

@@ -1,11 +1,4 @@
-import {
-  Conflict,
-  DomainError,
-  RateLimited,
-  Unauthorized,
-  Unavailable,
-  type DomainErrorKind,
-} from '../errors.js';
+import { Conflict, DomainError, RateLimited, Unauthorized, Unavailable, type DomainErrorKind } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { OAuthError } from '../oauth/errors.js';
 import { InvalidContinuationToken } from '../store/paging.js';
@@ -61,7 +54,8 @@ function storeUnavailable(error: unknown): Unavailable | undefined {
   const e = error as { code?: unknown; name?: unknown; retryAfterInMs?: unknown };
   const throttled = e?.code === 429;
   const contended = e?.code === 412;
-  if (!throttled && !contended && e?.code !== 503 && e?.name !== 'TimeoutError' && !(error instanceof StoreUnavailableError)) return undefined;
+  if (!throttled && !contended && e?.code !== 503 && e?.name !== 'TimeoutError' && !(error instanceof StoreUnavailableError))
+    return undefined;
   const seconds = throttled && typeof e.retryAfterInMs === 'number' ? Math.max(1, Math.ceil(e.retryAfterInMs / 1000)) : 1;
   return new Unavailable(seconds, 'the data store is busy; retry shortly');
 }
@@ -87,7 +81,11 @@ function describeForLog(error: unknown) {
   return {
     error: typeof e?.name === 'string' ? e.name : typeof error,
     code: typeof e?.code === 'string' || typeof e?.code === 'number' ? e.code : undefined,
-    at: frames.slice(0, 5).map((line) => line.trim().replace(/^at /, '')).join(' < ') || undefined,
+    at:
+      frames
+        .slice(0, 5)
+        .map((line) => line.trim().replace(/^at /, ''))
+        .join(' < ') || undefined,
   };
 }
 
@@ -99,7 +97,8 @@ function problemJson(problem: HttpProblem, path: string): RouteResult {
 
 /** RFC 6749 §5.2 (and RFC 6750 §3 for a failed client authentication), as the protocol code chose it. */
 function oauthJsonOf(error: OAuthError): RouteResult {
-  const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_client"' } : {};
+  const headers: Record<string, string> =
+    error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="roger", error="invalid_client"' } : {};
   return { status: error.status, body: error.toJSON(), headers: { ...headers, Pragma: 'no-cache' } };
 }
 
@@ -142,7 +141,10 @@ export interface ErrorPages {
 
 function htmlPageFor(problem: HttpProblem, pages: ErrorPages = {}, errorId?: string): RouteResult {
   const text = pages.byKind?.[problem.kind] ?? { title: problemKinds[problem.kind].title, message: problem.detail };
-  const page = messagePage(text.title, text.message, { ...(pages.startAgain ? { startAgain: pages.startAgain } : {}), ...(errorId ? { errorId } : {}) });
+  const page = messagePage(text.title, text.message, {
+    ...(pages.startAgain ? { startAgain: pages.startAgain } : {}),
+    ...(errorId ? { errorId } : {}),
+  });
   return htmlResult(problem.status, page, problem.headers);
 }
 

@@ -45,15 +45,25 @@ async function authorize(route: AnyRoute, request: HttpRequest, services: Servic
   if (!check.ok) {
     if (check.reason === 'invalid') throw new Unauthorized('the access token is not valid');
     // RFC 6750 §3.1: no error code when the request had no token at all.
-    throw new HttpProblem('unauthorized', 'send an access token: Authorization: Bearer <token>', {}, { 'WWW-Authenticate': 'Bearer realm="roger"' });
+    throw new HttpProblem(
+      'unauthorized',
+      'send an access token: Authorization: Bearer <token>',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="roger"' },
+    );
   }
   const { principal } = check;
   const scopes = requirement.anyScope ?? [];
   const scopeOk = scopes.length === 0 || scopes.some((scope) => principal.scopes.has(scope));
   if (!requirement.kinds.includes(principal.kind) || !scopeOk) {
-    throw new HttpProblem('forbidden', 'this token may not call this endpoint', {}, {
-      'WWW-Authenticate': `Bearer realm="roger", error="insufficient_scope"${scopes.length ? `, scope="${scopes.join(' ')}"` : ''}`,
-    });
+    throw new HttpProblem(
+      'forbidden',
+      'this token may not call this endpoint',
+      {},
+      {
+        'WWW-Authenticate': `Bearer realm="roger", error="insufficient_scope"${scopes.length ? `, scope="${scopes.join(' ')}"` : ''}`,
+      },
+    );
   }
   return principal;
 }

@@ -38,7 +38,9 @@ function responsesOf(route: AnyRoute) {
   }
   if (route.request && !responses['400']) responses['400'] = { description: 'Invalid input', content: errorContent };
   responses.default =
-    route.errorFormat === 'html' ? { description: 'Error (an HTML page)', content: pageContent } : { description: 'Error (RFC 9457 problem details)', content: problemContent };
+    route.errorFormat === 'html'
+      ? { description: 'Error (an HTML page)', content: pageContent }
+      : { description: 'Error (RFC 9457 problem details)', content: problemContent };
   return responses;
 }
 
@@ -54,12 +56,14 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
         operationId: route.methods.length > 1 ? `${route.name}-${method.toLowerCase()}` : route.name,
         summary: route.summary,
         tags: [...route.tags],
-        parameters: [
-          ...parametersOf(route.request?.params, 'path'),
-          ...parametersOf(route.request?.query, 'query'),
-        ],
+        parameters: [...parametersOf(route.request?.params, 'path'), ...parametersOf(route.request?.query, 'query')],
         ...(route.request?.body
-          ? { requestBody: { required: !route.request.bodyOptional, content: { 'application/json': { schema: plain(route.request.body) } } } }
+          ? {
+              requestBody: {
+                required: !route.request.bodyOptional,
+                content: { 'application/json': { schema: plain(route.request.body) } },
+              },
+            }
           : {}),
         responses: responsesOf(route),
       };

@@ -12,4 +12,5 @@ export const PageQuery = (defaultLimit: number) =>
   );
 
 /** `{ items, continuationToken }` with items of `item`. */
-export const PageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), continuationToken: Type.Union([Type.String(), Type.Null()]) });
+export const PageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), continuationToken: Type.Union([Type.String(), Type.Null()]) });

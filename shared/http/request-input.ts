@@ -93,12 +93,7 @@ async function readFormBody(request: HttpRequest, schema: NonNullable<RouteSchem
   return validateInput('form', schema, form);
 }
 
-export async function readInput(
-  route: AnyRoute,
-  request: HttpRequest,
-  path: string,
-  bodyLimit: number,
-): Promise<RouteInput<RouteSchemas>> {
+export async function readInput(route: AnyRoute, request: HttpRequest, path: string, bodyLimit: number): Promise<RouteInput<RouteSchemas>> {
   const schemas: RouteSchemas = route.request ?? {};
   const params = validateInput<Record<string, never>>('params', schemas.params ?? NO_PARAMS, { ...request.params });
   const query = validateInput<Record<string, never>>('query', schemas.query ?? NO_QUERY, queryObject(request.query));

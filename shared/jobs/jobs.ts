@@ -34,9 +34,7 @@ export const FileNameSchema = Type.String({
   description: 'File name without a path; none of \\ / : * ? " < > | or control characters.',
 });
 
-export const JobStateSchema = Type.Union(
-  ['registered', 'queued', 'released', 'printed', 'cancelled'].map((state) => Type.Literal(state)),
-);
+export const JobStateSchema = Type.Union(['registered', 'queued', 'released', 'printed', 'cancelled'].map((state) => Type.Literal(state)));
 export type JobState = 'registered' | 'queued' | 'released' | 'printed' | 'cancelled';
 
 export interface JobDoc {

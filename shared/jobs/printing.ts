@@ -40,7 +40,12 @@ const UNRECORDED_RETRY_SECONDS = 1;
  * the Print folder, made first: if OneDrive fails, no job is left behind. Without OneDrive the
  * job is metadata only.
  */
-export async function submitJob(services: Services, owner: JobOwnerIds, request: JobRequest, log: Logger): Promise<{ job: JobDoc; upload?: UploadTarget }> {
+export async function submitJob(
+  services: Services,
+  owner: JobOwnerIds,
+  request: JobRequest,
+  log: Logger,
+): Promise<{ job: JobDoc; upload?: UploadTarget }> {
   const [account, found] = await Promise.all([accountOf(services, owner), readLink(services.store, owner.tenantId, owner.userId)]);
   const link = found && connectedLink(found);
   if (link && !isOneDriveName(request.fileName)) {
@@ -49,7 +54,11 @@ export async function submitJob(services: Services, owner: JobOwnerIds, request:
     });
   }
   const session = link
-    ? await (await services.onedrive()).driveOf(services.store, link, log).then((drive) => drive.createUploadSession(link.printFolderId, request.fileName, 'rename'))
+    ? await (
+        await services.onedrive()
+      )
+        .driveOf(services.store, link, log)
+        .then((drive) => drive.createUploadSession(link.printFolderId, request.fileName, 'rename'))
     : undefined;
   const job = await register(services, account, request, session ? { upload: true } : undefined);
   return { job, ...(session ? { upload: { url: session.uploadUrl, expiresAt: session.expiresAt } } : {}) };
@@ -60,7 +69,13 @@ export async function submitJob(services: Services, owner: JobOwnerIds, request:
  * uploaded item, which must be the file registered (in the Print folder, same size, the same
  * name or OneDrive's rename of it) — so a job cannot be pointed at another file of the drive.
  */
-export async function confirmUpload(services: Services, owner: JobOwnerIds, jobId: string, itemId: string | undefined, log: Logger): Promise<JobDoc> {
+export async function confirmUpload(
+  services: Services,
+  owner: JobOwnerIds,
+  jobId: string,
+  itemId: string | undefined,
+  log: Logger,
+): Promise<JobDoc> {
   const { store, now } = services;
   const job = await requireJob(store, owner.tenantId, owner.userId, jobId, now());
   assertTransition(job, 'ready');
@@ -90,9 +105,17 @@ export async function printFromOneDrive(
   options: Partial<JobOptions> | undefined,
   log: Logger,
 ): Promise<JobDoc> {
-  const [account, link] = await Promise.all([accountOf(services, session), requireConnectedLink(services.store, session.tenantId, session.userId)]);
+  const [account, link] = await Promise.all([
+    accountOf(services, session),
+    requireConnectedLink(services.store, session.tenantId, session.userId),
+  ]);
   const item = await printFolderFile(services, link, itemId, log);
-  const job = await register(services, account, { fileName: item.name, size: item.size, ...(options ? { options } : {}) }, { itemId: item.id });
+  const job = await register(
+    services,
+    account,
+    { fileName: item.name, size: item.size, ...(options ? { options } : {}) },
+    { itemId: item.id },
+  );
   return releaseOne(services, session, job, log);
 }
 
@@ -125,10 +148,12 @@ async function releaseOne(services: Services, session: ReleaseTarget, job: JobDo
   if (released) return released;
   if (heldBack) throw heldBack;
   const queued = { jobId: job.id, state: 'queued' };
-  if (!outcome.dispatched) throw new Unavailable(PRINTER_UNREACHABLE_RETRY_SECONDS, 'the printer could not be reached; the job stays queued', queued);
+  if (!outcome.dispatched)
+    throw new Unavailable(PRINTER_UNREACHABLE_RETRY_SECONDS, 'the printer could not be reached; the job stays queued', queued);
   // Sent but not recorded (the store failed): a release of this job in the same session is
   // safe, its message is dropped as a duplicate; printing the file again would print it twice.
-  if (unrecorded) throw new Unavailable(UNRECORDED_RETRY_SECONDS, 'the job went to the printer but could not be recorded; release it again', queued);
+  if (unrecorded)
+    throw new Unavailable(UNRECORDED_RETRY_SECONDS, 'the job went to the printer but could not be recorded; release it again', queued);
   throw new Conflict('the job changed while it was released; read it again');
 }
 

@@ -29,5 +29,10 @@ export async function printerCredentials(services: Services, tenantId: string, d
   const entityPath = `${device.topic}/subscriptions/${device.id}`;
   const expiresOn = new Date(services.now().getTime() + PRINTER_SAS_LIFETIME_SECONDS * 1000);
   const { name, key } = messaging.listenRule;
-  return { amqpUrl: messaging.amqpUrl, entityPath, sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn), expiresOn };
+  return {
+    amqpUrl: messaging.amqpUrl,
+    entityPath,
+    sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn),
+    expiresOn,
+  };
 }

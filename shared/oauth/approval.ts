@@ -13,7 +13,14 @@ import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { readUser, updateUser } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
-import { normalizeUserCode, readByUserCode, replaceDeviceCode, rereadDeviceCode, sessionPrinterOf, type DeviceCodeRecord } from './device-codes.js';
+import {
+  normalizeUserCode,
+  readByUserCode,
+  replaceDeviceCode,
+  rereadDeviceCode,
+  sessionPrinterOf,
+  type DeviceCodeRecord,
+} from './device-codes.js';
 import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type RefreshFamily } from './refresh-families.js';
 
 /**
@@ -27,7 +34,10 @@ import { deviceFamilyLifetime, newFamily, userFamilyLifetime, withFamily, type R
  * Wrong codes count against the caller; past the limit they get 429 (docs/security.md#rate-limits).
  */
 export const userCodeMissKey = (tenantId: string, userId: string | undefined) => `user-code-miss:${tenantId}:${userId}`;
-export const userCodeMissRule: LimitRule = { limit: oauthDefaults.userCodeMissesPerWindow, windowSeconds: oauthDefaults.userCodeMissWindowSeconds };
+export const userCodeMissRule: LimitRule = {
+  limit: oauthDefaults.userCodeMissesPerWindow,
+  windowSeconds: oauthDefaults.userCodeMissWindowSeconds,
+};
 
 const notFound = () => new NotFound('no pending request has this code; check it and try again');
 
@@ -126,7 +136,8 @@ export async function approveUserCode(
       caller.tenantId,
       printerDetails,
       family,
-      (printer) => settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: printer.id, refreshFamilyId: family.id }),
+      (printer) =>
+        settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: printer.id, refreshFamilyId: family.id }),
       log,
     );
     return { deviceId: device.id };
@@ -169,9 +180,10 @@ export async function approveUserCode(
     // behind it would take one of the user's family slots. Best effort.
     if (familyId) {
       const orphan = familyId;
-      await updateUser(store, user, (current) => ({ ...current, refreshFamilies: current.refreshFamilies.filter((f) => f.id !== orphan) })).catch(
-        () => undefined,
-      );
+      await updateUser(store, user, (current) => ({
+        ...current,
+        refreshFamilies: current.refreshFamilies.filter((f) => f.id !== orphan),
+      })).catch(() => undefined);
     }
     throw error;
   }

@@ -48,7 +48,8 @@ export interface DeviceCodeRecord {
  * not become a token that names no printer.
  */
 export function sessionPrinterOf(record: DeviceCodeRecord): { readonly tenantId: string; readonly deviceId: string } {
-  if (record.scope !== 'session' || !record.tenantId || !record.deviceId) throw new Error(`device code ${record.id} is no printer's session request`);
+  if (record.scope !== 'session' || !record.tenantId || !record.deviceId)
+    throw new Error(`device code ${record.id} is no printer's session request`);
   return { tenantId: record.tenantId, deviceId: record.deviceId };
 }
 

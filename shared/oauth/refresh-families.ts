@@ -61,13 +61,7 @@ function slidingExpiry(now: Date, lifetime: FamilyLifetime, absoluteExpiresAt?: 
 }
 
 /** A new family whose first token's secret hashes to `secretHash` (only the client holds the secret). */
-export function newFamily(
-  clientId: string,
-  scope: string,
-  secretHash: string,
-  lifetime: FamilyLifetime,
-  now: Date,
-): RefreshFamily {
+export function newFamily(clientId: string, scope: string, secretHash: string, lifetime: FamilyLifetime, now: Date): RefreshFamily {
   const absoluteExpiresAt = lifetime.maxDays ? addDays(now, lifetime.maxDays).toISOString() : undefined;
   return {
     id: newId(),

@@ -8,9 +8,7 @@ export type TokenOwner = UserDoc | DeviceDoc;
 
 /** One point read in the token's tenant partition. */
 export async function readTokenOwner(store: Store, token: ParsedRefreshToken): Promise<TokenOwner | undefined> {
-  return token.owner === 'u'
-    ? readUser(store, token.tenantId, token.ownerId)
-    : readDevice(store, token.tenantId, token.ownerId);
+  return token.owner === 'u' ? readUser(store, token.tenantId, token.ownerId) : readDevice(store, token.tenantId, token.ownerId);
 }
 
 /** Conditional on the ETag it was read with: of two racing writers, one gets a 412. */

@@ -4,7 +4,16 @@ import type { Services } from '../services.js';
 import { newSecret } from '../tokens/secrets.js';
 import { readUser, type UserDoc } from '../users/users.js';
 import { newPkce } from './entra.js';
-import { CONNECT_STATE_LIFETIME_SECONDS, connectStateId, deleteLink, linkOwner, readConnectState, saveConnectState, saveLink, spendConnectState } from './links.js';
+import {
+  CONNECT_STATE_LIFETIME_SECONDS,
+  connectStateId,
+  deleteLink,
+  linkOwner,
+  readConnectState,
+  saveConnectState,
+  saveLink,
+  spendConnectState,
+} from './links.js';
 
 /**
  * Connecting a user's OneDrive (docs/flows.md#onedrive-for-business), in two requests:
@@ -25,7 +34,13 @@ export async function startConnect(services: Services, user: Pick<UserDoc, 'tena
   const pkce = newPkce();
   const expiresAt = new Date(services.now().getTime() + CONNECT_STATE_LIFETIME_SECONDS * 1000).toISOString();
   const id = connectStateId(state);
-  await saveConnectState(services.store, { id, tenantId: user.tenantId, userId: user.id, codeVerifier: onedrive.cipher.seal(pkce.verifier, id), expiresAt });
+  await saveConnectState(services.store, {
+    id,
+    tenantId: user.tenantId,
+    userId: user.id,
+    codeVerifier: onedrive.cipher.seal(pkce.verifier, id),
+    expiresAt,
+  });
   return { authorizationUrl: onedrive.entra.authorizationUrl({ state, codeChallenge: pkce.challenge }), expiresAt };
 }
 

@@ -97,11 +97,16 @@ export function createEntraClient(settings: EntraSettings, now: () => Date): Ent
       };
     }
     if (json.error === 'invalid_grant') {
-      throw new EntraGrantRejected(Array.isArray(json.error_codes) ? json.error_codes.filter((c): c is number => typeof c === 'number') : []);
+      throw new EntraGrantRejected(
+        Array.isArray(json.error_codes) ? json.error_codes.filter((c): c is number => typeof c === 'number') : [],
+      );
     }
     // invalid_client and friends are our configuration, 429/5xx are Entra's: neither is the user's to fix.
     const retryAfter = Number(response.headers.get('retry-after'));
-    throw new EntraUnavailable(`HTTP ${response.status} ${typeof json.error === 'string' ? json.error : ''}`.trim(), Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+    throw new EntraUnavailable(
+      `HTTP ${response.status} ${typeof json.error === 'string' ? json.error : ''}`.trim(),
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
   }
 
   return {
@@ -120,7 +125,13 @@ export function createEntraClient(settings: EntraSettings, now: () => Date): Ent
       return url.toString();
     },
     redeemCode: (code, codeVerifier) =>
-      tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: settings.redirectUri, code_verifier: codeVerifier, scope: GRAPH_SCOPES }),
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: settings.redirectUri,
+        code_verifier: codeVerifier,
+        scope: GRAPH_SCOPES,
+      }),
     refresh: (refreshToken) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, scope: GRAPH_SCOPES }),
   };
 }

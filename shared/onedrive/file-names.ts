@@ -40,7 +40,11 @@ export function isNameOfUpload(actual: string, requested: string): boolean {
  * extension when the name has another one. Never empty.
  */
 export function sanitizeFileName(name: string, extension: string): string {
-  let clean = name.normalize('NFC').replace(FORBIDDEN, '_').trim().replace(/^[.\s]+|[.\s]+$/g, '');
+  let clean = name
+    .normalize('NFC')
+    .replace(FORBIDDEN, '_')
+    .trim()
+    .replace(/^[.\s]+|[.\s]+$/g, '');
   if (!clean.toLowerCase().endsWith(extension.toLowerCase())) clean += extension;
   if (clean.length > MAX_NAME_LENGTH) {
     const [stem, ext] = splitExtension(clean);

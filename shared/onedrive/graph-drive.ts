@@ -171,7 +171,11 @@ async function orUndefinedIfMissing<T>(request: Promise<T>): Promise<T | undefin
 
 export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeoutMs: number = GRAPH_REQUEST_TIMEOUT_MS): Drive {
   const retry = new RetryHandler(
-    new RetryHandlerOptions(1, MAX_RETRIES, (_delay, _attempt, _request, _options, response) => retryAfterSeconds(response) <= MAX_RETRY_AFTER_SECONDS),
+    new RetryHandlerOptions(
+      1,
+      MAX_RETRIES,
+      (_delay, _attempt, _request, _options, response) => retryAfterSeconds(response) <= MAX_RETRY_AFTER_SECONDS,
+    ),
   );
   const client = Client.initWithMiddleware({
     baseUrl: graphBaseUrl,
@@ -189,7 +193,10 @@ export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeou
         return created.id!;
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
-        const existing = (await client.api(`/me/drive/root:/${segment(name)}`).select(['id', 'name', 'folder']).get()) as DriveItem;
+        const existing = (await client
+          .api(`/me/drive/root:/${segment(name)}`)
+          .select(['id', 'name', 'folder'])
+          .get()) as DriveItem;
         if (!existing.folder) throw new FolderBlockedByFile(name, existing.name ?? name);
         return existing.id!;
       }
@@ -201,18 +208,29 @@ export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeou
       return { uploadUrl: session.uploadUrl, expiresAt: new Date(session.expirationDateTime).toISOString() };
     },
     async item(itemId) {
-      const item = await orUndefinedIfMissing(client.api(`/me/drive/items/${segment(itemId)}`).select(ITEM_FIELDS).get() as Promise<DriveItem>);
+      const item = await orUndefinedIfMissing(
+        client
+          .api(`/me/drive/items/${segment(itemId)}`)
+          .select(ITEM_FIELDS)
+          .get() as Promise<DriveItem>,
+      );
       return item ? itemInfo(item) : undefined;
     },
     async downloadUrl(itemId) {
       const item = await orUndefinedIfMissing(
-        client.api(`/me/drive/items/${segment(itemId)}`).select(['id', '@microsoft.graph.downloadUrl']).get() as Promise<Record<string, unknown>>,
+        client
+          .api(`/me/drive/items/${segment(itemId)}`)
+          .select(['id', '@microsoft.graph.downloadUrl'])
+          .get() as Promise<Record<string, unknown>>,
       );
       const url = item?.['@microsoft.graph.downloadUrl'];
       return typeof url === 'string' ? url : undefined;
     },
     async children(folderId, { limit, skipToken }) {
-      const request = client.api(`/me/drive/items/${segment(folderId)}/children`).select(ITEM_FIELDS).top(limit);
+      const request = client
+        .api(`/me/drive/items/${segment(folderId)}/children`)
+        .select(ITEM_FIELDS)
+        .top(limit);
       if (skipToken) request.query({ $skiptoken: skipToken });
       let page: { value: DriveItem[]; '@odata.nextLink'?: string };
       try {

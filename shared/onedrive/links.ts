@@ -36,7 +36,9 @@ export async function readLink(store: Store, tenantId: string, userId: string): 
 
 /** Connecting (again) replaces whatever link there was. */
 export async function saveLink(store: Store, link: Omit<OneDriveLinkDoc, 'id' | 'type' | '_etag'>): Promise<OneDriveLinkDoc> {
-  const { resource } = await store.container('accounts').items.upsert<OneDriveLinkDoc>({ ...link, id: linkId(link.userId), type: 'onedrive-link' });
+  const { resource } = await store
+    .container('accounts')
+    .items.upsert<OneDriveLinkDoc>({ ...link, id: linkId(link.userId), type: 'onedrive-link' });
   return resource!;
 }
 
@@ -44,10 +46,19 @@ export async function saveLink(store: Store, link: Omit<OneDriveLinkDoc, 'id' | 
  * Stores a rotated refresh token. Conditional on the ETag: if another instance rotated at the
  * same time, its token stands (Entra keeps both valid), and a disconnect in between stays done.
  */
-export async function storeRotatedToken(store: Store, link: OneDriveLinkDoc, sealed: string, now: Date): Promise<OneDriveLinkDoc | undefined> {
+export async function storeRotatedToken(
+  store: Store,
+  link: OneDriveLinkDoc,
+  sealed: string,
+  now: Date,
+): Promise<OneDriveLinkDoc | undefined> {
   if (!link._etag) return undefined; // not stored yet (connecting): the caller stores it
   try {
-    return await replaceIfUnchanged(store.container('accounts'), { ...link, refreshToken: sealed, updatedAt: now.toISOString() }, link.tenantId);
+    return await replaceIfUnchanged(
+      store.container('accounts'),
+      { ...link, refreshToken: sealed, updatedAt: now.toISOString() },
+      link.tenantId,
+    );
   } catch (error) {
     if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
     throw error;
@@ -57,7 +68,11 @@ export async function storeRotatedToken(store: Store, link: OneDriveLinkDoc, sea
 export async function markReconnectRequired(store: Store, link: OneDriveLinkDoc, now: Date): Promise<void> {
   const { refreshToken: _dropped, ...rest } = link;
   try {
-    await replaceIfUnchanged(store.container('accounts'), { ...rest, status: 'reconnect-required', updatedAt: now.toISOString() }, link.tenantId);
+    await replaceIfUnchanged(
+      store.container('accounts'),
+      { ...rest, status: 'reconnect-required', updatedAt: now.toISOString() },
+      link.tenantId,
+    );
   } catch (error) {
     if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
   }
@@ -96,7 +111,9 @@ export const CONNECT_STATE_LIFETIME_SECONDS = 600;
 export const connectStateId = (state: string) => `onedrive-state:${hashSecret(state)}`;
 
 export async function saveConnectState(store: Store, doc: Omit<ConnectStateDoc, 'type' | 'ttl' | '_etag'>): Promise<void> {
-  await store.container('deviceCodes').items.create<ConnectStateDoc>({ ...doc, type: 'onedrive-connect', ttl: CONNECT_STATE_LIFETIME_SECONDS });
+  await store
+    .container('deviceCodes')
+    .items.create<ConnectStateDoc>({ ...doc, type: 'onedrive-connect', ttl: CONNECT_STATE_LIFETIME_SECONDS });
 }
 
 /** The pending consent `state` names; undefined when unknown, spent or expired (TTL is not checked by every store). */
@@ -113,7 +130,10 @@ export async function readConnectState(store: Store, state: string, now: Date): 
  */
 export async function spendConnectState(store: Store, pending: ConnectStateDoc): Promise<boolean> {
   try {
-    await store.container('deviceCodes').item(pending.id, pending.id).delete({ accessCondition: { type: 'IfMatch', condition: pending._etag! } });
+    await store
+      .container('deviceCodes')
+      .item(pending.id, pending.id)
+      .delete({ accessCondition: { type: 'IfMatch', condition: pending._etag! } });
     return true;
   } catch (error) {
     if (isPreconditionFailed(error) || isNotFound(error)) return false;

@@ -36,7 +36,11 @@ const TOKEN_EXPIRY_MARGIN_MS = 120_000;
 const MAX_CACHED_TOKENS = 1000;
 
 export function reconnectProblem(): Conflict {
-  return new Conflict('OneDrive no longer accepts this app for you; connect OneDrive again', { connect: '/api/onedrive/connect' }, 'onedrive-reconnect-required');
+  return new Conflict(
+    'OneDrive no longer accepts this app for you; connect OneDrive again',
+    { connect: '/api/onedrive/connect' },
+    'onedrive-reconnect-required',
+  );
 }
 
 export function notConnectedProblem(): Conflict {
@@ -44,7 +48,10 @@ export function notConnectedProblem(): Conflict {
 }
 
 /** Entra down, throttling or refusing our client: Unavailable with Entra's Retry-After, or 30 s. */
-export function entraUnavailableProblem(error: EntraUnavailable, detail = 'Microsoft sign-in is not available right now; try again'): Unavailable {
+export function entraUnavailableProblem(
+  error: EntraUnavailable,
+  detail = 'Microsoft sign-in is not available right now; try again',
+): Unavailable {
   return new Unavailable(Math.ceil(error.retryAfterSeconds ?? 30), detail);
 }
 
@@ -74,7 +81,10 @@ async function asProblem(error: unknown): Promise<unknown> {
     if (error.statusCode <= 0) return new Unavailable(30, 'OneDrive cannot be reached; try again');
     if (error.statusCode === 429 || error.statusCode === 503 || error.statusCode === 504) {
       const retryAfter = Number(error.headers?.get('retry-after'));
-      return new Unavailable(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 10, 'OneDrive is busy; try again shortly');
+      return new Unavailable(
+        Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 10,
+        'OneDrive is busy; try again shortly',
+      );
     }
     return new UpstreamFailed(`OneDrive answered ${error.statusCode}${error.code ? ` (${error.code})` : ''}`);
   }
@@ -116,7 +126,8 @@ export interface MicrosoftApp {
 /** The registration ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET name, at ENTRA_AUTHORITY and GRAPH_BASE_URL. */
 export function configuredMicrosoftApp(config: Config): MicrosoftApp {
   const { clientId, clientSecret, authority, graphBaseUrl } = config.microsoft;
-  if (!clientId || !clientSecret) throw new Error('ENTRA_CLIENT_ID is not set: there is no app registration to sign users in to OneDrive with');
+  if (!clientId || !clientSecret)
+    throw new Error('ENTRA_CLIENT_ID is not set: there is no app registration to sign users in to OneDrive with');
   return { clientId, clientSecret, authority, graphBaseUrl };
 }
 

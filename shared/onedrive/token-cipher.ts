@@ -42,7 +42,9 @@ export function createTokenCipher(config: OneDriveTokenKeys): TokenCipher {
       const cipher = createCipheriv(ALGORITHM, keys.get(current)!, iv);
       cipher.setAAD(Buffer.from(AAD_PREFIX + owner, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return [VERSION, current, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+      return [VERSION, current, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join(
+        '.',
+      );
     },
     open(sealed, owner) {
       const parts = sealed.split('.');

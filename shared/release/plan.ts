@@ -55,7 +55,10 @@ export interface Downloads {
 
 export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date, download?: DownloadLink): ServiceBusMessage {
   // A message must not outlive the URL it carries (docs/flows.md#release-to-printers).
-  const ttlMs = Math.min(RELEASE_MESSAGE_TTL_SECONDS * 1000, download ? download.expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY);
+  const ttlMs = Math.min(
+    RELEASE_MESSAGE_TTL_SECONDS * 1000,
+    download ? download.expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY,
+  );
   return {
     // The same job in the same session is the same message: the topic drops a retried send.
     messageId: `${job.id}:${target.sessionId}`,
@@ -119,7 +122,9 @@ export function notDispatched(jobs: readonly JobDoc[]): ReleaseResult {
  */
 export function sortWrites(results: readonly PromiseSettledResult<JobDoc>[]): { written: JobDoc[]; failures: unknown[] } {
   const written = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const failures = results.flatMap((result) => (result.status === 'rejected' && !(result.reason instanceof DomainError) ? [result.reason as unknown] : []));
+  const failures = results.flatMap((result) =>
+    result.status === 'rejected' && !(result.reason instanceof DomainError) ? [result.reason as unknown] : [],
+  );
   return { written, failures };
 }
 
@@ -136,7 +141,10 @@ export function afterClaims(plan: ReleasePlan, claims: readonly PromiseSettledRe
   const { written, failures } = sortWrites(claims);
   if (failures.length > 0) return { next: 'fail', giveBack: written, error: failures[0] };
   if (written.length === 0) {
-    return { next: 'done', result: { outcome: { released: 0, queued: plan.held.length, dispatched: true }, releasedJobs: [], ...heldBackOf(plan) } };
+    return {
+      next: 'done',
+      result: { outcome: { released: 0, queued: plan.held.length, dispatched: true }, releasedJobs: [], ...heldBackOf(plan) },
+    };
   }
   const ids = new Set(written.map((job) => job.id));
   return { next: 'send', claimed: written, messages: plan.sends.filter(({ job }) => ids.has(job.id)).map(({ message }) => message) };

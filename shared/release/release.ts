@@ -120,7 +120,11 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   );
   log.info('release-dispatched', { deviceId: target.deviceId, jobs: jobs.length, released: result.releasedJobs.length });
   if (result.unrecorded) {
-    log.warn('release-unrecorded', { deviceId: target.deviceId, jobs: claims.claimed.length - result.releasedJobs.length, error: (result.unrecorded as Error)?.name });
+    log.warn('release-unrecorded', {
+      deviceId: target.deviceId,
+      jobs: claims.claimed.length - result.releasedJobs.length,
+      error: (result.unrecorded as Error)?.name,
+    });
   }
   return result;
 }

@@ -23,10 +23,17 @@ export const ScanSettingsSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
     format: ScanFormatSchema,
-    resolution: Type.Union([150, 200, 300, 400, 600].map((dpi) => Type.Literal(dpi)), { description: 'Dots per inch.' }),
+    resolution: Type.Union(
+      [150, 200, 300, 400, 600].map((dpi) => Type.Literal(dpi)),
+      { description: 'Dots per inch.' },
+    ),
     color: Type.Union([Type.Literal('color'), Type.Literal('grayscale'), Type.Literal('monochrome')]),
     duplex: Type.Boolean(),
-    roles: Type.Array(StringEnum<Role>(['user', 'admin']), { uniqueItems: true, maxItems: 2, description: 'Users with one of these roles may use it.' }),
+    roles: Type.Array(StringEnum<Role>(['user', 'admin']), {
+      uniqueItems: true,
+      maxItems: 2,
+      description: 'Users with one of these roles may use it.',
+    }),
     userIds: Type.Array(Type.String({ pattern: '^[0-9a-f]{32}$' }), { uniqueItems: true, maxItems: 500, description: 'And these users.' }),
   },
   { additionalProperties: false },
@@ -87,16 +94,27 @@ export async function listProfiles(store: Store, tenantId: string): Promise<Scan
 }
 
 /** An admin creates a profile in their tenant; audited. */
-export async function createProfile({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, settings: ScanSettings, log: Logger): Promise<ScanProfileDoc> {
+export async function createProfile(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  settings: ScanSettings,
+  log: Logger,
+): Promise<ScanProfileDoc> {
   const { tenantId } = admin;
   if ((await listProfiles(store, tenantId)).length >= MAX_PROFILES_PER_TENANT) {
     throw new Conflict(`a tenant may have at most ${MAX_PROFILES_PER_TENANT} scan profiles`);
   }
   const profileId = newId();
   const time = now().toISOString();
-  const { resource } = await store
-    .container('accounts')
-    .items.create<ScanProfileDoc>({ ...settings, id: docId(profileId), tenantId, type: 'scan-profile', profileId, createdAt: time, updatedAt: time });
+  const { resource } = await store.container('accounts').items.create<ScanProfileDoc>({
+    ...settings,
+    id: docId(profileId),
+    tenantId,
+    type: 'scan-profile',
+    profileId,
+    createdAt: time,
+    updatedAt: time,
+  });
   await audit(store, log, { tenantId, actorId: admin.userId, action: 'scan-profile.created', targetId: profileId, at: now() });
   return resource!;
 }
@@ -109,9 +127,18 @@ const PROFILE_WRITE_ATTEMPTS = 5;
  * erasure) written first is read again and kept, and `change` applied on top, so neither is
  * lost. Undefined when the profile is gone.
  */
-export function changeProfile(store: Store, profile: ScanProfileDoc, change: (current: ScanProfileDoc) => ScanProfileDoc): Promise<ScanProfileDoc | undefined> {
+export function changeProfile(
+  store: Store,
+  profile: ScanProfileDoc,
+  change: (current: ScanProfileDoc) => ScanProfileDoc,
+): Promise<ScanProfileDoc | undefined> {
   const reread = (current: ScanProfileDoc) => readProfile(store, current.tenantId, current.profileId);
-  return writeOnLatest(profile, (current) => replaceIfUnchanged(store.container('accounts'), change(current), current.tenantId), reread, PROFILE_WRITE_ATTEMPTS);
+  return writeOnLatest(
+    profile,
+    (current) => replaceIfUnchanged(store.container('accounts'), change(current), current.tenantId),
+    reread,
+    PROFILE_WRITE_ATTEMPTS,
+  );
 }
 
 /**
@@ -129,19 +156,37 @@ export async function updateProfile(
   const time = now().toISOString();
   const updated = await changeProfile(store, profile, (current) => ({ ...current, ...changes, updatedAt: time }));
   if (!updated) throw new NotFound('no such scan profile');
-  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'scan-profile.changed', targetId: updated.profileId, details: { fields: Object.keys(changes) }, at: now() });
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'scan-profile.changed',
+    targetId: updated.profileId,
+    details: { fields: Object.keys(changes) },
+    at: now(),
+  });
   return updated;
 }
 
 /** An admin deletes a profile. Idempotent, but only a deletion is audited: deleting nothing leaves no record. */
-export async function deleteProfile({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, profileId: string, log: Logger): Promise<void> {
+export async function deleteProfile(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  profileId: string,
+  log: Logger,
+): Promise<void> {
   try {
     await store.container('accounts').item(docId(profileId), admin.tenantId).delete();
   } catch (error) {
     if (!isNotFound(error)) throw error;
     return;
   }
-  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'scan-profile.deleted', targetId: profileId, at: now() });
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'scan-profile.deleted',
+    targetId: profileId,
+    at: now(),
+  });
 }
 
 /** Admin views are for the app, not a printer session; the role is the one stored now. */

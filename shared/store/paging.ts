@@ -32,7 +32,11 @@ export async function queryPage<T>(container: Container, query: SqlQuerySpec, pa
   let response;
   try {
     response = await container.items
-      .query<T>(query, { partitionKey, maxItemCount: page.limit, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) })
+      .query<T>(query, {
+        partitionKey,
+        maxItemCount: page.limit,
+        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+      })
       .fetchNext();
   } catch (error) {
     // Our queries are fixed; with a token, a 400 from Cosmos is about the token.

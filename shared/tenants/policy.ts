@@ -31,7 +31,8 @@ export const TenantPolicySchema = Type.Object(
     printerFailedSignInLimit: Type.Integer({
       minimum: 5,
       maximum: 1000,
-      description: 'Failed PIN or password sign-ins one printer may see in 15 minutes before it must wait (a spray of common PINs across many users).',
+      description:
+        'Failed PIN or password sign-ins one printer may see in 15 minutes before it must wait (a spray of common PINs across many users).',
     }),
   },
   { additionalProperties: false },

@@ -43,7 +43,11 @@ interface DirectoryEntry {
 const CACHE_MS = 60_000;
 const caches = new WeakMap<Store, Map<string, { value: unknown; until: number }>>();
 
-async function cachedPointRead<T extends ItemDefinition>(store: Store, name: 'tenants' | 'tenantDirectory', id: string): Promise<T | undefined> {
+async function cachedPointRead<T extends ItemDefinition>(
+  store: Store,
+  name: 'tenants' | 'tenantDirectory',
+  id: string,
+): Promise<T | undefined> {
   let cache = caches.get(store);
   if (!cache) caches.set(store, (cache = new Map()));
   const key = `${name}/${id}`;
@@ -69,7 +73,10 @@ export async function readTenant(store: Store, tenantId: string): Promise<Tenant
  * PINs: it keeps doing so, rather than turning a typed password into a wrong PIN.
  */
 function currentPolicy(stored: Partial<TenantPolicy>): TenantPolicy {
-  const legacy = stored.printerFailedSignInLimit === undefined && stored.allowedLoginMethods?.includes('pin') && !stored.allowedLoginMethods.includes('password');
+  const legacy =
+    stored.printerFailedSignInLimit === undefined &&
+    stored.allowedLoginMethods?.includes('pin') &&
+    !stored.allowedLoginMethods.includes('password');
   const allowedLoginMethods = legacy ? [...stored.allowedLoginMethods!, 'password' as const] : stored.allowedLoginMethods;
   return { ...defaultTenantPolicy, ...stored, ...(allowedLoginMethods ? { allowedLoginMethods } : {}) };
 }
@@ -122,7 +129,10 @@ export async function createTenant(
   try {
     await store.container('tenants').items.create(tenant);
   } catch (error) {
-    await directory.item(tenant.slug, tenant.slug).delete().catch(() => undefined);
+    await directory
+      .item(tenant.slug, tenant.slug)
+      .delete()
+      .catch(() => undefined);
     throw error;
   }
   return tenant;
@@ -130,8 +140,16 @@ export async function createTenant(
 
 /** Undo createTenant (used when creating the first admin fails). */
 export async function removeTenant(store: Store, tenant: Tenant): Promise<void> {
-  await store.container('tenants').item(tenant.id, tenant.id).delete().catch(() => undefined);
-  await store.container('tenantDirectory').item(tenant.slug, tenant.slug).delete().catch(() => undefined);
+  await store
+    .container('tenants')
+    .item(tenant.id, tenant.id)
+    .delete()
+    .catch(() => undefined);
+  await store
+    .container('tenantDirectory')
+    .item(tenant.slug, tenant.slug)
+    .delete()
+    .catch(() => undefined);
   forgetCached(store, 'tenants', tenant.id);
   forgetCached(store, 'tenantDirectory', tenant.slug);
 }
@@ -180,7 +198,9 @@ export async function changeTenant(
     tenantId: admin.tenantId,
     actorId: admin.userId,
     action: 'tenant.policy-changed',
-    details: { fields: [...(changes.name !== undefined ? ['name'] : []), ...Object.keys(changes.policy ?? {}).map((field) => `policy.${field}`)] },
+    details: {
+      fields: [...(changes.name !== undefined ? ['name'] : []), ...Object.keys(changes.policy ?? {}).map((field) => `policy.${field}`)],
+    },
     at: now(),
   });
   return updated;

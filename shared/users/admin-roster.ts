@@ -43,7 +43,10 @@ async function readRoster(store: Store, tenantId: string): Promise<AdminRosterDo
   if (resource) return resource;
   const { resources: userIds } = await accounts.items
     .query<string>(
-      { query: "SELECT VALUE c.id FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' AND c.role = 'admin'", parameters: [{ name: '@tenantId', value: tenantId }] },
+      {
+        query: "SELECT VALUE c.id FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' AND c.role = 'admin'",
+        parameters: [{ name: '@tenantId', value: tenantId }],
+      },
       { partitionKey: tenantId },
     )
     .fetchAll();
@@ -79,7 +82,9 @@ const changeRoster = async (
  * before a promotion — and a ghost must never be the admin a removal counts on.
  */
 async function confirmedAdmins(store: Store, tenantId: string, userIds: readonly string[]): Promise<string[]> {
-  const users = await Promise.all(userIds.map((id) => store.container('accounts').item(id, tenantId).read<{ type?: string; role?: string }>()));
+  const users = await Promise.all(
+    userIds.map((id) => store.container('accounts').item(id, tenantId).read<{ type?: string; role?: string }>()),
+  );
   return userIds.filter((_, i) => users[i]!.resource?.type === 'user' && users[i]!.resource?.role === 'admin');
 }
 
@@ -91,7 +96,11 @@ async function confirmedAdmins(store: Store, tenantId: string, userIds: readonly
 export function takeOffRoster(store: Store, tenantId: string, userId: string): Promise<void> {
   return changeRoster(store, tenantId, async (roster) => {
     if (!roster.userIds.includes(userId)) return undefined;
-    const others = await confirmedAdmins(store, tenantId, roster.userIds.filter((id) => id !== userId));
+    const others = await confirmedAdmins(
+      store,
+      tenantId,
+      roster.userIds.filter((id) => id !== userId),
+    );
     if (others.length === 0) throw lastAdminProblem();
     return { ...roster, userIds: others };
   });
@@ -99,5 +108,7 @@ export function takeOffRoster(store: Store, tenantId: string, userId: string): P
 
 /** After a user has gained the admin role (promotion, an admin created), or to undo a removal that did not happen. */
 export function putOnRoster(store: Store, tenantId: string, userId: string): Promise<void> {
-  return changeRoster(store, tenantId, (roster) => (roster.userIds.includes(userId) ? undefined : { ...roster, userIds: [...roster.userIds, userId] }));
+  return changeRoster(store, tenantId, (roster) =>
+    roster.userIds.includes(userId) ? undefined : { ...roster, userIds: [...roster.userIds, userId] },
+  );
 }

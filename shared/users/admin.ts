@@ -36,7 +36,9 @@ import {
 /** A page of the tenant's users by username; `text` matches username, email or full name, ignoring case. */
 export function listUsers(store: Store, tenantId: string, page: PageRequest & { text?: string }) {
   const text = page.text?.normalize('NFKC').trim().toLowerCase();
-  const match = text ? ' AND (CONTAINS(LOWER(c.username), @text) OR CONTAINS(LOWER(c.email), @text) OR CONTAINS(LOWER(c.fullName), @text))' : '';
+  const match = text
+    ? ' AND (CONTAINS(LOWER(c.username), @text) OR CONTAINS(LOWER(c.email), @text) OR CONTAINS(LOWER(c.fullName), @text))'
+    : '';
   const query = {
     query: `SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${match} ORDER BY c.username`,
     parameters: [{ name: '@tenantId', value: tenantId }, ...(text ? [{ name: '@text', value: text }] : [])],
@@ -48,7 +50,10 @@ async function count(store: Store, tenantId: string, condition: string): Promise
   const { resources } = await store
     .container('accounts')
     .items.query<number>(
-      { query: `SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${condition}`, parameters: [{ name: '@tenantId', value: tenantId }] },
+      {
+        query: `SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = @tenantId AND c.type = 'user'${condition}`,
+        parameters: [{ name: '@tenantId', value: tenantId }],
+      },
       { partitionKey: tenantId },
     )
     .fetchAll();
@@ -75,7 +80,9 @@ export interface UserChanges {
  * user then fails, they are put back.
  */
 export async function changeUser(store: Store, user: UserDoc, changes: UserChanges): Promise<UserDoc> {
-  const renamed = (['username', 'email'] as const).filter((field) => changes[field] !== undefined && changes[field]!.trim() !== user[field]);
+  const renamed = (['username', 'email'] as const).filter(
+    (field) => changes[field] !== undefined && changes[field]!.trim() !== user[field],
+  );
   const claimed: string[] = [];
   let offRoster = false;
   try {
@@ -97,7 +104,8 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
       // Another admin renamed the user meanwhile: the name this request claimed would be left
       // pointing at them, so it gives way (its claim is released below).
       const renamedMeanwhile = renamed.find((field) => current[field] !== user[field]);
-      if (renamedMeanwhile) throw new Conflict(`the ${renamedMeanwhile} was changed at the same time; read the user again`, { field: renamedMeanwhile });
+      if (renamedMeanwhile)
+        throw new Conflict(`the ${renamedMeanwhile} was changed at the same time; read the user again`, { field: renamedMeanwhile });
       return {
         ...current,
         ...(changes.email !== undefined ? { email: changes.email.trim() } : {}),
@@ -113,7 +121,15 @@ export async function changeUser(store: Store, user: UserDoc, changes: UserChang
     for (const field of renamed) await releaseLoginName(store, user.tenantId, user[field]);
     return updated;
   } catch (error) {
-    await Promise.all(claimed.map((id) => store.container('accounts').item(id, user.tenantId).delete().catch(() => undefined)));
+    await Promise.all(
+      claimed.map((id) =>
+        store
+          .container('accounts')
+          .item(id, user.tenantId)
+          .delete()
+          .catch(() => undefined),
+      ),
+    );
     // The role did not go (the user is gone, or the store failed): if they are still an admin,
     // the roster must list them again.
     if (offRoster) await restoreToRoster(store, user.tenantId, user.id);
@@ -139,7 +155,9 @@ export async function resetPin(store: Store, tenantId: string, userId: string, p
   // user meanwhile: those are frequent (anyone can make wrong sign-ins) and must not make it fail.
   const pinHash = await hashCredential(pin);
   const user = await readUser(store, tenantId, userId);
-  const updated = user && (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+  const updated =
+    user &&
+    (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
   return updated ? pin : undefined;
 }
 
@@ -161,14 +179,25 @@ export function keptLogins(user: UserDoc, policy: TenantPolicy, now: Date): Logi
     .reverse();
 }
 
-
 /** An admin adds a user to their tenant, with a password and/or a PIN the tenant's policy accepts. */
-export async function addUser(services: Services, admin: Actor, input: Omit<NewUser, 'role'> & { role?: Role }, log: Logger): Promise<UserDoc> {
+export async function addUser(
+  services: Services,
+  admin: Actor,
+  input: Omit<NewUser, 'role'> & { role?: Role },
+  log: Logger,
+): Promise<UserDoc> {
   const tenant = await readTenant(services.store, admin.tenantId);
   if (!tenant) throw new Forbidden('the tenant no longer exists');
   try {
     const user = await createUser(services, tenant.id, tenant.policy, { ...input, role: input.role ?? 'user' });
-    await audit(services.store, log, { tenantId: tenant.id, actorId: admin.userId, action: 'user.created', targetId: user.id, details: { role: user.role }, at: services.now() });
+    await audit(services.store, log, {
+      tenantId: tenant.id,
+      actorId: admin.userId,
+      action: 'user.created',
+      targetId: user.id,
+      details: { role: user.role },
+      at: services.now(),
+    });
     return user;
   } catch (error) {
     throw userProblem(error);
@@ -176,9 +205,22 @@ export async function addUser(services: Services, admin: Actor, input: Omit<NewU
 }
 
 /** An admin changes a user's names or role (see changeUser). */
-export async function editUser({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, user: UserDoc, changes: UserChanges, log: Logger): Promise<UserDoc> {
+export async function editUser(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  user: UserDoc,
+  changes: UserChanges,
+  log: Logger,
+): Promise<UserDoc> {
   const updated = await changeUser(store, user, changes);
-  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.changed', targetId: updated.id, details: { fields: Object.keys(changes) }, at: now() });
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'user.changed',
+    targetId: updated.id,
+    details: { fields: Object.keys(changes) },
+    at: now(),
+  });
   return updated;
 }
 
@@ -205,13 +247,27 @@ export async function setUserCredentials(
   const hashes = await hashCredentials(credentials);
   const user = await readUser(store, admin.tenantId, userId);
   // Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
-  const updated = user && (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+  const updated =
+    user &&
+    (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
   if (!updated) throw new NotFound('no such user');
-  await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.credentials-set', targetId: updated.id, details: { fields: Object.keys(credentials) }, at: now() });
+  await audit(store, log, {
+    tenantId: admin.tenantId,
+    actorId: admin.userId,
+    action: 'user.credentials-set',
+    targetId: updated.id,
+    details: { fields: Object.keys(credentials) },
+    at: now(),
+  });
 }
 
 /** An admin gives a user a new random PIN (see resetPin), shown once: the answer is the only copy. */
-export async function issueNewPin({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, userId: string, log: Logger): Promise<string> {
+export async function issueNewPin(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  userId: string,
+  log: Logger,
+): Promise<string> {
   const tenant = await readTenant(store, admin.tenantId);
   if (!tenant) throw new NotFound('the tenant no longer exists');
   const pin = await resetPin(store, admin.tenantId, userId, tenant.policy);
@@ -224,7 +280,12 @@ export async function issueNewPin({ store, now }: Pick<Services, 'store' | 'now'
  * An admin erases a user of their tenant (themself included): see eraseUser. Idempotent; the
  * audit record holds counts only, and names an admin who erased themself as `erased-user`.
  */
-export async function eraseAccount({ store, now }: Pick<Services, 'store' | 'now'>, admin: Actor, userId: string, log: Logger): Promise<void> {
+export async function eraseAccount(
+  { store, now }: Pick<Services, 'store' | 'now'>,
+  admin: Actor,
+  userId: string,
+  log: Logger,
+): Promise<void> {
   // Off the admin roster first, whatever role was read (409 if the last admin; a no-op for
   // anyone not on it), and back on it if the erasure fails while they are still an admin.
   await takeOffRoster(store, admin.tenantId, userId);

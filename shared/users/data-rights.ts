@@ -22,7 +22,13 @@ import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } f
  *  - audit: records naming them as actor or target (pseudonymised, not deleted: the trail stays).
  */
 
-async function queryAll<T>(store: Store, container: 'jobs' | 'deviceCodes' | 'accounts' | 'audit', query: string, parameters: Record<string, string>, partitionKey?: string) {
+async function queryAll<T>(
+  store: Store,
+  container: 'jobs' | 'deviceCodes' | 'accounts' | 'audit',
+  query: string,
+  parameters: Record<string, string>,
+  partitionKey?: string,
+) {
   const { resources } = await store
     .container(container)
     .items.query<T & { id: string }>(
@@ -39,7 +45,13 @@ async function queryAll<T>(store: Store, container: 'jobs' | 'deviceCodes' | 'ac
  * OneDrive link written under the id by a request that raced the erasure).
  */
 const userJobs = (store: Store, tenantId: string, userId: string) =>
-  queryAll<JobDoc>(store, 'jobs', 'SELECT * FROM c WHERE c.pk = @pk', { pk: jobPartition(tenantId, userId) }, jobPartition(tenantId, userId));
+  queryAll<JobDoc>(
+    store,
+    'jobs',
+    'SELECT * FROM c WHERE c.pk = @pk',
+    { pk: jobPartition(tenantId, userId) },
+    jobPartition(tenantId, userId),
+  );
 /** Cross-partition (device codes are keyed by their own id); erasure and export are rare. */
 const userCodes = (store: Store, tenantId: string, userId: string) =>
   queryAll<{ type: string; tenantId?: string }>(
@@ -57,7 +69,13 @@ const profilesNaming = (store: Store, tenantId: string, userId: string) =>
     tenantId,
   );
 const auditNaming = (store: Store, tenantId: string, userId: string) =>
-  queryAll<AuditRecord>(store, 'audit', 'SELECT * FROM c WHERE c.tenantId = @tenantId AND (c.actorId = @userId OR c.targetId = @userId)', { tenantId, userId }, tenantId);
+  queryAll<AuditRecord>(
+    store,
+    'audit',
+    'SELECT * FROM c WHERE c.tenantId = @tenantId AND (c.actorId = @userId OR c.targetId = @userId)',
+    { tenantId, userId },
+    tenantId,
+  );
 
 export async function exportUser(store: Store, user: UserDoc) {
   const [jobs, link, codes, profiles, auditRecords] = await Promise.all([
@@ -71,10 +89,24 @@ export async function exportUser(store: Store, user: UserDoc) {
     exportedFor: user.id,
     profile: { ...publicUser(user), lockout: user.lockout },
     logins: user.logins,
-    grants: user.refreshFamilies.map(({ id, clientId, scope, createdAt, lastUsedAt, expiresAt }) => ({ id, clientId, scope, createdAt, lastUsedAt, expiresAt })),
+    grants: user.refreshFamilies.map(({ id, clientId, scope, createdAt, lastUsedAt, expiresAt }) => ({
+      id,
+      clientId,
+      scope,
+      createdAt,
+      lastUsedAt,
+      expiresAt,
+    })),
     jobs: jobs.map((job) => withoutSystemProperties(job)),
     onedrive: link
-      ? { status: link.status, connectedAt: link.connectedAt, updatedAt: link.updatedAt, printFolderId: link.printFolderId, scanFolderId: link.scanFolderId, refreshTokenStored: Boolean(link.refreshToken) }
+      ? {
+          status: link.status,
+          connectedAt: link.connectedAt,
+          updatedAt: link.updatedAt,
+          printFolderId: link.printFolderId,
+          scanFolderId: link.scanFolderId,
+          refreshTokenStored: Boolean(link.refreshToken),
+        }
       : null,
     deviceCodes: codes.map(({ id, type }) => ({ id, type })),
     scanProfiles: profiles.map(({ id }) => id.replace(/^scan-profile:/, '')),
@@ -120,7 +152,11 @@ async function leaveProfile(store: Store, profile: ScanProfileDoc, userId: strin
 async function deleteUserItem(store: Store, user: UserDoc): Promise<void> {
   await writeOnLatest(
     user,
-    (current) => store.container('accounts').item(current.id, current.tenantId).delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } }),
+    (current) =>
+      store
+        .container('accounts')
+        .item(current.id, current.tenantId)
+        .delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } }),
     (current) => readUser(store, current.tenantId, current.id),
     USER_WRITE_ATTEMPTS,
   );
@@ -167,7 +203,11 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   const found = await readUser(store, tenantId, userId);
   const user = found && (await updateUser(store, found, (current) => ({ ...current, refreshFamilies: [] })));
 
-  const [jobs, codes, profiles] = await Promise.all([userJobs(store, tenantId, userId), userCodes(store, tenantId, userId), profilesNaming(store, tenantId, userId)]);
+  const [jobs, codes, profiles] = await Promise.all([
+    userJobs(store, tenantId, userId),
+    userCodes(store, tenantId, userId),
+    profilesNaming(store, tenantId, userId),
+  ]);
   const counts: ErasureCounts = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),

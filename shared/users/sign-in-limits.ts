@@ -23,7 +23,11 @@ function limitFor(source: SignInSource): [string, LimitRule] {
 }
 
 /** Runs one sign-in attempt (undefined = failed) under its source's failure limit. */
-export function withinSignInFailureLimit<T>(services: Pick<Services, 'store' | 'now'>, source: SignInSource, attempt: () => Promise<T | undefined>) {
+export function withinSignInFailureLimit<T>(
+  services: Pick<Services, 'store' | 'now'>,
+  source: SignInSource,
+  attempt: () => Promise<T | undefined>,
+) {
   const [key, rule] = limitFor(source);
   return limitFailures(services.store, key, rule, services.now(), attempt);
 }

@@ -109,7 +109,11 @@ export function checkCredentialPolicy(policy: TenantPolicy, credentials: { pin?:
   if (credentials.password !== undefined && credentials.password.length < policy.passwordMinLength) {
     throw new CredentialRejected(`the password must have at least ${policy.passwordMinLength} characters`);
   }
-  if (credentials.password !== undefined && policy.passwordNeedsLetterAndDigit && !(/\p{L}/u.test(credentials.password) && /\p{Nd}/u.test(credentials.password))) {
+  if (
+    credentials.password !== undefined &&
+    policy.passwordNeedsLetterAndDigit &&
+    !(/\p{L}/u.test(credentials.password) && /\p{Nd}/u.test(credentials.password))
+  ) {
     throw new CredentialRejected('the password must hold at least one letter and one digit');
   }
 }
@@ -159,7 +163,10 @@ export async function createUser(
   };
   const claimed: string[] = [];
   try {
-    for (const [field, name] of [['username', user.username], ['email', user.email]] as const) {
+    for (const [field, name] of [
+      ['username', user.username],
+      ['email', user.email],
+    ] as const) {
       try {
         claimed.push(await claimLoginName(store, tenantId, name, user.id));
       } catch (error) {
@@ -169,7 +176,14 @@ export async function createUser(
     }
     await accounts.items.create(user);
   } catch (error) {
-    await Promise.all(claimed.map((id) => accounts.item(id, tenantId).delete().catch(() => undefined)));
+    await Promise.all(
+      claimed.map((id) =>
+        accounts
+          .item(id, tenantId)
+          .delete()
+          .catch(() => undefined),
+      ),
+    );
     throw error;
   }
   // After the user holds the role, never before (admin-roster.ts).
@@ -186,9 +200,13 @@ export async function claimLoginName(store: Store, tenantId: string, name: strin
 
 /** Frees a username or email (idempotent). */
 export async function releaseLoginName(store: Store, tenantId: string, name: string): Promise<void> {
-  await store.container('accounts').item(loginNameId(name), tenantId).delete().catch((error: unknown) => {
-    if (!isNotFound(error)) throw error;
-  });
+  await store
+    .container('accounts')
+    .item(loginNameId(name), tenantId)
+    .delete()
+    .catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
 }
 
 /** Point read in the caller's tenant partition: a user of another tenant is simply not found. */

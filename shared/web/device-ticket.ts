@@ -124,7 +124,15 @@ export async function verifyDeviceTicket(
   if (!constantTimeEqual(hashSecret(csrfToken), csrfHash as string)) return { ok: false, reason: 'invalid' };
   return {
     ok: true,
-    ticket: { tenantId: tid as string, userId: sub as string, role: role as string, userCode: userCode as string, jti: jti as string, iat, exp },
+    ticket: {
+      tenantId: tid as string,
+      userId: sub as string,
+      role: role as string,
+      userCode: userCode as string,
+      jti: jti as string,
+      iat,
+      exp,
+    },
   };
 }
 

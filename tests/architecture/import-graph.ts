@@ -30,7 +30,10 @@ const SOURCE = /\.(?:ts|mts|mjs|js)$/;
 export function workspaces(): Map<string, string> {
   const root = JSON.parse(readFileSync('package.json', 'utf8')) as { workspaces?: string[] };
   return new Map(
-    (root.workspaces ?? []).map((folder) => [(JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name: string }).name, folder]),
+    (root.workspaces ?? []).map((folder) => [
+      (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name: string }).name,
+      folder,
+    ]),
   );
 }
 
@@ -70,4 +73,5 @@ export function importsUnder(...dirs: string[]): ImportEdge[] {
 export const describeEdge = (edge: ImportEdge) => `${edge.from}:${edge.line} imports ${edge.specifier}`;
 
 /** Whether `path` is `folder` or lies inside it. */
-export const isWithin = (path: string | undefined, folder: string) => path !== undefined && (path === folder || path.startsWith(`${folder}/`));
+export const isWithin = (path: string | undefined, folder: string) =>
+  path !== undefined && (path === folder || path.startsWith(`${folder}/`));

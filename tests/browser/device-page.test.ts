@@ -112,7 +112,16 @@ describe('the device verification page in a browser', () => {
       startTestHost({ env: oauthEnv }),
       chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       }),
     ]);
     await createTenant(host, 'contoso', alice);
@@ -230,9 +239,16 @@ describe('the device verification page in a browser', () => {
     expect(report.foreignElements, label).toBe(0);
     expect(report.unlabeled, label).toEqual([]);
     expect(report.contrasts.length, label).toBeGreaterThan(3);
-    expect(report.contrasts.filter((c) => c.ratio < 4.5), label).toEqual([]);
+    expect(
+      report.contrasts.filter((c) => c.ratio < 4.5),
+      label,
+    ).toEqual([]);
     // Every invalid field points at the alert.
-    for (const ids of report.describedBy) expect(report.alerts.some((id) => id && ids.split(' ').includes(id)), label).toBe(true);
+    for (const ids of report.describedBy)
+      expect(
+        report.alerts.some((id) => id && ids.split(' ').includes(id)),
+        label,
+      ).toBe(true);
 
     // Tab from the top of the page reaches every control, in document order.
     const order: string[] = [];
@@ -359,7 +375,11 @@ describe('the device verification page in a browser', () => {
     expect(noCookie.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(noCookie.headers.get('content-security-policy')).toBe(csp);
     expect(await noCookie.text()).toContain('Please start again');
-    const mismatch = await post('/device', { ...signInFields, csrf: token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }, `roger_device_csrf=${token}`);
+    const mismatch = await post(
+      '/device',
+      { ...signInFields, csrf: token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) },
+      `roger_device_csrf=${token}`,
+    );
     expect(mismatch.status).toBe(403);
     expect((await post('/device', signInFields, `roger_device_csrf=${token}`)).status).toBe(403);
 
@@ -376,7 +396,11 @@ describe('the device verification page in a browser', () => {
 
     // A decision with another browser's CSRF cookie does not accept this browser's ticket.
     const otherToken = /roger_device_csrf=([^;]+)/.exec((await fetch(`${host.url}/device`)).headers.get('set-cookie')!)![1]!;
-    const otherBrowser = await post('/device/decision', { csrf: otherToken, ticket, decision: 'approve' }, `roger_device_csrf=${otherToken}`);
+    const otherBrowser = await post(
+      '/device/decision',
+      { csrf: otherToken, ticket, decision: 'approve' },
+      `roger_device_csrf=${otherToken}`,
+    );
     expect(otherBrowser.status).toBe(403);
     // Neither is a decision without the CSRF pair.
     expect((await post('/device/decision', { csrf: token, ticket, decision: 'approve' })).status).toBe(403);

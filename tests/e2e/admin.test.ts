@@ -12,8 +12,20 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * isolation of every route here is probed in oauth-security.test.ts.
  */
 const admin: Person = { email: 'ann@contoso.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };
-const ursula: Person = { email: 'ursula@contoso.test', username: 'ursula', fullName: 'Ursula Quill-Byrne', password: 'ursula-password', pin: '2580' };
-const victor: Person = { email: 'victor@contoso.test', username: 'victor', fullName: 'Victor Vance', password: 'victor-password', pin: '3690' };
+const ursula: Person = {
+  email: 'ursula@contoso.test',
+  username: 'ursula',
+  fullName: 'Ursula Quill-Byrne',
+  password: 'ursula-password',
+  pin: '2580',
+};
+const victor: Person = {
+  email: 'victor@contoso.test',
+  username: 'victor',
+  fullName: 'Victor Vance',
+  password: 'victor-password',
+  pin: '3690',
+};
 
 describe('tenant administration and data subject rights', () => {
   let host: TestHost;
@@ -27,7 +39,14 @@ describe('tenant administration and data subject rights', () => {
   async function contoso(...people: Person[]) {
     const tenant = await freshTenant(host, 'contoso', admin, people);
     const [user, other] = tenant.users;
-    return { slug: tenant.slug, adminToken: tenant.admin.token, adminId: tenant.admin.id, userToken: user?.token, userId: user?.id, victorId: other?.id };
+    return {
+      slug: tenant.slug,
+      adminToken: tenant.admin.token,
+      adminId: tenant.admin.id,
+      userToken: user?.token,
+      userId: user?.id,
+      victorId: other?.id,
+    };
   }
 
   it('every admin route answers 403 to a user who is not an admin', async () => {
@@ -49,21 +68,44 @@ describe('tenant administration and data subject rights', () => {
   it('tenant policy: read, change (validated, audited) and it takes effect', async () => {
     const { slug, adminToken, adminId, userToken } = await contoso(ursula);
     const before = await api(host, adminToken, 'GET', '/api/tenant');
-    expect(before.body).toMatchObject({ slug, policy: { jobRetentionDays: 7, pinMinLength: 4, lockoutThreshold: 5, loginHistoryKeepsIp: false, allowedLoginMethods: ['qr', 'pin', 'password'], printerFailedSignInLimit: 30 } });
-    const bad = await api(host, adminToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] } });
+    expect(before.body).toMatchObject({
+      slug,
+      policy: {
+        jobRetentionDays: 7,
+        pinMinLength: 4,
+        lockoutThreshold: 5,
+        loginHistoryKeepsIp: false,
+        allowedLoginMethods: ['qr', 'pin', 'password'],
+        printerFailedSignInLimit: 30,
+      },
+    });
+    const bad = await api(host, adminToken, 'PATCH', '/api/tenant', {
+      policy: { jobRetentionDays: 0, pinDensity: 2, allowedLoginMethods: ['fax'] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(
       expect.arrayContaining(['/body/policy/jobRetentionDays', '/body/policy/pinDensity', '/body/policy/allowedLoginMethods/0']),
     );
     expect((await api(host, adminToken, 'PATCH', '/api/tenant', {})).status).toBe(400);
 
-    const changed = await api(host, adminToken, 'PATCH', '/api/tenant', { name: 'Contoso Ltd', policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, loginHistoryKeepsIp: true } });
+    const changed = await api(host, adminToken, 'PATCH', '/api/tenant', {
+      name: 'Contoso Ltd',
+      policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, loginHistoryKeepsIp: true },
+    });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ name: 'Contoso Ltd', policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, pinMinLength: 4 } });
+    expect(changed.body).toMatchObject({
+      name: 'Contoso Ltd',
+      policy: { jobRetentionDays: 14, passwordNeedsLetterAndDigit: true, pinMinLength: 4 },
+    });
     // In effect on this instance at once: new jobs keep 14 days, new passwords need a digit.
     const job = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'a.pdf', size: 1 });
     expect(Date.parse(job.body.expiresAt) - Date.parse(job.body.createdAt)).toBe(14 * 86400_000);
-    const weak = await api(host, adminToken, 'POST', '/api/users', { email: 'w@contoso.test', username: 'weak', fullName: 'W', password: 'lettersonly' });
+    const weak = await api(host, adminToken, 'POST', '/api/users', {
+      email: 'w@contoso.test',
+      username: 'weak',
+      fullName: 'W',
+      password: 'lettersonly',
+    });
     expect(weak.status).toBe(400);
 
     const log = await api(host, adminToken, 'GET', '/api/audit');
@@ -78,7 +120,12 @@ describe('tenant administration and data subject rights', () => {
     const { slug, adminToken, adminId, userId, victorId } = await contoso(ursula, victor);
     const page1 = await api(host, adminToken, 'GET', '/api/users?limit=2');
     expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['ann', 'ursula']);
-    const page2 = await api(host, adminToken, 'GET', `/api/users?limit=2&continuationToken=${encodeURIComponent(page1.body.continuationToken)}`);
+    const page2 = await api(
+      host,
+      adminToken,
+      'GET',
+      `/api/users?limit=2&continuationToken=${encodeURIComponent(page1.body.continuationToken)}`,
+    );
     expect(page2.body.items.map((u: { username: string }) => u.username)).toEqual(['victor']);
     expect(page2.body.continuationToken).toBeNull();
     expect((await api(host, adminToken, 'GET', '/api/users?q=QUILL')).body.items.map((u: { id: string }) => u.id)).toEqual([userId]);
@@ -134,7 +181,13 @@ describe('tenant administration and data subject rights', () => {
     await fetch(`${host.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.7' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: slug, username: 'ursula', password: 'nope-wrong-1' }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'roger-mobile',
+        tenant: slug,
+        username: 'ursula',
+        password: 'nope-wrong-1',
+      }),
     });
     const mine = await api(host, userToken, 'GET', '/api/me/logins');
     // The address the host was reached from, not the one the client wrote (tests/hardening/defect-10).
@@ -160,7 +213,14 @@ describe('tenant administration and data subject rights', () => {
     const printer = await enrolledPrinter(host, adminToken, 'Lobby');
     const list = await api(host, adminToken, 'GET', '/api/devices');
     expect(list.body.items).toEqual([
-      { id: printer.deviceId, name: 'Lobby', location: '', status: 'connected', createdAt: expect.any(String), lastSeenAt: expect.any(String) },
+      {
+        id: printer.deviceId,
+        name: 'Lobby',
+        location: '',
+        status: 'connected',
+        createdAt: expect.any(String),
+        lastSeenAt: expect.any(String),
+      },
     ]);
     const moved = await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { name: 'Lobby MFP', location: 'Ground floor' });
     expect(moved.body).toMatchObject({ name: 'Lobby MFP', location: 'Ground floor', status: 'connected' });
@@ -219,7 +279,15 @@ describe('tenant administration and data subject rights', () => {
     const consent = await fetch(connect.body.authorizationUrl, { redirect: 'manual' });
     expect((await fetch(consent.headers.get('location')!)).status).toBe(200);
     await api(host, userToken, 'GET', '/api/onedrive/connect'); // a pending consent as well
-    await api(host, adminToken, 'POST', '/api/scan-profiles', { name: 'Personal PDF', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: [], userIds: [userId] });
+    await api(host, adminToken, 'POST', '/api/scan-profiles', {
+      name: 'Personal PDF',
+      format: 'pdf',
+      resolution: 300,
+      color: 'color',
+      duplex: true,
+      roles: [],
+      userIds: [userId],
+    });
     const printer = await enrolledPrinter(host, adminToken, 'Erasure printer');
     await approvedSession(host, printer, userToken); // a session code answered by her, and the job released
     await api(host, userToken, 'GET', '/api/device-codes/ZZZZ-ZZZZ'); // a wrong-code counter
@@ -243,11 +311,15 @@ describe('tenant administration and data subject rights', () => {
     expect(await oauthErrorOf(() => mobileSignIn(host, slug, her))).toBe('invalid_grant');
 
     expect((await api(host, adminToken, 'DELETE', `/api/users/${userId}`)).status).toBe(204);
-    const record = (await api(host, adminToken, 'GET', '/api/audit')).body.items.find((r: { action: string }) => r.action === 'user.erased');
+    const record = (await api(host, adminToken, 'GET', '/api/audit')).body.items.find(
+      (r: { action: string }) => r.action === 'user.erased',
+    );
     expect(record).toMatchObject({ actorId: adminId, details: { jobs: 2, onedriveLinks: 1, scanProfiles: 1 } });
     expect(record).not.toHaveProperty('targetId');
     // The username and email are free again.
-    expect((await api(host, adminToken, 'POST', '/api/users', { ...her, password: 'ursula-password-2', fullName: 'Another Ursula' })).status).toBe(201);
+    expect(
+      (await api(host, adminToken, 'POST', '/api/users', { ...her, password: 'ursula-password-2', fullName: 'Another Ursula' })).status,
+    ).toBe(201);
   });
 
   /** Every item of every container (regional and directory) that contains any of `needles`, by container. */

@@ -109,12 +109,16 @@ describe('OAuth flows with openid-client', () => {
     expect(session.refresh_token).toBeUndefined();
 
     // The session token is an RFC 9068 JWT that verifies against the published JWKS.
-    const { payload, protectedHeader } = await jwtVerify(session.access_token, createRemoteJWKSet(new URL(`${host.url}/.well-known/jwks.json`)), {
-      issuer: host.url,
-      audience: host.url,
-      typ: 'at+jwt',
-      algorithms: ['ES256'],
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      session.access_token,
+      createRemoteJWKSet(new URL(`${host.url}/.well-known/jwks.json`)),
+      {
+        issuer: host.url,
+        audience: host.url,
+        typ: 'at+jwt',
+        algorithms: ['ES256'],
+      },
+    );
     expect(protectedHeader.kid).toBeTruthy();
     expect(payload).toMatchObject({ sub: bobId, act: { sub: deviceId }, scope: 'jobs:release scan', client_id: 'roger-emb' });
     expect(payload.exp! - payload.iat!).toBe(1200);

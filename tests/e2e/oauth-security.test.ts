@@ -9,7 +9,13 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /** Each security rule of docs/security.md that the OAuth slice owns, as a test that fails if the rule breaks. */
 const admin: Person = { email: 'root@fabrikam.test', username: 'root', fullName: 'Rita Root', password: 'root-password-1' };
-const carol: Person = { email: 'carol@fabrikam.test', username: 'carol', fullName: 'Carol Smith', password: 'carol-password-1', pin: '2468' };
+const carol: Person = {
+  email: 'carol@fabrikam.test',
+  username: 'carol',
+  fullName: 'Carol Smith',
+  password: 'carol-password-1',
+  pin: '2468',
+};
 const otherAdmin: Person = { email: 'boss@woodgrove.test', username: 'boss', fullName: 'Bea Boss', password: 'boss-password-1' };
 const dave: Person = { email: 'dave@woodgrove.test', username: 'dave', fullName: 'Dave Doe', password: 'dave-password-1', pin: '1357' };
 
@@ -22,7 +28,18 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
  */
 interface TwoTenants {
   a: { slug: string; tenantId: string; admin: string; carol: string; carolId: string; device: string; deviceId: string };
-  b: { slug: string; tenantId: string; admin: string; dave: string; daveId: string; device: string; deviceId: string; sessionCode: string; jobId: string; profileId: string };
+  b: {
+    slug: string;
+    tenantId: string;
+    admin: string;
+    dave: string;
+    daveId: string;
+    device: string;
+    deviceId: string;
+    sessionCode: string;
+    jobId: string;
+    profileId: string;
+  };
   aSession: string;
 }
 
@@ -43,10 +60,23 @@ describe('OAuth security rules', () => {
       freshTenant(host, 'fabrikam', admin, [carol], { lockoutThreshold: 5, lockoutSeconds: 30 }),
       freshTenant(host, 'woodgrove', otherAdmin, [dave]),
     ]);
-    const [printerA, printerB] = await Promise.all([enrolledPrinter(host, ta.admin.token, 'A printer'), enrolledPrinter(host, tb.admin.token, 'B printer')]);
-    const a = { slug: ta.slug, tenantId: ta.id, admin: ta.admin.token, carol: ta.users[0]!.token, carolId: ta.users[0]!.id, device: printerA.access, deviceId: printerA.deviceId };
+    const [printerA, printerB] = await Promise.all([
+      enrolledPrinter(host, ta.admin.token, 'A printer'),
+      enrolledPrinter(host, tb.admin.token, 'B printer'),
+    ]);
+    const a = {
+      slug: ta.slug,
+      tenantId: ta.id,
+      admin: ta.admin.token,
+      carol: ta.users[0]!.token,
+      carolId: ta.users[0]!.id,
+      device: printerA.access,
+      deviceId: printerA.deviceId,
+    };
     const daveToken = tb.users[0]!.token;
-    const session = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-emb', () => printerB.access), { scope: 'session' });
+    const session = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-emb', () => printerB.access), {
+      scope: 'session',
+    });
     const jobId = (await api(host, daveToken, 'POST', '/api/jobs', { fileName: 'b.pdf', size: 10 })).body.id as string;
     await api(host, daveToken, 'POST', `/api/jobs/${jobId}/ready`);
     const aSession = (await pinAtPrinter(a.device, 'carol', '2468', 'jobs:submit scan')).body.access_token as string;
@@ -79,7 +109,11 @@ describe('OAuth security rules', () => {
     const desktop = await oauth.initiateDeviceAuthorization(await oauthClient(host, 'roger-desktop'), { scope: 'jobs offline_access' });
     await api(host, a.carol, 'GET', `/api/device-codes/${desktop.user_code}`);
     await api(host, a.carol, 'POST', '/api/device-codes/approve', { user_code: desktop.user_code });
-    await tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: desktop.device_code });
+    await tokenRequest(host, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      client_id: 'roger-desktop',
+      device_code: desktop.device_code,
+    });
     await oauth.tokenRevocation(mobile, rotated.refresh_token!, { token_type_hint: 'refresh_token' });
   }
 
@@ -89,14 +123,20 @@ describe('OAuth security rules', () => {
     'users-credentials': async () => (await api(host, w.a.admin, 'PUT', `/api/users/${w.b.daveId}/credentials`, { pin: '9999' })).status,
     'users-create': async () => {
       // The tenant comes from the token: a body cannot name another tenant at all...
-      const attempt = await api(host, w.a.admin, 'POST', '/api/users', { ...dave, email: 'x@a.test', username: 'dave2', tenantId: w.b.tenantId });
+      const attempt = await api(host, w.a.admin, 'POST', '/api/users', {
+        ...dave,
+        email: 'x@a.test',
+        username: 'dave2',
+        tenantId: w.b.tenantId,
+      });
       expect(attempt.status).toBe(400);
       // ...and a user created by A's admin is in A: B's admin cannot see it.
       const created = await api(host, w.a.admin, 'POST', '/api/users', { ...dave, email: 'dave3@a.test', username: 'dave3' });
       return (await api(host, w.b.admin, 'GET', `/api/users/${created.body.id}`)).status;
     },
     'device-codes-get': async () => (await api(host, w.a.carol, 'GET', `/api/device-codes/${w.b.sessionCode}`)).status,
-    'device-codes-approve': async () => (await api(host, w.a.carol, 'POST', '/api/device-codes/approve', { user_code: w.b.sessionCode })).status,
+    'device-codes-approve': async () =>
+      (await api(host, w.a.carol, 'POST', '/api/device-codes/approve', { user_code: w.b.sessionCode })).status,
     'device-codes-deny': async () => (await api(host, w.a.carol, 'POST', '/api/device-codes/deny', { user_code: w.b.sessionCode })).status,
     'jobs-get': async () => (await api(host, w.a.admin, 'GET', `/api/jobs/${w.b.jobId}`)).status,
     'jobs-cancel': async () => (await api(host, w.a.admin, 'DELETE', `/api/jobs/${w.b.jobId}`)).status,
@@ -117,7 +157,9 @@ describe('OAuth security rules', () => {
     'users-list': async () => {
       const list = await api(host, w.a.admin, 'GET', '/api/users?limit=100');
       expect(list.body.items.map((u: { id: string }) => u.id)).not.toContain(w.b.daveId);
-      expect((await api(host, w.a.admin, 'GET', '/api/users?q=dave')).body.items.map((u: { id: string }) => u.id)).not.toContain(w.b.daveId);
+      expect((await api(host, w.a.admin, 'GET', '/api/users?q=dave')).body.items.map((u: { id: string }) => u.id)).not.toContain(
+        w.b.daveId,
+      );
       return 404;
     },
     'users-update': async () => (await api(host, w.a.admin, 'PATCH', `/api/users/${w.b.daveId}`, { role: 'admin' })).status,
@@ -176,7 +218,9 @@ describe('OAuth security rules', () => {
       return 404; // the caller's own drive only
     },
     'onedrive-print-file': async () => {
-      expect((await api(host, w.aSession, 'POST', '/api/onedrive/print', { itemId: 'ITEMOFB' })).body.type).toMatch(/onedrive-not-connected$/);
+      expect((await api(host, w.aSession, 'POST', '/api/onedrive/print', { itemId: 'ITEMOFB' })).body.type).toMatch(
+        /onedrive-not-connected$/,
+      );
       return 404; // items are looked up in the caller's own drive only
     },
     'scan-profiles-list': async () => {
@@ -191,7 +235,8 @@ describe('OAuth security rules', () => {
       return (await api(host, w.b.admin, 'GET', `/api/scan-profiles/${created.body.id}`)).status;
     },
     'scan-profiles-get': async () => (await api(host, w.a.admin, 'GET', `/api/scan-profiles/${w.b.profileId}`)).status,
-    'scan-profiles-update': async () => (await api(host, w.a.admin, 'PATCH', `/api/scan-profiles/${w.b.profileId}`, { name: 'taken' })).status,
+    'scan-profiles-update': async () =>
+      (await api(host, w.a.admin, 'PATCH', `/api/scan-profiles/${w.b.profileId}`, { name: 'taken' })).status,
     'scan-profiles-delete': async () => {
       expect((await api(host, w.a.admin, 'DELETE', `/api/scan-profiles/${w.b.profileId}`)).status).toBe(204);
       // Nothing was deleted in A's tenant, so nothing is audited there either.
@@ -225,7 +270,9 @@ describe('OAuth security rules', () => {
     it('of two concurrent refreshes with one token exactly one wins', async () => {
       const { refresh_token } = await mobileSignIn(host, world.a.slug, carol);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refresh_token! })),
+        Array.from({ length: 5 }, () =>
+          tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refresh_token! }),
+        ),
       );
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 400).every((r) => r.body.error === 'invalid_grant')).toBe(true);
@@ -255,7 +302,14 @@ describe('OAuth security rules', () => {
   });
 
   describe('access tokens', () => {
-    const claims = () => ({ sub: world.a.carolId, client_id: 'roger-mobile', scope: 'jobs', tid: world.a.tenantId, roles: ['admin'], jti: 'x' });
+    const claims = () => ({
+      sub: world.a.carolId,
+      client_id: 'roger-mobile',
+      scope: 'jobs',
+      tid: world.a.tenantId,
+      roles: ['admin'],
+      jti: 'x',
+    });
 
     it('rejects alg:none, HS256 (even keyed with the public key), a foreign key, wrong typ, iss or aud', async () => {
       const jwks = (await (await fetch(`${host.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; x: string }[] };
@@ -296,7 +350,12 @@ describe('OAuth security rules', () => {
 
     it('answers 401 without a token, 403 for the wrong kind of token or role', async () => {
       expect((await api(host, undefined, 'GET', '/api/me')).headers.get('www-authenticate')).toBe('Bearer realm="roger"');
-      const noRole = await api(host, world.a.carol, 'POST', '/api/users', { email: 'x@y.test', username: 'xy', fullName: 'X', password: 'password-123' });
+      const noRole = await api(host, world.a.carol, 'POST', '/api/users', {
+        email: 'x@y.test',
+        username: 'xy',
+        fullName: 'X',
+        password: 'password-123',
+      });
       expect(noRole.status).toBe(403);
       const printerAsUser = await api(host, world.a.device, 'POST', '/api/device-codes/approve', { user_code: 'BBBB-BBBB' });
       expect(printerAsUser.status).toBe(403);
@@ -338,13 +397,22 @@ describe('OAuth security rules', () => {
 
   describe('password grant', () => {
     it('is refused to clients other than the printer and the mobile app, and to printers without their token', async () => {
-      expect((await tokenRequest(host, { grant_type: 'password', client_id: 'roger-desktop', username: 'carol', password: 'x' })).body.error).toBe('unauthorized_client');
-      const noPrinterToken = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username: 'carol', password: '2468' });
+      expect(
+        (await tokenRequest(host, { grant_type: 'password', client_id: 'roger-desktop', username: 'carol', password: 'x' })).body.error,
+      ).toBe('unauthorized_client');
+      const noPrinterToken = await tokenRequest(host, {
+        grant_type: 'password',
+        client_id: 'roger-emb',
+        username: 'carol',
+        password: '2468',
+      });
       expect(noPrinterToken.status).toBe(401);
       expect(noPrinterToken.body.error).toBe('invalid_client');
       const userTokenAsPrinter = await pinAtPrinter(world.a.carol, 'carol', '2468');
       expect(userTokenAsPrinter.body.error).toBe('invalid_client');
-      expect((await tokenRequest(host, { grant_type: 'password', client_id: 'evil', username: 'carol', password: 'x' })).body.error).toBe('invalid_client');
+      expect((await tokenRequest(host, { grant_type: 'password', client_id: 'evil', username: 'carol', password: 'x' })).body.error).toBe(
+        'invalid_client',
+      );
     });
 
     it('locks the account after 5 wrong PINs: the 6th is rejected even with the right PIN until the lock ends', async () => {
@@ -372,7 +440,13 @@ describe('OAuth security rules', () => {
     });
 
     it('a lock doubles each time it recurs', async () => {
-      const frank: Person = { email: 'frank@fabrikam.test', username: 'frank', fullName: 'Frank F', password: 'frank-password-1', pin: '1111' };
+      const frank: Person = {
+        email: 'frank@fabrikam.test',
+        username: 'frank',
+        fullName: 'Frank F',
+        password: 'frank-password-1',
+        pin: '1111',
+      };
       await api(host, world.a.admin, 'POST', '/api/users', frank);
       const printer = await enrolledPrinter(host, world.a.admin, 'Frank printer');
       for (let i = 0; i < 5; i++) await pinAtPrinter(printer.access, 'frank', '0000');
@@ -392,7 +466,13 @@ describe('OAuth security rules', () => {
       const unknown = await pinAtPrinter(world.a.device, 'nobody', '1234');
       const wrong = await pinAtPrinter(world.a.device, 'carol', '0000');
       expect(unknown.body).toEqual(wrong.body);
-      const mobileUnknownTenant = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'no-such-tenant', username: 'carol', password: 'carol-password-1' });
+      const mobileUnknownTenant = await tokenRequest(host, {
+        grant_type: 'password',
+        client_id: 'roger-mobile',
+        tenant: 'no-such-tenant',
+        username: 'carol',
+        password: 'carol-password-1',
+      });
       expect(mobileUnknownTenant.body).toEqual(wrong.body);
     });
   });
@@ -405,7 +485,8 @@ describe('OAuth security rules', () => {
         body: form({ client_id: 'roger-desktop', scope: 'jobs' }),
       });
       const { device_code } = (await start.json()) as { device_code: string };
-      const poll = () => tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code });
+      const poll = () =>
+        tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code });
       expect((await poll()).body.error).toBe('authorization_pending');
       expect((await poll()).body.error).toBe('slow_down');
       host.advanceClock(2); // 2 s is enough for the old interval (1 s), not for the new one (6 s)
@@ -420,7 +501,11 @@ describe('OAuth security rules', () => {
       const desktop = await oauthClient(host, 'roger-desktop');
       const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs' });
       await api(host, world.a.carol, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code });
-      const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
+      const fields = {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        client_id: 'roger-desktop',
+        device_code: authorization.device_code,
+      };
       const racing = await Promise.all([tokenRequest(host, fields), tokenRequest(host, fields), tokenRequest(host, fields)]);
       expect(racing.filter((r) => r.status === 200)).toHaveLength(1);
       expect((await tokenRequest(host, fields)).body.error).toBe('invalid_grant');
@@ -431,7 +516,11 @@ describe('OAuth security rules', () => {
       const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'session' });
       host.advanceClock(121);
       try {
-        const result = await tokenRequest(host, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-emb', device_code: authorization.device_code });
+        const result = await tokenRequest(host, {
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          client_id: 'roger-emb',
+          device_code: authorization.device_code,
+        });
         expect(result.body.error).toBe('expired_token');
         expect((await api(host, world.a.carol, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(404);
       } finally {
@@ -440,7 +529,12 @@ describe('OAuth security rules', () => {
     });
 
     it('rate-limits user-code guessing per caller (429 after 10 misses)', async () => {
-      const mallory: Person = { email: 'mallory@fabrikam.test', username: 'mallory', fullName: 'Mallory M', password: 'mallory-password-1' };
+      const mallory: Person = {
+        email: 'mallory@fabrikam.test',
+        username: 'mallory',
+        fullName: 'Mallory M',
+        password: 'mallory-password-1',
+      };
       await api(host, world.a.admin, 'POST', '/api/users', mallory);
       const guesser = (await mobileSignIn(host, world.a.slug, mallory)).access_token;
       const statuses: number[] = [];
@@ -498,7 +592,11 @@ describe('OAuth security rules', () => {
       // One item per device code, its id derived from the user code: one create; and the
       // caller's count of codes created (one patch; tests/hardening/edge-rate-limits).
       expect(lastCosmosRequests(host, '/oauth/device_authorization')).toBe(2);
-      const fields = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'roger-desktop', device_code: authorization.device_code };
+      const fields = {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        client_id: 'roger-desktop',
+        device_code: authorization.device_code,
+      };
       expect((await tokenRequest(host, fields)).body.error).toBe('authorization_pending');
       expect(lastCosmosRequests(host, '/oauth/token')).toBeLessThanOrEqual(2);
       expect((await api(host, lenaToken, 'GET', `/api/device-codes/${authorization.user_code}`)).status).toBe(200);

@@ -45,7 +45,11 @@ describe('OneDrive for Business: connect, print, scan', () => {
     let last: Response | undefined;
     for (let start = 0; start < bytes.length; start += chunk) {
       const end = Math.min(start + chunk, bytes.length) - 1;
-      last = await fetch(url, { method: 'PUT', headers: { 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) });
+      last = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-range': `bytes ${start}-${end}/${bytes.length}` },
+        body: bytes.subarray(start, end + 1),
+      });
       expect([200, 201, 202]).toContain(last.status);
     }
     return (await last!.json()) as { id: string; name: string; size: number };
@@ -139,7 +143,12 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(again.searchParams.get('code')).not.toBe(callbackUrl.searchParams.get('code'));
     const answers = await Promise.all([callbackUrl, again].map(async (url) => (await loadCallback(url)).status));
     expect(answers.sort()).toEqual([200, 400]);
-    expect(ms.listFolder(umaUpn, '').filter((name) => /^(print|scan)/i.test(name)).sort()).toEqual(['Print', 'Scan']);
+    expect(
+      ms
+        .listFolder(umaUpn, '')
+        .filter((name) => /^(print|scan)/i.test(name))
+        .sort(),
+    ).toEqual(['Print', 'Scan']);
   });
 
   it('refuses a declined consent and an unknown state without writing a link', async () => {
@@ -165,7 +174,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
       expect(JSON.stringify(await allItems(name))).not.toContain(plaintext);
     }
     // Only with the key, only for this user.
-    expect(() => createTokenCipher({ keys: [key('k2026a')] }).open(link.refreshToken!, linkOwner(tenantId, userId))).toThrow(/cannot be decrypted/);
+    expect(() => createTokenCipher({ keys: [key('k2026a')] }).open(link.refreshToken!, linkOwner(tenantId, userId))).toThrow(
+      /cannot be decrypted/,
+    );
     expect(() => cipher.open(link.refreshToken!, linkOwner(tenantId, 'someone-else'))).toThrow(/cannot be decrypted/);
   });
 
@@ -178,7 +189,11 @@ describe('OneDrive for Business: connect, print, scan', () => {
 
     const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Budget 2027.pdf', size: document.length });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ state: 'registered', document: 'onedrive', upload: { url: expect.stringMatching(/^http/), expiresAt: expect.any(String) } });
+    expect(created.body).toMatchObject({
+      state: 'registered',
+      document: 'onedrive',
+      upload: { url: expect.stringMatching(/^http/), expiresAt: expect.any(String) },
+    });
     const item = await upload(created.body.upload.url, document);
     expect(item).toMatchObject({ name: 'Budget 2027.pdf', size: document.length });
 
@@ -195,7 +210,11 @@ describe('OneDrive for Business: connect, print, scan', () => {
     try {
       const [message, ...rest] = await receiveReleases(client, credentials.entityPath, 5);
       expect(rest).toHaveLength(0);
-      expect(message!.body).toMatchObject({ jobId: created.body.id, fileName: 'Budget 2027.pdf', downloadUrl: expect.stringMatching(/^http/) });
+      expect(message!.body).toMatchObject({
+        jobId: created.body.id,
+        fileName: 'Budget 2027.pdf',
+        downloadUrl: expect.stringMatching(/^http/),
+      });
       const expiresAt = Date.parse(message!.body.downloadUrlExpiresAt);
       expect(expiresAt).toBeGreaterThan(Date.now());
       // The message lives no longer than its URL (docs/flows.md#release-to-printers).
@@ -260,7 +279,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
       } while (continuationToken);
       expect(names).toEqual(expect.arrayContaining(['Budget 2027.pdf', 'Menu.pdf', 'Notes.txt', 'Notes 1.txt']));
 
-      const menuItem = (await api(host, sessionToken, 'GET', '/api/onedrive/print?limit=100')).body.items.find((i: { name: string }) => i.name === 'Menu.pdf');
+      const menuItem = (await api(host, sessionToken, 'GET', '/api/onedrive/print?limit=100')).body.items.find(
+        (i: { name: string }) => i.name === 'Menu.pdf',
+      );
       const printed = await api(host, sessionToken, 'POST', '/api/onedrive/print', { itemId: menuItem.id, options: { copies: 3 } });
       expect(printed.status).toBe(201);
       expect(printed.body).toMatchObject({ fileName: 'Menu.pdf', size: 2048, state: 'released', options: { copies: 3 } });
@@ -312,7 +333,10 @@ describe('OneDrive for Business: connect, print, scan', () => {
     // Warm (the SDK reads a container's metadata before its first write in a process): user + profile + link + the record.
     expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Second' })).status).toBe(200);
     expect(lastCosmosRequests(host, '/api/scans')).toBeLessThanOrEqual(4);
-    expect(started.body).toMatchObject({ fileName: 'Invoice_ March_.pdf', profile: { format: 'pdf', resolution: 300, color: 'color', duplex: true } });
+    expect(started.body).toMatchObject({
+      fileName: 'Invoice_ March_.pdf',
+      profile: { format: 'pdf', resolution: 300, color: 'color', duplex: true },
+    });
     const scanned = randomBytes(5000);
     await upload(started.body.uploadUrl, scanned, 2000);
     expect(ms.fileBytes(umaUpn, 'Scan/Invoice_ March_.pdf')?.equals(scanned)).toBe(true);
@@ -320,10 +344,15 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const scans = await allItems('scans');
     expect(scans).toHaveLength(scansBefore + 2);
     for (const record of scans) {
-      expect(Object.keys(record).filter((k) => !k.startsWith('_')).sort()).toEqual(['id', 'scannedAt', 'tenantId', 'ttl']);
+      expect(
+        Object.keys(record)
+          .filter((k) => !k.startsWith('_'))
+          .sort(),
+      ).toEqual(['id', 'scannedAt', 'tenantId', 'ttl']);
       if (!earlier.has(record.id)) expect(record.tenantId).toBe(tenantId); // earlier records are other tests' scans
       const stored = JSON.stringify(record);
-      for (const personal of [userId, user.email, user.username, 'Invoice', 'Second', everyone.body.id]) expect(stored).not.toContain(personal);
+      for (const personal of [userId, user.email, user.username, 'Invoice', 'Second', everyone.body.id])
+        expect(stored).not.toContain(personal);
     }
   });
 
@@ -415,13 +444,16 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id })).status).toBe(200);
     ms.putFile(umaUpn, 'Print/Menu.pdf', randomBytes(64));
     const { token: sessionToken } = await approvedSession(host, printer, userToken);
-    const menu = (await api(host, sessionToken, 'GET', '/api/onedrive/print')).body.items.find((i: { name: string }) => i.name === 'Menu.pdf');
+    const menu = (await api(host, sessionToken, 'GET', '/api/onedrive/print')).body.items.find(
+      (i: { name: string }) => i.name === 'Menu.pdf',
+    );
     expect((await api(host, sessionToken, 'POST', '/api/onedrive/print', { itemId: menu.id })).status).toBe(201);
     const profile = { name: 'Colour PDF', format: 'pdf', resolution: 300, color: 'color', duplex: true, roles: ['user'], userIds: [] };
     const profileId = (await api(host, adminToken, 'POST', '/api/scan-profiles', profile)).body.id;
     expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId, fileName: 'Invoice: March?' })).status).toBe(200);
     const text = host.logs.join('\n');
-    for (const secret of ['Budget 2027', 'Invoice', 'Menu.pdf', user.email, admin.email, 'test-client-secret-0123']) expect(text).not.toContain(secret);
+    for (const secret of ['Budget 2027', 'Invoice', 'Menu.pdf', user.email, admin.email, 'test-client-secret-0123'])
+      expect(text).not.toContain(secret);
     expect(text).not.toMatch(/code=|state=|refresh_token/);
   });
 });

@@ -35,7 +35,12 @@ describe('print jobs and release to printers', () => {
   /** The same with Uma signed in too and no jobs yet: a session then releases exactly what the test queued. */
   async function tailspin<Name extends string>(...names: Name[]) {
     const tenant = await freshTenant(host, 'tailspin', admin, [user]);
-    return { slug: tenant.slug, adminToken: tenant.admin.token, userToken: tenant.users[0]!.token, printers: await printersOf(tenant.admin.token, names) };
+    return {
+      slug: tenant.slug,
+      adminToken: tenant.admin.token,
+      userToken: tenant.users[0]!.token,
+      printers: await printersOf(tenant.admin.token, names),
+    };
   }
 
   async function submit(userToken: string, fileName: string) {
@@ -59,7 +64,11 @@ describe('print jobs and release to printers', () => {
 
   it('3 jobs → session approved → the printer, with only its SAS token, receives exactly 3 releases → printed', async () => {
     const { userToken, printers } = await tailspin('a');
-    const jobIds = [await submit(userToken, 'Quarterly report.pdf'), await submit(userToken, 'Slides.pptx'), await submit(userToken, 'Invoice 42.pdf')];
+    const jobIds = [
+      await submit(userToken, 'Quarterly report.pdf'),
+      await submit(userToken, 'Slides.pptx'),
+      await submit(userToken, 'Invoice 42.pdf'),
+    ];
     const { release, token: sessionToken, userCode } = await approvedSession(host, printers.a, userToken);
     expect(release).toEqual({ released: 3, queued: 0, dispatched: true });
     // Approving the same code again releases nothing more: the code is answered.
@@ -77,14 +86,26 @@ describe('print jobs and release to printers', () => {
         expect(message.applicationProperties).toEqual({ printerId: printers.a.deviceId });
         expect(message.messageId).toBe(`${message.body.jobId}:${message.correlationId}`);
         expect(message.body).toMatchObject({ type: 'release', options: { copies: 2, color: true }, user: { username: 'uma' } });
-        expect(Object.keys(message.body).sort()).toEqual(['downloadUrl', 'downloadUrlExpiresAt', 'fileName', 'jobId', 'options', 'releasedAt', 'type', 'user']);
+        expect(Object.keys(message.body).sort()).toEqual([
+          'downloadUrl',
+          'downloadUrlExpiresAt',
+          'fileName',
+          'jobId',
+          'options',
+          'releasedAt',
+          'type',
+          'user',
+        ]);
       }
     } finally {
       await client.close();
     }
 
     for (const id of jobIds) {
-      expect((await api(host, userToken, 'GET', `/api/jobs/${id}`)).body).toMatchObject({ state: 'released', releasedTo: printers.a.deviceId });
+      expect((await api(host, userToken, 'GET', `/api/jobs/${id}`)).body).toMatchObject({
+        state: 'released',
+        releasedTo: printers.a.deviceId,
+      });
       const printed = await api(host, sessionToken, 'POST', `/api/jobs/${id}/printed`);
       expect(printed.status).toBe(200);
       expect(printed.body.state).toBe('printed');
@@ -100,7 +121,12 @@ describe('print jobs and release to printers', () => {
     const attempts = {
       sibling: { token: credentials.sasToken, path: `releases/subscriptions/${printers.b.deviceId}` },
       expired: {
-        token: mintSasToken(`sb://${new URL(credentials.amqpUrl).host}/${credentials.entityPath}`, 'printer-listen', 'not-the-key-but-long-enough', new Date(Date.now() - 60_000)),
+        token: mintSasToken(
+          `sb://${new URL(credentials.amqpUrl).host}/${credentials.entityPath}`,
+          'printer-listen',
+          'not-the-key-but-long-enough',
+          new Date(Date.now() - 60_000),
+        ),
         path: credentials.entityPath,
       },
       forged: {
@@ -111,7 +137,10 @@ describe('print jobs and release to printers', () => {
     for (const [name, attempt] of Object.entries(attempts)) {
       const client = printerClient({ amqpUrl: credentials.amqpUrl, sasToken: attempt.token });
       try {
-        const error = await receiveReleases(client, attempt.path, 1, 500).then(() => undefined, (e: unknown) => e as { code?: string; name?: string });
+        const error = await receiveReleases(client, attempt.path, 1, 500).then(
+          () => undefined,
+          (e: unknown) => e as { code?: string; name?: string },
+        );
         expect(error, name).toBeDefined();
         expect(`${error?.code} ${error?.name}`, name).toMatch(/Unauthorized/i);
       } finally {

@@ -22,7 +22,8 @@ const SLUG = 'brownout';
 const admin: Person = { email: 'ops@brownout.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 
 /** Writes of one item of `accounts` (a user, a printer, a login name, a link). */
-const writesOf = (id: string) => (request: CosmosRequest) => isWrite(request) && inContainer('accounts')(request) && request.path.endsWith(`/docs/${id}`);
+const writesOf = (id: string) => (request: CosmosRequest) =>
+  isWrite(request) && inContainer('accounts')(request) && request.path.endsWith(`/docs/${id}`);
 
 describe('admin writes when the store fails part-way', () => {
   let faulty: FaultyStoreHost;
@@ -33,7 +34,8 @@ describe('admin writes when the store fails part-way', () => {
 
   const host = () => faulty.host;
   const proxy = () => faulty.proxy;
-  const read = async <T extends ItemDefinition>(id: string) => (await (await host().services()).store.container('accounts').item(id, tenantId).read<T>()).resource;
+  const read = async <T extends ItemDefinition>(id: string) =>
+    (await (await host().services()).store.container('accounts').item(id, tenantId).read<T>()).resource;
 
   beforeAll(async () => {
     faulty = await startFaultyStoreHost(oauthEnv);
@@ -49,7 +51,13 @@ describe('admin writes when the store fails part-way', () => {
 
   async function newUser() {
     const n = ++serial;
-    const person: Person = { email: `ursula${n}@brownout.test`, username: `ursula${n}`, fullName: `Ursula ${n}`, password: `ursula-password-${n}`, pin: '3141' };
+    const person: Person = {
+      email: `ursula${n}@brownout.test`,
+      username: `ursula${n}`,
+      fullName: `Ursula ${n}`,
+      password: `ursula-password-${n}`,
+      pin: '3141',
+    };
     const created = await api(host(), adminToken, 'POST', '/api/users', person);
     expect(created.status).toBe(201);
     const { refresh_token } = await mobileSignIn(host(), SLUG, person);
@@ -94,7 +102,9 @@ describe('admin writes when the store fails part-way', () => {
     expect(await read<UserDoc>(id)).toMatchObject({ email: person.email });
     expect((await api(host(), adminToken, 'PATCH', `/api/users/${id}`, { email })).status).toBe(200);
     expect(await read<UserDoc>(id)).toMatchObject({ email });
-    expect((await api(host(), adminToken, 'POST', '/api/users', { ...person, username: `taker${serial}`, fullName: 'Taker' })).status).toBe(201); // the old email is free
+    expect((await api(host(), adminToken, 'POST', '/api/users', { ...person, username: `taker${serial}`, fullName: 'Taker' })).status).toBe(
+      201,
+    ); // the old email is free
   });
 
   it('DELETE /api/devices/{id}: 503 leaves the printer connected and working; the retry disconnects it', async () => {
@@ -124,14 +134,26 @@ describe('admin writes when the store fails part-way', () => {
       expectUnavailableProblem(answer);
     }
     expectOAuthUnavailable(await refreshGrant(host(), refresh));
-    const pin = await timedTokenRequest(host(), { grant_type: 'password', client_id: 'roger-mobile', tenant: SLUG, username: person.username, password: person.password, scope: 'jobs offline_access' });
+    const pin = await timedTokenRequest(host(), {
+      grant_type: 'password',
+      client_id: 'roger-mobile',
+      tenant: SLUG,
+      username: person.username,
+      password: person.password,
+      scope: 'jobs offline_access',
+    });
     expectOAuthUnavailable(pin);
     const tries = proxy().requests.filter((request) => request.fault === 'precondition').length;
     expect(tries).toBeLessThanOrEqual(6 * 20); // each gives up after its re-read-and-write-again budget
     proxy().clear();
 
     const after = await read<UserDoc>(id);
-    expect(after).toMatchObject({ fullName: before!.fullName, pinHash: before!.pinHash, refreshFamilies: before!.refreshFamilies, logins: before!.logins });
+    expect(after).toMatchObject({
+      fullName: before!.fullName,
+      pinHash: before!.pinHash,
+      refreshFamilies: before!.refreshFamilies,
+      logins: before!.logins,
+    });
     expect((await refreshWith(host(), 'roger-mobile', refresh)).status).toBe(200); // the session was never touched
   });
 
@@ -143,13 +165,25 @@ describe('admin writes when the store fails part-way', () => {
       ['its OneDrive link', (id) => writesOf(linkId(id))],
       ['its login names', (_id, person) => writesOf(`login:${person.username}`)],
     ];
-    const erasures = async () => ((await api(host(), adminToken, 'GET', '/api/audit?limit=100')).body.items as { action: string }[]).filter((r) => r.action === 'user.erased').length;
+    const erasures = async () =>
+      ((await api(host(), adminToken, 'GET', '/api/audit?limit=100')).body.items as { action: string }[]).filter(
+        (r) => r.action === 'user.erased',
+      ).length;
     for (const [step, match] of steps) {
       const { person, id, refresh } = await newUser();
       const token = (await mobileSignIn(host(), SLUG, person)).access_token;
       expect((await api(host(), token, 'POST', '/api/jobs', { fileName: 'mine.pdf', size: 1 })).status).toBe(201);
       const time = new Date().toISOString();
-      await saveLink(store, { tenantId, userId: id, status: 'connected', refreshToken: 'v1.k1.aaaa.bbbb.cccc', printFolderId: 'p', scanFolderId: 's', connectedAt: time, updatedAt: time });
+      await saveLink(store, {
+        tenantId,
+        userId: id,
+        status: 'connected',
+        refreshToken: 'v1.k1.aaaa.bbbb.cccc',
+        printFolderId: 'p',
+        scanFolderId: 's',
+        connectedAt: time,
+        updatedAt: time,
+      });
 
       const audited = await erasures();
       proxy().inject({ fault: { kind: 'unavailable' }, match: match(id, person) });
@@ -161,9 +195,20 @@ describe('admin writes when the store fails part-way', () => {
       expect(await read(id), step).toBeUndefined();
       expect(await read(linkId(id)), step).toBeUndefined();
       const pk = jobPartition(tenantId, id);
-      expect((await store.container('jobs').items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] }).fetchAll()).resources, step).toEqual([]);
+      expect(
+        (
+          await store
+            .container('jobs')
+            .items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] })
+            .fetchAll()
+        ).resources,
+        step,
+      ).toEqual([]);
       expect((await refreshWith(host(), 'roger-mobile', refresh)).body.error, step).toBe('invalid_grant');
-      expect((await api(host(), adminToken, 'POST', '/api/users', { ...person, fullName: 'Someone else' })).status, `${step}: the names are free`).toBe(201);
+      expect(
+        (await api(host(), adminToken, 'POST', '/api/users', { ...person, fullName: 'Someone else' })).status,
+        `${step}: the names are free`,
+      ).toBe(201);
     }
   });
 });

@@ -49,7 +49,11 @@ describe('Service Bus and Microsoft Graph faults', () => {
     const bytes = randomBytes(3000);
     const created = await api(host(), tokens[who], 'POST', '/api/jobs', { fileName, size: bytes.length });
     expect(created.body).toMatchObject({ document: 'onedrive', upload: { url: expect.any(String) } });
-    const uploaded = await fetch(created.body.upload.url, { method: 'PUT', headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` }, body: bytes });
+    const uploaded = await fetch(created.body.upload.url, {
+      method: 'PUT',
+      headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
+      body: bytes,
+    });
     expect(uploaded.status).toBe(201);
     const itemId = ((await uploaded.json()) as { id: string }).id;
     if (queue) expect((await api(host(), tokens[who], 'POST', `/api/jobs/${created.body.id}/ready`, { itemId })).body.state).toBe('queued');
@@ -111,7 +115,10 @@ describe('Service Bus and Microsoft Graph faults', () => {
     });
     tenantId = (await createTenant(host(), 'contoso', admin)).id;
     tokens.ada = (await mobileSignIn(host(), 'contoso', admin)).access_token;
-    for (const [name, person] of [['uma', uma], ['ola', ola]] as const) {
+    for (const [name, person] of [
+      ['uma', uma],
+      ['ola', ola],
+    ] as const) {
       userIds[name] = (await api(host(), tokens.ada, 'POST', '/api/users', person)).body.id;
       tokens[name] = (await mobileSignIn(host(), 'contoso', person)).access_token;
     }
@@ -176,7 +183,11 @@ describe('Service Bus and Microsoft Graph faults', () => {
       const jobId = await submit('uma', 'Recorded later.pdf');
       // A release writes the job twice: the claim before the send, the state after it.
       let jobWrites = 0;
-      faulty.proxy.inject({ fault: { kind: 'unavailable' }, times: 1, match: (r) => r.method === 'PUT' && inContainer('jobs')(r) && ++jobWrites === 2 });
+      faulty.proxy.inject({
+        fault: { kind: 'unavailable' },
+        times: 1,
+        match: (r) => r.method === 'PUT' && inContainer('jobs')(r) && ++jobWrites === 2,
+      });
       const unrecorded = await timedApi(host(), session, 'POST', `/api/jobs/${jobId}/release`);
       expectUnavailableProblem(unrecorded);
       expect(jobWrites).toBe(2);
@@ -208,7 +219,13 @@ describe('Service Bus and Microsoft Graph faults', () => {
       // More than one round of download-URL requests (8 at a time) for Ola's session.
       const olaJobs = [];
       for (let n = 1; n <= 10; n += 1) olaJobs.push(await submitOneDrive('ola', `Ola ${n}.pdf`));
-      Object.assign(held, { umaReady: ready.id, umaReadyItem: ready.itemId, umaQueued: again.id, olaQueued: olaJobs.map((j) => j.id), umaSession });
+      Object.assign(held, {
+        umaReady: ready.id,
+        umaReadyItem: ready.itemId,
+        umaQueued: again.id,
+        olaQueued: olaJobs.map((j) => j.id),
+        umaSession,
+      });
 
       const umaJobs = async () => (await api(host(), tokens.uma, 'GET', '/api/jobs?limit=100')).body.items.length as number;
       const umaJobsBefore = await umaJobs();
@@ -260,7 +277,9 @@ describe('Service Bus and Microsoft Graph faults', () => {
 
     it('once Graph answers again, everything held back goes through, each job exactly once', async () => {
       expect(held.umaSession).toBeDefined();
-      expect((await api(host(), tokens.uma, 'POST', `/api/jobs/${held.umaReady}/ready`, { itemId: held.umaReadyItem })).body.state).toBe('queued');
+      expect((await api(host(), tokens.uma, 'POST', `/api/jobs/${held.umaReady}/ready`, { itemId: held.umaReadyItem })).body.state).toBe(
+        'queued',
+      );
       const released = await api(host(), held.umaSession, 'POST', `/api/jobs/${held.umaQueued}/release`);
       expect(released.status).toBe(200);
       const [message] = await drain(printerA, 1);

@@ -154,7 +154,9 @@ export async function startCosmosFaultProxy(target: string): Promise<CosmosFault
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const body = await readAll(req);
-    const query = String(req.headers['x-ms-documentdb-isquery'] ?? '').toLowerCase() === 'true' || Boolean(req.headers['x-ms-cosmos-is-query-plan-request']);
+    const query =
+      String(req.headers['x-ms-documentdb-isquery'] ?? '').toLowerCase() === 'true' ||
+      Boolean(req.headers['x-ms-cosmos-is-query-plan-request']);
     const fault = faultFor({ method, path, query });
     const record: ProxiedRequest = { method, path, query, status: 'pending', ...(fault ? { fault: fault.kind } : {}) };
     requests.push(record);
@@ -171,7 +173,12 @@ export async function startCosmosFaultProxy(target: string): Promise<CosmosFault
           return sendCosmosError(res, 503, 'ServiceUnavailable', 'The service is currently unavailable (fault proxy).');
         case 'precondition':
           record.status = 412;
-          return sendCosmosError(res, 412, 'PreconditionFailed', 'Operation cannot be performed because one of the specified precondition is not met (fault proxy).');
+          return sendCosmosError(
+            res,
+            412,
+            'PreconditionFailed',
+            'Operation cannot be performed because one of the specified precondition is not met (fault proxy).',
+          );
         case 'hang':
           record.status = 'hung';
           hung.add(res);

@@ -10,7 +10,13 @@ export interface TimedAnswer {
   ms: number;
 }
 
-export async function timedApi(host: TestHost, token: string | undefined, method: string, path: string, body?: unknown): Promise<TimedAnswer> {
+export async function timedApi(
+  host: TestHost,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<TimedAnswer> {
   const started = performance.now();
   const answer = await api(host, token, method, path, body);
   return { ...answer, ms: performance.now() - started };

@@ -28,8 +28,12 @@ describe('Cosmos DB faults, over the wire', () => {
 
   const host = () => faulty.host;
   const proxy = () => faulty.proxy;
-  const jobIds = async () => ((await api(host(), userToken, 'GET', '/api/jobs?limit=100')).body.items as { id: string }[]).map((job) => job.id).sort();
-  const faultsSeen = (from: number, kind: string) => proxy().requests.slice(from).filter((request) => request.fault === kind).length;
+  const jobIds = async () =>
+    ((await api(host(), userToken, 'GET', '/api/jobs?limit=100')).body.items as { id: string }[]).map((job) => job.id).sort();
+  const faultsSeen = (from: number, kind: string) =>
+    proxy()
+      .requests.slice(from)
+      .filter((request) => request.fault === kind).length;
 
   async function expectNothingLost(before: string[]) {
     expect(await jobIds()).toEqual(before);
@@ -64,7 +68,9 @@ describe('Cosmos DB faults, over the wire', () => {
     // The proxy tells a query (a POST that reads) from a write, so rules can target either.
     const from = proxy().requests.length;
     await jobIds();
-    expect(proxy().requests.slice(from)).toContainEqual(expect.objectContaining({ method: 'POST', path: '/dbs/roger/colls/jobs/docs', query: true }));
+    expect(proxy().requests.slice(from)).toContainEqual(
+      expect.objectContaining({ method: 'POST', path: '/dbs/roger/colls/jobs/docs', query: true }),
+    );
   });
 
   it('429 within the SDK’s retry budget: waited out, the request succeeds and writes once', async () => {
@@ -203,7 +209,14 @@ describe('a store whose host name does not resolve', () => {
       const lookup = await timedApi(host, undefined, 'GET', '/tenants/northwind/region');
       expectUnavailableProblem(lookup);
       expect(lookup.ms).toBeLessThan(COSMOS_REQUEST_TIMEOUT_MS + 1000);
-      const token = await timedTokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'northwind', username: 'uma', password: 'x', scope: 'jobs' });
+      const token = await timedTokenRequest(host, {
+        grant_type: 'password',
+        client_id: 'roger-mobile',
+        tenant: 'northwind',
+        username: 'uma',
+        password: 'x',
+        scope: 'jobs',
+      });
       expectOAuthUnavailable(token);
       expect(host.logs.filter((line) => line.includes('unhandled-error'))).toEqual([]);
     } finally {

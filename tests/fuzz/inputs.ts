@@ -72,7 +72,9 @@ const UNICODE_TRICKS = [
 const trickString = fc.constantFrom(...UNICODE_TRICKS);
 
 /** One character Node lets into a header value: tab, visible ASCII, space, or a latin-1 byte. */
-const headerChar = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constant(0x09)).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constant(0x09))
+  .map((c) => String.fromCharCode(c));
 const headerText = (maxLength: number) => fc.string({ unit: headerChar, maxLength });
 
 /** Any string: tricks, any code units (lone surrogates included), graphemes, long runs. */
@@ -81,7 +83,12 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.tuple(trickString, fc.string({ maxLength: 10 }), trickString).map((parts) => parts.join('')) },
-  { weight: 1, arbitrary: fc.constantFrom(1, 255, 256, 1025, 5000).chain((n) => fc.constantFrom('a', 'é', '\u{1F600}', '\u0000').map((c) => c.repeat(n))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(1, 255, 256, 1025, 5000)
+      .chain((n) => fc.constantFrom('a', 'é', '\u{1F600}', '\u0000').map((c) => c.repeat(n))),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +113,18 @@ function toJsonText(value: unknown): string {
 const deepArrays = (depth: number) => new RawJson(`${'['.repeat(depth)}${']'.repeat(depth)}`);
 const deepObjects = (depth: number) => new RawJson(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
 
-const rawNumbers = fc.constantFrom('1e400', '-1e400', '-0', '1.0', '1E2', '0.0000001', '123456789012345678901234567890', '-9007199254740993', '2147483648', '4294967297');
+const rawNumbers = fc.constantFrom(
+  '1e400',
+  '-1e400',
+  '-0',
+  '1.0',
+  '1E2',
+  '0.0000001',
+  '123456789012345678901234567890',
+  '-9007199254740993',
+  '2147483648',
+  '4294967297',
+);
 
 /** A value of the wrong kind for any field. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -145,7 +163,8 @@ function stringFor(schema: JsonSchema): fc.Arbitrary<string> {
   const min = schema.minLength ?? 0;
   const max = Math.min(schema.maxLength ?? 40, 40);
   if (schema.format === 'email') return fc.emailAddress().filter((e) => e.length <= (schema.maxLength ?? 254));
-  if (schema.format === 'date-time') return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString());
+  if (schema.format === 'date-time')
+    return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString());
   if (schema.format === 'uri') return fc.webUrl();
   if (schema.pattern) {
     try {
@@ -176,7 +195,12 @@ export function schemaValue(schema: JsonSchema, known: Record<string, fc.Arbitra
     case 'integer':
       return fc.integer({ min: schema.minimum ?? -1_000_000, max: schema.maximum ?? 1_000_000 });
     case 'number':
-      return fc.double({ min: schema.exclusiveMinimum ?? schema.minimum ?? -1e6, max: schema.maximum ?? 1e6, noNaN: true, noDefaultInfinity: true });
+      return fc.double({
+        min: schema.exclusiveMinimum ?? schema.minimum ?? -1e6,
+        max: schema.maximum ?? 1e6,
+        noNaN: true,
+        noDefaultInfinity: true,
+      });
     case 'boolean':
       return fc.boolean();
     case 'null':
@@ -277,15 +301,28 @@ function authorizationHeaders(creds: Credentials | undefined): fc.Arbitrary<[str
     {
       weight: 2,
       arbitrary: fc
-        .tuple(anyReal, garbage, fc.constantFrom('bearer ', 'BEARER ', 'Bearer  ', 'Bearer', 'Basic ', 'Token ', '', 'Bearer\t', ' Bearer '), fc.constantFrom('', ' ', '=', '==', ','))
+        .tuple(
+          anyReal,
+          garbage,
+          fc.constantFrom('bearer ', 'BEARER ', 'Bearer  ', 'Bearer', 'Basic ', 'Token ', '', 'Bearer\t', ' Bearer '),
+          fc.constantFrom('', ' ', '=', '==', ','),
+        )
         .map(([token, junk, scheme, tail]): [string, string][] => [['Authorization', `${scheme}${token || junk}${tail}`]]),
     },
     // duplicate Authorization headers, valid first or second
     {
       weight: 2,
-      arbitrary: fc
-        .tuple(valid, garbage, fc.boolean())
-        .map(([token, junk, first]): [string, string][] => (first ? [['Authorization', `Bearer ${token}`], ['Authorization', `Bearer ${junk}`]] : [['Authorization', `Bearer ${junk}`], ['Authorization', `Bearer ${token}`]])),
+      arbitrary: fc.tuple(valid, garbage, fc.boolean()).map(([token, junk, first]): [string, string][] =>
+        first
+          ? [
+              ['Authorization', `Bearer ${token}`],
+              ['Authorization', `Bearer ${junk}`],
+            ]
+          : [
+              ['Authorization', `Bearer ${junk}`],
+              ['Authorization', `Bearer ${token}`],
+            ],
+      ),
     },
   );
 }
@@ -326,7 +363,13 @@ const SEGMENT_TRICKS = [
 
 /** Percent-encodes a JS string as UTF-8 (lone surrogates become U+FFFD, as any client sends them). */
 function encodeSegment(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-._~!$&'()*+,;=:@]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-._~!$&'()*+,;=:@]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }
 
 const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
@@ -339,7 +382,8 @@ function paramSegment(route: AnyRoute, name: string, world: World): fc.Arbitrary
   const safeForRealIds = !route.methods.includes('DELETE');
   const { ids } = world;
   const plausible: fc.Arbitrary<string>[] = [hex32];
-  if (safeForRealIds) plausible.push(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId, ids.jobId.toUpperCase()));
+  if (safeForRealIds)
+    plausible.push(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId, ids.jobId.toUpperCase()));
   if (name === 'user_code') plausible.push(userCodeLike);
   if (name === 'slug') plausible.push(fc.constantFrom('fuzz', 'FUZZ', 'nope', 'a', '-a-', 'x'.repeat(64)));
   if (route.route.startsWith('regions/')) plausible.push(fc.constantFrom('eu', 'us', 'EU', 'zz', 'e', 'abcdefghi'));
@@ -381,7 +425,14 @@ function pathFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
   const segments = parts.map((part) => {
     if (part.startsWith('{*')) {
       return fc
-        .array(fc.oneof(fc.constantFrom(...SEGMENT_TRICKS), hostileString.map(encodeSegment), fc.constantFrom('api', 'oauth', 'device', '.well-known', 'jobs', 'users', 'regions')), { maxLength: 6 })
+        .array(
+          fc.oneof(
+            fc.constantFrom(...SEGMENT_TRICKS),
+            hostileString.map(encodeSegment),
+            fc.constantFrom('api', 'oauth', 'device', '.well-known', 'jobs', 'users', 'regions'),
+          ),
+          { maxLength: 6 },
+        )
         .map((s) => s.join('/'));
     }
     if (part.startsWith('{')) return paramSegment(route, part.slice(1, -1), world);
@@ -396,9 +447,26 @@ function pathFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
 // Queries
 
 const encodeQueryPart = (text: string) =>
-  [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
-const CONTINUATION_TRICKS = ['null', '1', '-1', '"x"', '{}', '[]', '{"token":"x"}', '{"token":1}', '[{"token":null,"range":{"min":"","max":"FF"}}]', '{"compositeToken":"x"}', 'eyJ0b2tlbiI6IngifQ', 'A'.repeat(4096)];
+const CONTINUATION_TRICKS = [
+  'null',
+  '1',
+  '-1',
+  '"x"',
+  '{}',
+  '[]',
+  '{"token":"x"}',
+  '{"token":1}',
+  '[{"token":null,"range":{"min":"","max":"FF"}}]',
+  '{"compositeToken":"x"}',
+  'eyJ0b2tlbiI6IngifQ',
+  'A'.repeat(4096),
+];
 
 /** No query, or one the route's schema accepts (so the handler runs with it). */
 function goodQuery(route: AnyRoute): fc.Arbitrary<string> {
@@ -411,7 +479,9 @@ function goodQuery(route: AnyRoute): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constant(''),
     schemaValue(schema, known).map((value) => {
-      const pairs = Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => `${encodeQueryPart(k)}=${encodeQueryPart(String(v))}`);
+      const pairs = Object.entries((value ?? {}) as Record<string, unknown>).map(
+        ([k, v]) => `${encodeQueryPart(k)}=${encodeQueryPart(String(v))}`,
+      );
       return pairs.length ? `?${pairs.join('&')}` : '';
     }),
   );
@@ -426,9 +496,46 @@ function queryFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
     { weight: 1, arbitrary: hostileString },
   );
   const valueArb = fc.oneof(
-    { weight: 2, arbitrary: fc.constantFrom('0', '1', '25', '100', '101', '-1', '1.5', '1e2', '0x10', 'NaN', 'Infinity', ' 5', '5 ', 'true', 'false', '', 'null', '[]') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '0',
+        '1',
+        '25',
+        '100',
+        '101',
+        '-1',
+        '1.5',
+        '1e2',
+        '0x10',
+        'NaN',
+        'Infinity',
+        ' 5',
+        '5 ',
+        'true',
+        'false',
+        '',
+        'null',
+        '[]',
+      ),
+    },
     { weight: 2, arbitrary: fc.constantFrom(...CONTINUATION_TRICKS) },
-    { weight: 1, arbitrary: fc.constantFrom('queued', 'registered', 'released', 'printed', 'cancelled', 'QUEUED', 'ann', 'uma', '@', 'ann@fuzz.test', world.tenant.slug) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'queued',
+        'registered',
+        'released',
+        'printed',
+        'cancelled',
+        'QUEUED',
+        'ann',
+        'uma',
+        '@',
+        'ann@fuzz.test',
+        world.tenant.slug,
+      ),
+    },
     { weight: 1, arbitrary: fc.constantFrom('BCDF-GHJK', 'bcdfghjk', 'BCDFGHJ', 'x'.repeat(65), 'x'.repeat(257), 'x'.repeat(5000)) },
     { weight: 3, arbitrary: hostileString },
   );
@@ -437,7 +544,8 @@ function queryFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
     if (how === 'no-equals') return key;
     if (how === 'plus') return `${key}=${encodeQueryPart(v).replace(/%20/g, '+')}`;
     // unencoded, as far as HTTP lets a request target carry it (visible ASCII)
-    if (how === 'raw') return `${key}=${[...v].filter((c) => c.charCodeAt(0) >= 0x21 && c.charCodeAt(0) <= 0x7e && c !== '#' && c !== '&').join('')}`;
+    if (how === 'raw')
+      return `${key}=${[...v].filter((c) => c.charCodeAt(0) >= 0x21 && c.charCodeAt(0) <= 0x7e && c !== '#' && c !== '&').join('')}`;
     return `${key}=${encodeQueryPart(v)}`;
   });
   return fc.oneof(
@@ -445,7 +553,23 @@ function queryFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
     { weight: 4, arbitrary: fc.array(pair, { minLength: 1, maxLength: 5 }).map((pairs) => `?${pairs.join('&')}`) },
     // repeated keys
     { weight: 2, arbitrary: fc.tuple(pair, fc.integer({ min: 2, max: 4 })).map(([p, n]) => `?${Array(n).fill(p).join('&')}`) },
-    { weight: 1, arbitrary: fc.constantFrom('?', '?&&&', '?=', '?==x', '?%', '?%zz=1', '?a=%ED%A0%80', '?limit=%C0%B1', '?;limit=1', `?q=${'x'.repeat(8000)}`, `?continuationToken=${'x'.repeat(5000)}`, '?#x') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '?',
+        '?&&&',
+        '?=',
+        '?==x',
+        '?%',
+        '?%zz=1',
+        '?a=%ED%A0%80',
+        '?limit=%C0%B1',
+        '?;limit=1',
+        `?q=${'x'.repeat(8000)}`,
+        `?continuationToken=${'x'.repeat(5000)}`,
+        '?#x',
+      ),
+    },
   );
 }
 
@@ -483,7 +607,13 @@ function contentTypeHeaders(preferred: string | undefined): fc.Arbitrary<[string
   return fc.oneof(
     { weight: 8, arbitrary: main.map((ct): [string, string][] => [['Content-Type', ct]]) },
     { weight: 1, arbitrary: fc.constant<[string, string][]>([]) },
-    { weight: 1, arbitrary: fc.tuple(main, any).map(([a, b]): [string, string][] => [['Content-Type', a], ['Content-Type', b]]) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(main, any).map(([a, b]): [string, string][] => [
+        ['Content-Type', a],
+        ['Content-Type', b],
+      ]),
+    },
   );
 }
 
@@ -552,7 +682,9 @@ function goodBody(route: AnyRoute, world: World): fc.Arbitrary<BodyChoice> {
     const names = Object.keys((schemas.form as JsonSchema).properties ?? {});
     const known = knownFormValues(world);
     return fc
-      .record(Object.fromEntries(names.map((n) => [n, (Object.hasOwn(known, n) ? known[n] : undefined) ?? fc.string({ maxLength: 20 })])), { requiredKeys: [] })
+      .record(Object.fromEntries(names.map((n) => [n, (Object.hasOwn(known, n) ? known[n] : undefined) ?? fc.string({ maxLength: 20 })])), {
+        requiredKeys: [],
+      })
       .map((fields) => ({ body: text(new URLSearchParams(fields as Record<string, string>).toString()) }));
   }
   return fc.constant({});
@@ -579,9 +711,17 @@ function jsonBody(schema: JsonSchema, known: Record<string, fc.Arbitrary<unknown
     { weight: 1, arbitrary: fc.constant({}) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom(...SIZES), fc.constantFrom('x', 'é', '\u{1F600}'), fc.boolean()).map(([size, char, chunked]) => ({ body: text(paddedJson(field, size, char)), chunked })),
+      arbitrary: fc
+        .tuple(fc.constantFrom(...SIZES), fc.constantFrom('x', 'é', '\u{1F600}'), fc.boolean())
+        .map(([size, char, chunked]) => ({ body: text(paddedJson(field, size, char)), chunked })),
     },
-    { weight: 1, arbitrary: fc.constantFrom(10_000, 30_000).chain((d) => fc.constantFrom(deepArrays(d), deepObjects(d))).map((raw) => ({ body: text(raw.text) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(10_000, 30_000)
+        .chain((d) => fc.constantFrom(deepArrays(d), deepObjects(d)))
+        .map((raw) => ({ body: text(raw.text) })),
+    },
     { weight: 1, arbitrary: fc.constant(10_000).map((d) => ({ body: text(`{${JSON.stringify(field)}:${deepArrays(d).text}}`) })) },
     { weight: 1, arbitrary: utf8Tricks(`{${JSON.stringify(field)}:"`, '"}').map((body) => ({ body })) },
   );
@@ -603,9 +743,41 @@ function refreshTokenLike(world: World): fc.Arbitrary<string> {
 /** Form fields with values that the OAuth endpoints and the device page would act on. */
 function knownFormValues(world: World): Record<string, fc.Arbitrary<string>> {
   return {
-    grant_type: fc.constantFrom('urn:ietf:params:oauth:grant-type:device_code', 'password', 'refresh_token', 'authorization_code', 'client_credentials', 'PASSWORD', 'constructor', '__proto__', 'toString'),
-    client_id: fc.constantFrom('roger-emb', 'roger-mobile', 'roger-desktop', 'ROGER-EMB', 'roger-web', 'constructor', '__proto__', 'toString', 'hasOwnProperty'),
-    scope: fc.constantFrom('device', 'session', 'jobs offline_access', 'jobs', 'jobs:submit scan', 'device device', 'device session', 'admin', 'offline_access', ' ', 'constructor'),
+    grant_type: fc.constantFrom(
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'password',
+      'refresh_token',
+      'authorization_code',
+      'client_credentials',
+      'PASSWORD',
+      'constructor',
+      '__proto__',
+      'toString',
+    ),
+    client_id: fc.constantFrom(
+      'roger-emb',
+      'roger-mobile',
+      'roger-desktop',
+      'ROGER-EMB',
+      'roger-web',
+      'constructor',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+    ),
+    scope: fc.constantFrom(
+      'device',
+      'session',
+      'jobs offline_access',
+      'jobs',
+      'jobs:submit scan',
+      'device device',
+      'device session',
+      'admin',
+      'offline_access',
+      ' ',
+      'constructor',
+    ),
     tenant: fc.constantFrom(world.tenant.slug, 'FUZZ', 'nope', 'constructor'),
     username: fc.constantFrom(admin.username, member.username, admin.email, 'nobody', 'ANN', 'constructor'),
     password: fc.oneof(fc.constantFrom('wrong-password-1', '0000', '', 'constructor'), fc.string({ maxLength: 20 })),
@@ -628,24 +800,49 @@ function formBody(route: AnyRoute, world: World): fc.Arbitrary<BodyChoice> {
   const known = knownFormValues(world);
   const keyArb = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...names) },
-    { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'client_secret', 'Grant_Type', 'grant_type[]', '') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        'client_secret',
+        'Grant_Type',
+        'grant_type[]',
+        '',
+      ),
+    },
     { weight: 1, arbitrary: hostileString },
   );
-  const valueFor = (key: string) => fc.oneof({ weight: 3, arbitrary: (Object.hasOwn(known, key) ? known[key] : undefined) ?? hostileString }, { weight: 2, arbitrary: hostileString });
+  const valueFor = (key: string) =>
+    fc.oneof(
+      { weight: 3, arbitrary: (Object.hasOwn(known, key) ? known[key] : undefined) ?? hostileString },
+      { weight: 2, arbitrary: hostileString },
+    );
   const pair = keyArb.chain((key) =>
-    fc.tuple(fc.constant(key), valueFor(key), fc.constantFrom('encoded', 'encoded', 'encoded', 'plus', 'raw-utf8', 'no-equals')).map(([k, v, how]) => {
-      if (how === 'no-equals') return encodeQueryPart(k);
-      if (how === 'plus') return `${encodeQueryPart(k)}=${encodeQueryPart(v).replace(/%20/g, '+')}`;
-      if (how === 'raw-utf8') return `${encodeQueryPart(k)}=${v.replace(/[&=%+]/g, '')}`;
-      return `${encodeQueryPart(k)}=${encodeQueryPart(v)}`;
-    }),
+    fc
+      .tuple(fc.constant(key), valueFor(key), fc.constantFrom('encoded', 'encoded', 'encoded', 'plus', 'raw-utf8', 'no-equals'))
+      .map(([k, v, how]) => {
+        if (how === 'no-equals') return encodeQueryPart(k);
+        if (how === 'plus') return `${encodeQueryPart(k)}=${encodeQueryPart(v).replace(/%20/g, '+')}`;
+        if (how === 'raw-utf8') return `${encodeQueryPart(k)}=${v.replace(/[&=%+]/g, '')}`;
+        return `${encodeQueryPart(k)}=${encodeQueryPart(v)}`;
+      }),
   );
   // A coherent request (every field the route knows, plausible values), sometimes with a field repeated.
-  const whole = fc.tuple(fc.record(Object.fromEntries(names.map((n) => [n, (Object.hasOwn(known, n) ? known[n] : undefined) ?? hostileString])), { requiredKeys: [] }), fc.boolean()).map(([fields, repeat]) => {
-    const pairs = Object.entries(fields).map(([k, v]) => `${encodeQueryPart(k)}=${encodeQueryPart(v as string)}`);
-    if (repeat && pairs.length > 0) pairs.push(pairs[0]!);
-    return pairs.join('&');
-  });
+  const whole = fc
+    .tuple(
+      fc.record(Object.fromEntries(names.map((n) => [n, (Object.hasOwn(known, n) ? known[n] : undefined) ?? hostileString])), {
+        requiredKeys: [],
+      }),
+      fc.boolean(),
+    )
+    .map(([fields, repeat]) => {
+      const pairs = Object.entries(fields).map(([k, v]) => `${encodeQueryPart(k)}=${encodeQueryPart(v as string)}`);
+      if (repeat && pairs.length > 0) pairs.push(pairs[0]!);
+      return pairs.join('&');
+    });
   const big = fc.tuple(fc.constantFrom(...SIZES), fc.constantFrom(names[0] ?? 'a', 'padding')).map(([size, key]) => {
     const head = `${key}=`;
     return `${head}${'x'.repeat(size - head.length)}`;
@@ -653,7 +850,23 @@ function formBody(route: AnyRoute, world: World): fc.Arbitrary<BodyChoice> {
   return fc.oneof(
     { weight: 5, arbitrary: whole.map((s) => ({ body: text(s) })) },
     { weight: 4, arbitrary: fc.array(pair, { maxLength: 8 }).map((pairs) => ({ body: text(pairs.join('&')) })) },
-    { weight: 1, arbitrary: fc.constantFrom('&&&', '=', '==', '%', '%zz=1', 'a=%ED%A0%80', 'grant_type=%C0%AE', 'a=1;b=2', '\u0000=\u0000', 'client_id=roger-emb&client_id=roger-mobile').map((s) => ({ body: text(s) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(
+          '&&&',
+          '=',
+          '==',
+          '%',
+          '%zz=1',
+          'a=%ED%A0%80',
+          'grant_type=%C0%AE',
+          'a=1;b=2',
+          '\u0000=\u0000',
+          'client_id=roger-emb&client_id=roger-mobile',
+        )
+        .map((s) => ({ body: text(s) })),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => ({ body: text(JSON.stringify(v)) })) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((body) => ({ body })) },
     { weight: 1, arbitrary: fc.constantFrom({}, { body: new Uint8Array(0) }) },
@@ -723,7 +936,10 @@ export function requestArbitrary(route: AnyRoute, world: World, creds: Credentia
     method: fc.constantFrom(...served),
     path: canonicalPath(route, world),
     query: goodQuery(route),
-    auth: takesToken && creds?.valid.length ? fc.constantFrom(...creds.valid).map((t): [string, string][] => [['Authorization', `Bearer ${t}`]]) : fc.constant<[string, string][]>([]),
+    auth:
+      takesToken && creds?.valid.length
+        ? fc.constantFrom(...creds.valid).map((t): [string, string][] => [['Authorization', `Bearer ${t}`]])
+        : fc.constant<[string, string][]>([]),
     contentType: fc.constant<[string, string][]>(preferredType ? [['Content-Type', preferredType]] : []),
     body: goodBody(route, world),
   });
@@ -731,7 +947,9 @@ export function requestArbitrary(route: AnyRoute, world: World, creds: Credentia
     method: fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...served) }, { weight: 2, arbitrary: fc.constantFrom(...OTHER_METHODS) }),
     path: pathFor(route, world),
     query: queryFor(route, world),
-    auth: takesToken ? authorizationHeaders(creds) : fc.oneof({ weight: 3, arbitrary: fc.constant<[string, string][]>([]) }, { weight: 1, arbitrary: authorizationHeaders(creds) }),
+    auth: takesToken
+      ? authorizationHeaders(creds)
+      : fc.oneof({ weight: 3, arbitrary: fc.constant<[string, string][]>([]) }, { weight: 1, arbitrary: authorizationHeaders(creds) }),
     contentType: contentTypeHeaders(preferredType),
     body: schemas.body ? jsonBody(schemas.body as JsonSchema, knownJsonValues(world)) : schemas.form ? formBody(route, world) : strayBody,
   });
@@ -741,26 +959,45 @@ export function requestArbitrary(route: AnyRoute, world: World, creds: Credentia
     ? fc.oneof(
         { weight: 5, arbitrary: fc.constant<[string, string][]>([['Cookie', world.csrf.cookie]]) },
         { weight: 1, arbitrary: fc.constant<[string, string][]>([]) },
-        { weight: 2, arbitrary: hostileString.map((v): [string, string][] => [['Cookie', `roger_device_csrf=${encodeQueryPart(v).slice(0, 4000)}`]]) },
-        { weight: 1, arbitrary: fc.constant<[string, string][]>([['Cookie', `${world.csrf.cookie}; ${world.csrf.cookie.replace(/=.*/, '=x')}`]]) },
+        {
+          weight: 2,
+          arbitrary: hostileString.map((v): [string, string][] => [['Cookie', `roger_device_csrf=${encodeQueryPart(v).slice(0, 4000)}`]]),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constant<[string, string][]>([['Cookie', `${world.csrf.cookie}; ${world.csrf.cookie.replace(/=.*/, '=x')}`]]),
+        },
       )
     : fc.constant([]);
   const operator: fc.Arbitrary<[string, string][]> =
     route.name === 'tenants-create'
-      ? fc.constantFrom<[string, string][]>([['x-operator-key', OPERATOR_KEY]], [['x-operator-key', OPERATOR_KEY]], [], [['x-operator-key', `${OPERATOR_KEY}x`]], [['x-operator-key', OPERATOR_KEY.toUpperCase()]])
+      ? fc.constantFrom<[string, string][]>(
+          [['x-operator-key', OPERATOR_KEY]],
+          [['x-operator-key', OPERATOR_KEY]],
+          [],
+          [['x-operator-key', `${OPERATOR_KEY}x`]],
+          [['x-operator-key', OPERATOR_KEY.toUpperCase()]],
+        )
       : fc.constant([]);
 
   return fc
     .record({ focus: fc.constantFrom(...FOCI), good, hostile, cookies, operator, noise: noiseHeaders })
     .map(({ focus, good: g, hostile: h, cookies: c, operator: o, noise }) => {
-      const pick = <K extends keyof typeof g>(key: K, ...foci: (typeof FOCI)[number][]) => (focus === 'everything' || foci.includes(focus) ? h[key] : g[key]);
+      const pick = <K extends keyof typeof g>(key: K, ...foci: (typeof FOCI)[number][]) =>
+        focus === 'everything' || foci.includes(focus) ? h[key] : g[key];
       const method = pick('method', 'method');
       // Node's parser refuses a TRACE with a body (RFC 9110 §9.3.8) before any app code.
       const b = method === 'TRACE' ? {} : pick('body', 'body');
       const hasBody = b.body !== undefined;
       // A hostile body comes with the content type it was written in (or none), a hostile type with a good body.
       const contentType = pick('contentType', 'contentType');
-      const headers = [...pick('auth', 'auth'), ...(hasBody || focus === 'contentType' || focus === 'everything' ? contentType : []), ...c, ...o, ...noise];
+      const headers = [
+        ...pick('auth', 'auth'),
+        ...(hasBody || focus === 'contentType' || focus === 'everything' ? contentType : []),
+        ...c,
+        ...o,
+        ...noise,
+      ];
       // Node refuses request heads over 16 KB (431) before any app code: stay below it.
       const headerBytes = headers.reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
       const target = `${pick('path', 'path')}${pick('query', 'query')}`.slice(0, Math.max(1, Math.min(6000, 14_000 - headerBytes)));

@@ -80,8 +80,10 @@ function violationsOf(req: RawRequest, { route, response }: Outcome): string[] {
         const body = parsed.ok ? (parsed.value as Record<string, unknown>) : undefined;
         if (!body || typeof body !== 'object') violations.push('an /oauth error body that is not a JSON object');
         else {
-          if (typeof body.error !== 'string' || !OAUTH_ERROR_CODE.test(body.error)) violations.push(`RFC 6749 "error" missing or malformed: ${JSON.stringify(body.error)}`);
-          if (body.error_description !== undefined && typeof body.error_description !== 'string') violations.push('error_description is not a string');
+          if (typeof body.error !== 'string' || !OAUTH_ERROR_CODE.test(body.error))
+            violations.push(`RFC 6749 "error" missing or malformed: ${JSON.stringify(body.error)}`);
+          if (body.error_description !== undefined && typeof body.error_description !== 'string')
+            violations.push('error_description is not a string');
         }
       }
     } else if (route && HTML_ROUTES.has(route.name) && mediaType === 'text/html') {
@@ -93,7 +95,8 @@ function violationsOf(req: RawRequest, { route, response }: Outcome): string[] {
       const problem = parsed.ok ? (parsed.value as Record<string, unknown>) : undefined;
       if (!problem || typeof problem !== 'object') violations.push('a problem body that is not a JSON object');
       else {
-        if (typeof problem.type !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(problem.type)) violations.push(`problem "type" missing or not a URI: ${JSON.stringify(problem.type)}`);
+        if (typeof problem.type !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(problem.type))
+          violations.push(`problem "type" missing or not a URI: ${JSON.stringify(problem.type)}`);
         if (typeof problem.title !== 'string' || problem.title === '') violations.push('problem "title" missing');
         if (problem.status !== status) violations.push(`problem "status" ${JSON.stringify(problem.status)} ≠ HTTP ${status}`);
         if (problem.detail !== undefined && typeof problem.detail !== 'string') violations.push('problem "detail" is not a string');
@@ -165,7 +168,10 @@ describe('fuzz: every route of the table answers hostile input with a clean 4xx 
     await world?.host.close();
     if (process.env.FUZZ_REPORT === '1' && tally.size > 0) {
       const rows = [...tally].map(([name, t]) => {
-        const statuses = [...t.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
+        const statuses = [...t.statuses]
+          .sort(([a], [b]) => a - b)
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ');
         return `  ${name.padEnd(28)} runs ${String(t.runs).padStart(3)}  reached store ${String(t.reachedStore).padStart(3)}  accepted ${String(t.accepted).padStart(2)} (wrote ${t.wrote})  ${statuses}`;
       });
       console.log(`fuzz seed ${BASE_SEED}, ${RUNS} runs per route\n${rows.join('\n')}`);
@@ -244,32 +250,90 @@ describe('fuzz: every route of the table answers hostile input with a clean 4xx 
     });
 
     it('a skip token Graph refuses is the caller’s 400, not a 502 from OneDrive', async () => {
-      await expectClean({ method: 'GET', target: '/api/onedrive/print?continuationToken=K%3D_', headers: [bearer(world.tokens.session)] }, 400, '/query/continuationToken');
+      await expectClean(
+        { method: 'GET', target: '/api/onedrive/print?continuationToken=K%3D_', headers: [bearer(world.tokens.session)] },
+        400,
+        '/query/continuationToken',
+      );
     });
 
     it('"." and ".." are not drive item ids, and OneDrive refuses blank or over-long names up front (was 502)', async () => {
       for (const itemId of ['.', '..']) {
-        await expectClean({ method: 'POST', target: '/api/onedrive/print', headers: [bearer(world.tokens.session), jsonType], body: Buffer.from(JSON.stringify({ itemId })) }, 400);
-        await expectClean({ method: 'POST', target: `/api/jobs/${world.ids.jobId}/ready`, headers: [bearer(world.tokens.user), jsonType], body: Buffer.from(JSON.stringify({ itemId })) }, 400);
+        await expectClean(
+          {
+            method: 'POST',
+            target: '/api/onedrive/print',
+            headers: [bearer(world.tokens.session), jsonType],
+            body: Buffer.from(JSON.stringify({ itemId })),
+          },
+          400,
+        );
+        await expectClean(
+          {
+            method: 'POST',
+            target: `/api/jobs/${world.ids.jobId}/ready`,
+            headers: [bearer(world.tokens.user), jsonType],
+            body: Buffer.from(JSON.stringify({ itemId })),
+          },
+          400,
+        );
       }
       for (const fileName of ['  ', '.', '..', '\u{1F600}'.repeat(200)]) {
-        await expectClean({ method: 'POST', target: '/api/jobs', headers: [bearer(world.tokens.user), jsonType], body: Buffer.from(JSON.stringify({ fileName, size: 10 })) }, 400, '/body/fileName');
+        await expectClean(
+          {
+            method: 'POST',
+            target: '/api/jobs',
+            headers: [bearer(world.tokens.user), jsonType],
+            body: Buffer.from(JSON.stringify({ fileName, size: 10 })),
+          },
+          400,
+          '/body/fileName',
+        );
       }
     });
 
     it('client_id and grant_type values named like Object.prototype members are unknown, not inherited (was 500)', async () => {
       for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-        await expectClean({ method: 'POST', target: '/oauth/token', headers: [formType], body: form({ grant_type: 'password', client_id: name, username: 'x', password: 'y' }) }, 401);
-        await expectClean({ method: 'POST', target: '/oauth/device_authorization', headers: [formType], body: form({ client_id: name, scope: 'device' }) }, 401);
-        await expectClean({ method: 'POST', target: '/oauth/revoke', headers: [formType], body: form({ client_id: name, token: 'x' }) }, 401);
-        const grant = await expectClean({ method: 'POST', target: '/oauth/token', headers: [formType], body: form({ grant_type: name, client_id: 'roger-mobile' }) }, 400);
+        await expectClean(
+          {
+            method: 'POST',
+            target: '/oauth/token',
+            headers: [formType],
+            body: form({ grant_type: 'password', client_id: name, username: 'x', password: 'y' }),
+          },
+          401,
+        );
+        await expectClean(
+          { method: 'POST', target: '/oauth/device_authorization', headers: [formType], body: form({ client_id: name, scope: 'device' }) },
+          401,
+        );
+        await expectClean(
+          { method: 'POST', target: '/oauth/revoke', headers: [formType], body: form({ client_id: name, token: 'x' }) },
+          401,
+        );
+        const grant = await expectClean(
+          { method: 'POST', target: '/oauth/token', headers: [formType], body: form({ grant_type: name, client_id: 'roger-mobile' }) },
+          400,
+        );
         expect(JSON.parse(grant.text).error).toBe('unsupported_grant_type');
       }
     });
 
     it('an unrecognized form parameter named like an Object.prototype member is ignored (RFC 6749 §3.2), not "repeated"', async () => {
-      const fields = { grant_type: 'password', client_id: 'roger-mobile', tenant: world.tenant.slug, username: admin.username, password: admin.password, scope: 'jobs' };
-      const response = await client.send({ method: 'POST', target: '/oauth/token', headers: [formType], body: form(fields, '&constructor=1&toString=2&__proto__=3') });
+      const fields = {
+        grant_type: 'password',
+        client_id: 'roger-mobile',
+        tenant: world.tenant.slug,
+        username: admin.username,
+        password: admin.password,
+        scope: 'jobs',
+      };
+      const response = await client.send({
+        method: 'POST',
+        target: '/oauth/token',
+        headers: [formType],
+        body: form(fields, '&constructor=1&toString=2&__proto__=3'),
+      });
       expect(response.status, response.text).toBe(200);
       baseline = await snapshotStore(services); // a sign-in writes its login record
     });
@@ -277,15 +341,33 @@ describe('fuzz: every route of the table answers hostile input with a clean 4xx 
     it('login names and tenant slugs that cannot be Cosmos ids are nobody’s: no 500, no look-up of another item (`ann?x` signed in as ann)', async () => {
       for (const email of ['a/b@fuzz.test', 'a#b@fuzz.test', 'a?b@fuzz.test']) {
         const body = Buffer.from(JSON.stringify({ email, username: 'slashy', fullName: 'S', password: 'password-1234' }));
-        await expectClean({ method: 'POST', target: '/api/users', headers: [bearer(world.tokens.admin), jsonType], body }, 400, '/body/email');
+        await expectClean(
+          { method: 'POST', target: '/api/users', headers: [bearer(world.tokens.admin), jsonType], body },
+          400,
+          '/body/email',
+        );
       }
       for (const username of [`${admin.username}?x`, `${admin.username}#x`, 'a/b', 'a\\b', `${admin.username}\uFF0Fx`]) {
-        const fields = { grant_type: 'password', client_id: 'roger-mobile', tenant: world.tenant.slug, username, password: admin.password, scope: 'jobs' };
+        const fields = {
+          grant_type: 'password',
+          client_id: 'roger-mobile',
+          tenant: world.tenant.slug,
+          username,
+          password: admin.password,
+          scope: 'jobs',
+        };
         const response = await expectClean({ method: 'POST', target: '/oauth/token', headers: [formType], body: form(fields) }, 400);
         expect(JSON.parse(response.text).error).toBe('invalid_grant');
       }
       for (const tenant of ['a/b', `${world.tenant.slug}?x`, `${world.tenant.slug}#`]) {
-        const fields = { grant_type: 'password', client_id: 'roger-mobile', tenant, username: admin.username, password: admin.password, scope: 'jobs' };
+        const fields = {
+          grant_type: 'password',
+          client_id: 'roger-mobile',
+          tenant,
+          username: admin.username,
+          password: admin.password,
+          scope: 'jobs',
+        };
         await expectClean({ method: 'POST', target: '/oauth/token', headers: [formType], body: form(fields) }, 400);
       }
     });
@@ -301,27 +383,33 @@ describe('fuzz: every route of the table answers hostile input with a clean 4xx 
   });
 
   routeTable.routes.forEach((route, index) => {
-    it(`${route.name}: ${servedMethods(route).join('|')} /${route.route}`, async () => {
-      const seed = BASE_SEED + index * 7919;
-      const arbitrary = requestArbitrary(route, world, credentialsFor(route, world));
-      const run = fc.assert(
-        fc.asyncProperty(arbitrary, (req) => exchange(route.name, req)),
-        {
-          numRuns: RUNS,
-          seed,
-          // The server keeps state, so shrinking would replay against a moving target for long;
-          // the failure message already holds the whole request. FUZZ_SHRINK=1 turns it on.
-          endOnFailure: process.env.FUZZ_SHRINK !== '1',
-          interruptAfterTimeLimit: ROUTE_TIME_LIMIT_MS,
-          markInterruptAsFailure: false,
-        },
-      );
-      await run.catch((error: unknown) => {
-        throw new Error(`reproduce with FUZZ_SEED=${BASE_SEED} (this route: seed ${seed})\n${(error as Error).message}`, { cause: error });
-      });
-      // Belt and braces: the whole store against the baseline the checked requests left.
-      const now = await snapshotStore(services);
-      expect(describeChanges(baseline, now), `store changed during ${route.name} outside any checked request`).toEqual([]);
-    }, ROUTE_TIME_LIMIT_MS + 20_000);
+    it(
+      `${route.name}: ${servedMethods(route).join('|')} /${route.route}`,
+      async () => {
+        const seed = BASE_SEED + index * 7919;
+        const arbitrary = requestArbitrary(route, world, credentialsFor(route, world));
+        const run = fc.assert(
+          fc.asyncProperty(arbitrary, (req) => exchange(route.name, req)),
+          {
+            numRuns: RUNS,
+            seed,
+            // The server keeps state, so shrinking would replay against a moving target for long;
+            // the failure message already holds the whole request. FUZZ_SHRINK=1 turns it on.
+            endOnFailure: process.env.FUZZ_SHRINK !== '1',
+            interruptAfterTimeLimit: ROUTE_TIME_LIMIT_MS,
+            markInterruptAsFailure: false,
+          },
+        );
+        await run.catch((error: unknown) => {
+          throw new Error(`reproduce with FUZZ_SEED=${BASE_SEED} (this route: seed ${seed})\n${(error as Error).message}`, {
+            cause: error,
+          });
+        });
+        // Belt and braces: the whole store against the baseline the checked requests left.
+        const now = await snapshotStore(services);
+        expect(describeChanges(baseline, now), `store changed during ${route.name} outside any checked request`).toEqual([]);
+      },
+      ROUTE_TIME_LIMIT_MS + 20_000,
+    );
   });
 });

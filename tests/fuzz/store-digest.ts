@@ -54,7 +54,10 @@ export interface StoreSnapshot {
 export async function snapshotStore(services: Services): Promise<StoreSnapshot> {
   const names = (Object.keys(containerSpecs) as ContainerName[]).filter((name) => !IGNORED_CONTAINERS.has(name));
   const results = await Promise.all(
-    names.map(async (name) => ({ name, resources: (await services.store.container(name).items.query<Item>('SELECT * FROM c').fetchAll()).resources })),
+    names.map(async (name) => ({
+      name,
+      resources: (await services.store.container(name).items.query<Item>('SELECT * FROM c').fetchAll()).resources,
+    })),
   );
   const items = new Map<string, string>();
   for (const { name, resources } of results) {

@@ -40,13 +40,25 @@ describe('defect 1: a demoted or erased admin keeps admin powers until the acces
     expect((await api(host, bobToken, 'PATCH', `/api/users/${annId}`, { role: 'user' })).status).toBe(200);
 
     expect((await api(host, annToken, 'PATCH', `/api/users/${annId}`, { role: 'admin' })).status).toBe(403);
-    expect((await api(host, annToken, 'POST', '/api/users', { email: 'x@stale.test', username: 'xx', fullName: 'X', password: 'x-password-12', role: 'admin' })).status).toBe(403);
+    expect(
+      (
+        await api(host, annToken, 'POST', '/api/users', {
+          email: 'x@stale.test',
+          username: 'xx',
+          fullName: 'X',
+          password: 'x-password-12',
+          role: 'admin',
+        })
+      ).status,
+    ).toBe(403);
     expect((await api(host, annToken, 'PUT', `/api/users/${bobId}/credentials`, { password: 'taken-over-12' })).status).toBe(403);
     expect((await api(host, annToken, 'GET', '/api/audit')).status).toBe(403);
     expect((await api(host, annToken, 'GET', `/api/users/${cyId}`)).status).toBe(403);
     expect((await api(host, annToken, 'GET', `/api/users/${cyId}/export`)).status).toBe(403);
     // An enrollment code is an admin's to answer: to a non-admin it does not exist.
-    expect((await api(host, annToken, 'POST', '/api/device-codes/approve', { user_code: await enrollmentCode(), name: 'Rogue' })).status).toBe(404);
+    expect(
+      (await api(host, annToken, 'POST', '/api/device-codes/approve', { user_code: await enrollmentCode(), name: 'Rogue' })).status,
+    ).toBe(404);
     expect((await api(host, annToken, 'GET', '/api/me')).body.roles).toEqual(['user']);
 
     const stored = await api(host, bobToken, 'GET', `/api/users/${annId}`);
@@ -60,14 +72,22 @@ describe('defect 1: a demoted or erased admin keeps admin powers until the acces
     expect((await api(host, bobToken, 'DELETE', `/api/users/${annId}`)).status).toBe(204);
 
     for (const token of [annToken, freshAnnToken]) {
-      const created = await api(host, token, 'POST', '/api/users', { email: 'y@stale.test', username: 'yy', fullName: 'Y', password: 'y-password-12', role: 'admin' });
+      const created = await api(host, token, 'POST', '/api/users', {
+        email: 'y@stale.test',
+        username: 'yy',
+        fullName: 'Y',
+        password: 'y-password-12',
+        role: 'admin',
+      });
       expect(created.status).toBe(401);
       expect(created.headers.get('www-authenticate')).toContain('error="invalid_token"');
       expect((await api(host, token, 'PUT', `/api/users/${bobId}/credentials`, { password: 'taken-over-12' })).status).toBe(401);
       expect((await api(host, token, 'GET', '/api/audit')).status).toBe(401);
       expect((await api(host, token, 'GET', `/api/users/${annId}`)).status).toBe(401);
       expect((await api(host, token, 'GET', '/api/scan-profiles')).status).toBe(401);
-      expect((await api(host, token, 'POST', '/api/device-codes/approve', { user_code: await enrollmentCode(), name: 'Rogue' })).status).toBe(404);
+      expect(
+        (await api(host, token, 'POST', '/api/device-codes/approve', { user_code: await enrollmentCode(), name: 'Rogue' })).status,
+      ).toBe(404);
     }
     expect((await mobileSignIn(host, 'stale', bob)).access_token).toBeTruthy(); // Bob's credentials untouched
 

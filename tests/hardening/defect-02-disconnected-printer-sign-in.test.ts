@@ -24,7 +24,12 @@ describe('defect 2: a disconnected printer can still sign users in with PIN or p
 
   it('after DELETE /api/devices/{id}, its still-valid token gets invalid_client for PIN and password', async () => {
     const printer = await enrollPrinter(host, adminToken, 'MFP-1');
-    const signIn = (password: string) => tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username: 'dana', password, scope: 'jobs:submit' }, printer.access);
+    const signIn = (password: string) =>
+      tokenRequest(
+        host,
+        { grant_type: 'password', client_id: 'roger-emb', username: 'dana', password, scope: 'jobs:submit' },
+        printer.access,
+      );
     expect((await signIn(dana.pin!)).status).toBe(200);
 
     expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);

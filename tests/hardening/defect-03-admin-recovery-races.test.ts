@@ -5,7 +5,17 @@ import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
 import { pinAttempt, readUserDoc, refreshWith } from '../races/race-kit.js';
-import { allStatuses, phoneSession, printerRefreshes, signInsAtPrinter, startRaceStage, startTraffic, wrongPasswords, type RaceStage, type Traffic } from '../races/traffic.js';
+import {
+  allStatuses,
+  phoneSession,
+  printerRefreshes,
+  signInsAtPrinter,
+  startRaceStage,
+  startTraffic,
+  wrongPasswords,
+  type RaceStage,
+  type Traffic,
+} from '../races/traffic.js';
 
 /**
  * Issue 13, defect 3: credential reset, PIN reset, printer disconnect and erasure made one
@@ -43,7 +53,10 @@ describe('defect 3: admin recovery fails with 500 while sign-ins or refreshes ra
   /** The traffic met only answers a client can act on, and the account was written meanwhile. */
   function expectServed(report: Record<string, Record<number, number>>) {
     const statuses = allStatuses(report);
-    expect(Object.keys(statuses).filter((s) => Number(s) >= 500), JSON.stringify(report)).toEqual([]);
+    expect(
+      Object.keys(statuses).filter((s) => Number(s) >= 500),
+      JSON.stringify(report),
+    ).toEqual([]);
     expect(report['password at A']![200], JSON.stringify(report)).toBeGreaterThan(0);
   }
 
@@ -94,7 +107,10 @@ describe('defect 3: admin recovery fails with 500 while sign-ins or refreshes ra
       const disconnected = await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`);
       const report = await traffic.stop();
       expect(disconnected.status, `round ${round}: ${JSON.stringify(disconnected.body)}`).toBe(204);
-      expect(Object.keys(allStatuses(report)).filter((s) => Number(s) >= 500), JSON.stringify(report)).toEqual([]);
+      expect(
+        Object.keys(allStatuses(report)).filter((s) => Number(s) >= 500),
+        JSON.stringify(report),
+      ).toEqual([]);
 
       const { resource: device } = await store.container('accounts').item(printer.deviceId, tenantId).read<DeviceDoc>();
       expect(device).toMatchObject({ status: 'disconnected', refreshFamilies: [] });
@@ -111,7 +127,10 @@ describe('defect 3: admin recovery fails with 500 while sign-ins or refreshes ra
       const erased = await api(host, adminToken, 'DELETE', `/api/users/${id}`);
       const report = await traffic.stop();
       expect(erased.status, `round ${round}: ${JSON.stringify(erased.body)}`).toBe(204);
-      expect(Object.keys(allStatuses(report)).filter((s) => Number(s) >= 500), JSON.stringify(report)).toEqual([]);
+      expect(
+        Object.keys(allStatuses(report)).filter((s) => Number(s) >= 500),
+        JSON.stringify(report),
+      ).toEqual([]);
 
       expect((await api(host, adminToken, 'GET', `/api/users/${id}`)).status).toBe(404);
       expect((await pinAttempt(host, printers[0]!.access, person.username, person.password)).body.error).toBe('invalid_grant');

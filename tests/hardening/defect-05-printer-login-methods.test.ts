@@ -33,7 +33,12 @@ describe('defect 5: allowedLoginMethods ["qr"] does not stop password sign-in at
 
   it('["qr"]: neither a PIN nor a password of any shape signs anyone in at a printer', async () => {
     await setMethods(['qr']);
-    for (const [username, secret] of [['fay', fay.password], ['fay', fay.pin!], ['erin', erin.password], ['erin', erin.pin!]] as const) {
+    for (const [username, secret] of [
+      ['fay', fay.password],
+      ['fay', fay.pin!],
+      ['erin', erin.password],
+      ['erin', erin.pin!],
+    ] as const) {
       const answer = await atPanel(username, secret);
       expect(answer.status, `${username}`).toBe(400);
       expect(answer.body.error).toBe('unauthorized_client');

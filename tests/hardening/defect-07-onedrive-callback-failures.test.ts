@@ -61,20 +61,23 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
     ['down (503)', 503, '7'],
     ['throttling (429)', 429, '7'],
     ['refusing our client (invalid_client)', 'invalid_client', '30'],
-  ])('Entra %s: 503 + Retry-After, nothing written; reloading the same callback URL connects once Entra is back', async (_name, fault, retryAfter) => {
-    const { callbackUrl } = await consentToOneDrive(host, ms, userToken, UPN);
-    ms.failTokenNext(1, fault, 7);
-    expectUnavailable(await loadCallback(callbackUrl), retryAfter);
-    expect(ms.stats.failedTokenRequests).toBeGreaterThan(0);
-    expect(await storedLink()).toBeUndefined();
+  ])(
+    'Entra %s: 503 + Retry-After, nothing written; reloading the same callback URL connects once Entra is back',
+    async (_name, fault, retryAfter) => {
+      const { callbackUrl } = await consentToOneDrive(host, ms, userToken, UPN);
+      ms.failTokenNext(1, fault, 7);
+      expectUnavailable(await loadCallback(callbackUrl), retryAfter);
+      expect(ms.stats.failedTokenRequests).toBeGreaterThan(0);
+      expect(await storedLink()).toBeUndefined();
 
-    expectConnected(await loadCallback(callbackUrl));
-    expect(await storedLink()).toMatchObject({ status: 'connected', refreshToken: expect.any(String) });
-    // Once it has connected, the state is spent.
-    const replay = await loadCallback(callbackUrl);
-    expect(replay.status).toBe(400);
-    expect(replay.body.detail).toMatch(/expired or was used/);
-  });
+      expectConnected(await loadCallback(callbackUrl));
+      expect(await storedLink()).toMatchObject({ status: 'connected', refreshToken: expect.any(String) });
+      // Once it has connected, the state is spent.
+      const replay = await loadCallback(callbackUrl);
+      expect(replay.status).toBe(400);
+      expect(replay.body.detail).toMatch(/expired or was used/);
+    },
+  );
 
   it('Entra not answering at all: 503 once the token request times out; the reload connects', { timeout: 30_000 }, async () => {
     const { callbackUrl } = await consentToOneDrive(host, ms, userToken, UPN);
@@ -98,27 +101,30 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
     expect(await storedLink()).toBeUndefined();
   });
 
-  it.each(['Print', 'Scan'])('a file named %s in the drive root: 409 naming it, nothing written; once moved, connecting works', async (name) => {
-    const upn = `blocked-${name.toLowerCase()}@northwind.example`;
-    const bytes = Buffer.from(`the user's own file called ${name}`);
-    ms.putFile(upn, name, bytes);
-    const { callbackUrl } = await consentToOneDrive(host, ms, userToken, upn);
-    const blocked = await loadCallback(callbackUrl);
-    expect(blocked.status, JSON.stringify(blocked.body)).toBe(409);
-    expect(blocked.headers.get('content-type')).toBe('application/problem+json');
-    expect(blocked.body).toMatchObject({
-      type: 'tag:roger.cloud,2026:problems/onedrive-folder-blocked',
-      status: 409,
-      folder: name,
-      detail: expect.stringMatching(new RegExp(`file named "${name}".*rename or move that file, then connect OneDrive again`)),
-    });
-    expect(await storedLink()).toBeUndefined();
-    // The user's file is left exactly as it was.
-    expect(ms.fileBytes(upn, name)?.equals(bytes)).toBe(true);
+  it.each(['Print', 'Scan'])(
+    'a file named %s in the drive root: 409 naming it, nothing written; once moved, connecting works',
+    async (name) => {
+      const upn = `blocked-${name.toLowerCase()}@northwind.example`;
+      const bytes = Buffer.from(`the user's own file called ${name}`);
+      ms.putFile(upn, name, bytes);
+      const { callbackUrl } = await consentToOneDrive(host, ms, userToken, upn);
+      const blocked = await loadCallback(callbackUrl);
+      expect(blocked.status, JSON.stringify(blocked.body)).toBe(409);
+      expect(blocked.headers.get('content-type')).toBe('application/problem+json');
+      expect(blocked.body).toMatchObject({
+        type: 'tag:roger.cloud,2026:problems/onedrive-folder-blocked',
+        status: 409,
+        folder: name,
+        detail: expect.stringMatching(new RegExp(`file named "${name}".*rename or move that file, then connect OneDrive again`)),
+      });
+      expect(await storedLink()).toBeUndefined();
+      // The user's file is left exactly as it was.
+      expect(ms.fileBytes(upn, name)?.equals(bytes)).toBe(true);
 
-    ms.removeItem(upn, name);
-    expectConnected(await loadCallback((await consentToOneDrive(host, ms, userToken, upn)).callbackUrl));
-    expect(ms.listFolder(upn, '')).toEqual(['Print', 'Scan']);
-    expect(await storedLink()).toMatchObject({ status: 'connected' });
-  });
+      ms.removeItem(upn, name);
+      expectConnected(await loadCallback((await consentToOneDrive(host, ms, userToken, upn)).callbackUrl));
+      expect(ms.listFolder(upn, '')).toEqual(['Print', 'Scan']);
+      expect(await storedLink()).toMatchObject({ status: 'connected' });
+    },
+  );
 });

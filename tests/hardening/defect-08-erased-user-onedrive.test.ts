@@ -22,7 +22,12 @@ describe('defect 8: an erased user cannot connect OneDrive', () => {
 
   /** A user of their own, signed in on the phone. */
   async function newUser(username: string) {
-    const person: Person = { email: `${username}@tailspin.test`, username, fullName: `${username} User`, password: `${username}-password-12` };
+    const person: Person = {
+      email: `${username}@tailspin.test`,
+      username,
+      fullName: `${username} User`,
+      password: `${username}-password-12`,
+    };
     const id: string = (await api(host, adminToken, 'POST', '/api/users', person)).body.id;
     return { id, upn: `${username}@tailspin.example`, token: (await mobileSignIn(host, 'tailspin', person)).access_token };
   }
@@ -36,7 +41,13 @@ describe('defect 8: an erased user cannot connect OneDrive', () => {
     const { store } = await host.services();
     const { resources } = await store
       .container(container)
-      .items.query({ query: 'SELECT * FROM c WHERE c.type = @type AND c.userId = @userId', parameters: [{ name: '@type', value: type }, { name: '@userId', value: userId }] })
+      .items.query({
+        query: 'SELECT * FROM c WHERE c.type = @type AND c.userId = @userId',
+        parameters: [
+          { name: '@type', value: type },
+          { name: '@userId', value: userId },
+        ],
+      })
       .fetchAll();
     return resources;
   }
@@ -99,7 +110,10 @@ describe('defect 8: an erased user cannot connect OneDrive', () => {
 
     const answer = await loadCallback(callbackUrl);
     expect(answer.status, JSON.stringify(answer.body)).toBe(403);
-    expect(answer.body).toMatchObject({ type: 'tag:roger.cloud,2026:problems/forbidden', detail: expect.stringMatching(/no longer exists/) });
+    expect(answer.body).toMatchObject({
+      type: 'tag:roger.cloud,2026:problems/forbidden',
+      detail: expect.stringMatching(/no longer exists/),
+    });
     await expectNoLink(gus.id);
     expect(await itemsNaming('deviceCodes', 'onedrive-connect', gus.id)).toEqual([]);
   });

@@ -28,7 +28,9 @@ describe('defect 8: erasure must remove links even when the user item is already
   afterAll(() => host?.close());
 
   const erasures = async () =>
-    ((await api(host, adminToken, 'GET', '/api/audit')).body.items as { action: string; details?: Record<string, number> }[]).filter((r) => r.action === 'user.erased');
+    ((await api(host, adminToken, 'GET', '/api/audit')).body.items as { action: string; details?: Record<string, number> }[]).filter(
+      (r) => r.action === 'user.erased',
+    );
 
   it('a OneDrive link (and a job, a scan profile entry) written under an erased id is removed by DELETE again: 204, audited once', async () => {
     const created = await api(host, adminToken, 'POST', '/api/users', otto);
@@ -41,16 +43,52 @@ describe('defect 8: erasure must remove links even when the user item is already
     // finishing late, a job registered with a still-valid token), written as they would be.
     const { store } = await host.services();
     const time = new Date().toISOString();
-    await saveLink(store, { tenantId, userId: ottoId, status: 'connected', refreshToken: 'v1.k1.aaaa.bbbb.cccc', printFolderId: 'p', scanFolderId: 's', connectedAt: time, updatedAt: time });
+    await saveLink(store, {
+      tenantId,
+      userId: ottoId,
+      status: 'connected',
+      refreshToken: 'v1.k1.aaaa.bbbb.cccc',
+      printFolderId: 'p',
+      scanFolderId: 's',
+      connectedAt: time,
+      updatedAt: time,
+    });
     const pk = jobPartition(tenantId, ottoId);
-    await store.container('jobs').items.create({ id: 'leftover-job', pk, type: 'job', tenantId, userId: ottoId, userEmail: otto.email, username: otto.username, fileName: 'late.pdf', size: 1, options: {}, state: 'registered', createdAt: time, updatedAt: time, expiresAt: new Date(Date.now() + 86400_000).toISOString(), ttl: 86400 });
-    const profile = await api(host, adminToken, 'POST', '/api/scan-profiles', { name: 'For Otto', format: 'pdf', resolution: 300, color: 'color', duplex: false, roles: [], userIds: [ottoId] });
+    await store.container('jobs').items.create({
+      id: 'leftover-job',
+      pk,
+      type: 'job',
+      tenantId,
+      userId: ottoId,
+      userEmail: otto.email,
+      username: otto.username,
+      fileName: 'late.pdf',
+      size: 1,
+      options: {},
+      state: 'registered',
+      createdAt: time,
+      updatedAt: time,
+      expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+      ttl: 86400,
+    });
+    const profile = await api(host, adminToken, 'POST', '/api/scan-profiles', {
+      name: 'For Otto',
+      format: 'pdf',
+      resolution: 300,
+      color: 'color',
+      duplex: false,
+      roles: [],
+      userIds: [ottoId],
+    });
     expect(profile.status).toBe(201);
 
     expect((await api(host, adminToken, 'DELETE', `/api/users/${ottoId}`)).status).toBe(204);
     const { resource: link } = await store.container('accounts').item(linkId(ottoId), tenantId).read();
     expect(link).toBeUndefined();
-    const { resources: jobs } = await store.container('jobs').items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] }).fetchAll();
+    const { resources: jobs } = await store
+      .container('jobs')
+      .items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] })
+      .fetchAll();
     expect(jobs).toEqual([]);
     expect((await api(host, adminToken, 'GET', `/api/scan-profiles/${profile.body.id}`)).body.userIds).toEqual([]);
     const audited = await erasures();

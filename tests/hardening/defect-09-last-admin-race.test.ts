@@ -42,7 +42,10 @@ describe('defect 9: "a tenant always keeps one admin" breaks under a race', () =
 
   it(`two admins demoting each other at once, ${ROUNDS} rounds: exactly one wins each time, one admin is always left`, async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const [annToken, bobToken] = [(await mobileSignIn(host, 'keep', ann)).access_token, (await mobileSignIn(host, 'keep', bob)).access_token];
+      const [annToken, bobToken] = [
+        (await mobileSignIn(host, 'keep', ann)).access_token,
+        (await mobileSignIn(host, 'keep', bob)).access_token,
+      ];
       const answers = await Promise.all([
         api(host, annToken, 'PATCH', `/api/users/${ids.bob}`, { role: 'user' }),
         api(host, bobToken, 'PATCH', `/api/users/${ids.ann}`, { role: 'user' }),
@@ -72,7 +75,10 @@ describe('defect 9: "a tenant always keeps one admin" breaks under a race', () =
       api(host, annToken, 'DELETE', `/api/users/${carloId}`),
       api(host, carloToken, 'PATCH', `/api/users/${ids.ann}`, { role: 'user' }),
     ]);
-    expect(answers.every((a) => a.status < 500), JSON.stringify(statusCounts(answers))).toBe(true);
+    expect(
+      answers.every((a) => a.status < 500),
+      JSON.stringify(statusCounts(answers)),
+    ).toBe(true);
     expect(await storedAdmins()).toHaveLength(1);
   });
 
@@ -86,7 +92,10 @@ describe('defect 9: "a tenant always keeps one admin" breaks under a race', () =
     // request that read her before she was promoted): the roster still names her.
     const { store } = await host.services();
     const { resource: doraDoc } = await store.container('accounts').item(doraId, tenant.id).read();
-    await store.container('accounts').item(doraId, tenant.id).replace({ ...doraDoc, role: 'user' });
+    await store
+      .container('accounts')
+      .item(doraId, tenant.id)
+      .replace({ ...doraDoc, role: 'user' });
     expect(await storedAdmins(tenant.id)).toEqual([tenant.adminId]);
 
     const answer = await api(host, ginaToken, 'PATCH', `/api/users/${tenant.adminId}`, { role: 'user' });

@@ -34,7 +34,14 @@ async function signInVia(host: TestHost, forwarded: string, fields: Record<strin
   return response.status;
 }
 
-const appSignIn = (person: Person, slug: string) => ({ grant_type: 'password', client_id: 'roger-mobile', tenant: slug, username: person.username, password: person.password, scope: 'jobs offline_access' });
+const appSignIn = (person: Person, slug: string) => ({
+  grant_type: 'password',
+  client_id: 'roger-mobile',
+  tenant: slug,
+  username: person.username,
+  password: person.password,
+  scope: 'jobs offline_access',
+});
 
 describe('defect 10: login history records whatever X-Forwarded-For the client sends', () => {
   describe('clientIp', () => {
@@ -99,7 +106,9 @@ describe('defect 10: login history records whatever X-Forwarded-For the client s
 
     it('records the address the host was reached from, not the forged first entry: app and printer, success and failure', async () => {
       expect(await signInVia(host, FORGED, appSignIn(wes, 'forwarded'))).toBe(200);
-      expect(await signInVia(host, `${FORGED}, 198.51.100.200`, { ...appSignIn(wes, 'forwarded'), password: 'not-the-password-1' })).toBe(400);
+      expect(await signInVia(host, `${FORGED}, 198.51.100.200`, { ...appSignIn(wes, 'forwarded'), password: 'not-the-password-1' })).toBe(
+        400,
+      );
       const pin = { grant_type: 'password', client_id: 'roger-emb', username: wes.username, password: wes.pin!, scope: 'jobs:submit' };
       expect(await signInVia(host, FORGED, pin, printer.access)).toBe(200);
       // Newest first: the sign-in that read them, the PIN, the wrong password, the app sign-in.

@@ -31,7 +31,9 @@ describe('defect 11: any other write to the user item ends the user’s sessions
 
   /** Every answer a success; each session carries on with the token it was just given. */
   function carryOn(tokens: string[], answers: TokenAnswer[], round: number): void {
-    expect(statusCounts(answers), `round ${round}: ${JSON.stringify(answers.filter((a) => a.status !== 200).map((a) => a.body))}`).toEqual({ 200: answers.length });
+    expect(statusCounts(answers), `round ${round}: ${JSON.stringify(answers.filter((a) => a.status !== 200).map((a) => a.body))}`).toEqual({
+      200: answers.length,
+    });
     answers.forEach((answer, i) => {
       expect(familyOf(answer.body.refresh_token!)).toBe(familyOf(tokens[i]!));
       tokens[i] = answer.body.refresh_token!;
@@ -51,7 +53,11 @@ describe('defect 11: any other write to the user item ends the user’s sessions
       expect(twins.find((a) => a.status === 400)!.body.error).toBe('invalid_grant');
       // Back to 8 families: the spare one goes (RFC 7009), so the 10-family cap never evicts a session under test.
       const winner = twins.find((a) => a.status === 200)!.body.refresh_token!;
-      await fetch(`${host.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: winner, client_id: 'roger-mobile' }) });
+      await fetch(`${host.url}/oauth/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: winner, client_id: 'roger-mobile' }),
+      });
     }
     const families = (await readUserDoc(host, tenantId, id)).refreshFamilies.map((f) => f.id);
     expect(families.sort()).toEqual(tokens.map(familyOf).sort());
@@ -61,8 +67,13 @@ describe('defect 11: any other write to the user item ends the user’s sessions
     const { person } = await newUser();
     const tokens = await sessions(person, 3);
     for (let round = 0; round < 30; round++) {
-      const answers = await together(5, (i) => (i < 3 ? refreshWith(host, 'roger-mobile', tokens[i]!) : pinAttempt(host, printers[i - 3]!.access, person.username, person.pin!)));
-      expect(answers.slice(3).map((a) => a.status), `round ${round}`).toEqual([200, 200]);
+      const answers = await together(5, (i) =>
+        i < 3 ? refreshWith(host, 'roger-mobile', tokens[i]!) : pinAttempt(host, printers[i - 3]!.access, person.username, person.pin!),
+      );
+      expect(
+        answers.slice(3).map((a) => a.status),
+        `round ${round}`,
+      ).toEqual([200, 200]);
       carryOn(tokens, answers.slice(0, 3), round);
     }
   });
@@ -92,7 +103,10 @@ describe('defect 11: any other write to the user item ends the user’s sessions
 
       expect(statusCounts(wrong)).toEqual({ 400: 12 });
       for (const phone of phones) {
-        expect(phone.answers.filter((a) => a.status !== 200).map((a) => a.body), `round ${round}, session ${phone.index}`).toEqual([]);
+        expect(
+          phone.answers.filter((a) => a.status !== 200).map((a) => a.body),
+          `round ${round}, session ${phone.index}`,
+        ).toEqual([]);
         expect(phone.answers.length).toBeGreaterThan(0);
       }
       const doc = await readUserDoc(host, tenantId, id);
@@ -108,7 +122,9 @@ describe('defect 11: any other write to the user item ends the user’s sessions
     const tokens = await sessions(person, 3);
     for (let round = 0; round < 20; round++) {
       const fullName = `Sam the ${round}th`;
-      const answers = await together<TokenAnswer>(4, (i) => (i < 3 ? refreshWith(host, 'roger-mobile', tokens[i]!) : api(host, adminToken, 'PATCH', `/api/users/${id}`, { fullName })));
+      const answers = await together<TokenAnswer>(4, (i) =>
+        i < 3 ? refreshWith(host, 'roger-mobile', tokens[i]!) : api(host, adminToken, 'PATCH', `/api/users/${id}`, { fullName }),
+      );
       carryOn(tokens, answers.slice(0, 3), round);
       expect(answers[3]!.status, `round ${round}: ${JSON.stringify(answers[3]!.body)}`).toBe(200);
       expect((await readUserDoc(host, tenantId, id)).fullName).toBe(fullName);
@@ -121,14 +137,20 @@ describe('defect 11: any other write to the user item ends the user’s sessions
     const traffic = startTraffic({ 'printer refresh': refreshes });
     const edits: number[] = [];
     try {
-      for (let round = 0; round < 20; round++) edits.push((await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { location: `Room ${round}` })).status);
+      for (let round = 0; round < 20; round++)
+        edits.push((await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { location: `Room ${round}` })).status);
     } finally {
       const report = await traffic.stop();
       expect(report['printer refresh']).toEqual({ 200: expect.any(Number) });
     }
     expect(edits).toEqual(Array(20).fill(200));
     const listed = await api(host, adminToken, 'GET', '/api/devices');
-    expect(listed.body.items.find((d: { id: string }) => d.id === printer.deviceId)).toMatchObject({ location: 'Room 19', status: 'connected' });
-    expect((await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-emb', refresh_token: refreshes.latest() })).status).toBe(200);
+    expect(listed.body.items.find((d: { id: string }) => d.id === printer.deviceId)).toMatchObject({
+      location: 'Room 19',
+      status: 'connected',
+    });
+    expect(
+      (await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-emb', refresh_token: refreshes.latest() })).status,
+    ).toBe(200);
   });
 });

@@ -96,7 +96,11 @@ describe('edge: rate limits on the public OAuth endpoints', () => {
     const anonymous = [];
     // One IPv6 client: every address of its /64 counts as one.
     for (let sent = 0; sent < 100; sent += 25) {
-      anonymous.push(...(await Promise.all(Array.from({ length: 25 }, (_, i) => ask(undefined, undefined, undefined, `2001:db8:0:7::${(sent + i).toString(16)}`)))));
+      anonymous.push(
+        ...(await Promise.all(
+          Array.from({ length: 25 }, (_, i) => ask(undefined, undefined, undefined, `2001:db8:0:7::${(sent + i).toString(16)}`)),
+        )),
+      );
     }
     const counts = statusCounts(anonymous);
     console.log(`device authorizations from one address, 100 asked: ${JSON.stringify(counts)}`);

@@ -24,10 +24,20 @@ describe('issue 13 review follow-ups', () => {
     for (let round = 0; round < 6; round++) {
       const names = [`xena-a${round}`, `xena-b${round}`];
       const answers = await Promise.all(names.map((username) => api(host, adminToken, 'PATCH', `/api/users/${xenaId}`, { username })));
-      expect(answers.every((a) => a.status === 200 || a.status === 409), JSON.stringify(answers.map((a) => a.status))).toBe(true);
+      expect(
+        answers.every((a) => a.status === 200 || a.status === 409),
+        JSON.stringify(answers.map((a) => a.status)),
+      ).toBe(true);
       const stored = (await api(host, adminToken, 'GET', `/api/users/${xenaId}`)).body.username as string;
       for (const name of names.filter((n) => n !== stored)) {
-        const signIn = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: 'followup', username: name, password: xena.password, scope: 'jobs' });
+        const signIn = await tokenRequest(host, {
+          grant_type: 'password',
+          client_id: 'roger-mobile',
+          tenant: 'followup',
+          username: name,
+          password: xena.password,
+          scope: 'jobs',
+        });
         expect(signIn.status, `${name} (stored ${stored})`).toBe(400);
       }
     }
@@ -41,10 +51,18 @@ describe('issue 13 review follow-ups', () => {
     const { store } = await host.services();
     const { resource: tenant } = await store.container('tenants').item(tenantId, tenantId).read();
     const { printerFailedSignInLimit: _, ...legacy } = tenant.policy;
-    await store.container('tenants').item(tenantId, tenantId).replace({ ...tenant, policy: { ...legacy, allowedLoginMethods: ['qr', 'pin'] } });
+    await store
+      .container('tenants')
+      .item(tenantId, tenantId)
+      .replace({ ...tenant, policy: { ...legacy, allowedLoginMethods: ['qr', 'pin'] } });
     // Read fresh (GET /api/tenant skips the per-instance cache), then used at the panel.
     expect((await api(host, adminToken, 'GET', '/api/tenant')).body.policy.allowedLoginMethods).toEqual(['qr', 'pin', 'password']);
-    const atPanel = (password: string) => tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username: 'pat', password, scope: 'jobs:submit' }, printer.access);
+    const atPanel = (password: string) =>
+      tokenRequest(
+        host,
+        { grant_type: 'password', client_id: 'roger-emb', username: 'pat', password, scope: 'jobs:submit' },
+        printer.access,
+      );
     expect((await atPanel(pat.password)).status).toBe(200);
     expect((await atPanel(pat.pin!)).status).toBe(200);
   });

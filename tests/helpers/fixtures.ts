@@ -84,10 +84,19 @@ async function deviceAuthorization(host: TestHost, scope: string, bearer?: strin
  * The code answered before the printer's first poll, so one poll gets the tokens at once: a
  * stock client waits one interval before it polls (oauth-flows.test.ts drives that client).
  */
-async function approveThenExchange(host: TestHost, authorization: { device_code: string; user_code: string }, approverToken: string, approval: Record<string, string>) {
+async function approveThenExchange(
+  host: TestHost,
+  authorization: { device_code: string; user_code: string },
+  approverToken: string,
+  approval: Record<string, string>,
+) {
   const approved = await api(host, approverToken, 'POST', '/api/device-codes/approve', { user_code: authorization.user_code, ...approval });
   if (approved.status !== 200) throw new Error(`approval: ${approved.status} ${JSON.stringify(approved.body)}`);
-  const tokens = await tokenRequest(host, { grant_type: DEVICE_CODE_GRANT, client_id: 'roger-emb', device_code: authorization.device_code });
+  const tokens = await tokenRequest(host, {
+    grant_type: DEVICE_CODE_GRANT,
+    client_id: 'roger-emb',
+    device_code: authorization.device_code,
+  });
   if (tokens.status !== 200) throw new Error(`device code exchange: ${tokens.status} ${JSON.stringify(tokens.body)}`);
   return { approved: approved.body, tokens: tokens.body as { access_token: string; refresh_token?: string } };
 }

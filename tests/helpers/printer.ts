@@ -21,8 +21,18 @@ export async function enrollPrinter(host: TestHost, adminToken: string, name: st
 }
 
 /** A user's PIN at the printer's panel gives a session token (the printer authenticates with its own token; docs/flows.md#sign-in). */
-export async function pinSession(host: TestHost, printer: { access: string }, username: string, pin: string, scope = 'jobs:submit'): Promise<string> {
-  const response = await tokenRequest(host, { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope }, printer.access);
+export async function pinSession(
+  host: TestHost,
+  printer: { access: string },
+  username: string,
+  pin: string,
+  scope = 'jobs:submit',
+): Promise<string> {
+  const response = await tokenRequest(
+    host,
+    { grant_type: 'password', client_id: 'roger-emb', username, password: pin, scope },
+    printer.access,
+  );
   if (response.status !== 200) throw new Error(`PIN sign-in: ${response.status}`);
   return response.body.access_token as string;
 }

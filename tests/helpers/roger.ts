@@ -20,7 +20,10 @@ export async function oauthClient(host: TestHost, clientId: string, bearer?: () 
   });
   config[oauth.customFetch] = (url, options) => {
     const token = bearer?.();
-    return fetch(url, token ? { ...options, headers: { ...(options.headers as Record<string, string>), authorization: `Bearer ${token}` } } : options);
+    return fetch(
+      url,
+      token ? { ...options, headers: { ...(options.headers as Record<string, string>), authorization: `Bearer ${token}` } } : options,
+    );
   };
   return config;
 }

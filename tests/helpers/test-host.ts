@@ -21,9 +21,7 @@ export interface TestHost extends LocalHost {
  * real socket with fetch. The URL is `http://localhost:<port>`, which is also the OAuth issuer,
  * so stock clients can discover it.
  */
-export async function startTestHost(
-  options: { env?: Record<string, string>; table?: RouteTable } = {},
-): Promise<TestHost> {
+export async function startTestHost(options: { env?: Record<string, string>; table?: RouteTable } = {}): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...options.env });

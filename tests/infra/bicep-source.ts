@@ -103,7 +103,16 @@ export function resources(file: string, source: string): ResourceDecl[] {
       if (!parent) throw new Error(`${file}: nested resource ${m[1]} has no parent`);
       type = `${parent.type}/${type}`;
     }
-    found.push({ file, symbol: m[1]!, type, apiVersion: m[3], existing: Boolean(m[4]), body: source.slice(open, end), start: m.index, end });
+    found.push({
+      file,
+      symbol: m[1]!,
+      type,
+      apiVersion: m[3],
+      existing: Boolean(m[4]),
+      body: source.slice(open, end),
+      start: m.index,
+      end,
+    });
   }
   return found.map(({ start: _s, end: _e, ...decl }) => decl);
 }

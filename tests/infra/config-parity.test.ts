@@ -62,7 +62,13 @@ describe('app settings: Bicep and loadConfig', () => {
     expect(hostSettings.filter((n) => (settingNames as readonly string[]).includes(n))).toEqual([]);
     const text = readInfra('modules/function-app.bicep') + readInfra('main.bicep');
     // Flex Consumption sets these itself from functionAppConfig, or has no use for them.
-    for (const refused of ['FUNCTIONS_WORKER_RUNTIME', 'FUNCTIONS_EXTENSION_VERSION', 'WEBSITE_NODE_DEFAULT_VERSION', 'WEBSITE_RUN_FROM_PACKAGE', 'WEBSITE_CONTENTSHARE']) {
+    for (const refused of [
+      'FUNCTIONS_WORKER_RUNTIME',
+      'FUNCTIONS_EXTENSION_VERSION',
+      'WEBSITE_NODE_DEFAULT_VERSION',
+      'WEBSITE_RUN_FROM_PACKAGE',
+      'WEBSITE_CONTENTSHARE',
+    ]) {
       expect(text).not.toContain(refused);
     }
   });

@@ -42,11 +42,17 @@ describe('deployment pipeline', () => {
   it("both workflows are valid for GitHub's workflow parser", () => {
     for (const file of [PIPELINE, REGION]) {
       const result = parseWorkflow({ name: file, content: text(file) }, new NoOperationTraceWriter());
-      expect(result.context.errors.getErrors().map((e) => e.message), file).toEqual([]);
+      expect(
+        result.context.errors.getErrors().map((e) => e.message),
+        file,
+      ).toEqual([]);
       expect(result.value, file).toBeDefined();
     }
     // The parser does report mistakes (a misspelt key):
-    const broken = parseWorkflow({ name: 'broken.yml', content: 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n' }, new NoOperationTraceWriter());
+    const broken = parseWorkflow(
+      { name: 'broken.yml', content: 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n' },
+      new NoOperationTraceWriter(),
+    );
     expect(broken.context.errors.getErrors().map((e) => e.message)).toContain("broken.yml (Line: 5, Col: 5): Unexpected value 'stepz'");
   });
 
@@ -62,7 +68,9 @@ describe('deployment pipeline', () => {
   });
 
   it('builds and lints both templates and every parameter file', () => {
-    const run = workflow(PIPELINE).jobs.bicep!.steps!.map((s) => s.run ?? '').join('\n');
+    const run = workflow(PIPELINE)
+      .jobs.bicep!.steps!.map((s) => s.run ?? '')
+      .join('\n');
     expect(run).toContain('for template in infra/global.bicep infra/main.bicep');
     expect(run).toContain('az bicep build --file "$template"');
     expect(run).toContain('az bicep lint --file "$template"');
@@ -102,7 +110,10 @@ describe('deployment pipeline', () => {
       stepIndex(deploy, (s) => Boolean(s.run?.includes('az functionapp deployment source config-zip'))),
       stepIndex(deploy, (s) => Boolean(s.run?.includes('node dist/tools/smoke.js'))),
     ];
-    expect(order.every((i) => i >= 0), JSON.stringify(order)).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(order),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const smoke = deploy.steps![order[3]!]!.run!;
     expect(smoke).toContain('--api "${{ steps.infra.outputs.api-url }}"');

@@ -2,15 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegionSchema } from '../../shared/config/settings.js';
-import {
-  bicepFiles,
-  moduleReferences,
-  paramFileValues,
-  readInfra,
-  resources,
-  templateParams,
-  type ResourceDecl,
-} from './bicep-source.js';
+import { bicepFiles, moduleReferences, paramFileValues, readInfra, resources, templateParams, type ResourceDecl } from './bicep-source.js';
 
 const regions = JSON.parse(readInfra('regions.json')) as { id: string; name: string; location: string }[];
 
@@ -63,7 +55,9 @@ function transportProblems(resource: ResourceDecl): string[] {
   if (resource.existing) return []; // checked where it is declared
   const required = transportSettings[resource.type];
   if (!required) {
-    return noTransportSetting.has(resource.type) ? [] : [`${resource.file}: ${resource.symbol} (${resource.type}) is not classified: does it have a TLS/HTTPS setting?`];
+    return noTransportSetting.has(resource.type)
+      ? []
+      : [`${resource.file}: ${resource.symbol} (${resource.type}) is not classified: does it have a TLS/HTTPS setting?`];
   }
   return required
     .filter((setting) => !setting.test(resource.body))
@@ -72,7 +66,9 @@ function transportProblems(resource: ResourceDecl): string[] {
 
 /** Runs of 32+ base64/base64url characters mixing upper case, lower case and digits: what keys look like. */
 function randomLooking(text: string): string[] {
-  return [...text.matchAll(/[A-Za-z0-9+/_-]{32,}={0,2}/g)].map((m) => m[0]).filter((run) => /[a-z]/.test(run) && /[A-Z]/.test(run) && /\d/.test(run));
+  return [...text.matchAll(/[A-Za-z0-9+/_-]{32,}={0,2}/g)]
+    .map((m) => m[0])
+    .filter((run) => /[a-z]/.test(run) && /[A-Z]/.test(run) && /\d/.test(run));
 }
 
 describe('infra/ templates', () => {
@@ -81,11 +77,18 @@ describe('infra/ templates', () => {
     expect(declared.length).toBeGreaterThan(20);
     expect(declared.flatMap(transportProblems)).toEqual([]);
     // Each hardened type is really declared somewhere (the table is not stale).
-    for (const type of Object.keys(transportSettings)) expect(declared.map((r) => r.type), type).toContain(type);
+    for (const type of Object.keys(transportSettings))
+      expect(
+        declared.map((r) => r.type),
+        type,
+      ).toContain(type);
   });
 
   it('the TLS check names what is missing', () => {
-    const storage = resources('x.bicep', "resource s 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  properties: {\n    supportsHttpsTrafficOnly: true\n  }\n}\n");
+    const storage = resources(
+      'x.bicep',
+      "resource s 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  properties: {\n    supportsHttpsTrafficOnly: true\n  }\n}\n",
+    );
     expect(storage.flatMap(transportProblems)).toEqual([
       "x.bicep: s (Microsoft.Storage/storageAccounts) lacks minimumTlsVersion: 'TLS1_2'",
     ]);
@@ -114,12 +117,18 @@ describe('infra/ templates', () => {
     for (const other of others) expect([...other.values.keys()].sort(), other.region.id).toEqual([...first!.values.keys()].sort());
     for (const { region, values } of files) {
       expect(readInfra(`${region.id}.bicepparam`)).toMatch(/^using '\.\/main\.bicep'$/m);
-      for (const name of values.keys()) expect(main.map((p) => p.name), `${region.id}.bicepparam sets ${name}`).toContain(name);
-      for (const param of main.filter((p) => !p.hasDefault)) expect(values.has(param.name), `${region.id}.bicepparam lacks ${param.name}`).toBe(true);
+      for (const name of values.keys())
+        expect(
+          main.map((p) => p.name),
+          `${region.id}.bicepparam sets ${name}`,
+        ).toContain(name);
+      for (const param of main.filter((p) => !p.hasDefault))
+        expect(values.has(param.name), `${region.id}.bicepparam lacks ${param.name}`).toBe(true);
       expect(values.get('regionId')).toBe(`'${region.id}'`);
     }
     const global = paramFileValues(readInfra('global.bicepparam'));
-    for (const param of templateParams(readInfra('global.bicep')).filter((p) => !p.hasDefault)) expect(global.has(param.name), param.name).toBe(true);
+    for (const param of templateParams(readInfra('global.bicep')).filter((p) => !p.hasDefault))
+      expect(global.has(param.name), param.name).toBe(true);
   });
 
   it('has one parameter file per region of regions.json, with region ids the app accepts', () => {
@@ -136,19 +145,25 @@ describe('infra/ templates', () => {
     expect(main).toContain('topics: contract.serviceBus.topics');
     expect(readInfra('global.bicep')).toContain('containers: contract.cosmos.directory.containers');
     const cosmos = resources('modules/cosmos.bicep', readInfra('modules/cosmos.bicep'));
-    expect(cosmos.find((r) => r.type.endsWith('/containers'))!.body).toMatch(/paths: \[spec\.partitionKeyPath\][\s\S]*defaultTtl: spec\.defaultTtl/);
+    expect(cosmos.find((r) => r.type.endsWith('/containers'))!.body).toMatch(
+      /paths: \[spec\.partitionKeyPath\][\s\S]*defaultTtl: spec\.defaultTtl/,
+    );
     expect(cosmos.find((r) => r.type === 'Microsoft.DocumentDB/databaseAccounts')!.body).toMatch(/disableLocalAuth: true/);
   });
 
   it('would notice a generated key in a file', () => {
     const key = 'bBweo6eGgedrzu88SWvRIysECz4R786kYQd4oZGqR2E';
     expect(randomLooking(`param x = '${key}'`)).toEqual([key]);
-    expect(randomLooking("roleIds.storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' APPLICATIONINSIGHTS_AUTHENTICATION_STRING")).toEqual([]);
+    expect(
+      randomLooking("roleIds.storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' APPLICATIONINSIGHTS_AUTHENTICATION_STRING"),
+    ).toEqual([]);
   });
 
   it('holds no secret: no keys, connection strings or private key material in infra/ or the workflows', () => {
     const files = [
-      ...(readdirSync('infra', { recursive: true }) as string[]).filter((f) => /\.(bicep|bicepparam|json)$/.test(f)).map((f) => `infra/${f}`),
+      ...(readdirSync('infra', { recursive: true }) as string[])
+        .filter((f) => /\.(bicep|bicepparam|json)$/.test(f))
+        .map((f) => `infra/${f}`),
       ...readdirSync('.github/workflows').map((f) => `.github/workflows/${f}`),
     ];
     for (const file of files) {

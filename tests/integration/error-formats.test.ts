@@ -167,7 +167,8 @@ const probes = FORMATS.flatMap((format) =>
 );
 
 /** The detail as the caller sees it: a bug's message never leaves the server. */
-const detailOf = (c: Case) => (c.kind === 'bug' ? 'something went wrong on our side; quote the errorId to support' : (c.error() as DomainError).detail);
+const detailOf = (c: Case) =>
+  c.kind === 'bug' ? 'something went wrong on our side; quote the errorId to support' : (c.error() as DomainError).detail;
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -226,7 +227,9 @@ describe('error formats', () => {
       expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expectHeaders(response);
       // The pages' own policy: their one style sheet, nothing else.
-      expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; form-action 'self'/);
+      expect(response.headers.get('content-security-policy')).toMatch(
+        /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; form-action 'self'/,
+      );
       const page = await response.text();
       expect(page).toMatch(/^<!doctype html>/);
       expect(page).toContain(`<h1>${c.problem[1]}</h1>`);
@@ -297,7 +300,12 @@ describe('error formats', () => {
       const decide = () => postForm('/device/decision', new URLSearchParams({ csrf, ticket, decision: 'deny' }).toString(), headers);
 
       expect((await decide()).status).toBe(200);
-      await expectPage(await decide(), 404, '<h1>This request is no longer pending</h1>', 'Start again from your device to get a new code.');
+      await expectPage(
+        await decide(),
+        404,
+        '<h1>This request is no longer pending</h1>',
+        'Start again from your device to get a new code.',
+      );
     });
   });
 });

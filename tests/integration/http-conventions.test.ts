@@ -87,7 +87,13 @@ describe('HTTP conventions', () => {
     const admin = { email: 'ada@example.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-1' };
     await createTenant(host, 'conventions', admin);
     const { access_token } = await mobileSignIn(host, 'conventions', admin);
-    expect((await api(host, access_token, 'PUT', `/api/users/${(await api(host, access_token, 'GET', '/api/me')).body.user.id}/credentials`, { pin: '8642' })).status).toBe(204);
+    expect(
+      (
+        await api(host, access_token, 'PUT', `/api/users/${(await api(host, access_token, 'GET', '/api/me')).body.user.id}/credentials`, {
+          pin: '8642',
+        })
+      ).status,
+    ).toBe(204);
     const printer = await enrollPrinter(host, access_token, 'Conventions printer');
     const session = await pinSession(host, printer, 'ada', '8642', 'jobs:submit scan');
     const jsonRoutes = routeTable.routes.filter((route) => route.request?.body);
@@ -102,7 +108,10 @@ describe('HTTP conventions', () => {
       });
       expect(response.status, route.name).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
-      expect(await response.json()).toMatchObject({ type: 'tag:roger.cloud,2026:problems/malformed-json', detail: expect.stringMatching(/not valid JSON/) });
+      expect(await response.json()).toMatchObject({
+        type: 'tag:roger.cloud,2026:problems/malformed-json',
+        detail: expect.stringMatching(/not valid JSON/),
+      });
     }
   });
 
@@ -116,7 +125,11 @@ describe('HTTP conventions', () => {
       ]),
     );
     await expectProblem(await post('/test/echo/ABC', JSON.stringify({ name: 'a', copies: 1 })), 400, 'validation-failed');
-    const query = await expectProblem(await post('/test/echo/abc?debug=1', JSON.stringify({ name: 'a', copies: 1 })), 400, 'validation-failed');
+    const query = await expectProblem(
+      await post('/test/echo/abc?debug=1', JSON.stringify({ name: 'a', copies: 1 })),
+      400,
+      'validation-failed',
+    );
     expect(query.errors).toEqual([{ pointer: '/query/debug', detail: 'is not allowed here' }]);
   });
 
@@ -132,9 +145,20 @@ describe('HTTP conventions', () => {
       body: new Uint8Array([0x7b, 0xff, 0x7d]),
     });
     await expectProblem(invalidUtf8, 400, 'malformed-json');
-    await expectProblem(await post('/test/echo/abc', 'name=a', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported-media-type');
-    await expectProblem(await post('/test/echo/abc', '{}', { 'content-type': 'application/json; charset=latin1' }), 415, 'unsupported-media-type');
-    expect((await post('/test/echo/abc', JSON.stringify({ name: 'a', copies: 1 }), { 'content-type': 'Application/JSON; charset=UTF-8' })).status).toBe(201);
+    await expectProblem(
+      await post('/test/echo/abc', 'name=a', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported-media-type',
+    );
+    await expectProblem(
+      await post('/test/echo/abc', '{}', { 'content-type': 'application/json; charset=latin1' }),
+      415,
+      'unsupported-media-type',
+    );
+    expect(
+      (await post('/test/echo/abc', JSON.stringify({ name: 'a', copies: 1 }), { 'content-type': 'Application/JSON; charset=UTF-8' }))
+        .status,
+    ).toBe(201);
   });
 
   it('answers a body over the limit with 413', async () => {
@@ -172,11 +196,7 @@ describe('HTTP conventions', () => {
   });
 
   it('sets the security headers on every response, and no-store unless a route allows caching', async () => {
-    for (const response of [
-      await fetch(`${host.url}/health`),
-      await fetch(`${host.url}/nowhere`),
-      await post('/test/echo/abc', '{'),
-    ]) {
+    for (const response of [await fetch(`${host.url}/health`), await fetch(`${host.url}/nowhere`), await post('/test/echo/abc', '{')]) {
       expect(response.headers.get('strict-transport-security')).toMatch(/^max-age=\d+; includeSubDomains$/);
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('cache-control')).toBe('no-store');
@@ -190,7 +210,9 @@ describe('HTTP conventions', () => {
     await post('/test/echo/abc', JSON.stringify({ name: 'Alice Example', copies: 1 }));
     const lines = host.logs.slice(before);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^information request method=GET route=\/tenants\/\{slug\}\/region status=400 ms=\d+ cosmosRequests=0 cosmosRU=0$/);
+    expect(lines[0]).toMatch(
+      /^information request method=GET route=\/tenants\/\{slug\}\/region status=400 ms=\d+ cosmosRequests=0 cosmosRU=0$/,
+    );
     expect(lines[1]).toMatch(/^information request method=POST route=\/test\/echo\/\{id\} status=201 ms=\d+ /);
     expect(lines.join('\n')).not.toMatch(/secret|some-slug|Alice/);
   });

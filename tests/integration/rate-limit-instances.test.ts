@@ -19,7 +19,12 @@ describe('rate limits shared by instances', () => {
   const instance = async () => {
     const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
     const account = { ...config.cosmos, endpoint: server.endpoint, key: server.key };
-    const store = await openStore({ regional: account, directory: { ...config.directory, endpoint: server.endpoint, key: server.key }, managedIdentityClientId: undefined, endpointDiscovery: false });
+    const store = await openStore({
+      regional: account,
+      directory: { ...config.directory, endpoint: server.endpoint, key: server.key },
+      managedIdentityClientId: undefined,
+      endpointDiscovery: false,
+    });
     stores.push(store);
     return store;
   };
@@ -35,7 +40,9 @@ describe('rate limits shared by instances', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
-    server = await startLocalCosmosServer([{ database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') }]);
+    server = await startLocalCosmosServer([
+      { database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') },
+    ]);
   });
   afterAll(async () => {
     for (const store of stores) await store.close();
@@ -48,7 +55,9 @@ describe('rate limits shared by instances', () => {
     expect(await refused(limitFailures(first, 'printer-a', rule, now, wrong))).toBe(true);
 
     let checked = 0;
-    const answers = await Promise.all(Array.from({ length: 10 }, () => refused(limitFailures(fresh, 'printer-a', rule, now, async () => void checked++))));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => refused(limitFailures(fresh, 'printer-a', rule, now, async () => void checked++))),
+    );
     expect(answers.every(Boolean)).toBe(true);
     expect(checked).toBe(0);
   });

@@ -53,12 +53,15 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
   afterAll(() => stage?.close());
 
   /** The person's password typed at each printer: every one a write of their user item. */
-  const signInsAtPrinters = (person: Person): Request[] => printers.map((printer) => () => pinAttempt(host, printer.access, person.username, person.password));
+  const signInsAtPrinters = (person: Person): Request[] =>
+    printers.map((printer) => () => pinAttempt(host, printer.access, person.username, person.password));
   const refreshes = (tokens: readonly string[]): Request[] => tokens.map((token) => () => refreshWith(host, 'roger-mobile', token));
 
   /** Fires the admins' requests and the traffic at once; no answer may be a 5xx. */
   async function race(admins: Request[], traffic: Request[], round: number) {
-    const answers: Answer[] = await together(admins.length + traffic.length, (i) => (i < admins.length ? admins[i]! : traffic[i - admins.length]!)());
+    const answers: Answer[] = await together(admins.length + traffic.length, (i) =>
+      (i < admins.length ? admins[i]! : traffic[i - admins.length]!)(),
+    );
     const failed = answers.filter((a) => a.status >= 500);
     expect(failed, `round ${round}: ${JSON.stringify(failed)}`).toEqual([]);
     return { admins: answers.slice(0, admins.length), traffic: answers.slice(admins.length) };
@@ -77,7 +80,8 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
     const alive = await families(id);
     for (const token of tokens) expect(alive).not.toContain(familyOf(token));
     for (const answer of refreshed) {
-      if (answer.status === 200) expect((await refreshWith(host, 'roger-mobile', answer.body!.refresh_token!)).body.error).toBe('invalid_grant');
+      if (answer.status === 200)
+        expect((await refreshWith(host, 'roger-mobile', answer.body!.refresh_token!)).body.error).toBe('invalid_grant');
       else expect(answer.body!.error).toBe('invalid_grant');
     }
   }
@@ -89,7 +93,10 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       const before = await userDoc(id);
       const pins = [`1${round}11`, `2${round}22`];
       const { admins, traffic } = await race(
-        [() => api(host, adaToken, 'PUT', `/api/users/${id}/credentials`, { pin: pins[0] }), () => api(host, beaToken, 'PUT', `/api/users/${id}/credentials`, { pin: pins[1] })],
+        [
+          () => api(host, adaToken, 'PUT', `/api/users/${id}/credentials`, { pin: pins[0] }),
+          () => api(host, beaToken, 'PUT', `/api/users/${id}/credentials`, { pin: pins[1] }),
+        ],
         [...signInsAtPrinters(person), ...refreshes(tokens)],
         round,
       );
@@ -113,15 +120,32 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       const { admins, traffic } = await race(
         [() => api(host, adaToken, 'PUT', `/api/users/${id}/credentials`, { password: next })],
         [
-          ...Array.from({ length: 3 }, () => () => tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant: SLUG, username: person.username, password: current, scope: 'jobs offline_access' })),
+          ...Array.from(
+            { length: 3 },
+            () => () =>
+              tokenRequest(host, {
+                grant_type: 'password',
+                client_id: 'roger-mobile',
+                tenant: SLUG,
+                username: person.username,
+                password: current,
+                scope: 'jobs offline_access',
+              }),
+          ),
           ...refreshes(tokens),
         ],
         round,
       );
       expect(admins[0]!.status).toBe(204);
-      const signedIn = traffic.slice(0, 3).filter((a) => a.status === 200).map((a) => familyOf(a.body!.refresh_token!));
+      const signedIn = traffic
+        .slice(0, 3)
+        .filter((a) => a.status === 200)
+        .map((a) => familyOf(a.body!.refresh_token!));
       const alive = await families(id);
-      expect({ before: tokens.map(familyOf).filter((f) => alive.includes(f)), racing: signedIn.filter((f) => alive.includes(f)) }, `round ${round}`).toEqual({ before: [], racing: [] });
+      expect(
+        { before: tokens.map(familyOf).filter((f) => alive.includes(f)), racing: signedIn.filter((f) => alive.includes(f)) },
+        `round ${round}`,
+      ).toEqual({ before: [], racing: [] });
       await expectSessionsEnded(id, tokens, traffic.slice(3));
     }
   });
@@ -153,11 +177,17 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       const fullName = `Renamed ${round}`;
       const email = `moved${round}@adminrace.test`;
       const { admins, traffic } = await race(
-        [() => api(host, adaToken, 'PATCH', `/api/users/${id}`, { fullName }), () => api(host, beaToken, 'PATCH', `/api/users/${id}`, { email })],
+        [
+          () => api(host, adaToken, 'PATCH', `/api/users/${id}`, { fullName }),
+          () => api(host, beaToken, 'PATCH', `/api/users/${id}`, { email }),
+        ],
         [...signInsAtPrinters(person), ...refreshes(tokens)],
         round,
       );
-      expect(admins.map((a) => a.status), JSON.stringify(admins.map((a) => a.body))).toEqual([200, 200]);
+      expect(
+        admins.map((a) => a.status),
+        JSON.stringify(admins.map((a) => a.body)),
+      ).toEqual([200, 200]);
       const after = await userDoc(id);
       expect(after).toMatchObject({ fullName, email, username: person.username, role: 'user' });
       expect(traffic.map((a) => a.status)).toEqual([200, 200, 200, 200]);
@@ -165,7 +195,9 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       traffic.slice(2).forEach((answer, i) => (tokens[i] = answer.body!.refresh_token!));
       expect((await families(id)).sort()).toEqual(tokens.map(familyOf).sort());
       // The old email is free, the new one is the user's: a racing rename left no claim behind.
-      expect((await api(host, adaToken, 'GET', `/api/users?q=${encodeURIComponent(email)}`)).body.items.map((u: { id: string }) => u.id)).toEqual([id]);
+      expect(
+        (await api(host, adaToken, 'GET', `/api/users?q=${encodeURIComponent(email)}`)).body.items.map((u: { id: string }) => u.id),
+      ).toEqual([id]);
     }
   });
 
@@ -174,10 +206,22 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { person, id } = await newUser();
       const tokens = await phoneSessions(person, 2);
-      const job = await api(host, (await mobileSignIn(host, SLUG, person)).access_token, 'POST', '/api/jobs', { fileName: 'mine.pdf', size: 1 });
+      const job = await api(host, (await mobileSignIn(host, SLUG, person)).access_token, 'POST', '/api/jobs', {
+        fileName: 'mine.pdf',
+        size: 1,
+      });
       expect(job.status).toBe(201);
       const time = new Date().toISOString(); // a OneDrive link, as the callback writes it (no Graph needed here)
-      await saveLink(store, { tenantId, userId: id, status: 'connected', refreshToken: 'v1.k1.aaaa.bbbb.cccc', printFolderId: 'p', scanFolderId: 's', connectedAt: time, updatedAt: time });
+      await saveLink(store, {
+        tenantId,
+        userId: id,
+        status: 'connected',
+        refreshToken: 'v1.k1.aaaa.bbbb.cccc',
+        printFolderId: 'p',
+        scanFolderId: 's',
+        connectedAt: time,
+        updatedAt: time,
+      });
       const renamedEmail = `renamed${round}@adminrace.test`;
       const { admins, traffic } = await race(
         [
@@ -195,13 +239,34 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       const { resource: link } = await store.container('accounts').item(linkId(id), tenantId).read();
       expect(link).toBeUndefined();
       const pk = jobPartition(tenantId, id);
-      expect((await store.container('jobs').items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] }).fetchAll()).resources).toEqual([]);
-      for (const answer of traffic.slice(2)) if (answer.status === 200) expect((await refreshWith(host, 'roger-mobile', answer.body!.refresh_token!)).body.error).toBe('invalid_grant');
+      expect(
+        (
+          await store
+            .container('jobs')
+            .items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] })
+            .fetchAll()
+        ).resources,
+      ).toEqual([]);
+      for (const answer of traffic.slice(2))
+        if (answer.status === 200)
+          expect((await refreshWith(host, 'roger-mobile', answer.body!.refresh_token!)).body.error).toBe('invalid_grant');
       // Every name the user held, the racing new email included, is free again.
       for (const email of [person.email, renamedEmail]) {
-        expect((await api(host, adaToken, 'POST', '/api/users', { ...person, email, username: `again${round}${email.length}`, fullName: 'Someone else' })).status).toBe(201);
+        expect(
+          (
+            await api(host, adaToken, 'POST', '/api/users', {
+              ...person,
+              email,
+              username: `again${round}${email.length}`,
+              fullName: 'Someone else',
+            })
+          ).status,
+        ).toBe(201);
       }
-      expect((await api(host, adaToken, 'POST', '/api/users', { ...person, email: `other${round}@adminrace.test`, fullName: 'Someone else' })).status).toBe(201);
+      expect(
+        (await api(host, adaToken, 'POST', '/api/users', { ...person, email: `other${round}@adminrace.test`, fullName: 'Someone else' }))
+          .status,
+      ).toBe(201);
     }
   });
 
@@ -237,14 +302,19 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const [name, location] = [`Busy ${round}`, `Hall ${round}`];
       const { admins, traffic } = await race(
-        [() => api(host, adaToken, 'PATCH', `/api/devices/${printer.deviceId}`, { name }), () => api(host, beaToken, 'PATCH', `/api/devices/${printer.deviceId}`, { location })],
+        [
+          () => api(host, adaToken, 'PATCH', `/api/devices/${printer.deviceId}`, { name }),
+          () => api(host, beaToken, 'PATCH', `/api/devices/${printer.deviceId}`, { location }),
+        ],
         [() => refreshWith(host, 'roger-emb', refresh), () => pinAttempt(host, printer.access, person.username, person.password)],
         round,
       );
       expect(admins.map((a) => a.status)).toEqual([200, 200]);
       expect(traffic.map((a) => a.status)).toEqual([200, 200]);
       refresh = traffic[0]!.body!.refresh_token!;
-      const listed = (await api(host, adaToken, 'GET', '/api/devices?limit=100')).body.items.find((d: { id: string }) => d.id === printer.deviceId);
+      const listed = (await api(host, adaToken, 'GET', '/api/devices?limit=100')).body.items.find(
+        (d: { id: string }) => d.id === printer.deviceId,
+      );
       expect(listed).toMatchObject({ name, location, status: 'connected' });
     }
     expect((await refreshWith(host, 'roger-emb', refresh)).status).toBe(200);
@@ -256,11 +326,17 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const [jobRetentionDays, loginHistoryDays] = [10 + round, 30 + round];
       const { admins, traffic } = await race(
-        [() => api(host, adaToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays } }), () => api(host, beaToken, 'PATCH', '/api/tenant', { policy: { loginHistoryDays } })],
+        [
+          () => api(host, adaToken, 'PATCH', '/api/tenant', { policy: { jobRetentionDays } }),
+          () => api(host, beaToken, 'PATCH', '/api/tenant', { policy: { loginHistoryDays } }),
+        ],
         [...signInsAtPrinters(person), ...refreshes(tokens)],
         round,
       );
-      expect(admins.map((a) => a.status), JSON.stringify(admins.map((a) => a.body))).toEqual([200, 200]);
+      expect(
+        admins.map((a) => a.status),
+        JSON.stringify(admins.map((a) => a.body)),
+      ).toEqual([200, 200]);
       expect(traffic.map((a) => a.status)).toEqual([200, 200, 200, 200]);
       traffic.slice(2).forEach((answer, i) => (tokens[i] = answer.body!.refresh_token!));
       expect((await api(host, adaToken, 'GET', '/api/tenant')).body.policy).toMatchObject({ jobRetentionDays, loginHistoryDays });
@@ -289,15 +365,27 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       expect(admins.map((a) => a.status)).toEqual([200, 200, 204]);
       expect((await api(host, adaToken, 'GET', path)).body).toMatchObject({ name, resolution, userIds: [keeper.id] });
 
-      const deleted = await race([() => api(host, adaToken, 'DELETE', path), () => api(host, beaToken, 'PATCH', path, { duplex: true })], [], round);
+      const deleted = await race(
+        [() => api(host, adaToken, 'DELETE', path), () => api(host, beaToken, 'PATCH', path, { duplex: true })],
+        [],
+        round,
+      );
       expect(deleted.admins[0]!.status).toBe(204);
       expect([200, 404]).toContain(deleted.admins[1]!.status);
       expect((await api(host, adaToken, 'GET', path)).status).toBe(404); // an edit never brings a deleted profile back
 
-      const created = await race([() => api(host, adaToken, 'POST', '/api/scan-profiles', { ...settings, userIds: [] }), () => api(host, beaToken, 'POST', '/api/scan-profiles', { ...settings, userIds: [] })], [], round);
+      const created = await race(
+        [
+          () => api(host, adaToken, 'POST', '/api/scan-profiles', { ...settings, userIds: [] }),
+          () => api(host, beaToken, 'POST', '/api/scan-profiles', { ...settings, userIds: [] }),
+        ],
+        [],
+        round,
+      );
       expect(statusCounts(created.admins)).toEqual({ 201: 2 });
       expect(created.admins[0]!.body!.id).not.toBe(created.admins[1]!.body!.id);
-      for (const answer of created.admins) expect((await api(host, adaToken, 'DELETE', `/api/scan-profiles/${answer.body!.id}`)).status).toBe(204);
+      for (const answer of created.admins)
+        expect((await api(host, adaToken, 'DELETE', `/api/scan-profiles/${answer.body!.id}`)).status).toBe(204);
     }
   });
 });

@@ -56,7 +56,8 @@ export function statusCounts(answers: readonly { status: number }[]): Record<num
 }
 
 /** The claims of a JWT, unverified (the server verified it; the test only reads who it names). */
-export const jwtClaims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+export const jwtClaims = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 /** `rt1.<u|d>.<tenant>.<owner>.<family>.<secret>` → the family id. */
 export const familyOf = (refreshToken: string) => refreshToken.split('.')[4]!;

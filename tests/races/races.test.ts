@@ -66,7 +66,13 @@ describe('races', () => {
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
     // The races fire hundreds of wrong PINs from one printer: above its failure limit (tested in tests/hardening).
-    tenantId = (await createTenant(host, 'racetrack', admin, { lockoutThreshold: THRESHOLD, lockoutSeconds: LOCK_SECONDS, printerFailedSignInLimit: 1000 })).id;
+    tenantId = (
+      await createTenant(host, 'racetrack', admin, {
+        lockoutThreshold: THRESHOLD,
+        lockoutSeconds: LOCK_SECONDS,
+        printerFailedSignInLimit: 1000,
+      })
+    ).id;
     adminToken = (await mobileSignIn(host, 'racetrack', admin)).access_token;
     for (const [key, person] of Object.entries({ uma, vic, rita }) as ['uma' | 'vic' | 'rita', Person][]) {
       const created = await api(host, adminToken, 'POST', '/api/users', person);
@@ -86,7 +92,10 @@ describe('races', () => {
 
   describe('1. refresh tokens', () => {
     const expectOneWinner = (answers: TokenAnswer[]) => {
-      expect(answers.filter((a) => a.status === 200), JSON.stringify(statusCounts(answers))).toHaveLength(1);
+      expect(
+        answers.filter((a) => a.status === 200),
+        JSON.stringify(statusCounts(answers)),
+      ).toHaveLength(1);
       for (const loser of answers.filter((a) => a.status !== 200)) {
         expect(loser.status).toBe(400);
         expect(loser.body.error).toBe('invalid_grant');
@@ -185,7 +194,8 @@ describe('races', () => {
         );
         const counts = statusCounts(approvals);
         expect(counts[200], JSON.stringify(counts)).toBe(1);
-        for (const loser of approvals.filter((a) => a.status !== 200)) expect([404, 409], JSON.stringify(loser.body)).toContain(loser.status);
+        for (const loser of approvals.filter((a) => a.status !== 200))
+          expect([404, 409], JSON.stringify(loser.body)).toContain(loser.status);
         observed.push(JSON.stringify(counts));
 
         const polls = await together(3, () => pollDeviceCode(host, 'roger-desktop', code.device_code));
@@ -238,7 +248,9 @@ describe('races', () => {
         const code = await deviceAuthorization(host, 'roger-emb', 'session', printerA.access);
         // Round 0 only Uma taps (double taps); later rounds Uma and Vic race for the same QR code.
         const approvers = Array.from({ length: n }, (_, i) => (round === 0 || (i + round) % 2 === 0 ? 'uma' : 'vic') as 'uma' | 'vic');
-        const approvals = await together(n, (i) => api(host, members[approvers[i]!].token, 'POST', '/api/device-codes/approve', { user_code: code.user_code }));
+        const approvals = await together(n, (i) =>
+          api(host, members[approvers[i]!].token, 'POST', '/api/device-codes/approve', { user_code: code.user_code }),
+        );
         const counts = statusCounts(approvals);
         expect(counts[200], JSON.stringify(counts)).toBe(1);
         for (const loser of approvals.filter((a) => a.status !== 200)) expect([404, 409]).toContain(loser.status);
@@ -257,14 +269,20 @@ describe('races', () => {
         const messages = await inboxA.take(expected.length); // then the broker must hold nothing more
         expect(jobIdCounts(messages)).toEqual(Object.fromEntries(expected.map((id) => [id, 1])));
         expectInboxesEmpty();
-        for (const id of expected) expect(await readJobDoc(host, tenantId, members[winner].id, id)).toMatchObject({ state: 'released', releasedTo: printerA.deviceId, releaseId: claims.sid });
+        for (const id of expected)
+          expect(await readJobDoc(host, tenantId, members[winner].id, id)).toMatchObject({
+            state: 'released',
+            releasedTo: printerA.deviceId,
+            releaseId: claims.sid,
+          });
         const other = winner === 'uma' ? 'vic' : 'uma';
         for (const id of queued[other]) expect((await readJobDoc(host, tenantId, members[other].id, id)).state).toBe('queued');
         observed.push(`${n}:${winner}:${JSON.stringify(counts)}`);
         queued[winner] = [];
       }
       // Leave no queued job behind for the next races.
-      for (const key of ['uma', 'vic'] as const) for (const id of queued[key]) expect((await api(host, members[key].token, 'DELETE', `/api/jobs/${id}`)).status).toBe(204);
+      for (const key of ['uma', 'vic'] as const)
+        for (const id of queued[key]) expect((await api(host, members[key].token, 'DELETE', `/api/jobs/${id}`)).status).toBe(204);
       console.info(`race 2b (session approvals, n:winner:statuses): ${observed.join(' ')}`);
     });
   });
@@ -357,7 +375,12 @@ describe('races', () => {
     let serial = 0;
     async function newUser(pin: string) {
       const username = `pin${++serial}`;
-      const created = await api(host, adminToken, 'POST', '/api/users', { email: `${username}@racetrack.test`, username, fullName: `Pin ${serial}`, pin });
+      const created = await api(host, adminToken, 'POST', '/api/users', {
+        email: `${username}@racetrack.test`,
+        username,
+        fullName: `Pin ${serial}`,
+        pin,
+      });
       expect(created.status).toBe(201);
       return { username, id: created.body.id as string };
     }
@@ -390,7 +413,9 @@ describe('races', () => {
       for (let round = 0; round < 3; round++) {
         const user = await newUser('4321');
         const started = Date.now();
-        const answers = await together(12, (i) => pinAttempt(host, i % 2 ? printerA.access : printerB.access, user.username, `00${10 + i}`));
+        const answers = await together(12, (i) =>
+          pinAttempt(host, i % 2 ? printerA.access : printerB.access, user.username, `00${10 + i}`),
+        );
         expect(statusCounts(answers), JSON.stringify(answers.map((a) => a.body))).toEqual({ 400: 12 });
         for (const answer of answers) expect(answer.body).toEqual(answers[0]!.body);
         expect(answers[0]!.body.error).toBe('invalid_grant');
@@ -419,11 +444,14 @@ describe('races', () => {
       for (const [round, wrong] of [5, 7, 9, 11].entries()) {
         const user = await newUser('8642');
         const rightAt = round % (wrong + 1);
-        const answers = await together(wrong + 1, (i) => pinAttempt(host, printerA.access, user.username, i === rightAt ? '8642' : `11${10 + i}`));
+        const answers = await together(wrong + 1, (i) =>
+          pinAttempt(host, printerA.access, user.username, i === rightAt ? '8642' : `11${10 + i}`),
+        );
         const winners = answers.filter((a) => a.status === 200);
         expect(winners.length).toBeLessThanOrEqual(1);
         for (const w of winners) expect(jwtClaims(w.body.access_token!)).toMatchObject({ sub: user.id, act: { sub: printerA.deviceId } });
-        for (const loser of answers.filter((a) => a.status !== 200)) expect(loser).toEqual({ status: 400, body: answers.find((a) => a.status === 400)!.body });
+        for (const loser of answers.filter((a) => a.status !== 200))
+          expect(loser).toEqual({ status: 400, body: answers.find((a) => a.status === 400)!.body });
         expect(answers.find((a) => a.status === 400)!.body.error).toBe('invalid_grant');
         const doc = await readUserDoc(host, tenantId, user.id);
         expect(doc.logins).toHaveLength(wrong + 1);

@@ -37,7 +37,13 @@ export async function startRaceStage(slug: string, policy: Record<string, unknow
     printers,
     async newUser() {
       const n = ++serial;
-      const person: Person = { email: `user${n}@${slug}.test`, username: `user${n}`, fullName: `User ${n}`, password: `user-password-${n}`, pin: '2468' };
+      const person: Person = {
+        email: `user${n}@${slug}.test`,
+        username: `user${n}`,
+        fullName: `User ${n}`,
+        password: `user-password-${n}`,
+        pin: '2468',
+      };
       const created = await api(host, adminToken, 'POST', '/api/users', person);
       expect(created.status).toBe(201);
       return { person, id: created.body.id as string };
@@ -88,7 +94,8 @@ export function startTraffic(loops: Record<string, Step>): Traffic {
 /** Every answer any loop got, by status: `{ 200: 130, 400: 12 }`. */
 export function allStatuses(report: TrafficReport): Record<number, number> {
   const total: Record<number, number> = {};
-  for (const counts of Object.values(report)) for (const [status, n] of Object.entries(counts)) total[Number(status)] = (total[Number(status)] ?? 0) + n;
+  for (const counts of Object.values(report))
+    for (const [status, n] of Object.entries(counts)) total[Number(status)] = (total[Number(status)] ?? 0) + n;
   return total;
 }
 
@@ -102,7 +109,14 @@ export const signInsAtPrinter =
 export const wrongPasswords =
   (host: TestHost, tenant: string, username: string): Step =>
   () =>
-    tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant, username, password: 'not-the-password-0', scope: 'jobs offline_access' });
+    tokenRequest(host, {
+      grant_type: 'password',
+      client_id: 'roger-mobile',
+      tenant,
+      username,
+      password: 'not-the-password-0',
+      scope: 'jobs offline_access',
+    });
 
 /**
  * One phone kept signed in: refresh after refresh, and a new sign-in with the password when an
@@ -113,7 +127,14 @@ export function phoneSession(host: TestHost, tenant: string, username: string, p
   return async () => {
     const answer = refreshToken
       ? await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refreshToken })
-      : await tokenRequest(host, { grant_type: 'password', client_id: 'roger-mobile', tenant, username, password, scope: 'jobs offline_access' });
+      : await tokenRequest(host, {
+          grant_type: 'password',
+          client_id: 'roger-mobile',
+          tenant,
+          username,
+          password,
+          scope: 'jobs offline_access',
+        });
     refreshToken = answer.status === 200 ? (answer.body.refresh_token as string) : undefined;
     return answer;
   };

@@ -74,7 +74,13 @@ describe('built app with plain node', () => {
     const token = await fetch(`${base}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'roger-mobile', tenant: 'smoke', username: 'admin', password: admin.password }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'roger-mobile',
+        tenant: 'smoke',
+        username: 'admin',
+        password: admin.password,
+      }),
     });
     expect(token.status).toBe(200);
     const { access_token } = (await token.json()) as { access_token: string };
@@ -118,17 +124,17 @@ describe('built app with plain node', () => {
       (error: { code: number; stderr: string }) => error,
     );
     expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toContain('COSMOS_ENDPOINT: is not set; the Functions host reaches Azure only (set it, or run `npm start` for local stand-ins)');
+    expect(failure?.stderr).toContain(
+      'COSMOS_ENDPOINT: is not set; the Functions host reaches Azure only (set it, or run `npm start` for local stand-ins)',
+    );
     expect(failure?.stderr).toContain('ENTRA_CLIENT_ID: is not set');
     expect(failure?.stderr).not.toContain('SERVICEBUS_NAMESPACE');
   });
 
   it('the Functions entry point refuses to load with a bad setting', async () => {
-    const failure = await run(
-      process.execPath,
-      ['--input-type=module', '-e', "await import('./dist/functions/index.js');"],
-      { env: { ...baseEnv, HTTP_BODY_LIMIT_BYTES: 'lots' } },
-    ).then(
+    const failure = await run(process.execPath, ['--input-type=module', '-e', "await import('./dist/functions/index.js');"], {
+      env: { ...baseEnv, HTTP_BODY_LIMIT_BYTES: 'lots' },
+    }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

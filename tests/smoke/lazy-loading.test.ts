@@ -21,7 +21,9 @@ function staticallyImported(entry: string): Set<string> {
   return seen;
 }
 
-const chunks = readdirSync('dist/chunks').filter((f) => f.endsWith('.js')).map((f) => join('dist/chunks', f));
+const chunks = readdirSync('dist/chunks')
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => join('dist/chunks', f));
 const definedIn = (pattern: RegExp) => chunks.filter((file) => pattern.test(readFileSync(file, 'utf8')));
 
 describe('the Functions entry loads heavy SDKs lazily', () => {

@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { settingNames } from '../../shared/config/settings.js';
-import {
-  README_BEGIN,
-  README_END,
-  renderLocalSettingsExample,
-  renderSettingsTable,
-} from '../../shared/config/settings-docs.js';
+import { README_BEGIN, README_END, renderLocalSettingsExample, renderSettingsTable } from '../../shared/config/settings-docs.js';
 import { APP_CONTRACT_PATH, renderAppContract } from '../../shared/infra/app-contract.js';
 import { containerSpecs } from '../../shared/store/containers.js';
 
@@ -33,7 +28,11 @@ describe('configuration docs match loadConfig', () => {
     expect(text, 'run `npm run docs:config`').toBe(renderAppContract());
     const contract = JSON.parse(text);
     const ids = [...contract.cosmos.regional.containers, ...contract.cosmos.directory.containers].map((c: { id: string }) => c.id);
-    expect(ids.sort()).toEqual(Object.values(containerSpecs).map((c) => c.id).sort());
+    expect(ids.sort()).toEqual(
+      Object.values(containerSpecs)
+        .map((c) => c.id)
+        .sort(),
+    );
     expect(contract.serviceBus.topics).toEqual([{ name: 'releases', duplicateDetectionHistoryTimeWindow: 'PT10M' }]);
   });
 });

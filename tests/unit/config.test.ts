@@ -46,9 +46,14 @@ describe('loadConfig', () => {
 
   it('rejects duplicate region ids and a ROGER_REGION outside the catalog', () => {
     const region = { name: 'X', apiUrl: 'https://x.example', amqpUrl: 'amqps://x.example' };
-    expect(problemsOf({ ROGER_REGIONS: JSON.stringify([{ id: 'eu', ...region }, { id: 'eu', ...region }]) })).toEqual([
-      'ROGER_REGIONS: region id "eu" appears twice',
-    ]);
+    expect(
+      problemsOf({
+        ROGER_REGIONS: JSON.stringify([
+          { id: 'eu', ...region },
+          { id: 'eu', ...region },
+        ]),
+      }),
+    ).toEqual(['ROGER_REGIONS: region id "eu" appears twice']);
     expect(problemsOf({ ROGER_REGION: 'ap' })[0]).toMatch(/^ROGER_REGION: "ap" is not one of the region ids/);
   });
 

@@ -38,7 +38,11 @@ const ALLOWED: Readonly<Record<JobState, readonly JobTransition[]>> = {
   cancelled: [],
 };
 
-const jobIn = (state: JobState, extra: Partial<JobDoc> = {}): JobDoc => ({ ...newJob('j1', owner, 7, request, undefined, t0), state, ...extra });
+const jobIn = (state: JobState, extra: Partial<JobDoc> = {}): JobDoc => ({
+  ...newJob('j1', owner, 7, request, undefined, t0),
+  state,
+  ...extra,
+});
 
 describe('job state machine: which transitions each state allows', () => {
   for (const state of STATES) {
@@ -113,7 +117,10 @@ describe('claimedFor: one release at a time', () => {
 
   it('lets a release renew its own claim (a retry in the same session)', () => {
     const held = claimedFor(jobIn('queued'), 's1', t0);
-    expect(claimedFor(held, 's1', later(10)).releaseClaim).toEqual({ releaseId: 's1', until: later(10 + RELEASE_CLAIM_SECONDS).toISOString() });
+    expect(claimedFor(held, 's1', later(10)).releaseClaim).toEqual({
+      releaseId: 's1',
+      until: later(10 + RELEASE_CLAIM_SECONDS).toISOString(),
+    });
   });
 
   it('claims only queued jobs', () => {
@@ -134,7 +141,11 @@ describe('newJob and expiry', () => {
   });
 
   it('takes the options asked for over the defaults', () => {
-    expect(newJob('j4', owner, 7, { ...request, options: { copies: 3, color: true } }, undefined, t0).options).toEqual({ ...defaultJobOptions, copies: 3, color: true });
+    expect(newJob('j4', owner, 7, { ...request, options: { copies: 3, color: true } }, undefined, t0).options).toEqual({
+      ...defaultJobOptions,
+      copies: 3,
+      color: true,
+    });
   });
 
   it('expires after the tenant’s retention: in code at expiresAt, in Cosmos by its TTL', () => {

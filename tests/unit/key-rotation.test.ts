@@ -77,8 +77,13 @@ describe('generated secrets and their rotation (tools/keys)', () => {
   it('the built CLI writes only the value to stdout, and a usage line to stderr on misuse', () => {
     const value = execFileSync(process.execPath, ['dist/tools/keys.js', 'new', 'onedrive-token-keys'], { encoding: 'utf8' });
     expect(() => loadConfig({ ONEDRIVE_TOKEN_KEYS: value })).not.toThrow();
-    const staged = execFileSync(process.execPath, ['dist/tools/keys.js', 'stage', 'onedrive-token-keys'], { input: value, encoding: 'utf8' });
+    const staged = execFileSync(process.execPath, ['dist/tools/keys.js', 'stage', 'onedrive-token-keys'], {
+      input: value,
+      encoding: 'utf8',
+    });
     expect(kidsOf(staged)).toHaveLength(2);
-    expect(() => execFileSync(process.execPath, ['dist/tools/keys.js', 'rotate', 'everything'], { stdio: 'pipe' })).toThrow(/usage: keys.js new/);
+    expect(() => execFileSync(process.execPath, ['dist/tools/keys.js', 'rotate', 'everything'], { stdio: 'pipe' })).toThrow(
+      /usage: keys.js new/,
+    );
   });
 });

@@ -9,7 +9,8 @@ describe('rate-limit keys for client addresses', () => {
 
   it('every IPv6 address of one /64 falls in one bucket, whatever its spelling', () => {
     const bucket = 'ip6-64:2001:db8:0:1';
-    for (const ip of ['2001:db8:0:1::7', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:db8::1:0:0:0:9', '2001:db8:0:1:2:3:4:5']) expect(addressBucket(ip), ip).toBe(bucket);
+    for (const ip of ['2001:db8:0:1::7', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:db8::1:0:0:0:9', '2001:db8:0:1:2:3:4:5'])
+      expect(addressBucket(ip), ip).toBe(bucket);
     expect(addressBucket('2001:db8:0:2::7')).not.toBe(bucket);
     expect(addressBucket('::1')).toBe('ip6-64:0:0:0:0');
     expect(addressBucket('fe80::1')).toBe('ip6-64:fe80:0:0:0');

@@ -27,7 +27,10 @@ const now = new Date('2026-03-01T10:00:00.000Z');
 const inMinutes = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
 
 const metadataJob = (id: string) => newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10 }, undefined, now);
-const onedriveJob = (id: string) => transitioned(newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10 }, { upload: true }, now), 'ready', now, { onedrive: { itemId: `item-${id}` } });
+const onedriveJob = (id: string) =>
+  transitioned(newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10 }, { upload: true }, now), 'ready', now, {
+    onedrive: { itemId: `item-${id}` },
+  });
 const queued = (job: JobDoc) => (job.state === 'queued' ? job : transitioned(job, 'ready', now));
 const link = (url: string, minutes = 30): DownloadLink => ({ url, expiresAt: inMinutes(minutes) });
 
@@ -49,7 +52,14 @@ describe('planRelease: which jobs go, with which message', () => {
       expect(message.messageId).toBe(`${job.id}:session-1`);
       expect(message.correlationId).toBe('session-1');
       expect(message.applicationProperties).toEqual({ printerId: 'printer-1' });
-      expect(message.body).toMatchObject({ type: 'release', jobId: job.id, fileName: job.fileName, user: { username: 'uma' }, downloadUrl: null, releasedAt: now.toISOString() });
+      expect(message.body).toMatchObject({
+        type: 'release',
+        jobId: job.id,
+        fileName: job.fileName,
+        user: { username: 'uma' },
+        downloadUrl: null,
+        releasedAt: now.toISOString(),
+      });
       expect(message.timeToLive).toBe(RELEASE_MESSAGE_TTL_SECONDS * 1000);
     }
   });
@@ -96,7 +106,10 @@ describe('claims: one release per job', () => {
   });
 
   it('sends nothing when every job went elsewhere, and says the dispatch did not fail', () => {
-    const next = afterClaims(plan, jobs.map(() => lostToAnotherRelease()));
+    const next = afterClaims(
+      plan,
+      jobs.map(() => lostToAnotherRelease()),
+    );
     expect(next).toEqual({ next: 'done', result: { outcome: { released: 0, queued: 0, dispatched: true }, releasedJobs: [] } });
   });
 
@@ -135,8 +148,12 @@ describe('send failure: nothing is lost', () => {
 
 describe('marks: the messages are out', () => {
   const jobs = [queued(metadataJob('a')), queued(metadataJob('b')), onedriveJob('held')];
-  const plan: ReleasePlan = planRelease(jobs, target, now, { links: new Map(), problem: new Conflict('the document is no longer in OneDrive') });
-  const released = (job: JobDoc) => fulfilled(transitioned(claimedFor(job, target.sessionId, now), 'release', now, releasedFields(target, now)));
+  const plan: ReleasePlan = planRelease(jobs, target, now, {
+    links: new Map(),
+    problem: new Conflict('the document is no longer in OneDrive'),
+  });
+  const released = (job: JobDoc) =>
+    fulfilled(transitioned(claimedFor(job, target.sessionId, now), 'release', now, releasedFields(target, now)));
 
   it('counts the jobs marked released, and the held ones as still queued, with why', () => {
     const result = afterMarks(plan, [released(jobs[0]!), released(jobs[1]!)]);

@@ -4,10 +4,7 @@ import { HttpProblem } from '../../shared/http/problem.js';
 import { validateInput } from '../../shared/http/validation.js';
 import { routeTable } from '../../functions/routes.js';
 
-const Body = Type.Object(
-  { name: Type.String({ minLength: 1 }), copies: Type.Integer({ minimum: 1 }) },
-  { additionalProperties: false },
-);
+const Body = Type.Object({ name: Type.String({ minLength: 1 }), copies: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
 function problemOf(run: () => unknown): HttpProblem {
   try {
@@ -68,10 +65,11 @@ describe('request schemas of every route', () => {
 
   it('give uniqueItems arrays typed scalar items, which ajv checks in linear time', () => {
     const arrays = routeTable.routes.flatMap((route) =>
-      Object.entries((route.request ?? {}) as Record<string, unknown>).flatMap(([part, schema]) => uniqueArrays(schema, `${route.name} ${part}`)),
+      Object.entries((route.request ?? {}) as Record<string, unknown>).flatMap(([part, schema]) =>
+        uniqueArrays(schema, `${route.name} ${part}`),
+      ),
     );
     expect(arrays.length).toBeGreaterThan(0);
     for (const { at, items } of arrays) expect(['string', 'number', 'integer', 'boolean'], at).toContain(items.type);
   });
 });
-

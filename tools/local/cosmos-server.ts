@@ -29,9 +29,7 @@ export async function startLocalCosmosServer(
   try {
     mod = await import('@vercel/cosmosdb-server');
   } catch {
-    throw new Error(
-      'COSMOS_ENDPOINT is not set and the local Cosmos server (a dev dependency) is not installed: set COSMOS_ENDPOINT',
-    );
+    throw new Error('COSMOS_ENDPOINT is not set and the local Cosmos server (a dev dependency) is not installed: set COSMOS_ENDPOINT');
   }
   const createHttpServer = mod.createHttpServer ?? mod.default!.createHttpServer;
   const server = createHttpServer({ keepAlive: true });
@@ -85,7 +83,9 @@ export async function openLocalStore(config: Config): Promise<Store> {
   try {
     const store = await openStore({
       regional: { ...config.cosmos, ...local },
-      directory: config.directory.endpoint ? { ...config.directory, endpoint: config.directory.endpoint } : { ...config.directory, ...local },
+      directory: config.directory.endpoint
+        ? { ...config.directory, endpoint: config.directory.endpoint }
+        : { ...config.directory, ...local },
       managedIdentityClientId: config.managedIdentityClientId,
       // The local server speaks plain HTTP; endpoint discovery would switch the SDK to https.
       endpointDiscovery: false,

@@ -13,7 +13,12 @@ export async function openLocalOneDrive(config: Config, now: () => Date): Promis
   const clientSecret = newSecret();
   const microsoft = await startLocalMicrosoft({ port: config.microsoft.localPort, clientId, clientSecret, now: () => now().getTime() });
   try {
-    const onedrive = await openOneDrive(config, now, { clientId, clientSecret, authority: microsoft.authority, graphBaseUrl: microsoft.graphUrl });
+    const onedrive = await openOneDrive(config, now, {
+      clientId,
+      clientSecret,
+      authority: microsoft.authority,
+      graphBaseUrl: microsoft.graphUrl,
+    });
     return {
       ...onedrive,
       microsoft,

@@ -96,7 +96,15 @@ export class Drive {
   readonly #items = new Map<string, DriveItem>();
 
   constructor(nowMs: number) {
-    this.root = { kind: 'folder', id: newItemId(), name: 'root', parentId: undefined, createdMs: nowMs, modifiedMs: nowMs, children: new Map() };
+    this.root = {
+      kind: 'folder',
+      id: newItemId(),
+      name: 'root',
+      parentId: undefined,
+      createdMs: nowMs,
+      modifiedMs: nowMs,
+      children: new Map(),
+    };
     this.#items.set(this.root.id, this.root);
   }
 

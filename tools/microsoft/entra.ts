@@ -66,11 +66,15 @@ interface Failure {
 }
 
 const fail = (error: string, code: number, message: string, status: Failure['status'] = 400): Failure => ({ status, error, code, message });
-const missing = (name: string): Failure => fail('invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+const missing = (name: string): Failure =>
+  fail('invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
 
 /** Entra's error timestamp format: `2024-05-01 10:20:30Z`. */
 function entraTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -127,15 +131,38 @@ export class Entra {
    * Answers a token request with `fault` without looking at it: no code is redeemed and no
    * refresh token used, so the client's retry finds its grant as it was (as after a real outage).
    */
-  async fail(req: IncomingMessage, res: ServerResponse, fault: Exclude<TokenEndpointFault, 'silent'>, retryAfterSeconds: number): Promise<void> {
+  async fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: Exclude<TokenEndpointFault, 'silent'>,
+    retryAfterSeconds: number,
+  ): Promise<void> {
     await readBody(req, FORM_LIMIT);
     if (fault === 'invalid_client') {
-      return this.#sendFailure(res, fail('invalid_client', 7000222, `The provided client secret keys for app '${this.config.clientId}' are expired. Visit the Azure portal to create new keys for your app.`, 401));
+      return this.#sendFailure(
+        res,
+        fail(
+          'invalid_client',
+          7000222,
+          `The provided client secret keys for app '${this.config.clientId}' are expired. Visit the Azure portal to create new keys for your app.`,
+          401,
+        ),
+      );
     }
     const failure =
       fault === 429
-        ? fail('temporarily_unavailable', 50196, 'The server terminated an operation because it encountered a client request loop (local Entra double, failTokenNext).', 429)
-        : fail('temporarily_unavailable', 90033, 'A transient error has occurred. Please try again (local Entra double, failTokenNext).', 503);
+        ? fail(
+            'temporarily_unavailable',
+            50196,
+            'The server terminated an operation because it encountered a client request loop (local Entra double, failTokenNext).',
+            429,
+          )
+        : fail(
+            'temporarily_unavailable',
+            90033,
+            'A transient error has occurred. Please try again (local Entra double, failTokenNext).',
+            503,
+          );
     this.#sendFailure(res, failure, { 'Retry-After': String(retryAfterSeconds) });
   }
 
@@ -176,7 +203,8 @@ export class Entra {
   }
 
   async #grant(req: IncomingMessage): Promise<Issue | Failure> {
-    if (req.method !== 'POST') return fail('invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
+    if (req.method !== 'POST')
+      return fail('invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
     const body = await readBody(req, FORM_LIMIT);
     if (!body) return fail('invalid_request', 900144, 'The request body exceeds 1 MB.', 413);
     const isForm = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
@@ -198,9 +226,20 @@ export class Entra {
       return fail('unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory.`);
     }
     const secret = form.get('client_secret');
-    if (!secret) return fail('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401);
+    if (!secret)
+      return fail(
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        401,
+      );
     if (!sameSecret(secret, this.config.clientSecret)) {
-      return fail('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 401);
+      return fail(
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        401,
+      );
     }
     return undefined;
   }
@@ -210,11 +249,24 @@ export class Entra {
     if (!code) return missing('code');
     const grant = this.#codes.get(sha256(code));
     if (!grant || this.config.now() >= grant.expiresAtMs) {
-      return fail('invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+      return fail(
+        'invalid_grant',
+        70008,
+        'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+      );
     }
-    if (grant.redeemed) return fail('invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    if (grant.redeemed)
+      return fail(
+        'invalid_grant',
+        54005,
+        'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+      );
     if (form.get('redirect_uri') !== grant.redirectUri) {
-      return fail('invalid_grant', 70000, "The provided value for the 'redirect_uri' is not valid. The value must exactly match the redirect URI used to obtain the authorization code.");
+      return fail(
+        'invalid_grant',
+        70000,
+        "The provided value for the 'redirect_uri' is not valid. The value must exactly match the redirect URI used to obtain the authorization code.",
+      );
     }
     if (s256(form.get('code_verifier') ?? '') !== grant.codeChallenge) {
       return fail('invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
@@ -222,7 +274,13 @@ export class Entra {
     if (!this.#stillConsented(grant)) return fail('invalid_grant', 65001, this.#noConsent());
     grant.redeemed = true;
     const scope = form.get('scope') || grant.scope;
-    return { account: grant.account, grantGeneration: grant.grantGeneration, grantedScope: grant.scope, scope, withRefreshToken: hasOfflineAccess(grant.scope) };
+    return {
+      account: grant.account,
+      grantGeneration: grant.grantGeneration,
+      grantedScope: grant.scope,
+      scope,
+      withRefreshToken: hasOfflineAccess(grant.scope),
+    };
   }
 
   /** Entra rotates refresh tokens but does not revoke the one just used. */
@@ -233,7 +291,11 @@ export class Entra {
     if (!grant) return fail('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     if (!this.#stillConsented(grant)) return fail('invalid_grant', 65001, this.#noConsent());
     if (this.config.now() >= grant.expiresAtMs) {
-      return fail('invalid_grant', 700082, 'The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90 days.');
+      return fail(
+        'invalid_grant',
+        700082,
+        'The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90 days.',
+      );
     }
     const scope = form.get('scope') || grant.scope;
     return { account: grant.account, grantGeneration: grant.grantGeneration, grantedScope: grant.scope, scope, withRefreshToken: true };
@@ -254,7 +316,12 @@ export class Entra {
     };
     if (issue.withRefreshToken) {
       const refreshToken = randomToken(64);
-      this.#refreshTokens.set(sha256(refreshToken), { account, grantGeneration, scope: issue.grantedScope, expiresAtMs: now + REFRESH_LIFETIME_MS });
+      this.#refreshTokens.set(sha256(refreshToken), {
+        account,
+        grantGeneration,
+        scope: issue.grantedScope,
+        expiresAtMs: now + REFRESH_LIFETIME_MS,
+      });
       answer.refresh_token = refreshToken;
     }
     return answer;

@@ -28,7 +28,11 @@ interface ItemAddress {
   readonly action: 'item' | 'children' | 'createUploadSession';
 }
 
-const ACTIONS: Readonly<Record<string, ItemAddress['action']>> = { '': 'item', '/children': 'children', '/createUploadSession': 'createUploadSession' };
+const ACTIONS: Readonly<Record<string, ItemAddress['action']>> = {
+  '': 'item',
+  '/children': 'children',
+  '/createUploadSession': 'createUploadSession',
+};
 
 /** Parses what follows `/me/drive` (still percent-encoded), or undefined when it is no item address. */
 function parseItemAddress(path: string): ItemAddress | undefined {
@@ -47,7 +51,10 @@ function parseItemAddress(path: string): ItemAddress | undefined {
 
 function decodeSegments(path: string): string[] {
   try {
-    return path.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+    return path
+      .split('/')
+      .filter((segment) => segment !== '')
+      .map(decodeURIComponent);
   } catch {
     throw new GraphError(400, 'invalidRequest', 'The item path is not validly percent-encoded.');
   }
@@ -115,7 +122,11 @@ function nextLink(baseUrl: string, url: URL, cursor: string): string {
 }
 
 function notServed(method: string, path: string): GraphError {
-  return new GraphError(400, 'invalidRequest', `${method} ${path} is not served by the local Graph double (tools/microsoft); it serves only the OneDrive routes the app uses.`);
+  return new GraphError(
+    400,
+    'invalidRequest',
+    `${method} ${path} is not served by the local Graph double (tools/microsoft); it serves only the OneDrive routes the app uses.`,
+  );
 }
 
 export class Graph {
@@ -192,7 +203,11 @@ export class Graph {
     const body = await readJsonObject(req);
     const name = checkName(body.name);
     if (!isObject(body.folder)) {
-      throw new GraphError(400, 'invalidRequest', 'The local Graph double creates only folders here: send "folder": {} (upload files through createUploadSession).');
+      throw new GraphError(
+        400,
+        'invalidRequest',
+        'The local Graph double creates only folders here: send "folder": {} (upload files through createUploadSession).',
+      );
     }
     const behavior = conflictBehavior(body[CONFLICT_BEHAVIOR], url);
     const placed = placeOrConflict(() => account.drive.createFolder(parent, name, behavior, this.config.now()));
@@ -203,7 +218,11 @@ export class Graph {
   async #createUploadSession(req: IncomingMessage, res: ServerResponse, account: Account, address: ItemAddress, url: URL): Promise<void> {
     const fileName = address.segments.at(-1);
     if (fileName === undefined) {
-      throw new GraphError(400, 'invalidRequest', 'The local Graph double needs the parent and file name: items/{parentId}:/{fileName}:/createUploadSession.');
+      throw new GraphError(
+        400,
+        'invalidRequest',
+        'The local Graph double needs the parent and file name: items/{parentId}:/{fileName}:/createUploadSession.',
+      );
     }
     const name = checkName(fileName);
     const parent = this.#folder(account, address.baseId, address.segments.slice(0, -1));

@@ -69,7 +69,13 @@ function graphHeaders(req: IncomingMessage, requestId: string): OutgoingHttpHead
   };
 }
 
-export function sendGraph(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
+export function sendGraph(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: OutgoingHttpHeaders = {},
+): void {
   sendJson(res, status, body, { ...graphHeaders(req, randomUUID()), ...headers });
 }
 

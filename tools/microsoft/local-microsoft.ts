@@ -132,19 +132,41 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
 
-  const stats: LocalMicrosoftStats = { tokenRequests: 0, failedTokenRequests: 0, graphRequests: 0, throttled: 0, slowed: 0, uploadedBytes: 0, downloadedBytes: 0 };
+  const stats: LocalMicrosoftStats = {
+    tokenRequests: 0,
+    failedTokenRequests: 0,
+    graphRequests: 0,
+    throttled: 0,
+    slowed: 0,
+    uploadedBytes: 0,
+    downloadedBytes: 0,
+  };
   const requests: RequestRecord[] = [];
   const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
   const slow = { remaining: 0, delayMs: 0 };
-  const tokenFault: { remaining: number; fault: TokenEndpointFault; retryAfterSeconds: number } = { remaining: 0, fault: 503, retryAfterSeconds: 1 };
+  const tokenFault: { remaining: number; fault: TokenEndpointFault; retryAfterSeconds: number } = {
+    remaining: 0,
+    fault: 503,
+    retryAfterSeconds: 1,
+  };
   /** Requests waiting out slowNext or a silent token endpoint: released (and dropped) by close(). */
   const waiting = new Set<() => void>();
   const directory = new Directory(now);
   const entra = new Entra(
-    { clientId: options.clientId, clientSecret: options.clientSecret, now, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600 },
+    {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      now,
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+    },
     directory,
   );
-  const transfers = new Transfers({ baseUrl: url, now, downloadUrlLifetimeSeconds: options.downloadUrlLifetimeSeconds ?? 3600, counters: stats });
+  const transfers = new Transfers({
+    baseUrl: url,
+    now,
+    downloadUrlLifetimeSeconds: options.downloadUrlLifetimeSeconds ?? 3600,
+    counters: stats,
+  });
   const graph = new Graph({ baseUrl: url, now }, entra, transfers);
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, target: URL): Promise<void> {
@@ -209,7 +231,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Origin-form only: a request target like `//host/x` must not be read as another authority.
     const target = req.url?.startsWith('/') ? new URL(`${url}${req.url}`) : undefined;
-    res.on('finish', () => requests.push({ method: req.method ?? '', path: loggablePath(target?.pathname ?? '?'), status: res.statusCode }));
+    res.on('finish', () =>
+      requests.push({ method: req.method ?? '', path: loggablePath(target?.pathname ?? '?'), status: res.statusCode }),
+    );
     if (!target) return sendText(res, 400, 'Bad request target.');
     try {
       await dispatch(req, res, target);

@@ -102,10 +102,12 @@ export class Transfers {
 
   /** GET or HEAD on a download URL. */
   download(req: IncomingMessage, res: ServerResponse, token: string): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new GraphError(405, 'invalidRequest', `${req.method} is not allowed on a download URL.`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new GraphError(405, 'invalidRequest', `${req.method} is not allowed on a download URL.`);
     const grant = this.#downloads.get(sha256(token));
     if (!grant) throw new GraphError(404, 'itemNotFound', 'This download URL is unknown.');
-    if (this.config.now() >= grant.expiresAtMs) throw new GraphError(401, 'unauthenticated', 'This download URL has expired; read the driveItem again for a fresh one.');
+    if (this.config.now() >= grant.expiresAtMs)
+      throw new GraphError(401, 'unauthenticated', 'This download URL has expired; read the driveItem again for a fresh one.');
     const item = grant.account.drive.get(grant.itemId);
     if (item?.kind !== 'file') throw new GraphError(404, 'itemNotFound', 'The file behind this download URL no longer exists.');
     res.writeHead(200, {
@@ -152,12 +154,14 @@ export class Transfers {
 
   #checkRange(req: IncomingMessage, session: UploadSession): ContentRange {
     const range = parseContentRange(req.headers['content-range']);
-    if (!range) throw new GraphError(400, 'invalidRequest', 'A fragment needs a Content-Range header of the form "bytes first-last/total".');
+    if (!range)
+      throw new GraphError(400, 'invalidRequest', 'A fragment needs a Content-Range header of the form "bytes first-last/total".');
     if (session.total !== undefined && range.total !== session.total) {
       throw new GraphError(400, 'invalidRequest', `The total size changed from ${session.total} to ${range.total} within one session.`);
     }
     if (range.total > MAX_SESSION_BYTES) throw new GraphError(400, 'invalidRequest', 'The local Graph double caps uploads at 250 MiB.');
-    if (range.last - range.first + 1 > MAX_FRAGMENT_BYTES) throw new GraphError(413, 'invalidRequest', 'A fragment must be smaller than 60 MiB.');
+    if (range.last - range.first + 1 > MAX_FRAGMENT_BYTES)
+      throw new GraphError(413, 'invalidRequest', 'A fragment must be smaller than 60 MiB.');
     return range;
   }
 

@@ -109,7 +109,10 @@ export function encodeForDelivery(entry: QueueEntry<PublishedMessage>, lockedUnt
   };
   if (entry.timeToLiveMs !== undefined && entry.timeToLiveMs <= MAX_UINT) outgoing.ttl = entry.timeToLiveMs;
   if (Object.keys(entry.propertyOverrides).length > 0) {
-    outgoing.application_properties = { ...(source.application_properties as Record<string, unknown> | undefined), ...entry.propertyOverrides };
+    outgoing.application_properties = {
+      ...(source.application_properties as Record<string, unknown> | undefined),
+      ...entry.propertyOverrides,
+    };
   }
   return rhea.message.encode(outgoing);
 }

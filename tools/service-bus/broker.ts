@@ -268,7 +268,11 @@ class LocalBroker implements LocalServiceBus {
   private authorise(amqpLink: link, address: string, right: Right): boolean {
     const uri = entityUri(amqpLink.connection.hostname ?? this.host, this.port, address);
     if (this.connections.get(amqpLink.connection)?.claims.authorises(uri, right, this.now())) return true;
-    refuse(amqpLink, 'amqp:unauthorized-access', `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${uri}'.`);
+    refuse(
+      amqpLink,
+      'amqp:unauthorized-access',
+      `Unauthorized access. '${right}' claim(s) are required to perform this operation. Resource: '${uri}'.`,
+    );
     return false;
   }
 
@@ -282,7 +286,9 @@ class LocalBroker implements LocalServiceBus {
 
 /** Completes the attach rhea will send back, echoing the client's terminus addresses. */
 function acceptAttach(amqpLink: link, address: string, fields: Parameters<typeof setAttachReply>[1] = {}): void {
-  const remote = amqpLink.is_receiver() ? (amqpLink.source as TerminusOptions | undefined) : (amqpLink.target as TerminusOptions | undefined);
+  const remote = amqpLink.is_receiver()
+    ? (amqpLink.source as TerminusOptions | undefined)
+    : (amqpLink.target as TerminusOptions | undefined);
   const peer = { address: remote?.address ?? '' };
   if (amqpLink.is_receiver()) {
     amqpLink.set_target({ address });

@@ -65,4 +65,3 @@ export function putTokenReply(request: Message, result: PutTokenResult): Record<
   if (result.statusCode === 401) properties['error-condition'] = 'amqp:unauthorized-access';
   return { correlation_id: request.message_id, to: request.reply_to, application_properties: properties };
 }
-

@@ -30,9 +30,14 @@ export function handleManagementRequest(request: Message, queue: SubscriptionQue
     const lockToken = Buffer.isBuffer(token) ? uuidToLockToken(token) : undefined;
     const until = lockToken === undefined ? undefined : queue.renewLock(lockToken, nowMs);
     if (until === undefined) {
-      return reply(request, 410, 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.', {
-        errorCondition: 'com.microsoft:message-lock-lost',
-      });
+      return reply(
+        request,
+        410,
+        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        {
+          errorCondition: 'com.microsoft:message-lock-lost',
+        },
+      );
     }
     expirations.push(new Date(until));
   }

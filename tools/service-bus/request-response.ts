@@ -25,4 +25,3 @@ export function serveRequests(receiver: Receiver, handle: (request: Message) => 
     replyLink?.send(rhea.message.encode(handle(request)), undefined, 0);
   });
 }
-

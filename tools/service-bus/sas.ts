@@ -22,9 +22,7 @@ export interface Claim {
   readonly keyName: string;
 }
 
-export type TokenCheck =
-  | { readonly ok: true; readonly claim: Claim }
-  | { readonly ok: false; readonly reason: string };
+export type TokenCheck = { readonly ok: true; readonly claim: Claim } | { readonly ok: false; readonly reason: string };
 
 interface ParsedToken {
   readonly signedResource: string; // sr as it appears in the token: what was signed

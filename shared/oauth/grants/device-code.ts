@@ -29,8 +29,7 @@ export async function handler(services: Services, { clientId, parameters }: Toke
   if (record.status === 'denied') throw new OAuthError('access_denied', 'the request was denied');
 
   if (record.status === 'pending') {
-    const tooSoon =
-      record.lastPolledAt !== undefined && time.getTime() - Date.parse(record.lastPolledAt) < record.interval * 1000;
+    const tooSoon = record.lastPolledAt !== undefined && time.getTime() - Date.parse(record.lastPolledAt) < record.interval * 1000;
     const interval = tooSoon ? record.interval + oauthDefaults.slowDownStepSeconds : record.interval;
     await replaceDeviceCode(store, { ...record, lastPolledAt: time.toISOString(), interval }).catch((error: unknown) => {
       if (!isPreconditionFailed(error)) throw error; // a racing poll already wrote: fine

@@ -94,12 +94,19 @@ async function connectedPrinter(services: Services, headers: Headers) {
   return printer;
 }
 
-async function withinFailureLimit<T>(services: Services, source: SignInSource, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+async function withinFailureLimit<T>(
+  services: Services,
+  source: SignInSource,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   try {
     return await withinSignInFailureLimit(services, source, attempt);
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
     const from = 'printerId' in source ? 'printer' : 'address';
-    throw new RateLimited(error.retryAfterSeconds, `too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`);
+    throw new RateLimited(
+      error.retryAfterSeconds,
+      `too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`,
+    );
   }
 }

@@ -66,7 +66,9 @@ export async function handler(services: Services, { clientId, parameters: reques
       const families = current.refreshFamilies.map((f) => (f.id === family.id ? rotated.family : f));
       await saveTokenOwner(
         store,
-        current.type === 'user' ? { ...current, refreshFamilies: families } : { ...current, refreshFamilies: families, lastSeenAt: time.toISOString() },
+        current.type === 'user'
+          ? { ...current, refreshFamilies: families }
+          : { ...current, refreshFamilies: families, lastSeenAt: time.toISOString() },
       );
       return { owner: current, secret: rotated.secret };
     },

@@ -89,7 +89,13 @@ async function createSession(access: string, parentId: string, name: string, beh
   return session.uploadUrl;
 }
 
-function putFragment(uploadUrl: string, bytes: Buffer, first: number, total: number, headers: Record<string, string> = {}): Promise<Response> {
+function putFragment(
+  uploadUrl: string,
+  bytes: Buffer,
+  first: number,
+  total: number,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const chunk = bytes.subarray(first, Math.min(first + 4096, total));
   return fetch(uploadUrl, {
     method: 'PUT',
@@ -158,14 +164,23 @@ describe('Entra token endpoint', () => {
     expect(body).toMatchObject({ token_type: 'Bearer', scope: SCOPE, expires_in: 3600, ext_expires_in: 3600 });
     expect(body.refresh_token).not.toBe(body.access_token);
     const drive = (await (await graph(body.access_token, 'GET', '/me/drive')).json()) as Json;
-    expect(drive).toMatchObject({ driveType: 'business', owner: { user: { id: ms.addAccount('bob@contoso.example'), displayName: 'bob' } } });
+    expect(drive).toMatchObject({
+      driveType: 'business',
+      owner: { user: { id: ms.addAccount('bob@contoso.example'), displayName: 'bob' } },
+    });
   });
 
   test('refuses a wrong verifier, a reused code, a changed redirect_uri, a bad secret and an expired code as Entra does', async () => {
     const { code, verifier } = await signIn('carol@contoso.example');
     expect(await redeem(code, pkce().verifier)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [501481] } });
-    expect(await redeem(code, verifier, { redirect_uri: `${REDIRECT_URI}/other` })).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [70000] } });
-    expect(await redeem(code, verifier, { client_secret: 'guess' })).toMatchObject({ status: 401, body: { error: 'invalid_client', error_codes: [7000215] } });
+    expect(await redeem(code, verifier, { redirect_uri: `${REDIRECT_URI}/other` })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_codes: [70000] },
+    });
+    expect(await redeem(code, verifier, { client_secret: 'guess' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client', error_codes: [7000215] },
+    });
     expect((await redeem(code, verifier)).status).toBe(200);
     const reused = await redeem(code, verifier);
     expect(reused).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [54005] } });
@@ -179,7 +194,10 @@ describe('Entra token endpoint', () => {
   });
 
   test('refuses unknown refresh tokens and unsupported grant types', async () => {
-    expect(await token({ grant_type: 'refresh_token', refresh_token: 'nope' })).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [9002313] } });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: 'nope' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_codes: [9002313] },
+    });
     expect(await token({ grant_type: 'password' })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
   });
 
@@ -230,7 +248,14 @@ describe('Entra token endpoint', () => {
     const silent = fetch(`${ms.authority}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI }),
+      body: new URLSearchParams({
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT_URI,
+      }),
       signal: AbortSignal.timeout(300),
     });
     await expect(silent).rejects.toMatchObject({ name: 'TimeoutError' });
@@ -273,7 +298,10 @@ describe('Graph authentication and throttling', () => {
     const { access } = await tokensFor('heidi@contoso.example');
     const response = await graph(access, 'GET', '/me/messages');
     expect(response.status).toBe(400);
-    expect(((await response.json()) as Json).error).toMatchObject({ code: 'invalidRequest', message: expect.stringContaining('local Graph') });
+    expect(((await response.json()) as Json).error).toMatchObject({
+      code: 'invalidRequest',
+      message: expect.stringContaining('local Graph'),
+    });
     expect((await fetch(`${ms.url}/nothing-here`)).status).toBe(404);
   });
 });
@@ -299,7 +327,12 @@ describe('OneDrive', () => {
     const done = await upload(access, print.id, 'report.pdf', PDF);
     expect(done.status).toBe(201);
     const item = (await done.json()) as Json;
-    expect(item).toMatchObject({ name: 'report.pdf', size: PDF.length, file: { mimeType: 'application/pdf' }, parentReference: { id: print.id, path: '/drive/root:/Print' } });
+    expect(item).toMatchObject({
+      name: 'report.pdf',
+      size: PDF.length,
+      file: { mimeType: 'application/pdf' },
+      parentReference: { id: print.id, path: '/drive/root:/Print' },
+    });
     expect(ms.stats.uploadedBytes - uploadedBefore).toBe(PDF.length);
     expect(ms.fileBytes(upn, 'print/REPORT.pdf')?.equals(PDF)).toBe(true);
 

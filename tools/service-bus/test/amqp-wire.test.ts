@@ -92,7 +92,9 @@ test('an attach no claim covers is answered and then detached with amqp:unauthor
   const unclaimed = await attachOutcome(amqp.open_receiver({ source: { address: 'releases/Subscriptions/A' }, credit_window: 0 }));
   expect(unclaimed?.condition).toBe('amqp:unauthorized-access');
 
-  expect(await putToken(amqp, uri('releases/Subscriptions/A'), token(uri('releases/subscriptions/A'), LISTEN))).toMatchObject({ 'status-code': 202 });
+  expect(await putToken(amqp, uri('releases/Subscriptions/A'), token(uri('releases/subscriptions/A'), LISTEN))).toMatchObject({
+    'status-code': 202,
+  });
   expect(await attachOutcome(amqp.open_receiver({ source: { address: 'releases/Subscriptions/A' }, credit_window: 0 }))).toBeUndefined();
   // The claim for A does not reach B, even on the same connection.
   const sibling = await attachOutcome(amqp.open_receiver({ source: { address: 'releases/Subscriptions/B' }, credit_window: 0 }));
@@ -120,7 +122,12 @@ test('a sender attach carries max_message_size, and a drain with no credit left 
   await accepted;
 
   expect(await putToken(amqp, uri('releases/Subscriptions/A'), token(uri('releases'), ROOT))).toMatchObject({ 'status-code': 202 });
-  const receiver = amqp.open_receiver({ source: { address: 'releases/Subscriptions/A' }, credit_window: 0, autoaccept: false, rcv_settle_mode: 1 });
+  const receiver = amqp.open_receiver({
+    source: { address: 'releases/Subscriptions/A' },
+    credit_window: 0,
+    autoaccept: false,
+    rcv_settle_mode: 1,
+  });
   await once(receiver, 'receiver_open');
   const message = once(receiver, 'message');
   receiver.add_credit(1);
@@ -130,5 +137,7 @@ test('a sender attach carries max_message_size, and a drain with no credit left 
   // All credit is used: rhea alone would not echo this drain and the SDK would time out after 200 ms.
   const drained = once(receiver, 'receiver_drained');
   receiver.drain_credit();
-  await expect(Promise.race([drained.then(() => 'drained'), new Promise((r) => setTimeout(() => r('timeout'), 500))])).resolves.toBe('drained');
+  await expect(Promise.race([drained.then(() => 'drained'), new Promise((r) => setTimeout(() => r('timeout'), 500))])).resolves.toBe(
+    'drained',
+  );
 });

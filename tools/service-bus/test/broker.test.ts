@@ -17,7 +17,6 @@ const ROOT = { name: 'RootManageSharedAccessKey', key: 'root-key-0123456789', ri
 const LISTEN = { name: 'printer-listen', key: 'listen-key-0123456789', rights: ['Listen'] } as const;
 const SEND = { name: 'api-send', key: 'send-key-0123456789', rights: ['Send'] } as const;
 
-
 let bus: LocalServiceBus;
 let clockOffsetMs = 0;
 const clients: ServiceBusClient[] = [];
@@ -285,7 +284,9 @@ describe('time to live', () => {
 describe('SAS authorisation', () => {
   test('a printer holding only a token scoped to its subscription receives there and nowhere else', async () => {
     const topic = topicWithPrinters();
-    await client().createSender(topic).sendMessages(['A', 'B'].map((printerId) => ({ body: printerId, applicationProperties: { printerId } })));
+    await client()
+      .createSender(topic)
+      .sendMessages(['A', 'B'].map((printerId) => ({ body: printerId, applicationProperties: { printerId } })));
 
     const token = sasToken(`sb://127.0.0.1:${bus.port}/${topic}/subscriptions/A`, LISTEN, inSeconds(20 * 60));
     const printer = client(sasConnectionString(token), 0);
@@ -347,7 +348,9 @@ describe('outage', () => {
 
   test('deleting a subscription removes it and its messages', async () => {
     const topic = topicWithPrinters();
-    await client().createSender(topic).sendMessages({ body: 1, applicationProperties: { printerId: 'A' } });
+    await client()
+      .createSender(topic)
+      .sendMessages({ body: 1, applicationProperties: { printerId: 'A' } });
     expect(bus.hasSubscription(topic, 'a')).toBe(true); // names are case-insensitive
     expect(bus.deleteSubscription(topic, 'A')).toBe(true);
     expect(bus.hasSubscription(topic, 'A')).toBe(false);

@@ -20,7 +20,12 @@ describe('verifyToken', () => {
   test('accepts a token signed with the rule key and returns its claim', () => {
     expect(verifyToken(valid, RULES, NOW_MS)).toEqual({
       ok: true,
-      claim: { resource: '127.0.0.1:5672/releases/subscriptions/device0001', rights: ['Listen'], expiresAtMs: NOW_MS + 600_000, keyName: RULE.name },
+      claim: {
+        resource: '127.0.0.1:5672/releases/subscriptions/device0001',
+        rights: ['Listen'],
+        expiresAtMs: NOW_MS + 600_000,
+        keyName: RULE.name,
+      },
     });
   });
 
