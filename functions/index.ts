@@ -1,5 +1,5 @@
 // Entry point for the Azure Functions host (package.json "main", after bundling).
-// Only `app` is imported as a value from @azure/functions: see LOCAL-AZURE.md, ESM pitfall.
+// Only `app` is imported as a value from @azure/functions: see docs/architecture.md#two-hosts-one-app (the ESM pitfall).
 import { app } from '@azure/functions';
 import { azureAdapters, requireAzureEndpoints } from '../shared/azure-adapters.js';
 import { loadConfig } from '../shared/config/load-config.js';

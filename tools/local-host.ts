@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 // Classes come through the default import: named value imports of @azure/functions fail in
-// plain Node ESM (LOCAL-AZURE.md, upstream issue #287).
+// plain Node ESM (docs/architecture.md#two-hosts-one-app, upstream issue #287).
 import azf from '@azure/functions';
 import type { LogLevel } from '@azure/functions';
 import type { Config } from '../shared/config/load-config.js';

@@ -1,5 +1,5 @@
 // `npm start`: the whole API on this machine, no Azure account needed. Settings come from the
-// environment (see README); unset Azure settings fall back to local stand-ins.
+// environment (docs/operations.md#settings); unset Azure settings fall back to local stand-ins.
 import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
 import { localAdapters } from './local/adapters.js';

@@ -4,7 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * Every setting the app reads, with its schema, default and documentation.
  *
  * This table is the single source for: start-up validation (`loadConfig`), the configuration
- * table in README.md (a test checks they match), `local.settings.example.json` (a test checks
+ * table in docs/operations.md#settings (a test checks they match), `local.settings.example.json` (a test checks
  * every setting is there) and, later, the app settings Bicep sets.
  *
  * `where` says who sets it: `azure` settings are part of the Function App's configuration;

@@ -116,7 +116,7 @@ describe('races', () => {
         const t1 = winner.refresh_token!;
         expect(familyOf(t1)).toBe(family);
 
-        // README: a loser that read the item before the winner wrote loses on the ETag (412 →
+        // docs/security.md#refresh-tokens: a loser that read the item before the winner wrote loses on the ETag (412 →
         // invalid_grant, family untouched); a loser that read it after sees a rotated token,
         // which is reuse (RFC 9700 §4.14.2) and revokes the family, the winner's token included.
         const reuse = reuseLogged(since, family);
@@ -170,7 +170,7 @@ describe('races', () => {
         const answers = await together(racers.length, (i) => refreshWith(host, 'roger-mobile', racers[i] === 'stale' ? t0 : t1));
         for (const answer of answers.filter((_, i) => racers[i] === 'stale')) expect(answer.body.error).toBe('invalid_grant');
         expect(reuseLogged(since, familyOf(t0))).toBe(true);
-        // README: presenting a rotated token revokes its whole family.
+        // docs/security.md#refresh-tokens: presenting a rotated token revokes its whole family.
         expect(await familyIds(members.rita.id)).not.toContain(familyOf(t0));
         const won = answers.filter((a) => a.status === 200);
         expect(won.length).toBeLessThanOrEqual(1);

@@ -22,7 +22,7 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /**
  * Cosmos requests per call the tests assert for the hot paths (tests/e2e/oauth-security.test.ts,
- * README "Cosmos DB requests per operation"); the table shows whether the bench stayed within.
+ * docs/data.md#cosmos-db-requests-per-operation); the table shows whether the bench stayed within.
  */
 const COSMOS_BUDGET: Record<string, number> = {
   'GET /regions': 0,

@@ -10,7 +10,7 @@ import { openStore, type Store } from '../../shared/store/store.js';
  * the databases and containers the app expects. In Azure the containers come from Bicep.
  *
  * `@vercel/cosmosdb-server` is a dev dependency and is loaded only here. Its limits (no TTL,
- * partitionKey option ignored, no OFFSET LIMIT, ...) are listed in LOCAL-AZURE.md; the app is
+ * partitionKey option ignored, no OFFSET LIMIT, ...) are listed in docs/testing.md#stand-ins; the app is
  * written not to depend on any of them.
  */
 export interface LocalCosmosServer {
