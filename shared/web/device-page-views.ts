@@ -40,7 +40,7 @@ function described(field: string, error: FormError<string> | undefined, hintId?:
   return html`${invalid ? html` aria-invalid="true"` : ''}${ids ? html` aria-describedby="${ids}"` : ''}`;
 }
 
-const csrfField = (token: string) => html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
+const csrfField = (token: string) => html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">`;
 
 // --- step 1: code and sign-in ---------------------------------------------------------------
 
@@ -60,63 +60,22 @@ export function signInPage(view: SignInView): SafeHtml {
   const { error } = view;
   return layout(
     'Sign in to connect a device',
-    html`<p>
-        Enter the code your device shows, then sign in with your Roger account. Next, you will see what is asking and can approve or deny
-        it.
-      </p>
-      ${view.notice && !error ? html`<div class="alert" id="${ERROR_ID}" role="alert"><p>${view.notice}</p></div>` : errorBox(error)}
-      <form method="post" action="${DEVICE_PAGE_PATH}" accept-charset="utf-8" novalidate>
-        ${csrfField(view.csrf)}
-        <label for="user_code">Code</label>
-        <span class="hint" id="user_code-hint">8 letters as shown on your device, for example BCDF-GHJK</span>
-        <input
-          id="user_code"
-          name="user_code"
-          type="text"
-          class="code"
-          value="${view.userCode ?? ''}"
-          maxlength="${FIELD_LIMITS.userCode}"
-          autocomplete="one-time-code"
-          autocapitalize="characters"
-          spellcheck="false"
-          required${described('user_code', error, 'user_code-hint')}
-        />
-        <label for="tenant">Organization</label>
-        <span class="hint" id="tenant-hint">Your organization’s short name in Roger, for example contoso</span>
-        <input
-          id="tenant"
-          name="tenant"
-          type="text"
-          value="${view.tenant ?? ''}"
-          maxlength="${FIELD_LIMITS.tenant}"
-          autocomplete="organization"
-          autocapitalize="none"
-          spellcheck="false"
-          required${described('tenant', error, 'tenant-hint')}
-        />
-        <label for="username">Username or email</label>
-        <input
-          id="username"
-          name="username"
-          type="text"
-          value="${view.username ?? ''}"
-          maxlength="${FIELD_LIMITS.username}"
-          autocomplete="username"
-          autocapitalize="none"
-          spellcheck="false"
-          required${described('username', error)}
-        />
-        <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          maxlength="${FIELD_LIMITS.password}"
-          autocomplete="current-password"
-          required${described('password', error)}
-        />
-        <button type="submit">Sign in and continue</button>
-      </form>`,
+    html`<p>Enter the code your device shows, then sign in with your Roger account. Next, you will see what is asking and can approve or deny it.</p>
+${view.notice && !error ? html`<div class="alert" id="${ERROR_ID}" role="alert"><p>${view.notice}</p></div>` : errorBox(error)}
+<form method="post" action="${DEVICE_PAGE_PATH}" accept-charset="utf-8" novalidate>
+${csrfField(view.csrf)}
+<label for="user_code">Code</label>
+<span class="hint" id="user_code-hint">8 letters as shown on your device, for example BCDF-GHJK</span>
+<input id="user_code" name="user_code" type="text" class="code" value="${view.userCode ?? ''}" maxlength="${FIELD_LIMITS.userCode}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required${described('user_code', error, 'user_code-hint')}>
+<label for="tenant">Organization</label>
+<span class="hint" id="tenant-hint">Your organization’s short name in Roger, for example contoso</span>
+<input id="tenant" name="tenant" type="text" value="${view.tenant ?? ''}" maxlength="${FIELD_LIMITS.tenant}" autocomplete="organization" autocapitalize="none" spellcheck="false" required${described('tenant', error, 'tenant-hint')}>
+<label for="username">Username or email</label>
+<input id="username" name="username" type="text" value="${view.username ?? ''}" maxlength="${FIELD_LIMITS.username}" autocomplete="username" autocapitalize="none" spellcheck="false" required${described('username', error)}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" maxlength="${FIELD_LIMITS.password}" autocomplete="current-password" required${described('password', error)}>
+<button type="submit">Sign in and continue</button>
+</form>`,
   );
 }
 
@@ -178,53 +137,33 @@ export function confirmPage(view: ConfirmView): SafeHtml {
   return layout(
     'Approve this request?',
     html`<p>Signed in as <strong>${view.signedInAs}</strong> (${view.tenantName}).</p>
-      <div class="request">
-        <p><strong>${capitalized(asking)}</strong> is asking for access. ${whatItMeans(request, view.tenantName)}</p>
-        <dl>
-          <dt>Client</dt>
-          <dd>${capitalized(asking)}</dd>
-          <dt>Client ID</dt>
-          <dd class="code">${request.clientId}</dd>
-          <dt>Code</dt>
-          <dd class="code">${view.userCode}</dd>
-          <dt>Expires</dt>
-          <dd>${expiresIn(request.expiresAt, view.now)}</dd>
-        </dl>
-      </div>
-      <p>Approve only if you started this yourself and the code matches the one on your device.</p>
-      ${errorBox(error)}
-      <form method="post" action="${DEVICE_DECISION_PATH}" accept-charset="utf-8" novalidate>
-        ${csrfField(view.csrf)}
-        <input type="hidden" name="ticket" value="${view.ticket}" />
-        ${
-          enrollment
-            ? html`<label for="name">Printer name</label>
-                <span class="hint" id="name-hint">Users see this name, for example MFP 3rd floor</span>
-                <input
-                  id="name"
-                  name="name"
-                  type="text"
-                  value="${view.name ?? ''}"
-                  maxlength="${FIELD_LIMITS.printerName}"
-                  autocomplete="off"
-                  required${described('name', error, 'name-hint')}
-                />
-                <label for="location">Location (optional)</label>
-                <span class="hint" id="location-hint">Where to find it, for example Building A, 3rd floor</span>
-                <input
-                  id="location"
-                  name="location"
-                  type="text"
-                  value="${view.location ?? ''}"
-                  maxlength="${FIELD_LIMITS.printerLocation}"
-                  autocomplete="off"
-                  ${described('location', error, 'location-hint')}
-                />`
-            : ''
-        }
-        <button type="submit" name="decision" value="approve">Approve</button>
-        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-      </form>`,
+<div class="request">
+<p><strong>${capitalized(asking)}</strong> is asking for access. ${whatItMeans(request, view.tenantName)}</p>
+<dl>
+<dt>Client</dt><dd>${capitalized(asking)}</dd>
+<dt>Client ID</dt><dd class="code">${request.clientId}</dd>
+<dt>Code</dt><dd class="code">${view.userCode}</dd>
+<dt>Expires</dt><dd>${expiresIn(request.expiresAt, view.now)}</dd>
+</dl>
+</div>
+<p>Approve only if you started this yourself and the code matches the one on your device.</p>
+${errorBox(error)}
+<form method="post" action="${DEVICE_DECISION_PATH}" accept-charset="utf-8" novalidate>
+${csrfField(view.csrf)}
+<input type="hidden" name="ticket" value="${view.ticket}">
+${
+  enrollment
+    ? html`<label for="name">Printer name</label>
+<span class="hint" id="name-hint">Users see this name, for example MFP 3rd floor</span>
+<input id="name" name="name" type="text" value="${view.name ?? ''}" maxlength="${FIELD_LIMITS.printerName}" autocomplete="off" required${described('name', error, 'name-hint')}>
+<label for="location">Location (optional)</label>
+<span class="hint" id="location-hint">Where to find it, for example Building A, 3rd floor</span>
+<input id="location" name="location" type="text" value="${view.location ?? ''}" maxlength="${FIELD_LIMITS.printerLocation}" autocomplete="off"${described('location', error, 'location-hint')}>`
+    : ''
+}
+<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>`,
   );
 }
 
@@ -241,7 +180,7 @@ export function approvedPage(request: PendingRequest, detail: { printerName?: st
   return layout(
     'Done — return to your device',
     html`<p>${text}</p>
-      <p>You can close this page.</p>`,
+<p>You can close this page.</p>`,
   );
 }
 
@@ -249,7 +188,7 @@ export function deniedPage(request: PendingRequest): SafeHtml {
   return layout(
     'Denied',
     html`<p>You denied the request. ${capitalized(askingParty(request))} gets no access.</p>
-      <p>You can close this page.</p>`,
+<p>You can close this page.</p>`,
   );
 }
 

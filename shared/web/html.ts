@@ -84,25 +84,24 @@ export const PAGE_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${PAG
 /** A whole page: one `<main>` with one `<h1>`. */
 export function layout(title: string, content: SafeHtml): SafeHtml {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light" />
-        <meta name="robots" content="noindex" />
-        <title>${title} – Roger</title>
-        <style>
-          ${new SafeHtml(PAGE_STYLE)}
-        </style>
-      </head>
-      <body>
-        <main>
-          <p class="brand">Roger</p>
-          <h1>${title}</h1>
-          ${content}
-        </main>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<meta name="robots" content="noindex">
+<title>${title} – Roger</title>
+<style>${new SafeHtml(PAGE_STYLE)}</style>
+</head>
+<body>
+<main>
+<p class="brand">Roger</p>
+<h1>${title}</h1>
+${content}
+</main>
+</body>
+</html>
+`;
 }
 
 /** A page as a route answers it (a RouteResult, said here without depending on the HTTP layer). */

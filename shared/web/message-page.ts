@@ -15,8 +15,8 @@ export function messagePage(title: string, message: string, options: MessagePage
   return layout(
     title,
     html`<div class="alert" role="alert"><p>${message}</p></div>
-      ${options.errorId ? html`<p class="small">If this keeps happening, quote this to support: <span class="code">${options.errorId}</span></p> ` : ''}${
-        options.startAgain ? html`<p><a href="${options.startAgain}">Start again</a></p>` : ''
-      }`,
+${options.errorId ? html`<p class="small">If this keeps happening, quote this to support: <span class="code">${options.errorId}</span></p>\n` : ''}${
+      options.startAgain ? html`<p><a href="${options.startAgain}">Start again</a></p>` : ''
+    }`,
   );
 }
