@@ -4,8 +4,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * Every setting the app reads, with its schema, default and documentation.
  *
  * This table is the single source for: start-up validation (`loadConfig`), the configuration
- * table in docs/operations.md#settings (a test checks they match), `local.settings.example.json` (a test checks
- * every setting is there) and, later, the app settings Bicep sets.
+ * table in docs/operations.md#settings (a test checks they match), `local.settings.example.json`
+ * (a test checks every setting is there) and the app settings infra/main.bicep sets (the
+ * parity test in tests/infra checks both directions).
  *
  * `where` says who sets it: `azure` settings are part of the Function App's configuration;
  * `local` settings only matter to the local host (`npm start`) and tests.

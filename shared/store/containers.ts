@@ -1,6 +1,7 @@
 /**
  * Every Cosmos DB container the app uses: one list for the code, the local server's
- * provisioning and (later) the Bicep templates, so the three cannot disagree.
+ * provisioning and the Bicep templates (through infra/app-contract.json, checked for drift), so
+ * the three cannot disagree.
  *
  * Partition keys are single paths: the local server ignores all but the first path of a
  * hierarchical key, so prefix queries would leak there while passing tests.
