@@ -154,7 +154,9 @@ async function releaseOne(services: Services, session: ReleaseTarget, job: JobDo
   // safe, its message is dropped as a duplicate; printing the file again would print it twice.
   if (unrecorded)
     throw new Unavailable(UNRECORDED_RETRY_SECONDS, 'the job went to the printer but could not be recorded; release it again', queued);
-  throw new Conflict('the job changed while it was released; read it again');
+  // Another release (a session approved elsewhere) took the job meanwhile: name it, so that a
+  // client printing from OneDrive reads that job instead of printing the file again.
+  throw new Conflict('the job changed while it was released; read it again', { jobId: job.id });
 }
 
 /** Who a job is registered for: 403 once the account (or its tenant) is gone, though its token still verifies. */
