@@ -2,7 +2,8 @@ import type { ItemDefinition } from '@azure/cosmos';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceDoc } from '../../shared/devices/devices.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
-import { linkId, saveLink } from '../../shared/onedrive/links.js';
+import { linkId } from '../../shared/onedrive/links.js';
+import { writeLinkFixture } from '../helpers/onedrive.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
@@ -173,17 +174,7 @@ describe('admin writes when the store fails part-way', () => {
       const { person, id, refresh } = await newUser();
       const token = (await mobileSignIn(host(), SLUG, person)).access_token;
       expect((await api(host(), token, 'POST', '/api/jobs', { fileName: 'mine.pdf', size: 1 })).status).toBe(201);
-      const time = new Date().toISOString();
-      await saveLink(store, {
-        tenantId,
-        userId: id,
-        status: 'connected',
-        refreshToken: 'v1.k1.aaaa.bbbb.cccc',
-        printFolderId: 'p',
-        scanFolderId: 's',
-        connectedAt: time,
-        updatedAt: time,
-      });
+      await writeLinkFixture(store, tenantId, id);
 
       const audited = await erasures();
       proxy().inject({ fault: { kind: 'unavailable' }, match: match(id, person) });

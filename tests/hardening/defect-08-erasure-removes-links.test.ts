@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobPartition } from '../../shared/jobs/jobs.js';
-import { linkId, saveLink } from '../../shared/onedrive/links.js';
+import { linkId } from '../../shared/onedrive/links.js';
+import { writeLinkFixture } from '../helpers/onedrive.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -42,18 +43,9 @@ describe('defect 8: erasure must remove links even when the user item is already
     // What requests racing the erasure could leave behind under the id (a OneDrive callback
     // finishing late, a job registered with a still-valid token), written as they would be.
     const { store } = await host.services();
-    const time = new Date().toISOString();
-    await saveLink(store, {
-      tenantId,
-      userId: ottoId,
-      status: 'connected',
-      refreshToken: 'v1.k1.aaaa.bbbb.cccc',
-      printFolderId: 'p',
-      scanFolderId: 's',
-      connectedAt: time,
-      updatedAt: time,
-    });
+    await writeLinkFixture(store, tenantId, ottoId);
     const pk = jobPartition(tenantId, ottoId);
+    const time = new Date().toISOString();
     await store.container('jobs').items.create({
       id: 'leftover-job',
       pk,

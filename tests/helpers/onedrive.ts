@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { saveLink } from '../../shared/onedrive/links.js';
+import type { Store } from '../../shared/store/store.js';
 import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { api, oauthEnv } from './roger.js';
 import { startTestHost, type TestHost } from './test-host.js';
@@ -42,4 +44,22 @@ export async function loadCallback(callbackUrl: URL) {
   const text = await response.text();
   const body = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
   return { status: response.status, headers: response.headers, body };
+}
+
+/**
+ * A OneDrive link item as the callback writes it, put straight into the store (no Graph needed):
+ * for tests of what erasure and admin writes do with a user's link. The sealed token is a dummy.
+ */
+export async function writeLinkFixture(store: Store, tenantId: string, userId: string): Promise<void> {
+  const time = new Date().toISOString();
+  await saveLink(store, {
+    tenantId,
+    userId,
+    status: 'connected',
+    refreshToken: 'v1.k1.aaaa.bbbb.cccc',
+    printFolderId: 'p',
+    scanFolderId: 's',
+    connectedAt: time,
+    updatedAt: time,
+  });
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceDoc } from '../../shared/devices/devices.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
-import { linkId, saveLink } from '../../shared/onedrive/links.js';
+import { linkId } from '../../shared/onedrive/links.js';
+import { writeLinkFixture } from '../helpers/onedrive.js';
 import { verifyCredential } from '../../shared/tokens/credential-hash.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
@@ -211,17 +212,7 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
         size: 1,
       });
       expect(job.status).toBe(201);
-      const time = new Date().toISOString(); // a OneDrive link, as the callback writes it (no Graph needed here)
-      await saveLink(store, {
-        tenantId,
-        userId: id,
-        status: 'connected',
-        refreshToken: 'v1.k1.aaaa.bbbb.cccc',
-        printFolderId: 'p',
-        scanFolderId: 's',
-        connectedAt: time,
-        updatedAt: time,
-      });
+      await writeLinkFixture(store, tenantId, id); // a OneDrive link, as the callback writes it
       const renamedEmail = `renamed${round}@adminrace.test`;
       const { admins, traffic } = await race(
         [
