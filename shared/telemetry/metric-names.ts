@@ -1,0 +1,35 @@
+/**
+ * The names of the metrics the app emits, and the values of their attributes. Azure Monitor
+ * alerts query these names in the `customMetrics` table (infra/), so a rename here is a rename
+ * there too; tests check both against this list (docs/operations.md#telemetry).
+ */
+export const metricNames = {
+  /** Sign-in attempts; attributes `method` and `outcome`. */
+  signIns: 'roger.sign_ins',
+  /** Locks that began: an account locked, a printer's or an address's failed sign-ins over their limit; attribute `scope`. */
+  lockouts: 'roger.lockouts',
+  /** A rotated refresh token presented again: its family was revoked. */
+  refreshReuse: 'roger.refresh_reuse',
+  /** Release operations (one per release request that reached the planner). */
+  releases: 'roger.releases',
+  /** Messages sent to printers over Service Bus. */
+  messagesSent: 'roger.messages_sent',
+  /** Responses the app answered with 429 or 503; attribute `status`. */
+  refusals: 'roger.refusals',
+} as const;
+
+export type MetricName = (typeof metricNames)[keyof typeof metricNames];
+
+/** How someone signed in: `qr` approves a printer's session code, `device_code` redeems an approved code, `refresh` a refresh token. */
+export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh'] as const;
+export type SignInMethod = (typeof signInMethods)[number];
+
+export const signInOutcomes = ['success', 'failure', 'locked', 'rate_limited'] as const;
+export type SignInOutcome = (typeof signInOutcomes)[number];
+
+/** What a lock applies to: one account, one printer's failed sign-ins, one client address's failed sign-ins. */
+export const lockoutScopes = ['user', 'printer', 'address'] as const;
+export type LockoutScope = (typeof lockoutScopes)[number];
+
+export const refusalStatuses = [429, 503] as const;
+export type RefusalStatus = (typeof refusalStatuses)[number];
