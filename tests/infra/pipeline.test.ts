@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { describe, expect, it } from 'vitest';
@@ -67,14 +68,45 @@ describe('deployment pipeline', () => {
     expect(build.if).toBeUndefined();
   });
 
-  it('builds and lints both templates and every parameter file', () => {
-    const run = workflow(PIPELINE)
-      .jobs.bicep!.steps!.map((s) => s.run ?? '')
-      .join('\n');
-    expect(run).toContain('for template in infra/global.bicep infra/main.bicep');
-    expect(run).toContain('az bicep build --file "$template"');
-    expect(run).toContain('az bicep lint --file "$template"');
-    expect(run).toContain('az bicep build-params --file "$params"');
+  it('compiles and lints with the pinned compiler (npm run infra:check), never one az installs', () => {
+    for (const file of [PIPELINE, REGION]) expect(text(file), file).not.toMatch(/az bicep/);
+    const bicep = workflow(PIPELINE).jobs.bicep!;
+    const dotnet = stepIndex(bicep, (s) => s.uses === 'actions/setup-dotnet@v4');
+    expect(dotnet).toBeGreaterThanOrEqual(0);
+    expect(bicep.steps![dotnet]!.with).toEqual({ 'dotnet-version': '10.0.x' });
+    expect(stepIndex(bicep, (s) => s.run === 'npm run infra:check')).toBeGreaterThan(dotnet);
+  });
+
+  it('every deployment and what-if deploys the JSON the pinned compiler built in that job', () => {
+    let deployments = 0;
+    for (const file of [PIPELINE, REGION]) {
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        const steps = job.steps ?? [];
+        const deploy = steps.findIndex((s) => /az deployment group (create|what-if)/.test(s.run ?? ''));
+        if (deploy < 0) continue;
+        deployments += 1;
+        const where = `${file} ${id}`;
+        const run = steps[deploy]!.run!;
+        expect(run, where).not.toMatch(/\.bicep(param)?\b/);
+        const template = /--template-file "?(dist\/infra\/[^" ]+\.json)/.exec(run)?.[1];
+        const parameters = /--parameters "?(dist\/infra\/[^" ]+\.parameters\.json)/.exec(run)?.[1];
+        expect(template, where).toBeDefined();
+        expect(parameters, where).toBeDefined();
+        // Built earlier in the same job by the pinned compiler, into those very files.
+        const compile = steps.findIndex((s) => Boolean(s.run?.includes('bicep=$(tools/bicep/bicep.sh)')));
+        expect(compile, where).toBeGreaterThanOrEqual(0);
+        expect(compile, where).toBeLessThan(deploy);
+        const compiled = steps[compile]!.run!.split('\n');
+        const writes = (command: string, out: string) =>
+          compiled.some((line) => line.trim().startsWith(`"$bicep" ${command} `) && line.replace(/"/g, '').endsWith(`--outfile ${out}`));
+        expect(writes('build', template!), `${where}: ${template}`).toBe(true);
+        expect(writes('build-params', parameters!), `${where}: ${parameters}`).toBe(true);
+        const dotnet = steps.findIndex((s) => s.uses === 'actions/setup-dotnet@v4' && s.with?.['dotnet-version'] === '10.0.x');
+        expect(dotnet, where).toBeGreaterThanOrEqual(0);
+        expect(dotnet, where).toBeLessThan(compile);
+      }
+    }
+    expect(deployments).toBe(3); // what-if, global, region
   });
 
   it('runs what-if against global and every region on pull requests only, after build and lint', () => {
@@ -90,7 +122,7 @@ describe('deployment pipeline', () => {
     const global = jobs['deploy-global']!;
     expect(global.if).toContain("github.ref == 'refs/heads/main'");
     expect(needs(global).sort()).toEqual(['bicep', 'build']);
-    expect(global.steps!.map((s) => s.run ?? '').join()).toContain('--parameters infra/global.bicepparam');
+    expect(global.steps!.map((s) => s.run ?? '').join()).toContain('--parameters dist/infra/global.parameters.json');
     let previous = 'deploy-global';
     for (const region of regions) {
       const job = jobs[`deploy-${region}`];
@@ -102,11 +134,14 @@ describe('deployment pipeline', () => {
     }
   });
 
-  it('deploys a region as infrastructure, then generated secrets, then the app, then the smoke test', () => {
+  it('deploys a region as infrastructure, secrets, a refresh of the Key Vault references, the app, then the smoke test', () => {
     const deploy = workflow(REGION).jobs.deploy!;
     const order = [
-      stepIndex(deploy, (s) => Boolean(s.run?.includes('az deployment group create') && s.run.includes('infra/$REGION.bicepparam'))),
+      stepIndex(deploy, (s) =>
+        Boolean(s.run?.includes('az deployment group create') && s.run.includes('dist/infra/$REGION.parameters.json')),
+      ),
       stepIndex(deploy, (s) => Boolean(s.run?.includes('node dist/tools/keys.js new'))),
+      stepIndex(deploy, (s) => Boolean(s.run?.includes('/config/configreferences/appsettings/refresh?api-version=2022-03-01'))),
       stepIndex(deploy, (s) => Boolean(s.run?.includes('az functionapp deployment source config-zip'))),
       stepIndex(deploy, (s) => Boolean(s.run?.includes('node dist/tools/smoke.js'))),
     ];
@@ -115,14 +150,18 @@ describe('deployment pipeline', () => {
       JSON.stringify(order),
     ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    const smoke = deploy.steps![order[3]!]!.run!;
+    // A zip deploy does not make App Service read the references again: the refresh is an ARM POST on the site.
+    expect(deploy.steps![order[2]!]!.run).toMatch(/az rest --method post[\s\S]*https:\/\/management\.azure\.com\$site\/config/);
+    const smoke = deploy.steps![order[4]!]!.run!;
     expect(smoke).toContain('--api "${{ steps.infra.outputs.api-url }}"');
     expect(smoke).toContain('--discovery "${{ inputs.discovery-url }}"');
   });
 
-  it('signs in to Azure with OpenID Connect only: no stored secret anywhere', () => {
+  it('signs in to Azure with OpenID Connect only: the one stored secret is the Entra client secret, for Key Vault', () => {
     for (const file of [PIPELINE, REGION]) {
-      expect(text(file), file).not.toMatch(/\bsecrets\.|^\s*(creds|client-secret|publish-profile):/m);
+      expect(text(file), file).not.toMatch(/^\s*(creds|client-secret|publish-profile):/m);
+      const secrets = [...text(file).matchAll(/\bsecrets\.(\w+)/g)].map((m) => m[1]);
+      expect(secrets, file).toEqual(file === REGION ? ['ENTRA_CLIENT_SECRET'] : []);
       const { jobs, permissions } = workflow(file);
       for (const [id, job] of Object.entries(jobs)) {
         const login = job.steps?.find((s) => s.uses?.startsWith('azure/login@'));
@@ -136,6 +175,12 @@ describe('deployment pipeline', () => {
       }
     }
     expect(workflow(PIPELINE).permissions).toEqual({ contents: 'read' });
+    // Handed to one step through its environment, never written into a script's text.
+    const steps = workflow(REGION).jobs.deploy!.steps! as (Step & { env?: Record<string, string> })[];
+    const holders = steps.filter((s) => JSON.stringify(s).includes('secrets.'));
+    expect(holders.map((s) => s.name)).toEqual(['secrets in Key Vault']);
+    expect(holders[0]!.env!.ENTRA_CLIENT_SECRET).toBe('${{ secrets.ENTRA_CLIENT_SECRET }}');
+    expect(holders[0]!.run).not.toContain('secrets.');
   });
 
   it('every Key Vault secret the app references is written by Bicep, generated by the pipeline, or checked for', () => {
@@ -155,5 +200,67 @@ describe('deployment pipeline', () => {
     expect(outputs('global.bicep')).toContain('discoveryUrl');
     for (const used of text(REGION).matchAll(/jq -r \.(\w+)\.value/g)) expect(outputs('main.bicep')).toContain(used[1]);
     expect(text(PIPELINE)).toContain('properties.outputs.discoveryUrl.value');
+  });
+
+  it('runs every script under bash with pipefail; the secrets step sets it itself too', () => {
+    for (const file of [PIPELINE, REGION]) {
+      expect((parse(text(file)) as { defaults?: unknown }).defaults, file).toEqual({ run: { shell: 'bash' } });
+    }
+    const secrets = workflow(REGION).jobs.deploy!.steps!.find((s) => s.name === 'secrets in Key Vault')!;
+    expect(secrets.run!.split('\n')[0]).toBe('set -o pipefail');
+  });
+
+  describe('checks ROGER_NAME_PREFIX before deploying anything', () => {
+    const checks = [
+      ['deploy-global', workflow(PIPELINE).jobs['deploy-global']!],
+      ['deploy-region', workflow(REGION).jobs.deploy!],
+    ] as const;
+    const variables = { AZURE_CLIENT_ID: 'id', AZURE_TENANT_ID: 'tenant', AZURE_SUBSCRIPTION_ID: 'sub', ENTRA_CLIENT_ID: 'app' };
+    const runCheck = (job: Job, prefix: string) => {
+      const step = job.steps!.find((s) => s.name === 'check the repository variables')!;
+      return spawnSync('bash', ['-e', '-c', step.run!], {
+        env: { PATH: process.env.PATH, ...variables, ROGER_NAME_PREFIX: prefix },
+        encoding: 'utf8',
+      });
+    };
+
+    it.each(checks)('%s: the check comes before any Azure step', (_name, job) => {
+      const check = stepIndex(job, (s) => s.name === 'check the repository variables');
+      expect(check).toBeGreaterThanOrEqual(0);
+      expect(check).toBeLessThan(stepIndex(job, (s) => Boolean(s.uses?.startsWith('azure/login@'))));
+    });
+
+    it.each(checks)('%s: accepts 2 to 12 lower-case letters, digits and hyphens starting with a letter', (_name, job) => {
+      for (const prefix of ['ro', 'roger', 'contoso-prod', 'r0ger-2']) expect(runCheck(job, prefix).status, prefix).toBe(0);
+      for (const prefix of ['', 'r', 'Roger', '1roger', '-roger', 'rog_er', 'roger.cloud', 'roger-cloud-x', 'roger eu']) {
+        const result = runCheck(job, prefix);
+        expect(result.status, JSON.stringify(prefix)).toBe(1);
+        expect(result.stdout, JSON.stringify(prefix)).toMatch(
+          /::error::(set the repository variable ROGER_NAME_PREFIX|ROGER_NAME_PREFIX must be)/,
+        );
+      }
+    });
+  });
+
+  it('recovers a soft-deleted Key Vault of a re-created resource group', () => {
+    const infra = workflow(REGION).jobs.deploy!.steps!.find((s) => s.name === 'deploy infra/main.bicep')!.run!;
+    expect(infra).toContain('az keyvault list-deleted --resource-type vault');
+    expect(infra).toContain('createMode=recover');
+    expect(infra).toContain('--parameters keyVaultCreateMode="$createMode"');
+    // The template takes exactly those two values.
+    expect(readInfra('main.bicep')).toMatch(/@allowed\(\['default', 'recover'\]\)\s*\nparam keyVaultCreateMode string = 'default'/);
+  });
+
+  it('bounds the publish step, well inside the job, and still runs the smoke test after a failed publish', () => {
+    const job = workflow(REGION).jobs.deploy! as Job & { 'timeout-minutes': number };
+    const publish = job.steps!.find((s) => s.run?.includes('az functionapp deployment source config-zip')) as Step & { id?: string };
+    const bound = /timeout --kill-after=\d+s (\d+)m az functionapp deployment source config-zip/.exec(publish.run!);
+    expect(bound).not.toBeNull();
+    expect(Number(bound![1])).toBeLessThanOrEqual(15);
+    expect(Number(bound![1]) + 20).toBeLessThan(job['timeout-minutes']);
+    expect(publish.run).toContain('--timeout 600');
+    expect(publish.id).toBe('publish');
+    const smoke = job.steps!.find((s) => s.run?.includes('node dist/tools/smoke.js')) as Step & { if?: string };
+    expect(smoke.if).toBe("${{ !cancelled() && steps.publish.outcome != 'skipped' }}");
   });
 });
