@@ -1,5 +1,5 @@
 using './global.bicep'
 
 // The pipeline sets ROGER_NAME_PREFIX from the repository variable of the same name.
-param namePrefix = readEnvironmentVariable('ROGER_NAME_PREFIX', 'roger')
+param namePrefix = readEnvironmentVariable('ROGER_NAME_PREFIX')
 param directoryLocation = 'northeurope'

@@ -62,11 +62,16 @@ param instanceMemoryMB int = 2048
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('`recover` when this region\'s Key Vault is soft-deleted under the same name (the resource group was deleted and re-created): the pipeline passes it after `az keyvault list-deleted`.')
+@allowed(['default', 'recover'])
+param keyVaultCreateMode string = 'default'
+
 param tags object = {}
 
 var regions = loadJsonContent('regions.json')
 var contract = loadJsonContent('app-contract.json')
-var location = first(filter(regions, region => region.id == regionId)).location
+// regionId is one of regions.json's ids (the parameter's @allowed list), so the filter finds one.
+var location = filter(regions, region => region.id == regionId)[0].location
 var allTags = union(tags, { app: 'roger-cloud', region: regionId })
 var resourceToken = uniqueString(resourceGroup().id)
 // Storage account and Key Vault names: globally unique, letters and digits only.
@@ -84,13 +89,12 @@ var secretNames = {
   entraClientSecret: 'entra-client-secret'
 }
 
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.5.0' = {
+module identity 'modules/identity.bicep' = {
   name: 'identity'
   params: {
     name: '${namePrefix}-${regionId}-id'
     location: location
     tags: allTags
-    enableTelemetry: false
   }
 }
 
@@ -111,7 +115,8 @@ module keyVault 'modules/key-vault.bicep' = {
   params: {
     name: keyVaultName
     location: location
-    secretsUserPrincipalId: identity.outputs.principalId
+    readerPrincipalId: identity.outputs.principalId
+    createMode: keyVaultCreateMode
     tags: allTags
   }
 }
@@ -206,10 +211,9 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     tags: allTags
   }
-  // Key Vault references and the data roles must be in place before the app first starts.
+  // The data role on the tenant directory must be in place before the app first starts (Key
+  // Vault and Service Bus are already dependencies through the outputs the settings use).
   dependsOn: [
-    keyVault
-    serviceBus
     directoryAccess
   ]
 }

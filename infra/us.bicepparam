@@ -1,11 +1,11 @@
 using './main.bicep'
 
 // The pipeline sets these environment variables from repository variables (infra/README.md).
-var prefix = readEnvironmentVariable('ROGER_NAME_PREFIX', 'roger')
+var prefix = readEnvironmentVariable('ROGER_NAME_PREFIX')
 
 param namePrefix = prefix
 param globalResourceGroupName = '${prefix}-global'
-param entraClientId = readEnvironmentVariable('ENTRA_CLIENT_ID', '')
+param entraClientId = readEnvironmentVariable('ENTRA_CLIENT_ID')
 param regionId = 'us'
 param printerListenKey = 'primary'
 param maximumInstanceCount = 100

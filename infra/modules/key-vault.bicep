@@ -1,6 +1,7 @@
 // The region's Key Vault: the app's secrets, read through Key Vault references in app settings.
 // RBAC mode (no access policies), soft delete and purge protection: a deleted secret or vault
-// can be recovered for 90 days and cannot be purged early.
+// can be recovered for 90 days and cannot be purged early. Not usable by VM deployments, ARM
+// template deployments or disk encryption: nothing but RBAC-granted identities reads it.
 
 import { roleIds } from '../roles.bicep'
 
@@ -8,38 +9,55 @@ import { roleIds } from '../roles.bicep'
 param name string
 param location string
 @description('The app identity: reads secrets (Key Vault Secrets User).')
-param secretsUserPrincipalId string
+param readerPrincipalId string
+@description('`recover` when the vault of this name is soft-deleted (a re-created resource group): purge protection keeps the name taken for 90 days, and `default` would fail.')
+@allowed(['default', 'recover'])
+param createMode string
 param tags object
 
-module vault 'br/public:avm/res/key-vault/vault:0.13.3' = {
-  name: 'vault'
-  params: {
-    name: name
-    location: location
-    sku: 'standard'
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    createMode: createMode
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    enableVaultForDeployment: false
-    enableVaultForTemplateDeployment: false
-    enableVaultForDiskEncryption: false
+    enabledForDeployment: false
+    enabledForTemplateDeployment: false
+    enabledForDiskEncryption: false
+    // App Service resolves Key Vault references over the public endpoint: Flex Consumption
+    // without a virtual network is not a trusted service that a firewall could let through.
     publicNetworkAccess: 'Enabled'
-    roleAssignments: [
-      {
-        principalId: secretsUserPrincipalId
-        principalType: 'ServicePrincipal'
-        roleDefinitionIdOrName: roleIds.keyVaultSecretsUser
-      }
-      {
-        // Whoever runs the deployment (the pipeline's identity) creates the generated secrets.
-        principalId: deployer().objectId
-        roleDefinitionIdOrName: roleIds.keyVaultSecretsOfficer
-      }
-    ]
-    tags: tags
-    enableTelemetry: false
   }
 }
 
-output name string = vault.outputs.name
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, readerPrincipalId, roleIds.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: readerPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Whoever runs the deployment (the pipeline's identity) writes the generated secrets.
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, deployer().objectId, roleIds.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
+    principalId: deployer().objectId
+  }
+}
+
+output name string = vault.name
+output resourceId string = vault.id

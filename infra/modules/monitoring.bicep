@@ -13,39 +13,53 @@ param publisherPrincipalId string
 param logRetentionDays int
 param tags object
 
-module workspace 'br/public:avm/res/operational-insights/workspace:0.15.0' = {
-  name: 'workspace'
-  params: {
-    name: workspaceName
-    location: location
-    skuName: 'PerGB2018'
-    dataRetention: logRetentionDays
-    tags: tags
-    enableTelemetry: false
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: workspaceName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: logRetentionDays
+    features: {
+      // Readers need rights on the workspace, not just on a resource whose logs it holds.
+      enableLogAccessUsingOnlyResourcePermissions: false
+      // Ingestion and queries with Entra ID only: the workspace's shared keys do not work.
+      disableLocalAuth: true
+    }
+    publicNetworkAccessForIngestion: 'Enabled'
+    publicNetworkAccessForQuery: 'Enabled'
   }
 }
 
-module insights 'br/public:avm/res/insights/component:0.7.1' = {
-  name: 'insights'
-  params: {
-    name: insightsName
-    location: location
-    kind: 'web'
-    applicationType: 'web'
-    workspaceResourceId: workspace.outputs.resourceId
-    disableLocalAuth: true
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: insightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    IngestionMode: 'LogAnalytics'
+    DisableLocalAuth: true
     // Keep client IP addresses out of telemetry (no personal data in logs: docs/security.md#logs-errors-and-telemetry).
-    disableIpMasking: false
-    roleAssignments: [
-      {
-        principalId: publisherPrincipalId
-        principalType: 'ServicePrincipal'
-        roleDefinitionIdOrName: roleIds.monitoringMetricsPublisher
-      }
-    ]
-    tags: tags
-    enableTelemetry: false
+    DisableIpMasking: false
+    publicNetworkAccessForIngestion: 'Enabled'
+    publicNetworkAccessForQuery: 'Enabled'
   }
 }
 
-output connectionString string = insights.outputs.connectionString
+resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, publisherPrincipalId, roleIds.monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
+    principalId: publisherPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output connectionString string = insights.properties.ConnectionString
+output workspaceResourceId string = workspace.id
+output insightsResourceId string = insights.id

@@ -101,5 +101,5 @@ resource subscriptionManager 'Microsoft.Authorization/roleAssignments@2022-04-01
 ]
 
 output name string = namespace.name
-@description('Fully qualified namespace, as SERVICEBUS_NAMESPACE expects it.')
-output hostName string = '${namespace.name}.servicebus.windows.net'
+@description('Fully qualified namespace, as SERVICEBUS_NAMESPACE expects it: the host of the namespace\'s own endpoint (https://<host>:443/), which national clouds name differently.')
+output hostName string = split(split(namespace.properties.serviceBusEndpoint, '://')[1], ':')[0]
