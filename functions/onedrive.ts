@@ -28,6 +28,7 @@ export const onedriveConnect = defineRoute({
       schema: Type.Object({ authorizationUrl: Type.String({ format: 'uri' }), expiresAt: Type.String({ format: 'date-time' }) }),
     },
     401: { description: 'No valid token, or it names an account that no longer exists' },
+    503: { description: 'OneDrive is not configured in this region (`onedrive-not-configured`)' },
   },
   handler: async (_input, services, context) => ({ status: 200, body: await startConnect(services, await context.currentUser()) }),
 });
@@ -61,7 +62,7 @@ export const onedriveCallback = defineRoute({
     400: { description: 'Declined, expired or already used' },
     403: { description: 'The account that asked to connect no longer exists' },
     409: { description: 'A file named Print or Scan is where the folder must be: the user renames or moves it, then connects again' },
-    503: { description: 'Microsoft is unavailable (Retry-After); the same URL may be loaded again' },
+    503: { description: 'Microsoft is unavailable (Retry-After); the same URL may be loaded again. Or OneDrive is not configured here' },
   },
   handler: async ({ query }, services, context) => {
     if (!query.code)
@@ -134,11 +135,14 @@ export const onedrivePrintList = defineRoute({
       schema: Type.Object({ items: Type.Array(PrintFileSchema), continuationToken: Type.Union([Type.String(), Type.Null()]) }),
     },
     409: { description: 'OneDrive not connected, or must be connected again' },
+    503: { description: 'OneDrive is busy or unreachable (Retry-After), or not configured in this region (`onedrive-not-configured`)' },
   },
   handler: async ({ query }, services, context) => {
     const caller = callerOf(context, 'session');
+    // First: in a region without OneDrive, 503 onedrive-not-configured, not "connect OneDrive".
+    const onedrive = await services.onedrive();
     const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId);
-    const drive = await (await services.onedrive()).driveOf(services.store, link, context.log);
+    const drive = await onedrive.driveOf(services.store, link, context.log);
     const page = await drive.children(link.printFolderId, {
       limit: query.limit ?? 25,
       ...(query.continuationToken ? { skipToken: query.continuationToken } : {}),

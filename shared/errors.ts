@@ -16,6 +16,9 @@ export type DomainErrorKind =
  */
 export type ConflictCode = 'onedrive-not-connected' | 'onedrive-reconnect-required' | 'onedrive-folder-blocked';
 
+/** An outage with a cause the caller should know apart from a busy service: it lasts until an operator acts. */
+export type UnavailableCode = 'onedrive-not-configured';
+
 /** One failing field: a JSON pointer into the request (`/body/name`) and what is wrong with it. */
 export interface FieldError {
   readonly pointer: string;
@@ -92,6 +95,7 @@ export class Unavailable extends DomainError {
     readonly retryAfterSeconds: number,
     detail: string,
     facts: ErrorFacts = {},
+    readonly code?: UnavailableCode,
   ) {
     super(detail, facts);
   }

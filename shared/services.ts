@@ -53,7 +53,11 @@ export function lazyServices(
 ): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
   const messaging = openedOnce(() => adapters.messaging(config));
-  const onedrive = openedOnce(() => adapters.onedrive(config, clock));
+  // Without the app registration's secret, OneDrive answers 503 onedrive-not-configured and nothing else changes.
+  const onedrive = openedOnce(async () => {
+    if (config.microsoft.disabledBecause) throw (await import('./onedrive/onedrive.js')).notConfiguredProblem();
+    return adapters.onedrive(config, clock);
+  });
   const provider = () => {
     pending ??= Promise.all([adapters.store(config), loadKeyRing(config.oauth.signingKeys)]).then(
       ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock }),

@@ -58,6 +58,11 @@ export interface Config {
     /** Unset: a local stand-in for Entra ID and Graph in process (local runs only). */
     readonly clientId?: string;
     readonly clientSecret?: string;
+    /**
+     * Set when OneDrive is off: a registration without its secret (ENTRA_CLIENT_SECRET unset, or
+     * a Key Vault reference App Service could not resolve). Says why, naming the setting only.
+     */
+    readonly disabledBecause?: string;
     readonly authority: string;
     readonly graphBaseUrl: string;
     readonly localPort: number;
@@ -75,6 +80,15 @@ export class ConfigError extends Error {
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Settings whose absence switches one feature off instead of stopping start-up. The Entra
+ * client secret cannot be in a Key Vault the first deployment has only just created, and a
+ * region without OneDrive is still worth running (its routes answer 503 onedrive-not-configured).
+ */
+const FEATURE_SETTINGS: ReadonlySet<SettingName> = new Set(['ENTRA_CLIENT_SECRET']);
+
+const isKeyVaultReference = (raw: string) => /^@Microsoft\.KeyVault\(/i.test(raw);
 
 let ajv: Ajv | undefined;
 const validators = new Map<SettingName, ReturnType<Ajv['compile']>>();
@@ -100,8 +114,10 @@ function readSetting(name: SettingName, env: Environment, problems: string[]): u
   if (raw === undefined || raw === '') return undefined;
   const spec: SettingSpec = settingSpecs[name];
   // App Service leaves a Key Vault reference it cannot resolve in place, as text. Read as a
-  // value, it would become e.g. a guessable operator key: refuse to start instead.
-  if (/^@Microsoft\.KeyVault\(/i.test(raw)) {
+  // value, it would become e.g. a guessable operator key: refuse to start instead (or, for a
+  // feature's setting, read it as unset: loadConfig turns the feature off).
+  if (isKeyVaultReference(raw)) {
+    if (FEATURE_SETTINGS.has(name)) return undefined;
     problems.push(
       `${name}: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)`,
     );
@@ -176,7 +192,6 @@ export function loadConfig(env: Environment = process.env): Config {
       'SERVICEBUS_NAMESPACE',
       'SERVICEBUS_LISTEN_KEY',
       'ENTRA_CLIENT_ID',
-      'ENTRA_CLIENT_SECRET',
       'ONEDRIVE_TOKEN_KEYS',
     ] as const;
     for (const name of required) {
@@ -198,12 +213,19 @@ export function loadConfig(env: Environment = process.env): Config {
   if (values.ENTRA_CLIENT_ID !== undefined) {
     // A configured app registration means the real Entra ID: a per-process key would make
     // stored refresh tokens unreadable on every other instance.
-    for (const name of ['ENTRA_CLIENT_SECRET', 'ONEDRIVE_TOKEN_KEYS'] as const) {
-      if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
-        problems.push(`${name}: is required with ENTRA_CLIENT_ID`);
-      }
+    if (values.ONEDRIVE_TOKEN_KEYS === undefined && !problems.some((p) => p.startsWith('ONEDRIVE_TOKEN_KEYS:'))) {
+      problems.push('ONEDRIVE_TOKEN_KEYS: is required with ENTRA_CLIENT_ID');
     }
   }
+  const rawSecret = env.ENTRA_CLIENT_SECRET?.trim() ?? '';
+  const disabledBecause =
+    values.ENTRA_CLIENT_ID === undefined || values.ENTRA_CLIENT_SECRET !== undefined
+      ? undefined
+      : isKeyVaultReference(rawSecret)
+        ? 'ENTRA_CLIENT_SECRET is a Key Vault reference App Service could not resolve'
+        : rawSecret === ''
+          ? 'ENTRA_CLIENT_SECRET is not set'
+          : undefined;
   const tokenKeys = values.ONEDRIVE_TOKEN_KEYS as OneDriveTokenKeys | undefined;
   if (tokenKeys && new Set(tokenKeys.keys.map((k) => k.kid)).size !== tokenKeys.keys.length) {
     problems.push('ONEDRIVE_TOKEN_KEYS: two keys share a kid');
@@ -257,6 +279,7 @@ export function loadConfig(env: Environment = process.env): Config {
     microsoft: {
       clientId: values.ENTRA_CLIENT_ID as string | undefined,
       clientSecret: values.ENTRA_CLIENT_SECRET as string | undefined,
+      ...(disabledBecause ? { disabledBecause } : {}),
       authority: (values.ENTRA_AUTHORITY as string | undefined) ?? 'https://login.microsoftonline.com/organizations',
       graphBaseUrl: (values.GRAPH_BASE_URL as string | undefined) ?? 'https://graph.microsoft.com',
       localPort: (values.MICROSOFT_LOCAL_PORT as number | undefined) ?? 7072,

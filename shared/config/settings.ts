@@ -266,8 +266,10 @@ export const settingSpecs = {
   ENTRA_CLIENT_SECRET: {
     kind: 'string',
     schema: Type.String({ minLength: 8, maxLength: 512 }),
-    description: 'Client secret of that app registration (a Key Vault reference in Azure). Required with `ENTRA_CLIENT_ID`.',
+    description:
+      'Client secret of that app registration (a Key Vault reference in Azure). Unset with `ENTRA_CLIENT_ID` set, or a Key Vault reference App Service could not resolve: OneDrive is off (its routes answer 503 `onedrive-not-configured`, `/health` reports `onedrive: disabled`) and everything else works.',
     where: 'azure',
+    defaultText: 'unset (with `ENTRA_CLIENT_ID`: OneDrive off)',
     secret: true,
     example: '',
   },

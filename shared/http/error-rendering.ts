@@ -17,7 +17,7 @@ import type { AnyRoute, RouteResult } from './route.js';
  * differ. What nobody anticipated is logged and becomes a 500 naming the log line.
  */
 
-/** The problem type of each domain error kind; a conflict with a code has that code's type. */
+/** The problem type of each domain error kind; a conflict or an outage with a code has that code's type. */
 const PROBLEM_OF: Readonly<Record<DomainErrorKind, ProblemKind>> = {
   invalid: 'validation-failed',
   unauthorized: 'unauthorized',
@@ -33,7 +33,7 @@ const PROBLEM_OF: Readonly<Record<DomainErrorKind, ProblemKind>> = {
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="roger", error="invalid_token"';
 
 function problemOfDomainError(error: DomainError): HttpProblem {
-  const kind = error instanceof Conflict && error.code ? error.code : PROBLEM_OF[error.kind];
+  const kind = (error instanceof Conflict || error instanceof Unavailable) && error.code ? error.code : PROBLEM_OF[error.kind];
   const headers: Record<string, string> =
     error instanceof RateLimited || error instanceof Unavailable
       ? { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) }

@@ -22,6 +22,7 @@ export const problemKinds = {
   'internal-error': { status: 500, title: 'Internal error' },
   'bad-gateway': { status: 502, title: 'An upstream service failed' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
+  'onedrive-not-configured': { status: 503, title: 'OneDrive is not configured in this region' },
 } as const;
 
 export type ProblemKind = keyof typeof problemKinds;

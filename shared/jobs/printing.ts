@@ -105,6 +105,8 @@ export async function printFromOneDrive(
   options: Partial<JobOptions> | undefined,
   log: Logger,
 ): Promise<JobDoc> {
+  // In a region without OneDrive: 503 onedrive-not-configured before anything else is looked at.
+  await services.onedrive();
   const [account, link] = await Promise.all([
     accountOf(services, session),
     requireConnectedLink(services.store, session.tenantId, session.userId),

@@ -47,6 +47,20 @@ export function notConnectedProblem(): Conflict {
   return new Conflict('connect OneDrive first', { connect: '/api/onedrive/connect' }, 'onedrive-not-connected');
 }
 
+/**
+ * The region runs without OneDrive: the app registration's client secret is not there (a first
+ * deployment before anyone stored it, or a Key Vault reference App Service could not resolve).
+ * Not the caller's doing and not over in seconds; everything else keeps working.
+ */
+export function notConfiguredProblem(): Unavailable {
+  return new Unavailable(
+    300,
+    'OneDrive is not available in this region yet: its Microsoft app registration is not configured. Everything else works; ask your administrator.',
+    {},
+    'onedrive-not-configured',
+  );
+}
+
 /** Entra down, throttling or refusing our client: Unavailable with Entra's Retry-After, or 30 s. */
 export function entraUnavailableProblem(
   error: EntraUnavailable,

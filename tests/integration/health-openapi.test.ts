@@ -14,7 +14,7 @@ describe('GET /health', () => {
     const response = await fetch(`${host.url}/health`);
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body).toEqual({ status: 'ok', version: expect.any(String), region: 'eu', checks: { store: 'ok' } });
+    expect(body).toEqual({ status: 'ok', version: expect.any(String), region: 'eu', checks: { store: 'ok', onedrive: 'configured' } });
     expect(host.logs.at(-1)).toMatch(/route=\/health status=200 .*cosmosRequests=1 /);
     expect(JSON.stringify(body)).not.toMatch(/key|endpoint|127\.0\.0\.1/i);
   });

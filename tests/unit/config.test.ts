@@ -85,16 +85,12 @@ describe('loadConfig', () => {
       'SERVICEBUS_NAMESPACE: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'SERVICEBUS_LISTEN_KEY: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'ENTRA_CLIENT_ID: is required when running in Azure (WEBSITE_SITE_NAME is set)',
-      'ENTRA_CLIENT_SECRET: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'ONEDRIVE_TOKEN_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
     ]);
   });
 
-  it('needs the client secret and token keys with an Entra app registration, and never echoes them', () => {
-    expect(problemsOf({ ENTRA_CLIENT_ID: 'a1b2c3' })).toEqual([
-      'ENTRA_CLIENT_SECRET: is required with ENTRA_CLIENT_ID',
-      'ONEDRIVE_TOKEN_KEYS: is required with ENTRA_CLIENT_ID',
-    ]);
+  it('needs the token keys with an Entra app registration, and never echoes them', () => {
+    expect(problemsOf({ ENTRA_CLIENT_ID: 'a1b2c3' })).toEqual(['ONEDRIVE_TOKEN_KEYS: is required with ENTRA_CLIENT_ID']);
     const secretKey = Buffer.alloc(32, 'k').toString('base64');
     const bad = problemsOf({ ONEDRIVE_TOKEN_KEYS: `{"keys":[{"kid":"a","key":"${secretKey}"},{"kid":"a","key":"${secretKey}"}]}` });
     expect(bad).toEqual(['ONEDRIVE_TOKEN_KEYS: two keys share a kid']);
@@ -111,6 +107,40 @@ describe('loadConfig', () => {
       "HTTP_BODY_LIMIT_BYTES: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)",
       "ROGER_OPERATOR_KEY: is a Key Vault reference that App Service could not resolve (does the secret exist, and may the app's identity read it?)",
     ]);
+  });
+
+  describe('an app registration without its client secret: OneDrive off, the app starts', () => {
+    const tokenKeys = JSON.stringify({ keys: [{ kid: 'a', key: Buffer.alloc(32, 'k').toString('base64') }] });
+    const registration = { ENTRA_CLIENT_ID: 'a1b2c3', ONEDRIVE_TOKEN_KEYS: tokenKeys };
+
+    it('unset, in Azure too (the first deployment has no secret to put in its new vault)', () => {
+      const azure = {
+        ...registration,
+        WEBSITE_SITE_NAME: 'roger-eu-api',
+        COSMOS_ENDPOINT: 'https://eu.documents.azure.com:443/',
+        ROGER_SIGNING_KEYS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'x', y: 'y', d: 'd' }] }),
+        SERVICEBUS_NAMESPACE: 'roger-eu.servicebus.windows.net',
+        SERVICEBUS_LISTEN_KEY: 'listen-key-0123456789',
+      };
+      expect(loadConfig(azure).microsoft).toMatchObject({ clientId: 'a1b2c3', disabledBecause: 'ENTRA_CLIENT_SECRET is not set' });
+      expect(loadConfig({ ...azure, ENTRA_CLIENT_SECRET: '  ' }).microsoft.disabledBecause).toBe('ENTRA_CLIENT_SECRET is not set');
+    });
+
+    it('a Key Vault reference App Service could not resolve reads as unset, and is not used as the secret', () => {
+      const reference = '@Microsoft.KeyVault(SecretUri=https://roger-eu-kv.vault.azure.net/secrets/entra-client-secret/)';
+      const { microsoft } = loadConfig({ ...registration, ENTRA_CLIENT_SECRET: reference });
+      expect(microsoft.clientSecret).toBeUndefined();
+      expect(microsoft.disabledBecause).toBe('ENTRA_CLIENT_SECRET is a Key Vault reference App Service could not resolve');
+      expect(microsoft.disabledBecause).not.toContain('vault.azure.net');
+    });
+
+    it('on with a secret, and with the local stand-in (no registration); a bad secret still stops start-up', () => {
+      expect(loadConfig({ ...registration, ENTRA_CLIENT_SECRET: 'client-secret-0123' }).microsoft.disabledBecause).toBeUndefined();
+      expect(loadConfig({}).microsoft.disabledBecause).toBeUndefined();
+      expect(problemsOf({ ...registration, ENTRA_CLIENT_SECRET: 'short' })).toEqual([
+        'ENTRA_CLIENT_SECRET: must NOT have fewer than 8 characters',
+      ]);
+    });
   });
 
   it('passes the managed identity client id to the Azure SDK credentials', () => {
