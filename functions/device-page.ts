@@ -172,7 +172,7 @@ export const devicePageSignIn = defineRoute({
     const tenant = SLUG.test(typed.tenant) ? await findTenantBySlug(services.store, typed.tenant, services.config.region.id) : undefined;
     let user;
     try {
-      user = await withinSignInFailureLimit(services, { ip }, async () => {
+      user = await withinSignInFailureLimit(services, { ip }, 'password', async () => {
         if (tenant)
           return signIn(services, tenant, {
             loginName: typed.username,
@@ -182,6 +182,7 @@ export const devicePageSignIn = defineRoute({
             ip,
           });
         await spendVerifyTime(password); // an unknown organization costs the same as a wrong password
+        services.telemetry.signIn('password', 'failure');
         return undefined;
       });
     } catch (error) {

@@ -9,7 +9,7 @@ import { configuredAccounts, openStore } from './store/store.js';
  * without them (tests/smoke/lazy-loading.test.ts).
  */
 export const azureAdapters: Adapters = {
-  store: async (config) => openStore(configuredAccounts(config)),
+  store: async (config, telemetry) => openStore(configuredAccounts(config), telemetry),
   messaging: async (config) => (await import('./messaging/azure-messaging.js')).openAzureMessaging(config),
   onedrive: async (config, now) => (await import('./onedrive/onedrive.js')).openOneDrive(config, now),
 };

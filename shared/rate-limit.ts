@@ -182,6 +182,8 @@ export async function limitFailures<T>(
   rule: LimitRule,
   now: Date,
   attempt: () => Promise<T | undefined>,
+  /** Called once per window, across instances: by the failure whose shared count reached the limit. */
+  onLimitReached?: () => void,
 ): Promise<T | undefined> {
   const local = localWindow(store, key, rule, now);
   if (!local.known && !local.blocked) await learnCount(store, key, rule, now, local);
@@ -208,6 +210,7 @@ export async function limitFailures<T>(
   local.counted = true;
   local.seen = Math.max(local.seen, count);
   if (local.seen >= rule.limit) local.blocked = true;
+  if (count === rule.limit) onLimitReached?.();
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { authenticateBearer, userIdOf, type Principal } from '../auth/principal.
 import { Unauthorized } from '../errors.js';
 import { invocationLogger } from '../logging/logger.js';
 import type { Services, ServicesProvider } from '../services.js';
+import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
 import { readUser, type UserDoc } from '../users/users.js';
 import { renderError } from './error-rendering.js';
@@ -105,6 +106,8 @@ function toResponseInit(result: RouteResult, requestId: string): PlainResponseIn
 export interface HttpHandlerDependencies {
   readonly services: ServicesProvider;
   readonly table: RouteTable;
+  /** The services' telemetry (lazyServices): the request's log records, and the 429 and 503 answers it counts. */
+  readonly telemetry?: Telemetry;
 }
 
 /**
@@ -116,7 +119,8 @@ export interface HttpHandlerDependencies {
 export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies) {
   return async (request: HttpRequest, invocation: InvocationContext): Promise<PlainResponseInit> => {
     const started = performance.now();
-    const log = invocationLogger(invocation);
+    const telemetry = deps.telemetry ?? noTelemetry;
+    const log = invocationLogger(invocation, telemetry);
     const requestId = invocation.invocationId;
     const path = new URL(request.url).pathname;
     const { result: response, usage } = await measureCosmosUsage(async () => {
@@ -133,6 +137,8 @@ export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies
       }
       return toResponseInit(result, requestId);
     });
+    // Refusals an operator watches: throttling (ours or the store's) and unavailability, whoever raised them.
+    if (response.status === 429 || response.status === 503) telemetry.refusal(response.status);
     log.info('request', {
       method: request.method,
       route: `/${route.route}`,

@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 /**
  * The one logger. Lines are `event key=value ...` so they read well in a terminal and in
@@ -23,10 +24,21 @@ export function formatLogLine(event: string, fields: LogFields = {}): string {
   return parts.join(' ');
 }
 
-export function invocationLogger(context: InvocationContext): Logger {
+/**
+ * Lines go to the invocation's log, and each event also to telemetry as a log record whose
+ * attributes are the fields. Where telemetry replaces the host's log (Azure Monitor in the
+ * Functions host), the line is not written twice.
+ */
+export function invocationLogger(context: InvocationContext, telemetry: Telemetry = noTelemetry): Logger {
+  const write =
+    (level: 'info' | 'warn' | 'error', line: (text: string) => void) =>
+    (event: string, fields: LogFields = {}) => {
+      telemetry.log(level, event, fields);
+      if (!telemetry.replacesHostLog) line(formatLogLine(event, fields));
+    };
   return {
-    info: (event, fields) => context.log(formatLogLine(event, fields)),
-    warn: (event, fields) => context.warn(formatLogLine(event, fields)),
-    error: (event, fields) => context.error(formatLogLine(event, fields)),
+    info: write('info', (text) => context.log(text)),
+    warn: write('warn', (text) => context.warn(text)),
+    error: write('error', (text) => context.error(text)),
   };
 }

@@ -149,6 +149,7 @@ export async function approveUserCode(
     const tenant = await readTenant(store, caller.tenantId);
     if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new Forbidden('this organization has turned off QR sign-in at printers');
     await settle(services, record, { status: 'approved', subjectId: user.id });
+    services.telemetry.signIn('qr', 'success'); // a session at the printer begins
     const release = await releaseQueuedJobs(
       services,
       { tenantId: caller.tenantId, userId: user.id, deviceId: sessionPrinterOf(record).deviceId, sessionId: record.id },

@@ -90,7 +90,8 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
 
 export async function releaseJobs(services: Services, target: ReleaseTarget, jobs: readonly JobDoc[], log: Logger): Promise<ReleaseResult> {
   if (jobs.length === 0) return nothingToRelease;
-  const { store, now } = services;
+  const { store, now, telemetry } = services;
+  telemetry.release();
   const device = await readDevice(store, target.tenantId, target.deviceId);
   if (!device || device.status !== 'connected') return notDispatched(jobs);
   const downloads = await collectDownloads(services, target, jobs, log);
@@ -108,6 +109,7 @@ export async function releaseJobs(services: Services, target: ReleaseTarget, job
   try {
     const messaging = await services.messaging();
     await messaging.sendBatch(device.topic, claims.messages);
+    telemetry.messagesSent(claims.messages.length);
   } catch (error) {
     log.warn('release-dispatch-failed', { deviceId: target.deviceId, jobs: jobs.length, error: (error as Error)?.name });
     const failed = afterFailedSend(plan, claims.claimed);

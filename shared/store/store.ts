@@ -2,7 +2,9 @@ import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import { CosmosClient, type Container, type Database } from '@azure/cosmos';
 import type { Config, CosmosAccountConfig } from '../config/load-config.js';
 import { containerSpecs, type ContainerName, type ContainerSpec } from './containers.js';
+import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 import { createCountingHttpClient } from './counting-http-client.js';
+import { createTracedHttpClient } from './dependency-spans.js';
 import { COSMOS_REQUEST_TIMEOUT_MS, withStoreFailures } from './store-http-client.js';
 
 /** Handles on the app's Cosmos containers: one client per account, for the life of the process. */
@@ -55,10 +57,15 @@ export function configuredAccounts(config: Config): StoreAccounts {
   };
 }
 
-export async function openStore({ regional, directory, managedIdentityClientId, endpointDiscovery }: StoreAccounts): Promise<Store> {
-  // Counted at the wire. A request that hangs fails after the timeout, one that cannot connect
-  // fails at once: both as StoreUnavailableError, which the API answers 503 + Retry-After.
-  const httpClient = createCountingHttpClient(withStoreFailures(createDefaultHttpClient(), COSMOS_REQUEST_TIMEOUT_MS));
+export async function openStore(
+  { regional, directory, managedIdentityClientId, endpointDiscovery }: StoreAccounts,
+  telemetry: Telemetry = noTelemetry,
+): Promise<Store> {
+  // Counted and traced at the wire. A request that hangs fails after the timeout, one that cannot
+  // connect fails at once: both as StoreUnavailableError, which the API answers 503 + Retry-After.
+  const httpClient = createCountingHttpClient(
+    createTracedHttpClient(withStoreFailures(createDefaultHttpClient(), COSMOS_REQUEST_TIMEOUT_MS), telemetry),
+  );
   const clients = new Map<string, CosmosClient>();
   async function clientFor(account: CosmosAccount): Promise<CosmosClient> {
     const { endpoint } = account;

@@ -1,5 +1,6 @@
 import { oauthDefaults } from '../oauth/defaults.js';
 import { addressBucket, limitFailures, type LimitRule } from '../rate-limit.js';
+import { RateLimited } from '../errors.js';
 import type { Services } from '../services.js';
 import { defaultTenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
@@ -22,12 +23,25 @@ function limitFor(source: SignInSource): [string, LimitRule] {
   return [`sign-in-failures:${addressBucket(source.ip)}`, limits.addressSignInFailures];
 }
 
-/** Runs one sign-in attempt (undefined = failed) under its source's failure limit. */
-export function withinSignInFailureLimit<T>(
-  services: Pick<Services, 'store' | 'now'>,
+/**
+ * Runs one sign-in attempt (undefined = failed) under its source's failure limit. Counts the
+ * attempts refused by the limit, and the failure that reached it (a printer or an address locked
+ * out until the window ends).
+ */
+export async function withinSignInFailureLimit<T>(
+  services: Pick<Services, 'store' | 'now' | 'telemetry'>,
   source: SignInSource,
+  method: 'pin' | 'password',
   attempt: () => Promise<T | undefined>,
-) {
+): Promise<T | undefined> {
   const [key, rule] = limitFor(source);
-  return limitFailures(services.store, key, rule, services.now(), attempt);
+  const { telemetry } = services;
+  try {
+    return await limitFailures(services.store, key, rule, services.now(), attempt, () =>
+      telemetry.lockout('printerId' in source ? 'printer' : 'address'),
+    );
+  } catch (error) {
+    if (error instanceof RateLimited) telemetry.signIn(method, 'rate_limited');
+    throw error;
+  }
 }

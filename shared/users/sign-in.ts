@@ -28,14 +28,16 @@ export function applySignInAttempt(
   attempt: Pick<SignInAttempt, 'method' | 'clientId' | 'ip'>,
   credentialOk: boolean,
   now: Date,
-): { user: UserDoc; success: boolean } {
+): { user: UserDoc; success: boolean; locked: boolean; lockedNow: boolean } {
   const locked = user.lockout.lockedUntil !== undefined && Date.parse(user.lockout.lockedUntil) > now.getTime();
   const success = credentialOk && !locked;
   let lockout = user.lockout;
+  let lockedNow = false;
   if (success) {
     lockout = { failures: 0, locks: 0 };
   } else if (!locked) {
     const failures = lockout.failures + 1;
+    lockedNow = failures >= policy.lockoutThreshold;
     lockout =
       failures >= policy.lockoutThreshold
         ? {
@@ -52,7 +54,7 @@ export function applySignInAttempt(
     method: attempt.method,
     ...(policy.loginHistoryKeepsIp && attempt.ip ? { ip: attempt.ip } : {}),
   };
-  return { user: { ...user, lockout, logins: [...user.logins, record].slice(-LOGIN_HISTORY_KEPT) }, success };
+  return { user: { ...user, lockout, logins: [...user.logins, record].slice(-LOGIN_HISTORY_KEPT) }, success, locked, lockedNow };
 }
 
 /**
@@ -74,12 +76,12 @@ const MAX_WRITE_ATTEMPTS = 20;
  * `onSuccess` may change the user in the same write (e.g. add a refresh-token family).
  */
 export async function signIn(
-  services: Pick<Services, 'store' | 'now'>,
+  services: Pick<Services, 'store' | 'now' | 'telemetry'>,
   tenant: Tenant,
   attempt: SignInAttempt,
   onSuccess: (user: UserDoc) => UserDoc = (user) => user,
 ): Promise<UserDoc | undefined> {
-  const { store } = services;
+  const { store, telemetry } = services;
   const user = await findUserByLoginName(store, tenant.id, attempt.loginName);
   const hash = attempt.method === 'pin' ? user?.pinHash : user?.passwordHash;
   let credentialOk = false;
@@ -87,6 +89,7 @@ export async function signIn(
   else await spendVerifyTime(attempt.secret);
   if (!user) {
     await writeSignInDecoy(store, tenant.id); // in place of recording the attempt on a user
+    telemetry.signIn(attempt.method, 'failure');
     return undefined;
   }
 
@@ -94,15 +97,24 @@ export async function signIn(
   // result, so concurrent wrong PINs all count towards the lock. If that write was a reset, the
   // secret was checked against a credential that is gone: it is wrong now (a reset racing the
   // thief's sign-in must still lock the thief out).
-  return writeOnLatest(
+  const written: { outcome?: ReturnType<typeof applySignInAttempt> } = {};
+  const signedIn = await writeOnLatest(
     user,
     async (current) => {
       const checkedAgainstCurrent = (attempt.method === 'pin' ? current.pinHash : current.passwordHash) === hash;
       const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, services.now());
       const saved = await replaceUser(store, outcome.success ? onSuccess(outcome.user) : outcome.user);
+      written.outcome = outcome;
       return outcome.success ? saved : undefined;
     },
     (current) => readUser(store, tenant.id, current.id),
     MAX_WRITE_ATTEMPTS,
   );
+  // Counted as written (the last try), after the write: a caller sees the same answer either way.
+  const { outcome } = written;
+  if (outcome) {
+    telemetry.signIn(attempt.method, outcome.success ? 'success' : outcome.locked ? 'locked' : 'failure');
+    if (outcome.lockedNow) telemetry.lockout('user');
+  }
+  return signedIn;
 }

@@ -8,8 +8,10 @@ import type { Adapters } from '../../shared/services.js';
  * or fault proxy). Stand-ins load on first use, as the SDKs do in Azure.
  */
 export const localAdapters: Adapters = {
-  store: async (config) =>
-    config.cosmos.endpoint ? azureAdapters.store(config) : (await import('./cosmos-server.js')).openLocalStore(config),
+  store: async (config, telemetry) =>
+    config.cosmos.endpoint
+      ? azureAdapters.store(config, telemetry)
+      : (await import('./cosmos-server.js')).openLocalStore(config, telemetry),
   messaging: async (config) =>
     config.serviceBus.namespace ? azureAdapters.messaging(config) : (await import('./messaging.js')).openLocalMessaging(config),
   onedrive: async (config, now) =>

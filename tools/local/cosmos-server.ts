@@ -4,6 +4,7 @@ import { CosmosClient } from '@azure/cosmos';
 import type { Config } from '../../shared/config/load-config.js';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
 import { openStore, type Store } from '../../shared/store/store.js';
+import type { Telemetry } from '../../shared/telemetry/telemetry.js';
 
 /**
  * Local runs only (COSMOS_ENDPOINT unset): a Cosmos DB–compatible server in this process, with
@@ -74,22 +75,25 @@ const specsFor = (account: ContainerSpec['account']) => Object.values(containerS
  * The app's store on a local server started for it, closed with it. A directory account that
  * configuration names separately (DIRECTORY_COSMOS_ENDPOINT) is still used.
  */
-export async function openLocalStore(config: Config): Promise<Store> {
+export async function openLocalStore(config: Config, telemetry?: Telemetry): Promise<Store> {
   const server = await startLocalCosmosServer([
     { database: config.cosmos.database, containers: specsFor('regional') },
     { database: config.directory.database, containers: specsFor('directory') },
   ]);
   const local = { endpoint: server.endpoint, key: server.key };
   try {
-    const store = await openStore({
-      regional: { ...config.cosmos, ...local },
-      directory: config.directory.endpoint
-        ? { ...config.directory, endpoint: config.directory.endpoint }
-        : { ...config.directory, ...local },
-      managedIdentityClientId: config.managedIdentityClientId,
-      // The local server speaks plain HTTP; endpoint discovery would switch the SDK to https.
-      endpointDiscovery: false,
-    });
+    const store = await openStore(
+      {
+        regional: { ...config.cosmos, ...local },
+        directory: config.directory.endpoint
+          ? { ...config.directory, endpoint: config.directory.endpoint }
+          : { ...config.directory, ...local },
+        managedIdentityClientId: config.managedIdentityClientId,
+        // The local server speaks plain HTTP; endpoint discovery would switch the SDK to https.
+        endpointDiscovery: false,
+      },
+      telemetry,
+    );
     return {
       ...store,
       async close() {

@@ -1,5 +1,8 @@
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
+import { RateLimited } from '../../errors.js';
+import type { SignInMethod } from '../../telemetry/metric-names.js';
+import { OAuthError } from '../errors.js';
 import type { TokenResponse } from '../token-response.js';
 import * as deviceCode from './device-code.js';
 import * as password from './password.js';
@@ -48,8 +51,38 @@ export interface Grant {
   readonly handler: GrantHandler;
 }
 
+/**
+ * Grants whose every answer is one sign-in attempt, counted here (`roger.sign_ins`). The password
+ * grant counts in signIn itself, which knows a PIN from a password and a lock from a wrong secret.
+ * A poll still pending, a malformed request or a wrong client is no attempt.
+ */
+const countedAs: ReadonlyMap<string, SignInMethod> = new Map([
+  [deviceCode.grantType, 'device_code'],
+  [refreshToken.grantType, 'refresh'],
+]);
+const FAILED_ATTEMPT: ReadonlySet<string> = new Set(['invalid_grant', 'expired_token', 'access_denied']);
+
+function counted(method: SignInMethod, handler: GrantHandler): GrantHandler {
+  return async (services, request) => {
+    try {
+      const response = await handler(services, request);
+      services.telemetry.signIn(method, 'success');
+      return response;
+    } catch (error) {
+      if (error instanceof RateLimited) services.telemetry.signIn(method, 'rate_limited');
+      else if (error instanceof OAuthError && FAILED_ATTEMPT.has(error.error)) services.telemetry.signIn(method, 'failure');
+      throw error;
+    }
+  };
+}
+
 // A Map, not an object: a grant_type of `constructor` or `__proto__` must be no grant at all.
-const byType: ReadonlyMap<string, Grant> = new Map(grants.map((grant) => [grant.grantType, grant]));
+const byType: ReadonlyMap<string, Grant> = new Map(
+  grants.map((grant) => {
+    const method = countedAs.get(grant.grantType);
+    return [grant.grantType, method ? { grantType: grant.grantType, handler: counted(method, grant.handler) } : grant];
+  }),
+);
 
 /** The grant a `grant_type` value names, or undefined: unsupported_grant_type (RFC 6749 §5.2). */
 export function grantOf(grantType: string): Grant | undefined {

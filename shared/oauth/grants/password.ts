@@ -55,9 +55,10 @@ export async function handler(services: Services, { clientId, parameters: reques
   const refreshSecret = !printer && scope.includes('offline_access') ? newSecret() : undefined;
   let familyId: string | undefined;
   const source = printer ? { printerId: printer.deviceId, tenant } : { ip };
-  const user = await withinFailureLimit(services, source, async () => {
+  const user = await withinFailureLimit(services, source, method, async () => {
     if (!tenant) {
       await spendVerifyTime(password);
+      services.telemetry.signIn(method, 'failure');
       return undefined;
     }
     return signIn(services, tenant, { loginName: username, secret: password, method, clientId, ip }, (signedIn) => {
@@ -97,10 +98,11 @@ async function connectedPrinter(services: Services, headers: Headers) {
 async function withinFailureLimit<T>(
   services: Services,
   source: SignInSource,
+  method: 'pin' | 'password',
   attempt: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   try {
-    return await withinSignInFailureLimit(services, source, attempt);
+    return await withinSignInFailureLimit(services, source, method, attempt);
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
     const from = 'printerId' in source ? 'printer' : 'address';

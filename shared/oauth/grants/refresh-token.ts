@@ -51,6 +51,7 @@ export async function handler(services: Services, { clientId, parameters: reques
     await revokeFamily(services, owner, check.family.id, lapsedPrinter, token, log);
     if (check.outcome === 'reused') {
       log.warn('refresh-token-reuse', { tenantId: token.tenantId, ownerId: token.ownerId, familyId: check.family.id });
+      services.telemetry.refreshReuse();
       throw new OAuthError('invalid_grant', 'this refresh token was already used; the session is revoked');
     }
     throw new OAuthError('invalid_grant', lapsedPrinter ? 'the printer was disconnected; enroll it again' : 'the refresh token expired');
