@@ -2,24 +2,38 @@
 // Only `app` is imported as a value from @azure/functions: see docs/architecture.md#two-hosts-one-app (the ESM pitfall).
 import { app } from '@azure/functions';
 import { azureAdapters, requireAzureEndpoints } from '../shared/azure-adapters.js';
-import { loadConfig } from '../shared/config/load-config.js';
+import { loadConfig, type Config } from '../shared/config/load-config.js';
 import { createHttpHandler } from '../shared/http/http-handler.js';
 import { lazyServices } from '../shared/services.js';
 import { servedMethods } from '../shared/http/route-table.js';
 import { routeTable } from './routes.js';
+import { describeStartupFailure, startupFailureFunctions } from './startup-failure.js';
 
 // Validate every setting when the worker loads the app: a bad setting, or a blank Azure
 // endpoint (the local stand-ins are `npm start`'s), stops start-up here with one line per
-// problem in the host log, instead of failing on some later request.
-const config = loadConfig();
-requireAzureEndpoints(config);
-const services = lazyServices(config, azureAdapters);
+// problem in the host log, instead of failing on some later request. The app then serves only
+// a 503 naming those settings (startup-failure.ts), never zero functions and a 404 everywhere.
+function validConfig(): Config | undefined {
+  try {
+    const config = loadConfig();
+    requireAzureEndpoints(config);
+    return config;
+  } catch (error) {
+    console.error(describeStartupFailure(error));
+    for (const { name, options } of startupFailureFunctions(error)) app.http(name, options);
+    return undefined;
+  }
+}
 
-for (const route of routeTable.routes) {
-  app.http(route.name, {
-    methods: [...servedMethods(route)],
-    route: route.route,
-    authLevel: route.authLevel,
-    handler: createHttpHandler(route, { services, table: routeTable }),
-  });
+const config = validConfig();
+if (config) {
+  const services = lazyServices(config, azureAdapters);
+  for (const route of routeTable.routes) {
+    app.http(route.name, {
+      methods: [...servedMethods(route)],
+      route: route.route,
+      authLevel: route.authLevel,
+      handler: createHttpHandler(route, { services, table: routeTable }),
+    });
+  }
 }

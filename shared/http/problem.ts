@@ -23,6 +23,7 @@ export const problemKinds = {
   'bad-gateway': { status: 502, title: 'An upstream service failed' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
   'onedrive-not-configured': { status: 503, title: 'OneDrive is not configured in this region' },
+  'app-not-configured': { status: 503, title: 'The app is not configured' },
 } as const;
 
 export type ProblemKind = keyof typeof problemKinds;

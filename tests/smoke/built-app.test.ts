@@ -116,29 +116,46 @@ describe('built app with plain node', () => {
     expect(stderr).not.toMatch(/SyntaxError|not found|ERR_/);
   });
 
-  it('the Functions entry point refuses blank Azure endpoints and points at npm start', async () => {
-    const failure = await run(process.execPath, ['--input-type=module', '-e', "await import('./dist/functions/index.js');"], {
-      env: { ...baseEnv, ...azureSettings, COSMOS_ENDPOINT: '', ENTRA_CLIENT_ID: '' },
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toContain(
-      'COSMOS_ENDPOINT: is not set; the Functions host reaches Azure only (set it, or run `npm start` for local stand-ins)',
-    );
-    expect(failure?.stderr).toContain('ENTRA_CLIENT_ID: is not set');
-    expect(failure?.stderr).not.toContain('SERVICEBUS_NAMESPACE');
+  /**
+   * Outside a Functions worker, @azure/functions runs in test mode and says, for each function
+   * the entry registers, that it skipped registering it: the list of what Azure would serve.
+   */
+  async function loadEntry(env: Record<string, string>) {
+    const { stderr } = await run(process.execPath, ['--input-type=module', '-e', "await import('./dist/functions/index.js');"], {
+      env: { ...baseEnv, ...env },
+    });
+    const registered = [...stderr.matchAll(/Skipping call to register function "([^"]+)"/g)].map((m) => m[1]);
+    return { stderr, registered };
+  }
+
+  it('the Functions entry point registers every route of the table when the settings are good', async () => {
+    const { registered } = await loadEntry(azureSettings);
+    expect(registered).toContain('health');
+    expect(registered).toContain('not-found');
+    expect(registered).not.toContain('not-configured');
+    expect(registered.length).toBeGreaterThan(20);
   });
 
-  it('the Functions entry point refuses to load with a bad setting', async () => {
-    const failure = await run(process.execPath, ['--input-type=module', '-e', "await import('./dist/functions/index.js');"], {
-      env: { ...baseEnv, HTTP_BODY_LIMIT_BYTES: 'lots' },
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
+  it('the Functions entry point refuses blank Azure endpoints: it says why, and serves only the 503 that names them', async () => {
+    const { stderr, registered } = await loadEntry({ ...azureSettings, COSMOS_ENDPOINT: '', ENTRA_CLIENT_ID: '' });
+    expect(stderr).toContain(
+      'COSMOS_ENDPOINT: is not set; the Functions host reaches Azure only (set it, or run `npm start` for local stand-ins)',
     );
-    expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toContain('HTTP_BODY_LIMIT_BYTES: must be a whole number');
+    expect(stderr).toContain('ENTRA_CLIENT_ID: is not set');
+    expect(stderr).not.toContain('SERVICEBUS_NAMESPACE');
+    // Never zero functions (every path a silent 404): /health and a catch-all, both 503.
+    expect(registered).toEqual(['health', 'not-configured']);
+  });
+
+  it('the Functions entry point with a bad setting, or an unresolved Key Vault reference, serves only the 503', async () => {
+    const { stderr, registered } = await loadEntry({ HTTP_BODY_LIMIT_BYTES: 'lots' });
+    expect(stderr).toContain('HTTP_BODY_LIMIT_BYTES: must be a whole number');
+    expect(registered).toEqual(['health', 'not-configured']);
+    const unresolved = await loadEntry({
+      ...azureSettings,
+      ROGER_OPERATOR_KEY: '@Microsoft.KeyVault(VaultName=v;SecretName=roger-operator-key)',
+    });
+    expect(unresolved.stderr).toContain('ROGER_OPERATOR_KEY: is a Key Vault reference that App Service could not resolve');
+    expect(unresolved.registered).toEqual(['health', 'not-configured']);
   });
 });
