@@ -260,8 +260,11 @@ export function transitioned(job: JobDoc, transition: JobTransition, now: Date, 
   return { ...unclaimed, ...extra, state: transitions[transition].to, updatedAt: now.toISOString() };
 }
 
-/** Longer than any one invocation may run (host.json functionTimeout: 30 s), sends included. */
-export const RELEASE_CLAIM_SECONDS = 60;
+/**
+ * Longer than any one invocation may run (host.json functionTimeout: 2 minutes), sends
+ * included: a claim lapses only when its release can no longer be running.
+ */
+export const RELEASE_CLAIM_SECONDS = 150;
 
 /**
  * The job claimed for release `releaseId` until RELEASE_CLAIM_SECONDS from now. 409 unless it is

@@ -1,7 +1,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
 import type { Config } from '../config/load-config.js';
-import { createSender, SEND_RETRY, subscriptionDefaults, type Messaging } from './messaging.js';
+import { ADMIN_CALL_TIMEOUT_MS, ADMIN_RETRY, createSender, SEND_RETRY, subscriptionDefaults, type Messaging } from './messaging.js';
 
 /** Azure Service Bus: the managed identity sends and manages subscriptions (no keys in the app). */
 export function openAzureMessaging(config: Config): Messaging {
@@ -9,7 +9,7 @@ export function openAzureMessaging(config: Config): Messaging {
   if (!namespace) throw new Error('SERVICEBUS_NAMESPACE is not set: there is no Service Bus namespace to open');
   const credential = new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId });
   const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions: SEND_RETRY }));
-  const admin = new ServiceBusAdministrationClient(namespace, credential);
+  const admin = new ServiceBusAdministrationClient(namespace, credential, { retryOptions: ADMIN_RETRY });
   return {
     amqpUrl: config.region.amqpUrl,
     resourceBase: `sb://${namespace}/`,
@@ -19,6 +19,7 @@ export function openAzureMessaging(config: Config): Messaging {
       async create(topic, deviceId) {
         try {
           await admin.createSubscription(topic, deviceId, {
+            abortSignal: AbortSignal.timeout(ADMIN_CALL_TIMEOUT_MS),
             maxDeliveryCount: subscriptionDefaults.maxDeliveryCount,
             lockDuration: `PT${subscriptionDefaults.lockDurationSeconds}S`,
             deadLetteringOnMessageExpiration: true,
@@ -32,7 +33,7 @@ export function openAzureMessaging(config: Config): Messaging {
       },
       async delete(topic, deviceId) {
         try {
-          await admin.deleteSubscription(topic, deviceId);
+          await admin.deleteSubscription(topic, deviceId, { abortSignal: AbortSignal.timeout(ADMIN_CALL_TIMEOUT_MS) });
         } catch (error) {
           if ((error as { code?: string }).code !== 'MessageEntityNotFoundError') throw error;
         }

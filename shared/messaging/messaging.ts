@@ -45,8 +45,16 @@ export const subscriptionDefaults = {
   autoDeleteOnIdleDays: 90,
 } as const;
 
-/** A failed send must leave jobs queued quickly, not hang the approval. */
+/** A failed send must leave jobs queued quickly, not hang the approval: two tries of 5 s at most. */
 export const SEND_RETRY = { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } as const;
+
+/**
+ * Creating or deleting a printer's subscription (ARM-style HTTP calls of the administration
+ * client), bounded like a send: the client's retry policy has no time limit of its own, so each
+ * call carries an abort signal that covers its retries too.
+ */
+export const ADMIN_CALL_TIMEOUT_MS = 10_000;
+export const ADMIN_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 } as const;
 
 /** Batching and one sender per topic, reused for the life of the process. */
 export function createSender(client: ServiceBusClient): Pick<Messaging, 'sendBatch'> & { close(): Promise<void> } {

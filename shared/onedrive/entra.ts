@@ -63,7 +63,8 @@ export function newPkce(): Pkce {
   return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
 }
 
-const TOKEN_TIMEOUT_MS = 10_000;
+/** One token request to Entra ID (fetch's AbortSignal), so a silent Entra cannot hold a request until the host's limit. */
+export const TOKEN_TIMEOUT_MS = 10_000;
 
 export interface EntraClient {
   authorizationUrl(input: { state: string; codeChallenge: string }): string;

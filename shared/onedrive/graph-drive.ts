@@ -45,14 +45,15 @@ export type AccessTokenSource = (renew: boolean) => Promise<string>;
 
 /** Throttling budget inside one API request: retry only short waits, and only twice. */
 export const MAX_RETRY_AFTER_SECONDS = 5;
-const MAX_RETRIES = 2;
+export const MAX_RETRIES = 2;
 
 /**
  * How long one Graph request may take, headers and body, before it is given up: the API then
  * answers 503 with `Retry-After` instead of holding the caller (a person at a printer panel) for
  * as long as Graph stays silent. Graph answers these metadata requests in well under a second;
  * 8 s leaves room for a slow moment, and with a token refresh (Entra, 10 s at most) and the
- * throttling waits above a request still ends inside the function's 30 s. A timed-out request
+ * throttling waits above a request still ends well inside the function's time limit
+ * (host.json `functionTimeout`). A timed-out request
  * is not retried (it may have been carried out; the caller decides).
  */
 export const GRAPH_REQUEST_TIMEOUT_MS = 8_000;

@@ -1,5 +1,5 @@
 import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
-import { CosmosClient, type Container, type Database } from '@azure/cosmos';
+import { CosmosClient, type ConnectionPolicy, type Container, type Database } from '@azure/cosmos';
 import type { Config, CosmosAccountConfig } from '../config/load-config.js';
 import { containerSpecs, type ContainerName, type ContainerSpec } from './containers.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
@@ -44,6 +44,22 @@ async function credentialsFor(account: CosmosAccount, managedIdentityClientId: s
   return { aadCredentials: new DefaultAzureCredential({ managedIdentityClientId }) };
 }
 
+/**
+ * The SDK's own limits, explicit: a request is given up by the store's HTTP client after
+ * COSMOS_REQUEST_TIMEOUT_MS (5 s; the SDK's timeout above it is never reached, see
+ * store-http-client.ts), and throttling (429) is retried at most 9 times within 30 s, the
+ * service's Retry-After respected. So one Cosmos call ends well inside the function's time limit
+ * (host.json `functionTimeout`) and the API answers 503 instead of the host cutting it off.
+ */
+export function cosmosConnectionPolicy(endpointDiscovery: boolean): Partial<ConnectionPolicy> {
+  return {
+    enableEndpointDiscovery: endpointDiscovery,
+    preferredLocations: [],
+    requestTimeout: 2 * COSMOS_REQUEST_TIMEOUT_MS,
+    retryOptions: { maxRetryAttemptCount: 9, maxWaitTimeInSeconds: 30 },
+  };
+}
+
 /** The accounts COSMOS_ENDPOINT and DIRECTORY_COSMOS_ENDPOINT name. */
 export function configuredAccounts(config: Config): StoreAccounts {
   const regional = config.cosmos;
@@ -75,7 +91,7 @@ export async function openStore(
         endpoint,
         ...(await credentialsFor(account, managedIdentityClientId)),
         httpClient,
-        connectionPolicy: { enableEndpointDiscovery: endpointDiscovery, preferredLocations: [] },
+        connectionPolicy: cosmosConnectionPolicy(endpointDiscovery),
       });
       clients.set(endpoint, client);
     }

@@ -177,7 +177,7 @@ describe('Cosmos DB faults, over the wire', () => {
       expect(refresh.ms).toBeLessThan(2000);
       const health = await timedApi(host(), undefined, 'GET', '/health');
       expectUnavailableProblem(health);
-      expect(health.body.checks).toEqual({ store: 'failed' });
+      expect(health.body.checks).toEqual({ store: 'failed', onedrive: 'configured' });
     } finally {
       await proxy().up();
     }
