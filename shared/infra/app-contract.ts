@@ -4,7 +4,7 @@ import { containerSpecs, type ContainerSpec } from '../store/containers.js';
 
 /**
  * What the app expects Azure to have, for the Bicep templates: the Cosmos databases and
- * containers (partition keys, default TTLs), the release topics and the printers' Listen rule.
+ * containers (partition keys, default TTLs, indexing policies), the release topics and the printers' Listen rule.
  * `npm run docs:config` writes it to infra/app-contract.json, which the templates load; a test
  * fails when the file and the code disagree. Names come from loadConfig's defaults, the same
  * values Bicep sets as app settings.
@@ -14,7 +14,12 @@ export const APP_CONTRACT_PATH = 'infra/app-contract.json';
 function containersOf(account: ContainerSpec['account']) {
   return Object.values(containerSpecs as Record<string, ContainerSpec>)
     .filter((spec) => spec.account === account)
-    .map(({ id, partitionKeyPath, defaultTtl }) => ({ id, partitionKeyPath, ...(defaultTtl === undefined ? {} : { defaultTtl }) }));
+    .map(({ id, partitionKeyPath, defaultTtl, indexingPolicy }) => ({
+      id,
+      partitionKeyPath,
+      ...(defaultTtl === undefined ? {} : { defaultTtl }),
+      ...(indexingPolicy === undefined ? {} : { indexingPolicy }),
+    }));
 }
 
 export function renderAppContract(): string {

@@ -13,33 +13,94 @@ export interface ContainerSpec {
   readonly partitionKeyPath: string;
   /** Default TTL in seconds; -1 = items carry their own `ttl`. Expiry is checked in code too. */
   readonly defaultTtl?: number;
+  /**
+   * What Cosmos DB indexes: see `indexOnly`. Every container of the app has one (a test checks);
+   * the templates apply it, the local server ignores it.
+   */
+  readonly indexingPolicy?: IndexingPolicy;
+}
+
+/** A Cosmos DB for NoSQL indexing policy, as the container resource takes it. */
+export interface IndexingPolicy {
+  readonly indexingMode: 'consistent';
+  readonly automatic: true;
+  readonly includedPaths: readonly { readonly path: string }[];
+  readonly excludedPaths: readonly { readonly path: string }[];
+}
+
+/**
+ * Index only the paths the app's queries filter or sort on (docs/data.md#indexing): everything
+ * else (`/*`) is excluded, so a write pays for these paths only. Point reads need no index, and
+ * `id` and `_ts` are indexed whatever the policy says. A scalar path is `/field/?`; the elements
+ * of an array are `/field/[]/?`. Consistent: a query sees every write before it.
+ * tests/infra/indexing-policy.test.ts fails when a query names a path that is not here.
+ */
+export function indexOnly(...paths: string[]): IndexingPolicy {
+  return { indexingMode: 'consistent', automatic: true, includedPaths: paths.map((path) => ({ path })), excludedPaths: [{ path: '/*' }] };
 }
 
 export const containerSpecs = {
-  /** slug → home region and tenant id. Item `{ id: slug, region, tenantId }`: nothing personal. */
-  tenantDirectory: { id: 'tenantDirectory', account: 'directory', partitionKeyPath: '/id' },
-  /** One item per tenant: name, slug, policy. */
-  tenants: { id: 'tenants', account: 'regional', partitionKeyPath: '/id' },
+  /** slug → home region and tenant id. Item `{ id: slug, region, tenantId }`: nothing personal. Point reads only. */
+  tenantDirectory: { id: 'tenantDirectory', account: 'directory', partitionKeyPath: '/id', indexingPolicy: indexOnly() },
+  /** One item per tenant: name, slug, policy. Point reads only. */
+  tenants: { id: 'tenants', account: 'regional', partitionKeyPath: '/id', indexingPolicy: indexOnly() },
   /**
    * Users, printers, login-name look-ups, OneDrive links and scan profiles of one tenant share
    * its partition, so every request of a tenant's caller touches exactly one partition, keyed
-   * by the token's `tid`.
+   * by the token's `tid`. Queried: users by name and text, the admin roster, printers and scan
+   * profiles by name, login names and scan profiles naming a user (erasure).
    */
-  accounts: { id: 'accounts', account: 'regional', partitionKeyPath: '/tenantId' },
-  /** RFC 8628 device codes and their user-code look-ups, and pending OneDrive consents; short-lived, item TTL. */
-  deviceCodes: { id: 'deviceCodes', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
+  accounts: {
+    id: 'accounts',
+    account: 'regional',
+    partitionKeyPath: '/tenantId',
+    indexingPolicy: indexOnly(
+      '/tenantId/?',
+      '/type/?',
+      '/username/?',
+      '/email/?',
+      '/fullName/?',
+      '/role/?',
+      '/name/?',
+      '/userId/?',
+      '/userIds/[]/?',
+    ),
+  },
+  /**
+   * RFC 8628 device codes and their user-code look-ups, and pending OneDrive consents;
+   * short-lived, item TTL. Queried across partitions only for a user's export and erasure.
+   */
+  deviceCodes: {
+    id: 'deviceCodes',
+    account: 'regional',
+    partitionKeyPath: '/id',
+    defaultTtl: -1,
+    indexingPolicy: indexOnly('/tenantId/?', '/subjectId/?', '/userId/?'),
+  },
   /**
    * Print jobs, one partition per user (`pk` = `<tenantId>|<userId>`): a user's list, a
    * release of their queued jobs and their erasure each touch exactly one partition. Items
    * carry their own TTL (the tenant's retention); expiry is checked in code too.
    */
-  jobs: { id: 'jobs', account: 'regional', partitionKeyPath: '/pk', defaultTtl: -1 },
-  /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). */
-  scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
-  /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). */
-  audit: { id: 'audit', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1 },
-  /** Fixed-window counters for rate limits, and the sign-in decoy (users/sign-in-decoy.ts); item TTL. */
-  rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1 },
+  jobs: {
+    id: 'jobs',
+    account: 'regional',
+    partitionKeyPath: '/pk',
+    defaultTtl: -1,
+    indexingPolicy: indexOnly('/pk/?', '/type/?', '/state/?', '/expiresAt/?', '/createdAt/?'),
+  },
+  /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). Written, never queried. */
+  scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1, indexingPolicy: indexOnly() },
+  /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). Listed newest first; searched by user at erasure. */
+  audit: {
+    id: 'audit',
+    account: 'regional',
+    partitionKeyPath: '/tenantId',
+    defaultTtl: -1,
+    indexingPolicy: indexOnly('/tenantId/?', '/at/?', '/actorId/?', '/targetId/?'),
+  },
+  /** Fixed-window counters for rate limits, and the sign-in decoy (users/sign-in-decoy.ts); item TTL. Point reads only. */
+  rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1, indexingPolicy: indexOnly() },
 } as const satisfies Record<string, ContainerSpec>;
 
 export type ContainerName = keyof typeof containerSpecs;
