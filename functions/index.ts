@@ -5,6 +5,7 @@ import { azureAdapters, requireAzureEndpoints } from '../shared/azure-adapters.j
 import { loadConfig, type Config } from '../shared/config/load-config.js';
 import { createHttpHandler } from '../shared/http/http-handler.js';
 import { lazyServices } from '../shared/services.js';
+import { startTelemetry } from '../shared/telemetry/start.js';
 import { servedMethods } from '../shared/http/route-table.js';
 import { routeTable } from './routes.js';
 import { describeStartupFailure, startupFailureFunctions } from './startup-failure.js';
@@ -27,13 +28,15 @@ function validConfig(): Config | undefined {
 
 const config = validConfig();
 if (config) {
-  const services = lazyServices(config, azureAdapters);
+  // While the module loads: the Functions instrumentation joins the host's set-up, which closes after it.
+  const telemetry = await startTelemetry(config);
+  const services = lazyServices(config, azureAdapters, undefined, telemetry);
   for (const route of routeTable.routes) {
     app.http(route.name, {
       methods: [...servedMethods(route)],
       route: route.route,
       authLevel: route.authLevel,
-      handler: createHttpHandler(route, { services, table: routeTable }),
+      handler: createHttpHandler(route, { services, table: routeTable, telemetry }),
     });
   }
 }

@@ -1,7 +1,10 @@
 import type { Config } from './config/load-config.js';
 import type { Messaging } from './messaging/messaging.js';
+import { tracedMessaging } from './messaging/traced-messaging.js';
 import type { OneDrive } from './onedrive/onedrive.js';
+import { tracedOneDrive } from './onedrive/traced-onedrive.js';
 import type { Store } from './store/store.js';
+import { noTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import { loadKeyRing, type KeyRing } from './tokens/key-ring.js';
 
 /**
@@ -22,6 +25,8 @@ export interface Services {
   onedrive(): Promise<OneDrive>;
   /** The one clock. */
   now(): Date;
+  /** Counts, dependency spans and log records for the operator (telemetry/telemetry.ts); `noTelemetry` unless the host turns it on. */
+  readonly telemetry: Telemetry;
 }
 
 export type ServicesProvider = () => Promise<Services>;
@@ -33,7 +38,8 @@ export type ServicesProvider = () => Promise<Services>;
  * both hand over the same Store, Messaging and OneDrive, built by the same code.
  */
 export interface Adapters {
-  store(config: Config): Promise<Store>;
+  /** Every Cosmos request is a dependency span of `telemetry` (the SDK's HTTP client is the boundary). */
+  store(config: Config, telemetry: Telemetry): Promise<Store>;
   /** The Service Bus client the app sends with, and how printer subscriptions are made. */
   messaging(config: Config): Promise<Messaging>;
   /** OneDrive through the app registration and the Entra ID and Graph endpoints the host names. */
@@ -50,17 +56,18 @@ export function lazyServices(
   config: Config,
   adapters: Adapters,
   clock: () => Date = () => new Date(),
+  telemetry: Telemetry = noTelemetry,
 ): ServicesProvider & { close(): Promise<void> } {
   let pending: Promise<Services> | undefined;
-  const messaging = openedOnce(() => adapters.messaging(config));
+  const messaging = openedOnce(async () => tracedMessaging(await adapters.messaging(config), telemetry));
   // Without the app registration's secret, OneDrive answers 503 onedrive-not-configured and nothing else changes.
   const onedrive = openedOnce(async () => {
     if (config.microsoft.disabledBecause) throw (await import('./onedrive/onedrive.js')).notConfiguredProblem();
-    return adapters.onedrive(config, clock);
+    return tracedOneDrive(await adapters.onedrive(config, clock), telemetry);
   });
   const provider = () => {
-    pending ??= Promise.all([adapters.store(config), loadKeyRing(config.oauth.signingKeys)]).then(
-      ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock }),
+    pending ??= Promise.all([adapters.store(config, telemetry), loadKeyRing(config.oauth.signingKeys)]).then(
+      ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock, telemetry }),
       (error: unknown) => {
         pending = undefined;
         throw error;

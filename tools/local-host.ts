@@ -10,6 +10,7 @@ import { createHttpHandler, type PlainResponseInit } from '../shared/http/http-h
 import { HttpProblem } from '../shared/http/problem.js';
 import type { RouteTable } from '../shared/http/route-table.js';
 import { lazyServices, type Adapters, type ServicesProvider } from '../shared/services.js';
+import type { Telemetry } from '../shared/telemetry/telemetry.js';
 
 /**
  * A small stand-in for the Functions host (which cannot be downloaded here): it serves the
@@ -26,6 +27,8 @@ export interface LocalHostOptions {
   readonly clock?: () => Date;
   /** How the services reach Cosmos DB, Service Bus and Entra/Graph: usually `localAdapters`. */
   readonly adapters: Adapters;
+  /** Where counts, spans and log records go (shared/telemetry/start.ts). Default: nowhere. */
+  readonly telemetry?: Telemetry;
   /** Where log lines go (the request lines and whatever handlers log). Default: stdout/stderr. */
   readonly log?: (level: LogLevel, line: string) => void;
 }
@@ -125,11 +128,14 @@ function problemResponse(problem: HttpProblem): PlainResponseInit {
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? defaultLog;
-  const services = lazyServices(options.config, options.adapters, options.clock);
+  const { telemetry } = options;
+  const services = lazyServices(options.config, options.adapters, options.clock, telemetry);
   // Open the store and messaging now: a local run fails at start (a busy port, say), not on
   // some later request, and printers can connect to the local broker at once.
   await (await services()).messaging();
-  const handlers = new Map(options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table })]));
+  const handlers = new Map(
+    options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table, telemetry })]),
+  );
 
   const traffic = { requests: 0, requestBodyBytes: 0, largestRequestBody: 0 };
   const server = createServer(async (req, res) => {

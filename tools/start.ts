@@ -2,6 +2,7 @@
 // environment (docs/operations.md#settings); unset Azure settings fall back to local stand-ins.
 import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
+import { startTelemetry } from '../shared/telemetry/start.js';
 import { localAdapters } from './local/adapters.js';
 import { startLocalHost } from './local-host.js';
 
@@ -15,7 +16,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const host = await startLocalHost({ config, table: routeTable, adapters: localAdapters, port: config.port, hostname: 'localhost' });
+  const telemetry = await startTelemetry(config); // TELEMETRY_CONSOLE=on prints it
+  const host = await startLocalHost({
+    config,
+    table: routeTable,
+    adapters: localAdapters,
+    port: config.port,
+    hostname: 'localhost',
+    telemetry,
+  });
   const services = await host.services();
   const messaging = await services.messaging();
   const onedrive = await services.onedrive();

@@ -53,6 +53,8 @@ export interface Config {
     readonly listenKey?: string;
     readonly localPort: number;
   };
+  /** Local runs only: print telemetry to the console (Azure turns it on with the host's Application Insights settings). */
+  readonly telemetry: { readonly console: boolean };
   /** Entra ID and Graph, for OneDrive (docs/flows.md#onedrive-for-business). */
   readonly microsoft: {
     /** Unset: a local stand-in for Entra ID and Graph in process (local runs only). */
@@ -253,6 +255,7 @@ export function loadConfig(env: Environment = process.env): Config {
 
   return {
     port,
+    telemetry: { console: values.TELEMETRY_CONSOLE === 'on' },
     region: region!,
     regions,
     cosmos,

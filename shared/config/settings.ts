@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { StringEnum } from '../string-enum.js';
 
 /**
  * Every setting the app reads, with its schema, default and documentation.
@@ -315,6 +316,15 @@ export const settingSpecs = {
     where: 'local',
     defaultText: '`7071`',
     example: '7071',
+  },
+  TELEMETRY_CONSOLE: {
+    kind: 'string',
+    schema: StringEnum(['on', 'off']),
+    description:
+      '`on`: the local host prints its telemetry (metrics, dependency spans, log records with their attributes) to the console, as Azure Monitor would receive it (docs/operations.md#telemetry). In Azure, telemetry goes to Application Insights whenever the host sets `APPLICATIONINSIGHTS_CONNECTION_STRING`.',
+    where: 'local',
+    defaultText: '`off`',
+    example: 'off',
   },
 } as const satisfies Record<string, SettingSpec>;
 

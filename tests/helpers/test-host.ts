@@ -2,6 +2,7 @@ import type { LogLevel } from '@azure/functions';
 import { routeTable } from '../../functions/routes.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { RouteTable } from '../../shared/http/route-table.js';
+import type { Telemetry } from '../../shared/telemetry/telemetry.js';
 import { freePort } from '../../tools/free-port.js';
 import { localAdapters } from '../../tools/local/adapters.js';
 import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
@@ -21,7 +22,9 @@ export interface TestHost extends LocalHost {
  * real socket with fetch. The URL is `http://localhost:<port>`, which is also the OAuth issuer,
  * so stock clients can discover it.
  */
-export async function startTestHost(options: { env?: Record<string, string>; table?: RouteTable } = {}): Promise<TestHost> {
+export async function startTestHost(
+  options: { env?: Record<string, string>; table?: RouteTable; telemetry?: Telemetry } = {},
+): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...options.env });
@@ -33,6 +36,7 @@ export async function startTestHost(options: { env?: Record<string, string>; tab
     port,
     clock: () => new Date(Date.now() + offsetMs),
     log: (level: LogLevel, line: string) => logs.push(`${level} ${line}`),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   return Object.assign(host, {
     url: `http://localhost:${port}`,

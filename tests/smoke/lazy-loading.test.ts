@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Cold start (issue 8): the Functions host imports dist/functions/index.js on every new
- * instance. The heavy SDKs — Service Bus, Microsoft Graph, Azure Identity — and the argon2
+ * instance. The heavy SDKs — Service Bus, Microsoft Graph, Azure Identity, OpenTelemetry — and the argon2
  * addon must sit behind dynamic imports, loaded by the functions that use them, not by the
  * entry. Checked on the bundle's static import graph; `npm run bench` times the import.
  */
@@ -33,6 +33,10 @@ describe('the Functions entry loads heavy SDKs lazily', () => {
     ['@azure/service-bus', /ServiceBusAdministrationClient = class/],
     ['@microsoft/microsoft-graph-client', /var GraphClientError = /],
     ['@azure/identity', /DefaultAzureCredential = class|class DefaultAzureCredential/],
+    // Telemetry: none of OpenTelemetry loads unless a setting turns it on (shared/telemetry/start.ts).
+    ['@opentelemetry/api', /Symbol\.for\(["`]opentelemetry\.js\.api\./],
+    ['@azure/monitor-opentelemetry', /function useAzureMonitor\(/],
+    ['@azure/functions-opentelemetry-instrumentation', /AzureFunctionsInstrumentationESM = /],
   ])('%s is in the bundle, but not in what the entry imports statically', (_sdk, definition) => {
     const defining = definedIn(definition);
     expect(defining.length).toBeGreaterThan(0);
