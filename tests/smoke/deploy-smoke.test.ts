@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -8,6 +10,30 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * host, so the check that guards every deployment is itself known to pass and to fail.
  */
 const run = promisify(execFile);
+
+/**
+ * A stand-in for the global entry point in front of the local host: a plain 404 page (not the
+ * app's problem) for the first `plain404s` requests of each path, as Front Door answers while a
+ * new route propagates, then the app's own answers.
+ */
+async function entryPoint(appUrl: string, plain404s: number): Promise<{ url: string; seen: Map<string, number>; server: Server }> {
+  const seen = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const count = (seen.get(req.url!) ?? 0) + 1;
+    seen.set(req.url!, count);
+    if (count <= plain404s) {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Page not found</h1>');
+      return;
+    }
+    void fetch(`${appUrl}${req.url}`).then(async (answer) => {
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(await answer.text());
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, seen, server };
+}
 
 async function smoke(...args: string[]): Promise<{ code: number; stdout: string }> {
   try {
@@ -50,6 +76,46 @@ describe('deployment smoke test', () => {
     expect(wrongUrl.code).toBe(1);
     expect(wrongUrl.stdout).toContain(`FAIL eu GET /regions: the catalog gives ${host.url} for "eu", not ${otherUrl}`);
     expect(wrongUrl.stdout).toContain(`FAIL eu GET /.well-known/oauth-authorization-server: issuer is ${host.url}, not ${otherUrl}`);
+  });
+
+  it("retries a 404 that is not the app's own problem (the entry point still propagating) until the app answers", async () => {
+    const front = await entryPoint(host.url, 2);
+    try {
+      const started = Date.now();
+      const result = await smoke('--api', host.url, '--region', 'eu', '--discovery', front.url, '--wait', '30', '--interval', '0.2');
+      expect(result.stdout).toContain(`ok   eu GET ${front.url}/regions (global entry point)`);
+      expect(result.stdout).toContain(`ok   eu GET ${front.url}/tenants/{slug}/region reaches a regional app`);
+      expect(result.code).toBe(0);
+      // Two plain 404s, then the app: three tries of each path, in well under the wait.
+      expect(front.seen.get('/regions')).toBe(3);
+      expect(front.seen.get('/tenants/smoke-test-no-such-tenant/region')).toBe(3);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      front.server.close();
+    }
+  });
+
+  it("takes the app's own 404 as an answer at once, and fails on a plain 404 that never goes away", async () => {
+    const front = await entryPoint(host.url, Number.POSITIVE_INFINITY);
+    try {
+      const result = await smoke('--api', host.url, '--region', 'eu', '--discovery', front.url, '--wait', '1', '--interval', '0.2');
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(
+        `FAIL eu GET ${front.url}/regions (global entry point): /regions answered 404, not from the app (a route or origin still propagating, or no function loaded)`,
+      );
+      expect(front.seen.get('/regions')!).toBeGreaterThan(1);
+    } finally {
+      front.server.close();
+    }
+    // The app's 404 for an unknown tenant: one request, no retry, with a wait that would last minutes.
+    const direct = await entryPoint(host.url, 0);
+    try {
+      const result = await smoke('--api', host.url, '--region', 'eu', '--discovery', direct.url, '--wait', '300', '--interval', '5');
+      expect(result.code).toBe(0);
+      expect(direct.seen.get('/tenants/smoke-test-no-such-tenant/region')).toBe(1);
+    } finally {
+      direct.server.close();
+    }
   });
 
   it('fails, after its wait, when nothing answers', async () => {
