@@ -87,7 +87,7 @@ export interface PlainResponseInit extends HttpResponseInit {
   readonly body?: string;
 }
 
-function toResponseInit(result: RouteResult, requestId: string): PlainResponseInit {
+function toResponseInit(result: RouteResult, requestId: string, head: boolean): PlainResponseInit {
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS,
     // Default: nothing is cached; a route that is safe to cache says so itself.
@@ -99,6 +99,9 @@ function toResponseInit(result: RouteResult, requestId: string): PlainResponseIn
     return { status: result.status, headers };
   }
   headers['Content-Type'] = result.contentType ?? 'application/json';
+  // RFC 9110 §9.3.2: HEAD is GET without the content (Front Door probes with HEAD). Dropped here,
+  // so no host has to know; the local host would drop it too, the Functions host might not.
+  if (head) return { status: result.status, headers };
   const body = typeof result.body === 'string' ? result.body : JSON.stringify(result.body);
   return { status: result.status, headers, body };
 }
@@ -135,7 +138,7 @@ export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies
       } catch (error) {
         result = renderError(route, error, { log, requestId, path });
       }
-      return toResponseInit(result, requestId);
+      return toResponseInit(result, requestId, request.method === 'HEAD');
     });
     // Refusals an operator watches: throttling (ours or the store's) and unavailability, whoever raised them.
     if (response.status === 429 || response.status === 503) telemetry.refusal(response.status);
