@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -215,7 +215,13 @@ describe('deployment pipeline', () => {
       ['deploy-global', workflow(PIPELINE).jobs['deploy-global']!],
       ['deploy-region', workflow(REGION).jobs.deploy!],
     ] as const;
-    const variables = { AZURE_CLIENT_ID: 'id', AZURE_TENANT_ID: 'tenant', AZURE_SUBSCRIPTION_ID: 'sub', ENTRA_CLIENT_ID: 'app' };
+    const variables = {
+      AZURE_CLIENT_ID: 'id',
+      AZURE_TENANT_ID: 'tenant',
+      AZURE_SUBSCRIPTION_ID: 'sub',
+      ENTRA_CLIENT_ID: 'app',
+      ALERT_EMAIL: 'oncall@contoso.example',
+    };
     /** The step's own script, once per prefix, each in a subshell of one bash (a process per prefix is slow on a busy machine). */
     const runCheck = (job: Job, prefixes: string[]) => {
       const step = job.steps!.find((s) => s.name === 'check the repository variables')!;
@@ -252,6 +258,25 @@ describe('deployment pipeline', () => {
         }
       }
     });
+  });
+
+  it('sets every variable the parameter files read, and checks for those without a default before deploying', () => {
+    const read = readdirSync('infra')
+      .filter((file) => file.endsWith('.bicepparam'))
+      .flatMap((file) => [...readInfra(file).matchAll(/readEnvironmentVariable\('(\w+)'(, [^)]*)?\)/g)])
+      .map((m) => ({ name: m[1]!, required: m[2] === undefined }));
+    expect(read.map((r) => r.name)).toContain('ROGER_NAME_PREFIX');
+    for (const file of [PIPELINE, REGION]) {
+      const env = (parse(text(file)) as { env: Record<string, string> }).env;
+      for (const { name } of read) expect(env[name], `${file}: ${name}`).toBe(`\${{ vars.${name} }}`);
+    }
+    const checks = [workflow(PIPELINE).jobs['deploy-global']!, workflow(REGION).jobs.deploy!].map(
+      (job) => job.steps!.find((s) => s.name === 'check the repository variables')!.run!,
+    );
+    for (const { name, required } of read) {
+      if (!required) continue;
+      for (const check of checks) expect(check, name).toMatch(new RegExp(`for name in [^;]*\\b${name}\\b`));
+    }
   });
 
   it('recovers a soft-deleted Key Vault of a re-created resource group', () => {
