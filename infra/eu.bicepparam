@@ -6,6 +6,7 @@ var prefix = readEnvironmentVariable('ROGER_NAME_PREFIX')
 param namePrefix = prefix
 param globalResourceGroupName = '${prefix}-global'
 param entraClientId = readEnvironmentVariable('ENTRA_CLIENT_ID')
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
 param regionId = 'eu'
 param printerListenKey = 'primary'
 param maximumInstanceCount = 100

@@ -66,6 +66,32 @@ param logRetentionDays int = 30
 @allowed(['default', 'recover'])
 param keyVaultCreateMode string = 'default'
 
+@description('Mailbox that the region\'s alerts notify (docs/operations.md#what-to-watch); the parameter files read it from ALERT_EMAIL.')
+@minLength(3)
+param alertEmail string
+
+// Microsoft Defender for Cloud plans (modules/defender.bicep): settings of the whole subscription,
+// so both regions' parameter files must agree. `Standard` costs money: docs/costs.md#microsoft-defender-for-cloud.
+@description('Defender for Azure Cosmos DB: `Standard` is billed per 100 RU/s provisioned per hour; for serverless accounts per request units consumed. Free by default.')
+@allowed(['Free', 'Standard'])
+param defenderCosmosDb string = 'Free'
+
+@description('Defender for Key Vault, per-vault plan: `Standard` is billed per vault per month. Free by default.')
+@allowed(['Free', 'Standard'])
+param defenderKeyVault string = 'Free'
+
+@description('Defender for App Service: `Standard` is billed per App Service plan instance per hour (about US$15 a month per instance); check that it covers Flex Consumption before paying for it. Free by default.')
+@allowed(['Free', 'Standard'])
+param defenderAppService string = 'Free'
+
+@description('Defender for Storage, per-account plan without malware scanning: `Standard` is billed per storage account per month (about US$10), plus a charge per million transactions above the included ones. Free by default.')
+@allowed(['Free', 'Standard'])
+param defenderStorage string = 'Free'
+
+@description('Defender for Resource Manager, per-subscription plan: `Standard` is billed per subscription per month. Free by default.')
+@allowed(['Free', 'Standard'])
+param defenderResourceManager string = 'Free'
+
 param tags object = {}
 
 var regions = loadJsonContent('regions.json')
@@ -117,6 +143,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     readerPrincipalId: identity.outputs.principalId
     createMode: keyVaultCreateMode
+    workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
 }
@@ -129,6 +156,7 @@ module cosmos 'modules/cosmos.bicep' = {
     databaseName: contract.cosmos.regional.database
     containers: contract.cosmos.regional.containers
     dataContributorPrincipalIds: [identity.outputs.principalId]
+    workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
 }
@@ -159,6 +187,7 @@ module serviceBus 'modules/service-bus.bicep' = {
     keyVaultName: keyVault.outputs.name
     listenKeySecretName: secretNames.serviceBusListenKey
     printerListenKey: printerListenKey
+    workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
 }
@@ -195,6 +224,38 @@ var appSettings = {
   ONEDRIVE_TOKEN_KEYS: keyVaultReference(keyVaultName, secretNames.oneDriveTokenKeys)
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    prefix: '${namePrefix}-${regionId}'
+    location: location
+    alertEmail: alertEmail
+    insightsName: monitoring.outputs.insightsName
+    workspaceName: monitoring.outputs.workspaceName
+    cosmosAccountResourceId: cosmos.outputs.resourceId
+    serviceBusNamespaceResourceId: serviceBus.outputs.resourceId
+    keyVaultResourceId: keyVault.outputs.resourceId
+    tags: allTags
+  }
+}
+
+// Only when a plan is on: the pricings are subscription settings, and writing them needs a right on
+// the subscription (infra/README.md, Prerequisites) that a deployment with every plan off does not.
+module defender 'modules/defender.bicep' = if (contains(
+  [defenderCosmosDb, defenderKeyVault, defenderAppService, defenderStorage, defenderResourceManager],
+  'Standard'
+)) {
+  name: 'defender-${regionId}'
+  scope: subscription()
+  params: {
+    cosmosDb: defenderCosmosDb
+    keyVault: defenderKeyVault
+    appService: defenderAppService
+    storage: defenderStorage
+    resourceManager: defenderResourceManager
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   params: {
@@ -209,6 +270,7 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
   // The data role on the tenant directory must be in place before the app first starts (Key

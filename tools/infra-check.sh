@@ -3,7 +3,7 @@
 # (tools/bicep/bicep.csproj), warnings as errors, into dist/infra/: the ARM JSON the pipeline
 # deploys and tests/infra/compiled-templates.test.ts reads. `npm run infra:check`; .ci/run runs it.
 #
-# The parameter files read ROGER_NAME_PREFIX and ENTRA_CLIENT_ID from the environment (the
+# The parameter files read ROGER_NAME_PREFIX, ENTRA_CLIENT_ID and ALERT_EMAIL from the environment (the
 # pipeline sets them); outside the pipeline, placeholders stand in so the files still compile.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ out=dist/infra
 mkdir -p "$out"
 export ROGER_NAME_PREFIX="${ROGER_NAME_PREFIX:-check}"
 export ENTRA_CLIENT_ID="${ENTRA_CLIENT_ID:-00000000-0000-0000-0000-000000000000}"
+export ALERT_EMAIL="${ALERT_EMAIL:-alerts@example.com}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=0

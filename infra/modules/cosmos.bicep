@@ -10,6 +10,8 @@ param databaseName string
 param containers array
 @description('Identities that read and write items in this database (Cosmos DB Built-in Data Contributor).')
 param dataContributorPrincipalIds array = []
+@description('Log Analytics workspace that receives the account\'s logs and request metrics.')
+param workspaceResourceId string
 param tags object
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
@@ -83,5 +85,30 @@ module dataContributor 'cosmos-data-contributor.bicep' = [
   }
 ]
 
+// Every log category (data-plane and control-plane requests, query statistics, RU per partition
+// key) and the request metrics, in Cosmos DB's own tables (CDBDataPlaneRequests, …) rather than
+// the shared AzureDiagnostics table.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: workspaceResourceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Requests'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output name string = account.name
+output resourceId string = account.id
 output endpoint string = account.properties.documentEndpoint

@@ -6,6 +6,8 @@ param profileName string
 param endpointName string
 @description('The regional apps: { id, hostName }.')
 param origins array
+@description('Log Analytics workspace that receives the profile\'s health-probe log and metrics.')
+param workspaceResourceId string
 param tags object
 
 resource profile 'Microsoft.Cdn/profiles@2024-02-01' = {
@@ -89,4 +91,29 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
   ]
 }
 
+// The health-probe log and the metrics (requests, 4xx/5xx percentages, latency, origin health).
+// Not the access log: it records every caller's IP address and user agent, personal data the
+// project keeps out of its logs (docs/security.md#logs-errors-and-telemetry); the metrics answer
+// the operational questions without it.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: profile
+  properties: {
+    workspaceId: workspaceResourceId
+    logs: [
+      {
+        category: 'FrontDoorHealthProbeLog'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output hostName string = endpoint.properties.hostName
+output profileResourceId string = profile.id

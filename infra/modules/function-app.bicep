@@ -25,6 +25,8 @@ param applicationInsightsConnectionString string
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
+@description('Log Analytics workspace that receives the logs and metrics of the app and its storage.')
+param workspaceResourceId string
 param tags object
 
 var deploymentContainerName = 'app-package'
@@ -160,5 +162,65 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
   }
 }
 
+// The host's own log (FunctionAppLogs: start-up, Key Vault reference and invocation failures, even
+// when telemetry to Application Insights is not working) and the platform metrics.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: workspaceResourceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// The account's capacity and transaction metrics; its logs are per service (below).
+resource storageDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage
+  properties: {
+    workspaceId: workspaceResourceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// Reads, writes and deletes of blobs (the deployment package, host leases and keys), each with the
+// identity that made it: a package replaced outside the pipeline shows here.
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::blobServices
+  properties: {
+    workspaceId: workspaceResourceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output name string = site.name
+output resourceId string = site.id
 output defaultHostName string = site.properties.defaultHostName

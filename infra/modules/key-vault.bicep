@@ -13,6 +13,8 @@ param readerPrincipalId string
 @description('`recover` when the vault of this name is soft-deleted (a re-created resource group): purge protection keeps the name taken for 90 days, and `default` would fail.')
 @allowed(['default', 'recover'])
 param createMode string
+@description('Log Analytics workspace that receives the vault\'s audit log (AuditEvent) and metrics.')
+param workspaceResourceId string
 param tags object
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -56,6 +58,28 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
     principalId: deployer().objectId
+  }
+}
+
+// AuditEvent: every secret read and every refused request (who, from where, which secret name;
+// never a value), which the access-denied alert and an investigation need.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: workspaceResourceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,5 +1,8 @@
 // Logs and telemetry of one region: a Log Analytics workspace and a workspace-based Application
 // Insights that accepts telemetry from Entra ID identities only (no instrumentation-key ingestion).
+//
+// Application Insights has no diagnostic setting: its telemetry already lands in the workspace
+// (IngestionMode LogAnalytics), and a setting would store every item a second time.
 
 import { roleIds } from '../roles.bicep'
 
@@ -13,23 +16,13 @@ param publisherPrincipalId string
 param logRetentionDays int
 param tags object
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
-  name: workspaceName
-  location: location
-  tags: tags
-  properties: {
-    sku: {
-      name: 'PerGB2018'
-    }
-    retentionInDays: logRetentionDays
-    features: {
-      // Readers need rights on the workspace, not just on a resource whose logs it holds.
-      enableLogAccessUsingOnlyResourcePermissions: false
-      // Ingestion and queries with Entra ID only: the workspace's shared keys do not work.
-      disableLocalAuth: true
-    }
-    publicNetworkAccessForIngestion: 'Enabled'
-    publicNetworkAccessForQuery: 'Enabled'
+module workspace 'log-analytics.bicep' = {
+  name: 'log-analytics'
+  params: {
+    name: workspaceName
+    location: location
+    retentionDays: logRetentionDays
+    tags: tags
   }
 }
 
@@ -40,7 +33,7 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   kind: 'web'
   properties: {
     Application_Type: 'web'
-    WorkspaceResourceId: workspace.id
+    WorkspaceResourceId: workspace.outputs.resourceId
     IngestionMode: 'LogAnalytics'
     DisableLocalAuth: true
     // Keep client IP addresses out of telemetry (no personal data in logs: docs/security.md#logs-errors-and-telemetry).
@@ -61,5 +54,7 @@ resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output connectionString string = insights.properties.ConnectionString
-output workspaceResourceId string = workspace.id
+output workspaceResourceId string = workspace.outputs.resourceId
+output workspaceName string = workspaceName
+output insightsName string = insights.name
 output insightsResourceId string = insights.id

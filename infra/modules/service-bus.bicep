@@ -21,6 +21,8 @@ param listenKeySecretName string
 @description('Which key of the Listen rule signs printer tokens; switching it is the key rotation (infra/README.md).')
 @allowed(['primary', 'secondary'])
 param printerListenKey string
+@description('Log Analytics workspace that receives the namespace\'s logs and metrics.')
+param workspaceResourceId string
 param tags object
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
@@ -100,6 +102,28 @@ resource subscriptionManager 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 ]
 
+// Operational logs (entity changes), network-rule and application-metric logs, and the metrics.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: workspaceResourceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output name string = namespace.name
+output resourceId string = namespace.id
 @description('Fully qualified namespace, as SERVICEBUS_NAMESPACE expects it: the host of the namespace\'s own endpoint (https://<host>:443/), which national clouds name differently.')
 output hostName string = split(split(namespace.properties.serviceBusEndpoint, '://')[1], ':')[0]

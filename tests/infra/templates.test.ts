@@ -42,6 +42,12 @@ const noTransportSetting = new Set([
   'Microsoft.KeyVault/vaults',
   'Microsoft.OperationalInsights/workspaces',
   'Microsoft.Insights/components',
+  // Monitoring and Defender settings: control-plane only, no endpoint of their own.
+  'Microsoft.Insights/diagnosticSettings',
+  'Microsoft.Insights/actionGroups',
+  'Microsoft.Insights/metricAlerts',
+  'Microsoft.Insights/scheduledQueryRules',
+  'Microsoft.Security/pricings',
 ]);
 
 function allResources(): ResourceDecl[] {
