@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { shutdownAzureMonitor } from '@azure/monitor-opentelemetry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config/load-config.js';
+import { startTelemetry } from '../../shared/telemetry/start.js';
+import { metricNames } from '../../shared/telemetry/metric-names.js';
+
+/**
+ * The Azure Monitor distro as the Functions entry starts it (telemetry/start.ts), exporting to an
+ * ingestion endpoint of the test's own instead of Application Insights: what arrives is the
+ * wire format, so the metric names an alert queries in `customMetrics` and the dependency and
+ * trace items are checked as Application Insights would store them.
+ */
+describe('Azure Monitor: what reaches the ingestion endpoint', () => {
+  let server: Server;
+  const envelopes: { name: string; data: { baseType: string; baseData: Record<string, unknown> } }[] = [];
+
+  beforeAll(async () => {
+    // The exporter speaks HTTPS only: a certificate of the test's own, trusted by this worker alone.
+    const folder = mkdtempSync(join(tmpdir(), 'roger-ingestion-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(folder, 'key.pem'),
+        '-out',
+        join(folder, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = { key: readFileSync(join(folder, 'key.pem')), cert: readFileSync(join(folder, 'cert.pem')) };
+    rmSync(folder, { recursive: true, force: true });
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    server = createServer(tls, (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const text = (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+        if (request.url?.includes('/track')) envelopes.push(...(JSON.parse(text) as typeof envelopes));
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ itemsReceived: 1, itemsAccepted: 1, errors: [] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('counters arrive under the names the alerts query, with their attributes; spans as dependencies; events as traces', async () => {
+    const { port } = server.address() as AddressInfo;
+    const telemetry = await startTelemetry(loadConfig({}), {
+      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:${port}/`,
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+    });
+    expect(telemetry.replacesHostLog).toBe(true);
+    telemetry.signIn('pin', 'success');
+    telemetry.lockout('printer');
+    telemetry.refusal(429);
+    // Traces are sampled at 5 per second (the distro's default), starting from none: calls spread over half a second.
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await telemetry.dependency(
+        { system: 'cosmosdb', operation: 'read', target: 'accounts' },
+        async () => 'ok',
+        () => ({ statusCode: 200 }),
+      );
+    }
+    telemetry.log('info', 'request', { route: '/regions', status: 200 });
+    await shutdownAzureMonitor(); // flushes every exporter
+
+    const metrics = envelopes.filter((e) => e.data.baseType === 'MetricData');
+    const metric = (name: string) =>
+      metrics.flatMap((e) =>
+        ((e.data.baseData.metrics as { name: string; value: number }[]) ?? []).filter((m) => m.name === name).map(() => e.data.baseData),
+      );
+    expect(metric(metricNames.signIns)[0]).toMatchObject({ properties: { method: 'pin', outcome: 'success' } });
+    expect(metric(metricNames.lockouts)[0]).toMatchObject({ properties: { scope: 'printer' } });
+    expect(metric(metricNames.refusals)[0]).toMatchObject({ properties: { status: '429' } });
+    const dependency = envelopes.find((e) => e.data.baseType === 'RemoteDependencyData');
+    expect(dependency?.data.baseData).toMatchObject({
+      name: 'cosmosdb read accounts',
+      type: 'azure.cosmosdb',
+      data: 'read',
+      success: true,
+      properties: { 'db.collection.name': 'accounts', 'db.response.status_code': '200' },
+    });
+    const trace = envelopes.find((e) => e.data.baseType === 'MessageData');
+    expect(trace?.data.baseData).toMatchObject({
+      message: expect.stringContaining('request route=/regions'),
+      properties: { route: '/regions' },
+    });
+  });
+});
