@@ -27,12 +27,13 @@ async function main(): Promise<void> {
   });
   const services = await host.services();
   const messaging = await services.messaging();
-  const onedrive = await services.onedrive();
+  const off = config.microsoft.disabledBecause;
+  const onedrive = off ? undefined : await services.onedrive();
   process.stdout.write(
     `Roger Cloud (${config.region.id}) listening on ${host.url}\n` +
       `  Cosmos DB:   ${config.cosmos.endpoint ?? 'in-process local server (memory only)'}\n` +
       `  Service Bus: ${config.serviceBus.namespace ?? `in-process local broker at ${messaging.amqpUrl}`}\n` +
-      `  OneDrive:    ${config.microsoft.clientId ? `Entra ID ${onedrive.endpoints.authority}, Graph ${onedrive.endpoints.graph}` : `in-process Entra ID and Graph stand-in at ${onedrive.endpoints.graph}`}\n` +
+      `  OneDrive:    ${!onedrive ? `off (${off})` : config.microsoft.clientId ? `Entra ID ${onedrive.endpoints.authority}, Graph ${onedrive.endpoints.graph}` : `in-process Entra ID and Graph stand-in at ${onedrive.endpoints.graph}`}\n` +
       `Try: curl ${host.url}/regions\n`,
   );
 

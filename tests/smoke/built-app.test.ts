@@ -57,6 +57,21 @@ describe('built app with plain node', () => {
     }
   });
 
+  it('starts with OneDrive off when the app registration has no client secret, and says so', async () => {
+    const port = await freePort();
+    const app = startBuilt({
+      PORT: String(port),
+      ENTRA_CLIENT_ID: azureSettings.ENTRA_CLIENT_ID,
+      ONEDRIVE_TOKEN_KEYS: azureSettings.ONEDRIVE_TOKEN_KEYS,
+    });
+    running = app.child;
+    await app.ready;
+    expect(app.output()).toContain('OneDrive:    off (ENTRA_CLIENT_SECRET is not set)');
+    const health = await fetch(`http://localhost:${port}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { checks: unknown }).checks).toEqual({ store: 'ok', onedrive: 'disabled' });
+  });
+
   it('signs a user in through the bundle (argon2 native module, key generation, lazy chunks)', async () => {
     const port = await freePort();
     const operatorKey = 'smoke-operator-key-0123456789abcdef';
