@@ -12,3 +12,8 @@ param printerListenKey = 'primary'
 param maximumInstanceCount = 100
 param instanceMemoryMB = 2048
 param logRetentionDays = 30
+// Empty unless the repository variable ROGER_CUSTOM_DOMAIN names one (infra/README.md#custom-domains).
+param customDomain = readEnvironmentVariable('ROGER_CUSTOM_DOMAIN', '')
+param cosmosBackupTier = 'Continuous7Days'
+param zoneRedundant = true
+param functionAppZoneRedundant = false

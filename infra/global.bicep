@@ -4,7 +4,7 @@
 //   which each region's deployment then opens to its own app identity;
 // - the global entry point for discovery: Azure Front Door in front of every regional app.
 
-import { appName, directoryCosmosName } from 'naming.bicep'
+import { apiUrl, appHostName, directoryCosmosName, frontDoorName } from 'naming.bicep'
 
 @description('The same prefix as the regional deployments.')
 @minLength(2)
@@ -13,6 +13,16 @@ param namePrefix string
 
 @description('Azure location of the tenant directory account.')
 param directoryLocation string
+
+@description('Parent domain for custom host names, e.g. `roger.example.com`: discovery.<domain> and <region>.<domain> on Front Door with managed certificates (infra/README.md#custom-domains). The same value as the regional deployments. Empty: none.')
+param customDomain string = ''
+
+@description('Point-in-time restore window of the directory account (docs/operations.md): 7 days at no backup-storage charge, or 30 days.')
+@allowed(['Continuous7Days', 'Continuous30Days'])
+param cosmosBackupTier string = 'Continuous7Days'
+
+@description('Directory account replicas across availability zones. Azure fixes it when the account is created: an account created without it keeps false (infra/README.md#zone-redundancy).')
+param zoneRedundant bool = true
 
 @description('Mailbox that the global alerts notify (docs/operations.md#what-to-watch); the parameter file reads it from ALERT_EMAIL.')
 @minLength(3)
@@ -48,6 +58,8 @@ module directory 'modules/cosmos.bicep' = {
     location: directoryLocation
     databaseName: contract.cosmos.directory.database
     containers: contract.cosmos.directory.containers
+    backupTier: cosmosBackupTier
+    zoneRedundant: zoneRedundant
     workspaceResourceId: logs.outputs.resourceId
     tags: allTags
   }
@@ -56,12 +68,13 @@ module directory 'modules/cosmos.bicep' = {
 module entryPoint 'modules/front-door.bicep' = {
   name: 'entry-point'
   params: {
-    profileName: '${namePrefix}-global-fd'
+    profileName: frontDoorName(namePrefix)
     endpointName: '${namePrefix}-discovery'
     origins: map(regions, region => {
       id: region.id
-      hostName: '${appName(namePrefix, region.id)}.azurewebsites.net'
+      hostName: appHostName(namePrefix, region.id)
     })
+    customDomain: customDomain
     workspaceResourceId: logs.outputs.resourceId
     tags: allTags
   }
@@ -79,4 +92,8 @@ module alerts 'modules/global-alerts.bicep' = {
 }
 
 output directoryAccountName string = directory.outputs.name
-output discoveryUrl string = 'https://${entryPoint.outputs.hostName}'
+output discoveryUrl string = empty(customDomain) ? 'https://${entryPoint.outputs.hostName}' : 'https://discovery.${customDomain}'
+@description('The regional API URLs (the OAuth issuers), as the regional deployments compute them.')
+output apiUrls object = toObject(regions, region => region.id, region => apiUrl(namePrefix, region.id, customDomain))
+@description('With a custom domain: the CNAME and TXT records the domain owner creates (infra/README.md#custom-domains). Empty otherwise.')
+output dnsRecords array = entryPoint.outputs.dnsRecords

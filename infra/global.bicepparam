@@ -4,3 +4,7 @@ using './global.bicep'
 param namePrefix = readEnvironmentVariable('ROGER_NAME_PREFIX')
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
 param directoryLocation = 'northeurope'
+// Empty unless the repository variable ROGER_CUSTOM_DOMAIN names one (infra/README.md#custom-domains).
+param customDomain = readEnvironmentVariable('ROGER_CUSTOM_DOMAIN', '')
+param cosmosBackupTier = 'Continuous7Days'
+param zoneRedundant = true

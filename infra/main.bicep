@@ -2,7 +2,7 @@
 //   az deployment group create -g <prefix>-eu --parameters infra/eu.bicepparam
 // after global.bicep. What each resource is for: infra/README.md.
 
-import { amqpUrl, apiUrl, appName, cosmosName, directoryCosmosName, keyVaultReference, serviceBusName } from 'naming.bicep'
+import { amqpUrl, apiUrl, appName, cosmosName, directoryCosmosName, frontDoorName, keyVaultReference, serviceBusName } from 'naming.bicep'
 
 @description('Lowercase prefix of every resource name, e.g. `roger`: the derived names (e.g. `<prefix>-eu-api.azurewebsites.net`) must be free in Azure.')
 @minLength(2)
@@ -41,10 +41,18 @@ param discoveryCacheSeconds int = 300
 @maxValue(1048576)
 param httpBodyLimitBytes int = 65536
 
-@description('Proxies in front of the app that append to X-Forwarded-For (TRUSTED_PROXY_HOPS). 1: App Service\'s front end, as deployed here (Front Door routes only discovery, which keeps no addresses). 2 only once the API is routed through Front Door and closed to direct calls; else a caller could choose the address it is recorded and rate-limited under.')
-@minValue(1)
-@maxValue(5)
-param trustedProxyHops int = 1
+@description('Parent domain for custom host names, e.g. `roger.example.com`, the same value as global.bicep\'s: this region\'s API becomes https://<region>.<domain> through Front Door, and the app admits only Front Door (infra/README.md#custom-domains). Empty: the app\'s default host name, reached directly.')
+param customDomain string = ''
+
+@description('Point-in-time restore window of the regional account (docs/operations.md): 7 days at no backup-storage charge, or 30 days.')
+@allowed(['Continuous7Days', 'Continuous30Days'])
+param cosmosBackupTier string = 'Continuous7Days'
+
+@description('Zone redundancy of the Cosmos DB account and the runtime storage (ZRS). Azure fixes it for an account when it is created: a region created without it keeps false (infra/README.md#zone-redundancy).')
+param zoneRedundant bool = true
+
+@description('Zone redundancy of the Flex Consumption plan: the platform then keeps at least two always-ready instances, billed around the clock, so the app no longer scales to zero (infra/README.md#zone-redundancy).')
+param functionAppZoneRedundant bool = false
 
 @description('Which key of the printers\' Listen rule is in use; flip it to rotate (infra/README.md).')
 @allowed(['primary', 'secondary'])
@@ -99,6 +107,13 @@ var contract = loadJsonContent('app-contract.json')
 // regionId is one of regions.json's ids (the parameter's @allowed list), so the filter finds one.
 var location = filter(regions, region => region.id == regionId)[0].location
 var allTags = union(tags, { app: 'roger-cloud', region: regionId })
+// Proxies that append to X-Forwarded-For in front of the app (TRUSTED_PROXY_HOPS): App Service's
+// front end, and Front Door when the API is routed through it — which is then the only way in
+// (the app admits only this profile's requests), so no caller can choose the address it is
+// recorded and rate-limited under. Without a custom domain Front Door routes only discovery,
+// which records no addresses.
+var behindFrontDoor = !empty(customDomain)
+var trustedProxyHops = behindFrontDoor ? 2 : 1
 var resourceToken = uniqueString(resourceGroup().id)
 // Storage account and Key Vault names: globally unique, letters and digits only.
 var compactPrefix = toLower(replace(namePrefix, '-', ''))
@@ -155,10 +170,19 @@ module cosmos 'modules/cosmos.bicep' = {
     location: location
     databaseName: contract.cosmos.regional.database
     containers: contract.cosmos.regional.containers
+    backupTier: cosmosBackupTier
+    zoneRedundant: zoneRedundant
     dataContributorPrincipalIds: [identity.outputs.principalId]
     workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
+}
+
+// global.bicep's Front Door: its id is the X-Azure-FDID header the app admits when the API is
+// routed through it.
+resource frontDoor 'Microsoft.Cdn/profiles@2024-02-01' existing = {
+  name: frontDoorName(namePrefix)
+  scope: resourceGroup(globalResourceGroupName)
 }
 
 resource directoryAccount 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
@@ -199,7 +223,7 @@ var appSettings = {
   ROGER_REGIONS: string(map(regions, region => {
     id: region.id
     name: region.name
-    apiUrl: apiUrl(namePrefix, region.id)
+    apiUrl: apiUrl(namePrefix, region.id, customDomain)
     amqpUrl: amqpUrl(namePrefix, region.id)
   }))
   COSMOS_ENDPOINT: cosmos.outputs.endpoint
@@ -270,6 +294,9 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    zoneRedundant: zoneRedundant
+    planZoneRedundant: functionAppZoneRedundant
+    frontDoorId: behindFrontDoor ? frontDoor.properties.frontDoorId : ''
     workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
   }
@@ -281,5 +308,6 @@ module functionApp 'modules/function-app.bicep' = {
 }
 
 output appName string = functionApp.outputs.name
-output apiUrl string = 'https://${functionApp.outputs.defaultHostName}'
+@description('This region\'s API and OAuth issuer: the custom host name when there is one (the app then answers Front Door only).')
+output apiUrl string = behindFrontDoor ? apiUrl(namePrefix, regionId, customDomain) : 'https://${functionApp.outputs.defaultHostName}'
 output keyVaultName string = keyVault.outputs.name

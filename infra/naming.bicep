@@ -17,8 +17,17 @@ func cosmosName(prefix string, regionId string) string => '${prefix}-${regionId}
 func directoryCosmosName(prefix string) string => '${prefix}-directory'
 
 @export()
-@description('The regional API, which is also the OAuth issuer of that region (the app default host name).')
-func apiUrl(prefix string, regionId string) string => 'https://${prefix}-${regionId}-api.azurewebsites.net'
+@description('The Front Door profile of global.bicep, shared by every region.')
+func frontDoorName(prefix string) string => '${prefix}-global-fd'
+
+@export()
+@description('The app\'s default host name: where Front Door reaches it.')
+func appHostName(prefix string, regionId string) string => '${appName(prefix, regionId)}.azurewebsites.net'
+
+@export()
+@description('The regional API, which is also the OAuth issuer of that region: <region>.<customDomain> through Front Door when a custom domain is set, else the app\'s default host name.')
+func apiUrl(prefix string, regionId string, customDomain string) string =>
+  'https://${empty(customDomain) ? appHostName(prefix, regionId) : '${regionId}.${customDomain}'}'
 
 @export()
 @description('Where printers connect over AMQP 1.0 (TLS, port 5671).')

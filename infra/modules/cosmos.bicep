@@ -1,13 +1,20 @@
 // A Cosmos DB for NoSQL account (serverless, one region), its database and the containers
 // listed in app-contract.json. Keys are disabled: the app reaches it with its managed identity.
+// Continuous backup (point-in-time restore, docs/operations.md) and, where the region has
+// availability zones, zone redundancy: serverless accounts support both.
 
 @minLength(3)
 @maxLength(44)
 param name string
 param location string
 param databaseName string
-@description('Containers from app-contract.json: { id, partitionKeyPath, defaultTtl? }.')
+@description('Containers from app-contract.json: { id, partitionKeyPath, defaultTtl?, indexingPolicy? }.')
 param containers array
+@description('Point-in-time restore window: Continuous7Days (no charge for the backup storage) or Continuous30Days (charged per GB).')
+@allowed(['Continuous7Days', 'Continuous30Days'])
+param backupTier string
+@description('Replicas spread over the region\'s availability zones. Fixed when the account is created: Azure refuses to change it on an existing account.')
+param zoneRedundant bool
 @description('Identities that read and write items in this database (Cosmos DB Built-in Data Contributor).')
 param dataContributorPrincipalIds array = []
 @description('Log Analytics workspace that receives the account\'s logs and request metrics.')
@@ -25,7 +32,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
       {
         locationName: location
         failoverPriority: 0
-        isZoneRedundant: false
+        isZoneRedundant: zoneRedundant
       }
     ]
     consistencyPolicy: {
@@ -36,6 +43,13 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
         name: 'EnableServerless'
       }
     ]
+    // Periodic → continuous is a one-way migration Azure does in place; the tier can change either way.
+    backupPolicy: {
+      type: 'Continuous'
+      continuousModeProperties: {
+        tier: backupTier
+      }
+    }
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
@@ -54,6 +68,7 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15
 }
 
 // Serverless: no throughput options. defaultTtl -1 = items carry their own ttl; absent = no expiry.
+// indexingPolicy: only the paths the app's queries use (shared/store/containers.ts, docs/data.md#indexing).
 resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = [
   for spec in containers: {
     parent: database
@@ -68,7 +83,8 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
             version: 2
           }
         },
-        contains(spec, 'defaultTtl') ? { defaultTtl: spec.defaultTtl } : {}
+        contains(spec, 'defaultTtl') ? { defaultTtl: spec.defaultTtl } : {},
+        contains(spec, 'indexingPolicy') ? { indexingPolicy: spec.indexingPolicy } : {}
       )
     }
   }

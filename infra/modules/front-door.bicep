@@ -1,14 +1,33 @@
 // The global entry point for discovery (docs/architecture.md#topology): one Azure Front Door endpoint in front
-// of every regional app. Only the discovery paths are routed; everything else (sign-in, jobs,
-// the OAuth metadata of each issuer) is reached at the region's own URL.
+// of every regional app. Without a custom domain only the discovery paths are routed; everything
+// else (sign-in, jobs, the OAuth metadata of each issuer) is reached at the region's own URL.
+//
+// With a custom domain (`customDomain`, e.g. roger.example.com) Front Door also serves
+// discovery.<domain> (the discovery routes) and, per region, <region>.<domain> (every path, to
+// that region's app only): the regional API is then reached through Front Door, and the
+// regional deployment closes the app to direct calls (function-app.bicep). Certificates are
+// Front Door managed certificates, TLS 1.2 minimum; the DNS records are the domain owner's to
+// create (the `dnsRecords` output, infra/README.md#custom-domains).
 
 param profileName string
 param endpointName string
 @description('The regional apps: { id, hostName }.')
 param origins array
+@description('Parent domain of the custom host names (discovery.<domain>, <region>.<domain>); empty: none, the Front Door and App Service host names only.')
+param customDomain string
 @description('Log Analytics workspace that receives the profile\'s health-probe log and metrics.')
 param workspaceResourceId string
 param tags object
+
+// Front Door names: letters, digits and hyphens. The discovery domain first, then one per region
+// in the order of `origins` (the regional routes find theirs at index i + 1).
+var domains = empty(customDomain)
+  ? []
+  : concat(
+      [{ name: 'discovery', hostName: 'discovery.${customDomain}' }],
+      map(origins, region => { name: 'api-${region.id}', hostName: '${region.id}.${customDomain}' })
+    )
+var regionalApis = empty(customDomain) ? [] : origins
 
 resource profile 'Microsoft.Cdn/profiles@2024-02-01' = {
   name: profileName
@@ -42,12 +61,15 @@ resource originGroup 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = {
       successfulSamplesRequired: 3
       additionalLatencyInMilliseconds: 50
     }
-    // /regions answers from configuration: probing it costs no database request.
+    // /regions answers from configuration: probing it costs no database request, and HEAD no
+    // body. Every Front Door edge site probes each origin on its own: Front Door documents about
+    // 200 probes a minute per origin at a 30 s interval, so 240 s (the maximum is 255) makes it
+    // about 200 × 30 / 240 = 25 a minute, one every 2.4 s, instead of 60 a minute at 100 s.
     healthProbeSettings: {
       probePath: '/regions'
-      probeRequestType: 'GET'
+      probeRequestType: 'HEAD'
       probeProtocol: 'Https'
-      probeIntervalInSeconds: 100
+      probeIntervalInSeconds: 240
     }
     sessionAffinityState: 'Disabled'
   }
@@ -83,6 +105,7 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
     httpsRedirect: 'Enabled'
     forwardingProtocol: 'HttpsOnly'
     linkToDefaultDomain: 'Enabled'
+    customDomains: empty(customDomain) ? [] : [{ id: customDomains[0].id }]
     enabledState: 'Enabled'
   }
   // A route needs an origin group with at least one origin.
@@ -90,6 +113,79 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
     origin
   ]
 }
+
+// Validated by a TXT record (_dnsauth.<host>); Front Door then issues and renews the certificate.
+resource customDomains 'Microsoft.Cdn/profiles/customDomains@2024-02-01' = [
+  for domain in domains: {
+    parent: profile
+    name: domain.name
+    properties: {
+      hostName: domain.hostName
+      tlsSettings: {
+        certificateType: 'ManagedCertificate'
+        minimumTlsVersion: 'TLS12'
+      }
+    }
+  }
+]
+
+// One origin group per region holding that region's app only: <region>.<domain> must reach its
+// own region, whose issuer it is, never the nearest one. A single origin has nowhere to fail
+// over to, so these groups send no health probes.
+resource apiOriginGroup 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = [
+  for region in regionalApis: {
+    parent: profile
+    name: 'api-${region.id}'
+    properties: {
+      loadBalancingSettings: {
+        sampleSize: 4
+        successfulSamplesRequired: 3
+        additionalLatencyInMilliseconds: 50
+      }
+      sessionAffinityState: 'Disabled'
+    }
+  }
+]
+
+resource apiOrigin 'Microsoft.Cdn/profiles/originGroups/origins@2024-02-01' = [
+  for (region, i) in regionalApis: {
+    parent: apiOriginGroup[i]
+    name: region.id
+    properties: {
+      hostName: region.hostName
+      originHostHeader: region.hostName
+      httpPort: 80
+      httpsPort: 443
+      priority: 1
+      weight: 1000
+      enabledState: 'Enabled'
+      enforceCertificateNameCheck: true
+    }
+  }
+]
+
+// Every path of <region>.<domain>, to that region's app; nothing cached (no cache configuration).
+resource apiRoute 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = [
+  for (region, i) in regionalApis: {
+    parent: endpoint
+    name: 'api-${region.id}'
+    properties: {
+      originGroup: {
+        id: apiOriginGroup[i].id
+      }
+      customDomains: [{ id: customDomains[i + 1].id }]
+      patternsToMatch: ['/*']
+      supportedProtocols: ['Http', 'Https']
+      httpsRedirect: 'Enabled'
+      forwardingProtocol: 'HttpsOnly'
+      linkToDefaultDomain: 'Disabled'
+      enabledState: 'Enabled'
+    }
+    dependsOn: [
+      apiOrigin
+    ]
+  }
+]
 
 // The health-probe log and the metrics (requests, 4xx/5xx percentages, latency, origin health).
 // Not the access log: it records every caller's IP address and user agent, personal data the
@@ -116,4 +212,15 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 }
 
 output hostName string = endpoint.properties.hostName
+@description('The profile\'s Front Door id: the X-Azure-FDID header its requests carry, which the regional apps admit.')
+output frontDoorId string = profile.properties.frontDoorId
+@description('What the domain owner creates in DNS, per custom host name: a CNAME to the endpoint and a TXT record that proves ownership to Front Door.')
+output dnsRecords array = [
+  for (domain, i) in domains: {
+    hostName: domain.hostName
+    cname: endpoint.properties.hostName
+    txtName: '_dnsauth.${domain.hostName}'
+    txtValue: customDomains[i].properties.validationProperties.validationToken
+  }
+]
 output profileResourceId string = profile.id

@@ -25,6 +25,12 @@ param applicationInsightsConnectionString string
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
+@description('Runtime storage zone-redundant (Standard_ZRS) rather than locally redundant.')
+param zoneRedundant bool
+@description('Flex Consumption plan zone-redundant: at least two always-ready instances, billed continuously.')
+param planZoneRedundant bool
+@description('When set, the app admits only requests from this Front Door profile (its X-Azure-FDID); empty: reached directly.')
+param frontDoorId string
 @description('Log Analytics workspace that receives the logs and metrics of the app and its storage.')
 param workspaceResourceId string
 param tags object
@@ -36,8 +42,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   location: location
   tags: tags
   kind: 'StorageV2'
+  // A zone-redundant Flex plan needs zone-redundant runtime storage. LRS → ZRS on an existing
+  // account is a conversion Azure runs on request (infra/README.md#zone-redundancy), not an update.
   sku: {
-    name: 'Standard_LRS'
+    name: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
   }
   properties: {
     accessTier: 'Hot'
@@ -87,6 +95,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
   properties: {
     reserved: true
+    zoneRedundant: planZoneRedundant
   }
 }
 
@@ -105,10 +114,34 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityResourceId
-    siteConfig: {
-      minTlsVersion: '1.2'
-      scmMinTlsVersion: '1.2'
-    }
+    siteConfig: union(
+      {
+        minTlsVersion: '1.2'
+        scmMinTlsVersion: '1.2'
+      },
+      empty(frontDoorId)
+        ? {}
+        : {
+            // Routed through Front Door (a custom domain): only its backend addresses, and among
+            // them only our profile's requests (every profile shares those addresses). The SCM
+            // site keeps its own rules (none): deployments reach it with Entra ID, basic auth off.
+            ipSecurityRestrictionsDefaultAction: 'Deny'
+            ipSecurityRestrictions: [
+              {
+                name: 'front-door'
+                description: 'Only our Front Door profile'
+                action: 'Allow'
+                priority: 100
+                tag: 'ServiceTag'
+                ipAddress: 'AzureFrontDoor.Backend'
+                headers: {
+                  'x-azure-fdid': [frontDoorId]
+                }
+              }
+            ]
+            scmIpSecurityRestrictionsUseMain: false
+          }
+    )
     functionAppConfig: {
       deployment: {
         storage: {

@@ -17,8 +17,10 @@ const transportSettings: Record<string, readonly RegExp[]> = {
   'Microsoft.DocumentDB/databaseAccounts': [/\bminimalTlsVersion: 'Tls12'/],
   'Microsoft.ServiceBus/namespaces': [/\bminimumTlsVersion: '1\.2'/],
   'Microsoft.Cdn/profiles/afdEndpoints/routes': [/\bforwardingProtocol: 'HttpsOnly'/, /\bhttpsRedirect: 'Enabled'/],
-  'Microsoft.Cdn/profiles/originGroups': [/\bprobeProtocol: 'Https'/],
+  // Probes over HTTPS; a single-origin group (a region's own API) sends none, so has nothing to set.
+  'Microsoft.Cdn/profiles/originGroups': [/\bprobeProtocol: 'Https'|^(?![\s\S]*\bhealthProbeSettings\b)/],
   'Microsoft.Cdn/profiles/originGroups/origins': [/\benforceCertificateNameCheck: true/],
+  'Microsoft.Cdn/profiles/customDomains': [/\bcertificateType: 'ManagedCertificate'/, /\bminimumTlsVersion: 'TLS12'/],
   // Basic-auth publishing off: deployments use Entra ID (Flex Consumption has no FTP endpoint).
   'Microsoft.Web/sites/basicPublishingCredentialsPolicies': [/\ballow: false/],
 };

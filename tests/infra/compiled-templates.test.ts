@@ -1,0 +1,329 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
+import { bicep, deployedResources, Opaque, parameterValues, show, type DeployedResource, type Value } from './arm-template.js';
+
+/**
+ * The security settings of what Azure receives: the ARM JSON the pinned Bicep compiler makes of
+ * infra/ (as the pipeline deploys it), evaluated through every module for each region's
+ * parameter file, with and without a custom domain (infra/README.md). The compile needs
+ * `dotnet` (tools/bicep/bicep.sh); CI has it.
+ */
+
+const CUSTOM_DOMAIN = 'roger.example.com';
+const REGIONS = (JSON.parse(readFileSync('infra/regions.json', 'utf8')) as { id: string }[]).map((r) => r.id);
+
+/** The placeholders tools/infra-check.sh sets for the parameter files' environment variables. */
+function placeholderEnvironment(): Record<string, string> {
+  const script = readFileSync('tools/infra-check.sh', 'utf8');
+  return Object.fromEntries([...script.matchAll(/^export (\w+)="\$\{\1:-([^}]*)\}"$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+type Template = Parameters<typeof deployedResources>[0];
+let dir: string;
+let main: Template;
+let global: Template;
+/** Parameter values of each .bicepparam, compiled with ROGER_CUSTOM_DOMAIN set. */
+const parameterFiles: Record<string, Record<string, Value>> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'roger-arm-'));
+  const env = placeholderEnvironment();
+  expect(env).toHaveProperty('ROGER_NAME_PREFIX');
+  await Promise.all([
+    bicep(['build', '--pattern', 'infra/*.bicep', '--outdir', join(dir, 'templates')]),
+    bicep(['build-params', '--pattern', 'infra/*.bicepparam', '--outdir', join(dir, 'parameters')], {
+      ...env,
+      ROGER_CUSTOM_DOMAIN: CUSTOM_DOMAIN,
+    }),
+  ]);
+  const read = (path: string) => JSON.parse(readFileSync(join(dir, path), 'utf8'));
+  main = read('templates/main.json');
+  global = read('templates/global.json');
+  for (const name of [...REGIONS, 'global']) parameterFiles[name] = parameterValues(read(`parameters/${name}.json`));
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function regional(region: string, overrides: Record<string, Value> = {}): DeployedResource[] {
+  return deployedResources(main, { ...parameterFiles[region], customDomain: '', ...overrides });
+}
+function shared(overrides: Record<string, Value> = {}): DeployedResource[] {
+  return deployedResources(global, { ...parameterFiles.global, customDomain: '', ...overrides });
+}
+
+const ofType = (resources: DeployedResource[], type: string) => resources.filter((r) => r.type.toLowerCase() === type.toLowerCase());
+function one(resources: DeployedResource[], type: string): DeployedResource {
+  const found = ofType(resources, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+}
+
+/** Every deployment the tests look at: each region, and the global one, with and without a custom domain. */
+function everyDeployment(): { name: string; resources: DeployedResource[] }[] {
+  return [
+    ...REGIONS.flatMap((region) => [
+      { name: `${region}`, resources: regional(region) },
+      { name: `${region} + custom domain`, resources: regional(region, { customDomain: CUSTOM_DOMAIN }) },
+    ]),
+    { name: 'global', resources: shared() },
+    { name: 'global + custom domain', resources: shared({ customDomain: CUSTOM_DOMAIN }) },
+  ];
+}
+
+/** [type, property path, required value]: settings each resource of the type must have, wherever it is deployed. */
+const required: [string, string, Value][] = [
+  // TLS 1.2 minimum and HTTPS only.
+  ['Microsoft.Storage/storageAccounts', 'minimumTlsVersion', 'TLS1_2'],
+  ['Microsoft.Storage/storageAccounts', 'supportsHttpsTrafficOnly', true],
+  ['Microsoft.Web/sites', 'httpsOnly', true],
+  ['Microsoft.Web/sites', 'siteConfig.minTlsVersion', '1.2'],
+  ['Microsoft.Web/sites', 'siteConfig.scmMinTlsVersion', '1.2'],
+  ['Microsoft.DocumentDB/databaseAccounts', 'minimalTlsVersion', 'Tls12'],
+  ['Microsoft.ServiceBus/namespaces', 'minimumTlsVersion', '1.2'],
+  ['Microsoft.Cdn/profiles/customDomains', 'tlsSettings.minimumTlsVersion', 'TLS12'],
+  ['Microsoft.Cdn/profiles/customDomains', 'tlsSettings.certificateType', 'ManagedCertificate'],
+  ['Microsoft.Cdn/profiles/afdEndpoints/routes', 'forwardingProtocol', 'HttpsOnly'],
+  ['Microsoft.Cdn/profiles/afdEndpoints/routes', 'httpsRedirect', 'Enabled'],
+  ['Microsoft.Cdn/profiles/originGroups/origins', 'enforceCertificateNameCheck', true],
+  // Local (key) authentication off; Entra ID only.
+  ['Microsoft.DocumentDB/databaseAccounts', 'disableLocalAuth', true],
+  ['Microsoft.DocumentDB/databaseAccounts', 'disableKeyBasedMetadataWriteAccess', true],
+  ['Microsoft.Storage/storageAccounts', 'allowSharedKeyAccess', false],
+  ['Microsoft.Storage/storageAccounts', 'defaultToOAuthAuthentication', true],
+  ['Microsoft.Insights/components', 'DisableLocalAuth', true],
+  ['Microsoft.OperationalInsights/workspaces', 'features.disableLocalAuth', true],
+  ['Microsoft.Web/sites/basicPublishingCredentialsPolicies', 'allow', false],
+  // Printers connect with SAS tokens of the Listen rule (docs/security.md#printer-credentials-sas-scope).
+  ['Microsoft.ServiceBus/namespaces', 'disableLocalAuth', false],
+  // Public network: public endpoints with the above, no anonymous data, nothing else opened.
+  ['Microsoft.Storage/storageAccounts', 'allowBlobPublicAccess', false],
+  ['Microsoft.Storage/storageAccounts', 'allowCrossTenantReplication', false],
+  ['Microsoft.Storage/storageAccounts', 'publicNetworkAccess', 'Enabled'],
+  ['Microsoft.Storage/storageAccounts/blobServices/containers', 'publicAccess', 'None'],
+  ['Microsoft.DocumentDB/databaseAccounts', 'publicNetworkAccess', 'Enabled'],
+  ['Microsoft.ServiceBus/namespaces', 'publicNetworkAccess', 'Enabled'],
+  ['Microsoft.KeyVault/vaults', 'publicNetworkAccess', 'Enabled'],
+  // Key Vault: RBAC, soft delete and purge protection, not for VMs, templates or disks.
+  ['Microsoft.KeyVault/vaults', 'enableRbacAuthorization', true],
+  ['Microsoft.KeyVault/vaults', 'enableSoftDelete', true],
+  ['Microsoft.KeyVault/vaults', 'softDeleteRetentionInDays', 90],
+  ['Microsoft.KeyVault/vaults', 'enablePurgeProtection', true],
+  ['Microsoft.KeyVault/vaults', 'enabledForDeployment', false],
+  ['Microsoft.KeyVault/vaults', 'enabledForTemplateDeployment', false],
+  ['Microsoft.KeyVault/vaults', 'enabledForDiskEncryption', false],
+  // Continuous backup (point-in-time restore); the tier is checked against the parameter below.
+  ['Microsoft.DocumentDB/databaseAccounts', 'backupPolicy.type', 'Continuous'],
+];
+
+function at(value: Value, path: string): Value {
+  return path.split('.').reduce((v, key) => (v === undefined || v === null ? undefined : v[key]), value);
+}
+
+/** "type: property is x, not y" for each required setting a deployment lacks. */
+function requiredProblems(resources: DeployedResource[]): string[] {
+  return required.flatMap(([type, path, value]) =>
+    ofType(resources, type)
+      .filter((r) => JSON.stringify(at(r.properties, path)) !== JSON.stringify(value))
+      .map((r) => `${type} ${show(r.name)}: ${path} is ${show(at(r.properties, path))}, not ${show(value)}`),
+  );
+}
+
+/**
+ * Types that support diagnostic settings, each sending to the deployment's Log Analytics
+ * workspace; and those that do not, or whose data is elsewhere. A new type fails until it is
+ * classified here.
+ */
+const diagnosticsRequired = new Set([
+  'Microsoft.KeyVault/vaults',
+  'Microsoft.DocumentDB/databaseAccounts',
+  'Microsoft.ServiceBus/namespaces',
+  'Microsoft.Web/sites',
+  'Microsoft.Storage/storageAccounts',
+  'Microsoft.Storage/storageAccounts/blobServices',
+  'Microsoft.OperationalInsights/workspaces',
+  'Microsoft.Cdn/profiles',
+]);
+const noDiagnostics: Record<string, string> = {
+  'Microsoft.Insights/components': 'workspace-based: its telemetry is stored in the workspace already',
+  'Microsoft.Web/serverfarms': 'a Flex Consumption plan has no metrics of its own; the app (Microsoft.Web/sites) has them',
+  'Microsoft.Web/sites/config': 'settings of the site',
+  'Microsoft.Web/sites/basicPublishingCredentialsPolicies': 'a setting of the site',
+  'Microsoft.Storage/storageAccounts/blobServices/containers': 'logged by its blob service',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases': 'logged by its account',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers': 'logged by its account',
+  'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments': 'control plane: the activity log',
+  'Microsoft.ServiceBus/namespaces/topics': 'logged by its namespace',
+  'Microsoft.ServiceBus/namespaces/AuthorizationRules': 'logged by its namespace',
+  'Microsoft.KeyVault/vaults/secrets': 'logged by its vault',
+  'Microsoft.Cdn/profiles/afdEndpoints': 'logged by its profile',
+  'Microsoft.Cdn/profiles/afdEndpoints/routes': 'logged by its profile',
+  'Microsoft.Cdn/profiles/originGroups': 'logged by its profile',
+  'Microsoft.Cdn/profiles/originGroups/origins': 'logged by its profile',
+  'Microsoft.Cdn/profiles/customDomains': 'logged by its profile',
+  'Microsoft.ManagedIdentity/userAssignedIdentities': 'no diagnostic settings: sign-ins are in Entra ID',
+  'Microsoft.Authorization/roleAssignments': 'control plane: the activity log',
+  'Microsoft.Insights/diagnosticSettings': 'the settings themselves',
+  'Microsoft.Insights/actionGroups': 'no diagnostic settings',
+  'Microsoft.Insights/metricAlerts': 'no diagnostic settings: alert history is in Azure Monitor',
+  'Microsoft.Insights/scheduledQueryRules': 'no diagnostic settings: alert history is in Azure Monitor',
+  'Microsoft.Security/pricings': 'a subscription setting',
+};
+
+function diagnosticsProblems(resources: DeployedResource[]): string[] {
+  const workspaces = ofType(resources, 'Microsoft.OperationalInsights/workspaces').map((w) => w.id);
+  expect(workspaces).toHaveLength(1);
+  const settings = ofType(resources, 'Microsoft.Insights/diagnosticSettings');
+  return resources.flatMap((resource) => {
+    if (!diagnosticsRequired.has(resource.type))
+      return resource.type in noDiagnostics ? [] : [`${resource.type} is not classified: does it support diagnostic settings?`];
+    const mine = settings.filter((s) => s.scope === resource.id);
+    if (mine.length === 0) return [`${resource.type} ${show(resource.name)} has no diagnostic setting`];
+    return mine.flatMap((s) => {
+      const sends = [...(s.properties.logs ?? []), ...(s.properties.metrics ?? [])].filter(
+        (x: { enabled?: boolean }) => x.enabled === true,
+      );
+      return [
+        ...(s.properties.workspaceId === workspaces[0]
+          ? []
+          : [`${resource.type}: diagnostics go to ${show(s.properties.workspaceId)}, not the workspace`]),
+        ...(sends.length > 0 ? [] : [`${resource.type}: a diagnostic setting that sends nothing`]),
+      ];
+    });
+  });
+}
+
+describe('compiled templates (ARM JSON as deployed)', () => {
+  it('sets TLS 1.2, HTTPS only, Entra ID only and the public-network rules on every resource, in every deployment', () => {
+    const problems = everyDeployment().flatMap(({ name, resources }) => requiredProblems(resources).map((p) => `${name}: ${p}`));
+    expect(problems).toEqual([]);
+    // Each required type is really deployed somewhere (the list is not stale).
+    const types = new Set(everyDeployment().flatMap(({ resources }) => resources.map((r) => r.type.toLowerCase())));
+    expect(required.map(([type]) => type).filter((type) => !types.has(type.toLowerCase()))).toEqual([]);
+  });
+
+  it("sends every resource that has diagnostic settings to the deployment's workspace", () => {
+    const problems = everyDeployment().flatMap(({ name, resources }) => diagnosticsProblems(resources).map((p) => `${name}: ${p}`));
+    expect([...new Set(problems)]).toEqual([]);
+  });
+
+  it('backs Cosmos DB up continuously, 7 days unless cosmosBackupTier says 30', () => {
+    for (const resources of [regional('eu'), shared()])
+      expect(one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.backupPolicy).toEqual({
+        type: 'Continuous',
+        continuousModeProperties: { tier: 'Continuous7Days' },
+      });
+    for (const resources of [regional('us', { cosmosBackupTier: 'Continuous30Days' }), shared({ cosmosBackupTier: 'Continuous30Days' })])
+      expect(one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.backupPolicy.continuousModeProperties.tier).toBe(
+        'Continuous30Days',
+      );
+  });
+
+  it('is zone-redundant where the SKU allows it: Cosmos DB and ZRS storage by default, the Flex plan when asked', () => {
+    for (const region of REGIONS) {
+      const resources = regional(region);
+      expect(one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.locations).toEqual([
+        expect.objectContaining({ failoverPriority: 0, isZoneRedundant: true }),
+      ]);
+      expect(one(resources, 'Microsoft.Storage/storageAccounts').sku).toEqual({ name: 'Standard_ZRS' });
+      expect(one(resources, 'Microsoft.Web/serverfarms').properties.zoneRedundant).toBe(false);
+      // Standard has no availability-zone option (Premium only).
+      expect(one(resources, 'Microsoft.ServiceBus/namespaces').sku).toEqual({ name: 'Standard', tier: 'Standard' });
+    }
+    expect(one(shared(), 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant).toBe(true);
+    const off = regional('eu', { zoneRedundant: false, functionAppZoneRedundant: true });
+    expect(one(off, 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant).toBe(false);
+    expect(one(off, 'Microsoft.Storage/storageAccounts').sku).toEqual({ name: 'Standard_LRS' });
+    expect(one(off, 'Microsoft.Web/serverfarms').properties.zoneRedundant).toBe(true);
+  });
+
+  it('creates every container with the indexing policy the code defines', () => {
+    const specs = Object.values(containerSpecs) as ContainerSpec[];
+    const containers = [...regional('eu'), ...shared()].filter(
+      (r) => r.type === 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+    );
+    expect(containers.map((c) => c.properties.resource.id).sort()).toEqual(specs.map((s) => s.id).sort());
+    for (const container of containers) {
+      const spec = specs.find((s) => s.id === container.properties.resource.id)!;
+      expect(container.properties.resource.indexingPolicy, spec.id).toEqual(spec.indexingPolicy);
+      expect(container.properties.resource.partitionKey.paths, spec.id).toEqual([spec.partitionKeyPath]);
+    }
+  });
+
+  it("probes the discovery origins with HEAD every 240 s; a region's own API group sends no probes", () => {
+    const groups = ofType(shared({ customDomain: CUSTOM_DOMAIN }), 'Microsoft.Cdn/profiles/originGroups');
+    const discovery = groups.find((g) => show(g.name).endsWith('/regional-apis'))!;
+    expect(discovery.properties.healthProbeSettings).toEqual({
+      probePath: '/regions',
+      probeRequestType: 'HEAD',
+      probeProtocol: 'Https',
+      probeIntervalInSeconds: 240,
+    });
+    expect(groups.filter((g) => g !== discovery).map((g) => g.properties.healthProbeSettings)).toEqual(REGIONS.map(() => undefined));
+  });
+
+  it("without a custom domain: no custom domains, the API at the app's own host name, open to direct calls", () => {
+    expect(ofType(shared(), 'Microsoft.Cdn/profiles/customDomains')).toEqual([]);
+    expect(ofType(shared(), 'Microsoft.Cdn/profiles/afdEndpoints/routes')).toHaveLength(1);
+    for (const region of REGIONS) {
+      const resources = regional(region);
+      const site = one(resources, 'Microsoft.Web/sites');
+      expect(site.properties.siteConfig).toEqual({ minTlsVersion: '1.2', scmMinTlsVersion: '1.2' });
+      const settings = one(resources, 'Microsoft.Web/sites/config').properties;
+      expect(settings.TRUSTED_PROXY_HOPS).toBe('1');
+      expect(JSON.parse(settings.ROGER_REGIONS).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
+        REGIONS.map((id) => `https://${parameterFiles[region]!.namePrefix}-${id}-api.azurewebsites.net`),
+      );
+    }
+  });
+
+  it("with a custom domain: managed certificates on Front Door, each region's host routed to its own app only, which admits only our Front Door", () => {
+    const resources = shared({ customDomain: CUSTOM_DOMAIN });
+    const domains = ofType(resources, 'Microsoft.Cdn/profiles/customDomains');
+    expect(domains.map((d) => d.properties.hostName).sort()).toEqual(
+      [`discovery.${CUSTOM_DOMAIN}`, ...REGIONS.map((id) => `${id}.${CUSTOM_DOMAIN}`)].sort(),
+    );
+    const domainId = (host: string) => domains.find((d) => d.properties.hostName === host)!.id;
+    const routes = ofType(resources, 'Microsoft.Cdn/profiles/afdEndpoints/routes');
+    const discovery = routes.find((r) => show(r.name).endsWith('/discovery'))!;
+    expect(discovery.properties.customDomains).toEqual([{ id: domainId(`discovery.${CUSTOM_DOMAIN}`) }]);
+    expect(discovery.properties.linkToDefaultDomain).toBe('Enabled');
+    const origins = ofType(resources, 'Microsoft.Cdn/profiles/originGroups/origins');
+    for (const region of REGIONS) {
+      const route = routes.find((r) => r.properties.customDomains?.[0]?.id === domainId(`${region}.${CUSTOM_DOMAIN}`))!;
+      expect(route, region).toBeDefined();
+      expect(route.properties).toMatchObject({
+        patternsToMatch: ['/*'],
+        linkToDefaultDomain: 'Disabled',
+        supportedProtocols: ['Http', 'Https'],
+      });
+      // The group holds this region's app only.
+      const group = route.properties.originGroup.id as string;
+      const inGroup = group.replace('originGroups/', 'originGroups/origins/').replace(/\)$/, '/');
+      const members = origins.filter((o) => o.id.startsWith(inGroup));
+      expect(members.map((o) => o.properties.hostName)).toEqual([`${parameterFiles.global!.namePrefix}-${region}-api.azurewebsites.net`]);
+    }
+
+    for (const region of REGIONS) {
+      const regionResources = regional(region, { customDomain: CUSTOM_DOMAIN });
+      const siteConfig = one(regionResources, 'Microsoft.Web/sites').properties.siteConfig;
+      expect(siteConfig.ipSecurityRestrictionsDefaultAction).toBe('Deny');
+      expect(siteConfig.ipSecurityRestrictions).toHaveLength(1);
+      const [rule] = siteConfig.ipSecurityRestrictions;
+      expect(rule).toMatchObject({ action: 'Allow', tag: 'ServiceTag', ipAddress: 'AzureFrontDoor.Backend' });
+      // The profile's id, read from global.bicep's Front Door at deployment time.
+      expect(rule.headers['x-azure-fdid']).toHaveLength(1);
+      expect(rule.headers['x-azure-fdid'][0]).toBeInstanceOf(Opaque);
+      expect(show(rule.headers['x-azure-fdid'][0])).toMatch(/reference\(frontDoor\)\.frontDoorId/);
+      const settings = one(regionResources, 'Microsoft.Web/sites/config').properties;
+      expect(settings.TRUSTED_PROXY_HOPS).toBe('2');
+      expect(JSON.parse(settings.ROGER_REGIONS).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
+        REGIONS.map((id) => `https://${id}.${CUSTOM_DOMAIN}`),
+      );
+    }
+  });
+});
