@@ -59,7 +59,13 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
   const link = await readLink(services.store, target.tenantId, target.userId);
   const unusable = linkProblem(link);
   if (unusable) return { links: new Map(), problem: unusable };
-  const drive = await (await services.onedrive()).driveOf(services.store, link!, log);
+  // A region without OneDrive (503 onedrive-not-configured) holds these jobs back, not the others.
+  const onedrive = await services.onedrive().catch((error: unknown) => {
+    if (error instanceof DomainError) return error;
+    throw error;
+  });
+  if (onedrive instanceof DomainError) return { links: new Map(), problem: onedrive };
+  const drive = await onedrive.driveOf(services.store, link!, log);
   const links = new Map<string, DownloadLink>();
   const held: JobDoc[] = [];
   let problem: DomainError | undefined;

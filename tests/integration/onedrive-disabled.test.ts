@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemTypeUri } from '../../shared/http/problem.js';
+import { registerJob } from '../../shared/jobs/jobs.js';
 import { approvedSession, enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
+import { writeLinkFixture } from '../helpers/onedrive.js';
 import { api, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -65,6 +67,26 @@ describe('OneDrive disabled: ENTRA_CLIENT_SECRET an unresolved Key Vault referen
     expect(job.status).toBe(201);
     expect((await api(host, userToken, 'GET', '/api/me')).status).toBe(200);
     expect((await api(host, undefined, 'GET', '/regions')).status).toBe(200);
+  });
+
+  it('a release holds back the jobs of a OneDrive link made before (the secret went missing since) and sends the others', async () => {
+    const tenant = await freshTenant(host, 'contoso', admin, [user]);
+    const uma = tenant.users[0]!;
+    const plain = await api(host, uma.token, 'POST', '/api/jobs', { fileName: 'plain.pdf', size: 1 });
+    expect((await api(host, uma.token, 'POST', `/api/jobs/${plain.body.id}/ready`)).status).toBe(200);
+    const services = await host.services();
+    await writeLinkFixture(services.store, tenant.id, uma.id);
+    const owner = { tenantId: tenant.id, userId: uma.id, email: user.email, username: user.username };
+    const fromOneDrive = await registerJob(services, owner, 30, { fileName: 'report.pdf', size: 10 }, { itemId: 'item-1' });
+    expect(fromOneDrive.state).toBe('queued');
+
+    const printer = await enrolledPrinter(host, tenant.admin.token, 'Floor 2');
+    const session = await approvedSession(host, printer, uma.token);
+    expect(session.release).toMatchObject({ released: 1, queued: 1 });
+    const jobs = await api(host, uma.token, 'GET', '/api/jobs');
+    const stateOf = (id: string) => (jobs.body.items as { id: string; state: string }[]).find((job) => job.id === id)?.state;
+    expect(stateOf(plain.body.id as string)).toBe('released');
+    expect(stateOf(fromOneDrive.id)).toBe('queued');
   });
 });
 
