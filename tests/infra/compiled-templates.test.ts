@@ -150,7 +150,8 @@ const diagnosticsRequired = new Set([
 ]);
 const noDiagnostics: Record<string, string> = {
   'Microsoft.Insights/components': 'workspace-based: its telemetry is stored in the workspace already',
-  'Microsoft.Web/serverfarms': 'a Flex Consumption plan has no metrics of its own; the app (Microsoft.Web/sites) has them',
+  'Microsoft.Web/serverfarms':
+    "metrics only, no logs: Azure Monitor keeps platform metrics 93 days without a setting, and the app's go to the workspace through the site's",
   'Microsoft.Web/sites/config': 'settings of the site',
   'Microsoft.Web/sites/basicPublishingCredentialsPolicies': 'a setting of the site',
   'Microsoft.Storage/storageAccounts/blobServices/containers': 'logged by its blob service',
