@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -277,6 +279,78 @@ describe('deployment pipeline', () => {
       if (!required) continue;
       for (const check of checks) expect(check, name).toMatch(new RegExp(`for name in [^;]*\\b${name}\\b`));
     }
+  });
+
+  describe('the secrets step, run with stand-ins for az and node on its PATH', () => {
+    const step = workflow(REGION).jobs.deploy!.steps!.find((s) => s.name === 'secrets in Key Vault')!;
+    /** `az` records its arguments and keeps what `secret set` reads from stdin; `node` prints a generated value. */
+    function runSecretsStep(existing: string[], entraSecret: string | undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'secrets-step-'));
+      writeFileSync(
+        join(dir, 'az'),
+        [
+          '#!/usr/bin/env bash',
+          'printf "%s\\n" "$*" >> "$DIR/calls"',
+          'if [ "$1 $2 $3" = "keyvault secret list" ]; then printf "%s\\n" $EXISTING; exit 0; fi',
+          'if [ "$1 $2 $3" = "keyvault secret set" ]; then',
+          '  while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done',
+          '  cat > "$DIR/stored-$name"; exit 0',
+          'fi',
+          'exit 1',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      writeFileSync(join(dir, 'node'), '#!/usr/bin/env bash\necho "generated-$3"\n', { mode: 0o755 });
+      const result = spawnSync('bash', ['-e', '-c', step.run!], {
+        env: {
+          PATH: `${dir}:${process.env.PATH}`,
+          DIR: dir,
+          EXISTING: existing.join(' '),
+          VAULT: 'rogereukv',
+          REGION: 'eu',
+          ...(entraSecret === undefined ? {} : { ENTRA_CLIENT_SECRET: entraSecret }),
+        },
+        encoding: 'utf8',
+      });
+      const files = new Map(
+        readdirSync(dir)
+          .filter((file) => file.startsWith('stored-'))
+          .map((file) => [file.slice('stored-'.length), readFileSync(join(dir, file), 'utf8')]),
+      );
+      const stored = (name: string) => files.get(name);
+      const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8') : '';
+      rmSync(dir, { recursive: true });
+      return { ...result, stored, calls };
+    }
+
+    it('a new vault: generates the keys and stores the Entra secret from the environment, never on a command line', () => {
+      const secret = 'entra-secret-from-the-environment~0123';
+      const run = runSecretsStep([], secret);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stored('roger-signing-keys')).toBe('generated-signing-keys\n');
+      expect(run.stored('onedrive-token-keys')).toBe('generated-onedrive-token-keys\n');
+      expect(run.stored('roger-operator-key')).toBe('generated-operator-key\n');
+      expect(run.stored('entra-client-secret')).toBe(secret);
+      expect(run.calls).not.toContain(secret);
+      expect(run.stdout).not.toContain(secret);
+    });
+
+    it('no Entra secret anywhere: the step goes on with a warning (the app starts with OneDrive off)', () => {
+      const run = runSecretsStep([], '');
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stored('entra-client-secret')).toBeUndefined();
+      expect(run.stdout).toContain('::warning::rogereukv has no entra-client-secret: OneDrive stays disabled in eu');
+    });
+
+    it('an existing vault: every secret kept, the Entra secret too', () => {
+      const run = runSecretsStep(
+        ['roger-signing-keys', 'onedrive-token-keys', 'roger-operator-key', 'entra-client-secret'],
+        'a-newer-secret-0123',
+      );
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.calls).not.toContain('secret set');
+      expect(run.stdout.split('\n').filter((line) => line.endsWith(': kept'))).toHaveLength(4);
+    });
   });
 
   it('recovers a soft-deleted Key Vault of a re-created resource group', () => {
