@@ -62,9 +62,13 @@ resource originGroup 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = {
       additionalLatencyInMilliseconds: 50
     }
     // /regions answers from configuration: probing it costs no database request, and HEAD no
-    // body. Every Front Door edge site probes each origin on its own: Front Door documents about
-    // 200 probes a minute per origin at a 30 s interval, so 240 s (the maximum is 255) makes it
-    // about 200 × 30 / 240 = 25 a minute, one every 2.4 s, instead of 60 a minute at 100 s.
+    // body. Every Front Door edge site that carries traffic probes each origin on its own, so the
+    // volume is the number of sites ÷ the interval: about 600 a minute per origin has been
+    // reported at 30 s (MicrosoftDocs/azure-docs#82741), i.e. ~300 sites. At 240 s (the maximum
+    // is 255) that is 300 / 240 s ≈ 75 a minute, against 180 a minute at the former 100 s: 2.4×
+    // fewer probe executions. Still about one a second per region, enough to keep one instance
+    // from scaling to zero; on-demand Flex bills executions, not idle instances, so what the
+    // probes cost is their own short executions.
     healthProbeSettings: {
       probePath: '/regions'
       probeRequestType: 'HEAD'
