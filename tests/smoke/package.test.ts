@@ -15,9 +15,10 @@ import { azureSettings } from './azure-settings.js';
 const run = promisify(execFile);
 const FAKE_CORE = `
 const registered = [];
+const hooks = [];
 module.exports = {
   setProgrammingModel() {},
-  registerHook() { return { dispose() {} }; },
+  registerHook(name) { hooks.push(name); return { dispose() {} }; },
   log() {},
   registerFunction(metadata) {
     const trigger = Object.values(metadata.bindings).find((b) => b.type === 'httpTrigger');
@@ -25,6 +26,7 @@ module.exports = {
     return { dispose() {} };
   },
   registered,
+  hooks,
 };`;
 
 describe('the published package', () => {
@@ -36,15 +38,22 @@ describe('the published package', () => {
     if (sandbox) await rm(sandbox, { recursive: true, force: true });
   });
 
-  it('registers every route and loads argon2 with nothing but its own files', async () => {
-    sandbox = await mkdtemp(join(tmpdir(), 'roger-package-'));
+  /** The package copied away from the repository, beside a stand-in for the worker's module. */
+  async function unpacked(): Promise<string> {
+    sandbox ??= await mkdtemp(join(tmpdir(), 'roger-package-'));
     const app = join(sandbox, 'app');
+    await rm(app, { recursive: true, force: true });
     await cp('dist-publish', app, { recursive: true });
     // Outside the app folder, where the worker's own module would resolve from.
     const core = join(sandbox, 'node_modules', '@azure', 'functions-core');
     await mkdir(core, { recursive: true });
     await writeFile(join(core, 'package.json'), '{"name":"@azure/functions-core","main":"index.js"}');
     await writeFile(join(core, 'index.js'), FAKE_CORE);
+    return app;
+  }
+
+  it('registers every route and loads argon2 with nothing but its own files', async () => {
+    const app = await unpacked();
 
     const script = `
       const { createRequire } = await import('node:module');
@@ -63,6 +72,33 @@ describe('the published package', () => {
     expect(result.registered.map((r) => `${r.name} ${r.route}`).sort()).toEqual(
       routeTable.routes.map((r) => `${r.name} ${r.route}`).sort(),
     );
+  });
+
+  it('starts Azure Monitor from its own files when the host sets APPLICATIONINSIGHTS_CONNECTION_STRING, hooks joined before start-up ends', async () => {
+    const app = await unpacked();
+    const script = `
+      const { createRequire } = await import('node:module');
+      await import('./dist/functions/index.js');
+      const core = createRequire(process.cwd() + '/')('@azure/functions-core');
+      console.log(JSON.stringify({ registered: core.registered.length, hooks: core.hooks }));
+      process.exit(0);`;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...azureSettings,
+        // Nothing is exported: the process ends before the first export, and the endpoint is closed.
+        APPLICATIONINSIGHTS_CONNECTION_STRING:
+          'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=00000000-0000-0000-0000-000000000001',
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      },
+    });
+    expect(stderr + stdout).not.toContain('telemetry-start-failed');
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { registered: number; hooks: string[] };
+    expect(result.registered).toBe(routeTable.routes.length);
+    // The Functions instrumentation: trace context for each invocation, and the worker's own logs.
+    expect(result.hooks).toEqual(expect.arrayContaining(['preInvocation', 'log']));
   });
 
   it('holds no stand-in code: nothing from tools/, the local Cosmos server or the broker', async () => {
