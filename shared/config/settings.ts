@@ -170,7 +170,7 @@ export const settingSpecs = {
     kind: 'integer',
     schema: Type.Integer({ minimum: 1, maximum: 5 }),
     description:
-      "How many proxies of the platform stand in front of the app, each appending the address it was reached from to `X-Forwarded-For`. The client's address (login history, rate limits of anonymous callers) is that many entries from the right; whatever the client wrote before them is ignored. `1`: App Service's front end alone — the regional API as deployed, reached at its own host name (the local host appends the socket address the same way). `2`: Azure Front Door before it, only if the API is routed through Front Door and closed to direct calls. Too high trusts an address the client wrote; too low records a proxy's.",
+      "How many proxies of the platform stand in front of the app, each appending the address it was reached from to `X-Forwarded-For`. The client's address (login history, rate limits of anonymous callers) is that many entries from the right; whatever the client wrote before them is ignored. `1`: App Service's front end alone — the regional API as deployed, reached at its own host name (the local host appends the socket address the same way). `2`: Azure Front Door before it, only if the API is routed through Front Door and closed to direct calls — what infra/main.bicep sets when a custom domain puts each region's API behind Front Door. Too high trusts an address the client wrote; too low records a proxy's.",
     where: 'azure',
     defaultText: '`1`',
     example: '1',
