@@ -17,6 +17,11 @@ param directoryLocation string
 @description('Parent domain for custom host names, e.g. `roger.example.com`: discovery.<domain> and <region>.<domain> on Front Door with managed certificates (infra/README.md#custom-domains). The same value as the regional deployments. Empty: none.')
 param customDomain string = ''
 
+@description('Name of the tenant directory\'s Cosmos DB account. Set it in global.bicepparam (and as `directoryAccountName` in every region\'s) only after a point-in-time restore, to keep the apps on the restored copy (docs/operations.md#backup-and-restore); otherwise the name derived from the prefix.')
+@minLength(3)
+@maxLength(44)
+param directoryAccountName string = directoryCosmosName(namePrefix)
+
 @description('Point-in-time restore window of the directory account (docs/operations.md): 7 days at no backup-storage charge, or 30 days.')
 @allowed(['Continuous7Days', 'Continuous30Days'])
 param cosmosBackupTier string = 'Continuous7Days'
@@ -54,7 +59,7 @@ module logs 'modules/log-analytics.bicep' = {
 module directory 'modules/cosmos.bicep' = {
   name: 'directory'
   params: {
-    name: directoryCosmosName(namePrefix)
+    name: directoryAccountName
     location: directoryLocation
     databaseName: contract.cosmos.directory.database
     containers: contract.cosmos.directory.containers

@@ -70,6 +70,16 @@ param instanceMemoryMB int = 2048
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('Name of the regional Cosmos DB account. Set it in the region\'s .bicepparam only after a point-in-time restore, to keep the app on the restored copy (docs/operations.md#backup-and-restore); otherwise the name derived from the prefix.')
+@minLength(3)
+@maxLength(44)
+param cosmosAccountName string = cosmosName(namePrefix, regionId)
+
+@description('Name of the tenant directory\'s Cosmos DB account: the same value as global.bicep\'s `directoryAccountName` (changed only after a restore).')
+@minLength(3)
+@maxLength(44)
+param directoryAccountName string = directoryCosmosName(namePrefix)
+
 @description('`recover` when this region\'s Key Vault is soft-deleted under the same name (the resource group was deleted and re-created): the pipeline passes it after `az keyvault list-deleted`.')
 @allowed(['default', 'recover'])
 param keyVaultCreateMode string = 'default'
@@ -166,7 +176,7 @@ module keyVault 'modules/key-vault.bicep' = {
 module cosmos 'modules/cosmos.bicep' = {
   name: 'cosmos'
   params: {
-    name: cosmosName(namePrefix, regionId)
+    name: cosmosAccountName
     location: location
     databaseName: contract.cosmos.regional.database
     containers: contract.cosmos.regional.containers
@@ -186,7 +196,7 @@ resource frontDoor 'Microsoft.Cdn/profiles@2024-02-01' existing = {
 }
 
 resource directoryAccount 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
-  name: directoryCosmosName(namePrefix)
+  name: directoryAccountName
   scope: resourceGroup(globalResourceGroupName)
 }
 
