@@ -34,6 +34,7 @@ const victor = individual({
   password: 'victor-Password-12',
   pin: '90357716',
 });
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const FILE_NAME = 'Salary Review Uma Thurman.pdf';
 const WRONG = ['wrong-Password-77', 'wrong-Password-78', 'wrong-Password-79', 'wrong-Password-80'];
 const WRONG_PINS = ['13572468', '24683579', '35794680', '46805791', '57916802', '68027913'];
@@ -94,6 +95,15 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
       });
     for (const secret of WRONG.slice(0, 3)) expect((await password(victor, secret)).status).toBe(400);
     expect((await password(victor, victor.password)).body.error).toBe('invalid_grant'); // locked
+    // The admin sets new credentials (clearing the lock) and renames him.
+    const victorId = tenant.users[1]!.id;
+    const fresh = { pin: '73918264', password: 'victor-New-Password-34', fullName: 'Victor Marie Hugo' };
+    keep(fresh.pin, fresh.password, fresh.fullName);
+    expect(
+      (await api(host, tenant.admin.token, 'PUT', `/api/users/${victorId}/credentials`, { pin: fresh.pin, password: fresh.password }))
+        .status,
+    ).toBe(204);
+    expect((await api(host, tenant.admin.token, 'PATCH', `/api/users/${victorId}`, { fullName: fresh.fullName })).status).toBe(200);
 
     // PIN grant at the printer: right, wrong, then the printer's failure limit (unknown names, so no account locks).
     const pin = (username: string, secret: string) =>
@@ -122,6 +132,24 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
     expect(signedIn.status).toBe(200);
     const umaToken = signedIn.body.access_token as string;
     keep(umaToken, signedIn.body.refresh_token);
+
+    // Desktop sign-in with the device flow, approved in the app; and one denied.
+    const desktop = async (answer: 'approve' | 'deny') => {
+      const started = await fetch(`${host.url}/oauth/device_authorization`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: 'roger-desktop', scope: 'jobs offline_access' }).toString(),
+      });
+      const authorization = (await started.json()) as { device_code: string; user_code: string };
+      keep(authorization.device_code, authorization.user_code, authorization.user_code.replace('-', ''));
+      const answered = await api(host, umaToken, 'POST', `/api/device-codes/${answer}`, { user_code: authorization.user_code });
+      expect(answered.status).toBe(answer === 'approve' ? 200 : 204);
+      return tokenRequest(host, { grant_type: DEVICE_CODE_GRANT, client_id: 'roger-desktop', device_code: authorization.device_code });
+    };
+    const desktopTokens = await desktop('approve');
+    expect(desktopTokens.status).toBe(200);
+    keep(desktopTokens.body.access_token, desktopTokens.body.refresh_token);
+    expect((await desktop('deny')).body.error).toBe('access_denied');
 
     // OneDrive link: consent as Uma's Microsoft account, the callback stores the link.
     const upn = `${uniqueName('uma.thurman')}@fabrikam.example`;
@@ -184,7 +212,8 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
     expect(signIns({ method: 'pin', outcome: 'success' })).toBe(1);
     expect(signIns({ method: 'pin', outcome: 'failure' })).toBe(5);
     expect(signIns({ method: 'pin', outcome: 'rate_limited' })).toBe(1);
-    expect(signIns({ method: 'device_code', outcome: 'success' })).toBe(2); // enrollment and the session
+    expect(signIns({ method: 'device_code', outcome: 'success' })).toBe(3); // enrollment, the desktop, the session
+    expect(signIns({ method: 'device_code', outcome: 'failure' })).toBe(1); // the desktop sign-in denied
     expect(signIns({ method: 'qr', outcome: 'success' })).toBe(1);
     expect(signIns({ method: 'refresh', outcome: 'success' })).toBe(1);
     expect(signIns({ method: 'refresh', outcome: 'failure' })).toBe(1);
