@@ -28,7 +28,9 @@ function validConfig(): Config | undefined {
 
 const config = validConfig();
 if (config) {
-  // While the module loads: the Functions instrumentation joins the host's set-up, which closes after it.
+  // While the module loads, only the Functions instrumentation joins the host's set-up (which
+  // closes after it); the Azure Monitor distro starts later, off the first request's path, and
+  // the port given to the services holds what they report until then (shared/telemetry/azure-functions.ts).
   const telemetry = await startTelemetry(config);
   const services = lazyServices(config, azureAdapters, undefined, telemetry);
   for (const route of routeTable.routes) {

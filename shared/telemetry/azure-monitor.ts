@@ -7,7 +7,8 @@ import { openTelemetry } from './open-telemetry.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
- * Application Insights through the Azure Monitor OpenTelemetry distro, in the Functions host.
+ * Application Insights through the Azure Monitor OpenTelemetry distro, in the Functions host,
+ * started after start-up by azure-functions.ts (this module is the large chunk it loads late).
  *
  * - Entra ID, not keys: the Application Insights resource refuses local authentication, so the
  *   exporter signs in as the app's user-assigned managed identity, as
@@ -18,11 +19,14 @@ import type { Telemetry } from './telemetry.js';
  *   and Graph are traced at our own adapters instead (store/dependency-spans.ts, services.ts).
  * - The Functions instrumentation gets `@azure/functions` handed to it (its ESM entry point) for
  *   the same reason: its pre-invocation hook puts each invocation in the trace of the host's
- *   request, so dependencies and log records sit under that request in Application Insights.
- *   It also tells the host that the worker sends its own logs; the logger then writes each event
- *   once, as a record with attributes, not a second time as a host log line.
- *
- * Called while the entry module loads (the host allows `app.setup` only then).
+ *   request, so dependencies and log records sit under that request in Application Insights,
+ *   and its log hook forwards `context.log` lines as records. Its set-up step (the capability
+ *   that tells the host the worker sends its own logs) ran while the entry loaded, when the host
+ *   still accepts it (azure-functions.ts); here, long after, `setup` is that step already done.
+ *   Built after `useAzureMonitor`, so its logger is the distro's; `enabled: false` because it is
+ *   handed the module rather than hooking `require`.
+ * - The instruments are created here, after `useAzureMonitor`: OpenTelemetry's metrics API has
+ *   no proxy, so a meter taken before the provider is registered would stay a no-op.
  */
 export function startAzureMonitor(config: Config, env: NodeJS.ProcessEnv): Telemetry {
   const credential = managedIdentityOf(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING, config.managedIdentityClientId);
@@ -44,7 +48,12 @@ export function startAzureMonitor(config: Config, env: NodeJS.ProcessEnv): Telem
       console: { enabled: false },
     },
   });
-  new AzureFunctionsInstrumentationESM().registerAzFunc(functions);
+  new AzureFunctionsInstrumentationESM({ enabled: false }).registerAzFunc({
+    ...functions,
+    app: { ...functions.app, setup: () => undefined },
+  });
+  // The worker told the host it sends its own logs: the logger writes each event once, as a
+  // record with attributes, not a second time as a host log line.
   return openTelemetry({ replacesHostLog: true });
 }
 

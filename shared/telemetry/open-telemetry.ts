@@ -50,10 +50,16 @@ export function openTelemetry({ replacesHostLog }: { replacesHostLog: boolean })
           span.end();
         }
       }),
-    log: (level, event, fields) => {
+    log: (level, event, fields, time) => {
       const attributes: Attributes = { 'roger.event': event };
       for (const [key, value] of Object.entries(fields)) if (value !== undefined) attributes[key] = value;
-      logger.emit({ severityNumber: SEVERITY[level], severityText: level.toUpperCase(), body: formatLogLine(event, fields), attributes });
+      logger.emit({
+        severityNumber: SEVERITY[level],
+        severityText: level.toUpperCase(),
+        body: formatLogLine(event, fields),
+        attributes,
+        ...(time === undefined ? {} : { timestamp: time }),
+      });
     },
     replacesHostLog,
   };

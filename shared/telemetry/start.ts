@@ -9,12 +9,14 @@ import { noTelemetry, type Telemetry } from './telemetry.js';
  *  - the console when a local run sets `TELEMETRY_CONSOLE=on`;
  *  - nowhere otherwise.
  * OpenTelemetry is imported only in the first two cases, so a host without telemetry starts
- * without it (docs/benchmarks.md, tests/smoke/lazy-loading.test.ts).
+ * without it; in Azure only the small Functions instrumentation loads with the app, the distro
+ * after start-up (docs/benchmarks.md, tests/smoke/lazy-loading.test.ts).
  */
 export async function startTelemetry(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Telemetry> {
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING) {
     try {
-      return (await import('./azure-monitor.js')).startAzureMonitor(config, env);
+      // Returns at once: the distro itself starts after start-up (azure-functions.ts).
+      return (await import('./azure-functions.js')).startAzureFunctionsTelemetry(config, env).telemetry;
     } catch (error) {
       // Telemetry that cannot start must not take the API down with it.
       console.error(`telemetry-start-failed error=${(error as Error)?.name ?? 'Error'}`);

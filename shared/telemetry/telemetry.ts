@@ -29,8 +29,12 @@ export interface Telemetry {
    * reads what the call answered; a throw is recorded by its error's name and status only.
    */
   dependency<T>(call: DependencyCall, work: () => Promise<T>, outcome?: (result: T) => DependencyOutcome): Promise<T>;
-  /** One log event with its fields as attributes (the logger calls this; logging/logger.ts). */
-  log(level: LogLevel, event: string, fields: Readonly<Record<string, string | number | boolean | undefined>>): void;
+  /**
+   * One log event with its fields as attributes (the logger calls this; logging/logger.ts).
+   * `time` (ms since the epoch) when it happened earlier than now: a record replayed from the
+   * queue kept while telemetry starts (deferred.ts).
+   */
+  log(level: LogLevel, event: string, fields: Readonly<Record<string, string | number | boolean | undefined>>, time?: number): void;
   /**
    * True when these log records replace the Functions host's log: in Azure the worker sends its
    * own (the host only repeats `context.log` lines, without attributes), so the logger stops

@@ -8,14 +8,15 @@ import { gunzipSync } from 'node:zlib';
 import { shutdownAzureMonitor } from '@azure/monitor-opentelemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config/load-config.js';
-import { startTelemetry } from '../../shared/telemetry/start.js';
+import { startAzureFunctionsTelemetry } from '../../shared/telemetry/azure-functions.js';
 import { metricNames } from '../../shared/telemetry/metric-names.js';
 
 /**
- * The Azure Monitor distro as the Functions entry starts it (telemetry/start.ts), exporting to an
- * ingestion endpoint of the test's own instead of Application Insights: what arrives is the
- * wire format, so the metric names an alert queries in `customMetrics` and the dependency and
- * trace items are checked as Application Insights would store them.
+ * The Azure Monitor distro as the Functions entry starts it (telemetry/azure-functions.ts: after
+ * start-up, with what was reported before replayed), exporting to an ingestion endpoint of the
+ * test's own instead of Application Insights: what arrives is the wire format, so the metric
+ * names an alert queries in `customMetrics` and the dependency and trace items are checked as
+ * Application Insights would store them.
  */
 describe('Azure Monitor: what reaches the ingestion endpoint', () => {
   let server: Server;
@@ -46,6 +47,10 @@ describe('Azure Monitor: what reaches the ingestion endpoint', () => {
     const tls = { key: readFileSync(join(folder, 'key.pem')), cert: readFileSync(join(folder, 'cert.pem')) };
     rmSync(folder, { recursive: true, force: true });
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    // As in the Function App: the distro's resource detection finds Azure Functions here rather
+    // than asking the VM metadata endpoint, which would leave the machine.
+    process.env.WEBSITE_SITE_NAME = 'roger-test';
+    process.env.FUNCTIONS_EXTENSION_VERSION = '~4';
     server = createServer(tls, (request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -63,15 +68,24 @@ describe('Azure Monitor: what reaches the ingestion endpoint', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('counters arrive under the names the alerts query, with their attributes; spans as dependencies; events as traces', async () => {
+  it('counters arrive under the names the alerts query, with their attributes, also those counted before it started; spans as dependencies; events as traces', async () => {
     const { port } = server.address() as AddressInfo;
-    const telemetry = await startTelemetry(loadConfig({}), {
-      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:${port}/`,
-      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
-    });
+    const { telemetry, started } = startAzureFunctionsTelemetry(
+      loadConfig({}),
+      {
+        // Live metrics to a closed loopback port: its default endpoint is Microsoft's.
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:${port}/;LiveEndpoint=https://127.0.0.1:9/`,
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      },
+      { quietMs: 0, deadlineMs: 0 },
+    );
+    // Before the distro is ready: queued, then replayed.
     expect(telemetry.replacesHostLog).toBe(true);
     telemetry.signIn('pin', 'success');
     telemetry.lockout('printer');
+    telemetry.log('info', 'request', { route: '/health', status: 200 });
+    expect(await started).toBe(true);
+    expect(telemetry.replacesHostLog).toBe(true);
     telemetry.refusal(429);
     // Traces are sampled at 5 per second (the distro's default), starting from none: calls spread over half a second.
     for (let i = 0; i < 10; i++) {
@@ -101,10 +115,13 @@ describe('Azure Monitor: what reaches the ingestion endpoint', () => {
       success: true,
       properties: { 'db.collection.name': 'accounts', 'db.response.status_code': '200' },
     });
-    const trace = envelopes.find((e) => e.data.baseType === 'MessageData');
-    expect(trace?.data.baseData).toMatchObject({
-      message: expect.stringContaining('request route=/regions'),
-      properties: { route: '/regions' },
-    });
+    const traces = envelopes.filter((e) => e.data.baseType === 'MessageData').map((e) => e.data.baseData);
+    expect(traces).toContainEqual(
+      expect.objectContaining({ message: 'request route=/regions status=200', properties: expect.objectContaining({ route: '/regions' }) }),
+    );
+    expect(traces).toContainEqual(expect.objectContaining({ message: 'request route=/health status=200' }));
+    expect(traces).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/^telemetry-started ms=\d+ replayed=3 dropped=0$/) }),
+    );
   });
 });

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { azureSettings } from './azure-settings.js';
 
 /**
  * Cold start (issue 8): the Functions host imports dist/functions/index.js on every new
@@ -41,6 +43,40 @@ describe('the Functions entry loads heavy SDKs lazily', () => {
     const defining = definedIn(definition);
     expect(defining.length).toBeGreaterThan(0);
     for (const file of defining) expect(eager.has(file), file).toBe(false);
+  });
+
+  it('with telemetry on, the entry awaits only the small start-up chunk, which imports neither the distro nor OpenTelemetry statically', () => {
+    const [startup, ...others] = definedIn(/function startAzureFunctionsTelemetry\(/);
+    expect(others).toEqual([]);
+    expect(eager.has(startup!)).toBe(false);
+    const awaited = staticallyImported(startup!);
+    for (const definition of [
+      /function useAzureMonitor\(/,
+      /AzureFunctionsInstrumentationESM = /,
+      /Symbol\.for\(["`]opentelemetry\.js\.api\./,
+    ])
+      for (const file of definedIn(definition)) expect(awaited.has(file), file).toBe(false);
+    // The distro is one dynamic import away, made after start-up (shared/telemetry/quiet-start.ts).
+    expect(readFileSync(startup!, 'utf8')).toMatch(/import\(["']\.\/azure-monitor-[A-Z0-9]+\.js["']\)/);
+  });
+
+  it('with telemetry on, importing the entry starts no OpenTelemetry: nothing is registered when the import returns', () => {
+    const script = `
+      await import('./dist/functions/index.js');
+      console.log(JSON.stringify({ otel: globalThis[Symbol.for('opentelemetry.js.api.1')] !== undefined }));
+      process.exit(0);`;
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...azureSettings,
+        APPLICATIONINSIGHTS_CONNECTION_STRING:
+          'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/;LiveEndpoint=https://127.0.0.1:9/',
+        APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      },
+      encoding: 'utf8',
+    });
+    expect(stdout).not.toContain('telemetry-start-failed');
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ otel: false });
   });
 
   it('argon2 (a native addon) is imported dynamically only', () => {

@@ -16,9 +16,23 @@ const run = promisify(execFile);
 const FAKE_CORE = `
 const registered = [];
 const hooks = [];
+let model;
 module.exports = {
-  setProgrammingModel() {},
-  registerHook(name) { hooks.push(name); return { dispose() {} }; },
+  setProgrammingModel(programmingModel) { model = programmingModel; },
+  registerHook(name, callback) {
+    const hook = { name, callback };
+    hooks.push(hook);
+    return { dispose() { hooks.splice(hooks.indexOf(hook), 1); } };
+  },
+  /** What the worker asks once the app has loaded: the end of the app's set-up. */
+  capabilities: () => model.getCapabilities({}),
+  /** One invocation's hooks, as the worker runs them around a function. */
+  async invoke() {
+    const context = { invocationContext: {}, inputs: [], hookData: {} };
+    for (const name of ['preInvocation', 'postInvocation'])
+      for (const hook of hooks.filter((h) => h.name === name)) await hook.callback(context);
+  },
+  hookNames: () => hooks.map((h) => h.name),
   log() {},
   registerFunction(metadata) {
     const trigger = Object.values(metadata.bindings).find((b) => b.type === 'httpTrigger');
@@ -74,31 +88,51 @@ describe('the published package', () => {
     );
   });
 
-  it('starts Azure Monitor from its own files when the host sets APPLICATIONINSIGHTS_CONNECTION_STRING, hooks joined before start-up ends', async () => {
+  it('starts Azure Monitor from its own files when the host sets APPLICATIONINSIGHTS_CONNECTION_STRING: the capability during start-up, the distro after the first invocation', async () => {
     const app = await unpacked();
     const script = `
       const { createRequire } = await import('node:module');
       await import('./dist/functions/index.js');
       const core = createRequire(process.cwd() + '/')('@azure/functions-core');
-      console.log(JSON.stringify({ registered: core.registered.length, hooks: core.hooks }));
+      const capabilities = await core.capabilities();
+      const api = Symbol.for('opentelemetry.js.api.1');
+      const atLoad = { hooks: core.hookNames(), otel: globalThis[api] !== undefined };
+      await core.invoke();
+      for (let i = 0; i < 1000 && !globalThis[api]?.metrics; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log(JSON.stringify({ registered: core.registered.length, capabilities, atLoad, hooks: core.hookNames(), otel: globalThis[api] !== undefined }));
       process.exit(0);`;
     const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
       cwd: app,
       env: {
         PATH: process.env.PATH ?? '',
         ...azureSettings,
-        // Nothing is exported: the process ends before the first export, and the endpoint is closed.
+        // Nothing is exported: the process ends before the first export, and the endpoints are closed.
         APPLICATIONINSIGHTS_CONNECTION_STRING:
-          'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/',
+          'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/;LiveEndpoint=https://127.0.0.1:9/',
         APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=00000000-0000-0000-0000-000000000001',
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
       },
     });
     expect(stderr + stdout).not.toContain('telemetry-start-failed');
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { registered: number; hooks: string[] };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      registered: number;
+      capabilities: Record<string, string>;
+      atLoad: { hooks: string[]; otel: boolean };
+      hooks: string[];
+      otel: boolean;
+    };
     expect(result.registered).toBe(routeTable.routes.length);
-    // The Functions instrumentation: trace context for each invocation, and the worker's own logs.
-    expect(result.hooks).toEqual(expect.arrayContaining(['preInvocation', 'log']));
+    // Declared while the app loaded: the host no longer sends the worker's logs on its behalf.
+    expect(result.capabilities).toMatchObject({ WorkerOpenTelemetryEnabled: 'true' });
+    // At load, no OpenTelemetry at all: only the hooks that wait for the first invocation.
+    expect(result.atLoad).toEqual({ hooks: ['preInvocation', 'postInvocation'], otel: false });
+    // After it: the distro, and the Functions instrumentation's hooks (trace context for each
+    // invocation, the worker's own logs); the distro adds a trace-context hook of its own. The
+    // hooks that waited for the first invocation are gone.
+    expect(result.otel).toBe(true);
+    expect(result.hooks).toEqual(expect.arrayContaining(['log', 'preInvocation']));
+    expect(result.hooks).not.toContain('postInvocation');
   });
 
   it('holds no stand-in code: nothing from tools/, the local Cosmos server or the broker', async () => {
