@@ -12,9 +12,9 @@ export interface QuietStartTiming {
 }
 
 /**
- * 200 ms: longer than the gap between a response's end and the worker writing it out and the
- * client's next request on a warm connection often is not, but short enough that little goes
- * untraced. 10 s: a pre-warmed instance that gets no request starts telemetry while idle.
+ * 200 ms: long enough for the worker to write the response out, and for a client's next call on
+ * a warm connection to arrive and postpone the start; short enough that little goes untraced.
+ * 10 s: a pre-warmed instance that gets no request starts telemetry while idle.
  */
 export const QUIET_START: QuietStartTiming = { quietMs: 200, deadlineMs: 10_000 };
 
