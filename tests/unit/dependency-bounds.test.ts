@@ -63,9 +63,13 @@ describe('time limits', () => {
 });
 
 describe('telemetry sampling (host.json)', () => {
-  it('samples requests (Front Door probes every few seconds would otherwise all be stored), never exceptions', () => {
+  it('samples requests (the Front Door probes from every edge site would otherwise all be stored), never exceptions', () => {
     const sampling = host.logging.applicationInsights.samplingSettings;
     expect(sampling.isEnabled).toBe(true);
     expect(sampling.excludedTypes.split(';')).toEqual(['Exception']);
+  });
+
+  it('keeps the host in the telemetry mode that reads those settings (OpenTelemetry mode ignores them)', () => {
+    expect((host as { telemetryMode?: string }).telemetryMode).toBeUndefined();
   });
 });
