@@ -26,8 +26,8 @@ param directoryAccountName string = directoryCosmosName(namePrefix)
 @allowed(['Continuous7Days', 'Continuous30Days'])
 param cosmosBackupTier string = 'Continuous7Days'
 
-@description('Directory account replicas across availability zones. Azure fixes it when the account is created: an account created without it keeps false (infra/README.md#zone-redundancy).')
-param zoneRedundant bool = true
+@description('Directory account replicas across availability zones. Azure fixes it when the account is created: an account created without it, and every copy a point-in-time restore makes, keeps false (infra/README.md#zone-redundancy).')
+param cosmosZoneRedundant bool = true
 
 @description('Mailbox that the global alerts notify (docs/operations.md#what-to-watch); the parameter file reads it from ALERT_EMAIL.')
 @minLength(3)
@@ -64,7 +64,7 @@ module directory 'modules/cosmos.bicep' = {
     databaseName: contract.cosmos.directory.database
     containers: contract.cosmos.directory.containers
     backupTier: cosmosBackupTier
-    zoneRedundant: zoneRedundant
+    zoneRedundant: cosmosZoneRedundant
     workspaceResourceId: logs.outputs.resourceId
     tags: allTags
   }

@@ -7,4 +7,4 @@ param directoryLocation = 'northeurope'
 // Empty unless the repository variable ROGER_CUSTOM_DOMAIN names one (infra/README.md#custom-domains).
 param customDomain = readEnvironmentVariable('ROGER_CUSTOM_DOMAIN', '')
 param cosmosBackupTier = 'Continuous7Days'
-param zoneRedundant = true
+param cosmosZoneRedundant = true

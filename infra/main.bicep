@@ -48,8 +48,11 @@ param customDomain string = ''
 @allowed(['Continuous7Days', 'Continuous30Days'])
 param cosmosBackupTier string = 'Continuous7Days'
 
-@description('Zone redundancy of the Cosmos DB account and the runtime storage (ZRS). Azure fixes it for an account when it is created: a region created without it keeps false (infra/README.md#zone-redundancy).')
-param zoneRedundant bool = true
+@description('Zone redundancy of the regional Cosmos DB account. Azure fixes it when the account is created: an account created without it, and every copy a point-in-time restore makes, keeps false (infra/README.md#zone-redundancy).')
+param cosmosZoneRedundant bool = true
+
+@description('Zone-redundant runtime storage (Standard_ZRS) rather than locally redundant; always ZRS when `functionAppZoneRedundant` is on. Changing it on an existing account is a conversion, not an update (infra/README.md#zone-redundancy).')
+param storageZoneRedundant bool = true
 
 @description('Zone redundancy of the Flex Consumption plan: the platform then keeps at least two always-ready instances, billed around the clock, so the app no longer scales to zero (infra/README.md#zone-redundancy).')
 param functionAppZoneRedundant bool = false
@@ -89,24 +92,24 @@ param keyVaultCreateMode string = 'default'
 param alertEmail string
 
 // Microsoft Defender for Cloud plans (modules/defender.bicep): settings of the whole subscription,
-// so both regions' parameter files must agree. `Standard` costs money: docs/costs.md#microsoft-defender-for-cloud.
-@description('Defender for Azure Cosmos DB: `Standard` is billed per 100 RU/s provisioned per hour; for serverless accounts per request units consumed. Free by default.')
+// so both regions' parameter files must agree. Only the plans set to `Standard` are written. `Standard` costs money: docs/costs.md#microsoft-defender-for-cloud.
+@description('Defender for Azure Cosmos DB: `Standard` is billed per 100 RU/s provisioned per hour; for serverless accounts per request units consumed. `Free` (the default) leaves the plan as the subscription has it.')
 @allowed(['Free', 'Standard'])
 param defenderCosmosDb string = 'Free'
 
-@description('Defender for Key Vault, per-vault plan: `Standard` is billed per vault per month. Free by default.')
+@description('Defender for Key Vault, per-vault plan: `Standard` is billed per vault per month. `Free` (the default) leaves the plan as the subscription has it.')
 @allowed(['Free', 'Standard'])
 param defenderKeyVault string = 'Free'
 
-@description('Defender for App Service: `Standard` is billed per App Service plan instance per hour (about US$15 a month per instance); check that it covers Flex Consumption before paying for it. Free by default.')
+@description('Defender for App Service: `Standard` is billed per App Service plan instance per hour (about US$15 a month per instance); check that it covers Flex Consumption before paying for it. `Free` (the default) leaves the plan as the subscription has it.')
 @allowed(['Free', 'Standard'])
 param defenderAppService string = 'Free'
 
-@description('Defender for Storage, per-account plan without malware scanning: `Standard` is billed per storage account per month (about US$10), plus a charge per million transactions above the included ones. Free by default.')
+@description('Defender for Storage, per-account plan without malware scanning: `Standard` is billed per storage account per month (about US$10), plus a charge per million transactions above the included ones. `Free` (the default) leaves the plan as the subscription has it.')
 @allowed(['Free', 'Standard'])
 param defenderStorage string = 'Free'
 
-@description('Defender for Resource Manager, per-subscription plan: `Standard` is billed per subscription per month. Free by default.')
+@description('Defender for Resource Manager, per-subscription plan: `Standard` is billed per subscription per month. `Free` (the default) leaves the plan as the subscription has it.')
 @allowed(['Free', 'Standard'])
 param defenderResourceManager string = 'Free'
 
@@ -114,7 +117,8 @@ param tags object = {}
 
 var regions = loadJsonContent('regions.json')
 var contract = loadJsonContent('app-contract.json')
-// regionId is one of regions.json's ids (the parameter's @allowed list), so the filter finds one.
+// regionId must be one of regions.json's ids (a parameter's @allowed list cannot be read from a
+// file): for any other value the filter finds nothing and the deployment fails here.
 var location = filter(regions, region => region.id == regionId)[0].location
 var allTags = union(tags, { app: 'roger-cloud', region: regionId })
 // Proxies that append to X-Forwarded-For in front of the app (TRUSTED_PROXY_HOPS): App Service's
@@ -181,7 +185,7 @@ module cosmos 'modules/cosmos.bicep' = {
     databaseName: contract.cosmos.regional.database
     containers: contract.cosmos.regional.containers
     backupTier: cosmosBackupTier
-    zoneRedundant: zoneRedundant
+    zoneRedundant: cosmosZoneRedundant
     dataContributorPrincipalIds: [identity.outputs.principalId]
     workspaceResourceId: monitoring.outputs.workspaceResourceId
     tags: allTags
@@ -226,6 +230,10 @@ module serviceBus 'modules/service-bus.bicep' = {
   }
 }
 
+// The Service Bus DNS suffix of this cloud (`.servicebus.windows.net` in Azure's public cloud),
+// read from this region's namespace and applied to every region's: all regions are in one cloud.
+var serviceBusSuffix = substring(serviceBus.outputs.hostName, indexOf(serviceBus.outputs.hostName, '.'))
+
 // Exactly the settings loadConfig reads in Azure (shared/config/settings.ts, `where: 'azure'`);
 // tests/infra/config-parity.test.ts fails when the two differ. Secrets are Key Vault references.
 var appSettings = {
@@ -234,7 +242,7 @@ var appSettings = {
     id: region.id
     name: region.name
     apiUrl: apiUrl(namePrefix, region.id, customDomain)
-    amqpUrl: amqpUrl(namePrefix, region.id)
+    amqpUrl: amqpUrl(namePrefix, region.id, serviceBusSuffix)
   }))
   COSMOS_ENDPOINT: cosmos.outputs.endpoint
   COSMOS_DATABASE: contract.cosmos.regional.database
@@ -304,7 +312,7 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    zoneRedundant: zoneRedundant
+    storageZoneRedundant: storageZoneRedundant
     planZoneRedundant: functionAppZoneRedundant
     frontDoorId: behindFrontDoor ? frontDoor.properties.frontDoorId : ''
     workspaceResourceId: monitoring.outputs.workspaceResourceId

@@ -21,7 +21,7 @@ func directoryCosmosName(prefix string) string => '${prefix}-directory'
 func frontDoorName(prefix string) string => '${prefix}-global-fd'
 
 @export()
-@description('The app\'s default host name: where Front Door reaches it.')
+@description('The app\'s default host name: where Front Door reaches it. `.azurewebsites.net` is the suffix of Azure\'s public cloud (national clouds have their own: infra/README.md#not-covered-here); global.bicep, deployed before any app exists, cannot read it from one.')
 func appHostName(prefix string, regionId string) string => '${appName(prefix, regionId)}.azurewebsites.net'
 
 @export()
@@ -30,8 +30,8 @@ func apiUrl(prefix string, regionId string, customDomain string) string =>
   'https://${empty(customDomain) ? appHostName(prefix, regionId) : '${regionId}.${customDomain}'}'
 
 @export()
-@description('Where printers connect over AMQP 1.0 (TLS, port 5671).')
-func amqpUrl(prefix string, regionId string) string => 'amqps://${prefix}-${regionId}-bus.servicebus.windows.net'
+@description('Where printers connect over AMQP 1.0 (TLS, port 5671). `suffix`: the cloud\'s Service Bus DNS suffix with its leading dot, read from a deployed namespace\'s host name (main.bicep).')
+func amqpUrl(prefix string, regionId string, suffix string) string => 'amqps://${serviceBusName(prefix, regionId)}${suffix}'
 
 @export()
 @description('An app setting that App Service fills from Key Vault, with the identity named in keyVaultReferenceIdentity.')

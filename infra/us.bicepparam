@@ -15,5 +15,6 @@ param logRetentionDays = 30
 // Empty unless the repository variable ROGER_CUSTOM_DOMAIN names one (infra/README.md#custom-domains).
 param customDomain = readEnvironmentVariable('ROGER_CUSTOM_DOMAIN', '')
 param cosmosBackupTier = 'Continuous7Days'
-param zoneRedundant = true
+param cosmosZoneRedundant = true
+param storageZoneRedundant = true
 param functionAppZoneRedundant = false

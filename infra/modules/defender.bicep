@@ -3,8 +3,9 @@
 // subscription scope, and only when at least one plan is on: with every plan off the deployment
 // writes nothing outside its resource group and needs no subscription-scope right for it.
 //
-// `Free` is Defender for Cloud's free tier (posture recommendations, secure score); `Standard`
-// turns the paid threat protection on. Prices: docs/costs.md#microsoft-defender-for-cloud.
+// `Standard` turns a plan's paid threat protection on, and only those plans are written. `Free`
+// writes nothing: the plan stays as the subscription has it, so a plan someone else turned on is
+// never turned off here (turning one off: infra/README.md). Prices: docs/costs.md#microsoft-defender-for-cloud.
 
 targetScope = 'subscription'
 
@@ -19,56 +20,54 @@ param storage string
 @allowed(['Free', 'Standard'])
 param resourceManager string
 
-resource cosmosDbPlan 'Microsoft.Security/pricings@2024-01-01' = {
+resource cosmosDbPlan 'Microsoft.Security/pricings@2024-01-01' = if (cosmosDb == 'Standard') {
   name: 'CosmosDbs'
   properties: {
-    pricingTier: cosmosDb
+    pricingTier: 'Standard'
   }
 }
 
 // Per vault, a fixed monthly price, rather than per transaction.
-resource keyVaultPlan 'Microsoft.Security/pricings@2024-01-01' = {
+resource keyVaultPlan 'Microsoft.Security/pricings@2024-01-01' = if (keyVault == 'Standard') {
   name: 'KeyVaults'
   properties: {
-    pricingTier: keyVault
-    subPlan: keyVault == 'Standard' ? 'PerKeyVault' : null
+    pricingTier: 'Standard'
+    subPlan: 'PerKeyVault'
   }
 }
 
-resource appServicePlan 'Microsoft.Security/pricings@2024-01-01' = {
+resource appServicePlan 'Microsoft.Security/pricings@2024-01-01' = if (appService == 'Standard') {
   name: 'AppServices'
   properties: {
-    pricingTier: appService
+    pricingTier: 'Standard'
   }
 }
 
 // Per storage account, with activity monitoring only: on-upload malware scanning (charged per GB
 // scanned) and sensitive-data discovery stay off — the accounts hold the app package and host state.
-resource storagePlan 'Microsoft.Security/pricings@2024-01-01' = {
+resource storagePlan 'Microsoft.Security/pricings@2024-01-01' = if (storage == 'Standard') {
   name: 'StorageAccounts'
   properties: {
-    pricingTier: storage
-    subPlan: storage == 'Standard' ? 'DefenderForStorageV2' : null
-    extensions: storage == 'Standard'
-      ? [
-          {
-            name: 'OnUploadMalwareScanning'
-            isEnabled: 'False'
-          }
-          {
-            name: 'SensitiveDataDiscovery'
-            isEnabled: 'False'
-          }
-        ]
-      : null
+    pricingTier: 'Standard'
+    subPlan: 'DefenderForStorageV2'
+    extensions: [
+      {
+        name: 'OnUploadMalwareScanning'
+        isEnabled: 'False'
+      }
+      {
+        name: 'SensitiveDataDiscovery'
+        isEnabled: 'False'
+      }
+    ]
   }
 }
 
 // Per subscription, a fixed monthly price, rather than per API call.
-resource resourceManagerPlan 'Microsoft.Security/pricings@2024-01-01' = {
+resource resourceManagerPlan 'Microsoft.Security/pricings@2024-01-01' = if (resourceManager == 'Standard') {
   name: 'Arm'
   properties: {
-    pricingTier: resourceManager
-    subPlan: resourceManager == 'Standard' ? 'PerSubscription' : null
+    pricingTier: 'Standard'
+    subPlan: 'PerSubscription'
   }
 }

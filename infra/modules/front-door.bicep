@@ -37,7 +37,11 @@ resource profile 'Microsoft.Cdn/profiles@2024-02-01' = {
     name: 'Standard_AzureFrontDoor'
   }
   properties: {
-    originResponseTimeoutSeconds: 30
+    // Longer than the host lets a function run (host.json functionTimeout, 2 minutes; every call to a
+    // dependency is bounded well within it, docs/operations.md#time-limits), so a slow request ends
+    // with the app's own answer rather than Front Door's 504 while the function keeps running.
+    // Azure allows 16–240 s; App Service's front end cuts requests at 230 s.
+    originResponseTimeoutSeconds: 150
   }
 }
 

@@ -25,8 +25,8 @@ param applicationInsightsConnectionString string
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
-@description('Runtime storage zone-redundant (Standard_ZRS) rather than locally redundant.')
-param zoneRedundant bool
+@description('Runtime storage zone-redundant (Standard_ZRS) rather than locally redundant; ZRS regardless when the plan is zone-redundant.')
+param storageZoneRedundant bool
 @description('Flex Consumption plan zone-redundant: at least two always-ready instances, billed continuously.')
 param planZoneRedundant bool
 @description('When set, the app admits only requests from this Front Door profile (its X-Azure-FDID); empty: reached directly.')
@@ -45,7 +45,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // A zone-redundant Flex plan needs zone-redundant runtime storage. LRS → ZRS on an existing
   // account is a conversion Azure runs on request (infra/README.md#zone-redundancy), not an update.
   sku: {
-    name: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
+    name: storageZoneRedundant || planZoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
   }
   properties: {
     accessTier: 'Hot'
@@ -114,34 +114,34 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityResourceId
-    siteConfig: union(
-      {
-        minTlsVersion: '1.2'
-        scmMinTlsVersion: '1.2'
-      },
-      empty(frontDoorId)
-        ? {}
-        : {
-            // Routed through Front Door (a custom domain): only its backend addresses, and among
-            // them only our profile's requests (every profile shares those addresses). The SCM
-            // site keeps its own rules (none): deployments reach it with Entra ID, basic auth off.
-            ipSecurityRestrictionsDefaultAction: 'Deny'
-            ipSecurityRestrictions: [
-              {
-                name: 'front-door'
-                description: 'Only our Front Door profile'
-                action: 'Allow'
-                priority: 100
-                tag: 'ServiceTag'
-                ipAddress: 'AzureFrontDoor.Backend'
-                headers: {
-                  'x-azure-fdid': [frontDoorId]
-                }
+    // The access restrictions are always sent, open or closed: App Service keeps a siteConfig
+    // value that a deployment leaves out, so a restriction dropped from the template would stay.
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      // Routed through Front Door (a custom domain): only its backend addresses, and among them
+      // only our profile's requests (every profile shares those addresses). Otherwise open.
+      ipSecurityRestrictionsDefaultAction: empty(frontDoorId) ? 'Allow' : 'Deny'
+      ipSecurityRestrictions: empty(frontDoorId)
+        ? []
+        : [
+            {
+              name: 'front-door'
+              description: 'Only our Front Door profile'
+              action: 'Allow'
+              priority: 100
+              tag: 'ServiceTag'
+              ipAddress: 'AzureFrontDoor.Backend'
+              headers: {
+                'x-azure-fdid': [frontDoorId]
               }
-            ]
-            scmIpSecurityRestrictionsUseMain: false
-          }
-    )
+            }
+          ]
+      // The SCM site keeps its own rules (none, open): deployments reach it with Entra ID, basic auth off.
+      scmIpSecurityRestrictionsUseMain: false
+      scmIpSecurityRestrictionsDefaultAction: 'Allow'
+      scmIpSecurityRestrictions: []
+    }
     functionAppConfig: {
       deployment: {
         storage: {

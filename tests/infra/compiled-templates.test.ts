@@ -5,6 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
 import { bicep, deployedResources, Opaque, parameterValues, show, type DeployedResource, type Value } from './arm-template.js';
 
+/** host.json's functionTimeout in seconds: how long the host lets a function run. */
+const FUNCTION_TIMEOUT_SECONDS = (JSON.parse(readFileSync('host.json', 'utf8')) as { functionTimeout: string }).functionTimeout
+  .split(':')
+  .map(Number)
+  .reduce((total, part) => total * 60 + part, 0);
+
 /**
  * The security settings of what Azure receives: the ARM JSON the pinned Bicep compiler makes of
  * infra/ (as the pipeline deploys it), evaluated through every module for each region's
@@ -54,6 +60,16 @@ function regional(region: string, overrides: Record<string, Value> = {}): Deploy
 }
 function shared(overrides: Record<string, Value> = {}): DeployedResource[] {
   return deployedResources(global, { ...parameterFiles.global, customDomain: '', ...overrides });
+}
+
+/**
+ * ROGER_REGIONS as deployed. The Service Bus host names in it are read from a deployed
+ * namespace, so the setting is known only in part: string(⟨…⟩) of JSON whose unknown parts are
+ * ⟨…⟩ inside its strings.
+ */
+function regionsSetting(settings: Record<string, Value>): { id: string; apiUrl: string; amqpUrl: string }[] {
+  const value = settings.ROGER_REGIONS;
+  return JSON.parse(value instanceof Opaque ? value.text.replace(/^string\((.*)\)$/s, '$1') : value);
 }
 
 const ofType = (resources: DeployedResource[], type: string) => resources.filter((r) => r.type.toLowerCase() === type.toLowerCase());
@@ -236,10 +252,57 @@ describe('compiled templates (ARM JSON as deployed)', () => {
       expect(one(resources, 'Microsoft.ServiceBus/namespaces').sku).toEqual({ name: 'Standard', tier: 'Standard' });
     }
     expect(one(shared(), 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant).toBe(true);
-    const off = regional('eu', { zoneRedundant: false, functionAppZoneRedundant: true });
-    expect(one(off, 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant).toBe(false);
-    expect(one(off, 'Microsoft.Storage/storageAccounts').sku).toEqual({ name: 'Standard_LRS' });
-    expect(one(off, 'Microsoft.Web/serverfarms').properties.zoneRedundant).toBe(true);
+    const zones = (resources: DeployedResource[]) => ({
+      cosmos: one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant,
+      storage: one(resources, 'Microsoft.Storage/storageAccounts').sku.name,
+      plan: one(resources, 'Microsoft.Web/serverfarms').properties.zoneRedundant,
+    });
+    // A restored account is never zone-redundant: the region keeps its ZRS storage as it is.
+    expect(zones(regional('eu', { cosmosZoneRedundant: false }))).toEqual({ cosmos: false, storage: 'Standard_ZRS', plan: false });
+    expect(zones(regional('eu', { storageZoneRedundant: false }))).toEqual({ cosmos: true, storage: 'Standard_LRS', plan: false });
+    // A zone-redundant plan needs ZRS storage, whatever storageZoneRedundant says.
+    expect(zones(regional('eu', { storageZoneRedundant: false, functionAppZoneRedundant: true }))).toEqual({
+      cosmos: true,
+      storage: 'Standard_ZRS',
+      plan: true,
+    });
+    expect(
+      one(shared({ cosmosZoneRedundant: false }), 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant,
+    ).toBe(false);
+  });
+
+  it('writes only the Defender plans set to Standard, never Free over a plan the subscription has on', () => {
+    const pricings = (overrides: Record<string, Value>) =>
+      ofType(regional('eu', overrides), 'Microsoft.Security/pricings').map((p) => [p.name, p.properties.pricingTier]);
+    expect(pricings({})).toEqual([]);
+    expect(pricings({ defenderKeyVault: 'Standard' })).toEqual([['KeyVaults', 'Standard']]);
+    expect(pricings({ defenderCosmosDb: 'Standard', defenderStorage: 'Standard' })).toEqual([
+      ['CosmosDbs', 'Standard'],
+      ['StorageAccounts', 'Standard'],
+    ]);
+    const all = { defenderCosmosDb: 'Standard', defenderKeyVault: 'Standard', defenderAppService: 'Standard', defenderStorage: 'Standard' };
+    expect(pricings({ ...all, defenderResourceManager: 'Standard' })).toHaveLength(5);
+  });
+
+  it('lets Front Door wait for an origin longer than the host lets a function run', () => {
+    const timeout = one(shared({ customDomain: CUSTOM_DOMAIN }), 'Microsoft.Cdn/profiles').properties.originResponseTimeoutSeconds;
+    expect(FUNCTION_TIMEOUT_SECONDS).toBe(120);
+    expect(timeout).toBeGreaterThan(FUNCTION_TIMEOUT_SECONDS);
+    // Azure's range, and under App Service's own 230 s cut.
+    expect(timeout).toBeGreaterThanOrEqual(16);
+    expect(timeout).toBeLessThan(230);
+  });
+
+  it("advertises each region's Service Bus host with the suffix of the namespace Azure created, not a hard-coded cloud", () => {
+    for (const region of REGIONS) {
+      const regions = regionsSetting(one(regional(region), 'Microsoft.Web/sites/config').properties);
+      for (const { id, amqpUrl } of regions) {
+        expect(amqpUrl.startsWith(`amqps://${parameterFiles[region]!.namePrefix}-${id}-bus⟨`), amqpUrl).toBe(true);
+        // This region's namespace's host name (split out of its serviceBusEndpoint), from its first dot.
+        expect(amqpUrl).toMatch(/⟨substring\(.*reference\(namespace\)\.serviceBusEndpoint.*⟨indexOf\(.*, \.\)⟩\)⟩$/);
+        expect(amqpUrl).not.toContain('windows.net');
+      }
+    }
   });
 
   it('creates every container with the indexing policy the code defines', () => {
@@ -273,10 +336,19 @@ describe('compiled templates (ARM JSON as deployed)', () => {
     for (const region of REGIONS) {
       const resources = regional(region);
       const site = one(resources, 'Microsoft.Web/sites');
-      expect(site.properties.siteConfig).toEqual({ minTlsVersion: '1.2', scmMinTlsVersion: '1.2' });
+      // Sent open, not left out: App Service would keep the Front Door rule of an earlier deployment.
+      expect(site.properties.siteConfig).toEqual({
+        minTlsVersion: '1.2',
+        scmMinTlsVersion: '1.2',
+        ipSecurityRestrictionsDefaultAction: 'Allow',
+        ipSecurityRestrictions: [],
+        scmIpSecurityRestrictionsUseMain: false,
+        scmIpSecurityRestrictionsDefaultAction: 'Allow',
+        scmIpSecurityRestrictions: [],
+      });
       const settings = one(resources, 'Microsoft.Web/sites/config').properties;
       expect(settings.TRUSTED_PROXY_HOPS).toBe('1');
-      expect(JSON.parse(settings.ROGER_REGIONS).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
+      expect(regionsSetting(settings).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
         REGIONS.map((id) => `https://${parameterFiles[region]!.namePrefix}-${id}-api.azurewebsites.net`),
       );
     }
@@ -313,6 +385,7 @@ describe('compiled templates (ARM JSON as deployed)', () => {
       const regionResources = regional(region, { customDomain: CUSTOM_DOMAIN });
       const siteConfig = one(regionResources, 'Microsoft.Web/sites').properties.siteConfig;
       expect(siteConfig.ipSecurityRestrictionsDefaultAction).toBe('Deny');
+      expect(siteConfig).toMatchObject({ scmIpSecurityRestrictionsUseMain: false, scmIpSecurityRestrictionsDefaultAction: 'Allow' });
       expect(siteConfig.ipSecurityRestrictions).toHaveLength(1);
       const [rule] = siteConfig.ipSecurityRestrictions;
       expect(rule).toMatchObject({ action: 'Allow', tag: 'ServiceTag', ipAddress: 'AzureFrontDoor.Backend' });
@@ -322,7 +395,7 @@ describe('compiled templates (ARM JSON as deployed)', () => {
       expect(show(rule.headers['x-azure-fdid'][0])).toMatch(/reference\(frontDoor\)\.frontDoorId/);
       const settings = one(regionResources, 'Microsoft.Web/sites/config').properties;
       expect(settings.TRUSTED_PROXY_HOPS).toBe('2');
-      expect(JSON.parse(settings.ROGER_REGIONS).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
+      expect(regionsSetting(settings).map((r: { apiUrl: string }) => r.apiUrl)).toEqual(
         REGIONS.map((id) => `https://${id}.${CUSTOM_DOMAIN}`),
       );
     }
