@@ -137,10 +137,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
               }
             }
           ]
-      // The SCM site keeps its own rules (none, open): deployments reach it with Entra ID, basic auth off.
+      // The SCM site keeps its own rules (none set here): deployments reach it with Entra ID, basic auth off.
       scmIpSecurityRestrictionsUseMain: false
-      scmIpSecurityRestrictionsDefaultAction: 'Allow'
-      scmIpSecurityRestrictions: []
     }
     functionAppConfig: {
       deployment: {
