@@ -1,11 +1,18 @@
 // A region's alert rules and the action group they notify (docs/operations.md#what-to-watch).
 //
-// - Metric alerts on platform metrics (Cosmos DB, Service Bus, Key Vault): evaluated by Azure
-//   Monitor every minute or five, free of query cost.
+// - Metric alerts on platform metrics (Cosmos DB, Service Bus): evaluated by Azure Monitor every
+//   minute or five, free of query cost.
 // - Log search alerts on the region's Application Insights: the app's requests, and the metrics
 //   the app itself emits (shared/telemetry/metric-names.ts), which OpenTelemetry exports to the
 //   `customMetrics` table as pre-aggregated rows (a counter's increments over an export interval
-//   in `valueSum`). tests/infra/alerts.test.ts checks every name a query uses against that list.
+//   in `valueSum`, its attributes in `customDimensions`). tests/infra/alerts.test.ts checks every
+//   metric name and attribute key a query uses against those lists.
+// - One log search alert on the workspace: Key Vault's audit log, to name who was refused.
+//
+// The log search alerts have no identity of their own: a rule without one queries with the rights
+// Azure Monitor has on its scope, as rules always have. An identity would need reader roles that a
+// first deployment creates in the same run, and a rule checks its query when it is saved, before
+// those roles have propagated.
 //
 // Each log query returns a row only when its condition holds, so every rule fires on "more than
 // zero rows": the threshold is read in the query, next to what it measures.
@@ -23,14 +30,9 @@ param serviceBusNamespaceResourceId string
 param keyVaultResourceId string
 param tags object
 
-// Built-in roles of the identity the log search alerts query with.
-var monitoringReader = '43d0d8ad-25c7-4714-9337-8ba259a9fe05'
-var logAnalyticsReader = '73c42c96-874c-492b-b04d-ab87d138a893'
-
 var metricTargets = {
   cosmos: cosmosAccountResourceId
   serviceBus: serviceBusNamespaceResourceId
-  keyVault: keyVaultResourceId
 }
 
 // Metric names and dimensions: Azure Monitor's supported-metrics reference of each resource type
@@ -75,26 +77,6 @@ var metricAlerts = [
     threshold: 0
     frequency: 'PT5M'
     window: 'PT5M'
-  }
-  {
-    name: 'key-vault-access-denied'
-    description: 'Key Vault refused a request (403) in the last 15 minutes: the app identity lost its role, or someone without one tried to read the vault (AuditEvent in the workspace says who).'
-    severity: 1
-    target: 'keyVault'
-    namespace: 'Microsoft.KeyVault/vaults'
-    metric: 'ServiceApiResult'
-    dimensions: [
-      {
-        name: 'StatusCode'
-        operator: 'Include'
-        values: ['403']
-      }
-    ]
-    aggregation: 'Count'
-    operator: 'GreaterThan'
-    threshold: 0
-    frequency: 'PT5M'
-    window: 'PT15M'
   }
 ]
 
@@ -219,46 +201,12 @@ resource metricAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = [
   }
 ]
 
-// The log search alerts query as this identity: reading Application Insights needs rights on the
-// component and, since the workspace grants access by workspace permissions, on the workspace.
-resource queryIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
-  name: '${prefix}-alerts-id'
-  location: location
-  tags: tags
-}
-
-resource insightsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(insights.id, queryIdentity.id, monitoringReader)
-  scope: insights
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringReader)
-    principalId: queryIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource workspaceReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(workspace.id, queryIdentity.id, logAnalyticsReader)
-  scope: workspace
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', logAnalyticsReader)
-    principalId: queryIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
 resource logAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   for alert in logAlerts: {
     name: '${prefix}-${alert.name}'
     location: location
     tags: tags
     kind: 'LogAlert'
-    identity: {
-      type: 'UserAssigned'
-      userAssignedIdentities: {
-        '${queryIdentity.id}': {}
-      }
-    }
     properties: {
       displayName: '${prefix}: ${alert.title}'
       description: alert.description
@@ -286,10 +234,58 @@ resource logAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
         actionGroups: [actionGroup.id]
       }
     }
-    // The rule is checked with its identity when it is saved.
-    dependsOn: [
-      insightsReader
-      workspaceReader
-    ]
   }
 ]
+
+// Key Vault's audit log (the `AuditEvent` category, sent by modules/key-vault.bicep's diagnostic
+// setting) lands in the workspace's AzureDiagnostics table, since that setting names no
+// destination type: 403 in `httpStatusCode_d`, the caller's object id in `identity_claim_oid_g`.
+// The deployer's own 403s are left out: each deployment lists the vault's secrets while its role
+// on a new or recovered vault propagates (the pipeline's secrets step retries for up to 5 minutes),
+// and every try is one. Those columns appear with the first audit event that has them, so the
+// query reads them with column_ifexists and the rule skips the check of its query when saved,
+// which a new workspace could fail.
+var deployerObjectId = deployer().objectId
+var keyVaultDeniedQuery = 'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent" and _ResourceId =~ "${keyVaultResourceId}" | extend status = toint(column_ifexists("httpStatusCode_d", real(null))), caller = tostring(column_ifexists("identity_claim_oid_g", "")) | where status == 403 and caller != "${deployerObjectId}" | summarize denied = count() by caller | where denied > 0'
+
+resource keyVaultDenied 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${prefix}-key-vault-access-denied'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${prefix}: Key Vault refused a caller'
+    description: 'Key Vault answered 403 to someone other than the deployment in the last 15 minutes: the app identity lost its role, or someone without one tried to read the vault. The alert names the caller\'s object id; AzureDiagnostics (category AuditEvent) says which secret.'
+    severity: 1
+    enabled: true
+    scopes: [workspace.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    skipQueryValidation: true
+    criteria: {
+      allOf: [
+        {
+          query: keyVaultDeniedQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'caller'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [actionGroup.id]
+    }
+  }
+}

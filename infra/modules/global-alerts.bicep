@@ -34,7 +34,7 @@ var metricAlerts = [
   }
   {
     name: 'origin-unhealthy'
-    description: 'Front Door\'s health probes (GET /regions) failed for a region over 15 minutes: discovery sends everyone to the other regions, and that region\'s own API is probably down too.'
+    description: 'Front Door\'s health probes (HEAD /regions) failed for a region over 15 minutes: discovery sends everyone to the other regions, and that region\'s own API is probably down too.'
     severity: 1
     target: 'frontDoor'
     namespace: 'Microsoft.Cdn/profiles'

@@ -1,7 +1,8 @@
 /**
- * The names of the metrics the app emits, and the values of their attributes. Azure Monitor
- * alerts query these names in the `customMetrics` table (infra/), so a rename here is a rename
- * there too; tests check both against this list (docs/operations.md#telemetry).
+ * The names of the metrics the app emits, the keys of their attributes and the values those take.
+ * Azure Monitor alerts query these names in the `customMetrics` table and the attribute keys in its
+ * `customDimensions` (infra/), so a rename here is a rename there too; tests check both against
+ * these lists (docs/operations.md#telemetry).
  */
 export const metricNames = {
   /** Sign-in attempts; attributes `method` and `outcome`. */
@@ -19,6 +20,26 @@ export const metricNames = {
 } as const;
 
 export type MetricName = (typeof metricNames)[keyof typeof metricNames];
+
+/** The keys of the metrics' attributes; Application Insights files each under `customDimensions.<key>`. */
+export const attributeKeys = {
+  method: 'method',
+  outcome: 'outcome',
+  scope: 'scope',
+  status: 'status',
+} as const;
+
+export type AttributeKey = (typeof attributeKeys)[keyof typeof attributeKeys];
+
+/** The attributes each metric carries. */
+export const metricAttributes: Readonly<Record<keyof typeof metricNames, readonly AttributeKey[]>> = {
+  signIns: [attributeKeys.method, attributeKeys.outcome],
+  lockouts: [attributeKeys.scope],
+  refreshReuse: [],
+  releases: [],
+  messagesSent: [],
+  refusals: [attributeKeys.status],
+};
 
 /** How someone signed in: `qr` approves a printer's session code, `device_code` redeems an approved code, `refresh` a refresh token. */
 export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh'] as const;

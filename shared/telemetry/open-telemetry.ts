@@ -2,7 +2,7 @@ import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from '@open
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { formatLogLine } from '../logging/logger.js';
 import { appVersion as version } from '../version.js';
-import { metricNames } from './metric-names.js';
+import { attributeKeys, metricNames } from './metric-names.js';
 import type { DependencyCall, DependencyOutcome, LogLevel, Telemetry } from './telemetry.js';
 
 /**
@@ -23,12 +23,12 @@ export function openTelemetry({ replacesHostLog }: { replacesHostLog: boolean })
   const refusals = counter(metricNames.refusals, 'Responses with status 429 or 503');
 
   return {
-    signIn: (method, outcome) => signIns.add(1, { method, outcome }),
-    lockout: (scope) => lockouts.add(1, { scope }),
+    signIn: (method, outcome) => signIns.add(1, { [attributeKeys.method]: method, [attributeKeys.outcome]: outcome }),
+    lockout: (scope) => lockouts.add(1, { [attributeKeys.scope]: scope }),
     refreshReuse: () => refreshReuse.add(1),
     release: () => releases.add(1),
     messagesSent: (count) => messagesSent.add(count),
-    refusal: (status) => refusals.add(1, { status }),
+    refusal: (status) => refusals.add(1, { [attributeKeys.status]: status }),
     dependency: (call, work, outcome) =>
       tracer.startActiveSpan(spanName(call), { kind: SpanKind.CLIENT, attributes: callAttributes(call) }, async (span) => {
         try {

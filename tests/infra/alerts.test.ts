@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { metricNames, refusalStatuses } from '../../shared/telemetry/metric-names.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attributeKeys, metricAttributes, metricNames, refusalStatuses } from '../../shared/telemetry/metric-names.js';
+import type { Telemetry } from '../../shared/telemetry/telemetry.js';
+import { recordTelemetry } from '../helpers/telemetry.js';
 
 /**
  * The alert rules in the compiled templates (docs/operations.md#what-to-watch) against what they
  * watch: every app metric a log query names is one the app emits (shared/telemetry/metric-names.ts),
- * every platform metric and dimension is one Azure Monitor documents for that resource type, every
+ * with the attribute keys the app gives it, every platform metric and dimension is one Azure Monitor documents for that resource type, every
  * rule notifies its template's action group, and the set covers what on-call needs. Compiled here
  * with the pinned compiler (infra/README.md#compiling), not read from dist/.
  */
@@ -44,12 +46,6 @@ const platformMetrics: Record<string, { source: string; metrics: Record<string, 
   'Microsoft.ServiceBus/namespaces': {
     source: 'https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-servicebus-namespaces-metrics',
     metrics: { DeadletteredMessages: { dimensions: ['EntityName'], aggregations: ['Average', 'Minimum', 'Maximum'] } },
-  },
-  'Microsoft.KeyVault/vaults': {
-    source: 'https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-keyvault-vaults-metrics',
-    metrics: {
-      ServiceApiResult: { dimensions: ['ActivityType', 'ActivityName', 'StatusCode', 'StatusCodeClass'], aggregations: ['Count'] },
-    },
   },
   'Microsoft.Cdn/profiles': {
     source: 'https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-cdn-profiles-metrics',
@@ -102,9 +98,25 @@ function declared(template: Template, path = ''): Declared[] {
 const ofType = (all: readonly Declared[], type: string) => all.filter((d) => d.resource.type === type);
 const props = (d: Declared) => d.resource.properties as JsonObject;
 
+/**
+ * A template string as text: `[variables('v')]` is that variable, and `[format('…{0}…', a)]` its
+ * literal with each argument written in as `<a>` (a variable's own expression, brackets dropped).
+ */
+function rendered(value: string, template: Template): string {
+  const variable = /^\[variables\('(\w+)'\)\]$/.exec(value);
+  if (variable) return rendered(String(template.variables?.[variable[1]!]), template);
+  const format = /^\[format\('((?:[^']|'')*)', (.*)\)\]$/s.exec(value);
+  if (!format) return value;
+  const args = format[2]!.split(/, (?![^(]*\))/).map((arg) => {
+    const inner = /^variables\('(\w+)'\)$/.exec(arg);
+    return inner ? rendered(String(template.variables?.[inner[1]!]), template).replace(/^\[(.*)\]$/s, '$1') : arg;
+  });
+  return format[1]!.replaceAll("''", "'").replace(/\{(\d+)\}/g, (_, i: string) => `<${args[Number(i)]!}>`);
+}
+
 function logQueries(all: readonly Declared[]): { path: string; query: string }[] {
   return ofType(all, 'Microsoft.Insights/scheduledQueryRules').flatMap((d) =>
-    ((props(d).criteria as JsonObject).allOf as JsonObject[]).map((c) => ({ path: d.path, query: String(c.query) })),
+    ((props(d).criteria as JsonObject).allOf as JsonObject[]).map((c) => ({ path: d.path, query: rendered(String(c.query), d.template) })),
   );
 }
 
@@ -114,6 +126,22 @@ function customMetricNames(query: string): string[] {
   const equal = [...query.matchAll(/\bname\s*==\s*"([^"]*)"/g)].map((m) => m[1]!);
   const within = [...query.matchAll(/\bname\s+in\s*\(([^)]*)\)/g)].flatMap((m) => [...m[1]!.matchAll(/"([^"]*)"/g)].map((s) => s[1]!));
   return [...equal, ...within];
+}
+
+/** The `customDimensions` keys a KQL query reads: `customDimensions.x` and `customDimensions["x"]`. */
+function dimensionKeys(query: string): string[] {
+  return [...query.matchAll(/\bcustomDimensions(?:\.(\w+)|\[["'](\w+)["']\])/g)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** What is wrong with the attribute keys a query reads: each must be one the metrics it filters on carry. */
+function attributeProblems(path: string, query: string): string[] {
+  const names = customMetricNames(query);
+  const carried = Object.entries(metricNames)
+    .filter(([, name]) => names.includes(name))
+    .flatMap(([metric]) => metricAttributes[metric as keyof typeof metricNames]) as string[];
+  return dimensionKeys(query)
+    .filter((key) => !carried.includes(key))
+    .map((key) => `${path}: customDimensions.${key} is not an attribute of ${names.join(', ') || 'any metric it names'}`);
 }
 
 interface MetricCriterion {
@@ -191,8 +219,8 @@ const required: Record<string, (metrics: MetricCriterion[], queries: string[]) =
     ),
   'Service Bus dead-lettered messages': (m) =>
     m.some((c) => c.metric === 'DeadletteredMessages' && c.operator === 'GreaterThan' && c.threshold === 0),
-  'Key Vault access denied': (m) =>
-    m.some((c) => c.metric === 'ServiceApiResult' && c.dimensions.some((d) => d.name === 'StatusCode' && d.values.includes('403'))),
+  'Key Vault access denied': (_, q) =>
+    q.some((k) => /^AzureDiagnostics\b/.test(k) && /"MICROSOFT\.KEYVAULT"/.test(k) && /\bstatus == 403\b/.test(k)),
   refusals: (_, q) => q.some((k) => customMetricNames(k).includes(metricNames.refusals)),
   'refresh-token reuse': (_, q) => q.some((k) => customMetricNames(k).includes(metricNames.refreshReuse) && /> 0\b/.test(k)),
   lockouts: (_, q) => q.some((k) => customMetricNames(k).includes(metricNames.lockouts)),
@@ -237,15 +265,16 @@ describe('alert rules in the compiled templates', () => {
       metricProblems({ ...criteria[0]!, metric: 'Http5xxCount', path: 'x' }).concat(
         metricProblems({
           ...criteria[0]!,
-          namespace: 'Microsoft.KeyVault/vaults',
-          metric: 'ServiceApiResult',
+          namespace: 'Microsoft.ServiceBus/namespaces',
+          metric: 'DeadletteredMessages',
+          aggregation: 'Maximum',
           path: 'y',
-          dimensions: [{ name: 'Status', values: [] }],
+          dimensions: [{ name: 'StatusCode', values: [] }],
         }),
       ),
     ).toEqual([
       "x: Microsoft.DocumentDB/databaseAccounts/Http5xxCount is not a documented metric in this test's list",
-      `y: ServiceApiResult has no dimension Status (${platformMetrics['Microsoft.KeyVault/vaults']!.source})`,
+      `y: DeadletteredMessages has no dimension StatusCode (${platformMetrics['Microsoft.ServiceBus/namespaces']!.source})`,
     ]);
   });
 
@@ -270,19 +299,98 @@ describe('alert rules in the compiled templates', () => {
       expect(readFileSync(`infra/${file}.bicepparam`, 'utf8')).toMatch(/^param alertEmail = readEnvironmentVariable\('ALERT_EMAIL'\)$/m);
   });
 
-  it('log search alerts query Application Insights with an identity that may read it', () => {
+  it('log search alerts query Application Insights, or the workspace for Key Vault, with no identity whose roles a first deployment would wait for', () => {
     const rules = ofType(main, 'Microsoft.Insights/scheduledQueryRules');
+    expect(rules.length).toBeGreaterThanOrEqual(7);
     for (const rule of rules) {
-      expect(props(rule).scopes, rule.path).toEqual(["[resourceId('Microsoft.Insights/components', parameters('insightsName'))]"]);
-      expect(Object.keys((rule.resource.identity as JsonObject).userAssignedIdentities as JsonObject), rule.path).toHaveLength(1);
+      const query = logQueries([rule])[0]!.query;
+      expect(props(rule).scopes, rule.path).toEqual([
+        /^AzureDiagnostics\b/.test(query)
+          ? "[resourceId('Microsoft.OperationalInsights/workspaces', parameters('workspaceName'))]"
+          : "[resourceId('Microsoft.Insights/components', parameters('insightsName'))]",
+      ]);
+      expect(rule.resource.identity, rule.path).toBeUndefined();
+      expect(rule.resource.dependsOn ?? [], rule.path).not.toContainEqual(expect.stringContaining('roleAssignments'));
     }
-    const readers = ofType(main, 'Microsoft.Authorization/roleAssignments').filter((r) =>
-      rules.some((rule) => rule.template === r.template),
+    expect(
+      ofType(main, 'Microsoft.Authorization/roleAssignments').filter((r) => rules.some((rule) => rule.template === r.template)),
+    ).toEqual([]);
+  });
+
+  it("Key Vault's 403s: read from the audit log where its diagnostic setting sends it, leaving out the deployment's own", () => {
+    const denied = logQueries(main).filter((q) => /"MICROSOFT\.KEYVAULT"/.test(q.query));
+    expect(denied).toHaveLength(1);
+    const { path, query } = denied[0]!;
+    // No destination type on the setting: the AzureDiagnostics table, not the resource-specific AZKVAuditLogs.
+    const setting = main.find(
+      (d) => d.resource.type === 'Microsoft.Insights/diagnosticSettings' && /KeyVault/i.test(String(d.resource.scope)),
     );
-    expect(readers.map((r) => String(r.resource.scope)).sort()).toEqual([
-      "[resourceId('Microsoft.Insights/components', parameters('insightsName'))]",
-      "[resourceId('Microsoft.OperationalInsights/workspaces', parameters('workspaceName'))]",
+    expect(setting, 'the Key Vault diagnostic setting').toBeDefined();
+    expect(props(setting!).logAnalyticsDestinationType).toBeUndefined();
+    expect(query).toMatch(/^AzureDiagnostics \| where ResourceProvider == "MICROSOFT\.KEYVAULT" and Category == "AuditEvent"/);
+    expect(query).toContain(`_ResourceId =~ "<parameters('keyVaultResourceId')>"`);
+    expect(query).toContain('toint(column_ifexists("httpStatusCode_d", real(null)))');
+    expect(query).toContain('tostring(column_ifexists("identity_claim_oid_g", ""))');
+    expect(query).toMatch(/\| where status == 403 and caller != "<deployer\(\)\.objectId>" \|/);
+    const rule = ofType(main, 'Microsoft.Insights/scheduledQueryRules').find((r) => r.path === path)!;
+    expect(props(rule).skipQueryValidation).toBe(true);
+    expect(((props(rule).criteria as JsonObject).allOf as JsonObject[])[0]!.dimensions).toEqual([
+      { name: 'caller', operator: 'Include', values: ['*'] },
     ]);
+    expect(props(rule).severity).toBe(1);
+  });
+
+  it('read only the attribute keys the app gives the metrics they filter on', () => {
+    const queries = logQueries(main);
+    const read = queries.flatMap((q) => dimensionKeys(q.query));
+    expect(read).toEqual(expect.arrayContaining([attributeKeys.status, attributeKeys.scope]));
+    expect(queries.flatMap((q) => attributeProblems(q.path, q.query))).toEqual([]);
+    // A renamed attribute, or one read from a metric that does not carry it, is noticed.
+    expect(
+      attributeProblems(
+        'x',
+        'customMetrics | where name == "roger.refusals" | summarize by s = tostring(customDimensions.statusCode)',
+      ).concat(attributeProblems('y', 'customMetrics | where name == "roger.refusals" | summarize by tostring(customDimensions["scope"])')),
+    ).toEqual([
+      'x: customDimensions.statusCode is not an attribute of roger.refusals',
+      'y: customDimensions.scope is not an attribute of roger.refusals',
+    ]);
+  });
+});
+
+describe('the metrics the alerts read, as the app exports them', () => {
+  const recorder = recordTelemetry();
+  afterAll(() => recorder.shutdown());
+
+  it('each carry exactly the attribute keys metric-names.ts lists for it', async () => {
+    const emit: Record<keyof typeof metricNames, (t: Telemetry) => void> = {
+      signIns: (t) => t.signIn('pin', 'failure'),
+      lockouts: (t) => t.lockout('address'),
+      refreshReuse: (t) => t.refreshReuse(),
+      releases: (t) => t.release(),
+      messagesSent: (t) => t.messagesSent(2),
+      refusals: (t) => t.refusal(503),
+    };
+    for (const call of Object.values(emit)) call(recorder.telemetry);
+    const exported = await recorder.exported();
+    for (const [metric, name] of Object.entries(metricNames)) {
+      const points = exported.metrics.find((m) => m.name === name)?.points ?? [];
+      expect(points.length, name).toBeGreaterThan(0);
+      for (const point of points)
+        expect(Object.keys(point.attributes).sort(), name).toEqual([...metricAttributes[metric as keyof typeof metricNames]].sort());
+    }
+  });
+});
+
+describe('global alert rules', () => {
+  it("describe Front Door's health probe as the profile sends it", () => {
+    const groups = ofType(global, 'Microsoft.Cdn/profiles/originGroups').map((g) => props(g).healthProbeSettings as JsonObject | undefined);
+    const probe = groups.find((p) => p !== undefined && p !== null);
+    expect(probe).toBeDefined();
+    const unhealthy = ofType(global, 'Microsoft.Insights/metricAlerts').find((r) =>
+      metricCriteria([r]).some((c) => c.metric === 'OriginHealthPercentage'),
+    )!;
+    expect(String(props(unhealthy).description)).toContain(`(${String(probe!.probeRequestType)} ${String(probe!.probePath)})`);
   });
 });
 
