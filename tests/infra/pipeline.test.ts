@@ -212,7 +212,7 @@ describe('deployment pipeline', () => {
     expect(secrets.run!.split('\n')[0]).toBe('set -o pipefail');
   });
 
-  describe('checks ROGER_NAME_PREFIX before deploying anything', () => {
+  describe('checks ROGER_NAME_PREFIX and ROGER_CUSTOM_DOMAIN before deploying anything', () => {
     const checks = [
       ['deploy-global', workflow(PIPELINE).jobs['deploy-global']!],
       ['deploy-region', workflow(REGION).jobs.deploy!],
@@ -223,11 +223,12 @@ describe('deployment pipeline', () => {
       AZURE_SUBSCRIPTION_ID: 'sub',
       ENTRA_CLIENT_ID: 'app',
       ALERT_EMAIL: 'oncall@contoso.example',
+      ROGER_NAME_PREFIX: 'roger',
     };
-    /** The step's own script, once per prefix, each in a subshell of one bash (a process per prefix is slow on a busy machine). */
-    const runCheck = (job: Job, prefixes: string[]) => {
+    /** The step's own script, once per value of `variable`, each in a subshell of one bash (a process per value is slow on a busy machine). */
+    const runCheck = (job: Job, prefixes: string[], variable = 'ROGER_NAME_PREFIX') => {
       const step = job.steps!.find((s) => s.name === 'check the repository variables')!;
-      const driver = `for prefix in "$@"; do out=$(export ROGER_NAME_PREFIX="$prefix"; set -e; ${step.run!.replace(/\n$/, '')}
+      const driver = `for prefix in "$@"; do out=$(export ${variable}="$prefix"; set -e; ${step.run!.replace(/\n$/, '')}
 ); echo "$?|$prefix|\${out//$'\\n'/ }"; done`;
       const result = spawnSync('bash', ['-c', driver, 'check', ...prefixes], {
         env: { PATH: process.env.PATH, ...variables },
@@ -258,6 +259,32 @@ describe('deployment pipeline', () => {
         if (bad.includes(prefix)) {
           expect(out, JSON.stringify(prefix)).toMatch(/::error::(set the repository variable ROGER_NAME_PREFIX|ROGER_NAME_PREFIX must be)/);
         }
+      }
+    });
+
+    it.each(checks)('%s: accepts an unset custom domain or a lower-case domain, nothing that would fail halfway', (_name, job) => {
+      const good = ['', 'contoso.com', 'roger.contoso.com', 'eu-1.roger.contoso.co.uk', 'xn--bcher-kva.example', `${'a'.repeat(63)}.com`];
+      const bad = [
+        'https://roger.contoso.com',
+        'roger.contoso.com.',
+        'Roger.Contoso.com',
+        'roger.contoso.com/api',
+        'roger.contoso.com:443',
+        'localhost',
+        '-roger.contoso.com',
+        'roger-.contoso.com',
+        'roger..contoso.com',
+        'roger_eu.contoso.com',
+        'roger.contoso.c0m',
+        ' roger.contoso.com',
+        `${'a'.repeat(64)}.com`,
+        `${Array.from({ length: 4 }, () => 'a'.repeat(60)).join('.')}.com`, // 248 characters: discovery.<domain> would pass 253
+      ];
+      const results = runCheck(job, [...good, ...bad], 'ROGER_CUSTOM_DOMAIN');
+      expect(results.map((r) => r.prefix)).toEqual([...good, ...bad]);
+      for (const { prefix, status, out } of results) {
+        expect(status, JSON.stringify(prefix)).toBe(good.includes(prefix) ? 0 : 1);
+        if (bad.includes(prefix)) expect(out, JSON.stringify(prefix)).toMatch(/::error::ROGER_CUSTOM_DOMAIN must be/);
       }
     });
   });
