@@ -87,9 +87,10 @@ describe('Azure Monitor: what reaches the ingestion endpoint', () => {
     expect(await started).toBe(true);
     expect(telemetry.replacesHostLog).toBe(true);
     telemetry.refusal(429);
-    // Traces are sampled at 5 per second (the distro's default), starting from none: calls spread over half a second.
-    for (let i = 0; i < 10; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // Traces are sampled at 5 per second (the distro's default), a budget that starts from none
+    // and fills with time: calls spread over 3 s, so a slow, busy machine still samples some.
+    for (let i = 0; i < 30; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await telemetry.dependency(
         { system: 'cosmosdb', operation: 'read', target: 'accounts' },
         async () => 'ok',
