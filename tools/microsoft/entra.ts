@@ -1,13 +1,15 @@
 /**
  * The Microsoft identity platform v2.0 endpoints our app uses: authorization code + PKCE (S256)
- * and refresh tokens, for one confidential client. There is no sign-in UI: an authorize request
- * is approved at once for its login_hint (or the default account). Tokens are opaque random
- * strings, kept only as SHA-256 hashes.
+ * and refresh tokens, for one confidential client, and admin consent. There is no sign-in UI: an
+ * authorize request is approved at once for its login_hint (or the default account). Access and
+ * refresh tokens are opaque random strings, kept only as SHA-256 hashes; with the `openid` scope
+ * the answer also carries a signed id_token (oidc.ts).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Account, Directory } from './accounts.js';
 import { randomToken, readBody, sendJson, sendText, sha256 } from './http.js';
+import { clientInfo, hasOpenId, type Oidc } from './oidc.js';
 
 export interface EntraConfig {
   readonly clientId: string;
@@ -36,6 +38,7 @@ interface CodeGrant {
   readonly redirectUri: string;
   readonly codeChallenge: string;
   readonly scope: string;
+  readonly nonce: string | undefined;
   readonly expiresAtMs: number;
   redeemed: boolean;
 }
@@ -56,6 +59,10 @@ interface Issue {
   /** Echoed in the answer: the scope asked for now, or the grant's. */
   readonly scope: string;
   readonly withRefreshToken: boolean;
+  /** Echoed in the id_token: only the authorization code's, never on refresh. */
+  readonly nonce: string | undefined;
+  /** The client asked for `client_info=1` (MSAL does). */
+  readonly withClientInfo: boolean;
 }
 
 interface Failure {
@@ -94,16 +101,19 @@ export class Entra {
   constructor(
     private readonly config: EntraConfig,
     private readonly directory: Directory,
+    private readonly oidc: Oidc,
   ) {}
 
   /** GET /{tenant}/oauth2/v2.0/authorize */
-  authorize(res: ServerResponse, query: URLSearchParams): void {
+  authorize(res: ServerResponse, query: URLSearchParams, tenantSegment: string): void {
     const target = this.#redirectTarget(query);
     if (typeof target === 'string') return sendText(res, 400, target);
     const state = query.get('state') ?? undefined;
     const problem = this.#authorizeProblem(query);
     if (problem) return redirect(res, target, { error: 'invalid_request', error_description: problem, state });
     const account = this.directory.ensure(query.get('login_hint') || this.directory.defaultUpn);
+    const tenantProblem = this.#tenantProblem(tenantSegment, account);
+    if (tenantProblem) return redirect(res, target, { error: 'invalid_request', error_description: tenantProblem, state });
     if (!account.consented) {
       return redirect(res, target, { error: 'consent_required', error_description: `AADSTS65001: ${this.#noConsent()}`, state });
     }
@@ -114,10 +124,40 @@ export class Entra {
       redirectUri: query.get('redirect_uri') ?? '',
       codeChallenge: query.get('code_challenge') ?? '',
       scope: query.get('scope') ?? '',
+      nonce: query.get('nonce') ?? undefined,
       expiresAtMs: this.config.now() + CODE_LIFETIME_MS,
       redeemed: false,
     });
     redirect(res, target, { code, state });
+  }
+
+  /**
+   * GET /{tenant}/adminconsent (v1) and /{tenant}/v2.0/adminconsent (with `scope`): an
+   * administrator of the signing-in account's tenant (login_hint or the default account) grants
+   * the app for the whole tenant, and is sent back with `admin_consent=True&tenant={tid}`.
+   */
+  adminConsent(res: ServerResponse, query: URLSearchParams, tenantSegment: string, v2: boolean): void {
+    const target = this.#redirectTarget(query);
+    if (typeof target === 'string') return sendText(res, 400, target);
+    const state = query.get('state') ?? undefined;
+    const scope = query.get('scope') ?? undefined;
+    if (v2 && !scope) {
+      return redirect(res, target, { error: 'invalid_request', error_description: missing('scope').message, state });
+    }
+    const account = this.directory.ensure(query.get('login_hint') || this.directory.defaultUpn);
+    const tenantProblem = this.#tenantProblem(tenantSegment, account);
+    if (tenantProblem) return redirect(res, target, { error: 'invalid_request', error_description: tenantProblem, state });
+    if (!account.admin) {
+      return redirect(res, target, {
+        error: 'access_denied',
+        error_description: `AADSTS90094: ${account.upn} is not an administrator of tenant ${account.tenantId} and cannot grant admin consent.`,
+        state,
+        tenant: account.tenantId,
+      });
+    }
+    const tenant = this.directory.tenant(account.tenantId);
+    if (tenant) tenant.adminConsented = true;
+    redirect(res, target, { admin_consent: 'True', tenant: account.tenantId, state, ...(v2 ? { scope } : {}) });
   }
 
   /** POST /{tenant}/oauth2/v2.0/token */
@@ -189,6 +229,17 @@ export class Entra {
       return `AADSTS90102: 'redirect_uri' value must be a valid absolute http(s) URI without a fragment (got '${raw}').`;
     }
     return target;
+  }
+
+  /** A tenant-specific authority signs in only that tenant's accounts (guests are not simulated). */
+  #tenantProblem(tenantSegment: string, account: Account): string | undefined {
+    const segment = tenantSegment.toLowerCase();
+    if (segment === 'common' || segment === 'organizations') return undefined;
+    if (!this.directory.tenant(segment)) return `AADSTS90002: Tenant '${tenantSegment}' not found (local Entra double).`;
+    if (segment !== account.tenantId) {
+      return `AADSTS50020: User account '${account.upn}' from identity provider does not exist in tenant '${tenantSegment}' and cannot access the application.`;
+    }
+    return undefined;
   }
 
   #authorizeProblem(query: URLSearchParams): string | undefined {
@@ -280,6 +331,8 @@ export class Entra {
       grantedScope: grant.scope,
       scope,
       withRefreshToken: hasOfflineAccess(grant.scope),
+      nonce: grant.nonce,
+      withClientInfo: form.get('client_info') === '1',
     };
   }
 
@@ -298,7 +351,15 @@ export class Entra {
       );
     }
     const scope = form.get('scope') || grant.scope;
-    return { account: grant.account, grantGeneration: grant.grantGeneration, grantedScope: grant.scope, scope, withRefreshToken: true };
+    return {
+      account: grant.account,
+      grantGeneration: grant.grantGeneration,
+      grantedScope: grant.scope,
+      scope,
+      withRefreshToken: true,
+      nonce: undefined,
+      withClientInfo: form.get('client_info') === '1',
+    };
   }
 
   #mint(issue: Issue): Record<string, unknown> {
@@ -324,6 +385,10 @@ export class Entra {
       });
       answer.refresh_token = refreshToken;
     }
+    if (hasOpenId(issue.grantedScope)) {
+      answer.id_token = this.oidc.idToken({ account, clientId: this.config.clientId, nonce: issue.nonce, nowMs: now });
+    }
+    if (issue.withClientInfo) answer.client_info = clientInfo(account);
     return answer;
   }
 

@@ -1,17 +1,20 @@
 /**
- * A local stand-in for Microsoft Entra ID (v2.0 authorize and token endpoints) and the Microsoft
- * Graph OneDrive routes our app uses, on plain node:http, for development and tests. The app's
- * real code (the Graph SDK and its token requests) talks to it over HTTP as it would to Microsoft;
- * point its authority at `authority` and its Graph base URL at `graphUrl`. See README.md.
+ * A local stand-in for Microsoft Entra ID (v2.0 authorize and token endpoints, OpenID Connect
+ * discovery, keys and id_tokens, admin consent, several tenants) and the Microsoft Graph OneDrive
+ * routes our app uses, on plain node:http (or node:https), for development and tests. The app's
+ * real code (the Graph SDK, MSAL and its token requests) talks to it over HTTP as it would to
+ * Microsoft; point its authority at `authority` and its Graph base URL at `graphUrl`. See README.md.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Directory, type Account } from './accounts.js';
+import { Directory, type Account, type AccountDetails } from './accounts.js';
 import { invalidNameReason } from './drive-store.js';
 import { Entra, type TokenEndpointFault } from './entra.js';
 import { Graph } from './graph.js';
 import { GraphError, sendGraphError, sendJson, sendText } from './http.js';
+import { Oidc } from './oidc.js';
 import { Transfers } from './transfers.js';
 
 export interface LocalMicrosoftOptions {
@@ -29,6 +32,11 @@ export interface LocalMicrosoftOptions {
   accessTokenLifetimeSeconds?: number;
   /** Default 3600. */
   downloadUrlLifetimeSeconds?: number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM) instead of HTTP. MSAL refuses an authority
+   * that is not https; its process must trust the certificate (NODE_EXTRA_CA_CERTS).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface LocalMicrosoftStats {
@@ -53,13 +61,25 @@ export interface RequestRecord {
 export interface LocalMicrosoft {
   /** e.g. http://127.0.0.1:PORT */
   readonly url: string;
-  /** `${url}/organizations`; any other tenant segment (common, a GUID) is served alike. */
+  /** `${url}/organizations`; `common` and a tenant id are served too (a tenant id signs in only its own accounts). */
   readonly authority: string;
   /** `${url}`: Graph lives at `${graphUrl}/v1.0/...`. */
   readonly graphUrl: string;
-  /** Accounts are created on first sign-in (by login_hint) or explicitly. Returns the account's object id. */
-  addAccount(upn: string): string;
-  /** Sign-ins without login_hint use this account (default 'user@contoso.example'). */
+  /** The tenant that accounts join unless told otherwise ('Contoso (local)'). */
+  readonly defaultTenantId: string;
+  /** The `iss` of a tenant's id_tokens: `${url}/${tenantId}/v2.0`. */
+  issuer(tenantId: string): string;
+  /** A simulated Entra tenant (directory); returns its id (`tid`), a random GUID unless given. */
+  addTenant(displayName: string, tenantId?: string): string;
+  /** Whether the tenant's admin has granted admin consent (GET /{tenant}/adminconsent). */
+  adminConsented(tenantId: string): boolean;
+  /**
+   * Accounts are created on first sign-in (by login_hint, in the default tenant) or explicitly,
+   * with their tenant, name, email, app roles, groups and admin flag; details given for an existing
+   * account replace its own. Returns the account's object id (`oid`).
+   */
+  addAccount(upn: string, details?: AccountDetails): string;
+  /** Sign-ins (and admin consents) without login_hint use this account (default 'user@contoso.example'). */
   setDefaultAccount(upn: string): void;
   /**
    * The user (or an admin) withdraws consent: the account's refresh tokens answer invalid_grant
@@ -101,12 +121,15 @@ export interface LocalMicrosoft {
   close(): Promise<void>;
 }
 
-export type { TokenEndpointFault };
+export type { AccountDetails, TokenEndpointFault };
 
 /** Long enough to outlast any client's patience; setTimeout's ceiling. */
 const SILENT_MS = 2 ** 31 - 1;
 
-const ENTRA_PATH = /^\/[^/]+\/oauth2\/v2\.0\/(authorize|token)$/;
+const ENTRA_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/(authorize|token)$/;
+const DISCOVERY_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
+const KEYS_PATH = /^(?:\/[^/]+)?\/discovery\/v2\.0\/keys$/;
+const ADMIN_CONSENT_PATH = /^\/([^/]+)(\/v2\.0)?\/adminconsent$/;
 
 /** Upload and download URLs carry their authority in the path; the request log must not. */
 function loggablePath(path: string): string {
@@ -126,11 +149,12 @@ interface Throttle {
 export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promise<LocalMicrosoft> {
   const now = options.now ?? Date.now;
   const hostname = options.hostname ?? '127.0.0.1';
-  const server = createServer();
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }) : createServer();
   server.listen(options.port ?? 0, hostname);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+  const oidc = new Oidc(url);
 
   const stats: LocalMicrosoftStats = {
     tokenRequests: 0,
@@ -160,6 +184,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     },
     directory,
+    oidc,
   );
   const transfers = new Transfers({
     baseUrl: url,
@@ -181,17 +206,37 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       if (throttle.remaining > 0) return answerThrottled();
       return graph.handle(req, res, target);
     }
-    const entraRoute = ENTRA_PATH.exec(path)?.[1];
-    if (entraRoute === 'authorize' && req.method === 'GET') return entra.authorize(res, target.searchParams);
+    const [, tenantSegment = '', entraRoute] = ENTRA_PATH.exec(path) ?? [];
+    if (entraRoute === 'authorize' && req.method === 'GET') return entra.authorize(res, target.searchParams, tenantSegment);
     if (entraRoute === 'token') {
       stats.tokenRequests += 1;
       if (tokenFault.remaining > 0) return failTokenRequest(req, res);
       return entra.token(req, res);
     }
+    if (req.method === 'GET' && serveOpenId(res, target)) return;
     const transfer = /^\/(upload|download)\/([^/]+)$/.exec(path);
     if (transfer?.[1] === 'upload') return transfers.upload(req, res, transfer[2] ?? '');
     if (transfer?.[1] === 'download') return transfers.download(req, res, transfer[2] ?? '');
     sendText(res, 404, `${req.method} ${path} is not served by the local Microsoft double.`);
+  }
+
+  /** Discovery, keys, MSAL's instance discovery and admin consent; false for any other path. */
+  function serveOpenId(res: ServerResponse, target: URL): boolean {
+    const path = target.pathname;
+    const discovery = DISCOVERY_PATH.exec(path)?.[1];
+    if (discovery) sendJson(res, 200, oidc.discovery(discovery));
+    else if (KEYS_PATH.test(path)) sendJson(res, 200, oidc.jwks());
+    else if (path === '/common/discovery/instance') {
+      // The tenant segment of the authority MSAL asks about, as in its authorization_endpoint.
+      const endpoint = target.searchParams.get('authorization_endpoint') ?? '';
+      const segment = URL.canParse(endpoint) ? new URL(endpoint).pathname.split('/')[1] : undefined;
+      sendJson(res, 200, oidc.instanceDiscovery(segment || 'common'));
+    } else {
+      const consent = ADMIN_CONSENT_PATH.exec(path);
+      if (!consent?.[1]) return false;
+      entra.adminConsent(res, target.searchParams, consent[1], consent[2] !== undefined);
+    }
+    return true;
   }
 
   /** Waits `ms`; false when the client went away (or the server closes) meanwhile. */
@@ -256,9 +301,13 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     url,
     authority: `${url}/organizations`,
     graphUrl: url,
+    defaultTenantId: directory.defaultTenantId,
+    issuer: (tenantId) => oidc.issuer(tenantId),
+    addTenant: (displayName, tenantId) => directory.addTenant(displayName, tenantId).id,
+    adminConsented: (tenantId) => directory.tenant(tenantId)?.adminConsented ?? false,
     stats,
     requests,
-    addAccount: (upn) => directory.ensure(upn).id,
+    addAccount: (upn, details) => directory.ensure(upn, details).id,
     setDefaultAccount: (upn) => {
       directory.defaultUpn = upn;
     },
