@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
 import { startTelemetry } from '../shared/telemetry/start.js';
 import { localAdapters } from './local/adapters.js';
+import { describeLocalEntra } from './local/entra-seed.js';
 import { startLocalHost } from './local-host.js';
 
 async function main(): Promise<void> {
@@ -34,6 +35,11 @@ async function main(): Promise<void> {
       `  Cosmos DB:   ${config.cosmos.endpoint ?? 'in-process local server (memory only)'}\n` +
       `  Service Bus: ${config.serviceBus.namespace ?? `in-process local broker at ${messaging.amqpUrl}`}\n` +
       `  OneDrive:    ${!onedrive ? `off (${off})` : config.microsoft.clientId ? `Entra ID ${onedrive.endpoints.authority}, Graph ${onedrive.endpoints.graph}` : `in-process Entra ID and Graph stand-in at ${onedrive.endpoints.graph}`}\n` +
+      (onedrive && !config.microsoft.clientId
+        ? describeLocalEntra()
+            .map((line) => `  Entra:       ${line}\n`)
+            .join('')
+        : '') +
       `Try: curl ${host.url}/regions\n`,
   );
 

@@ -41,6 +41,12 @@ describe('built app with plain node', () => {
       running = app.child;
       await app.ready;
 
+      expect(app.output()).toContain('in-process Entra ID and Graph stand-in');
+      expect(app.output()).toMatch(/Entra: +Contoso [0-9a-f-]{36}: admin@contoso\.example \(Roger\.Admin\)/);
+      expect(app.output()).toMatch(
+        /Entra: +Fabrikam [0-9a-f-]{36}: admin@fabrikam\.example \(Roger\.Admin\), lee@fabrikam\.example \(in Print users\)/,
+      );
+
       const regions = await fetch(`http://localhost:${port}/regions`);
       expect(regions.status).toBe(200);
       const body = (await regions.json()) as { regions: { id: string }[] };

@@ -2,6 +2,7 @@ import { startLocalMicrosoft, type LocalMicrosoft } from '@roger-cloud/local-mic
 import type { Config } from '../../shared/config/load-config.js';
 import { openOneDrive, type OneDrive } from '../../shared/onedrive/onedrive.js';
 import { newSecret } from '../../shared/tokens/secrets.js';
+import { seedDefaultTenant, seedLocalEntra } from './entra-seed.js';
 
 /**
  * Local runs only (ENTRA_CLIENT_ID unset): Entra ID and Graph stood in by tools/microsoft in this
@@ -11,8 +12,15 @@ import { newSecret } from '../../shared/tokens/secrets.js';
 export async function openLocalOneDrive(config: Config, now: () => Date): Promise<OneDrive & { microsoft: LocalMicrosoft }> {
   const clientId = 'roger-local';
   const clientSecret = newSecret();
-  const microsoft = await startLocalMicrosoft({ port: config.microsoft.localPort, clientId, clientSecret, now: () => now().getTime() });
+  const microsoft = await startLocalMicrosoft({
+    port: config.microsoft.localPort,
+    clientId,
+    clientSecret,
+    now: () => now().getTime(),
+    defaultTenant: seedDefaultTenant,
+  });
   try {
+    seedLocalEntra(microsoft);
     const onedrive = await openOneDrive(config, now, {
       clientId,
       clientSecret,

@@ -51,8 +51,11 @@ export class Directory {
   readonly #tenants = new Map<string, Tenant>();
   readonly #accounts = new Map<string, Account>();
 
-  constructor(private readonly now: () => number) {
-    this.defaultTenantId = this.addTenant('Contoso (local)').id;
+  constructor(
+    private readonly now: () => number,
+    defaultTenant: { id?: string; displayName?: string } = {},
+  ) {
+    this.defaultTenantId = this.addTenant(defaultTenant.displayName ?? 'Contoso (local)', defaultTenant.id).id;
   }
 
   addTenant(displayName: string, id: string = randomUUID()): Tenant {

@@ -37,6 +37,11 @@ export interface LocalMicrosoftOptions {
    * that is not https; its process must trust the certificate (NODE_EXTRA_CA_CERTS).
    */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * The tenant accounts join unless told otherwise; default 'Contoso (local)' with a random id.
+   * A fixed id lets a host print and configure the same `tid` on every run.
+   */
+  defaultTenant?: { id?: string; displayName?: string };
 }
 
 export interface LocalMicrosoftStats {
@@ -65,7 +70,7 @@ export interface LocalMicrosoft {
   readonly authority: string;
   /** `${url}`: Graph lives at `${graphUrl}/v1.0/...`. */
   readonly graphUrl: string;
-  /** The tenant that accounts join unless told otherwise ('Contoso (local)'). */
+  /** The tenant that accounts join unless told otherwise ('Contoso (local)' unless `defaultTenant` names it). */
   readonly defaultTenantId: string;
   /** The `iss` of a tenant's id_tokens: `${url}/${tenantId}/v2.0`. */
   issuer(tenantId: string): string;
@@ -175,7 +180,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   };
   /** Requests waiting out slowNext or a silent token endpoint: released (and dropped) by close(). */
   const waiting = new Set<() => void>();
-  const directory = new Directory(now);
+  const directory = new Directory(now, options.defaultTenant);
   const entra = new Entra(
     {
       clientId: options.clientId,

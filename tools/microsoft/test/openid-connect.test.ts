@@ -137,6 +137,23 @@ describe('discovery and keys', () => {
       metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     });
   });
+
+  test('a host may name the default tenant: the same tid on every run, its own issuer and discovery', async () => {
+    const tid = '6f1c2a4e-0d3b-4c8a-9e5f-1a2b3c4d5e6f';
+    const named = await startLocalMicrosoft({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      defaultTenant: { id: tid, displayName: 'Contoso' },
+    });
+    try {
+      expect(named.defaultTenantId).toBe(tid);
+      expect(() => named.addTenant('Again', tid.toUpperCase())).toThrow(/already exists/);
+      const own = await getJson(`${named.url}/${tid}/v2.0/.well-known/openid-configuration`);
+      expect(own.issuer).toBe(named.issuer(tid));
+    } finally {
+      await named.close();
+    }
+  });
 });
 
 describe('id_tokens', () => {
