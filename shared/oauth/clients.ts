@@ -9,6 +9,12 @@ export interface OAuthClient {
   readonly id: string;
   readonly grants: readonly GrantType[];
   readonly scopes: readonly string[];
+  /**
+   * Redirect URIs for the coming authorization code grant (docs/security.md, authorization
+   * codes), matched by redirectUriMatches: a private-use scheme for the phone, loopback on any
+   * port for the desktop client. No client may use that grant yet.
+   */
+  readonly redirectUris?: readonly string[];
 }
 
 /** RFC 8628 §3.4: the device authorization endpoint serves the clients that may use this grant. */
@@ -20,8 +26,18 @@ export const oauthClients: Readonly<Record<string, OAuthClient>> = {
     grants: [DEVICE_CODE_GRANT, 'refresh_token', 'password'],
     scopes: ['device', 'session', 'jobs:release', 'jobs:submit', 'scan'],
   },
-  'roger-mobile': { id: 'roger-mobile', grants: ['password', 'refresh_token'], scopes: ['jobs', 'offline_access'] },
-  'roger-desktop': { id: 'roger-desktop', grants: [DEVICE_CODE_GRANT, 'refresh_token'], scopes: ['jobs', 'offline_access'] },
+  'roger-mobile': {
+    id: 'roger-mobile',
+    grants: ['password', 'refresh_token'],
+    scopes: ['jobs', 'offline_access'],
+    redirectUris: ['cloud.roger.mobile:/oauth/callback'],
+  },
+  'roger-desktop': {
+    id: 'roger-desktop',
+    grants: [DEVICE_CODE_GRANT, 'refresh_token'],
+    scopes: ['jobs', 'offline_access'],
+    redirectUris: ['http://127.0.0.1/oauth/callback', 'http://[::1]/oauth/callback'],
+  },
 };
 
 /**

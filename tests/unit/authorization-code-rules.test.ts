@@ -7,6 +7,7 @@ import {
   s256Challenge,
   verifierMatches,
 } from '../../shared/oauth/authorization-codes.js';
+import { clientById } from '../../shared/oauth/clients.js';
 import { OAuthError } from '../../shared/oauth/errors.js';
 
 const UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
@@ -73,5 +74,14 @@ describe('redirect URI matching', () => {
     expect(redirectUriMatches(desktop, 'http://127.0.0.1:0/callback')).toBe(false);
     expect(redirectUriMatches(desktop, 'http://127.0.0.1:70000/callback')).toBe(false);
     expect(redirectUriMatches(mobile, 'http://127.0.0.1:8080/callback')).toBe(false);
+  });
+});
+
+describe('registered redirect URIs', () => {
+  it('the phone uses its private-use scheme, the desktop client loopback on any port', () => {
+    expect(redirectUriMatches(clientById('roger-mobile')!.redirectUris!, 'cloud.roger.mobile:/oauth/callback')).toBe(true);
+    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'http://127.0.0.1:49152/oauth/callback')).toBe(true);
+    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'cloud.roger.mobile:/oauth/callback')).toBe(false);
+    expect(clientById('roger-emb')!.redirectUris).toBeUndefined();
   });
 });
