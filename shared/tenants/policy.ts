@@ -34,6 +34,26 @@ export const TenantPolicySchema = Type.Object(
       description:
         'Failed PIN or password sign-ins one printer may see in 15 minutes before it must wait (a spray of common PINs across many users).',
     }),
+    signInMethods: Type.Optional(
+      Type.Array(StringEnum(['microsoft', 'password']), {
+        uniqueItems: true,
+        minItems: 1,
+        maxItems: 2,
+        description:
+          'How people sign in to the apps (the sign-in page, the mobile app): `microsoft` (their Microsoft Entra ID account) and/or `password` (a Roger password). Unset: `microsoft` once the tenant is connected to Microsoft Entra ID, else `password`. Printers are unaffected (`allowedLoginMethods`).',
+      }),
+    ),
+    entraAdminGroupId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          'A Microsoft Entra ID group (object id) whose members are Roger admins, besides those holding the `Roger.Admin` app role. Read at every Microsoft sign-in and refresh.',
+      }),
+    ),
+    jitProvisioning: Type.Boolean({
+      description:
+        'Create a Roger user at a person’s first Microsoft sign-in (from a connected Entra tenant). Off: only users provisioned beforehand may sign in.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -51,6 +71,7 @@ export const defaultTenantPolicy: TenantPolicy = {
   loginHistoryDays: 90,
   allowedLoginMethods: ['qr', 'pin', 'password'],
   printerFailedSignInLimit: 30,
+  jitProvisioning: true,
 };
 
 /** How long the n-th consecutive lock lasts (n from 0): doubling, at most a day. */
