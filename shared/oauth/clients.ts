@@ -30,13 +30,13 @@ export const oauthClients: Readonly<Record<string, OAuthClient>> = {
     id: 'roger-mobile',
     grants: ['password', 'refresh_token'],
     scopes: ['jobs', 'offline_access'],
-    redirectUris: ['cloud.roger.mobile:/oauth/callback'],
+    redirectUris: ['cloud.roger.mobile:/oauth2redirect'],
   },
   'roger-desktop': {
     id: 'roger-desktop',
     grants: [DEVICE_CODE_GRANT, 'refresh_token'],
     scopes: ['jobs', 'offline_access'],
-    redirectUris: ['http://127.0.0.1/oauth/callback', 'http://[::1]/oauth/callback'],
+    redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
   },
 };
 

@@ -26,25 +26,22 @@ export interface Tenant {
   readonly region: string;
   readonly policy: TenantPolicy;
   readonly createdAt: string;
-  /** The Microsoft Entra ID tenants whose people sign in here (docs/flows.md, Sign in with Microsoft); absent: none yet. */
-  readonly entra?: EntraBinding;
   /**
-   * Email domains (lower case) that lead the sign-in page to this tenant, each claimed in the
-   * global directory as `@domain`. Set by the operator, who verified them; never by a tenant admin.
+   * The Microsoft Entra ID tenants (`tid`, lower case) whose people sign in here (docs/flows.md,
+   * Sign in with Microsoft); each was bound by admin consent or by the first admin's sign-in.
    */
-  readonly emailDomains?: readonly string[];
-}
-
-/** How a tenant is connected to Microsoft Entra ID. */
-export interface EntraBinding {
-  /** Entra tenant ids (`tid`) whose accounts may sign in; each was bound by admin consent or by the first admin's sign-in. */
-  readonly tenantIds: readonly string[];
+  readonly entraTenantIds?: readonly string[];
   /**
    * The operator created the tenant for a Microsoft-first start: the first person to sign in with
    * Microsoft holding the `Roger.Admin` app role binds their `tid` and becomes an admin. Cleared,
    * in the same conditional write, by that binding: it works once.
    */
-  readonly bindOnFirstAdminSignIn?: boolean;
+  readonly bindEntraOnFirstAdminSignIn?: boolean;
+  /**
+   * Email domains (lower case) that lead the sign-in page to this tenant, each claimed in the
+   * global directory as `@domain`. Set by the operator, who verified them; never by a tenant admin.
+   */
+  readonly emailDomains?: readonly string[];
 }
 
 /** The global directory entry: slug → home region and tenant id; nothing personal. */

@@ -47,14 +47,14 @@ describe('PKCE (S256 only)', () => {
 });
 
 describe('redirect URI matching', () => {
-  const mobile = ['cloud.roger.mobile:/oauth/callback'];
+  const mobile = ['cloud.roger.mobile:/oauth2redirect'];
   const desktop = ['http://127.0.0.1/callback', 'http://[::1]/callback'];
   it('exact string match for non-loopback URIs', () => {
-    expect(redirectUriMatches(mobile, 'cloud.roger.mobile:/oauth/callback')).toBe(true);
+    expect(redirectUriMatches(mobile, 'cloud.roger.mobile:/oauth2redirect')).toBe(true);
     for (const other of [
-      'cloud.roger.mobile:/oauth/callback/',
+      'cloud.roger.mobile:/oauth2redirect/',
       'CLOUD.roger.mobile:/oauth/callback',
-      'cloud.roger.mobile:/oauth/callback?x=1',
+      'cloud.roger.mobile:/oauth2redirect?x=1',
     ]) {
       expect(redirectUriMatches(mobile, other)).toBe(false);
     }
@@ -79,9 +79,9 @@ describe('redirect URI matching', () => {
 
 describe('registered redirect URIs', () => {
   it('the phone uses its private-use scheme, the desktop client loopback on any port', () => {
-    expect(redirectUriMatches(clientById('roger-mobile')!.redirectUris!, 'cloud.roger.mobile:/oauth/callback')).toBe(true);
-    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'http://127.0.0.1:49152/oauth/callback')).toBe(true);
-    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'cloud.roger.mobile:/oauth/callback')).toBe(false);
+    expect(redirectUriMatches(clientById('roger-mobile')!.redirectUris!, 'cloud.roger.mobile:/oauth2redirect')).toBe(true);
+    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'http://127.0.0.1:49152/callback')).toBe(true);
+    expect(redirectUriMatches(clientById('roger-desktop')!.redirectUris!, 'cloud.roger.mobile:/oauth2redirect')).toBe(false);
     expect(clientById('roger-emb')!.redirectUris).toBeUndefined();
   });
 });
