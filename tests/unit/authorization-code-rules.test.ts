@@ -53,7 +53,7 @@ describe('redirect URI matching', () => {
     expect(redirectUriMatches(mobile, 'cloud.roger.mobile:/oauth2redirect')).toBe(true);
     for (const other of [
       'cloud.roger.mobile:/oauth2redirect/',
-      'CLOUD.roger.mobile:/oauth/callback',
+      'CLOUD.roger.mobile:/oauth2redirect',
       'cloud.roger.mobile:/oauth2redirect?x=1',
     ]) {
       expect(redirectUriMatches(mobile, other)).toBe(false);
