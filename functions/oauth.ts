@@ -6,7 +6,7 @@ import { clientIp } from '../shared/http/client-ip.js';
 import { startDeviceAuthorization } from '../shared/oauth/device-authorization.js';
 import { clientById } from '../shared/oauth/clients.js';
 import { OAuthError } from '../shared/oauth/errors.js';
-import { grantOf } from '../shared/oauth/grants/index.js';
+import { grantOf, supportedGrantTypes } from '../shared/oauth/grants/index.js';
 import { revokeToken } from '../shared/oauth/revocation.js';
 
 /** Form parameters of the OAuth endpoints: bounded, like every input (device authorization asks for less). */
@@ -72,7 +72,8 @@ export const oauthToken = defineRoute({
   name: 'oauth-token',
   methods: ['POST'],
   route: 'oauth/token',
-  summary: 'Token endpoint (RFC 6749 §3.2): device_code, password (printers and the mobile app only), refresh_token.',
+  summary:
+    'Token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE code_verifier), device_code, password (printers and the mobile app only), refresh_token.',
   tags: ['oauth'],
   errorFormat: 'oauth',
   request: {
@@ -86,6 +87,10 @@ export const oauthToken = defineRoute({
         password: Type.Optional(Type.String({ maxLength: 128 })),
         scope: Type.Optional(Param),
         tenant: Type.Optional(Type.String({ maxLength: 63 })),
+        code: Type.Optional(ShortParam),
+        redirect_uri: Type.Optional(Param),
+        // RFC 7636 §4.1: at most 128 characters.
+        code_verifier: Type.Optional(Type.String({ maxLength: 128 })),
       },
       { additionalProperties: true },
     ),
@@ -109,7 +114,7 @@ export const oauthToken = defineRoute({
     const client = clientById(form.client_id);
     if (!client) throw new OAuthError('invalid_client', 'unknown client');
     const grant = grantOf(form.grant_type);
-    if (!grant) throw new OAuthError('unsupported_grant_type', 'supported: device_code, password, refresh_token');
+    if (!grant) throw new OAuthError('unsupported_grant_type', `supported: ${supportedGrantTypes.join(', ')}`);
     if (!client.grants.includes(grant.grantType)) throw new OAuthError('unauthorized_client', `this client may not use ${form.grant_type}`);
 
     const ip = clientIp(headers, services.config.http.trustedProxyHops);

@@ -6,8 +6,8 @@ import { constantTimeEqual, hashSecret, newId, newSecret, secretMatches } from '
 import { OAuthError } from './errors.js';
 
 /**
- * The core of the coming authorization code grant with PKCE (docs/security.md, "Authorization
- * codes"). Not yet wired to HTTP. A code is `ac1.<recordId>.<secret>`, one item in the
+ * The core of the authorization code grant with PKCE (docs/security.md, "Authorization
+ * codes"): issued by authorization-request.ts, redeemed by grants/authorization-code.ts. A code is `ac1.<recordId>.<secret>`, one item in the
  * `deviceCodes` container, storing only the secret's hash; it lives 60 s and is redeemed once.
  */
 export const AUTHORIZATION_CODE_LIFETIME_SECONDS = 60;
@@ -116,10 +116,14 @@ export type Redemption = Pick<AuthorizationCodeRecord, 'scope' | 'tenantId' | 's
 
 /**
  * Thrown for a replayed code: `invalid_grant` to the client, and the refresh family the first
- * redemption started, which the caller must revoke (RFC 6749 §4.1.2).
+ * redemption started, which the caller must revoke (RFC 6749 §4.1.2), with the user whose item
+ * holds it.
  */
 export class AuthorizationCodeReused extends OAuthError {
-  constructor(readonly refreshFamilyId: string | undefined) {
+  constructor(
+    readonly refreshFamilyId: string | undefined,
+    readonly owner?: { readonly tenantId: string; readonly subjectId: string },
+  ) {
     super('invalid_grant', 'the authorization code was already used');
   }
 }
@@ -152,7 +156,7 @@ export async function redeemAuthorizationCode(
         if (!isPreconditionFailed(error)) throw error;
       }
     }
-    throw new AuthorizationCodeReused(resource.refreshFamilyId);
+    throw new AuthorizationCodeReused(resource.refreshFamilyId, { tenantId: resource.tenantId, subjectId: resource.subjectId });
   }
   if (Date.parse(resource.expiresAt) <= now.getTime()) throw invalidGrant('the authorization code has expired');
   if (resource.clientId !== request.clientId) throw invalidGrant('the authorization code was issued to another client');
@@ -163,7 +167,7 @@ export async function redeemAuthorizationCode(
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
     const { resource: winner } = await container.item(recordId, recordId).read<AuthorizationCodeRecord>();
-    throw new AuthorizationCodeReused(winner?.refreshFamilyId);
+    throw new AuthorizationCodeReused(winner?.refreshFamilyId, { tenantId: resource.tenantId, subjectId: resource.subjectId });
   }
   const { scope, tenantId, subjectId, clientId } = resource;
   return { scope, tenantId, subjectId, clientId, refreshFamilyId };

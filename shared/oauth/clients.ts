@@ -10,9 +10,11 @@ export interface OAuthClient {
   readonly grants: readonly GrantType[];
   readonly scopes: readonly string[];
   /**
-   * Redirect URIs for the coming authorization code grant (docs/security.md, authorization
-   * codes), matched by redirectUriMatches: a private-use scheme for the phone, loopback on any
-   * port for the desktop client. No client may use that grant yet.
+   * Redirect URIs of the authorization code grant (docs/security.md, authorization codes),
+   * matched by redirectUriMatches: a private-use scheme for the phone (RFC 8252 §7.1), loopback
+   * on any port for the desktop client (§7.3). One starting with `/` is a path under this
+   * region's issuer (the browser app is served by the API's own origin, and each region has its
+   * own), resolved by registeredRedirectUris; the table stays static and region-free.
    */
   readonly redirectUris?: readonly string[];
 }
@@ -28,17 +30,30 @@ export const oauthClients: Readonly<Record<string, OAuthClient>> = {
   },
   'roger-mobile': {
     id: 'roger-mobile',
-    grants: ['password', 'refresh_token'],
+    // The password grant stays for tenants whose policy allows passwords (grants/password.ts).
+    grants: ['authorization_code', 'password', 'refresh_token'],
     scopes: ['jobs', 'offline_access'],
     redirectUris: ['cloud.roger.mobile:/oauth2redirect'],
   },
   'roger-desktop': {
     id: 'roger-desktop',
-    grants: [DEVICE_CODE_GRANT, 'refresh_token'],
+    grants: [DEVICE_CODE_GRANT, 'authorization_code', 'refresh_token'],
     scopes: ['jobs', 'offline_access'],
     redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
   },
+  // The browser app: a public client (no secret in a browser), PKCE, rotating refresh tokens.
+  'roger-web': {
+    id: 'roger-web',
+    grants: ['authorization_code', 'refresh_token'],
+    scopes: ['jobs', 'offline_access'],
+    redirectUris: ['/app/callback'],
+  },
 };
+
+/** The client's redirect URIs as absolute URIs: an issuer-relative one (`/app/callback`) under `issuer`. */
+export function registeredRedirectUris(client: OAuthClient, issuer: string): readonly string[] {
+  return (client.redirectUris ?? []).map((uri) => (uri.startsWith('/') ? `${issuer}${uri}` : uri));
+}
 
 /**
  * The client with this id. An own-property look-up: `constructor`, `__proto__` or `toString`

@@ -42,7 +42,7 @@ export const metricAttributes: Readonly<Record<keyof typeof metricNames, readonl
 };
 
 /** How someone signed in: `qr` approves a printer's session code, `device_code` redeems an approved code, `refresh` a refresh token. */
-export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh'] as const;
+export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh', 'authorization_code'] as const;
 export type SignInMethod = (typeof signInMethods)[number];
 
 export const signInOutcomes = ['success', 'failure', 'locked', 'rate_limited'] as const;

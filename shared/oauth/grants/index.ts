@@ -4,6 +4,7 @@ import { RateLimited } from '../../errors.js';
 import type { SignInMethod } from '../../telemetry/metric-names.js';
 import { OAuthError } from '../errors.js';
 import type { TokenResponse } from '../token-response.js';
+import * as authorizationCode from './authorization-code.js';
 import * as deviceCode from './device-code.js';
 import * as password from './password.js';
 import * as refreshToken from './refresh-token.js';
@@ -19,6 +20,9 @@ export interface TokenParameters {
   readonly password?: string;
   readonly scope?: string;
   readonly tenant?: string;
+  readonly code?: string;
+  readonly redirect_uri?: string;
+  readonly code_verifier?: string;
 }
 
 /** A token request the endpoint has accepted so far: a known client, allowed this grant. */
@@ -39,7 +43,7 @@ export type GrantHandler = (services: Services, request: TokenRequest) => Promis
  * module exports its `grant_type` value and one handler. Adding a grant is a module and a line
  * here; the metadata publishes this list and clients.ts names, per client, the ones it may use.
  */
-const grants = [deviceCode, password, refreshToken] as const;
+const grants = [deviceCode, password, refreshToken, authorizationCode] as const;
 
 export type GrantType = (typeof grants)[number]['grantType'];
 
@@ -59,6 +63,7 @@ export interface Grant {
 const countedAs: ReadonlyMap<string, SignInMethod> = new Map([
   [deviceCode.grantType, 'device_code'],
   [refreshToken.grantType, 'refresh'],
+  [authorizationCode.grantType, 'authorization_code'],
 ]);
 const FAILED_ATTEMPT: ReadonlySet<string> = new Set(['invalid_grant', 'expired_token', 'access_denied']);
 
