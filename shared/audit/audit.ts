@@ -12,6 +12,7 @@ import { newId } from '../tokens/secrets.js';
  */
 export type AuditAction =
   | 'tenant.policy-changed'
+  | 'tenant.entra-bound'
   | 'user.created'
   | 'user.changed'
   | 'user.credentials-set'

@@ -1,4 +1,5 @@
 import type { ItemDefinition } from '@azure/cosmos';
+import { domainToASCII } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { audit, type Actor } from '../audit/audit.js';
 import { NotFound } from '../errors.js';
@@ -44,7 +45,20 @@ export interface Tenant {
   readonly emailDomains?: readonly string[];
 }
 
-/** The global directory entry: slug → home region and tenant id; nothing personal. */
+/**
+ * An email domain as the operator gives it: lower-case ASCII labels (an internationalized domain
+ * in its punycode `xn--` form), at least two of them. Never an address: no `@`.
+ */
+export const EmailDomainSchema = Type.String({
+  pattern: '^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+  description: 'An email domain in lower case (`contoso.com`); an internationalized one in its punycode form (`xn--…`).',
+});
+const EMAIL_DOMAIN = new RegExp(EmailDomainSchema.pattern!);
+
+/**
+ * The global directory entry: slug → home region and tenant id; nothing personal. An email
+ * domain's entry has the id `@<domain>` (a slug never holds `@`, so the two cannot collide).
+ */
 interface DirectoryEntry {
   readonly id: string;
   readonly region: string;
@@ -117,16 +131,56 @@ export async function findTenantBySlug(store: Store, slug: string, region: strin
   return readTenant(store, entry.tenantId);
 }
 
+/**
+ * The tenant a person means on the sign-in page, in this region: text with an `@` is an email
+ * address (or just `@domain`), found by its domain's directory entry, which the operator
+ * claimed for one tenant; anything else is a slug. Undefined when nothing matches, and when the
+ * tenant is homed in another region. Case and surrounding spaces do not matter; a Unicode
+ * domain finds its punycode entry.
+ */
+export async function findTenantForSignIn(store: Store, text: string, region: string): Promise<Tenant | undefined> {
+  const typed = text.trim().toLowerCase();
+  const at = typed.lastIndexOf('@');
+  if (at < 0) return findTenantBySlug(store, typed, region);
+  const domain = emailDomainOf(typed.slice(at + 1));
+  if (!domain) return undefined;
+  const entry = await readDirectoryEntry(store, `@${domain}`);
+  if (!entry || entry.region !== region) return undefined;
+  return readTenant(store, entry.tenantId);
+}
+
+/** The domain in the directory's form (lower-case ASCII), or undefined when it cannot be one. */
+export function emailDomainOf(text: string): string | undefined {
+  // domainToASCII gives '' for what no domain can be; an ASCII domain passes through lower-cased.
+  const ascii = domainToASCII(text.trim());
+  return EMAIL_DOMAIN.test(ascii) ? ascii : undefined;
+}
+
 export class SlugTaken extends Error {}
 
+/** The operator asked for an email domain that another tenant (in any region) already has. */
+export class EmailDomainTaken extends Error {
+  constructor(readonly domain: string) {
+    super('this email domain belongs to another tenant');
+  }
+}
+
 /**
- * Claims the slug in the global directory first (the one global uniqueness check), then writes
- * the tenant. If writing the tenant fails the claim is released: nothing half-written stays.
+ * Claims the slug and then each email domain in the global directory (the global uniqueness
+ * checks: a create fails on an id that exists), then writes the tenant. If anything fails, every
+ * claim made so far is released: nothing half-written stays.
  */
 export async function createTenant(
   { store, config, now }: Services,
-  input: { slug: string; name: string; policy?: Partial<TenantPolicy> },
+  input: {
+    slug: string;
+    name: string;
+    policy?: Partial<TenantPolicy>;
+    emailDomains?: readonly string[];
+    bindEntraOnFirstAdminSignIn?: boolean;
+  },
 ): Promise<Tenant> {
+  const emailDomains = [...new Set((input.emailDomains ?? []).map((domain) => domain.toLowerCase()))];
   const tenant: Tenant = {
     id: newId(),
     slug: input.slug,
@@ -134,40 +188,65 @@ export async function createTenant(
     region: config.region.id,
     policy: { ...defaultTenantPolicy, ...input.policy },
     createdAt: now().toISOString(),
+    ...(emailDomains.length > 0 ? { emailDomains } : {}),
+    ...(input.bindEntraOnFirstAdminSignIn ? { bindEntraOnFirstAdminSignIn: true } : {}),
   };
   const directory = store.container('tenantDirectory');
+  const entry = (id: string): DirectoryEntry => ({ id, region: tenant.region, tenantId: tenant.id });
   try {
-    await directory.items.create<DirectoryEntry>({ id: tenant.slug, region: tenant.region, tenantId: tenant.id });
+    await directory.items.create<DirectoryEntry>(entry(tenant.slug));
   } catch (error) {
     if (isConflict(error)) throw new SlugTaken();
     throw error;
   }
+  const claimed: string[] = [tenant.slug];
   try {
+    for (const domain of emailDomains) {
+      try {
+        await directory.items.create<DirectoryEntry>(entry(`@${domain}`));
+      } catch (error) {
+        if (isConflict(error)) throw new EmailDomainTaken(domain);
+        throw error;
+      }
+      claimed.push(`@${domain}`);
+    }
     await store.container('tenants').items.create(tenant);
   } catch (error) {
-    await directory
-      .item(tenant.slug, tenant.slug)
-      .delete()
-      .catch(() => undefined);
+    await releaseDirectoryEntries(store, tenant.id, claimed);
     throw error;
   }
   return tenant;
 }
 
-/** Undo createTenant (used when creating the first admin fails). */
+/**
+ * Deletes the tenant's directory entries (its slug, `@domain`s), each only while it still names
+ * this tenant: a release never frees a name someone else holds. Best effort, like every undo here.
+ */
+async function releaseDirectoryEntries(store: Store, tenantId: string, ids: readonly string[]): Promise<void> {
+  const directory = store.container('tenantDirectory');
+  for (const id of ids) {
+    try {
+      const { resource } = await directory.item(id, id).read<DirectoryEntry & { _etag?: string }>();
+      if (resource?.tenantId === tenantId) {
+        await directory.item(id, id).delete({ accessCondition: { type: 'IfMatch', condition: resource._etag! } });
+      }
+    } catch {
+      // Gone already, or changed since the read: either way it is not this tenant's to release.
+    } finally {
+      forgetCached(store, 'tenantDirectory', id);
+    }
+  }
+}
+
+/** Undo createTenant (used when creating the first admin fails), or remove a tenant: its slug and email domains are free again. */
 export async function removeTenant(store: Store, tenant: Tenant): Promise<void> {
   await store
     .container('tenants')
     .item(tenant.id, tenant.id)
     .delete()
     .catch(() => undefined);
-  await store
-    .container('tenantDirectory')
-    .item(tenant.slug, tenant.slug)
-    .delete()
-    .catch(() => undefined);
+  await releaseDirectoryEntries(store, tenant.id, [tenant.slug, ...(tenant.emailDomains ?? []).map((domain) => `@${domain}`)]);
   forgetCached(store, 'tenants', tenant.id);
-  forgetCached(store, 'tenantDirectory', tenant.slug);
 }
 
 /** Each 412 is another admin's change written first; admins of one tenant rarely change it at once. */
