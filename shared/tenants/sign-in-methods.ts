@@ -1,3 +1,4 @@
+import type { TenantPolicy } from './policy.js';
 import type { Tenant } from './tenants.js';
 
 /** How people sign in to the apps (not at printers: that is `allowedLoginMethods`). */
@@ -12,16 +13,29 @@ export const isConnectedToEntra = (tenant: Pick<Tenant, 'entraTenantIds' | 'bind
  * signs in with Microsoft, any other with Roger passwords (docs/flows.md, Sign in with Microsoft).
  */
 export function signInMethodsOf(
-  tenant: Pick<Tenant, 'policy' | 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
+  tenant: { readonly policy: Pick<TenantPolicy, 'signInMethods'> } & Pick<Tenant, 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
 ): readonly SignInMethod[] {
   return tenant.policy.signInMethods ?? (isConnectedToEntra(tenant) ? ['microsoft'] : ['password']);
 }
 
 export const allowsSignIn = (
-  tenant: Pick<Tenant, 'policy' | 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
+  tenant: { readonly policy: Pick<TenantPolicy, 'signInMethods'> } & Pick<Tenant, 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
   method: SignInMethod,
 ): boolean => signInMethodsOf(tenant).includes(method);
 
 /** Is `tid` one of the Entra tenants bound to this tenant? */
 export const isBoundEntraTenant = (tenant: Pick<Tenant, 'entraTenantIds'>, tid: string): boolean =>
   tenant.entraTenantIds?.includes(tid.toLowerCase()) ?? false;
+
+/**
+ * Why nobody could sign in to the apps with these settings, or undefined: turning `password` off
+ * leaves only Microsoft, which lets nobody in until the tenant is connected to Microsoft Entra ID
+ * (bound, or waiting for its first admin). Checked when the operator creates a tenant and when
+ * an admin changes its policy, so no admin can lock the whole tenant out.
+ */
+export function signInDeadEnd(
+  tenant: { readonly policy: Pick<TenantPolicy, 'signInMethods'> } & Pick<Tenant, 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
+): string | undefined {
+  if (allowsSignIn(tenant, 'password') || isConnectedToEntra(tenant)) return undefined;
+  return 'password sign-in can be turned off only once the tenant is connected to Microsoft Entra ID: nobody could sign in';
+}

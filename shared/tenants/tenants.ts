@@ -2,7 +2,7 @@ import type { ItemDefinition } from '@azure/cosmos';
 import { domainToASCII } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { audit, type Actor } from '../audit/audit.js';
-import { NotFound } from '../errors.js';
+import { Conflict, NotFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
@@ -10,6 +10,7 @@ import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
+import { signInDeadEnd } from './sign-in-methods.js';
 
 export const TenantSlugSchema = Type.String({
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
@@ -283,11 +284,17 @@ export async function changeTenant(
   changes: { readonly name?: string; readonly policy?: Partial<TenantPolicy> },
   log: Logger,
 ): Promise<Tenant> {
-  const updated = await updateTenant(store, admin.tenantId, (tenant) => ({
-    ...tenant,
-    ...(changes.name !== undefined ? { name: changes.name } : {}),
-    policy: { ...tenant.policy, ...changes.policy },
-  }));
+  const updated = await updateTenant(store, admin.tenantId, (tenant) => {
+    const changed = {
+      ...tenant,
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      policy: { ...tenant.policy, ...changes.policy },
+    };
+    // Judged on the tenant as stored at this write, so a binding written meanwhile counts.
+    const deadEnd = signInDeadEnd(changed);
+    if (deadEnd) throw new Conflict(deadEnd, { field: 'policy.signInMethods' });
+    return changed;
+  });
   if (!updated) throw new NotFound('the tenant no longer exists');
   await audit(store, log, {
     tenantId: admin.tenantId,

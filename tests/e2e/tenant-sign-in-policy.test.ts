@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../../shared/logging/logger.js';
+import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
+import { findTenantForSignIn, readTenantFresh } from '../../shared/tenants/tenants.js';
+import { individual, uniqueName, uniqueTag } from '../helpers/fixtures.js';
+import { api, mobileSignIn, OPERATOR_KEY, oauthEnv, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * The operator's side of Sign in with Microsoft (`POST /api/tenants`: email domains, a
+ * Microsoft-first tenant without a local admin) and the admin's (`GET`/`PATCH /api/tenant`: the
+ * sign-in policy, and what an admin may not turn off). docs/flows.md, Sign in with Microsoft.
+ */
+const ann: Person = { email: 'ann@contoso.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('tenant sign-in policy', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+  });
+  afterAll(() => host?.close());
+
+  async function operatorCreates(body: Record<string, unknown>) {
+    const response = await fetch(`${host.url}/api/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-operator-key': OPERATOR_KEY },
+      body: JSON.stringify({ name: 'Contoso Ltd', ...body }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  }
+  const find = async (text: string) => {
+    const services = await host.services();
+    return (await findTenantForSignIn(services.store, text, services.config.region.id))?.id;
+  };
+
+  /** A tenant with Ann as its local admin, signed in; `extra` goes into the creation body. */
+  async function withAdmin(extra: Record<string, unknown> = {}) {
+    const slug = uniqueName('policy');
+    const person = individual(ann);
+    const created = await operatorCreates({ slug, admin: person, ...extra });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const token = (await mobileSignIn(host, slug, person)).access_token;
+    return { slug, id: created.body.id as string, token };
+  }
+
+  it('email domains: claimed at creation, shown to admins, found on sign-in; a taken one is a 409 that leaves nothing behind', async () => {
+    const tag = uniqueTag();
+    const domains = [`contoso-${tag}.com`, `contoso-${tag}.fr`];
+    const { slug, id, token } = await withAdmin({ emailDomains: domains });
+    const shown = await api(host, token, 'GET', '/api/tenant');
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({
+      slug,
+      emailDomains: domains,
+      entraTenantIds: [],
+      bindEntraOnFirstAdminSignIn: false,
+      signInMethods: ['password'],
+    });
+    expect(await find(`ann@contoso-${tag}.fr`)).toBe(id);
+
+    const other = uniqueName('other');
+    const refused = await operatorCreates({ slug: other, admin: individual(ann), emailDomains: [`other-${tag}.com`, domains[0]] });
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain(domains[0]);
+    expect(await find(other)).toBeUndefined();
+    expect(await find(`ann@other-${tag}.com`)).toBeUndefined();
+    expect(await find(`ann@${domains[0]}`)).toBe(id);
+    // Both names are free for the next try.
+    expect((await operatorCreates({ slug: other, admin: individual(ann), emailDomains: [`other-${tag}.com`] })).status).toBe(201);
+  });
+
+  it('a failed first admin releases the slug and the email domains too', async () => {
+    const tag = uniqueTag();
+    const slug = uniqueName('weak');
+    const weak = await operatorCreates({
+      slug,
+      admin: { ...individual(ann), password: 'short-pw1' },
+      policy: { passwordMinLength: 20 },
+      emailDomains: [`weak-${tag}.com`],
+    });
+    expect(weak.status).toBe(400);
+    expect(await find(`ann@weak-${tag}.com`)).toBeUndefined();
+    expect((await operatorCreates({ slug, admin: individual(ann), emailDomains: [`weak-${tag}.com`] })).status).toBe(201);
+  });
+
+  it('email domains must be lower-case ASCII domains', async () => {
+    for (const bad of [['Contoso.com'], ['ann@contoso.com'], ['bücher.example'], ['contoso'], ['a.com', 'a.com']]) {
+      expect((await operatorCreates({ slug: uniqueName('bad'), admin: individual(ann), emailDomains: bad })).status, String(bad)).toBe(400);
+    }
+  });
+
+  it('a Microsoft-first tenant has no local admin and waits for its first Microsoft admin', async () => {
+    const slug = uniqueName('msfirst');
+    const created = await operatorCreates({ slug, bindEntraOnFirstAdminSignIn: true, emailDomains: [`${slug}.com`] });
+    expect(created.status).toBe(201);
+    expect(created.body.adminId).toBeUndefined();
+    const tenant = (await readTenantFresh((await host.services()).store, created.body.id))!;
+    expect(tenant.bindEntraOnFirstAdminSignIn).toBe(true);
+    expect(await find(`ada@${slug}.com`)).toBe(created.body.id);
+  });
+
+  it('a tenant nobody could administer or sign in to is refused with a 400', async () => {
+    const noAdmin = await operatorCreates({ slug: uniqueName('orphan') });
+    expect(noAdmin.status).toBe(400);
+    expect(noAdmin.body.detail).toContain('bindEntraOnFirstAdminSignIn');
+    const noMicrosoft = await operatorCreates({
+      slug: uniqueName('orphan'),
+      bindEntraOnFirstAdminSignIn: true,
+      policy: { signInMethods: ['password'] },
+    });
+    expect(noMicrosoft.status).toBe(400);
+    const nowhere = await operatorCreates({ slug: uniqueName('orphan'), admin: individual(ann), policy: { signInMethods: ['microsoft'] } });
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.body.detail).toContain('connected to Microsoft Entra ID');
+    // A local admin and the wait for a Microsoft one together are fine.
+    const both = await operatorCreates({
+      slug: uniqueName('both'),
+      admin: individual(ann),
+      bindEntraOnFirstAdminSignIn: true,
+      policy: { signInMethods: ['microsoft', 'password'] },
+    });
+    expect(both.status).toBe(201);
+    expect(both.body.adminId).toEqual(expect.any(String));
+  });
+
+  it('an admin changes the sign-in policy, but cannot turn password off before Microsoft Entra ID is connected', async () => {
+    const { id, token } = await withAdmin();
+    const patch = (policy: Record<string, unknown>) => api(host, token, 'PATCH', '/api/tenant', { policy });
+
+    expect((await patch({ signInMethods: [] })).status).toBe(400);
+    expect((await patch({ signInMethods: ['password', 'password'] })).status).toBe(400);
+    expect((await patch({ signInMethods: ['sms'] })).status).toBe(400);
+    const lockedOut = await patch({ signInMethods: ['microsoft'] });
+    expect(lockedOut.status).toBe(409);
+    expect(lockedOut.body.detail).toContain('connected to Microsoft Entra ID');
+    expect((await api(host, token, 'GET', '/api/tenant')).body.signInMethods).toEqual(['password']);
+
+    // Both is allowed before connecting (the admin is about to connect), and so are the other new fields.
+    const both = await patch({ signInMethods: ['microsoft', 'password'], jitProvisioning: false });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ signInMethods: ['microsoft', 'password'], policy: { jitProvisioning: false } });
+    const group = crypto.randomUUID();
+    expect((await patch({ entraAdminGroupId: group })).body.policy.entraAdminGroupId).toBe(group);
+    expect((await patch({ entraAdminGroupId: 'admins' })).status).toBe(400);
+
+    // Once connected, Microsoft alone is fine; turning Microsoft off again is too, with passwords on.
+    const tid = crypto.randomUUID();
+    await bindEntraTenant(await host.services(), id, tid, { kind: 'admin-consent', adminUserId: 'x' }, quiet);
+    const microsoftOnly = await patch({ signInMethods: ['microsoft'] });
+    expect(microsoftOnly.status).toBe(200);
+    expect(microsoftOnly.body).toMatchObject({ signInMethods: ['microsoft'], entraTenantIds: [tid], bindEntraOnFirstAdminSignIn: false });
+    expect((await patch({ signInMethods: ['password'] })).body.signInMethods).toEqual(['password']);
+
+    const audit = await api(host, token, 'GET', '/api/audit');
+    const actions = (audit.body.items as { action: string; details?: Record<string, unknown> }[]).map((r) => [r.action, r.details]);
+    expect(actions).toContainEqual(['tenant.policy-changed', { fields: ['policy.signInMethods'] }]);
+    expect(actions).toContainEqual(['tenant.entra-bound', { tid, how: 'admin-consent' }]);
+  });
+
+  it('an unset policy follows the connection: Microsoft once the tenant is connected', async () => {
+    const { id, token } = await withAdmin();
+    await bindEntraTenant(await host.services(), id, crypto.randomUUID(), { kind: 'admin-consent', adminUserId: 'x' }, quiet);
+    const shown = (await api(host, token, 'GET', '/api/tenant')).body;
+    expect(shown.signInMethods).toEqual(['microsoft']);
+    expect(shown.policy.signInMethods).toBeUndefined();
+  });
+});
