@@ -7,6 +7,7 @@
 // resource share their schemas and helpers without importing each other.
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { auditList } from './audit.js';
+import { authorize, authorizeAccount, authorizePassword } from './authorize-page.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
 import { devicePage, devicePageDecision, devicePageSignIn } from './device-page.js';
 import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './devices.js';
@@ -48,6 +49,9 @@ export const routeTable = buildRouteTable([
   oauthMetadata,
   jwks,
   oauthDeviceAuthorization,
+  authorize,
+  authorizeAccount,
+  authorizePassword,
   oauthToken,
   oauthRevoke,
   deviceCodesGet,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Language } from './i18n.js';
 
 /**
- * Server-rendered HTML for the few pages a browser sees (the device verification page). No
+ * Server-rendered HTML for the few pages a browser sees (the device verification page, the
+ * authorization endpoint's sign-in). No
  * JavaScript, no third-party assets: one inline style sheet, allowed by its hash in a CSP that
  * allows nothing else.
  */
@@ -52,6 +54,8 @@ export const PAGE_STYLE = [
   'main{max-width:32rem;margin:0 auto;padding:1.25rem 1rem 3rem}',
   '.brand{margin:0 0 .75rem;font-weight:700;color:#0a4f94;letter-spacing:.02em}',
   'h1{font-size:1.625rem;line-height:1.25;margin:0 0 1rem}',
+  'h2{font-size:1.25rem;line-height:1.3;margin:.5rem 0 0}',
+  '.or{margin:1.5rem 0 .5rem;text-align:center;color:#4a4a4a}',
   'p{margin:0 0 1rem}',
   'label{display:block;font-weight:600;margin:1.25rem 0 .25rem}',
   '.hint{display:block;margin:0 0 .375rem;color:#4a4a4a;font-size:1rem}',
@@ -79,12 +83,23 @@ export const PAGE_STYLE = [
 export const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLE, 'utf8').digest('base64')}'`;
 
 /** Nothing but the page's own style sheet; forms post only to this origin; never framed. */
-export const PAGE_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${PAGE_STYLE_HASH}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const PAGE_CONTENT_SECURITY_POLICY = pageContentSecurityPolicy();
 
-/** A whole page: one `<main>` with one `<h1>`. */
-export function layout(title: string, content: SafeHtml): SafeHtml {
+/**
+ * The page CSP, with more `form-action` sources when a form's POST answers with a redirect
+ * elsewhere: browsers check `form-action` against every redirect of a form submission (CSP 3
+ * §6.3.1), so the sign-in form that ends in a 303 to the client's redirect URI needs that URI's
+ * origin (or private-use scheme) here, and no more.
+ */
+export function pageContentSecurityPolicy(formTargets: readonly string[] = []): string {
+  const formAction = ["'self'", ...formTargets].join(' ');
+  return `default-src 'none'; style-src ${PAGE_STYLE_HASH}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** A whole page: one `<main>` with one `<h1>`, in the language of its texts (`lang`, WCAG 3.1.1). */
+export function layout(title: string, content: SafeHtml, lang: Language = 'en'): SafeHtml {
   return html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
