@@ -12,6 +12,7 @@ export const azureAdapters: Adapters = {
   store: async (config, telemetry) => openStore(configuredAccounts(config), telemetry),
   messaging: async (config) => (await import('./messaging/azure-messaging.js')).openAzureMessaging(config),
   onedrive: async (config, now) => (await import('./onedrive/onedrive.js')).openOneDrive(config, now),
+  microsoft: async (config, now) => (await import('./microsoft/msal.js')).openMicrosoftSignIn(config, now),
 };
 
 /** The settings without which the Azure adapters have nothing to connect to. */

@@ -1,4 +1,5 @@
 import type { Config } from './config/load-config.js';
+import type { MicrosoftSignIn } from './microsoft/msal.js';
 import type { Messaging } from './messaging/messaging.js';
 import { tracedMessaging } from './messaging/traced-messaging.js';
 import type { OneDrive } from './onedrive/onedrive.js';
@@ -23,6 +24,11 @@ export interface Services {
   messaging(): Promise<Messaging>;
   /** Entra ID and Graph for users' OneDrive, opened on first use like messaging (the Graph SDK is large). */
   onedrive(): Promise<OneDrive>;
+  /**
+   * Sign in with Microsoft through MSAL, opened on first use like OneDrive (MSAL is large).
+   * Throws Unavailable `microsoft-sign-in-not-configured` when the region has no app registration.
+   */
+  microsoft(): Promise<MicrosoftSignIn>;
   /** The one clock. */
   now(): Date;
   /** Counts, dependency spans and log records for the operator (telemetry/telemetry.ts); `noTelemetry` unless the host turns it on. */
@@ -44,6 +50,8 @@ export interface Adapters {
   messaging(config: Config): Promise<Messaging>;
   /** OneDrive through the app registration and the Entra ID and Graph endpoints the host names. */
   onedrive(config: Config, now: () => Date): Promise<OneDrive>;
+  /** Sign in with Microsoft: the same app registration through MSAL, at the authority (and over the TLS trust) the host names. */
+  microsoft(config: Config, now: () => Date): Promise<MicrosoftSignIn>;
 }
 
 /**
@@ -65,9 +73,22 @@ export function lazyServices(
     if (config.microsoft.disabledBecause) throw (await import('./onedrive/onedrive.js')).notConfiguredProblem();
     return tracedOneDrive(await adapters.onedrive(config, clock), telemetry);
   });
+  const microsoft = openedOnce(async () => {
+    if (config.microsoft.disabledBecause) throw (await import('./microsoft/unavailable.js')).signInNotConfiguredProblem();
+    return adapters.microsoft(config, clock);
+  });
   const provider = () => {
     pending ??= Promise.all([adapters.store(config, telemetry), loadKeyRing(config.oauth.signingKeys)]).then(
-      ([store, keys]): Services => ({ config, store, keys, messaging: messaging.get, onedrive: onedrive.get, now: clock, telemetry }),
+      ([store, keys]): Services => ({
+        config,
+        store,
+        keys,
+        messaging: messaging.get,
+        onedrive: onedrive.get,
+        microsoft: microsoft.get,
+        now: clock,
+        telemetry,
+      }),
       (error: unknown) => {
         pending = undefined;
         throw error;
@@ -80,6 +101,7 @@ export function lazyServices(
     pending = undefined;
     await messaging.close();
     await onedrive.close();
+    await microsoft.close();
     await services?.store.close();
   };
   return provider;

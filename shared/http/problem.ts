@@ -23,6 +23,7 @@ export const problemKinds = {
   'bad-gateway': { status: 502, title: 'An upstream service failed' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
   'onedrive-not-configured': { status: 503, title: 'OneDrive is not configured in this region' },
+  'microsoft-sign-in-not-configured': { status: 503, title: 'Sign in with Microsoft is not configured in this region' },
   'app-not-configured': { status: 503, title: 'The app is not configured' },
 } as const;
 

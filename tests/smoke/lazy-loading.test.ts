@@ -35,6 +35,8 @@ describe('the Functions entry loads heavy SDKs lazily', () => {
     ['@azure/service-bus', /ServiceBusAdministrationClient = class/],
     ['@microsoft/microsoft-graph-client', /var GraphClientError = /],
     ['@azure/identity', /DefaultAzureCredential = class|class DefaultAzureCredential/],
+    // Sign in with Microsoft: MSAL loads with the first Microsoft sign-in (shared/microsoft/msal.ts).
+    ['@azure/msal-node', /ConfidentialClientApplication = class extends ClientApplication/],
     // Telemetry: none of OpenTelemetry loads unless a setting turns it on (shared/telemetry/start.ts).
     ['@opentelemetry/api', /Symbol\.for\(["`]opentelemetry\.js\.api\./],
     ['@azure/monitor-opentelemetry', /function useAzureMonitor\(/],

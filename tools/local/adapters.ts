@@ -16,4 +16,8 @@ export const localAdapters: Adapters = {
     config.serviceBus.namespace ? azureAdapters.messaging(config) : (await import('./messaging.js')).openLocalMessaging(config),
   onedrive: async (config, now) =>
     config.microsoft.clientId ? azureAdapters.onedrive(config, now) : (await import('./microsoft.js')).openLocalOneDrive(config, now),
+  microsoft: async (config, now) =>
+    config.microsoft.clientId
+      ? azureAdapters.microsoft(config, now)
+      : (await import('./microsoft.js')).openLocalMicrosoftSignIn(config, now),
 };

@@ -1,42 +1,115 @@
 import { startLocalMicrosoft, type LocalMicrosoft } from '@roger-cloud/local-microsoft';
 import type { Config } from '../../shared/config/load-config.js';
+import { openMicrosoftSignIn, type MicrosoftSignIn } from '../../shared/microsoft/msal.js';
 import { openOneDrive, type OneDrive } from '../../shared/onedrive/onedrive.js';
 import { newSecret } from '../../shared/tokens/secrets.js';
 import { seedDefaultTenant, seedLocalEntra } from './entra-seed.js';
 
 /**
  * Local runs only (ENTRA_CLIENT_ID unset): Entra ID and Graph stood in by tools/microsoft in this
- * process, on the services' clock, with an app registration made up for the run. OneDrive is
- * then the same code as against Microsoft. `microsoft` is there for tests and the demo.
+ * process, on the services' clock, with an app registration made up for the run. OneDrive and
+ * Sign in with Microsoft are then the same code as against Microsoft. One stand-in per
+ * configuration serves both (so a test signs in and connects OneDrive in one simulated Entra):
+ * OneDrive over its plain listener, MSAL over its HTTPS one, whose self-signed certificate,
+ * made at start, MSAL's network client is told to trust. `microsoft` is there for tests and the demo.
  */
+interface SharedStandIn {
+  readonly microsoft: LocalMicrosoft;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The HTTPS listener's certificate (PEM). */
+  readonly cert: string;
+  users: number;
+}
+
+const standIns = new WeakMap<Config, Promise<SharedStandIn>>();
+
+async function acquire(config: Config, now: () => Date): Promise<SharedStandIn> {
+  let pending = standIns.get(config);
+  if (!pending) {
+    pending = (async () => {
+      const clientId = 'roger-local';
+      const clientSecret = newSecret();
+      const { generate } = await import('selfsigned');
+      const tls = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+        keySize: 2048,
+        algorithm: 'sha256',
+        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+      });
+      const microsoft = await startLocalMicrosoft({
+        port: config.microsoft.localPort,
+        clientId,
+        clientSecret,
+        now: () => now().getTime(),
+        defaultTenant: seedDefaultTenant,
+        secure: { key: tls.private, cert: tls.cert },
+      });
+      seedLocalEntra(microsoft);
+      return { microsoft, clientId, clientSecret, cert: tls.cert, users: 0 };
+    })();
+    pending.catch(() => standIns.delete(config));
+    standIns.set(config, pending);
+  }
+  const shared = await pending;
+  shared.users += 1;
+  return shared;
+}
+
+async function release(config: Config, shared: SharedStandIn): Promise<void> {
+  shared.users -= 1;
+  if (shared.users > 0) return;
+  standIns.delete(config);
+  await shared.microsoft.close();
+}
+
 export async function openLocalOneDrive(config: Config, now: () => Date): Promise<OneDrive & { microsoft: LocalMicrosoft }> {
-  const clientId = 'roger-local';
-  const clientSecret = newSecret();
-  const microsoft = await startLocalMicrosoft({
-    port: config.microsoft.localPort,
-    clientId,
-    clientSecret,
-    now: () => now().getTime(),
-    defaultTenant: seedDefaultTenant,
-  });
+  const shared = await acquire(config, now);
   try {
-    seedLocalEntra(microsoft);
     const onedrive = await openOneDrive(config, now, {
-      clientId,
-      clientSecret,
-      authority: microsoft.authority,
-      graphBaseUrl: microsoft.graphUrl,
+      clientId: shared.clientId,
+      clientSecret: shared.clientSecret,
+      authority: shared.microsoft.authority,
+      graphBaseUrl: shared.microsoft.graphUrl,
     });
     return {
       ...onedrive,
-      microsoft,
+      microsoft: shared.microsoft,
       async close() {
         await onedrive.close();
-        await microsoft.close();
+        await release(config, shared);
       },
     };
   } catch (error) {
-    await microsoft.close();
+    await release(config, shared);
+    throw error;
+  }
+}
+
+/** `timeoutMs`: how long MSAL's requests wait for the stand-in (tests of a silent Entra shorten it). */
+export async function openLocalMicrosoftSignIn(
+  config: Config,
+  now: () => Date,
+  options: { timeoutMs?: number } = {},
+): Promise<MicrosoftSignIn & { microsoft: LocalMicrosoft }> {
+  const shared = await acquire(config, now);
+  try {
+    const signIn = await openMicrosoftSignIn(config, now, {
+      clientId: shared.clientId,
+      clientSecret: shared.clientSecret,
+      authority: shared.microsoft.secureAuthority!,
+      ca: shared.cert,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return {
+      ...signIn,
+      microsoft: shared.microsoft,
+      async close() {
+        await signIn.close();
+        await release(config, shared);
+      },
+    };
+  } catch (error) {
+    await release(config, shared);
     throw error;
   }
 }

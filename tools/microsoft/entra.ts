@@ -161,10 +161,10 @@ export class Entra {
   }
 
   /** POST /{tenant}/oauth2/v2.0/token */
-  async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async token(req: IncomingMessage, res: ServerResponse, oidc: Oidc = this.oidc): Promise<void> {
     const result = await this.#grant(req);
     if ('error' in result) return this.#sendFailure(res, result);
-    sendJson(res, 200, this.#mint(result), { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' });
+    sendJson(res, 200, this.#mint(result, oidc), { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' });
   }
 
   /**
@@ -362,7 +362,7 @@ export class Entra {
     };
   }
 
-  #mint(issue: Issue): Record<string, unknown> {
+  #mint(issue: Issue, oidc: Oidc): Record<string, unknown> {
     const now = this.config.now();
     const lifetime = this.config.accessTokenLifetimeSeconds;
     const accessToken = randomToken(48);
@@ -386,7 +386,7 @@ export class Entra {
       answer.refresh_token = refreshToken;
     }
     if (hasOpenId(issue.grantedScope)) {
-      answer.id_token = this.oidc.idToken({ account, clientId: this.config.clientId, nonce: issue.nonce, nowMs: now });
+      answer.id_token = oidc.idToken({ account, clientId: this.config.clientId, nonce: issue.nonce, nowMs: now });
     }
     if (issue.withClientInfo) answer.client_info = clientInfo(account);
     return answer;

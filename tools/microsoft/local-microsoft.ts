@@ -38,6 +38,13 @@ export interface LocalMicrosoftOptions {
    */
   tls?: { key: string | Buffer; cert: string | Buffer };
   /**
+   * Also serve HTTPS with this key and certificate on a second port (`secureUrl`): the same
+   * Entra, whose discovery documents and id_tokens there name `secureUrl` as their issuer. The
+   * plain listener stays as it is (Graph, and clients that post to the token endpoint with `fetch`),
+   * so one stand-in serves MSAL, which needs https, and the rest over http side by side.
+   */
+  secure?: { key: string | Buffer; cert: string | Buffer; port?: number };
+  /**
    * The tenant accounts join unless told otherwise; default 'Contoso (local)' with a random id.
    * A fixed id lets a host print and configure the same `tid` on every run.
    */
@@ -68,6 +75,9 @@ export interface LocalMicrosoft {
   readonly url: string;
   /** `${url}/organizations`; `common` and a tenant id are served too (a tenant id signs in only its own accounts). */
   readonly authority: string;
+  /** With `secure`: the HTTPS listener, e.g. https://127.0.0.1:PORT, and its `organizations` authority. */
+  readonly secureUrl?: string;
+  readonly secureAuthority?: string;
   /** `${url}`: Graph lives at `${graphUrl}/v1.0/...`. */
   readonly graphUrl: string;
   /** The tenant that accounts join unless told otherwise ('Contoso (local)' unless `defaultTenant` names it). */
@@ -160,6 +170,13 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const { port } = server.address() as AddressInfo;
   const url = `${options.tls ? 'https' : 'http'}://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
   const oidc = new Oidc(url);
+  const secureServer = options.secure ? createTlsServer({ key: options.secure.key, cert: options.secure.cert }) : undefined;
+  let secureUrl: string | undefined;
+  if (secureServer) {
+    secureServer.listen(options.secure?.port ?? 0, hostname);
+    await once(secureServer, 'listening');
+    secureUrl = `https://${hostname.includes(':') ? `[${hostname}]` : hostname}:${(secureServer.address() as AddressInfo).port}`;
+  }
 
   const stats: LocalMicrosoftStats = {
     tokenRequests: 0,
@@ -199,7 +216,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   });
   const graph = new Graph({ baseUrl: url, now }, entra, transfers);
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, target: URL): Promise<void> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, target: URL, at: Oidc): Promise<void> {
     const path = target.pathname;
     if (path === '/v1.0' || path.startsWith('/v1.0/')) {
       stats.graphRequests += 1;
@@ -216,9 +233,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     if (entraRoute === 'token') {
       stats.tokenRequests += 1;
       if (tokenFault.remaining > 0) return failTokenRequest(req, res);
-      return entra.token(req, res);
+      return entra.token(req, res, at);
     }
-    if (req.method === 'GET' && serveOpenId(res, target)) return;
+    if (req.method === 'GET' && serveOpenId(res, target, at)) return;
     const transfer = /^\/(upload|download)\/([^/]+)$/.exec(path);
     if (transfer?.[1] === 'upload') return transfers.upload(req, res, transfer[2] ?? '');
     if (transfer?.[1] === 'download') return transfers.download(req, res, transfer[2] ?? '');
@@ -226,7 +243,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   }
 
   /** Discovery, keys, MSAL's instance discovery and admin consent; false for any other path. */
-  function serveOpenId(res: ServerResponse, target: URL): boolean {
+  function serveOpenId(res: ServerResponse, target: URL, oidc: Oidc): boolean {
     const path = target.pathname;
     const discovery = DISCOVERY_PATH.exec(path)?.[1];
     if (discovery) sendJson(res, 200, oidc.discovery(discovery));
@@ -278,15 +295,15 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     throw new GraphError(throttle.status, code, message, { 'Retry-After': String(throttle.retryAfterSeconds) });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, base: string, at: Oidc): Promise<void> {
     // Origin-form only: a request target like `//host/x` must not be read as another authority.
-    const target = req.url?.startsWith('/') ? new URL(`${url}${req.url}`) : undefined;
+    const target = req.url?.startsWith('/') ? new URL(`${base}${req.url}`) : undefined;
     res.on('finish', () =>
       requests.push({ method: req.method ?? '', path: loggablePath(target?.pathname ?? '?'), status: res.statusCode }),
     );
     if (!target) return sendText(res, 400, 'Bad request target.');
     try {
-      await dispatch(req, res, target);
+      await dispatch(req, res, target, at);
     } catch (error) {
       if (res.headersSent) res.destroy();
       else if (error instanceof GraphError) sendGraphError(req, res, error, now());
@@ -294,7 +311,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     }
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, url, oidc));
+  if (secureServer && secureUrl) {
+    const secureOidc = oidc.at(secureUrl);
+    const base = secureUrl;
+    secureServer.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, base, secureOidc));
+  }
 
   function account(upn: string): Account {
     const found = directory.find(upn);
@@ -305,6 +327,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   return {
     url,
     authority: `${url}/organizations`,
+    ...(secureUrl ? { secureUrl, secureAuthority: `${secureUrl}/organizations` } : {}),
     graphUrl: url,
     defaultTenantId: directory.defaultTenantId,
     issuer: (tenantId) => oidc.issuer(tenantId),
@@ -357,9 +380,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       slow.remaining = 0;
       tokenFault.remaining = 0;
       for (const giveUp of [...waiting]) giveUp();
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      server.closeAllConnections();
-      await closed;
+      const closing = [server, ...(secureServer ? [secureServer] : [])].map((listener) => {
+        const closed = new Promise<void>((resolve, reject) => listener.close((error) => (error ? reject(error) : resolve())));
+        listener.closeAllConnections();
+        return closed;
+      });
+      await Promise.all(closing);
     },
   };
 }

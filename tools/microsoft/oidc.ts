@@ -3,7 +3,7 @@
  * (JWKS), MSAL's instance discovery, and RS256 id_tokens, as the Microsoft identity platform v2.0
  * publishes them. Keys are made at start and live only in memory.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { Account } from './accounts.js';
 
 /** The tenant segments that are not a tenant: their documents carry the `{tenantid}` template. */
@@ -22,15 +22,22 @@ export class Oidc {
   readonly #privateKey: KeyObject;
   readonly #jwk: Record<string, unknown>;
 
-  constructor(private readonly baseUrl: string) {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.#privateKey = privateKey;
-    const { n, e } = publicKey.export({ format: 'jwk' });
+  constructor(
+    private readonly baseUrl: string,
+    privateKey?: KeyObject,
+  ) {
+    this.#privateKey = privateKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const { n, e } = createPublicKey(this.#privateKey).export({ format: 'jwk' });
     // RFC 7638 thumbprint as the key id (Entra's are opaque strings too).
     const kid = createHash('sha256')
       .update(JSON.stringify({ e, kty: 'RSA', n }))
       .digest('base64url');
     this.#jwk = { kty: 'RSA', use: 'sig', kid, n, e, alg: 'RS256', issuer: `${baseUrl}/{tenantid}/v2.0` };
+  }
+
+  /** The same provider (same signing key) as seen at another base URL: a second listener's issuers and endpoints. */
+  at(baseUrl: string): Oidc {
+    return new Oidc(baseUrl, this.#privateKey);
   }
 
   /** `${url}/{tid}/v2.0`, or the `{tenantid}` template for common/organizations/consumers. */
