@@ -8,6 +8,7 @@ import { approveUserCode, denyUserCode, describeUserCode } from '../shared/oauth
 import { formatUserCode, normalizeUserCode } from '../shared/oauth/device-codes.js';
 import type { Services } from '../shared/services.js';
 import { qrSessionsAllowed } from '../shared/tenants/policy.js';
+import { allowsSignIn } from '../shared/tenants/sign-in-methods.js';
 import { findTenantBySlug, readTenant, TenantSlugSchema, type Tenant } from '../shared/tenants/tenants.js';
 import { spendVerifyTime } from '../shared/tokens/credential-hash.js';
 import { signIn } from '../shared/users/sign-in.js';
@@ -53,6 +54,8 @@ const NO_SUCH_CODE =
   'No pending request has this code. Check the code on your device (it may have expired), and note that connecting a new printer needs an administrator.';
 const TOO_MANY_CODES = 'Too many wrong codes. Wait a few minutes, then try again.';
 const TOO_MANY_SIGN_INS = 'Too many failed sign-ins from this network. Wait a few minutes, then try again.';
+const MICROSOFT_ONLY =
+  'This organization signs in with Microsoft, and this page takes Roger passwords only. Approve the request in the Roger app instead.';
 const QR_DISABLED = 'Your organization has turned off starting printer sessions with a code. Sign in at the printer instead.';
 
 const SLUG = new RegExp(TenantSlugSchema.pattern!);
@@ -170,10 +173,12 @@ export const devicePageSignIn = defineRoute({
     const password = form.password!;
     const ip = clientIp(headers, services.config.http.trustedProxyHops);
     const tenant = SLUG.test(typed.tenant) ? await findTenantBySlug(services.store, typed.tenant, services.config.region.id) : undefined;
+    // Decided from the tenant alone, before any user is looked up, at the cost of a wrong password (grants/password.ts).
+    const passwordOff = tenant !== undefined && !allowsSignIn(tenant, 'password');
     let user;
     try {
       user = await withinSignInFailureLimit(services, { ip }, 'password', async () => {
-        if (tenant)
+        if (tenant && !passwordOff)
           return signIn(services, tenant, {
             loginName: typed.username,
             secret: password,
@@ -188,6 +193,10 @@ export const devicePageSignIn = defineRoute({
     } catch (error) {
       if (!(error instanceof RateLimited)) throw error;
       return again(429, { message: TOO_MANY_SIGN_INS, fields: ['password'] }, { 'Retry-After': String(error.retryAfterSeconds) });
+    }
+    if (passwordOff) {
+      log.info('device-page-sign-in', { tenantId: tenant.id, outcome: 'password-off' });
+      return again(403, { message: MICROSOFT_ONLY, fields: ['tenant'] });
     }
     if (!tenant || !user) {
       log.info('device-page-sign-in', { tenantId: tenant?.id, outcome: 'failed' });

@@ -10,7 +10,8 @@ import { userProblem } from '../shared/tenants/onboarding.js';
 import { hashCredential } from '../shared/tokens/credential-hash.js';
 import { keptLogins, LoginSchema } from '../shared/users/admin.js';
 import { signIn } from '../shared/users/sign-in.js';
-import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser } from '../shared/users/users.js';
+import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser, updateUser } from '../shared/users/users.js';
+import { Conflict, Invalid } from '../shared/errors.js';
 
 const PrinterSchema = Type.Object({ id: Type.String(), name: Type.String(), location: Type.String(), status: Type.String() });
 
@@ -89,19 +90,30 @@ export const mePin = defineRoute({
   name: 'me-pin',
   methods: ['PUT'],
   route: 'api/me/pin',
-  summary: 'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies).',
+  summary:
+    'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies). Someone with neither (who signs in with Microsoft) sets a first PIN for the printers without `current`.',
   tags: ['users'],
   auth: { kinds: ['user'] },
   request: {
     body: Type.Object(
-      { current: Type.String({ minLength: 1, maxLength: 128, description: 'The current PIN or password.' }), pin: PinSchema },
+      {
+        current: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 128,
+            description: 'The current PIN or password; required once the user has either.',
+          }),
+        ),
+        pin: PinSchema,
+      },
       { additionalProperties: false },
     ),
   },
   responses: {
     204: { description: 'Changed' },
-    400: { description: 'The new PIN breaks the tenant policy' },
+    400: { description: 'The new PIN breaks the tenant policy, or `current` is missing' },
     403: { description: 'The current PIN or password is wrong, or the account is locked' },
+    409: { description: 'A first PIN was set meanwhile (another request): send `current`' },
   },
   handler: async ({ body, headers }, services, context) => {
     const caller = callerOf(context, 'user');
@@ -116,6 +128,17 @@ export const mePin = defineRoute({
       throw userProblem(error);
     }
     const pinHash = await hashCredential(body.pin);
+    if (!user.pinHash && !user.passwordHash) {
+      // Someone who signs in with Microsoft has no Roger secret to prove: their signed-in session
+      // is the proof, and only for this first PIN (docs/flows.md, Sign in with Microsoft).
+      const set = await updateUser(services.store, user, (current) => {
+        if (current.pinHash || current.passwordHash) throw new Conflict('a PIN or password was set meanwhile: give the current one');
+        return { ...current, pinHash };
+      });
+      if (!set) throw new HttpProblem('not-found', 'this account no longer exists');
+      return { status: 204 };
+    }
+    if (body.current === undefined) throw new Invalid('give your current PIN or password', { field: 'current' });
     const ip = clientIp(headers, services.config.http.trustedProxyHops);
     const signedIn = await signIn(
       services,

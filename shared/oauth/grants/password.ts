@@ -2,6 +2,7 @@ import { readDevice } from '../../devices/devices.js';
 import { RateLimited } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { printerSecretKind } from '../../tenants/policy.js';
+import { allowsSignIn } from '../../tenants/sign-in-methods.js';
 import { withinSignInFailureLimit, type SignInSource } from '../../users/sign-in-limits.js';
 import { findTenantBySlug, readTenant, type Tenant } from '../../tenants/tenants.js';
 import { spendVerifyTime } from '../../tokens/credential-hash.js';
@@ -18,6 +19,7 @@ import type { TokenRequest } from './index.js';
 export const grantType = 'password';
 
 const INVALID = 'wrong username or password, or the account is locked';
+const MICROSOFT_ONLY = 'this organization signs in with Microsoft, not with a Roger password: use Sign in with Microsoft';
 
 /**
  * Resource Owner Password Credentials (RFC 6749 §4.3), accepted only as docs/security.md#the-password-grant-at-printers says:
@@ -27,6 +29,13 @@ const INVALID = 'wrong username or password, or the account is locked';
  *    refresh token.
  * Every other client gets unauthorized_client. Unknown user, wrong secret and locked account
  * all answer the same invalid_grant after the same argon2 work.
+ *
+ * The app's password sign-in obeys the tenant's `signInMethods` (docs/security.md, Sign in with
+ * Microsoft): where `password` is off it answers unauthorized_client (RFC 6749 §5.2: this client
+ * may not use this grant here), naming Microsoft sign-in. That is decided from the tenant alone,
+ * before any user is looked up, and costs the same argon2 work and failure count as a wrong
+ * password, so it tells nothing about who exists and is no cheaper to probe. The policy itself
+ * is no secret: the sign-in page shows it to anyone. Printers are not affected.
  */
 export async function handler(services: Services, { clientId, parameters: request, headers, ip }: TokenRequest): Promise<TokenResponse> {
   if (clientId !== 'roger-emb' && clientId !== 'roger-mobile') {
@@ -50,13 +59,14 @@ export async function handler(services: Services, { clientId, parameters: reques
   // The tenant decides what a typed secret is checked as, not the secret's shape (policy.ts).
   const method = printer ? (tenant ? printerSecretKind(tenant.policy, password) : 'pin') : 'password';
   if (!method) throw new OAuthError('unauthorized_client', 'this organization has turned off PIN and password sign-in at printers');
+  const passwordOff = !printer && tenant !== undefined && !allowsSignIn(tenant, 'password');
 
   const scopeText = scope.join(' ');
   const refreshSecret = !printer && scope.includes('offline_access') ? newSecret() : undefined;
   let familyId: string | undefined;
   const source = printer ? { printerId: printer.deviceId, tenant } : { ip };
   const user = await withinFailureLimit(services, source, method, async () => {
-    if (!tenant) {
+    if (!tenant || passwordOff) {
       await spendVerifyTime(password);
       services.telemetry.signIn(method, 'failure');
       return undefined;
@@ -68,6 +78,7 @@ export async function handler(services: Services, { clientId, parameters: reques
       return { ...signedIn, refreshFamilies: withFamily(signedIn.refreshFamilies, family, oauthDefaults.familiesPerUser, services.now()) };
     });
   });
+  if (passwordOff) throw new OAuthError('unauthorized_client', MICROSOFT_ONLY);
   if (!user || !tenant) throw new OAuthError('invalid_grant', INVALID);
 
   if (printer) {
