@@ -15,6 +15,7 @@ import { regionsGet, regionsList, tenantRegion } from './discovery.js';
 import { health } from './health.js';
 import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobsRelease } from './jobs.js';
 import { me, meLogins, mePin } from './me.js';
+import { microsoftSignInCallback } from './microsoft-sign-in.js';
 import { notFound } from './not-found.js';
 import { jwks, oauthDeviceAuthorization, oauthMetadata, oauthRevoke, oauthToken } from './oauth.js';
 import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFile, onedrivePrintList } from './onedrive.js';
@@ -52,6 +53,7 @@ export const routeTable = buildRouteTable([
   authorize,
   authorizeAccount,
   authorizePassword,
+  microsoftSignInCallback,
   oauthToken,
   oauthRevoke,
   deviceCodesGet,

@@ -1,5 +1,6 @@
 import { pseudonymizeInAudit, type AuditRecord } from '../audit/audit.js';
 import { jobPartition, type JobDoc } from '../jobs/jobs.js';
+import { deleteUserTokenCache } from '../microsoft/token-cache.js';
 import { deleteLink, readLink } from '../onedrive/links.js';
 import { userCodeMissKey, userCodeMissRule } from '../oauth/approval.js';
 import { forgetCounts } from '../rate-limit.js';
@@ -171,7 +172,8 @@ async function releaseLoginNames(store: Store, tenantId: string, userId: string)
   const names = await queryAll<{ _etag: string }>(
     store,
     'accounts',
-    "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'login-name' AND c.userId = @userId",
+    // Microsoft users' (tid, oid) look-ups too (entra-identity.ts).
+    "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type IN ('login-name', 'entra-identity') AND c.userId = @userId",
     { tenantId, userId },
     tenantId,
   );
@@ -221,8 +223,11 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   // found the user still there; now that the user is gone, its link goes too (the callback
   // checks the user after writing, so after this no link can stay behind).
   const lateLink = user ? await deleteLink(store, tenantId, userId) : false;
+  // A Microsoft user's sealed MSAL cache (their Entra refresh token): after the user item, so a
+  // sign-in racing the erasure cannot leave one behind for a user who is gone.
+  const msalCache = await deleteUserTokenCache(store, tenantId, userId);
   // An erasure cut short after the user item went is finished by this run: it is audited then.
   const names = await releaseLoginNames(store, tenantId, userId);
   const erased = { ...counts, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
-  return user || names > 0 || Object.values(erased).some((n) => n > 0) ? erased : undefined;
+  return user || names > 0 || msalCache || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }

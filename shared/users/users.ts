@@ -26,7 +26,7 @@ export interface LoginRecord {
   readonly at: string;
   readonly clientId: string;
   readonly success: boolean;
-  readonly method: 'pin' | 'password';
+  readonly method: 'pin' | 'password' | 'microsoft';
   readonly ip?: string;
 }
 
@@ -53,6 +53,11 @@ export interface UserDoc {
   /** Newest last, at most LOGIN_HISTORY_KEPT. */
   readonly logins: readonly LoginRecord[];
   readonly refreshFamilies: readonly RefreshFamily[];
+  /**
+   * The Microsoft Entra ID person this user is (docs/flows.md, Sign in with Microsoft): their
+   * tenant id and object id, never their email. Also a look-up item `entra:<tid>:<oid>` (entra-identity.ts).
+   */
+  readonly entra?: { readonly tid: string; readonly oid: string };
   readonly createdAt: string;
   readonly _etag?: string;
 }

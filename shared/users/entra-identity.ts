@@ -1,0 +1,201 @@
+import { Conflict } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { isConflict, isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import type { Store } from '../store/store.js';
+import type { Tenant } from '../tenants/tenants.js';
+import { newId } from '../tokens/secrets.js';
+import { changeUser } from './admin.js';
+import { putOnRoster } from './admin-roster.js';
+import { claimLoginName, readUser, releaseLoginName, type Role, type UserDoc } from './users.js';
+
+/**
+ * Microsoft users (docs/flows.md, Sign in with Microsoft): a person is their Entra tenant id and
+ * object id (`tid`, `oid`), never their email. The pair names the user through a point-readable
+ * look-up item `entra:<tid>:<oid>` in the tenant's partition, like the `login:` items; a sign-in
+ * is then one look-up read and one user read. An unknown person is created just in time when the
+ * tenant's policy allows it, from the id_token's name and email, without password or PIN.
+ */
+interface EntraIdentityDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'entra-identity';
+  readonly userId: string;
+  readonly _etag?: string;
+}
+
+/** What the id_token says about the person (already verified). */
+export interface EntraPerson {
+  readonly tid: string;
+  readonly oid: string;
+  readonly name?: string;
+  readonly email?: string;
+  readonly preferredUsername?: string;
+  /** From the `roles` (Roger.Admin) or `groups` (policy.entraAdminGroupId) claim. */
+  readonly role: Role;
+}
+
+export const entraIdentityId = (tid: string, oid: string) => `entra:${tid.toLowerCase()}:${oid.toLowerCase()}`;
+
+/** The app role a customer assigns in their enterprise application to make someone an admin here. */
+export const ADMIN_APP_ROLE = 'Roger.Admin';
+
+/** Admin when the token holds the app role, or the group the tenant's policy names. */
+export function roleFromClaims(claims: { roles?: unknown; groups?: unknown }, adminGroupId: string | undefined): Role {
+  const roles = Array.isArray(claims.roles) ? claims.roles : [];
+  const groups = Array.isArray(claims.groups) ? claims.groups : [];
+  if (roles.includes(ADMIN_APP_ROLE)) return 'admin';
+  if (adminGroupId && groups.some((group) => typeof group === 'string' && group.toLowerCase() === adminGroupId.toLowerCase()))
+    return 'admin';
+  return 'user';
+}
+
+/** Not provisioned: the tenant's policy turned just-in-time provisioning off, and an admin has not created them. */
+export class NotProvisioned extends Error {}
+/** The token's email belongs to another user of the tenant: not matched by email, and not created beside them. */
+export class EmailTaken extends Error {}
+
+/** The user this person is, or undefined (a look-up left by an erasure cut short is removed on the way). */
+export async function findEntraUser(store: Store, tenantId: string, tid: string, oid: string): Promise<UserDoc | undefined> {
+  const accounts = store.container('accounts');
+  const { resource: entry } = await accounts.item(entraIdentityId(tid, oid), tenantId).read<EntraIdentityDoc>();
+  if (entry?.type !== 'entra-identity') return undefined;
+  const user = await readUser(store, tenantId, entry.userId);
+  if (user?.entra && user.entra.tid === tid.toLowerCase() && user.entra.oid === oid.toLowerCase()) return user;
+  if (!user) await deleteIfUnchanged(store, tenantId, entry);
+  return undefined;
+}
+
+/**
+ * Finds the person's user, or creates it (policy.jitProvisioning), with the role the token gives;
+ * an existing user's role follows the token too. Two first sign-ins of one person at once make
+ * one user: the look-up item is claimed first, and the loser reads the winner's. A failure
+ * leaves nothing: claims made so far are released.
+ */
+export async function signInEntraPerson(
+  store: Store,
+  tenant: Tenant,
+  person: EntraPerson,
+  now: Date,
+  log: Logger,
+): Promise<{ user: UserDoc; created: boolean }> {
+  const existing = await findEntraUser(store, tenant.id, person.tid, person.oid);
+  if (existing) return { user: await followRole(store, existing, person.role, log), created: false };
+  if (tenant.policy.jitProvisioning === false) throw new NotProvisioned();
+  const created = await provision(store, tenant, person, now);
+  if (created) return { user: created, created: true };
+  // Another sign-in of the same person created them a moment ago.
+  const theirs = await findEntraUser(store, tenant.id, person.tid, person.oid);
+  if (!theirs) throw new Conflict('this Microsoft account is being set up by another sign-in; try again');
+  return { user: await followRole(store, theirs, person.role, log), created: false };
+}
+
+/**
+ * The role the token gives, written to the user. The tenant keeps its last admin whatever Entra
+ * says (admin-roster.ts): that demotion is left undone, and logged, until another admin exists.
+ */
+async function followRole(store: Store, user: UserDoc, role: Role, log: Logger): Promise<UserDoc> {
+  if (user.role === role) return user;
+  try {
+    return await changeUser(store, user, { role });
+  } catch (error) {
+    if (!(error instanceof Conflict) || role !== 'user') throw error;
+    log.warn('entra-role-demotion-refused', { tenantId: user.tenantId, userId: user.id, reason: 'last-admin' });
+    return user;
+  }
+}
+
+const USERNAME_ATTEMPTS = 20;
+
+/** undefined when the look-up item was claimed by a concurrent sign-in of the same person. */
+async function provision(store: Store, tenant: Tenant, person: EntraPerson, now: Date): Promise<UserDoc | undefined> {
+  const accounts = store.container('accounts');
+  const userId = newId();
+  const tid = person.tid.toLowerCase();
+  const oid = person.oid.toLowerCase();
+  const email = emailOf(person);
+  const release: Array<() => Promise<unknown>> = [];
+  try {
+    try {
+      await accounts.items.create<EntraIdentityDoc>({ id: entraIdentityId(tid, oid), tenantId: tenant.id, type: 'entra-identity', userId });
+    } catch (error) {
+      if (isConflict(error)) return undefined;
+      throw error;
+    }
+    release.push(() => accounts.item(entraIdentityId(tid, oid), tenant.id).delete());
+    const username = await claimUsername(store, tenant.id, usernameBase(person, email), userId);
+    release.push(() => releaseLoginName(store, tenant.id, username));
+    try {
+      await claimLoginName(store, tenant.id, email, userId);
+    } catch (error) {
+      if (isConflict(error)) throw new EmailTaken();
+      throw error;
+    }
+    release.push(() => releaseLoginName(store, tenant.id, email));
+    const user: UserDoc = {
+      id: userId,
+      tenantId: tenant.id,
+      type: 'user',
+      email,
+      username,
+      fullName: (person.name ?? '').trim().slice(0, 200) || username,
+      role: person.role,
+      lockout: { failures: 0, locks: 0 },
+      logins: [],
+      refreshFamilies: [],
+      entra: { tid, oid },
+      createdAt: now.toISOString(),
+    };
+    const { resource } = await accounts.items.create(user);
+    // After the user holds the role, never before (admin-roster.ts).
+    if (user.role === 'admin') await putOnRoster(store, tenant.id, user.id);
+    return resource ?? user;
+  } catch (error) {
+    for (const undo of release.reverse()) await undo().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The token's email, else its preferred_username when that is an address; Entra guarantees neither. */
+function emailOf(person: EntraPerson): string {
+  for (const candidate of [person.email, person.preferredUsername]) {
+    const value = candidate?.trim();
+    if (value && value.length <= 254 && /^[^\s@/\\?#]+@[^\s@/\\?#]+\.[^\s@/\\?#]+$/.test(value)) return value;
+  }
+  // No address in the token: a name no person can claim by email (the `.invalid` TLD, RFC 2606).
+  return `${person.oid.toLowerCase()}@entra.invalid`;
+}
+
+/** The local part of the address, in the username alphabet, 2–55 characters (room for a suffix). */
+function usernameBase(person: EntraPerson, email: string): string {
+  const local = (person.preferredUsername?.split('@')[0] || email.split('@')[0] || '').normalize('NFKD');
+  const cleaned = local
+    .replace(/[^A-Za-z0-9._-]/g, '')
+    .replace(/^[._-]+/, '')
+    .slice(0, 55);
+  return cleaned.length >= 2 ? cleaned : `user-${person.oid.slice(0, 8)}`;
+}
+
+/** `megan`, else `megan-2`, `megan-3`… and finally a random suffix: a username taken by someone else is never reused. */
+async function claimUsername(store: Store, tenantId: string, base: string, userId: string): Promise<string> {
+  for (let attempt = 1; attempt <= USERNAME_ATTEMPTS; attempt++) {
+    const candidate =
+      attempt === 1 ? base : attempt < USERNAME_ATTEMPTS ? `${base}-${attempt}` : `${base}-${newId().slice(0, 8).toLowerCase()}`;
+    try {
+      await claimLoginName(store, tenantId, candidate, userId);
+      return candidate;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+  throw new Conflict('no free username could be found for this Microsoft account; ask your administrator');
+}
+
+async function deleteIfUnchanged(store: Store, tenantId: string, entry: EntraIdentityDoc): Promise<void> {
+  await store
+    .container('accounts')
+    .item(entry.id, tenantId)
+    .delete({ accessCondition: { type: 'IfMatch', condition: entry._etag! } })
+    .catch((error: unknown) => {
+      if (!isNotFound(error) && !isPreconditionFailed(error)) throw error;
+    });
+}

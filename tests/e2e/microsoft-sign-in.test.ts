@@ -1,0 +1,292 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthorizationRequest } from '../../shared/oauth/authorization-request.js';
+import { startMicrosoftSignIn } from '../../shared/microsoft/sign-in.js';
+import { userTokenCacheId } from '../../shared/microsoft/token-cache.js';
+import type { Services } from '../../shared/services.js';
+import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
+import { readTenantFresh, updateTenant } from '../../shared/tenants/tenants.js';
+import { entraIdentityId } from '../../shared/users/entra-identity.js';
+import { readUser, type UserDoc } from '../../shared/users/users.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import { uniqueName } from '../helpers/fixtures.js';
+import { browserGet } from '../helpers/microsoft.js';
+import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * Sign in with Microsoft end to end (docs/flows.md, Sign in with Microsoft): our authorization
+ * request → startMicrosoftSignIn (what the sign-in page's button calls) → the local Entra
+ * stand-in over https, approving at once for the login_hint → GET /oauth/microsoft/callback with
+ * the binding cookie → our code at the client's redirect URI → /oauth/token → /api/me.
+ */
+const CONTOSO = '3f9a6c2e-1b4d-4e8f-9a7c-5d2e0b1f4c6a';
+const FABRIKAM = '8c1e4b7d-2a5f-4d3c-b6e9-0f7a3d5c8b21';
+const CONTOSO_PRINT_USERS = '0b6d1c9e-4f7a-4a61-8d0e-2c5b7e9f1a30';
+const REDIRECT = 'cloud.roger.mobile:/oauth2redirect';
+const silentLog = { info: () => {}, warn: () => {}, error: () => {} } as never;
+
+let host: TestHost;
+let services: Services;
+let entra: LocalMicrosoft;
+
+beforeAll(async () => {
+  host = await startTestHost({ env: oauthEnv });
+  services = await host.services();
+  entra = ((await services.microsoft()) as unknown as { microsoft: LocalMicrosoft }).microsoft;
+});
+afterAll(() => host?.close());
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+async function boundTenant(tid = CONTOSO, policy?: Record<string, unknown>) {
+  const slug = uniqueName('ms');
+  const created = await createTenant(
+    host,
+    slug,
+    { email: `owner@${slug}.example`, username: 'owner', fullName: 'Owner', password: 'owner-pass-1' },
+    policy,
+  );
+  if (tid) await bindEntraTenant(services, created.id, tid, { kind: 'admin-consent', adminUserId: created.adminId }, silentLog);
+  return created;
+}
+
+/** The browser's round trip: returns our callback's answer (not followed) and what it took. */
+async function roundTrip(tenantId: string, upn: string, options: { cookie?: 'none' | 'other' } = {}) {
+  const tenant = (await readTenantFresh(services.store, tenantId))!;
+  const { verifier, challenge } = pkce();
+  const request: AuthorizationRequest = {
+    clientId: 'roger-mobile',
+    redirectUri: REDIRECT,
+    scope: 'jobs offline_access',
+    state: 'app-state',
+    codeChallenge: challenge,
+  };
+  const started = await startMicrosoftSignIn(services, { tenant, request, loginHint: upn, lang: 'en' });
+  expect(started.setCookie).toMatch(/HttpOnly; SameSite=Lax/);
+  const atEntra = await browserGet(started.url);
+  expect(atEntra.status).toBe(302);
+  const callback = atEntra.location!;
+  expect(callback.startsWith(`${host.url}/oauth/microsoft/callback?`)).toBe(true);
+  const ownCookie = started.setCookie.split(';')[0]!;
+  const cookie = options.cookie === 'none' ? undefined : options.cookie === 'other' ? 'roger_ms_signin=someone-else' : ownCookie;
+  const load = (withCookie = cookie) => fetch(callback, { redirect: 'manual', headers: withCookie ? { cookie: withCookie } : {} });
+  return { answer: await load(), load, callback, verifier, ownCookie };
+}
+
+async function exchange(location: string, verifier: string) {
+  const back = new URL(location);
+  expect(back.searchParams.get('state')).toBe('app-state');
+  expect(back.searchParams.get('iss')).toBe(host.url);
+  const tokens = await tokenRequest(host, {
+    grant_type: 'authorization_code',
+    client_id: 'roger-mobile',
+    code: back.searchParams.get('code')!,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
+  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+  return tokens.body as { access_token: string; refresh_token: string };
+}
+
+const userOf = async (tenantId: string, upn: string): Promise<UserDoc | undefined> => {
+  const { resources } = await services.store
+    .container('accounts')
+    .items.query<UserDoc>({
+      query: "SELECT * FROM c WHERE c.tenantId = @t AND c.type = 'user' AND c.email = @e",
+      parameters: [
+        { name: '@t', value: tenantId },
+        { name: '@e', value: upn },
+      ],
+    })
+    .fetchAll();
+  return resources[0];
+};
+
+describe('Sign in with Microsoft', () => {
+  it('creates the user just in time from the id_token, and the tokens work on /api/me', async () => {
+    const tenant = await boundTenant();
+    const { answer, verifier } = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('set-cookie')).toMatch(/roger_ms_signin=;.*Max-Age=0/);
+    const tokens = await exchange(answer.headers.get('location')!, verifier);
+    const me = await api(host, tokens.access_token, 'GET', '/api/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user).toMatchObject({ email: 'megan@contoso.example', username: 'megan', fullName: 'Megan', role: 'user' });
+    const user = (await readUser(services.store, tenant.id, me.body.user.id))!;
+    expect(user.entra).toEqual({ tid: CONTOSO, oid: entra.addAccount('megan@contoso.example').toLowerCase() });
+    expect(user.passwordHash).toBeUndefined();
+    expect(user.logins.at(-1)).toMatchObject({ method: 'microsoft', success: true, clientId: 'roger-mobile' });
+    // The look-up item and the sealed MSAL cache (no token in clear).
+    const { resource: lookup } = await services.store
+      .container('accounts')
+      .item(entraIdentityId(CONTOSO, user.entra!.oid), tenant.id)
+      .read();
+    expect(lookup).toMatchObject({ userId: user.id });
+    const { resource: cache } = await services.store.container('accounts').item(userTokenCacheId(user.id), tenant.id).read();
+    expect(cache.sealed).toMatch(/^v1\./);
+    expect(JSON.stringify(cache)).not.toMatch(/refresh_token|RefreshToken|secret/i);
+
+    // The second sign-in finds the same user by (tid, oid).
+    const again = await roundTrip(tenant.id, 'megan@contoso.example');
+    const second = await exchange(again.answer.headers.get('location')!, again.verifier);
+    expect((await api(host, second.access_token, 'GET', '/api/me')).body.user.id).toBe(user.id);
+  });
+
+  it('the admin role comes from the Roger.Admin app role, or from the group the policy names', async () => {
+    const tenant = await boundTenant();
+    const admin = await roundTrip(tenant.id, 'admin@contoso.example');
+    const adminTokens = await exchange(admin.answer.headers.get('location')!, admin.verifier);
+    expect((await api(host, adminTokens.access_token, 'GET', '/api/me')).body.user.role).toBe('admin');
+
+    const member = await roundTrip(tenant.id, 'megan@contoso.example');
+    await exchange(member.answer.headers.get('location')!, member.verifier);
+    expect((await userOf(tenant.id, 'megan@contoso.example'))!.role).toBe('user');
+
+    // The tenant's admin names the "Print users" group: Megan is an admin at her next sign-in.
+    await updateTenant(services.store, tenant.id, (t) => ({ ...t, policy: { ...t.policy, entraAdminGroupId: CONTOSO_PRINT_USERS } }));
+    const promoted = await roundTrip(tenant.id, 'megan@contoso.example');
+    const promotedTokens = await exchange(promoted.answer.headers.get('location')!, promoted.verifier);
+    expect((await api(host, promotedTokens.access_token, 'GET', '/api/me')).body.user.role).toBe('admin');
+    // And back, when the group is no longer the admins'.
+    await updateTenant(services.store, tenant.id, (t) => ({ ...t, policy: { ...t.policy, entraAdminGroupId: undefined } }));
+    const demoted = await roundTrip(tenant.id, 'megan@contoso.example');
+    await exchange(demoted.answer.headers.get('location')!, demoted.verifier);
+    expect((await userOf(tenant.id, 'megan@contoso.example'))!.role).toBe('user');
+  });
+
+  it('refuses an account from an Entra tenant that is not bound, with a clear page, and creates nobody', async () => {
+    const tenant = await boundTenant();
+    const { answer } = await roundTrip(tenant.id, 'lee@fabrikam.example');
+    expect(answer.status).toBe(403);
+    const page = await answer.text();
+    expect(page).toContain('This Microsoft organisation is not connected to');
+    expect(page).toContain(`${tenant.slug} Ltd`);
+    expect(await userOf(tenant.id, 'lee@fabrikam.example')).toBeUndefined();
+  });
+
+  it('says it in French to a French browser', async () => {
+    const tenant = await boundTenant();
+    const { callback, ownCookie } = await roundTrip(tenant.id, 'lee@fabrikam.example', { cookie: 'none' });
+    // (the first load without the cookie was refused; the pending sign-in is still there)
+    const answer = await fetch(callback, { redirect: 'manual', headers: { cookie: ownCookie, 'accept-language': 'fr-CA,fr;q=0.9' } });
+    expect(answer.status).toBe(403);
+    const page = await answer.text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('Cette organisation Microsoft n’est pas connectée à');
+  });
+
+  it('login CSRF: a callback without the binding cookie, or with another browser’s, signs nobody in', async () => {
+    const tenant = await boundTenant();
+    const none = await roundTrip(tenant.id, 'megan@contoso.example', { cookie: 'none' });
+    expect(none.answer.status).toBe(400);
+    expect(await none.answer.text()).toContain('started in another browser');
+    const other = await none.load('roger_ms_signin=someone-else');
+    expect(other.status).toBe(400);
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeUndefined();
+    // The browser that started it still can.
+    expect((await none.load(none.ownCookie)).status).toBe(303);
+  });
+
+  it('state: single use (a second callback with the same state is refused), and a tampered state is unknown', async () => {
+    const tenant = await boundTenant();
+    const first = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(first.answer.status).toBe(303);
+    const replay = await first.load(first.ownCookie);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('expired or was used already');
+
+    const second = await roundTrip(tenant.id, 'megan@contoso.example', { cookie: 'none' });
+    const tampered = new URL(second.callback);
+    tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`);
+    const answer = await fetch(tampered, { redirect: 'manual', headers: { cookie: second.ownCookie } });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('expired or was used already');
+  });
+
+  it('Microsoft down or silent: a 503 page with Retry-After, nothing written, and the same callback works once it is back', async () => {
+    const tenant = await boundTenant();
+    const started = await roundTrip(tenant.id, 'megan@contoso.example', { cookie: 'none' });
+    entra.failTokenNext(1, 503, 12);
+    const down = await started.load(started.ownCookie);
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('12');
+    expect(await down.text()).toContain('Microsoft is not answering');
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeUndefined();
+
+    const back = await started.load(started.ownCookie);
+    expect(back.status).toBe(303);
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeDefined();
+  });
+
+  it('Microsoft’s own error on the callback (the user cancelled) is a kind page', async () => {
+    const answer = await fetch(`${host.url}/oauth/microsoft/callback?error=access_denied&error_description=AADSTS65004&state=x`, {
+      redirect: 'manual',
+      headers: { 'accept-language': 'fr' },
+    });
+    expect(answer.status).toBe(403);
+    const page = await answer.text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('Connexion annulée');
+  });
+
+  it('just-in-time provisioning off: an unknown person is refused; a username already taken gets a suffix', async () => {
+    const closed = await boundTenant(CONTOSO, { jitProvisioning: false });
+    const refused = await roundTrip(closed.id, 'megan@contoso.example');
+    expect(refused.answer.status).toBe(403);
+    expect(await refused.answer.text()).toContain('do not have an account');
+
+    const open = await boundTenant();
+    const admin = (await readUser(services.store, open.id, open.adminId))!;
+    // The local owner is "owner"; a Contoso person whose name is also "owner" gets owner-2.
+    entra.addAccount('owner@contoso.example', { tenantId: CONTOSO, displayName: 'Other Owner', email: 'owner@contoso.example' });
+    const { answer } = await roundTrip(open.id, 'owner@contoso.example');
+    expect(answer.status).toBe(303);
+    expect((await userOf(open.id, 'owner@contoso.example'))!.username).toBe('owner-2');
+    expect(admin.username).toBe('owner');
+  });
+
+  it('first admin binds a tenant created for it; of two first admins from different organisations one wins', async () => {
+    const tenant = await boundTenant('');
+    await updateTenant(services.store, tenant.id, (t) => ({ ...t, bindEntraOnFirstAdminSignIn: true }));
+    // Not an admin in Entra: no binding.
+    const member = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(member.answer.status).toBe(403);
+
+    const [contoso, fabrikam] = await Promise.all([
+      roundTrip(tenant.id, 'admin@contoso.example'),
+      roundTrip(tenant.id, 'admin@fabrikam.example'),
+    ]);
+    const statuses = [contoso.answer.status, fabrikam.answer.status].sort();
+    expect(statuses).toEqual([303, 403]);
+    const bound = (await readTenantFresh(services.store, tenant.id))!;
+    expect(bound.entraTenantIds).toHaveLength(1);
+    expect(bound.bindEntraOnFirstAdminSignIn).toBeUndefined();
+    const winner =
+      contoso.answer.status === 303 ? { upn: 'admin@contoso.example', tid: CONTOSO } : { upn: 'admin@fabrikam.example', tid: FABRIKAM };
+    expect(bound.entraTenantIds).toEqual([winner.tid]);
+    expect((await userOf(tenant.id, winner.upn))!.role).toBe('admin');
+  });
+
+  it('erasure takes the (tid, oid) look-up and the sealed MSAL cache with the user; the person is new at their next sign-in', async () => {
+    const tenant = await boundTenant('');
+    // The owner signs in with their password before the tenant is bound (then it defaults to Microsoft only).
+    const owner = await mobileSignIn(host, tenant.slug, { email: '', username: 'owner', fullName: '', password: 'owner-pass-1' });
+    await bindEntraTenant(services, tenant.id, CONTOSO, { kind: 'admin-consent', adminUserId: tenant.adminId }, silentLog);
+    const first = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(first.answer.status).toBe(303);
+    const user = (await userOf(tenant.id, 'megan@contoso.example'))!;
+    expect((await api(host, owner.access_token, 'DELETE', `/api/users/${user.id}`)).status).toBe(204);
+    const accounts = services.store.container('accounts');
+    expect((await accounts.item(userTokenCacheId(user.id), tenant.id).read()).resource).toBeUndefined();
+    expect((await accounts.item(entraIdentityId(CONTOSO, user.entra!.oid), tenant.id).read()).resource).toBeUndefined();
+    const again = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(again.answer.status).toBe(303);
+    const reborn = (await userOf(tenant.id, 'megan@contoso.example'))!;
+    expect(reborn.id).not.toBe(user.id);
+    expect(reborn.username).toBe('megan');
+  });
+});
