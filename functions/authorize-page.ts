@@ -4,6 +4,7 @@ import { clientIp } from '../shared/http/client-ip.js';
 import type { ErrorPages } from '../shared/http/error-rendering.js';
 import { defineRoute, type RouteResult } from '../shared/http/route.js';
 import type { Logger } from '../shared/logging/logger.js';
+import { startMicrosoftSignIn } from '../shared/microsoft/sign-in.js';
 import { checkAuthorizationRequest, completeAuthorization, type AuthorizationRequest } from '../shared/oauth/authorization-request.js';
 import type { Services } from '../shared/services.js';
 import { allowsSignIn } from '../shared/tenants/sign-in-methods.js';
@@ -32,8 +33,9 @@ import { languageOf, type Language } from '../shared/web/i18n.js';
  * arrival; from then on it travels in a signed ticket bound to the page's CSRF cookie:
  *  1. `GET /oauth/authorize`: the request; an email or organization;
  *  2. `POST /oauth/authorize`: the tenant's ways to sign in (Microsoft, password or both);
- *  3. `POST /oauth/authorize/password` or `/oauth/authorize/microsoft`: signed in, the browser
- *     goes back to the client with a code (303), or on to Microsoft.
+ *  3. `POST /oauth/authorize/password`: signed in, the browser goes back to the client with a
+ *     code (303); or `POST /oauth/authorize/microsoft` (fields `csrf` and `ticket` only): on to
+ *     Microsoft (303), whose callback (functions/microsoft-sign-in.ts) ends the same way.
  * Every credential failure says the same thing; lockout and the per-address limit are those of
  * every password sign-in.
  */
@@ -53,14 +55,15 @@ const isHttps = (services: Services) => new URL(services.config.oauth.issuer).pr
 
 /**
  * `form-action` sources for a page whose forms end in a redirect away from this origin (the
- * browser checks every redirect of a form submission against it): the client's redirect URI
- * (its origin, or its private-use scheme) and, with the Microsoft button, the authority's origin.
+ * browser checks every redirect of a form submission against it, and blocks the navigation
+ * otherwise): the client's redirect URI (its origin, or its private-use scheme) and, with the
+ * Microsoft button, the origin of the authority MSAL sends the browser to.
  */
-function formTargets(services: Services, request: AuthorizationRequest, microsoft: boolean): string[] {
+async function formTargets(services: Services, request: AuthorizationRequest, microsoft: boolean): Promise<string[]> {
   const redirect = new URL(request.redirectUri);
   const special = ['http:', 'https:'].includes(redirect.protocol);
   const targets = [special ? redirect.origin : redirect.protocol];
-  if (microsoft) targets.push(new URL(services.config.microsoft.authority).origin);
+  if (microsoft) targets.push(new URL((await services.microsoft()).authority).origin);
   return targets;
 }
 
@@ -160,7 +163,10 @@ async function showMethods(
       ...(username ? { username } : {}),
       ...(extra.error ? { error: extra.error } : {}),
     }),
-    { 'Content-Security-Policy': pageContentSecurityPolicy(formTargets(services, step.ticket.request, methods.microsoft)), ...headers },
+    {
+      'Content-Security-Policy': pageContentSecurityPolicy(await formTargets(services, step.ticket.request, methods.microsoft)),
+      ...headers,
+    },
   );
 }
 
@@ -319,5 +325,40 @@ export const authorizePassword = defineRoute({
     }
     log.info('authorize-page-sign-in', { tenantId: tenant.id, userId: user.id, clientId: request.clientId, outcome: 'ok' });
     return seeOther(await completeAuthorization(services, request, { tenantId: tenant.id, userId: user.id }, log));
+  },
+});
+
+export const authorizeMicrosoft = defineRoute({
+  name: 'oauth-authorize-microsoft',
+  methods: ['POST'],
+  route: 'oauth/authorize/microsoft',
+  summary:
+    'The sign-in page, step 3 with Microsoft: 303 to Microsoft Entra ID, with a cookie that binds its callback (`/oauth/microsoft/callback`) to this browser.',
+  tags: ['oauth'],
+  errorFormat: 'html',
+  errorPages: AUTHORIZE_ERRORS,
+  request: { form: Type.Object(StepForm, { additionalProperties: true }) },
+  responses: {
+    303: { description: 'To Microsoft’s authorization endpoint' },
+    403: page('The CSRF check or the ticket failed, or this organization does not sign in with Microsoft (step 2 again)'),
+    503: page('Microsoft sign-in is not configured in this region (Retry-After)'),
+  },
+  handler: async ({ form, headers }, services, { log }) => {
+    const step = await checkStep(services, form, headers, log);
+    if (!isStep(step)) return step;
+    const tenant = await tenantOfTicket(services, step.ticket);
+    if (!tenant || !methodsOf(services, tenant).microsoft) {
+      log.info('authorize-page-microsoft-refused', { tenantId: tenant?.id });
+      return showMethods(services, step, tenant, 403, { error: { message: 'failed', fields: [] } });
+    }
+    const account = step.ticket.account;
+    const { url, setCookie } = await startMicrosoftSignIn(services, {
+      tenant,
+      request: step.ticket.request,
+      lang: step.lang,
+      ...(account?.includes('@') ? { loginHint: account } : {}),
+    });
+    log.info('authorize-page-microsoft', { tenantId: tenant.id, clientId: step.ticket.request.clientId });
+    return seeOther(url, { 'Set-Cookie': setCookie });
   },
 });

@@ -7,7 +7,7 @@
 // resource share their schemas and helpers without importing each other.
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { auditList } from './audit.js';
-import { authorize, authorizeAccount, authorizePassword } from './authorize-page.js';
+import { authorize, authorizeAccount, authorizeMicrosoft, authorizePassword } from './authorize-page.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
 import { devicePage, devicePageDecision, devicePageSignIn } from './device-page.js';
 import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './devices.js';
@@ -53,6 +53,7 @@ export const routeTable = buildRouteTable([
   authorize,
   authorizeAccount,
   authorizePassword,
+  authorizeMicrosoft,
   microsoftSignInCallback,
   oauthToken,
   oauthRevoke,

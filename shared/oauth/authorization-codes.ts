@@ -130,6 +130,16 @@ export class AuthorizationCodeReused extends OAuthError {
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
 
+/** A redeemed code seen again becomes `reused` (conditional; whoever writes it first, it is written once). */
+async function markReused(container: ReturnType<Store['container']>, record: AuthorizationCodeRecord): Promise<void> {
+  if (record.status !== 'redeemed') return;
+  try {
+    await replaceIfUnchanged(container, { ...record, status: 'reused' }, record.id);
+  } catch (error) {
+    if (!isPreconditionFailed(error)) throw error;
+  }
+}
+
 /**
  * Redeems a code once. The code is marked `redeemed` with the new refresh family by an
  * ETag-conditional write, so of two concurrent redemptions exactly one wins.
@@ -149,13 +159,7 @@ export async function redeemAuthorizationCode(
     throw invalidGrant('unknown authorization code');
   }
   if (resource.status !== 'issued') {
-    if (resource.status === 'redeemed') {
-      try {
-        await replaceIfUnchanged(container, { ...resource, status: 'reused' }, recordId);
-      } catch (error) {
-        if (!isPreconditionFailed(error)) throw error;
-      }
-    }
+    await markReused(container, resource);
     throw new AuthorizationCodeReused(resource.refreshFamilyId, { tenantId: resource.tenantId, subjectId: resource.subjectId });
   }
   if (Date.parse(resource.expiresAt) <= now.getTime()) throw invalidGrant('the authorization code has expired');
@@ -166,9 +170,23 @@ export async function redeemAuthorizationCode(
     await replaceIfUnchanged(container, { ...resource, status: 'redeemed', refreshFamilyId }, recordId);
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
+    // A concurrent redemption won: this one is a replay too, and marks it so (the winner looks, authorizationCodeReplayed).
     const { resource: winner } = await container.item(recordId, recordId).read<AuthorizationCodeRecord>();
+    if (winner) await markReused(container, winner);
     throw new AuthorizationCodeReused(winner?.refreshFamilyId, { tenantId: resource.tenantId, subjectId: resource.subjectId });
   }
   const { scope, tenantId, subjectId, clientId } = resource;
   return { scope, tenantId, subjectId, clientId, refreshFamilyId };
+}
+
+/**
+ * Whether a code redeemed a moment ago has been replayed since. The grant asks after it has
+ * written the refresh family the redemption named: a replay that came in between found no family
+ * to revoke, so the grant revokes it itself.
+ */
+export async function authorizationCodeReplayed(store: Store, code: string): Promise<boolean> {
+  const parsed = AUTHORIZATION_CODE.exec(code);
+  if (!parsed) return false;
+  const { resource } = await store.container('deviceCodes').item(parsed[1]!, parsed[1]!).read<AuthorizationCodeRecord>();
+  return resource?.status === 'reused';
 }

@@ -284,6 +284,24 @@ describe('the authorization code grant with PKCE', () => {
       expect(host.logs.some((line) => line.includes('authorization-code-reuse') && line.includes('revoked=true'))).toBe(true);
     });
 
+    it('one code redeemed by concurrent requests: at most one answer has tokens, and no refresh token it gave survives', async () => {
+      for (let round = 0; round < 4; round++) {
+        const { code, verifier, redirectUri } = await codeFor({ tenant: world.slug, person: world.users[0]!.person });
+        const answers = await Promise.all(Array.from({ length: 4 }, () => exchange({ code, verifier, redirectUri })));
+        const won = answers.filter((a) => a.status === 200);
+        expect(won.length).toBeLessThanOrEqual(1);
+        for (const answer of answers.filter((a) => a.status !== 200)) expect(answer.body.error).toBe('invalid_grant');
+        for (const { body } of won) {
+          const refresh = await tokenRequest(host, {
+            grant_type: 'refresh_token',
+            client_id: 'roger-desktop',
+            refresh_token: body.refresh_token,
+          });
+          expect(refresh.body.error, `round ${round}`).toBe('invalid_grant');
+        }
+      }
+    });
+
     it('an expired code (60 s)', async () => {
       const { code, verifier, redirectUri } = await codeFor({ tenant: world.slug, person: world.users[0]!.person });
       host.advanceClock(61);
@@ -352,6 +370,42 @@ describe('the authorization code grant with PKCE', () => {
       const { step2 } = await signInThroughPage({ tenant: world.slug, person: world.users[0]!.person }, browser);
       expect(step2.html).toContain('name="password"');
       expect(step2.html).not.toContain('/oauth/authorize/microsoft');
+    });
+
+    it('sends the Microsoft button on to Microsoft with a cookie binding the callback, only where the tenant allows it', async () => {
+      const slug = uniqueName('both');
+      await operatorCreatesTenant({
+        slug,
+        name: slug,
+        admin: individual(alice),
+        bindEntraOnFirstAdminSignIn: true,
+        policy: { signInMethods: ['microsoft', 'password'] },
+      });
+      const { step2, browser } = await signInThroughPage({ tenant: slug, person: individual(bob) });
+      expect(step2.html).toContain('action="/oauth/authorize/microsoft"');
+      const fields = { csrf: hidden(step2.html, 'csrf'), ticket: hidden(step2.html, 'ticket') };
+      const csp = step2.headers.get('content-security-policy')!;
+      const onward = await browser.post('/oauth/authorize/microsoft', fields);
+      expect(onward.status, onward.html).toBe(303);
+      const microsoft = new URL(onward.headers.get('location')!);
+      // The page that holds the button lets its form be redirected there, and nowhere else but the client.
+      expect(csp).toContain(`form-action 'self' http://127.0.0.1:53682 ${microsoft.origin};`);
+      expect(microsoft.searchParams.get('redirect_uri')).toBe(`${host.url}/oauth/microsoft/callback`);
+      expect(microsoft.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(onward.headers.get('set-cookie')).toMatch(
+        /^roger_ms_signin=[^;]+; Path=\/oauth\/microsoft\/callback;.*HttpOnly; SameSite=Lax/,
+      );
+      // Without the page's CSRF cookie: refused before anything is stored.
+      const forged = await browser.post('/oauth/authorize/microsoft', fields, '');
+      expect(forged.status).toBe(403);
+
+      const passwordOnly = await signInThroughPage({ tenant: world.slug, person: individual(bob) });
+      const refused = await passwordOnly.browser.post('/oauth/authorize/microsoft', {
+        csrf: hidden(passwordOnly.step2.html, 'csrf'),
+        ticket: hidden(passwordOnly.step2.html, 'ticket'),
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('location')).toBeNull();
     });
 
     it('speaks French to a French browser, with lang="fr"', async () => {

@@ -3,7 +3,7 @@ import type { Services } from '../../services.js';
 import { writeOnLatest } from '../../store/conditional-replace.js';
 import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
 import { readUser, replaceUser, updateUser, type UserDoc } from '../../users/users.js';
-import { AuthorizationCodeReused, redeemAuthorizationCode } from '../authorization-codes.js';
+import { AuthorizationCodeReused, authorizationCodeReplayed, redeemAuthorizationCode } from '../authorization-codes.js';
 import { parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
 import { OAuthError } from '../errors.js';
@@ -51,6 +51,11 @@ export async function handler(services: Services, { clientId, parameters, log }:
       refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time),
     }));
     if (!saved) throw new OAuthError('invalid_grant', 'the account no longer exists');
+    // A replay between the redemption and this write found no family to revoke: this write's family goes now.
+    if (await authorizationCodeReplayed(store, code)) {
+      await revokeFamily(services, { tenantId, subjectId }, familyId, log);
+      throw new OAuthError('invalid_grant', 'the authorization code was already used');
+    }
     refreshToken = formatRefreshToken('u', tenantId, subjectId, familyId, secret);
   }
   return tokenResponse(services, { sub: user.id, client_id: clientId, scope, tid: tenantId, roles: [user.role] }, refreshToken);
