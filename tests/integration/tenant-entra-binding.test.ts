@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { Services } from '../../shared/services.js';
-import { bindEntraTenant, EntraBindingClosed, FIRST_MICROSOFT_ADMIN } from '../../shared/tenants/entra-binding.js';
+import { bindEntraTenant, EntraBindingClosed, FIRST_MICROSOFT_ADMIN, MAX_ENTRA_TENANTS } from '../../shared/tenants/entra-binding.js';
 import { allowsSignIn } from '../../shared/tenants/sign-in-methods.js';
 import {
   createTenant,
@@ -97,6 +97,19 @@ describe('Entra binding and sign-in discovery', () => {
       expect(items.filter((r) => r.action === 'tenant.entra-bound').map((r) => [r.actorId, r.details])).toEqual([
         [FIRST_MICROSOFT_ADMIN, { tid: first, how: 'first-admin' }],
       ]);
+    });
+
+    it('a tenant holds at most MAX_ENTRA_TENANTS bindings', async () => {
+      const tenant = await newTenant();
+      for (let i = 0; i < MAX_ENTRA_TENANTS; i++) {
+        await bindEntraTenant(services, tenant.id, tid(), { kind: 'admin-consent', adminUserId: 'admin-1' }, quiet);
+      }
+      await expect(
+        bindEntraTenant(services, tenant.id, tid(), { kind: 'admin-consent', adminUserId: 'admin-1' }, quiet),
+      ).rejects.toMatchObject({
+        kind: 'conflict',
+      });
+      expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds).toHaveLength(MAX_ENTRA_TENANTS);
     });
 
     it('admin consent also ends the wait for a first admin', async () => {
