@@ -23,6 +23,7 @@ import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
 import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
+import { tenantEntraCallback, tenantEntraConnect } from './tenant-entra.js';
 import {
   usersCreate,
   usersCredentials,
@@ -79,6 +80,8 @@ export const routeTable = buildRouteTable([
   mePin,
   tenantGet,
   tenantUpdate,
+  tenantEntraConnect,
+  tenantEntraCallback,
   auditList,
   // printers
   devicesAmqpToken,

@@ -14,6 +14,7 @@ import {
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config/load-config.js';
 import { createTokenCipher, generatedTokenKeys, type TokenCipher } from '../onedrive/token-cipher.js';
+import { GUID } from './guid.js';
 
 /**
  * Sign in with Microsoft (docs/flows.md, Sign in with Microsoft): the app registration as MSAL
@@ -174,8 +175,6 @@ export async function openMicrosoftSignIn(
     },
   };
 }
-
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface AuthorityDocument {
   readonly issuer: string;

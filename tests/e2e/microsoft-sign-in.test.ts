@@ -289,4 +289,83 @@ describe('Sign in with Microsoft', () => {
     expect(reborn.id).not.toBe(user.id);
     expect(reborn.username).toBe('megan');
   });
+
+  describe('Connect Microsoft Entra ID (admin consent)', () => {
+    /** The admin asks for the consent URL, the Entra admin consents; returns the consent callback's answer (not followed). */
+    async function consent(adminUpn: string) {
+      const tenant = await boundTenant('');
+      const owner = await mobileSignIn(host, tenant.slug, { email: '', username: 'owner', fullName: '', password: 'owner-pass-1' });
+      const started = await api(host, owner.access_token, 'POST', '/api/tenant/entra/connect');
+      expect(started.status, JSON.stringify(started.body)).toBe(200);
+      entra.setDefaultAccount(adminUpn);
+      const consented = await browserGet(started.body.adminConsentUrl);
+      expect(consented.status).toBe(302);
+      const callback = new URL(consented.location!);
+      expect(`${callback.origin}${callback.pathname}`).toBe(`${host.url}/api/tenant/entra/callback`);
+      return { tenant, owner, callback };
+    }
+
+    /** The browser goes on: the verification sign-in at the consenting tid, as `upn`, back to our sign-in callback. */
+    async function verify(callback: URL, upn: string) {
+      const answer = await fetch(callback, { redirect: 'manual' });
+      expect(answer.status).toBe(303);
+      const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+      entra.setDefaultAccount(upn);
+      const signIn = await browserGet(answer.headers.get('location')!);
+      expect(signIn.status).toBe(302);
+      return fetch(signIn.location!, { redirect: 'manual', headers: { cookie } });
+    }
+
+    it('binds the consenting organisation after a sign-in there proves it', async () => {
+      const { tenant, callback } = await consent('admin@fabrikam.example');
+      expect(callback.searchParams.get('tenant')).toBe(FABRIKAM);
+      const done = await verify(callback, 'admin@fabrikam.example');
+      expect(done.status).toBe(200);
+      expect(await done.text()).toContain('now connected to');
+      expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds).toEqual([FABRIKAM]);
+      // The state was single use.
+      expect((await fetch(callback, { redirect: 'manual' })).status).toBe(400);
+    });
+
+    it('a consent callback whose tenant was changed binds nothing: the sign-in there cannot be completed by another organisation', async () => {
+      const { tenant, callback } = await consent('admin@fabrikam.example');
+      callback.searchParams.set('tenant', CONTOSO);
+      // The sign-in runs at Contoso's authority; a Fabrikam account cannot sign in there.
+      const answer = await fetch(callback, { redirect: 'manual' });
+      expect(answer.status).toBe(303);
+      const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+      entra.setDefaultAccount('admin@fabrikam.example');
+      const signIn = await browserGet(answer.headers.get('location')!);
+      // Entra refuses a foreign account at a tenant authority (AADSTS50020): an error comes back, no code.
+      const back = new URL(signIn.location!);
+      expect(back.searchParams.get('code')).toBeNull();
+      expect(back.searchParams.get('error')).toBeTruthy();
+      const done = await fetch(back, { redirect: 'manual', headers: { cookie } });
+      expect(done.status).toBeGreaterThanOrEqual(400);
+      expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds ?? []).toEqual([]);
+    });
+
+    it('refuses the binding when the verification sign-in comes back from another tid', async () => {
+      const { tenant, callback } = await consent('admin@contoso.example');
+      // A Contoso account at Contoso's authority — but the consent said Fabrikam.
+      callback.searchParams.set('tenant', FABRIKAM);
+      const answer = await fetch(callback, { redirect: 'manual' });
+      const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+      // The authorize URL names Fabrikam; send the Contoso admin to the organizations authority instead, as a tampering browser would.
+      const tampered = new URL(answer.headers.get('location')!);
+      tampered.pathname = tampered.pathname.replace(FABRIKAM, 'organizations');
+      entra.setDefaultAccount('admin@contoso.example');
+      const signIn = await browserGet(tampered.toString());
+      expect(signIn.status).toBe(302);
+      const done = await fetch(signIn.location!, { redirect: 'manual', headers: { cookie } });
+      expect(done.status).toBe(403);
+      expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds ?? []).toEqual([]);
+    });
+
+    it('Microsoft declining the consent is a kind page', async () => {
+      const answer = await fetch(`${host.url}/api/tenant/entra/callback?error=access_denied&state=x`, { redirect: 'manual' });
+      expect(answer.status).toBe(403);
+      expect(await answer.text()).toContain('Sign-in cancelled');
+    });
+  });
 });
