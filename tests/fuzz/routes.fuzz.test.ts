@@ -34,7 +34,23 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const ROUTE_TIME_LIMIT_MS = Number(process.env.FUZZ_ROUTE_MS ?? 6_000);
 
 /** Routes whose handlers answer with HTML pages. */
-const HTML_ROUTES = new Set(['device-page', 'device-page-sign-in', 'device-page-decision', 'onedrive-callback']);
+const HTML_ROUTES = new Set([
+  'device-page',
+  'device-page-sign-in',
+  'device-page-decision',
+  'onedrive-callback',
+  'oauth-authorize',
+  'oauth-authorize-account',
+  'oauth-authorize-password',
+  'oauth-authorize-microsoft',
+  'microsoft-sign-in-callback',
+]);
+/**
+ * Routes that send the browser on with a 303: the authorization endpoint back to a client's
+ * registered redirect URI (an error about the request, RFC 6749 §4.1.2.1), its sign-in steps to
+ * the client or to Microsoft.
+ */
+const REDIRECT_ROUTES = new Set(['oauth-authorize', 'oauth-authorize-password', 'oauth-authorize-microsoft']);
 /** Stack frames (`    at fn (file:///x.js:1:2)`) or runtime paths in a body. */
 const STACK_TRACE = /^\s*at\s+.*:\d+:\d+\)?\s*$|file:\/\/\/|node:internal|\bat async\b/m;
 /** RFC 6749 §5.2: `error` is printable ASCII without `"` and `\`. */
@@ -67,7 +83,8 @@ function violationsOf(req: RawRequest, { route, response }: Outcome): string[] {
   const head = req.method.toUpperCase() === 'HEAD';
 
   if (status >= 500) violations.push(`a ${status}: server error (the store is healthy; nothing here may fail)`);
-  if (status < 200 || (status >= 300 && status < 400 && status !== 304)) violations.push(`unexpected status ${status}`);
+  const redirect = status === 303 && !!route && REDIRECT_ROUTES.has(route.name);
+  if (status < 200 || (status >= 300 && status < 400 && status !== 304 && !redirect)) violations.push(`unexpected status ${status}`);
   if (STACK_TRACE.test(text)) violations.push('the body carries a stack trace or runtime paths');
   if (response.headers['x-content-type-options'] !== 'nosniff') violations.push('no X-Content-Type-Options: nosniff');
 
