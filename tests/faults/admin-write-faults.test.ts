@@ -6,7 +6,7 @@ import { linkId } from '../../shared/onedrive/links.js';
 import { writeLinkFixture } from '../helpers/onedrive.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
+import { api, createTenant, mobileSignIn, OPERATOR_KEY, oauthEnv, type Person } from '../helpers/roger.js';
 import { pinAttempt, refreshWith } from '../races/race-kit.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
 import { expectOAuthUnavailable, expectUnavailableProblem, refreshGrant, timedApi, timedTokenRequest } from './fault-kit.js';
@@ -200,6 +200,29 @@ describe('admin writes when the store fails part-way', () => {
         (await api(host(), adminToken, 'POST', '/api/users', { ...person, fullName: 'Someone else' })).status,
         `${step}: the names are free`,
       ).toBe(201);
+    }
+  });
+
+  it('POST /api/tenants with email domains: the tenant write fails (503), and the slug and every domain are free again', async () => {
+    const operator = { 'content-type': 'application/json', 'x-operator-key': OPERATOR_KEY };
+    const body = JSON.stringify({
+      slug: 'brownout-two',
+      name: 'Brownout Two',
+      admin: { ...admin, email: 'ops@two.test' },
+      emailDomains: ['two.test', 'two.example'],
+    });
+    proxy().inject({ fault: { kind: 'unavailable' }, match: (request) => isWrite(request) && inContainer('tenants')(request) });
+    const failed = await fetch(`${host().url}/api/tenants`, { method: 'POST', headers: operator, body });
+    expect(failed.status).toBe(503);
+    proxy().clear();
+    const directory = (await host().services()).store.container('tenantDirectory');
+    for (const id of ['brownout-two', '@two.test', '@two.example']) expect((await directory.item(id, id).read()).resource).toBeUndefined();
+
+    const retried = await fetch(`${host().url}/api/tenants`, { method: 'POST', headers: operator, body });
+    expect(retried.status).toBe(201);
+    const { id: tenantOfRetry } = (await retried.json()) as { id: string };
+    for (const id of ['brownout-two', '@two.test', '@two.example']) {
+      expect((await directory.item(id, id).read<{ tenantId: string }>()).resource?.tenantId).toBe(tenantOfRetry);
     }
   });
 });
