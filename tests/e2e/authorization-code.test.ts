@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeAuthorization } from '../../shared/oauth/authorization-request.js';
 import { freshTenant, individual, uniqueName, type FreshTenant } from '../helpers/fixtures.js';
 import { api, OPERATOR_KEY, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -14,6 +15,7 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
 const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
 const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob User', password: 'bob-password-1' };
 
+const noLog = { info: () => {}, warn: () => {}, error: () => {} };
 const DESKTOP_REDIRECT = 'http://127.0.0.1:53682/callback';
 const MOBILE_REDIRECT = 'cloud.roger.mobile:/oauth2redirect';
 
@@ -328,6 +330,22 @@ describe('the authorization code grant with PKCE', () => {
       expect((await api(host, world.admin.token, 'DELETE', `/api/users/${created.body.id}`)).status).toBe(204);
       expect((await exchange({ code, verifier, redirectUri })).body.error).toBe('invalid_grant');
     });
+  });
+
+  it('completeAuthorization, the hand-over of both sign-in methods, gives an erased user no code but access_denied', async () => {
+    const services = await host.services();
+    const request = {
+      clientId: 'roger-desktop',
+      redirectUri: DESKTOP_REDIRECT,
+      scope: 'jobs',
+      codeChallenge: pkce().challenge,
+      state: 's-9',
+    };
+    const gone = await completeAuthorization(services, request, { tenantId: world.id, userId: '0'.repeat(32) }, noLog);
+    expect(Object.fromEntries(new URL(gone).searchParams)).toMatchObject({ error: 'access_denied', state: 's-9', iss: host.url });
+    expect(new URL(gone).searchParams.has('code')).toBe(false);
+    const fine = new URL(await completeAuthorization(services, request, { tenantId: world.id, userId: world.users[0]!.id }, noLog));
+    expect(fine.searchParams.get('code')).toMatch(/^ac1\./);
   });
 
   describe('the sign-in page', () => {
