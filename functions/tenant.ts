@@ -157,7 +157,10 @@ export const tenantUpdate = defineRoute({
   },
   responses: {
     200: { description: 'Changed', schema: TenantSchema },
-    409: { description: '`signInMethods` without `password` on a tenant not connected to Microsoft Entra ID: nobody could sign in' },
+    409: {
+      description:
+        '`signInMethods` without `password` on a tenant not connected to Microsoft Entra ID (nobody could sign in), or one that leaves the acting admin no way to sign in (they would be locked out)',
+    },
   },
   handler: async ({ body }, services, context) => ({
     status: 200,

@@ -39,3 +39,18 @@ export function signInDeadEnd(
   if (allowsSignIn(tenant, 'password') || isConnectedToEntra(tenant)) return undefined;
   return 'password sign-in can be turned off only once the tenant is connected to Microsoft Entra ID: nobody could sign in';
 }
+
+/**
+ * Could this person still sign in to the apps under the tenant's methods? With `password`, if
+ * they have a Roger password; with `microsoft`, if their Microsoft account is of an Entra tenant
+ * bound here. An admin's policy change must leave them a way in (tenants.ts, changeTenant).
+ */
+export function keepsAWayIn(
+  tenant: { readonly policy: Pick<TenantPolicy, 'signInMethods'> } & Pick<Tenant, 'entraTenantIds' | 'bindEntraOnFirstAdminSignIn'>,
+  person: { readonly passwordHash?: string; readonly entra?: { readonly tid: string } },
+): boolean {
+  return (
+    (allowsSignIn(tenant, 'password') && person.passwordHash !== undefined) ||
+    (allowsSignIn(tenant, 'microsoft') && person.entra !== undefined && isBoundEntraTenant(tenant, person.entra.tid))
+  );
+}

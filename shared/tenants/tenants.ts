@@ -10,7 +10,8 @@ import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
-import { signInDeadEnd } from './sign-in-methods.js';
+import { keepsAWayIn, signInDeadEnd } from './sign-in-methods.js';
+import { readUser } from '../users/users.js';
 
 export const TenantSlugSchema = Type.String({
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
@@ -284,6 +285,9 @@ export async function changeTenant(
   changes: { readonly name?: string; readonly policy?: Partial<TenantPolicy> },
   log: Logger,
 ): Promise<Tenant> {
+  // An admin who changes how people sign in must keep a way in themselves (read before the write:
+  // argon2 hashes and Entra links do not change with the tenant item).
+  const self = changes.policy?.signInMethods ? await readUser(store, admin.tenantId, admin.userId) : undefined;
   const updated = await updateTenant(store, admin.tenantId, (tenant) => {
     const changed = {
       ...tenant,
@@ -293,6 +297,12 @@ export async function changeTenant(
     // Judged on the tenant as stored at this write, so a binding written meanwhile counts.
     const deadEnd = signInDeadEnd(changed);
     if (deadEnd) throw new Conflict(deadEnd, { field: 'policy.signInMethods' });
+    if (self && !keepsAWayIn(changed, self)) {
+      throw new Conflict(
+        'this would lock you out: keep a way you sign in to the apps yourself (a Roger password, or Microsoft from a connected organisation); another admin who has one can make the change',
+        { field: 'policy.signInMethods' },
+      );
+    }
     return changed;
   });
   if (!updated) throw new NotFound('the tenant no longer exists');

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../shared/logging/logger.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
+import { tokenResponse } from '../../shared/oauth/token-response.js';
 import { findTenantForSignIn, readTenantFresh } from '../../shared/tenants/tenants.js';
+import { signInEntraPerson } from '../../shared/users/entra-identity.js';
 import { individual, uniqueName, uniqueTag } from '../helpers/fixtures.js';
 import { api, mobileSignIn, OPERATOR_KEY, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -125,7 +127,7 @@ describe('tenant sign-in policy', () => {
     expect(both.body.adminId).toEqual(expect.any(String));
   });
 
-  it('an admin changes the sign-in policy, but cannot turn password off before Microsoft Entra ID is connected', async () => {
+  it('an admin changes the sign-in policy, but cannot turn password off before Microsoft Entra ID is connected, nor lock themselves out', async () => {
     const { id, token } = await withAdmin();
     const patch = (policy: Record<string, unknown>) => api(host, token, 'PATCH', '/api/tenant', { policy });
 
@@ -145,19 +147,52 @@ describe('tenant sign-in policy', () => {
     expect((await patch({ entraAdminGroupId: group })).body.policy.entraAdminGroupId).toBe(group);
     expect((await patch({ entraAdminGroupId: 'admins' })).status).toBe(400);
 
-    // Once connected, Microsoft alone is fine; turning Microsoft off again is too, with passwords on.
+    // Once connected, a password-only admin still may not turn passwords off: it would lock them out.
+    expect((await patch({ jitProvisioning: true })).body.policy.jitProvisioning).toBe(true);
     const tid = crypto.randomUUID();
     await bindEntraTenant(await host.services(), id, tid, { kind: 'admin-consent', adminUserId: 'x' }, quiet);
-    const microsoftOnly = await patch({ signInMethods: ['microsoft'] });
+    const selfLockout = await patch({ signInMethods: ['microsoft'] });
+    expect(selfLockout.status).toBe(409);
+    expect(selfLockout.body.detail).toContain('lock you out');
+
+    // An admin who signs in with Microsoft from the connected organisation may: Microsoft alone.
+    const microsoftAdmin = await microsoftPerson(id, tid, 'admin');
+    const microsoftOnly = await api(host, microsoftAdmin, 'PATCH', '/api/tenant', { policy: { signInMethods: ['microsoft'] } });
     expect(microsoftOnly.status).toBe(200);
     expect(microsoftOnly.body).toMatchObject({ signInMethods: ['microsoft'], entraTenantIds: [tid], bindEntraOnFirstAdminSignIn: false });
+    // But not passwords alone: that would lock them out in turn. The password admin's token still works, and may.
+    expect((await api(host, microsoftAdmin, 'PATCH', '/api/tenant', { policy: { signInMethods: ['password'] } })).status).toBe(409);
     expect((await patch({ signInMethods: ['password'] })).body.signInMethods).toEqual(['password']);
+    // Other policy fields are no sign-in change: the check is not in their way.
+    expect((await api(host, microsoftAdmin, 'PATCH', '/api/tenant', { policy: { lockoutThreshold: 6 } })).status).toBe(200);
 
     const audit = await api(host, token, 'GET', '/api/audit');
     const actions = (audit.body.items as { action: string; details?: Record<string, unknown> }[]).map((r) => [r.action, r.details]);
     expect(actions).toContainEqual(['tenant.policy-changed', { fields: ['policy.signInMethods'] }]);
     expect(actions).toContainEqual(['tenant.entra-bound', { tid, how: 'admin-consent' }]);
   });
+
+  /** A person of the Entra tenant `tid` as their first Microsoft sign-in leaves them (shared/users/entra-identity.ts), with an access token. */
+  async function microsoftPerson(tenantId: string, tid: string, role: 'admin' | 'user') {
+    const services = await host.services();
+    const tenant = (await readTenantFresh(services.store, tenantId))!;
+    const tag = uniqueTag();
+    const { user } = await signInEntraPerson(
+      services.store,
+      tenant,
+      { tid, oid: crypto.randomUUID(), role, name: `Megan ${tag}`, email: `megan-${tag}@contoso.example` },
+      services.now(),
+      quiet,
+    );
+    const tokens = await tokenResponse(services, {
+      sub: user.id,
+      client_id: 'roger-mobile',
+      scope: 'jobs offline_access',
+      tid: tenantId,
+      roles: [role],
+    });
+    return tokens.access_token;
+  }
 
   it('an unset policy follows the connection: Microsoft once the tenant is connected', async () => {
     const { id, token } = await withAdmin();
