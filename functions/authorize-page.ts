@@ -62,7 +62,10 @@ const isHttps = (services: Services) => new URL(services.config.oauth.issuer).pr
 async function formTargets(services: Services, request: AuthorizationRequest, microsoft: boolean): Promise<string[]> {
   const redirect = new URL(request.redirectUri);
   const special = ['http:', 'https:'].includes(redirect.protocol);
-  const targets = [special ? redirect.origin : redirect.protocol];
+  // CSP's host-source grammar has no IPv6 literal (Chromium ignores `http://[::1]:port` as
+  // invalid), so the desktop app's `[::1]` loopback can only be allowed by its scheme.
+  const ipv6 = redirect.hostname.startsWith('[');
+  const targets = [!special ? redirect.protocol : ipv6 ? redirect.protocol : redirect.origin];
   if (microsoft) targets.push(new URL((await services.microsoft()).authority).origin);
   return targets;
 }

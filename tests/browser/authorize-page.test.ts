@@ -24,14 +24,14 @@ const FOCUSED = `(() => { const el = document.activeElement; return !el || el ==
 const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
 
 /** The desktop app's loopback listener (RFC 8252 §7.3): records where the browser was sent. */
-async function loopbackListener(): Promise<{ server: Server; port: number; hits: string[] }> {
+async function loopbackListener(address = '127.0.0.1'): Promise<{ server: Server; port: number; hits: string[] }> {
   const hits: string[] = [];
   const server = createServer((request, response) => {
     hits.push(request.url ?? '');
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end('<!doctype html><html lang="en"><title>Signed in</title><p>You can close this window.</p></html>');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   return { server, port: (server.address() as AddressInfo).port, hits };
 }
 
@@ -155,6 +155,33 @@ describe('the sign-in page of the authorization endpoint in a browser', () => {
     await expect(oauth.refreshTokenGrant(client, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('lets the sign-in form end at an IPv6 loopback redirect too (CSP has no IPv6 host-source)', async () => {
+    const v6 = await loopbackListener('::1');
+    try {
+      const client = await oauthClient(host, 'roger-desktop');
+      const codeVerifier = oauth.randomPKCECodeVerifier();
+      const url = oauth.buildAuthorizationUrl(client, {
+        redirect_uri: `http://[::1]:${v6.port}/callback`,
+        scope: 'jobs',
+        code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+      });
+      const { context, page, problems } = await openPage();
+      await page.goto(url.href);
+      await page.fill('#account', passwordTenant);
+      await Promise.all([page.waitForNavigation(), page.press('#account', 'Enter')]);
+      await page.fill('#username', admin.username);
+      await page.fill('#password', admin.password);
+      await Promise.all([page.waitForURL(/^http:\/\/\[::1\]:\d+\/callback\?/), page.press('#password', 'Enter')]);
+      expect(unexpected(problems)).toEqual([]);
+      const tokens = await oauth.authorizationCodeGrant(client, new URL(page.url()), { pkceCodeVerifier: codeVerifier });
+      expect(tokens.scope).toBe('jobs');
+      await context.close();
+    } finally {
+      v6.server.close();
+    }
+  });
+
   it('openid-client refuses a response whose iss is missing or another issuer’s: the metadata makes it check (RFC 9207)', async () => {
     const client = await oauthClient(host, 'roger-desktop');
     for (const [query, why] of [
@@ -212,6 +239,6 @@ describe('the sign-in page of the authorization endpoint in a browser', () => {
       await checkPage(page, `${lang}-invalid-link`);
       expect(unexpected(problems)).toEqual([]);
       await context.close();
-    });
+    }, 60_000);
   }
 });
