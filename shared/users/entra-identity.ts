@@ -93,7 +93,7 @@ export async function signInEntraPerson(
  * The role the token gives, written to the user. The tenant keeps its last admin whatever Entra
  * says (admin-roster.ts): that demotion is left undone, and logged, until another admin exists.
  */
-async function followRole(store: Store, user: UserDoc, role: Role, log: Logger): Promise<UserDoc> {
+export async function followRole(store: Store, user: UserDoc, role: Role, log: Logger): Promise<UserDoc> {
   if (user.role === role) return user;
   try {
     return await changeUser(store, user, { role });

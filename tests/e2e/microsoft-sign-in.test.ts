@@ -368,4 +368,48 @@ describe('Sign in with Microsoft', () => {
       expect(await answer.text()).toContain('Sign-in cancelled');
     });
   });
+
+  describe('refresh of a Microsoft user', () => {
+    const rolesOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).roles;
+    const refresh = (refreshToken: string) =>
+      tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: refreshToken });
+
+    it('reads the role again from Entra at every refresh, and rotates the refresh token', async () => {
+      const tenant = await boundTenant();
+      const signedIn = await roundTrip(tenant.id, 'megan@contoso.example');
+      const tokens = await exchange(signedIn.answer.headers.get('location')!, signedIn.verifier);
+      expect(rolesOf(tokens.access_token)).toEqual(['user']);
+      const before = entra.stats.tokenRequests;
+      await updateTenant(services.store, tenant.id, (t) => ({ ...t, policy: { ...t.policy, entraAdminGroupId: CONTOSO_PRINT_USERS } }));
+      const refreshed = await refresh(tokens.refresh_token);
+      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+      expect(entra.stats.tokenRequests).toBe(before + 1);
+      expect(rolesOf(refreshed.body.access_token)).toEqual(['admin']);
+      expect(refreshed.body.refresh_token).not.toBe(tokens.refresh_token);
+      expect((await userOf(tenant.id, 'megan@contoso.example'))!.role).toBe('admin');
+    });
+
+    it('Entra refusing (consent withdrawn) is invalid_grant; Entra down is 503 temporarily_unavailable and the same refresh token works after', async () => {
+      const tenant = await boundTenant();
+      const signedIn = await roundTrip(tenant.id, 'megan@contoso.example');
+      const tokens = await exchange(signedIn.answer.headers.get('location')!, signedIn.verifier);
+
+      entra.failTokenNext(1, 503, 9);
+      const down = await refresh(tokens.refresh_token);
+      expect(down.status).toBe(503);
+      expect(down.body.error).toBe('temporarily_unavailable');
+      expect(down.headers.get('retry-after')).toBe('9');
+      const back = await refresh(tokens.refresh_token);
+      expect(back.status, JSON.stringify(back.body)).toBe(200);
+
+      entra.revokeConsent('megan@contoso.example');
+      try {
+        const refused = await refresh(back.body.refresh_token);
+        expect(refused.status).toBe(400);
+        expect(refused.body.error).toBe('invalid_grant');
+      } finally {
+        entra.restoreConsent('megan@contoso.example');
+      }
+    });
+  });
 });

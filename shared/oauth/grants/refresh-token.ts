@@ -1,4 +1,5 @@
 import { disconnectDevice } from '../../devices/disconnect.js';
+import { rereadMicrosoftRole } from '../../microsoft/refresh.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { writeOnLatest } from '../../store/conditional-replace.js';
@@ -57,6 +58,9 @@ export async function handler(services: Services, { clientId, parameters: reques
     throw new OAuthError('invalid_grant', lapsedPrinter ? 'the printer was disconnected; enroll it again' : 'the refresh token expired');
   }
   if (owner.type === 'device' && owner.status !== 'connected') throw new OAuthError('invalid_grant', 'the printer is disconnected');
+  // A Microsoft user's role is read again from Entra ID first (it may write the user: the
+  // rotation below then re-reads it). Password users: no extra request.
+  if (owner.type === 'user' && owner.entra) await rereadMicrosoftRole(services, owner, log);
 
   const scope = narrowScope(check.family, request.scope);
   const lifetime = owner.type === 'user' ? userFamilyLifetime : deviceFamilyLifetime;
