@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeAuthorization } from '../../shared/oauth/authorization-request.js';
 import { freshTenant, individual, uniqueName, type FreshTenant } from '../helpers/fixtures.js';
 import { api, OPERATOR_KEY, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { counted, recordTelemetry } from '../helpers/telemetry.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { metricNames } from '../../shared/telemetry/metric-names.js';
 
 /**
  * The authorization code grant with PKCE through HTTP (docs/flows.md, the authorization code
@@ -88,13 +90,16 @@ interface Flow {
 describe('the authorization code grant with PKCE', () => {
   let host: TestHost;
   let world: FreshTenant;
+  let recorder: ReturnType<typeof recordTelemetry>;
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
+    recorder = recordTelemetry();
+    host = await startTestHost({ env: oauthEnv, telemetry: recorder.telemetry });
     world = await freshTenant(host, 'authz', individual(alice), [individual(bob)]);
   });
   afterAll(async () => {
     await host?.close();
+    await recorder?.shutdown();
   });
 
   async function operatorCreatesTenant(body: Record<string, unknown>) {
@@ -426,6 +431,20 @@ describe('the authorization code grant with PKCE', () => {
       expect(refused.headers.get('location')).toBeNull();
     });
 
+    it('prefills step 1 with the client’s login_hint', async () => {
+      const start = await new Browser(host).get(
+        authorizeQuery({
+          response_type: 'code',
+          client_id: 'roger-desktop',
+          redirect_uri: DESKTOP_REDIRECT,
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          login_hint: 'bob@contoso.test',
+        }),
+      );
+      expect(start.html).toContain('name="account" type="text" value="bob@contoso.test"');
+    });
+
     it('speaks French to a French browser, with lang="fr"', async () => {
       const browser = new Browser(host, 'fr-CA,fr;q=0.9,en;q=0.5');
       const { done, step2 } = await signInThroughPage(
@@ -522,6 +541,17 @@ describe('the authorization code grant with PKCE', () => {
       expect(late.html).toContain('has ended');
       expect(late.html).toContain('name="account"');
     });
+  });
+
+  it('counts each exchange as an authorization_code sign-in, a refused one as a failure', async () => {
+    const count = async (outcome: string) =>
+      counted(await recorder.exported(), metricNames.signIns, { method: 'authorization_code', outcome });
+    const [successes, failures] = [await count('success'), await count('failure')];
+    const { code, verifier, redirectUri } = await codeFor({ tenant: world.slug, person: world.users[0]!.person });
+    expect((await exchange({ code, verifier, redirectUri })).status).toBe(200);
+    expect((await exchange({ code, verifier, redirectUri })).status).toBe(400);
+    expect(await count('success')).toBe(successes + 1);
+    expect(await count('failure')).toBe(failures + 1);
   });
 
   it('publishes the endpoint, code, S256 and iss support in the metadata', async () => {
