@@ -431,6 +431,28 @@ describe('the authorization code grant with PKCE', () => {
       expect(refused.headers.get('location')).toBeNull();
     });
 
+    it('locks the account after the policy’s failures, as every password sign-in does: then even the right password gets the same message', async () => {
+      const dave = individual({ ...bob, username: 'dave', email: 'dave@contoso.test' });
+      const created = await api(host, world.admin.token, 'POST', '/api/users', {
+        username: dave.username,
+        email: dave.email,
+        fullName: dave.fullName,
+        role: 'user',
+        password: dave.password,
+      });
+      expect(created.status).toBe(201);
+      for (let i = 0; i < 5; i++) {
+        expect((await signInThroughPage({ tenant: world.slug, person: { ...dave, password: `wrong-password-${i}` } })).done.status).toBe(
+          403,
+        );
+      }
+      const locked = await signInThroughPage({ tenant: world.slug, person: dave });
+      expect(locked.done.status).toBe(403);
+      expect(locked.done.html).toContain('The organization, username or password is not right, or the account is locked for a while.');
+      const logins = await api(host, world.admin.token, 'GET', `/api/users/${created.body.id}/logins`);
+      expect(JSON.stringify(logins.body)).toContain('roger-desktop');
+    });
+
     it('prefills step 1 with the client’s login_hint', async () => {
       const start = await new Browser(host).get(
         authorizeQuery({
