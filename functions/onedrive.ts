@@ -2,10 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { callerOf, defineRoute } from '../shared/http/route.js';
 import { JobOptionsSchema, JobSchema, publicJob } from '../shared/jobs/jobs.js';
 import { printFromOneDrive } from '../shared/jobs/printing.js';
-import { EntraGrantRejected, EntraUnavailable } from '../shared/onedrive/entra.js';
-import { callbackRefused, connectOneDrive, startConnect } from '../shared/onedrive/connect.js';
-import { deleteLink } from '../shared/onedrive/links.js';
-import { entraUnavailableProblem, requireConnectedLink } from '../shared/onedrive/onedrive.js';
+import { Unavailable } from '../shared/errors.js';
+import { callbackRefused, connectOneDrive, disconnectOneDrive, startConnect } from '../shared/onedrive/connect.js';
+import { MicrosoftTokensUnavailable, OneDriveConsentGone } from '../shared/onedrive/graph-tokens.js';
+import { requireConnectedLink } from '../shared/onedrive/onedrive.js';
 import { sessionTarget } from '../shared/release/release.js';
 import { DriveItemIdSchema } from './jobs.js';
 
@@ -41,7 +41,7 @@ export const onedriveCallback = defineRoute({
   methods: ['GET'],
   route: 'api/onedrive/callback',
   summary:
-    'Where Entra ID returns the browser after consent (OAuth redirect URI). The one-time `state` names the user; the code is redeemed with the PKCE verifier.',
+    'Where Entra ID returns the browser after consent (OAuth redirect URI). The one-time `state` names the user; MSAL redeems the code with the PKCE verifier into the user’s sealed Microsoft token cache.',
   tags: ['onedrive'],
   request: {
     query: Type.Object(
@@ -70,11 +70,11 @@ export const onedriveCallback = defineRoute({
     try {
       await connectOneDrive(services, query.state, query.code, context.log);
     } catch (error) {
-      if (error instanceof EntraGrantRejected) throw callbackRefused('the authorization code was not accepted; start again from the app');
+      if (error instanceof OneDriveConsentGone) throw callbackRefused('the authorization code was not accepted; start again from the app');
       // The state is not spent: the browser's reload of this very URL finishes the connection.
-      if (error instanceof EntraUnavailable)
-        throw entraUnavailableProblem(
-          error,
+      if (error instanceof MicrosoftTokensUnavailable)
+        throw new Unavailable(
+          error.retryAfterSeconds,
           'Microsoft sign-in is not available right now; reload this page shortly to finish connecting OneDrive',
         );
       throw error;
@@ -94,13 +94,14 @@ export const onedriveDisconnect = defineRoute({
   name: 'onedrive-disconnect',
   methods: ['DELETE'],
   route: 'api/onedrive',
-  summary: 'Forget the OneDrive link: the stored Entra refresh token is deleted. Idempotent.',
+  summary:
+    'Forget the OneDrive link: its Microsoft account leaves the user’s token cache, unless it is the one the user signs in with. Idempotent.',
   tags: ['onedrive'],
   auth: linkOwner,
   responses: { 204: { description: 'Forgotten (or there was none)' } },
   handler: async (_input, services, context) => {
     const caller = callerOf(context, 'user');
-    await deleteLink(services.store, caller.tenantId, caller.userId);
+    await disconnectOneDrive(services, caller, context.log);
     context.log.info('onedrive-disconnected', { userId: caller.userId });
     return { status: 204 };
   },
@@ -142,7 +143,7 @@ export const onedrivePrintList = defineRoute({
     // First: in a region without OneDrive, 503 onedrive-not-configured, not "connect OneDrive".
     const onedrive = await services.onedrive();
     const link = await requireConnectedLink(services.store, caller.tenantId, caller.userId);
-    const drive = await onedrive.driveOf(services.store, link, context.log);
+    const drive = await onedrive.driveOf(services, link, context.log);
     const page = await drive.children(link.printFolderId, {
       limit: query.limit ?? 25,
       ...(query.continuationToken ? { skipToken: query.continuationToken } : {}),

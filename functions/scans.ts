@@ -56,7 +56,7 @@ export const scansCreate = defineRoute({
     if (!profile || !mayUse(profile, user.id, user.role)) throw new HttpProblem('not-found', 'no such scan profile');
     const connected = connectedLink(link);
     const fileName = sanitizeFileName(body.fileName, FILE_EXTENSIONS[profile.format]);
-    const drive = await (await services.onedrive()).driveOf(store, connected, context.log);
+    const drive = await (await services.onedrive()).driveOf(services, connected, context.log);
     const session = await drive.createUploadSession(connected.scanFolderId, fileName, 'rename');
     await recordScan(store, tenant.id, services.now(), tenant.policy.jobRetentionDays);
     const { format, resolution, color, duplex } = profile;

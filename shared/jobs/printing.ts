@@ -57,7 +57,7 @@ export async function submitJob(
     ? await (
         await services.onedrive()
       )
-        .driveOf(services.store, link, log)
+        .driveOf(services, link, log)
         .then((drive) => drive.createUploadSession(link.printFolderId, request.fileName, 'rename'))
     : undefined;
   const job = await register(services, account, request, session ? { upload: true } : undefined);
@@ -185,7 +185,7 @@ function register(
  * confirming an upload and for printing from the folder.
  */
 async function printFolderFile(services: Services, link: OneDriveLinkDoc, itemId: string, log: Logger): Promise<DriveItemInfo> {
-  const drive = await (await services.onedrive()).driveOf(services.store, link, log);
+  const drive = await (await services.onedrive()).driveOf(services, link, log);
   const item = await drive.item(itemId);
   if (!item || !item.isFile || item.parentId !== link.printFolderId) throw new NotFound('no such file in your OneDrive Print folder');
   return item;

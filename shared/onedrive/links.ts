@@ -2,11 +2,14 @@ import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { hashSecret } from '../tokens/secrets.js';
+import type { LinkedAccount } from './graph-tokens.js';
 
 /**
  * A user's OneDrive link (docs/data.md#onedrive-links-and-consents): one item beside the user in the tenant's partition of
- * `accounts`. It holds the Entra refresh token sealed by the token cipher, and the ids of the
- * two folders the app works in. No file names, no drive contents.
+ * `accounts`. It names the account in the user's sealed MSAL cache (`msal:<userId>`, the one
+ * store of the user's Microsoft tokens, shared/microsoft/token-cache.ts) whose tokens reach
+ * Graph, and holds the ids of the two folders the app works in. No tokens, no file names, no
+ * drive contents.
  */
 export type OneDriveStatus = 'connected' | 'reconnect-required';
 
@@ -16,7 +19,12 @@ export interface OneDriveLinkDoc {
   readonly type: 'onedrive-link';
   readonly userId: string;
   readonly status: OneDriveStatus;
-  /** Sealed (`v1.<kid>.…`); removed when Entra refuses it, since it can never be used again. */
+  /** The account in the user's MSAL cache; absent on links stored before MSAL, and once Entra refused. */
+  readonly account?: LinkedAccount;
+  /**
+   * Links stored before OneDrive used MSAL: the Entra refresh token, sealed (`v1.<kid>.…`).
+   * Moved into the user's MSAL cache on first use and then dropped; dropped too when Entra refuses it.
+   */
   readonly refreshToken?: string;
   readonly printFolderId: string;
   readonly scanFolderId: string;
@@ -43,30 +51,28 @@ export async function saveLink(store: Store, link: Omit<OneDriveLinkDoc, 'id' | 
 }
 
 /**
- * Stores a rotated refresh token. Conditional on the ETag: if another instance rotated at the
- * same time, its token stands (Entra keeps both valid), and a disconnect in between stays done.
+ * A link from before MSAL, once its refresh token is in the user's MSAL cache: names the account
+ * and drops the bare token. Conditional on the ETag: a disconnect or another instance's migration
+ * in between stands (the undefined answer).
  */
-export async function storeRotatedToken(
+export async function storeMigratedLink(
   store: Store,
   link: OneDriveLinkDoc,
-  sealed: string,
+  account: LinkedAccount,
   now: Date,
 ): Promise<OneDriveLinkDoc | undefined> {
-  if (!link._etag) return undefined; // not stored yet (connecting): the caller stores it
+  const { refreshToken: _migrated, ...rest } = link;
   try {
-    return await replaceIfUnchanged(
-      store.container('accounts'),
-      { ...link, refreshToken: sealed, updatedAt: now.toISOString() },
-      link.tenantId,
-    );
+    return await replaceIfUnchanged(store.container('accounts'), { ...rest, account, updatedAt: now.toISOString() }, link.tenantId);
   } catch (error) {
     if (isPreconditionFailed(error) || isNotFound(error)) return undefined;
     throw error;
   }
 }
 
+/** Entra refused: the link says so, and keeps no token (a bare one from before MSAL can never be used again). */
 export async function markReconnectRequired(store: Store, link: OneDriveLinkDoc, now: Date): Promise<void> {
-  const { refreshToken: _dropped, ...rest } = link;
+  const { refreshToken: _dropped, account: _refused, ...rest } = link;
   try {
     await replaceIfUnchanged(
       store.container('accounts'),
@@ -92,7 +98,7 @@ export async function deleteLink(store: Store, tenantId: string, userId: string)
 /**
  * The pending consent between `/api/onedrive/connect` and the callback: found by the SHA-256 of
  * the `state` (which is 256 random bits and travels only through the user's browser), for 10
- * minutes. The PKCE verifier is sealed like a refresh token. The callback reads it first and
+ * minutes. The PKCE verifier is sealed like the MSAL cache. The callback reads it first and
  * spends it only when the link is about to be written, so a failure on the way (Entra or Graph
  * down) leaves it for the user's retry of the same callback URL.
  */

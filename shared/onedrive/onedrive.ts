@@ -1,39 +1,40 @@
 import type { Config } from '../config/load-config.js';
 import { Conflict, DomainError, Invalid, Unavailable, UpstreamFailed } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
-import { createEntraClient, EntraGrantRejected, EntraUnavailable, type EntraClient, type EntraTokens } from './entra.js';
 import type { Drive } from './graph-drive.js';
-import { linkOwner, markReconnectRequired, readLink, storeRotatedToken, type OneDriveLinkDoc } from './links.js';
-import { createTokenCipher, generatedTokenKeys, TokenUnreadable, type TokenCipher } from './token-cipher.js';
+import { graphAccessToken, migrateRefreshToken, OneDriveConsentGone, type LinkedAccount } from './graph-tokens.js';
+import { linkOwner, markReconnectRequired, readLink, storeMigratedLink, type OneDriveLinkDoc } from './links.js';
+import { TokenUnreadable } from './token-cipher.js';
 
 /**
- * OneDrive for Business (docs/flows.md#onedrive-for-business): the Entra client, the token cipher, and Graph as a
- * given user. Opened once per process, on first use.
+ * OneDrive for Business (docs/flows.md#onedrive-for-business): Graph as a given user, with the
+ * user's Microsoft tokens from their sealed MSAL cache (graph-tokens.ts). Opened once per
+ * process, on first use.
  *
  * The host decides the endpoints (`MicrosoftApp`): Microsoft's, as configuration names them, or
  * a local stand-in the local host started (tools/local/). The code below is the same for both.
  */
 export interface OneDrive {
-  readonly entra: EntraClient;
-  readonly cipher: TokenCipher;
   /**
    * Graph as the link's user. Every call either succeeds or throws a DomainError: a Conflict
    * `onedrive-reconnect-required` when consent is gone, Unavailable (with the retry hint) when
    * Microsoft is throttling or down, UpstreamFailed for any other answer from Graph.
-   * `fresh`: tokens just redeemed (connecting), used before anything is stored.
+   * `fresh`: the access token just redeemed (connecting), used before anything is stored.
    */
-  driveOf(store: Store, link: OneDriveLinkDoc, log: Logger, fresh?: EntraTokens): Promise<Drive>;
+  driveOf(services: OneDriveServices, link: OneDriveLinkDoc, log: Logger, fresh?: string): Promise<Drive>;
   /** Endpoints in use, for the start-up banner. */
   readonly endpoints: { readonly authority: string; readonly graph: string };
   close(): Promise<void>;
 }
 
-export const CALLBACK_PATH = '/api/onedrive/callback';
-/** Renew access tokens this long before Entra's stated expiry (clock skew, slow requests). */
+/** What Graph as a user needs: the store (the link, the user's MSAL cache), MSAL, the clock. */
+export type OneDriveServices = Pick<Services, 'config' | 'store' | 'now' | 'microsoft' | 'telemetry'>;
+
+export { CALLBACK_PATH } from './graph-tokens.js';
+/** Within one request, an access token MSAL gave is used again until this long before its expiry. */
 const TOKEN_EXPIRY_MARGIN_MS = 120_000;
-/** Cached access tokens per instance; oldest dropped first. */
-const MAX_CACHED_TOKENS = 1000;
 
 export function reconnectProblem(): Conflict {
   return new Conflict(
@@ -61,18 +62,9 @@ export function notConfiguredProblem(): Unavailable {
   );
 }
 
-/** Entra down, throttling or refusing our client: Unavailable with Entra's Retry-After, or 30 s. */
-export function entraUnavailableProblem(
-  error: EntraUnavailable,
-  detail = 'Microsoft sign-in is not available right now; try again',
-): Unavailable {
-  return new Unavailable(Math.ceil(error.retryAfterSeconds ?? 30), detail);
-}
-
 /** What a failed Graph or Entra call means to the API's caller. */
 async function asProblem(error: unknown): Promise<unknown> {
   if (error instanceof DomainError) return error;
-  if (error instanceof EntraUnavailable) return entraUnavailableProblem(error);
   const { FolderBlockedByFile, GraphError, InvalidSkipToken } = await import('./graph-drive.js');
   if (error instanceof FolderBlockedByFile) {
     return new Conflict(
@@ -129,53 +121,53 @@ function guarded(drive: Drive, tokenFailure: () => unknown): Drive {
   };
 }
 
-/** The app registration OneDrive signs users in with, and where Entra ID and Graph answer. */
+/** Where Graph answers, and the Entra authority (for the banner). The app registration and MSAL are Sign in with Microsoft's (services.microsoft()). */
 export interface MicrosoftApp {
-  readonly clientId: string;
-  readonly clientSecret: string;
   readonly authority: string;
   readonly graphBaseUrl: string;
 }
 
-/** The registration ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET name, at ENTRA_AUTHORITY and GRAPH_BASE_URL. */
+/** The endpoints ENTRA_AUTHORITY and GRAPH_BASE_URL name, for the registration ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET name. */
 export function configuredMicrosoftApp(config: Config): MicrosoftApp {
   const { clientId, clientSecret, authority, graphBaseUrl } = config.microsoft;
   if (!clientId || !clientSecret)
     throw new Error('ENTRA_CLIENT_ID is not set: there is no app registration to sign users in to OneDrive with');
-  return { clientId, clientSecret, authority, graphBaseUrl };
+  return { authority, graphBaseUrl };
 }
 
 export async function openOneDrive(config: Config, now: () => Date, app: MicrosoftApp = configuredMicrosoftApp(config)): Promise<OneDrive> {
-  const { clientId, clientSecret, authority, graphBaseUrl } = app;
-  const entra = createEntraClient({ authority, clientId, clientSecret, redirectUri: `${config.oauth.issuer}${CALLBACK_PATH}` }, now);
-  const cipher = createTokenCipher(config.microsoft.tokenKeys ?? generatedTokenKeys());
-  const tokens = new Map<string, { token: string; expiresAt: number }>();
+  const { authority, graphBaseUrl } = app;
 
-  function remember(owner: string, token: string, expiresAt: number) {
-    tokens.delete(owner);
-    tokens.set(owner, { token, expiresAt });
-    if (tokens.size > MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
-  }
-
-  /** An access token for the link's user: cached, else from the stored refresh token (stored again, rotated). */
-  function tokenSource(store: Store, initial: OneDriveLinkDoc, log: Logger) {
+  /**
+   * An access token for the link's account. Within one request (one drive), the one MSAL gave is
+   * used again while valid; otherwise MSAL is asked (its cache is the user's, read from the
+   * store each time: another instance may have refreshed it). A link from before MSAL holds a
+   * bare refresh token: it is migrated into the user's MSAL cache on first use.
+   */
+  function tokenSource(services: OneDriveServices, initial: OneDriveLinkDoc, log: Logger, fresh: string | undefined) {
     let link = initial;
-    const owner = linkOwner(link.tenantId, link.userId);
+    const owner = { tenantId: link.tenantId, userId: link.userId };
+    let held = fresh ? { token: fresh, expiresAt: Number.POSITIVE_INFINITY } : undefined;
     return async (renew: boolean): Promise<string> => {
-      const cached = tokens.get(owner);
-      if (!renew && cached && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > now().getTime()) return cached.token;
-      tokens.delete(owner);
-      if (renew) link = (await readLink(store, link.tenantId, link.userId)) ?? link;
-      if (link.status !== 'connected' || !link.refreshToken) throw reconnectProblem();
+      if (!renew && held && held.expiresAt - TOKEN_EXPIRY_MARGIN_MS > now().getTime()) return held.token;
+      held = undefined;
+      if (renew) link = (await readLink(services.store, link.tenantId, link.userId)) ?? link;
+      if (link.status !== 'connected' || (!link.account && !link.refreshToken)) throw reconnectProblem();
       try {
-        const fresh = await entra.refresh(cipher.open(link.refreshToken, owner));
-        if (fresh.refreshToken) link = (await storeRotatedToken(store, link, cipher.seal(fresh.refreshToken, owner), now())) ?? link;
-        remember(owner, fresh.accessToken, fresh.expiresAt);
-        return fresh.accessToken;
+        let account: LinkedAccount | undefined = link.account;
+        if (!account) {
+          const microsoft = await services.microsoft();
+          const refreshToken = microsoft.cipher.open(link.refreshToken!, linkOwner(link.tenantId, link.userId));
+          account = await migrateRefreshToken(services, owner, refreshToken, log);
+          link = (await storeMigratedLink(services.store, link, account, now())) ?? { ...link, account };
+          log.info('onedrive-link-migrated', { userId: link.userId });
+        }
+        held = await graphAccessToken(services, owner, account, renew, log);
+        return held.token;
       } catch (error) {
-        if (!(error instanceof EntraGrantRejected) && !(error instanceof TokenUnreadable)) throw error;
+        if (!(error instanceof OneDriveConsentGone) && !(error instanceof TokenUnreadable)) throw error;
         log.warn('onedrive-reconnect-required', { userId: link.userId, reason: error.name });
-        await markReconnectRequired(store, link, now());
+        await markReconnectRequired(services.store, link, now());
         throw reconnectProblem();
       }
     };
@@ -183,14 +175,11 @@ export async function openOneDrive(config: Config, now: () => Date, app: Microso
 
   let graphModule: Promise<typeof import('./graph-drive.js')> | undefined;
   return {
-    entra,
-    cipher,
     endpoints: { authority, graph: graphBaseUrl },
-    async driveOf(store, link, log, fresh) {
-      if (fresh) remember(linkOwner(link.tenantId, link.userId), fresh.accessToken, fresh.expiresAt);
+    async driveOf(services, link, log, fresh) {
       graphModule ??= import('./graph-drive.js');
       const { openDrive } = await graphModule;
-      const source = tokenSource(store, link, log);
+      const source = tokenSource(services, link, log, fresh);
       let failure: unknown;
       const drive = openDrive(graphBaseUrl, async (renew) => {
         try {
@@ -202,9 +191,7 @@ export async function openOneDrive(config: Config, now: () => Date, app: Microso
       });
       return guarded(drive, () => failure);
     },
-    async close() {
-      tokens.clear();
-    },
+    async close() {},
   };
 }
 

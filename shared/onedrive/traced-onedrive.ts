@@ -3,22 +3,15 @@ import type { Drive } from './graph-drive.js';
 import type { OneDrive } from './onedrive.js';
 
 /**
- * Graph and Entra ID calls as dependency spans, at the boundary the services hand out
- * (services.ts): the operation only. Folder names, file names, item ids and tokens are the
- * arguments, and none of them is recorded. A Graph call's span includes the Entra token renewal
- * it may need.
+ * Graph calls as dependency spans, at the boundary the services hand out (services.ts): the
+ * operation only. Folder names, file names, item ids and tokens are the arguments, and none of
+ * them is recorded. A Graph call's span includes the token MSAL may renew for it; the consent's
+ * code redemption is a span of its own (graph-tokens.ts).
  */
 export function tracedOneDrive(onedrive: OneDrive, telemetry: Telemetry): OneDrive {
-  const { entra } = onedrive;
-  const token = (grant: string) => ({ system: 'entra', operation: 'token', target: grant }) as const;
   return {
     ...onedrive,
-    entra: {
-      authorizationUrl: (input) => entra.authorizationUrl(input),
-      redeemCode: (code, verifier) => telemetry.dependency(token('authorization_code'), () => entra.redeemCode(code, verifier)),
-      refresh: (refreshToken) => telemetry.dependency(token('refresh_token'), () => entra.refresh(refreshToken)),
-    },
-    driveOf: async (store, link, log, fresh) => tracedDrive(await onedrive.driveOf(store, link, log, fresh), telemetry),
+    driveOf: async (services, link, log, fresh) => tracedDrive(await onedrive.driveOf(services, link, log, fresh), telemetry),
     close: () => onedrive.close(),
   };
 }

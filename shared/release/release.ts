@@ -65,7 +65,7 @@ async function collectDownloads(services: Services, target: ReleaseTarget, jobs:
     throw error;
   });
   if (onedrive instanceof DomainError) return { links: new Map(), problem: onedrive };
-  const drive = await onedrive.driveOf(services.store, link!, log);
+  const drive = await onedrive.driveOf(services, link!, log);
   const links = new Map<string, DownloadLink>();
   const held: JobDoc[] = [];
   let problem: DomainError | undefined;

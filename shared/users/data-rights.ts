@@ -106,7 +106,8 @@ export async function exportUser(store: Store, user: UserDoc) {
           updatedAt: link.updatedAt,
           printFolderId: link.printFolderId,
           scanFolderId: link.scanFolderId,
-          refreshTokenStored: Boolean(link.refreshToken),
+          // Sealed: on the link itself before OneDrive used MSAL, in the user's MSAL cache since (the link names its account).
+          refreshTokenStored: Boolean(link.refreshToken ?? link.account),
         }
       : null,
     deviceCodes: codes.map(({ id, type }) => ({ id, type })),

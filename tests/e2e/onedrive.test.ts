@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { ItemDefinition } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config/load-config.js';
 import type { Logger } from '../../shared/logging/logger.js';
+import { userTokenCacheId, type UserTokenCacheDoc } from '../../shared/microsoft/token-cache.js';
 import { containerSpecs, type ContainerName } from '../../shared/store/containers.js';
 import { linkId, linkOwner, type OneDriveLinkDoc } from '../../shared/onedrive/links.js';
-import { openOneDrive } from '../../shared/onedrive/onedrive.js';
 import { createTokenCipher } from '../../shared/onedrive/token-cipher.js';
-import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { approvedSession, enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
+import { browserGet } from '../helpers/microsoft.js';
 import { amqpCredentials, printerClient, receiveReleases } from '../helpers/printer.js';
-import { consentToOneDrive, loadCallback } from '../helpers/onedrive.js';
-import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { consentToOneDrive, loadCallback, startHostWithMicrosoft } from '../helpers/onedrive.js';
+import { api, lastCosmosRequests, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /**
- * docs/flows.md#onedrive-for-business end to end: the API, the real Graph client and the real token exchange over
- * HTTP to the local Entra ID and Graph, releases through the real Service Bus SDK. Documents
+ * docs/flows.md#onedrive-for-business end to end: the API, the real Graph client and MSAL over
+ * HTTP(S) to the local Entra ID and Graph, releases through the real Service Bus SDK. Documents
  * go from the test (the client) to the upload URL and from the download URL to the test (the
  * printer); the API's own byte counter shows they never passed through it.
  */
@@ -31,7 +31,6 @@ const newKey = key('k2026b');
 describe('OneDrive for Business: connect, print, scan', () => {
   let ms: LocalMicrosoft;
   let host: TestHost;
-  let env: Record<string, string>;
 
   /** The user's browser: open the authorization URL, follow Entra's redirect to our callback. */
   async function connect(token: string, upn: string) {
@@ -89,21 +88,16 @@ describe('OneDrive for Business: connect, print, scan', () => {
     return world;
   }
 
+  /** The user's sealed MSAL cache: where OneDrive's Microsoft tokens are. */
+  async function tokenCache(tenantId: string, userId: string) {
+    return (await readItem<UserTokenCacheDoc>('accounts', userTokenCacheId(userId), tenantId))!;
+  }
+
   beforeAll(async () => {
-    ms = await startLocalMicrosoft({ clientId: 'roger-test-app', clientSecret: 'test-client-secret-0123' });
-    env = {
-      ...oauthEnv,
-      ENTRA_CLIENT_ID: 'roger-test-app',
-      ENTRA_CLIENT_SECRET: 'test-client-secret-0123',
-      ENTRA_AUTHORITY: ms.authority,
-      GRAPH_BASE_URL: ms.graphUrl,
-      ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [oldKey] }),
-    };
-    host = await startTestHost({ env });
+    ({ ms, host } = await startHostWithMicrosoft({ ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [oldKey] }) }));
   });
   afterAll(async () => {
     await host?.close();
-    await ms?.close();
   });
 
   it('connects with authorization code + PKCE, creates Print and Scan, and /api/me says so', async () => {
@@ -111,21 +105,28 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toEqual({ status: 'not-connected' });
     const { callback, authorizationUrl, redirect } = await connect(userToken, umaUpn);
     expect(Object.fromEntries(authorizationUrl.searchParams)).toMatchObject({
-      client_id: 'roger-test-app',
+      client_id: 'roger-local',
       response_type: 'code',
       redirect_uri: `${host.url}/api/onedrive/callback`,
-      scope: 'Files.ReadWrite offline_access',
       code_challenge_method: 'S256',
       code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
+    // MSAL adds the OpenID Connect scopes (an id_token names the account in the user's MSAL cache).
+    expect(authorizationUrl.searchParams.get('scope')!.split(' ').sort()).toEqual([
+      'Files.ReadWrite',
+      'offline_access',
+      'openid',
+      'profile',
+    ]);
     expect(callback.status).toBe(200);
     expect(callback.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await callback.text()).toContain('OneDrive is connected');
     // Cosmos requests: connect = the user (still there?) + the pending consent; callback = the
-    // consent read, spent, the link written, and the user read again after that write.
+    // consent read, the user's MSAL cache read, the consent spent, the cache and the link written,
+    // and the user read again after those writes.
     expect(lastCosmosRequests(host, '/api/onedrive/connect')).toBeLessThanOrEqual(2);
-    expect(lastCosmosRequests(host, '/api/onedrive/callback')).toBeLessThanOrEqual(4);
+    expect(lastCosmosRequests(host, '/api/onedrive/callback')).toBeLessThanOrEqual(6);
     expect(ms.listFolder(umaUpn, '')).toEqual(expect.arrayContaining(['Print', 'Scan']));
     expect((await api(host, userToken, 'GET', '/api/me')).body.onedrive).toMatchObject({ status: 'connected' });
 
@@ -138,7 +139,7 @@ describe('OneDrive for Business: connect, print, scan', () => {
   it('one state, two callbacks at once (the authorization URL opened twice): one connects, the other is refused', async () => {
     const { userToken, umaUpn } = await fabrikam();
     const { authorizationUrl, callbackUrl } = await consentToOneDrive(host, ms, userToken, umaUpn);
-    const again = new URL((await fetch(authorizationUrl, { redirect: 'manual' })).headers.get('location')!);
+    const again = new URL((await browserGet(authorizationUrl.href)).location!);
     expect(again.searchParams.get('state')).toBe(callbackUrl.searchParams.get('state'));
     expect(again.searchParams.get('code')).not.toBe(callbackUrl.searchParams.get('code'));
     const answers = await Promise.all([callbackUrl, again].map(async (url) => (await loadCallback(url)).status));
@@ -161,12 +162,27 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(await readItem('accounts', linkId('0'.repeat(32)), tenantId)).toBeUndefined();
   });
 
-  it('stores the Entra refresh token only as AES-256-GCM ciphertext bound to the user, named by key id', async () => {
+  it('keeps the Microsoft tokens only in the user’s MSAL cache, as AES-256-GCM ciphertext bound to the user, named by key id', async () => {
     const { tenantId, userId } = await fabrikam({ connected: true });
     const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
-    expect(link.refreshToken).toMatch(/^v1\.k2026a\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/);
+    // The link names the account, and holds no token.
+    expect(link).not.toHaveProperty('refreshToken');
+    expect(link.account).toEqual({
+      homeAccountId: expect.stringMatching(/^[\w-]+\.[\w-]+$/),
+      environment: expect.any(String),
+      tenantId: expect.any(String),
+    });
+    const { sealed } = await tokenCache(tenantId, userId);
+    expect(sealed).toMatch(/^v1\.k2026a\.[\w-]{16}\.[\w-]+\.[\w-]{22}$/);
     const cipher = createTokenCipher({ keys: [oldKey] });
-    const plaintext = cipher.open(link.refreshToken!, linkOwner(tenantId, userId));
+    const serialized = JSON.parse(cipher.open(sealed, linkOwner(tenantId, userId))) as Record<
+      string,
+      Record<string, { secret: string; home_account_id: string }>
+    >;
+    const refreshTokens = Object.values(serialized.RefreshToken!);
+    expect(refreshTokens).toHaveLength(1);
+    expect(refreshTokens[0]!.home_account_id).toBe(link.account!.homeAccountId);
+    const plaintext = refreshTokens[0]!.secret;
     expect(plaintext.length).toBeGreaterThan(20);
     // Not readable from the database: nowhere in any container, in any encoding we store.
     for (const name of Object.keys(containerSpecs) as ContainerName[]) {
@@ -174,10 +190,8 @@ describe('OneDrive for Business: connect, print, scan', () => {
       expect(JSON.stringify(await allItems(name))).not.toContain(plaintext);
     }
     // Only with the key, only for this user.
-    expect(() => createTokenCipher({ keys: [key('k2026a')] }).open(link.refreshToken!, linkOwner(tenantId, userId))).toThrow(
-      /cannot be decrypted/,
-    );
-    expect(() => cipher.open(link.refreshToken!, linkOwner(tenantId, 'someone-else'))).toThrow(/cannot be decrypted/);
+    expect(() => createTokenCipher({ keys: [key('k2026a')] }).open(sealed, linkOwner(tenantId, userId))).toThrow(/cannot be decrypted/);
+    expect(() => cipher.open(sealed, linkOwner(tenantId, 'someone-else'))).toThrow(/cannot be decrypted/);
   });
 
   it('print: register → upload straight to OneDrive → ready → session release → the download URL serves exactly those bytes; the API never saw them', async () => {
@@ -200,8 +214,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const ready = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id });
     expect(ready.status).toBe(200);
     expect(ready.body.state).toBe('queued');
-    // Cosmos requests: ready = job + link + conditional write.
-    expect(lastCosmosRequests(host, '/api/jobs/{id}/ready')).toBeLessThanOrEqual(3);
+    // Cosmos requests: ready = job + link + the user's MSAL cache (read for each request that calls
+    // Graph: another instance may have refreshed it) + conditional write.
+    expect(lastCosmosRequests(host, '/api/jobs/{id}/ready')).toBeLessThanOrEqual(4);
 
     const { release } = await approvedSession(host, printer, userToken);
     expect(release).toEqual({ released: 1, queued: 0, dispatched: true });
@@ -245,8 +260,8 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: 'LOCALNOSUCHITEM' })).status).toBe(404);
     // A second upload of the same name is renamed by OneDrive ("Notes 1.txt") and still accepted.
     const again = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
-    // Cosmos requests, warm: user + link + job write (tenant cached per instance).
-    expect(lastCosmosRequests(host, '/api/jobs')).toBeLessThanOrEqual(3);
+    // Cosmos requests, warm: user + link + MSAL cache + job write (tenant cached per instance).
+    expect(lastCosmosRequests(host, '/api/jobs')).toBeLessThanOrEqual(4);
     const renamed = await upload(again.body.upload.url, Buffer.from('ten bytes!'));
     expect(renamed.name).toBe('Notes 1.txt');
     expect((await api(host, userToken, 'POST', `/api/jobs/${again.body.id}/ready`, { itemId: renamed.id })).body.state).toBe('queued');
@@ -330,9 +345,9 @@ describe('OneDrive for Business: connect, print, scan', () => {
     const scansBefore = earlier.size;
     const started = await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Invoice: March?' });
     expect(started.status).toBe(200);
-    // Warm (the SDK reads a container's metadata before its first write in a process): user + profile + link + the record.
+    // Warm (the SDK reads a container's metadata before its first write in a process): user + profile + link + MSAL cache + the record.
     expect((await api(host, sessionToken, 'POST', '/api/scans', { profileId: everyone.body.id, fileName: 'Second' })).status).toBe(200);
-    expect(lastCosmosRequests(host, '/api/scans')).toBeLessThanOrEqual(4);
+    expect(lastCosmosRequests(host, '/api/scans')).toBeLessThanOrEqual(5);
     expect(started.body).toMatchObject({
       fileName: 'Invoice_ March_.pdf',
       profile: { format: 'pdf', resolution: 300, color: 'color', duplex: true },
@@ -379,24 +394,24 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(ms.stats.throttled - throttledBefore).toBe(5);
   });
 
-  it('rotating the token key keeps existing links working and re-seals them with the new key', async () => {
+  it('rotating the token key keeps existing links working and re-seals the MSAL cache with the new key', async () => {
     const { tenantId, userId, umaUpn } = await fabrikam({ connected: true });
     ms.putFile(umaUpn, 'Print/Menu.pdf', randomBytes(64));
-    const config = loadConfig({ ...env, PORT: String(host.port), ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [newKey, oldKey] }) });
-    const { store } = await host.services();
-    const rotated = await openOneDrive(config, () => new Date());
-    try {
-      const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
-      expect(rotated.cipher.kidOf(link.refreshToken!)).toBe('k2026a');
-      const drive = await rotated.driveOf(store, link, quietLog);
-      expect((await drive.children(link.printFolderId, { limit: 10 })).items.length).toBeGreaterThan(0);
-      const resealed = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
-      expect(rotated.cipher.kidOf(resealed.refreshToken!)).toBe('k2026b');
-      // The instance still on the old key alone can no longer read it; the old key may be retired once all are re-sealed.
-      expect(() => createTokenCipher({ keys: [oldKey] }).open(resealed.refreshToken!, linkOwner(tenantId, userId))).toThrow();
-    } finally {
-      await rotated.close();
-    }
+    expect(createTokenCipher({ keys: [oldKey] }).kidOf((await tokenCache(tenantId, userId)).sealed)).toBe('k2026a');
+    // An instance configured with [new, old]: the same services, MSAL sealing with the new key.
+    const services = await host.services();
+    const signIn = await services.microsoft();
+    const rotated = createTokenCipher({ keys: [newKey, oldKey] });
+    const onRotatedInstance = { ...services, microsoft: async () => ({ ...signIn, cipher: rotated }) };
+    // The access token in the cache has expired for Graph: MSAL refreshes, and the cache is written again.
+    host.advanceClock(3700);
+    const link = (await readItem<OneDriveLinkDoc>('accounts', linkId(userId), tenantId))!;
+    const drive = await (await services.onedrive()).driveOf(onRotatedInstance, link, quietLog);
+    expect((await drive.children(link.printFolderId, { limit: 10 })).items.length).toBeGreaterThan(0);
+    const resealed = (await tokenCache(tenantId, userId)).sealed;
+    expect(rotated.kidOf(resealed)).toBe('k2026b');
+    // The instance still on the old key alone can no longer read it; the old key may be retired once all are re-sealed.
+    expect(() => createTokenCipher({ keys: [oldKey] }).open(resealed, linkOwner(tenantId, userId))).toThrow();
   });
 
   it('consent withdrawn in Entra: a clear 409 telling the user to reconnect; reconnecting works again', async () => {
@@ -414,16 +429,16 @@ describe('OneDrive for Business: connect, print, scan', () => {
       connect: '/api/onedrive/connect',
     });
     expect((await api(host, adminToken, 'GET', '/api/me')).body.onedrive.status).toBe('reconnect-required');
-    // The dead refresh token is not kept.
+    // The link no longer names the refused account.
     const adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
-    expect((await readItem<OneDriveLinkDoc>('accounts', linkId(adminId), tenantId))!.refreshToken).toBeUndefined();
+    expect((await readItem<OneDriveLinkDoc>('accounts', linkId(adminId), tenantId))!.account).toBeUndefined();
 
     ms.restoreConsent(adaUpn);
     expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'POST', '/api/jobs', { fileName: 'c.pdf', size: 5 })).status).toBe(201);
   });
 
-  it('disconnect forgets the link (idempotent); jobs are then metadata only', async () => {
+  it('disconnect forgets the link and its Microsoft tokens (idempotent); jobs are then metadata only', async () => {
     const { tenantId, adminToken, adaUpn } = await fabrikamAdmin();
     expect((await connect(adminToken, adaUpn)).callback.status).toBe(200);
     expect((await api(host, adminToken, 'DELETE', '/api/onedrive')).status).toBe(204);
@@ -434,6 +449,11 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(job.body).not.toHaveProperty('upload');
     const adminId = (await api(host, adminToken, 'GET', '/api/me')).body.user.id;
     expect(await readItem('accounts', linkId(adminId), tenantId)).toBeUndefined();
+    // Ada signs in with a password: the Microsoft account was only OneDrive's, and its tokens are gone too.
+    const cache = JSON.parse(
+      createTokenCipher({ keys: [oldKey] }).open((await tokenCache(tenantId, adminId)).sealed, linkOwner(tenantId, adminId)),
+    );
+    expect(cache).toMatchObject({ Account: {}, RefreshToken: {}, AccessToken: {}, IdToken: {} });
   });
 
   it('logs carry no tokens, codes, file names or emails', async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../../shared/telemetry/metric-names.js';
-import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { approvedSession, enrolledPrinter, freshTenant, individual, uniqueName } from '../helpers/fixtures.js';
-import { consentToOneDrive, loadCallback } from '../helpers/onedrive.js';
+import { consentToOneDrive, loadCallback, standInOf } from '../helpers/onedrive.js';
 import { amqpCredentials, printerClient, receiveReleases } from '../helpers/printer.js';
 import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { counted, recordTelemetry, type ExportedTelemetry } from '../helpers/telemetry.js';
@@ -18,7 +18,6 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * username, PIN, password, token, code, file name and address the flows used, and for anything
  * shaped like a JWT or a long base64 secret. The metrics an operator's alerts query must be there.
  */
-const CLIENT_SECRET = 'telemetry-client-secret-0123';
 const admin = individual({ email: 'ada.admin@fabrikam.test', username: 'ada', fullName: 'Ada Lovelace', password: 'ada-Password-12' });
 const uma = individual({
   email: 'uma.user@fabrikam.test',
@@ -52,19 +51,16 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
 
   beforeAll(async () => {
     recorder = recordTelemetry();
-    ms = await startLocalMicrosoft({ clientId: 'roger-telemetry-app', clientSecret: CLIENT_SECRET });
+    // The host's own Entra ID and Graph stand-in (MSAL over its HTTPS listener), with an app registration made up for the run.
     host = await startTestHost({
       env: {
         ...oauthEnv,
-        ENTRA_CLIENT_ID: 'roger-telemetry-app',
-        ENTRA_CLIENT_SECRET: CLIENT_SECRET,
-        ENTRA_AUTHORITY: ms.authority,
-        GRAPH_BASE_URL: ms.graphUrl,
         ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [{ kid: 'tel', key: randomBytes(32).toString('base64') }] }),
       },
       telemetry: recorder.telemetry,
     });
-    keep(CLIENT_SECRET, FILE_NAME, 'Salary Review', ...WRONG, ...WRONG_PINS, '127.0.0.1', '::1');
+    ms = await standInOf(await host.services());
+    keep(FILE_NAME, 'Salary Review', ...WRONG, ...WRONG_PINS, '127.0.0.1', '::1');
     for (const person of [admin, uma, victor]) keep(person.email, person.username, person.fullName, person.password, person.pin);
     keep('Lovelace', 'Thurman', 'Victor Hugo', 'fabrikam.test');
 
@@ -189,7 +185,6 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
 
   afterAll(async () => {
     await host?.close();
-    await ms?.close();
     await recorder?.shutdown();
   });
 

@@ -4,8 +4,10 @@ import type { JobDoc } from '../../shared/jobs/jobs.js';
 import type { Messaging } from '../../shared/messaging/messaging.js';
 import { linkId, type OneDriveLinkDoc } from '../../shared/onedrive/links.js';
 import { GRAPH_REQUEST_TIMEOUT_MS } from '../../shared/onedrive/graph-drive.js';
-import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
+import { browserGet } from '../helpers/microsoft.js';
+import { standInOf } from '../helpers/onedrive.js';
 import { amqpCredentials, enrollPrinter, printerClient, receiveReleases, startSession, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { inContainer } from './cosmos-fault-proxy.js';
@@ -94,25 +96,22 @@ describe('Service Bus and Microsoft Graph faults', () => {
   async function connectOneDrive(who: 'ada' | 'uma' | 'ola') {
     ms.setDefaultAccount(UPN[who]);
     const started = await api(host(), tokens[who], 'GET', '/api/onedrive/connect');
-    const consent = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
+    const consent = await browserGet(started.body.authorizationUrl);
     expect(consent.status).toBe(302);
     const startedAt = performance.now();
-    const callback = await fetch(consent.headers.get('location')!, { redirect: 'manual' });
+    const callback = await fetch(consent.location!, { redirect: 'manual' });
     const text = await callback.text();
     const body = callback.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
     return { status: callback.status, headers: callback.headers, body, ms: performance.now() - startedAt } satisfies TimedAnswer;
   }
 
   beforeAll(async () => {
-    ms = await startLocalMicrosoft({ clientId: 'roger-faults-app', clientSecret: 'faults-client-secret-0123' });
+    // The host's own Entra ID and Graph stand-in: MSAL over its HTTPS listener, Graph over the plain one.
     faulty = await startFaultyStoreHost({
       ...oauthEnv,
-      ENTRA_CLIENT_ID: 'roger-faults-app',
-      ENTRA_CLIENT_SECRET: 'faults-client-secret-0123',
-      ENTRA_AUTHORITY: ms.authority,
-      GRAPH_BASE_URL: ms.graphUrl,
       ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [{ kid: 'faults1', key: randomBytes(32).toString('base64') }] }),
     });
+    ms = await standInOf(await host().services());
     tenantId = (await createTenant(host(), 'contoso', admin)).id;
     tokens.ada = (await mobileSignIn(host(), 'contoso', admin)).access_token;
     for (const [name, person] of [
@@ -135,7 +134,6 @@ describe('Service Bus and Microsoft Graph faults', () => {
   afterAll(async () => {
     expect(host().logs.filter((line) => line.includes('unhandled-error'))).toEqual([]);
     await faulty?.close();
-    await ms?.close();
   });
 
   describe('Service Bus', () => {

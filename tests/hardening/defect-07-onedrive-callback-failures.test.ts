@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { userTokenCacheId } from '../../shared/microsoft/token-cache.js';
 import { linkId, type OneDriveLinkDoc } from '../../shared/onedrive/links.js';
 import type { LocalMicrosoft, TokenEndpointFault } from '../../tools/microsoft/local-microsoft.js';
 import { consentToOneDrive, loadCallback, startHostWithMicrosoft } from '../helpers/onedrive.js';
@@ -10,7 +11,8 @@ import type { TestHost } from '../helpers/test-host.js';
  * `invalid_grant`, with the one-time state already spent (the reload got 400); and a file named
  * Print or Scan in the drive root made every connection fail with 500. Now Entra's failures are
  * 503 + Retry-After and the same callback URL connects once Entra is back; a file in the way is
- * a 409 telling the user what to rename. Nothing is written on any failure.
+ * a 409 telling the user what to rename. Nothing is written on any failure: no link, and no
+ * tokens in the user's MSAL cache (OneDrive's tokens went there with issue 16).
  */
 const admin: Person = { email: 'ada@northwind.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 const user: Person = { email: 'uma@northwind.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
@@ -29,6 +31,11 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
     return (await store.container('accounts').item(linkId(userId), tenantId).read<OneDriveLinkDoc>()).resource;
   }
 
+  async function storedTokens() {
+    const { store } = await host.services();
+    return (await store.container('accounts').item(userTokenCacheId(userId), tenantId).read()).resource;
+  }
+
   function expectUnavailable(answer: Awaited<ReturnType<typeof loadCallback>>, retryAfter: string) {
     expect(answer.status, JSON.stringify(answer.body)).toBe(503);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
@@ -42,7 +49,7 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
   }
 
   beforeAll(async () => {
-    ({ ms, host } = await startHostWithMicrosoft('roger-defect-07'));
+    ({ ms, host } = await startHostWithMicrosoft());
     tenantId = (await createTenant(host, 'northwind', admin)).id;
     const adminToken = (await mobileSignIn(host, 'northwind', admin)).access_token;
     userId = (await api(host, adminToken, 'POST', '/api/users', user)).body.id;
@@ -50,11 +57,16 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
   });
   afterAll(async () => {
     await host?.close();
-    await ms?.close();
   });
   beforeEach(async () => {
     ms.failTokenNext(0, 503);
     expect((await api(host, userToken, 'DELETE', '/api/onedrive')).status).toBe(204);
+    const { store } = await host.services();
+    await store
+      .container('accounts')
+      .item(userTokenCacheId(userId), tenantId)
+      .delete()
+      .catch(() => {});
   });
 
   it.each<[string, TokenEndpointFault, string]>([
@@ -69,9 +81,11 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
       expectUnavailable(await loadCallback(callbackUrl), retryAfter);
       expect(ms.stats.failedTokenRequests).toBeGreaterThan(0);
       expect(await storedLink()).toBeUndefined();
+      expect(await storedTokens()).toBeUndefined();
 
       expectConnected(await loadCallback(callbackUrl));
-      expect(await storedLink()).toMatchObject({ status: 'connected', refreshToken: expect.any(String) });
+      expect(await storedLink()).toMatchObject({ status: 'connected', account: { homeAccountId: expect.any(String) } });
+      expect(await storedTokens()).toMatchObject({ type: 'msal-cache', sealed: expect.stringMatching(/^v1\.test\./) });
       // Once it has connected, the state is spent.
       const replay = await loadCallback(callbackUrl);
       expect(replay.status).toBe(400);
@@ -87,6 +101,7 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
     expect(performance.now() - startedAt).toBeLessThan(15_000);
     expectUnavailable(silent, '30');
     expect(await storedLink()).toBeUndefined();
+    expect(await storedTokens()).toBeUndefined();
     expectConnected(await loadCallback(callbackUrl));
   });
 
@@ -118,6 +133,7 @@ describe('defect 7: the OneDrive callback when Entra fails or a file is in the w
         detail: expect.stringMatching(new RegExp(`file named "${name}".*rename or move that file, then connect OneDrive again`)),
       });
       expect(await storedLink()).toBeUndefined();
+      expect(await storedTokens()).toBeUndefined();
       // The user's file is left exactly as it was.
       expect(ms.fileBytes(upn, name)?.equals(bytes)).toBe(true);
 

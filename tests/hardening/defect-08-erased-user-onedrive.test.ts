@@ -10,7 +10,8 @@ import type { TestHost } from '../helpers/test-host.js';
  * Issue 13, defect 8 (the connecting side): an erased user's access token, still valid for the
  * rest of its 20 minutes, could connect OneDrive again and leave a sealed Microsoft refresh
  * token under an id that nothing would ever erase. Connecting and the callback now need a user
- * that exists: the connect answers 401 invalid_token, the callback writes no link.
+ * that exists: the connect answers 401 invalid_token, the callback writes no link and leaves no
+ * tokens in the user's MSAL cache.
  */
 const admin: Person = { email: 'ada@tailspin.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 
@@ -56,16 +57,17 @@ describe('defect 8: an erased user cannot connect OneDrive', () => {
     const { store } = await host.services();
     expect((await store.container('accounts').item(linkId(userId), tenantId).read()).resource).toBeUndefined();
     expect(await itemsNaming('accounts', 'onedrive-link', userId)).toEqual([]);
+    // Nor the Microsoft tokens the callback redeemed: the user's sealed MSAL cache.
+    expect(await itemsNaming('accounts', 'msal-cache', userId)).toEqual([]);
   }
 
   beforeAll(async () => {
-    ({ ms, host } = await startHostWithMicrosoft('roger-defect-08'));
+    ({ ms, host } = await startHostWithMicrosoft());
     tenantId = (await createTenant(host, 'tailspin', admin)).id;
     adminToken = (await mobileSignIn(host, 'tailspin', admin)).access_token;
   });
   afterAll(async () => {
     await host?.close();
-    await ms?.close();
   });
 
   it('connect with the erased user’s still-valid token: 401 invalid_token, no pending consent written', async () => {

@@ -1,26 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { saveLink } from '../../shared/onedrive/links.js';
+import type { Services } from '../../shared/services.js';
 import type { Store } from '../../shared/store/store.js';
-import { startLocalMicrosoft, type LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import { browserGet } from './microsoft.js';
 import { api, oauthEnv } from './roger.js';
 import { startTestHost, type TestHost } from './test-host.js';
 
-/** The local host pointed at a local Entra ID and Graph of the test's own, as Azure points it at Microsoft's. */
-export async function startHostWithMicrosoft(clientId: string) {
-  const clientSecret = `${clientId}-client-secret`;
-  const ms = await startLocalMicrosoft({ clientId, clientSecret });
+/**
+ * The local host with its own Entra ID and Graph stand-in (tools/local/microsoft.ts): MSAL
+ * reaches it over its HTTPS listener, Graph over the plain one, on the host's clock. `env` adds
+ * settings (e.g. ONEDRIVE_TOKEN_KEYS). The stand-in closes with the host.
+ */
+export async function startHostWithMicrosoft(env: Record<string, string> = {}) {
   const host = await startTestHost({
     env: {
       ...oauthEnv,
-      ENTRA_CLIENT_ID: clientId,
-      ENTRA_CLIENT_SECRET: clientSecret,
-      ENTRA_AUTHORITY: ms.authority,
-      GRAPH_BASE_URL: ms.graphUrl,
       ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [{ kid: 'test', key: randomBytes(32).toString('base64') }] }),
+      ...env,
     },
   });
-  return { ms, host };
+  return { ms: await standInOf(await host.services()), host };
+}
+
+/** The local host's Entra ID and Graph stand-in. */
+export async function standInOf(services: Services): Promise<LocalMicrosoft> {
+  return ((await services.onedrive()) as unknown as { microsoft: LocalMicrosoft }).microsoft;
 }
 
 /**
@@ -33,9 +39,9 @@ export async function consentToOneDrive(host: TestHost, ms: LocalMicrosoft, toke
   const started = await api(host, token, 'GET', '/api/onedrive/connect');
   expect(started.status, JSON.stringify(started.body)).toBe(200);
   const authorizationUrl = new URL(started.body.authorizationUrl);
-  const consent = await fetch(authorizationUrl, { redirect: 'manual' });
-  expect(consent.status).toBe(302);
-  return { authorizationUrl, callbackUrl: new URL(consent.headers.get('location')!) };
+  const consent = await browserGet(authorizationUrl.href);
+  expect(consent.status, consent.body).toBe(302);
+  return { authorizationUrl, callbackUrl: new URL(consent.location!) };
 }
 
 /** The browser loading the callback URL: problems parsed, the HTML page as text. */
@@ -47,8 +53,9 @@ export async function loadCallback(callbackUrl: URL) {
 }
 
 /**
- * A OneDrive link item as the callback writes it, put straight into the store (no Graph needed):
- * for tests of what erasure and admin writes do with a user's link. The sealed token is a dummy.
+ * A OneDrive link item as the callback wrote it before MSAL, put straight into the store (no
+ * Graph needed): for tests of what erasure and admin writes do with a user's link. The sealed
+ * token is a dummy.
  */
 export async function writeLinkFixture(store: Store, tenantId: string, userId: string): Promise<void> {
   const time = new Date().toISOString();

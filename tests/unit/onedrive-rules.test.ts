@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { CryptoProvider } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
-import { newPkce } from '../../shared/onedrive/entra.js';
 import { isNameOfUpload, sanitizeFileName } from '../../shared/onedrive/file-names.js';
 import { createTokenCipher } from '../../shared/onedrive/token-cipher.js';
 
@@ -36,10 +36,10 @@ describe('token cipher (AES-256-GCM, key id beside the ciphertext)', () => {
   });
 });
 
-describe('PKCE (RFC 7636)', () => {
-  it('makes a 43-character verifier and its S256 challenge', () => {
-    const { verifier, challenge } = newPkce();
-    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+describe('PKCE (RFC 7636), made by MSAL for the OneDrive consent and Microsoft sign-in (shared/microsoft/msal.ts)', () => {
+  it('makes a verifier of 43 to 128 unreserved characters, at least 256 bits, and its S256 challenge', async () => {
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    expect(verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
     expect(challenge).toBe(createHash('sha256').update(verifier).digest('base64url'));
   });
 });

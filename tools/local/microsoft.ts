@@ -66,9 +66,7 @@ export async function openLocalOneDrive(config: Config, now: () => Date): Promis
   const shared = await acquire(config, now);
   try {
     const onedrive = await openOneDrive(config, now, {
-      clientId: shared.clientId,
-      clientSecret: shared.clientSecret,
-      authority: shared.microsoft.authority,
+      authority: shared.microsoft.secureAuthority!,
       graphBaseUrl: shared.microsoft.graphUrl,
     });
     return {
