@@ -8,6 +8,12 @@ import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
 import { readTenantFresh, updateTenant } from '../../shared/tenants/tenants.js';
 import { entraIdentityId } from '../../shared/users/entra-identity.js';
 import { readUser, type UserDoc } from '../../shared/users/users.js';
+import { routeTable } from '../../functions/routes.js';
+import { loadConfig } from '../../shared/config/load-config.js';
+import { freePort } from '../../tools/free-port.js';
+import { localAdapters } from '../../tools/local/adapters.js';
+import { openLocalMicrosoftSignIn } from '../../tools/local/microsoft.js';
+import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
 import { browserGet } from '../helpers/microsoft.js';
@@ -411,5 +417,99 @@ describe('Sign in with Microsoft', () => {
         entra.restoreConsent('megan@contoso.example');
       }
     });
+  });
+
+  it('an id_token with another nonce than the sign-in sent (a swapped or replayed token) is refused, and nothing is written', async () => {
+    const tenant = await boundTenant();
+    const started = await roundTrip(tenant.id, 'megan@contoso.example', { cookie: 'none' });
+    entra.wrongNonceNext(1);
+    const answer = await started.load(started.ownCookie);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('Signing in with Microsoft did not succeed');
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeUndefined();
+    // Microsoft's answer was used up: the same callback is not tried again.
+    expect((await started.load(started.ownCookie)).status).toBe(400);
+  });
+
+  it('two sessions of one Microsoft user refreshing at once both succeed, and the stored MSAL cache still works after', async () => {
+    const tenant = await boundTenant();
+    const sessions = [];
+    for (let i = 0; i < 2; i++) {
+      const signedIn = await roundTrip(tenant.id, 'megan@contoso.example');
+      sessions.push(await exchange(signedIn.answer.headers.get('location')!, signedIn.verifier));
+    }
+    const refresh = (token: string) => tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: token });
+    const together = await Promise.all(sessions.map((session) => refresh(session.refresh_token)));
+    expect(together.map((answer) => answer.status)).toEqual([200, 200]);
+    const after = await Promise.all(together.map((answer) => refresh(answer.body.refresh_token)));
+    expect(after.map((answer) => answer.status)).toEqual([200, 200]);
+  });
+});
+
+describe('Sign in with Microsoft when Microsoft is slow', () => {
+  let slowHost: LocalHost;
+  let slowEntra: LocalMicrosoft;
+  let slowServices: Services;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...oauthEnv });
+    slowHost = await startLocalHost({
+      config,
+      table: routeTable,
+      // The adapter decides how long MSAL waits for Entra: here half a second.
+      adapters: { ...localAdapters, microsoft: (c, now) => openLocalMicrosoftSignIn(c, now, { timeoutMs: 500 }) },
+      port,
+      log: () => {},
+    });
+    slowServices = await slowHost.services();
+    slowEntra = ((await slowServices.microsoft()) as unknown as { microsoft: LocalMicrosoft }).microsoft;
+  });
+  afterAll(() => slowHost?.close());
+
+  it('answers a 503 page with Retry-After within the time limit, writes nothing, and the same callback finishes once Microsoft answers', async () => {
+    const slug = uniqueName('slow');
+    const created = await createTenant({ url: `http://localhost:${slowHost.port}` } as TestHost, slug, {
+      email: `owner@${slug}.example`,
+      username: 'owner',
+      fullName: 'Owner',
+      password: 'owner-pass-1',
+    });
+    await bindEntraTenant(slowServices, created.id, CONTOSO, { kind: 'admin-consent', adminUserId: created.adminId }, silentLog);
+    const tenant = (await readTenantFresh(slowServices.store, created.id))!;
+    const request: AuthorizationRequest = {
+      clientId: 'roger-mobile',
+      redirectUri: REDIRECT,
+      scope: 'jobs',
+      codeChallenge: pkce().challenge,
+    };
+    const started = await startMicrosoftSignIn(slowServices, { tenant, request, loginHint: 'megan@contoso.example', lang: 'en' });
+    const callback = (await browserGet(started.url)).location!;
+    const cookie = started.setCookie.split(';')[0]!;
+
+    slowEntra.slowTokenNext(1, 5000);
+    const begun = Date.now();
+    const slow = await fetch(callback, {
+      redirect: 'manual',
+      headers: { cookie },
+    });
+    expect(Date.now() - begun).toBeLessThan(4000);
+    expect(slow.status).toBe(503);
+    expect(Number(slow.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await slow.text()).toContain('Try again in');
+    const { resources } = await slowServices.store
+      .container('accounts')
+      .items.query({
+        query: "SELECT c.id FROM c WHERE c.tenantId = @t AND c.type = 'user'",
+        parameters: [{ name: '@t', value: tenant.id }],
+      })
+      .fetchAll();
+    expect(resources).toHaveLength(1); // the owner only
+
+    const back = await fetch(callback, {
+      redirect: 'manual',
+      headers: { cookie },
+    });
+    expect(back.status).toBe(303);
   });
 });

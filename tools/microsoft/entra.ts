@@ -94,6 +94,8 @@ function s256(verifier: string): string {
 }
 
 export class Entra {
+  /** Id_tokens still to be minted with another nonce than the sign-in's (wrongNonceNext). */
+  wrongNonces = 0;
   readonly #codes = new Map<string, CodeGrant>();
   readonly #accessTokens = new Map<string, TokenGrant>();
   readonly #refreshTokens = new Map<string, TokenGrant>();
@@ -386,7 +388,13 @@ export class Entra {
       answer.refresh_token = refreshToken;
     }
     if (hasOpenId(issue.grantedScope)) {
-      answer.id_token = oidc.idToken({ account, clientId: this.config.clientId, nonce: issue.nonce, nowMs: now });
+      // wrongNonceNext: an id_token for another sign-in (a replayed or swapped token, as a relying party must refuse it).
+      let nonce = issue.nonce;
+      if (nonce !== undefined && this.wrongNonces > 0) {
+        this.wrongNonces -= 1;
+        nonce = `${nonce}-other`;
+      }
+      answer.id_token = oidc.idToken({ account, clientId: this.config.clientId, nonce, nowMs: now });
     }
     if (issue.withClientInfo) answer.client_info = clientInfo(account);
     return answer;

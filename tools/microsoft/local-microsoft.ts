@@ -121,6 +121,14 @@ export interface LocalMicrosoft {
    * up). `failTokenNext(0, …)` ends it.
    */
   failTokenNext(count: number, fault: TokenEndpointFault, retryAfterSeconds?: number): void;
+  /**
+   * The next `count` token requests wait `delayMs` before they are handled (then answered as
+   * usual): a slow Entra. A request whose client gives up meanwhile is dropped, unanswered and
+   * unredeemed. `slowTokenNext(0, 0)` ends it; so does close().
+   */
+  slowTokenNext(count: number, delayMs: number): void;
+  /** The next `count` id_tokens minted for a sign-in carry another nonce than the one it sent (a swapped or replayed token). */
+  wrongNonceNext(count: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -190,6 +198,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const requests: RequestRecord[] = [];
   const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
   const slow = { remaining: 0, delayMs: 0 };
+  const slowToken = { remaining: 0, delayMs: 0 };
   const tokenFault: { remaining: number; fault: TokenEndpointFault; retryAfterSeconds: number } = {
     remaining: 0,
     fault: 503,
@@ -232,6 +241,10 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     if (entraRoute === 'authorize' && req.method === 'GET') return entra.authorize(res, target.searchParams, tenantSegment);
     if (entraRoute === 'token') {
       stats.tokenRequests += 1;
+      if (slowToken.remaining > 0) {
+        slowToken.remaining -= 1;
+        if (!(await waitOrGiveUp(res, slowToken.delayMs))) return;
+      }
       if (tokenFault.remaining > 0) return failTokenRequest(req, res);
       return entra.token(req, res, at);
     }
@@ -347,6 +360,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     slowNext: (count, delayMs) => {
       Object.assign(slow, { remaining: count, delayMs });
     },
+    slowTokenNext: (count, delayMs) => {
+      Object.assign(slowToken, { remaining: count, delayMs });
+    },
+    wrongNonceNext: (count) => {
+      entra.wrongNonces = count;
+    },
     failTokenNext: (count, fault, retryAfterSeconds = 1) => {
       Object.assign(tokenFault, { remaining: count, fault, retryAfterSeconds });
     },
@@ -378,6 +397,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     },
     close: async () => {
       slow.remaining = 0;
+      slowToken.remaining = 0;
       tokenFault.remaining = 0;
       for (const giveUp of [...waiting]) giveUp();
       const closing = [server, ...(secureServer ? [secureServer] : [])].map((listener) => {
