@@ -62,7 +62,14 @@ async function release(config: Config, shared: SharedStandIn): Promise<void> {
   await shared.microsoft.close();
 }
 
-export async function openLocalOneDrive(config: Config, now: () => Date): Promise<OneDrive & { microsoft: LocalMicrosoft }> {
+/**
+ * `registration`: the made-up app registration, for tests that play an OAuth client of their own
+ * against the stand-in (a link's refresh token as stored before OneDrive used MSAL).
+ */
+export async function openLocalOneDrive(
+  config: Config,
+  now: () => Date,
+): Promise<OneDrive & { microsoft: LocalMicrosoft; registration: { clientId: string; clientSecret: string } }> {
   const shared = await acquire(config, now);
   try {
     const onedrive = await openOneDrive(config, now, {
@@ -72,6 +79,7 @@ export async function openLocalOneDrive(config: Config, now: () => Date): Promis
     return {
       ...onedrive,
       microsoft: shared.microsoft,
+      registration: { clientId: shared.clientId, clientSecret: shared.clientSecret },
       async close() {
         await onedrive.close();
         await release(config, shared);
