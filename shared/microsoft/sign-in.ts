@@ -11,7 +11,7 @@ import { constantTimeEqual, hashSecret, newSecret } from '../tokens/secrets.js';
 import { EmailTaken, NotProvisioned, roleFromClaims, signInEntraPerson, ADMIN_APP_ROLE } from '../users/entra-identity.js';
 import { LOGIN_HISTORY_KEPT, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
-import { saveUserTokenCache } from './token-cache.js';
+import { mergeIntoUserTokenCache } from './token-cache.js';
 
 /**
  * Sign in with Microsoft (docs/flows.md, Sign in with Microsoft), the upstream half of our
@@ -313,7 +313,7 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
     throw error;
   }
 
-  await saveUserTokenCache(
+  await mergeIntoUserTokenCache(
     services.store,
     microsoft.cipher,
     { tenantId: user.tenantId, userId: user.id },

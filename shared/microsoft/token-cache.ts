@@ -90,6 +90,62 @@ export async function saveUserTokenCache(
   });
 }
 
+const MERGE_ATTEMPTS = 5;
+
+/**
+ * At sign-in: adds the entries MSAL just made (this account's id, id_token and tokens) to the
+ * user's stored cache, keeping the rest (the account OneDrive was connected with, when it is
+ * another). The new entries win on a clash. Conditional on the ETag read: a write that came
+ * first (a refresh, a OneDrive request) is read again and merged into.
+ */
+export async function mergeIntoUserTokenCache(
+  store: Store,
+  cipher: TokenCipher,
+  owner: { tenantId: string; userId: string },
+  serialized: string,
+  now: Date,
+): Promise<void> {
+  const aad = linkOwner(owner.tenantId, owner.userId);
+  const item = store.container('accounts').item(userTokenCacheId(owner.userId), owner.tenantId);
+  for (let attempt = 1; ; attempt++) {
+    const { resource } = await item.read<UserTokenCacheDoc>();
+    const stored = resource?.type === 'msal-cache' ? openOrNothing(cipher, resource.sealed, aad) : undefined;
+    const doc: UserTokenCacheDoc = {
+      id: userTokenCacheId(owner.userId),
+      tenantId: owner.tenantId,
+      type: 'msal-cache',
+      userId: owner.userId,
+      sealed: cipher.seal(stored ? mergeCaches(stored, serialized) : serialized, aad),
+      updatedAt: now.toISOString(),
+    };
+    try {
+      if (resource) await item.replace(doc, { accessCondition: { type: 'IfMatch', condition: resource._etag! } });
+      else await store.container('accounts').items.create(doc);
+      return;
+    } catch (error) {
+      if (attempt >= MERGE_ATTEMPTS || !(isPreconditionFailed(error) || isConflict(error) || isNotFound(error))) throw error;
+    }
+  }
+}
+
+/** A cache sealed with a retired key, or unreadable: replaced by the new one rather than failing the sign-in. */
+function openOrNothing(cipher: TokenCipher, sealed: string, aad: string): string | undefined {
+  try {
+    return cipher.open(sealed, aad);
+  } catch {
+    return undefined;
+  }
+}
+
+/** MSAL's serialized form is a map per kind (Account, IdToken, AccessToken, RefreshToken, AppMetadata) keyed by entry. */
+function mergeCaches(stored: string, fresh: string): string {
+  const older = JSON.parse(stored) as Record<string, Record<string, unknown>>;
+  const newer = JSON.parse(fresh) as Record<string, Record<string, unknown>>;
+  const merged: Record<string, Record<string, unknown>> = { ...older };
+  for (const [kind, entries] of Object.entries(newer)) merged[kind] = { ...(older[kind] ?? {}), ...entries };
+  return JSON.stringify(merged);
+}
+
 /** Erasure (idempotent): true when there was one. */
 export async function deleteUserTokenCache(store: Store, tenantId: string, userId: string): Promise<boolean> {
   try {

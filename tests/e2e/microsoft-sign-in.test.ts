@@ -431,6 +431,26 @@ describe('Sign in with Microsoft', () => {
     expect((await started.load(started.ownCookie)).status).toBe(400);
   });
 
+  it('a sign-in adds to the user’s MSAL cache, keeping the entries of another account (the one OneDrive was connected with)', async () => {
+    const tenant = await boundTenant();
+    const first = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(first.answer.status).toBe(303);
+    const user = (await userOf(tenant.id, 'megan@contoso.example'))!;
+    const microsoft = await services.microsoft();
+    const item = services.store.container('accounts').item(userTokenCacheId(user.id), tenant.id);
+    const owner = `${tenant.id}|${user.id}`;
+    const { resource } = await item.read();
+    const cache = JSON.parse(microsoft.cipher.open(resource.sealed, owner));
+    cache.RefreshToken['other-account-refresh-token'] = { home_account_id: 'other', credential_type: 'RefreshToken', secret: 'x' };
+    await item.replace({ ...resource, sealed: microsoft.cipher.seal(JSON.stringify(cache), owner) });
+
+    const again = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(again.answer.status).toBe(303);
+    const after = JSON.parse(microsoft.cipher.open((await item.read()).resource.sealed, owner));
+    expect(Object.keys(after.RefreshToken)).toContain('other-account-refresh-token');
+    expect(Object.keys(after.RefreshToken).length).toBeGreaterThan(1);
+  });
+
   it('two sessions of one Microsoft user refreshing at once both succeed, and the stored MSAL cache still works after', async () => {
     const tenant = await boundTenant();
     const sessions = [];
