@@ -30,7 +30,9 @@ async function acquire(config: Config, now: () => Date): Promise<SharedStandIn> 
     pending = (async () => {
       const clientId = 'roger-local';
       const clientSecret = newSecret();
-      const { generate } = await import('selfsigned');
+      // A CommonJS package: Node names its export, the bundle (dist/) only gives `default`.
+      const selfsigned = await import('selfsigned');
+      const generate = selfsigned.generate ?? (selfsigned as unknown as { default: typeof selfsigned }).default.generate;
       const tls = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
         keySize: 2048,
         algorithm: 'sha256',
