@@ -451,6 +451,36 @@ describe('Sign in with Microsoft', () => {
     expect(Object.keys(after.RefreshToken).length).toBeGreaterThan(1);
   });
 
+  it('losing Roger.Admin in Entra demotes an admin at the next sign-in, except the tenant’s last admin, who stays (and it is logged)', async () => {
+    const tenant = await boundTenant('');
+    const owner = await mobileSignIn(host, tenant.slug, { email: '', username: 'owner', fullName: '', password: 'owner-pass-1' });
+    await bindEntraTenant(services, tenant.id, CONTOSO, { kind: 'admin-consent', adminUserId: tenant.adminId }, silentLog);
+    const contosoAdmin = { tenantId: CONTOSO, displayName: 'Contoso Admin', email: 'admin@contoso.example', admin: true };
+    expect((await roundTrip(tenant.id, 'admin@contoso.example')).answer.status).toBe(303);
+    const microsoftAdmin = (await userOf(tenant.id, 'admin@contoso.example'))!;
+    expect(microsoftAdmin.role).toBe('admin');
+    try {
+      entra.addAccount('admin@contoso.example', { ...contosoAdmin, roles: [] });
+      // Two admins: the Entra role goes, so does the Roger one.
+      expect((await roundTrip(tenant.id, 'admin@contoso.example')).answer.status).toBe(303);
+      expect((await readUser(services.store, tenant.id, microsoftAdmin.id))!.role).toBe('user');
+
+      // Admin again; then the local owner steps down, leaving the Microsoft admin the last one.
+      entra.addAccount('admin@contoso.example', { ...contosoAdmin, roles: ['Roger.Admin'] });
+      expect((await roundTrip(tenant.id, 'admin@contoso.example')).answer.status).toBe(303);
+      const stepDown = await api(host, owner.access_token, 'PATCH', `/api/users/${tenant.adminId}`, { role: 'user' });
+      expect(stepDown.status, JSON.stringify(stepDown.body)).toBe(200);
+
+      entra.addAccount('admin@contoso.example', { ...contosoAdmin, roles: [] });
+      const last = await roundTrip(tenant.id, 'admin@contoso.example');
+      expect(last.answer.status).toBe(303);
+      expect((await readUser(services.store, tenant.id, microsoftAdmin.id))!.role).toBe('admin');
+      expect(host.logs.some((line) => line.includes('entra-role-demotion-refused'))).toBe(true);
+    } finally {
+      entra.addAccount('admin@contoso.example', { ...contosoAdmin, roles: ['Roger.Admin'] });
+    }
+  });
+
   it('two sessions of one Microsoft user refreshing at once both succeed, and the stored MSAL cache still works after', async () => {
     const tenant = await boundTenant();
     const sessions = [];
