@@ -2,6 +2,8 @@ import type { AuthenticationResult } from '@azure/msal-node';
 import { Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { completeAuthorization, type AuthorizationRequest } from '../oauth/authorization-request.js';
+import { connectOneDriveAfterSignIn } from '../onedrive/connect.js';
+import { ONEDRIVE_SCOPES } from '../onedrive/graph-tokens.js';
 import type { Services } from '../services.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { bindEntraTenant, EntraBindingClosed } from '../tenants/entra-binding.js';
@@ -28,8 +30,11 @@ import { mergeIntoUserTokenCache } from './token-cache.js';
 export const CALLBACK_PATH = '/oauth/microsoft/callback';
 export const SIGN_IN_COOKIE = 'roger_ms_signin';
 export const PENDING_LIFETIME_SECONDS = 600;
-/** What we ask Entra for: who the person is, and a refresh token to read their roles again at every refresh. */
-export const SIGN_IN_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/**
+ * What we ask Entra for: who the person is, a refresh token to read their roles again at every
+ * refresh, and OneDrive (one consent for both: the link is made at sign-in, shared/onedrive/connect.ts).
+ */
+export const SIGN_IN_SCOPES = ['openid', 'profile', 'email', 'offline_access', ...ONEDRIVE_SCOPES];
 
 export type PendingPurpose =
   /** Our authorization endpoint's sign-in: ends in an authorization code for the client. */
@@ -320,6 +325,7 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
     client.getTokenCache().serialize(),
     services.now(),
   );
+  await connectOneDriveAfterSignIn(services, { tenantId: user.tenantId, userId: user.id }, log);
   const record: LoginRecord = {
     at: services.now().toISOString(),
     clientId: request.clientId,

@@ -4,14 +4,7 @@ import { deleteUserTokenCache } from '../microsoft/token-cache.js';
 import type { Services } from '../services.js';
 import { newSecret } from '../tokens/secrets.js';
 import { readUser, type UserDoc } from '../users/users.js';
-import {
-  forgetAccount,
-  homeAccountIdOf,
-  onedriveAuthorizationUrl,
-  redeemConsent,
-  signInAccount,
-  type LinkedAccount,
-} from './graph-tokens.js';
+import { forgetAccount, onedriveAuthorizationUrl, redeemConsent, signInAccount, type LinkedAccount } from './graph-tokens.js';
 import {
   CONNECT_STATE_LIFETIME_SECONDS,
   connectStateId,
@@ -85,23 +78,39 @@ export async function connectOneDrive(services: Services, state: string, code: s
   log.info('onedrive-connected', { userId: pending.userId });
 }
 
+/** The sign-in waits at most this long for OneDrive (Graph's own limits allow far more: two folders, each with retries). */
+export const SIGN_IN_LINK_WAIT_MS = 8_000;
+
 /**
  * After a Microsoft sign-in whose consent included OneDrive (shared/microsoft/sign-in.ts): the
  * link is made in the same step, with the account the user signed in with, unless they have a
- * connected link already. Never fails the sign-in: when Graph or Entra say no, the user connects
- * later from the app, and the log says why without naming anyone.
+ * connected link already. Never fails the sign-in, and never holds it longer than
+ * SIGN_IN_LINK_WAIT_MS (a slower Graph finishes the link on its own, or not at all): when Graph
+ * or Entra say no, the user connects later from the app, and the log says why without naming anyone.
  */
 export async function connectOneDriveAfterSignIn(
   services: Services,
   user: { tenantId: string; userId: string },
   log: Logger,
 ): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn('onedrive-not-connected-at-sign-in', { userId: user.userId, reason: 'slow' });
+      resolve();
+    }, SIGN_IN_LINK_WAIT_MS);
+  });
+  await Promise.race([linkAtSignIn(services, user, log), waited]);
+  clearTimeout(timer);
+}
+
+async function linkAtSignIn(services: Services, user: { tenantId: string; userId: string }, log: Logger): Promise<void> {
   try {
     if ((await readLink(services.store, user.tenantId, user.userId))?.status === 'connected') return;
     const entra = (await readUser(services.store, user.tenantId, user.userId))?.entra;
     if (!entra) return;
     const onedrive = await services.onedrive();
-    const account = await signInAccount(services, user, homeAccountIdOf(entra), log);
+    const account = await signInAccount(services, user, entra, log);
     if (!account) {
       log.warn('onedrive-not-connected-at-sign-in', { userId: user.userId, reason: 'no-account' });
       return;
@@ -165,5 +174,5 @@ export async function disconnectOneDrive(services: Services, owner: { tenantId: 
   await deleteLink(services.store, owner.tenantId, owner.userId);
   if (!link?.account || services.config.microsoft.disabledBecause) return;
   const entra = (await readUser(services.store, owner.tenantId, owner.userId))?.entra;
-  await forgetAccount(services, owner, link.account, entra && homeAccountIdOf(entra), log);
+  await forgetAccount(services, owner, link.account, entra, log);
 }

@@ -1,8 +1,8 @@
-import type { AccountInfo, AuthenticationResult, ConfidentialClientApplication, ICachePlugin } from '@azure/msal-node';
+import type { AccountInfo, AuthenticationResult, ConfidentialClientApplication } from '@azure/msal-node';
 import { Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { MicrosoftSignIn } from '../microsoft/msal.js';
-import { saveUserTokenCache, userTokenCache } from '../microsoft/token-cache.js';
+import { mergeIntoUserTokenCache, userTokenCache } from '../microsoft/token-cache.js';
 import type { Services } from '../services.js';
 
 /**
@@ -62,24 +62,20 @@ export async function onedriveAuthorizationUrl(services: TokenServices, input: {
 }
 
 /**
- * Reads the user's stored MSAL cache before MSAL works on it, and holds MSAL's write back: the
- * caller writes the cache (stored entries plus the new ones) once it has decided to keep it, so a
- * connection that fails on the way (Graph down, a file in the way) stores nothing.
+ * An MSAL client for the owner: with their stored cache (read before, written after each use), or
+ * (`fresh`) with an empty one whose entries the caller adds to the stored cache once it has
+ * decided to keep them, so a connection that fails on the way (Graph down, a file in the way)
+ * stores nothing.
  */
-function heldBack(stored: ICachePlugin): ICachePlugin {
-  return { beforeCacheAccess: (context) => stored.beforeCacheAccess(context), afterCacheAccess: async () => {} };
-}
-
-async function clientFor(services: TokenServices, owner: Owner, log: Logger, hold: boolean) {
+async function clientFor(services: TokenServices, owner: Owner, log: Logger, fresh = false) {
   const microsoft = await services.microsoft();
-  const stored = userTokenCache(services.store, microsoft.cipher, owner, services.now, log);
-  const client = await microsoft.client({ cache: hold ? heldBack(stored) : stored });
+  const client = await microsoft.client(fresh ? {} : { cache: userTokenCache(services.store, microsoft.cipher, owner, services.now, log) });
   return { microsoft, client };
 }
 
-/** Writes what MSAL holds (the user's stored cache with this call's tokens added) as the user's cache. */
+/** Adds what a fresh client holds to the user's stored cache (merged on the ETag read, the new entries winning). */
 async function keep(services: TokenServices, microsoft: MicrosoftSignIn, client: ConfidentialClientApplication, owner: Owner) {
-  await saveUserTokenCache(services.store, microsoft.cipher, owner, client.getTokenCache().serialize(), services.now());
+  await mergeIntoUserTokenCache(services.store, microsoft.cipher, owner, client.getTokenCache().serialize(), services.now());
 }
 
 export interface RedeemedConsent {
@@ -108,7 +104,7 @@ export async function redeemConsent(services: TokenServices, owner: Owner, code:
  * writes the rotated refresh token back (ETag-conditional, token-cache.ts).
  */
 export async function graphAccessToken(services: TokenServices, owner: Owner, account: LinkedAccount, renew: boolean, log: Logger) {
-  const { client } = await clientFor(services, owner, log, false);
+  const { client } = await clientFor(services, owner, log);
   const result = await guard(() =>
     client.acquireTokenSilent({ account: accountInfo(account), scopes: [...ONEDRIVE_SCOPES], forceRefresh: renew }),
   );
@@ -137,29 +133,30 @@ export async function migrateRefreshToken(services: TokenServices, owner: Owner,
 /**
  * Disconnecting: the link's account leaves the user's MSAL cache (its refresh token with it),
  * unless it is the account the user signs in with, whose refresh token keeps their session's
- * roles current (shared/oauth/grants/refresh-token.ts).
+ * roles current (shared/microsoft/refresh.ts).
  */
 export async function forgetAccount(
   services: TokenServices,
   owner: Owner,
   account: LinkedAccount,
-  signInAccount: string | undefined,
+  signIn: { tid: string; oid: string } | undefined,
   log: Logger,
 ) {
-  if (account.homeAccountId === signInAccount) return;
-  const { client } = await clientFor(services, owner, log, false);
+  if (signIn && isAccountOf(account, signIn)) return;
+  const { client } = await clientFor(services, owner, log);
   await client.getTokenCache().removeAccount(accountInfo(account));
 }
 
-/** MSAL's home account id of a Microsoft sign-in (`oid.tid`), the account the combined consent links. */
-export const homeAccountIdOf = (entra: { tid: string; oid: string }) => `${entra.oid}.${entra.tid}`;
-
-/** The account the user signed in with, from their MSAL cache; undefined when it is not there. */
-export async function signInAccount(services: TokenServices, owner: Owner, homeAccountId: string, log: Logger) {
-  const { client } = await clientFor(services, owner, log, false);
-  const account = await client.getTokenCache().getAccountByHomeId(homeAccountId);
+/** The account the user signed in with (their Entra `tid` and `oid`), from their MSAL cache; undefined when it is not there. */
+export async function signInAccount(services: TokenServices, owner: Owner, signIn: { tid: string; oid: string }, log: Logger) {
+  const { client } = await clientFor(services, owner, log);
+  const account = (await client.getTokenCache().getAllAccounts()).find((candidate) => isAccountOf(linked(candidate), signIn));
   return account ? linked(account) : undefined;
 }
+
+/** MSAL's home account id is `oid.tid` (client_info's uid and utid); Entra's ids compared as GUIDs, in any case. */
+const isAccountOf = (account: LinkedAccount, person: { tid: string; oid: string }) =>
+  account.homeAccountId.toLowerCase() === `${person.oid}.${person.tid}`.toLowerCase();
 
 function accountInfo(account: LinkedAccount): AccountInfo {
   return { ...account, localAccountId: account.homeAccountId.split('.')[0] ?? '', username: '' };
