@@ -6,6 +6,7 @@ import { approvedSession, enrolledPrinter, freshTenant, individual } from '../he
 import { pinSession } from '../helpers/printer.js';
 import { api, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { browserGet } from '../helpers/microsoft.js';
 
 /**
  * docs/flows.md#administration and docs/data.md#data-subject-rights: what a fleet admin and a data protection officer use. Tenant
@@ -276,8 +277,8 @@ describe('tenant administration and data subject rights', () => {
     const queued = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Ursula private.pdf', size: 42 });
     await api(host, userToken, 'POST', `/api/jobs/${queued.body.id}/ready`);
     const connect = await api(host, userToken, 'GET', '/api/onedrive/connect');
-    const consent = await fetch(connect.body.authorizationUrl, { redirect: 'manual' });
-    expect((await fetch(consent.headers.get('location')!)).status).toBe(200);
+    const consent = await browserGet(connect.body.authorizationUrl);
+    expect((await fetch(consent.location!)).status).toBe(200);
     await api(host, userToken, 'GET', '/api/onedrive/connect'); // a pending consent as well
     await api(host, adminToken, 'POST', '/api/scan-profiles', {
       name: 'Personal PDF',

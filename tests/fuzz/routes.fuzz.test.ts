@@ -44,6 +44,7 @@ const HTML_ROUTES = new Set([
   'oauth-authorize-password',
   'oauth-authorize-microsoft',
   'microsoft-sign-in-callback',
+  'tenant-entra-callback',
 ]);
 /**
  * Routes that send the browser on with a 303: the authorization endpoint back to a client's

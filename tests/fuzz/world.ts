@@ -1,3 +1,4 @@
+import { browserGet } from '../helpers/microsoft.js';
 import { enrollPrinter, pinSession } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -54,9 +55,10 @@ export async function buildWorld(): Promise<World> {
   // OneDrive for the user, through the in-process Entra ID and Graph stand-in (default account).
   const started = await api(host, userToken, 'GET', '/api/onedrive/connect');
   expectStatus('onedrive connect', started.status, 200);
-  const consent = await fetch(started.body.authorizationUrl as string, { redirect: 'manual' });
+  // The stand-in serves Entra to MSAL over HTTPS with a certificate of its own: a browser's GET.
+  const consent = await browserGet(started.body.authorizationUrl as string);
   expectStatus('entra authorize', consent.status, 302);
-  const callback = await fetch(consent.headers.get('location')!, { redirect: 'manual' });
+  const callback = await fetch(consent.location!, { redirect: 'manual' });
   expectStatus('onedrive callback', callback.status, 200);
   await callback.arrayBuffer();
 
