@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobPartition } from '../../shared/jobs/jobs.js';
+import { saveUserTokenCache, userTokenCacheId } from '../../shared/microsoft/token-cache.js';
 import { linkId } from '../../shared/onedrive/links.js';
+import { createTokenCipher, generatedTokenKeys } from '../../shared/onedrive/token-cipher.js';
 import { writeLinkFixture } from '../helpers/onedrive.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -33,7 +35,7 @@ describe('defect 8: erasure must remove links even when the user item is already
       (r) => r.action === 'user.erased',
     );
 
-  it('a OneDrive link (and a job, a scan profile entry) written under an erased id is removed by DELETE again: 204, audited once', async () => {
+  it('a OneDrive link and its Microsoft tokens (and a job, a scan profile entry) written under an erased id are removed by DELETE again: 204, audited once', async () => {
     const created = await api(host, adminToken, 'POST', '/api/users', otto);
     expect(created.status).toBe(201);
     const ottoId = created.body.id as string;
@@ -44,6 +46,8 @@ describe('defect 8: erasure must remove links even when the user item is already
     // finishing late, a job registered with a still-valid token), written as they would be.
     const { store } = await host.services();
     await writeLinkFixture(store, tenantId, ottoId);
+    // The user's sealed MSAL cache, where the callback puts the Microsoft tokens it redeemed.
+    await saveUserTokenCache(store, createTokenCipher(generatedTokenKeys()), { tenantId, userId: ottoId }, '{}', new Date());
     const pk = jobPartition(tenantId, ottoId);
     const time = new Date().toISOString();
     await store.container('jobs').items.create({
@@ -77,6 +81,7 @@ describe('defect 8: erasure must remove links even when the user item is already
     expect((await api(host, adminToken, 'DELETE', `/api/users/${ottoId}`)).status).toBe(204);
     const { resource: link } = await store.container('accounts').item(linkId(ottoId), tenantId).read();
     expect(link).toBeUndefined();
+    expect((await store.container('accounts').item(userTokenCacheId(ottoId), tenantId).read()).resource).toBeUndefined();
     const { resources: jobs } = await store
       .container('jobs')
       .items.query({ query: 'SELECT * FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] })
