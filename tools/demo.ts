@@ -1,8 +1,11 @@
 // `npm run demo`: the whole story on this machine, told step by step. It starts the API (local
 // host, in-process Cosmos server and AMQP broker), then plays the operator, the admin, the
 // printer panel and the user's phone over plain HTTP, and the printer's AMQP side through the
-// real @azure/service-bus SDK with nothing but the SAS token the API gave it.
-import { randomBytes } from 'node:crypto';
+// real @azure/service-bus SDK with nothing but the SAS token the API gave it. Last, the tenant
+// connects Microsoft Entra ID and a user signs in with Microsoft through the sign-in page and the
+// in-process Entra stand-in (tools/microsoft).
+import { createHash, randomBytes } from 'node:crypto';
+import { get as httpsGet } from 'node:https';
 import { ServiceBusClient } from '@azure/service-bus';
 import qrcode from 'qrcode-terminal';
 import { routeTable } from '../functions/routes.js';
@@ -165,10 +168,109 @@ async function main(): Promise<void> {
     if (messages.length !== 2 || jobs.body.items.some((job: Json) => job.state !== 'printed')) {
       throw new Error('the printer did not receive exactly the two jobs');
     }
-    say('\nDone: 2 jobs released over AMQP and printed. Run `npm start` to keep an API running.');
+
+    step(7, 'Contoso connects Microsoft Entra ID, and Megan signs in on her phone with Microsoft');
+    const browser = demoBrowser(base);
+    const consent = await call('POST', '/api/tenant/entra/connect', { token: adminToken });
+    // Contoso's Entra administrator consents (the in-process stand-in, no UI), then a Microsoft
+    // sign-in at that organisation proves the consent came from it.
+    const consentUrl = new URL(consent.body.adminConsentUrl);
+    consentUrl.searchParams.set('login_hint', 'admin@contoso.example');
+    const bound = await browser.go(consentUrl.href);
+    say(`   admin consent → ${bound.status}: ${/<h1>([^<]*)<\/h1>/.exec(bound.text)?.[1] ?? '?'}`);
+    // The phone opens our authorization endpoint (code + PKCE) in the system browser.
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirectUri = 'cloud.roger.mobile:/oauth2redirect';
+    const authorize = new URL(`${base}/oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'roger-mobile',
+      redirect_uri: redirectUri,
+      scope: 'jobs offline_access',
+      state: 'demo',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    const step1 = await browser.go(authorize.href);
+    const step2 = await browser.submit(step1.text, '/oauth/authorize', { account: 'contoso' });
+    say('   the sign-in page offers "Sign in with Microsoft" for Contoso; Megan picks her account at Microsoft');
+    const back = await browser.submit(step2.text, '/oauth/authorize/microsoft', {}, (url) =>
+      url.startsWith(base) ? url : `${url}&login_hint=megan%40contoso.example`,
+    );
+    const code = new URL(back.location ?? 'x:/').searchParams.get('code');
+    if (!code) throw new Error(`Microsoft sign-in ended at ${back.status} ${back.location ?? ''}`);
+    const megan = (
+      await call('POST', '/oauth/token', {
+        form: { grant_type: 'authorization_code', client_id: 'roger-mobile', code, redirect_uri: redirectUri, code_verifier: verifier },
+      })
+    ).body;
+    const me = (await call('GET', '/api/me', { token: megan.access_token })).body;
+    say(`   ${redirectUri}?code=… → tokens; /api/me: ${me.user.fullName} <${me.user.email}>, ${me.user.role}, created just in time`);
+
+    say('\nDone: 2 jobs released over AMQP and printed, and a Microsoft sign-in. Run `npm start` to keep an API running.');
   } finally {
     await api.close();
   }
+}
+
+/**
+ * Just enough of a browser for step 7: follows redirects (our host over http, the Entra
+ * stand-in over https with the certificate it made at start, which only this demo skips
+ * checking), keeps our cookies (CSRF, the Microsoft sign-in binding), and submits a page's form
+ * with its hidden fields. Stops at a redirect to the app (cloud.roger.mobile:).
+ */
+function demoBrowser(base: string) {
+  const cookies = new Map<string, string>();
+  const load = async (url: string, init: { method?: string; body?: string } = {}) => {
+    if (url.startsWith('https:')) {
+      return new Promise<{ status: number; location?: string; text: string }>((resolve, reject) => {
+        httpsGet(url, { rejectUnauthorized: false }, (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              ...(response.headers.location ? { location: response.headers.location } : {}),
+              text,
+            }),
+          );
+        }).on('error', reject);
+      });
+    }
+    const headers: Record<string, string> = { 'accept-language': 'en' };
+    if (cookies.size > 0) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers,
+      redirect: 'manual',
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (value) cookies.set(name, value);
+      else cookies.delete(name);
+    }
+    const location = response.headers.get('location') ?? undefined;
+    return { status: response.status, ...(location ? { location } : {}), text: await response.text() };
+  };
+  const go = async (url: string, init: { method?: string; body?: string } = {}, rewrite = (next: string) => next) => {
+    let answer = await load(url, init);
+    while (answer.status >= 300 && answer.status < 400 && answer.location && /^https?:/.test(answer.location)) {
+      answer = await load(rewrite(new URL(answer.location, base).href));
+    }
+    return answer;
+  };
+  const submit = (page: string, action: string, fields: Record<string, string>, rewrite?: (next: string) => string) => {
+    const form = new RegExp(`<form[^>]*action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page)?.[1] ?? '';
+    const hidden = Object.fromEntries(
+      [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    return go(`${base}${action}`, { method: 'POST', body: new URLSearchParams({ ...hidden, ...fields }).toString() }, rewrite);
+  };
+  return { go, submit };
 }
 
 main().then(
