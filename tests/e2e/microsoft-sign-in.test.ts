@@ -255,6 +255,30 @@ describe('Sign in with Microsoft', () => {
     expect(admin.username).toBe('owner');
   });
 
+  it('an email another user of the tenant holds is never matched nor taken: the person is refused, and nothing is left claimed', async () => {
+    const tenant = await boundTenant('');
+    const owner = await mobileSignIn(host, tenant.slug, { email: '', username: 'owner', fullName: '', password: 'owner-pass-1' });
+    const local = await api(host, owner.access_token, 'POST', '/api/users', {
+      email: 'megan@contoso.example',
+      username: 'megan-local',
+      fullName: 'Someone Else',
+      role: 'user',
+      password: 'local-pass-12',
+    });
+    expect(local.status, JSON.stringify(local.body)).toBe(201);
+    await bindEntraTenant(services, tenant.id, CONTOSO, { kind: 'admin-consent', adminUserId: tenant.adminId }, silentLog);
+
+    const { answer } = await roundTrip(tenant.id, 'megan@contoso.example');
+    expect(answer.status).toBe(409);
+    expect(await answer.text()).toContain('already uses your email address');
+    // Only the local user has the address; the Microsoft person got no user, look-up or username.
+    expect((await userOf(tenant.id, 'megan@contoso.example'))!.id).toBe(local.body.id);
+    const accounts = services.store.container('accounts');
+    const oid = entra.addAccount('megan@contoso.example').toLowerCase();
+    expect((await accounts.item(entraIdentityId(CONTOSO, oid), tenant.id).read()).resource).toBeUndefined();
+    expect((await accounts.item('login:megan', tenant.id).read()).resource).toBeUndefined();
+  });
+
   it('first admin binds a tenant created for it; of two first admins from different organisations one wins', async () => {
     const tenant = await boundTenant('');
     await updateTenant(services.store, tenant.id, (t) => ({ ...t, bindEntraOnFirstAdminSignIn: true }));
