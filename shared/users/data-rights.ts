@@ -90,6 +90,8 @@ export async function exportUser(store: Store, user: UserDoc) {
     exportedFor: user.id,
     profile: { ...publicUser(user), lockout: user.lockout },
     logins: user.logins,
+    // The Microsoft Entra ID person the user is (entra-identity.ts); their tokens stay sealed and out of the export.
+    microsoft: user.entra ? { tid: user.entra.tid, oid: user.entra.oid } : null,
     grants: user.refreshFamilies.map(({ id, clientId, scope, createdAt, lastUsedAt, expiresAt }) => ({
       id,
       clientId,

@@ -135,6 +135,11 @@ describe('Sign in with Microsoft', () => {
     const { resource: cache } = await services.store.container('accounts').item(userTokenCacheId(user.id), tenant.id).read();
     expect(cache.sealed).toMatch(/^v1\./);
     expect(JSON.stringify(cache)).not.toMatch(/refresh_token|RefreshToken|secret/i);
+    // The export names the Microsoft person, and holds none of their tokens.
+    const exported = await api(host, tokens.access_token, 'GET', `/api/users/${user.id}/export`);
+    expect(exported.status).toBe(200);
+    expect(exported.body.microsoft).toEqual(user.entra);
+    expect(JSON.stringify(exported.body)).not.toMatch(/v1\.[^"]*\.|RefreshToken|id_token/);
 
     // The second sign-in finds the same user by (tid, oid).
     const again = await roundTrip(tenant.id, 'megan@contoso.example');
