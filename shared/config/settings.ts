@@ -295,7 +295,7 @@ export const settingSpecs = {
     kind: 'json',
     schema: OneDriveTokenKeysSchema,
     description:
-      'AES-256-GCM keys that encrypt stored Entra refresh tokens: `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
+      'AES-256-GCM keys that seal users\' MSAL token caches (their Entra refresh tokens, for sign-in and OneDrive): `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
     where: 'azure',
     secret: true,
     defaultText: 'a key generated at start (local runs)',
