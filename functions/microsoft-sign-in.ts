@@ -72,7 +72,10 @@ export const microsoftSignInCallback = defineRoute({
       if (outcome.kind === 'bound') return boundPage(outcome.tenantName, outcome.lang, clear);
       return { status: 303, headers: { Location: outcome.redirect, 'Cache-Control': 'no-store', ...clear } };
     } catch (error) {
-      if (error instanceof MicrosoftSignInRefused) return refusalPage(error.reason, error.lang, error.tenantName, clear);
+      // A callback from another browser leaves this browser's own pending sign-in (and its cookie) alone.
+      if (error instanceof MicrosoftSignInRefused) {
+        return refusalPage(error.reason, error.lang, error.tenantName, error.reason === 'other-browser' ? {} : clear);
+      }
       // The pending sign-in is kept (and the cookie with it): reloading this page finishes it.
       if (error instanceof Unavailable) {
         return error.code === 'microsoft-sign-in-not-configured' ? notConfiguredPage(lang) : unavailablePage(error.retryAfterSeconds, lang);

@@ -197,6 +197,7 @@ describe('Sign in with Microsoft', () => {
     expect(await none.answer.text()).toContain('started in another browser');
     const other = await none.load('roger_ms_signin=someone-else');
     expect(other.status).toBe(400);
+    expect(other.headers.get('set-cookie')).toBeNull(); // the browser's own sign-in, if any, is left alone
     expect(await userOf(tenant.id, 'megan@contoso.example')).toBeUndefined();
     // The browser that started it still can.
     expect((await none.load(none.ownCookie)).status).toBe(303);
