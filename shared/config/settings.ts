@@ -268,9 +268,9 @@ export const settingSpecs = {
     kind: 'string',
     schema: Type.String({ minLength: 8, maxLength: 512 }),
     description:
-      'Client secret of that app registration (a Key Vault reference in Azure). Unset with `ENTRA_CLIENT_ID` set, or a Key Vault reference App Service could not resolve: OneDrive is off (its routes answer 503 `onedrive-not-configured`, `/health` reports `onedrive: disabled`) and everything else works.',
+      'Client secret of that app registration (a Key Vault reference in Azure). Unset with `ENTRA_CLIENT_ID` set, or a Key Vault reference App Service could not resolve: OneDrive and Sign in with Microsoft are off (OneDrive routes answer 503 `onedrive-not-configured`, the sign-in page offers only passwords, connecting Entra ID answers 503 `microsoft-sign-in-not-configured`, `/health` reports `onedrive: disabled`) and everything else works.',
     where: 'azure',
-    defaultText: 'unset (with `ENTRA_CLIENT_ID`: OneDrive off)',
+    defaultText: 'unset (with `ENTRA_CLIENT_ID`: OneDrive and Microsoft sign-in off)',
     secret: true,
     example: '',
   },

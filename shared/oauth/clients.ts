@@ -46,11 +46,11 @@ export const oauthClients: Readonly<Record<string, OAuthClient>> = {
     id: 'roger-web',
     grants: ['authorization_code', 'refresh_token'],
     scopes: ['jobs', 'offline_access'],
-    redirectUris: ['/app/callback'],
+    redirectUris: ['/app/auth/callback'],
   },
 };
 
-/** The client's redirect URIs as absolute URIs: an issuer-relative one (`/app/callback`) under `issuer`. */
+/** The client's redirect URIs as absolute URIs: an issuer-relative one (`/app/auth/callback`) under `issuer`. */
 export function registeredRedirectUris(client: OAuthClient, issuer: string): readonly string[] {
   return (client.redirectUris ?? []).map((uri) => (uri.startsWith('/') ? `${issuer}${uri}` : uri));
 }

@@ -187,6 +187,12 @@ describe('OAuth security rules', () => {
       expect((await api(host, w.a.admin, 'PATCH', '/api/tenant', { name: 'A', tenantId: w.b.tenantId })).status).toBe(400);
       return 404; // B's tenant keeps its name: "B's data is unchanged" checks
     },
+    'tenant-entra-connect': async () => {
+      // No body names a tenant: the pending consent is the caller's own, and only an admin may start one.
+      expect((await api(host, w.a.carol, 'POST', '/api/tenant/entra/connect')).status).toBe(403);
+      expect((await api(host, w.a.admin, 'POST', '/api/tenant/entra/connect', { tenantId: w.b.tenantId })).status).toBe(200);
+      return 404; // B's tenant is bound to nothing afterwards: "B's data is unchanged" checks its item
+    },
     'audit-list': async () => {
       const log = await api(host, w.a.admin, 'GET', '/api/audit?limit=100');
       expect(JSON.stringify(log.body)).not.toContain(w.b.daveId);

@@ -60,7 +60,7 @@ describe('the authorization request', () => {
       { ...valid, redirect_uri: 'https://evil.example/callback' },
       { ...valid, redirect_uri: 'http://127.0.0.1:50000/callback#frag' },
       { ...valid, redirect_uri: 'http://127.0.0.1:50000/callback?extra=1' },
-      { ...valid, client_id: 'roger-web', redirect_uri: 'https://other.example/app/callback' },
+      { ...valid, client_id: 'roger-web', redirect_uri: 'https://other.example/app/auth/callback' },
     ]) {
       expect(checkAuthorizationRequest(ISSUER, query).outcome, JSON.stringify(query)).toBe('no-redirect');
     }
@@ -78,10 +78,10 @@ describe('the authorization request', () => {
   });
 
   it('resolves the web app’s issuer-relative callback under this region’s issuer', () => {
-    expect(registeredRedirectUris(clientById('roger-web')!, ISSUER)).toEqual([`${ISSUER}/app/callback`]);
-    expect(checkAuthorizationRequest(ISSUER, { ...valid, client_id: 'roger-web', redirect_uri: `${ISSUER}/app/callback` }).outcome).toBe(
-      'valid',
-    );
+    expect(registeredRedirectUris(clientById('roger-web')!, ISSUER)).toEqual([`${ISSUER}/app/auth/callback`]);
+    expect(
+      checkAuthorizationRequest(ISSUER, { ...valid, client_id: 'roger-web', redirect_uri: `${ISSUER}/app/auth/callback` }).outcome,
+    ).toBe('valid');
   });
 
   it('adds its parameters to a redirect URI, keeping its own query and a private-use scheme', () => {
