@@ -111,7 +111,8 @@ describe('built app with plain node', () => {
 
   it('npm run demo tells the whole story and exits 0', async () => {
     const { stdout } = await run(process.execPath, ['dist/tools/demo.js'], { env: baseEnv, timeout: 60_000 });
-    expect(stdout).toContain('Done: 2 jobs released over AMQP and printed.');
+    expect(stdout).toContain('Done: 2 jobs released over AMQP and printed, and a Microsoft sign-in.');
+    expect(stdout).toContain('created just in time');
   }, 60_000);
 
   it('stops start-up with a line naming a bad setting and a non-zero exit code', async () => {
