@@ -2,7 +2,7 @@ import { audit } from '../audit/audit.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { isBoundEntraTenant } from './sign-in-methods.js';
+import { isBoundEntraTenant, isConnectedToEntra } from './sign-in-methods.js';
 import { readTenantFresh, updateTenant, type Tenant } from './tenants.js';
 
 /** A Microsoft Entra tenant id (`tid`): a GUID, kept in lower case. */
@@ -67,7 +67,15 @@ export async function bindEntraTenant(
     }
     bound = true;
     const { bindEntraOnFirstAdminSignIn: _closed, ...rest } = tenant;
-    return { ...rest, entraTenantIds };
+    // A tenant whose people sign in with passwords keeps them: left to the default, connecting
+    // would turn passwords off (sign-in-methods.ts) while nobody has a Microsoft sign-in yet. Its
+    // admin turns them off when everyone has moved. A Microsoft-first tenant has no passwords to keep.
+    const keepPasswords = !isConnectedToEntra(tenant) && tenant.policy.signInMethods === undefined;
+    return {
+      ...rest,
+      entraTenantIds,
+      ...(keepPasswords ? { policy: { ...tenant.policy, signInMethods: ['password' as const, 'microsoft' as const] } } : {}),
+    };
   });
   if (!updated) throw new NotFound('the tenant no longer exists');
   if (bound) {

@@ -194,11 +194,11 @@ describe('tenant sign-in policy', () => {
     return tokens.access_token;
   }
 
-  it('an unset policy follows the connection: Microsoft once the tenant is connected', async () => {
+  it('connecting a password tenant keeps passwords: both methods, written into the policy', async () => {
     const { id, token } = await withAdmin();
     await bindEntraTenant(await host.services(), id, crypto.randomUUID(), { kind: 'admin-consent', adminUserId: 'x' }, quiet);
     const shown = (await api(host, token, 'GET', '/api/tenant')).body;
-    expect(shown.signInMethods).toEqual(['microsoft']);
-    expect(shown.policy.signInMethods).toBeUndefined();
+    expect(shown.signInMethods).toEqual(['password', 'microsoft']);
+    expect(shown.policy.signInMethods).toEqual(['password', 'microsoft']);
   });
 });

@@ -68,6 +68,26 @@ describe('Entra binding and sign-in discovery', () => {
       expect(allowsSignIn((await readTenantFresh(services.store, tenant.id))!, 'microsoft')).toBe(true);
     });
 
+    it('connecting a password tenant keeps password sign-in on: its people have no other way in yet', async () => {
+      const tenant = await newTenant();
+      expect(allowsSignIn(tenant, 'password')).toBe(true);
+      await bindEntraTenant(services, tenant.id, tid(), { kind: 'admin-consent', adminUserId: 'admin-1' }, quiet);
+      const connected = (await readTenantFresh(services.store, tenant.id))!;
+      expect(connected.policy.signInMethods).toEqual(['password', 'microsoft']);
+      // A second Entra tenant changes nothing more; an admin's explicit choice stays theirs.
+      await bindEntraTenant(services, tenant.id, tid(), { kind: 'admin-consent', adminUserId: 'admin-1' }, quiet);
+      expect((await readTenantFresh(services.store, tenant.id))!.policy.signInMethods).toEqual(['password', 'microsoft']);
+      const chosen = await createTenant(services, { slug: uniqueName('bind'), name: 'Chosen', policy: { signInMethods: ['password'] } });
+      await bindEntraTenant(services, chosen.id, tid(), { kind: 'admin-consent', adminUserId: 'admin-1' }, quiet);
+      expect((await readTenantFresh(services.store, chosen.id))!.policy.signInMethods).toEqual(['password']);
+      // A Microsoft-first tenant (no local people) keeps its Microsoft-only default.
+      const first = await newTenant({ bindEntraOnFirstAdminSignIn: true });
+      await bindEntraTenant(services, first.id, tid(), { kind: 'first-admin' }, quiet);
+      const firstBound = (await readTenantFresh(services.store, first.id))!;
+      expect(firstBound.policy.signInMethods).toBeUndefined();
+      expect(allowsSignIn(firstBound, 'password')).toBe(false);
+    });
+
     it('refuses what is not a GUID, and an unknown tenant', async () => {
       const tenant = await newTenant();
       for (const bad of ['', 'contoso.onmicrosoft.com', `${tid()}/x`, tid().slice(1)]) {
