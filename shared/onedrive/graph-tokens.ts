@@ -3,6 +3,7 @@ import { Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { MicrosoftSignIn } from '../microsoft/msal.js';
 import { mergeIntoUserTokenCache, userTokenCache } from '../microsoft/token-cache.js';
+import { classifyMicrosoftFailure } from '../microsoft/unavailable.js';
 import type { Services } from '../services.js';
 
 /**
@@ -185,21 +186,19 @@ async function linkedAccountOf(client: ConfidentialClientApplication, result: Au
 }
 
 /**
- * What MSAL's failures mean here: Entra refusing the grant (`invalid_grant`, or MSAL's
- * InteractionRequiredAuthError: consent or sign-in needed, no tokens) is OneDriveConsentGone;
- * Entra down, slow or throttling (MicrosoftUnavailable, msal.ts) and Entra refusing our client
- * (`invalid_client`: an expired secret, ours to fix) are Unavailable with a retry hint.
+ * What MSAL's failures mean here (classifyMicrosoftFailure, the one reading for sign-in, refresh
+ * and OneDrive): Entra refusing the grant is OneDriveConsentGone; Entra down, slow, throttling or
+ * refusing our client (`invalid_client`: an expired secret, ours to fix) is Unavailable with a
+ * retry hint; anything else (the store under the MSAL cache) is rethrown as it is.
  */
 async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof OneDriveConsentGone) throw error;
-    const { name, errorCode, retryAfterSeconds } = (error ?? {}) as { name?: string; errorCode?: string; retryAfterSeconds?: number };
-    if (name === 'MicrosoftUnavailable') throw unavailable(retryAfterSeconds);
-    if (name === 'InteractionRequiredAuthError' || errorCode === 'invalid_grant')
-      throw new OneDriveConsentGone(errorCode ?? 'interaction required');
-    if (name === 'ServerError') throw unavailable(undefined);
+    const failure = classifyMicrosoftFailure(error);
+    if (failure.kind === 'unavailable') throw unavailable(failure.retryAfterSeconds);
+    if (failure.kind === 'refused') throw new OneDriveConsentGone(failure.code);
     throw error;
   }
 }
