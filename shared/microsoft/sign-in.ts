@@ -1,7 +1,7 @@
 import type { AuthenticationResult } from '@azure/msal-node';
 import { Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { completeAuthorization, type AuthorizationRequest } from '../oauth/authorization-request.js';
+import { authorizationErrorUrl, completeAuthorization, type AuthorizationRequest } from '../oauth/authorization-request.js';
 import { connectOneDriveAfterSignIn } from '../onedrive/connect.js';
 import { ONEDRIVE_SCOPES } from '../onedrive/graph-tokens.js';
 import type { Services } from '../services.js';
@@ -11,9 +11,9 @@ import { allowsSignIn, isBoundEntraTenant } from '../tenants/sign-in-methods.js'
 import { readTenantFresh, type Tenant } from '../tenants/tenants.js';
 import { constantTimeEqual, hashSecret, newSecret } from '../tokens/secrets.js';
 import { EmailTaken, NotProvisioned, roleFromClaims, signInEntraPerson, ADMIN_APP_ROLE } from '../users/entra-identity.js';
-import { LOGIN_HISTORY_KEPT, updateUser, type LoginRecord } from '../users/users.js';
+import { LOGIN_HISTORY_KEPT, readUser, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
-import { mergeIntoUserTokenCache } from './token-cache.js';
+import { deleteUserTokenCache, mergeIntoUserTokenCache } from './token-cache.js';
 
 /**
  * Sign in with Microsoft (docs/flows.md, Sign in with Microsoft), the upstream half of our
@@ -325,6 +325,17 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
     client.getTokenCache().serialize(),
     services.now(),
   );
+  // An erasure that ran since the user was read (data-rights.ts deletes the cache, then this
+  // wrote it again) must not leave the person's Microsoft tokens behind: read the user again
+  // after the write, and take the cache away if they are gone.
+  if (!(await readUser(services.store, user.tenantId, user.id))) {
+    await deleteUserTokenCache(services.store, user.tenantId, user.id);
+    log.info('authorization-refused', { tenantId: user.tenantId, userId: user.id, clientId: request.clientId, reason: 'no-user' });
+    return {
+      kind: 'signed-in',
+      redirect: authorizationErrorUrl(services.config.oauth.issuer, request, 'access_denied', 'the account no longer exists'),
+    };
+  }
   await connectOneDriveAfterSignIn(services, { tenantId: user.tenantId, userId: user.id }, log);
   const record: LoginRecord = {
     at: services.now().toISOString(),
