@@ -69,7 +69,8 @@ export async function findEntraUser(store: Store, tenantId: string, tid: string,
  * Finds the person's user, or creates it (policy.jitProvisioning), with the role the token gives;
  * an existing user's role follows the token too. Two first sign-ins of one person at once make
  * one user: the look-up item is claimed first, and the loser reads the winner's. A failure
- * leaves nothing: claims made so far are released.
+ * leaves nothing: claims made so far are released, and the user item deleted (a failed roster
+ * write must not leave an admin the roster does not know).
  */
 export async function signInEntraPerson(
   store: Store,
@@ -145,6 +146,8 @@ async function provision(store: Store, tenant: Tenant, person: EntraPerson, now:
       entra: { tid, oid },
       createdAt: now.toISOString(),
     };
+    // Undone first if anything after it fails (the roster write): no user is left without the rest.
+    release.push(() => accounts.item(userId, tenant.id).delete());
     const { resource } = await accounts.items.create(user);
     // After the user holds the role, never before (admin-roster.ts).
     if (user.role === 'admin') await putOnRoster(store, tenant.id, user.id);
