@@ -3,7 +3,13 @@ import { Unavailable } from '../shared/errors.js';
 import { clientIp } from '../shared/http/client-ip.js';
 import { defineRoute } from '../shared/http/route.js';
 import { boundPage, microsoftErrorPage, notConfiguredPage, refusalPage, unavailablePage } from '../shared/microsoft/pages.js';
-import { clearSignInCookie, finishMicrosoftSignIn, MicrosoftSignInRefused, SIGN_IN_COOKIE } from '../shared/microsoft/sign-in.js';
+import {
+  clearSignInCookie,
+  declineMicrosoftSignIn,
+  finishMicrosoftSignIn,
+  MicrosoftSignInRefused,
+  SIGN_IN_COOKIE,
+} from '../shared/microsoft/sign-in.js';
 import { readCookie } from '../shared/web/csrf.js';
 import { languageOf } from '../shared/web/i18n.js';
 
@@ -13,7 +19,8 @@ import { languageOf } from '../shared/web/i18n.js';
  * sign-in and for the verification sign-in after an admin's consent (functions/tenant-entra.ts).
  * It answers with a 303 to the client's redirect URI (our code, `state`, `iss`), or a page:
  * refused (why, in the browser's language), or Microsoft not answering (503, Retry-After; the
- * same URL can be loaded again).
+ * same URL can be loaded again). Microsoft's own error (the person cancelled) for this browser's
+ * sign-in goes on to the client as `access_denied`; a page only when there is no client to tell.
  */
 export const microsoftSignInCallback = defineRoute({
   name: 'microsoft-sign-in-callback',
@@ -53,8 +60,12 @@ export const microsoftSignInCallback = defineRoute({
     const lang = languageOf(headers);
     const clear = { 'Set-Cookie': clearSignInCookie(services.config.oauth.issuer) };
     if (query.error) {
-      context.log.info('microsoft-sign-in-declined', { error: query.error.slice(0, 64) });
-      return microsoftErrorPage(query.error, lang, clear);
+      const browser = readCookie(headers, SIGN_IN_COOKIE);
+      const declined = await declineMicrosoftSignIn(services, { state: query.state, browser, error: query.error }, context.log);
+      if (declined.redirect) return { status: 303, headers: { Location: declined.redirect, 'Cache-Control': 'no-store', ...clear } };
+      if (!declined.spent) context.log.info('microsoft-sign-in-declined', { error: query.error.slice(0, 64) });
+      // Another browser's (or no) pending sign-in: this browser's own cookie is left alone.
+      return microsoftErrorPage(query.error, lang, declined.spent ? clear : {});
     }
     if (!query.state || !query.code) return refusalPage('failed', lang, undefined, clear);
     try {

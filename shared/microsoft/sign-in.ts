@@ -203,6 +203,32 @@ export interface CallbackInput {
   readonly ip?: string;
 }
 
+/**
+ * Microsoft sent the browser back with an error instead of a code (the person cancelled, or Entra
+ * refused: RFC 6749 §4.1.2.1). When the state is this browser's own pending sign-in (its cookie
+ * matches), the sign-in is spent, and for our authorization endpoint the client is told
+ * `access_denied` (with its `state` and our `iss`), so the app does not wait for an answer that
+ * never comes. Otherwise (an unknown or spent state, another browser's, or the verification
+ * sign-in after admin consent, which has no client), `redirect` is absent: a page says it.
+ */
+export async function declineMicrosoftSignIn(
+  services: Services,
+  input: { state: string | undefined; browser: string | undefined; error: string },
+  log: Logger,
+): Promise<{ spent: boolean; redirect?: string }> {
+  if (!input.state || !input.browser) return { spent: false };
+  const pending = await readPending(services, input.state);
+  if (!pending || !constantTimeEqual(hashSecret(input.browser), pending.browser)) return { spent: false };
+  if (!(await spend(services, pending))) return { spent: false };
+  log.info('microsoft-sign-in-declined', { tenantId: pending.tenantId, purpose: pending.purpose.kind, error: input.error.slice(0, 64) });
+  if (pending.purpose.kind !== 'sign-in') return { spent: true };
+  const description = 'the sign-in with Microsoft was cancelled or refused';
+  return {
+    spent: true,
+    redirect: authorizationErrorUrl(services.config.oauth.issuer, pending.purpose.request, 'access_denied', description),
+  };
+}
+
 /** Where the browser goes next: the client's redirect URI with our code, or (bind) the tenant's page. */
 export type CallbackOutcome =
   | { readonly kind: 'signed-in'; readonly redirect: string }

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../../shared/services.js';
+import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
+import { uniqueName } from '../helpers/fixtures.js';
+import { REDIRECT, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
+import { createTenant, oauthEnv } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * Sign in with Microsoft at its edges (docs/flows.md, Sign in with Microsoft): the person
+ * cancelling at Microsoft, and who may connect a Microsoft organisation to a tenant.
+ */
+const CONTOSO = '3f9a6c2e-1b4d-4e8f-9a7c-5d2e0b1f4c6a';
+const silentLog = { info: () => {}, warn: () => {}, error: () => {} } as never;
+
+let host: TestHost;
+let services: Services;
+
+beforeAll(async () => {
+  host = await startTestHost({ env: oauthEnv });
+  services = await host.services();
+});
+afterAll(() => host?.close());
+
+async function boundTenant() {
+  const slug = uniqueName('msedge');
+  const created = await createTenant(host, slug, {
+    email: `owner@${slug}.example`,
+    username: 'owner',
+    fullName: 'Owner',
+    password: 'owner-pass-1',
+  });
+  await bindEntraTenant(services, created.id, CONTOSO, { kind: 'admin-consent', adminUserId: created.adminId }, silentLog);
+  return created;
+}
+
+/** What Entra sends back when the person cancels: the same callback, with an error in place of the code. */
+function cancelled(callback: string) {
+  const url = new URL(callback);
+  url.searchParams.delete('code');
+  url.searchParams.set('error', 'access_denied');
+  url.searchParams.set('error_description', 'AADSTS65004: User declined to consent to access the app.');
+  return url.toString();
+}
+
+describe('the person cancels at Microsoft', () => {
+  it('the app is told access_denied with its state and our iss (RFC 6749 §4.1.2.1), and the pending sign-in is spent', async () => {
+    const tenant = await boundTenant();
+    const trip = await toCallback(services, tenant.id, 'megan@contoso.example');
+    const answer = await trip.load(cancelled(trip.callback));
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('set-cookie')).toMatch(/roger_ms_signin=;.*Max-Age=0/);
+    const back = new URL(answer.headers.get('location')!);
+    expect(`${back.protocol}${back.pathname}`).toBe(REDIRECT);
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('state')).toBe('app-state');
+    expect(back.searchParams.get('iss')).toBe(host.url);
+    expect(back.searchParams.get('code')).toBeNull();
+    // Spent: the code Entra might still send with that state finds nothing.
+    expect((await trip.load()).status).toBe(400);
+    expect(await usersByEmail(services, tenant.id, 'megan@contoso.example')).toEqual([]);
+  });
+
+  it('from another browser, or without the cookie, it is a page, and the browser’s own sign-in goes on', async () => {
+    const tenant = await boundTenant();
+    const trip = await toCallback(services, tenant.id, 'megan@contoso.example');
+    for (const cookie of ['roger_ms_signin=someone-else', undefined]) {
+      const page = await fetch(cancelled(trip.callback), { redirect: 'manual', headers: cookie ? { cookie } : {} });
+      expect(page.status).toBe(403);
+      expect(await page.text()).toContain('Sign-in cancelled');
+      expect(page.headers.get('set-cookie')).toBeNull();
+    }
+    expect((await trip.load()).status).toBe(303);
+  });
+});
