@@ -5,7 +5,9 @@ import type { ErrorPages } from '../shared/http/error-rendering.js';
 import { defineRoute, type RouteResult } from '../shared/http/route.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { startMicrosoftSignIn } from '../shared/microsoft/sign-in.js';
+import { oauthDefaults } from '../shared/oauth/defaults.js';
 import { checkAuthorizationRequest, completeAuthorization, type AuthorizationRequest } from '../shared/oauth/authorization-request.js';
+import { addressBucket, reserve } from '../shared/rate-limit.js';
 import type { Services } from '../shared/services.js';
 import { allowsSignIn } from '../shared/tenants/sign-in-methods.js';
 import { findTenantForSignIn, readTenant, type Tenant } from '../shared/tenants/tenants.js';
@@ -344,6 +346,7 @@ export const authorizeMicrosoft = defineRoute({
   responses: {
     303: { description: 'To Microsoft’s authorization endpoint' },
     403: page('The CSRF check or the ticket failed, or this organization does not sign in with Microsoft (step 2 again)'),
+    429: page('Step 2 again: too many Microsoft sign-ins started from this address (Retry-After)'),
     503: page('Microsoft sign-in is not configured in this region (Retry-After)'),
   },
   handler: async ({ form, headers }, services, { log }) => {
@@ -353,6 +356,22 @@ export const authorizeMicrosoft = defineRoute({
     if (!tenant || !methodsOf(services, tenant).microsoft) {
       log.info('authorize-page-microsoft-refused', { tenantId: tenant?.id });
       return showMethods(services, step, tenant, 403, { error: { message: 'failed', fields: [] } });
+    }
+    // Each start stores a pending sign-in, and anyone may press the button in a loop: counted
+    // per client address before anything is written, like device authorizations.
+    try {
+      const ip = clientIp(headers, services.config.http.trustedProxyHops);
+      await reserve(
+        services.store,
+        `microsoft-sign-in-starts:${addressBucket(ip)}`,
+        oauthDefaults.limits.addressMicrosoftSignInStarts,
+        services.now(),
+      );
+    } catch (error) {
+      if (!(error instanceof RateLimited)) throw error;
+      log.warn('authorize-page-microsoft-limited', { tenantId: tenant.id });
+      const retryAfter = { 'Retry-After': String(error.retryAfterSeconds) };
+      return showMethods(services, step, tenant, 429, { error: { message: 'tooManyStarts', fields: [] } }, retryAfter);
     }
     const account = step.ticket.account;
     const { url, setCookie } = await startMicrosoftSignIn(services, {

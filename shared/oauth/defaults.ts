@@ -39,5 +39,7 @@ export const oauthDefaults = {
     addressDeviceAuthorizations: { limit: 60, windowSeconds: 600 },
     /** Session QR codes per printer: a panel shows a new one per session and when one expires (120 s). */
     printerDeviceAuthorizations: { limit: 60, windowSeconds: 600 },
+    /** "Sign in with Microsoft" starts on the sign-in page per client address: each stores a pending sign-in. */
+    addressMicrosoftSignInStarts: { limit: 60, windowSeconds: 600 },
   },
 } as const;

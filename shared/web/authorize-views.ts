@@ -38,6 +38,7 @@ const TEXT = {
     missingCredentials: 'Please enter your username and your password.',
     failed: 'The organization, username or password is not right, or the account is locked for a while. Check them and try again.',
     tooMany: 'Too many failed sign-ins from this network. Wait a few minutes, then try again.',
+    tooManyStarts: 'Too many sign-ins were started from this network. Wait a few minutes, then try again.',
     expired: 'This sign-in page lasts 10 minutes and has ended. Please start again.',
     startAgainTitle: 'Please start again',
     startAgain:
@@ -72,6 +73,7 @@ const TEXT = {
     failed:
       'L’organisation, le nom d’utilisateur ou le mot de passe est incorrect, ou le compte est bloqué pour un moment. Vérifiez-les et réessayez.',
     tooMany: 'Trop de connexions ont échoué depuis ce réseau. Attendez quelques minutes, puis réessayez.',
+    tooManyStarts: 'Trop de connexions ont été commencées depuis ce réseau. Attendez quelques minutes, puis réessayez.',
     expired: 'Cette page de connexion est valable 10\u00a0minutes et a expiré. Veuillez recommencer.',
     startAgainTitle: 'Veuillez recommencer',
     startAgain:
@@ -88,7 +90,7 @@ const TEXT = {
   },
 } satisfies Texts<unknown>;
 
-export type AuthorizeMessage = 'missingAccount' | 'missingCredentials' | 'failed' | 'tooMany' | 'expired' | 'noMethod';
+export type AuthorizeMessage = 'missingAccount' | 'missingCredentials' | 'failed' | 'tooMany' | 'tooManyStarts' | 'expired' | 'noMethod';
 
 export interface FormError<Field extends string> {
   readonly message: AuthorizeMessage;
