@@ -47,6 +47,12 @@ export interface MicrosoftSignIn {
    * audience (our client id) and lifetime, checked with jose. MSAL checks state and nonce, not these.
    */
   verifyIdToken(idToken: string): Promise<JWTPayload>;
+  /**
+   * Loads the signing keys if they are not loaded yet (MicrosoftUnavailable when Entra does not
+   * serve them): called before a single-use authorization code is redeemed, so that keys Entra
+   * fails to serve do not cost the person the code.
+   */
+  signingKeysReady(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -169,6 +175,9 @@ export async function openMicrosoftSignIn(
         if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
         return (await jwtVerify(idToken, await signingKeys(true), options)).payload;
       }
+    },
+    async signingKeysReady() {
+      await signingKeys(false);
     },
     async close() {
       network.close();

@@ -251,6 +251,9 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
   const client = await microsoft.client(pending.authorityTenant ? { tenant: pending.authorityTenant } : {});
   let result: AuthenticationResult;
   try {
+    // The code is single use: the keys that check the id_token it buys are loaded first, so an
+    // Entra that does not serve them fails here, with the code unspent and the page's reload working.
+    await microsoft.signingKeysReady();
     result = await client.acquireTokenByCode(
       {
         code: input.code,
@@ -278,8 +281,10 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
     if (claims.nonce !== pending.nonce) throw new Error('nonce');
     if (typeof claims.oid !== 'string' || !claims.oid) throw new Error('oid');
   } catch (error) {
-    if (isUnavailable(error)) throw microsoftUnavailable((error as { retryAfterSeconds?: number }).retryAfterSeconds);
-    log.warn('microsoft-sign-in-refused', { tenantId: pending.tenantId, reason: 'id-token', error: errorCodeOf(error) });
+    // The code is redeemed already (keys fetched again for a key id we did not know, and not
+    // served): a reload cannot finish this sign-in, so it is not promised; the person starts again.
+    const reason = isUnavailable(error) ? 'keys-unavailable' : 'id-token';
+    log.warn('microsoft-sign-in-refused', { tenantId: pending.tenantId, reason, error: errorCodeOf(error) });
     await spend(services, pending);
     throw new MicrosoftSignInRefused('failed', lang);
   }

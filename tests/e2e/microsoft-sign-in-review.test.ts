@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/services.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
 import { uniqueName } from '../helpers/fixtures.js';
-import { REDIRECT, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
+import { REDIRECT, standInOf, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
 import { createTenant, oauthEnv } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -71,5 +71,40 @@ describe('the person cancels at Microsoft', () => {
       expect(page.headers.get('set-cookie')).toBeNull();
     }
     expect((await trip.load()).status).toBe(303);
+  });
+});
+
+describe('Entra’s signing keys not served', () => {
+  // A host of its own: the keys are loaded once per process, and this one has not loaded them yet.
+  let fresh: TestHost;
+  let freshServices: Services;
+
+  beforeAll(async () => {
+    fresh = await startTestHost({ env: oauthEnv });
+    freshServices = await fresh.services();
+  });
+  afterAll(() => fresh?.close());
+
+  it('is a 503 before the code is redeemed, so reloading the page, as it says, finishes the sign-in', async () => {
+    const slug = uniqueName('mskeys');
+    const created = await createTenant(fresh, slug, {
+      email: `owner@${slug}.example`,
+      username: 'owner',
+      fullName: 'Owner',
+      password: 'owner-pass-1',
+    });
+    await bindEntraTenant(freshServices, created.id, CONTOSO, { kind: 'admin-consent', adminUserId: created.adminId }, silentLog);
+    const trip = await toCallback(freshServices, created.id, 'megan@contoso.example');
+    const standIn = await standInOf(freshServices);
+    const tokenRequests = standIn.stats.tokenRequests;
+    standIn.failKeysNext(1, 7);
+    const down = await trip.load();
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('7');
+    expect(await down.text()).toContain('Microsoft is not answering');
+    expect(standIn.stats.tokenRequests).toBe(tokenRequests); // the code was not spent
+    const back = await trip.load();
+    expect(back.status).toBe(303);
+    expect(new URL(back.headers.get('location')!).searchParams.get('code')).toBeTruthy();
   });
 });

@@ -129,6 +129,8 @@ export interface LocalMicrosoft {
   slowTokenNext(count: number, delayMs: number): void;
   /** The next `count` id_tokens minted for a sign-in carry another nonce than the one it sent (a swapped or replayed token). */
   wrongNonceNext(count: number): void;
+  /** The next `count` requests for the signing keys (JWKS) answer 503 with `Retry-After: retryAfterSeconds` (default 1). */
+  failKeysNext(count: number, retryAfterSeconds?: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -199,6 +201,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
   const throttle: Throttle = { remaining: 0, retryAfterSeconds: 0, status: 429 };
   const slow = { remaining: 0, delayMs: 0 };
   const slowToken = { remaining: 0, delayMs: 0 };
+  const keysFault = { remaining: 0, retryAfterSeconds: 1 };
   const tokenFault: { remaining: number; fault: TokenEndpointFault; retryAfterSeconds: number } = {
     remaining: 0,
     fault: 503,
@@ -260,7 +263,10 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     const path = target.pathname;
     const discovery = DISCOVERY_PATH.exec(path)?.[1];
     if (discovery) sendJson(res, 200, oidc.discovery(discovery));
-    else if (KEYS_PATH.test(path)) sendJson(res, 200, oidc.jwks());
+    else if (KEYS_PATH.test(path) && keysFault.remaining > 0) {
+      keysFault.remaining -= 1;
+      sendJson(res, 503, { error: 'temporarily_unavailable' }, { 'Retry-After': String(keysFault.retryAfterSeconds) });
+    } else if (KEYS_PATH.test(path)) sendJson(res, 200, oidc.jwks());
     else if (path === '/common/discovery/instance') {
       // The tenant segment of the authority MSAL asks about, as in its authorization_endpoint.
       const endpoint = target.searchParams.get('authorization_endpoint') ?? '';
@@ -365,6 +371,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     },
     wrongNonceNext: (count) => {
       entra.wrongNonces = count;
+    },
+    failKeysNext: (count, retryAfterSeconds = 1) => {
+      Object.assign(keysFault, { remaining: count, retryAfterSeconds });
     },
     failTokenNext: (count, fault, retryAfterSeconds = 1) => {
       Object.assign(tokenFault, { remaining: count, fault, retryAfterSeconds });
