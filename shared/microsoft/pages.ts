@@ -78,6 +78,18 @@ const REFUSALS: Readonly<Record<SignInRefusal, Texts<PageText>>> = {
         `Un autre compte de ${tenant} utilise déjà votre adresse e-mail. Demandez à votre administrateur Roger de régler cela ; rien n’a été créé.`,
     },
   },
+  'bind-not-allowed': {
+    en: {
+      title: 'Not connected',
+      message: (tenant) =>
+        `Nothing was connected. Connecting a Microsoft organisation to ${tenant} needs a sign-in by an administrator of that organisation, started by a Roger administrator of ${tenant}. Ask them to start again from Roger.`,
+    },
+    fr: {
+      title: 'Rien n’a été connecté',
+      message: (tenant) =>
+        `Rien n’a été connecté. Pour connecter une organisation Microsoft à ${tenant}, un administrateur de cette organisation doit se connecter, à la demande d’un administrateur Roger de ${tenant}. Demandez-leur de recommencer depuis Roger.`,
+    },
+  },
 };
 
 const DECLINED: Texts<PageText> = {
@@ -146,6 +158,7 @@ const STATUS: Readonly<Record<SignInRefusal, number>> = {
   'not-connected': 403,
   'not-provisioned': 403,
   'email-taken': 409,
+  'bind-not-allowed': 403,
 };
 
 export const refusalPage = (reason: SignInRefusal, lang: Language, tenantName = 'Roger', headers: Record<string, string> = {}) =>

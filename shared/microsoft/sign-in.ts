@@ -10,7 +10,14 @@ import { bindEntraTenant, EntraBindingClosed } from '../tenants/entra-binding.js
 import { allowsSignIn, isBoundEntraTenant } from '../tenants/sign-in-methods.js';
 import { readTenantFresh, type Tenant } from '../tenants/tenants.js';
 import { constantTimeEqual, hashSecret, newSecret } from '../tokens/secrets.js';
-import { EmailTaken, NotProvisioned, roleFromClaims, signInEntraPerson, ADMIN_APP_ROLE } from '../users/entra-identity.js';
+import {
+  EmailTaken,
+  mayConnectOrganisation,
+  NotProvisioned,
+  roleFromClaims,
+  signInEntraPerson,
+  ADMIN_APP_ROLE,
+} from '../users/entra-identity.js';
 import { LOGIN_HISTORY_KEPT, readUser, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
 import { deleteUserTokenCache, mergeIntoUserTokenCache } from './token-cache.js';
@@ -74,6 +81,12 @@ export type SignInRefusal =
   | 'not-provisioned'
   /** The token's email is another user's. */
   | 'email-taken'
+  /**
+   * After admin consent: the account that signed in is not one that can grant consent there
+   * (no directory admin role nor Roger.Admin, or a guest), or the Roger admin who started it is
+   * no longer an admin.
+   */
+  | 'bind-not-allowed'
   /** Microsoft said no, or its answer did not check out: one generic message. */
   | 'failed';
 
@@ -301,6 +314,18 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
     if (tid !== pending.purpose.consentedTid) {
       log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'bind-other-tid' });
       throw new MicrosoftSignInRefused('not-connected', lang, tenant.name);
+    }
+    // The Roger admin who started the consent, read again now: one who lost the role (or was
+    // erased) in the meantime no longer connects anything.
+    const starter = await readUser(services.store, tenant.id, pending.purpose.adminUserId);
+    if (starter?.role !== 'admin') {
+      log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'bind-starter-not-admin' });
+      throw new MicrosoftSignInRefused('bind-not-allowed', lang, tenant.name);
+    }
+    // And someone of that organisation who could have granted the consent, not any member or guest.
+    if (!mayConnectOrganisation(claims)) {
+      log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'bind-not-entra-admin' });
+      throw new MicrosoftSignInRefused('bind-not-allowed', lang, tenant.name);
     }
     await bindEntraTenant(services, tenant.id, tid, { kind: 'admin-consent', adminUserId: pending.purpose.adminUserId }, log);
     return { kind: 'bound', tenantName: tenant.name, lang };

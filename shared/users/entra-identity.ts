@@ -49,6 +49,35 @@ export function roleFromClaims(claims: { roles?: unknown; groups?: unknown }, ad
   return 'user';
 }
 
+/**
+ * Entra's built-in directory roles that may grant tenant-wide admin consent (their role template
+ * ids, as the `wids` claim carries them): Global Administrator, Privileged Role Administrator,
+ * Cloud Application Administrator, Application Administrator.
+ */
+export const CONSENT_GRANTING_DIRECTORY_ROLES: readonly string[] = [
+  '62e90394-69f5-4237-9190-012177145e10',
+  'e8611ab8-c189-46e8-94e1-60213ab1f814',
+  '158c047a-c907-4556-b7ef-446551a6b5f7',
+  '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+];
+
+/**
+ * Whether the account that signed in after an admin consent may connect its organisation to a
+ * Roger tenant: a member of that organisation (not a guest: the optional `acct` claim is 1 for
+ * one), holding the `Roger.Admin` app role or a directory role that can grant admin consent
+ * (`wids`, which the app registration asks for: docs/operations.md). Anyone else of the
+ * organisation, who could not have granted the consent, cannot finish it.
+ */
+export function mayConnectOrganisation(claims: { roles?: unknown; wids?: unknown; acct?: unknown }): boolean {
+  if (claims.acct === 1 || claims.acct === '1') return false;
+  const roles = Array.isArray(claims.roles) ? claims.roles : [];
+  const wids = Array.isArray(claims.wids) ? claims.wids : [];
+  return (
+    roles.includes(ADMIN_APP_ROLE) ||
+    wids.some((id) => typeof id === 'string' && CONSENT_GRANTING_DIRECTORY_ROLES.includes(id.toLowerCase()))
+  );
+}
+
 /** Not provisioned: the tenant's policy turned just-in-time provisioning off, and an admin has not created them. */
 export class NotProvisioned extends Error {}
 /** The token's email belongs to another user of the tenant: not matched by email, and not created beside them. */

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/services.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
+import { readTenantFresh } from '../../shared/tenants/tenants.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
+import { browserGet } from '../helpers/microsoft.js';
 import { REDIRECT, standInOf, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
-import { createTenant, oauthEnv } from '../helpers/roger.js';
+import { api, createTenant, mobileSignIn, oauthEnv } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -15,10 +18,12 @@ const silentLog = { info: () => {}, warn: () => {}, error: () => {} } as never;
 
 let host: TestHost;
 let services: Services;
+let entra: LocalMicrosoft;
 
 beforeAll(async () => {
   host = await startTestHost({ env: oauthEnv });
   services = await host.services();
+  entra = await standInOf(services);
 });
 afterAll(() => host?.close());
 
@@ -71,6 +76,78 @@ describe('the person cancels at Microsoft', () => {
       expect(page.headers.get('set-cookie')).toBeNull();
     }
     expect((await trip.load()).status).toBe(303);
+  });
+});
+
+describe('who may connect a Microsoft organisation (admin consent, then a sign-in there)', () => {
+  /** An owner starts "Connect Microsoft Entra ID", and Contoso's admin consents; returns the consent callback, not loaded. */
+  async function consented() {
+    const slug = uniqueName('msbind');
+    const owner = { email: `owner@${slug}.example`, username: 'owner', fullName: 'Owner', password: 'owner-pass-1' };
+    const tenant = await createTenant(host, slug, owner);
+    const session = await mobileSignIn(host, slug, owner);
+    const started = await api(host, session.access_token, 'POST', '/api/tenant/entra/connect');
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    entra.setDefaultAccount('admin@contoso.example');
+    const consent = await browserGet(started.body.adminConsentUrl);
+    expect(consent.status).toBe(302);
+    return { tenant, owner: session.access_token, callback: consent.location! };
+  }
+
+  /** The browser goes on to the verification sign-in at the consented tid, as `upn`. */
+  async function verifyAs(callback: string, upn: string) {
+    const answer = await fetch(callback, { redirect: 'manual' });
+    expect(answer.status).toBe(303);
+    const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+    entra.setDefaultAccount(upn);
+    try {
+      const signIn = await browserGet(answer.headers.get('location')!);
+      expect(signIn.status).toBe(302);
+      return await fetch(signIn.location!, { redirect: 'manual', headers: { cookie } });
+    } finally {
+      entra.setDefaultAccount('user@contoso.example');
+    }
+  }
+
+  const boundIds = async (tenantId: string) => (await readTenantFresh(services.store, tenantId))!.entraTenantIds ?? [];
+
+  it('a member of the consented organisation who is no admin there cannot finish it: a page, nothing bound', async () => {
+    const { tenant, callback } = await consented();
+    const done = await verifyAs(callback, 'megan@contoso.example');
+    expect(done.status).toBe(403);
+    expect(await done.text()).toContain('Nothing was connected');
+    expect(await boundIds(tenant.id)).toEqual([]);
+  });
+
+  it('a directory admin (wids) binds without the app role; a guest with the app role does not', async () => {
+    entra.addAccount('it@contoso.example', { tenantId: CONTOSO, displayName: 'IT', admin: true });
+    const first = await consented();
+    const done = await verifyAs(first.callback, 'it@contoso.example');
+    expect(done.status).toBe(200);
+    expect(await boundIds(first.tenant.id)).toEqual([CONTOSO]);
+
+    entra.addAccount('partner@contoso.example', { tenantId: CONTOSO, displayName: 'Partner', roles: ['Roger.Admin'], guest: true });
+    const second = await consented();
+    const refused = await verifyAs(second.callback, 'partner@contoso.example');
+    expect(refused.status).toBe(403);
+    expect(await boundIds(second.tenant.id)).toEqual([]);
+  });
+
+  it('the Roger admin who started it and stepped down meanwhile binds nothing', async () => {
+    const { tenant, owner, callback } = await consented();
+    const other = await api(host, owner, 'POST', '/api/users', {
+      email: `second@${tenant.slug}.example`,
+      username: 'second',
+      fullName: 'Second Admin',
+      role: 'admin',
+      password: 'second-pass-12',
+    });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    expect((await api(host, owner, 'PATCH', `/api/users/${tenant.adminId}`, { role: 'user' })).status).toBe(200);
+    const done = await verifyAs(callback, 'admin@contoso.example');
+    expect(done.status).toBe(403);
+    expect(await done.text()).toContain('Nothing was connected');
+    expect(await boundIds(tenant.id)).toEqual([]);
   });
 });
 

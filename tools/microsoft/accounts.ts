@@ -25,8 +25,10 @@ export interface AccountDetails {
   readonly roles?: readonly string[];
   /** Security group object ids (the `groups` claim). */
   readonly groups?: readonly string[];
-  /** A tenant administrator: may grant admin consent. */
+  /** A tenant administrator: may grant admin consent; their id_tokens carry `wids` with Global Administrator. */
   readonly admin?: boolean;
+  /** A guest (B2B) of the tenant: `acct` is 1 in their id_tokens (0 for members). */
+  readonly guest?: boolean;
 }
 
 export interface Account {
@@ -39,6 +41,7 @@ export interface Account {
   roles: readonly string[];
   groups: readonly string[];
   admin: boolean;
+  guest: boolean;
   readonly drive: Drive;
   consented: boolean;
   /** Bumped when consent is withdrawn: tokens minted under an older grant stop working for good. */
@@ -96,6 +99,7 @@ export class Directory {
       roles: details.roles ?? [],
       groups: details.groups ?? [],
       admin: details.admin ?? false,
+      guest: details.guest ?? false,
       drive: new Drive(this.now()),
       consented: true,
       grantGeneration: 0,

@@ -125,6 +125,10 @@ export class Oidc {
       email: account.email,
       ...(account.roles.length > 0 ? { roles: [...account.roles] } : {}),
       ...(account.groups.length > 0 ? { groups: [...account.groups] } : {}),
+      // Directory roles (groupMembershipClaims with DirectoryRole): an admin is a Global Administrator.
+      ...(account.admin ? { wids: [GLOBAL_ADMINISTRATOR] } : {}),
+      // The optional claim `acct`: 0 for a member of the tenant, 1 for a guest.
+      acct: account.guest ? 1 : 0,
       // Pairwise: the same user has a different `sub` in every application.
       sub: createHash('sha256').update(`${account.id}|${clientId}`).digest('base64url'),
       tid: account.tenantId,
@@ -137,6 +141,9 @@ export class Oidc {
     return `${input}.${signature}`;
   }
 }
+
+/** The Global Administrator role's template id, as Entra puts it in `wids`. */
+const GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10';
 
 function encode(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
