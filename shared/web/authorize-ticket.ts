@@ -1,7 +1,6 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { AuthorizationRequest } from '../oauth/authorization-request.js';
 import type { KeyRing } from '../tokens/key-ring.js';
-import { constantTimeEqual, hashSecret, newId } from '../tokens/secrets.js';
+import { signPageTicket, verifyPageTicket, type PageTicketKind } from './page-ticket.js';
 
 /**
  * Between the sign-in page's steps (email or organization, then the tenant's sign-in options)
@@ -16,9 +15,6 @@ export const AUTHORIZE_TICKET_TYPE = 'roger-authorize+jwt';
 /** Long enough to type an email and a password; the request in it is the client's, already checked. */
 export const AUTHORIZE_TICKET_LIFETIME_SECONDS = 600;
 
-const ALG = 'ES256';
-const CLOCK_TOLERANCE_SECONDS = 5;
-
 export interface AuthorizeTicket {
   readonly request: AuthorizationRequest;
   /** Step 2: the tenant found from what was typed at step 1 (absent: none was found). */
@@ -29,10 +25,16 @@ export interface AuthorizeTicket {
 
 export const authorizeTicketAudience = (issuer: string) => `${issuer}/oauth/authorize`;
 
+const kindOf = (issuer: string): PageTicketKind => ({
+  type: AUTHORIZE_TICKET_TYPE,
+  audience: authorizeTicketAudience(issuer),
+  lifetimeSeconds: AUTHORIZE_TICKET_LIFETIME_SECONDS,
+  requiredClaims: ['client_id', 'redirect_uri', 'scope', 'code_challenge'],
+});
+
 export async function signAuthorizeTicket(keys: KeyRing, issuer: string, ticket: AuthorizeTicket, csrfToken: string, now: Date) {
-  const iat = Math.floor(now.getTime() / 1000);
   const { request } = ticket;
-  return new SignJWT({
+  const claims = {
     client_id: request.clientId,
     redirect_uri: request.redirectUri,
     scope: request.scope,
@@ -40,16 +42,8 @@ export async function signAuthorizeTicket(keys: KeyRing, issuer: string, ticket:
     ...(request.state !== undefined ? { state: request.state } : {}),
     ...(ticket.tenantId ? { tid: ticket.tenantId } : {}),
     ...(ticket.account ? { account: ticket.account } : {}),
-    csrf_sha256: hashSecret(csrfToken),
-  })
-    .setProtectedHeader({ alg: ALG, typ: AUTHORIZE_TICKET_TYPE, kid: keys.signing.kid })
-    .setIssuer(issuer)
-    .setAudience(authorizeTicketAudience(issuer))
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(iat + AUTHORIZE_TICKET_LIFETIME_SECONDS)
-    .setJti(newId())
-    .sign(keys.signing.key);
+  };
+  return (await signPageTicket(keys, issuer, kindOf(issuer), claims, csrfToken, now)).token;
 }
 
 export type AuthorizeTicketCheck =
@@ -73,7 +67,7 @@ function requestOf(payload: Record<string, unknown>): AuthorizationRequest | und
   };
 }
 
-/** Checks signature (ES256 only), `typ`, `iss`, `aud`, `exp`/`nbf`, the claims, and the CSRF binding. */
+/** Checks signature (ES256 only), `typ`, `iss`, `aud`, `exp`/`nbf`, the claims, and the CSRF binding (page-ticket.ts). */
 export async function verifyAuthorizeTicket(
   keys: KeyRing,
   issuer: string,
@@ -81,38 +75,12 @@ export async function verifyAuthorizeTicket(
   csrfToken: string,
   now: Date,
 ): Promise<AuthorizeTicketCheck> {
-  if (!token) return { ok: false, reason: 'invalid' };
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = header.kid ? keys.verificationKey(header.kid) : undefined;
-        if (!key) throw new joseErrors.JWKSNoMatchingKey();
-        return key;
-      },
-      {
-        algorithms: [ALG],
-        typ: AUTHORIZE_TICKET_TYPE,
-        issuer,
-        audience: authorizeTicketAudience(issuer),
-        currentDate: now,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['client_id', 'redirect_uri', 'scope', 'code_challenge', 'csrf_sha256', 'jti', 'iat', 'exp', 'nbf'],
-      },
-    ));
-  } catch (error) {
-    // jose checks signature, typ, iss and aud before the times: an expired ticket's claims are authentic.
-    if (error instanceof joseErrors.JWTExpired) {
-      const request = requestOf(error.payload);
-      return { ok: false, reason: 'expired', ...(request ? { request } : {}) };
-    }
-    return { ok: false, reason: 'invalid' };
-  }
-  const request = requestOf(payload);
-  const { tid, account, csrf_sha256: csrfHash } = payload;
-  if (!request || !isString(csrfHash)) return { ok: false, reason: 'invalid' };
-  if (!constantTimeEqual(hashSecret(csrfToken), csrfHash)) return { ok: false, reason: 'invalid' };
+  const check = await verifyPageTicket(keys, issuer, kindOf(issuer), token, csrfToken, now);
+  if (!check.ok && check.reason === 'invalid') return check;
+  const request = requestOf(check.payload);
+  if (!check.ok) return { ok: false, reason: 'expired', ...(request ? { request } : {}) };
+  if (!request) return { ok: false, reason: 'invalid' };
+  const { tid, account } = check.payload;
   return {
     ok: true,
     ticket: { request, ...(isString(tid) ? { tenantId: tid } : {}), ...(isString(account) ? { account } : {}) },

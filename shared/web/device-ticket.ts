@@ -1,7 +1,6 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { KeyRing } from '../tokens/key-ring.js';
-import { constantTimeEqual, hashSecret, newId } from '../tokens/secrets.js';
+import { signPageTicket, verifyPageTicket, type PageTicketKind } from './page-ticket.js';
 
 /**
  * Between the device page's two steps (sign in, then approve or deny) the browser carries a
@@ -15,9 +14,6 @@ export const DEVICE_TICKET_TYPE = 'roger-device-page+jwt';
 export const DEVICE_TICKET_LIFETIME_SECONDS = 120;
 /** The client id the page acts as (login history, UserPrincipal). */
 export const DEVICE_PAGE_CLIENT_ID = 'roger-web';
-
-const ALG = 'ES256';
-const CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface DeviceTicket {
   readonly tenantId: string;
@@ -33,15 +29,14 @@ export interface VerifiedDeviceTicket extends DeviceTicket {
   readonly exp: number;
 }
 
-interface TicketClaims {
-  readonly sub: string;
-  readonly tid: string;
-  readonly role: string;
-  readonly user_code: string;
-  readonly csrf_sha256: string;
-}
-
 export const deviceTicketAudience = (issuer: string) => `${issuer}/device`;
+
+const kindOf = (issuer: string): PageTicketKind => ({
+  type: DEVICE_TICKET_TYPE,
+  audience: deviceTicketAudience(issuer),
+  lifetimeSeconds: DEVICE_TICKET_LIFETIME_SECONDS,
+  requiredClaims: ['sub', 'tid', 'role', 'user_code'],
+});
 
 export async function signDeviceTicket(
   keys: KeyRing,
@@ -50,25 +45,8 @@ export async function signDeviceTicket(
   csrfToken: string,
   now: Date,
 ): Promise<{ token: string; ticket: VerifiedDeviceTicket }> {
-  const iat = Math.floor(now.getTime() / 1000);
-  const exp = iat + DEVICE_TICKET_LIFETIME_SECONDS;
-  const jti = newId();
-  const claims: TicketClaims = {
-    sub: ticket.userId,
-    tid: ticket.tenantId,
-    role: ticket.role,
-    user_code: ticket.userCode,
-    csrf_sha256: hashSecret(csrfToken),
-  };
-  const token = await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: ALG, typ: DEVICE_TICKET_TYPE, kid: keys.signing.kid })
-    .setIssuer(issuer)
-    .setAudience(deviceTicketAudience(issuer))
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(keys.signing.key);
+  const claims = { sub: ticket.userId, tid: ticket.tenantId, role: ticket.role, user_code: ticket.userCode };
+  const { token, jti, iat, exp } = await signPageTicket(keys, issuer, kindOf(issuer), claims, csrfToken, now);
   return { token, ticket: { ...ticket, jti, iat, exp } };
 }
 
@@ -80,7 +58,7 @@ export type TicketCheck =
 
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
-/** Checks signature (ES256 only), `typ`, `iss`, `aud`, `exp`/`nbf`, the claims, and the CSRF binding. */
+/** Checks signature (ES256 only), `typ`, `iss`, `aud`, `exp`/`nbf`, the claims, and the CSRF binding (page-ticket.ts). */
 export async function verifyDeviceTicket(
   keys: KeyRing,
   issuer: string,
@@ -88,40 +66,16 @@ export async function verifyDeviceTicket(
   csrfToken: string,
   now: Date,
 ): Promise<TicketCheck> {
-  if (!token) return { ok: false, reason: 'invalid' };
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = header.kid ? keys.verificationKey(header.kid) : undefined;
-        if (!key) throw new joseErrors.JWKSNoMatchingKey();
-        return key;
-      },
-      {
-        algorithms: [ALG],
-        typ: DEVICE_TICKET_TYPE,
-        issuer,
-        audience: deviceTicketAudience(issuer),
-        currentDate: now,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['sub', 'tid', 'role', 'user_code', 'csrf_sha256', 'jti', 'iat', 'exp', 'nbf'],
-      },
-    ));
-  } catch (error) {
-    // jose checks the signature, then typ, iss and aud, and only then the times: an expired
-    // ticket's claims are authentic.
-    if (error instanceof joseErrors.JWTExpired && isString(error.payload.user_code)) {
-      return { ok: false, reason: 'expired', userCode: error.payload.user_code };
-    }
-    if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
+  const check = await verifyPageTicket(keys, issuer, kindOf(issuer), token, csrfToken, now);
+  if (!check.ok && check.reason === 'invalid') return check;
+  if (!check.ok) {
+    const { user_code: userCode } = check.payload;
+    return { ok: false, reason: 'expired', ...(isString(userCode) ? { userCode } : {}) };
+  }
+  const { sub, tid, role, user_code: userCode, jti, iat, exp } = check.payload;
+  if (![sub, tid, role, userCode, jti].every(isString) || typeof iat !== 'number' || typeof exp !== 'number') {
     return { ok: false, reason: 'invalid' };
   }
-  const { sub, tid, role, user_code: userCode, csrf_sha256: csrfHash, jti, iat, exp } = payload;
-  if (![sub, tid, role, userCode, csrfHash, jti].every(isString) || typeof iat !== 'number' || typeof exp !== 'number') {
-    return { ok: false, reason: 'invalid' };
-  }
-  if (!constantTimeEqual(hashSecret(csrfToken), csrfHash as string)) return { ok: false, reason: 'invalid' };
   return {
     ok: true,
     ticket: {
