@@ -72,24 +72,6 @@ export function userTokenCache(
   };
 }
 
-/** At sign-in: the cache MSAL just filled, for a user known only now (written whatever was there). */
-export async function saveUserTokenCache(
-  store: Store,
-  cipher: TokenCipher,
-  owner: { tenantId: string; userId: string },
-  serialized: string,
-  now: Date,
-): Promise<void> {
-  await store.container('accounts').items.upsert<UserTokenCacheDoc>({
-    id: userTokenCacheId(owner.userId),
-    tenantId: owner.tenantId,
-    type: 'msal-cache',
-    userId: owner.userId,
-    sealed: cipher.seal(serialized, linkOwner(owner.tenantId, owner.userId)),
-    updatedAt: now.toISOString(),
-  });
-}
-
 const MERGE_ATTEMPTS = 5;
 
 /**

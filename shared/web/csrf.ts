@@ -17,7 +17,6 @@ export const DEVICE_CSRF: CsrfScope = { cookie: 'roger_device_csrf', path: '/dev
 /** The authorization endpoint's sign-in page. */
 export const AUTHORIZE_CSRF: CsrfScope = { cookie: 'roger_authorize_csrf', path: '/oauth/authorize' };
 
-export const CSRF_COOKIE = DEVICE_CSRF.cookie;
 export const CSRF_FIELD = 'csrf';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/; // newSecret(): 256 bits, base64url
 

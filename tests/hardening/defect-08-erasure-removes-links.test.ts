@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobPartition } from '../../shared/jobs/jobs.js';
-import { saveUserTokenCache, userTokenCacheId } from '../../shared/microsoft/token-cache.js';
+import { mergeIntoUserTokenCache, userTokenCacheId } from '../../shared/microsoft/token-cache.js';
 import { linkId } from '../../shared/onedrive/links.js';
 import { createTokenCipher, generatedTokenKeys } from '../../shared/onedrive/token-cipher.js';
 import { writeLinkFixture } from '../helpers/onedrive.js';
@@ -47,7 +47,7 @@ describe('defect 8: erasure must remove links even when the user item is already
     const { store } = await host.services();
     await writeLinkFixture(store, tenantId, ottoId);
     // The user's sealed MSAL cache, where the callback puts the Microsoft tokens it redeemed.
-    await saveUserTokenCache(store, createTokenCipher(generatedTokenKeys()), { tenantId, userId: ottoId }, '{}', new Date());
+    await mergeIntoUserTokenCache(store, createTokenCipher(generatedTokenKeys()), { tenantId, userId: ottoId }, '{}', new Date());
     const pk = jobPartition(tenantId, ottoId);
     const time = new Date().toISOString();
     await store.container('jobs').items.create({
