@@ -21,6 +21,7 @@ import {
 import { LOGIN_HISTORY_KEPT, readUser, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
 import { deleteUserTokenCache, mergeIntoUserTokenCache } from './token-cache.js';
+import { classifyMicrosoftFailure } from './unavailable.js';
 
 /**
  * Sign in with Microsoft (docs/flows.md, Sign in with Microsoft), the upstream half of our
@@ -279,9 +280,12 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
       { code: input.code, state: input.state, nonce: pending.nonce },
     );
   } catch (error) {
-    if (isUnavailable(error)) {
+    // Entra down, or refusing our registration (an expired secret): ours to fix, the code unspent,
+    // a reload later works. Anything else (the code refused, state or nonce not matching) ends here.
+    const failure = classifyMicrosoftFailure(error);
+    if (failure.kind === 'unavailable') {
       log.warn('microsoft-sign-in-unavailable', { tenantId: pending.tenantId, reason: (error as Error).message });
-      throw microsoftUnavailable((error as { retryAfterSeconds?: number }).retryAfterSeconds);
+      throw microsoftUnavailable(failure.retryAfterSeconds);
     }
     log.warn('microsoft-sign-in-refused', { tenantId: pending.tenantId, reason: 'token', error: errorCodeOf(error) });
     await spend(services, pending);
@@ -296,7 +300,7 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
   } catch (error) {
     // The code is redeemed already (keys fetched again for a key id we did not know, and not
     // served): a reload cannot finish this sign-in, so it is not promised; the person starts again.
-    const reason = isUnavailable(error) ? 'keys-unavailable' : 'id-token';
+    const reason = classifyMicrosoftFailure(error).kind === 'unavailable' ? 'keys-unavailable' : 'id-token';
     log.warn('microsoft-sign-in-refused', { tenantId: pending.tenantId, reason, error: errorCodeOf(error) });
     await spend(services, pending);
     throw new MicrosoftSignInRefused('failed', lang);
@@ -404,9 +408,6 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
   log.info('microsoft-sign-in', { tenantId: user.tenantId, userId: user.id, clientId: request.clientId });
   return { kind: 'signed-in', redirect: await completeAuthorization(services, request, { tenantId: user.tenantId, userId: user.id }, log) };
 }
-
-/** MicrosoftUnavailable from msal.ts, known by name so this module does not load MSAL. */
-export const isUnavailable = (error: unknown) => error instanceof Error && error.name === 'MicrosoftUnavailable';
 
 /** MSAL's error code (e.g. invalid_grant, state_mismatch), never its message (it can quote tokens). */
 const errorCodeOf = (error: unknown) =>

@@ -234,6 +234,20 @@ describe('Sign in with Microsoft', () => {
     expect(await userOf(tenant.id, 'megan@contoso.example')).toBeDefined();
   });
 
+  it('Entra refusing our app registration (an expired client secret) at the callback is a 503 page, not a failed sign-in: the code stays usable', async () => {
+    const tenant = await boundTenant();
+    const started = await roundTrip(tenant.id, 'megan@contoso.example', { cookie: 'none' });
+    entra.failTokenNext(1, 'invalid_client');
+    const refused = await started.load(started.ownCookie);
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toContain('Microsoft is not answering');
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeUndefined();
+
+    const back = await started.load(started.ownCookie);
+    expect(back.status).toBe(303);
+    expect(await userOf(tenant.id, 'megan@contoso.example')).toBeDefined();
+  });
+
   it('Microsoft’s own error on the callback (the user cancelled) is a kind page', async () => {
     const answer = await fetch(`${host.url}/oauth/microsoft/callback?error=access_denied&error_description=AADSTS65004&state=x`, {
       redirect: 'manual',
