@@ -174,9 +174,9 @@ async function main(): Promise<void> {
     const consent = await call('POST', '/api/tenant/entra/connect', { token: adminToken });
     // Contoso's Entra administrator consents (the in-process stand-in, no UI), then a Microsoft
     // sign-in at that organisation proves the consent came from it.
-    const consentUrl = new URL(consent.body.adminConsentUrl);
-    consentUrl.searchParams.set('login_hint', 'admin@contoso.example');
-    const bound = await browser.go(consentUrl.href);
+    // Contoso's administrator at Microsoft (a directory admin there) both times: the consent and the sign-in that proves it.
+    const asContosoAdmin = (url: string) => (url.startsWith(base) ? url : `${url}&login_hint=admin%40contoso.example`);
+    const bound = await browser.go(asContosoAdmin(consent.body.adminConsentUrl), {}, asContosoAdmin);
     say(`   admin consent → ${bound.status}: ${/<h1>([^<]*)<\/h1>/.exec(bound.text)?.[1] ?? '?'}`);
     // The phone opens our authorization endpoint (code + PKCE) in the system browser.
     const verifier = randomBytes(32).toString('base64url');
