@@ -22,6 +22,7 @@ import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFil
 import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
+import { scimTokensCreate, scimTokensList, scimTokensRevoke } from './scim-tokens.js';
 import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
 import { tenantEntraCallback, tenantEntraConnect } from './tenant-entra.js';
 import {
@@ -82,6 +83,9 @@ export const routeTable = buildRouteTable([
   tenantUpdate,
   tenantEntraConnect,
   tenantEntraCallback,
+  scimTokensCreate,
+  scimTokensList,
+  scimTokensRevoke,
   auditList,
   // printers
   devicesAmqpToken,

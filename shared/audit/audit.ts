@@ -13,6 +13,8 @@ import { newId } from '../tokens/secrets.js';
 export type AuditAction =
   | 'tenant.policy-changed'
   | 'tenant.entra-bound'
+  | 'tenant.scim-token-created'
+  | 'tenant.scim-token-revoked'
   | 'user.created'
   | 'user.changed'
   | 'user.credentials-set'

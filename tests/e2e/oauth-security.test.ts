@@ -249,6 +249,26 @@ describe('OAuth security rules', () => {
       expect(JSON.stringify((await api(host, w.a.admin, 'GET', '/api/audit?limit=100')).body)).not.toContain(w.b.profileId);
       return (await api(host, w.b.admin, 'GET', `/api/scan-profiles/${w.b.profileId}`)).status === 200 ? 404 : 500; // still there in B
     },
+    'scim-tokens-create': async () => {
+      // The tenant comes from the admin's user item: a body cannot name another one, and the token names A.
+      expect((await api(host, w.a.carol, 'POST', '/api/tenant/scim-tokens', {})).status).toBe(403);
+      expect((await api(host, w.a.admin, 'POST', '/api/tenant/scim-tokens', { tenantId: w.b.tenantId })).status).toBe(400);
+      const created = await api(host, w.a.admin, 'POST', '/api/tenant/scim-tokens', {});
+      expect(created.body.token.split('.')[1]).toBe(w.a.tenantId);
+      const inB = (await api(host, w.b.admin, 'GET', '/api/tenant/scim-tokens')).body.items as { id: string }[];
+      return inB.some((token) => token.id === created.body.id) ? 500 : 404;
+    },
+    'scim-tokens-list': async () => {
+      const inB = (await api(host, w.b.admin, 'POST', '/api/tenant/scim-tokens', {})).body.id;
+      const inA = (await api(host, w.a.admin, 'GET', '/api/tenant/scim-tokens')).body.items as { id: string }[];
+      return inA.some((token) => token.id === inB) ? 500 : 404;
+    },
+    'scim-tokens-revoke': async () => {
+      const inB = (await api(host, w.b.admin, 'POST', '/api/tenant/scim-tokens', {})).body.id;
+      expect((await api(host, w.a.admin, 'DELETE', `/api/tenant/scim-tokens/${inB}`)).status).toBe(204);
+      const listed = (await api(host, w.b.admin, 'GET', '/api/tenant/scim-tokens')).body.items as { id: string; revokedAt?: string }[];
+      return listed.find((token) => token.id === inB)?.revokedAt === undefined ? 404 : 500; // still live in B
+    },
     'scans-create': async () => (await api(host, w.aSession, 'POST', '/api/scans', { profileId: w.b.profileId, fileName: 'x' })).status,
     me: async () => {
       const me = await api(host, w.a.carol, 'GET', '/api/me');
