@@ -1,7 +1,7 @@
 import { Forbidden, Invalid } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { deleteIfUnchanged } from '../store/conditional-replace.js';
 import { hashSecret, newSecret } from '../tokens/secrets.js';
 import type { UserDoc } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
@@ -67,12 +67,7 @@ export async function continueAdminConsent(
   if (resource?.type !== 'entra-consent' || Date.parse(resource.expiresAt) <= services.now().getTime()) {
     throw new Invalid('this link expired or was used already; start again from Roger');
   }
-  try {
-    await container.item(id, id).delete({ accessCondition: { type: 'IfMatch', condition: resource._etag! } });
-  } catch (error) {
-    if (isPreconditionFailed(error) || isNotFound(error)) throw new Invalid('this link was used already; start again from Roger');
-    throw error;
-  }
+  if (!(await deleteIfUnchanged(container, resource, id))) throw new Invalid('this link was used already; start again from Roger');
   log.info('entra-admin-consent-returned', { tenantId: resource.tenantId });
   return startBindingSignIn(services, {
     tenantId: resource.tenantId,

@@ -5,7 +5,6 @@ import { authorizationErrorUrl, completeAuthorization, type AuthorizationRequest
 import { connectOneDriveAfterSignIn } from '../onedrive/connect.js';
 import { ONEDRIVE_SCOPES } from '../onedrive/graph-tokens.js';
 import type { Services } from '../services.js';
-import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { bindEntraTenant, EntraBindingClosed } from '../tenants/entra-binding.js';
 import { allowsSignIn, isBoundEntraTenant } from '../tenants/sign-in-methods.js';
 import { readTenantFresh, type Tenant } from '../tenants/tenants.js';
@@ -20,6 +19,7 @@ import {
 } from '../users/entra-identity.js';
 import { LOGIN_HISTORY_KEPT, readUser, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
+import { deleteIfUnchanged } from '../store/conditional-replace.js';
 import { deleteUserTokenCache, mergeIntoUserTokenCache } from './token-cache.js';
 import { classifyMicrosoftFailure } from './unavailable.js';
 
@@ -195,17 +195,8 @@ async function readPending(services: Services, state: string): Promise<PendingSi
 }
 
 /** Of two callbacks with one state, exactly one spends it. */
-async function spend(services: Services, pending: PendingSignInDoc): Promise<boolean> {
-  try {
-    await services.store
-      .container('deviceCodes')
-      .item(pending.id, pending.id)
-      .delete({ accessCondition: { type: 'IfMatch', condition: pending._etag! } });
-    return true;
-  } catch (error) {
-    if (isPreconditionFailed(error) || isNotFound(error)) return false;
-    throw error;
-  }
+function spend(services: Services, pending: PendingSignInDoc): Promise<boolean> {
+  return deleteIfUnchanged(services.store.container('deviceCodes'), pending, pending.id);
 }
 
 export interface CallbackInput {

@@ -1,4 +1,4 @@
-import { replaceIfUnchanged } from '../store/conditional-replace.js';
+import { deleteIfUnchanged, replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { hashSecret } from '../tokens/secrets.js';
@@ -134,15 +134,6 @@ export async function readConnectState(store: Store, state: string, now: Date): 
  * Deletes the pending consent if it is still the one read: of two callbacks racing with one
  * state exactly one gets true, and an erasure that deleted it meanwhile makes it false.
  */
-export async function spendConnectState(store: Store, pending: ConnectStateDoc): Promise<boolean> {
-  try {
-    await store
-      .container('deviceCodes')
-      .item(pending.id, pending.id)
-      .delete({ accessCondition: { type: 'IfMatch', condition: pending._etag! } });
-    return true;
-  } catch (error) {
-    if (isPreconditionFailed(error) || isNotFound(error)) return false;
-    throw error;
-  }
+export function spendConnectState(store: Store, pending: ConnectStateDoc): Promise<boolean> {
+  return deleteIfUnchanged(store.container('deviceCodes'), pending, pending.id);
 }

@@ -19,6 +19,25 @@ export async function replaceIfUnchanged<T extends ItemDefinition & { readonly _
 }
 
 /**
+ * Deletes an item only if nobody changed it since it was read: of two racing callers (two
+ * callbacks with one single-use state, say) exactly one gets true. False when another write or
+ * delete came first (412, 404).
+ */
+export async function deleteIfUnchanged(
+  container: Container,
+  item: { readonly id: string; readonly _etag?: string },
+  partitionKey: PartitionKey,
+): Promise<boolean> {
+  try {
+    await container.item(item.id, partitionKey).delete({ accessCondition: { type: 'IfMatch', condition: item._etag! } });
+    return true;
+  } catch (error) {
+    if (isPreconditionFailed(error) || isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
  * Read-modify-write under optimistic concurrency: `write(current)` makes its conditional write;
  * when someone changed the item first (412), `reread` fetches what is there now and the write is
  * made again on top of it, so a race neither fails nor undoes the other writer's change. Ends

@@ -1,6 +1,7 @@
 import { Conflict } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { isConflict, isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { deleteIfUnchanged } from '../store/conditional-replace.js';
+import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { newId } from '../tokens/secrets.js';
@@ -90,7 +91,7 @@ export async function findEntraUser(store: Store, tenantId: string, tid: string,
   if (entry?.type !== 'entra-identity') return undefined;
   const user = await readUser(store, tenantId, entry.userId);
   if (user?.entra && user.entra.tid === tid.toLowerCase() && user.entra.oid === oid.toLowerCase()) return user;
-  if (!user) await deleteIfUnchanged(store, tenantId, entry);
+  if (!user) await deleteIfUnchanged(store.container('accounts'), entry, tenantId);
   return undefined;
 }
 
@@ -220,14 +221,4 @@ async function claimUsername(store: Store, tenantId: string, base: string, userI
     }
   }
   throw new Conflict('no free username could be found for this Microsoft account; ask your administrator');
-}
-
-async function deleteIfUnchanged(store: Store, tenantId: string, entry: EntraIdentityDoc): Promise<void> {
-  await store
-    .container('accounts')
-    .item(entry.id, tenantId)
-    .delete({ accessCondition: { type: 'IfMatch', condition: entry._etag! } })
-    .catch((error: unknown) => {
-      if (!isNotFound(error) && !isPreconditionFailed(error)) throw error;
-    });
 }
