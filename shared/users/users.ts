@@ -58,8 +58,34 @@ export interface UserDoc {
    * tenant id and object id, never their email. Also a look-up item `entra:<tid>:<oid>` (entra-identity.ts).
    */
   readonly entra?: { readonly tid: string; readonly oid: string };
+  /**
+   * Set while the user is deactivated (SCIM `active: false`, docs/provisioning.md): no sign-in of
+   * any kind, no refresh, no use of a token still held, no job released. activation.ts.
+   */
+  readonly deactivatedAt?: string;
+  /** Present when an identity provider provisions this user over SCIM (shared/scim/): what it owns. */
+  readonly scim?: ScimProfile;
   readonly createdAt: string;
   readonly _etag?: string;
+}
+
+/**
+ * The attributes a SCIM client (the customer's identity provider) owns for a user it provisions.
+ * The user's `email` and `fullName` follow them too; none of it can be changed through the
+ * admin API while the directory manages the user.
+ */
+export interface ScimProfile {
+  /** As the identity provider sent it (Entra: the user principal name); also a login name of the user. */
+  readonly userName: string;
+  /** Entra: the object id (`oid`) when the mapping says so; links the user to Sign in with Microsoft (external-id.ts). */
+  readonly externalId?: string;
+  readonly name?: { readonly givenName?: string; readonly familyName?: string; readonly formatted?: string };
+  readonly displayName?: string;
+  /** The enterprise user extension's attributes kept (RFC 7643 §4.3). */
+  readonly enterprise?: { readonly employeeNumber?: string; readonly department?: string; readonly costCenter?: string };
+  /** The SCIM token that created the user (its id). */
+  readonly createdBy: string;
+  readonly updatedAt: string;
 }
 
 /** username and email share one namespace (usernames cannot contain "@"); each maps to a user id. */
