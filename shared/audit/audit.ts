@@ -15,6 +15,13 @@ export type AuditAction =
   | 'tenant.entra-bound'
   | 'tenant.scim-token-created'
   | 'tenant.scim-token-revoked'
+  | 'scim.user-created'
+  | 'scim.user-changed'
+  | 'scim.user-deactivated'
+  | 'scim.user-reactivated'
+  | 'scim.group-created'
+  | 'scim.group-changed'
+  | 'scim.group-deleted'
   | 'user.created'
   | 'user.changed'
   | 'user.credentials-set'
@@ -38,12 +45,18 @@ export interface Actor {
   readonly userId: string;
 }
 
+/** The actor id of a change made over SCIM: the token's id, which the admin sees in the token list. */
+export const scimActorId = (tokenId: string) => `scim-token:${tokenId}`;
+
 export interface AuditRecord {
   readonly id: string;
   readonly tenantId: string;
   readonly type: 'audit';
   readonly at: string;
-  /** The admin's user id (`erased-user` once that user is erased). */
+  /**
+   * The admin's user id (`erased-user` once that user is erased), or `scim-token:<id>` for a
+   * change the tenant's identity provider made with that SCIM token (scimActorId).
+   */
   readonly actorId: string;
   readonly action: AuditAction;
   readonly targetId?: string;

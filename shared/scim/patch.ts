@@ -1,0 +1,96 @@
+import { scimPatch, type ScimPatchOperation } from 'scim-patch';
+import { ScimError } from './errors.js';
+
+/**
+ * SCIM PATCH (RFC 7644 §3.5.2) applied to a resource as we show it, by the `scim-patch` library:
+ * path parsing, value filters (`emails[type eq "work"].value`), multi-valued add and remove. What
+ * is done here is only what identity providers send that the library does not take as is
+ * (docs/provisioning.md#what-entra-sends):
+ *  - an operation without `path` whose value object names attributes by path (`name.givenName`)
+ *    or holds an extension's attributes under its schema URN: each becomes an operation of its own,
+ *    so that replacing one attribute of an extension leaves its others alone;
+ *  - operation names in any case (`Replace`, `Add`): lower-cased.
+ * The caller turns the patched resource back into what it keeps, reading the values (a boolean
+ * sent as the string "False") in its own terms; attributes it does not keep are dropped there.
+ */
+export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+/** Operations in one PATCH: Entra sends a handful; a group's member batches are one operation each. */
+export const MAX_PATCH_OPERATIONS = 100;
+
+/** Attributes a client may never write (RFC 7643 §3.1, §4.1.3: readOnly). */
+const READ_ONLY = /^(id|meta|groups)(\.|\[|$)/i;
+const SCHEMA_URN = /^urn:[^\s]+$/i;
+
+export interface PatchRequest {
+  readonly schemas: readonly string[];
+  readonly Operations: readonly { readonly op: string; readonly path?: string; readonly value?: unknown }[];
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The request body checked and its operations in the library's terms; 400 invalidSyntax / invalidValue otherwise. */
+export function patchOperations(body: unknown): ScimPatchOperation[] {
+  if (!isPlainObject(body) || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_OP_SCHEMA)) {
+    throw new ScimError(400, `a PATCH body is a PatchOp message: "schemas": ["${PATCH_OP_SCHEMA}"]`, 'invalidSyntax');
+  }
+  const operations = body.Operations;
+  if (!Array.isArray(operations) || operations.length === 0) {
+    throw new ScimError(400, 'a PATCH body needs a non-empty "Operations" array', 'invalidSyntax');
+  }
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw new ScimError(400, `at most ${MAX_PATCH_OPERATIONS} operations in one PATCH`, 'invalidValue');
+  }
+  return operations.flatMap((operation: unknown, index: number) => expand(operation, index));
+}
+
+function expand(operation: unknown, index: number): ScimPatchOperation[] {
+  if (!isPlainObject(operation) || typeof operation.op !== 'string') {
+    throw new ScimError(400, `operation ${index + 1} needs an "op"`, 'invalidSyntax');
+  }
+  const op = operation.op.toLowerCase();
+  if (op !== 'add' && op !== 'replace' && op !== 'remove') {
+    throw new ScimError(400, `operation ${index + 1}: "op" is add, replace or remove`, 'invalidSyntax');
+  }
+  const { path, value } = operation;
+  if (path !== undefined && (typeof path !== 'string' || path.trim() === '' || path.length > 300)) {
+    throw new ScimError(400, `operation ${index + 1}: "path" must be a non-empty attribute path`, 'invalidPath');
+  }
+  if (typeof path === 'string') {
+    checkWritable(path, index);
+    return [op === 'remove' ? { op, path, ...(value === undefined ? {} : { value }) } : { op, path, value }] as ScimPatchOperation[];
+  }
+  if (op === 'remove') throw new ScimError(400, `operation ${index + 1}: remove needs a "path"`, 'noTarget');
+  if (!isPlainObject(value)) {
+    throw new ScimError(400, `operation ${index + 1}: without a "path", "value" is an object of attributes`, 'invalidValue');
+  }
+  return Object.entries(value).flatMap(([key, inner]) => {
+    if (SCHEMA_URN.test(key) && isPlainObject(inner) && !key.includes(':User:') && !key.includes(':Group:')) {
+      // An extension's attributes, each replaced or added on its own.
+      return Object.entries(inner).map(([attribute, v]) => pathed(op, `${key}:${attribute}`, v, index));
+    }
+    return [pathed(op, key, inner, index)];
+  });
+}
+
+function pathed(op: 'add' | 'replace', path: string, value: unknown, index: number): ScimPatchOperation {
+  checkWritable(path, index);
+  return { op, path, value } as ScimPatchOperation;
+}
+
+function checkWritable(path: string, index: number) {
+  if (READ_ONLY.test(path.trim())) throw new ScimError(400, `operation ${index + 1}: ${path.split(/[.[]/)[0]} is read-only`, 'mutability');
+}
+
+/** The resource with the operations applied (a copy); the library's refusals as SCIM errors. */
+export function applyPatch<T extends { schemas: string[] }>(resource: T, operations: readonly ScimPatchOperation[]): T {
+  try {
+    return scimPatch(structuredClone(resource) as never, [...operations]) as unknown as T;
+  } catch (error) {
+    const scimType = (error as { scimCode?: unknown }).scimCode;
+    const known = ['invalidPath', 'noTarget', 'invalidValue', 'invalidSyntax', 'mutability'] as const;
+    const type = known.find((t) => t === scimType) ?? 'invalidValue';
+    // The library's message quotes values; say only which kind of error it was.
+    throw new ScimError(400, `the PATCH cannot be applied (${type})`, type);
+  }
+}
