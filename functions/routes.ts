@@ -22,6 +22,7 @@ import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFil
 import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
+import { scimResourceTypeGet, scimResourceTypes, scimSchemaGet, scimSchemas, scimServiceProviderConfig } from './scim.js';
 import { scimTokensCreate, scimTokensList, scimTokensRevoke } from './scim-tokens.js';
 import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
 import { tenantEntraCallback, tenantEntraConnect } from './tenant-entra.js';
@@ -113,6 +114,12 @@ export const routeTable = buildRouteTable([
   scanProfilesUpdate,
   scanProfilesDelete,
   scansCreate,
+  // SCIM 2.0 provisioning
+  scimServiceProviderConfig,
+  scimResourceTypes,
+  scimResourceTypeGet,
+  scimSchemas,
+  scimSchemaGet,
   // last: everything no other function takes
   notFound,
 ]);

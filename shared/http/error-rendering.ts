@@ -1,6 +1,7 @@
 import { Conflict, DomainError, RateLimited, Unauthorized, Unavailable, type DomainErrorKind } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { OAuthError } from '../oauth/errors.js';
+import { ScimError, type ScimType } from '../scim/errors.js';
 import { InvalidContinuationToken } from '../store/paging.js';
 import { StoreUnavailableError } from '../store/store-http-client.js';
 import { htmlResult } from '../web/html.js';
@@ -9,12 +10,13 @@ import { HttpProblem, problemKinds, type ProblemKind } from './problem.js';
 import type { AnyRoute, RouteResult } from './route.js';
 
 /**
- * Everything thrown below a route ends here, in one of three renderings chosen by the route's
+ * Everything thrown below a route ends here, in one of four renderings chosen by the route's
  * `errorFormat`: RFC 9457 problem+json (the API), RFC 6749 §5.2 JSON (/oauth, whose clients are
- * OAuth libraries), or an HTML page (pages a browser shows, such as /device). Whatever was
- * thrown is first said as one problem (kind, status, detail, facts, headers), so the three
- * renderings always agree on the status and the retry hint; only the words and the media type
- * differ. What nobody anticipated is logged and becomes a 500 naming the log line.
+ * OAuth libraries), an HTML page (pages a browser shows, such as /device), or the SCIM error
+ * schema (/scim/v2, whose clients are identity providers). Whatever was thrown is first said as
+ * one problem (kind, status, detail, facts, headers), so the renderings always agree on the
+ * status and the retry hint; only the words and the media type differ. What nobody anticipated
+ * is logged and becomes a 500 naming the log line.
  */
 
 /** The problem type of each domain error kind; a conflict or an outage with a code has that code's type. */
@@ -148,6 +150,43 @@ function htmlPageFor(problem: HttpProblem, pages: ErrorPages = {}, errorId?: str
   return htmlResult(problem.status, page, problem.headers);
 }
 
+export const SCIM_MEDIA_TYPE = 'application/scim+json';
+const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+/** The SCIM routes' own realm, so that a client never mistakes a SCIM token's refusal for an OAuth one. */
+const SCIM_REALM = 'Bearer realm="roger-scim"';
+
+/** The scimType (RFC 7644 §3.12) an identity provider acts on, for the problems that have one. */
+const SCIM_TYPE_OF: Partial<Readonly<Record<ProblemKind, ScimType>>> = {
+  'validation-failed': 'invalidValue',
+  'malformed-json': 'invalidSyntax',
+};
+
+/** RFC 7644 §3.12: `status` is the HTTP status as a string; `scimType` only where one applies. */
+function scimJson(status: number, detail: string, scimType: ScimType | undefined, headers: Readonly<Record<string, string>>): RouteResult {
+  return {
+    status,
+    body: { schemas: [SCIM_ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail },
+    headers,
+    contentType: SCIM_MEDIA_TYPE,
+  };
+}
+
+/**
+ * A problem said in the SCIM error schema. The 401 challenge names the SCIM realm and keeps
+ * RFC 6750's `invalid_token` when a token was sent; Retry-After (429, 503) and Accept (415) are
+ * kept. A 500 names its errorId in the detail, since the schema has no member for it.
+ */
+function scimJsonFor(problem: HttpProblem, errorId?: string): RouteResult {
+  const headers: Record<string, string> = { ...problem.headers };
+  if (problem.status === 401) {
+    headers['WWW-Authenticate'] = /error="invalid_token"/.test(headers['WWW-Authenticate'] ?? '')
+      ? `${SCIM_REALM}, error="invalid_token"`
+      : SCIM_REALM;
+  }
+  const detail = errorId ? `${problem.detail} (errorId ${errorId})` : problem.detail;
+  return scimJson(problem.status, detail, SCIM_TYPE_OF[problem.kind], headers);
+}
+
 /** Where the error happened, for the log line and the `instance` of a problem. */
 export interface ErrorScene {
   readonly log: Logger;
@@ -158,6 +197,10 @@ export interface ErrorScene {
 /** The answer to a route whose handler (or the wrapper around it) threw `error`. */
 export function renderError(route: AnyRoute, error: unknown, { log, requestId, path }: ErrorScene): RouteResult {
   if (route.errorFormat === 'oauth' && error instanceof OAuthError) return oauthJsonOf(error);
+  // Thrown by the SCIM domain code, which only the /scim/v2 routes call: anywhere else it is a bug (a 500).
+  if (route.errorFormat === 'scim' && error instanceof ScimError) {
+    return scimJson(error.status, error.detail, error.scimType, error.status === 401 ? { 'WWW-Authenticate': SCIM_REALM } : {});
+  }
   let problem = problemOf(error);
   let errorId: string | undefined;
   if (!problem) {
@@ -170,6 +213,8 @@ export function renderError(route: AnyRoute, error: unknown, { log, requestId, p
       return oauthJsonFor(problem);
     case 'html':
       return htmlPageFor(problem, route.errorPages, errorId);
+    case 'scim':
+      return scimJsonFor(problem, errorId);
     default:
       return problemJson(problem, path);
   }

@@ -22,10 +22,10 @@ function queryObject(query: URLSearchParams): Record<string, string | string[]> 
   return result;
 }
 
-function mediaTypeIs(contentType: string | null, expected: string): boolean {
+function mediaTypeIs(contentType: string | null, expected: readonly string[]): boolean {
   if (!contentType) return false;
   const [mediaType, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
-  if (mediaType !== expected) return false;
+  if (!expected.includes(mediaType!)) return false;
   // RFC 8259 §8.1: JSON is UTF-8; forms are read as UTF-8 too. A charset, if any, must say so.
   return parameters.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
 }
@@ -42,10 +42,10 @@ function checkDeclaredLength(request: HttpRequest, limit: number): void {
   }
 }
 
-async function readText(request: HttpRequest, mediaType: string, limit: number): Promise<string> {
+async function readText(request: HttpRequest, mediaTypes: readonly string[], limit: number): Promise<string> {
   checkDeclaredLength(request, limit);
-  if (!mediaTypeIs(request.headers.get('content-type'), mediaType)) {
-    throw new HttpProblem('unsupported-media-type', `send the body as ${mediaType}`, {}, { Accept: mediaType });
+  if (!mediaTypeIs(request.headers.get('content-type'), mediaTypes)) {
+    throw new HttpProblem('unsupported-media-type', `send the body as ${mediaTypes.join(' or ')}`, {}, { Accept: mediaTypes.join(', ') });
   }
   const bytes = new Uint8Array(await request.arrayBuffer());
   if (bytes.byteLength > limit) throw new HttpProblem('payload-too-large', `the body may be at most ${limit} bytes`);
@@ -56,8 +56,10 @@ async function readText(request: HttpRequest, mediaType: string, limit: number):
   }
 }
 
-async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchemas['body']>, limit: number) {
-  const text = await readText(request, 'application/json', limit);
+const JSON_ONLY = ['application/json'];
+
+async function readJsonBody(request: HttpRequest, schemas: RouteSchemas, limit: number) {
+  const text = await readText(request, schemas.jsonMediaTypes ?? JSON_ONLY, limit);
   if (text.length === 0) throw new HttpProblem('malformed-json', 'the body is empty; send a JSON document');
   let value: unknown;
   try {
@@ -65,7 +67,7 @@ async function readJsonBody(request: HttpRequest, schema: NonNullable<RouteSchem
   } catch (error) {
     throw new HttpProblem('malformed-json', describeJsonError(error));
   }
-  return validateInput('body', schema, value);
+  return validateInput('body', schemas.body!, value);
 }
 
 /** An optional body that was left out: fine if there really are no bytes. */
@@ -83,7 +85,7 @@ async function readNoBody(request: HttpRequest, limit: number): Promise<undefine
  * (`invalid_request` on /oauth, a page on /device).
  */
 async function readFormBody(request: HttpRequest, schema: NonNullable<RouteSchemas['form']>, limit: number) {
-  const text = await readText(request, 'application/x-www-form-urlencoded', limit);
+  const text = await readText(request, ['application/x-www-form-urlencoded'], limit);
   const form: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(text)) {
     if (value === '') continue;
@@ -100,7 +102,7 @@ export async function readInput(route: AnyRoute, request: HttpRequest, path: str
   let body: unknown;
   let form: unknown;
   if (schemas.body && schemas.bodyOptional && !request.headers.get('content-type')) body = await readNoBody(request, bodyLimit);
-  else if (schemas.body) body = await readJsonBody(request, schemas.body, bodyLimit);
+  else if (schemas.body) body = await readJsonBody(request, schemas, bodyLimit);
   else if (schemas.form) form = await readFormBody(request, schemas.form, bodyLimit);
   else checkDeclaredLength(request, bodyLimit);
   return {

@@ -16,8 +16,13 @@ export interface RouteSchemas {
   readonly params?: TObject;
   /** Query string. Routes without one reject any query parameter. */
   readonly query?: TObject;
-  /** JSON request body (`application/json`). */
+  /** JSON request body (`application/json`, or the media types of `jsonMediaTypes`). */
   readonly body?: TSchema;
+  /**
+   * The media types a JSON body may be sent as; default `application/json` alone. SCIM routes
+   * take `application/scim+json` and `application/json` (RFC 7644 §3.1).
+   */
+  readonly jsonMediaTypes?: readonly string[];
   /** The JSON body may be left out entirely (no body, no Content-Type): the handler gets `undefined`. */
   readonly bodyOptional?: boolean;
   /**
@@ -102,10 +107,11 @@ export interface RouteDefinition<S extends RouteSchemas = RouteSchemas> {
   readonly auth?: AuthRequirement;
   /**
    * How this route's errors are said (shared/http/error-rendering.ts): `oauth`, RFC 6749 §5.2
-   * JSON (the /oauth endpoints); `html`, a page (what a browser shows, such as /device).
+   * JSON (the /oauth endpoints); `html`, a page (what a browser shows, such as /device); `scim`,
+   * the SCIM error schema (RFC 7644 §3.12) as `application/scim+json` (the /scim/v2 endpoints).
    * Default: RFC 9457 problems.
    */
-  readonly errorFormat?: 'problem' | 'oauth' | 'html';
+  readonly errorFormat?: 'problem' | 'oauth' | 'html' | 'scim';
   /** `html` routes: the wording of the error pages this route expects, and the way back. */
   readonly errorPages?: ErrorPages;
   /** Left out of the OpenAPI document (the catch-all). */

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCIM_REQUEST_LIMIT } from '../../shared/scim/discovery.js';
+import type { Services } from '../../shared/services.js';
+import { freshTenant, individual } from '../helpers/fixtures.js';
+import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * The HTTP side of SCIM (docs/api.md#scim), as a stock client sees it over a real socket: the
+ * media type, the SCIM error schema, the SCIM token and its rate limit, the discovery
+ * documents, attributes/excludedAttributes.
+ */
+const admin: Person = { email: 'sia@scim-http.test', username: 'sia', fullName: 'Sia Admin', password: 'sia-password-12' };
+const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+interface ScimAnswer {
+  status: number;
+  headers: Headers;
+  contentType: string;
+  body: Record<string, unknown> & { Resources?: Record<string, unknown>[] };
+}
+
+/** What `curl -H 'Content-Type: application/scim+json'` would send: the body as bytes, the type as given. */
+async function scim(
+  host: TestHost,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: string | object,
+  contentType = 'application/scim+json',
+): Promise<ScimAnswer> {
+  const response = await fetch(`${host.url}/scim/v2${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': contentType } : {}),
+    },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    contentType: response.headers.get('content-type') ?? '',
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
+/** A SCIM error as RFC 7644 §3.12 shapes it, in application/scim+json. */
+function expectScimError(answer: ScimAnswer, status: number, scimType?: string) {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect(answer.contentType).toBe('application/scim+json');
+  expect(answer.body).toEqual({
+    schemas: [ERROR_SCHEMA],
+    status: String(status),
+    ...(scimType ? { scimType } : {}),
+    detail: expect.any(String),
+  });
+}
+
+describe('SCIM over HTTP', () => {
+  let host: TestHost;
+  let services: Services;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+    services = await host.services();
+  });
+  afterAll(() => host.close());
+
+  /** A fresh tenant and a SCIM token an admin of it created. */
+  async function tenantWithToken(expiresInDays?: number) {
+    const t = await freshTenant(host, 'scimhttp', individual(admin));
+    const created = await api(host, t.admin.token, 'POST', '/api/tenant/scim-tokens', expiresInDays ? { expiresInDays } : {});
+    expect(created.status).toBe(201);
+    return { tenant: t, token: created.body.token as string, tokenId: created.body.id as string };
+  }
+
+  it('answers in application/scim+json: ServiceProviderConfig states the features and limits', async () => {
+    const { token } = await tenantWithToken();
+    const answer = await scim(host, token, 'GET', '/ServiceProviderConfig');
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toBe('application/scim+json');
+    expect(answer.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+      patch: { supported: true },
+      bulk: { supported: false, maxOperations: 0, maxPayloadSize: 65_536 },
+      filter: { supported: true, maxResults: 100 },
+      changePassword: { supported: false },
+      sort: { supported: false },
+      etag: { supported: false },
+      authenticationSchemes: [expect.objectContaining({ type: 'oauthbearertoken', primary: true })],
+      meta: { resourceType: 'ServiceProviderConfig', location: `${host.url}/scim/v2/ServiceProviderConfig` },
+    });
+    const scheme = (answer.body.authenticationSchemes as { description: string }[])[0]!.description;
+    expect(scheme).toContain(`${SCIM_REQUEST_LIMIT.limit} requests per ${SCIM_REQUEST_LIMIT.windowSeconds} seconds`);
+  });
+
+  it('serves ResourceTypes and Schemas as ListResponses, one by id, and refuses a filter there with 403', async () => {
+    const { token } = await tenantWithToken();
+    const types = await scim(host, token, 'GET', '/ResourceTypes');
+    expect(types.status).toBe(200);
+    expect(types.contentType).toBe('application/scim+json');
+    expect(types.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 2, startIndex: 1 });
+    expect(types.body.Resources!.map((r) => [r.id, r.endpoint, r.schema])).toEqual([
+      ['User', '/Users', 'urn:ietf:params:scim:schemas:core:2.0:User'],
+      ['Group', '/Groups', 'urn:ietf:params:scim:schemas:core:2.0:Group'],
+    ]);
+    expect(types.body.Resources![0]!.schemaExtensions).toEqual([
+      { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+    ]);
+    const user = await scim(host, token, 'GET', '/ResourceTypes/User');
+    expect(user.body.meta).toEqual({ resourceType: 'ResourceType', location: `${host.url}/scim/v2/ResourceTypes/User` });
+    expectScimError(await scim(host, token, 'GET', '/ResourceTypes/Printer'), 404);
+
+    const schemas = await scim(host, token, 'GET', '/Schemas');
+    expect(schemas.body.Resources!.map((r) => r.id)).toEqual([
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:core:2.0:Group',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ]);
+    const userSchema = await scim(host, token, 'GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User');
+    expect(userSchema.status).toBe(200);
+    const attributes = userSchema.body.attributes as { name: string; required: boolean; uniqueness: string; mutability: string }[];
+    expect(attributes.map((a) => a.name)).toEqual(['userName', 'name', 'displayName', 'emails', 'active']);
+    expect(attributes[0]).toMatchObject({ name: 'userName', required: true, uniqueness: 'server', mutability: 'readWrite' });
+    // Only what Roger keeps: no password, phone numbers, addresses, roles.
+    expect(JSON.stringify(userSchema.body)).not.toMatch(/password|phoneNumbers|addresses|"roles"/);
+    const enterprise = await scim(host, token, 'GET', '/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User');
+    expect((enterprise.body.attributes as { name: string }[]).map((a) => a.name)).toEqual(['employeeNumber', 'costCenter', 'department']);
+    expectScimError(await scim(host, token, 'GET', '/Schemas/urn:example:nothing'), 404);
+
+    expectScimError(await scim(host, token, 'GET', '/Schemas?filter=id%20eq%20%22x%22'), 403);
+    expectScimError(await scim(host, token, 'GET', '/ResourceTypes?filter=id%20eq%20%22User%22'), 403);
+  });
+
+  it('attributes keeps only what it names, excludedAttributes drops what it names; schemas and meta stay', async () => {
+    const { token } = await tenantWithToken();
+    const only = await scim(host, token, 'GET', '/ServiceProviderConfig?attributes=patch,FILTER');
+    expect(Object.keys(only.body).sort()).toEqual(['filter', 'meta', 'patch', 'schemas']);
+    const without = await scim(host, token, 'GET', '/ServiceProviderConfig?excludedAttributes=authenticationSchemes,bulk');
+    expect(without.body.authenticationSchemes).toBeUndefined();
+    expect(without.body.bulk).toBeUndefined();
+    expect(without.body.patch).toEqual({ supported: true });
+    const qualified = await scim(host, token, 'GET', '/ResourceTypes/User?attributes=urn:ietf:params:scim:schemas:core:2.0:User:name');
+    expect(Object.keys(qualified.body).sort()).toEqual(['id', 'meta', 'name', 'schemas']);
+  });
+
+  it('refuses a missing, unknown, forged or revoked token with a SCIM 401 and the SCIM realm', async () => {
+    const { tenant, token, tokenId } = await tenantWithToken();
+    const missing = await scim(host, undefined, 'GET', '/ServiceProviderConfig');
+    expectScimError(missing, 401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="roger-scim"');
+
+    const secret = token.split('.')[3]!;
+    const forged = `${token.slice(0, -secret.length)}${secret.startsWith('A') ? 'B' : 'A'}${secret.slice(1)}`;
+    for (const wrong of [forged, 'scim1.x.y.z', tenant.admin.token]) {
+      const answer = await scim(host, wrong, 'GET', '/Schemas');
+      expectScimError(answer, 401);
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="roger-scim", error="invalid_token"');
+    }
+
+    expect((await api(host, tenant.admin.token, 'DELETE', `/api/tenant/scim-tokens/${tokenId}`)).status).toBe(204);
+    const revoked = await scim(host, token, 'GET', '/ServiceProviderConfig');
+    expectScimError(revoked, 401);
+    expect(revoked.headers.get('www-authenticate')).toBe('Bearer realm="roger-scim", error="invalid_token"');
+  });
+
+  it('past the per-token limit answers 429 with Retry-After as a SCIM error; another token of the tenant is not held', async () => {
+    const { token, tokenId, tenant } = await tenantWithToken();
+    expect((await scim(host, token, 'GET', '/ServiceProviderConfig')).status).toBe(200);
+    // The shared count (rate-limit.ts) of this window and the next, brought to the limit as
+    // 1,200 requests would: the next request is the one over it.
+    const window = Math.floor(services.now().getTime() / (SCIM_REQUEST_LIMIT.windowSeconds * 1000));
+    for (const w of [window, window + 1]) {
+      const id = `scim:${tokenId}@${w}`;
+      await services.store.container('rateLimits').items.upsert({ id, count: SCIM_REQUEST_LIMIT.limit, ttl: 120 });
+    }
+    const refused = await scim(host, token, 'GET', '/ServiceProviderConfig');
+    expectScimError(refused, 429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(SCIM_REQUEST_LIMIT.windowSeconds);
+
+    const other = await api(host, tenant.admin.token, 'POST', '/api/tenant/scim-tokens', {});
+    expect((await scim(host, other.body.token, 'GET', '/ServiceProviderConfig')).status).toBe(200);
+  });
+
+  it('what no SCIM route takes is the catch-all’s: 404 and 405 as RFC 9457 problems', async () => {
+    const { token } = await tenantWithToken();
+    const unknown = await scim(host, token, 'GET', '/Printers');
+    expect(unknown.status).toBe(404);
+    expect(unknown.contentType).toBe('application/problem+json');
+    const wrongMethod = await scim(host, token, 'DELETE', '/ServiceProviderConfig');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.contentType).toBe('application/problem+json');
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  // Last: it moves the host's clock two days on.
+  it('refuses an expired token', async () => {
+    const { token } = await tenantWithToken(1);
+    expect((await scim(host, token, 'GET', '/ServiceProviderConfig')).status).toBe(200);
+    host.advanceClock(2 * 86_400);
+    const expired = await scim(host, token, 'GET', '/ServiceProviderConfig');
+    expectScimError(expired, 401);
+    expect(expired.headers.get('www-authenticate')).toBe('Bearer realm="roger-scim", error="invalid_token"');
+  });
+});
