@@ -12,7 +12,7 @@ import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { putOnRoster, takeOffRoster } from './admin-roster.js';
-import { eraseUser } from './data-rights.js';
+import { eraseUser, type ErasureCounts } from './data-rights.js';
 import {
   checkCredentialPolicy,
   claimLoginName,
@@ -277,24 +277,35 @@ export async function issueNewPin(
 }
 
 /**
- * An admin erases a user of their tenant (themself included): see eraseUser. Idempotent; the
- * audit record holds counts only, and names an admin who erased themself as `erased-user`.
+ * An admin erases a user of their tenant (themself included): see eraseAccountAs. The audit
+ * record names an admin who erased themself as `erased-user`.
  */
-export async function eraseAccount(
+export async function eraseAccount(services: Pick<Services, 'store' | 'now'>, admin: Actor, userId: string, log: Logger): Promise<void> {
+  await eraseAccountAs(services, { tenantId: admin.tenantId, actorId: admin.userId }, userId, log);
+}
+
+/**
+ * Erases a user of the tenant (see eraseUser) on behalf of `actorId`: an admin, or a SCIM token
+ * (scimActorId) when the identity provider deletes the user. Idempotent: undefined when there
+ * was nothing to erase. Audited with counts only; an actor who erased themself becomes
+ * `erased-user`. The tenant's last admin is refused (Conflict, admin-roster.ts).
+ */
+export async function eraseAccountAs(
   { store, now }: Pick<Services, 'store' | 'now'>,
-  admin: Actor,
+  { tenantId, actorId }: { readonly tenantId: string; readonly actorId: string },
   userId: string,
   log: Logger,
-): Promise<void> {
+): Promise<ErasureCounts | undefined> {
   // Off the admin roster first, whatever role was read (409 if the last admin; a no-op for
   // anyone not on it), and back on it if the erasure fails while they are still an admin.
-  await takeOffRoster(store, admin.tenantId, userId);
-  const counts = await eraseUser(store, admin.tenantId, userId, now()).catch(async (error: unknown) => {
-    await restoreToRoster(store, admin.tenantId, userId);
+  await takeOffRoster(store, tenantId, userId);
+  const counts = await eraseUser(store, tenantId, userId, now()).catch(async (error: unknown) => {
+    await restoreToRoster(store, tenantId, userId);
     throw error;
   });
-  if (!counts) return;
-  const actorId = admin.userId === userId ? ERASED_USER : admin.userId;
-  await audit(store, log, { tenantId: admin.tenantId, actorId, action: 'user.erased', details: { ...counts }, at: now() });
-  log.info('user-erased', { by: actorId, jobs: counts.jobs });
+  if (!counts) return undefined;
+  const by = actorId === userId ? ERASED_USER : actorId;
+  await audit(store, log, { tenantId, actorId: by, action: 'user.erased', details: { ...counts }, at: now() });
+  log.info('user-erased', { by, jobs: counts.jobs });
+  return counts;
 }

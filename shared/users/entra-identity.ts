@@ -153,7 +153,8 @@ async function provision(store: Store, tenant: Tenant, person: EntraPerson, now:
       throw error;
     }
     release.push(() => accounts.item(entraIdentityId(tid, oid), tenant.id).delete());
-    const username = await claimUsername(store, tenant.id, usernameBase(person, email), userId);
+    const local = person.preferredUsername?.split('@')[0] || email.split('@')[0] || '';
+    const username = await claimUsername(store, tenant.id, usernameBase(local, `user-${person.oid.slice(0, 8)}`), userId);
     release.push(() => releaseLoginName(store, tenant.id, username));
     try {
       await claimLoginName(store, tenant.id, email, userId);
@@ -198,18 +199,21 @@ function emailOf(person: EntraPerson): string {
   return `${person.oid.toLowerCase()}@entra.invalid`;
 }
 
-/** The local part of the address, in the username alphabet, 2–55 characters (room for a suffix). */
-function usernameBase(person: EntraPerson, email: string): string {
-  const local = (person.preferredUsername?.split('@')[0] || email.split('@')[0] || '').normalize('NFKD');
-  const cleaned = local
+/**
+ * An address's local part in the username alphabet, 2–55 characters (room for a suffix), else
+ * `fallback`. Also the username of a user provisioned over SCIM (shared/scim/users.ts).
+ */
+export function usernameBase(localPart: string, fallback: string): string {
+  const cleaned = localPart
+    .normalize('NFKD')
     .replace(/[^A-Za-z0-9._-]/g, '')
     .replace(/^[._-]+/, '')
     .slice(0, 55);
-  return cleaned.length >= 2 ? cleaned : `user-${person.oid.slice(0, 8)}`;
+  return cleaned.length >= 2 ? cleaned : fallback;
 }
 
 /** `megan`, else `megan-2`, `megan-3`… and finally a random suffix: a username taken by someone else is never reused. */
-async function claimUsername(store: Store, tenantId: string, base: string, userId: string): Promise<string> {
+export async function claimUsername(store: Store, tenantId: string, base: string, userId: string): Promise<string> {
   for (let attempt = 1; attempt <= USERNAME_ATTEMPTS; attempt++) {
     const candidate =
       attempt === 1 ? base : attempt < USERNAME_ATTEMPTS ? `${base}-${attempt}` : `${base}-${newId().slice(0, 8).toLowerCase()}`;
@@ -220,5 +224,5 @@ async function claimUsername(store: Store, tenantId: string, base: string, userI
       if (!isConflict(error)) throw error;
     }
   }
-  throw new Conflict('no free username could be found for this Microsoft account; ask your administrator');
+  throw new Conflict('no free username could be found for this person; ask your administrator');
 }

@@ -99,7 +99,8 @@ interface LoginNameDoc {
 export const LOGIN_HISTORY_KEPT = 50;
 
 export const normalizeLoginName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
-const loginNameId = (name: string) => `login:${normalizeLoginName(name)}`;
+/** The look-up item of a username or email (SCIM filters read it: shared/scim/users.ts). */
+export const loginNameId = (name: string) => `login:${normalizeLoginName(name)}`;
 
 /** What the API shows of a user: never hashes, lockout internals, tokens or history. */
 export function publicUser(user: UserDoc) {
