@@ -428,9 +428,9 @@ async function auditChange(store: Store, log: Logger, caller: ScimCaller, before
 async function anotherActiveAdmin(store: Store, user: UserDoc): Promise<boolean> {
   const { resources } = await store
     .container('accounts')
-    .items.query<{ id: string; deactivatedAt?: string }>(
+    .items.query<UserDoc>(
       {
-        query: "SELECT c.id, c.deactivatedAt FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' AND c.role = 'admin'",
+        query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' AND c.role = 'admin'",
         parameters: [{ name: '@tenantId', value: user.tenantId }],
       },
       { partitionKey: user.tenantId },
