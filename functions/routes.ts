@@ -22,7 +22,19 @@ import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFil
 import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
-import { scimResourceTypeGet, scimResourceTypes, scimSchemaGet, scimSchemas, scimServiceProviderConfig } from './scim.js';
+import {
+  scimResourceTypeGet,
+  scimResourceTypes,
+  scimSchemaGet,
+  scimSchemas,
+  scimServiceProviderConfig,
+  scimUsersCreate,
+  scimUsersDelete,
+  scimUsersGet,
+  scimUsersList,
+  scimUsersPatch,
+  scimUsersReplace,
+} from './scim.js';
 import { scimTokensCreate, scimTokensList, scimTokensRevoke } from './scim-tokens.js';
 import { tenantGet, tenantsCreate, tenantUpdate } from './tenant.js';
 import { tenantEntraCallback, tenantEntraConnect } from './tenant-entra.js';
@@ -120,6 +132,12 @@ export const routeTable = buildRouteTable([
   scimResourceTypeGet,
   scimSchemas,
   scimSchemaGet,
+  scimUsersCreate,
+  scimUsersList,
+  scimUsersGet,
+  scimUsersReplace,
+  scimUsersPatch,
+  scimUsersDelete,
   // last: everything no other function takes
   notFound,
 ]);

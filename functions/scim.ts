@@ -6,6 +6,7 @@ import { HttpProblem } from '../shared/http/problem.js';
 import {
   defineRoute,
   type RequestContext,
+  type ResponseSpec,
   type RouteDefinition,
   type RouteInput,
   type RouteResult,
@@ -14,20 +15,20 @@ import {
 } from '../shared/http/route.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { reserve } from '../shared/rate-limit.js';
+import { resourceType, resourceTypeIds, schema, schemaIds, SCIM_REQUEST_LIMIT, serviceProviderConfig } from '../shared/scim/discovery.js';
+import { ScimError } from '../shared/scim/errors.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   GROUP_SCHEMA,
   LIST_RESPONSE_SCHEMA,
-  resourceType,
-  resourceTypeIds,
-  schema,
-  schemaIds,
-  SCIM_REQUEST_LIMIT,
-  serviceProviderConfig,
   USER_SCHEMA,
-} from '../shared/scim/discovery.js';
-import { ScimError } from '../shared/scim/errors.js';
+  type ListQuery,
+  type ScimCaller,
+  type ScimList,
+  type ScimResource,
+} from '../shared/scim/resources.js';
 import { authenticateScimToken } from '../shared/scim/tokens.js';
+import { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUser, replaceScimUser } from '../shared/scim/users.js';
 import type { Services } from '../shared/services.js';
 
 /**
@@ -39,22 +40,17 @@ import type { Services } from '../shared/services.js';
  */
 
 const BASE_PATH = 'scim/v2';
-
-/** Who a SCIM request speaks for: the tenant and the token (the actor of every change). */
-export interface ScimRequester {
-  readonly tenantId: string;
-  readonly tokenId: string;
-}
+const JSON_MEDIA_TYPES = [SCIM_MEDIA_TYPE, 'application/json'];
 
 interface ScimScene {
-  readonly caller: ScimRequester;
+  readonly caller: ScimCaller;
   /** The absolute URL of /scim/v2 in this region, for `Location` and `meta.location`. */
   readonly base: string;
   readonly log: Logger;
 }
 
 /** RFC 6750 §3.1: no error code when no token was sent; `invalid_token` when one was and names nothing live. */
-async function authenticate(headers: Headers, services: Services): Promise<ScimRequester> {
+async function authenticate(headers: Headers, services: Services): Promise<ScimCaller> {
   const token = bearerToken(headers);
   if (!token) {
     throw new HttpProblem('unauthorized', "send the tenant's SCIM token: Authorization: Bearer <token>");
@@ -248,3 +244,156 @@ export const scimSchemaGet = scimRoute({
     return scimResult(200, projection(query)(found));
   },
 });
+
+// --- Users and Groups (RFC 7644 §3) ----------------------------------------------------------------
+
+/** Bodies are read as sent; the SCIM domain code validates them (shared/scim/users.ts, groups.ts). */
+const scimBody = (description: string) => ({ body: Type.Unknown({ description }), jsonMediaTypes: JSON_MEDIA_TYPES });
+const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+const ResourceQuery = Type.Object(AttributeQuery, { additionalProperties: true });
+const ListQuerySchema = Type.Object(
+  {
+    filter: Type.Optional(Type.String({ description: 'One eq comparison (docs/api.md#scim).' })),
+    startIndex: Type.Optional(
+      Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description: '1-based; below 1 is read as 1.' }),
+    ),
+    count: Type.Optional(
+      Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description: 'At most 100; 0 answers totalResults only.' }),
+    ),
+    ...AttributeQuery,
+  },
+  { additionalProperties: true },
+);
+
+type Deps = Pick<Services, 'store' | 'now'>;
+
+/** The domain functions of one resource type (shared/scim/users.ts or groups.ts). */
+interface ResourceOperations {
+  readonly create: (deps: Deps, caller: ScimCaller, body: unknown, log: Logger) => Promise<ScimResource>;
+  readonly get: (deps: Deps, caller: ScimCaller, id: string) => Promise<ScimResource>;
+  readonly list: (deps: Deps, caller: ScimCaller, query: ListQuery) => Promise<ScimList>;
+  readonly replace: (deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger) => Promise<ScimResource>;
+  readonly patch: (deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger) => Promise<ScimResource>;
+  readonly remove: (deps: Deps, caller: ScimCaller, id: string, log: Logger) => Promise<void>;
+}
+
+/** A resource as answered: its `meta.location` (RFC 7644 §3.1), then only the attributes the query asks for. */
+function located(resource: ScimResource, base: string, query: { attributes?: string; excludedAttributes?: string }) {
+  const location = `${base}/${resource.meta.resourceType}s/${encodeURIComponent(resource.id)}`;
+  return projection(query)({ ...resource, meta: { ...resource.meta, location } });
+}
+
+/** The six routes of `/Users` or `/Groups`, named `scim-<users|groups>-<create|list|get|replace|patch|delete>`. */
+function resourceRoutes(plural: 'Users' | 'Groups', operations: ResourceOperations) {
+  const noun = plural === 'Users' ? 'user' : 'group';
+  const prefix = `scim-${plural.toLowerCase()}`;
+  const resource = scimResponse(`The ${noun}`, `A SCIM ${noun === 'user' ? 'User' : 'Group'}`);
+  const notFound = { description: `No such ${noun} in this tenant (any id of another tenant included)` };
+  const invalid = { description: 'invalidSyntax, invalidValue, invalidFilter, mutability …: the scimType says which' };
+  const deleteConflict: Record<number, ResponseSpec> = plural === 'Users' ? { 409: { description: "The tenant's last admin" } } : {};
+  return {
+    create: scimRoute({
+      name: `${prefix}-create`,
+      methods: ['POST'],
+      path: plural,
+      summary: `Create a ${noun} (RFC 7644 §3.3).`,
+      request: { ...scimBody(`A SCIM ${noun}`), query: ResourceQuery },
+      responses: {
+        201: resource,
+        400: invalid,
+        401: unauthorized,
+        409: { description: 'uniqueness: a name or externalId is taken' },
+        429: tooMany,
+      },
+      handle: async ({ body, query }, services, { caller, base, log }) => {
+        const created = located(await operations.create(services, caller, body, log), base, query);
+        return scimResult(201, created, { Location: created.meta.location });
+      },
+    }),
+    list: scimRoute({
+      name: `${prefix}-list`,
+      methods: ['GET'],
+      path: plural,
+      summary: `The tenant's ${noun}s, a page at a time, or the ones a filter names (RFC 7644 §3.4.2).`,
+      request: { query: ListQuerySchema },
+      responses: { 200: scimResponse('A ListResponse'), 400: invalid, 401: unauthorized, 429: tooMany },
+      handle: async ({ query }, services, { caller, base }) => {
+        const { filter, startIndex, count } = query;
+        const page = await operations.list(services, caller, {
+          ...(filter !== undefined ? { filter } : {}),
+          ...(startIndex !== undefined ? { startIndex } : {}),
+          ...(count !== undefined ? { count } : {}),
+        });
+        return scimResult(200, {
+          schemas: [LIST_RESPONSE_SCHEMA],
+          totalResults: page.totalResults,
+          startIndex: page.startIndex,
+          itemsPerPage: page.itemsPerPage,
+          Resources: page.Resources.map((r) => located(r, base, query)),
+        });
+      },
+    }),
+    get: scimRoute({
+      name: `${prefix}-get`,
+      methods: ['GET'],
+      path: `${plural}/{id}`,
+      summary: `One ${noun} by id.`,
+      request: { params: IdParams, query: ResourceQuery },
+      responses: { 200: resource, 401: unauthorized, 404: notFound, 429: tooMany },
+      handle: async ({ params, query }, services, { caller, base }) =>
+        scimResult(200, located(await operations.get(services, caller, params.id), base, query)),
+    }),
+    replace: scimRoute({
+      name: `${prefix}-replace`,
+      methods: ['PUT'],
+      path: `${plural}/{id}`,
+      summary: `Replace a ${noun}'s attributes (RFC 7644 §3.5.1).`,
+      request: { params: IdParams, query: ResourceQuery, ...scimBody(`A SCIM ${noun}`) },
+      responses: { 200: resource, 400: invalid, 401: unauthorized, 404: notFound, 409: { description: 'uniqueness' }, 429: tooMany },
+      handle: async ({ params, query, body }, services, { caller, base, log }) =>
+        scimResult(200, located(await operations.replace(services, caller, params.id, body, log), base, query)),
+    }),
+    patch: scimRoute({
+      name: `${prefix}-patch`,
+      methods: ['PATCH'],
+      path: `${plural}/{id}`,
+      summary: `Change a ${noun} with a PatchOp (RFC 7644 §3.5.2); answers the ${noun} as it is now.`,
+      request: { params: IdParams, query: ResourceQuery, ...scimBody('A SCIM PatchOp') },
+      responses: { 200: resource, 400: invalid, 401: unauthorized, 404: notFound, 409: { description: 'uniqueness' }, 429: tooMany },
+      handle: async ({ params, query, body }, services, { caller, base, log }) =>
+        scimResult(200, located(await operations.patch(services, caller, params.id, body, log), base, query)),
+    }),
+    remove: scimRoute({
+      name: `${prefix}-delete`,
+      methods: ['DELETE'],
+      path: `${plural}/{id}`,
+      summary:
+        plural === 'Users'
+          ? 'Erase a user: the GDPR erasure, audited with the SCIM token as the actor.'
+          : "Delete a group (its members keep their accounts; the admin group's lose the admin role).",
+      request: { params: IdParams },
+      responses: { 204: { description: 'Gone' }, 401: unauthorized, 404: notFound, ...deleteConflict, 429: tooMany },
+      handle: async ({ params }, services, { caller, log }) => {
+        await operations.remove(services, caller, params.id, log);
+        return { status: 204 };
+      },
+    }),
+  };
+}
+
+const users = resourceRoutes('Users', {
+  create: createScimUser,
+  get: getScimUser,
+  list: listScimUsers,
+  replace: replaceScimUser,
+  patch: patchScimUser,
+  remove: deleteScimUser,
+});
+export const {
+  create: scimUsersCreate,
+  list: scimUsersList,
+  get: scimUsersGet,
+  replace: scimUsersReplace,
+  patch: scimUsersPatch,
+  remove: scimUsersDelete,
+} = users;

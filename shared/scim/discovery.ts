@@ -1,4 +1,6 @@
 import type { LimitRule } from '../rate-limit.js';
+import { MAX_FILTER_LENGTH } from './filter.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, MAX_PAGE_SIZE, USER_SCHEMA } from './resources.js';
 
 /**
  * What a SCIM client learns before it provisions (RFC 7644 §4): the service provider's
@@ -6,18 +8,10 @@ import type { LimitRule } from '../rate-limit.js';
  * (docs/api.md#scim). Static documents; the HTTP layer adds each one's `meta.location`.
  */
 
-export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 
-/** A page of Users or Groups holds at most this many resources (`count` above it is read as this). */
-export const SCIM_MAX_RESULTS = 100;
-/** A filter longer than this is refused before it is parsed. */
-export const SCIM_MAX_FILTER_LENGTH = 512;
 /**
  * Requests per SCIM token: Entra ID's provisioning service sends a few per user and cycle, and
  * a first cycle of a large directory stays well below this; counted across instances (rate-limit.ts).
@@ -137,7 +131,7 @@ export function serviceProviderConfig(base: string, bodyLimitBytes: number) {
   return located(base, 'ServiceProviderConfig', 'ServiceProviderConfig', SERVICE_PROVIDER_CONFIG_SCHEMA, {
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: bodyLimitBytes },
-    filter: { supported: true, maxResults: SCIM_MAX_RESULTS },
+    filter: { supported: true, maxResults: MAX_PAGE_SIZE },
     changePassword: { supported: false },
     sort: { supported: false },
     etag: { supported: false },
@@ -148,8 +142,8 @@ export function serviceProviderConfig(base: string, bodyLimitBytes: number) {
         description:
           `A SCIM token an admin of the tenant created (POST /api/tenant/scim-tokens), as Authorization: Bearer. ` +
           `Limits: ${limit} requests per ${windowSeconds} seconds per token (then 429 with Retry-After); ` +
-          `request bodies up to ${bodyLimitBytes} bytes; filters: one eq comparison, up to ${SCIM_MAX_FILTER_LENGTH} characters; ` +
-          `up to ${SCIM_MAX_RESULTS} resources per page.`,
+          `request bodies up to ${bodyLimitBytes} bytes; filters: one eq comparison, up to ${MAX_FILTER_LENGTH} characters; ` +
+          `up to ${MAX_PAGE_SIZE} resources per page.`,
         specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
         primary: true,
       },

@@ -197,6 +197,96 @@ describe('SCIM over HTTP', () => {
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  const megan = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: 'megan@scim-http.test',
+    externalId: 'ext-megan',
+    name: { givenName: 'Megan', familyName: 'Bowen' },
+    displayName: 'Megan Bowen',
+    emails: [{ value: 'megan@scim-http.test', type: 'work', primary: true }],
+    active: true,
+  };
+
+  it('a stock client: POST /Users as application/scim+json is 201 with Location, then GET, filter, attributes, DELETE', async () => {
+    const { token } = await tenantWithToken();
+    const created = await scim(host, token, 'POST', '/Users', megan);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.contentType).toBe('application/scim+json');
+    const id = created.body.id as string;
+    const location = `${host.url}/scim/v2/Users/${id}`;
+    expect(created.headers.get('location')).toBe(location);
+    expect(created.body.meta).toMatchObject({ resourceType: 'User', location });
+    expect(created.body.userName).toBe(megan.userName);
+
+    const read = await scim(host, token, 'GET', `/Users/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.contentType).toBe('application/scim+json');
+    expect(read.body.meta).toMatchObject({ location });
+
+    const filtered = await scim(host, token, 'GET', `/Users?filter=${encodeURIComponent(`userName eq "${megan.userName}"`)}`);
+    expect(filtered.contentType).toBe('application/scim+json');
+    expect(filtered.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 1,
+      itemsPerPage: 1,
+    });
+    expect(filtered.body.Resources![0]).toMatchObject({ id, meta: { location } });
+
+    const excluded = await scim(host, token, 'GET', `/Users/${id}?excludedAttributes=emails,name`);
+    expect(excluded.body.emails).toBeUndefined();
+    expect(excluded.body.name).toBeUndefined();
+    expect(excluded.body.userName).toBe(megan.userName);
+    const only = await scim(host, token, 'GET', `/Users?filter=${encodeURIComponent(`externalId eq "ext-megan"`)}&attributes=userName`);
+    expect(Object.keys(only.body.Resources![0]!).sort()).toEqual(['id', 'meta', 'schemas', 'userName']);
+
+    expectScimError(await scim(host, token, 'GET', `/Users?filter=${encodeURIComponent('title eq "x"')}`), 400, 'invalidFilter');
+    expectScimError(await scim(host, token, 'POST', '/Users', megan), 409, 'uniqueness');
+
+    const deleted = await fetch(`${host.url}/scim/v2/Users/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe('');
+    expectScimError(await scim(host, token, 'GET', `/Users/${id}`), 404);
+    expectScimError(await scim(host, token, 'DELETE', `/Users/${id}`), 404);
+  });
+
+  it('takes application/json bodies too; any other media type is a SCIM 415 naming both', async () => {
+    const { token } = await tenantWithToken();
+    const json = await scim(
+      host,
+      token,
+      'POST',
+      '/Users',
+      { ...megan, userName: 'json@scim-http.test', externalId: 'ext-json', emails: [] },
+      'application/json; charset=utf-8',
+    );
+    expect(json.status, JSON.stringify(json.body)).toBe(201);
+    expect(json.contentType).toBe('application/scim+json');
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/scim+json; charset=utf-16', 'application/scim']) {
+      const refused = await scim(host, token, 'POST', '/Users', { ...megan, userName: 'other@scim-http.test' }, type);
+      expectScimError(refused, 415);
+      expect(refused.headers.get('accept')).toBe('application/scim+json, application/json');
+    }
+  });
+
+  it('a body over the limit is a SCIM 413, broken JSON a 400 invalidSyntax; a query value of the wrong type a 400 invalidValue', async () => {
+    const { token } = await tenantWithToken();
+    const big = JSON.stringify({ ...megan, displayName: 'x'.repeat(70_000) });
+    expectScimError(await scim(host, token, 'POST', '/Users', big), 413);
+    expectScimError(await scim(host, token, 'POST', '/Users', '{"schemas":'), 400, 'invalidSyntax');
+    expectScimError(await scim(host, token, 'GET', '/Users?count=ten'), 400, 'invalidValue');
+    const page = await scim(host, token, 'GET', '/Users?startIndex=-5&count=0');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ startIndex: 1, itemsPerPage: 0, Resources: [] });
+  });
+
+  it('an unauthenticated write is refused before anything is read or written', async () => {
+    const { tenant } = await tenantWithToken();
+    const answer = await scim(host, undefined, 'POST', '/Users', { ...megan, userName: 'nobody@scim-http.test' });
+    expectScimError(answer, 401);
+    const users = (await api(host, tenant.admin.token, 'GET', '/api/users')).body.items as { email: string }[];
+    expect(users.map((u) => u.email)).not.toContain('nobody@scim-http.test');
+  });
+
   // Last: it moves the host's clock two days on.
   it('refuses an expired token', async () => {
     const { token } = await tenantWithToken(1);
