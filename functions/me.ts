@@ -9,6 +9,7 @@ import { clientIp } from '../shared/http/client-ip.js';
 import { userProblem } from '../shared/tenants/onboarding.js';
 import { hashCredential } from '../shared/tokens/credential-hash.js';
 import { keptLogins, LoginSchema } from '../shared/users/admin.js';
+import { requireActive } from '../shared/users/activation.js';
 import { signIn } from '../shared/users/sign-in.js';
 import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser, updateUser } from '../shared/users/users.js';
 import { Conflict, Invalid } from '../shared/errors.js';
@@ -54,6 +55,7 @@ export const me = defineRoute({
     if (!tenant || (userId && !user) || (deviceId && !device)) {
       throw new HttpProblem('not-found', 'this account no longer exists');
     }
+    if (user) requireActive(user);
     return {
       status: 200,
       body: {
@@ -82,7 +84,7 @@ export const meLogins = defineRoute({
     const caller = callerOf(context, 'user');
     const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
-    return { status: 200, body: { items: keptLogins(user, tenant.policy, now()), continuationToken: null } };
+    return { status: 200, body: { items: keptLogins(requireActive(user), tenant.policy, now()), continuationToken: null } };
   },
 });
 
@@ -122,6 +124,7 @@ export const mePin = defineRoute({
       readUser(services.store, caller.tenantId, caller.userId),
     ]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
+    requireActive(user);
     try {
       checkCredentialPolicy(tenant.policy, { pin: body.pin });
     } catch (error) {

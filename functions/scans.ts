@@ -7,6 +7,7 @@ import { connectedLink } from '../shared/onedrive/onedrive.js';
 import { FILE_EXTENSIONS, mayUse, readProfile } from '../shared/scans/profiles.js';
 import { recordScan } from '../shared/scans/scans.js';
 import { readTenant } from '../shared/tenants/tenants.js';
+import { requireActive } from '../shared/users/activation.js';
 import { readUser } from '../shared/users/users.js';
 
 export const scansCreate = defineRoute({
@@ -53,6 +54,7 @@ export const scansCreate = defineRoute({
       readLink(store, caller.tenantId, caller.userId),
     ]);
     if (!tenant || !user) throw new HttpProblem('forbidden', 'this account no longer exists');
+    requireActive(user);
     if (!profile || !mayUse(profile, user.id, user.role)) throw new HttpProblem('not-found', 'no such scan profile');
     const connected = connectedLink(link);
     const fileName = sanitizeFileName(body.fileName, FILE_EXTENSIONS[profile.format]);

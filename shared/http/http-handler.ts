@@ -5,6 +5,7 @@ import { invocationLogger } from '../logging/logger.js';
 import type { Services, ServicesProvider } from '../services.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 import { measureCosmosUsage } from '../store/request-meter.js';
+import { requireActive } from '../users/activation.js';
 import { readUser, type UserDoc } from '../users/users.js';
 import { renderError } from './error-rendering.js';
 import { HttpProblem } from './problem.js';
@@ -23,7 +24,11 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
 };
 
-/** `RequestContext.currentUser`: one point read, made at most once per request and only when asked for. */
+/**
+ * `RequestContext.currentUser`: one point read, made at most once per request and only when asked
+ * for. A deactivated user (activation.ts) is refused like an erased one: their access token still
+ * verifies until it expires, but no route that reads them serves them.
+ */
 function currentUserOf(services: Services, principal: Principal | undefined): () => Promise<UserDoc> {
   let read: Promise<UserDoc> | undefined;
   return () =>
@@ -31,7 +36,7 @@ function currentUserOf(services: Services, principal: Principal | undefined): ()
       const userId = principal ? userIdOf(principal) : undefined;
       const user = principal && userId ? await readUser(services.store, principal.tenantId, userId) : undefined;
       if (!user) throw new Unauthorized('the account this token was issued to no longer exists');
-      return user;
+      return requireActive(user);
     })());
 }
 

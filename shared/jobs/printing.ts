@@ -8,6 +8,7 @@ import type { ReleaseTarget } from '../release/plan.js';
 import { releaseJobs } from '../release/release.js';
 import type { Services } from '../services.js';
 import { readTenant } from '../tenants/tenants.js';
+import { requireActive } from '../users/activation.js';
 import { readUser } from '../users/users.js';
 import { assertTransition, registerJob, requireJob, transitionJob, type JobDoc, type JobOptions, type JobRequest } from './jobs.js';
 
@@ -121,9 +122,16 @@ export async function printFromOneDrive(
   return releaseOne(services, session, job, log);
 }
 
-/** One of the owner's queued jobs, released to the printer of this session. */
+/**
+ * One of the owner's queued jobs, released to the printer of this session. The owner is read
+ * beside the job (one more point read, no more waiting): a session token outlives a deactivation
+ * by up to its lifetime, and no job of a deactivated user goes out (activation.ts).
+ */
 export async function releaseJob(services: Services, session: ReleaseTarget, jobId: string, log: Logger): Promise<JobDoc> {
-  const job = await requireJob(services.store, session.tenantId, session.userId, jobId, services.now());
+  const [job] = await Promise.all([
+    requireJob(services.store, session.tenantId, session.userId, jobId, services.now()),
+    ownerNow(services, session),
+  ]);
   return releaseOne(services, session, job, log);
 }
 
@@ -161,11 +169,20 @@ async function releaseOne(services: Services, session: ReleaseTarget, job: JobDo
   throw new Conflict('the job changed while it was released; read it again', { jobId: job.id });
 }
 
-/** Who a job is registered for: 403 once the account (or its tenant) is gone, though its token still verifies. */
-async function accountOf({ store }: Services, owner: JobOwnerIds) {
-  const [tenant, user] = await Promise.all([readTenant(store, owner.tenantId), readUser(store, owner.tenantId, owner.userId)]);
-  if (!tenant || !user) throw new Forbidden('this account no longer exists');
+/**
+ * Who a job is registered for: 403 once the account (or its tenant) is gone, 401 while it is
+ * deactivated (as currentUser answers), though its token still verifies.
+ */
+async function accountOf(services: Services, owner: JobOwnerIds) {
+  const [tenant, user] = await Promise.all([readTenant(services.store, owner.tenantId), ownerNow(services, owner)]);
+  if (!tenant) throw new Forbidden('this account no longer exists');
   return { tenant, user };
+}
+
+async function ownerNow({ store }: Services, owner: JobOwnerIds) {
+  const user = await readUser(store, owner.tenantId, owner.userId);
+  if (!user) throw new Forbidden('this account no longer exists');
+  return requireActive(user);
 }
 
 function register(

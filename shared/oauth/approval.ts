@@ -11,7 +11,8 @@ import { writeOnLatest } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { qrSessionsAllowed } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
-import { readUser, updateUser } from '../users/users.js';
+import { requireActive } from '../users/activation.js';
+import { readUser, updateUser, type UserDoc } from '../users/users.js';
 import { oauthDefaults } from './defaults.js';
 import {
   normalizeUserCode,
@@ -41,6 +42,9 @@ export const userCodeMissRule: LimitRule = {
 
 const notFound = () => new NotFound('no pending request has this code; check it and try again');
 
+/** The approving user as read now: a deactivated one starts no session, enrolls no printer, signs in no desktop (401). */
+const activeUser = (user: UserDoc | undefined) => user && requireActive(user);
+
 /**
  * Each look-up reserves one of the caller's wrong-code slots before it reads the code, and a
  * code found gives it back: so no more than the limit of wrong codes are ever answered, however
@@ -60,7 +64,7 @@ async function findForCaller(services: Services, caller: UserPrincipal, userCode
   const visible =
     record &&
     (record.scope === 'device'
-      ? (await readUser(store, caller.tenantId, caller.userId))?.role === 'admin'
+      ? activeUser(await readUser(store, caller.tenantId, caller.userId))?.role === 'admin'
       : record.scope === 'session'
         ? record.tenantId === caller.tenantId
         : true);
@@ -143,7 +147,7 @@ export async function approveUserCode(
     return { deviceId: device.id };
   }
 
-  const user = await readUser(store, caller.tenantId, caller.userId);
+  const user = activeUser(await readUser(store, caller.tenantId, caller.userId));
   if (!user) throw notFound();
   if (record.scope === 'session') {
     const tenant = await readTenant(store, caller.tenantId);
@@ -163,10 +167,10 @@ export async function approveUserCode(
   if (record.initialRefreshHash) {
     const family = newInitialFamily(record, userFamilyLifetime, time);
     familyId = family.id;
-    await updateUser(store, user, (current) => ({
-      ...current,
-      refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time),
-    }));
+    await updateUser(store, user, (current) => {
+      activeUser(current); // deactivated since the read: that write emptied the families, and none may come back
+      return { ...current, refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time) };
+    });
   }
   try {
     await settle(services, record, {

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
+import { isDeactivated } from '../users/activation.js';
 import { readUser } from '../users/users.js';
 import { issueAuthorizationCode, redirectUriMatches, requireS256Challenge } from './authorization-codes.js';
 import { clientById, parseScope, registeredRedirectUris, type OAuthClient } from './clients.js';
@@ -115,8 +116,8 @@ export function authorizationErrorUrl(
 
 /**
  * After a successful sign-in (either method): issues the code and returns where to send the
- * browser (RFC 6749 §4.1.2 with `iss`, RFC 9207). The user is read again here; an erased user
- * gets no code, and the client is told `access_denied`.
+ * browser (RFC 6749 §4.1.2 with `iss`, RFC 9207). The user is read again here; an erased or
+ * deactivated user gets no code, and the client is told `access_denied`.
  */
 export async function completeAuthorization(
   services: Services,
@@ -129,6 +130,10 @@ export async function completeAuthorization(
   if (!current) {
     log.info('authorization-refused', { tenantId: user.tenantId, userId: user.userId, clientId: request.clientId, reason: 'no-user' });
     return authorizationErrorUrl(issuer, request, 'access_denied', 'the account no longer exists');
+  }
+  if (isDeactivated(current)) {
+    log.info('authorization-refused', { tenantId: user.tenantId, userId: user.userId, clientId: request.clientId, reason: 'deactivated' });
+    return authorizationErrorUrl(issuer, request, 'access_denied', 'the account is turned off');
   }
   const { code } = await issueAuthorizationCode(
     services.store,

@@ -1,3 +1,4 @@
+import { Unauthorized } from '../errors.js';
 import type { UserDoc } from './users.js';
 
 /**
@@ -9,6 +10,16 @@ import type { UserDoc } from './users.js';
  * write as whatever else changes.
  */
 export const isDeactivated = (user: Pick<UserDoc, 'deactivatedAt'>): boolean => user.deactivatedAt !== undefined;
+
+/**
+ * The user a verified token names, refused while deactivated: the token still verifies until it
+ * expires, but whatever reads its user answers 401 like for an erased account (http-handler.ts,
+ * currentUser). Sign-ins refuse differently: like a wrong password (sign-in.ts).
+ */
+export function requireActive<User extends Pick<UserDoc, 'deactivatedAt'>>(user: User): User {
+  if (isDeactivated(user)) throw new Unauthorized('the account this token was issued to is turned off');
+  return user;
+}
 
 /**
  * The user, deactivated: every refresh family is dropped in the same write, so no refresh token

@@ -3,6 +3,7 @@ import { writeOnLatest } from '../store/conditional-replace.js';
 import { lockDurationSeconds, type TenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { spendVerifyTime, verifyCredential } from '../tokens/credential-hash.js';
+import { isDeactivated } from './activation.js';
 import { findUserByLoginName, LOGIN_HISTORY_KEPT, readUser, replaceUser, type LoginRecord, type UserDoc } from './users.js';
 import { writeSignInDecoy } from './sign-in-decoy.js';
 
@@ -20,7 +21,9 @@ export interface SignInAttempt {
  * rules are tested without a store.
  *  - a success clears the failures and the lock streak;
  *  - the threshold-th failure in a row locks the account for a period that doubles per lock;
- *  - an attempt while locked fails whatever the secret, and does not extend the lock.
+ *  - an attempt while locked fails whatever the secret, and does not extend the lock;
+ *  - an attempt while deactivated (activation.ts) fails whatever the secret, and counts nothing:
+ *    the directory, not a guesser, decides when the account comes back, and it comes back unlocked.
  */
 export function applySignInAttempt(
   user: UserDoc,
@@ -30,12 +33,13 @@ export function applySignInAttempt(
   now: Date,
 ): { user: UserDoc; success: boolean; locked: boolean; lockedNow: boolean } {
   const locked = user.lockout.lockedUntil !== undefined && Date.parse(user.lockout.lockedUntil) > now.getTime();
-  const success = credentialOk && !locked;
+  const deactivated = isDeactivated(user);
+  const success = credentialOk && !locked && !deactivated;
   let lockout = user.lockout;
   let lockedNow = false;
   if (success) {
     lockout = { failures: 0, locks: 0 };
-  } else if (!locked) {
+  } else if (!locked && !deactivated) {
     const failures = lockout.failures + 1;
     lockedNow = failures >= policy.lockoutThreshold;
     lockout =
@@ -67,7 +71,7 @@ const MAX_WRITE_ATTEMPTS = 20;
 
 /**
  * Checks a PIN or password and records the attempt. Returns the user on success, undefined
- * otherwise — unknown user, wrong secret and locked account look the same to the caller, and
+ * otherwise — unknown user, wrong secret, locked and deactivated account look the same to the caller, and
  * cost the same: exactly one argon2 verify each, and the same store requests (an unknown name
  * reads and writes the sign-in decoy where a user's item would be). Requests: look-up, user,
  * one conditional write; no look-up when this instance has seen the name before; more only

@@ -112,6 +112,8 @@ export function publicUser(user: UserDoc) {
     role: user.role,
     hasPin: Boolean(user.pinHash),
     hasPassword: Boolean(user.passwordHash),
+    active: user.deactivatedAt === undefined,
+    provisioned: user.scim !== undefined,
     createdAt: user.createdAt,
   };
 }
@@ -123,6 +125,10 @@ export const PublicUserSchema = Type.Object({
   role: RoleSchema,
   hasPin: Type.Boolean(),
   hasPassword: Type.Boolean(),
+  active: Type.Boolean({ description: 'False while the identity provider has turned the account off (SCIM `active: false`): no sign-in.' }),
+  provisioned: Type.Boolean({
+    description: 'Provisioned over SCIM: email, username and full name (and the role, where the admin group decides it) change only there.',
+  }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 

@@ -2,6 +2,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { writeOnLatest } from '../../store/conditional-replace.js';
 import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
+import { isDeactivated } from '../../users/activation.js';
 import { readUser, replaceUser, updateUser, type UserDoc } from '../../users/users.js';
 import { AuthorizationCodeReused, authorizationCodeReplayed, redeemAuthorizationCode } from '../authorization-codes.js';
 import { parseScope } from '../clients.js';
@@ -17,8 +18,8 @@ export const grantType = 'authorization_code';
  * RFC 6749 §4.1.3 with RFC 7636 §4.5–4.6: the code, the redirect_uri of the authorization
  * request, the client it was issued to and the PKCE verifier. The code is redeemed once
  * (authorization-codes.ts); a replayed one revokes the refresh family its first redemption
- * started (RFC 6749 §4.1.2, RFC 9700 §4.2.4). The user is read again: an erased user gets
- * nothing, and the role in the token is the one stored now, not at sign-in.
+ * started (RFC 6749 §4.1.2, RFC 9700 §4.2.4). The user is read again: an erased or deactivated
+ * user (deactivated between sign-in and redemption) gets nothing, and the role in the token is the one stored now, not at sign-in.
  */
 export async function handler(services: Services, { clientId, parameters, log }: TokenRequest): Promise<TokenResponse> {
   const { store, now } = services;
@@ -40,16 +41,18 @@ export async function handler(services: Services, { clientId, parameters, log }:
   const { tenantId, subjectId, scope } = redemption;
   const user = await readUser(store, tenantId, subjectId);
   if (!user) throw new OAuthError('invalid_grant', 'the account no longer exists');
+  if (isDeactivated(user)) throw new OAuthError('invalid_grant', 'the account is turned off');
 
   let refreshToken: string | undefined;
   if (parseScope(scope).includes('offline_access')) {
     const secret = newSecret();
     const time = now();
     const family = { ...newFamily(clientId, scope, hashSecret(secret), userFamilyLifetime, time), id: familyId };
-    const saved = await updateUser(store, user, (current) => ({
-      ...current,
-      refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time),
-    }));
+    const saved = await updateUser(store, user, (current) => {
+      // Deactivated since the read above: its write emptied the families, and none may come back.
+      if (isDeactivated(current)) throw new OAuthError('invalid_grant', 'the account is turned off');
+      return { ...current, refreshFamilies: withFamily(current.refreshFamilies, family, oauthDefaults.familiesPerUser, time) };
+    });
     if (!saved) throw new OAuthError('invalid_grant', 'the account no longer exists');
     // A replay between the redemption and this write found no family to revoke: this write's family goes now.
     if (await authorizationCodeReplayed(store, code)) {

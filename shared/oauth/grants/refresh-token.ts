@@ -3,6 +3,7 @@ import { rereadMicrosoftRole } from '../../microsoft/refresh.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Services } from '../../services.js';
 import { writeOnLatest } from '../../store/conditional-replace.js';
+import { isDeactivated } from '../../users/activation.js';
 import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
 import {
@@ -58,6 +59,9 @@ export async function handler(services: Services, { clientId, parameters: reques
     throw new OAuthError('invalid_grant', lapsedPrinter ? 'the printer was disconnected; enroll it again' : 'the refresh token expired');
   }
   if (owner.type === 'device' && owner.status !== 'connected') throw new OAuthError('invalid_grant', 'the printer is disconnected');
+  // Deactivation empties the families in the same write (activation.ts), so this token is unknown
+  // by now; the item read here says so too, whatever wrote the families since.
+  if (owner.type === 'user' && isDeactivated(owner)) throw new OAuthError('invalid_grant', 'the session was ended');
   // A Microsoft user's role is read again from Entra ID first (it may write the user: the
   // rotation below then re-reads it). Password users: no extra request.
   if (owner.type === 'user' && owner.entra) await rereadMicrosoftRole(services, owner, log);
@@ -104,6 +108,7 @@ function stillCurrent(owner: TokenOwner | undefined, token: ParsedRefreshToken, 
   if (check.outcome === 'reused') throw new OAuthError('invalid_grant', 'the refresh token was used concurrently');
   if (!owner || check.outcome !== 'valid') throw new OAuthError('invalid_grant', 'the session was ended');
   if (owner.type === 'device' && owner.status !== 'connected') throw new OAuthError('invalid_grant', 'the printer is disconnected');
+  if (owner.type === 'user' && isDeactivated(owner)) throw new OAuthError('invalid_grant', 'the session was ended');
   return { owner, family: check.family };
 }
 
