@@ -76,7 +76,8 @@ export const usersUpdate = defineRoute({
   name: 'users-update',
   methods: ['PATCH'],
   route: 'api/users/{id}',
-  summary: 'Change a user’s email, username, full name or role (admins). The last admin cannot be demoted. Audited.',
+  summary:
+    'Change a user’s email, username, full name or role (admins). The last admin cannot be demoted; what the identity provider owns of a user provisioned over SCIM is refused. Audited.',
   tags: ['users'],
   auth: admins,
   request: {
@@ -94,7 +95,10 @@ export const usersUpdate = defineRoute({
   responses: {
     200: { description: 'Changed', schema: PublicUserSchema },
     404: { description: 'No such user in this tenant' },
-    409: { description: 'Name taken, or the last admin' },
+    409: {
+      description:
+        'Name taken, or the last admin; or `managed-by-directory`: the user is provisioned over SCIM and the identity provider owns the fields named in `fields`',
+    },
   },
   handler: async ({ params, body }, services, context) => {
     const updated = await editUser(services, callerOf(context, 'user'), await tenantUser(services, context, params.id), body, context.log);

@@ -78,6 +78,18 @@ const REFUSALS: Readonly<Record<SignInRefusal, Texts<PageText>>> = {
         `Un autre compte de ${tenant} utilise déjà votre adresse e-mail. Demandez à votre administrateur Roger de régler cela ; rien n’a été créé.`,
     },
   },
+  deactivated: {
+    en: {
+      title: 'Account turned off',
+      message: (tenant) =>
+        `Your organisation has turned your Roger account in ${tenant} off. If you think this is a mistake, ask your IT department.`,
+    },
+    fr: {
+      title: 'Compte désactivé',
+      message: (tenant) =>
+        `Votre organisation a désactivé votre compte Roger dans ${tenant}. Si vous pensez qu’il s’agit d’une erreur, adressez-vous à votre service informatique.`,
+    },
+  },
   'bind-not-allowed': {
     en: {
       title: 'Not connected',
@@ -158,6 +170,7 @@ const STATUS: Readonly<Record<SignInRefusal, number>> = {
   'not-connected': 403,
   'not-provisioned': 403,
   'email-taken': 409,
+  deactivated: 403,
   'bind-not-allowed': 403,
 };
 

@@ -4,6 +4,7 @@ import { OAuthError } from '../oauth/errors.js';
 import type { Services } from '../services.js';
 import { allowsSignIn, isBoundEntraTenant } from '../tenants/sign-in-methods.js';
 import { readTenant } from '../tenants/tenants.js';
+import { roleOwnedByDirectory } from '../users/admin.js';
 import { followRole, roleFromClaims } from '../users/entra-identity.js';
 import type { UserDoc } from '../users/users.js';
 import { userTokenCache } from './token-cache.js';
@@ -17,7 +18,8 @@ const unavailable = (retryAfterSeconds: number | undefined) =>
  * At every refresh of a Microsoft user's session (grants/refresh-token.ts): the person's role is
  * read again from Entra (docs/flows.md, Sign in with Microsoft). Their sealed MSAL cache, stored at
  * sign-in, gives MSAL the Entra refresh token; a forced refresh brings a new id_token, verified
- * like the sign-in's, whose `roles` and `groups` set the role written to the user. Before asking
+ * like the sign-in's, whose `roles` and `groups` set the role written to the user (not for a user
+ * whose role the directory owns over SCIM: users/admin.ts, roleOwnedByDirectory). Before asking
  * Entra, the tenant must still allow Microsoft sign-in and still be bound to the person's
  * organisation (an admin switched it to passwords only, or disconnected that `tid`): otherwise the
  * session ends, invalid_grant. Entra refusing the person (consent withdrawn, account disabled or
@@ -63,6 +65,8 @@ export async function rereadMicrosoftRole(services: Services, user: UserDoc, log
   if (String(claims.tid).toLowerCase() !== entra.tid || String(claims.oid).toLowerCase() !== entra.oid) {
     throw new OAuthError('invalid_grant', 'sign in with Microsoft again');
   }
+  // A user provisioned over SCIM takes their role from the admin group's membership, not from the claims.
+  if (roleOwnedByDirectory(tenant.policy, user)) return;
   await followRole(services.store, user, roleFromClaims(claims, tenant.policy.entraAdminGroupId), log);
 }
 

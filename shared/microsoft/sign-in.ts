@@ -10,6 +10,7 @@ import { allowsSignIn, isBoundEntraTenant } from '../tenants/sign-in-methods.js'
 import { readTenantFresh, type Tenant } from '../tenants/tenants.js';
 import { constantTimeEqual, hashSecret, newSecret } from '../tokens/secrets.js';
 import {
+  AccountTurnedOff,
   EmailTaken,
   mayConnectOrganisation,
   NotProvisioned,
@@ -17,6 +18,7 @@ import {
   signInEntraPerson,
   ADMIN_APP_ROLE,
 } from '../users/entra-identity.js';
+import { isDeactivated } from '../users/activation.js';
 import { LOGIN_HISTORY_KEPT, readUser, updateUser, type LoginRecord } from '../users/users.js';
 import type { Language } from '../web/i18n.js';
 import { deleteIfUnchanged } from '../store/conditional-replace.js';
@@ -82,6 +84,8 @@ export type SignInRefusal =
   | 'not-provisioned'
   /** The token's email is another user's. */
   | 'email-taken'
+  /** The person's user is deactivated (their organisation's directory turned it off over SCIM). */
+  | 'deactivated'
   /**
    * After admin consent: the account that signed in is not one that can grant consent there
    * (no directory admin role nor Roger.Admin, or a guest), or the Roger admin who started it is
@@ -366,6 +370,10 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
   } catch (error) {
     if (error instanceof NotProvisioned) throw new MicrosoftSignInRefused('not-provisioned', lang, tenant.name);
     if (error instanceof EmailTaken) throw new MicrosoftSignInRefused('email-taken', lang, tenant.name);
+    if (error instanceof AccountTurnedOff) {
+      log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'deactivated' });
+      throw new MicrosoftSignInRefused('deactivated', lang, tenant.name);
+    }
     throw error;
   }
 
@@ -379,7 +387,8 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
   // An erasure that ran since the user was read (data-rights.ts deletes the cache, then this
   // wrote it again) must not leave the person's Microsoft tokens behind: read the user again
   // after the write, and take the cache away if they are gone.
-  if (!(await readUser(services.store, user.tenantId, user.id))) {
+  const current = await readUser(services.store, user.tenantId, user.id);
+  if (!current) {
     await deleteUserTokenCache(services.store, user.tenantId, user.id);
     log.info('authorization-refused', { tenantId: user.tenantId, userId: user.id, clientId: request.clientId, reason: 'no-user' });
     return {
@@ -387,6 +396,8 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
       redirect: authorizationErrorUrl(services.config.oauth.issuer, request, 'access_denied', 'the account no longer exists'),
     };
   }
+  // Deactivated since it was read: no code (completeAuthorization would refuse too), and nothing else written for them.
+  if (isDeactivated(current)) throw new MicrosoftSignInRefused('deactivated', lang, tenant.name);
   await connectOneDriveAfterSignIn(services, { tenantId: user.tenantId, userId: user.id }, log);
   const record: LoginRecord = {
     at: services.now().toISOString(),

@@ -62,6 +62,18 @@ async function count(store: Store, tenantId: string, condition: string): Promise
 
 export const countUsers = (store: Store, tenantId: string) => count(store, tenantId, '');
 
+/**
+ * Whether the identity provider owns this user's role: a user it provisions over SCIM, in a tenant
+ * whose policy names the Entra admin group (`entraAdminGroupId`). Membership of that group, sent
+ * over SCIM, is then the only thing that changes the role (shared/scim/groups.ts): neither a
+ * Microsoft sign-in's claims, nor a refresh, nor the admin API (docs/provisioning.md).
+ */
+export const roleOwnedByDirectory = (policy: Pick<TenantPolicy, 'entraAdminGroupId'>, user: Pick<UserDoc, 'scim'>): boolean =>
+  user.scim !== undefined && Boolean(policy.entraAdminGroupId);
+
+/** What the identity provider owns of a user it provisions; the admin API changes none of it. */
+const DIRECTORY_FIELDS = ['email', 'username', 'fullName'] as const;
+
 export interface UserChanges {
   readonly email?: string;
   readonly username?: string;
@@ -204,7 +216,11 @@ export async function addUser(
   }
 }
 
-/** An admin changes a user's names or role (see changeUser). */
+/**
+ * An admin changes a user's names or role (see changeUser). A user provisioned over SCIM keeps
+ * what the identity provider owns: a change of their email, username or full name (and of their
+ * role, where roleOwnedByDirectory) is refused with 409 `managed-by-directory`, naming the fields.
+ */
 export async function editUser(
   { store, now }: Pick<Services, 'store' | 'now'>,
   admin: Actor,
@@ -212,6 +228,7 @@ export async function editUser(
   changes: UserChanges,
   log: Logger,
 ): Promise<UserDoc> {
+  if (user.scim) await refuseDirectoryFields(store, user, changes);
   const updated = await changeUser(store, user, changes);
   await audit(store, log, {
     tenantId: admin.tenantId,
@@ -222,6 +239,20 @@ export async function editUser(
     at: now(),
   });
   return updated;
+}
+
+async function refuseDirectoryFields(store: Store, user: UserDoc, changes: UserChanges): Promise<void> {
+  const fields: string[] = DIRECTORY_FIELDS.filter((field) => changes[field] !== undefined && changes[field]!.trim() !== user[field]);
+  if (changes.role !== undefined && changes.role !== user.role) {
+    const tenant = await readTenant(store, user.tenantId);
+    if (tenant && roleOwnedByDirectory(tenant.policy, user)) fields.push('role');
+  }
+  if (fields.length === 0) return;
+  throw new Conflict(
+    `${fields.join(', ')} of this user ${fields.length > 1 ? 'are' : 'is'} provisioned by your identity provider over SCIM; change ${fields.length > 1 ? 'them' : 'it'} there`,
+    { fields },
+    'managed-by-directory',
+  );
 }
 
 /**

@@ -5,9 +5,11 @@ import { isConflict } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { newId } from '../tokens/secrets.js';
-import { changeUser } from './admin.js';
+import { isDeactivated } from './activation.js';
+import { changeUser, roleOwnedByDirectory } from './admin.js';
 import { putOnRoster } from './admin-roster.js';
-import { claimLoginName, readUser, releaseLoginName, type Role, type UserDoc } from './users.js';
+import { findUserByExternalId } from './external-id.js';
+import { claimLoginName, readUser, releaseLoginName, updateUser, type Role, type UserDoc } from './users.js';
 
 /**
  * Microsoft users (docs/flows.md, Sign in with Microsoft): a person is their Entra tenant id and
@@ -83,6 +85,8 @@ export function mayConnectOrganisation(claims: { roles?: unknown; wids?: unknown
 export class NotProvisioned extends Error {}
 /** The token's email belongs to another user of the tenant: not matched by email, and not created beside them. */
 export class EmailTaken extends Error {}
+/** The person's user is deactivated (activation.ts): their organisation turned their Roger account off. */
+export class AccountTurnedOff extends Error {}
 
 /** The user this person is, or undefined (a look-up left by an erasure cut short is removed on the way). */
 export async function findEntraUser(store: Store, tenantId: string, tid: string, oid: string): Promise<UserDoc | undefined> {
@@ -97,10 +101,14 @@ export async function findEntraUser(store: Store, tenantId: string, tid: string,
 
 /**
  * Finds the person's user, or creates it (policy.jitProvisioning), with the role the token gives;
- * an existing user's role follows the token too. Two first sign-ins of one person at once make
- * one user: the look-up item is claimed first, and the loser reads the winner's. A failure
- * leaves nothing: claims made so far are released, and the user item deleted (a failed roster
- * write must not leave an admin the roster does not know).
+ * an existing user's role follows the token too, unless the directory owns it (roleOwnedByDirectory).
+ * A user the identity provider provisioned over SCIM with the person's object id as `externalId`
+ * is linked on their first sign-in, before just-in-time provisioning is considered: so they sign
+ * in at once even where it is off (docs/provisioning.md). A deactivated user is refused
+ * (AccountTurnedOff). Two first sign-ins of one person at once make one user: the look-up item
+ * is claimed first, and the loser reads the winner's. A failure leaves nothing: claims made so
+ * far are released, and the user item deleted (a failed roster write must not leave an admin the
+ * roster does not know).
  */
 export async function signInEntraPerson(
   store: Store,
@@ -109,15 +117,60 @@ export async function signInEntraPerson(
   now: Date,
   log: Logger,
 ): Promise<{ user: UserDoc; created: boolean }> {
-  const existing = await findEntraUser(store, tenant.id, person.tid, person.oid);
-  if (existing) return { user: await followRole(store, existing, person.role, log), created: false };
+  const existing =
+    (await findEntraUser(store, tenant.id, person.tid, person.oid)) ?? (await linkProvisionedUser(store, tenant.id, person, log));
+  if (existing) return { user: await signedInAs(store, tenant, existing, person.role, log), created: false };
   if (tenant.policy.jitProvisioning === false) throw new NotProvisioned();
   const created = await provision(store, tenant, person, now);
   if (created) return { user: created, created: true };
   // Another sign-in of the same person created them a moment ago.
   const theirs = await findEntraUser(store, tenant.id, person.tid, person.oid);
   if (!theirs) throw new Conflict('this Microsoft account is being set up by another sign-in; try again');
-  return { user: await followRole(store, theirs, person.role, log), created: false };
+  return { user: await signedInAs(store, tenant, theirs, person.role, log), created: false };
+}
+
+/** An existing user signing in: refused while deactivated, else with the role the token gives where Entra owns it. */
+async function signedInAs(store: Store, tenant: Tenant, user: UserDoc, role: Role, log: Logger): Promise<UserDoc> {
+  if (isDeactivated(user)) throw new AccountTurnedOff();
+  return roleOwnedByDirectory(tenant.policy, user) ? user : followRole(store, user, role, log);
+}
+
+/**
+ * The user provisioned over SCIM whose `externalId` is the person's object id, now linked to the
+ * person: their `entra:` look-up item is written (once: later sign-ins find it) and `user.entra`
+ * set. Undefined when there is none, or when that user is already another Microsoft account
+ * (nobody's sign-in is moved to someone else). A concurrent first sign-in of the same person
+ * that linked first is found through its look-up item.
+ */
+async function linkProvisionedUser(store: Store, tenantId: string, person: EntraPerson, log: Logger): Promise<UserDoc | undefined> {
+  const provisioned = await findUserByExternalId(store, tenantId, person.oid);
+  if (!provisioned || provisioned.entra) return undefined;
+  const tid = person.tid.toLowerCase();
+  const oid = person.oid.toLowerCase();
+  const lookUp = store.container('accounts').item(entraIdentityId(tid, oid), tenantId);
+  try {
+    await store
+      .container('accounts')
+      .items.create<EntraIdentityDoc>({ id: entraIdentityId(tid, oid), tenantId, type: 'entra-identity', userId: provisioned.id });
+  } catch (error) {
+    if (isConflict(error)) return findEntraUser(store, tenantId, tid, oid);
+    throw error;
+  }
+  try {
+    const linked = await updateUser(store, provisioned, (current) => {
+      if (current.entra) throw new Conflict('this account was linked to a Microsoft account meanwhile; try again');
+      return { ...current, entra: { tid, oid } };
+    });
+    if (!linked) {
+      await lookUp.delete().catch(() => undefined); // erased meanwhile: as if there had been nobody
+      return undefined;
+    }
+    log.info('entra-linked-provisioned-user', { tenantId, userId: linked.id });
+    return linked;
+  } catch (error) {
+    await lookUp.delete().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
