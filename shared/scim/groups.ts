@@ -147,17 +147,28 @@ const adminMembers = (group: Pick<ScimGroupDoc, 'externalId' | 'members'> | unde
 
 /**
  * Roles follow the admin group after its write: members who joined it become admins, members who
- * left it users. A demotion the roster refuses (the last admin) is left undone and logged by ids.
+ * left it users, each audited as `scim.user-changed` (fields: role) by the token. A demotion the
+ * roster refuses (the last admin) is left undone and logged by ids.
  * Each change stands alone: a failure leaves the group written and is thrown (the identity
  * provider sends the operation again, which finds the roles still to change).
  */
 async function followAdminGroup(
-  store: Store,
-  tenantId: string,
+  { store, now }: Deps,
+  caller: ScimCaller,
   before: Pick<ScimGroupDoc, 'externalId' | 'members'> | undefined,
   after: Pick<ScimGroupDoc, 'externalId' | 'members'> | undefined,
   log: Logger,
 ) {
+  const { tenantId } = caller;
+  const roleChanged = (userId: string) =>
+    audit(store, log, {
+      tenantId,
+      actorId: scimActorId(caller.tokenId),
+      action: 'scim.user-changed',
+      targetId: userId,
+      details: { fields: ['role'] },
+      at: now(),
+    });
   const adminGroupId = (await readTenant(store, tenantId))?.policy.entraAdminGroupId;
   if (!adminGroupId) return;
   const was = new Set(adminMembers(before, adminGroupId));
@@ -165,7 +176,9 @@ async function followAdminGroup(
   for (const userId of is) {
     if (was.has(userId)) continue;
     const user = await readUser(store, tenantId, userId);
-    if (user && user.role !== 'admin') await changeUser(store, user, { role: 'admin' });
+    if (!user || user.role === 'admin') continue;
+    await changeUser(store, user, { role: 'admin' });
+    await roleChanged(userId);
   }
   for (const userId of was) {
     if (is.has(userId)) continue;
@@ -173,6 +186,7 @@ async function followAdminGroup(
     if (!user || user.role !== 'admin') continue;
     try {
       await changeUser(store, user, { role: 'user' });
+      await roleChanged(userId);
     } catch (error) {
       if (!(error instanceof Conflict)) throw error;
       log.warn('scim-admin-demotion-refused', { tenantId, userId, reason: 'last-admin' });
@@ -218,7 +232,7 @@ export async function createScimGroup({ store, now }: Deps, caller: ScimCaller, 
     details: { members: group.members.length },
     at: now(),
   });
-  await followAdminGroup(store, tenantId, undefined, group, log);
+  await followAdminGroup({ store, now }, caller, undefined, group, log);
   return scimGroup(resource ?? group);
 }
 
@@ -285,7 +299,7 @@ async function writeGroup(
     details: changeDetails(before, written),
     at: now(),
   });
-  await followAdminGroup(store, tenantId, before, written, log);
+  await followAdminGroup({ store, now }, caller, before, written, log);
   return written;
 }
 
@@ -330,5 +344,5 @@ export async function deleteScimGroup({ store, now }: Deps, caller: ScimCaller, 
     targetId: deleted.groupId,
     at: now(),
   });
-  await followAdminGroup(store, caller.tenantId, deleted, undefined, log);
+  await followAdminGroup({ store, now }, caller, deleted, undefined, log);
 }

@@ -327,6 +327,7 @@ describe('SCIM users', () => {
           { op: 'replace', path: 'userName', value: next },
           { op: 'replace', path: 'emails[type eq "work"].value', value: t.users[0]!.person.email },
         ),
+        log,
       ),
     ).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
     expect((await byUserName(caller, body.userName)).Resources).toMatchObject([{ id }]);

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatLogLine, type Logger } from '../../shared/logging/logger.js';
+import {
+  createScimGroup,
+  deleteScimGroup,
+  getScimGroup,
+  listScimGroups,
+  MAX_GROUP_MEMBERS,
+  patchScimGroup,
+  replaceScimGroup,
+} from '../../shared/scim/groups.js';
+import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
+import { GROUP_SCHEMA, USER_SCHEMA, type ScimCaller } from '../../shared/scim/resources.js';
+import { createScimUser } from '../../shared/scim/users.js';
+import type { Services } from '../../shared/services.js';
+import { measureCosmosUsage } from '../../shared/store/request-meter.js';
+import { readUser } from '../../shared/users/users.js';
+import { freshTenant, individual, uniqueTag, type FreshTenant } from '../helpers/fixtures.js';
+import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * SCIM Groups over the real Cosmos stand-in (shared/scim/groups.ts): the admin group's members
+ * are the tenant's admins, members are users of the tenant only, and tenants stay apart.
+ */
+const admin: Person = { email: 'ada@scim-groups.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
+const member: Person = { email: 'uma@scim-groups.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
+
+const lines: string[] = [];
+const log: Logger = {
+  info: (event, fields) => lines.push(`info ${formatLogLine(event, fields)}`),
+  warn: (event, fields) => lines.push(`warn ${formatLogLine(event, fields)}`),
+  error: (event, fields) => lines.push(`error ${formatLogLine(event, fields)}`),
+};
+
+const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
+const group = (displayName: string, members: string[] = [], externalId?: string) => ({
+  schemas: [GROUP_SCHEMA],
+  displayName,
+  ...(externalId ? { externalId } : {}),
+  members: members.map((value) => ({ value, display: 'someone', $ref: `https://example.test/Users/${value}` })),
+});
+
+describe('SCIM groups', () => {
+  let host: TestHost;
+  let services: Services;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+    services = await host.services();
+  });
+  afterAll(() => host.close());
+
+  /** A tenant whose policy names an admin group, a SCIM token, and two users provisioned over SCIM. */
+  async function world(): Promise<{ t: FreshTenant; caller: ScimCaller; adminGroupId: string; users: string[] }> {
+    const t = await freshTenant(host, 'scim-groups', individual(admin), [individual(member)]);
+    const adminGroupId = randomUUID();
+    expect((await api(host, t.admin.token, 'PATCH', '/api/tenant', { policy: { entraAdminGroupId: adminGroupId } })).status).toBe(200);
+    const token = await api(host, t.admin.token, 'POST', '/api/tenant/scim-tokens', {});
+    const caller = { tenantId: t.id, tokenId: token.body.id };
+    const users: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      users.push(
+        (await createScimUser(services, caller, { schemas: [USER_SCHEMA], userName: `g${i}-${uniqueTag()}@contoso.test` }, log)).id,
+      );
+    }
+    return { t, caller, adminGroupId, users };
+  }
+  const role = async (t: FreshTenant, userId: string) => (await readUser(services.store, t.id, userId))?.role;
+
+  it('creates, reads, lists and filters groups; members keep only their ids; displayName is unique ignoring case', async () => {
+    const { caller, users } = await world();
+    const externalId = randomUUID();
+    const created = await createScimGroup(services, caller, group('Print users', users, externalId), log);
+    expect(created).toEqual({
+      schemas: [GROUP_SCHEMA],
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      displayName: 'Print users',
+      externalId,
+      members: users.map((value) => ({ value })),
+      meta: {
+        resourceType: 'Group',
+        created: expect.any(String),
+        lastModified: expect.any(String),
+        version: expect.stringMatching(/^W\//),
+      },
+    });
+    expect(await getScimGroup(services, caller, created.id)).toEqual(created);
+    const other = await createScimGroup(services, caller, group('Scanners'), log);
+    expect((await listScimGroups(services, caller, {})).totalResults).toBe(2);
+    for (const filter of ['displayName eq "PRINT USERS"', `externalId eq "${externalId.toUpperCase()}"`, `id eq "${created.id}"`]) {
+      expect(
+        (await listScimGroups(services, caller, { filter })).Resources.map((g) => g.id),
+        filter,
+      ).toEqual([created.id]);
+    }
+    expect((await listScimGroups(services, caller, { filter: 'displayName eq "nobody"' })).totalResults).toBe(0);
+    for (const filter of ['displayName co "Print"', 'members eq "x"', 'displayName eq "a" or displayName eq "b"']) {
+      await expect(listScimGroups(services, caller, { filter })).rejects.toMatchObject({ status: 400, scimType: 'invalidFilter' });
+    }
+    await expect(createScimGroup(services, caller, group('print USERS'), log)).rejects.toMatchObject({
+      status: 409,
+      scimType: 'uniqueness',
+    });
+    await expect(
+      patchScimGroup(services, caller, other.id, patch({ op: 'Replace', value: { displayName: 'Print Users' } }), log),
+    ).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
+    expect(
+      (await patchScimGroup(services, caller, other.id, patch({ op: 'Replace', value: { displayName: 'Scan users' } }), log)).displayName,
+    ).toBe('Scan users');
+    await expect(createScimGroup(services, caller, { ...group('x'), schemas: [USER_SCHEMA] }, log)).rejects.toMatchObject({
+      status: 400,
+      scimType: 'invalidSyntax',
+    });
+    await expect(createScimGroup(services, caller, group(''), log)).rejects.toMatchObject({ status: 400, scimType: 'invalidValue' });
+  });
+
+  it('the admin group: members added become admins, removed become users again; a batch of adds in one PATCH; audited by the token', async () => {
+    const { t, caller, adminGroupId, users } = await world();
+    const [u0, u1] = users as [string, string];
+    const admins = await createScimGroup(services, caller, group('Roger admins', [], adminGroupId.toUpperCase()), log);
+    await patchScimGroup(services, caller, admins.id, patch({ op: 'Add', path: 'members', value: [{ value: u0 }, { value: u1 }] }), log);
+    expect([await role(t, u0), await role(t, u1)]).toEqual(['admin', 'admin']);
+    await patchScimGroup(services, caller, admins.id, patch({ op: 'Remove', path: 'members', value: [{ value: u0 }] }), log);
+    expect([await role(t, u0), await role(t, u1)]).toEqual(['user', 'admin']);
+    // Replace of the members: u1 leaves, u0 joins.
+    await patchScimGroup(services, caller, admins.id, patch({ op: 'Replace', path: 'members', value: [{ value: u0 }] }), log);
+    expect([await role(t, u0), await role(t, u1)]).toEqual(['admin', 'user']);
+    // PUT without members: everyone leaves.
+    await replaceScimGroup(services, caller, admins.id, group('Roger admins', [], adminGroupId), log);
+    expect(await role(t, u0)).toBe('user');
+    // Another group changes nobody's role; the tenant's own admin keeps theirs.
+    const other = await createScimGroup(services, caller, group('Everyone', [u0, t.users[0]!.id]), log);
+    expect([await role(t, u0), await role(t, t.users[0]!.id), await role(t, t.admin.id)]).toEqual(['user', 'user', 'admin']);
+    await deleteScimGroup(services, caller, other.id, log);
+
+    const audit = (await api(host, t.admin.token, 'GET', '/api/audit?limit=100')).body.items as {
+      action: string;
+      actorId: string;
+      details?: object;
+    }[];
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        action: 'scim.group-changed',
+        actorId: `scim-token:${caller.tokenId}`,
+        details: { fields: [], membersAdded: 2, membersRemoved: 0 },
+      }),
+    );
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['scim.group-created', 'scim.group-deleted']));
+    // Each role the group changed is on record, by the token.
+    const roleChanges = audit.filter((r) => r.action === 'scim.user-changed' && JSON.stringify(r.details) === '{"fields":["role"]}');
+    expect(roleChanges.map((r) => [r.actorId, (r as { targetId?: string }).targetId])).toEqual(
+      expect.arrayContaining([
+        [`scim-token:${caller.tokenId}`, u0],
+        [`scim-token:${caller.tokenId}`, u1],
+      ]),
+    );
+    expect(roleChanges).toHaveLength(6); // u0, u1 up; u0 down; u0 up, u1 down; u0 down
+  });
+
+  it('deleting the admin group makes its members users; the tenant’s last admin is kept, and that is logged by ids', async () => {
+    const { t, caller, adminGroupId, users } = await world();
+    const admins = await createScimGroup(services, caller, group('Roger admins', [users[0]!, t.admin.id], adminGroupId), log);
+    expect(await role(t, users[0]!)).toBe('admin');
+    // Removing the admin the tenant was created with: another admin remains, so it goes.
+    await patchScimGroup(services, caller, admins.id, patch({ op: 'remove', path: `members[value eq "${t.admin.id}"]` }), log);
+    expect(await role(t, t.admin.id)).toBe('user');
+    lines.length = 0;
+    await deleteScimGroup(services, caller, admins.id, log);
+    expect(await role(t, users[0]!)).toBe('admin'); // the last admin
+    expect(lines).toContainEqual(`warn scim-admin-demotion-refused tenantId=${t.id} userId=${users[0]} reason=last-admin`);
+    await expect(getScimGroup(services, caller, admins.id)).rejects.toMatchObject({ status: 404 });
+    await expect(deleteScimGroup(services, caller, admins.id, log)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('members are users of this tenant only: another tenant’s user, an unknown id or a non-id is 400 and nothing is written', async () => {
+    const [a, b] = await Promise.all([world(), world()]);
+    const made = await createScimGroup(services, a.caller, group('Roger admins', [a.users[0]!], a.adminGroupId), log);
+    for (const stranger of [b.users[0]!, b.t.admin.id, randomUUID().replaceAll('-', ''), 'admin-roster', '']) {
+      await expect(
+        patchScimGroup(
+          services,
+          a.caller,
+          made.id,
+          patch({ op: 'Add', path: 'members', value: [{ value: a.users[1]! }, { value: stranger }] }),
+          log,
+        ),
+      ).rejects.toMatchObject({ status: 400, scimType: 'invalidValue' });
+      await expect(createScimGroup(services, a.caller, group(`g-${uniqueTag()}`, [stranger]), log)).rejects.toMatchObject({ status: 400 });
+    }
+    expect((await getScimGroup(services, a.caller, made.id)).members).toEqual([{ value: a.users[0] }]);
+    expect(await role(a.t, a.users[1]!)).toBe('user');
+    expect(await role(b.t, b.users[0]!)).toBe('user');
+    expect((await listScimGroups(services, a.caller, {})).totalResults).toBe(1);
+  });
+
+  it('tenants are apart: another tenant’s group is 404 to every call and never listed', async () => {
+    const [a, b] = await Promise.all([world(), world()]);
+    const theirs = await createScimGroup(services, b.caller, group('Theirs', [b.users[0]!], b.adminGroupId), log);
+    await expect(getScimGroup(services, a.caller, theirs.id)).rejects.toMatchObject({ status: 404 });
+    await expect(replaceScimGroup(services, a.caller, theirs.id, group('Mine'), log)).rejects.toMatchObject({ status: 404 });
+    await expect(
+      patchScimGroup(services, a.caller, theirs.id, patch({ op: 'Remove', path: 'members', value: [{ value: b.users[0] }] }), log),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(deleteScimGroup(services, a.caller, theirs.id, log)).rejects.toMatchObject({ status: 404 });
+    for (const filter of [undefined, 'displayName eq "Theirs"', `externalId eq "${b.adminGroupId}"`, `id eq "${theirs.id}"`]) {
+      expect((await listScimGroups(services, a.caller, filter ? { filter } : {})).totalResults, filter).toBe(0);
+    }
+    // A's group of the same name is no conflict, and B's is untouched.
+    expect((await createScimGroup(services, a.caller, group('Theirs'), log)).displayName).toBe('Theirs');
+    expect((await getScimGroup(services, b.caller, theirs.id)).members).toEqual([{ value: b.users[0] }]);
+    expect(await role(b.t, b.users[0]!)).toBe('admin');
+  });
+
+  it(`a group holds at most ${MAX_GROUP_MEMBERS} members; a member batch of an unchanged group costs its reads and one write`, async () => {
+    const { caller, users } = await world();
+    const tooMany = Array.from({ length: MAX_GROUP_MEMBERS + 1 }, (_, i) => i.toString(16).padStart(32, '0'));
+    await expect(createScimGroup(services, caller, group('Big', tooMany), log)).rejects.toMatchObject({
+      status: 400,
+      detail: expect.stringContaining(String(MAX_GROUP_MEMBERS)),
+    });
+    const plain = await createScimGroup(services, caller, group('Plain'), log);
+    const added = await measureCosmosUsage(() =>
+      patchScimGroup(services, caller, plain.id, patch({ op: 'Add', path: 'members', value: users.map((value) => ({ value })) }), log),
+    );
+    expect(added.result.members).toHaveLength(2);
+    // Group read, 2 member reads, write, audit, tenant policy (cached per instance: 0 or 1).
+    expect(added.usage.requests).toBeLessThanOrEqual(6);
+  });
+});
