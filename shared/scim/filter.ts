@@ -26,7 +26,8 @@ const attributeName = (path: string) => {
 };
 
 function parsed(filter: string, supported: string): Filter {
-  if (filter.length > MAX_FILTER_LENGTH) throw new ScimError(400, `a filter has at most ${MAX_FILTER_LENGTH} characters`, 'invalidFilter');
+  if (filter.length > MAX_FILTER_LENGTH)
+    throw new ScimError(400, `a filter has at most ${MAX_FILTER_LENGTH} characters; supported: ${supported}`, 'invalidFilter');
   try {
     return parse(filter);
   } catch {
