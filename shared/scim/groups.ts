@@ -10,6 +10,7 @@ import { changeUser } from '../users/admin.js';
 import { readUser } from '../users/users.js';
 import { invalidValue, notFound, uniqueness } from './errors.js';
 import { groupFilter } from './filter.js';
+import type { ScimPatchOperation } from 'scim-patch';
 import { applyPatch, patchOperations } from './patch.js';
 import {
   attribute,
@@ -310,9 +311,20 @@ export async function replaceScimGroup(deps: Deps, caller: ScimCaller, id: strin
   return scimGroup(await writeGroup(deps, caller, group, () => input, log));
 }
 
+/**
+ * A member in an operation on `members` as we show one, `{ value }`: Entra sends
+ * `{ "$ref": null, "value": … }`, and a remove matches whole members, so the extra keys would
+ * match nobody.
+ */
+function memberValuesOnly(operation: ScimPatchOperation): ScimPatchOperation {
+  if (!('value' in operation) || !Array.isArray(operation.value) || operation.path?.trim().toLowerCase() !== 'members') return operation;
+  const value = operation.value.map((member: unknown) => (isPlainObject(member) ? { value: attribute(member, 'value') } : member));
+  return { ...operation, value } as ScimPatchOperation;
+}
+
 /** PATCH /Groups/{id}: members added and removed in batches, displayName replaced (patch.ts). */
 export async function patchScimGroup(deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger): Promise<ScimResource> {
-  const operations = patchOperations(body);
+  const operations = patchOperations(body).map(memberValuesOnly);
   const group = await existing(deps.store, caller, id);
   const change = (current: ScimGroupDoc) => {
     const view = scimGroup(current) as ScimResource & { schemas: string[] };

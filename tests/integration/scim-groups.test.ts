@@ -122,8 +122,9 @@ describe('SCIM groups', () => {
     const admins = await createScimGroup(services, caller, group('Roger admins', [], adminGroupId.toUpperCase()), log);
     await patchScimGroup(services, caller, admins.id, patch({ op: 'Add', path: 'members', value: [{ value: u0 }, { value: u1 }] }), log);
     expect([await role(t, u0), await role(t, u1)]).toEqual(['admin', 'admin']);
-    await patchScimGroup(services, caller, admins.id, patch({ op: 'Remove', path: 'members', value: [{ value: u0 }] }), log);
+    await patchScimGroup(services, caller, admins.id, patch({ op: 'Remove', path: 'members', value: [{ $ref: null, value: u0 }] }), log);
     expect([await role(t, u0), await role(t, u1)]).toEqual(['user', 'admin']);
+    expect((await getScimGroup(services, caller, admins.id)).members).toEqual([{ value: u1 }]); // Entra's `$ref: null` matched
     // Replace of the members: u1 leaves, u0 joins.
     await patchScimGroup(services, caller, admins.id, patch({ op: 'Replace', path: 'members', value: [{ value: u0 }] }), log);
     expect([await role(t, u0), await role(t, u1)]).toEqual(['admin', 'user']);
