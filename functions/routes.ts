@@ -23,6 +23,12 @@ import { openapi } from './openapi.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
 import {
+  scimGroupsCreate,
+  scimGroupsDelete,
+  scimGroupsGet,
+  scimGroupsList,
+  scimGroupsPatch,
+  scimGroupsReplace,
   scimResourceTypeGet,
   scimResourceTypes,
   scimSchemaGet,
@@ -138,6 +144,12 @@ export const routeTable = buildRouteTable([
   scimUsersReplace,
   scimUsersPatch,
   scimUsersDelete,
+  scimGroupsCreate,
+  scimGroupsList,
+  scimGroupsGet,
+  scimGroupsReplace,
+  scimGroupsPatch,
+  scimGroupsDelete,
   // last: everything no other function takes
   notFound,
 ]);

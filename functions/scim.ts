@@ -17,6 +17,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { reserve } from '../shared/rate-limit.js';
 import { resourceType, resourceTypeIds, schema, schemaIds, SCIM_REQUEST_LIMIT, serviceProviderConfig } from '../shared/scim/discovery.js';
 import { ScimError } from '../shared/scim/errors.js';
+import { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, patchScimGroup, replaceScimGroup } from '../shared/scim/groups.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   GROUP_SCHEMA,
@@ -397,3 +398,20 @@ export const {
   patch: scimUsersPatch,
   remove: scimUsersDelete,
 } = users;
+
+const groups = resourceRoutes('Groups', {
+  create: createScimGroup,
+  get: getScimGroup,
+  list: listScimGroups,
+  replace: replaceScimGroup,
+  patch: patchScimGroup,
+  remove: deleteScimGroup,
+});
+export const {
+  create: scimGroupsCreate,
+  list: scimGroupsList,
+  get: scimGroupsGet,
+  replace: scimGroupsReplace,
+  patch: scimGroupsPatch,
+  remove: scimGroupsDelete,
+} = groups;

@@ -284,6 +284,28 @@ export function forgeTokens(real: string): string[] {
   ];
 }
 
+/** Forgeries of a SCIM token (`scim1.<tenant>.<token>.<secret>`): each part tampered, swapped or malformed. */
+export function forgeScimTokens(real: string): string[] {
+  const [prefix, tenantId, tokenId, secret] = real.split('.') as [string, string, string, string];
+  const flip = (t: string) => t.slice(0, -2) + (t.at(-2) === 'A' ? 'B' : 'A') + t.slice(-1);
+  return [
+    `${prefix}.${tenantId}.${tokenId}.${flip(secret)}`,
+    `${prefix}.${'0'.repeat(32)}.${tokenId}.${secret}`,
+    `${prefix}.${tenantId}.${'0'.repeat(32)}.${secret}`,
+    `${prefix}.${tokenId}.${tenantId}.${secret}`,
+    `SCIM1.${tenantId}.${tokenId}.${secret}`,
+    `scim2.${tenantId}.${tokenId}.${secret}`,
+    `${prefix}.${tenantId.toUpperCase()}.${tokenId}.${secret}`,
+    `${prefix}.${tenantId}.${tokenId}.${secret}.${secret}`,
+    `${prefix}.${tenantId}.${tokenId}`,
+    `${prefix}.${tenantId}.${tokenId}.${secret}x`,
+    `${prefix}.${tenantId}.${tokenId}.`,
+    `${prefix}.__proto__.constructor.${secret}`,
+    `${prefix}...`,
+    real.slice(0, -1),
+  ];
+}
+
 function authorizationHeaders(creds: Credentials | undefined): fc.Arbitrary<[string, string][]> {
   const valid = creds && creds.valid.length > 0 ? fc.constantFrom(...creds.valid) : fc.constant('');
   const anyReal = creds ? fc.constantFrom(...creds.valid, ...creds.wrong) : fc.constant('');
@@ -383,7 +405,7 @@ function paramSegment(route: AnyRoute, name: string, world: World): fc.Arbitrary
   const { ids } = world;
   const plausible: fc.Arbitrary<string>[] = [hex32];
   if (safeForRealIds)
-    plausible.push(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId, ids.jobId.toUpperCase()));
+    plausible.push(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId, ids.groupId, ids.jobId.toUpperCase()));
   if (name === 'user_code') plausible.push(userCodeLike);
   if (name === 'slug') plausible.push(fc.constantFrom('fuzz', 'FUZZ', 'nope', 'a', '-a-', 'x'.repeat(64)));
   if (route.route.startsWith('regions/')) plausible.push(fc.constantFrom('eu', 'us', 'EU', 'zz', 'e', 'abcdefghi'));
@@ -413,9 +435,12 @@ function canonicalPath(route: AnyRoute, world: World): fc.Arbitrary<string> {
     if (name === 'user_code') return userCodeLike.map(encodeSegment);
     if (name === 'slug') return fc.constantFrom('fuzz', 'nope');
     if (route.route.startsWith('regions/')) return fc.constantFrom('eu', 'us', 'zz');
+    if (route.route.startsWith('scim/v2/ResourceTypes/')) return fc.constantFrom('User', 'Group', 'user', 'Printer');
+    if (route.route.startsWith('scim/v2/Schemas/'))
+      return fc.constantFrom(SCIM_USER, SCIM_GROUP, SCIM_ENTERPRISE, SCIM_USER.toUpperCase(), 'urn:x');
     // DELETE routes get ids of nothing (erasing the fuzzer's own data would end the fuzzing).
     if (route.methods.includes('DELETE')) return hex32;
-    return fc.oneof(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId), hex32);
+    return fc.oneof(fc.constantFrom(ids.adminId, ids.userId, ids.deviceId, ids.jobId, ids.profileId, ids.groupId), hex32);
   });
   return fc.tuple(...segments).map((s) => `/${s.join('/')}`);
 }
@@ -475,6 +500,9 @@ function goodQuery(route: AnyRoute): fc.Arbitrary<string> {
   const known: Record<string, fc.Arbitrary<unknown>> = {
     continuationToken: fc.constantFrom(...CONTINUATION_TRICKS),
     state: fc.constantFrom('queued', 'registered', 'released'),
+    filter: fc.constantFrom(...SCIM_FILTERS),
+    attributes: fc.constantFrom('userName', 'emails,active', 'members', `${SCIM_ENTERPRISE}:department`, 'x,,y', ''),
+    excludedAttributes: fc.constantFrom('members', 'emails', 'id,schemas,meta', ''),
   };
   return fc.oneof(
     fc.constant(''),
@@ -537,6 +565,7 @@ function queryFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
       ),
     },
     { weight: 1, arbitrary: fc.constantFrom('BCDF-GHJK', 'bcdfghjk', 'BCDFGHJ', 'x'.repeat(65), 'x'.repeat(257), 'x'.repeat(5000)) },
+    { weight: 1, arbitrary: fc.constantFrom(...SCIM_FILTERS) },
     { weight: 3, arbitrary: hostileString },
   );
   const pair = fc.tuple(keyArb, valueArb, fc.constantFrom('encoded', 'encoded', 'plus', 'raw', 'no-equals')).map(([k, v, how]) => {
@@ -578,6 +607,11 @@ function queryFor(route: AnyRoute, world: World): fc.Arbitrary<string> {
 
 const CONTENT_TYPES = [
   'application/json',
+  'application/scim+json',
+  'application/scim+json; charset=utf-8',
+  'application/scim+json; charset=utf-16',
+  'APPLICATION/SCIM+JSON',
+  'application/scim',
   'application/json; charset=utf-8',
   'application/json;charset=UTF-8',
   'application/json; charset="utf-8"',
@@ -674,6 +708,8 @@ function utf8Tricks(prefix: string, suffix: string): fc.Arbitrary<Uint8Array> {
 /** A body the route's schema (mostly) accepts; none for routes without one. */
 function goodBody(route: AnyRoute, world: World): fc.Arbitrary<BodyChoice> {
   const schemas = route.request ?? {};
+  const scim = scimBodyFor(route, world);
+  if (scim) return scim.map((v) => ({ body: text(toJsonText(v)) }));
   if (schemas.body) {
     const value = schemaValue(schemas.body as JsonSchema, knownJsonValues(world)).map((v) => ({ body: text(toJsonText(v)) }));
     return schemas.bodyOptional ? fc.oneof(value, fc.constant({})) : value;
@@ -884,6 +920,186 @@ const strayBody: fc.Arbitrary<BodyChoice> = fc.oneof(
 );
 
 // ---------------------------------------------------------------------------------------------
+// SCIM (RFC 7643, RFC 7644): bodies and filters shaped as identity providers send them, with
+// hostile values where the names and flags go, so that the domain code behind the media type is reached
+
+const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const SCIM_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const SCIM_PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+export const SCIM_FILTERS = [
+  `userName eq "${admin.email}"`,
+  `USERNAME eq "${member.email.toUpperCase()}"`,
+  'userName eq "nobody@fuzz.test"',
+  'externalId eq "ext-1"',
+  `emails[type eq "work"].value eq "${member.email}"`,
+  `emails.value eq "${admin.email}"`,
+  'id eq "00000000000000000000000000000000"',
+  'displayName eq "Fuzz admins"',
+  'userName sw "a"',
+  'userName eq "a" and id eq "b"',
+  'userName eq "a" or userName eq "b"',
+  'not (userName eq "a")',
+  'userName pr',
+  'emails[type eq "work" or type eq "home"].value eq "x"',
+  'members[value eq "x"]',
+  'userName eq',
+  'userName eq "unterminated',
+  'userName eq "\\"',
+  'userName eq "a/b"',
+  'userName eq ""',
+  '(((((((((((((((((((((userName eq "a")))))))))))))))))))))',
+  `userName eq "${'x'.repeat(600)}"`,
+  'title eq "x"',
+  'meta.created gt "2020-01-01T00:00:00Z"',
+  'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ann@fuzz.test"',
+];
+
+function scimArbitraries(world: World) {
+  const { ids } = world;
+  const name = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(admin.email, member.email, 'ANN', 'uma', 'x'.repeat(255), 'a/b@fuzz.test', 'a?b', '\u00e9@fuzz.test'),
+    },
+    { weight: 2, arbitrary: fc.stringMatching(/^[a-z]{1,8}@fuzz\.test$/) },
+    { weight: 3, arbitrary: hostileString },
+  );
+  const active = fc.constantFrom<unknown>(true, false, 'True', 'False', 'true', 'FALSE', 'maybe', 1, null, '');
+  const emails = fc.array(
+    fc.record(
+      {
+        value: name,
+        type: fc.constantFrom<unknown>('work', 'Work', 'home', 'other', 1, null),
+        primary: fc.constantFrom<unknown>(true, false, 'true'),
+      },
+      { requiredKeys: [] },
+    ),
+    { maxLength: 3 },
+  );
+  const schemasOf = (urn: string) => fc.constantFrom<unknown>([urn], [urn], [urn, SCIM_ENTERPRISE], [], ['urn:x'], urn, null);
+  const user = fc.record(
+    {
+      schemas: schemasOf(SCIM_USER),
+      userName: name,
+      externalId: fc.oneof(fc.constantFrom('ext-1', 'EXT-1', ids.userId), hostileString),
+      name: fc.record({ givenName: hostileString, familyName: hostileString, formatted: hostileString }, { requiredKeys: [] }),
+      displayName: hostileString,
+      emails,
+      active,
+      [SCIM_ENTERPRISE]: fc.record(
+        { employeeNumber: hostileValue, department: hostileString, costCenter: hostileString },
+        { requiredKeys: [] },
+      ),
+      title: hostileString,
+      phoneNumbers: fc.constant([{ value: '+1 555 0100', type: 'work' }]),
+    },
+    { requiredKeys: ['schemas'] },
+  );
+  const memberValue = fc.constantFrom<unknown>(ids.userId, ids.adminId, '0'.repeat(32), ids.jobId, ids.userId.toUpperCase());
+  const members = fc.array(fc.oneof(fc.record({ value: memberValue }), fc.record({ value: hostileValue }), hostileValue), { maxLength: 4 });
+  const group = fc.record(
+    {
+      schemas: schemasOf(SCIM_GROUP),
+      displayName: fc.oneof(fc.constantFrom('Fuzz admins', 'FUZZ ADMINS', 'Roger users'), hostileString),
+      externalId: fc.oneof(fc.constantFrom('group-1', ids.userId), hostileString),
+      members,
+    },
+    { requiredKeys: ['schemas'] },
+  );
+  const operation = fc.record(
+    {
+      op: fc.constantFrom<unknown>('add', 'Add', 'replace', 'Replace', 'remove', 'Remove', 'REPLACE', 'move', '', 1),
+      path: fc.oneof(
+        fc.constantFrom(
+          'active',
+          'userName',
+          'displayName',
+          'emails[type eq "work"].value',
+          'name.givenName',
+          'members',
+          `members[value eq "${ids.userId}"]`,
+          'externalId',
+          'id',
+          'meta.created',
+          'groups',
+          `${SCIM_ENTERPRISE}:department`,
+          'emails[',
+          'a..b',
+          'title',
+        ),
+        hostileString,
+      ),
+      value: fc.oneof(
+        active,
+        hostileValue,
+        members,
+        fc.record(
+          { active, displayName: hostileString, userName: name, [`${SCIM_ENTERPRISE}:department`]: hostileString },
+          { requiredKeys: [] },
+        ),
+      ),
+    },
+    { requiredKeys: ['op'] },
+  );
+  const patch = fc.record(
+    {
+      schemas: fc.constantFrom<unknown>([SCIM_PATCH_OP], [SCIM_PATCH_OP], [], 'x'),
+      Operations: fc.oneof(
+        { weight: 6, arbitrary: fc.array(operation, { minLength: 1, maxLength: 4 }) },
+        { weight: 1, arbitrary: fc.constant([]) },
+        { weight: 1, arbitrary: hostileValue },
+        { weight: 1, arbitrary: fc.constant(Array.from({ length: 101 }, () => ({ op: 'replace', path: 'displayName', value: 'x' }))) },
+      ),
+    },
+    { requiredKeys: ['Operations'] },
+  );
+  // Well-formed ones too, so that writes get past validation and meet the store and the name claims.
+  const fresh = fc.stringMatching(/^[a-z]{3,10}$/);
+  const validUser = fc.record({
+    schemas: fc.constant([SCIM_USER]),
+    userName: fc.oneof(
+      fresh.map((n) => `${n}@fuzz.test`),
+      fc.constantFrom(admin.email, member.email, 'ANN@FUZZ.TEST'),
+    ),
+    externalId: fc.oneof(fresh, fc.constant('ext-1')),
+    displayName: fresh,
+    emails: fresh.map((n) => [{ value: `${n}@fuzz.test`, type: 'work', primary: true }]),
+    active: fc.constantFrom<unknown>(true, 'True', 'False', false),
+  });
+  const validGroup = fc.record({
+    schemas: fc.constant([SCIM_GROUP]),
+    displayName: fc.oneof(fresh, fc.constant('Fuzz admins')),
+    externalId: fc.oneof(fresh, fc.constant('group-1')),
+    members: fc.subarray([{ value: ids.userId }, { value: ids.adminId }]),
+  });
+  const validOperation = fc.oneof(
+    fc.record({ op: fc.constantFrom('Replace', 'replace'), path: fc.constantFrom('displayName', 'name.givenName'), value: fresh }),
+    fc.record({ op: fc.constant('Replace'), value: fc.record({ displayName: fresh, active: fc.constantFrom<unknown>('True', true) }) }),
+    fc.record({ op: fc.constantFrom('Add', 'Remove'), path: fc.constant('members'), value: fc.constant([{ value: ids.userId }]) }),
+    fc.record({ op: fc.constant('Add'), path: fc.constant('externalId'), value: fresh }),
+  );
+  const validPatch = fc.record({
+    schemas: fc.constant([SCIM_PATCH_OP]),
+    Operations: fc.array(validOperation, { minLength: 1, maxLength: 3 }),
+  });
+  return {
+    user: fc.oneof({ weight: 2, arbitrary: validUser }, { weight: 3, arbitrary: user }),
+    group: fc.oneof({ weight: 2, arbitrary: validGroup }, { weight: 3, arbitrary: group }),
+    patch: fc.oneof({ weight: 2, arbitrary: validPatch }, { weight: 3, arbitrary: patch }),
+  };
+}
+
+/** A SCIM body for the route (a User, a Group or a PatchOp), or undefined for routes that take none. */
+function scimBodyFor(route: AnyRoute, world: World): fc.Arbitrary<unknown> | undefined {
+  if (route.errorFormat !== 'scim' || !route.request?.body) return undefined;
+  const bodies = scimArbitraries(world);
+  if (route.methods.includes('PATCH')) return bodies.patch;
+  return route.name.startsWith('scim-groups') ? bodies.group : bodies.user;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Whole requests
 
 const OTHER_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND'];
@@ -929,8 +1145,14 @@ const FOCI = ['body', 'body', 'body', 'query', 'path', 'auth', 'contentType', 'm
 export function requestArbitrary(route: AnyRoute, world: World, creds: Credentials | undefined): fc.Arbitrary<RawRequest> {
   const served = servedMethods(route);
   const schemas = route.request ?? {};
-  const preferredType = schemas.body ? 'application/json' : schemas.form ? 'application/x-www-form-urlencoded' : undefined;
-  const takesToken = Boolean(route.auth) || route.route.startsWith('oauth/');
+  const preferredType = schemas.body
+    ? (schemas.jsonMediaTypes?.[0] ?? 'application/json')
+    : schemas.form
+      ? 'application/x-www-form-urlencoded'
+      : undefined;
+  // The /oauth routes take the printer's token; the /scim/v2 routes check a SCIM token in the handler.
+  const takesToken = Boolean(route.auth) || route.route.startsWith('oauth/') || route.errorFormat === 'scim';
+  const scim = scimBodyFor(route, world);
 
   const good = fc.record({
     method: fc.constantFrom(...served),
@@ -951,7 +1173,21 @@ export function requestArbitrary(route: AnyRoute, world: World, creds: Credentia
       ? authorizationHeaders(creds)
       : fc.oneof({ weight: 3, arbitrary: fc.constant<[string, string][]>([]) }, { weight: 1, arbitrary: authorizationHeaders(creds) }),
     contentType: contentTypeHeaders(preferredType),
-    body: schemas.body ? jsonBody(schemas.body as JsonSchema, knownJsonValues(world)) : schemas.form ? formBody(route, world) : strayBody,
+    body: scim
+      ? fc.oneof(
+          {
+            weight: 2,
+            arbitrary: mutated({ properties: { schemas: {}, userName: {}, active: {}, Operations: {}, members: {} } }, scim).map(
+              (v): BodyChoice => ({ body: text(toJsonText(v)) }),
+            ),
+          },
+          { weight: 3, arbitrary: jsonBody(schemas.body as JsonSchema, knownJsonValues(world)) },
+        )
+      : schemas.body
+        ? jsonBody(schemas.body as JsonSchema, knownJsonValues(world))
+        : schemas.form
+          ? formBody(route, world)
+          : strayBody,
   });
 
   const isDevicePage = route.route === 'device' || route.route === 'device/decision';

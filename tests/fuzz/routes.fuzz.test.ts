@@ -4,7 +4,7 @@ import { routeTable } from '../../functions/routes.js';
 import type { AnyRoute } from '../../shared/http/route.js';
 import { servedMethods } from '../../shared/http/route-table.js';
 import type { Services } from '../../shared/services.js';
-import { forgeTokens, requestArbitrary, type Credentials } from './inputs.js';
+import { forgeScimTokens, forgeTokens, requestArbitrary, type Credentials } from './inputs.js';
 import { describeRequest, rawClient, type RawRequest, type RawResponse } from './raw-http.js';
 import { describeChanges, snapshotStore, type StoreSnapshot } from './store-digest.js';
 import { admin, buildWorld, type World } from './world.js';
@@ -17,9 +17,10 @@ import { admin, buildWorld, type World } from './world.js';
  *
  *  - is never a 5xx (the store is healthy here, so not even 503);
  *  - is RFC 9457 problem+json (`type`, `title`, `status` = the HTTP status) for errors, or
- *    RFC 6749 JSON (`error`, `error_description`) on the /oauth routes; the device page may
+ *    RFC 6749 JSON (`error`, `error_description`) on the /oauth routes, or the SCIM error schema
+ *    in application/scim+json on the /scim/v2 routes (RFC 7644 §3.12); the device page may
  *    answer its errors as HTML pages; a 2xx is JSON (HTML for the device page and the OneDrive
- *    callback);
+ *    callback, application/scim+json for SCIM);
  *  - carries no stack trace;
  *  - and a rejection (4xx) leaves every Cosmos container as it was (store-digest.ts says what
  *    is legitimately written by failed sign-ins and rate limits).
@@ -56,6 +57,20 @@ const REDIRECT_ROUTES = new Set(['oauth-authorize', 'oauth-authorize-password', 
 const STACK_TRACE = /^\s*at\s+.*:\d+:\d+\)?\s*$|file:\/\/\/|node:internal|\bat async\b/m;
 /** RFC 6749 §5.2: `error` is printable ASCII without `"` and `\`. */
 const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+/** RFC 7644 §3.12, Table 9. */
+const SCIM_TYPES = new Set([
+  'invalidFilter',
+  'tooMany',
+  'uniqueness',
+  'mutability',
+  'invalidSyntax',
+  'invalidPath',
+  'noTarget',
+  'invalidValue',
+  'invalidVers',
+  'sensitive',
+]);
 
 interface Outcome {
   readonly route: AnyRoute | undefined;
@@ -74,6 +89,25 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   } catch {
     return { ok: false };
   }
+}
+
+/** What is wrong with a SCIM error answer (RFC 7644 §3.12): its media type and its body. */
+function scimErrorViolations(status: number, mediaType: string, text: string, head: boolean): string[] {
+  if (mediaType !== 'application/scim+json') return [`a SCIM error as "${mediaType}", not application/scim+json`];
+  if (head) return [];
+  const parsed = parseJson(text);
+  const body = parsed.ok ? (parsed.value as Record<string, unknown>) : undefined;
+  if (!body || typeof body !== 'object') return ['a SCIM error body that is not a JSON object'];
+  const violations: string[] = [];
+  if (!Array.isArray(body.schemas) || body.schemas.length !== 1 || body.schemas[0] !== SCIM_ERROR_SCHEMA)
+    violations.push(`SCIM error "schemas" is not [${SCIM_ERROR_SCHEMA}]: ${JSON.stringify(body.schemas)}`);
+  if (body.status !== String(status)) violations.push(`SCIM error "status" ${JSON.stringify(body.status)} ≠ "${status}"`);
+  if (typeof body.detail !== 'string') violations.push('SCIM error "detail" is not a string');
+  if (body.scimType !== undefined && !SCIM_TYPES.has(body.scimType as string))
+    violations.push(`SCIM error "scimType" ${JSON.stringify(body.scimType)} is not one of RFC 7644's`);
+  const extra = Object.keys(body).filter((key) => !['schemas', 'status', 'detail', 'scimType'].includes(key));
+  if (extra.length > 0) violations.push(`SCIM error with members the schema does not have: ${extra.join(', ')}`);
+  return violations;
 }
 
 /** Everything wrong with one answer (empty: fine). */
@@ -104,6 +138,8 @@ function violationsOf(req: RawRequest, { route, response }: Outcome): string[] {
             violations.push('error_description is not a string');
         }
       }
+    } else if (route?.errorFormat === 'scim') {
+      violations.push(...scimErrorViolations(status, mediaType, text, head));
     } else if (route && HTML_ROUTES.has(route.name) && mediaType === 'text/html') {
       if (!head && !/^<!doctype html>/i.test(text)) violations.push('an HTML error that is not a page');
     } else if (mediaType !== 'application/problem+json') {
@@ -124,6 +160,8 @@ function violationsOf(req: RawRequest, { route, response }: Outcome): string[] {
     if (status === 204 || status === 304) violations.push(`a body on a ${status}`);
     else if (mediaType === 'text/html') {
       if (!route || !HTML_ROUTES.has(route.name)) violations.push('HTML from a JSON route');
+    } else if (route?.errorFormat === 'scim' && mediaType !== 'application/scim+json') {
+      violations.push(`a SCIM 2xx as "${response.contentType}"`);
     } else if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
       if (!parseJson(text).ok) violations.push('a 2xx JSON body that does not parse');
     } else violations.push(`a 2xx as "${response.contentType}"`);
@@ -143,6 +181,15 @@ function cosmosRequestsSince(logs: readonly string[], mark: number): number | un
 
 /** The tokens that pass a route's auth requirement, and the real ones that do not. */
 function credentialsFor(route: AnyRoute, world: World): Credentials {
+  // The /scim/v2 routes take the tenant's SCIM token only (checked in the handler, no `auth` row).
+  if (route.errorFormat === 'scim') {
+    const { scim, ...others } = world.tokens;
+    return {
+      valid: [scim],
+      wrong: Object.values(others),
+      forged: [...forgeScimTokens(scim), ...forgeTokens(world.tokens.admin).slice(0, 4)],
+    };
+  }
   const all = [
     { token: world.tokens.admin, kind: 'user', scopes: ['jobs', 'offline_access'], roles: ['admin'] },
     { token: world.tokens.user, kind: 'user', scopes: ['jobs', 'offline_access'], roles: ['user'] },

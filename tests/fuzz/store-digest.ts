@@ -17,6 +17,9 @@ import { containerSpecs, type ContainerName } from '../../shared/store/container
  *    4xx *and* write that record). A rejected request that signs someone in, or changes anything
  *    else on the user (hashes, refresh families, names, role), still changes the digest.
  *
+ *  - On SCIM tokens, `lastUsedAt` is left out: every request that presents a live token marks it
+ *    (at most once a minute), whatever the request then turns out to be.
+ *
  * Nothing else is ignored: `lastSeenAt` on printers, for instance, only moves on a successful
  * refresh, so a rejection that touched it would be a bug and is reported.
  */
@@ -31,6 +34,7 @@ function normalize(container: ContainerName, item: Item): Item {
     copy.logins = logins.filter((login) => login.success === true).slice(-1);
     delete copy.lockout;
   }
+  if (container === 'accounts' && copy.type === 'scim-token') delete copy.lastUsedAt;
   return copy;
 }
 

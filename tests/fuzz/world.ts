@@ -6,8 +6,8 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
 /**
  * Real data for the fuzzer, so that authenticated routes are reached past authentication:
  * a tenant with an admin and a user, an enrolled printer, a session at it, a job, a scan
- * profile, the user's OneDrive connected (local Entra ID and Graph), and the device page's
- * CSRF cookie. Every credential kind a route may ask for is here.
+ * profile, the user's OneDrive connected (local Entra ID and Graph), the device page's CSRF
+ * cookie, and a SCIM token of the tenant. Every credential kind a route may ask for is here.
  */
 export const admin: Person = { email: 'ann@fuzz.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12', pin: '8642' };
 export const member: Person = { email: 'uma@fuzz.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12', pin: '4711' };
@@ -24,6 +24,8 @@ export interface World {
     readonly device: string;
     /** the user's PIN session at the printer (`jobs:submit scan`) */
     readonly session: string;
+    /** the tenant's SCIM token (`scim1.<tenant>.<token>.<secret>`), for /scim/v2 */
+    readonly scim: string;
   };
   readonly ids: {
     readonly adminId: string;
@@ -31,6 +33,8 @@ export interface World {
     readonly deviceId: string;
     readonly jobId: string;
     readonly profileId: string;
+    /** a SCIM group of the tenant, with the user as its member */
+    readonly groupId: string;
   };
   /** A CSRF token the device page issued, and its cookie. */
   readonly csrf: { readonly token: string; readonly cookie: string };
@@ -75,6 +79,19 @@ export async function buildWorld(): Promise<World> {
   });
   expectStatus('scan profile', profile.status, 201);
   const me = await api(host, adminToken, 'GET', '/api/me');
+  const scimToken = await api(host, adminToken, 'POST', '/api/tenant/scim-tokens', { name: 'Fuzz provisioning' });
+  expectStatus('scim token', scimToken.status, 201);
+  const group = await fetch(`${host.url}/scim/v2/Groups`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${scimToken.body.token}`, 'content-type': 'application/scim+json' },
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Fuzz group',
+      members: [{ value: userId }],
+    }),
+  });
+  expectStatus('scim group', group.status, 201);
+  const groupId = ((await group.json()) as { id: string }).id;
 
   const page = await fetch(`${host.url}/device`);
   expectStatus('device page', page.status, 200);
@@ -85,8 +102,8 @@ export async function buildWorld(): Promise<World> {
   return {
     host,
     tenant: { id: tenant.id, slug: tenant.slug },
-    tokens: { admin: adminToken, user: userToken, device: printer.access, session },
-    ids: { adminId: me.body.user.id, userId, deviceId: printer.deviceId, jobId: job.body.id, profileId: profile.body.id },
+    tokens: { admin: adminToken, user: userToken, device: printer.access, session, scim: scimToken.body.token as string },
+    ids: { adminId: me.body.user.id, userId, deviceId: printer.deviceId, jobId: job.body.id, profileId: profile.body.id, groupId },
     csrf: { token, cookie },
   };
 }

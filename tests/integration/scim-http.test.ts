@@ -249,6 +249,47 @@ describe('SCIM over HTTP', () => {
     expectScimError(await scim(host, token, 'DELETE', `/Users/${id}`), 404);
   });
 
+  it('Groups: 201 with Location, excludedAttributes=members as Entra asks, a PATCH of members answers the group, DELETE 204', async () => {
+    const { token, tenant } = await tenantWithToken();
+    const created = await scim(host, token, 'POST', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Printing people',
+      externalId: 'group-ext-1',
+      members: [{ value: tenant.admin.id }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.contentType).toBe('application/scim+json');
+    const id = created.body.id as string;
+    const location = `${host.url}/scim/v2/Groups/${id}`;
+    expect(created.headers.get('location')).toBe(location);
+    expect(created.body.meta).toMatchObject({ resourceType: 'Group', location });
+
+    const lean = await scim(host, token, 'GET', `/Groups/${id}?excludedAttributes=members`);
+    expect(lean.status).toBe(200);
+    expect(lean.body.members).toBeUndefined();
+    expect(lean.body.displayName).toBe('Printing people');
+    const found = await scim(
+      host,
+      token,
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "printing PEOPLE"')}&excludedAttributes=members`,
+    );
+    expect(found.body).toMatchObject({ totalResults: 1, Resources: [{ id, meta: { location } }] });
+    expect(found.body.Resources![0]!.members).toBeUndefined();
+
+    const patched = await scim(host, token, 'PATCH', `/Groups/${id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Replace', value: { displayName: 'Printing folk' } }],
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.contentType).toBe('application/scim+json');
+    expect(patched.body).toMatchObject({ id, displayName: 'Printing folk', members: [{ value: tenant.admin.id }] });
+
+    const deleted = await fetch(location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(deleted.status).toBe(204);
+    expectScimError(await scim(host, token, 'GET', `/Groups/${id}`), 404);
+  });
+
   it('takes application/json bodies too; any other media type is a SCIM 415 naming both', async () => {
     const { token } = await tenantWithToken();
     const json = await scim(
