@@ -109,6 +109,18 @@ describe('deactivation ends every sign-in', () => {
     expect(after.refreshFamilies).toEqual([]);
   });
 
+  it('refuses a refresh by the deactivation mark itself, even with a family the deactivation did not end', async () => {
+    const world = await tailspin();
+    // deactivated() ends the families in the same write; a write that set only the mark must not leave sessions alive.
+    await updateUser(services.store, await stored(world.id, world.uma.id), (current) => ({
+      ...current,
+      deactivatedAt: services.now().toISOString(),
+    }));
+    const refresh = await refreshGrant(world.uma.refresh);
+    expect(refresh.status).toBe(400);
+    expect(refresh.body.error).toBe('invalid_grant');
+  });
+
   it('releases no job: not at a QR session approval, not with a session token held, and nothing reaches the printer', async () => {
     const world = await tailspin();
     const jobs = [await queuedJob(world.uma.token, 'Payroll.pdf'), await queuedJob(world.uma.token, 'Badge.pdf')];
