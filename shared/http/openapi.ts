@@ -8,6 +8,29 @@ const plain = (schema: TSchema): Record<string, unknown> => JSON.parse(JSON.stri
 const problemRef = { $ref: '#/components/schemas/Problem' };
 const problemContent = { 'application/problem+json': { schema: problemRef } };
 const pageContent = { 'text/html': { schema: { type: 'string', description: 'An HTML page' } } };
+const scimErrorContent = { 'application/scim+json': { schema: { $ref: '#/components/schemas/ScimError' } } };
+
+/** RFC 7644 §3.12. */
+const ScimErrorSchema = {
+  type: 'object',
+  description: 'A SCIM error (RFC 7644 §3.12)',
+  required: ['schemas', 'status'],
+  properties: {
+    schemas: { type: 'array', items: { const: 'urn:ietf:params:scim:api:messages:2.0:Error' } },
+    status: { type: 'string', description: 'The HTTP status, as a string' },
+    scimType: { type: 'string' },
+    detail: { type: 'string' },
+  },
+};
+
+const errorContentOf = (route: AnyRoute) =>
+  route.errorFormat === 'html' ? pageContent : route.errorFormat === 'scim' ? scimErrorContent : problemContent;
+const errorDescriptionOf = (route: AnyRoute) =>
+  route.errorFormat === 'html'
+    ? 'Error (an HTML page)'
+    : route.errorFormat === 'scim'
+      ? 'Error (a SCIM error)'
+      : 'Error (RFC 9457 problem details)';
 
 function parametersOf(schema: TObject | undefined, location: 'path' | 'query') {
   if (!schema) return [];
@@ -22,8 +45,8 @@ function parametersOf(schema: TObject | undefined, location: 'path' | 'query') {
 }
 
 function responsesOf(route: AnyRoute) {
-  // An `html` route's errors are pages (error-rendering.ts), like its answers.
-  const errorContent = route.errorFormat === 'html' ? pageContent : problemContent;
+  // An `html` route's errors are pages, a `scim` route's SCIM errors (error-rendering.ts).
+  const errorContent = errorContentOf(route);
   const responses: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
     const isProblem = Number(status) >= 400;
@@ -37,10 +60,7 @@ function responsesOf(route: AnyRoute) {
     };
   }
   if (route.request && !responses['400']) responses['400'] = { description: 'Invalid input', content: errorContent };
-  responses.default =
-    route.errorFormat === 'html'
-      ? { description: 'Error (an HTML page)', content: pageContent }
-      : { description: 'Error (RFC 9457 problem details)', content: problemContent };
+  responses.default = { description: errorDescriptionOf(route), content: errorContent };
   return responses;
 }
 
@@ -51,17 +71,19 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
     if (route.internal) continue;
     const path = `/${route.route}`;
     const operations = (paths[path] ??= {});
+    const body = route.request?.body;
+    const bodyTypes: readonly string[] = route.request?.jsonMediaTypes ?? ['application/json'];
     for (const method of route.methods) {
       operations[method.toLowerCase()] = {
         operationId: route.methods.length > 1 ? `${route.name}-${method.toLowerCase()}` : route.name,
         summary: route.summary,
         tags: [...route.tags],
         parameters: [...parametersOf(route.request?.params, 'path'), ...parametersOf(route.request?.query, 'query')],
-        ...(route.request?.body
+        ...(body
           ? {
               requestBody: {
-                required: !route.request.bodyOptional,
-                content: { 'application/json': { schema: plain(route.request.body) } },
+                required: !route.request?.bodyOptional,
+                content: Object.fromEntries(bodyTypes.map((type) => [type, { schema: plain(body) }])),
               },
             }
           : {}),
@@ -78,6 +100,6 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
     },
     servers: [{ url: info.serverUrl }],
     paths,
-    components: { schemas: { Problem: plain(ProblemSchema) } },
+    components: { schemas: { Problem: plain(ProblemSchema), ScimError: ScimErrorSchema } },
   };
 }
