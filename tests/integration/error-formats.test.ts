@@ -19,13 +19,14 @@ import { createTenant, oauthClient, oauthEnv, type Person } from '../helpers/rog
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
- * One error vocabulary, three renderings (shared/http/error-rendering.ts). Test-only routes, one
+ * One error vocabulary, four renderings (shared/http/error-rendering.ts). Test-only routes, one
  * per error format and case, throw a domain error (or a bug); the same error must answer the same
- * status and retry hint as RFC 9457 problem+json, as RFC 6749 JSON (the /oauth format) and as an
- * HTML page. The product's /device page then shows the HTML rendering on real requests.
+ * status and retry hint as RFC 9457 problem+json, as RFC 6749 JSON (the /oauth format), as an
+ * HTML page and as a SCIM error (the /scim/v2 format). The product's /device page then shows the
+ * HTML rendering on real requests.
  */
 
-const FORMATS = ['problem', 'oauth', 'html'] as const;
+const FORMATS = ['problem', 'oauth', 'html', 'scim'] as const;
 type Format = (typeof FORMATS)[number];
 
 interface Case {
@@ -219,6 +220,27 @@ describe('error formats', () => {
         if (name !== 'www-authenticate') expect(response.headers.get(name), name).toBe(value);
       }
       expect(await response.json()).toEqual({ error: c.oauth[1], error_description: detailOf(c) });
+    });
+
+    it('SCIM: the SCIM error schema with the same status (a string there), retry hint and detail; the SCIM realm', async () => {
+      const response = await fetch(`${host.url}${probePath('scim', c)}`);
+      expect(response.status).toBe(c.status);
+      expect(response.headers.get('content-type')).toBe('application/scim+json');
+      for (const [name, value] of Object.entries(c.headers ?? {})) {
+        const expected = name === 'www-authenticate' ? 'Bearer realm="roger-scim", error="invalid_token"' : value;
+        expect(response.headers.get(name), name).toBe(expected);
+      }
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: String(c.status),
+        ...(c.kind === 'invalid' ? { scimType: 'invalidValue' } : {}),
+        detail:
+          c.kind === 'bug'
+            ? expect.stringMatching(/^something went wrong on our side; quote the errorId to support \(errorId .+\)$/)
+            : detailOf(c),
+      });
+      expect(JSON.stringify(body)).not.toContain(BUG_DETAIL);
     });
 
     it('HTML: a page with the same status, the problem’s title and the escaped detail', async () => {

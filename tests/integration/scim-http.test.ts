@@ -329,12 +329,16 @@ describe('SCIM over HTTP', () => {
   });
 
   it('the OpenAPI document says SCIM bodies take both media types and SCIM errors are the SCIM schema', async () => {
-    const document = await (await fetch(`${host.url}/openapi.json`)).json();
-    const create = document.paths['/scim/v2/Users'].post;
+    type Operation = { requestBody: { content: object }; responses: Record<string, { content: object }> };
+    const document = (await (await fetch(`${host.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, { required: string[] }> };
+    };
+    const create = document.paths['/scim/v2/Users']!.post!;
     expect(Object.keys(create.requestBody.content)).toEqual(['application/scim+json', 'application/json']);
-    expect(create.responses['201'].content).toHaveProperty(['application/scim+json']);
-    expect(create.responses.default.content).toEqual({ 'application/scim+json': { schema: { $ref: '#/components/schemas/ScimError' } } });
-    expect(document.components.schemas.ScimError.required).toEqual(['schemas', 'status']);
+    expect(create.responses['201']?.content).toHaveProperty(['application/scim+json']);
+    expect(create.responses.default?.content).toEqual({ 'application/scim+json': { schema: { $ref: '#/components/schemas/ScimError' } } });
+    expect(document.components.schemas.ScimError!.required).toEqual(['schemas', 'status']);
   });
 
   // Last: it moves the host's clock two days on.
