@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCIM_REQUEST_LIMIT } from '../../shared/scim/discovery.js';
 import type { Services } from '../../shared/services.js';
 import { freshTenant, individual } from '../helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -326,6 +326,18 @@ describe('SCIM over HTTP', () => {
     expectScimError(answer, 401);
     const users = (await api(host, tenant.admin.token, 'GET', '/api/users')).body.items as { email: string }[];
     expect(users.map((u) => u.email)).not.toContain('nobody@scim-http.test');
+  });
+
+  it('costs the token read and the rate-limit count on top of the resource: a GET by id is 3 Cosmos requests', async () => {
+    const { token, tenant } = await tenantWithToken();
+    await scim(host, token, 'GET', '/ServiceProviderConfig'); // marks lastUsedAt (once a minute)
+    expect(lastCosmosRequests(host, '/scim/v2/ServiceProviderConfig')).toBe(3);
+    await scim(host, token, 'GET', '/ServiceProviderConfig');
+    expect(lastCosmosRequests(host, '/scim/v2/ServiceProviderConfig')).toBe(2);
+    expect((await scim(host, token, 'GET', `/Users/${tenant.admin.id}`)).status).toBe(200);
+    expect(lastCosmosRequests(host, '/scim/v2/Users/{id}')).toBe(3);
+    await scim(host, undefined, 'GET', `/Users/${tenant.admin.id}`);
+    expect(lastCosmosRequests(host, '/scim/v2/Users/{id}')).toBe(0);
   });
 
   it('the OpenAPI document says SCIM bodies take both media types and SCIM errors are the SCIM schema', async () => {
