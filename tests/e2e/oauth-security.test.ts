@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,9 @@ const otherAdmin: Person = { email: 'boss@woodgrove.test', username: 'boss', ful
 const dave: Person = { email: 'dave@woodgrove.test', username: 'dave', fullName: 'Dave Doe', password: 'dave-password-1', pin: '1357' };
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const SCIM_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /**
  * Two tenants side by side: in A (Fabrikam) the admin, Carol and a printer with Carol signed in
@@ -41,6 +45,18 @@ interface TwoTenants {
     profileId: string;
   };
   aSession: string;
+  /** Each tenant's SCIM token, a user and a group provisioned with it (B's group has B's user and Dave as members). */
+  scim: { a: ScimSide; b: ScimSide };
+}
+
+interface ScimSide {
+  token: string;
+  userId: string;
+  userName: string;
+  externalId: string;
+  groupId: string;
+  groupName: string;
+  groupExternalId: string;
 }
 
 describe('OAuth security rules', () => {
@@ -94,8 +110,54 @@ describe('OAuth security rules', () => {
       jobId,
       profileId,
     };
-    return { a, b, aSession };
+    const [scimA, scimB] = await Promise.all([scimSide(a.admin, a.carolId), scimSide(b.admin, b.daveId)]);
+    return { a, b, aSession, scim: { a: scimA, b: scimB } };
   }
+
+  /** A SCIM token of the tenant, a user provisioned with it, and a group of that user and `memberId`. */
+  async function scimSide(adminToken: string, memberId: string): Promise<ScimSide> {
+    const token = (await api(host, adminToken, 'POST', '/api/tenant/scim-tokens', {})).body.token as string;
+    const tag = randomBytes(4).toString('hex');
+    const userName = `scim-${tag}@provisioned.test`;
+    const externalId = crypto.randomUUID();
+    const user = await scim(token, 'POST', '/Users', {
+      schemas: [SCIM_USER],
+      userName,
+      externalId,
+      displayName: `Provisioned ${tag}`,
+      emails: [{ type: 'work', primary: true, value: userName }],
+    });
+    if (user.status !== 201) throw new Error(`SCIM user: ${user.status} ${JSON.stringify(user.body)}`);
+    const groupName = `Group ${tag}`;
+    const groupExternalId = crypto.randomUUID();
+    const group = await scim(token, 'POST', '/Groups', {
+      schemas: [SCIM_GROUP],
+      displayName: groupName,
+      externalId: groupExternalId,
+      members: [{ value: user.body.id }, { value: memberId }],
+    });
+    if (group.status !== 201) throw new Error(`SCIM group: ${group.status} ${JSON.stringify(group.body)}`);
+    return { token, userId: user.body.id, userName, externalId, groupId: group.body.id, groupName, groupExternalId };
+  }
+
+  /** A request to /scim/v2 with a SCIM token, as an identity provider sends it. */
+  async function scim(token: string, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${host.url}/scim/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** The ids a SCIM list answers (one page of up to 100: each tenant here has a handful of users and groups). */
+  const scimIds = async (token: string, path: string) => {
+    const list = await scim(token, 'GET', path);
+    expect(list.status, path).toBe(200);
+    return ((list.body.Resources ?? []) as { id: string }[]).map((r) => r.id);
+  };
+  const scimFilter = (resource: 'Users' | 'Groups', expression: string) => `/${resource}?filter=${encodeURIComponent(expression)}`;
 
   /** Each grant once, right and wrong: sign-ins, PINs, a rotation and a reuse, a desktop's device flow, a revocation. */
   async function everyGrant({ a }: TwoTenants) {
@@ -269,6 +331,129 @@ describe('OAuth security rules', () => {
       const listed = (await api(host, w.b.admin, 'GET', '/api/tenant/scim-tokens')).body.items as { id: string; revokedAt?: string }[];
       return listed.find((token) => token.id === inB)?.revokedAt === undefined ? 404 : 500; // still live in B
     },
+    // SCIM (docs/provisioning.md): a token of A answers 404 for every id of B, its filters never
+    // find B's users or groups, and B's token cannot reach A's either.
+    'scim-users-get': async () => {
+      for (const id of [w.b.daveId, w.scim.b.userId]) expect((await scim(w.scim.a.token, 'GET', `/Users/${id}`)).status).toBe(404);
+      for (const id of [w.a.carolId, w.scim.a.userId]) expect((await scim(w.scim.b.token, 'GET', `/Users/${id}`)).status).toBe(404);
+      return (await scim(w.scim.a.token, 'GET', `/Users/${w.scim.b.userId}`)).status;
+    },
+    'scim-users-list': async () => {
+      const ofB = [w.b.daveId, w.scim.b.userId];
+      const listed = await scimIds(w.scim.a.token, '/Users?count=100');
+      for (const id of ofB) expect(listed).not.toContain(id);
+      for (const filter of [
+        `userName eq "${w.scim.b.userName}"`,
+        `userName eq "${dave.email}"`,
+        `externalId eq "${w.scim.b.externalId}"`,
+        `emails[type eq "work"].value eq "${w.scim.b.userName}"`,
+        `emails.value eq "${dave.email}"`,
+        ...ofB.map((id) => `id eq "${id}"`),
+      ]) {
+        expect(await scimIds(w.scim.a.token, scimFilter('Users', filter)), filter).toEqual([]);
+      }
+      for (const filter of [`userName eq "${carol.email}"`, `externalId eq "${w.scim.a.externalId}"`, `id eq "${w.a.carolId}"`]) {
+        expect(await scimIds(w.scim.b.token, scimFilter('Users', filter)), filter).toEqual([]);
+      }
+      return 404; // a list is read in the token's own tenant only
+    },
+    'scim-users-create': async () => {
+      // B's userName and externalId are free in A (no 409 tells A they exist elsewhere); a tenant in the body means nothing.
+      const created = await scim(w.scim.a.token, 'POST', '/Users', {
+        schemas: [SCIM_USER],
+        userName: w.scim.b.userName,
+        externalId: w.scim.b.externalId,
+        tenantId: w.b.tenantId,
+      });
+      expect(created.status).toBe(201);
+      expect(await scimIds(w.scim.b.token, scimFilter('Users', `externalId eq "${w.scim.b.externalId}"`))).toEqual([w.scim.b.userId]);
+      return (await scim(w.scim.b.token, 'GET', `/Users/${created.body.id}`)).status;
+    },
+    'scim-users-replace': async () => {
+      const body = (userName: string) => ({ schemas: [SCIM_USER], userName, active: false });
+      for (const id of [w.b.daveId, w.scim.b.userId]) {
+        expect((await scim(w.scim.a.token, 'PUT', `/Users/${id}`, body(`taken-${id}@a.test`))).status).toBe(404);
+      }
+      expect((await scim(w.scim.b.token, 'PUT', `/Users/${w.a.carolId}`, body('carol-taken@b.test'))).status).toBe(404);
+      return (await scim(w.scim.a.token, 'PUT', `/Users/${w.scim.b.userId}`, body('again@a.test'))).status;
+    },
+    'scim-users-patch': async () => {
+      const off = { schemas: [SCIM_PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] };
+      for (const id of [w.b.daveId, w.scim.b.userId]) expect((await scim(w.scim.a.token, 'PATCH', `/Users/${id}`, off)).status).toBe(404);
+      expect((await scim(w.scim.b.token, 'PATCH', `/Users/${w.a.carolId}`, off)).status).toBe(404);
+      return (await scim(w.scim.a.token, 'PATCH', `/Users/${w.b.daveId}`, off)).status;
+    },
+    'scim-users-delete': async () => {
+      for (const id of [w.b.daveId, w.scim.b.userId]) expect((await scim(w.scim.a.token, 'DELETE', `/Users/${id}`)).status).toBe(404);
+      expect((await scim(w.scim.b.token, 'DELETE', `/Users/${w.a.carolId}`)).status).toBe(404);
+      return (await scim(w.scim.b.token, 'GET', `/Users/${w.scim.b.userId}`)).status === 200 ? 404 : 500; // still there in B
+    },
+    'scim-groups-get': async () => {
+      expect((await scim(w.scim.b.token, 'GET', `/Groups/${w.scim.a.groupId}`)).status).toBe(404);
+      return (await scim(w.scim.a.token, 'GET', `/Groups/${w.scim.b.groupId}`)).status;
+    },
+    'scim-groups-list': async () => {
+      expect(await scimIds(w.scim.a.token, '/Groups?count=100')).not.toContain(w.scim.b.groupId);
+      expect(await scimIds(w.scim.a.token, '/Groups?excludedAttributes=members')).not.toContain(w.scim.b.groupId);
+      for (const filter of [
+        `displayName eq "${w.scim.b.groupName}"`,
+        `externalId eq "${w.scim.b.groupExternalId}"`,
+        `id eq "${w.scim.b.groupId}"`,
+      ]) {
+        expect(await scimIds(w.scim.a.token, scimFilter('Groups', filter)), filter).toEqual([]);
+      }
+      expect(await scimIds(w.scim.b.token, scimFilter('Groups', `displayName eq "${w.scim.a.groupName}"`))).toEqual([]);
+      return 404;
+    },
+    'scim-groups-create': async () => {
+      // A user of B cannot be a member of A's group; B's group name and externalId are free in A.
+      const group = { schemas: [SCIM_GROUP], displayName: w.scim.b.groupName, externalId: w.scim.b.groupExternalId };
+      const withB = await scim(w.scim.a.token, 'POST', '/Groups', { ...group, members: [{ value: w.b.daveId }] });
+      expect(withB.status).toBe(400);
+      expect(withB.body.scimType).toBe('invalidValue');
+      const created = await scim(w.scim.a.token, 'POST', '/Groups', group);
+      expect(created.status).toBe(201);
+      return (await scim(w.scim.b.token, 'GET', `/Groups/${created.body.id}`)).status;
+    },
+    'scim-groups-replace': async () => {
+      const body = { schemas: [SCIM_GROUP], displayName: 'Taken', members: [] };
+      expect((await scim(w.scim.b.token, 'PUT', `/Groups/${w.scim.a.groupId}`, body)).status).toBe(404);
+      return (await scim(w.scim.a.token, 'PUT', `/Groups/${w.scim.b.groupId}`, body)).status;
+    },
+    'scim-groups-patch': async () => {
+      const add = (id: string) => ({ schemas: [SCIM_PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] });
+      // A's own group cannot take B's user either.
+      const intoA = await scim(w.scim.a.token, 'PATCH', `/Groups/${w.scim.a.groupId}`, add(w.b.daveId));
+      expect(intoA.status).toBe(400);
+      expect((await scim(w.scim.b.token, 'PATCH', `/Groups/${w.scim.a.groupId}`, add(w.b.daveId))).status).toBe(404);
+      return (await scim(w.scim.a.token, 'PATCH', `/Groups/${w.scim.b.groupId}`, add(w.a.carolId))).status;
+    },
+    'scim-groups-delete': async () => {
+      expect((await scim(w.scim.b.token, 'DELETE', `/Groups/${w.scim.a.groupId}`)).status).toBe(404);
+      expect((await scim(w.scim.a.token, 'DELETE', `/Groups/${w.scim.b.groupId}`)).status).toBe(404);
+      return (await scim(w.scim.b.token, 'GET', `/Groups/${w.scim.b.groupId}`)).status === 200 ? 404 : 500; // still there in B
+    },
+    ...Object.fromEntries(
+      (
+        [
+          ['scim-service-provider-config', '/ServiceProviderConfig'],
+          ['scim-resource-types', '/ResourceTypes'],
+          ['scim-resource-type-get', '/ResourceTypes/User'],
+          ['scim-schemas', '/Schemas'],
+          ['scim-schema-get', `/Schemas/${SCIM_USER}`],
+        ] as const
+      ).map(([route, path]) => [
+        route,
+        async () => {
+          // The same static description for every tenant: it names neither.
+          const [ofA, ofB] = await Promise.all([scim(w.scim.a.token, 'GET', path), scim(w.scim.b.token, 'GET', path)]);
+          expect(ofA.status).toBe(200);
+          expect(ofA.body).toEqual(ofB.body);
+          for (const tenantId of [w.a.tenantId, w.b.tenantId]) expect(JSON.stringify(ofA.body)).not.toContain(tenantId);
+          return 404;
+        },
+      ]),
+    ),
     'scans-create': async () => (await api(host, w.aSession, 'POST', '/api/scans', { profileId: w.b.profileId, fileName: 'x' })).status,
     me: async () => {
       const me = await api(host, w.a.carol, 'GET', '/api/me');
@@ -408,6 +593,17 @@ describe('OAuth security rules', () => {
       expect((await api(host, b.dave, 'GET', `/api/jobs/${b.jobId}`)).body.state).toBe('queued');
       expect((await api(host, b.device, 'POST', '/api/devices/me/amqp-token')).status).toBe(200);
       expect((await api(host, b.dave, 'GET', `/api/device-codes/${b.sessionCode}`)).status).toBe(200);
+      // B's provisioned user and group, as B's own SCIM token sees them.
+      const scimB = rest.scim.b;
+      expect((await scim(scimB.token, 'GET', `/Users/${scimB.userId}`)).body).toMatchObject({
+        userName: scimB.userName,
+        externalId: scimB.externalId,
+        active: true,
+      });
+      expect((await scim(scimB.token, 'GET', `/Users/${b.daveId}`)).body.active).toBe(true);
+      const group = (await scim(scimB.token, 'GET', `/Groups/${scimB.groupId}`)).body;
+      expect(group).toMatchObject({ displayName: scimB.groupName, externalId: scimB.groupExternalId });
+      expect((group.members as { value: string }[]).map((m) => m.value).sort()).toEqual([scimB.userId, b.daveId].sort());
     });
 
     it('a printer of A cannot sign in a user of B with their PIN', async () => {
@@ -416,7 +612,10 @@ describe('OAuth security rules', () => {
     });
 
     it('every authenticated route has a probe', () => {
-      const authenticated = routeTable.routes.filter((route) => route.auth).map((route) => route.name);
+      // SCIM routes check their token in the handler, not by an auth row: they are probed too.
+      const authenticated = routeTable.routes
+        .filter((route) => route.auth || route.route.startsWith('scim/v2/'))
+        .map((route) => route.name);
       expect(Object.keys(probesOf(world)).sort()).toEqual(authenticated.sort());
     });
   });
