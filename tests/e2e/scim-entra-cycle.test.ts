@@ -385,6 +385,40 @@ describe('SCIM provisioning as Microsoft Entra ID runs it', () => {
       }
     });
 
+    it('matching on the work email as well: someone whose userPrincipalName is not their email is found and taken over', async () => {
+      const t = await provisionedTenant();
+      const mail = `hanna-${uniqueTag()}@northwind.test`;
+      const upn = `hanna.k-${uniqueTag()}@northwind.onmicrosoft.test`;
+      const existing = await api(host, t.admin.token, 'POST', '/api/users', {
+        email: mail,
+        username: `hanna-${uniqueTag()}`,
+        fullName: 'Hanna Manual',
+        password: 'hanna-password-1',
+      });
+      expect(existing.status).toBe(201);
+      // Entra tries its matching attributes in their precedence: userName first, then the work email.
+      expect((await scim(t.scimToken, 'GET', `/Users?${filterOf(`userName eq "${upn}"`)}`)).body.totalResults).toBe(0);
+      const byEmail = await scim(t.scimToken, 'GET', `/Users?${filterOf(`emails[type eq "work"].value eq "${mail}"`)}`);
+      expect(byEmail.body.totalResults).toBe(1);
+      expect(byEmail.body.Resources[0].id).toBe(existing.body.id);
+      const takenOver = await scim(
+        t.scimToken,
+        'PATCH',
+        `/Users/${existing.body.id}`,
+        patchOf({ op: 'Replace', path: 'userName', value: upn }, { op: 'Add', path: 'externalId', value: randomUUID() }),
+      );
+      expect(takenOver.status, JSON.stringify(takenOver.body)).toBe(200);
+      expect(takenOver.body).toMatchObject({ userName: upn, emails: [{ value: mail, type: 'work', primary: true }] });
+      // From then on the first filter finds them.
+      expect((await scim(t.scimToken, 'GET', `/Users?${filterOf(`userName eq "${upn}"`)}`)).body.Resources[0].id).toBe(existing.body.id);
+      // Creating instead would have been refused: the email is hers.
+      const twice = await scim(t.scimToken, 'POST', '/Users', {
+        ...entraCreateUser({ ...directoryPerson('Hanna', 'K'), upn: `other-${upn}` }),
+        emails: [{ primary: true, type: 'work', value: mail }],
+      });
+      expect(twice.status).toBe(409);
+    });
+
     it('PATCH with no path and a value object, attributes named by path or under the extension URN', async () => {
       const t = await provisionedTenant();
       const p = directoryPerson('Elina', 'Koskinen');
