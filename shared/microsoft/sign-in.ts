@@ -314,10 +314,10 @@ export async function finishMicrosoftSignIn(services: Services, input: CallbackI
       log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'bind-other-tid' });
       throw new MicrosoftSignInRefused('not-connected', lang, tenant.name);
     }
-    // The Roger admin who started the consent, read again now: one who lost the role (or was
-    // erased) in the meantime no longer connects anything.
+    // The Roger admin who started the consent, read again now: one who lost the role, was
+    // deactivated or was erased in the meantime no longer connects anything.
     const starter = await readUser(services.store, tenant.id, pending.purpose.adminUserId);
-    if (starter?.role !== 'admin') {
+    if (starter?.role !== 'admin' || isDeactivated(starter)) {
       log.warn('microsoft-sign-in-refused', { tenantId: tenant.id, reason: 'bind-starter-not-admin' });
       throw new MicrosoftSignInRefused('bind-not-allowed', lang, tenant.name);
     }

@@ -7,7 +7,8 @@ import type { Services } from '../../shared/services.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
 import { readTenantFresh, updateTenant } from '../../shared/tenants/tenants.js';
 import { entraIdentityId } from '../../shared/users/entra-identity.js';
-import { readUser, type UserDoc } from '../../shared/users/users.js';
+import { deactivated } from '../../shared/users/activation.js';
+import { readUser, updateUser, type UserDoc } from '../../shared/users/users.js';
 import { routeTable } from '../../functions/routes.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import { freePort } from '../../tools/free-port.js';
@@ -392,6 +393,16 @@ describe('Sign in with Microsoft', () => {
       expect(back.searchParams.get('error')).toBeTruthy();
       const done = await fetch(back, { redirect: 'manual', headers: { cookie } });
       expect(done.status).toBeGreaterThanOrEqual(400);
+      expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds ?? []).toEqual([]);
+    });
+
+    it('an admin deactivated between starting the consent and its verification sign-in connects nothing', async () => {
+      const { tenant, owner, callback } = await consent('admin@fabrikam.example');
+      const me = (await api(host, owner.access_token, 'GET', '/api/me')).body.user as { id: string };
+      const stored = (await readUser(services.store, tenant.id, me.id))!;
+      await updateUser(services.store, stored, (current) => deactivated(current, new Date()));
+      const done = await verify(callback, 'admin@fabrikam.example');
+      expect(done.status).toBe(403);
       expect((await readTenantFresh(services.store, tenant.id))!.entraTenantIds ?? []).toEqual([]);
     });
 

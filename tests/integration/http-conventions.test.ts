@@ -107,6 +107,16 @@ describe('HTTP conventions', () => {
         body: '{',
       });
       expect(response.status, route.name).toBe(400);
+      if (route.errorFormat === 'scim') {
+        // SCIM routes say it in RFC 7644's error schema (their clients are provisioning services).
+        expect(response.headers.get('content-type')).toBe('application/scim+json');
+        expect(await response.json()).toMatchObject({
+          status: '400',
+          scimType: 'invalidSyntax',
+          detail: expect.stringMatching(/not valid JSON/),
+        });
+        continue;
+      }
       expect(response.headers.get('content-type')).toBe('application/problem+json');
       expect(await response.json()).toMatchObject({
         type: 'tag:roger.cloud,2026:problems/malformed-json',
