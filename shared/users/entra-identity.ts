@@ -136,15 +136,31 @@ async function signedInAs(store: Store, tenant: Tenant, user: UserDoc, role: Rol
 }
 
 /**
+ * Whether a user may be linked to a Microsoft account by its SCIM `externalId`: only one nobody has
+ * used yet and that holds no way in of its own — no Microsoft link, no password, no PIN, no
+ * sign-in ever (docs/security.md#scim). A SCIM token may set the externalId of any user of the
+ * tenant; without this rule it could hand a person's account, an admin's included, to whichever
+ * Microsoft account it names.
+ */
+const linkable = (user: UserDoc) => !user.entra && !user.passwordHash && !user.pinHash && (user.logins?.length ?? 0) === 0;
+
+class LinkRefused extends Error {}
+
+/**
  * The user provisioned over SCIM whose `externalId` is the person's object id, now linked to the
  * person: their `entra:` look-up item is written (once: later sign-ins find it) and `user.entra`
- * set. Undefined when there is none, or when that user is already another Microsoft account
- * (nobody's sign-in is moved to someone else). A concurrent first sign-in of the same person
- * that linked first is found through its look-up item.
+ * set. Undefined when there is none, or when that user is not `linkable` (already another
+ * Microsoft account, or used, or holding a credential: nobody's sign-in is moved to someone
+ * else); the sign-in then goes on as if no provisioned user matched. A concurrent first sign-in
+ * of the same person that linked first is found through its look-up item.
  */
 async function linkProvisionedUser(store: Store, tenantId: string, person: EntraPerson, log: Logger): Promise<UserDoc | undefined> {
   const provisioned = await findUserByExternalId(store, tenantId, person.oid);
-  if (!provisioned || provisioned.entra) return undefined;
+  if (!provisioned) return undefined;
+  if (!linkable(provisioned)) {
+    log.warn('entra-link-refused', { tenantId, userId: provisioned.id });
+    return undefined;
+  }
   const tid = person.tid.toLowerCase();
   const oid = person.oid.toLowerCase();
   const lookUp = store.container('accounts').item(entraIdentityId(tid, oid), tenantId);
@@ -159,6 +175,7 @@ async function linkProvisionedUser(store: Store, tenantId: string, person: Entra
   try {
     const linked = await updateUser(store, provisioned, (current) => {
       if (current.entra) throw new Conflict('this account was linked to a Microsoft account meanwhile; try again');
+      if (!linkable(current)) throw new LinkRefused();
       return { ...current, entra: { tid, oid } };
     });
     if (!linked) {
@@ -169,7 +186,9 @@ async function linkProvisionedUser(store: Store, tenantId: string, person: Entra
     return linked;
   } catch (error) {
     await lookUp.delete().catch(() => undefined);
-    throw error;
+    if (!(error instanceof LinkRefused)) throw error;
+    log.warn('entra-link-refused', { tenantId, userId: provisioned.id });
+    return undefined;
   }
 }
 

@@ -141,6 +141,38 @@ describe('Microsoft sign-in of a provisioned user', () => {
     expect(refused.html).toContain('You do not have an account');
   });
 
+  it('never links an account someone has used or that holds a credential: a SCIM token cannot hand the password admin to a Microsoft account', async () => {
+    const tenant = await contosoTenant({ jitProvisioning: false });
+    const token = await api(host, tenant.adminToken, 'POST', '/api/tenant/scim-tokens', { name: 'Entra provisioning' });
+    expect(token.status).toBe(201);
+    const upn = `${uniqueName('mallory')}@contoso.example`;
+    const oid = entra.addAccount(upn, { tenantId: CONTOSO, displayName: 'Mallory', email: upn });
+    const takeOver = await api(host, token.body.token, 'PATCH', `/scim/v2/Users/${tenant.adminId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'externalId', value: oid }],
+    });
+    expect(takeOver.status, JSON.stringify(takeOver.body)).toBe(200);
+
+    const refused = await microsoftSignIn(tenant.id, upn);
+    expect(refused.answer.status).toBe(403);
+    expect(refused.html).toContain('You do not have an account');
+    const owner = (await readUser(services.store, tenant.id, tenant.adminId))!;
+    expect(owner.entra).toBeUndefined();
+    expect(await entraLookUps(tenant.id, tenant.adminId)).toBe(0);
+    const logged = host.logs.filter((line) => line.includes('entra-link-refused') && line.includes(tenant.adminId));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).not.toContain(upn);
+
+    // A provisioned user who signed in once (a login recorded) and lost the link is not linked again either.
+    const dana = await provisioned(tenant.id);
+    await updateUser(services.store, await stored(dana.user), (current) => ({
+      ...current,
+      logins: [{ at: services.now().toISOString(), clientId: 'roger-mobile', success: true, method: 'microsoft' }],
+    }));
+    expect((await microsoftSignIn(tenant.id, dana.upn)).answer.status).toBe(403);
+    expect((await stored(dana.user)).entra).toBeUndefined();
+  });
+
   it('refuses a deactivated user at the callback with a page that says so, and ends their Microsoft refresh', async () => {
     const tenant = await contosoTenant({});
     const megan = await microsoftUser(tenant.id);
