@@ -255,12 +255,9 @@ const ResourceQuery = Type.Object(AttributeQuery, { additionalProperties: true }
 const ListQuerySchema = Type.Object(
   {
     filter: Type.Optional(Type.String({ description: 'One eq comparison (docs/api.md#scim).' })),
-    startIndex: Type.Optional(
-      Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description: '1-based; below 1 is read as 1.' }),
-    ),
-    count: Type.Optional(
-      Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description: 'At most 100; 0 answers totalResults only.' }),
-    ),
+    // Any number: out-of-range values are clamped, not refused (RFC 7644 §3.4.2.4; paging() in shared/scim/resources.ts).
+    startIndex: Type.Optional(Type.Number({ description: '1-based; below 1 is read as 1, a fraction rounded down.' })),
+    count: Type.Optional(Type.Number({ description: 'At most 100 (more is read as 100); 0 or less answers totalResults only.' })),
     ...AttributeQuery,
   },
   { additionalProperties: true },

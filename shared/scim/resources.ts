@@ -36,12 +36,15 @@ export interface ListQuery {
 /** Page size bound (ServiceProviderConfig's filter.maxResults says the same). */
 export const MAX_PAGE_SIZE = 100;
 
-/** RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; count defaults to the bound, negative is 0, above it the bound. */
+/** The largest startIndex answered as sent (a 32-bit integer, RFC 7643 §2.3.4); beyond it, the same empty page. */
+export const MAX_START_INDEX = 2_147_483_647;
+
+/** RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; count defaults to the bound, negative is 0, above it the bound; nothing is refused. */
 export function paging(query: ListQuery): { startIndex: number; count: number } {
   const whole = (value: number | undefined, fallback: number) =>
-    value === undefined || !Number.isFinite(value) ? fallback : Math.floor(value);
+    value === undefined || Number.isNaN(value) ? fallback : Math.floor(value);
   return {
-    startIndex: Math.max(1, whole(query.startIndex, 1)),
+    startIndex: Math.min(MAX_START_INDEX, Math.max(1, whole(query.startIndex, 1))),
     count: Math.min(MAX_PAGE_SIZE, Math.max(0, whole(query.count, MAX_PAGE_SIZE))),
   };
 }

@@ -320,6 +320,19 @@ describe('SCIM over HTTP', () => {
     expect(page.body).toMatchObject({ startIndex: 1, itemsPerPage: 0, Resources: [] });
   });
 
+  it('startIndex and count beyond 32 bits are clamped, not refused (RFC 7644 §3.4.2.4)', async () => {
+    const { token } = await tenantWithToken();
+    for (const groupsOrUsers of ['/Users', '/Groups']) {
+      const far = await scim(host, token, 'GET', `${groupsOrUsers}?startIndex=2147483648&count=99999999999`);
+      expect(far.status, JSON.stringify(far.body)).toBe(200);
+      expect(far.body).toMatchObject({ startIndex: 2_147_483_647, itemsPerPage: 0, Resources: [] });
+      const all = await scim(host, token, 'GET', `${groupsOrUsers}?startIndex=-99999999999&count=2147483648`);
+      expect(all.status, JSON.stringify(all.body)).toBe(200);
+      expect(all.body).toMatchObject({ startIndex: 1 });
+      expect(all.body.itemsPerPage).toBe(all.body.totalResults);
+    }
+  });
+
   it('an unauthenticated write is refused before anything is read or written', async () => {
     const { tenant } = await tenantWithToken();
     const answer = await scim(host, undefined, 'POST', '/Users', { ...megan, userName: 'nobody@scim-http.test' });
