@@ -1,11 +1,12 @@
 import { audit, scimActorId, type AuditDetails } from '../audit/audit.js';
-import { Conflict } from '../errors.js';
+import { Conflict, NotFound, Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
+import { isConflict, isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
+import { deleteIfUnchanged, replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import type { Store } from '../store/store.js';
 import { readTenant } from '../tenants/tenants.js';
-import { newId } from '../tokens/secrets.js';
+import { hashSecret, newId } from '../tokens/secrets.js';
 import { changeUser } from '../users/admin.js';
 import { readUser } from '../users/users.js';
 import { invalidValue, notFound, uniqueness } from './errors.js';
@@ -18,6 +19,7 @@ import {
   isOurId,
   isPlainObject,
   listOf,
+  paging,
   readString,
   resourceBody,
   version,
@@ -106,13 +108,18 @@ async function existing(store: Store, caller: ScimCaller, groupId: string): Prom
   return group;
 }
 
-/** The tenant's groups, by id (a tenant has few: one query in its partition). */
-async function allGroups(store: Store, tenantId: string): Promise<ScimGroupDoc[]> {
+/** What checks and listings read of a group: everything but its member list (up to 10,000 ids). */
+type GroupHeader = Omit<ScimGroupDoc, 'members'>;
+
+/** The tenant's groups without their members, by id (a tenant has few: one query in its partition, projected). */
+async function groupHeaders(store: Store, tenantId: string): Promise<GroupHeader[]> {
   const { resources } = await store
     .container('accounts')
-    .items.query<ScimGroupDoc>(
+    .items.query<GroupHeader>(
       {
-        query: "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group'",
+        query:
+          'SELECT c.id, c.tenantId, c.type, c.groupId, c.displayName, c.externalId, c.createdBy, c.createdAt, c.updatedAt, c._etag ' +
+          "FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group'",
         parameters: [{ name: '@tenantId', value: tenantId }],
       },
       { partitionKey: tenantId },
@@ -121,14 +128,80 @@ async function allGroups(store: Store, tenantId: string): Promise<ScimGroupDoc[]
   return resources.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
 
+/** The whole items of these groups (one point read each), in their order; a group deleted meanwhile is left out. */
+async function fullGroups(store: Store, tenantId: string, headers: readonly GroupHeader[]): Promise<ScimGroupDoc[]> {
+  const groups = await Promise.all(headers.map((header) => readGroup(store, tenantId, header.groupId)));
+  return groups.filter((group): group is ScimGroupDoc => group !== undefined);
+}
+
 const sameText = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
-/** displayName is unique in the tenant, ignoring case (RFC 7643 §4.2 leaves it to us; Entra matches groups by it). */
-async function checkDisplayName(store: Store, tenantId: string, displayName: string, groupId: string) {
-  const groups = await allGroups(store, tenantId);
-  if (groups.some((group) => group.groupId !== groupId && sameText(group.displayName, displayName))) {
-    throw uniqueness('displayName is already another group’s in this tenant');
+/**
+ * displayName is unique in the tenant, ignoring case and Unicode compatibility forms (RFC 7643
+ * §4.2 leaves it to us; Entra matches groups by it). A look-up item per name, `scim-group-name:`
+ * and the SHA-256 of the name so normalised, is created before the group's write, so of racing
+ * creates (or renames) to one name exactly one gets it; the others get the store's 409.
+ */
+interface GroupNameDoc {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: 'scim-group-name';
+  readonly groupId: string;
+  readonly claimedAt: string;
+  readonly _etag?: string;
+}
+
+const nameKey = (displayName: string) => displayName.normalize('NFKC').toLowerCase();
+const nameItemId = (displayName: string) => `scim-group-name:${hashSecret(nameKey(displayName))}`;
+const sameName = (a: string, b: string) => nameKey(a) === nameKey(b);
+/** A claim whose group never came (a create cut short before its write) gives way after this long. */
+const ABANDONED_CLAIM_MS = 5 * 60_000;
+
+/** The group that holds this displayName now (two point reads), or undefined. */
+async function groupByName(store: Store, tenantId: string, displayName: string): Promise<ScimGroupDoc | undefined> {
+  const { resource: entry } = await store.container('accounts').item(nameItemId(displayName), tenantId).read<GroupNameDoc>();
+  if (entry?.type !== 'scim-group-name') return undefined;
+  const group = await readGroup(store, tenantId, entry.groupId);
+  // The look-up item can outlive a rename whose release failed: the group decides.
+  return group && sameName(group.displayName, displayName) ? group : undefined;
+}
+
+/**
+ * Claims the displayName for the group; 409 uniqueness when another group holds it. A look-up
+ * item left behind (a release that failed after a rename or delete, or a create abandoned
+ * before its write) is taken over, conditionally on its ETag.
+ */
+async function claimGroupName({ store, now }: Deps, tenantId: string, displayName: string, groupId: string): Promise<void> {
+  const item: GroupNameDoc = { id: nameItemId(displayName), tenantId, type: 'scim-group-name', groupId, claimedAt: now().toISOString() };
+  const taken = () => uniqueness('displayName is already another group’s in this tenant');
+  try {
+    await store.container('accounts').items.create(item);
+    return;
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+  const { resource: holder } = await store.container('accounts').item(item.id, tenantId).read<GroupNameDoc>();
+  if (!holder) throw taken(); // released meanwhile: the caller's retry claims it
+  if (holder.groupId === groupId) return;
+  const group = await readGroup(store, tenantId, holder.groupId);
+  const abandoned = group ? !sameName(group.displayName, displayName) : now().getTime() - Date.parse(holder.claimedAt) > ABANDONED_CLAIM_MS;
+  if (!abandoned) throw taken();
+  try {
+    await replaceIfUnchanged(store.container('accounts'), { ...item, _etag: holder._etag }, tenantId);
+  } catch (error) {
+    if (isPreconditionFailed(error) || isNotFound(error)) throw taken();
+    throw error;
+  }
+}
+
+/** Frees a displayName if this group still holds it (best effort: a failure is logged by ids; a later claim takes the item over). */
+async function releaseGroupName(store: Store, tenantId: string, displayName: string, groupId: string, log: Logger): Promise<void> {
+  try {
+    const { resource: holder } = await store.container('accounts').item(nameItemId(displayName), tenantId).read<GroupNameDoc>();
+    if (holder?.groupId === groupId) await deleteIfUnchanged(store.container('accounts'), holder, tenantId);
+  } catch {
+    log.warn('scim-group-name-release-failed', { tenantId, groupId });
   }
 }
 
@@ -142,56 +215,64 @@ async function checkNewMembers(store: Store, tenantId: string, members: readonly
   }
 }
 
-/** The members who are admins because of this group: all of them when it is the admin group, else none. */
-const adminMembers = (group: Pick<ScimGroupDoc, 'externalId' | 'members'> | undefined, adminGroupId: string | undefined) =>
-  group && sameText(group.externalId, adminGroupId) ? group.members : [];
+const isAdminGroup = (group: Pick<ScimGroupDoc, 'externalId'> | undefined, adminGroupId: string | undefined) =>
+  group !== undefined && sameText(group.externalId, adminGroupId);
+
+/** Rounds of reconciliation: each round after the first re-checks only the roles the one before wrote. */
+const ROLE_ROUNDS = 5;
 
 /**
- * Roles follow the admin group after its write: members who joined it become admins, members who
- * left it users, each audited as `scim.user-changed` (fields: role) by the token. A demotion the
+ * Roles follow the admin groups as stored: each user in `touched` (the users a group write
+ * named, added or removed) is set to `admin` when a member of any group whose externalId is the
+ * policy's `entraAdminGroupId`, and to `user` otherwise; a role already right is left alone.
+ * Each change is audited as `scim.user-changed` (fields: role) by the token. A demotion the
  * roster refuses (the last admin) is left undone and logged by ids.
- * Each change stands alone: a failure leaves the group written and is thrown (the identity
- * provider sends the operation again, which finds the roles still to change).
+ * Reconciling rather than following the write's difference makes it idempotent: a role write
+ * that failed is made by the identity provider's retry of the operation, which names the same
+ * users. And race-safe: a user whose role this call wrote is checked again against the groups
+ * as stored after the write, so of two racing member batches the last to look decides.
+ * `without` is a group to count as empty (the admin group a DELETE is about to remove).
  */
-async function followAdminGroup(
+async function reconcileRoles(
   { store, now }: Deps,
   caller: ScimCaller,
-  before: Pick<ScimGroupDoc, 'externalId' | 'members'> | undefined,
-  after: Pick<ScimGroupDoc, 'externalId' | 'members'> | undefined,
+  touched: Iterable<string>,
   log: Logger,
-) {
+  without?: string,
+): Promise<void> {
   const { tenantId } = caller;
-  const roleChanged = (userId: string) =>
-    audit(store, log, {
-      tenantId,
-      actorId: scimActorId(caller.tokenId),
-      action: 'scim.user-changed',
-      targetId: userId,
-      details: { fields: ['role'] },
-      at: now(),
-    });
   const adminGroupId = (await readTenant(store, tenantId))?.policy.entraAdminGroupId;
   if (!adminGroupId) return;
-  const was = new Set(adminMembers(before, adminGroupId));
-  const is = new Set(adminMembers(after, adminGroupId));
-  for (const userId of is) {
-    if (was.has(userId)) continue;
-    const user = await readUser(store, tenantId, userId);
-    if (!user || user.role === 'admin') continue;
-    await changeUser(store, user, { role: 'admin' });
-    await roleChanged(userId);
-  }
-  for (const userId of was) {
-    if (is.has(userId)) continue;
-    const user = await readUser(store, tenantId, userId);
-    if (!user || user.role !== 'admin') continue;
-    try {
-      await changeUser(store, user, { role: 'user' });
-      await roleChanged(userId);
-    } catch (error) {
-      if (!(error instanceof Conflict)) throw error;
-      log.warn('scim-admin-demotion-refused', { tenantId, userId, reason: 'last-admin' });
+  let pending = [...new Set(touched)];
+  for (let round = 1; pending.length > 0; round++) {
+    if (round > ROLE_ROUNDS) throw new Unavailable(1, 'the admin group kept changing; send the operation again');
+    const adminGroups = (await groupHeaders(store, tenantId)).filter((g) => g.groupId !== without && isAdminGroup(g, adminGroupId));
+    const admins = new Set((await fullGroups(store, tenantId, adminGroups)).flatMap((group) => group.members));
+    const written: string[] = [];
+    for (const userId of pending) {
+      const user = await readUser(store, tenantId, userId);
+      const role = admins.has(userId) ? 'admin' : 'user';
+      if (!user || user.role === role) continue;
+      try {
+        await changeUser(store, user, { role });
+      } catch (error) {
+        if (error instanceof NotFound) continue; // erased meanwhile
+        if (!(error instanceof Conflict) || role === 'admin') throw error;
+        // The tenant's last admin (admin-roster.ts) stays one.
+        log.warn('scim-admin-demotion-refused', { tenantId, userId, reason: 'last-admin' });
+        continue;
+      }
+      await audit(store, log, {
+        tenantId,
+        actorId: scimActorId(caller.tokenId),
+        action: 'scim.user-changed',
+        targetId: userId,
+        details: { fields: ['role'] },
+        at: now(),
+      });
+      written.push(userId);
     }
+    pending = written;
   }
 }
 
@@ -207,12 +288,13 @@ function changeDetails(before: ScimGroupDoc, after: ScimGroupDoc): AuditDetails 
 }
 
 /** POST /Groups. */
-export async function createScimGroup({ store, now }: Deps, caller: ScimCaller, body: unknown, log: Logger): Promise<ScimResource> {
+export async function createScimGroup(deps: Deps, caller: ScimCaller, body: unknown, log: Logger): Promise<ScimResource> {
+  const { store, now } = deps;
   const input = readGroupResource(resourceBody(body, GROUP_SCHEMA));
   const { tenantId } = caller;
   const groupId = newId();
-  await checkDisplayName(store, tenantId, input.displayName, groupId);
   await checkNewMembers(store, tenantId, input.members, []);
+  await claimGroupName(deps, tenantId, input.displayName, groupId);
   const time = now().toISOString();
   const group: ScimGroupDoc = {
     id: docId(groupId),
@@ -224,7 +306,13 @@ export async function createScimGroup({ store, now }: Deps, caller: ScimCaller, 
     createdAt: time,
     updatedAt: time,
   };
-  const { resource } = await store.container('accounts').items.create(group);
+  let resource: ScimGroupDoc | undefined;
+  try {
+    ({ resource } = await store.container('accounts').items.create(group));
+  } catch (error) {
+    await releaseGroupName(store, tenantId, input.displayName, groupId, log);
+    throw error;
+  }
   await audit(store, log, {
     tenantId,
     actorId: scimActorId(caller.tokenId),
@@ -233,7 +321,9 @@ export async function createScimGroup({ store, now }: Deps, caller: ScimCaller, 
     details: { members: group.members.length },
     at: now(),
   });
-  await followAdminGroup({ store, now }, caller, undefined, group, log);
+  if (isAdminGroup(group, (await readTenant(store, tenantId))?.policy.entraAdminGroupId)) {
+    await reconcileRoles(deps, caller, group.members, log);
+  }
   return scimGroup(resource ?? group);
 }
 
@@ -242,56 +332,88 @@ export async function getScimGroup({ store }: Deps, caller: ScimCaller, id: stri
   return scimGroup(await existing(store, caller, id));
 }
 
-/** GET /Groups: the tenant's groups by id, or those a supported filter names (filter.ts). */
+/**
+ * GET /Groups: the tenant's groups by id, or those a supported filter names (filter.ts). A
+ * displayName is two point reads (its look-up item, the group); an externalId and a page read
+ * the groups without their members and then the whole items of the page only.
+ */
 export async function listScimGroups({ store }: Deps, caller: ScimCaller, query: ListQuery): Promise<ScimList> {
-  if (query.filter === undefined) return listOf((await allGroups(store, caller.tenantId)).map(scimGroup), query);
-  const { attribute: name, value } = groupFilter(query.filter);
-  if (name === 'id') {
-    const group = await readGroup(store, caller.tenantId, value);
+  const { tenantId } = caller;
+  const filter = query.filter === undefined ? undefined : groupFilter(query.filter);
+  if (filter?.attribute === 'id' || filter?.attribute === 'displayName') {
+    const group =
+      filter.attribute === 'id' ? await readGroup(store, tenantId, filter.value) : await groupByName(store, tenantId, filter.value);
     return listOf(group ? [scimGroup(group)] : [], query);
   }
-  const groups = await allGroups(store, caller.tenantId);
-  return listOf(groups.filter((group) => sameText(group[name], value)).map(scimGroup), query);
+  const headers = (await groupHeaders(store, tenantId)).filter((g) => filter === undefined || sameText(g.externalId, filter.value));
+  const { startIndex, count } = paging(query);
+  const page = await fullGroups(store, tenantId, headers.slice(startIndex - 1, startIndex - 1 + count));
+  return { totalResults: headers.length, startIndex, itemsPerPage: page.length, Resources: page.map(scimGroup) };
+}
+
+/** The users a group write names: those it added or removed, and `named` (those its operation names, whose roles a retry must finish). */
+function touchedBy(before: ScimGroupDoc, after: Pick<ScimGroupDoc, 'members'>, named: Iterable<string>): Set<string> {
+  const old = new Set(before.members);
+  const next = new Set(after.members);
+  return new Set([...named, ...before.members.filter((m) => !next.has(m)), ...after.members.filter((m) => !old.has(m))]);
 }
 
 /**
  * Writes the group as `change` makes it from the group as stored, conditionally on its ETag: a
  * racing write (another batch of members) makes this one read the group again and apply its
- * change on top, so neither undoes the other.
+ * change on top, so neither undoes the other. A new displayName is claimed before the write and
+ * the old one released after; then the roles of the users the write touched (and those `named`
+ * gives for the group as it was) are reconciled when the group is, or was, an admin group.
  */
 async function writeGroup(
-  { store, now }: Deps,
+  deps: Deps,
   caller: ScimCaller,
   group: ScimGroupDoc,
   change: (current: ScimGroupDoc) => ScimGroupInput,
+  named: (before: ScimGroupDoc, after: ScimGroupInput) => Iterable<string>,
   log: Logger,
 ): Promise<ScimGroupDoc> {
+  const { store, now } = deps;
   const { tenantId } = caller;
   let before = group;
-  const written = await writeOnLatest(
-    group,
-    async (current) => {
-      before = current;
-      const input = change(current);
-      if (!sameText(input.displayName, current.displayName)) await checkDisplayName(store, tenantId, input.displayName, current.groupId);
-      await checkNewMembers(store, tenantId, input.members, current.members);
-      const next: ScimGroupDoc = {
-        ...current,
-        displayName: input.displayName,
-        members: input.members,
-        updatedAt: now().toISOString(),
-      };
-      const { externalId: _old, ...rest } = next;
-      return replaceIfUnchanged(
-        store.container('accounts'),
-        input.externalId !== undefined ? { ...rest, externalId: input.externalId } : rest,
-        tenantId,
-      );
-    },
-    (current) => readGroup(store, tenantId, current.groupId),
-    GROUP_WRITE_ATTEMPTS,
-  );
+  let input: ScimGroupInput | undefined;
+  const claimed = new Map<string, string>(); // name key → the displayName claimed
+  let written: ScimGroupDoc | undefined;
+  try {
+    written = await writeOnLatest(
+      group,
+      async (current) => {
+        before = current;
+        input = change(current);
+        const key = nameKey(input.displayName);
+        if (key !== nameKey(current.displayName) && !claimed.has(key)) {
+          await claimGroupName(deps, tenantId, input.displayName, current.groupId);
+          claimed.set(key, input.displayName);
+        }
+        await checkNewMembers(store, tenantId, input.members, current.members);
+        const next: ScimGroupDoc = {
+          ...current,
+          displayName: input.displayName,
+          members: input.members,
+          updatedAt: now().toISOString(),
+        };
+        const { externalId: _old, ...rest } = next;
+        return replaceIfUnchanged(
+          store.container('accounts'),
+          input.externalId !== undefined ? { ...rest, externalId: input.externalId } : rest,
+          tenantId,
+        );
+      },
+      (current) => readGroup(store, tenantId, current.groupId),
+      GROUP_WRITE_ATTEMPTS,
+    );
+  } finally {
+    // Names claimed and not kept: all of them when the write failed, those a re-read made moot else.
+    const kept = written ? nameKey(written.displayName) : undefined;
+    for (const [key, displayName] of claimed) if (key !== kept) await releaseGroupName(store, tenantId, displayName, group.groupId, log);
+  }
   if (!written) throw notFound('Group');
+  if (!sameName(before.displayName, written.displayName)) await releaseGroupName(store, tenantId, before.displayName, written.groupId, log);
   await audit(store, log, {
     tenantId,
     actorId: scimActorId(caller.tokenId),
@@ -300,15 +422,19 @@ async function writeGroup(
     details: changeDetails(before, written),
     at: now(),
   });
-  await followAdminGroup({ store, now }, caller, before, written, log);
+  const adminGroupId = (await readTenant(store, tenantId))?.policy.entraAdminGroupId;
+  if (isAdminGroup(before, adminGroupId) || isAdminGroup(written, adminGroupId)) {
+    await reconcileRoles(deps, caller, touchedBy(before, written, named(before, input!)), log);
+  }
   return written;
 }
 
-/** PUT /Groups/{id}: displayName, externalId and members replaced by the body's. */
+/** PUT /Groups/{id}: displayName, externalId and members replaced by the body's; every member before and after is reconciled. */
 export async function replaceScimGroup(deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger): Promise<ScimResource> {
   const input = readGroupResource(resourceBody(body, GROUP_SCHEMA));
   const group = await existing(deps.store, caller, id);
-  return scimGroup(await writeGroup(deps, caller, group, () => input, log));
+  const named = (before: ScimGroupDoc) => [...before.members, ...input.members];
+  return scimGroup(await writeGroup(deps, caller, group, () => input, named, log));
 }
 
 /**
@@ -322,6 +448,32 @@ function memberValuesOnly(operation: ScimPatchOperation): ScimPatchOperation {
   return { ...operation, value } as ScimPatchOperation;
 }
 
+/**
+ * The users a PATCH names: the values of its member operations (`members` with a list,
+ * `members[value eq "…"]`). A replace of the members, or a remove of them all, names every
+ * member before and after.
+ */
+function namedByPatch(operations: readonly ScimPatchOperation[], before: ScimGroupDoc, after: ScimGroupInput): string[] {
+  const named: string[] = [];
+  for (const operation of operations) {
+    const path = operation.path?.trim() ?? '';
+    if (!/^members(\[|$)/i.test(path)) continue;
+    const value = 'value' in operation ? operation.value : undefined;
+    if (operation.op === 'replace' || (path.toLowerCase() === 'members' && !Array.isArray(value))) {
+      named.push(...before.members, ...after.members);
+    }
+    if (Array.isArray(value)) {
+      for (const member of value) {
+        const id = isPlainObject(member) ? attribute(member, 'value') : undefined;
+        if (typeof id === 'string') named.push(id.trim());
+      }
+    }
+    const filtered = /^members\[\s*value\s+eq\s+"([^"]*)"\s*\]$/i.exec(path);
+    if (filtered) named.push(filtered[1]!.trim());
+  }
+  return named;
+}
+
 /** PATCH /Groups/{id}: members added and removed in batches, displayName replaced (patch.ts). */
 export async function patchScimGroup(deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger): Promise<ScimResource> {
   const operations = patchOperations(body).map(memberValuesOnly);
@@ -330,31 +482,44 @@ export async function patchScimGroup(deps: Deps, caller: ScimCaller, id: string,
     const view = scimGroup(current) as ScimResource & { schemas: string[] };
     return readGroupResource(applyPatch(view, operations));
   };
-  return scimGroup(await writeGroup(deps, caller, group, change, log));
+  const named = (before: ScimGroupDoc, after: ScimGroupInput) => namedByPatch(operations, before, after);
+  return scimGroup(await writeGroup(deps, caller, group, change, named, log));
 }
 
-/** DELETE /Groups/{id}: the group goes; if it was the admin group, its members are users again. The same id again is 404. */
-export async function deleteScimGroup({ store, now }: Deps, caller: ScimCaller, id: string, log: Logger): Promise<void> {
+/**
+ * DELETE /Groups/{id}: the group goes. If it is an admin group, its members' roles are
+ * reconciled as if it were empty first, and the group is deleted (conditionally on the ETag the
+ * reconciliation saw) only when that succeeded: a failure leaves the group for the identity
+ * provider's retry. A member batch racing the delete changes the ETag and the members are
+ * reconciled again; after the delete they are once more, against the groups that remain.
+ * The same id again is 404.
+ */
+export async function deleteScimGroup(deps: Deps, caller: ScimCaller, id: string, log: Logger): Promise<void> {
+  const { store, now } = deps;
+  const { tenantId } = caller;
   const group = await existing(store, caller, id);
+  const adminGroupId = (await readTenant(store, tenantId))?.policy.entraAdminGroupId;
   const deleted = await writeOnLatest(
     group,
     async (current) => {
+      if (isAdminGroup(current, adminGroupId)) await reconcileRoles(deps, caller, current.members, log, current.groupId);
       await store
         .container('accounts')
-        .item(current.id, caller.tenantId)
+        .item(current.id, tenantId)
         .delete({ accessCondition: { type: 'IfMatch', condition: current._etag! } });
       return current;
     },
-    (current) => readGroup(store, caller.tenantId, current.groupId),
+    (current) => readGroup(store, tenantId, current.groupId),
     GROUP_WRITE_ATTEMPTS,
   );
   if (!deleted) throw notFound('Group');
+  await releaseGroupName(store, tenantId, deleted.displayName, deleted.groupId, log);
   await audit(store, log, {
-    tenantId: caller.tenantId,
+    tenantId,
     actorId: scimActorId(caller.tokenId),
     action: 'scim.group-deleted',
     targetId: deleted.groupId,
     at: now(),
   });
-  await followAdminGroup({ store, now }, caller, deleted, undefined, log);
+  if (isAdminGroup(deleted, adminGroupId)) await reconcileRoles(deps, caller, deleted.members, log);
 }

@@ -6,7 +6,7 @@ import { userCodeMissKey, userCodeMissRule } from '../oauth/approval.js';
 import { forgetCounts } from '../rate-limit.js';
 import type { Store } from '../store/store.js';
 import { changeProfile, type ScanProfileDoc } from '../scans/profiles.js';
-import { writeOnLatest } from '../store/conditional-replace.js';
+import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
 import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
@@ -16,7 +16,8 @@ import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } f
  * erasure. The list of places is one list, used by both, so an export shows exactly what an
  * erasure removes:
  *  - accounts: the user (profile, credential hashes, lockout, login history, refresh-token
- *    families), their username and email look-ups, their OneDrive link, scan profiles naming them;
+ *    families), their username and email look-ups, their OneDrive link, scan profiles and SCIM
+ *    groups naming them;
  *  - jobs: their whole partition;
  *  - deviceCodes: device codes answered as them, pending OneDrive consents;
  *  - rateLimits: their wrong-user-code counter;
@@ -69,6 +70,15 @@ const profilesNaming = (store: Store, tenantId: string, userId: string) =>
     { tenantId, userId },
     tenantId,
   );
+/** The SCIM groups listing the user as a member (shared/scim/groups.ts), without their member lists. */
+const scimGroupsNaming = (store: Store, tenantId: string, userId: string) =>
+  queryAll<{ id: string; groupId: string }>(
+    store,
+    'accounts',
+    "SELECT c.id, c.groupId FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group' AND ARRAY_CONTAINS(c.members, @userId)",
+    { tenantId, userId },
+    tenantId,
+  );
 const auditNaming = (store: Store, tenantId: string, userId: string) =>
   queryAll<AuditRecord>(
     store,
@@ -79,11 +89,12 @@ const auditNaming = (store: Store, tenantId: string, userId: string) =>
   );
 
 export async function exportUser(store: Store, user: UserDoc) {
-  const [jobs, link, codes, profiles, auditRecords] = await Promise.all([
+  const [jobs, link, codes, profiles, groups, auditRecords] = await Promise.all([
     userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
     userCodes(store, user.tenantId, user.id),
     profilesNaming(store, user.tenantId, user.id),
+    scimGroupsNaming(store, user.tenantId, user.id),
     auditNaming(store, user.tenantId, user.id),
   ]);
   return {
@@ -114,6 +125,7 @@ export async function exportUser(store: Store, user: UserDoc) {
       : null,
     deviceCodes: codes.map(({ id, type }) => ({ id, type })),
     scanProfiles: profiles.map(({ id }) => id.replace(/^scan-profile:/, '')),
+    scimGroups: groups.map(({ groupId }) => groupId),
     audit: auditRecords.map((record) => withoutSystemProperties(record)),
   };
 }
@@ -124,6 +136,7 @@ export interface ErasureCounts {
   readonly scanProfiles: number;
   readonly auditRecords: number;
   readonly onedriveLinks: number;
+  readonly scimGroups: number;
 }
 
 /** 1 when the write was made, 0 when the item was gone already (a racing erasure, a cancel): erasure is idempotent. */
@@ -146,6 +159,32 @@ async function eraseEach<T>(items: readonly T[], erase: (item: T) => Promise<num
 async function leaveProfile(store: Store, profile: ScanProfileDoc, userId: string): Promise<number> {
   const left = await changeProfile(store, profile, (current) => ({ ...current, userIds: current.userIds.filter((id) => id !== userId) }));
   return left ? 1 : 0;
+}
+
+/**
+ * Off a SCIM group's members, conditionally on its ETag: a member batch of the identity provider
+ * racing the erasure makes it read the group again and remove the id from what is there now.
+ */
+async function leaveScimGroup(store: Store, tenantId: string, groupId: string, userId: string): Promise<number> {
+  type Group = { id: string; members: string[]; _etag?: string };
+  const read = async () => (await store.container('accounts').item(groupId, tenantId).read<Group>()).resource;
+  const first = await read();
+  if (!first) return 0;
+  const left = await writeOnLatest(
+    first,
+    async (current) => {
+      if (!current.members.includes(userId)) return 0;
+      await replaceIfUnchanged(
+        store.container('accounts'),
+        { ...current, members: current.members.filter((id) => id !== userId) },
+        tenantId,
+      );
+      return 1;
+    },
+    read,
+    USER_WRITE_ATTEMPTS,
+  );
+  return left ?? 0;
 }
 
 /**
@@ -208,15 +247,17 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   const found = await readUser(store, tenantId, userId);
   const user = found && (await updateUser(store, found, (current) => ({ ...current, refreshFamilies: [] })));
 
-  const [jobs, codes, profiles] = await Promise.all([
+  const [jobs, codes, profiles, groups] = await Promise.all([
     userJobs(store, tenantId, userId),
     userCodes(store, tenantId, userId),
     profilesNaming(store, tenantId, userId),
+    scimGroupsNaming(store, tenantId, userId),
   ]);
   const counts: ErasureCounts = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
     scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
+    scimGroups: await eraseEach(groups, (group) => leaveScimGroup(store, tenantId, group.id, userId)),
     onedriveLinks: (await deleteLink(store, tenantId, userId)) ? 1 : 0,
     auditRecords: await pseudonymizeInAudit(store, tenantId, userId),
   };

@@ -15,6 +15,7 @@ import { GROUP_SCHEMA, USER_SCHEMA, type ScimCaller } from '../../shared/scim/re
 import { createScimUser } from '../../shared/scim/users.js';
 import type { Services } from '../../shared/services.js';
 import { measureCosmosUsage } from '../../shared/store/request-meter.js';
+import { eraseUser } from '../../shared/users/data-rights.js';
 import { readUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueTag, type FreshTenant } from '../helpers/fixtures.js';
 import { api, oauthEnv, type Person } from '../helpers/roger.js';
@@ -230,5 +231,80 @@ describe('SCIM groups', () => {
     expect(added.result.members).toHaveLength(2);
     // Group read, 2 member reads, write, audit, tenant policy (cached per instance: 0 or 1).
     expect(added.usage.requests).toBeLessThanOrEqual(6);
+  });
+
+  it('n creates with one displayName at once: exactly one is made, the others are 409 uniqueness; a rename frees the old name', async () => {
+    const { caller } = await world();
+    const name = `Printers ${uniqueTag()}`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => createScimGroup(services, caller, group(i % 2 ? name.toUpperCase() : name), log)),
+    );
+    const made = results.filter((r) => r.status === 'fulfilled');
+    expect(made).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ status: 409, scimType: 'uniqueness' });
+    }
+    const id = (made[0] as PromiseFulfilledResult<{ id: string }>).value.id;
+    expect(
+      (await listScimGroups(services, caller, { filter: `displayName eq "${name.toLowerCase()}"` })).Resources.map((g) => g.id),
+    ).toEqual([id]);
+    // A rename claims the new name and frees the old one; a change of case keeps it.
+    await patchScimGroup(services, caller, id, patch({ op: 'Replace', value: { displayName: name.toLowerCase() } }), log);
+    await patchScimGroup(services, caller, id, patch({ op: 'Replace', value: { displayName: `${name} renamed` } }), log);
+    expect((await listScimGroups(services, caller, { filter: `displayName eq "${name}"` })).totalResults).toBe(0);
+    expect((await createScimGroup(services, caller, group(name), log)).displayName).toBe(name);
+    await expect(createScimGroup(services, caller, group(`${name} RENAMED`), log)).rejects.toMatchObject({ status: 409 });
+    // Deleting a group frees its name.
+    await deleteScimGroup(services, caller, id, log);
+    expect((await createScimGroup(services, caller, group(`${name} renamed`), log)).displayName).toBe(`${name} renamed`);
+  });
+
+  it('several groups may share the admin externalId: a member stays admin while in any of them', async () => {
+    const { t, caller, adminGroupId, users } = await world();
+    const [u0] = users as [string];
+    const one = await createScimGroup(services, caller, group('Admins one', [u0], adminGroupId), log);
+    const two = await createScimGroup(services, caller, group('Admins two', [u0], adminGroupId.toUpperCase()), log);
+    expect(await role(t, u0)).toBe('admin');
+    await patchScimGroup(services, caller, one.id, patch({ op: 'Remove', path: 'members', value: [{ value: u0 }] }), log);
+    expect(await role(t, u0)).toBe('admin');
+    await deleteScimGroup(services, caller, two.id, log);
+    expect(await role(t, u0)).toBe('user');
+    // A PUT that moves a group off the admin externalId demotes its members.
+    await replaceScimGroup(services, caller, one.id, group('Admins one', [u0], adminGroupId), log);
+    expect(await role(t, u0)).toBe('admin');
+    await replaceScimGroup(services, caller, one.id, group('Admins one', [u0], randomUUID()), log);
+    expect(await role(t, u0)).toBe('user');
+    for (const filter of [`externalId eq "${adminGroupId}"`, 'displayName eq "Admins one"']) {
+      expect((await listScimGroups(services, caller, { filter })).totalResults, filter).toBe(filter.startsWith('e') ? 0 : 1);
+    }
+  });
+
+  it('Add X and Remove X at once, again and again: X’s role always matches whether the group holds X', async () => {
+    const { t, caller, adminGroupId, users } = await world();
+    const x = users[0]!;
+    const admins = await createScimGroup(services, caller, group('Roger admins', [], adminGroupId), log);
+    const add = patch({ op: 'Add', path: 'members', value: [{ value: x }] });
+    const remove = patch({ op: 'Remove', path: 'members', value: [{ value: x }] });
+    for (let round = 0; round < 12; round++) {
+      const order = round % 2 ? [add, remove] : [remove, add];
+      await Promise.allSettled(order.map((body) => patchScimGroup(services, caller, admins.id, body, log)));
+      const inGroup = (await getScimGroup(services, caller, admins.id)).members as { value: string }[];
+      expect(await role(t, x), `round ${round}`).toBe(inGroup.some((m) => m.value === x) ? 'admin' : 'user');
+    }
+  });
+
+  it('an erased user leaves every group that listed them', async () => {
+    const { t, caller, adminGroupId, users } = await world();
+    const [u0, u1] = users as [string, string];
+    const a = await createScimGroup(services, caller, group('Erasure A', [u0, u1], adminGroupId), log);
+    const b = await createScimGroup(services, caller, group('Erasure B', [u0]), log);
+    const c = await createScimGroup(services, caller, group('Erasure C', [u1]), log);
+    const counts = await eraseUser(services.store, t.id, u0, new Date());
+    expect(counts).toMatchObject({ scimGroups: 2 });
+    expect((await getScimGroup(services, caller, a.id)).members).toEqual([{ value: u1 }]);
+    expect((await getScimGroup(services, caller, b.id)).members).toEqual([]);
+    expect((await getScimGroup(services, caller, c.id)).members).toEqual([{ value: u1 }]);
+    // Erasing again finds nothing more to do in the groups.
+    expect((await eraseUser(services.store, t.id, u0, new Date()))?.scimGroups ?? 0).toBe(0);
   });
 });
