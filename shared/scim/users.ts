@@ -2,14 +2,15 @@ import { audit, scimActorId, type AuditAction } from '../audit/audit.js';
 import { Conflict } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
-import { isConflict } from '../store/cosmos-errors.js';
+import { isConflict, isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { newId } from '../tokens/secrets.js';
 import { deactivated, isDeactivated, reactivated } from '../users/activation.js';
 import { countUsers, eraseAccountAs } from '../users/admin.js';
 import { claimUsername, usernameBase } from '../users/entra-identity.js';
-import { claimExternalId, findUserByExternalId, releaseExternalId, sameExternalId } from '../users/external-id.js';
+import { claimExternalId, externalIdItemId, findUserByExternalId, releaseExternalId, sameExternalId } from '../users/external-id.js';
 import {
+  answersToLoginName,
   claimLoginName,
   loginNameId,
   normalizeLoginName,
@@ -74,9 +75,12 @@ const NOT_IN_NAMES = /[/\\?#]/;
 const placeholderEmail = (userId: string) => `${userId}@scim.invalid`;
 const isPlaceholder = (email: string) => /\.invalid$/i.test(email);
 
+/** Tested after NFKC (normalizeLoginName), as the look-up id is built: a fullwidth `／` is a `/` there. */
+const unfitForLookUp = (name: string) => NOT_IN_NAMES.test(normalizeLoginName(name));
+
 function readLoginName(value: unknown, name: string): string | undefined {
   const read = readString(value, name, MAX_NAME);
-  if (read !== undefined && NOT_IN_NAMES.test(read)) throw invalidValue(`${name} must not contain / \\ ? or #`);
+  if (read !== undefined && unfitForLookUp(read)) throw invalidValue(`${name} must not contain / \\ ? or #`);
   return read;
 }
 
@@ -91,7 +95,7 @@ const compact = <T extends Record<string, string | undefined>>(object: T): Parti
   return Object.keys(kept).length > 0 ? kept : undefined;
 };
 
-/** The work email (RFC 7643 §4.1.2): type "work", else the primary one, else the first. */
+/** The work email (RFC 7643 §2.4, §4.1.2): the primary work one, else a work one, else the primary one, else the first. */
 function chooseEmail(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw invalidValue('emails must be an array');
@@ -104,7 +108,12 @@ function chooseEmail(value: unknown): string | undefined {
     };
   });
   const withValue = entries.filter((entry) => entry.value !== undefined);
-  const chosen = withValue.find((e) => e.type === 'work') ?? withValue.find((e) => e.primary) ?? withValue[0];
+  // Of two primary ones (a PATCH add appends a new primary address beside the one shown), the later: RFC 7643 §2.4 lets one be primary.
+  const chosen =
+    withValue.findLast((e) => e.type === 'work' && e.primary) ??
+    withValue.find((e) => e.type === 'work') ??
+    withValue.findLast((e) => e.primary) ??
+    withValue[0];
   if (chosen && !EMAIL.test(chosen.value!)) throw invalidValue('emails.value must be an email address');
   return chosen?.value;
 }
@@ -150,8 +159,20 @@ function fullNameOf(input: ScimUserInput): string {
   return input.displayName ?? input.name?.formatted ?? (given || input.userName);
 }
 
+/** What the SCIM view of a user reads (a listing fetches these fields only). */
+type ListedUser = Pick<UserDoc, 'id' | 'email' | 'fullName' | 'deactivatedAt' | 'scim' | 'createdAt' | '_etag'>;
+const LISTED_FIELDS = [
+  'id',
+  'email',
+  'fullName',
+  'deactivatedAt',
+  'scim',
+  'createdAt',
+  '_etag',
+] as const satisfies readonly (keyof ListedUser)[];
+
 /** The user as the identity provider sees it: never hashes, PINs, sign-ins or role. */
-export function scimUser(user: UserDoc): ScimResource {
+export function scimUser(user: ListedUser): ScimResource {
   const scim = user.scim;
   return {
     schemas: scim?.enterprise ? [USER_SCHEMA, ENTERPRISE_USER_SCHEMA] : [USER_SCHEMA],
@@ -182,21 +203,43 @@ const labelOf = (name: string, userName: string) => (sameNames(name, userName) ?
 /** A userName that is itself a valid username is the user's username, never suffixed (it is a name they answer to). */
 const isHandle = (userName: string) => /^[A-Za-z0-9._-]{2,64}$/.test(userName);
 
+/**
+ * A look-up item younger than this may be a claim whose write is still under way (the name is
+ * claimed before the user is written): it is never taken over, whoever it names.
+ */
+export const STALE_LOOK_UP_AFTER_MS = 2 * 60_000;
+
+interface LookUpItem {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly type: string;
+  readonly userId: string;
+  readonly _etag?: string;
+  readonly _ts?: number;
+}
+
 /** Claims made for a write, each undone when the write fails. */
 class Claims {
   private readonly undo: Array<() => Promise<unknown>> = [];
   constructor(
-    private readonly store: Store,
+    private readonly deps: Deps,
     private readonly tenantId: string,
     private readonly userId: string,
+    private readonly log: Logger,
   ) {}
+
+  private get store() {
+    return this.deps.store;
+  }
 
   async loginName(name: string, attributeName: string) {
     try {
       await claimLoginName(this.store, this.tenantId, name, this.userId);
     } catch (error) {
-      if (isConflict(error)) throw uniqueness(`${attributeName} is already another user’s in this tenant`);
-      throw error;
+      if (!isConflict(error)) throw error;
+      if (!(await this.takeOverStale(loginNameId(name), (holder) => answersToLoginName(holder, name)))) {
+        throw uniqueness(`${attributeName} is already another user’s in this tenant`);
+      }
     }
     this.undo.push(() => releaseLoginName(this.store, this.tenantId, name));
   }
@@ -205,10 +248,38 @@ class Claims {
     try {
       await claimExternalId(this.store, this.tenantId, externalId, this.userId);
     } catch (error) {
-      if (isConflict(error)) throw uniqueness('externalId is already another user’s in this tenant');
-      throw error;
+      if (!isConflict(error)) throw error;
+      if (!(await this.takeOverStale(externalIdItemId(externalId), (holder) => sameExternalId(holder.scim?.externalId, externalId)))) {
+        throw uniqueness('externalId is already another user’s in this tenant');
+      }
     }
     this.undo.push(() => releaseExternalId(this.store, this.tenantId, externalId));
+  }
+
+  /**
+   * A look-up item in the way that nobody holds any more (its user is gone, or no longer answers
+   * to the name: a release that failed left it) is this user's now: replaced on its ETag, so of
+   * two claims racing for it one wins. False while it is someone's, or too young to tell.
+   */
+  private async takeOverStale(itemId: string, holds: (holder: UserDoc) => boolean): Promise<boolean> {
+    const item = this.store.container('accounts').item(itemId, this.tenantId);
+    const { resource: found } = await item.read<LookUpItem>();
+    if (!found || found._ts === undefined) return false;
+    if (found.userId === this.userId) return true; // this user's own claim, left by an earlier attempt
+    if (this.deps.now().getTime() - found._ts * 1000 < STALE_LOOK_UP_AFTER_MS) return false;
+    const holder = await readUser(this.store, this.tenantId, found.userId);
+    if (holder && holds(holder)) return false;
+    try {
+      await item.replace<LookUpItem>(
+        { id: found.id, tenantId: found.tenantId, type: found.type, userId: this.userId },
+        { accessCondition: { type: 'IfMatch', condition: found._etag! } },
+      );
+    } catch (error) {
+      if (isPreconditionFailed(error) || isNotFound(error)) return false;
+      throw error;
+    }
+    this.log.info('scim-stale-look-up-replaced', { tenantId: this.tenantId, userId: this.userId, formerUserId: found.userId });
+    return true;
   }
 
   /** A username made from the userName's local part (`megan`, else `megan-2`…: entra-identity.ts). */
@@ -232,7 +303,7 @@ export async function createScimUser({ store, now }: Deps, caller: ScimCaller, b
   const userId = newId();
   const time = now();
   const email = input.email ?? placeholderEmail(userId);
-  const claims = new Claims(store, tenantId, userId);
+  const claims = new Claims({ store, now }, tenantId, userId, log);
   try {
     // The names the identity provider chose first (their 409 is the answer it needs), the username last.
     const handle = isHandle(input.userName) ? input.userName : undefined;
@@ -300,7 +371,7 @@ export async function getScimUser({ store }: Deps, caller: ScimCaller, id: strin
 
 /** The user a login name's look-up item names, when they answer to it as `matches` says (1–2 point reads). */
 async function userByLoginName(store: Store, tenantId: string, name: string, matches: (user: UserDoc) => boolean) {
-  if (NOT_IN_NAMES.test(name) || name.trim() === '' || name.length > MAX_NAME) return undefined;
+  if (unfitForLookUp(name) || name.trim() === '' || name.length > MAX_NAME) return undefined;
   const { resource: entry } = await store.container('accounts').item(loginNameId(name), tenantId).read<{ type: string; userId: string }>();
   if (entry?.type !== 'login-name') return undefined;
   const user = await readUser(store, tenantId, entry.userId);
@@ -324,8 +395,10 @@ async function filteredUser(store: Store, tenantId: string, filter: string): Pro
 
 /**
  * GET /Users: with a filter, the one user it names (or none); without, a page of the tenant's
- * users by id, and their count. The local Cosmos stand-in has no OFFSET, so a page is the first
- * startIndex + count − 1 ids and the rest skipped here (identity providers page rarely: they filter).
+ * users by id (ids never change, so a page holds still while users change), and their count.
+ * The local Cosmos stand-in has no OFFSET, so a page is the first startIndex + count − 1 users
+ * and the rest skipped here; each is read as the few fields the view shows (docs/data.md gives
+ * the cost; identity providers page rarely: they filter).
  */
 export async function listScimUsers({ store }: Deps, caller: ScimCaller, query: ListQuery): Promise<ScimList> {
   if (query.filter !== undefined) {
@@ -337,9 +410,9 @@ export async function listScimUsers({ store }: Deps, caller: ScimCaller, query: 
   if (count === 0 || startIndex > totalResults) return { totalResults, startIndex, itemsPerPage: 0, Resources: [] };
   const { resources } = await store
     .container('accounts')
-    .items.query<UserDoc>(
+    .items.query<ListedUser>(
       {
-        query: "SELECT TOP @take * FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' ORDER BY c.id",
+        query: `SELECT TOP @take ${LISTED_FIELDS.map((f) => `c.${f}`).join(', ')} FROM c WHERE c.tenantId = @tenantId AND c.type = 'user' ORDER BY c.id`,
         parameters: [
           { name: '@tenantId', value: caller.tenantId },
           { name: '@take', value: startIndex - 1 + count },
@@ -364,7 +437,8 @@ async function writeScimUser({ store, now }: Deps, caller: ScimCaller, user: Use
   const email = input.email ?? (isPlaceholder(user.email) ? user.email : placeholderEmail(user.id));
   const before = namesHeld(user, user.scim?.userName);
   const after = namesHeld({ email, username: user.username }, input.userName);
-  const claims = new Claims(store, tenantId, user.id);
+  const claims = new Claims({ store, now }, tenantId, user.id, log);
+  let updated: UserDoc | undefined;
   try {
     for (const name of after.filter((n) => !before.some((b) => sameNames(b, n)))) {
       await claims.loginName(name, labelOf(name, input.userName));
@@ -386,19 +460,31 @@ async function writeScimUser({ store, now }: Deps, caller: ScimCaller, user: Use
       if (input.active === true) return reactivated(next);
       return next;
     };
-    const updated = await updateUser(store, user, change);
+    updated = await updateUser(store, user, change);
     if (!updated) throw notFound('User');
-    for (const name of before.filter((b) => !after.some((n) => sameNames(b, n)))) await releaseLoginName(store, tenantId, name);
-    if (user.scim?.externalId !== undefined && !sameExternalId(user.scim.externalId, input.externalId)) {
-      await releaseExternalId(store, tenantId, user.scim.externalId);
-    }
-    await auditChange(store, log, caller, user, updated, time);
-    return updated;
   } catch (error) {
     await claims.release();
     throw error;
   }
+  // Written: the new names are the user's now, whatever fails below. The old ones are freed and
+  // the change audited best effort (a look-up left behind is stale, and the next claim takes it over).
+  const done = updated;
+  const bestEffort = (step: string, work: () => Promise<unknown>) =>
+    work().catch((error: unknown) => {
+      log.warn('scim-user-after-write-failed', { tenantId, userId: user.id, step, error: errorName(error) });
+    });
+  for (const name of before.filter((b) => !after.some((n) => sameNames(b, n)))) {
+    await bestEffort('release-login-name', () => releaseLoginName(store, tenantId, name));
+  }
+  const oldExternalId = user.scim?.externalId;
+  if (oldExternalId !== undefined && !sameExternalId(oldExternalId, input.externalId)) {
+    await bestEffort('release-external-id', () => releaseExternalId(store, tenantId, oldExternalId));
+  }
+  await bestEffort('audit', () => auditChange(store, log, caller, user, done, time));
+  return done;
 }
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 async function auditChange(store: Store, log: Logger, caller: ScimCaller, before: UserDoc, after: UserDoc, at: Date) {
   const record = (action: AuditAction, details?: { fields: string[] }) =>

@@ -268,8 +268,17 @@ const userIdHints = new Map<string, string>();
 const USER_ID_HINTS_KEPT = 10_000;
 const NOBODY = '';
 
+/**
+ * Whether the user holds this login name (normalised) now: their username, their email, or the
+ * SCIM userName their identity provider gave them (docs/provisioning.md: a sign-in name too).
+ */
 const answersTo = (user: UserDoc, normalized: string) =>
-  normalizeLoginName(user.username) === normalized || normalizeLoginName(user.email) === normalized;
+  normalizeLoginName(user.username) === normalized ||
+  normalizeLoginName(user.email) === normalized ||
+  (user.scim !== undefined && normalizeLoginName(user.scim.userName) === normalized);
+
+/** Whether the user holds `name` (any form) as a login name now; a look-up item naming them for it is otherwise stale. */
+export const answersToLoginName = (user: UserDoc, name: string) => answersTo(user, normalizeLoginName(name));
 
 function rememberHint(hintKey: string, userId: string) {
   if (!userIdHints.has(hintKey) && userIdHints.size >= USER_ID_HINTS_KEPT) userIdHints.delete(userIdHints.keys().next().value!);

@@ -28,6 +28,7 @@ function nthAccountWrite(k: number) {
   let seen = 0;
   return (request: CosmosRequest) => accountWrites(request) && ++seen === k;
 }
+const accountDeletes = (request: CosmosRequest) => accountWrites(request) && request.method === 'DELETE';
 const writesOf = (id: string) => (request: CosmosRequest) => accountWrites(request) && request.path.endsWith(`/docs/${id}`);
 
 function entraUser() {
@@ -106,6 +107,64 @@ describe('SCIM writes when the store fails part-way', () => {
     expect((await listScimUsers(services, caller, { filter: `userName eq "${next}"` })).Resources).toMatchObject([{ id }]);
     expect((await listScimUsers(services, caller, { filter: `userName eq "${body.userName}"` })).totalResults).toBe(0);
     expect(await orphanedLookUps(t.id)).toBe(0);
+  });
+
+  it('a rename whose old names cannot be released after the user write still succeeds: the new names stay the user’s, nobody else gets them', async () => {
+    const { t, caller } = await world();
+    const body = entraUser();
+    const { id } = await createScimUser(services, caller, body, log);
+    const next = `megan.new-${uniqueTag()}@contoso.test`;
+    const newExternalId = randomUUID();
+    const rename = patch({ op: 'Replace', value: { userName: next, 'emails[type eq "work"].value': next, externalId: newExternalId } });
+    const warnings: string[] = [];
+    const watching: Logger = { ...log, warn: (event, fields) => warnings.push(`${event} ${JSON.stringify(fields)}`) };
+    faulty.proxy.inject({ fault: { kind: 'unavailable' }, match: accountDeletes });
+    const renamed = await patchScimUser(services, caller, id, rename, watching);
+    faulty.proxy.clear();
+    expect(renamed).toMatchObject({ userName: next, externalId: newExternalId });
+    expect(warnings.some((w) => w.startsWith('scim-user-after-write-failed') && w.includes(id))).toBe(true);
+    expect(warnings.join('\n')).not.toContain(body.userName);
+
+    expect((await listScimUsers(services, caller, { filter: `userName eq "${next}"` })).Resources).toMatchObject([{ id }]);
+    expect((await listScimUsers(services, caller, { filter: `externalId eq "${newExternalId}"` })).Resources).toMatchObject([{ id }]);
+    expect((await listScimUsers(services, caller, { filter: `userName eq "${body.userName}"` })).totalResults).toBe(0);
+    // Entra's retry of a create under the new names meets the user, never a second one.
+    await expect(
+      createScimUser(services, caller, { ...entraUser(), userName: next, emails: [{ type: 'work', value: next }] }, log),
+    ).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
+    await expect(createScimUser(services, caller, { ...entraUser(), externalId: newExternalId }, log)).rejects.toMatchObject({
+      status: 409,
+      scimType: 'uniqueness',
+    });
+    expect((await readUser(services.store, t.id, id))!.scim?.userName).toBe(next);
+  });
+
+  it('a look-up item a failed release left behind does not block its name for good: once old enough, the same create takes it over', async () => {
+    const { t, caller } = await world();
+    const body = entraUser();
+    // The user write fails, and so does every release of the claims made for it.
+    faulty.proxy.inject({ fault: { kind: 'unavailable' }, match: nthAccountWrite(5), times: 1 });
+    faulty.proxy.inject({ fault: { kind: 'unavailable' }, match: accountDeletes });
+    await expect(createScimUser(services, caller, body, log)).rejects.toThrow();
+    faulty.proxy.clear();
+    expect(await orphanedLookUps(t.id)).toBeGreaterThanOrEqual(3);
+
+    // While young, such an item may be a claim whose write is under way: still 409.
+    await expect(createScimUser(services, caller, body, log)).rejects.toMatchObject({ status: 409, scimType: 'uniqueness' });
+    const later = { store: services.store, now: () => new Date(Date.now() + 3 * 60_000) };
+    const created = await createScimUser(later, caller, body, log);
+    expect(created).toMatchObject({ userName: body.userName, externalId: body.externalId });
+    expect((await listScimUsers(services, caller, { filter: `userName eq "${body.userName}"` })).Resources).toMatchObject([
+      { id: created.id },
+    ]);
+    expect((await listScimUsers(services, caller, { filter: `externalId eq "${body.externalId}"` })).Resources).toMatchObject([
+      { id: created.id },
+    ]);
+    // A name its user still holds is never taken over, however old.
+    await expect(createScimUser(later, caller, { ...entraUser(), userName: body.userName }, log)).rejects.toMatchObject({
+      status: 409,
+      scimType: 'uniqueness',
+    });
   });
 
   it('a deactivation whose user write fails leaves the user active with their sessions; the retry ends them', async () => {

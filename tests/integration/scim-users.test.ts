@@ -6,7 +6,7 @@ import { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUs
 import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
 import type { Services } from '../../shared/services.js';
 import { measureCosmosUsage } from '../../shared/store/request-meter.js';
-import { readUser } from '../../shared/users/users.js';
+import { findUserByLoginName, readUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueTag, type FreshTenant } from '../helpers/fixtures.js';
 import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -111,6 +111,10 @@ describe('SCIM users', () => {
       [{ ...good, userName: undefined }, 'invalidValue'],
       [{ ...good, userName: '  ' }, 'invalidValue'],
       [{ ...good, userName: 'a/b@contoso.test' }, 'invalidValue'],
+      // Fullwidth solidus, number sign, question mark: NFKC makes them / # ? in the look-up id.
+      [{ ...good, userName: 'a\uff0fb@contoso.test' }, 'invalidValue'],
+      [{ ...good, userName: 'a\uff03b@contoso.test' }, 'invalidValue'],
+      [{ ...good, emails: [{ type: 'work', value: 'a\uff1fb@contoso.test' }] }, 'invalidValue'],
       [{ ...good, userName: `${'x'.repeat(250)}@c.test` }, 'invalidValue'],
       [{ ...good, displayName: 'tab\there' }, 'invalidValue'],
       [{ ...good, displayName: 'x'.repeat(257) }, 'invalidValue'],
@@ -415,6 +419,100 @@ describe('SCIM users', () => {
       detail: expect.stringContaining('last admin'),
     });
     expect(await readUser(services.store, t.id, t.admin.id)).toBeDefined();
+  });
+
+  it('a filter on a name holding a fullwidth / or # answers nobody, without a read', async () => {
+    const { caller } = await world();
+    for (const filter of ['userName eq "a\uff0fb@contoso.test"', 'emails.value eq "a\uff03b@contoso.test"']) {
+      const { result, usage } = await measureCosmosUsage(() => listScimUsers(services, caller, { filter }));
+      expect(result.totalResults, filter).toBe(0);
+      expect(usage.requests, filter).toBe(0);
+    }
+  });
+
+  it('the email is the primary work address, else a work one, else the primary one, else the first', async () => {
+    const { t, caller } = await world();
+    const tag = uniqueTag();
+    const cases: [{ value: string; type?: string; primary?: boolean }[], string][] = [
+      [
+        [
+          { value: `old-${tag}@contoso.test`, type: 'work' },
+          { value: `new-${tag}@contoso.test`, type: 'work', primary: true },
+        ],
+        `new-${tag}@contoso.test`,
+      ],
+      [
+        [
+          { value: `home-${tag}@contoso.test`, type: 'home', primary: true },
+          { value: `work-${tag}@contoso.test`, type: 'Work' },
+        ],
+        `work-${tag}@contoso.test`,
+      ],
+      [
+        [
+          { value: `other-${tag}@contoso.test`, type: 'other' },
+          { value: `primary-${tag}@contoso.test`, type: 'home', primary: true },
+        ],
+        `primary-${tag}@contoso.test`,
+      ],
+      [[{ value: `first-${tag}@contoso.test` }, { value: `second-${tag}@contoso.test`, type: 'home' }], `first-${tag}@contoso.test`],
+    ];
+    for (const [emails, chosen] of cases) {
+      const created = await createScimUser(services, caller, { ...entraUser(), emails }, log);
+      expect((await readUser(services.store, t.id, created.id))!.email).toBe(chosen);
+    }
+    // Okta's way of changing the address: add a new primary work one beside the old.
+    const body = entraUser();
+    const { id } = await createScimUser(services, caller, body, log);
+    const next = `next-${tag}@contoso.test`;
+    await patchScimUser(
+      services,
+      caller,
+      id,
+      patch({ op: 'add', path: 'emails', value: [{ value: next, type: 'work', primary: true }] }),
+      log,
+    );
+    expect((await readUser(services.store, t.id, id))!.email).toBe(next);
+  });
+
+  it('a userName that is neither the email nor the username is a sign-in name: the login-name look-up finds the user by it', async () => {
+    const { t, caller } = await world();
+    const tag = uniqueTag();
+    const upn = `megan.upn-${tag}@contoso.test`;
+    const created = await createScimUser(services, caller, { ...entraUser(tag), userName: upn }, log);
+    const user = (await readUser(services.store, t.id, created.id))!;
+    expect([user.email, user.username]).not.toContain(upn);
+    expect((await findUserByLoginName(services.store, t.id, upn))?.id).toBe(created.id);
+    expect((await findUserByLoginName(services.store, t.id, upn.toUpperCase()))?.id).toBe(created.id);
+    // Renamed, the old userName is nobody's sign-in name.
+    const renamed = `megan.next-${tag}@contoso.test`;
+    await patchScimUser(services, caller, created.id, patch({ op: 'replace', path: 'userName', value: renamed }), log);
+    expect(await findUserByLoginName(services.store, t.id, upn)).toBeUndefined();
+    expect((await findUserByLoginName(services.store, t.id, renamed))?.id).toBe(created.id);
+  });
+
+  it('PATCH attribute names in any case take effect: path Active false deactivates, a value {"ACTIVE": "True"} reactivates', async () => {
+    const { t, caller } = await world();
+    const uma = t.users[0]!;
+    expect((await patchScimUser(services, caller, uma.id, patch({ op: 'Replace', path: 'Active', value: false }), log)).active).toBe(false);
+    expect((await readUser(services.store, t.id, uma.id))!.deactivatedAt).toBeDefined();
+    const back = await patchScimUser(
+      services,
+      caller,
+      uma.id,
+      patch({ op: 'Replace', value: { ACTIVE: 'True', DisplayName: 'Uma U' } }),
+      log,
+    );
+    expect(back).toMatchObject({ active: true, displayName: 'Uma U' });
+    expect((await readUser(services.store, t.id, uma.id))!.deactivatedAt).toBeUndefined();
+  });
+
+  it('a listed user is the same as read by id (the listing reads only the fields the view shows)', async () => {
+    const { caller } = await world();
+    await createScimUser(services, caller, { ...entraUser(), active: false }, log);
+    const listed = await listScimUsers(services, caller, {});
+    expect(listed.Resources.length).toBeGreaterThanOrEqual(3);
+    for (const resource of listed.Resources) expect(resource).toEqual(await getScimUser(services, caller, resource.id));
   });
 
   it('lists the tenant’s users a page at a time: startIndex from 1, count up to 100, count 0 gives only the total', async () => {
