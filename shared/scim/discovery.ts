@@ -65,14 +65,19 @@ const userAttributes: readonly Attribute[] = [
     ],
   }),
   attribute('displayName', 'string', 'The name shown in Roger; it becomes the full name.'),
-  attribute('emails', 'complex', 'The work address (or else the primary, or else the first) becomes the sign-in email.', {
-    multiValued: true,
-    subAttributes: [
-      attribute('value', 'string', 'An email address.'),
-      attribute('type', 'string', 'work, home or other.', { canonicalValues: ['work', 'home', 'other'] }),
-      attribute('primary', 'boolean', 'The primary address.'),
-    ],
-  }),
+  attribute(
+    'emails',
+    'complex',
+    'The primary work address (else a work one, else the primary one, else the first) becomes the sign-in email.',
+    {
+      multiValued: true,
+      subAttributes: [
+        attribute('value', 'string', 'An email address.'),
+        attribute('type', 'string', 'work, home or other.', { canonicalValues: ['work', 'home', 'other'] }),
+        attribute('primary', 'boolean', 'The primary address.'),
+      ],
+    },
+  ),
   attribute(
     'active',
     'boolean',
