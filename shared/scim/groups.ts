@@ -117,9 +117,8 @@ async function groupHeaders(store: Store, tenantId: string): Promise<GroupHeader
     .container('accounts')
     .items.query<GroupHeader>(
       {
-        query:
-          'SELECT c.id, c.tenantId, c.type, c.groupId, c.displayName, c.externalId, c.createdBy, c.createdAt, c.updatedAt, c._etag ' +
-          "FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group'",
+        query: `SELECT c.id, c.tenantId, c.type, c.groupId, c.displayName, c.externalId, c.createdBy, c.createdAt, c.updatedAt, c._etag
+                FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group'`,
         parameters: [{ name: '@tenantId', value: tenantId }],
       },
       { partitionKey: tenantId },

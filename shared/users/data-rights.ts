@@ -70,15 +70,25 @@ const profilesNaming = (store: Store, tenantId: string, userId: string) =>
     { tenantId, userId },
     tenantId,
   );
-/** The SCIM groups listing the user as a member (shared/scim/groups.ts), without their member lists. */
-const scimGroupsNaming = (store: Store, tenantId: string, userId: string) =>
-  queryAll<{ id: string; groupId: string }>(
+/**
+ * The SCIM groups listing the user as a member (shared/scim/groups.ts): member lists are not
+ * indexed, so the tenant's groups (few) are found by type and each is read and looked into.
+ */
+async function scimGroupsNaming(store: Store, tenantId: string, userId: string): Promise<{ id: string; groupId: string }[]> {
+  const groups = await queryAll<{ id: string }>(
     store,
     'accounts',
-    "SELECT c.id, c.groupId FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group' AND ARRAY_CONTAINS(c.members, @userId)",
-    { tenantId, userId },
+    "SELECT c.id FROM c WHERE c.tenantId = @tenantId AND c.type = 'scim-group'",
+    { tenantId },
     tenantId,
   );
+  const naming: { id: string; groupId: string }[] = [];
+  for (const { id } of groups) {
+    const { resource } = await store.container('accounts').item(id, tenantId).read<{ groupId: string; members: string[] }>();
+    if (resource?.members.includes(userId)) naming.push({ id, groupId: resource.groupId });
+  }
+  return naming;
+}
 const auditNaming = (store: Store, tenantId: string, userId: string) =>
   queryAll<AuditRecord>(
     store,

@@ -39,7 +39,9 @@ function queryFiles(): QueryFile[] {
     const text = code(readFileSync(file, 'utf8'));
     if (!/\.query<|\bqueryPage\b|\bqueryAll\b/.test(text)) continue;
     const literals = text.match(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g) ?? [];
-    const fields = new Set(literals.flatMap((literal) => [...literal.matchAll(/\bc\.([A-Za-z_]\w*)/g)].map((m) => m[1]!)));
+    // A projection (`SELECT c.a, c.b FROM`) reads fields from the items found and needs no index.
+    const filters = literals.map((literal) => literal.replace(/\bSELECT\b[\s\S]*?\bFROM\b/i, ''));
+    const fields = new Set(filters.flatMap((literal) => [...literal.matchAll(/\bc\.([A-Za-z_]\w*)/g)].map((m) => m[1]!)));
     if (fields.size === 0) continue;
     const containers = names.filter((name) => literals.some((literal) => literal === `'${name}'`));
     out.push({ file, containers, fields });
