@@ -368,7 +368,7 @@ async function writeGroup(
   deps: Deps,
   caller: ScimCaller,
   group: ScimGroupDoc,
-  change: (current: ScimGroupDoc) => ScimGroupInput,
+  change: (current: ScimGroupDoc) => ScimGroupInput | Promise<ScimGroupInput>,
   named: (before: ScimGroupDoc, after: ScimGroupInput) => Iterable<string>,
   log: Logger,
 ): Promise<ScimGroupDoc> {
@@ -383,7 +383,7 @@ async function writeGroup(
       group,
       async (current) => {
         before = current;
-        input = change(current);
+        input = await change(current);
         const key = nameKey(input.displayName);
         if (key !== nameKey(current.displayName) && !claimed.has(key)) {
           await claimGroupName(deps, tenantId, input.displayName, current.groupId);
@@ -477,9 +477,9 @@ function namedByPatch(operations: readonly ScimPatchOperation[], before: ScimGro
 export async function patchScimGroup(deps: Deps, caller: ScimCaller, id: string, body: unknown, log: Logger): Promise<ScimResource> {
   const operations = patchOperations(body).map(memberValuesOnly);
   const group = await existing(deps.store, caller, id);
-  const change = (current: ScimGroupDoc) => {
+  const change = async (current: ScimGroupDoc) => {
     const view = scimGroup(current) as ScimResource & { schemas: string[] };
-    return readGroupResource(applyPatch(view, operations));
+    return readGroupResource(await applyPatch(view, operations));
   };
   const named = (before: ScimGroupDoc, after: ScimGroupInput) => namedByPatch(operations, before, after);
   return scimGroup(await writeGroup(deps, caller, group, change, named, log));

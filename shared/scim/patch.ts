@@ -1,4 +1,4 @@
-import { scimPatch, type ScimPatchOperation } from 'scim-patch';
+import type { ScimPatchOperation } from 'scim-patch';
 import { ScimError } from './errors.js';
 
 /**
@@ -155,8 +155,16 @@ function checkWritable(path: string, index: number) {
   if (READ_ONLY.test(path.trim())) throw new ScimError(400, `operation ${index + 1}: ${path.split(/[.[]/)[0]} is read-only`, 'mutability');
 }
 
+/**
+ * The library, loaded with the first PATCH rather than with the app (it is not needed to start,
+ * and most instances never see a PATCH; docs/architecture.md). Loaded once: the promise is kept.
+ */
+let library: Promise<typeof import('scim-patch')> | undefined;
+const loadLibrary = () => (library ??= import('scim-patch'));
+
 /** The resource with the operations applied (a copy); the library's refusals as SCIM errors. */
-export function applyPatch<T extends { schemas: string[] }>(resource: T, operations: readonly ScimPatchOperation[]): T {
+export async function applyPatch<T extends { schemas: string[] }>(resource: T, operations: readonly ScimPatchOperation[]): Promise<T> {
+  const { scimPatch } = await loadLibrary();
   try {
     return scimPatch(structuredClone(resource) as never, [...operations]) as unknown as T;
   } catch (error) {

@@ -537,7 +537,7 @@ export async function patchScimUser(deps: Deps, caller: ScimCaller, id: string, 
   const operations = patchOperations(body);
   const user = await existing(deps.store, caller, id);
   const view = scimUser(user) as ScimResource & { schemas: string[] };
-  const patched = applyPatch(view, operations);
+  const patched = await applyPatch(view, operations);
   return scimUser(await writeScimUser(deps, caller, user, readUserResource(patched), log));
 }
 

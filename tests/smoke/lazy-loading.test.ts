@@ -6,7 +6,7 @@ import { azureSettings } from './azure-settings.js';
 
 /**
  * Cold start (issue 8): the Functions host imports dist/functions/index.js on every new
- * instance. The heavy SDKs — Service Bus, Microsoft Graph, Azure Identity, OpenTelemetry — and the argon2
+ * instance. The heavy SDKs — Service Bus, Microsoft Graph, Azure Identity, OpenTelemetry, scim-patch — and the argon2
  * addon must sit behind dynamic imports, loaded by the functions that use them, not by the
  * entry. Checked on the bundle's static import graph; `npm run bench` times the import.
  */
@@ -37,6 +37,8 @@ describe('the Functions entry loads heavy SDKs lazily', () => {
     ['@azure/identity', /DefaultAzureCredential = class|class DefaultAzureCredential/],
     // Sign in with Microsoft: MSAL loads with the first Microsoft sign-in (shared/microsoft/msal.ts).
     ['@azure/msal-node', /ConfidentialClientApplication = class extends ClientApplication/],
+    // SCIM PATCH: the library loads with the first PATCH (shared/scim/patch.ts).
+    ['scim-patch', /NoPathInScimPatchOp = class extends InvalidScimPatch/],
     // Telemetry: none of OpenTelemetry loads unless a setting turns it on (shared/telemetry/start.ts).
     ['@opentelemetry/api', /Symbol\.for\(["`]opentelemetry\.js\.api\./],
     ['@azure/monitor-opentelemetry', /function useAzureMonitor\(/],

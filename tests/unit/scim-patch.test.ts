@@ -24,15 +24,15 @@ const patched = (...Operations: unknown[]) => applyPatch(view(), patchOperations
 describe('PATCH attribute names', () => {
   it.each(['active', 'ACTIVE', 'Active', `${USER}:active`, `${USER.toUpperCase()}:Active`])(
     '%s replaces active, with no second key',
-    (path) => {
-      const result = patched({ op: 'Replace', path, value: 'False' });
+    async (path) => {
+      const result = await patched({ op: 'Replace', path, value: 'False' });
       expect(result.active).toBe('False');
       expect(Object.keys(result).filter((key) => key.toLowerCase() === 'active')).toEqual(['active']);
     },
   );
 
-  it('without a path, the value object’s keys in any case: Active, DisplayName, USERNAME, name.GivenName', () => {
-    const result = patched({
+  it('without a path, the value object’s keys in any case: Active, DisplayName, USERNAME, name.GivenName', async () => {
+    const result = await patched({
       op: 'replace',
       value: { Active: 'False', DisplayName: 'Megan B', USERNAME: 'mb@contoso.test', 'Name.GivenName': 'Meg' },
     });
@@ -41,8 +41,8 @@ describe('PATCH attribute names', () => {
     expect(Object.keys(result.name).sort()).toEqual(['familyName', 'givenName']);
   });
 
-  it('sub-attributes, complex values and the enterprise extension in any case', () => {
-    const result = patched(
+  it('sub-attributes, complex values and the enterprise extension in any case', async () => {
+    const result = await patched(
       { op: 'replace', path: 'name.FamilyName', value: 'B' },
       { op: 'add', path: 'NAME', value: { Formatted: 'Megan B' } },
       { op: 'replace', path: 'Emails[type eq "work"].Value', value: 'mb@contoso.test' },
