@@ -5,7 +5,7 @@ import { readTenantFresh } from '../../shared/tenants/tenants.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
 import { browserGet } from '../helpers/microsoft.js';
-import { REDIRECT, standInOf, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
+import { microsoftTestHost, REDIRECT, standInOf, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
 import { api, createTenant, mobileSignIn, oauthEnv } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -19,13 +19,7 @@ const silentLog = { info: () => {}, warn: () => {}, error: () => {} } as never;
 let host: TestHost;
 let services: Services;
 let entra: LocalMicrosoft;
-
-beforeAll(async () => {
-  host = await startTestHost({ env: oauthEnv });
-  services = await host.services();
-  entra = await standInOf(services);
-});
-afterAll(() => host?.close());
+microsoftTestHost((started) => ({ host, services, entra } = started));
 
 async function boundTenant() {
   const slug = uniqueName('msedge');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/services.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
 import { readTenantFresh } from '../../shared/tenants/tenants.js';
@@ -8,9 +8,9 @@ import { claimExternalId } from '../../shared/users/external-id.js';
 import { createUser, readUser, updateUser, type UserDoc } from '../../shared/users/users.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
-import { REDIRECT, standInOf, toCallback } from '../helpers/microsoft-round-trip.js';
-import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { microsoftTestHost, redeemCallback, toCallback } from '../helpers/microsoft-round-trip.js';
+import { api, createTenant, mobileSignIn, tokenRequest } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /**
  * What SCIM provisioning means for the rest of the app (docs/provisioning.md, docs/security.md):
@@ -27,13 +27,7 @@ const silentLog = { info: () => {}, warn: () => {}, error: () => {} };
 let host: TestHost;
 let services: Services;
 let entra: LocalMicrosoft;
-
-beforeAll(async () => {
-  host = await startTestHost({ env: oauthEnv });
-  services = await host.services();
-  entra = await standInOf(services);
-});
-afterAll(() => host?.close());
+microsoftTestHost((started) => ({ host, services, entra } = started));
 
 /** A tenant bound to Contoso, with its password admin signed in. */
 async function contosoTenant(policy: Record<string, unknown>) {
@@ -83,16 +77,7 @@ async function microsoftSignIn(tenantId: string, upn: string) {
   const trip = await toCallback(services, tenantId, upn);
   const answer = await trip.load();
   if (answer.status !== 303) return { answer, html: await answer.text() };
-  const back = new URL(answer.headers.get('location')!);
-  const tokens = await tokenRequest(host, {
-    grant_type: 'authorization_code',
-    client_id: 'roger-mobile',
-    code: back.searchParams.get('code')!,
-    redirect_uri: REDIRECT,
-    code_verifier: trip.verifier,
-  });
-  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
-  return { answer, tokens: tokens.body as { access_token: string; refresh_token: string } };
+  return { answer, tokens: await redeemCallback(host, answer, trip.verifier) };
 }
 
 async function entraLookUps(tenantId: string, userId: string): Promise<number> {

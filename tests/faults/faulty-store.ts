@@ -1,3 +1,5 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Services } from '../../shared/services.js';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
 import { startLocalCosmosServer, type LocalCosmosServer } from '../../tools/local/cosmos-server.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -43,4 +45,22 @@ export async function startFaultyStoreHost(env: Record<string, string> = {}): Pr
     await cosmos.close();
     throw error;
   }
+}
+
+/**
+ * The file's faulty-store host, started before its tests and closed after them, each test's
+ * faults cleared after it. `started` is given the host and its services once they exist:
+ * `faultyStoreHostForFile(env, (started) => ({ faulty, services } = started))`.
+ */
+export function faultyStoreHostForFile(
+  env: Record<string, string>,
+  started: (world: { faulty: FaultyStoreHost; services: Services }) => void,
+): void {
+  let faulty: FaultyStoreHost | undefined;
+  beforeAll(async () => {
+    faulty = await startFaultyStoreHost(env);
+    started({ faulty, services: await faulty.host.services() });
+  });
+  afterEach(() => faulty?.proxy.clear());
+  afterAll(() => faulty?.close());
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { userTokenCacheId } from '../../shared/microsoft/token-cache.js';
 import type { Services } from '../../shared/services.js';
 import { bindEntraTenant } from '../../shared/tenants/entra-binding.js';
@@ -7,7 +7,7 @@ import { uniqueName } from '../helpers/fixtures.js';
 import { standInOf, toCallback, usersByEmail } from '../helpers/microsoft-round-trip.js';
 import { api, createTenant, mobileSignIn, oauthEnv } from '../helpers/roger.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
-import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
+import { faultyStoreHostForFile, type FaultyStoreHost } from './faulty-store.js';
 
 /**
  * Sign in with Microsoft over a store that fails part-way (docs/flows.md, Sign in with Microsoft):
@@ -25,13 +25,7 @@ const onItem = (prefix: string, write: boolean) => (request: CosmosRequest) =>
 describe('Sign in with Microsoft when the store fails part-way', () => {
   let faulty: FaultyStoreHost;
   let services: Services;
-
-  beforeAll(async () => {
-    faulty = await startFaultyStoreHost(oauthEnv);
-    services = await faulty.host.services();
-  });
-  afterEach(() => faulty.proxy.clear());
-  afterAll(() => faulty?.close());
+  faultyStoreHostForFile(oauthEnv, (started) => ({ faulty, services } = started));
 
   async function tenantWithOwner() {
     const slug = uniqueName('msfault');

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../shared/logging/logger.js';
+import { describe, expect, it } from 'vitest';
 import { createScimGroup, deleteScimGroup, getScimGroup, patchScimGroup } from '../../shared/scim/groups.js';
-import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
-import { GROUP_SCHEMA, type ScimCaller } from '../../shared/scim/resources.js';
+import { GROUP_SCHEMA } from '../../shared/scim/resources.js';
 import type { Services } from '../../shared/services.js';
 import { readUser } from '../../shared/users/users.js';
 import { freshTenant, individual } from '../helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { oauthEnv, type Person } from '../helpers/roger.js';
+import { nameAdminGroup, patchRequest as patch, scimToken, silentLog as log } from '../helpers/scim.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
-import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
+import { faultyStoreHostForFile, type FaultyStoreHost } from './faulty-store.js';
 
 /**
  * The admin group's roles when the store fails at a member's role write (shared/scim/groups.ts):
@@ -20,31 +19,19 @@ import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
  */
 const admin: Person = { email: 'ops@scim-group-faults.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 const member: Person = { email: 'uma@scim-group-faults.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
-const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const writesOf = (id: string) => (request: CosmosRequest) =>
   isWrite(request) && inContainer('accounts')(request) && request.path.endsWith(`/docs/${id}`);
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
 
 describe('SCIM admin group when a role write fails', () => {
   let faulty: FaultyStoreHost;
   let services: Services;
-
-  beforeAll(async () => {
-    faulty = await startFaultyStoreHost(oauthEnv);
-    services = await faulty.host.services();
-  });
-  afterEach(() => faulty.proxy.clear());
-  afterAll(() => faulty?.close());
+  faultyStoreHostForFile(oauthEnv, (started) => ({ faulty, services } = started));
 
   async function world() {
     const t = await freshTenant(faulty.host, 'scim-group-faults', individual(admin), [individual(member)]);
-    const adminGroupId = randomUUID();
-    expect((await api(faulty.host, t.admin.token, 'PATCH', '/api/tenant', { policy: { entraAdminGroupId: adminGroupId } })).status).toBe(
-      200,
-    );
-    const token = await api(faulty.host, t.admin.token, 'POST', '/api/tenant/scim-tokens', {});
-    const caller: ScimCaller = { tenantId: t.id, tokenId: token.body.id };
+    const adminGroupId = await nameAdminGroup(faulty.host, t);
+    const { caller } = await scimToken(faulty.host, t);
     const group = await createScimGroup(
       services,
       caller,

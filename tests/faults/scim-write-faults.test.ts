@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../shared/logging/logger.js';
 import { createScimGroup, getScimGroup, patchScimGroup } from '../../shared/scim/groups.js';
-import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ScimCaller } from '../../shared/scim/resources.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../shared/scim/resources.js';
 import { createScimUser, listScimUsers, patchScimUser } from '../../shared/scim/users.js';
 import type { Services } from '../../shared/services.js';
 import { readUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueTag } from '../helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { oauthEnv, type Person } from '../helpers/roger.js';
+import { nameAdminGroup, patchRequest as patch, scimToken, silentLog as log } from '../helpers/scim.js';
 import { inContainer, isWrite, type CosmosRequest } from './cosmos-fault-proxy.js';
-import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
+import { faultyStoreHostForFile, type FaultyStoreHost } from './faulty-store.js';
 
 /**
  * SCIM writes over a store that fails part-way (shared/scim/users.ts, groups.ts): nothing is left
@@ -20,7 +20,6 @@ import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
  */
 const admin: Person = { email: 'ops@scim-faults.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 const member: Person = { email: 'uma@scim-faults.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
-const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const accountWrites = (request: CosmosRequest) => isWrite(request) && inContainer('accounts')(request);
 /** The k-th write to `accounts` from now on (1-based). */
@@ -41,24 +40,15 @@ function entraUser() {
     displayName: 'Megan Bowen',
   };
 }
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
 
 describe('SCIM writes when the store fails part-way', () => {
   let faulty: FaultyStoreHost;
   let services: Services;
-
-  beforeAll(async () => {
-    faulty = await startFaultyStoreHost(oauthEnv);
-    services = await faulty.host.services();
-  });
-  afterEach(() => faulty.proxy.clear());
-  afterAll(() => faulty?.close());
+  faultyStoreHostForFile(oauthEnv, (started) => ({ faulty, services } = started));
 
   async function world() {
     const t = await freshTenant(faulty.host, 'scim-faults', individual(admin), [individual(member)]);
-    const token = await api(faulty.host, t.admin.token, 'POST', '/api/tenant/scim-tokens', {});
-    const caller: ScimCaller = { tenantId: t.id, tokenId: token.body.id };
-    return { t, caller };
+    return { t, caller: (await scimToken(faulty.host, t)).caller };
   }
 
   /** Every username, email and externalId look-up of the tenant names a user who exists. */
@@ -185,10 +175,7 @@ describe('SCIM writes when the store fails part-way', () => {
 
   it('a member batch whose group write fails changes no role; the retry makes them admins', async () => {
     const { t, caller } = await world();
-    const adminGroupId = randomUUID();
-    expect((await api(faulty.host, t.admin.token, 'PATCH', '/api/tenant', { policy: { entraAdminGroupId: adminGroupId } })).status).toBe(
-      200,
-    );
+    const adminGroupId = await nameAdminGroup(faulty.host, t);
     const group = await createScimGroup(
       services,
       caller,

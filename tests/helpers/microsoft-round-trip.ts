@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { AuthorizationRequest } from '../../shared/oauth/authorization-request.js';
 import { startMicrosoftSignIn } from '../../shared/microsoft/sign-in.js';
 import type { Services } from '../../shared/services.js';
@@ -6,6 +7,8 @@ import { readTenantFresh } from '../../shared/tenants/tenants.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { browserGet } from './microsoft.js';
+import { oauthEnv, tokenRequest } from './roger.js';
+import { startTestHost, type TestHost } from './test-host.js';
 
 /**
  * The browser's side of "Sign in with Microsoft" against a host's local Entra stand-in (what the
@@ -15,6 +18,21 @@ import { browserGet } from './microsoft.js';
 export const REDIRECT = 'cloud.roger.mobile:/oauth2redirect';
 
 export const standInOf = async (services: Services) => ((await services.microsoft()) as unknown as { microsoft: LocalMicrosoft }).microsoft;
+
+/**
+ * The file's host (OAuth settings), started before its tests and closed after them. `started`
+ * is given the host, its services and its Entra stand-in once they exist, for the file's own
+ * variables: `microsoftTestHost((started) => ({ host, services, entra } = started))`.
+ */
+export function microsoftTestHost(started: (world: { host: TestHost; services: Services; entra: LocalMicrosoft }) => void): void {
+  let host: TestHost | undefined;
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+    const services = await host.services();
+    started({ host, services, entra: await standInOf(services) });
+  });
+  afterAll(() => host?.close());
+}
 
 export async function toCallback(services: Services, tenantId: string, upn: string) {
   const tenant = (await readTenantFresh(services.store, tenantId))!;
@@ -31,6 +49,20 @@ export async function toCallback(services: Services, tenantId: string, upn: stri
   const callback = atEntra.location!;
   const cookie = started.setCookie.split(';')[0]!;
   return { callback, cookie, verifier, load: (url = callback) => fetch(url, { redirect: 'manual', headers: { cookie } }) };
+}
+
+/** The app's tokens for the code in our callback's redirect to the app (`answer`, a 303), with the trip's PKCE verifier. */
+export async function redeemCallback(host: TestHost, answer: Response, verifier: string) {
+  const back = new URL(answer.headers.get('location')!);
+  const tokens = await tokenRequest(host, {
+    grant_type: 'authorization_code',
+    client_id: 'roger-mobile',
+    code: back.searchParams.get('code')!,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
+  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+  return tokens.body as { access_token: string; refresh_token: string };
 }
 
 export async function usersByEmail(services: Services, tenantId: string, email: string): Promise<UserDoc[]> {

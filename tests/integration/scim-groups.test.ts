@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLogLine, type Logger } from '../../shared/logging/logger.js';
+import { describe, expect, it } from 'vitest';
 import {
   createScimGroup,
   deleteScimGroup,
@@ -10,7 +9,6 @@ import {
   patchScimGroup,
   replaceScimGroup,
 } from '../../shared/scim/groups.js';
-import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
 import { GROUP_SCHEMA, USER_SCHEMA, type ScimCaller } from '../../shared/scim/resources.js';
 import { createScimUser } from '../../shared/scim/users.js';
 import type { Services } from '../../shared/services.js';
@@ -18,8 +16,9 @@ import { measureCosmosUsage } from '../../shared/store/request-meter.js';
 import { eraseUser } from '../../shared/users/data-rights.js';
 import { readUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueTag, type FreshTenant } from '../helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, type Person } from '../helpers/roger.js';
+import { collectingLog, nameAdminGroup, patchRequest as patch, scimTestHost, scimToken } from '../helpers/scim.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /**
  * SCIM Groups over the real Cosmos stand-in (shared/scim/groups.ts): the admin group's members
@@ -29,13 +28,8 @@ const admin: Person = { email: 'ada@scim-groups.test', username: 'ada', fullName
 const member: Person = { email: 'uma@scim-groups.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
 
 const lines: string[] = [];
-const log: Logger = {
-  info: (event, fields) => lines.push(`info ${formatLogLine(event, fields)}`),
-  warn: (event, fields) => lines.push(`warn ${formatLogLine(event, fields)}`),
-  error: (event, fields) => lines.push(`error ${formatLogLine(event, fields)}`),
-};
+const log = collectingLog(lines);
 
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
 const group = (displayName: string, members: string[] = [], externalId?: string) => ({
   schemas: [GROUP_SCHEMA],
   displayName,
@@ -46,20 +40,13 @@ const group = (displayName: string, members: string[] = [], externalId?: string)
 describe('SCIM groups', () => {
   let host: TestHost;
   let services: Services;
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-    services = await host.services();
-  });
-  afterAll(() => host.close());
+  scimTestHost((started) => ({ host, services } = started));
 
   /** A tenant whose policy names an admin group, a SCIM token, and two users provisioned over SCIM. */
   async function world(): Promise<{ t: FreshTenant; caller: ScimCaller; adminGroupId: string; users: string[] }> {
     const t = await freshTenant(host, 'scim-groups', individual(admin), [individual(member)]);
-    const adminGroupId = randomUUID();
-    expect((await api(host, t.admin.token, 'PATCH', '/api/tenant', { policy: { entraAdminGroupId: adminGroupId } })).status).toBe(200);
-    const token = await api(host, t.admin.token, 'POST', '/api/tenant/scim-tokens', {});
-    const caller = { tenantId: t.id, tokenId: token.body.id };
+    const adminGroupId = await nameAdminGroup(host, t);
+    const { caller } = await scimToken(host, t);
     const users: string[] = [];
     for (let i = 0; i < 2; i++) {
       users.push(

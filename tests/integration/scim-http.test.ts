@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SCIM_REQUEST_LIMIT } from '../../shared/scim/discovery.js';
 import type { Services } from '../../shared/services.js';
 import { freshTenant, individual } from '../helpers/fixtures.js';
-import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, lastCosmosRequests, type Person } from '../helpers/roger.js';
+import { scimTestHost, scimToken } from '../helpers/scim.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /**
  * The HTTP side of SCIM (docs/api.md#scim), as a stock client sees it over a real socket: the
@@ -61,19 +62,13 @@ function expectScimError(answer: ScimAnswer, status: number, scimType?: string) 
 describe('SCIM over HTTP', () => {
   let host: TestHost;
   let services: Services;
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-    services = await host.services();
-  });
-  afterAll(() => host.close());
+  scimTestHost((started) => ({ host, services } = started));
 
   /** A fresh tenant and a SCIM token an admin of it created. */
   async function tenantWithToken(expiresInDays?: number) {
     const t = await freshTenant(host, 'scimhttp', individual(admin));
-    const created = await api(host, t.admin.token, 'POST', '/api/tenant/scim-tokens', expiresInDays ? { expiresInDays } : {});
-    expect(created.status).toBe(201);
-    return { tenant: t, token: created.body.token as string, tokenId: created.body.id as string };
+    const { token, tokenId } = await scimToken(host, t, expiresInDays ? { expiresInDays } : {});
+    return { tenant: t, token, tokenId };
   }
 
   it('answers in application/scim+json: ServiceProviderConfig states the features and limits', async () => {

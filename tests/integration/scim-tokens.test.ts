@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/services.js';
 import { authenticateScimToken } from '../../shared/scim/tokens.js';
 import { freshTenant, individual } from '../helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, type Person } from '../helpers/roger.js';
+import { scimTestHost } from '../helpers/scim.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /** SCIM tokens (docs/security.md#scim-tokens): an admin's, shown once, stored hashed, revocable, each naming its tenant. */
 const admin: Person = { email: 'ada@scim.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
@@ -12,12 +13,7 @@ const user: Person = { email: 'uma@scim.test', username: 'uma', fullName: 'Uma U
 describe('SCIM tokens', () => {
   let host: TestHost;
   let services: Services;
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-    services = await host.services();
-  });
-  afterAll(() => host.close());
+  scimTestHost((started) => ({ host, services } = started));
 
   const tenant = () => freshTenant(host, 'scim', individual(admin), [individual(user)]);
 

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLogLine, type Logger } from '../../shared/logging/logger.js';
+import { describe, expect, it } from 'vitest';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, type ScimCaller } from '../../shared/scim/resources.js';
 import { createScimUser, deleteScimUser, getScimUser, listScimUsers, patchScimUser, replaceScimUser } from '../../shared/scim/users.js';
-import { PATCH_OP_SCHEMA } from '../../shared/scim/patch.js';
 import type { Services } from '../../shared/services.js';
 import { measureCosmosUsage } from '../../shared/store/request-meter.js';
 import { findUserByLoginName, readUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueTag, type FreshTenant } from '../helpers/fixtures.js';
-import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { api, tokenRequest, type Person } from '../helpers/roger.js';
+import { collectingLog, patchRequest as patch, scimTestHost, scimToken } from '../helpers/scim.js';
+import type { TestHost } from '../helpers/test-host.js';
 
 /**
  * SCIM Users over the real Cosmos stand-in (shared/scim/users.ts, docs/provisioning.md): the
@@ -19,11 +18,7 @@ const admin: Person = { email: 'ada@scim-users.test', username: 'ada', fullName:
 const member: Person = { email: 'uma@scim-users.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12' };
 
 const lines: string[] = [];
-const log: Logger = {
-  info: (event, fields) => lines.push(`info ${formatLogLine(event, fields)}`),
-  warn: (event, fields) => lines.push(`warn ${formatLogLine(event, fields)}`),
-  error: (event, fields) => lines.push(`error ${formatLogLine(event, fields)}`),
-};
+const log = collectingLog(lines);
 
 /** A user as Entra's provisioning service sends it (its documented request, our own values). */
 function entraUser(tag = uniqueTag()) {
@@ -43,22 +38,14 @@ function entraUser(tag = uniqueTag()) {
   };
 }
 
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
-
 describe('SCIM users', () => {
   let host: TestHost;
   let services: Services;
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-    services = await host.services();
-  });
-  afterAll(() => host.close());
+  scimTestHost((started) => ({ host, services } = started));
 
   async function world(): Promise<{ t: FreshTenant; caller: ScimCaller }> {
     const t = await freshTenant(host, 'scim-users', individual(admin), [individual(member)]);
-    const token = await api(host, t.admin.token, 'POST', '/api/tenant/scim-tokens', {});
-    return { t, caller: { tenantId: t.id, tokenId: token.body.id } };
+    return { t, caller: (await scimToken(host, t)).caller };
   }
   const auditActions = async (t: FreshTenant) =>
     (
