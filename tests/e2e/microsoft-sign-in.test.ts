@@ -18,6 +18,7 @@ import { startLocalHost, type LocalHost } from '../../tools/local-host.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
 import { browserGet } from '../helpers/microsoft.js';
+import { redeemCode } from '../helpers/microsoft-round-trip.js';
 import { api, createTenant, mobileSignIn, oauthEnv, tokenRequest } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -88,15 +89,7 @@ async function exchange(location: string, verifier: string) {
   const back = new URL(location);
   expect(back.searchParams.get('state')).toBe('app-state');
   expect(back.searchParams.get('iss')).toBe(host.url);
-  const tokens = await tokenRequest(host, {
-    grant_type: 'authorization_code',
-    client_id: 'roger-mobile',
-    code: back.searchParams.get('code')!,
-    redirect_uri: REDIRECT,
-    code_verifier: verifier,
-  });
-  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
-  return tokens.body as { access_token: string; refresh_token: string };
+  return redeemCode(host, location, verifier);
 }
 
 const userOf = async (tenantId: string, upn: string): Promise<UserDoc | undefined> => {

@@ -8,7 +8,7 @@ import { claimExternalId } from '../../shared/users/external-id.js';
 import { createUser, readUser, updateUser, type UserDoc } from '../../shared/users/users.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
-import { microsoftTestHost, redeemCallback, toCallback } from '../helpers/microsoft-round-trip.js';
+import { microsoftTestHost, redeemCode, toCallback } from '../helpers/microsoft-round-trip.js';
 import { api, createTenant, mobileSignIn, tokenRequest } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
 
@@ -77,7 +77,7 @@ async function microsoftSignIn(tenantId: string, upn: string) {
   const trip = await toCallback(services, tenantId, upn);
   const answer = await trip.load();
   if (answer.status !== 303) return { answer, html: await answer.text() };
-  return { answer, tokens: await redeemCallback(host, answer, trip.verifier) };
+  return { answer, tokens: await redeemCode(host, answer.headers.get('location')!, trip.verifier) };
 }
 
 async function entraLookUps(tenantId: string, userId: string): Promise<number> {

@@ -8,7 +8,8 @@ import { readTenantFresh, updateTenant } from '../../shared/tenants/tenants.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
 import { browserGet } from '../helpers/microsoft.js';
-import { createTenant, oauthEnv, tokenRequest } from '../helpers/roger.js';
+import { redeemCode } from '../helpers/microsoft-round-trip.js';
+import { createTenant, oauthEnv } from '../helpers/roger.js';
 import { isWrite } from './cosmos-fault-proxy.js';
 import { expectOAuthUnavailable, refreshGrant } from './fault-kit.js';
 import { startFaultyStoreHost, type FaultyStoreHost } from './faulty-store.js';
@@ -69,16 +70,8 @@ async function signedInMegan() {
   const atEntra = await browserGet(started.url);
   const callback = await fetch(atEntra.location!, { redirect: 'manual', headers: { cookie: started.setCookie.split(';')[0]! } });
   expect(callback.status).toBe(303);
-  const back = new URL(callback.headers.get('location')!);
-  const tokens = await tokenRequest(host(), {
-    grant_type: 'authorization_code',
-    client_id: 'roger-mobile',
-    code: back.searchParams.get('code')!,
-    redirect_uri: REDIRECT,
-    code_verifier: verifier,
-  });
-  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
-  return { tenant, refreshToken: tokens.body.refresh_token as string };
+  const tokens = await redeemCode(host(), callback.headers.get('location')!, verifier);
+  return { tenant, refreshToken: tokens.refresh_token };
 }
 
 describe('refresh of a Microsoft user when something of ours fails', () => {

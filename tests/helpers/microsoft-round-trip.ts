@@ -51,9 +51,9 @@ export async function toCallback(services: Services, tenantId: string, upn: stri
   return { callback, cookie, verifier, load: (url = callback) => fetch(url, { redirect: 'manual', headers: { cookie } }) };
 }
 
-/** The app's tokens for the code in our callback's redirect to the app (`answer`, a 303), with the trip's PKCE verifier. */
-export async function redeemCallback(host: TestHost, answer: Response, verifier: string) {
-  const back = new URL(answer.headers.get('location')!);
+/** The app's tokens for the code in our callback's redirect to the app (its `location`), with the trip's PKCE verifier. */
+export async function redeemCode(host: TestHost, location: string, verifier: string) {
+  const back = new URL(location);
   const tokens = await tokenRequest(host, {
     grant_type: 'authorization_code',
     client_id: 'roger-mobile',
