@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'dist-publish/', 'coverage/', 'test-results/', 'bench/'] },
+  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'web/dist/', 'dist-publish/', 'coverage/', 'test-results/', 'bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,6 +17,11 @@ export default tseslint.config(
       // `_name` marks a value left out on purpose (a destructured field dropped from a copy).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
+  },
+  {
+    // The web app runs in the browser.
+    files: ['web/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // Tests read JSON answers loosely in assertions; production code types its boundaries.

@@ -41,3 +41,6 @@ const { metafile } = await build({
   logLevel: 'warning',
 });
 await writeFile(new URL('../dist/build-meta.json', import.meta.url), JSON.stringify(metafile));
+
+// The web app (web/dist), with its size budget.
+await import('./build-web.mjs');
