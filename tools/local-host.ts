@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isWebAppPath, serveWebApp } from './local-web.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 // Classes come through the default import: named value imports of @azure/functions fail in
@@ -31,6 +32,8 @@ export interface LocalHostOptions {
   readonly telemetry?: Telemetry;
   /** Where log lines go (the request lines and whatever handlers log). Default: stdout/stderr. */
   readonly log?: (level: LogLevel, line: string) => void;
+  /** The built web app (web/dist) to serve under `/app/` (tools/local-web.ts). Default: none. */
+  readonly webRoot?: string;
 }
 
 export interface LocalHost {
@@ -149,6 +152,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         log('warning', `request method=${method} status=413 host-limit=${HOST_BODY_LIMIT}`);
         res.setHeader('connection', 'close');
         writeResponse(res, problemResponse(problem), method);
+        return;
+      }
+      if (options.webRoot && isWebAppPath(url.pathname)) {
+        await serveWebApp(options.webRoot, method, url.pathname, res);
         return;
       }
       const match = options.table.find(method, url.pathname);

@@ -1,5 +1,6 @@
 // `npm start`: the whole API on this machine, no Azure account needed. Settings come from the
 // environment (docs/operations.md#settings); unset Azure settings fall back to local stand-ins.
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
 import { startTelemetry } from '../shared/telemetry/start.js';
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     adapters: localAdapters,
     port: config.port,
     hostname: 'localhost',
+    // The web app as `npm run build` left it (dist/tools/start.js is two levels below the root).
+    webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     telemetry,
   });
   const services = await host.services();

@@ -23,7 +23,7 @@ export interface TestHost extends LocalHost {
  * so stock clients can discover it.
  */
 export async function startTestHost(
-  options: { env?: Record<string, string>; table?: RouteTable; telemetry?: Telemetry } = {},
+  options: { env?: Record<string, string>; table?: RouteTable; telemetry?: Telemetry; webRoot?: string } = {},
 ): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
@@ -37,6 +37,7 @@ export async function startTestHost(
     clock: () => new Date(Date.now() + offsetMs),
     log: (level: LogLevel, line: string) => logs.push(`${level} ${line}`),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
   return Object.assign(host, {
     url: `http://localhost:${port}`,

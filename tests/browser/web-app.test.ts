@@ -1,0 +1,172 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { individual, uniqueName } from '../helpers/fixtures.js';
+import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * The web app (web/, docs/web-app.md) as `npm run build` left it, served by the test host under
+ * /app/, in Debian's Chromium: it signs in as roger-web through our sign-in page (keyboard only),
+ * shows a job made through the API, cancels it after confirmation, and sends an expired session
+ * back to sign-in and then to the same page. axe-core checks each screen in English and French;
+ * screenshots at phone and desktop size land in test-results/web/. Any console error fails.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+const SHOTS = fileURLToPath(new URL('../../test-results/web/', import.meta.url));
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+
+const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob Builder', password: 'bob-password-123' };
+
+describe('the web app in a browser', { timeout: 30_000 }, () => {
+  let host: TestHost;
+  let browser: Browser;
+  let tenant: string;
+  let person: Person;
+
+  beforeAll(async () => {
+    [host, browser] = await Promise.all([
+      startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      }),
+    ]);
+    mkdirSync(SHOTS, { recursive: true });
+    tenant = uniqueName('contoso');
+    person = individual(bob);
+    await createTenant(host, tenant, person);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  async function openApp(locale: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: PHONE, locale });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    return { context, page, problems };
+  }
+
+  /** The sign-in page, keyboard only: the organisation, then username and password. */
+  async function signInWithKeyboard(page: Page) {
+    await page.waitForURL(/\/oauth\/authorize\?/);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(tenant);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(person.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(person.password);
+    await Promise.all([page.waitForURL(/\/app\/(\?.*)?$/), page.keyboard.press('Enter')]);
+  }
+
+  /**
+   * Fluent's focus manager (Tabster) puts hidden, focusable <i data-tabster-dummy> sentinels at the
+   * edges of focus groups; they pass focus on at once and are never read out, so axe leaves them out.
+   */
+  async function axe(page: Page) {
+    const { violations } = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  }
+  async function shots(page: Page, name: string) {
+    for (const [size, viewport] of [
+      ['390x844', PHONE],
+      ['1440x900', DESKTOP],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: `${SHOTS}${name}-${size}.png`, fullPage: true });
+    }
+    await page.setViewportSize(PHONE);
+  }
+
+  it('signs in with PKCE, shows a queued job made through the API, and cancels it after confirmation, keyboard only', async () => {
+    const token = (await mobileSignIn(host, tenant, person)).access_token;
+    const created = await api(host, token, 'POST', '/api/jobs', { fileName: 'Quarterly report.pdf', size: 4096 });
+    expect((await api(host, token, 'POST', `/api/jobs/${created.body.id}/ready`)).body.state).toBe('queued');
+
+    const { context, page, problems } = await openApp('en-GB');
+    await page.goto(`${host.url}/app/`);
+    await signInWithKeyboard(page);
+    const row = page.getByRole('row', { name: /Quarterly report\.pdf/ });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.getByText('Queued').count()).toBe(1);
+    expect(await axe(page)).toEqual([]);
+    await shots(page, 'jobs-en');
+
+    // Keyboard only: Tab to the job's Cancel button, Enter opens the dialog, Enter confirms.
+    const focusedLabel = () => page.evaluate("document.activeElement?.getAttribute('aria-label')");
+    for (let i = 0; i < 10 && (await focusedLabel()) !== 'Cancel: Quarterly report.pdf'; i++) await page.keyboard.press('Tab');
+    expect(await focusedLabel()).toBe('Cancel: Quarterly report.pdf');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Cancel this job?');
+    expect(await axe(page)).toEqual([]);
+    await shots(page, 'cancel-dialog-en');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Cancel the job');
+    await page.keyboard.press('Enter');
+    await page.getByText('You have no print jobs.', { exact: false }).waitFor();
+    expect((await api(host, token, 'GET', `/api/jobs/${created.body.id}`)).body.state).toBe('cancelled');
+    await shots(page, 'empty-en');
+
+    // The same screen in French, through the language switch (keyboard: focus, arrow, Enter).
+    await page.getByRole('combobox', { name: 'Language' }).focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Mes impressions' }).waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('fr');
+    expect(await axe(page)).toEqual([]);
+    await shots(page, 'empty-fr');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('in French from the browser, an expired session goes back to sign-in and then to the same page', async () => {
+    const token = (await mobileSignIn(host, tenant, person)).access_token;
+    const created = await api(host, token, 'POST', '/api/jobs', { fileName: 'Plan.pdf', size: 10 });
+    await api(host, token, 'POST', `/api/jobs/${created.body.id}/ready`);
+
+    const { context, page, problems } = await openApp('fr-FR');
+    await page.goto(`${host.url}/app/?view=all`);
+    await signInWithKeyboard(page);
+    expect(new URL(page.url()).search).toBe('?view=all');
+    await page.getByRole('row', { name: /Plan\.pdf/ }).waitFor();
+    expect(
+      await page
+        .getByRole('row', { name: /Plan\.pdf/ })
+        .getByText('En attente')
+        .count(),
+    ).toBe(1);
+    expect(await axe(page)).toEqual([]);
+    await shots(page, 'jobs-fr');
+
+    // Past the refresh token's lifetime: the next call is refused, renewal fails, and the app
+    // goes back to the sign-in page, then returns to /app/?view=all.
+    host.advanceClock(200 * 24 * 3600);
+    await page
+      .getByRole('button', { name: 'Annuler : Plan.pdf' })
+      .or(page.getByRole('button', { name: /Plan\.pdf/ }))
+      .click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Annuler l’impression' }).click();
+    await signInWithKeyboard(page);
+    expect(new URL(page.url()).search).toBe('?view=all');
+    await page.getByRole('heading', { name: 'Mes impressions' }).waitFor();
+    // Expected on this path only: the API's 401 and the token endpoint's 400 (invalid_grant).
+    expect(problems.filter((line) => !/status of (401|400)/.test(line))).toEqual([]);
+    await context.close();
+  });
+});

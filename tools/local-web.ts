@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+
+/**
+ * Serves the built web app (web/dist, docs/web-app.md) under `/app/` for the local host: files
+ * under `assets/` have hashed names and are cached for good; any other path under `/app/` that is
+ * not a file is a screen of the app, answered with index.html, which is never cached.
+ *
+ * The policy: scripts only from this origin (no inline script). Styles need 'unsafe-inline':
+ * Fluent UI's styling engine (Griffel) inserts its rules into <style> elements it creates at run
+ * time, and its positioning (menus, dialogs) writes style attributes; neither carries a nonce
+ * without one per response, which a static index.html cannot have. Style cannot run code.
+ */
+export const WEB_APP_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const HEADERS: Readonly<Record<string, string>> = {
+  'Strict-Transport-Security': 'max-age=63072000; includeSubDomains',
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': WEB_APP_CSP,
+  'Referrer-Policy': 'no-referrer',
+};
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+/** True when the path is the web app's (`/app` or under `/app/`); the caller then lets this answer. */
+export const isWebAppPath = (pathname: string) => pathname === '/app' || pathname.startsWith('/app/');
+
+export async function serveWebApp(root: string, method: string, pathname: string, res: ServerResponse): Promise<void> {
+  const send = (status: number, type: string, body: Buffer | string, cache: string) => {
+    res.statusCode = status;
+    for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
+    res.setHeader('Content-Type', type);
+    res.setHeader('Cache-Control', cache);
+    res.end(method === 'HEAD' ? undefined : body);
+  };
+  if (method !== 'GET' && method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(405, 'text/plain; charset=utf-8', 'method not allowed', 'no-store');
+  }
+  if (pathname === '/app') {
+    res.setHeader('Location', '/app/');
+    return send(308, 'text/plain; charset=utf-8', '', 'no-store');
+  }
+  let relative: string;
+  try {
+    relative = normalize(decodeURIComponent(pathname.slice('/app/'.length)));
+  } catch {
+    return send(400, 'text/plain; charset=utf-8', 'bad path', 'no-store');
+  }
+  if (relative.startsWith('..') || relative.includes(`${sep}..`) || relative.includes('\0')) {
+    return send(404, 'text/plain; charset=utf-8', 'not found', 'no-store');
+  }
+  if (relative !== '.' && relative !== 'index.html') {
+    const file = await readFile(join(root, relative)).catch(() => undefined);
+    if (file) {
+      const cache = relative.startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
+      return send(200, TYPES[extname(relative)] ?? 'application/octet-stream', file, cache);
+    }
+    // A missing asset is a 404, not the app: a stale hashed name must not be answered with HTML.
+    if (relative.startsWith(`assets${sep}`)) return send(404, 'text/plain; charset=utf-8', 'not found', 'no-store');
+  }
+  const index = await readFile(join(root, 'index.html')).catch(() => undefined);
+  if (!index) return send(404, 'text/plain; charset=utf-8', 'the web app is not built: run npm run build', 'no-store');
+  return send(200, TYPES['.html']!, index, 'no-store');
+}

@@ -1,0 +1,156 @@
+// "My jobs": the signed-in person's jobs (GET /api/jobs), with loading, empty and error states,
+// and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released.
+import {
+  Badge,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  DialogTrigger,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Title2,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useState } from 'react';
+import { apiFetch } from './auth.js';
+import { useLanguage } from './i18n.js';
+import { problemOf, type ProblemWords } from './problem.js';
+
+interface Job {
+  id: string;
+  fileName: string;
+  state: string;
+  createdAt: string;
+}
+
+type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; jobs: Job[] };
+
+const useStyles = makeStyles({
+  stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  file: { overflowWrap: 'anywhere' },
+  // At phone width the sent time is dropped: the name, state and action matter most.
+  wide: { '@media (max-width: 600px)': { display: 'none' } },
+});
+
+const CANCELLABLE = new Set(['registered', 'queued']);
+
+export function JobsPage() {
+  const styles = useStyles();
+  const [language, words] = useLanguage();
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [notice, setNotice] = useState<{ intent: 'success' | 'error'; title: string; detail?: string } | undefined>();
+
+  const refresh = useCallback(async () => {
+    const response = await apiFetch('/api/jobs?limit=50');
+    if (!response.ok) return setLoad({ kind: 'failed', problem: await problemOf(response, words.loadFailed) });
+    const body = (await response.json()) as { items: Job[] };
+    setLoad({ kind: 'loaded', jobs: body.items.filter((job) => job.state !== 'cancelled') });
+  }, [words.loadFailed]);
+
+  useEffect(() => {
+    refresh().catch((error: unknown) => setLoad({ kind: 'failed', problem: { title: words.loadFailed, detail: String(error) } }));
+  }, [refresh, words.loadFailed]);
+
+  const cancel = async (job: Job) => {
+    const response = await apiFetch(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
+    if (response.ok) {
+      setNotice({ intent: 'success', title: words.cancelled(job.fileName) });
+      await refresh();
+    } else {
+      const problem = await problemOf(response, words.cancelFailed);
+      setNotice({ intent: 'error', title: words.cancelFailed, detail: [problem.title, problem.detail].filter(Boolean).join(': ') });
+    }
+  };
+
+  const time = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
+
+  return (
+    <section className={styles.stack} aria-labelledby="jobs-title">
+      <Title2 as="h2" id="jobs-title">
+        {words.myJobs}
+      </Title2>
+      {notice && (
+        <MessageBar intent={notice.intent} role="status">
+          <MessageBarBody>
+            <MessageBarTitle>{notice.title}</MessageBarTitle>
+            {notice.detail}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {load.kind === 'loading' && <Spinner label={words.loading} />}
+      {load.kind === 'failed' && (
+        <MessageBar intent="error">
+          <MessageBarBody>
+            <MessageBarTitle>{load.problem.title}</MessageBarTitle>
+            {load.problem.detail}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {load.kind === 'loaded' && load.jobs.length === 0 && <Text>{words.empty}</Text>}
+      {load.kind === 'loaded' && load.jobs.length > 0 && (
+        <Table aria-labelledby="jobs-title">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>{words.file}</TableHeaderCell>
+              <TableHeaderCell>{words.state}</TableHeaderCell>
+              <TableHeaderCell className={styles.wide}>{words.created}</TableHeaderCell>
+              <TableHeaderCell>{words.actions}</TableHeaderCell>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {load.jobs.map((job) => (
+              <TableRow key={job.id}>
+                <TableCell className={styles.file}>{job.fileName}</TableCell>
+                <TableCell>
+                  <Badge appearance="tint" color={job.state === 'printed' ? 'success' : job.state === 'released' ? 'informative' : 'brand'}>
+                    {words.states[job.state] ?? job.state}
+                  </Badge>
+                </TableCell>
+                <TableCell className={styles.wide}>{time.format(new Date(job.createdAt))}</TableCell>
+                <TableCell>
+                  {CANCELLABLE.has(job.state) && (
+                    <Dialog>
+                      <DialogTrigger disableButtonEnhancement>
+                        <Button aria-label={`${words.cancel}: ${job.fileName}`}>{words.cancel}</Button>
+                      </DialogTrigger>
+                      <DialogSurface>
+                        <DialogBody>
+                          <DialogTitle>{words.cancelTitle}</DialogTitle>
+                          <DialogContent>{words.cancelBody(job.fileName)}</DialogContent>
+                          <DialogActions>
+                            <DialogTrigger disableButtonEnhancement>
+                              <Button appearance="primary" onClick={() => void cancel(job)}>
+                                {words.cancelConfirm}
+                              </Button>
+                            </DialogTrigger>
+                            <DialogTrigger disableButtonEnhancement>
+                              <Button>{words.keep}</Button>
+                            </DialogTrigger>
+                          </DialogActions>
+                        </DialogBody>
+                      </DialogSurface>
+                    </Dialog>
+                  )}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+// The app's words in English and French. The language comes from the browser, or from the switch
+// (kept in sessionStorage for the tab: a preference, not a secret).
+import { useSyncExternalStore } from 'react';
+
+const en = {
+  appName: 'Roger',
+  myJobs: 'My jobs',
+  signingIn: 'Signing you in…',
+  signInFailed: 'Sign-in did not finish',
+  tryAgain: 'Try again',
+  loading: 'Loading your jobs…',
+  empty: 'You have no print jobs. Jobs you send to Roger appear here until they are printed or expire.',
+  loadFailed: 'Your jobs could not be loaded',
+  file: 'Document',
+  state: 'State',
+  created: 'Sent',
+  actions: 'Actions',
+  cancel: 'Cancel',
+  cancelTitle: 'Cancel this job?',
+  cancelBody: (name: string) => `“${name}” will not be printed, and is removed from your jobs.`,
+  cancelConfirm: 'Cancel the job',
+  keep: 'Keep it',
+  cancelFailed: 'The job could not be cancelled',
+  cancelled: (name: string) => `“${name}” is cancelled.`,
+  language: 'Language',
+  states: { registered: 'Uploading', queued: 'Queued', released: 'Released', printed: 'Printed', cancelled: 'Cancelled' } as Record<
+    string,
+    string
+  >,
+};
+export type Words = typeof en;
+
+const fr: Words = {
+  appName: 'Roger',
+  myJobs: 'Mes impressions',
+  signingIn: 'Connexion en cours…',
+  signInFailed: 'La connexion n’a pas abouti',
+  tryAgain: 'Réessayer',
+  loading: 'Chargement de vos impressions…',
+  empty: 'Vous n’avez aucune impression. Les documents envoyés à Roger apparaissent ici jusqu’à leur impression ou leur expiration.',
+  loadFailed: 'Vos impressions n’ont pas pu être chargées',
+  file: 'Document',
+  state: 'État',
+  created: 'Envoyé',
+  actions: 'Actions',
+  cancel: 'Annuler',
+  cancelTitle: 'Annuler cette impression ?',
+  cancelBody: (name: string) => `« ${name} » ne sera pas imprimé et disparaît de vos impressions.`,
+  cancelConfirm: 'Annuler l’impression',
+  keep: 'Conserver',
+  cancelFailed: 'L’impression n’a pas pu être annulée',
+  cancelled: (name: string) => `« ${name} » est annulé.`,
+  language: 'Langue',
+  states: { registered: 'En cours d’envoi', queued: 'En attente', released: 'Libéré', printed: 'Imprimé', cancelled: 'Annulé' },
+};
+
+export type Language = 'en' | 'fr';
+const WORDS: Record<Language, Words> = { en, fr };
+const KEY = 'roger.language';
+
+const fromBrowser = (): Language => (navigator.language.toLowerCase().startsWith('fr') ? 'fr' : 'en');
+let current: Language = (sessionStorage.getItem(KEY) as Language | null) ?? fromBrowser();
+const listeners = new Set<() => void>();
+document.documentElement.lang = current;
+
+export function setLanguage(language: Language): void {
+  current = language;
+  sessionStorage.setItem(KEY, language);
+  document.documentElement.lang = language;
+  listeners.forEach((listener) => listener());
+}
+
+export function useLanguage(): [Language, Words] {
+  const language = useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => current,
+  );
+  return [language, WORDS[language]];
+}
