@@ -91,6 +91,25 @@ describe('the web app in a browser', { timeout: 30_000 }, () => {
     await page.setViewportSize(PHONE);
   }
 
+  it('is served under /app/: screens fall back to index.html (no-store), hashed assets are immutable, with a script-src self policy', async () => {
+    const index = await fetch(`${host.url}/app/some/screen?x=1`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-store');
+    const csp = index.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await index.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
+    const script = /src="(\/app\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const asset = await fetch(`${host.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${host.url}/app/assets/gone-0000.js`)).status).toBe(404);
+    expect((await fetch(`${host.url}/app/%2e%2e/%2e%2e/package.json`)).status).toBe(404);
+    expect((await fetch(`${host.url}/app`, { redirect: 'manual' })).headers.get('location')).toBe('/app/');
+  });
+
   it('signs in with PKCE, shows a queued job made through the API, and cancels it after confirmation, keyboard only', async () => {
     const token = (await mobileSignIn(host, tenant, person)).access_token;
     const created = await api(host, token, 'POST', '/api/jobs', { fileName: 'Quarterly report.pdf', size: 4096 });
@@ -128,6 +147,7 @@ describe('the web app in a browser', { timeout: 30_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Mes impressions' }).waitFor();
     expect(await page.evaluate('document.documentElement.lang')).toBe('fr');
+    expect(await page.getByRole('status').textContent()).toContain('« Quarterly report.pdf » est annulé.');
     expect(await axe(page)).toEqual([]);
     await shots(page, 'empty-fr');
 

@@ -28,6 +28,8 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForegroundOnBrand,
   },
   brand: { color: tokens.colorNeutralForegroundOnBrand },
+  // Narrow enough for a phone's header beside the name (Fluent's default is 250px).
+  language: { minWidth: '8.5rem', width: '8.5rem' },
   main: { maxWidth: '960px', margin: '0 auto', padding: tokens.spacingHorizontalL },
 });
 
@@ -62,6 +64,7 @@ export function App() {
           {words.appName}
         </Title1>
         <Dropdown
+          className={styles.language}
           aria-label={words.language}
           value={language === 'fr' ? 'Français' : 'English'}
           selectedOptions={[language]}

@@ -52,7 +52,8 @@ export function JobsPage() {
   const styles = useStyles();
   const [language, words] = useLanguage();
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [notice, setNotice] = useState<{ intent: 'success' | 'error'; title: string; detail?: string } | undefined>();
+  // What the last cancel did, kept as facts so the words follow a language switch.
+  const [notice, setNotice] = useState<{ cancelled: boolean; fileName: string; detail?: string } | undefined>();
 
   const refresh = useCallback(async () => {
     const response = await apiFetch('/api/jobs?limit=50');
@@ -68,11 +69,11 @@ export function JobsPage() {
   const cancel = async (job: Job) => {
     const response = await apiFetch(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
     if (response.ok) {
-      setNotice({ intent: 'success', title: words.cancelled(job.fileName) });
+      setNotice({ cancelled: true, fileName: job.fileName });
       await refresh();
     } else {
       const problem = await problemOf(response, words.cancelFailed);
-      setNotice({ intent: 'error', title: words.cancelFailed, detail: [problem.title, problem.detail].filter(Boolean).join(': ') });
+      setNotice({ cancelled: false, fileName: job.fileName, detail: [problem.title, problem.detail].filter(Boolean).join(': ') });
     }
   };
 
@@ -84,9 +85,9 @@ export function JobsPage() {
         {words.myJobs}
       </Title2>
       {notice && (
-        <MessageBar intent={notice.intent} role="status">
+        <MessageBar intent={notice.cancelled ? 'success' : 'error'} role="status">
           <MessageBarBody>
-            <MessageBarTitle>{notice.title}</MessageBarTitle>
+            <MessageBarTitle>{notice.cancelled ? words.cancelled(notice.fileName) : words.cancelFailed}</MessageBarTitle>
             {notice.detail}
           </MessageBarBody>
         </MessageBar>
