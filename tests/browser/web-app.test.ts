@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { individual, uniqueName } from '../helpers/fixtures.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { WEB_ROOT, axe, launchChromium, openApp as openBrowser, shots, signInWithKeyboard as signIn } from '../helpers/web-app.js';
 
 /**
  * The web app (web/, docs/web-app.md) as `npm run build` left it, served by the test host under
@@ -14,12 +12,6 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * back to sign-in and then to the same page. axe-core checks each screen in English and French;
  * screenshots at phone and desktop size land in test-results/web/. Any console error fails.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
-const SHOTS = fileURLToPath(new URL('../../test-results/web/', import.meta.url));
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-
 const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob Builder', password: 'bob-password-123' };
 
 describe('the web app in a browser', { timeout: 30_000 }, () => {
@@ -29,14 +21,7 @@ describe('the web app in a browser', { timeout: 30_000 }, () => {
   let person: Person;
 
   beforeAll(async () => {
-    [host, browser] = await Promise.all([
-      startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      }),
-    ]);
-    mkdirSync(SHOTS, { recursive: true });
+    [host, browser] = await Promise.all([startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }), launchChromium()]);
     tenant = uniqueName('contoso');
     person = individual(bob);
     await createTenant(host, tenant, person);
@@ -46,50 +31,8 @@ describe('the web app in a browser', { timeout: 30_000 }, () => {
     await host?.close();
   });
 
-  async function openApp(locale: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: PHONE, locale });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    return { context, page, problems };
-  }
-
-  /** The sign-in page, keyboard only: the organisation, then username and password. */
-  async function signInWithKeyboard(page: Page) {
-    await page.waitForURL(/\/oauth\/authorize\?/);
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(tenant);
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(person.username);
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(person.password);
-    await Promise.all([page.waitForURL(/\/app\/(\?.*)?$/), page.keyboard.press('Enter')]);
-  }
-
-  /**
-   * Fluent's focus manager (Tabster) puts hidden, focusable <i data-tabster-dummy> sentinels at the
-   * edges of focus groups; they pass focus on at once and are never read out, so axe leaves them out.
-   */
-  async function axe(page: Page) {
-    const { violations } = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
-    return violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  }
-  async function shots(page: Page, name: string) {
-    for (const [size, viewport] of [
-      ['390x844', PHONE],
-      ['1440x900', DESKTOP],
-    ] as const) {
-      await page.setViewportSize(viewport);
-      await page.screenshot({ path: `${SHOTS}${name}-${size}.png`, fullPage: true });
-    }
-    await page.setViewportSize(PHONE);
-  }
+  const openApp = (locale: string) => openBrowser(browser, locale);
+  const signInWithKeyboard = (page: Parameters<typeof signIn>[0]) => signIn(page, tenant, person);
 
   it('is served under /app/: screens fall back to index.html (no-store), hashed assets are immutable, with a script-src self policy', async () => {
     const index = await fetch(`${host.url}/app/some/screen?x=1`);

@@ -1,5 +1,6 @@
 // The app's words in English and French. The language comes from the browser, or from the switch
-// (kept in sessionStorage for the tab: a preference, not a secret).
+// (kept in sessionStorage for the tab: a preference, not a secret). The shell's words are here;
+// each screen keeps its own beside it, as `{ en, fr }` read through useWords.
 import { useSyncExternalStore } from 'react';
 
 const en = {
@@ -23,6 +24,28 @@ const en = {
   cancelFailed: 'The job could not be cancelled',
   cancelled: (name: string) => `“${name}” is cancelled.`,
   language: 'Language',
+  menu: 'Menu',
+  navigation: 'Navigation',
+  nav: {
+    jobs: 'My jobs',
+    print: 'Print a file',
+    approve: 'Approve at a printer',
+    onedrive: 'OneDrive',
+    settings: 'Settings',
+    users: 'Users',
+    printers: 'Printers',
+    policy: 'Policy',
+    scanProfiles: 'Scan profiles',
+    audit: 'Audit log',
+    identity: 'Identity',
+  },
+  admin: 'Administration',
+  notFound: 'This page does not exist',
+  notFoundBody: 'The address may be mistyped, or the page has moved.',
+  goHome: 'Go to my jobs',
+  adminOnly: 'Only administrators can open this page',
+  screenFailed: 'This page could not be loaded',
+  loadingPage: 'Loading…',
   states: { registered: 'Uploading', queued: 'Queued', released: 'Released', printed: 'Printed', cancelled: 'Cancelled' } as Record<
     string,
     string
@@ -51,6 +74,28 @@ const fr: Words = {
   cancelFailed: 'L’impression n’a pas pu être annulée',
   cancelled: (name: string) => `« ${name} » est annulé.`,
   language: 'Langue',
+  menu: 'Menu',
+  navigation: 'Navigation',
+  nav: {
+    jobs: 'Mes impressions',
+    print: 'Imprimer un fichier',
+    approve: 'Valider à une imprimante',
+    onedrive: 'OneDrive',
+    settings: 'Paramètres',
+    users: 'Utilisateurs',
+    printers: 'Imprimantes',
+    policy: 'Règles',
+    scanProfiles: 'Profils de numérisation',
+    audit: 'Journal d’audit',
+    identity: 'Identité',
+  },
+  admin: 'Administration',
+  notFound: 'Cette page n’existe pas',
+  notFoundBody: 'L’adresse est peut-être mal saisie, ou la page a été déplacée.',
+  goHome: 'Aller à mes impressions',
+  adminOnly: 'Seuls les administrateurs peuvent ouvrir cette page',
+  screenFailed: 'Cette page n’a pas pu être chargée',
+  loadingPage: 'Chargement…',
   states: { registered: 'En cours d’envoi', queued: 'En attente', released: 'Libéré', printed: 'Imprimé', cancelled: 'Annulé' },
 };
 
@@ -79,4 +124,13 @@ export function useLanguage(): [Language, Words] {
     () => current,
   );
   return [language, WORDS[language]];
+}
+
+/** A screen's own words in both languages; the same shape in each, checked by the type. */
+export type Bilingual<T> = Readonly<Record<Language, T>>;
+
+/** The words of `dictionary` in the current language; re-renders on a language switch. */
+export function useWords<T>(dictionary: Bilingual<T>): T {
+  const [language] = useLanguage();
+  return dictionary[language];
 }

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Person } from './roger.js';
+
+/**
+ * Driving the web app (web/, docs/web-app.md) in Debian's Chromium, as the browser tests under
+ * tests/browser/web-*.test.ts do: the built app from web/dist served by the test host under /app/,
+ * sign-in through our own sign-in page by keyboard, axe-core on each screen, and screenshots at
+ * phone and desktop size in test-results/web/.
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const SHOTS = fileURLToPath(new URL('../../test-results/web/', import.meta.url));
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1440, height: 900 };
+
+export function launchChromium(): Promise<Browser> {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+}
+
+export interface AppPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions, to be empty at the end of a test. */
+  problems: string[];
+}
+
+/** A fresh browser profile at phone size in `locale` (e.g. `en-GB`, `fr-FR`), collecting console errors. */
+export async function openApp(browser: Browser, locale: string, viewport = PHONE): Promise<AppPage> {
+  // Reduced motion: Fluent then skips its drawer and dialog animations, so a screenshot taken
+  // right after a resize shows the page at rest rather than mid-slide.
+  const context = await browser.newContext({ viewport, locale, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  return { context, page, problems };
+}
+
+/** The sign-in page, keyboard only: the organisation, then username and password; back in the app. */
+export async function signInWithKeyboard(page: Page, tenant: string, person: Pick<Person, 'username' | 'password'>): Promise<void> {
+  await page.waitForURL(/\/oauth\/authorize\?/);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(tenant);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(person.username);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(person.password);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname.startsWith('/app/') && url.pathname !== '/app/auth/callback'),
+    page.keyboard.press('Enter'),
+  ]);
+}
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, as readable lines.
+ * Fluent's focus manager (Tabster) puts hidden, focusable <i data-tabster-dummy> sentinels at the
+ * edges of focus groups; they pass focus on at once and are never read out, so axe leaves them out.
+ */
+export async function axe(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** Full-page screenshots at phone and desktop size: test-results/web/<name>-390x844.png and -1440x900.png. */
+export async function shots(page: Page, name: string): Promise<void> {
+  const before = page.viewportSize() ?? PHONE;
+  for (const [size, viewport] of [
+    ['390x844', PHONE],
+    ['1440x900', DESKTOP],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await page.screenshot({ path: `${SHOTS}${name}-${size}.png`, fullPage: true });
+  }
+  await page.setViewportSize(before);
+}
+
+/** The language switch in the header, by keyboard: focus, open, pick, confirm. */
+export async function switchLanguage(page: Page, to: 'en' | 'fr'): Promise<void> {
+  const current = await page.evaluate('document.documentElement.lang');
+  if (current === to) return;
+  await page.getByRole('combobox', { name: current === 'fr' ? 'Langue' : 'Language' }).focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press(to === 'fr' ? 'ArrowDown' : 'ArrowUp');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(`document.documentElement.lang === '${to}'`);
+}
+
+/**
+ * The screen as it is now, in both languages: axe finds nothing serious or critical, and
+ * screenshots at both sizes are written as `<name>-en` and `<name>-fr`. Returns to the language it
+ * started in. `ready(language)` waits until the screen has redrawn in that language.
+ */
+export async function checkScreen(page: Page, name: string, ready: (language: 'en' | 'fr') => Promise<unknown>): Promise<string[]> {
+  const start = (await page.evaluate('document.documentElement.lang')) as 'en' | 'fr';
+  const found: string[] = [];
+  for (const language of start === 'fr' ? (['fr', 'en'] as const) : (['en', 'fr'] as const)) {
+    await switchLanguage(page, language);
+    await ready(language);
+    found.push(...(await axe(page)).map((line) => `${name} (${language}): ${line}`));
+    await shots(page, `${name}-${language}`);
+  }
+  await switchLanguage(page, start);
+  return found;
+}

@@ -1,0 +1,13 @@
+// Placeholder until this screen is built (issue 18): the page frame with its heading.
+import { Text } from '@fluentui/react-components';
+import { useLanguage } from '../i18n.js';
+import { Page } from '../ui.js';
+
+export function IdentityPage() {
+  const [, words] = useLanguage();
+  return (
+    <Page title={words.loadingPage}>
+      <Text>…</Text>
+    </Page>
+  );
+}
