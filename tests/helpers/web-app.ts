@@ -11,7 +11,8 @@ import type { Person } from './roger.js';
  * phone and desktop size in test-results/web/.
  */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The built app; ROGER_WEB_ROOT points elsewhere when several people build the app at once. */
+export const WEB_ROOT = process.env.ROGER_WEB_ROOT || fileURLToPath(new URL('../../web/dist', import.meta.url));
 export const SHOTS = fileURLToPath(new URL('../../test-results/web/', import.meta.url));
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1440, height: 900 };
