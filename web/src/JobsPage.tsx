@@ -1,5 +1,7 @@
 // "My jobs": the signed-in person's jobs (GET /api/jobs), with loading, empty and error states,
-// and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released.
+// and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released. The list stays
+// live: it is read again every few seconds while the tab is visible, so a job released at a
+// printer turns to Printed without a reload.
 import {
   Badge,
   Button,
@@ -47,6 +49,8 @@ const useStyles = makeStyles({
 });
 
 const CANCELLABLE = new Set(['registered', 'queued']);
+/** How often the list is read again while the tab is visible: one Cosmos query a time. */
+const LIVE_SECONDS = 5;
 
 export function JobsPage() {
   const styles = useStyles();
@@ -63,7 +67,13 @@ export function JobsPage() {
   }, [words.loadFailed]);
 
   useEffect(() => {
-    refresh().catch((error: unknown) => setLoad({ kind: 'failed', problem: { title: words.loadFailed, detail: String(error) } }));
+    const fail = (error: unknown) => setLoad({ kind: 'failed', problem: { title: words.loadFailed, detail: String(error) } });
+    refresh().catch(fail);
+    // Quietly again while visible; a failure then shows as the error state, and the next tick retries.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') refresh().catch(fail);
+    }, LIVE_SECONDS * 1000);
+    return () => clearInterval(timer);
   }, [refresh, words.loadFailed]);
 
   const cancel = async (job: Job) => {
