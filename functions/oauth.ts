@@ -53,8 +53,10 @@ export const oauthDeviceAuthorization = defineRoute({
       schema: Type.Object({
         device_code: Type.String(),
         user_code: Type.String(),
-        verification_uri: Type.String(),
-        verification_uri_complete: Type.String(),
+        verification_uri: Type.String({ description: 'The no-JavaScript page where the code is typed: {issuer}/device' }),
+        verification_uri_complete: Type.String({
+          description: 'Shown as a QR code: the web app approve screen with the code filled in, {issuer}/app/approve?code={user_code}',
+        }),
         expires_in: Type.Integer(),
         interval: Type.Integer(),
       }),

@@ -65,13 +65,14 @@ export async function startDeviceAuthorization(services: Services, request: Devi
     now(),
     mintsRefreshToken ? (secret) => hashSecret(initialRefreshSecret(secret)) : undefined,
   );
-  const verificationUri = `${config.oauth.issuer}/device`;
   const userCode = formatUserCode(issued.userCode);
   return {
     device_code: issued.deviceCode,
     user_code: userCode,
-    verification_uri: verificationUri,
-    verification_uri_complete: `${verificationUri}?user_code=${userCode}`,
+    // Typing the code: the no-JavaScript page. Scanning the QR code: the web app's approve
+    // screen, which says who is asking and what they get (docs/flows.md).
+    verification_uri: `${config.oauth.issuer}/device`,
+    verification_uri_complete: `${config.oauth.issuer}/app/approve?code=${userCode}`,
     expires_in: lifetime,
     interval: config.oauth.pollIntervalSeconds,
   };

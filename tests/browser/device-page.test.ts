@@ -101,6 +101,14 @@ const AUDIT = `(() => {
 const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
 const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob User', password: 'bob-password-1' };
 
+/**
+ * This page with the code filled in, as a person arrives who typed the address the panel shows:
+ * the QR code (verification_uri_complete) opens the web app instead; ?user_code= keeps working
+ * for QR codes printed before that.
+ */
+const typedCodeUrl = (authorization: { verification_uri: string; user_code: string }) =>
+  `${authorization.verification_uri}?user_code=${authorization.user_code}`;
+
 describe('the device verification page in a browser', () => {
   let host: TestHost;
   let browser: Browser;
@@ -185,7 +193,7 @@ describe('the device verification page in a browser', () => {
     const { desktop, authorization } = await desktopAuthorization();
     const polling = oauth.pollDeviceAuthorizationGrant(desktop, authorization);
 
-    const first = await page.goto(authorization.verification_uri_complete!);
+    const first = await page.goto(typedCodeUrl(authorization));
     expect(first?.status()).toBe(200);
     expect(first?.headers()['content-type']).toBe('text/html; charset=utf-8');
     expect(await page.inputValue('#user_code')).toBe(authorization.user_code);
@@ -274,13 +282,13 @@ describe('the device verification page in a browser', () => {
     expect(empty.interactive).toEqual(['user_code', 'tenant', 'username', 'password', 'Sign in and continue']);
 
     // The form again with an error: the alert is linked from the fields.
-    await page.goto(authorization.verification_uri_complete!);
+    await page.goto(typedCodeUrl(authorization));
     expect((await signInOnPage(page, bob, { password: 'not-the-password' })).status()).toBe(403);
     const withError = await checkAccessibility(page, 'sign-in with error');
     expect(withError.alerts).toEqual(['form-error']);
     expect(withError.describedBy).toContain('form-error');
 
-    await page.goto(authorization.verification_uri_complete!);
+    await page.goto(typedCodeUrl(authorization));
     expect((await signInOnPage(page, bob)).status()).toBe(200);
     const confirmation = await checkAccessibility(page, 'confirmation');
     expect(confirmation.interactive).toEqual(['decision=approve', 'decision=deny']);
@@ -296,7 +304,7 @@ describe('the device verification page in a browser', () => {
     const { context, page, problems } = await openPage();
     const { desktop, authorization } = await desktopAuthorization();
     const polling = oauthErrorOf(() => oauth.pollDeviceAuthorizationGrant(desktop, authorization));
-    await page.goto(authorization.verification_uri_complete!);
+    await page.goto(typedCodeUrl(authorization));
     expect((await signInOnPage(page, bob)).status()).toBe(200);
     const result = await navigation(page, () => page.press('button[value="deny"]', 'Enter'));
     expect(result.status()).toBe(200);
@@ -317,7 +325,7 @@ describe('the device verification page in a browser', () => {
     ];
     const messages: string[] = [];
     for (const attempt of attempts) {
-      await page.goto(authorization.verification_uri_complete!);
+      await page.goto(typedCodeUrl(authorization));
       const response = await signInOnPage(page, attempt.person, attempt);
       expect(response.status()).toBe(403);
       expect(await h1(page)).toBe('Sign in to connect a device');
@@ -427,11 +435,11 @@ describe('the device verification page in a browser', () => {
     const emb = await oauthClient(host, 'roger-emb');
     const enrollment = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
     const enrolled = oauth.pollDeviceAuthorizationGrant(emb, enrollment);
-    await page.goto(enrollment.verification_uri_complete!);
+    await page.goto(typedCodeUrl(enrollment));
     expect((await signInOnPage(page, bob)).status()).toBe(404);
     expect(await page.textContent('[role="alert"]')).toContain('needs an administrator');
 
-    await page.goto(enrollment.verification_uri_complete!);
+    await page.goto(typedCodeUrl(enrollment));
     expect((await signInOnPage(page, alice)).status()).toBe(200);
     expect(await page.textContent('main')).toContain('A new printer is asking for access');
     const noName = await navigation(page, () => page.press('button[value="approve"]', 'Enter'));
@@ -450,7 +458,7 @@ describe('the device verification page in a browser', () => {
     const session = await oauth.initiateDeviceAuthorization(panel, { scope: 'session' });
     expect(session.expires_in).toBe(120);
     const started = oauth.pollDeviceAuthorizationGrant(panel, session);
-    await page.goto(session.verification_uri_complete!);
+    await page.goto(typedCodeUrl(session));
     expect((await signInOnPage(page, bob)).status()).toBe(200);
     const asking = await page.textContent('main');
     expect(asking).toContain('The printer MFP 3rd floor (Building A, 3rd floor) is asking for access');
@@ -470,7 +478,7 @@ describe('the device verification page in a browser', () => {
     const session = await oauth.initiateDeviceAuthorization(panel, { scope: 'session' });
 
     const { context, page, problems } = await openPage();
-    await page.goto(session.verification_uri_complete!);
+    await page.goto(typedCodeUrl(session));
     expect((await signInOnPage(page, carol, { tenant: 'fabrikam' })).status()).toBe(403);
     expect(await page.textContent('[role="alert"]')).toContain('turned off');
     expect(await page.locator('button').count()).toBe(0);
