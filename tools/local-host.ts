@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isWebAppPath, serveWebApp } from './local-web.js';
+import { isWebAppPath, serveWebApp, uploadOrigins, webAppCsp } from './local-web.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 // Classes come through the default import: named value imports of @azure/functions fail in
@@ -140,6 +140,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     options.table.routes.map((route) => [route, createHttpHandler(route, { services, table: options.table, telemetry })]),
   );
 
+  // The web app's policy lets the browser reach OneDrive's upload URLs: the local stand-in's origin
+  // once it runs (asked for at the first page served, as OneDrive starts lazily), or Microsoft's.
+  let webCsp: Promise<string> | undefined;
+  const webAppPolicy = () =>
+    (webCsp ??= (async () => {
+      const { microsoft } = options.config;
+      const local = !microsoft.disabledBecause && !microsoft.clientId;
+      const graph = local ? (await (await services()).onedrive()).endpoints.graph : undefined;
+      return webAppCsp(uploadOrigins(microsoft, graph));
+    })().catch(() => {
+      webCsp = undefined; // OneDrive did not start: no upload origin this time, ask again next page
+      return webAppCsp();
+    }));
+
   const traffic = { requests: 0, requestBodyBytes: 0, largestRequestBody: 0 };
   const server = createServer(async (req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -155,7 +169,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         return;
       }
       if (options.webRoot && isWebAppPath(url.pathname)) {
-        await serveWebApp(options.webRoot, method, url.pathname, res);
+        await serveWebApp(options.webRoot, method, url.pathname, res, await webAppPolicy());
         return;
       }
       const match = options.table.find(method, url.pathname);

@@ -13,15 +13,34 @@ import { extname, join, normalize, sep } from 'node:path';
  * without one per response, which a static index.html cannot have. With `style-src 'self'` alone
  * Chromium blocks them (44 violations on the jobs screen, and hidden popups show), so 'unsafe-inline'
  * is there for style only; style cannot run code. The app's own base rules are a stylesheet file.
+ * connect-src adds the origins of OneDrive's upload URLs: the browser sends documents there itself.
  */
-export const WEB_APP_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
-  "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export function webAppCsp(uploadOrigins: readonly string[] = []): string {
+  return (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
+    `connect-src ${["'self'", ...uploadOrigins].join(' ')}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`
+  );
+}
+
+/**
+ * Where the browser PUTs a document (docs/web-app.md#printing-a-file-and-onedrive): the origin of
+ * Graph's upload URLs, which connect-src must allow. Against Microsoft, OneDrive for work or school
+ * hands out upload URLs on the tenant's SharePoint host (`https://contoso-my.sharepoint.com/…`);
+ * against the local stand-in, they are on its own origin (`graph`, the Graph base URL it serves).
+ * None when OneDrive is off in this region.
+ */
+export function uploadOrigins(microsoft: { readonly clientId?: string; readonly disabledBecause?: string }, graph?: string): string[] {
+  if (microsoft.disabledBecause) return [];
+  if (microsoft.clientId) return [GRAPH_UPLOAD_ORIGIN];
+  return graph ? [new URL(graph).origin] : [];
+}
+
+/** The hosts of OneDrive for work or school upload sessions in Microsoft's global cloud. */
+export const GRAPH_UPLOAD_ORIGIN = 'https://*.sharepoint.com';
 
 const HEADERS: Readonly<Record<string, string>> = {
   'Strict-Transport-Security': 'max-age=63072000; includeSubDomains',
   'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': WEB_APP_CSP,
   'Referrer-Policy': 'no-referrer',
 };
 
@@ -39,10 +58,12 @@ const TYPES: Readonly<Record<string, string>> = {
 /** True when the path is the web app's (`/app` or under `/app/`); the caller then lets this answer. */
 export const isWebAppPath = (pathname: string) => pathname === '/app' || pathname.startsWith('/app/');
 
-export async function serveWebApp(root: string, method: string, pathname: string, res: ServerResponse): Promise<void> {
+/** `csp`: the policy for this host (webAppCsp with its upload origins). */
+export async function serveWebApp(root: string, method: string, pathname: string, res: ServerResponse, csp = webAppCsp()): Promise<void> {
   const send = (status: number, type: string, body: Buffer | string, cache: string) => {
     res.statusCode = status;
     for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
+    res.setHeader('Content-Security-Policy', csp);
     res.setHeader('Content-Type', type);
     res.setHeader('Cache-Control', cache);
     res.end(method === 'HEAD' ? undefined : body);

@@ -131,6 +131,12 @@ export interface LocalMicrosoft {
   wrongNonceNext(count: number): void;
   /** The next `count` requests for the signing keys (JWKS) answer 503 with `Retry-After: retryAfterSeconds` (default 1). */
   failKeysNext(count: number, retryAfterSeconds?: number): void;
+  /**
+   * The next `count` PUTs on upload URLs lose their connection: the socket is destroyed before
+   * any answer and the fragment is not accepted, as a dropped mobile connection would. A client
+   * resumes by asking the upload URL for nextExpectedRanges.
+   */
+  dropUploadNext(count: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -377,6 +383,9 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     },
     failTokenNext: (count, fault, retryAfterSeconds = 1) => {
       Object.assign(tokenFault, { remaining: count, fault, retryAfterSeconds });
+    },
+    dropUploadNext: (count) => {
+      transfers.dropPuts = count;
     },
     fileBytes: (upn, path) => {
       const drive = directory.find(upn)?.drive;

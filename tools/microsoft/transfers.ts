@@ -83,8 +83,20 @@ export class Transfers {
     return `${this.config.baseUrl}/download/${token}`;
   }
 
-  /** PUT (a fragment), GET (status, for resuming) and DELETE (cancel) on an upload URL. */
+  /** The next PUTs on upload URLs lose their connection: the socket is destroyed before any answer (dropUploadNext). */
+  dropPuts = 0;
+
+  /**
+   * PUT (a fragment), GET (status, for resuming) and DELETE (cancel) on an upload URL, from a
+   * server or from a browser on another origin (CORS, see uploadCors).
+   */
   async upload(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
+    if (uploadCors(req, res)) return;
+    if (req.method === 'PUT' && this.dropPuts > 0) {
+      this.dropPuts -= 1;
+      req.socket.destroy();
+      return;
+    }
     if (req.headers.authorization !== undefined) {
       throw new GraphError(401, 'unauthenticated', 'Upload URLs are pre-authenticated: send fragments without an Authorization header.');
     }
@@ -183,6 +195,45 @@ export class Transfers {
     const bytes = Buffer.concat([...session.fragments, lastFragment]);
     return placeOrConflict(() => drive.writeFile(parent, session.name, bytes, session.behavior, this.config.now()));
   }
+}
+
+/** What a browser may send to an upload URL: its methods, and the one header a fragment needs beyond the CORS-safelisted ones. */
+const UPLOAD_CORS_METHODS = 'PUT, GET, DELETE';
+const UPLOAD_CORS_HEADERS = 'Content-Range, Content-Type';
+
+/**
+ * CORS on upload URLs, so a web app on another origin can PUT fragments, read the session's
+ * status and cancel it. The URL is the credential (no cookies, no Authorization), so any origin
+ * may use it and credentials are never allowed: the origin is echoed (with `Vary: Origin`) on
+ * every answer, errors included, so a browser can read a 404 (session expired) or a 416. A
+ * preflight (OPTIONS with Access-Control-Request-Method) is answered here with 204 and true is
+ * returned; one asking for another method or header gets no CORS headers, and the browser refuses.
+ */
+function uploadCors(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+  }
+  const method = req.headers['access-control-request-method'];
+  if (req.method !== 'OPTIONS' || method === undefined) return false;
+  const asked = (req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const allowed = UPLOAD_CORS_HEADERS.toLowerCase().split(', ');
+  if (origin === undefined || !UPLOAD_CORS_METHODS.split(', ').includes(method) || !asked.every((name) => allowed.includes(name))) {
+    res.removeHeader('Access-Control-Allow-Origin');
+    res.writeHead(204).end();
+    return true;
+  }
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': UPLOAD_CORS_METHODS,
+    'Access-Control-Allow-Headers': UPLOAD_CORS_HEADERS,
+    'Access-Control-Max-Age': '600',
+  });
+  res.end();
+  return true;
 }
 
 function status(session: UploadSession): Record<string, unknown> {

@@ -385,6 +385,42 @@ describe('OneDrive', () => {
     expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
   });
 
+  test('answers a browser on another origin (CORS preflight for PUT with Content-Range, origin echoed on answers and errors), never with credentials', async () => {
+    const { access } = await tokensFor('noa@contoso.example');
+    const uploadUrl = await createSession(access, 'root', 'scan.pdf');
+    const origin = 'http://localhost:7071';
+    const preflight = (method: string, headers: string) =>
+      fetch(uploadUrl, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': headers },
+      });
+    const allowed = await preflight('PUT', 'content-range,content-type');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(allowed.headers.get('access-control-allow-methods')).toBe('PUT, GET, DELETE');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('Content-Range, Content-Type');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+    for (const refused of [await preflight('PUT', 'authorization,content-range'), await preflight('POST', 'content-range')]) {
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    const put = await putFragment(uploadUrl, PDF, 0, PDF.length, { Origin: origin });
+    expect(put.status).toBe(202);
+    expect(put.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(put.headers.get('vary')).toBe('Origin');
+    const skipped = await putFragment(uploadUrl, PDF, 8192, PDF.length, { Origin: origin });
+    expect([skipped.status, skipped.headers.get('access-control-allow-origin')]).toEqual([416, origin]);
+  });
+
+  test('dropUploadNext loses the next fragment’s connection without accepting it; the status says where to resume', async () => {
+    const { access } = await tokensFor('noa@contoso.example');
+    const uploadUrl = await createSession(access, 'root', 'dropped.pdf');
+    expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
+    ms.dropUploadNext(1);
+    await expect(putFragment(uploadUrl, PDF, 4096, PDF.length)).rejects.toThrow();
+    expect(((await (await fetch(uploadUrl)).json()) as Json).nextExpectedRanges).toEqual(['4096-']);
+    expect((await putFragment(uploadUrl, PDF, 4096, PDF.length)).status).toBe(202);
+  });
+
   test('addresses items by path, as the SDK upload task does, and refuses invalid names', async () => {
     const upn = 'noah@contoso.example';
     const { access } = await tokensFor(upn);
