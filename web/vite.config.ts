@@ -6,5 +6,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: '/app/',
   plugins: [react()],
-  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: true },
+  // Vite's 500 kB warning counts raw bytes; what we hold the app to is the gzipped size of the
+  // JavaScript loaded first (300 KB, tools/web-budget.mjs), so Vite warns only well past Fluent's share.
+  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: true, chunkSizeWarningLimit: 800 },
 });
