@@ -91,13 +91,13 @@ export const containerSpecs = {
   },
   /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). Written, never queried. */
   scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1, indexingPolicy: indexOnly() },
-  /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). Listed newest first; searched by user at erasure. */
+  /** The tenant's audit log of admin actions: ids, actions, times; item TTL (a year). Listed newest first, by action and time; searched by user at erasure. */
   audit: {
     id: 'audit',
     account: 'regional',
     partitionKeyPath: '/tenantId',
     defaultTtl: -1,
-    indexingPolicy: indexOnly('/tenantId/?', '/at/?', '/actorId/?', '/targetId/?'),
+    indexingPolicy: indexOnly('/tenantId/?', '/at/?', '/action/?', '/actorId/?', '/targetId/?'),
   },
   /** Fixed-window counters for rate limits, and the sign-in decoy (users/sign-in-decoy.ts); item TTL. Point reads only. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1, indexingPolicy: indexOnly() },
