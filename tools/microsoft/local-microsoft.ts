@@ -137,6 +137,12 @@ export interface LocalMicrosoft {
    * resumes by asking the upload URL for nextExpectedRanges.
    */
   dropUploadNext(count: number): void;
+  /**
+   * The next `count` PUTs on upload URLs wait, unanswered, until releaseUploads() (or close()):
+   * an upload caught mid-way, for a test to look at it. Set dropUploadNext meanwhile to drop a held one.
+   */
+  holdUploadNext(count: number): void;
+  releaseUploads(): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -387,6 +393,10 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     dropUploadNext: (count) => {
       transfers.dropPuts = count;
     },
+    holdUploadNext: (count) => {
+      transfers.holdPuts = count;
+    },
+    releaseUploads: () => transfers.releaseHeld(),
     fileBytes: (upn, path) => {
       const drive = directory.find(upn)?.drive;
       const item = drive?.resolve(drive.root, splitPath(path));
@@ -417,6 +427,8 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       slow.remaining = 0;
       slowToken.remaining = 0;
       tokenFault.remaining = 0;
+      transfers.holdPuts = 0;
+      transfers.releaseHeld();
       for (const giveUp of [...waiting]) giveUp();
       const closing = [server, ...(secureServer ? [secureServer] : [])].map((listener) => {
         const closed = new Promise<void>((resolve, reject) => listener.close((error) => (error ? reject(error) : resolve())));

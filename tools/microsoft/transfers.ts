@@ -85,6 +85,13 @@ export class Transfers {
 
   /** The next PUTs on upload URLs lose their connection: the socket is destroyed before any answer (dropUploadNext). */
   dropPuts = 0;
+  /** The next PUTs on upload URLs wait until releaseHeld (holdUploadNext): a slow network, held still for a test. */
+  holdPuts = 0;
+  readonly #held: Array<() => void> = [];
+
+  releaseHeld(): void {
+    for (const release of this.#held.splice(0)) release();
+  }
 
   /**
    * PUT (a fragment), GET (status, for resuming) and DELETE (cancel) on an upload URL, from a
@@ -92,6 +99,10 @@ export class Transfers {
    */
   async upload(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
     if (uploadCors(req, res)) return;
+    if (req.method === 'PUT' && this.holdPuts > 0) {
+      this.holdPuts -= 1;
+      await new Promise<void>((resolve) => this.#held.push(resolve));
+    }
     if (req.method === 'PUT' && this.dropPuts > 0) {
       this.dropPuts -= 1;
       req.socket.destroy();

@@ -411,7 +411,7 @@ describe('OneDrive', () => {
     expect([skipped.status, skipped.headers.get('access-control-allow-origin')]).toEqual([416, origin]);
   });
 
-  test('dropUploadNext loses the next fragment’s connection without accepting it; the status says where to resume', async () => {
+  test('dropUploadNext loses the next fragment’s connection without accepting it (the status says where to resume); holdUploadNext holds one until released', async () => {
     const { access } = await tokensFor('noa@contoso.example');
     const uploadUrl = await createSession(access, 'root', 'dropped.pdf');
     expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
@@ -419,6 +419,14 @@ describe('OneDrive', () => {
     await expect(putFragment(uploadUrl, PDF, 4096, PDF.length)).rejects.toThrow();
     expect(((await (await fetch(uploadUrl)).json()) as Json).nextExpectedRanges).toEqual(['4096-']);
     expect((await putFragment(uploadUrl, PDF, 4096, PDF.length)).status).toBe(202);
+
+    ms.holdUploadNext(1);
+    let answered = false;
+    const held = putFragment(uploadUrl, PDF, 8192, PDF.length).then((response) => ((answered = true), response));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    ms.releaseUploads();
+    expect((await held).status).toBe(201);
   });
 
   test('addresses items by path, as the SDK upload task does, and refuses invalid names', async () => {
