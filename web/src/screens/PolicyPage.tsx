@@ -1,13 +1,519 @@
-// Placeholder until this screen is built (issue 18): the page frame with its heading.
-import { Text } from '@fluentui/react-components';
-import { useLanguage } from '../i18n.js';
-import { Page } from '../ui.js';
+// Policy (/app/admin/policy): every tenant setting PATCH /api/tenant takes, grouped in plain words,
+// each with a hint; Save sends only what changed, and the API's own validation words appear next
+// to the field they name. The facts an admin cannot change here (sign-in methods in force,
+// connected Entra tenants, email domains) are shown above.
+import {
+  Button,
+  Card,
+  Checkbox,
+  Field,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Subtitle2,
+  Switch,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { apiJson, problemWords } from '../api.js';
+import { fieldErrors, typedNumber } from '../admin-tenant/forms.js';
+import { useWords, type Bilingual } from '../i18n.js';
+import type { ProblemWords } from '../problem.js';
+import { Page, ProblemBar } from '../ui.js';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  region: string;
+  policy: Policy;
+  signInMethods: ('microsoft' | 'password')[];
+  entraTenantIds: string[];
+  bindEntraOnFirstAdminSignIn: boolean;
+  emailDomains: string[];
+}
+
+interface Policy {
+  jobRetentionDays: number;
+  pinMinLength: number;
+  pinDensity: number;
+  passwordMinLength: number;
+  passwordNeedsLetterAndDigit: boolean;
+  lockoutThreshold: number;
+  lockoutSeconds: number;
+  loginHistoryKeepsIp: boolean;
+  loginHistoryDays: number;
+  allowedLoginMethods: ('qr' | 'pin' | 'password')[];
+  printerFailedSignInLimit: number;
+  signInMethods?: ('microsoft' | 'password')[];
+  entraAdminGroupId?: string;
+  jitProvisioning: boolean;
+}
+
+type NumberField =
+  | 'jobRetentionDays'
+  | 'pinMinLength'
+  | 'pinDensity'
+  | 'passwordMinLength'
+  | 'lockoutThreshold'
+  | 'lockoutSeconds'
+  | 'loginHistoryDays'
+  | 'printerFailedSignInLimit';
+type SwitchField = 'passwordNeedsLetterAndDigit' | 'loginHistoryKeepsIp' | 'jitProvisioning';
+
+/** The form: numbers as typed (strings), so a value the API refuses can be sent and explained. */
+interface Draft {
+  name: string;
+  numbers: Record<NumberField, string>;
+  switches: Record<SwitchField, boolean>;
+  allowedLoginMethods: Policy['allowedLoginMethods'];
+  signInMethods: Tenant['signInMethods'];
+  entraAdminGroupId: string;
+}
+
+const NUMBERS: NumberField[] = [
+  'jobRetentionDays',
+  'pinMinLength',
+  'pinDensity',
+  'passwordMinLength',
+  'lockoutThreshold',
+  'lockoutSeconds',
+  'loginHistoryDays',
+  'printerFailedSignInLimit',
+];
+const SWITCHES: SwitchField[] = ['passwordNeedsLetterAndDigit', 'loginHistoryKeepsIp', 'jitProvisioning'];
+
+const draftOf = (tenant: Tenant): Draft => ({
+  name: tenant.name,
+  numbers: Object.fromEntries(NUMBERS.map((field) => [field, String(tenant.policy[field])])) as Draft['numbers'],
+  switches: Object.fromEntries(SWITCHES.map((field) => [field, tenant.policy[field]])) as Draft['switches'],
+  allowedLoginMethods: [...tenant.policy.allowedLoginMethods],
+  signInMethods: [...tenant.signInMethods],
+  entraAdminGroupId: tenant.policy.entraAdminGroupId ?? '',
+});
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
+
+/** The PATCH body: only what differs from the tenant as loaded; undefined when nothing does. */
+function changesOf(tenant: Tenant, draft: Draft): { name?: string; policy?: Record<string, unknown> } | undefined {
+  const policy: Record<string, unknown> = {};
+  for (const field of NUMBERS) if (draft.numbers[field] !== String(tenant.policy[field])) policy[field] = typedNumber(draft.numbers[field]);
+  for (const field of SWITCHES) if (draft.switches[field] !== tenant.policy[field]) policy[field] = draft.switches[field];
+  if (!sameSet(draft.allowedLoginMethods, tenant.policy.allowedLoginMethods)) policy.allowedLoginMethods = draft.allowedLoginMethods;
+  if (!sameSet(draft.signInMethods, tenant.signInMethods)) policy.signInMethods = draft.signInMethods;
+  if (draft.entraAdminGroupId !== (tenant.policy.entraAdminGroupId ?? '')) policy.entraAdminGroupId = draft.entraAdminGroupId.trim();
+  const body = { ...(draft.name !== tenant.name ? { name: draft.name } : {}), ...(Object.keys(policy).length ? { policy } : {}) };
+  return Object.keys(body).length ? body : undefined;
+}
+
+const WORDS: Bilingual<{
+  title: string;
+  loading: string;
+  loadFailed: string;
+  saveFailed: string;
+  saved: string;
+  nothingChanged: string;
+  save: string;
+  reset: string;
+  refused: string;
+  facts: string;
+  inForce: string;
+  entraTenants: string;
+  noEntra: string;
+  waitingForAdmin: string;
+  domains: string;
+  noDomains: string;
+  region: string;
+  slug: string;
+  methods: Record<'microsoft' | 'password', string>;
+  printerMethods: Record<'qr' | 'pin' | 'password', string>;
+  groups: Record<'organisation' | 'apps' | 'printers' | 'pins' | 'passwords' | 'lockout' | 'retention', string>;
+  labels: Record<NumberField | SwitchField | 'name' | 'signInMethods' | 'allowedLoginMethods' | 'entraAdminGroupId', string>;
+  hints: Record<NumberField | SwitchField | 'name' | 'signInMethods' | 'allowedLoginMethods' | 'entraAdminGroupId', string>;
+}> = {
+  en: {
+    title: 'Policy',
+    loading: 'Loading the policy…',
+    loadFailed: 'The policy could not be loaded',
+    saveFailed: 'The policy was not saved',
+    saved: 'The policy is saved. Other servers apply it within a minute.',
+    nothingChanged: 'Nothing has changed: there is nothing to save.',
+    save: 'Save',
+    reset: 'Undo my changes',
+    refused: 'Not accepted:',
+    facts: 'This organisation',
+    inForce: 'Sign-in methods in force',
+    entraTenants: 'Connected Microsoft Entra ID organisations',
+    noEntra: 'None yet. Connect one on the Identity page.',
+    waitingForAdmin: 'Waiting for the first Microsoft administrator to sign in.',
+    domains: 'Email domains (set by the operator)',
+    noDomains: 'None',
+    region: 'Region',
+    slug: 'Organisation code',
+    methods: { microsoft: 'Microsoft account', password: 'Roger password' },
+    printerMethods: { qr: 'Scan the QR code with the app', pin: 'Type a PIN', password: 'Type a password' },
+    groups: {
+      organisation: 'Organisation',
+      apps: 'Signing in to the apps',
+      printers: 'Signing in at printers',
+      pins: 'PINs',
+      passwords: 'Passwords',
+      lockout: 'Lockout after failed attempts',
+      retention: 'Retention and sign-in history',
+    },
+    labels: {
+      name: 'Organisation name',
+      signInMethods: 'Ways to sign in to the apps',
+      jitProvisioning: 'Create people at their first Microsoft sign-in',
+      entraAdminGroupId: 'Entra ID administrators group (object ID)',
+      allowedLoginMethods: 'Ways to sign in at a printer',
+      printerFailedSignInLimit: 'Failed sign-ins per printer in 15 minutes',
+      pinMinLength: 'Shortest PIN (digits)',
+      pinDensity: 'Largest share of PINs in use',
+      passwordMinLength: 'Shortest password (characters)',
+      passwordNeedsLetterAndDigit: 'Passwords need a letter and a digit',
+      lockoutThreshold: 'Failed attempts before a lock',
+      lockoutSeconds: 'First lock (seconds)',
+      jobRetentionDays: 'Keep print jobs (days)',
+      loginHistoryDays: 'Keep sign-in history (days)',
+      loginHistoryKeepsIp: 'Keep the IP address in the sign-in history',
+    },
+    hints: {
+      name: 'Shown to people on the sign-in page and in the apps.',
+      signInMethods: 'Password sign-in stays on until a Microsoft Entra ID organisation is connected.',
+      jitProvisioning: 'Off: only people created beforehand (by hand or by SCIM) may sign in with Microsoft.',
+      entraAdminGroupId: 'Members of this group are Roger administrators, besides those with the Roger.Admin app role.',
+      allowedLoginMethods: 'Without PIN and password, nobody can type a secret at a printer.',
+      printerFailedSignInLimit: 'Then the printer must wait: this stops common PINs being tried on many people. 5 to 1000.',
+      pinMinLength: 'PINs Roger makes grow longer as the organisation grows. 4 to 12.',
+      pinDensity: 'For example 0.001: one PIN in a thousand belongs to someone. Above 0, at most 0.1.',
+      passwordMinLength: '8 to 64.',
+      passwordNeedsLetterAndDigit: 'Applies to passwords set from now on.',
+      lockoutThreshold: '3 to 20.',
+      lockoutSeconds: 'Each further lock lasts twice as long, at most a day. 1 to 86400.',
+      jobRetentionDays: 'Jobs not printed by then are deleted. 1 to 90.',
+      loginHistoryDays: 'Older sign-ins are deleted. 1 to 365.',
+      loginHistoryKeepsIp: 'Off: the history keeps the time and the app, not where from.',
+    },
+  },
+  fr: {
+    title: 'Règles',
+    loading: 'Chargement des règles…',
+    loadFailed: 'Les règles n’ont pas pu être chargées',
+    saveFailed: 'Les règles n’ont pas été enregistrées',
+    saved: 'Les règles sont enregistrées. Les autres serveurs les appliquent dans la minute.',
+    nothingChanged: 'Rien n’a changé : il n’y a rien à enregistrer.',
+    save: 'Enregistrer',
+    reset: 'Annuler mes modifications',
+    refused: 'Valeur refusée\u00a0:',
+    facts: 'Cette organisation',
+    inForce: 'Modes de connexion en vigueur',
+    entraTenants: 'Organisations Microsoft Entra ID connectées',
+    noEntra: 'Aucune pour l’instant. Connectez-en une depuis la page Identité.',
+    waitingForAdmin: 'En attente de la première connexion d’un administrateur Microsoft.',
+    domains: 'Domaines de messagerie (définis par l’opérateur)',
+    noDomains: 'Aucun',
+    region: 'Région',
+    slug: 'Code de l’organisation',
+    methods: { microsoft: 'Compte Microsoft', password: 'Mot de passe Roger' },
+    printerMethods: { qr: 'Scanner le QR code avec l’application', pin: 'Saisir un code PIN', password: 'Saisir un mot de passe' },
+    groups: {
+      organisation: 'Organisation',
+      apps: 'Connexion aux applications',
+      printers: 'Connexion aux imprimantes',
+      pins: 'Codes PIN',
+      passwords: 'Mots de passe',
+      lockout: 'Blocage après des échecs',
+      retention: 'Conservation et historique des connexions',
+    },
+    labels: {
+      name: 'Nom de l’organisation',
+      signInMethods: 'Modes de connexion aux applications',
+      jitProvisioning: 'Créer les personnes à leur première connexion Microsoft',
+      entraAdminGroupId: 'Groupe des administrateurs Entra ID (ID d’objet)',
+      allowedLoginMethods: 'Modes de connexion à une imprimante',
+      printerFailedSignInLimit: 'Échecs de connexion par imprimante en 15\u00a0minutes',
+      pinMinLength: 'Code PIN le plus court (chiffres)',
+      pinDensity: 'Part maximale des codes PIN utilisés',
+      passwordMinLength: 'Mot de passe le plus court (caractères)',
+      passwordNeedsLetterAndDigit: 'Les mots de passe contiennent une lettre et un chiffre',
+      lockoutThreshold: 'Échecs avant un blocage',
+      lockoutSeconds: 'Premier blocage (secondes)',
+      jobRetentionDays: 'Conserver les impressions (jours)',
+      loginHistoryDays: 'Conserver l’historique des connexions (jours)',
+      loginHistoryKeepsIp: 'Conserver l’adresse IP dans l’historique',
+    },
+    hints: {
+      name: 'Affiché sur la page de connexion et dans les applications.',
+      signInMethods: 'La connexion par mot de passe reste active tant qu’aucune organisation Microsoft Entra ID n’est connectée.',
+      jitProvisioning:
+        'Désactivé\u00a0: seules les personnes créées au préalable (à la main ou par SCIM) peuvent se connecter avec Microsoft.',
+      entraAdminGroupId:
+        'Les membres de ce groupe sont administrateurs de Roger, en plus de ceux qui ont le rôle d’application Roger.Admin.',
+      allowedLoginMethods: 'Sans code PIN ni mot de passe, personne ne peut saisir de secret sur une imprimante.',
+      printerFailedSignInLimit:
+        'L’imprimante doit ensuite patienter\u00a0: cela empêche d’essayer des codes courants sur beaucoup de personnes. De 5 à 1000.',
+      pinMinLength: 'Les codes PIN créés par Roger s’allongent quand l’organisation grandit. De 4 à 12.',
+      pinDensity: 'Par exemple 0.001\u00a0: un code PIN sur mille appartient à quelqu’un. Plus de 0, au plus 0.1.',
+      passwordMinLength: 'De 8 à 64.',
+      passwordNeedsLetterAndDigit: 'S’applique aux mots de passe définis à partir de maintenant.',
+      lockoutThreshold: 'De 3 à 20.',
+      lockoutSeconds: 'Chaque blocage suivant dure deux fois plus longtemps, au plus un jour. De 1 à 86400.',
+      jobRetentionDays: 'Les impressions non imprimées à cette date sont supprimées. De 1 à 90.',
+      loginHistoryDays: 'Les connexions plus anciennes sont supprimées. De 1 à 365.',
+      loginHistoryKeepsIp: 'Désactivé\u00a0: l’historique garde l’heure et l’application, pas la provenance.',
+    },
+  },
+};
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL },
+  card: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '720px' },
+  facts: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: tokens.spacingVerticalS, margin: 0 },
+  fact: { margin: 0, overflowWrap: 'anywhere' },
+  term: { fontWeight: tokens.fontWeightSemibold },
+  number: { maxWidth: '200px' },
+  actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM },
+});
+
+type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; tenant: Tenant };
+type Notice = { kind: 'saved' } | { kind: 'unchanged' } | { kind: 'failed'; error: unknown };
 
 export function PolicyPage() {
-  const [, words] = useLanguage();
+  const styles = useStyles();
+  const words = useWords(WORDS);
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [draft, setDraft] = useState<Draft | undefined>();
+  const [notice, setNotice] = useState<Notice | undefined>();
+  const [saving, setSaving] = useState(false);
+
+  const read = useCallback(async () => {
+    try {
+      const tenant = await apiJson<Tenant>('/api/tenant');
+      setLoad({ kind: 'loaded', tenant });
+      setDraft(draftOf(tenant));
+    } catch (error) {
+      setLoad({ kind: 'failed', problem: problemWords(error, WORDS.en.loadFailed) });
+    }
+  }, []);
+  useEffect(() => void read(), [read]);
+
+  if (load.kind === 'loading' || (load.kind === 'loaded' && !draft)) {
+    return (
+      <Page title={words.title}>
+        <Spinner label={words.loading} />
+      </Page>
+    );
+  }
+  if (load.kind === 'failed' || !draft) {
+    return (
+      <Page title={words.title}>{load.kind === 'failed' && <ProblemBar problem={{ ...load.problem, title: words.loadFailed }} />}</Page>
+    );
+  }
+  const tenant = load.tenant;
+  const errors = notice?.kind === 'failed' ? fieldErrors(notice.error) : {};
+  const errorOf = (field: string) => (errors[field] ? `${words.refused} ${errors[field]}` : undefined);
+  const stateOf = (field: string) => (errors[field] ? ('error' as const) : ('none' as const));
+  const unplaced = notice?.kind === 'failed' && Object.keys(errors).length === 0 ? problemWords(notice.error, words.saveFailed) : undefined;
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const body = changesOf(tenant, draft);
+    if (!body) return setNotice({ kind: 'unchanged' });
+    setSaving(true);
+    try {
+      const saved = await apiJson<Tenant>('/api/tenant', { method: 'PATCH', body });
+      setLoad({ kind: 'loaded', tenant: saved });
+      setDraft(draftOf(saved));
+      setNotice({ kind: 'saved' });
+    } catch (error) {
+      setNotice({ kind: 'failed', error });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const numberField = (field: NumberField, error = errorOf(`policy.${field}`)) => (
+    <Field label={words.labels[field]} hint={words.hints[field]} validationMessage={error} validationState={stateOf(`policy.${field}`)}>
+      <Input
+        className={styles.number}
+        inputMode={field === 'pinDensity' ? 'decimal' : 'numeric'}
+        value={draft.numbers[field]}
+        onChange={(_e, data) => setDraft({ ...draft, numbers: { ...draft.numbers, [field]: data.value } })}
+      />
+    </Field>
+  );
+  const switchField = (field: SwitchField) => (
+    <Field hint={words.hints[field]} validationMessage={errorOf(`policy.${field}`)} validationState={stateOf(`policy.${field}`)}>
+      <Switch
+        label={words.labels[field]}
+        checked={draft.switches[field]}
+        onChange={(_e, data) => setDraft({ ...draft, switches: { ...draft.switches, [field]: data.checked } })}
+      />
+    </Field>
+  );
+  const toggle = <T extends string>(list: readonly T[], item: T, on: boolean): T[] =>
+    on ? [...list.filter((x) => x !== item), item] : list.filter((x) => x !== item);
+
   return (
-    <Page title={words.loadingPage}>
-      <Text>…</Text>
+    <Page title={words.title}>
+      <Card className={styles.card}>
+        <Subtitle2 as="h3">{words.facts}</Subtitle2>
+        <dl className={styles.facts}>
+          <div className={styles.fact}>
+            <dt className={styles.term}>{words.inForce}</dt>
+            <dd className={styles.fact}>{tenant.signInMethods.map((m) => words.methods[m]).join(', ')}</dd>
+          </div>
+          <div className={styles.fact}>
+            <dt className={styles.term}>{words.entraTenants}</dt>
+            <dd className={styles.fact}>
+              {tenant.entraTenantIds.length
+                ? tenant.entraTenantIds.join(', ')
+                : tenant.bindEntraOnFirstAdminSignIn
+                  ? words.waitingForAdmin
+                  : words.noEntra}
+            </dd>
+          </div>
+          <div className={styles.fact}>
+            <dt className={styles.term}>{words.domains}</dt>
+            <dd className={styles.fact}>{tenant.emailDomains.length ? tenant.emailDomains.join(', ') : words.noDomains}</dd>
+          </div>
+          <div className={styles.fact}>
+            <dt className={styles.term}>{words.slug}</dt>
+            <dd className={styles.fact}>
+              {tenant.slug} · {words.region} {tenant.region}
+            </dd>
+          </div>
+        </dl>
+      </Card>
+
+      <form className={styles.form} onSubmit={(event) => void save(event)} noValidate>
+        {notice?.kind === 'saved' && (
+          <MessageBar intent="success" role="status">
+            <MessageBarBody>{words.saved}</MessageBarBody>
+          </MessageBar>
+        )}
+        {notice?.kind === 'unchanged' && (
+          <MessageBar intent="info" role="status">
+            <MessageBarBody>{words.nothingChanged}</MessageBarBody>
+          </MessageBar>
+        )}
+        {notice?.kind === 'failed' && (
+          <MessageBar intent="error" role="alert">
+            <MessageBarBody>
+              <MessageBarTitle>{words.saveFailed}</MessageBarTitle>
+              {unplaced ? [unplaced.title, unplaced.detail].filter(Boolean).join(': ') : ''}
+            </MessageBarBody>
+          </MessageBar>
+        )}
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.organisation}</Subtitle2>
+          <Field label={words.labels.name} hint={words.hints.name} validationMessage={errorOf('name')} validationState={stateOf('name')}>
+            <Input value={draft.name} onChange={(_e, data) => setDraft({ ...draft, name: data.value })} />
+          </Field>
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.apps}</Subtitle2>
+          <Field
+            label={words.labels.signInMethods}
+            hint={words.hints.signInMethods}
+            validationMessage={errorOf('policy.signInMethods')}
+            validationState={stateOf('policy.signInMethods')}
+          >
+            <div role="group" aria-label={words.labels.signInMethods}>
+              {(['microsoft', 'password'] as const).map((method) => (
+                <Checkbox
+                  key={method}
+                  label={words.methods[method]}
+                  checked={draft.signInMethods.includes(method)}
+                  onChange={(_e, data) => setDraft({ ...draft, signInMethods: toggle(draft.signInMethods, method, data.checked === true) })}
+                />
+              ))}
+            </div>
+          </Field>
+          {switchField('jitProvisioning')}
+          <Field
+            label={words.labels.entraAdminGroupId}
+            hint={words.hints.entraAdminGroupId}
+            validationMessage={errorOf('policy.entraAdminGroupId')}
+            validationState={stateOf('policy.entraAdminGroupId')}
+          >
+            <Input
+              value={draft.entraAdminGroupId}
+              placeholder="00000000-0000-0000-0000-000000000000"
+              onChange={(_e, data) => setDraft({ ...draft, entraAdminGroupId: data.value })}
+            />
+          </Field>
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.printers}</Subtitle2>
+          <Field
+            label={words.labels.allowedLoginMethods}
+            hint={words.hints.allowedLoginMethods}
+            validationMessage={errorOf('policy.allowedLoginMethods')}
+            validationState={stateOf('policy.allowedLoginMethods')}
+          >
+            <div role="group" aria-label={words.labels.allowedLoginMethods}>
+              {(['qr', 'pin', 'password'] as const).map((method) => (
+                <Checkbox
+                  key={method}
+                  label={words.printerMethods[method]}
+                  checked={draft.allowedLoginMethods.includes(method)}
+                  onChange={(_e, data) =>
+                    setDraft({ ...draft, allowedLoginMethods: toggle(draft.allowedLoginMethods, method, data.checked === true) })
+                  }
+                />
+              ))}
+            </div>
+          </Field>
+          {numberField('printerFailedSignInLimit')}
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.pins}</Subtitle2>
+          {numberField('pinMinLength')}
+          {numberField('pinDensity')}
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.passwords}</Subtitle2>
+          {numberField('passwordMinLength')}
+          {switchField('passwordNeedsLetterAndDigit')}
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.lockout}</Subtitle2>
+          {numberField('lockoutThreshold')}
+          {numberField('lockoutSeconds')}
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{words.groups.retention}</Subtitle2>
+          {numberField('jobRetentionDays')}
+          {numberField('loginHistoryDays')}
+          {switchField('loginHistoryKeepsIp')}
+        </Card>
+
+        <div className={styles.actions}>
+          <Button appearance="primary" type="submit" disabled={saving}>
+            {saving ? <Spinner size="tiny" label={words.save} /> : words.save}
+          </Button>
+          <Button
+            onClick={() => {
+              setDraft(draftOf(tenant));
+              setNotice(undefined);
+            }}
+          >
+            {words.reset}
+          </Button>
+        </div>
+      </form>
     </Page>
   );
 }
