@@ -4,7 +4,7 @@
 //   which each region's deployment then opens to its own app identity;
 // - the global entry point for discovery: Azure Front Door in front of every regional app.
 
-import { apiUrl, appHostName, directoryCosmosName, frontDoorName } from 'naming.bicep'
+import { apiUrl, appHostName, directoryCosmosName, frontDoorEndpointName, frontDoorName } from 'naming.bicep'
 
 @description('The same prefix as the regional deployments.')
 @minLength(2)
@@ -74,7 +74,7 @@ module entryPoint 'modules/front-door.bicep' = {
   name: 'entry-point'
   params: {
     profileName: frontDoorName(namePrefix)
-    endpointName: '${namePrefix}-discovery'
+    endpointName: frontDoorEndpointName(namePrefix)
     origins: map(regions, region => {
       id: region.id
       hostName: appHostName(namePrefix, region.id)

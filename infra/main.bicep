@@ -2,7 +2,7 @@
 //   az deployment group create -g <prefix>-eu --parameters infra/eu.bicepparam
 // after global.bicep. What each resource is for: infra/README.md.
 
-import { amqpUrl, apiUrl, appName, cosmosName, directoryCosmosName, frontDoorName, keyVaultReference, serviceBusName } from 'naming.bicep'
+import { amqpUrl, apiUrl, appName, cosmosName, directoryCosmosName, frontDoorEndpointName, frontDoorName, keyVaultReference, serviceBusName } from 'naming.bicep'
 
 @description('Lowercase prefix of every resource name, e.g. `roger`: the derived names (e.g. `<prefix>-eu-api.azurewebsites.net`) must be free in Azure.')
 @minLength(2)
@@ -24,6 +24,9 @@ param entraAuthority string = '${environment().authentication.loginEndpoint}orga
 
 @description('Microsoft Graph origin (national clouds have their own).')
 param graphBaseUrl string = 'https://graph.microsoft.com'
+
+@description('Where the web app\'s browser uploads documents itself: the hosts of OneDrive for work or school upload sessions (Graph\'s uploadUrl), admitted by its CSP connect-src (docs/web-app.md#in-azure). National clouds have their own.')
+param webUploadOrigins array = ['https://*.sharepoint.com']
 
 @minValue(60)
 @maxValue(3600)
@@ -325,7 +328,36 @@ module functionApp 'modules/function-app.bicep' = {
   ]
 }
 
+// The web app (docs/web-app.md#in-azure): its files in this region's storage static website, served
+// by Front Door at /app/* of this region's host name, same-origin with the API. Front Door serves
+// the API only with a custom domain, so only then is there a route; without one the pipeline
+// still uploads the build, and the app is not reachable under the issuer (infra/README.md#the-web-app).
+module webApp 'modules/web-app.bicep' = {
+  name: 'web-app'
+  params: {
+    name: take('${compactPrefix}${regionId}web${resourceToken}', 24)
+    location: location
+    zoneRedundant: storageZoneRedundant
+    workspaceResourceId: monitoring.outputs.workspaceResourceId
+    tags: allTags
+  }
+}
+
+module webRoute 'modules/web-route.bicep' = if (behindFrontDoor) {
+  name: 'web-route-${regionId}'
+  scope: resourceGroup(globalResourceGroupName)
+  params: {
+    profileName: frontDoorName(namePrefix)
+    endpointName: frontDoorEndpointName(namePrefix)
+    regionId: regionId
+    webHostName: webApp.outputs.webHostName
+    uploadOrigins: webUploadOrigins
+  }
+}
+
 output appName string = functionApp.outputs.name
 @description('This region\'s API and OAuth issuer: the custom host name when there is one (the app then answers Front Door only).')
 output apiUrl string = behindFrontDoor ? apiUrl(namePrefix, regionId, customDomain) : 'https://${functionApp.outputs.defaultHostName}'
 output keyVaultName string = keyVault.outputs.name
+@description('The storage account whose static website (`$web`, under app/) holds the web app: the pipeline uploads web/dist there.')
+output webStorageAccount string = webApp.outputs.name

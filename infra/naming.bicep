@@ -21,6 +21,10 @@ func directoryCosmosName(prefix string) string => '${prefix}-directory'
 func frontDoorName(prefix string) string => '${prefix}-global-fd'
 
 @export()
+@description('Its one endpoint: discovery, and with a custom domain every region\'s API and web app.')
+func frontDoorEndpointName(prefix string) string => '${prefix}-discovery'
+
+@export()
 @description('The app\'s default host name: where Front Door reaches it. `.azurewebsites.net` is the suffix of Azure\'s public cloud (national clouds have their own: infra/README.md#not-covered-here); global.bicep, deployed before any app exists, cannot read it from one.')
 func appHostName(prefix string, regionId string) string => '${appName(prefix, regionId)}.azurewebsites.net'
 

@@ -4,6 +4,8 @@
 var roleIds = {
   // Blobs of the Functions runtime storage: host leases and keys, and the deployment package.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // The web app's static website: the pipeline uploads the build (modules/web-app.bicep).
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   // Read secrets through Key Vault references, nothing else.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Write secrets: the deployment (generated keys) and the operators who rotate them.

@@ -358,6 +358,8 @@ export class Scope {
         return args[0].slice(args[1]);
       case 'split':
         return (args[0] as string).split(args[1]);
+      case 'join':
+        return (args[0] as Value[]).join(args[1]);
       case 'first':
         return args[0][0];
       case 'last':

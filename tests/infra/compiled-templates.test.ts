@@ -1,8 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oauthClients } from '../../shared/oauth/clients.js';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
+import { GRAPH_UPLOAD_ORIGIN, serveWebApp, webAppCsp } from '../../tools/local-web.js';
 import { bicep, deployedResources, Opaque, parameterValues, show, type DeployedResource, type Value } from './arm-template.js';
 
 /** host.json's functionTimeout in seconds: how long the host lets a function run. */
@@ -76,6 +79,13 @@ const ofType = (resources: DeployedResource[], type: string) => resources.filter
 function one(resources: DeployedResource[], type: string): DeployedResource {
   const found = ofType(resources, type);
   expect(found, type).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The Functions runtime storage of a regional deployment (the other account holds the web app). */
+function runtimeStorage(resources: DeployedResource[]): DeployedResource {
+  const found = ofType(resources, 'Microsoft.Storage/storageAccounts').filter((r) => r.modules.includes('function-app'));
+  expect(found).toHaveLength(1);
   return found[0]!;
 }
 
@@ -182,6 +192,8 @@ const noDiagnostics: Record<string, string> = {
   'Microsoft.Cdn/profiles/originGroups': 'logged by its profile',
   'Microsoft.Cdn/profiles/originGroups/origins': 'logged by its profile',
   'Microsoft.Cdn/profiles/customDomains': 'logged by its profile',
+  'Microsoft.Cdn/profiles/ruleSets': 'logged by its profile',
+  'Microsoft.Cdn/profiles/ruleSets/rules': 'logged by its profile',
   'Microsoft.ManagedIdentity/userAssignedIdentities': 'no diagnostic settings: sign-ins are in Entra ID',
   'Microsoft.Authorization/roleAssignments': 'control plane: the activity log',
   'Microsoft.Insights/diagnosticSettings': 'the settings themselves',
@@ -246,7 +258,7 @@ describe('compiled templates (ARM JSON as deployed)', () => {
       expect(one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.locations).toEqual([
         expect.objectContaining({ failoverPriority: 0, isZoneRedundant: true }),
       ]);
-      expect(one(resources, 'Microsoft.Storage/storageAccounts').sku).toEqual({ name: 'Standard_ZRS' });
+      expect(runtimeStorage(resources).sku).toEqual({ name: 'Standard_ZRS' });
       expect(one(resources, 'Microsoft.Web/serverfarms').properties.zoneRedundant).toBe(false);
       // Standard has no availability-zone option (Premium only).
       expect(one(resources, 'Microsoft.ServiceBus/namespaces').sku).toEqual({ name: 'Standard', tier: 'Standard' });
@@ -254,7 +266,7 @@ describe('compiled templates (ARM JSON as deployed)', () => {
     expect(one(shared(), 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant).toBe(true);
     const zones = (resources: DeployedResource[]) => ({
       cosmos: one(resources, 'Microsoft.DocumentDB/databaseAccounts').properties.locations[0].isZoneRedundant,
-      storage: one(resources, 'Microsoft.Storage/storageAccounts').sku.name,
+      storage: runtimeStorage(resources).sku.name,
       plan: one(resources, 'Microsoft.Web/serverfarms').properties.zoneRedundant,
     });
     // A restored account is never zone-redundant: the region keeps its ZRS storage as it is.
@@ -397,5 +409,147 @@ describe('compiled templates (ARM JSON as deployed)', () => {
         REGIONS.map((id) => `https://${id}.${CUSTOM_DOMAIN}`),
       );
     }
+  });
+});
+
+/** What the local host sends with a screen of the web app (tools/local-web.ts), headers by lower-case name. */
+async function localWebAppHeaders(): Promise<Record<string, string>> {
+  const root = mkdtempSync(join(tmpdir(), 'roger-web-'));
+  try {
+    writeFileSync(join(root, 'index.html'), '<!doctype html>');
+    const headers: Record<string, string> = {};
+    const res = {
+      statusCode: 0,
+      setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value),
+      end: () => undefined,
+    };
+    await serveWebApp(root, 'GET', '/app/jobs', res as unknown as ServerResponse, webAppCsp([GRAPH_UPLOAD_ORIGIN]));
+    expect(res.statusCode).toBe(200);
+    return headers;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The web app in Azure (docs/web-app.md#in-azure, infra/README.md#the-web-app): each region's
+ * build in its own storage static website, served by Front Door at /app/* of the region's host
+ * name, same-origin with that region's API and OAuth issuer.
+ */
+describe('the web app in Azure (ARM JSON as deployed)', () => {
+  const web = (resources: DeployedResource[]) => ({
+    storage: ofType(resources, 'Microsoft.Storage/storageAccounts').filter((r) => r.modules.includes('web-app')),
+    routes: ofType(resources, 'Microsoft.Cdn/profiles/afdEndpoints/routes'),
+    rules: ofType(resources, 'Microsoft.Cdn/profiles/ruleSets/rules'),
+  });
+  const rule = (resources: DeployedResource[], name: string) => web(resources).rules.find((r) => show(r.name).endsWith(`/${name}`))!;
+
+  it("keeps each region's build in its own static website, uploaded with Entra ID only, no anonymous blob access", () => {
+    for (const region of REGIONS) {
+      const resources = regional(region);
+      const [storage] = web(resources).storage;
+      expect(storage, region).toBeDefined();
+      expect(show(storage!.name)).toContain(`${parameterFiles[region]!.namePrefix}${region}web`);
+      expect(storage!.properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false, minimumTlsVersion: 'TLS1_2' });
+      expect(storage!.sku).toEqual({ name: 'Standard_ZRS' });
+      expect(web(regional(region, { storageZoneRedundant: false })).storage[0]!.sku).toEqual({ name: 'Standard_LRS' });
+      // Served as a static website (its $web container), index.html for a folder; no 404 page, so a
+      // missing asset stays a 404 rather than the app.
+      const blob = ofType(resources, 'Microsoft.Storage/storageAccounts/blobServices').find((b) => b.modules.includes('web-app'))!;
+      expect(blob.properties.staticWebsite).toEqual({ enabled: true, indexDocument: 'index.html' });
+      // The deployment's identity (the pipeline) may write blobs there, and only there.
+      const uploads = ofType(resources, 'Microsoft.Authorization/roleAssignments').filter((a) =>
+        show(a.properties.roleDefinitionId).includes('ba92f5b4-2d11-453d-a403-e96b0029c9fe'),
+      );
+      expect(uploads).toHaveLength(1);
+      expect(uploads[0]!.modules).toEqual(['web-app']);
+      expect(show(uploads[0]!.properties.principalId)).toMatch(/deployer\(\)/);
+    }
+  });
+
+  it("routes /app/* of each region's host name to that region's site, with a custom domain; without one there is no route", () => {
+    for (const region of REGIONS) {
+      expect(web(regional(region)).routes, region).toEqual([]);
+      const resources = regional(region, { customDomain: CUSTOM_DOMAIN });
+      const { routes } = web(resources);
+      expect(routes).toHaveLength(1);
+      const route = routes[0]!;
+      expect(route.properties).toMatchObject({ patternsToMatch: ['/app/*'], linkToDefaultDomain: 'Disabled' });
+      // The region's own host name, the one global.bicep created for its API.
+      const domain = ofType(shared({ customDomain: CUSTOM_DOMAIN }), 'Microsoft.Cdn/profiles/customDomains').find(
+        (d) => d.properties.hostName === `${region}.${CUSTOM_DOMAIN}`,
+      )!;
+      expect(route.properties.customDomains).toEqual([{ id: domain.id }]);
+      // Its one origin is this region's static website, whose host name Azure picked.
+      const origins = ofType(resources, 'Microsoft.Cdn/profiles/originGroups/origins');
+      const group = (route.properties.originGroup.id as string).replace('originGroups/', 'originGroups/origins/').replace(/\)$/, '/');
+      const members = origins.filter((o) => o.id.startsWith(group));
+      expect(members).toHaveLength(1);
+      expect(show(members[0]!.properties.hostName)).toMatch(/primaryEndpoints\.web/);
+      expect(members[0]!.properties.originHostHeader).toEqual(members[0]!.properties.hostName);
+      // Cached as each file says, and compressed at the edge (the site sends no gzip).
+      expect(route.properties.cacheConfiguration.compressionSettings.isCompressionEnabled).toBe(true);
+      expect(route.properties.cacheConfiguration.compressionSettings.contentTypesToCompress).toEqual(
+        expect.arrayContaining(['text/html', 'text/javascript', 'text/css']),
+      );
+      expect(route.properties.ruleSets).toHaveLength(1);
+    }
+    // Into global.bicep's Front Door, from the region's deployment.
+    const module = (main.resources as Record<string, { resourceGroup?: string; properties: { parameters: Record<string, Value> } }>)
+      .webRoute!;
+    expect(module.resourceGroup).toBe("[parameters('globalResourceGroupName')]");
+    // The path roger-web's redirect URI is under, resolved against the issuer (shared/oauth/clients.ts).
+    expect(oauthClients['roger-web']!.redirectUris!.every((uri) => uri.startsWith('/app/'))).toBe(true);
+  });
+
+  it('answers a screen (no file extension) with /app/index.html by a rewrite, never a redirect; files stay files', () => {
+    const resources = regional('eu', { customDomain: CUSTOM_DOMAIN });
+    const screens = rule(resources, 'screens');
+    expect(screens.properties.conditions).toEqual([
+      {
+        name: 'UrlFileExtension',
+        parameters: {
+          typeName: 'DeliveryRuleUrlFileExtensionMatchConditionParameters',
+          operator: 'LessThan',
+          matchValues: ['1'],
+          negateCondition: false,
+          transforms: [],
+        },
+      },
+    ]);
+    // Relative to the route's /app: '/' → '/index.html' asks the origin for /app/index.html.
+    expect(screens.properties.actions).toEqual([
+      {
+        name: 'UrlRewrite',
+        parameters: {
+          typeName: 'DeliveryRuleUrlRewriteActionParameters',
+          sourcePattern: '/',
+          destination: '/index.html',
+          preserveUnmatchedPath: false,
+        },
+      },
+    ]);
+    const actions = web(resources).rules.flatMap((r) => r.properties.actions.map((a: { name: string }) => a.name));
+    expect(actions).not.toContain('UrlRedirect');
+  });
+
+  it("sets on every /app/ response the local host's headers: the API's security headers and the CSP with OneDrive's upload hosts", async () => {
+    const headers = rule(regional('us', { customDomain: CUSTOM_DOMAIN }), 'securityheaders');
+    // No condition: every response of the route, whatever the storage site sent.
+    expect(headers.properties.conditions).toEqual([]);
+    expect(headers.properties.order).toBeLessThan(rule(regional('us', { customDomain: CUSTOM_DOMAIN }), 'screens').properties.order);
+    const set = Object.fromEntries(
+      headers.properties.actions.map((a: { name: string; parameters: { headerAction: string; headerName: string; value: string } }) => {
+        expect(a.name).toBe('ModifyResponseHeader');
+        expect(a.parameters.headerAction).toBe('Overwrite');
+        return [a.parameters.headerName.toLowerCase(), a.parameters.value];
+      }),
+    );
+    const local = await localWebAppHeaders();
+    const { 'cache-control': cache, 'content-type': _type, ...security } = local;
+    expect(cache).toBe('no-store');
+    expect(set).toEqual(security);
+    expect(set['content-security-policy']).toContain("script-src 'self';");
+    expect(set['content-security-policy']).toContain("connect-src 'self' https://*.sharepoint.com;");
   });
 });

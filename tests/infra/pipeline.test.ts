@@ -401,4 +401,52 @@ describe('deployment pipeline', () => {
     const smoke = job.steps!.find((s) => s.run?.includes('node dist/tools/smoke.js')) as Step & { if?: string };
     expect(smoke.if).toBe("${{ !cancelled() && steps.publish.outcome != 'skipped' }}");
   });
+  it('builds the web app once and each region uploads that build to its static website after the Function App, index.html last', () => {
+    const build = workflow(PIPELINE).jobs.build!;
+    const ci = stepIndex(build, (s) => s.run === 'bash .ci/run');
+    const artifact = stepIndex(build, (s) => s.uses === 'actions/upload-artifact@v4' && s.with?.name === 'web');
+    expect(artifact).toBeGreaterThan(ci);
+    expect(build.steps![artifact]!.with).toMatchObject({ path: 'web/dist/', 'if-no-files-found': 'error' });
+    // npm run build (in .ci/run) builds web/ into web/dist.
+    expect(JSON.parse(text('package.json')).scripts.build).toBe('node tools/build.mjs');
+    expect(text('tools/build.mjs')).toContain("await import('./build-web.mjs');");
+
+    const deploy = workflow(REGION).jobs.deploy!;
+    const download = stepIndex(deploy, (s) => s.uses === 'actions/download-artifact@v4' && s.with?.name === 'web');
+    expect(download).toBeGreaterThanOrEqual(0);
+    expect(deploy.steps![download]!.with!.path).toBe('web/dist');
+    const publishApp = stepIndex(deploy, (s) => Boolean(s.run?.includes('az functionapp deployment source config-zip')));
+    const publishWeb = stepIndex(deploy, (s) => s.name === 'publish the web app');
+    const check = stepIndex(deploy, (s) => s.name === 'check the web app');
+    const smoke = stepIndex(deploy, (s) => Boolean(s.run?.includes('node dist/tools/smoke.js')));
+    expect([download, publishApp, publishWeb, check, smoke]).toEqual(
+      [download, publishApp, publishWeb, check, smoke].sort((a, b) => a - b),
+    );
+    expect(download).toBeLessThan(publishWeb);
+
+    const run = deploy.steps![publishWeb]!.run!;
+    const env = (deploy.steps![publishWeb] as Step & { env: Record<string, string> }).env;
+    expect(env.ACCOUNT).toBe('${{ steps.infra.outputs.web-account }}');
+    expect(deploy.steps!.find((s) => s.name === 'deploy infra/main.bicep')!.run).toContain(
+      'echo "web-account=$(jq -r .webStorageAccount.value outputs.json)"',
+    );
+    // Entra ID only (the account has no shared key), into the static website's container under app/.
+    const commands = run.split('\n').filter((line) => /az storage blob/.test(line));
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const line of commands) expect(line, line).toContain('--auth-mode login');
+    expect(run).not.toMatch(/--account-key|--sas-token|--connection-string/);
+    expect(run).toContain("--destination '$web'");
+    // Assets first, immutable; index.html last, never cached.
+    const assets = run.indexOf('--destination-path app/assets --source web/dist/assets');
+    const index = run.indexOf('upload --file web/dist/index.html --name app/index.html');
+    expect(assets).toBeGreaterThan(0);
+    expect(index).toBeGreaterThan(assets);
+    expect(run.slice(assets, run.indexOf('\n', run.indexOf('--content-cache-control', assets)))).toContain(
+      "--content-cache-control 'public, max-age=31536000, immutable'",
+    );
+    expect(run.slice(index)).toContain('--content-cache-control no-store');
+    expect(run.slice(index).trim().split('\n')).toHaveLength(2);
+    // Nothing is deleted: an open tab still loads its build's screens.
+    expect(run).not.toMatch(/delete-batch|--delete|blob delete|sync/);
+  });
 });

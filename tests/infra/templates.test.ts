@@ -39,6 +39,9 @@ const noTransportSetting = new Set([
   'Microsoft.Authorization/roleAssignments',
   'Microsoft.Cdn/profiles',
   'Microsoft.Cdn/profiles/afdEndpoints',
+  // Rules apply to requests their route already took over HTTPS (the route's settings above).
+  'Microsoft.Cdn/profiles/ruleSets',
+  'Microsoft.Cdn/profiles/ruleSets/rules',
   // Services whose endpoints are HTTPS with TLS 1.2 or later by the service itself: no setting.
   'Microsoft.ManagedIdentity/userAssignedIdentities',
   'Microsoft.KeyVault/vaults',
