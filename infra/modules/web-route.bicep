@@ -18,8 +18,8 @@ param uploadOrigins array
 
 // The same headers as the API's (shared/http/http-handler.ts) and, for the page, the policy the
 // local host sets (tools/local-web.ts webAppCsp): scripts from this origin only, no inline script;
-// style 'unsafe-inline' for Fluent's run-time styles (docs/web-app.md#serving). connect-src also
-// admits OneDrive's upload hosts. tests/infra/web-hosting.test.ts compares them with the local host's.
+// style 'unsafe-inline' for Fluent's run-time styles (docs/web-app.md). connect-src also
+// admits OneDrive's upload hosts. tests/infra/compiled-templates.test.ts compares them with the local host's.
 var connectSources = join(union(['\'self\''], uploadOrigins), ' ')
 var contentSecurityPolicy = 'default-src \'none\'; script-src \'self\'; style-src \'self\' \'unsafe-inline\'; img-src \'self\' data:; font-src \'self\'; connect-src ${connectSources}; form-action \'self\'; base-uri \'none\'; frame-ancestors \'none\''
 
