@@ -60,6 +60,8 @@ export interface LocalMicrosoftStats {
   /** Graph requests held back by slowNext. */
   slowed: number;
   uploadedBytes: number;
+  /** Upload fragments whose connection dropUploadNext destroyed. */
+  droppedUploads: number;
   downloadedBytes: number;
 }
 
@@ -134,7 +136,8 @@ export interface LocalMicrosoft {
   /**
    * The next `count` PUTs on upload URLs lose their connection: the socket is destroyed before
    * any answer and the fragment is not accepted, as a dropped mobile connection would. A client
-   * resumes by asking the upload URL for nextExpectedRanges.
+   * resumes by asking the upload URL for nextExpectedRanges. (A browser silently sends a request
+   * again once when a reused connection drops: drop two to make it see the failure.)
    */
   dropUploadNext(count: number): void;
   /**
@@ -207,6 +210,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     throttled: 0,
     slowed: 0,
     uploadedBytes: 0,
+    droppedUploads: 0,
     downloadedBytes: 0,
   };
   const requests: RequestRecord[] = [];

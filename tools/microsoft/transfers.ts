@@ -13,7 +13,7 @@ export interface TransferConfig {
   readonly now: () => number;
   readonly downloadUrlLifetimeSeconds: number;
   /** The server's stats object, counted into as bytes flow. */
-  readonly counters: { uploadedBytes: number; downloadedBytes: number };
+  readonly counters: { uploadedBytes: number; downloadedBytes: number; droppedUploads: number };
 }
 
 const SESSION_LIFETIME_MS = 24 * 3_600_000;
@@ -105,6 +105,7 @@ export class Transfers {
     }
     if (req.method === 'PUT' && this.dropPuts > 0) {
       this.dropPuts -= 1;
+      this.config.counters.droppedUploads += 1;
       req.socket.destroy();
       return;
     }

@@ -416,7 +416,9 @@ describe('OneDrive', () => {
     const uploadUrl = await createSession(access, 'root', 'dropped.pdf');
     expect((await putFragment(uploadUrl, PDF, 0, PDF.length)).status).toBe(202);
     ms.dropUploadNext(1);
+    const dropped = ms.stats.droppedUploads;
     await expect(putFragment(uploadUrl, PDF, 4096, PDF.length)).rejects.toThrow();
+    expect(ms.stats.droppedUploads).toBe(dropped + 1);
     expect(((await (await fetch(uploadUrl)).json()) as Json).nextExpectedRanges).toEqual(['4096-']);
     expect((await putFragment(uploadUrl, PDF, 4096, PDF.length)).status).toBe(202);
 
