@@ -25,6 +25,7 @@ import {
   Text,
   Title3,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
@@ -82,7 +83,10 @@ export function PrintersPage() {
   const [generation, setGeneration] = useState(0);
   const [editing, setEditing] = useState<Printer | undefined>();
   const [disconnecting, setDisconnecting] = useState<Printer | undefined>();
-  const [notice, setNotice] = useState<{ intent: 'success' | 'error'; text: string; problem?: ProblemWords } | undefined>();
+  // What the last action did, kept as facts so that its words follow a language switch.
+  const [notice, setNotice] = useState<
+    { done: 'enrolled' | 'saved' | 'disconnected'; name: string } | { problem: ProblemWords } | undefined
+  >();
   const refresh = () => setGeneration((n) => n + 1);
 
   useEffect(() => {
@@ -103,9 +107,9 @@ export function PrintersPage() {
     setDisconnecting(undefined);
     try {
       await apiJson(`/api/devices/${encodeURIComponent(printer.id)}`, { method: 'DELETE' }, words.disconnectFailed);
-      setNotice({ intent: 'success', text: words.disconnected(printer.name) });
+      setNotice({ done: 'disconnected', name: printer.name });
     } catch (error) {
-      setNotice({ intent: 'error', text: words.disconnectFailed, problem: problemWords(error, words.disconnectFailed) });
+      setNotice({ problem: problemWords(error, words.disconnectFailed) });
     }
     refresh();
   };
@@ -115,7 +119,7 @@ export function PrintersPage() {
       <Enroll
         words={words}
         onEnrolled={(name) => {
-          setNotice({ intent: 'success', text: words.enrolled(name) });
+          setNotice({ done: 'enrolled', name });
           paging.reset();
           refresh();
         }}
@@ -124,11 +128,10 @@ export function PrintersPage() {
         <Title3 as="h3" id="printers-list">
           {words.listTitle}
         </Title3>
-        {notice && (
-          <MessageBar intent={notice.intent} role="status">
-            <MessageBarBody>
-              {notice.problem ? `${notice.problem.title}${notice.problem.detail ? `: ${notice.problem.detail}` : ''}` : notice.text}
-            </MessageBarBody>
+        {notice && 'problem' in notice && <ProblemBar problem={notice.problem} />}
+        {notice && 'done' in notice && (
+          <MessageBar intent="success" role="status">
+            <MessageBarBody>{words[notice.done](notice.name)}</MessageBarBody>
           </MessageBar>
         )}
         {load.kind === 'loading' && <Spinner label={words.loading} />}
@@ -150,11 +153,11 @@ export function PrintersPage() {
                 <TableRow key={printer.id}>
                   <TableCell className={styles.name}>
                     {printer.name}
-                    <Text size={200} className={`${styles.sub} ${styles.narrow}`}>
+                    <Text size={200} className={mergeClasses(styles.sub, styles.narrow)}>
                       {[printer.location, time.format(new Date(printer.lastSeenAt))].filter(Boolean).join(' · ')}
                     </Text>
                   </TableCell>
-                  <TableCell className={`${styles.name} ${styles.wide}`}>{printer.location || '—'}</TableCell>
+                  <TableCell className={mergeClasses(styles.name, styles.wide)}>{printer.location || '—'}</TableCell>
                   <TableCell>
                     <Badge appearance="tint" color={printer.status === 'connected' ? 'success' : 'subtle'}>
                       {printer.status === 'connected' ? words.connected : words.disconnectedStatus}
@@ -163,11 +166,15 @@ export function PrintersPage() {
                   <TableCell className={styles.wide}>{time.format(new Date(printer.lastSeenAt))}</TableCell>
                   <TableCell>
                     <div className={styles.actions}>
-                      <Button size="small" aria-label={`${words.edit}: ${printer.name}`} onClick={() => setEditing(printer)}>
+                      <Button size="small" aria-label={words.labelFor(words.edit, printer.name)} onClick={() => setEditing(printer)}>
                         {words.edit}
                       </Button>
                       {printer.status === 'connected' && (
-                        <Button size="small" aria-label={`${words.disconnect}: ${printer.name}`} onClick={() => setDisconnecting(printer)}>
+                        <Button
+                          size="small"
+                          aria-label={words.labelFor(words.disconnect, printer.name)}
+                          onClick={() => setDisconnecting(printer)}
+                        >
                           {words.disconnect}
                         </Button>
                       )}
@@ -187,7 +194,7 @@ export function PrintersPage() {
           onClose={(saved) => {
             setEditing(undefined);
             if (saved) {
-              setNotice({ intent: 'success', text: words.saved(saved.name) });
+              setNotice({ done: 'saved', name: saved.name });
               refresh();
             }
           }}

@@ -25,6 +25,7 @@ import {
   TableRow,
   Text,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
@@ -141,12 +142,12 @@ function UserList({ limit }: { limit: number }) {
                   >
                     {user.fullName}
                   </Link>
-                  <Text size={200} className={`${styles.sub} ${styles.narrow}`}>
+                  <Text size={200} className={mergeClasses(styles.sub, styles.narrow)}>
                     {user.username}
                   </Text>
                 </TableCell>
-                <TableCell className={`${styles.name} ${styles.wide}`}>{user.username}</TableCell>
-                <TableCell className={`${styles.name} ${styles.wide}`}>{user.email}</TableCell>
+                <TableCell className={mergeClasses(styles.name, styles.wide)}>{user.username}</TableCell>
+                <TableCell className={mergeClasses(styles.name, styles.wide)}>{user.email}</TableCell>
                 <TableCell>{words.roles[user.role] ?? user.role}</TableCell>
                 <TableCell>
                   <UserStatus user={user} words={words} />
