@@ -23,18 +23,12 @@ const REFUSED = /^console error: Failed to load resource: the server responded w
 
 /** Goes to a path of the app in place, as a link would: a reload would drop the tokens held in memory. */
 const go = (page: Page, path: string) =>
-  page.evaluate((to) => {
-    history.pushState(null, '', to);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, path);
+  page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
 
 /** Tab until the focused element's accessible label or text is `label` (keyboard only). */
 async function tabTo(page: Page, label: string): Promise<void> {
   const focused = () =>
-    page.evaluate(() => {
-      const element = document.activeElement;
-      return element?.getAttribute('aria-label') ?? element?.textContent?.trim() ?? '';
-    });
+    page.evaluate("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''");
   for (let i = 0; i < 40 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
   expect(await focused()).toBe(label);
 }
@@ -209,7 +203,7 @@ describe('the admin screens Users and Printers', { timeout: 180_000 }, () => {
     ).toEqual([]);
     expect(pin).toMatch(/^[0-9]{4,12}$/);
     expect(await page.content()).not.toContain(pin);
-    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }))).not.toContain(pin);
+    expect(await page.evaluate('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })')).not.toContain(pin);
     expect(await pinSession(host, printer, 'ada', pin)).toBeTruthy(); // the last PIN shown works at a printer
 
     // Erase: the confirm button stays disabled until the username is typed exactly.

@@ -40,6 +40,8 @@ import { directoryFields, fieldProblems, type FieldProblems } from './field-erro
 import { USER_WORDS, fieldMessage, type User, type UserWords } from './user-words.js';
 
 const useStyles = makeStyles({
+  // A section's h3 without the browser's margins: the stack's gap spaces it.
+  heading: { margin: 0 },
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   part: {
     display: 'flex',
@@ -162,7 +164,7 @@ export function UserDetail({ id }: { id: string }) {
       )}
       <EditUser user={user} roleOwned={roleOwned} words={words} onSaved={(saved) => setLoad({ kind: 'loaded', user: saved })} />
       <section className={styles.part} aria-labelledby="user-pin">
-        <Title3 as="h3" id="user-pin">
+        <Title3 as="h3" id="user-pin" className={styles.heading}>
           {words.pinTitle}
         </Title3>
         <PinReset user={user} words={words} />
@@ -170,7 +172,7 @@ export function UserDetail({ id }: { id: string }) {
       </section>
       <SignIns user={user} words={words} />
       <section className={styles.part} aria-labelledby="user-erase">
-        <Title3 as="h3" id="user-erase">
+        <Title3 as="h3" id="user-erase" className={styles.heading}>
           {words.eraseTitle}
         </Title3>
         <Text>{words.eraseIntro}</Text>
@@ -247,7 +249,7 @@ function EditUser({
 
   return (
     <section className={styles.part} aria-labelledby="user-details">
-      <Title3 as="h3" id="user-details">
+      <Title3 as="h3" id="user-details" className={styles.heading}>
         {words.details}
       </Title3>
       {outcome?.saved === true && (
@@ -449,7 +451,7 @@ function SignIns({ user, words }: { user: User; words: UserWords }) {
 
   return (
     <section className={styles.part} aria-labelledby="user-sign-ins">
-      <Title3 as="h3" id="user-sign-ins">
+      <Title3 as="h3" id="user-sign-ins" className={styles.heading}>
         {words.signIns}
       </Title3>
       {load.kind === 'loading' && <Spinner size="small" label={words.loading} />}

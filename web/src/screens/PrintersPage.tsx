@@ -51,6 +51,8 @@ interface Printer {
 }
 
 const useStyles = makeStyles({
+  // A section's h3 without the browser's margins: the stack's gap spaces it.
+  heading: { margin: 0 },
   part: {
     display: 'flex',
     flexDirection: 'column',
@@ -125,7 +127,7 @@ export function PrintersPage() {
         }}
       />
       <section className={styles.stack} aria-labelledby="printers-list">
-        <Title3 as="h3" id="printers-list">
+        <Title3 as="h3" id="printers-list" className={styles.heading}>
           {words.listTitle}
         </Title3>
         {notice && 'problem' in notice && <ProblemBar problem={notice.problem} />}
@@ -291,7 +293,7 @@ function Enroll({ words, onEnrolled }: { words: PrinterWords; onEnrolled: (name:
 
   return (
     <section className={styles.part} aria-labelledby="printers-enroll">
-      <Title3 as="h3" id="printers-enroll">
+      <Title3 as="h3" id="printers-enroll" className={styles.heading}>
         {words.enrollTitle}
       </Title3>
       <Text>{words.enrollIntro}</Text>
