@@ -32,11 +32,14 @@ export interface AppPage {
   problems: string[];
 }
 
-/** A fresh browser profile at phone size in `locale` (e.g. `en-GB`, `fr-FR`), collecting console errors. */
-export async function openApp(browser: Browser, locale: string, viewport = PHONE): Promise<AppPage> {
+/**
+ * A fresh browser profile at phone size in `locale` (e.g. `en-GB`, `fr-FR`), collecting console errors.
+ * `ignoreHTTPSErrors`: for pages of the local Microsoft stand-in's sign-in listener, whose certificate is self-signed at each start.
+ */
+export async function openApp(browser: Browser, locale: string, viewport = PHONE, ignoreHTTPSErrors = false): Promise<AppPage> {
   // Reduced motion: Fluent then skips its drawer and dialog animations, so a screenshot taken
   // right after a resize shows the page at rest rather than mid-slide.
-  const context = await browser.newContext({ viewport, locale, reducedMotion: 'reduce' });
+  const context = await browser.newContext({ viewport, locale, reducedMotion: 'reduce', ignoreHTTPSErrors });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {

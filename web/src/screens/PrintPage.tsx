@@ -330,7 +330,8 @@ export function PrintPage() {
               <input ref={input} type="file" hidden onChange={(event) => choose(event.target.files?.[0])} />
               <div>
                 <Button
-                  {...field}
+                  // Named by its own words ("Choose a file"), not the field's label; described by the hint and any error.
+                  aria-invalid={field['aria-invalid']}
                   ref={fileButton}
                   disabled={uploading}
                   onClick={() => input.current?.click()}
