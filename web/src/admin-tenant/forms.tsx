@@ -1,8 +1,8 @@
 // Pieces the tenant admin screens (policy, scan profiles, audit, identity) share: the API's field
 // errors keyed by field, a value typed in a number box as the API should judge it, and a copy
 // button for a value shown once.
-import { Button } from '@fluentui/react-components';
-import { useState } from 'react';
+import { Button, FieldContextProvider, useFieldControlProps_unstable } from '@fluentui/react-components';
+import { useState, type ReactNode } from 'react';
 import { ApiProblem } from '../api.js';
 import type { Bilingual } from '../i18n.js';
 import { useWords } from '../i18n.js';
@@ -47,9 +47,30 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
       () => setState('copied'),
       () => setState('failed'),
     );
+  // The button keeps its words (its accessible name starts with them); the outcome is announced beside it.
   return (
-    <Button aria-label={`${words.copy}: ${label}`} onClick={() => void copy()}>
-      {state === 'copied' ? words.copied : state === 'failed' ? words.failed : words.copy}
-    </Button>
+    <span>
+      <Button aria-label={`${words.copy}: ${label}`} onClick={() => void copy()}>
+        {words.copy}
+      </Button>{' '}
+      <span role="status">{state === 'copied' ? words.copied : state === 'failed' ? words.failed : ''}</span>
+    </span>
+  );
+}
+
+/**
+ * Checkboxes that answer one question, inside a Field: the group takes the Field's label, hint and
+ * validation message (read out on entering the group), and each checkbox keeps its own id and label
+ * (inside a Field, every Fluent checkbox would otherwise take the Field's one id).
+ */
+export function CheckboxGroup({ children }: { children: ReactNode }) {
+  const control = useFieldControlProps_unstable<{ id?: string; 'aria-labelledby'?: string; 'aria-describedby'?: string }>(
+    {},
+    { supportsLabelFor: false },
+  );
+  return (
+    <div role="group" id={control.id} aria-labelledby={control['aria-labelledby']} aria-describedby={control['aria-describedby']}>
+      <FieldContextProvider value={undefined}>{children}</FieldContextProvider>
+    </div>
   );
 }

@@ -19,7 +19,7 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { fieldErrors, typedNumber } from '../admin-tenant/forms.js';
+import { CheckboxGroup, fieldErrors, typedNumber } from '../admin-tenant/forms.js';
 import { useWords, type Bilingual } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
@@ -114,6 +114,7 @@ const WORDS: Bilingual<{
   loading: string;
   loadFailed: string;
   saveFailed: string;
+  seeFields: string;
   saved: string;
   nothingChanged: string;
   save: string;
@@ -139,6 +140,7 @@ const WORDS: Bilingual<{
     loading: 'Loading the policy…',
     loadFailed: 'The policy could not be loaded',
     saveFailed: 'The policy was not saved',
+    seeFields: 'See the fields marked below.',
     saved: 'The policy is saved. Other servers apply it within a minute.',
     nothingChanged: 'Nothing has changed: there is nothing to save.',
     save: 'Save',
@@ -204,6 +206,7 @@ const WORDS: Bilingual<{
     loading: 'Chargement des règles…',
     loadFailed: 'Les règles n’ont pas pu être chargées',
     saveFailed: 'Les règles n’ont pas été enregistrées',
+    seeFields: 'Voyez les champs signalés ci-dessous.',
     saved: 'Les règles sont enregistrées. Les autres serveurs les appliquent dans la minute.',
     nothingChanged: 'Rien n’a changé : il n’y a rien à enregistrer.',
     save: 'Enregistrer',
@@ -405,7 +408,7 @@ export function PolicyPage() {
           <MessageBar intent="error" role="alert">
             <MessageBarBody>
               <MessageBarTitle>{words.saveFailed}</MessageBarTitle>
-              {unplaced ? [unplaced.title, unplaced.detail].filter(Boolean).join(': ') : ''}
+              {unplaced ? [unplaced.title, unplaced.detail].filter(Boolean).join(': ') : words.seeFields}
             </MessageBarBody>
           </MessageBar>
         )}
@@ -425,7 +428,7 @@ export function PolicyPage() {
             validationMessage={errorOf('policy.signInMethods')}
             validationState={stateOf('policy.signInMethods')}
           >
-            <div role="group" aria-label={words.labels.signInMethods}>
+            <CheckboxGroup>
               {(['microsoft', 'password'] as const).map((method) => (
                 <Checkbox
                   key={method}
@@ -434,7 +437,7 @@ export function PolicyPage() {
                   onChange={(_e, data) => setDraft({ ...draft, signInMethods: toggle(draft.signInMethods, method, data.checked === true) })}
                 />
               ))}
-            </div>
+            </CheckboxGroup>
           </Field>
           {switchField('jitProvisioning')}
           <Field
@@ -459,7 +462,7 @@ export function PolicyPage() {
             validationMessage={errorOf('policy.allowedLoginMethods')}
             validationState={stateOf('policy.allowedLoginMethods')}
           >
-            <div role="group" aria-label={words.labels.allowedLoginMethods}>
+            <CheckboxGroup>
               {(['qr', 'pin', 'password'] as const).map((method) => (
                 <Checkbox
                   key={method}
@@ -470,7 +473,7 @@ export function PolicyPage() {
                   }
                 />
               ))}
-            </div>
+            </CheckboxGroup>
           </Field>
           {numberField('printerFailedSignInLimit')}
         </Card>

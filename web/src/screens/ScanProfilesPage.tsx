@@ -32,7 +32,7 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { fieldErrors } from '../admin-tenant/forms.js';
+import { CheckboxGroup, fieldErrors } from '../admin-tenant/forms.js';
 import { useWords, type Bilingual } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
@@ -402,7 +402,7 @@ function ProfileForm({
             <Switch label={words.duplex} checked={settings.duplex} onChange={(_e, data) => set({ duplex: data.checked })} />
           </Field>
           <Field label={words.who} hint={words.whoHint} validationMessage={message('roles')} validationState={state('roles')}>
-            <div role="group" aria-label={words.who}>
+            <CheckboxGroup>
               {ROLES.map((role) => (
                 <Checkbox
                   key={role}
@@ -418,7 +418,7 @@ function ProfileForm({
                   }
                 />
               ))}
-            </div>
+            </CheckboxGroup>
           </Field>
         </DialogContent>
         <DialogActions>
