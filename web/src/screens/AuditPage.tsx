@@ -193,14 +193,10 @@ const WORDS: Bilingual<{
 };
 
 const useStyles = makeStyles({
-  filters: {
-    display: 'grid',
-    gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))',
-    gap: tokens.spacingHorizontalM,
-    alignItems: 'end',
-    maxWidth: '1000px',
-  },
-  buttons: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
+  filters: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM, alignItems: 'flex-start', maxWidth: '1000px' },
+  filter: { flex: '1 1 240px', minWidth: 0 },
+  input: { width: '100%' },
+  buttons: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, flexBasis: '100%' },
   id: { overflowWrap: 'anywhere', fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200 },
   detail: { overflowWrap: 'anywhere' },
   wide: { '@media (max-width: 600px)': { display: 'none' } },
@@ -291,7 +287,12 @@ export function AuditPage() {
     <Page title={words.title}>
       <Text>{words.intro}</Text>
       <form className={styles.filters} onSubmit={apply} aria-label={words.filters} role="search">
-        <Field label={words.action} validationMessage={queryErrors.action} validationState={queryErrors.action ? 'error' : 'none'}>
+        <Field
+          className={styles.filter}
+          label={words.action}
+          validationMessage={queryErrors.action}
+          validationState={queryErrors.action ? 'error' : 'none'}
+        >
           <Select value={draft.action} onChange={(_e, data) => setDraft({ ...draft, action: data.value })}>
             <option value="">{words.allActions}</option>
             {ACTIONS.map((action) => (
@@ -302,12 +303,19 @@ export function AuditPage() {
           </Select>
         </Field>
         <Field
+          className={styles.filter}
           label={words.from}
           hint={words.timeHint}
           validationMessage={queryErrors.from}
           validationState={queryErrors.from ? 'error' : 'none'}
         >
-          <Input type="datetime-local" step={1} value={draft.from} onChange={(_e, data) => setDraft({ ...draft, from: data.value })} />
+          <Input
+            className={styles.input}
+            type="datetime-local"
+            step={1}
+            value={draft.from}
+            onChange={(_e, data) => setDraft({ ...draft, from: data.value })}
+          />
         </Field>
         <Field
           label={words.to}
@@ -315,7 +323,13 @@ export function AuditPage() {
           validationMessage={queryErrors.to}
           validationState={queryErrors.to ? 'error' : 'none'}
         >
-          <Input type="datetime-local" step={1} value={draft.to} onChange={(_e, data) => setDraft({ ...draft, to: data.value })} />
+          <Input
+            className={styles.input}
+            type="datetime-local"
+            step={1}
+            value={draft.to}
+            onChange={(_e, data) => setDraft({ ...draft, to: data.value })}
+          />
         </Field>
         <div className={styles.buttons}>
           <Button appearance="primary" type="submit">

@@ -62,6 +62,7 @@ const WORDS: Bilingual<{
   connect: string;
   connecting: string;
   openConsent: string;
+  consentTitle: string;
   consentReady: (time: string) => string;
   consentBack: string;
   connectFailed: string;
@@ -116,6 +117,7 @@ const WORDS: Bilingual<{
     connect: 'Connect Microsoft Entra ID',
     connecting: 'Asking Microsoft…',
     openConsent: 'Open Microsoft’s consent page (new tab)',
+    consentTitle: 'Microsoft’s consent page is ready.',
     consentReady: (time) => `The consent page is ready until ${time}. It opens in a new tab so that you stay signed in here.`,
     consentBack: 'When you are done there, come back to this tab: the list above is read again.',
     connectFailed: 'Microsoft Entra ID could not be connected',
@@ -171,6 +173,7 @@ const WORDS: Bilingual<{
     connect: 'Connecter Microsoft Entra ID',
     connecting: 'Demande à Microsoft…',
     openConsent: 'Ouvrir la page de consentement de Microsoft (nouvel onglet)',
+    consentTitle: 'La page de consentement de Microsoft est prête.',
     consentReady: (time) =>
       `La page de consentement est disponible jusqu’à ${time}. Elle s’ouvre dans un nouvel onglet pour que vous restiez connecté ici.`,
     consentBack: 'Une fois terminé, revenez à cet onglet\u00a0: la liste ci-dessus est relue.',
@@ -329,7 +332,9 @@ export function IdentityPage() {
         {tenant.kind === 'failed' && <ProblemBar problem={{ ...tenant.problem, title: words.tenantFailed }} />}
         {tenant.kind === 'loaded' && (
           <div>
-            <Text weight="semibold">{words.connected}</Text>
+            <Text weight="semibold" block>
+              {words.connected}
+            </Text>
             {tenant.value.entraTenantIds.length ? (
               <ul aria-label={words.connected}>
                 {tenant.value.entraTenantIds.map((id) => (
@@ -339,7 +344,7 @@ export function IdentityPage() {
                 ))}
               </ul>
             ) : (
-              <Text as="p">{tenant.value.bindEntraOnFirstAdminSignIn ? words.waiting : words.none}</Text>
+              <Text block>{tenant.value.bindEntraOnFirstAdminSignIn ? words.waiting : words.none}</Text>
             )}
           </div>
         )}
@@ -352,7 +357,8 @@ export function IdentityPage() {
         {consent && 'adminConsentUrl' in consent && (
           <MessageBar intent="info" layout="multiline">
             <MessageBarBody>
-              <MessageBarTitle>{words.consentReady(date.format(new Date(consent.expiresAt)))}</MessageBarTitle>
+              <MessageBarTitle>{words.consentTitle}</MessageBarTitle>
+              {words.consentReady(date.format(new Date(consent.expiresAt)))}{' '}
               <Link href={consent.adminConsentUrl} target="_blank" rel="noopener noreferrer">
                 {words.openConsent}
               </Link>{' '}

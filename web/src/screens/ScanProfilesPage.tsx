@@ -193,6 +193,13 @@ const useStyles = makeStyles({
   bar: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM },
   name: { overflowWrap: 'anywhere', fontWeight: tokens.fontWeightSemibold },
   wide: { '@media (max-width: 600px)': { display: 'none' } },
+  // At phone width the settings move under the name.
+  narrow: {
+    display: 'none',
+    fontWeight: tokens.fontWeightRegular,
+    color: tokens.colorNeutralForeground2,
+    '@media (max-width: 600px)': { display: 'block' },
+  },
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
@@ -284,7 +291,12 @@ export function ScanProfilesPage() {
           <TableBody>
             {load.profiles.map((profile) => (
               <TableRow key={profile.id}>
-                <TableCell className={styles.name}>{profile.name}</TableCell>
+                <TableCell className={styles.name}>
+                  {profile.name}
+                  <span className={styles.narrow}>
+                    {[profile.format.toUpperCase(), words.dpi(profile.resolution), words.colors[profile.color]].join(' · ')}
+                  </span>
+                </TableCell>
                 <TableCell className={styles.wide}>{profile.format.toUpperCase()}</TableCell>
                 <TableCell className={styles.wide}>{words.dpi(profile.resolution)}</TableCell>
                 <TableCell className={styles.wide}>{words.colors[profile.color]}</TableCell>
