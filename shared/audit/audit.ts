@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'user.credentials-set',
   'user.pin-reset',
   'user.erased',
+  'device.enrolled',
   'device.changed',
   'device.disconnected',
   'scan-profile.created',

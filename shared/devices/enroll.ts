@@ -1,3 +1,4 @@
+import { audit, type Actor } from '../audit/audit.js';
 import { Invalid, Unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { DEFAULT_RELEASE_TOPIC } from '../messaging/messaging.js';
@@ -18,13 +19,14 @@ import { createDevice, deleteDevice, type DeviceDoc } from './devices.js';
  */
 export async function enrollPrinter(
   services: Services,
-  tenantId: string,
+  admin: Actor,
   details: { readonly name?: string; readonly location?: string },
   family: RefreshFamily,
   approve: (device: DeviceDoc) => Promise<void>,
   log: Logger,
 ): Promise<DeviceDoc> {
   const { store, now } = services;
+  const { tenantId } = admin;
   if (!details.name) {
     throw new Invalid('/body/name is required to enroll a printer', {
       errors: [{ pointer: '/body/name', detail: 'is required' }],
@@ -58,5 +60,6 @@ export async function enrollPrinter(
     await deleteDevice(store, tenantId, device.id);
     throw error;
   }
+  await audit(store, log, { tenantId, actorId: admin.userId, action: 'device.enrolled', targetId: device.id, at: now() });
   return device;
 }

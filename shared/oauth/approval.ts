@@ -137,7 +137,7 @@ export async function approveUserCode(
     const family = newInitialFamily(record, deviceFamilyLifetime, time);
     const device = await enrollPrinter(
       services,
-      caller.tenantId,
+      caller,
       printerDetails,
       family,
       (printer) =>

@@ -209,7 +209,7 @@ describe('tenant administration and data subject rights', () => {
     }
   });
 
-  it('printers: list with status and last seen, rename and move (audited), disconnect', async () => {
+  it('printers: enrolled (audited), list with status and last seen, rename and move (audited), disconnect', async () => {
     const { adminToken } = await contoso();
     const printer = await enrolledPrinter(host, adminToken, 'Lobby');
     const list = await api(host, adminToken, 'GET', '/api/devices');
@@ -228,8 +228,9 @@ describe('tenant administration and data subject rights', () => {
     expect((await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { colour: 'red' })).status).toBe(400);
     expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
     expect((await api(host, adminToken, 'GET', '/api/devices')).body.items[0].status).toBe('disconnected');
-    const actions = (await api(host, adminToken, 'GET', '/api/audit?limit=2')).body.items.map((r: { action: string }) => r.action);
-    expect(actions).toEqual(['device.disconnected', 'device.changed']);
+    const records = (await api(host, adminToken, 'GET', '/api/audit?limit=3')).body.items as { action: string; targetId: string }[];
+    expect(records.map((r) => r.action)).toEqual(['device.disconnected', 'device.changed', 'device.enrolled']);
+    expect(records[2]!.targetId).toBe(printer.deviceId);
   });
 
   it('a tenant without QR sign-in refuses session approvals from the app as from the web page', async () => {
