@@ -185,7 +185,7 @@ describe('printing a file and OneDrive in a browser', { timeout: 300_000 }, () =
 
     expect(found).toEqual([]);
     // The one dropped range is the only failure the console may show.
-    const dropped = problems.filter((line) => line === 'console error: Failed to load resource: net::ERR_CONNECTION_RESET');
+    const dropped: string[] = problems.filter((line) => line === 'console error: Failed to load resource: net::ERR_CONNECTION_RESET');
     expect(dropped.length).toBe(1);
     expect(problems.filter((line) => !dropped.includes(line))).toEqual([]);
     await context.close();
