@@ -44,6 +44,8 @@ const useStyles = makeStyles({
   // Narrow enough for a phone's header beside the name (Fluent's default is 250px).
   language: { minWidth: '8.5rem', width: '8.5rem' },
   layout: { display: 'flex', alignItems: 'stretch', minHeight: 'calc(100vh - 64px)' },
+  // Fluent caps a drawer at the viewport's height; beside a long page it must grow with it.
+  navigation: { height: 'auto', maxHeight: 'none', alignSelf: 'stretch' },
   main: { flexGrow: 1, minWidth: 0, maxWidth: '960px', margin: '0 auto', padding: tokens.spacingHorizontalL },
 });
 
@@ -142,6 +144,7 @@ export function App() {
 
 /** The screens a person may open: everyone's, then the admin section for admins. */
 function Navigation({ wide, open, onClose }: { wide: boolean; open: boolean; onClose: () => void }) {
+  const styles = useStyles();
   const [, words] = useLanguage();
   const { pathname } = useLocation();
   const me = useMe();
@@ -164,6 +167,7 @@ function Navigation({ wide, open, onClose }: { wide: boolean; open: boolean; onC
   );
   return (
     <NavDrawer
+      className={wide ? styles.navigation : undefined}
       type={wide ? 'inline' : 'overlay'}
       open={open}
       onOpenChange={(_, data) => !data.open && onClose()}
