@@ -175,11 +175,11 @@ function Navigation({ wide, open, onClose }: { wide: boolean; open: boolean; onC
       aria-label={words.navigation}
     >
       <NavDrawerBody>
-        {screens.filter((screen) => !screen.admin && !screen.hidden).map(item)}
+        {screens.filter((screen) => !screen.admin).map(item)}
         {admin && (
           <>
             <NavSectionHeader>{words.admin}</NavSectionHeader>
-            {screens.filter((screen) => screen.admin && !screen.hidden).map(item)}
+            {screens.filter((screen) => screen.admin).map(item)}
           </>
         )}
       </NavDrawerBody>

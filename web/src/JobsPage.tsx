@@ -11,7 +11,6 @@ import {
   DialogContent,
   DialogSurface,
   DialogTitle,
-  DialogTrigger,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
@@ -27,7 +26,7 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { apiFetch } from './auth.js';
 import { useLanguage } from './i18n.js';
 import { problemOf, type ProblemWords } from './problem.js';
@@ -58,23 +57,42 @@ export function JobsPage() {
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   // What the last cancel did, kept as facts so the words follow a language switch.
   const [notice, setNotice] = useState<{ cancelled: boolean; fileName: string; detail?: string } | undefined>();
+  // The job whose cancel is being confirmed. The dialog lives outside the rows: a live read that
+  // turns the job Released while the dialog is open must not pull it (and the focus) away.
+  const [cancelling, setCancelling] = useState<Job | undefined>();
+  // Reads are numbered: an answer older than the newest one asked for is dropped, so a live read
+  // that left before a cancel cannot put the cancelled job back, and nothing lands after unmount.
+  const asked = useRef(0);
+  const inFlight = useRef(false);
 
   const refresh = useCallback(async () => {
-    const response = await apiFetch('/api/jobs?limit=50');
-    if (!response.ok) return setLoad({ kind: 'failed', problem: await problemOf(response, words.loadFailed) });
-    const body = (await response.json()) as { items: Job[] };
-    setLoad({ kind: 'loaded', jobs: body.items.filter((job) => job.state !== 'cancelled') });
+    const mine = ++asked.current;
+    inFlight.current = true;
+    try {
+      const response = await apiFetch('/api/jobs?limit=50');
+      const next: Load = response.ok
+        ? { kind: 'loaded', jobs: ((await response.json()) as { items: Job[] }).items.filter((job) => job.state !== 'cancelled') }
+        : { kind: 'failed', problem: await problemOf(response, words.loadFailed) };
+      if (mine === asked.current) setLoad(next);
+    } catch (error) {
+      if (mine === asked.current) setLoad({ kind: 'failed', problem: { title: words.loadFailed, detail: String(error) } });
+    } finally {
+      if (mine === asked.current) inFlight.current = false;
+    }
   }, [words.loadFailed]);
 
   useEffect(() => {
-    const fail = (error: unknown) => setLoad({ kind: 'failed', problem: { title: words.loadFailed, detail: String(error) } });
-    refresh().catch(fail);
-    // Quietly again while visible; a failure then shows as the error state, and the next tick retries.
+    void refresh();
+    // Quietly again while visible and nothing is on its way; a failure shows as the error state,
+    // and the next tick retries.
     const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') refresh().catch(fail);
+      if (document.visibilityState === 'visible' && !inFlight.current) void refresh();
     }, LIVE_SECONDS * 1000);
-    return () => clearInterval(timer);
-  }, [refresh, words.loadFailed]);
+    return () => {
+      clearInterval(timer);
+      asked.current = Number.POSITIVE_INFINITY;
+    };
+  }, [refresh]);
 
   const cancel = async (job: Job) => {
     const response = await apiFetch(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
@@ -134,27 +152,9 @@ export function JobsPage() {
                 <TableCell className={styles.wide}>{time.format(new Date(job.createdAt))}</TableCell>
                 <TableCell>
                   {CANCELLABLE.has(job.state) && (
-                    <Dialog>
-                      <DialogTrigger disableButtonEnhancement>
-                        <Button aria-label={`${words.cancel}: ${job.fileName}`}>{words.cancel}</Button>
-                      </DialogTrigger>
-                      <DialogSurface>
-                        <DialogBody>
-                          <DialogTitle>{words.cancelTitle}</DialogTitle>
-                          <DialogContent>{words.cancelBody(job.fileName)}</DialogContent>
-                          <DialogActions>
-                            <DialogTrigger disableButtonEnhancement>
-                              <Button appearance="primary" onClick={() => void cancel(job)}>
-                                {words.cancelConfirm}
-                              </Button>
-                            </DialogTrigger>
-                            <DialogTrigger disableButtonEnhancement>
-                              <Button>{words.keep}</Button>
-                            </DialogTrigger>
-                          </DialogActions>
-                        </DialogBody>
-                      </DialogSurface>
-                    </Dialog>
+                    <Button aria-label={`${words.cancel}: ${job.fileName}`} onClick={() => setCancelling(job)}>
+                      {words.cancel}
+                    </Button>
                   )}
                 </TableCell>
               </TableRow>
@@ -162,6 +162,27 @@ export function JobsPage() {
           </TableBody>
         </Table>
       )}
+      <Dialog open={cancelling !== undefined} onOpenChange={(_, data) => !data.open && setCancelling(undefined)}>
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>{words.cancelTitle}</DialogTitle>
+            <DialogContent>{cancelling && words.cancelBody(cancelling.fileName)}</DialogContent>
+            <DialogActions>
+              <Button
+                appearance="primary"
+                onClick={() => {
+                  const job = cancelling;
+                  setCancelling(undefined);
+                  if (job) void cancel(job);
+                }}
+              >
+                {words.cancelConfirm}
+              </Button>
+              <Button onClick={() => setCancelling(undefined)}>{words.keep}</Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
     </section>
   );
 }
