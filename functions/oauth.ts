@@ -55,7 +55,8 @@ export const oauthDeviceAuthorization = defineRoute({
         user_code: Type.String(),
         verification_uri: Type.String({ description: 'The no-JavaScript page where the code is typed: {issuer}/device' }),
         verification_uri_complete: Type.String({
-          description: 'Shown as a QR code: the web app approve screen with the code filled in, {issuer}/app/approve?code={user_code}',
+          description:
+            'Shown as a QR code, the code filled in: the web app approve screen {issuer}/app/approve?code={user_code} where the issuer serves the web app (WEB_APP_SERVED), else {issuer}/device?user_code={user_code}',
         }),
         expires_in: Type.Integer(),
         interval: Type.Integer(),

@@ -259,6 +259,8 @@ var appSettings = {
   ROGER_OPERATOR_KEY: keyVaultReference(keyVaultName, secretNames.operatorKey)
   ACCESS_TOKEN_LIFETIME_SECONDS: string(accessTokenLifetimeSeconds)
   DEVICE_CODE_POLL_INTERVAL_SECONDS: string(deviceCodePollIntervalSeconds)
+  // The web app's route (webRoute below) exists only behind Front Door; elsewhere QR codes open /device.
+  WEB_APP_SERVED: behindFrontDoor ? 'on' : 'off'
   SERVICEBUS_NAMESPACE: serviceBus.outputs.hostName
   SERVICEBUS_LISTEN_KEY_NAME: contract.serviceBus.listenRuleName
   SERVICEBUS_LISTEN_KEY: keyVaultReference(keyVaultName, secretNames.serviceBusListenKey)
@@ -351,6 +353,9 @@ module webRoute 'modules/web-route.bicep' = if (behindFrontDoor) {
     endpointName: frontDoorEndpointName(namePrefix)
     regionId: regionId
     webHostName: webApp.outputs.webHostName
+    // Always the upload hosts: a region always has a OneDrive registration (entraClientId is
+    // required), and whether its secret is in the vault is decided at run time, which the template
+    // cannot see; the local host leaves them out then (infra/README.md#the-web-app says why both are fine).
     uploadOrigins: webUploadOrigins
   }
 }

@@ -11,7 +11,8 @@ import { startLocalHost } from './local-host.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    // This host serves web/dist under /app/, so QR codes may open its approve screen.
+    config = loadConfig({ WEB_APP_SERVED: 'on', ...process.env });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`Roger Cloud did not start: ${error.message}\n`);

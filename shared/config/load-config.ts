@@ -41,6 +41,8 @@ export interface Config {
     readonly signingKeys?: SigningKeys;
     readonly accessTokenLifetimeSeconds: number;
     readonly pollIntervalSeconds: number;
+    /** This host serves the web app under /app/ (WEB_APP_SERVED): QR codes open its approve screen, else /device. */
+    readonly webAppServed: boolean;
   };
   /** Unset: tenant creation is disabled. */
   readonly operatorKey?: string;
@@ -270,6 +272,7 @@ export function loadConfig(env: Environment = process.env): Config {
       signingKeys,
       accessTokenLifetimeSeconds: (values.ACCESS_TOKEN_LIFETIME_SECONDS as number | undefined) ?? 1200,
       pollIntervalSeconds: (values.DEVICE_CODE_POLL_INTERVAL_SECONDS as number | undefined) ?? 5,
+      webAppServed: values.WEB_APP_SERVED === 'on',
     },
     operatorKey: values.ROGER_OPERATOR_KEY as string | undefined,
     managedIdentityClientId: values.AZURE_CLIENT_ID as string | undefined,

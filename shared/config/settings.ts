@@ -183,6 +183,15 @@ export const settingSpecs = {
     defaultText: '`300`',
     example: '300',
   },
+  WEB_APP_SERVED: {
+    kind: 'string',
+    schema: StringEnum(['on', 'off']),
+    description:
+      "`on`: this region's own host serves the web app under `/app/` (docs/web-app.md), so a printer's QR code (`verification_uri_complete`) opens its approve screen, `/app/approve?code=…`. `off`: the QR code opens the no-JavaScript page, `/device?user_code=…`, which every deployment serves. infra/main.bicep sets `on` exactly when the region has a custom domain (the Front Door route to the web app exists only then); the local host (`npm start`, tests with a web root) turns it on when it serves web/dist.",
+    where: 'azure',
+    defaultText: '`off` (`on` under `npm start`)',
+    example: 'off',
+  },
   ROGER_SIGNING_KEYS: {
     kind: 'json',
     schema: SigningKeysSchema,

@@ -70,9 +70,12 @@ export async function startDeviceAuthorization(services: Services, request: Devi
     device_code: issued.deviceCode,
     user_code: userCode,
     // Typing the code: the no-JavaScript page. Scanning the QR code: the web app's approve
-    // screen, which says who is asking and what they get (docs/flows.md).
+    // screen, which says who is asking and what they get, where this host serves the web app;
+    // elsewhere (a region without a custom domain) the same page with the code filled in (docs/flows.md).
     verification_uri: `${config.oauth.issuer}/device`,
-    verification_uri_complete: `${config.oauth.issuer}/app/approve?code=${userCode}`,
+    verification_uri_complete: config.oauth.webAppServed
+      ? `${config.oauth.issuer}/app/approve?code=${userCode}`
+      : `${config.oauth.issuer}/device?user_code=${userCode}`,
     expires_in: lifetime,
     interval: config.oauth.pollIntervalSeconds,
   };

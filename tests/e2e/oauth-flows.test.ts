@@ -66,7 +66,8 @@ describe('OAuth flows with openid-client', () => {
     const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
     expect(authorization.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     expect(authorization.verification_uri).toBe(`${host.url}/device`);
-    expect(authorization.verification_uri_complete).toBe(`${host.url}/app/approve?code=${authorization.user_code}`);
+    // This host serves no web app: the QR code opens the /device page (verification-uri.test.ts).
+    expect(authorization.verification_uri_complete).toBe(`${host.url}/device?user_code=${authorization.user_code}`);
     expect(authorization.interval).toBe(1);
 
     // A plain user may not enroll printers: the code looks unknown to them.

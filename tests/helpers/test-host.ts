@@ -27,7 +27,9 @@ export async function startTestHost(
 ): Promise<TestHost> {
   const logs: string[] = [];
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...options.env });
+  // A host with a web root serves the web app, as `npm start` does (WEB_APP_SERVED).
+  const served = options.webRoot ? { WEB_APP_SERVED: 'on' } : {};
+  const config = loadConfig({ PORT: String(port), SERVICEBUS_LOCAL_PORT: '0', MICROSOFT_LOCAL_PORT: '0', ...served, ...options.env });
   let offsetMs = 0;
   const host = await startLocalHost({
     config,
