@@ -33,8 +33,8 @@ export const auditList = defineRoute({
     400: { description: 'An unknown `action`, a time that is not RFC 3339, or `from` not before `to`' },
   },
   handler: async ({ query }, { store }, context) => {
-    const from = query.from ? new Date(query.from) : undefined;
-    const to = query.to ? new Date(query.to) : undefined;
+    const from = query.from ? timeOf(query.from, '/query/from') : undefined;
+    const to = query.to ? timeOf(query.to, '/query/to') : undefined;
     if (from && to && from.getTime() >= to.getTime()) {
       throw new HttpProblem('validation-failed', '/query/from must be before /query/to', {
         errors: [{ pointer: '/query/from', detail: 'must be before to' }],
@@ -49,3 +49,17 @@ export const auditList = defineRoute({
     return { status: 200, body: { items: page.items.map(publicAuditRecord), continuationToken: page.continuationToken } };
   },
 });
+
+/**
+ * RFC 3339 admits a leap second (`23:59:60`) and the schema's `date-time` format lets it through,
+ * but JavaScript's Date cannot hold one: refuse it as a field error rather than fail on it later.
+ */
+function timeOf(value: string, pointer: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) {
+    throw new HttpProblem('validation-failed', `${pointer} is not a time this service can use`, {
+      errors: [{ pointer, detail: 'must be a date-time without a leap second' }],
+    });
+  }
+  return time;
+}

@@ -119,9 +119,13 @@ export interface AuditFilter {
 }
 
 /**
- * Newest first, a page at a time, in the tenant's partition. The filters are range and equality
- * conditions on indexed paths (`at`, `action`) inside that one partition, so a filtered page costs
- * about what an unfiltered one does: Cosmos reads the index, not every record of the tenant.
+ * Newest first, a page at a time, in the tenant's partition. The time window is a range on `at`,
+ * the sort order's own path, so Cosmos reads only the records inside it. One action is an
+ * equality on `action` served by the composite index (action ascending, at descending;
+ * shared/store/containers.ts): the query sorts by `action` first, which changes nothing as every
+ * record kept has the same action, so Cosmos can read that action's records in time order from the
+ * index. Without it Cosmos would walk the tenant's records newest first and test each one, and a
+ * rare action would cost a page of reads for every record between two of its own.
  */
 export function listAudit(store: Store, tenantId: string, page: PageRequest, filter: AuditFilter = {}) {
   const conditions = ['c.tenantId = @tenantId'];
@@ -139,7 +143,8 @@ export function listAudit(store: Store, tenantId: string, page: PageRequest, fil
     conditions.push('c.at < @to');
     parameters.push({ name: '@to', value: filter.to.toISOString() });
   }
-  const query = { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.at DESC`, parameters };
+  const order = filter.action ? 'c.action ASC, c.at DESC' : 'c.at DESC';
+  const query = { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY ${order}`, parameters };
   return queryPage<AuditRecord>(store.container('audit'), query, tenantId, page);
 }
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CosmosClient } from '@azure/cosmos';
+import { CosmosClient, type IndexingPolicy } from '@azure/cosmos';
 import type { Config } from '../../shared/config/load-config.js';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
 import { openStore, type Store } from '../../shared/store/store.js';
@@ -53,6 +53,9 @@ export async function startLocalCosmosServer(
         id: spec.id,
         partitionKey: { paths: [spec.partitionKeyPath] },
         ...(spec.defaultTtl !== undefined ? { defaultTtl: spec.defaultTtl } : {}),
+        // As Bicep creates them. The server reads only the composite indexes, and refuses an
+        // ORDER BY on two paths that none of them serves, as Cosmos DB does.
+        ...(spec.indexingPolicy ? { indexingPolicy: spec.indexingPolicy as IndexingPolicy } : {}),
       });
     }
   }
