@@ -4,8 +4,8 @@ import { extname, join, normalize, sep } from 'node:path';
 
 /**
  * Serves the built web app (web/dist, docs/web-app.md) under `/app/` for the local host: files
- * under `assets/` have hashed names and are cached for good; any other path under `/app/` that is
- * not a file is a screen of the app, answered with index.html, which is never cached.
+ * under `assets/` have hashed names and are cached for good; a path with no file extension is a
+ * screen of the app, answered with index.html, which is never cached; a missing file is a 404.
  *
  * The policy: scripts only from this origin (no inline script). Styles need 'unsafe-inline':
  * Fluent UI's styling engine (Griffel) inserts its rules into <style> elements it creates at run
@@ -91,8 +91,12 @@ export async function serveWebApp(root: string, method: string, pathname: string
       const cache = relative.startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
       return send(200, TYPES[extname(relative)] ?? 'application/octet-stream', file, cache);
     }
-    // A missing asset is a 404, not the app: a stale hashed name must not be answered with HTML.
-    if (relative.startsWith(`assets${sep}`)) return send(404, 'text/plain; charset=utf-8', 'not found', 'no-store');
+    // A missing file is a 404, not the app: a stale hashed name must not be answered with HTML.
+    // A file is a path whose last segment has an extension, as Front Door's rule tells screens
+    // from files in Azure (infra/modules/web-route.bicep), where the storage site answers 404.
+    if (relative.startsWith(`assets${sep}`) || extname(relative) !== '') {
+      return send(404, 'text/plain; charset=utf-8', 'not found', 'no-store');
+    }
   }
   const index = await readFile(join(root, 'index.html')).catch(() => undefined);
   if (!index) return send(404, 'text/plain; charset=utf-8', 'the web app is not built: run npm run build', 'no-store');

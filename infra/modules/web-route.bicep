@@ -157,6 +157,59 @@ resource screensRule 'Microsoft.Cdn/profiles/ruleSets/rules@2024-02-01' = {
   }
 }
 
+// `/app` without its slash: the `/app/*` pattern does not take it, so without this the region's
+// `api-<region>` route would answer it (the Function App's 404). A route of its own for exactly
+// `/app` whose one rule, with no condition, redirects to `/app/` (308, as the local host does). A
+// route of its own rather than a path condition in the rule set above: nothing depends on how a
+// rule sees the path relative to the route's pattern.
+resource slashRuleSet 'Microsoft.Cdn/profiles/ruleSets@2024-02-01' = {
+  parent: profile
+  name: 'web${regionId}slash'
+}
+
+resource slashRule 'Microsoft.Cdn/profiles/ruleSets/rules@2024-02-01' = {
+  parent: slashRuleSet
+  name: 'toapp'
+  properties: {
+    order: 1
+    conditions: []
+    actions: [
+      {
+        name: 'UrlRedirect'
+        parameters: {
+          typeName: 'DeliveryRuleUrlRedirectActionParameters'
+          redirectType: 'PermanentRedirect'
+          destinationProtocol: 'MatchRequest'
+          customPath: '/app/'
+        }
+      }
+    ]
+    matchProcessingBehavior: 'Stop'
+  }
+}
+
+resource slashRoute 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
+  parent: profile::endpoint
+  name: 'web-${regionId}-slash'
+  properties: {
+    originGroup: {
+      id: originGroup.id
+    }
+    customDomains: [{ id: profile::domain.id }]
+    patternsToMatch: ['/app']
+    ruleSets: [{ id: slashRuleSet.id }]
+    supportedProtocols: ['Http', 'Https']
+    httpsRedirect: 'Enabled'
+    forwardingProtocol: 'HttpsOnly'
+    linkToDefaultDomain: 'Disabled'
+    enabledState: 'Enabled'
+  }
+  dependsOn: [
+    origin
+    slashRule
+  ]
+}
+
 // Cached at the edge as the files say (Cache-Control set on each blob at upload: index.html
 // no-store, so never cached; assets immutable for a year) and compressed there: the site itself
 // sends no gzip.

@@ -472,8 +472,8 @@ describe('the web app in Azure (ARM JSON as deployed)', () => {
       expect(web(regional(region)).routes, region).toEqual([]);
       const resources = regional(region, { customDomain: CUSTOM_DOMAIN });
       const { routes } = web(resources);
-      expect(routes).toHaveLength(1);
-      const route = routes[0]!;
+      expect(routes).toHaveLength(2);
+      const route = routes.find((r) => r.properties.patternsToMatch.includes('/app/*'))!;
       expect(route.properties).toMatchObject({ patternsToMatch: ['/app/*'], linkToDefaultDomain: 'Disabled' });
       // The region's own host name, the one global.bicep created for its API.
       const domain = ofType(shared({ customDomain: CUSTOM_DOMAIN }), 'Microsoft.Cdn/profiles/customDomains').find(
@@ -529,8 +529,38 @@ describe('the web app in Azure (ARM JSON as deployed)', () => {
         },
       },
     ]);
-    const actions = web(resources).rules.flatMap((r) => r.properties.actions.map((a: { name: string }) => a.name));
+    // The /app/* route's rules never redirect (a redirect would change the address the app reads).
+    const screenRules = web(resources).rules.filter((r) => !show(r.name).includes('slash'));
+    const actions = screenRules.flatMap((r) => r.properties.actions.map((a: { name: string }) => a.name));
     expect(actions).not.toContain('UrlRedirect');
+  });
+
+  it('sends /app (no slash) to /app/ with a 308, as the local host does, on a route of its own for exactly /app', () => {
+    for (const region of REGIONS) {
+      const resources = regional(region, { customDomain: CUSTOM_DOMAIN });
+      const slash = web(resources).routes.find((r) => r.properties.patternsToMatch.includes('/app'))!;
+      expect(slash, region).toBeDefined();
+      expect(slash.properties.patternsToMatch).toEqual(['/app']);
+      const screens = web(resources).routes.find((r) => r.properties.patternsToMatch.includes('/app/*'))!;
+      // The same host name and origin as the /app/* route.
+      expect(slash.properties.customDomains).toEqual(screens.properties.customDomains);
+      expect(slash.properties.originGroup).toEqual(screens.properties.originGroup);
+      expect(slash.properties.ruleSets).toHaveLength(1);
+      const redirect = rule(resources, 'toapp');
+      expect(show(slash.properties.ruleSets[0].id)).toContain('slash');
+      expect(redirect.properties.conditions).toEqual([]);
+      expect(redirect.properties.actions).toEqual([
+        {
+          name: 'UrlRedirect',
+          parameters: {
+            typeName: 'DeliveryRuleUrlRedirectActionParameters',
+            redirectType: 'PermanentRedirect',
+            destinationProtocol: 'MatchRequest',
+            customPath: '/app/',
+          },
+        },
+      ]);
+    }
   });
 
   it("sets on every /app/ response the local host's headers: the API's security headers and the CSP with OneDrive's upload hosts", async () => {
