@@ -62,6 +62,10 @@ export interface LocalMicrosoftStats {
   uploadedBytes: number;
   /** Upload fragments whose connection dropUploadNext destroyed. */
   droppedUploads: number;
+  /** Upload fragments taken in whose answer loseUploadAnswerNext dropped. */
+  lostUploadAnswers: number;
+  /** Upload fragments answered 429/503 by failUploadNext. */
+  failedUploads: number;
   downloadedBytes: number;
 }
 
@@ -146,6 +150,19 @@ export interface LocalMicrosoft {
    */
   holdUploadNext(count: number): void;
   releaseUploads(): void;
+  /**
+   * The next `count` PUTs on upload URLs are carried out (the fragment taken in; the last one
+   * creates the file and closes the session), then their connection is destroyed instead of
+   * answered: the answer lost on its way back.
+   */
+  loseUploadAnswerNext(count: number): void;
+  /**
+   * The next `count` PUTs on upload URLs are read but not taken in, and answered `status` (429
+   * activityLimitReached or 503 serviceNotAvailable) with `Retry-After: retryAfterSeconds`. A
+   * browser does not send such a request again by itself, so the client's own resume is what runs.
+   * Like Graph, the upload URL's CORS answers do not expose Retry-After to a page's script.
+   */
+  failUploadNext(count: number, status: 429 | 503, retryAfterSeconds?: number): void;
   /** A file's bytes by path in the account's drive (e.g. 'Print/report.pdf'), undefined if missing. */
   fileBytes(upn: string, path: string): Buffer | undefined;
   /** The names in a folder of the account's drive ('' for the root); throws if there is no such folder. */
@@ -211,6 +228,8 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
     slowed: 0,
     uploadedBytes: 0,
     droppedUploads: 0,
+    lostUploadAnswers: 0,
+    failedUploads: 0,
     downloadedBytes: 0,
   };
   const requests: RequestRecord[] = [];
@@ -401,6 +420,12 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       transfers.holdPuts = count;
     },
     releaseUploads: () => transfers.releaseHeld(),
+    loseUploadAnswerNext: (count) => {
+      transfers.loseAnswers = count;
+    },
+    failUploadNext: (count, status, retryAfterSeconds = 1) => {
+      Object.assign(transfers.failPuts, { remaining: count, status, retryAfterSeconds });
+    },
     fileBytes: (upn, path) => {
       const drive = directory.find(upn)?.drive;
       const item = drive?.resolve(drive.root, splitPath(path));

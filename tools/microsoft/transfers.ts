@@ -13,7 +13,13 @@ export interface TransferConfig {
   readonly now: () => number;
   readonly downloadUrlLifetimeSeconds: number;
   /** The server's stats object, counted into as bytes flow. */
-  readonly counters: { uploadedBytes: number; downloadedBytes: number; droppedUploads: number };
+  readonly counters: {
+    uploadedBytes: number;
+    downloadedBytes: number;
+    droppedUploads: number;
+    lostUploadAnswers: number;
+    failedUploads: number;
+  };
 }
 
 const SESSION_LIFETIME_MS = 24 * 3_600_000;
@@ -87,6 +93,10 @@ export class Transfers {
   dropPuts = 0;
   /** The next PUTs on upload URLs wait until releaseHeld (holdUploadNext): a slow network, held still for a test. */
   holdPuts = 0;
+  /** The next PUTs on upload URLs are carried out, then their connection is destroyed instead of answered (loseUploadAnswerNext). */
+  loseAnswers = 0;
+  /** The next PUTs on upload URLs are read, not taken in, and answered 429 or 503 with Retry-After (failUploadNext). */
+  readonly failPuts = { remaining: 0, status: 503 as 429 | 503, retryAfterSeconds: 1 };
   readonly #held: Array<() => void> = [];
 
   releaseHeld(): void {
@@ -99,10 +109,6 @@ export class Transfers {
    */
   async upload(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
     if (uploadCors(req, res)) return;
-    if (req.method === 'PUT' && this.holdPuts > 0) {
-      this.holdPuts -= 1;
-      await new Promise<void>((resolve) => this.#held.push(resolve));
-    }
     if (req.method === 'PUT' && this.dropPuts > 0) {
       this.dropPuts -= 1;
       this.config.counters.droppedUploads += 1;
@@ -114,6 +120,21 @@ export class Transfers {
     }
     const key = sha256(token);
     const session = this.#liveSession(key);
+    // Held after the look-up, as a slow network would hold a fragment Graph then takes in.
+    if (req.method === 'PUT' && this.holdPuts > 0) {
+      this.holdPuts -= 1;
+      await new Promise<void>((resolve) => this.#held.push(resolve));
+    }
+    if (req.method === 'PUT' && this.failPuts.remaining > 0) {
+      this.failPuts.remaining -= 1;
+      this.config.counters.failedUploads += 1;
+      await readBody(req, MAX_FRAGMENT_BYTES);
+      const [code, message] =
+        this.failPuts.status === 429
+          ? ['activityLimitReached', 'The app or user has been throttled (local Graph double, failUploadNext).']
+          : ['serviceNotAvailable', 'The service is temporarily unavailable (local Graph double, failUploadNext).'];
+      throw new GraphError(this.failPuts.status, code, message, { 'Retry-After': String(this.failPuts.retryAfterSeconds) });
+    }
     if (req.method === 'GET') return sendGraph(req, res, 200, status(session));
     if (req.method === 'DELETE') {
       this.#sessions.delete(key);
@@ -154,11 +175,8 @@ export class Transfers {
   async #putFragment(req: IncomingMessage, res: ServerResponse, key: string, session: UploadSession): Promise<void> {
     const range = this.#checkRange(req, session);
     if (range.first !== session.received) {
-      sendGraph(req, res, 416, {
-        error: { code: 'invalidRange', message: `Fragments must arrive in order: the next expected byte is ${session.received}.` },
-        nextExpectedRanges: [`${session.received}-`],
-      });
-      return;
+      // Graph's error object only: where to go on from is the status GET's to say (nextExpectedRanges).
+      throw new GraphError(416, 'invalidRange', 'The fragment does not start where the session expects the next byte.');
     }
     const length = range.last - range.first + 1;
     const fragment = await readBody(req, length);
@@ -168,12 +186,23 @@ export class Transfers {
     session.total = range.total;
     if (range.last + 1 < range.total) {
       this.#accept(session, fragment);
-      return sendGraph(req, res, 202, status(session));
+      return this.#answer(req, res, 202, status(session));
     }
     const placed = this.#commit(session, fragment);
     this.#accept(session, fragment);
     this.#sessions.delete(key);
-    sendGraph(req, res, placed.created ? 201 : 200, session.account.drive.resource(placed.item));
+    this.#answer(req, res, placed.created ? 201 : 200, session.account.drive.resource(placed.item));
+  }
+
+  /** The answer to a fragment taken in, unless loseUploadAnswerNext says its connection drops first. */
+  #answer(req: IncomingMessage, res: ServerResponse, code: number, body: unknown): void {
+    if (this.loseAnswers > 0) {
+      this.loseAnswers -= 1;
+      this.config.counters.lostUploadAnswers += 1;
+      req.socket.destroy();
+      return;
+    }
+    sendGraph(req, res, code, body);
   }
 
   #checkRange(req: IncomingMessage, session: UploadSession): ContentRange {
