@@ -127,7 +127,7 @@ export const jobsReady = defineRoute({
   methods: ['POST'],
   route: 'api/jobs/{id}/ready',
   summary:
-    'The document is uploaded: the job joins the queue. For a OneDrive job send the drive item id the upload returned; the server checks the file is in the Print folder with the registered size and name.',
+    'The document is uploaded: the job joins the queue. For a OneDrive job send the drive item id the upload returned; the server checks the file is in the Print folder with the registered size and name. Without it (the last range’s answer was lost), the server looks for the newest such file written since the job was registered.',
   tags: ['jobs'],
   auth: jobOwners,
   request: {
@@ -137,8 +137,7 @@ export const jobsReady = defineRoute({
   },
   responses: {
     200: { description: 'Queued', schema: JobSchema },
-    400: { description: 'A OneDrive job without `itemId`' },
-    404: { description: 'No such job, or no such file in the OneDrive Print folder' },
+    404: { description: 'No such job, or no such file in the OneDrive Print folder (without `itemId`: the upload did not finish)' },
     409: { description: 'Not in the registered state, or the uploaded file does not match' },
   },
   handler: async ({ params, body }, services, context) => ({

@@ -69,6 +69,8 @@ export async function submitJob(
  * The client says the document is uploaded: the job joins the queue. A OneDrive job names the
  * uploaded item, which must be the file registered (in the Print folder, same size, the same
  * name or OneDrive's rename of it) — so a job cannot be pointed at another file of the drive.
+ * Without the item's id (the last range's answer was lost on its way to the client, and the
+ * session closed with it), the Print folder is searched for that file instead (findUpload).
  */
 export async function confirmUpload(
   services: Services,
@@ -81,13 +83,8 @@ export async function confirmUpload(
   const job = await requireJob(store, owner.tenantId, owner.userId, jobId, now());
   assertTransition(job, 'ready');
   if (!job.onedrive) return transitionJob(store, job, 'ready', now());
-  if (!itemId) {
-    throw new Invalid('this job’s document goes through OneDrive: send the uploaded item’s id', {
-      errors: [{ pointer: '/itemId', detail: 'is required for a OneDrive job' }],
-    });
-  }
   const link = await requireConnectedLink(store, job.tenantId, job.userId);
-  const item = await printFolderFile(services, link, itemId, log);
+  const item = itemId ? await printFolderFile(services, link, itemId, log) : await findUpload(services, link, job, log);
   if (item.size !== job.size || !isNameOfUpload(item.name, job.fileName)) {
     throw new Conflict('the file in OneDrive does not match the job (size or name differ)', { size: item.size });
   }
@@ -193,6 +190,45 @@ function register(
 ): Promise<JobDoc> {
   const owner = { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username };
   return registerJob(services, owner, tenant.policy.jobRetentionDays, request, onedrive);
+}
+
+/** Graph's clock and ours may differ by this much. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+/** Pages of the Print folder read at most when looking for an upload by name (200 items each). */
+const FIND_PAGES = 10;
+
+/**
+ * The upload of `job` found by what is known of it: the newest file of the Print folder with the
+ * registered name (or OneDrive's rename of it, "report 1.pdf") and size, written since the job
+ * was registered. 404 when there is none: the upload did not finish, and the client starts over.
+ */
+async function findUpload(services: Services, link: OneDriveLinkDoc, job: JobDoc, log: Logger): Promise<DriveItemInfo> {
+  const drive = await (await services.onedrive()).driveOf(services, link, log);
+  const since = Date.parse(job.createdAt) - CLOCK_SKEW_MS;
+  // Newer first; within the same second (Graph's times have no more), OneDrive's higher rename
+  // number ("report 2.pdf" after "report 1.pdf") was given later.
+  const rename = (name: string) =>
+    name.normalize('NFC').toLowerCase() === job.fileName.normalize('NFC').toLowerCase()
+      ? 0
+      : Number(/ (\d+)(\.[^.]*)?$/.exec(name)?.[1] ?? 0);
+  const newer = (a: DriveItemInfo, b: DriveItemInfo) => {
+    const [at, bt] = [Date.parse(a.lastModifiedAt ?? ''), Date.parse(b.lastModifiedAt ?? '')];
+    return at !== bt ? at > bt : rename(a.name) > rename(b.name);
+  };
+  let found: DriveItemInfo | undefined;
+  let skipToken: string | undefined;
+  for (let page = 0; page < FIND_PAGES; page++) {
+    const { items, skipToken: next } = await drive.children(link.printFolderId, { limit: 200, ...(skipToken ? { skipToken } : {}) });
+    for (const item of items) {
+      const written = Date.parse(item.lastModifiedAt ?? '');
+      if (!item.isFile || item.size !== job.size || !isNameOfUpload(item.name, job.fileName) || !(written >= since)) continue;
+      if (!found || newer(item, found)) found = item;
+    }
+    if (!next) break;
+    skipToken = next;
+  }
+  if (!found) throw new NotFound('the upload did not finish: no such file in your OneDrive Print folder');
+  return found;
 }
 
 /**

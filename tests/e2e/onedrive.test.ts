@@ -248,11 +248,12 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(host.traffic.largestRequestBody).toBeLessThan(document.length);
   });
 
-  it('ready checks the uploaded file: OneDrive jobs need the item id, and its size and name must match', async () => {
+  it('ready checks the uploaded file: its size and name must match', async () => {
     const { userToken } = await fabrikam({ connected: true });
     const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Notes.txt', size: 10 });
     const wrong = await upload(created.body.upload.url, Buffer.from('only 9 by'));
-    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`)).status).toBe(400);
+    // Without the item id the Print folder is searched by name and size: the 9-byte Notes.txt is not it.
+    expect((await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`)).status).toBe(404);
     const mismatch = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: wrong.id });
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.detail).toMatch(/does not match/);
@@ -266,6 +267,28 @@ describe('OneDrive for Business: connect, print, scan', () => {
     expect(renamed.name).toBe('Notes 1.txt');
     expect((await api(host, userToken, 'POST', `/api/jobs/${again.body.id}/ready`, { itemId: renamed.id })).body.state).toBe('queued');
     expect((await api(host, userToken, 'GET', `/api/jobs/${created.body.id}`)).body.state).toBe('registered');
+  });
+
+  it('ready without the item id (the last range’s answer lost): the newest upload of that name and size since the job, or 404 while there is none', async () => {
+    const { userToken, tenantId, userId, umaUpn } = await fabrikam({ connected: true });
+    const document = randomBytes(1000);
+    const earlier = ms.putFile(umaUpn, 'Print/Lost answer.pdf', document); // an earlier print of the same file, same name and size
+    const created = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Lost answer.pdf', size: document.length });
+    const unfinished = await api(host, userToken, 'POST', '/api/jobs', { fileName: 'Never sent.pdf', size: document.length });
+    // The one range is taken in and the file created, but its answer never comes back.
+    ms.loseUploadAnswerNext(1);
+    await expect(upload(created.body.upload.url, document)).rejects.toThrow();
+    expect((await fetch(created.body.upload.url)).status).toBe(404); // the session closed with the last byte
+    const ready = await api(host, userToken, 'POST', `/api/jobs/${created.body.id}/ready`);
+    expect([ready.status, ready.body.state]).toEqual([200, 'queued']);
+    const job = await readItem<{ onedrive: { itemId: string } }>('jobs', created.body.id, `${tenantId}|${userId}`);
+    // OneDrive renamed the new upload ("Lost answer 1.pdf"): the job names it, not the earlier file.
+    expect(ms.listFolder(umaUpn, 'Print')).toEqual(expect.arrayContaining(['Lost answer.pdf', 'Lost answer 1.pdf']));
+    expect(job?.onedrive.itemId).toEqual(expect.any(String));
+    expect(job?.onedrive.itemId).not.toBe(earlier);
+    // Nothing of that name arrived for the other job: 404, and it stays registered for the client to cancel.
+    expect((await api(host, userToken, 'POST', `/api/jobs/${unfinished.body.id}/ready`)).status).toBe(404);
+    expect((await api(host, userToken, 'GET', `/api/jobs/${unfinished.body.id}`)).body.state).toBe('registered');
   });
 
   it('from the panel: lists the Print folder (paged) and prints a file from it', async () => {
