@@ -34,11 +34,22 @@ const set = (next: MeState) => {
   listeners.forEach((listener) => listener());
 };
 
+// Reads are numbered: Print, OneDrive (polling, focus) and changes all ask again, and an older
+// answer arriving last must not show a stale status (say, connected after Disconnect).
+let latest = 0;
+
 export function reloadMe(): Promise<void> {
   started = true;
+  const number = ++latest;
   return apiJson<Me>('/api/me').then(
-    (me) => set({ kind: 'loaded', me }),
-    (error: unknown) => set({ kind: 'failed', error }),
+    (me) => {
+      if (number === latest) set({ kind: 'loaded', me });
+    },
+    (error: unknown) => {
+      // A background read that fails keeps what was loaded (the admin navigation stays); only a
+      // first read that fails says so.
+      if (number === latest && state.kind !== 'loaded') set({ kind: 'failed', error });
+    },
   );
 }
 

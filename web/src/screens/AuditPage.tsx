@@ -1,5 +1,6 @@
 // Audit log (/app/admin/audit): the tenant's record of admin actions, newest first (GET /api/audit),
-// a page at a time, filtered by action and by a time window on the server. Records hold ids and
+// a page at a time, filtered by action and by a time window on the server: from a time (included)
+// to before another (excluded), as the API takes them. Records hold ids and
 // field names, never what a person typed, so everything the API returns can be shown.
 import {
   Button,
@@ -17,11 +18,12 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { ApiProblem, apiJson, problemWords } from '../api.js';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { apiJson, problemWords } from '../api.js';
+import { useApiRead } from '../api-read.js';
+import { useFieldErrors } from '../forms/field-errors.js';
 import { useLanguage, useWords, type Bilingual } from '../i18n.js';
 import { useMe } from '../me.js';
-import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
 
 interface AuditRecord {
@@ -75,7 +77,8 @@ const WORDS: Bilingual<{
   apply: string;
   clear: string;
   more: string;
-  refused: string;
+  moreFailed: string;
+  takes: Record<'action' | 'from' | 'to', string>;
   when: string;
   who: string;
   what: string;
@@ -98,12 +101,17 @@ const WORDS: Bilingual<{
     action: 'Action',
     allActions: 'All actions',
     from: 'From',
-    to: 'Until',
+    to: 'Before',
     timeHint: 'Your local time.',
     apply: 'Apply filters',
     clear: 'Clear filters',
     more: 'Show older records',
-    refused: 'Not accepted:',
+    moreFailed: 'The older records could not be loaded',
+    takes: {
+      action: 'one of the actions in the list.',
+      from: 'a date and time earlier than the one in Before.',
+      to: 'a date and time.',
+    },
     when: 'When',
     who: 'Who',
     what: 'Action',
@@ -149,13 +157,18 @@ const WORDS: Bilingual<{
     filters: 'Filtrer le journal d’audit',
     action: 'Action',
     allActions: 'Toutes les actions',
-    from: 'Du',
-    to: 'Jusqu’au',
+    from: 'À partir du',
+    to: 'Avant le',
     timeHint: 'Votre heure locale.',
     apply: 'Appliquer les filtres',
     clear: 'Effacer les filtres',
     more: 'Afficher les entrées plus anciennes',
-    refused: 'Valeur refusée\u00a0:',
+    moreFailed: 'Les entrées plus anciennes n’ont pas pu être chargées',
+    takes: {
+      action: 'l’une des actions de la liste.',
+      from: 'une date et une heure antérieures à celles de «\u00a0Avant le\u00a0».',
+      to: 'une date et une heure.',
+    },
     when: 'Date',
     who: 'Qui',
     what: 'Action',
@@ -223,10 +236,9 @@ function queryOf(filter: Filter, continuationToken?: string) {
   return `/api/audit?${query}`;
 }
 
-type Load =
-  | { kind: 'loading' }
-  | { kind: 'failed'; problem: ProblemWords; error: unknown }
-  | { kind: 'loaded'; records: AuditRecord[]; next: string | null; more?: boolean };
+type Page = { items: AuditRecord[]; continuationToken: string | null };
+/** The pages after the first that "Show older records" added, and how the last request for one went. */
+type Older = { records: AuditRecord[]; next: string | null; state?: 'reading' | { failed: unknown } };
 
 export function AuditPage() {
   const styles = useStyles();
@@ -236,27 +248,33 @@ export function AuditPage() {
   const myId = me.kind === 'loaded' ? me.me.user?.id : undefined;
   const [draft, setDraft] = useState<Filter>(NO_FILTER);
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-
-  const read = useCallback(async (wanted: Filter) => {
-    setLoad({ kind: 'loading' });
-    try {
-      const page = await apiJson<{ items: AuditRecord[]; continuationToken: string | null }>(queryOf(wanted));
-      setLoad({ kind: 'loaded', records: page.items, next: page.continuationToken });
-    } catch (error) {
-      setLoad({ kind: 'failed', problem: problemWords(error, WORDS.en.loadFailed), error });
-    }
-  }, []);
-  useEffect(() => void read(filter), [read, filter]);
+  // The first page follows the filter: a new filter aborts the read in flight, and an older answer never lands.
+  const first = useApiRead<Page>(queryOf(filter));
+  const load = first.state;
+  const [older, setOlder] = useState<Older | undefined>();
+  // A new first page (another filter) drops the older pages and aborts a read of one still on its way.
+  const reading = useRef<AbortController | undefined>(undefined);
+  useEffect(() => {
+    setOlder(undefined);
+    return () => reading.current?.abort();
+  }, [load]);
+  const records = load.kind === 'loaded' ? [...load.value.items, ...(older?.records ?? [])] : [];
+  const next = older ? older.next : load.kind === 'loaded' ? load.value.continuationToken : null;
 
   const more = async () => {
-    if (load.kind !== 'loaded' || !load.next) return;
-    setLoad({ ...load, more: true });
+    if (!next || older?.state === 'reading') return;
+    const kept: Older = older ?? { records: [], next };
+    setOlder({ ...kept, state: 'reading' });
+    const controller = new AbortController();
+    reading.current = controller;
     try {
-      const page = await apiJson<{ items: AuditRecord[]; continuationToken: string | null }>(queryOf(filter, load.next));
-      setLoad({ kind: 'loaded', records: [...load.records, ...page.items], next: page.continuationToken });
+      const page = await apiJson<Page>(queryOf(filter, next), { signal: controller.signal });
+      if (controller.signal.aborted) return;
+      setOlder((current) => current && { records: [...current.records, ...page.items], next: page.continuationToken });
     } catch (error) {
-      setLoad({ kind: 'failed', problem: problemWords(error, WORDS.en.loadFailed), error });
+      if (controller.signal.aborted) return;
+      // The records already shown stay; the failure is said beside the button, which can be tried again.
+      setOlder((current) => current && { ...current, state: { failed: error } });
     }
   };
 
@@ -274,13 +292,7 @@ export function AuditPage() {
       .join('; ');
 
   // A filter the API refused names /query/from, /query/to or /query/action: shown at that field.
-  const queryErrors: Record<string, string> = {};
-  if (load.kind === 'failed' && load.error instanceof ApiProblem && Array.isArray(load.error.body?.errors)) {
-    for (const { pointer, detail } of load.error.body.errors as { pointer?: unknown; detail?: unknown }[]) {
-      if (typeof pointer === 'string' && pointer.startsWith('/query/'))
-        queryErrors[pointer.slice('/query/'.length)] ??= `${words.refused} ${String(detail)}`;
-    }
-  }
+  const queryErrors = useFieldErrors(load.kind === 'failed' ? load.error : undefined, '/query/');
   const filtered = filter.action !== '' || filter.from !== '' || filter.to !== '';
 
   return (
@@ -290,8 +302,8 @@ export function AuditPage() {
         <Field
           className={styles.filter}
           label={words.action}
-          validationMessage={queryErrors.action}
-          validationState={queryErrors.action ? 'error' : 'none'}
+          validationMessage={queryErrors.message('action', words.takes.action)}
+          validationState={queryErrors.state('action')}
         >
           <Select value={draft.action} onChange={(_e, data) => setDraft({ ...draft, action: data.value })}>
             <option value="">{words.allActions}</option>
@@ -306,8 +318,8 @@ export function AuditPage() {
           className={styles.filter}
           label={words.from}
           hint={words.timeHint}
-          validationMessage={queryErrors.from}
-          validationState={queryErrors.from ? 'error' : 'none'}
+          validationMessage={queryErrors.message('from', words.takes.from)}
+          validationState={queryErrors.state('from')}
         >
           <Input
             className={styles.input}
@@ -320,8 +332,8 @@ export function AuditPage() {
         <Field
           label={words.to}
           hint={words.timeHint}
-          validationMessage={queryErrors.to}
-          validationState={queryErrors.to ? 'error' : 'none'}
+          validationMessage={queryErrors.message('to', words.takes.to)}
+          validationState={queryErrors.state('to')}
         >
           <Input
             className={styles.input}
@@ -347,11 +359,11 @@ export function AuditPage() {
       </form>
 
       {load.kind === 'loading' && <Spinner label={words.loading} />}
-      {load.kind === 'failed' && Object.keys(queryErrors).length === 0 && (
-        <ProblemBar problem={{ ...load.problem, title: words.loadFailed }} />
+      {load.kind === 'failed' && queryErrors.count === 0 && (
+        <ProblemBar problem={{ ...problemWords(load.error, words.loadFailed), title: words.loadFailed }} />
       )}
-      {load.kind === 'loaded' && load.records.length === 0 && <Text role="status">{filtered ? words.emptyFiltered : words.empty}</Text>}
-      {load.kind === 'loaded' && load.records.length > 0 && (
+      {load.kind === 'loaded' && records.length === 0 && <Text role="status">{filtered ? words.emptyFiltered : words.empty}</Text>}
+      {load.kind === 'loaded' && records.length > 0 && (
         <>
           <Table aria-label={words.title}>
             <TableHeader>
@@ -364,7 +376,7 @@ export function AuditPage() {
               </TableRow>
             </TableHeader>
             <TableBody>
-              {load.records.map((record) => (
+              {records.map((record) => (
                 <TableRow key={record.id}>
                   <TableCell>{time.format(new Date(record.at))}</TableCell>
                   <TableCell>{words.actions[record.action as Action] ?? record.action}</TableCell>
@@ -375,9 +387,12 @@ export function AuditPage() {
               ))}
             </TableBody>
           </Table>
-          {load.next && (
+          {typeof older?.state === 'object' && (
+            <ProblemBar problem={{ ...problemWords(older.state.failed, words.moreFailed), title: words.moreFailed }} />
+          )}
+          {next && (
             <div>
-              <Button onClick={() => void more()} disabled={load.more === true}>
+              <Button onClick={() => void more()} disabled={older?.state === 'reading'}>
                 {words.more}
               </Button>
             </div>

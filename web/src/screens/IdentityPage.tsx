@@ -32,11 +32,13 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { CopyButton, fieldErrors, typedNumber } from '../admin-tenant/forms.js';
+import { useApiRead } from '../api-read.js';
+import { CopyButton } from '../forms/controls.js';
+import { useFieldErrors } from '../forms/field-errors.js';
+import { typedNumber } from '../forms/values.js';
 import { useLanguage, useWords, type Bilingual } from '../i18n.js';
-import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
 import type { Tenant } from './PolicyPage.js';
 
@@ -99,7 +101,8 @@ const WORDS: Bilingual<{
   create: string;
   cancel: string;
   createFailed: string;
-  refused: string;
+  nameTakes: string;
+  daysTakes: string;
   shownOnce: string;
   shownOnceBody: string;
   token: string;
@@ -155,7 +158,8 @@ const WORDS: Bilingual<{
     create: 'Create',
     cancel: 'Cancel',
     createFailed: 'The token was not created',
-    refused: 'Not accepted:',
+    nameTakes: 'up to 100 characters, no control characters.',
+    daysTakes: 'a whole number of days from 1 to 730.',
     shownOnce: 'Copy the token now',
     shownOnceBody: 'This is the only time it is shown: Roger keeps only a fingerprint of it. Paste it into Secret Token.',
     token: 'Token',
@@ -212,7 +216,8 @@ const WORDS: Bilingual<{
     create: 'Créer',
     cancel: 'Annuler',
     createFailed: 'Le jeton n’a pas été créé',
-    refused: 'Valeur refusée\u00a0:',
+    nameTakes: '100\u00a0caractères au plus, sans caractère de contrôle.',
+    daysTakes: 'un nombre entier de jours de 1 à 730.',
     shownOnce: 'Copiez le jeton maintenant',
     shownOnceBody:
       'Il n’est affiché qu’une seule fois\u00a0: Roger n’en garde qu’une empreinte. Collez-le dans «\u00a0Secret Token\u00a0».',
@@ -233,42 +238,28 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
-type Load<T> = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; value: T };
-
 export function IdentityPage() {
   const styles = useStyles();
   const [language] = useLanguage();
   const words = useWords(WORDS);
-  const [tenant, setTenant] = useState<Load<Tenant>>({ kind: 'loading' });
-  const [tokenList, setTokenList] = useState<Load<ScimToken[]>>({ kind: 'loading' });
-  const [consent, setConsent] = useState<{ adminConsentUrl: string; expiresAt: string } | { failed: ProblemWords } | undefined>();
+  const tenantRead = useApiRead<Tenant>('/api/tenant');
+  const tenant = tenantRead.state;
+  const tokensRead = useApiRead<{ items: ScimToken[] }>('/api/tenant/scim-tokens');
+  const tokenList = tokensRead.state;
+  const [consent, setConsent] = useState<{ adminConsentUrl: string; expiresAt: string } | { failed: unknown } | undefined>();
   const [connecting, setConnecting] = useState(false);
   const [creating, setCreating] = useState<{ name: string; days: string; error?: unknown; busy?: boolean } | undefined>();
   const [created, setCreated] = useState<CreatedToken | undefined>();
   const [revoking, setRevoking] = useState<ScimToken | undefined>();
-  const [notice, setNotice] = useState<{ revoked: string } | { failed: ProblemWords } | undefined>();
+  const [notice, setNotice] = useState<{ revoked: string } | { failed: unknown } | undefined>();
 
-  const readTenant = useCallback(async () => {
-    try {
-      setTenant({ kind: 'loaded', value: await apiJson<Tenant>('/api/tenant') });
-    } catch (error) {
-      setTenant({ kind: 'failed', problem: problemWords(error, WORDS.en.tenantFailed) });
-    }
-  }, []);
-  const readTokens = useCallback(async () => {
-    try {
-      setTokenList({ kind: 'loaded', value: (await apiJson<{ items: ScimToken[] }>('/api/tenant/scim-tokens')).items });
-    } catch (error) {
-      setTokenList({ kind: 'failed', problem: problemWords(error, WORDS.en.tokensFailed) });
-    }
-  }, []);
+  const readTenant = tenantRead.reload;
+  const readTokens = tokensRead.reload;
 
   useEffect(() => {
-    void readTenant();
-    void readTokens();
     // Back from Microsoft's consent page in the other tab: the organisation may be connected now.
     const again = () => {
-      if (document.visibilityState === 'visible') void readTenant();
+      if (document.visibilityState === 'visible') readTenant();
     };
     window.addEventListener('focus', again);
     document.addEventListener('visibilitychange', again);
@@ -276,14 +267,14 @@ export function IdentityPage() {
       window.removeEventListener('focus', again);
       document.removeEventListener('visibilitychange', again);
     };
-  }, [readTenant, readTokens]);
+  }, [readTenant]);
 
   const connect = async () => {
     setConnecting(true);
     try {
       setConsent(await apiJson<{ adminConsentUrl: string; expiresAt: string }>('/api/tenant/entra/connect', { method: 'POST' }));
     } catch (error) {
-      setConsent({ failed: problemWords(error, WORDS.en.connectFailed) });
+      setConsent({ failed: error });
     } finally {
       setConnecting(false);
     }
@@ -298,7 +289,7 @@ export function IdentityPage() {
       const token = await apiJson<CreatedToken>('/api/tenant/scim-tokens', { method: 'POST', body });
       setCreating(undefined);
       setCreated(token);
-      await readTokens();
+      readTokens();
     } catch (error) {
       setCreating({ ...creating, error, busy: false });
     }
@@ -309,9 +300,9 @@ export function IdentityPage() {
     try {
       await apiJson<void>(`/api/tenant/scim-tokens/${encodeURIComponent(token.id)}`, { method: 'DELETE' });
       setNotice({ revoked: token.name || words.unnamed });
-      await readTokens();
+      readTokens();
     } catch (error) {
-      setNotice({ failed: problemWords(error, WORDS.en.revokeFailed) });
+      setNotice({ failed: error });
     }
   };
 
@@ -319,9 +310,8 @@ export function IdentityPage() {
   const scimUrl = `${location.origin}/scim/v2`;
   const statusOf = (token: ScimToken) =>
     token.revokedAt ? ('revoked' as const) : Date.parse(token.expiresAt) <= Date.now() ? ('expired' as const) : ('active' as const);
-  const createErrors = fieldErrors(creating?.error);
-  const createOther =
-    creating?.error && Object.keys(createErrors).length === 0 ? problemWords(creating.error, words.createFailed) : undefined;
+  const createErrors = useFieldErrors(creating?.error);
+  const createOther = creating?.error && createErrors.count === 0 ? problemWords(creating.error, words.createFailed) : undefined;
 
   return (
     <Page title={words.title}>
@@ -329,7 +319,9 @@ export function IdentityPage() {
         <Subtitle2 as="h3">{words.entra}</Subtitle2>
         <Text>{words.entraIntro}</Text>
         {tenant.kind === 'loading' && <Spinner size="small" label={words.loading} />}
-        {tenant.kind === 'failed' && <ProblemBar problem={{ ...tenant.problem, title: words.tenantFailed }} />}
+        {tenant.kind === 'failed' && (
+          <ProblemBar problem={{ ...problemWords(tenant.error, words.tenantFailed), title: words.tenantFailed }} />
+        )}
         {tenant.kind === 'loaded' && (
           <div>
             <Text weight="semibold" block>
@@ -353,7 +345,9 @@ export function IdentityPage() {
             {connecting ? words.connecting : words.connect}
           </Button>
         </div>
-        {consent && 'failed' in consent && <ProblemBar problem={{ ...consent.failed, title: words.connectFailed }} />}
+        {consent && 'failed' in consent && (
+          <ProblemBar problem={{ ...problemWords(consent.failed, words.connectFailed), title: words.connectFailed }} />
+        )}
         {consent && 'adminConsentUrl' in consent && (
           <MessageBar intent="info" layout="multiline">
             <MessageBarBody>
@@ -387,11 +381,15 @@ export function IdentityPage() {
             <MessageBarBody>{words.revokedNotice(notice.revoked)}</MessageBarBody>
           </MessageBar>
         )}
-        {notice && 'failed' in notice && <ProblemBar problem={{ ...notice.failed, title: words.revokeFailed }} />}
+        {notice && 'failed' in notice && (
+          <ProblemBar problem={{ ...problemWords(notice.failed, words.revokeFailed), title: words.revokeFailed }} />
+        )}
         {tokenList.kind === 'loading' && <Spinner size="small" label={words.loading} />}
-        {tokenList.kind === 'failed' && <ProblemBar problem={{ ...tokenList.problem, title: words.tokensFailed }} />}
-        {tokenList.kind === 'loaded' && tokenList.value.length === 0 && <Text>{words.noTokens}</Text>}
-        {tokenList.kind === 'loaded' && tokenList.value.length > 0 && (
+        {tokenList.kind === 'failed' && (
+          <ProblemBar problem={{ ...problemWords(tokenList.error, words.tokensFailed), title: words.tokensFailed }} />
+        )}
+        {tokenList.kind === 'loaded' && tokenList.value.items.length === 0 && <Text>{words.noTokens}</Text>}
+        {tokenList.kind === 'loaded' && tokenList.value.items.length > 0 && (
           <Table aria-label={words.scim}>
             <TableHeader>
               <TableRow>
@@ -404,7 +402,7 @@ export function IdentityPage() {
               </TableRow>
             </TableHeader>
             <TableBody>
-              {tokenList.value.map((token) => {
+              {tokenList.value.items.map((token) => {
                 const status = statusOf(token);
                 const name = token.name || words.unnamed;
                 return (
@@ -453,16 +451,16 @@ export function IdentityPage() {
                   <Field
                     label={words.name}
                     hint={words.nameHint}
-                    validationMessage={createErrors.name ? `${words.refused} ${createErrors.name}` : undefined}
-                    validationState={createErrors.name ? 'error' : 'none'}
+                    validationMessage={createErrors.message('name', words.nameTakes)}
+                    validationState={createErrors.state('name')}
                   >
                     <Input value={creating.name} maxLength={100} onChange={(_e, data) => setCreating({ ...creating, name: data.value })} />
                   </Field>
                   <Field
                     label={words.days}
                     hint={words.daysHint}
-                    validationMessage={createErrors.expiresInDays ? `${words.refused} ${createErrors.expiresInDays}` : undefined}
-                    validationState={createErrors.expiresInDays ? 'error' : 'none'}
+                    validationMessage={createErrors.message('expiresInDays', words.daysTakes)}
+                    validationState={createErrors.state('expiresInDays')}
                   >
                     <Input
                       inputMode="numeric"

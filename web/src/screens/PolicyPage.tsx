@@ -1,6 +1,6 @@
 // Policy (/app/admin/policy): every tenant setting PATCH /api/tenant takes, grouped in plain words,
-// each with a hint; Save sends only what changed, and the API's own validation words appear next
-// to the field they name. The facts an admin cannot change here (sign-in methods in force,
+// each with a hint; Save sends only what changed, and a value the API refuses is marked at its
+// field with this screen's words for what the field takes. The facts an admin cannot change here (sign-in methods in force,
 // connected Entra tenants, email domains) are shown above.
 import {
   Button,
@@ -17,11 +17,13 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { CheckboxGroup, fieldErrors, typedNumber } from '../admin-tenant/forms.js';
+import { useApiRead } from '../api-read.js';
+import { CheckboxGroup } from '../forms/controls.js';
+import { useFieldErrors } from '../forms/field-errors.js';
+import { typedNumber } from '../forms/values.js';
 import { useWords, type Bilingual } from '../i18n.js';
-import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
 
 export interface Tenant {
@@ -119,7 +121,6 @@ const WORDS: Bilingual<{
   nothingChanged: string;
   save: string;
   reset: string;
-  refused: string;
   facts: string;
   inForce: string;
   entraTenants: string;
@@ -134,6 +135,8 @@ const WORDS: Bilingual<{
   groups: Record<'organisation' | 'apps' | 'printers' | 'pins' | 'passwords' | 'lockout' | 'retention', string>;
   labels: Record<NumberField | SwitchField | 'name' | 'signInMethods' | 'allowedLoginMethods' | 'entraAdminGroupId', string>;
   hints: Record<NumberField | SwitchField | 'name' | 'signInMethods' | 'allowedLoginMethods' | 'entraAdminGroupId', string>;
+  /** What a field takes, said after "Not accepted" when the API refuses it. */
+  takes: Record<NumberField | 'name' | 'signInMethods' | 'allowedLoginMethods' | 'entraAdminGroupId', string>;
 }> = {
   en: {
     title: 'Policy',
@@ -145,7 +148,6 @@ const WORDS: Bilingual<{
     nothingChanged: 'Nothing has changed: there is nothing to save.',
     save: 'Save',
     reset: 'Undo my changes',
-    refused: 'Not accepted:',
     facts: 'This organisation',
     inForce: 'Sign-in methods in force',
     entraTenants: 'Connected Microsoft Entra ID organisations',
@@ -200,6 +202,21 @@ const WORDS: Bilingual<{
       loginHistoryDays: 'Older sign-ins are deleted. 1 to 365.',
       loginHistoryKeepsIp: 'Off: the history keeps the time and the app, not where from.',
     },
+    takes: {
+      name: 'a name of 1 to 200 characters.',
+      signInMethods:
+        'password sign-in can be turned off only once the organisation is connected to Microsoft Entra ID, and only if you keep a way to sign in.',
+      allowedLoginMethods: 'one or more of the printer’s ways.',
+      entraAdminGroupId: 'a group’s object ID, such as 0f8fad5b-d9cb-469f-a165-70867728950e.',
+      printerFailedSignInLimit: 'a whole number from 5 to 1000.',
+      pinMinLength: 'a whole number from 4 to 12.',
+      pinDensity: 'a number above 0, at most 0.1.',
+      passwordMinLength: 'a whole number from 8 to 64.',
+      lockoutThreshold: 'a whole number from 3 to 20.',
+      lockoutSeconds: 'a whole number from 1 to 86400.',
+      jobRetentionDays: 'a whole number from 1 to 90.',
+      loginHistoryDays: 'a whole number from 1 to 365.',
+    },
   },
   fr: {
     title: 'Règles',
@@ -208,10 +225,9 @@ const WORDS: Bilingual<{
     saveFailed: 'Les règles n’ont pas été enregistrées',
     seeFields: 'Voyez les champs signalés ci-dessous.',
     saved: 'Les règles sont enregistrées. Les autres serveurs les appliquent dans la minute.',
-    nothingChanged: 'Rien n’a changé : il n’y a rien à enregistrer.',
+    nothingChanged: 'Rien n’a changé\u00a0: il n’y a rien à enregistrer.',
     save: 'Enregistrer',
     reset: 'Annuler mes modifications',
-    refused: 'Valeur refusée\u00a0:',
     facts: 'Cette organisation',
     inForce: 'Modes de connexion en vigueur',
     entraTenants: 'Organisations Microsoft Entra ID connectées',
@@ -269,6 +285,21 @@ const WORDS: Bilingual<{
       loginHistoryDays: 'Les connexions plus anciennes sont supprimées. De 1 à 365.',
       loginHistoryKeepsIp: 'Désactivé\u00a0: l’historique garde l’heure et l’application, pas la provenance.',
     },
+    takes: {
+      name: 'un nom de 1 à 200 caractères.',
+      signInMethods:
+        'la connexion par mot de passe ne peut être désactivée qu’une fois l’organisation connectée à Microsoft Entra ID, et seulement si vous gardez un moyen de vous connecter.',
+      allowedLoginMethods: 'un ou plusieurs modes de l’imprimante.',
+      entraAdminGroupId: 'l’ID d’objet d’un groupe, par exemple 0f8fad5b-d9cb-469f-a165-70867728950e.',
+      printerFailedSignInLimit: 'un nombre entier de 5 à 1000.',
+      pinMinLength: 'un nombre entier de 4 à 12.',
+      pinDensity: 'un nombre supérieur à 0, au plus 0.1.',
+      passwordMinLength: 'un nombre entier de 8 à 64.',
+      lockoutThreshold: 'un nombre entier de 3 à 20.',
+      lockoutSeconds: 'un nombre entier de 1 à 86400.',
+      jobRetentionDays: 'un nombre entier de 1 à 90.',
+      loginHistoryDays: 'un nombre entier de 1 à 365.',
+    },
   },
 };
 
@@ -282,27 +313,20 @@ const useStyles = makeStyles({
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM },
 });
 
-type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; tenant: Tenant };
 type Notice = { kind: 'saved' } | { kind: 'unchanged' } | { kind: 'failed'; error: unknown };
 
 export function PolicyPage() {
   const styles = useStyles();
   const words = useWords(WORDS);
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const read = useApiRead<Tenant>('/api/tenant');
+  const load = read.state;
   const [draft, setDraft] = useState<Draft | undefined>();
   const [notice, setNotice] = useState<Notice | undefined>();
   const [saving, setSaving] = useState(false);
-
-  const read = useCallback(async () => {
-    try {
-      const tenant = await apiJson<Tenant>('/api/tenant');
-      setLoad({ kind: 'loaded', tenant });
-      setDraft(draftOf(tenant));
-    } catch (error) {
-      setLoad({ kind: 'failed', problem: problemWords(error, WORDS.en.loadFailed) });
-    }
-  }, []);
-  useEffect(() => void read(), [read]);
+  const errors = useFieldErrors(notice?.kind === 'failed' ? notice.error : undefined);
+  useEffect(() => {
+    if (load.kind === 'loaded') setDraft((current) => current ?? draftOf(load.value));
+  }, [load]);
 
   if (load.kind === 'loading' || (load.kind === 'loaded' && !draft)) {
     return (
@@ -312,15 +336,12 @@ export function PolicyPage() {
     );
   }
   if (load.kind === 'failed' || !draft) {
-    return (
-      <Page title={words.title}>{load.kind === 'failed' && <ProblemBar problem={{ ...load.problem, title: words.loadFailed }} />}</Page>
-    );
+    return <Page title={words.title}>{load.kind === 'failed' && <ProblemBar problem={problemWords(load.error, words.loadFailed)} />}</Page>;
   }
-  const tenant = load.tenant;
-  const errors = notice?.kind === 'failed' ? fieldErrors(notice.error) : {};
-  const errorOf = (field: string) => (errors[field] ? `${words.refused} ${errors[field]}` : undefined);
-  const stateOf = (field: string) => (errors[field] ? ('error' as const) : ('none' as const));
-  const unplaced = notice?.kind === 'failed' && Object.keys(errors).length === 0 ? problemWords(notice.error, words.saveFailed) : undefined;
+  const tenant = load.value;
+  const errorOf = (field: string, takes?: string) => errors.message(field, takes);
+  const stateOf = errors.state;
+  const unplaced = notice?.kind === 'failed' && errors.count === 0 ? problemWords(notice.error, words.saveFailed) : undefined;
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -329,7 +350,7 @@ export function PolicyPage() {
     setSaving(true);
     try {
       const saved = await apiJson<Tenant>('/api/tenant', { method: 'PATCH', body });
-      setLoad({ kind: 'loaded', tenant: saved });
+      read.set(saved);
       setDraft(draftOf(saved));
       setNotice({ kind: 'saved' });
     } catch (error) {
@@ -339,7 +360,7 @@ export function PolicyPage() {
     }
   };
 
-  const numberField = (field: NumberField, error = errorOf(`policy.${field}`)) => (
+  const numberField = (field: NumberField, error = errorOf(`policy.${field}`, words.takes[field])) => (
     <Field label={words.labels[field]} hint={words.hints[field]} validationMessage={error} validationState={stateOf(`policy.${field}`)}>
       <Input
         className={styles.number}
@@ -415,7 +436,12 @@ export function PolicyPage() {
 
         <Card className={styles.card}>
           <Subtitle2 as="h3">{words.groups.organisation}</Subtitle2>
-          <Field label={words.labels.name} hint={words.hints.name} validationMessage={errorOf('name')} validationState={stateOf('name')}>
+          <Field
+            label={words.labels.name}
+            hint={words.hints.name}
+            validationMessage={errorOf('name', words.takes.name)}
+            validationState={stateOf('name')}
+          >
             <Input value={draft.name} onChange={(_e, data) => setDraft({ ...draft, name: data.value })} />
           </Field>
         </Card>
@@ -425,7 +451,7 @@ export function PolicyPage() {
           <Field
             label={words.labels.signInMethods}
             hint={words.hints.signInMethods}
-            validationMessage={errorOf('policy.signInMethods')}
+            validationMessage={errorOf('policy.signInMethods', words.takes.signInMethods)}
             validationState={stateOf('policy.signInMethods')}
           >
             <CheckboxGroup>
@@ -443,7 +469,7 @@ export function PolicyPage() {
           <Field
             label={words.labels.entraAdminGroupId}
             hint={words.hints.entraAdminGroupId}
-            validationMessage={errorOf('policy.entraAdminGroupId')}
+            validationMessage={errorOf('policy.entraAdminGroupId', words.takes.entraAdminGroupId)}
             validationState={stateOf('policy.entraAdminGroupId')}
           >
             <Input
@@ -459,7 +485,7 @@ export function PolicyPage() {
           <Field
             label={words.labels.allowedLoginMethods}
             hint={words.hints.allowedLoginMethods}
-            validationMessage={errorOf('policy.allowedLoginMethods')}
+            validationMessage={errorOf('policy.allowedLoginMethods', words.takes.allowedLoginMethods)}
             validationState={stateOf('policy.allowedLoginMethods')}
           >
             <CheckboxGroup>

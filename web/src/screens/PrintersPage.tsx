@@ -28,11 +28,12 @@ import {
   mergeClasses,
   tokens,
 } from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ApiProblem, apiJson, problemWords } from '../api.js';
-import { fieldProblems, type FieldProblems } from '../admin/field-errors.js';
-import { Pager, pageSize, usePaging } from '../admin/paging.js';
-import { PRINTER_WORDS, type PrinterWords } from '../admin/printer-words.js';
+import { useApiRead } from '../api-read.js';
+import { fieldProblems, type FieldProblems } from '../forms/field-errors.js';
+import { Pager, pageSize, usePaging } from '../paging.js';
+import { PRINTER_WORDS, type PrinterWords } from '../printers/printer-words.js';
 import { useLanguage, useWords } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { useLocation } from '../router.js';
@@ -72,8 +73,6 @@ const useStyles = makeStyles({
   narrow: { '@media (min-width: 701px)': { display: 'none' } },
 });
 
-type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; printers: Printer[]; next: string | null };
-
 export function PrintersPage() {
   const styles = useStyles();
   const words = useWords(PRINTER_WORDS);
@@ -81,27 +80,17 @@ export function PrintersPage() {
   const { search } = useLocation();
   const limit = pageSize(search, PAGE_SIZE);
   const paging = usePaging();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
-  const [generation, setGeneration] = useState(0);
   const [editing, setEditing] = useState<Printer | undefined>();
   const [disconnecting, setDisconnecting] = useState<Printer | undefined>();
   // What the last action did, kept as facts so that its words follow a language switch.
   const [notice, setNotice] = useState<
     { done: 'enrolled' | 'saved' | 'disconnected'; name: string } | { problem: ProblemWords } | undefined
   >();
-  const refresh = () => setGeneration((n) => n + 1);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    const parameters = new URLSearchParams({ limit: String(limit) });
-    if (paging.token) parameters.set('continuationToken', paging.token);
-    apiJson<{ items: Printer[]; continuationToken: string | null }>(`/api/devices?${parameters}`, { signal: controller.signal })
-      .then((page) => setLoad({ kind: 'loaded', printers: page.items, next: page.continuationToken }))
-      .catch((error: unknown) => {
-        if (!controller.signal.aborted) setLoad({ kind: 'failed', problem: problemWords(error, words.loadFailed) });
-      });
-    return () => controller.abort();
-  }, [paging.token, limit, generation, words.loadFailed]);
+  const parameters = new URLSearchParams({ limit: String(limit) });
+  if (paging.token) parameters.set('continuationToken', paging.token);
+  const read = useApiRead<{ items: Printer[]; continuationToken: string | null }>(`/api/devices?${parameters}`, { keep: true });
+  const load = read.state;
+  const refresh = read.reload;
 
   const time = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -137,9 +126,9 @@ export function PrintersPage() {
           </MessageBar>
         )}
         {load.kind === 'loading' && <Spinner label={words.loading} />}
-        {load.kind === 'failed' && <ProblemBar problem={load.problem} />}
-        {load.kind === 'loaded' && load.printers.length === 0 && <Text>{words.empty}</Text>}
-        {load.kind === 'loaded' && load.printers.length > 0 && (
+        {load.kind === 'failed' && <ProblemBar problem={problemWords(load.error, words.loadFailed)} />}
+        {load.kind === 'loaded' && load.value.items.length === 0 && <Text>{words.empty}</Text>}
+        {load.kind === 'loaded' && load.value.items.length > 0 && (
           <Table aria-labelledby="printers-list">
             <TableHeader>
               <TableRow>
@@ -151,7 +140,7 @@ export function PrintersPage() {
               </TableRow>
             </TableHeader>
             <TableBody>
-              {load.printers.map((printer) => (
+              {load.value.items.map((printer) => (
                 <TableRow key={printer.id}>
                   <TableCell className={styles.name}>
                     {printer.name}
@@ -187,7 +176,7 @@ export function PrintersPage() {
             </TableBody>
           </Table>
         )}
-        {load.kind === 'loaded' && <Pager paging={paging} nextToken={load.next} />}
+        {load.kind === 'loaded' && <Pager paging={paging} nextToken={load.value.continuationToken} />}
       </section>
       {editing && (
         <EditPrinter
@@ -266,7 +255,7 @@ function Enroll({ words, onEnrolled }: { words: PrinterWords; onEnrolled: (name:
     if (!checked) return;
     setProblems({});
     setFailure(undefined);
-    if (!values.name.trim()) return setProblems({ name: 'invalid' });
+    if (!values.name.trim()) return setProblems({ name: { fault: 'invalid' } });
     setBusy(true);
     try {
       await apiJson(

@@ -30,11 +30,12 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { CheckboxGroup, fieldErrors } from '../admin-tenant/forms.js';
+import { useApiRead } from '../api-read.js';
+import { CheckboxGroup } from '../forms/controls.js';
+import { useFieldErrors } from '../forms/field-errors.js';
 import { useWords, type Bilingual } from '../i18n.js';
-import type { ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
 
 type Format = 'pdf' | 'jpeg' | 'tiff' | 'png';
@@ -82,7 +83,8 @@ const WORDS: Bilingual<{
   created: (name: string) => string;
   changed: (name: string) => string;
   removed: (name: string) => string;
-  refused: string;
+  nameTakes: string;
+  whoTakes: string;
   name: string;
   nameHint: string;
   format: string;
@@ -125,7 +127,8 @@ const WORDS: Bilingual<{
     created: (name) => `“${name}” is created.`,
     changed: (name) => `“${name}” is saved.`,
     removed: (name) => `“${name}” is deleted.`,
-    refused: 'Not accepted:',
+    nameTakes: '1 to 80 characters, no control characters.',
+    whoTakes: 'admins, users, or both.',
     name: 'Name',
     nameHint: 'As people see it on the printer’s panel. Up to 80 characters.',
     format: 'File format',
@@ -168,7 +171,8 @@ const WORDS: Bilingual<{
     created: (name) => `« ${name} » est créé.`,
     changed: (name) => `« ${name} » est enregistré.`,
     removed: (name) => `« ${name} » est supprimé.`,
-    refused: 'Valeur refusée\u00a0:',
+    nameTakes: 'de 1 à 80\u00a0caractères, sans caractère de contrôle.',
+    whoTakes: 'les administrateurs, les utilisateurs, ou les deux.',
     name: 'Nom',
     nameHint: 'Tel qu’il apparaît sur le panneau de l’imprimante. 80\u00a0caractères au plus.',
     format: 'Format de fichier',
@@ -204,27 +208,17 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
-type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; profiles: Profile[] };
-type Notice = { kind: 'created' | 'changed' | 'removed'; name: string } | { kind: 'remove-failed'; problem: ProblemWords };
+type Notice = { kind: 'created' | 'changed' | 'removed'; name: string } | { kind: 'remove-failed'; error: unknown };
 type Editing = { id?: string; settings: Settings; error?: unknown; saving?: boolean };
 
 export function ScanProfilesPage() {
   const styles = useStyles();
   const words = useWords(WORDS);
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const list = useApiRead<{ items: Profile[] }>('/api/scan-profiles');
+  const load = list.state;
   const [notice, setNotice] = useState<Notice | undefined>();
   const [editing, setEditing] = useState<Editing | undefined>();
   const [removing, setRemoving] = useState<Profile | undefined>();
-
-  const read = useCallback(async () => {
-    try {
-      const { items } = await apiJson<{ items: Profile[] }>('/api/scan-profiles');
-      setLoad({ kind: 'loaded', profiles: items });
-    } catch (error) {
-      setLoad({ kind: 'failed', problem: problemWords(error, WORDS.en.loadFailed) });
-    }
-  }, []);
-  useEffect(() => void read(), [read]);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -236,7 +230,7 @@ export function ScanProfilesPage() {
         : await apiJson<Profile>('/api/scan-profiles', { method: 'POST', body: editing.settings });
       setEditing(undefined);
       setNotice({ kind: editing.id ? 'changed' : 'created', name: saved.name });
-      await read();
+      list.reload();
     } catch (error) {
       setEditing({ ...editing, error, saving: false });
     }
@@ -247,9 +241,9 @@ export function ScanProfilesPage() {
     try {
       await apiJson<void>(`/api/scan-profiles/${encodeURIComponent(profile.id)}`, { method: 'DELETE' });
       setNotice({ kind: 'removed', name: profile.name });
-      await read();
+      list.reload();
     } catch (error) {
-      setNotice({ kind: 'remove-failed', problem: problemWords(error, WORDS.en.removeFailed) });
+      setNotice({ kind: 'remove-failed', error });
     }
   };
 
@@ -271,11 +265,13 @@ export function ScanProfilesPage() {
           <MessageBarBody>{words[notice.kind](notice.name)}</MessageBarBody>
         </MessageBar>
       )}
-      {notice?.kind === 'remove-failed' && <ProblemBar problem={{ ...notice.problem, title: words.removeFailed }} />}
+      {notice?.kind === 'remove-failed' && (
+        <ProblemBar problem={{ ...problemWords(notice.error, words.removeFailed), title: words.removeFailed }} />
+      )}
       {load.kind === 'loading' && <Spinner label={words.loading} />}
-      {load.kind === 'failed' && <ProblemBar problem={{ ...load.problem, title: words.loadFailed }} />}
-      {load.kind === 'loaded' && load.profiles.length === 0 && <Text>{words.empty}</Text>}
-      {load.kind === 'loaded' && load.profiles.length > 0 && (
+      {load.kind === 'failed' && <ProblemBar problem={{ ...problemWords(load.error, words.loadFailed), title: words.loadFailed }} />}
+      {load.kind === 'loaded' && load.value.items.length === 0 && <Text>{words.empty}</Text>}
+      {load.kind === 'loaded' && load.value.items.length > 0 && (
         <Table aria-label={words.title}>
           <TableHeader>
             <TableRow>
@@ -289,7 +285,7 @@ export function ScanProfilesPage() {
             </TableRow>
           </TableHeader>
           <TableBody>
-            {load.profiles.map((profile) => (
+            {load.value.items.map((profile) => (
               <TableRow key={profile.id}>
                 <TableCell className={styles.name}>
                   {profile.name}
@@ -362,11 +358,12 @@ function ProfileForm({
   const styles = useStyles();
   const words = useWords(WORDS);
   const { settings } = editing;
-  const errors = fieldErrors(editing.error);
+  const errors = useFieldErrors(editing.error);
   const set = (change: Partial<Settings>) => onChange({ ...editing, settings: { ...settings, ...change } });
-  const message = (field: string) => (errors[field] ? `${words.refused} ${errors[field]}` : undefined);
-  const state = (field: string) => (errors[field] ? ('error' as const) : ('none' as const));
-  const other = editing.error && Object.keys(errors).length === 0 ? problemWords(editing.error, words.saveFailed) : undefined;
+  const takes: Partial<Record<string, string>> = { name: words.nameTakes, roles: words.whoTakes };
+  const message = (field: string) => errors.message(field, takes[field]);
+  const state = errors.state;
+  const other = editing.error && errors.count === 0 ? problemWords(editing.error, words.saveFailed) : undefined;
   return (
     <form onSubmit={(event) => void onSubmit(event)} noValidate>
       <DialogBody>

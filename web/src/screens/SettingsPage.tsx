@@ -23,13 +23,17 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiProblem, apiJson, problemWords } from '../api.js';
+import { useApiRead } from '../api-read.js';
 import { apiFetch } from '../auth.js';
 import { setLanguage, useLanguage, useWords, type Bilingual, type Language } from '../i18n.js';
 import { reloadMe, useMe, type PublicUser } from '../me.js';
 import { problemOf, type ProblemWords } from '../problem.js';
 import { Page, ProblemBar } from '../ui.js';
+
+/** How long the export's Blob URL lives after the click. */
+const BLOB_URL_LIFETIME_MS = 60_000;
 
 interface Login {
   at: string;
@@ -50,6 +54,8 @@ const WORDS: Bilingual<{
   newPin: string;
   newPinHint: string;
   newPinDigits: string;
+  currentRefused: string;
+  pinRefused: string;
   change: string;
   changing: string;
   changed: string;
@@ -90,6 +96,8 @@ const WORDS: Bilingual<{
     newPin: 'New PIN',
     newPinHint: 'Digits only. Your organization sets the least number of digits.',
     newPinDigits: 'A PIN is 4 to 12 digits, nothing else.',
+    currentRefused: 'The current PIN or password is wrong, or the account is locked for now.',
+    pinRefused: 'Not accepted: this PIN is too short or too easy to guess for your organisation’s rules.',
     change: 'Change my PIN',
     changing: 'Changing your PIN…',
     changed: 'Your PIN is changed',
@@ -137,6 +145,8 @@ const WORDS: Bilingual<{
     newPin: 'Nouveau code PIN',
     newPinHint: 'Chiffres uniquement. Votre organisation fixe le nombre minimal de chiffres.',
     newPinDigits: 'Un code PIN compte de 4 à 12 chiffres, rien d’autre.',
+    currentRefused: 'Le code PIN actuel ou le mot de passe est faux, ou le compte est bloqué pour l’instant.',
+    pinRefused: 'Valeur refusée\u00a0: ce code PIN est trop court ou trop facile à deviner pour les règles de votre organisation.',
     change: 'Changer mon code PIN',
     changing: 'Changement du code PIN…',
     changed: 'Votre code PIN est changé',
@@ -219,8 +229,8 @@ function fieldOf(error: ApiProblem): 'current' | 'pin' {
   return 'pin';
 }
 
-/** The API's words for a field: the matching `errors[].detail`, else the problem's detail or title. */
-function fieldWords(error: ApiProblem, field: string): string {
+/** The API's (English) words for a field: the matching `errors[].detail`, else the problem's detail or title. */
+function fieldWords(error: ApiProblem, field: string): string | undefined {
   const errors = Array.isArray(error.body?.errors) ? (error.body.errors as { pointer?: string; detail?: string }[]) : [];
   const match = errors.find((e) => e.pointer?.endsWith(`/${field}`));
   return match?.detail ?? error.problem.detail ?? error.problem.title;
@@ -232,13 +242,17 @@ function PinSection({ user }: { user: PublicUser }) {
   const needsCurrent = user.hasPin || user.hasPassword;
   const [current, setCurrent] = useState('');
   const [pin, setPin] = useState('');
+  const [language] = useLanguage();
   const [errors, setErrors] = useState<{ current?: string; pin?: string }>({});
+  // What the API refused, kept as the answer itself so that its words follow a language switch.
+  const [refused, setRefused] = useState<{ field: 'current' | 'pin'; error: ApiProblem } | undefined>();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: true } | { ok: false; problem: ProblemWords } | undefined>();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setOutcome(undefined);
+    setRefused(undefined);
     const found: { current?: string; pin?: string } = {};
     if (needsCurrent && !current) found.current = words.currentMissing;
     if (!/^[0-9]{4,12}$/.test(pin)) found.pin = words.newPinDigits;
@@ -252,18 +266,24 @@ function PinSection({ user }: { user: PublicUser }) {
       setOutcome({ ok: true });
       if (!user.hasPin) void reloadMe();
     } catch (error) {
-      if (error instanceof ApiProblem && error.status === 400) {
-        const field = fieldOf(error);
-        setErrors({ [field]: fieldWords(error, field) });
-      } else if (error instanceof ApiProblem && error.status === 403) {
-        setErrors({ current: error.problem.detail ?? error.problem.title });
-      } else {
+      if (error instanceof ApiProblem && error.status === 400) setRefused({ field: fieldOf(error), error });
+      else if (error instanceof ApiProblem && error.status === 403) setRefused({ field: 'current', error });
+      else {
         setOutcome({ ok: false, problem: problemWords(error, words.changeFailed) });
       }
     } finally {
       setBusy(false);
     }
   };
+
+  // The API's words are English: a French reader gets this screen's own.
+  const refusal = (field: 'current' | 'pin') => {
+    if (refused?.field !== field) return undefined;
+    const own = field === 'current' ? words.currentRefused : words.pinRefused;
+    return language === 'en' ? (fieldWords(refused.error, field) ?? own) : own;
+  };
+  const currentMessage = errors.current ?? refusal('current');
+  const pinMessage = errors.pin ?? refusal('pin');
 
   return (
     <Section title={words.pinTitle}>
@@ -285,8 +305,8 @@ function PinSection({ user }: { user: PublicUser }) {
             label={words.current}
             hint={words.currentHint}
             required
-            validationMessage={errors.current}
-            validationState={errors.current ? 'error' : 'none'}
+            validationMessage={currentMessage}
+            validationState={currentMessage ? 'error' : 'none'}
           >
             <Input type="password" autoComplete="current-password" value={current} onChange={(_, data) => setCurrent(data.value)} />
           </Field>
@@ -295,8 +315,8 @@ function PinSection({ user }: { user: PublicUser }) {
           label={words.newPin}
           hint={words.newPinHint}
           required
-          validationMessage={errors.pin}
-          validationState={errors.pin ? 'error' : 'none'}
+          validationMessage={pinMessage}
+          validationState={pinMessage ? 'error' : 'none'}
         >
           <Input type="password" inputMode="numeric" autoComplete="new-password" value={pin} onChange={(_, data) => setPin(data.value)} />
         </Field>
@@ -329,36 +349,23 @@ function LanguageSection() {
   );
 }
 
-type Logins = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; items: Login[] };
-
 function LoginsSection() {
   const styles = useStyles();
   const words = useWords(WORDS);
   const [language] = useLanguage();
-  const [logins, setLogins] = useState<Logins>({ kind: 'loading' });
+  const logins = useApiRead<{ items: Login[] }>('/api/me/logins').state;
   const tableId = useId();
 
-  useEffect(() => {
-    const controller = new AbortController();
-    apiJson<{ items: Login[] }>('/api/me/logins', { signal: controller.signal }).then(
-      (body) => setLogins({ kind: 'loaded', items: body.items }),
-      (error: unknown) => {
-        if (!controller.signal.aborted) setLogins({ kind: 'failed', problem: problemWords(error, '') });
-      },
-    );
-    return () => controller.abort();
-  }, []);
-
   const time = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
-  const showAddress = logins.kind === 'loaded' && logins.items.some((login) => login.ip);
+  const showAddress = logins.kind === 'loaded' && logins.value.items.some((login) => login.ip);
 
   return (
     <Section title={words.loginsTitle}>
       <Text id={tableId}>{words.loginsBody}</Text>
       {logins.kind === 'loading' && <Spinner size="small" label={words.loadingLogins} />}
-      {logins.kind === 'failed' && <ProblemBar problem={{ ...logins.problem, title: logins.problem.title || words.loginsFailed }} />}
-      {logins.kind === 'loaded' && logins.items.length === 0 && <Text>{words.noLogins}</Text>}
-      {logins.kind === 'loaded' && logins.items.length > 0 && (
+      {logins.kind === 'failed' && <ProblemBar problem={problemWords(logins.error, words.loginsFailed)} />}
+      {logins.kind === 'loaded' && logins.value.items.length === 0 && <Text>{words.noLogins}</Text>}
+      {logins.kind === 'loaded' && logins.value.items.length > 0 && (
         <Table aria-labelledby={tableId} size="small">
           <TableHeader>
             <TableRow>
@@ -370,7 +377,7 @@ function LoginsSection() {
             </TableRow>
           </TableHeader>
           <TableBody>
-            {logins.items.map((login, index) => (
+            {logins.value.items.map((login, index) => (
               <TableRow key={`${login.at}-${index}`}>
                 <TableCell>{time.format(new Date(login.at))}</TableCell>
                 <TableCell>{words.clients[login.clientId] ?? login.clientId}</TableCell>
@@ -396,7 +403,8 @@ function ExportSection({ user }: { user: PublicUser }) {
       const response = await apiFetch(`/api/users/${encodeURIComponent(user.id)}/export`);
       if (!response.ok) return setState({ kind: 'failed', problem: await problemOf(response, words.exportFailed) });
       const blob = new Blob([await response.arrayBuffer()], { type: 'application/json' });
-      // The file goes through a Blob URL, with a name; the URL is let go once the click has used it.
+      // The file goes through a Blob URL, with a name. Some browsers start the download after the
+      // click returns, so the URL is let go a minute later, not at once.
       const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
       link.href = url;
@@ -404,7 +412,7 @@ function ExportSection({ user }: { user: PublicUser }) {
       document.body.append(link);
       link.click();
       link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 0);
+      setTimeout(() => URL.revokeObjectURL(url), BLOB_URL_LIFETIME_MS);
       setState({ kind: 'done' });
     } catch (error) {
       setState({ kind: 'failed', problem: problemWords(error, words.exportFailed) });

@@ -30,10 +30,11 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
-import { fieldProblems, type FieldProblems } from '../admin/field-errors.js';
-import { Pager, pageSize, usePaging } from '../admin/paging.js';
-import { UserDetail, UserStatus, takeLastErased } from '../admin/UserDetail.js';
-import { USER_WORDS, fieldMessage, type User, type UserWords } from '../admin/user-words.js';
+import { useApiRead } from '../api-read.js';
+import { fieldProblems, type FieldProblems } from '../forms/field-errors.js';
+import { Pager, pageSize, usePaging } from '../paging.js';
+import { UserDetail, UserStatus, takeLastErased } from '../users/UserDetail.js';
+import { USER_WORDS, fieldMessage, type User, type UserWords } from '../users/user-words.js';
 import { useWords } from '../i18n.js';
 import { navigate, useLocation } from '../router.js';
 import type { ProblemWords } from '../problem.js';
@@ -55,8 +56,6 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
-type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; users: User[]; next: string | null };
-
 export function UsersPage() {
   const { search } = useLocation();
   const id = search.get('user');
@@ -69,13 +68,11 @@ function UserList({ limit }: { limit: number }) {
   const [typed, setTyped] = useState('');
   const [query, setQuery] = useState('');
   const paging = usePaging();
-  const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<{ created?: string; erased?: string } | undefined>(() => {
     const erased = takeLastErased();
     return erased ? { erased } : undefined;
   });
-  const [generation, setGeneration] = useState(0);
 
   // The search is sent once typing rests, and starts again from the first page.
   useEffect(() => {
@@ -86,19 +83,12 @@ function UserList({ limit }: { limit: number }) {
     return () => clearTimeout(timer);
   }, [typed, paging.reset]);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    const parameters = new URLSearchParams({ limit: String(limit) });
-    if (query) parameters.set('q', query);
-    if (paging.token) parameters.set('continuationToken', paging.token);
-    setLoad((previous) => (previous.kind === 'loaded' ? previous : { kind: 'loading' }));
-    apiJson<{ items: User[]; continuationToken: string | null }>(`/api/users?${parameters}`, { signal: controller.signal })
-      .then((page) => setLoad({ kind: 'loaded', users: page.items, next: page.continuationToken }))
-      .catch((error: unknown) => {
-        if (!controller.signal.aborted) setLoad({ kind: 'failed', problem: problemWords(error, words.loadFailed) });
-      });
-    return () => controller.abort();
-  }, [query, paging.token, limit, generation, words.loadFailed]);
+  const parameters = new URLSearchParams({ limit: String(limit) });
+  if (query) parameters.set('q', query);
+  if (paging.token) parameters.set('continuationToken', paging.token);
+  // The rows shown stay while the next search's answer is on its way.
+  const read = useApiRead<{ items: User[]; continuationToken: string | null }>(`/api/users?${parameters}`, { keep: true });
+  const load = read.state;
 
   return (
     <Page title={words.title}>
@@ -116,9 +106,9 @@ function UserList({ limit }: { limit: number }) {
         </Button>
       </div>
       {load.kind === 'loading' && <Spinner label={words.loading} />}
-      {load.kind === 'failed' && <ProblemBar problem={load.problem} />}
-      {load.kind === 'loaded' && load.users.length === 0 && <Text>{query ? words.empty : words.none}</Text>}
-      {load.kind === 'loaded' && load.users.length > 0 && (
+      {load.kind === 'failed' && <ProblemBar problem={problemWords(load.error, words.loadFailed)} />}
+      {load.kind === 'loaded' && load.value.items.length === 0 && <Text>{query ? words.empty : words.none}</Text>}
+      {load.kind === 'loaded' && load.value.items.length > 0 && (
         <Table aria-label={words.title}>
           <TableHeader>
             <TableRow>
@@ -130,7 +120,7 @@ function UserList({ limit }: { limit: number }) {
             </TableRow>
           </TableHeader>
           <TableBody>
-            {load.users.map((user) => (
+            {load.value.items.map((user) => (
               <TableRow key={user.id}>
                 <TableCell className={styles.name}>
                   <Link
@@ -157,7 +147,7 @@ function UserList({ limit }: { limit: number }) {
           </TableBody>
         </Table>
       )}
-      {load.kind === 'loaded' && <Pager paging={paging} nextToken={load.next} />}
+      {load.kind === 'loaded' && <Pager paging={paging} nextToken={load.value.continuationToken} />}
       {creating && (
         <CreateUser
           words={words}
@@ -165,7 +155,7 @@ function UserList({ limit }: { limit: number }) {
             setCreating(false);
             if (created) {
               setNotice({ created: created.fullName });
-              setGeneration((n) => n + 1);
+              read.reload();
             }
           }}
         />

@@ -1,6 +1,6 @@
 // The words of the admin Users screen (screens/UsersPage.tsx and admin/UserDetail.tsx), in English and French.
 import type { Bilingual } from '../i18n.js';
-import type { FieldProblems } from './field-errors.js';
+import type { FieldProblems } from '../forms/field-errors.js';
 
 const en = {
   title: 'Users',
@@ -64,8 +64,6 @@ const en = {
   pinShownTitle: 'The new PIN',
   pinShownBody: 'Give this PIN to the person now. It is shown only once: after you close this window, nobody can see it again.',
   pinLabel: 'New PIN',
-  copy: 'Copy',
-  copied: 'Copied',
   close: 'Close',
   credentialsTitle: 'Set a password or PIN',
   newPassword: 'New password',
@@ -159,8 +157,6 @@ const fr: UserWords = {
   pinShownBody:
     'Transmettez ce code PIN à la personne maintenant. Il n’est affiché qu’une fois\u00a0: après la fermeture de cette fenêtre, personne ne peut le revoir.',
   pinLabel: 'Nouveau code PIN',
-  copy: 'Copier',
-  copied: 'Copié',
   close: 'Fermer',
   credentialsTitle: 'Définir un mot de passe ou un code PIN',
   newPassword: 'Nouveau mot de passe',
@@ -209,8 +205,8 @@ export interface User {
 
 /** The message under a field: the API's verdict in this screen's words. */
 export function fieldMessage(words: UserWords, problems: FieldProblems, field: string): string | undefined {
-  const problem = problems[field];
-  if (problem === 'taken') return words.taken[field] ?? words.invalid[field];
+  const problem = problems[field]?.fault;
+  if (problem === 'conflict') return words.taken[field] ?? words.invalid[field];
   if (problem === 'invalid') return words.invalid[field];
   return undefined;
 }

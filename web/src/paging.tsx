@@ -3,7 +3,7 @@
 // the API's tokens only point forward.
 import { Button, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useState } from 'react';
-import { useWords, type Bilingual } from '../i18n.js';
+import { useWords, type Bilingual } from './i18n.js';
 
 export interface Paging {
   /** The token of the page shown now; undefined on the first page. */

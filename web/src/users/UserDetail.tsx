@@ -36,7 +36,8 @@ import { useLanguage, useWords } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { navigate } from '../router.js';
 import { Page, ProblemBar } from '../ui.js';
-import { directoryFields, fieldProblems, type FieldProblems } from './field-errors.js';
+import { CopyButton } from '../forms/controls.js';
+import { directoryFields, fieldProblems, type FieldProblems } from '../forms/field-errors.js';
 import { USER_WORDS, fieldMessage, type User, type UserWords } from './user-words.js';
 
 const useStyles = makeStyles({
@@ -295,7 +296,6 @@ function PinReset({ user, words }: { user: User; words: UserWords }) {
   const [phase, setPhase] = useState<'closed' | 'confirm' | 'busy'>('closed');
   const [pin, setPin] = useState<string | undefined>();
   const [problem, setProblem] = useState<ProblemWords | undefined>();
-  const [copied, setCopied] = useState(false);
 
   const reset = async () => {
     setPhase('busy');
@@ -314,7 +314,6 @@ function PinReset({ user, words }: { user: User; words: UserWords }) {
   };
   const close = () => {
     setPin(undefined);
-    setCopied(false);
   };
 
   return (
@@ -348,18 +347,7 @@ function PinReset({ user, words }: { user: User; words: UserWords }) {
               </Text>
             </DialogContent>
             <DialogActions>
-              <Button
-                appearance="primary"
-                onClick={() => {
-                  if (pin)
-                    void navigator.clipboard?.writeText(pin).then(
-                      () => setCopied(true),
-                      () => setCopied(false),
-                    );
-                }}
-              >
-                {copied ? words.copied : words.copy}
-              </Button>
+              {pin && <CopyButton value={pin} label={words.pinLabel} />}
               <Button onClick={close}>{words.close}</Button>
             </DialogActions>
           </DialogBody>
