@@ -2,6 +2,7 @@
 // drop), choose copies, duplex, colour and paper size, register the job (POST /api/jobs), upload
 // the bytes from the browser straight to the OneDrive upload URL the API returned (chunked, with
 // progress and resume, upload/resumable-upload.ts), then tell the API it is there (ready → queued).
+// An upload that fails or is cancelled leaves nothing behind: its session and its job are deleted.
 import {
   Button,
   Field,
@@ -25,7 +26,8 @@ import { reloadMe, useMe } from '../me.js';
 import type { ProblemWords } from '../problem.js';
 import { followLink, navigate } from '../router.js';
 import { Page, ProblemBar } from '../ui.js';
-import { UploadFailed, uploadToSession } from '../upload/resumable-upload.js';
+import { UploadFailed, cancelSession, uploadToSession, type UploadResult } from '../upload/resumable-upload.js';
+import { xhrSendRange } from '../upload/xhr-range.js';
 
 /** What the API accepts (functions/jobs.ts, shared/jobs/jobs.ts): checked here first so a refusal costs no upload. */
 const MAX_FILE_SIZE = 2 * 1024 ** 3;
@@ -43,7 +45,7 @@ interface Job {
 }
 
 type Stage =
-  | { kind: 'form' }
+  | { kind: 'form'; cancelled?: boolean }
   | { kind: 'uploading'; sent: number; total: number; retrying: boolean }
   | { kind: 'queued'; fileName: string }
   | { kind: 'failed'; problem: ProblemWords };
@@ -69,6 +71,8 @@ const WORDS: Bilingual<{
   uploading: (name: string) => string;
   progress: (sent: string, total: string) => string;
   retrying: string;
+  cancel: string;
+  cancelled: string;
   queuedTitle: string;
   queued: (name: string) => string;
   seeJobs: string;
@@ -76,6 +80,8 @@ const WORDS: Bilingual<{
   failed: string;
   expired: string;
   network: string;
+  refused: string;
+  badSize: string;
   notConnectedTitle: string;
   notConnected: string;
   reconnectTitle: string;
@@ -104,6 +110,8 @@ const WORDS: Bilingual<{
     uploading: (name) => `Sending “${name}” to your OneDrive`,
     progress: (sent, total) => `${sent} of ${total}`,
     retrying: 'The connection dropped. Trying again from where it stopped…',
+    cancel: 'Cancel',
+    cancelled: 'The upload was cancelled: nothing will print.',
     queuedTitle: 'Ready to print',
     queued: (name) => `“${name}” is queued. Release it at any printer.`,
     seeJobs: 'See my jobs',
@@ -111,6 +119,8 @@ const WORDS: Bilingual<{
     failed: 'The document could not be sent',
     expired: 'The upload took too long and OneDrive closed it. Choose Print again to start over.',
     network: 'OneDrive could not be reached. Check your connection and choose Print again.',
+    refused: 'OneDrive refused the document. Choose Print to try again.',
+    badSize: 'Roger does not accept a file of this size (1 byte to 2 GB).',
     notConnectedTitle: 'OneDrive is not connected',
     notConnected: 'Roger keeps your documents in your OneDrive. Connect it first, then come back to print.',
     reconnectTitle: 'OneDrive needs to be connected again',
@@ -140,6 +150,8 @@ const WORDS: Bilingual<{
     uploading: (name) => `Envoi de « ${name} » vers votre OneDrive`,
     progress: (sent, total) => `${sent} sur ${total}`,
     retrying: 'La connexion a été coupée. Nouvel essai à partir de l’endroit où elle s’est arrêtée…',
+    cancel: 'Annuler',
+    cancelled: 'L’envoi a été annulé\u00a0: rien ne sera imprimé.',
     queuedTitle: 'Prêt à imprimer',
     queued: (name) => `« ${name} » est en attente. Libérez-le à n’importe quelle imprimante.`,
     seeJobs: 'Voir mes impressions',
@@ -147,6 +159,8 @@ const WORDS: Bilingual<{
     failed: 'Le document n’a pas pu être envoyé',
     expired: 'L’envoi a pris trop de temps et OneDrive l’a fermé. Choisissez Imprimer pour recommencer.',
     network: 'OneDrive est injoignable. Vérifiez votre connexion et choisissez Imprimer à nouveau.',
+    refused: 'OneDrive a refusé le document. Choisissez Imprimer pour réessayer.',
+    badSize: 'Roger n’accepte pas un fichier de cette taille (de 1\u00a0octet à 2\u00a0Go).',
     notConnectedTitle: 'OneDrive n’est pas connecté',
     notConnected: 'Roger garde vos documents dans votre OneDrive. Connectez-le d’abord, puis revenez imprimer.',
     reconnectTitle: 'OneDrive doit être reconnecté',
@@ -197,6 +211,7 @@ export function PrintPage() {
   const input = useRef<HTMLInputElement>(null);
   const hintId = useId();
   const fileButton = useRef<HTMLButtonElement>(null);
+  const stopping = useRef<AbortController | undefined>(undefined);
   const [language] = useLanguage();
   // The OneDrive status may have changed since the app loaded (connected in another tab, or lapsed).
   useEffect(() => void reloadMe(), []);
@@ -225,42 +240,52 @@ export function PrintPage() {
     setFileError(refused);
     if (refused || !file) return fileButton.current?.focus();
     setStage({ kind: 'uploading', sent: 0, total: file.size, retrying: false });
+    const stop = new AbortController();
+    stopping.current = stop;
+    let job: Job | undefined;
     try {
-      const job = await apiJson<Job>('/api/jobs', {
+      job = await apiJson<Job>('/api/jobs', {
         method: 'POST',
         body: { fileName: file.name, size: file.size, options: { copies, duplex, color, paperSize } },
       });
       if (!job.upload) {
         // OneDrive was disconnected meanwhile: the job is metadata only, of no use here.
-        await apiJson(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE' }).catch(() => undefined);
+        await forget(job);
         await reloadMe();
         return setStage({ kind: 'form' });
       }
-      const item = await uploadToSession(job.upload.url, file, {
+      const result: UploadResult = await uploadToSession(job.upload.url, file, {
+        signal: stop.signal,
+        sendRange: xhrSendRange,
         onProgress: (sent) => setStage({ kind: 'uploading', sent, total: file.size, retrying: false }),
         onRetry: () => setStage((now) => (now.kind === 'uploading' ? { ...now, retrying: true } : now)),
       });
-      await apiJson(`/api/jobs/${encodeURIComponent(job.id)}/ready`, { method: 'POST', body: { itemId: item.id } });
+      // Without the item (the last answer was lost), the API looks for the file by name and size; 404: it never arrived.
+      const ready = 'item' in result ? { itemId: result.item.id } : undefined;
+      await apiJson(`/api/jobs/${encodeURIComponent(job.id)}/ready`, { method: 'POST', body: ready }).catch((error: unknown) => {
+        if (!ready && error instanceof ApiProblem && error.status === 404) throw new UploadFailed('expired', 'not found');
+        throw error;
+      });
       setStage({ kind: 'queued', fileName: file.name });
     } catch (error) {
-      if (error instanceof ApiProblem && error.status === 409) {
+      if (job) await forget(job);
+      if (error instanceof UploadFailed && error.reason === 'cancelled') return setStage({ kind: 'form', cancelled: true });
+      if (error instanceof ApiProblem && error.status === 409 && !job) {
         await reloadMe(); // reconnect-required: the screen then says so and links to OneDrive
         return setStage({ kind: 'form' });
       }
-      const fieldError = error instanceof ApiProblem ? fieldProblem(error) : undefined;
-      if (fieldError) {
-        setFileError(fieldError);
+      const field = error instanceof ApiProblem ? fieldProblem(error) : undefined;
+      if (field) {
+        setFileError(field === 'fileName' ? words.badName : words.badSize);
         return setStage({ kind: 'form' });
       }
       const detail =
         error instanceof UploadFailed
-          ? error.reason === 'expired'
-            ? words.expired
-            : error.reason === 'network'
-              ? words.network
-              : error.message
+          ? { expired: words.expired, network: words.network, refused: words.refused, cancelled: words.cancelled }[error.reason]
           : undefined;
       setStage({ kind: 'failed', problem: detail ? { title: words.failed, detail } : problemWords(error, words.failed) });
+    } finally {
+      stopping.current = undefined;
     }
   };
 
@@ -314,6 +339,11 @@ export function PrintPage() {
     <Page title={words.title}>
       <Text>{words.intro}</Text>
       {stage.kind === 'failed' && <ProblemBar problem={stage.problem} />}
+      {stage.kind === 'form' && stage.cancelled && (
+        <MessageBar intent="info">
+          <MessageBarBody>{words.cancelled}</MessageBarBody>
+        </MessageBar>
+      )}
       <form className={styles.form} onSubmit={(event) => void submit(event)} noValidate>
         <Field label={words.file} required validationMessage={fileError} hint={words.fileHint}>
           {(field) => (
@@ -386,18 +416,31 @@ export function PrintPage() {
           <Button appearance="primary" type="submit" disabled={uploading}>
             {words.print}
           </Button>
+          {uploading && <Button onClick={() => stopping.current?.abort()}>{words.cancel}</Button>}
         </div>
       </form>
     </Page>
   );
 }
 
-/** A field error of the API's 400 about the file name or size, as words for the file field. */
-function fieldProblem(error: ApiProblem): string | undefined {
+/**
+ * Which field of the file an API 400 is about (name or size), for the screen's own words: the
+ * API's detail is the validator's English.
+ */
+function fieldProblem(error: ApiProblem): 'fileName' | 'size' | undefined {
   const errors = error.body?.errors;
   if (error.status !== 400 || !Array.isArray(errors)) return undefined;
-  const found = (errors as { pointer?: string; detail?: string }[]).find(
-    (entry) => entry.pointer === '/body/fileName' || entry.pointer === '/body/size',
-  );
-  return found ? `${error.problem.title}: ${found.detail ?? ''}` : undefined;
+  const pointers = (errors as { pointer?: unknown }[]).map((entry) => entry.pointer);
+  return pointers.includes('/body/fileName') ? 'fileName' : pointers.includes('/body/size') ? 'size' : undefined;
+}
+
+/**
+ * A job whose upload did not finish, and its upload session, deleted (best effort, 10 s at most:
+ * a session also lapses by itself, and a job left behind can still be cancelled in My jobs).
+ */
+async function forget(job: Job): Promise<void> {
+  await Promise.all([
+    job.upload ? cancelSession(job.upload.url) : undefined,
+    apiJson(`/api/jobs/${encodeURIComponent(job.id)}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) }).catch(() => undefined),
+  ]);
 }
