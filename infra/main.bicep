@@ -366,3 +366,5 @@ output apiUrl string = behindFrontDoor ? apiUrl(namePrefix, regionId, customDoma
 output keyVaultName string = keyVault.outputs.name
 @description('The storage account whose static website (`$web`, under app/) holds the web app: the pipeline uploads web/dist there.')
 output webStorageAccount string = webApp.outputs.name
+@description('That static website\'s host name (`<account>.z<n>.web.core.windows.net`): without a custom domain the pipeline checks the upload there.')
+output webSiteHost string = webApp.outputs.webHostName

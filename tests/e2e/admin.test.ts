@@ -223,9 +223,13 @@ describe('tenant administration and data subject rights', () => {
         lastSeenAt: expect.any(String),
       },
     ]);
+    // Each audited step one millisecond after the last on the host's clock: the newest-first order
+    // below then holds by the records' own times, not by how long a round trip takes.
+    host.advanceClock(0.001);
     const moved = await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { name: 'Lobby MFP', location: 'Ground floor' });
     expect(moved.body).toMatchObject({ name: 'Lobby MFP', location: 'Ground floor', status: 'connected' });
     expect((await api(host, adminToken, 'PATCH', `/api/devices/${printer.deviceId}`, { colour: 'red' })).status).toBe(400);
+    host.advanceClock(0.001);
     expect((await api(host, adminToken, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
     expect((await api(host, adminToken, 'GET', '/api/devices')).body.items[0].status).toBe('disconnected');
     const records = (await api(host, adminToken, 'GET', '/api/audit?limit=3')).body.items as { action: string; targetId: string }[];

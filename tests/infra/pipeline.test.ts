@@ -448,5 +448,25 @@ describe('deployment pipeline', () => {
     expect(run.slice(index).trim().split('\n')).toHaveLength(2);
     // Nothing is deleted: an open tab still loads its build's screens.
     expect(run).not.toMatch(/delete-batch|--delete|blob delete|sync/);
+    // Source maps: built 'hidden' (no file names them), left out before the first upload.
+    expect(text('web/vite.config.ts')).toContain("sourcemap: 'hidden'");
+    const maps = run.indexOf("find web/dist -type f -name '*.map' -exec rm -f {} +");
+    expect(maps).toBeGreaterThan(0);
+    expect(maps).toBeLessThan(run.indexOf('az storage blob upload-batch'));
+  });
+
+  it("checks the upload even without a custom domain: a HEAD on the static website's index.html, which must answer no-store", () => {
+    const deploy = workflow(REGION).jobs.deploy!;
+    const check = deploy.steps!.find((s) => s.name === 'check the web app') as Step & { env: Record<string, string> };
+    expect(check.env.WEB_SITE).toBe('${{ steps.infra.outputs.web-site }}');
+    expect(deploy.steps!.find((s) => s.name === 'deploy infra/main.bicep')!.run).toContain(
+      'echo "web-site=$(jq -r .webSiteHost.value outputs.json)"',
+    );
+    const withoutDomain = check.run!.slice(check.run!.indexOf('if [ -z "$ROGER_CUSTOM_DOMAIN" ]'), check.run!.indexOf('\nfi\n'));
+    expect(withoutDomain).toContain('curl -fsS --max-time 20 --head -o headers.txt "https://$WEB_SITE/app/index.html"');
+    expect(withoutDomain).toContain("grep -qi '^cache-control: no-store' headers.txt");
+    expect(withoutDomain).toContain('exit 1');
+    // Success only after the check answered: the one `exit 0` comes after the curl.
+    expect(withoutDomain.indexOf('exit 0')).toBeGreaterThan(withoutDomain.indexOf('curl'));
   });
 });
