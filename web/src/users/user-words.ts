@@ -118,7 +118,7 @@ const fr: UserWords = {
   password: 'Mot de passe (facultatif)',
   passwordHint: 'De 8 à 128 caractères. La personne peut aussi se connecter avec Microsoft si votre entreprise est connectée.',
   pin: 'Code PIN (facultatif)',
-  pinHint: 'Chiffres uniquement, pour le panneau de l’imprimante ; les règles fixent la longueur.',
+  pinHint: 'Chiffres uniquement, pour le panneau de l’imprimante\u00a0; les règles fixent la longueur.',
   create: 'Créer',
   creating: 'Création…',
   cancel: 'Annuler',
