@@ -14,11 +14,15 @@ import { extname, join, normalize, sep } from 'node:path';
  * Chromium blocks them (44 violations on the jobs screen, and hidden popups show), so 'unsafe-inline'
  * is there for style only; style cannot run code. The app's own base rules are a stylesheet file.
  * connect-src adds the origins of OneDrive's upload URLs: the browser sends documents there itself.
+ * Trusted Types: the DOM's script sinks (innerHTML, script src, eval-like calls) refuse plain
+ * strings, so a string that reached one could not run as code. The app writes to none (React sets
+ * text and attributes; no dangerouslySetInnerHTML), nor do Fluent UI and Tabster: the browser tests
+ * run under this policy and fail on any console error, a refused sink included.
  */
 export function webAppCsp(uploadOrigins: readonly string[] = []): string {
   return (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
-    `connect-src ${["'self'", ...uploadOrigins].join(' ')}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`
+    `connect-src ${["'self'", ...uploadOrigins].join(' ')}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'`
   );
 }
 

@@ -21,7 +21,7 @@ param uploadOrigins array
 // style 'unsafe-inline' for Fluent's run-time styles (docs/web-app.md). connect-src also
 // admits OneDrive's upload hosts. tests/infra/compiled-templates.test.ts compares them with the local host's.
 var connectSources = join(union(['\'self\''], uploadOrigins), ' ')
-var contentSecurityPolicy = 'default-src \'none\'; script-src \'self\'; style-src \'self\' \'unsafe-inline\'; img-src \'self\' data:; font-src \'self\'; connect-src ${connectSources}; form-action \'self\'; base-uri \'none\'; frame-ancestors \'none\''
+var contentSecurityPolicy = 'default-src \'none\'; script-src \'self\'; style-src \'self\' \'unsafe-inline\'; img-src \'self\' data:; font-src \'self\'; connect-src ${connectSources}; form-action \'self\'; base-uri \'none\'; frame-ancestors \'none\'; require-trusted-types-for \'script\''
 
 resource profile 'Microsoft.Cdn/profiles@2024-02-01' existing = {
   name: profileName
