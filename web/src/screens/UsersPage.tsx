@@ -74,14 +74,17 @@ function UserList({ limit }: { limit: number }) {
     return erased ? { erased } : undefined;
   });
 
-  // The search is sent once typing rests, and starts again from the first page.
+  // The search is sent once typing rests, and starts again from the first page; only a search
+  // that changed does (on opening, a page turned within the delay would be undone).
   useEffect(() => {
+    const wanted = typed.trim();
+    if (wanted === query) return;
     const timer = setTimeout(() => {
-      setQuery(typed.trim());
+      setQuery(wanted);
       paging.reset();
     }, SEARCH_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [typed, paging.reset]);
+  }, [typed, query, paging.reset]);
 
   const parameters = new URLSearchParams({ limit: String(limit) });
   if (query) parameters.set('q', query);
