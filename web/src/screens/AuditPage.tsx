@@ -330,6 +330,7 @@ export function AuditPage() {
           />
         </Field>
         <Field
+          className={styles.filter}
           label={words.to}
           hint={words.timeHint}
           validationMessage={queryErrors.message('to', words.takes.to)}
