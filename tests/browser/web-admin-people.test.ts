@@ -2,11 +2,11 @@ import * as oauth from 'openid-client';
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { individual, uniqueName, uniqueTag } from '../helpers/fixtures.js';
+import { uniqueTag } from '../helpers/fixtures.js';
 import { enrollPrinter, pinSession } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { WEB_ROOT, axe, checkScreen, launchChromium, openApp, shots, signInWithKeyboard, switchLanguage } from '../helpers/web-app.js';
+import { api, oauthClient, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
+import { axe, checkScreen, goInApp, openApp, shots, signInWithKeyboard, startAdminApp, switchLanguage, tabTo } from '../helpers/web-app.js';
 
 /**
  * The admin screens Users and Printers (docs/web-app.md#admin-users-and-printers) in Debian's
@@ -21,18 +21,6 @@ const grace: Person = { email: 'grace@contoso.test', username: 'grace', fullName
 /** Chromium logs each 4xx answer to fetch: each refusal the test asks for is checked at its step. */
 const BAD_REQUEST = 'console error: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 const NOT_FOUND = 'console error: Failed to load resource: the server responded with a status of 404 (Not Found)';
-
-/** Goes to a path of the app in place, as a link would: a reload would drop the tokens held in memory. */
-const go = (page: Page, path: string) =>
-  page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
-
-/** Tab until the focused element's accessible label or text is `label` (keyboard only). */
-async function tabTo(page: Page, label: string): Promise<void> {
-  const focused = () =>
-    page.evaluate("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''");
-  for (let i = 0; i < 40 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
-  expect(await focused()).toBe(label);
-}
 
 /**
  * A dialog state in both languages: a modal dialog keeps focus inside it, so the language is
@@ -60,11 +48,7 @@ describe('the admin screens Users and Printers', { timeout: 180_000 }, () => {
   let token: string;
 
   beforeAll(async () => {
-    [host, browser] = await Promise.all([startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }), launchChromium()]);
-    tenant = uniqueName('fabrikam');
-    admin = individual(grace);
-    await createTenant(host, tenant, admin);
-    token = (await mobileSignIn(host, tenant, admin)).access_token;
+    ({ host, browser, tenant, admin, token } = await startAdminApp(grace));
   });
   afterAll(async () => {
     await browser?.close();
@@ -234,7 +218,7 @@ describe('the admin screens Users and Printers', { timeout: 180_000 }, () => {
     expect(await page.getByRole('link', { name: 'Ada King' }).count()).toBe(0);
 
     // A provisioned user: what the directory owns is read-only, with the reason; the role too (admin group named).
-    await go(page, `/app/admin/users?user=${megan.id}`);
+    await goInApp(page, `/app/admin/users?user=${megan.id}`);
     await page.getByRole('heading', { name: 'Megan Bowen', level: 2 }).waitFor();
     await page.getByText('Provisioned by your company directory').waitFor();
     for (const label of ['Name', 'Username', 'Email', 'Role'])

@@ -1,11 +1,10 @@
 import * as oauth from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { individual, uniqueName } from '../helpers/fixtures.js';
 import { pinSession } from '../helpers/printer.js';
-import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { WEB_ROOT, checkScreen, launchChromium, openApp, signInWithKeyboard } from '../helpers/web-app.js';
+import { api, oauthClient, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
+import { checkScreen, goInApp, openApp, signInWithKeyboard, startAdminApp, tabTo } from '../helpers/web-app.js';
 
 /**
  * The admin story, one of the web app's two acceptance tests (docs/web-app.md#acceptance-tests),
@@ -16,18 +15,6 @@ import { WEB_ROOT, checkScreen, launchChromium, openApp, signInWithKeyboard } fr
  * reads those three actions in the audit log, filtered by action.
  */
 const grace: Person = { email: 'grace@fabrikam.test', username: 'grace', fullName: 'Grace Hopper', password: 'grace-password-123' };
-
-/** Goes to a path of the app in place, as a link would: a reload would drop the tokens held in memory. */
-const go = (page: Page, path: string) =>
-  page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
-
-/** Tab until the focused element's label or text is `label` (keyboard only). */
-async function tabTo(page: Page, label: string): Promise<void> {
-  const focused = () =>
-    page.evaluate("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''");
-  for (let i = 0; i < 60 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
-  expect(await focused()).toBe(label);
-}
 
 /** Focus a field as Tab would reach it, select what it holds and type over it. */
 async function retype(page: Page, label: string, text: string): Promise<void> {
@@ -44,11 +31,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
   let token: string;
 
   beforeAll(async () => {
-    [host, browser] = await Promise.all([startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }), launchChromium()]);
-    tenant = uniqueName('fabrikam');
-    admin = individual(grace);
-    await createTenant(host, tenant, admin);
-    token = (await mobileSignIn(host, tenant, admin)).access_token;
+    ({ host, browser, tenant, admin, token } = await startAdminApp(grace));
   });
   afterAll(async () => {
     await browser?.close();
@@ -64,7 +47,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
     await page.getByRole('row', { name: /Grace Hopper/ }).waitFor();
 
     // Users: a new user by the form, keyboard only.
-    await tabTo(page, 'New user');
+    await tabTo(page, 'New user', 60);
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').waitFor();
     await page.keyboard.type('Lin Chen');
@@ -82,7 +65,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
     const authorization = await oauth.initiateDeviceAuthorization(emb, { scope: 'device' });
     const polling = oauth.pollDeviceAuthorizationGrant(emb, authorization);
     polling.catch(() => undefined); // awaited below; a refusal fails the test there, not as an unhandled rejection
-    await go(page, '/app/admin/printers');
+    await goInApp(page, '/app/admin/printers');
     await page.getByRole('heading', { name: 'Printers', level: 2 }).waitFor();
     await page.getByRole('textbox', { name: /Code on the printer/ }).focus();
     await page.keyboard.type(authorization.user_code);
@@ -101,7 +84,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
     await page.getByRole('row', { name: /Finance MFP/ }).waitFor();
 
     // Policy: the shortest PIN goes from 4 to 8 digits, by keyboard.
-    await go(page, '/app/admin/policy');
+    await goInApp(page, '/app/admin/policy');
     await page.getByRole('heading', { name: 'Policy', exact: true }).waitFor();
     expect(await page.getByLabel('Shortest PIN (digits)', { exact: true }).inputValue()).toBe('4');
     await retype(page, 'Shortest PIN (digits)', '8');
@@ -110,9 +93,9 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
     expect((await api(host, token, 'GET', '/api/tenant')).body.policy.pinMinLength).toBe(8);
 
     // Its effect, seen in the app: the PIN reset for Lin is now 8 digits, and it signs Lin in at the new printer.
-    await go(page, `/app/admin/users?user=${lin!.id}`);
+    await goInApp(page, `/app/admin/users?user=${lin!.id}`);
     await page.getByRole('heading', { name: 'Lin Chen', level: 2 }).waitFor();
-    await tabTo(page, 'Reset the PIN');
+    await tabTo(page, 'Reset the PIN', 60);
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').waitFor();
     await page.keyboard.press('Enter'); // the dialog's first button: Reset the PIN
@@ -124,7 +107,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
     await page.getByRole('dialog').waitFor({ state: 'detached' });
 
     // Audit log: the three actions, newest first; then only the enrollment, by the action filter.
-    await go(page, '/app/admin/audit');
+    await goInApp(page, '/app/admin/audit');
     await page.getByRole('heading', { name: 'Audit log', exact: true }).waitFor();
     const rows = page.getByRole('table').getByRole('row');
     await page.getByRole('row', { name: /PIN reset/ }).waitFor();
@@ -141,7 +124,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
 
     await page.getByLabel('Action').focus();
     await page.getByLabel('Action').selectOption('device.enrolled');
-    await tabTo(page, 'Apply filters');
+    await tabTo(page, 'Apply filters', 60);
     await page.keyboard.press('Enter');
     await expect.poll(() => rows.count()).toBe(2);
     await page.getByRole('row', { name: /Printer enrolled/ }).waitFor();
@@ -152,7 +135,7 @@ describe('the admin story: a user, a printer, the policy and the audit log', { t
       ),
     ).toEqual([]);
     await page.getByLabel('Action').selectOption('user.created');
-    await tabTo(page, 'Apply filters');
+    await tabTo(page, 'Apply filters', 60);
     await page.keyboard.press('Enter');
     await page.getByRole('row', { name: /User created/ }).waitFor();
     await expect.poll(() => rows.count()).toBe(2);

@@ -1,9 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { individual, uniqueName } from '../helpers/fixtures.js';
-import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
-import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { WEB_ROOT, axe, checkScreen, launchChromium, openApp, shots, signInWithKeyboard, switchLanguage } from '../helpers/web-app.js';
+import { api, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
+import { axe, checkScreen, goInApp, openApp, shots, signInWithKeyboard, startAdminApp, switchLanguage } from '../helpers/web-app.js';
 
 /**
  * The tenant admin screens of the web app (docs/web-app.md, "Admin: policy, scan profiles, audit,
@@ -26,20 +25,13 @@ describe('the tenant admin screens in a browser', { timeout: 90_000 }, () => {
   let token: string;
 
   beforeAll(async () => {
-    [host, browser] = await Promise.all([startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }), launchChromium()]);
-    tenant = uniqueName('fabrikam');
-    admin = individual(ada);
-    await createTenant(host, tenant, admin);
-    token = (await mobileSignIn(host, tenant, admin)).access_token;
+    ({ host, browser, tenant, admin, token } = await startAdminApp(ada));
   });
   afterAll(async () => {
     await browser?.close();
     await host?.close();
   });
 
-  /** In-app navigation (History API), as the navigation's links do: the session in memory stays. */
-  const go = (page: Page, path: string) =>
-    page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
   const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true }).waitFor();
   /** What a screen reader hears after the field's label: its hint and validation message. */
   const description = async (page: Page, label: string) => {
@@ -139,7 +131,7 @@ describe('the tenant admin screens in a browser', { timeout: 90_000 }, () => {
     host.advanceClock(2);
 
     // Scan profiles: create by keyboard, edit, delete after confirmation.
-    await go(page, '/app/admin/scan-profiles');
+    await goInApp(page, '/app/admin/scan-profiles');
     await heading(page, 'Scan profiles');
     await page.getByText('There are no scan profiles yet.', { exact: false }).waitFor();
     const dialog = page.getByRole('dialog');
@@ -197,7 +189,7 @@ describe('the tenant admin screens in a browser', { timeout: 90_000 }, () => {
     expect((await api(host, token, 'GET', `/api/scan-profiles/${profile.id}`)).status).toBe(404);
 
     // The audit log: the policy change is there; by action; by time (the policy change is outside).
-    await go(page, '/app/admin/audit');
+    await goInApp(page, '/app/admin/audit');
     await heading(page, 'Audit log');
     const rows = page.getByRole('table').getByRole('row');
     await page
@@ -232,7 +224,7 @@ describe('the tenant admin screens in a browser', { timeout: 90_000 }, () => {
     );
 
     // Identity: a SCIM token, shown once, works against /scim/v2; revoked, it is refused.
-    await go(page, '/app/admin/identity');
+    await goInApp(page, '/app/admin/identity');
     await heading(page, 'Identity');
     await page.getByText('There are no SCIM tokens.', { exact: false }).waitFor();
     expect(await page.getByLabel('SCIM address (Tenant URL)').first().inputValue()).toBe(`${host.url}/scim/v2`);
@@ -300,7 +292,7 @@ describe('the tenant admin screens in a browser', { timeout: 90_000 }, () => {
 
     // The audit log again. A new filter aborts the read still on its way, so a slow answer to the
     // first filter never replaces the second's rows.
-    await go(page, '/app/admin/audit');
+    await goInApp(page, '/app/admin/audit');
     await heading(page, 'Audit log');
     await page
       .getByRole('row', { name: /Policy changed/ })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceBusReceiver } from '@azure/service-bus';
 import * as oauth from 'openid-client';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { enrolledPrinter, individual, uniqueName } from '../helpers/fixtures.js';
@@ -9,7 +9,7 @@ import { consentToOneDrive, loadCallback, standInOf } from '../helpers/onedrive.
 import { amqpCredentials, printerClient, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { WEB_ROOT, launchChromium, openApp, signInWithKeyboard } from '../helpers/web-app.js';
+import { WEB_ROOT, launchChromium, openApp, signInWithKeyboard, tabTo } from '../helpers/web-app.js';
 
 /**
  * The user story, one of the web app's two acceptance tests (docs/web-app.md#acceptance-tests),
@@ -24,14 +24,6 @@ import { WEB_ROOT, launchChromium, openApp, signInWithKeyboard } from '../helper
 const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
 const una: Person = { email: 'una@contoso.test', username: 'una', fullName: 'Una User', password: 'una-password-123' };
 const PRINTER = { name: 'MFP 2nd floor', location: 'Building B, room 204' };
-
-/** Tab until the focused element's label or text is `label` (keyboard only). */
-async function tabTo(page: Page, label: string): Promise<void> {
-  const focused = () =>
-    page.evaluate("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''");
-  for (let i = 0; i < 40 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
-  expect(await focused()).toBe(label);
-}
 
 describe('the user story: print a file, release it at a printer by its QR code, see it printed', { timeout: 90_000 }, () => {
   let host: TestHost;

@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { Person } from './roger.js';
+import { expect } from 'vitest';
+import { individual, uniqueName } from './fixtures.js';
+import { createTenant, mobileSignIn, oauthEnv, type Person } from './roger.js';
+import { startTestHost, type TestHost } from './test-host.js';
 
 /**
  * Driving the web app (web/, docs/web-app.md) in Debian's Chromium, as the browser tests under
@@ -23,6 +26,41 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
+}
+
+/** A test host serving the built app, Chromium, and a new tenant with its first admin and that admin's API token. */
+export interface AdminApp {
+  host: TestHost;
+  browser: Browser;
+  tenant: string;
+  admin: Person;
+  token: string;
+}
+
+/**
+ * The set-up of the admin browser tests: the test host with the app and Chromium side by side, a
+ * tenant named `fabrikam-…` whose first admin is `person` (made unique to this run), signed in
+ * over the API for checking each action's effect. Close `browser` and `host` after the tests.
+ */
+export async function startAdminApp(person: Person): Promise<AdminApp> {
+  const [host, browser] = await Promise.all([startTestHost({ env: oauthEnv, webRoot: WEB_ROOT }), launchChromium()]);
+  const tenant = uniqueName('fabrikam');
+  const admin = individual(person);
+  await createTenant(host, tenant, admin);
+  const token = (await mobileSignIn(host, tenant, admin)).access_token;
+  return { host, browser, tenant, admin, token };
+}
+
+/** Goes to a path of the app in place, as a link would: a reload would drop the tokens held in memory. */
+export const goInApp = (page: Page, path: string) =>
+  page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
+
+/** Tab (at most `most` times) until the focused element's accessible label or text is `label` (keyboard only). */
+export async function tabTo(page: Page, label: string, most = 40): Promise<void> {
+  const focused = () =>
+    page.evaluate("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''");
+  for (let i = 0; i < most && (await focused()) !== label; i++) await page.keyboard.press('Tab');
+  expect(await focused()).toBe(label);
 }
 
 export interface AppPage {
