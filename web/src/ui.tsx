@@ -1,5 +1,5 @@
 // Pieces every screen uses, so that a page looks and reads the same everywhere: the page frame
-// with its heading, and a problem shown as plain words.
+// with its heading, a problem shown as plain words, and what an action did.
 import { MessageBar, MessageBarBody, MessageBarTitle, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { useId, type ReactNode } from 'react';
 import type { ProblemWords } from './problem.js';
@@ -30,6 +30,15 @@ export function ProblemBar({ problem }: { problem: ProblemWords }) {
         <MessageBarTitle>{problem.title}</MessageBarTitle>
         {problem.detail}
       </MessageBarBody>
+    </MessageBar>
+  );
+}
+
+/** What an action did, as a success bar that screen readers announce (role="status"). */
+export function DoneBar({ children }: { children: ReactNode }) {
+  return (
+    <MessageBar intent="success" role="status">
+      <MessageBarBody>{children}</MessageBarBody>
     </MessageBar>
   );
 }

@@ -35,11 +35,12 @@ import {
 import { useEffect, useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
 import { useApiRead } from '../api-read.js';
+import { ConfirmDialog } from '../forms/confirm.js';
 import { CopyButton } from '../forms/controls.js';
 import { useFieldErrors } from '../forms/field-errors.js';
 import { typedNumber } from '../forms/values.js';
 import { useLanguage, useWords, type Bilingual } from '../i18n.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 import type { Tenant } from './PolicyPage.js';
 
 interface ScimToken {
@@ -376,11 +377,7 @@ export function IdentityPage() {
             {words.newToken}
           </Button>
         </div>
-        {notice && 'revoked' in notice && (
-          <MessageBar intent="success" role="status">
-            <MessageBarBody>{words.revokedNotice(notice.revoked)}</MessageBarBody>
-          </MessageBar>
-        )}
+        {notice && 'revoked' in notice && <DoneBar>{words.revokedNotice(notice.revoked)}</DoneBar>}
         {notice && 'failed' in notice && (
           <ProblemBar problem={{ ...problemWords(notice.failed, words.revokeFailed), title: words.revokeFailed }} />
         )}
@@ -516,24 +513,15 @@ export function IdentityPage() {
         </DialogSurface>
       </Dialog>
 
-      <Dialog open={revoking !== undefined} onOpenChange={(_e, data) => !data.open && setRevoking(undefined)}>
-        <DialogSurface>
-          {revoking && (
-            <DialogBody>
-              <DialogTitle>{words.revokeTitle(revoking.name || words.unnamed)}</DialogTitle>
-              <DialogContent>{words.revokeBody}</DialogContent>
-              <DialogActions>
-                <Button appearance="primary" onClick={() => void revoke(revoking)}>
-                  {words.revokeConfirm}
-                </Button>
-                <DialogTrigger disableButtonEnhancement>
-                  <Button>{words.keep}</Button>
-                </DialogTrigger>
-              </DialogActions>
-            </DialogBody>
-          )}
-        </DialogSurface>
-      </Dialog>
+      <ConfirmDialog
+        subject={revoking}
+        title={(token) => words.revokeTitle(token.name || words.unnamed)}
+        body={words.revokeBody}
+        confirm={words.revokeConfirm}
+        keep={words.keep}
+        onConfirm={(token) => void revoke(token)}
+        onClose={() => setRevoking(undefined)}
+      />
     </Page>
   );
 }

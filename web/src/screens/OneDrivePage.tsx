@@ -26,7 +26,7 @@ import { apiJson, problemWords } from '../api.js';
 import { useLanguage, useWords, type Bilingual } from '../i18n.js';
 import { reloadMe, useMe } from '../me.js';
 import type { ProblemWords } from '../problem.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 /** While waiting for the person to come back from Microsoft: read the status this often, this many times. */
 const POLL_SECONDS = 3;
@@ -233,11 +233,7 @@ export function OneDrivePage() {
       <Text className={styles.text}>
         {status === 'connected' ? words.aboutConnected : status === 'reconnect-required' ? words.aboutReconnect : words.aboutNotConnected}
       </Text>
-      {notice && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{notice === 'connected' ? words.nowConnected : words.disconnected}</MessageBarBody>
-        </MessageBar>
-      )}
+      {notice && <DoneBar>{notice === 'connected' ? words.nowConnected : words.disconnected}</DoneBar>}
       {problem && <ProblemBar problem={problem} />}
       {waitingUrl && (
         <MessageBar intent="info">

@@ -24,7 +24,7 @@ import { CheckboxGroup } from '../forms/controls.js';
 import { useFieldErrors } from '../forms/field-errors.js';
 import { typedNumber } from '../forms/values.js';
 import { useWords, type Bilingual } from '../i18n.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 export interface Tenant {
   id: string;
@@ -415,11 +415,7 @@ export function PolicyPage() {
       </Card>
 
       <form className={styles.form} onSubmit={(event) => void save(event)} noValidate>
-        {notice?.kind === 'saved' && (
-          <MessageBar intent="success" role="status">
-            <MessageBarBody>{words.saved}</MessageBarBody>
-          </MessageBar>
-        )}
+        {notice?.kind === 'saved' && <DoneBar>{words.saved}</DoneBar>}
         {notice?.kind === 'unchanged' && (
           <MessageBar intent="info" role="status">
             <MessageBarBody>{words.nothingChanged}</MessageBarBody>

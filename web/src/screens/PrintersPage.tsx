@@ -37,7 +37,7 @@ import { PRINTER_WORDS, type PrinterWords } from '../printers/printer-words.js';
 import { useLanguage, useWords } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { useLocation } from '../router.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 /** Printers per page unless the address asks for another `?limit=`. */
 const PAGE_SIZE = 25;
@@ -120,11 +120,7 @@ export function PrintersPage() {
           {words.listTitle}
         </Title3>
         {notice && 'problem' in notice && <ProblemBar problem={notice.problem} />}
-        {notice && 'done' in notice && (
-          <MessageBar intent="success" role="status">
-            <MessageBarBody>{words[notice.done](notice.name)}</MessageBarBody>
-          </MessageBar>
-        )}
+        {notice && 'done' in notice && <DoneBar>{words[notice.done](notice.name)}</DoneBar>}
         {load.kind === 'loading' && <Spinner label={words.loading} />}
         {load.kind === 'failed' && <ProblemBar problem={problemWords(load.error, words.loadFailed)} />}
         {load.kind === 'loaded' && load.value.items.length === 0 && <Text>{words.empty}</Text>}

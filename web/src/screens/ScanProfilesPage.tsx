@@ -33,10 +33,11 @@ import {
 import { useState, type FormEvent } from 'react';
 import { apiJson, problemWords } from '../api.js';
 import { useApiRead } from '../api-read.js';
+import { ConfirmDialog } from '../forms/confirm.js';
 import { CheckboxGroup } from '../forms/controls.js';
 import { useFieldErrors } from '../forms/field-errors.js';
 import { useWords, type Bilingual } from '../i18n.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 type Format = 'pdf' | 'jpeg' | 'tiff' | 'png';
 type Color = 'color' | 'grayscale' | 'monochrome';
@@ -260,11 +261,7 @@ export function ScanProfilesPage() {
           {words.create}
         </Button>
       </div>
-      {notice && notice.kind !== 'remove-failed' && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{words[notice.kind](notice.name)}</MessageBarBody>
-        </MessageBar>
-      )}
+      {notice && notice.kind !== 'remove-failed' && <DoneBar>{words[notice.kind](notice.name)}</DoneBar>}
       {notice?.kind === 'remove-failed' && (
         <ProblemBar problem={{ ...problemWords(notice.error, words.removeFailed), title: words.removeFailed }} />
       )}
@@ -324,24 +321,15 @@ export function ScanProfilesPage() {
         <DialogSurface>{editing && <ProfileForm editing={editing} onChange={setEditing} onSubmit={save} />}</DialogSurface>
       </Dialog>
 
-      <Dialog open={removing !== undefined} onOpenChange={(_e, data) => !data.open && setRemoving(undefined)}>
-        <DialogSurface>
-          {removing && (
-            <DialogBody>
-              <DialogTitle>{words.removeTitle(removing.name)}</DialogTitle>
-              <DialogContent>{words.removeBody}</DialogContent>
-              <DialogActions>
-                <Button appearance="primary" onClick={() => void remove(removing)}>
-                  {words.removeConfirm}
-                </Button>
-                <DialogTrigger disableButtonEnhancement>
-                  <Button>{words.keep}</Button>
-                </DialogTrigger>
-              </DialogActions>
-            </DialogBody>
-          )}
-        </DialogSurface>
-      </Dialog>
+      <ConfirmDialog
+        subject={removing}
+        title={(profile) => words.removeTitle(profile.name)}
+        body={words.removeBody}
+        confirm={words.removeConfirm}
+        keep={words.keep}
+        onConfirm={(profile) => void remove(profile)}
+        onClose={() => setRemoving(undefined)}
+      />
     </Page>
   );
 }

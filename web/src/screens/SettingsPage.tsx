@@ -30,7 +30,7 @@ import { apiFetch } from '../auth.js';
 import { setLanguage, useLanguage, useWords, type Bilingual, type Language } from '../i18n.js';
 import { reloadMe, useMe, type PublicUser } from '../me.js';
 import { problemOf, type ProblemWords } from '../problem.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 /** How long the export's Blob URL lives after the click. */
 const BLOB_URL_LIFETIME_MS = 60_000;
@@ -422,11 +422,7 @@ function ExportSection({ user }: { user: PublicUser }) {
   return (
     <Section title={words.exportTitle}>
       <Text>{words.exportBody}</Text>
-      {state.kind === 'done' && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{words.downloaded}</MessageBarBody>
-        </MessageBar>
-      )}
+      {state.kind === 'done' && <DoneBar>{words.downloaded}</DoneBar>}
       {state.kind === 'failed' && <ProblemBar problem={state.problem} />}
       <div>
         {state.kind === 'busy' ? (

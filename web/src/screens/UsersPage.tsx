@@ -13,8 +13,6 @@ import {
   Field,
   Input,
   Link,
-  MessageBar,
-  MessageBarBody,
   Select,
   Spinner,
   Table,
@@ -38,7 +36,7 @@ import { USER_WORDS, fieldMessage, type User, type UserWords } from '../users/us
 import { useWords } from '../i18n.js';
 import { navigate, useLocation } from '../router.js';
 import type { ProblemWords } from '../problem.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 
 /** Users per page unless the address asks for another `?limit=`. */
 const PAGE_SIZE = 25;
@@ -95,11 +93,7 @@ function UserList({ limit }: { limit: number }) {
 
   return (
     <Page title={words.title}>
-      {notice && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{notice.erased ? words.erased(notice.erased) : words.created(notice.created ?? '')}</MessageBarBody>
-        </MessageBar>
-      )}
+      {notice && <DoneBar>{notice.erased ? words.erased(notice.erased) : words.created(notice.created ?? '')}</DoneBar>}
       <div className={styles.toolbar}>
         <Field label={words.search} hint={words.searchHint} className={styles.search}>
           <Input type="search" value={typed} onChange={(_, data) => setTyped(data.value)} />

@@ -35,7 +35,7 @@ import { ApiProblem, apiJson, problemWords } from '../api.js';
 import { useLanguage, useWords } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { navigate } from '../router.js';
-import { Page, ProblemBar } from '../ui.js';
+import { DoneBar, Page, ProblemBar } from '../ui.js';
 import { CopyButton } from '../forms/controls.js';
 import { directoryFields, fieldProblems, type FieldProblems } from '../forms/field-errors.js';
 import { USER_WORDS, fieldMessage, type User, type UserWords } from './user-words.js';
@@ -253,11 +253,7 @@ function EditUser({
       <Title3 as="h3" id="user-details" className={styles.heading}>
         {words.details}
       </Title3>
-      {outcome?.saved === true && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{words.saved}</MessageBarBody>
-        </MessageBar>
-      )}
+      {outcome?.saved === true && <DoneBar>{words.saved}</DoneBar>}
       {outcome?.saved === false && <ProblemBar problem={outcome.problem} />}
       <form onSubmit={(event) => void submit(event)} noValidate className={styles.stack}>
         <div className={styles.form}>
@@ -389,11 +385,7 @@ function Credentials({ user, words }: { user: User; words: UserWords }) {
   return (
     <form onSubmit={(event) => void submit(event)} noValidate className={styles.stack} aria-label={words.credentialsTitle}>
       <Text weight="semibold">{words.credentialsTitle}</Text>
-      {outcome?.done === true && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody>{words.credentialsSet}</MessageBarBody>
-        </MessageBar>
-      )}
+      {outcome?.done === true && <DoneBar>{words.credentialsSet}</DoneBar>}
       {outcome?.done === false && <ProblemBar problem={outcome.problem} />}
       <div className={styles.form}>
         <Field label={words.newPassword} validationMessage={message('password')} validationState={message('password') ? 'error' : 'none'}>
