@@ -32,7 +32,7 @@ async function checkDialog(page: Page, name: string, open: (language: 'en' | 'fr
     await switchLanguage(page, language);
     await open(language);
     found.push(...(await axe(page)).map((line) => `${name} (${language}): ${line}`));
-    await shots(page, `${name}-${language}`);
+    await shots(page, `${name}-${language}`, language === 'fr'); // French at phone size, as checkScreen does
     await close();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
   }
