@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { individual, uniqueName } from '../helpers/fixtures.js';
 import { api, createTenant, mobileSignIn, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
-import { WEB_ROOT, axe, launchChromium, openApp as openBrowser, shots, signInWithKeyboard as signIn } from '../helpers/web-app.js';
+import {
+  WEB_ROOT,
+  axe,
+  checkScreen,
+  goInApp,
+  launchChromium,
+  openApp as openBrowser,
+  shots,
+  signInWithKeyboard as signIn,
+} from '../helpers/web-app.js';
 
 /**
  * The web app (web/, docs/web-app.md) as `npm run build` left it, served by the test host under
@@ -151,6 +160,19 @@ describe('the web app in a browser', { timeout: 30_000 }, () => {
     expect(grants).toEqual(['authorization_code', 'refresh_token']);
     // Still on the page, still able to call the API with the new token.
     await page.clock.fastForward('00:06');
+    await page.getByRole('heading', { name: 'My jobs' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/app/');
+
+    // An address that is no screen: the shell says so in words, with the way home, in both languages.
+    await goInApp(page, '/app/no-such-screen');
+    await page.getByRole('heading', { name: 'This page does not exist' }).waitFor();
+    expect(
+      await checkScreen(page, 'not-found', (language) =>
+        page.getByRole('heading', { name: language === 'fr' ? 'Cette page n’existe pas' : 'This page does not exist' }).waitFor(),
+      ),
+    ).toEqual([]);
+    await page.getByRole('link', { name: 'Go to my jobs' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'My jobs' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/app/');
     expect(problems).toEqual([]);
