@@ -32,6 +32,7 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent, type ReactElement } from 'react';
 import { ApiProblem, apiJson, problemWords } from '../api.js';
+import { useApiRead } from '../api-read.js';
 import { useLanguage, useWords } from '../i18n.js';
 import type { ProblemWords } from '../problem.js';
 import { navigate } from '../router.js';
@@ -415,18 +416,7 @@ interface Login {
 function SignIns({ user, words }: { user: User; words: UserWords }) {
   const styles = useStyles();
   const [language] = useLanguage();
-  const [load, setLoad] = useState<{ kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; items: Login[] }>({
-    kind: 'loading',
-  });
-  useEffect(() => {
-    const controller = new AbortController();
-    apiJson<{ items: Login[] }>(`/api/users/${encodeURIComponent(user.id)}/logins`, { signal: controller.signal })
-      .then((answer) => setLoad({ kind: 'loaded', items: answer.items }))
-      .catch((error: unknown) => {
-        if (!controller.signal.aborted) setLoad({ kind: 'failed', problem: problemWords(error, words.signInsFailed) });
-      });
-    return () => controller.abort();
-  }, [user.id, words.signInsFailed]);
+  const load = useApiRead<{ items: Login[] }>(`/api/users/${encodeURIComponent(user.id)}/logins`).state;
   const time = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
 
   return (
@@ -435,9 +425,9 @@ function SignIns({ user, words }: { user: User; words: UserWords }) {
         {words.signIns}
       </Title3>
       {load.kind === 'loading' && <Spinner size="small" label={words.loading} />}
-      {load.kind === 'failed' && <ProblemBar problem={load.problem} />}
-      {load.kind === 'loaded' && load.items.length === 0 && <Text>{words.signInsEmpty}</Text>}
-      {load.kind === 'loaded' && load.items.length > 0 && (
+      {load.kind === 'failed' && <ProblemBar problem={problemWords(load.error, words.signInsFailed)} />}
+      {load.kind === 'loaded' && load.value.items.length === 0 && <Text>{words.signInsEmpty}</Text>}
+      {load.kind === 'loaded' && load.value.items.length > 0 && (
         <Table aria-labelledby="user-sign-ins" size="small">
           <TableHeader>
             <TableRow>
@@ -448,7 +438,7 @@ function SignIns({ user, words }: { user: User; words: UserWords }) {
             </TableRow>
           </TableHeader>
           <TableBody>
-            {load.items.slice(0, 20).map((login) => (
+            {load.value.items.slice(0, 20).map((login) => (
               <TableRow key={`${login.at}-${login.clientId}`}>
                 <TableCell>{time.format(new Date(login.at))}</TableCell>
                 <TableCell>{words.methods[login.method] ?? login.method}</TableCell>
