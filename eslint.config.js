@@ -7,7 +7,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'web/dist/', 'dist-publish/', 'coverage/', 'test-results/', 'bench/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '**/node_modules/',
+      'dist/',
+      'web/dist/',
+      'clients/*/dist/',
+      'dist-publish/',
+      'coverage/',
+      'test-results/',
+      'bench/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,7 +37,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON answers loosely in assertions; production code types its boundaries.
-    files: ['tests/**', 'tools/*/test/**'],
+    files: ['tests/**', 'tools/*/test/**', 'clients/*/test/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   prettier,

@@ -4,8 +4,9 @@ export default defineConfig({
   // Vite's own warnings; the inlined workflow parser below ships source maps without sources.
   logLevel: 'error',
   test: {
-    // The stand-in workspaces (tools/service-bus, tools/microsoft) keep their tests beside them.
-    include: ['tests/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
+    // The stand-in workspaces (tools/service-bus, tools/microsoft) and the reference clients
+    // (clients/*) keep their tests beside them.
+    include: ['tests/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'clients/*/test/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     // Integration tests start servers on free ports; two cores, so keep parallelism modest.
     maxWorkers: 2,

@@ -4,6 +4,7 @@
 // all entries share dist/chunks; dist/build-meta.json (esbuild's metafile) says which output
 // imports which, so `npm run package` can take only what the Functions entry can reach.
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -44,3 +45,8 @@ await writeFile(new URL('../dist/build-meta.json', import.meta.url), JSON.string
 
 // The web app (web/dist), with its size budget.
 await import('./build-web.mjs');
+
+// The reference clients (clients/roger, clients/roger-printer): each one bundled program.
+for (const client of ['roger', 'roger-printer']) {
+  execFileSync(process.execPath, ['clients/build-client.mjs', client], { stdio: 'inherit' });
+}

@@ -1,0 +1,1 @@
+/** Placeholder: `roger-printer`, the reference printer agent (clients/roger-printer/README.md). */
