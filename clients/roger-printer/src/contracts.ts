@@ -26,3 +26,17 @@ export interface SessionTokens {
   /** The session's token while it is valid. */
   tokenFor(sessionId: string): string | undefined;
 }
+
+/** What the receiving side (receiver.ts) needs from the rest of the agent. */
+export interface ReceiverOptions {
+  readonly credentials: DeviceCredentials;
+  readonly sessions: SessionTokens;
+  /** Where printed documents are written, one file per job. */
+  readonly outputDir: string;
+  /** The persisted, bounded list of job ids already printed (never print a job twice). */
+  readonly ledgerPath: string;
+  /** One line for the person watching the panel's terminal; never a token. */
+  log(line: string): void;
+  /** Aborted when the agent stops. */
+  readonly signal: AbortSignal;
+}
