@@ -1,0 +1,217 @@
+import { createInterface, type Interface } from 'node:readline';
+import type { Backoff } from '@roger-cloud/client-kit/backoff';
+import { apiRequest } from '@roger-cloud/client-kit/http';
+import { oauth } from '@roger-cloud/client-kit/oauth';
+import { Disconnected } from './contracts.js';
+import type { DeviceTokens } from './device-credentials.js';
+import { codeLines, pollDeviceCode } from './device-flow.js';
+import { explain } from './explain.js';
+import { PanelSignIn, refusedPrinterToken, sessionFrom, type PanelSession } from './panel-sign-in.js';
+import type { SessionTokenStore } from './session-tokens.js';
+import type { Terminal } from './terminal.js';
+
+export interface PanelOptions {
+  readonly credentials: DeviceTokens;
+  readonly sessions: SessionTokenStore;
+  readonly terminal: Terminal;
+  readonly backoff: Backoff;
+  /** Aborted when the agent stops. */
+  readonly signal: AbortSignal;
+  /** The one-line answer to `status`. */
+  status(): string;
+  /** `quit`, or the end of typing on a terminal (Ctrl-D, Ctrl-C). */
+  quit(): void;
+  /** The enrollment ended while the panel was using the printer's token. */
+  disconnected(error: Disconnected): void;
+}
+
+const HELP = 'commands: qr | pin <username> | release [JOB-ID...] | status | quit';
+
+/**
+ * The printer's panel as a prompt (docs/clients.md#roger-printer): one command per line on
+ * stdin. A person signs in with a session QR approved in the app, or with username and PIN; the
+ * last one signed in can release their queued jobs. When stdin is not a terminal (a demo, a
+ * test) its end does not stop the agent: the printer keeps printing with nobody at the panel.
+ */
+export class Panel {
+  readonly #signIn: PanelSignIn;
+  #readline?: Interface;
+  #lines?: AsyncIterator<string>;
+  /** The session QR on show: a new `qr` replaces it. */
+  #pendingQr?: AbortController;
+  /** The last person signed in at the panel: `release` acts for them. */
+  #current?: PanelSession;
+
+  constructor(private readonly options: PanelOptions) {
+    this.#signIn = new PanelSignIn(options.credentials, options.backoff, options.signal);
+  }
+
+  /** Reads commands until `quit` (or, on a terminal, the end of input); resolves when reading ends. */
+  async run(): Promise<void> {
+    const { terminal } = this.options;
+    const readline = createInterface({
+      input: process.stdin,
+      output: terminal.echo,
+      terminal: terminal.tty,
+      prompt: 'panel> ',
+      historySize: 0, // a PIN typed at the panel must not come back with the up arrow
+    });
+    this.#readline = readline;
+    this.#lines = readline[Symbol.asyncIterator]();
+    readline.on('SIGINT', () => this.options.quit());
+    terminal.attach(readline);
+    if (terminal.tty) terminal.line(HELP);
+    try {
+      for (;;) {
+        if (terminal.tty) readline.prompt();
+        const next = await this.#lines.next();
+        if (next.done || this.options.signal.aborted) break;
+        await this.#command(next.value.trim());
+      }
+    } finally {
+      terminal.attach(undefined);
+    }
+    if (terminal.tty && !this.options.signal.aborted) this.options.quit();
+  }
+
+  close(): void {
+    this.#pendingQr?.abort();
+    this.#readline?.close();
+  }
+
+  async #command(line: string): Promise<void> {
+    const [command, ...args] = line.split(/\s+/).filter(Boolean);
+    if (!command) return;
+    try {
+      switch (command.toLowerCase()) {
+        case 'qr':
+          return await this.#qr();
+        case 'pin':
+          return await this.#pin(args[0]);
+        case 'release':
+          return await this.#release(args);
+        case 'status':
+          return this.options.terminal.line(this.options.status());
+        case 'quit':
+        case 'exit':
+          return this.options.quit();
+        case 'help':
+          return this.options.terminal.line(HELP);
+        default:
+          return this.options.terminal.line(`unknown command "${command}": ${HELP}`);
+      }
+    } catch (error) {
+      this.#failed(command, error);
+    }
+  }
+
+  #failed(what: string, error: unknown): void {
+    if (error instanceof Disconnected) return this.options.disconnected(error);
+    if (this.options.signal.aborted) return;
+    this.options.terminal.error(`${what} failed: ${explain(error)}`);
+  }
+
+  /** A session QR: shown now, approved later in the app; the poll runs while the panel takes other commands. */
+  async #qr(): Promise<void> {
+    this.#pendingQr?.abort();
+    const shown = new AbortController();
+    this.#pendingQr = shown;
+    const { config, authorization } = await this.#signIn.startSession();
+    for (const line of await codeLines(authorization, 'session code')) this.options.terminal.line(line);
+    void this.#awaitApproval(config, authorization, shown).catch((error: unknown) => this.#failed('qr', error));
+  }
+
+  async #awaitApproval(config: oauth.Configuration, authorization: oauth.DeviceAuthorizationResponse, shown: AbortController) {
+    const { terminal } = this.options;
+    let tokens: oauth.TokenEndpointResponse | undefined;
+    try {
+      tokens = await pollDeviceCode(config, authorization, {
+        backoff: this.options.backoff,
+        signal: AbortSignal.any([this.options.signal, shown.signal]),
+      });
+    } catch (error) {
+      if (shown.signal.aborted || this.options.signal.aborted) return; // replaced by a new QR, or stopping
+      if (error instanceof oauth.ResponseBodyError && error.error === 'access_denied')
+        return terminal.line('sign-in refused: the request was denied');
+      throw error;
+    } finally {
+      if (this.#pendingQr === shown) this.#pendingQr = undefined;
+    }
+    if (!tokens) return terminal.line(`session code expired: type qr for a new one`);
+    // The approval has already released the person's queued jobs to this printer (SPEC §3.3).
+    this.#signedIn(sessionFrom(tokens));
+  }
+
+  async #pin(username: string | undefined): Promise<void> {
+    const { terminal } = this.options;
+    if (!username) return terminal.line('usage: pin <username>');
+    const pin = await this.#secretLine('PIN: ');
+    if (pin === undefined) return;
+    try {
+      this.#signedIn(await this.#signIn.withPin(username, pin));
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
+        return terminal.line(`sign-in refused: ${explain(error)}`);
+      }
+      throw error;
+    }
+  }
+
+  /** The next line typed, not echoed on a terminal. */
+  async #secretLine(prompt: string): Promise<string | undefined> {
+    const { terminal } = this.options;
+    if (terminal.tty) {
+      process.stdout.write(prompt);
+      terminal.mute();
+    } else {
+      terminal.line(prompt.trimEnd());
+    }
+    try {
+      const next = await this.#lines!.next();
+      return next.done ? undefined : next.value;
+    } finally {
+      if (terminal.tty) {
+        terminal.unmute();
+        process.stdout.write('\n');
+      }
+    }
+  }
+
+  #signedIn(session: PanelSession): void {
+    this.options.sessions.remember(session.sessionId, session.token, session.expiresAt);
+    this.#current = session;
+    this.options.terminal.line(`signed in: session ${session.sessionId}`);
+  }
+
+  /** The named jobs, or every queued job of the person signed in, sent to this printer. */
+  async #release(jobIds: string[]): Promise<void> {
+    const { terminal, credentials } = this.options;
+    const session = this.#current;
+    if (!session || session.expiresAt.getTime() <= Date.now()) return terminal.line('release: sign in first (qr or pin)');
+    const call = { token: session.token, signal: this.options.signal };
+    const ids = jobIds.length > 0 ? jobIds : await queuedJobIds(credentials.apiUrl, call);
+    let released = 0;
+    for (const id of ids) {
+      try {
+        await apiRequest(credentials.apiUrl, `/api/jobs/${encodeURIComponent(id)}/release`, { ...call, method: 'POST' });
+        released++;
+      } catch (error) {
+        terminal.error(`release ${id} failed: ${explain(error)}`);
+      }
+    }
+    terminal.line(`released ${released}`);
+  }
+}
+
+/** Every queued job of the session's person, page by page. */
+async function queuedJobIds(apiUrl: string, call: { token: string; signal: AbortSignal }): Promise<string[]> {
+  const ids: string[] = [];
+  let continuation: string | undefined;
+  do {
+    const query = new URLSearchParams({ state: 'queued', limit: '100', ...(continuation ? { continuationToken: continuation } : {}) });
+    const page = await apiRequest<{ items: { id: string }[]; continuationToken?: string | null }>(apiUrl, `/api/jobs?${query}`, call);
+    ids.push(...page.items.map((job) => job.id));
+    continuation = page.continuationToken ?? undefined;
+  } while (continuation);
+  return ids;
+}

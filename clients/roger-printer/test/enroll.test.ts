@@ -1,0 +1,109 @@
+import { readFile, stat } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshTenant } from '../../../tests/helpers/fixtures.js';
+import { api, oauthEnv, type Person } from '../../../tests/helpers/roger.js';
+import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
+import { AgentProcess, startArgs, workFolder } from './panel-process.js';
+
+/**
+ * Enrollment as docs/clients.md#roger-printer tells it: the real program shows a QR code and a
+ * user code, an admin approves it through the API, and the state file (0600) says which printer
+ * it became. A restart with that file goes straight to work.
+ */
+const admin: Person = { email: 'ops@enroll.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
+
+describe('roger-printer enrollment', () => {
+  let host: TestHost;
+  const agents: AgentProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+  });
+  afterAll(async () => {
+    agents.forEach((agent) => agent.kill());
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    await host.close();
+  });
+
+  async function folder() {
+    const made = await workFolder();
+    cleanups.push(made.remove);
+    return made;
+  }
+
+  function start(args: string[]) {
+    const agent = AgentProcess.start(args, { ROGER_CONFIG_DIR: '/nonexistent-roger-config' });
+    agents.push(agent);
+    return agent;
+  }
+
+  /** Runs `start` until an admin of a new tenant has approved it; the agent, its folder and the approval's device id. */
+  async function enrolledAgent() {
+    const tenant = await freshTenant(host, 'enroll', admin);
+    const work = await folder();
+    const agent = start(startArgs(host, work, '--name', 'Lobby MFP'));
+    const [, userCode] = await agent.waitFor(/user code: ([A-Z]{4}-[A-Z]{4})\n/);
+    const [, link] = await agent.waitFor(/open: (\S+)\n/);
+    const approved = await api(host, tenant.admin.token, 'POST', '/api/device-codes/approve', { user_code: userCode, name: 'Lobby MFP' });
+    expect(approved.status).toBe(200);
+    const [, deviceId] = await agent.waitFor(/enrolled: printer (\S+)\n/);
+    return { agent, work, tenant, userCode: userCode!, link: link!, deviceId: deviceId!, approvedId: approved.body.deviceId as string };
+  }
+
+  it('shows a QR code and the user code; once an admin approves, the state file (0600) names the printer', async () => {
+    const { agent, work, userCode, link, deviceId, approvedId } = await enrolledAgent();
+    expect(deviceId).toBe(approvedId);
+    // The QR code: rows of half-block characters before the code, of the approval link.
+    const beforeCode = agent.stdout.slice(0, agent.stdout.indexOf('user code:'));
+    const rows = beforeCode.split('\n').filter((row) => /^[▀▄█ ]{21,}$/.test(row));
+    expect(rows.length).toBeGreaterThan(10);
+    expect(link).toContain(encodeURIComponent(userCode).replace('%2D', '-'));
+    expect(new URL(link).origin).toBe(host.url);
+
+    expect((await stat(work.state)).mode & 0o777).toBe(0o600);
+    const state = JSON.parse(await readFile(work.state, 'utf8'));
+    expect(state).toEqual({
+      apiUrl: host.url,
+      deviceId,
+      refreshToken: expect.any(String),
+      name: 'Lobby MFP',
+      enrolledAt: expect.any(String),
+    });
+    // No access token at rest, and none on the screen.
+    expect(JSON.stringify(state)).not.toMatch(/eyJ/);
+    expect(agent.stdout + agent.stderr).not.toMatch(/eyJ|refresh/i);
+    expect(await agent.quit()).toBe(0);
+  });
+
+  it('a restart with the state file does not enroll again: it refreshes its token and goes to work', async () => {
+    const { agent, work, deviceId } = await enrolledAgent();
+    expect(await agent.quit()).toBe(0);
+    const before = JSON.parse(await readFile(work.state, 'utf8'));
+
+    const again = start(startArgs(host, work));
+    await again.waitFor(new RegExp(`connected: printer ${deviceId}\\n`));
+    expect(again.stdout).not.toContain('user code');
+    const after = JSON.parse(await readFile(work.state, 'utf8'));
+    expect(after).toEqual({ ...before, refreshToken: expect.any(String) });
+    expect(after.refreshToken).not.toBe(before.refreshToken); // rotated, and saved at once
+    again.type('status');
+    await again.waitFor(new RegExp(`printer ${deviceId} \\(Lobby MFP\\); api ${host.url}; receiver [^;]+; sessions 0\\n`));
+    expect(await again.quit()).toBe(0);
+  });
+
+  it('a state file for another API is refused rather than used', async () => {
+    const { agent, work } = await enrolledAgent();
+    expect(await agent.quit()).toBe(0);
+    const elsewhere = start(['start', '--api', 'http://localhost:9', '--state', work.state, '--output', work.output]);
+    expect(await elsewhere.exited).toBe(1);
+    expect(elsewhere.stderr).toMatch(/^roger-printer: http:\/\/localhost:9 is not where this printer is enrolled/);
+  });
+
+  it('without --api or --discovery it says where to point it', async () => {
+    const work = await folder();
+    const agent = start(['start', '--state', work.state]);
+    expect(await agent.exited).toBe(1);
+    expect(agent.stderr).toMatch(/say where Roger is: --api <url>/);
+  });
+});

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EnrolledPrinter } from '../../../tests/helpers/printer.js';
+import type { TestHost } from '../../../tests/helpers/test-host.js';
+import { writeState } from '../src/state.js';
+
+/**
+ * roger-printer as a person runs it: `node clients/roger-printer/bin/roger-printer.js …` in a
+ * child process, its panel fed line by line on stdin, its output read as it comes. Short
+ * backoffs (the test-only knobs) so faults recover within a test's time.
+ */
+const BIN = fileURLToPath(new URL('../bin/roger-printer.js', import.meta.url));
+
+export class AgentProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  #seen = 0;
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  static start(args: string[], env: Record<string, string> = {}): AgentProcess {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ROGER_PRINTER_BACKOFF_MS: '50', ROGER_PRINTER_BACKOFF_MAX_MS: '200', ...env },
+      stdio: 'pipe',
+    });
+    return new AgentProcess(child);
+  }
+
+  /** The next stdout match of `pattern` after the last one waited for. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rest = this.stdout.slice(this.#seen);
+      const match = pattern.exec(rest);
+      if (match) {
+        this.#seen += match.index + match[0].length;
+        return match;
+      }
+      if (this.child.exitCode !== null)
+        throw new Error(`roger-printer exited (${this.child.exitCode}) before ${pattern}:\n${this.stdout}\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** `quit` at the panel; resolves with the exit code. */
+  async quit(): Promise<number | null> {
+    this.type('quit');
+    return this.exited;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** A folder of the test's own for the state file and the output. */
+export async function workFolder() {
+  const dir = await mkdtemp(join(tmpdir(), 'roger-printer-'));
+  return { dir, state: join(dir, 'state.json'), output: join(dir, 'printed'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The arguments of `start` for a printer against `host`. */
+export const startArgs = (host: TestHost, folder: { state: string; output: string }, ...more: string[]) => [
+  'start',
+  '--api',
+  host.url,
+  '--state',
+  folder.state,
+  '--output',
+  folder.output,
+  ...more,
+];
+
+/** A state file for a printer enrolled by a fixture (set-up for tests about what follows enrollment). */
+export const writeEnrolledState = (host: TestHost, path: string, printer: EnrolledPrinter, name?: string) =>
+  writeState(path, {
+    apiUrl: host.url,
+    deviceId: printer.deviceId,
+    refreshToken: printer.refresh,
+    ...(name ? { name } : {}),
+    enrolledAt: new Date().toISOString(),
+  });
