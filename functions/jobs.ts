@@ -3,6 +3,7 @@ import { IdParams } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
 import {
+  FailureReasonSchema,
   FileNameSchema,
   JobOptionsSchema,
   JobSchema,
@@ -111,11 +112,15 @@ export const jobsCancel = defineRoute({
   name: 'jobs-cancel',
   methods: ['DELETE'],
   route: 'api/jobs/{id}',
-  summary: 'Cancel a job that has not been released yet.',
+  summary: 'Cancel a job that has not been released yet, or that the printer could not print (failed).',
   tags: ['jobs'],
   auth: jobOwners,
   request: { params: IdParams },
-  responses: { 204: { description: 'Cancelled' }, 404: { description: 'No such job' }, 409: { description: 'Already released or done' } },
+  responses: {
+    204: { description: 'Cancelled' },
+    404: { description: 'No such job' },
+    409: { description: 'Released, printed or cancelled' },
+  },
   handler: async ({ params }, services, context) => {
     await cancelJob(services, callerOf(context, 'user', 'session'), params.id);
     return { status: 204 };
@@ -150,14 +155,15 @@ export const jobsRelease = defineRoute({
   name: 'jobs-release',
   methods: ['POST'],
   route: 'api/jobs/{id}/release',
-  summary: 'Send one queued job to the printer of this session. If the dispatch fails the job stays queued (503).',
+  summary:
+    'Send one queued job, or one the printer could not print (failed), to the printer of this session. If the dispatch fails the job stays as it was (503). A failed job goes out only this way, never with a session’s queued jobs.',
   tags: ['jobs'],
   auth: { kinds: ['session'], anyScope: ['jobs:release', 'jobs:submit'] },
   request: { params: IdParams },
   responses: {
     200: { description: 'Released', schema: JobSchema },
-    409: { description: 'Not queued' },
-    503: { description: 'Messaging unavailable: the job is still queued; retry' },
+    409: { description: 'Not queued or failed' },
+    503: { description: 'Messaging unavailable: the job is still queued (or failed); retry' },
   },
   handler: async ({ params }, services, context) => ({
     status: 200,
@@ -169,13 +175,21 @@ export const jobsPrinted = defineRoute({
   name: 'jobs-printed',
   methods: ['POST'],
   route: 'api/jobs/{id}/printed',
-  summary: 'The printer reports a released job printed (session token of the printer it was released to).',
+  summary:
+    'The printer reports a released job printed (no body, or `{}`), or that it could not print it (`{ "failed": reason }`: the job becomes `failed` until its owner releases it again or cancels it). Session token of the printer it was released to.',
   tags: ['jobs'],
   auth: { kinds: ['session'] },
-  request: { params: IdParams },
-  responses: { 200: { description: 'Printed', schema: JobSchema }, 409: { description: 'Not released, or released to another printer' } },
-  handler: async ({ params }, services, context) => ({
+  request: {
+    params: IdParams,
+    body: Type.Object({ failed: Type.Optional(FailureReasonSchema) }, { additionalProperties: false }),
+    bodyOptional: true,
+  },
+  responses: {
+    200: { description: 'Printed, or failed', schema: JobSchema },
+    409: { description: 'Not released, or released to another printer' },
+  },
+  handler: async ({ params, body }, services, context) => ({
     status: 200,
-    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id)),
+    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id, body ?? {})),
   }),
 });

@@ -5,6 +5,7 @@ import { replaceIfUnchanged } from '../store/conditional-replace.js';
 import { isPreconditionFailed } from '../store/cosmos-errors.js';
 import { queryPage, type Page, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
+import { StringEnum } from '../string-enum.js';
 import { newId } from '../tokens/secrets.js';
 
 /**
@@ -12,7 +13,13 @@ import { newId } from '../tokens/secrets.js';
  * options, state and times. Never content, never a content hash.
  *
  *   registered ──ready──▶ queued ──release──▶ released ──printed──▶ printed
- *        └──────cancel──────┴───▶ cancelled          (any: past retention → expired)
+ *        │                 │   ▲                   │
+ *        │                 │   └─────release─── failed ◀──failed──┘
+ *        └──────cancel─────┴───▶ cancelled ◀──cancel──┘      (any: past retention → expired)
+ *
+ * A failed job goes out again only when its owner asks for it (`release` of that one job), never
+ * with a session's "all queued jobs": a document the printer cannot read would fail at every
+ * session (docs/data.md#job-states).
  */
 export const JobOptionsSchema = Type.Object(
   {
@@ -34,8 +41,26 @@ export const FileNameSchema = Type.String({
   description: 'File name without a path; none of \\ / : * ? " < > | or control characters.',
 });
 
-export const JobStateSchema = Type.Union(['registered', 'queued', 'released', 'printed', 'cancelled'].map((state) => Type.Literal(state)));
-export type JobState = 'registered' | 'queued' | 'released' | 'printed' | 'cancelled';
+export const JOB_STATES = ['registered', 'queued', 'released', 'printed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const JobStateSchema = Type.Union(JOB_STATES.map((state) => Type.Literal(state)));
+
+/**
+ * Why a printer could not print a job it received, from a fixed list so that apps can say it in
+ * their own words and languages (docs/flows.md#release-to-printers). Nothing free-form: a
+ * printer's error text could carry anything, a file's content included.
+ */
+export const FAILURE_REASONS = [
+  'paper-jam',
+  'out-of-paper',
+  'cancelled-at-panel',
+  'document-unreadable',
+  'document-missing',
+  'download-failed',
+  'printer-error',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+export const FailureReasonSchema = StringEnum(FAILURE_REASONS, { description: 'Why the printer could not print the job.' });
 
 export interface JobDoc {
   readonly id: string;
@@ -67,6 +92,15 @@ export interface JobDoc {
    */
   readonly releaseClaim?: { readonly releaseId: string; readonly until: string };
   readonly printedAt?: string;
+  /** Set when the printer reports it could not print the job; removed when the job is released again. */
+  readonly failedReason?: FailureReason;
+  readonly failedAt?: string;
+  /**
+   * How many times a printer reported the job failed. A release after the n-th failure is a new
+   * release (message id `<jobId>:<sessionId>:<n>`), so the topic's duplicate detection does not drop
+   * it when the same session sends the job again.
+   */
+  readonly failures?: number;
   /**
    * Present when the document goes through the user's OneDrive (docs/flows.md#print-jobs): the drive item,
    * known once the client confirmed the upload. A reference, never the content.
@@ -87,6 +121,8 @@ export const JobSchema = Type.Object({
   releasedTo: Type.Optional(Type.String()),
   releasedAt: Type.Optional(Type.String({ format: 'date-time' })),
   printedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  failedReason: Type.Optional(FailureReasonSchema),
+  failedAt: Type.Optional(Type.String({ format: 'date-time' })),
   document: Type.Union([Type.Literal('onedrive'), Type.Literal('none')], {
     description: '`onedrive`: the printer downloads it from the user’s OneDrive; `none`: metadata only.',
   }),
@@ -106,6 +142,8 @@ export function publicJob(job: JobDoc) {
     ...(job.releasedTo ? { releasedTo: job.releasedTo } : {}),
     ...(job.releasedAt ? { releasedAt: job.releasedAt } : {}),
     ...(job.printedAt ? { printedAt: job.printedAt } : {}),
+    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    ...(job.failedAt ? { failedAt: job.failedAt } : {}),
     document: job.onedrive ? ('onedrive' as const) : ('none' as const),
   };
 }
@@ -232,9 +270,10 @@ export async function queuedJobs(store: Store, tenantId: string, userId: string,
 
 const transitions = {
   ready: { from: ['registered'], to: 'queued', verb: 'made ready' },
-  release: { from: ['queued'], to: 'released', verb: 'released' },
+  release: { from: ['queued', 'failed'], to: 'released', verb: 'released' },
   printed: { from: ['released'], to: 'printed', verb: 'marked printed' },
-  cancel: { from: ['registered', 'queued'], to: 'cancelled', verb: 'cancelled' },
+  failed: { from: ['released'], to: 'failed', verb: 'marked failed' },
+  cancel: { from: ['registered', 'queued', 'failed'], to: 'cancelled', verb: 'cancelled' },
 } as const satisfies Record<string, { from: readonly JobState[]; to: JobState; verb: string }>;
 export type JobTransition = keyof typeof transitions;
 
@@ -252,11 +291,12 @@ export function assertTransition(job: JobDoc, transition: JobTransition): void {
 
 /**
  * The job after `transition` (409 if not allowed), with `extra` (when and where it happened). A
- * release claim ends with the state it was for.
+ * release claim ends with the state it was for; a failure's reason and time end when the job
+ * leaves `failed` (its count stays: it names the next release).
  */
 export function transitioned(job: JobDoc, transition: JobTransition, now: Date, extra: Partial<JobDoc> = {}): JobDoc {
   assertTransition(job, transition);
-  const { releaseClaim: _claim, ...unclaimed } = job;
+  const { releaseClaim: _claim, failedReason: _reason, failedAt: _at, ...unclaimed } = job;
   return { ...unclaimed, ...extra, state: transitions[transition].to, updatedAt: now.toISOString() };
 }
 
@@ -268,7 +308,7 @@ export const RELEASE_CLAIM_SECONDS = 150;
 
 /**
  * The job claimed for release `releaseId` until RELEASE_CLAIM_SECONDS from now. 409 unless it is
- * queued, or while another release holds a live claim; a lapsed claim (its sender died) is
+ * queued (or failed, released again on its own), or while another release holds a live claim; a lapsed claim (its sender died) is
  * taken over, and a release may renew its own.
  */
 export function claimedFor(job: JobDoc, releaseId: string, now: Date): JobDoc {

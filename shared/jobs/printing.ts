@@ -10,7 +10,16 @@ import type { Services } from '../services.js';
 import { readTenant } from '../tenants/tenants.js';
 import { requireActive } from '../users/activation.js';
 import { readUser } from '../users/users.js';
-import { assertTransition, registerJob, requireJob, transitionJob, type JobDoc, type JobOptions, type JobRequest } from './jobs.js';
+import {
+  assertTransition,
+  registerJob,
+  requireJob,
+  transitionJob,
+  type FailureReason,
+  type JobDoc,
+  type JobOptions,
+  type JobRequest,
+} from './jobs.js';
 
 /**
  * Printing, as its users do it (docs/flows.md#print-jobs): submit a job, confirm its upload,
@@ -120,7 +129,7 @@ export async function printFromOneDrive(
 }
 
 /**
- * One of the owner's queued jobs, released to the printer of this session. The owner is read
+ * One of the owner's queued jobs (or one that failed at a printer), released to the printer of this session. The owner is read
  * beside the job (one more point read, no more waiting): a session token outlives a deactivation
  * by up to its lifetime, and no job of a deactivated user goes out (activation.ts).
  */
@@ -132,31 +141,43 @@ export async function releaseJob(services: Services, session: ReleaseTarget, job
   return releaseOne(services, session, job, log);
 }
 
-/** Cancels one of the owner's jobs that has not been released. */
+/** Cancels one of the owner's jobs that has not been released, or that failed at the printer. */
 export async function cancelJob(services: Services, owner: JobOwnerIds, jobId: string): Promise<void> {
   const { store, now } = services;
   await transitionJob(store, await requireJob(store, owner.tenantId, owner.userId, jobId, now()), 'cancel', now());
 }
 
-/** The printer a job was released to reports it printed; no other printer may. */
-export async function reportPrinted(services: Services, session: ReleaseTarget, jobId: string): Promise<JobDoc> {
+/** What the printer reports of a released job: printed (no failure), or why it could not print it. */
+export interface PrintReport {
+  readonly failed?: FailureReason;
+}
+
+/**
+ * The printer a job was released to reports it printed, or failed with a reason; no other
+ * printer may. A failed job waits for its owner to release it again (docs/flows.md#release-to-printers).
+ */
+export async function reportPrinted(services: Services, session: ReleaseTarget, jobId: string, report: PrintReport = {}): Promise<JobDoc> {
   const { store, now } = services;
   const job = await requireJob(store, session.tenantId, session.userId, jobId, now());
   if (job.state === 'released' && job.releasedTo !== session.deviceId) throw new Conflict('this job was released to another printer');
   const time = now();
+  if (report.failed) {
+    const failed = { failedReason: report.failed, failedAt: time.toISOString(), failures: (job.failures ?? 0) + 1 };
+    return transitionJob(store, job, 'failed', time, failed);
+  }
   return transitionJob(store, job, 'printed', time, { printedAt: time.toISOString() });
 }
 
-/** The one job the caller asked for, released: or why not, with the job still queued. */
+/** The one job the caller asked for, released: or why not, with the job still queued (or failed). */
 async function releaseOne(services: Services, session: ReleaseTarget, job: JobDoc, log: Logger): Promise<JobDoc> {
-  assertTransition(job, 'release'); // before sending: a job that is not queued must not go out
+  assertTransition(job, 'release'); // before sending: a job that is not queued or failed must not go out
   const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, session, [job], log);
   const released = releasedJobs[0];
   if (released) return released;
   if (heldBack) throw heldBack;
-  const queued = { jobId: job.id, state: 'queued' };
+  const queued = { jobId: job.id, state: job.state };
   if (!outcome.dispatched)
-    throw new Unavailable(PRINTER_UNREACHABLE_RETRY_SECONDS, 'the printer could not be reached; the job stays queued', queued);
+    throw new Unavailable(PRINTER_UNREACHABLE_RETRY_SECONDS, `the printer could not be reached; the job stays ${job.state}`, queued);
   // Sent but not recorded (the store failed): a release of this job in the same session is
   // safe, its message is dropped as a duplicate; printing the file again would print it twice.
   if (unrecorded)

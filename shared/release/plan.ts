@@ -60,8 +60,10 @@ export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date, do
     download ? download.expiresAt.getTime() - now.getTime() : Number.POSITIVE_INFINITY,
   );
   return {
-    // The same job in the same session is the same message: the topic drops a retried send.
-    messageId: `${job.id}:${target.sessionId}`,
+    // The same job in the same session is the same message: the topic drops a retried send. A
+    // release after the printer reported the job failed is a new message, or the topic would
+    // drop it as well when the same session sends the job again.
+    messageId: job.failures ? `${job.id}:${target.sessionId}:${job.failures}` : `${job.id}:${target.sessionId}`,
     correlationId: target.sessionId,
     contentType: 'application/json',
     timeToLive: ttlMs,

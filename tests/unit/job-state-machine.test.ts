@@ -19,22 +19,26 @@ import {
  * allows, what a transition writes, how a release claims a job, and how a job starts and expires.
  *
  *   registered ──ready──▶ queued ──release──▶ released ──printed──▶ printed
- *        └──────cancel──────┴───▶ cancelled          (any: past retention → expired)
+ *        │                 │   ▲                   │
+ *        │                 │   └─────release─── failed ◀──failed──┘
+ *        └──────cancel─────┴───▶ cancelled ◀──cancel──┘      (any: past retention → expired)
  */
 const owner = { tenantId: 't1', userId: 'u1', email: 'uma@example.com', username: 'uma' };
 const t0 = new Date('2026-03-01T10:00:00.000Z');
 const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 const request = { fileName: 'Budget.pdf', size: 1234 };
 
-const STATES: readonly JobState[] = ['registered', 'queued', 'released', 'printed', 'cancelled'];
-const TRANSITIONS: readonly JobTransition[] = ['ready', 'release', 'printed', 'cancel'];
+const STATES: readonly JobState[] = ['registered', 'queued', 'released', 'printed', 'failed', 'cancelled'];
+const TRANSITIONS: readonly JobTransition[] = ['ready', 'release', 'printed', 'failed', 'cancel'];
 
 /** The whole table: every pair not listed is refused. */
 const ALLOWED: Readonly<Record<JobState, readonly JobTransition[]>> = {
   registered: ['ready', 'cancel'],
   queued: ['release', 'cancel'],
-  released: ['printed'],
+  released: ['printed', 'failed'],
   printed: [],
+  // The owner may try again (release that one job) or give up; a session's "all queued" skips it.
+  failed: ['release', 'cancel'],
   cancelled: [],
 };
 
@@ -94,6 +98,17 @@ describe('transitioned: what a transition writes', () => {
     expect(queued).toEqual(copy);
   });
 
+  it('a failure records its reason, time and count; a release again ends the reason and time but keeps the count', () => {
+    const released = jobIn('released', { releasedTo: 'p1', releaseId: 's1' });
+    const failed = transitioned(released, 'failed', later(5), { failedReason: 'paper-jam', failedAt: later(5).toISOString(), failures: 1 });
+    expect(failed).toMatchObject({ state: 'failed', failedReason: 'paper-jam', failedAt: later(5).toISOString(), failures: 1 });
+    const again = transitioned(claimedFor(failed, 's1', later(6)), 'release', later(7), { releasedTo: 'p2' });
+    expect(again).toMatchObject({ state: 'released', releasedTo: 'p2', failures: 1 });
+    expect(again).not.toHaveProperty('failedReason');
+    expect(again).not.toHaveProperty('failedAt');
+    expect(again).not.toHaveProperty('releaseClaim');
+  });
+
   it('ends a release claim with the state it was for', () => {
     const claimed = claimedFor(jobIn('queued'), 's1', t0);
     expect(claimed.releaseClaim).toBeDefined();
@@ -123,8 +138,11 @@ describe('claimedFor: one release at a time', () => {
     });
   });
 
-  it('claims only queued jobs', () => {
-    for (const state of STATES.filter((s) => s !== 'queued')) expect(() => claimedFor(jobIn(state), 's1', t0)).toThrow(Conflict);
+  it('claims only queued jobs, and failed ones (released again on their own)', () => {
+    expect(claimedFor(jobIn('failed'), 's1', t0)).toMatchObject({ state: 'failed', releaseClaim: { releaseId: 's1' } });
+    for (const state of STATES.filter((s) => s !== 'queued' && s !== 'failed')) {
+      expect(() => claimedFor(jobIn(state), 's1', t0)).toThrow(Conflict);
+    }
   });
 });
 

@@ -1,10 +1,12 @@
 // "My jobs": the signed-in person's jobs (GET /api/jobs), with loading, empty and error states,
-// and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released. The list stays
+// and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released or one the
+// printer could not print (failed, shown with its reason: docs/flows.md#release-to-printers). The list stays
 // live: it is read again every few seconds while the tab is visible, so a job released at a
 // printer turns to Printed without a reload.
 import {
   Badge,
   Button,
+  Caption1,
   Dialog,
   DialogActions,
   DialogBody,
@@ -36,6 +38,8 @@ interface Job {
   fileName: string;
   state: string;
   createdAt: string;
+  /** Set while the job is failed: why the printer could not print it. */
+  failedReason?: string;
 }
 
 type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; jobs: Job[] };
@@ -43,11 +47,17 @@ type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { 
 const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   file: { overflowWrap: 'anywhere' },
+  state: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: tokens.spacingVerticalXXS },
   // At phone width the sent time is dropped: the name, state and action matter most.
   wide: { '@media (max-width: 600px)': { display: 'none' } },
 });
 
-const CANCELLABLE = new Set(['registered', 'queued']);
+const CANCELLABLE = new Set(['registered', 'queued', 'failed']);
+const BADGE_COLOR: Record<string, 'success' | 'informative' | 'danger' | 'brand'> = {
+  printed: 'success',
+  released: 'informative',
+  failed: 'danger',
+};
 /** How often the list is read again while the tab is visible: one Cosmos query a time. */
 const LIVE_SECONDS = 5;
 
@@ -145,9 +155,16 @@ export function JobsPage() {
               <TableRow key={job.id}>
                 <TableCell className={styles.file}>{job.fileName}</TableCell>
                 <TableCell>
-                  <Badge appearance="tint" color={job.state === 'printed' ? 'success' : job.state === 'released' ? 'informative' : 'brand'}>
-                    {words.states[job.state] ?? job.state}
-                  </Badge>
+                  <div className={styles.state}>
+                    <Badge appearance="tint" color={BADGE_COLOR[job.state] ?? 'brand'}>
+                      {words.states[job.state] ?? job.state}
+                    </Badge>
+                    {job.state === 'failed' && (
+                      <Caption1>
+                        {(job.failedReason && words.failedReasons[job.failedReason]) ?? words.states.failed}. {words.failedHint}
+                      </Caption1>
+                    )}
+                  </div>
                 </TableCell>
                 <TableCell className={styles.wide}>{time.format(new Date(job.createdAt))}</TableCell>
                 <TableCell>

@@ -46,10 +46,25 @@ const en = {
   adminOnly: 'Only administrators can open this page',
   screenFailed: 'This page could not be loaded',
   loadingPage: 'Loading…',
-  states: { registered: 'Uploading', queued: 'Queued', released: 'Released', printed: 'Printed', cancelled: 'Cancelled' } as Record<
-    string,
-    string
-  >,
+  states: {
+    registered: 'Uploading',
+    queued: 'Queued',
+    released: 'Released',
+    printed: 'Printed',
+    failed: 'Not printed',
+    cancelled: 'Cancelled',
+  } as Record<string, string>,
+  // Why a printer could not print a job (the API's fixed list, docs/flows.md#release-to-printers).
+  failedReasons: {
+    'paper-jam': 'Paper jam',
+    'out-of-paper': 'Out of paper',
+    'cancelled-at-panel': 'Cancelled at the printer',
+    'document-unreadable': 'The printer could not read the document',
+    'document-missing': 'The document is no longer in OneDrive',
+    'download-failed': 'The printer could not download the document',
+    'printer-error': 'Printer error',
+  } as Record<string, string>,
+  failedHint: 'Release it again at a printer, or cancel it.',
 };
 export type Words = typeof en;
 
@@ -96,7 +111,24 @@ const fr: Words = {
   adminOnly: 'Seuls les administrateurs peuvent ouvrir cette page',
   screenFailed: 'Cette page n’a pas pu être chargée',
   loadingPage: 'Chargement…',
-  states: { registered: 'En cours d’envoi', queued: 'En attente', released: 'Libéré', printed: 'Imprimé', cancelled: 'Annulé' },
+  states: {
+    registered: 'En cours d’envoi',
+    queued: 'En attente',
+    released: 'Libéré',
+    printed: 'Imprimé',
+    failed: 'Non imprimé',
+    cancelled: 'Annulé',
+  },
+  failedReasons: {
+    'paper-jam': 'Bourrage papier',
+    'out-of-paper': 'Plus de papier',
+    'cancelled-at-panel': 'Annulé à l’imprimante',
+    'document-unreadable': 'L’imprimante n’a pas pu lire le document',
+    'document-missing': 'Le document n’est plus dans OneDrive',
+    'download-failed': 'L’imprimante n’a pas pu télécharger le document',
+    'printer-error': 'Erreur de l’imprimante',
+  },
+  failedHint: 'Libérez-le à nouveau à une imprimante, ou annulez-le.',
 };
 
 export type Language = 'en' | 'fr';
