@@ -1,6 +1,7 @@
 import type { Backoff } from '@roger-cloud/client-kit/backoff';
 import { oauth, oauthClient } from '@roger-cloud/client-kit/oauth';
 import { Disconnected, type DeviceCredentials } from './contracts.js';
+import { explain } from './explain.js';
 import { retrying } from './retry.js';
 import { writeState, type AgentState } from './state.js';
 
@@ -83,7 +84,7 @@ export class DeviceTokens implements DeviceCredentials {
     this.#refreshing ??= retrying(() => this.#refreshOnce(), {
       backoff: this.options.backoff,
       signal: this.options.signal,
-      onRetry: (error, delay) => this.options.log(`token refresh failed for now (${(error as Error).message}); again in ${delay} ms`),
+      onRetry: (error, delay) => this.options.log(`token refresh failed for now (${explain(error)}); again in ${delay} ms`),
     }).finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
   }

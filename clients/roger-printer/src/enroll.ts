@@ -2,6 +2,7 @@ import type { Backoff } from '@roger-cloud/client-kit/backoff';
 import { oauth, oauthClient } from '@roger-cloud/client-kit/oauth';
 import { CLIENT_ID } from './device-credentials.js';
 import { codeLines, pollDeviceCode } from './device-flow.js';
+import { explain } from './explain.js';
 import { retrying } from './retry.js';
 import { writeState, type AgentState } from './state.js';
 import { claimsOf } from './token-claims.js';
@@ -31,8 +32,7 @@ export interface Enrolled {
  */
 export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const { apiUrl, backoff, signal } = options;
-  const onRetry = (error: unknown, delay: number) =>
-    options.say(`cannot reach Roger for now (${(error as Error).message}); again in ${delay} ms`);
+  const onRetry = (error: unknown, delay: number) => options.say(`Roger did not answer for now (${explain(error)}); again in ${delay} ms`);
   const config = await retrying(() => oauthClient(apiUrl, CLIENT_ID), { backoff, signal, onRetry });
   for (;;) {
     const authorization = await retrying(() => oauth.initiateDeviceAuthorization(config, { scope: 'device' }), {

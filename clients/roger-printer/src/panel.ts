@@ -164,7 +164,7 @@ export class Panel {
       process.stdout.write(prompt);
       terminal.mute();
     } else {
-      terminal.line(prompt.trimEnd());
+      terminal.line(prompt);
     }
     try {
       const next = await this.#lines!.next();

@@ -81,12 +81,12 @@ describe('roger-printer panel', () => {
     await agent.waitFor(/release: sign in first \(qr or pin\)\n/);
 
     agent.type(`pin ${username}`);
-    await agent.waitFor(/PIN:\n/);
+    await agent.waitFor(/PIN: \n/);
     agent.type('0000');
     await agent.waitFor(/sign-in refused: wrong username or password, or the account is locked\n/);
 
     agent.type(`pin ${username}`);
-    await agent.waitFor(/PIN:\n/);
+    await agent.waitFor(/PIN: \n/);
     agent.type(uma.pin!);
     await agent.waitFor(/signed in: session (\S+)\n/);
     // A PIN session releases nothing by itself.

@@ -2,7 +2,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolledPrinter, freshTenant } from '../../../tests/helpers/fixtures.js';
 import { api, oauthEnv, tokenRequest, type Person } from '../../../tests/helpers/roger.js';
-import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
+import { freePort, startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
 import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel-process.js';
 
 /**
@@ -83,6 +83,21 @@ describe('roger-printer state and device token', () => {
     agent.type('1234');
     expect(await agent.exited).toBe(2);
     expect(agent.stderr).toMatch(/^disconnected: this printer is no longer connected to Roger/m);
+  });
+
+  it('while the API cannot be reached at start it keeps trying, says so, and still stops cleanly', async () => {
+    const { printer, work } = await enrolled();
+    const nobody = await freePort(); // free: nothing listens there
+    await writeEnrolledState({ url: `http://127.0.0.1:${nobody}` } as TestHost, work.state, printer);
+    const agent = start(startArgs(host, work).filter((arg) => arg !== '--api' && arg !== host.url));
+    const refusals = new RegExp(
+      String.raw`token refresh failed for now \(cannot reach Roger \(connect ECONNREFUSED 127\.0\.0\.1:${nobody}\)\); again in \d+ ms\n`,
+      'g',
+    );
+    await expect.poll(() => agent.stderr.match(refusals)?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(2);
+    expect(agent.child.exitCode).toBeNull();
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
   });
 
   it('a state file others can read is refused, and so is one that is not a state file', async () => {
