@@ -15,7 +15,7 @@ export function showProgress(fileName: string, stream: NodeJS.WriteStream = proc
   let started = false;
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: `${fileName} [{bar}] {percentage}% {sent} of {size}`, hideCursor: true, barsize: 30 },
+      { stream, format: `${fileName} [{bar}] {percentage}% {sent} of {size}`, barsize: 30 },
       cliProgress.Presets.shades_classic,
     );
     return {
