@@ -1,9 +1,302 @@
-import type { ReceiverOptions } from './contracts.js';
+import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { backoffDelay, sleep, type Backoff } from '@roger-cloud/client-kit/backoff';
+import { Unreachable, isTransient } from '@roger-cloud/client-kit/http';
+import { fetchAmqpCredentials, openAmqpSession, renewAt, type AmqpCredentials, type AmqpSession } from './amqp-credentials.js';
+import { parseRelease, printerIdOf, type Release } from './amqp-release.js';
+import { Disconnected, type ReceiverOptions } from './contracts.js';
+import { DownloadFailed, DownloadInterrupted, downloadDocument } from './download.js';
+import { Ledger, type LedgerEntry } from './ledger.js';
+import { writePrintout } from './output.js';
+import { reportOutcome, type Outcome, type ReportResult } from './report.js';
 
 /**
- * Placeholder: receives releases over AMQP until `signal` aborts; rejects with Disconnected when
- * the printer's enrollment ends. Filled in by the work on receiving jobs.
+ * The receiving side of the agent (docs/clients.md#receiving-a-release): releases arrive over AMQP on
+ * the printer's own subscription, each document is downloaded, "printed" into the output folder
+ * and reported. The order is what makes it safe (docs/clients.md#never-twice):
+ *
+ *   write the file → record the job in the ledger → complete the message → report printed
+ *
+ * A crash or an outage before the completion leaves the message on the subscription: its lock
+ * lapses, it comes back, and the ledger stops a second print. A report that did not get through
+ * stays pending in the ledger and is sent again. Anything transient (the broker, the API, the
+ * document's host) is waited out with backoff and jitter; only the end of the printer's
+ * enrollment stops the receiver, by rejecting with Disconnected.
  */
-export async function runReceiver(_options: ReceiverOptions): Promise<void> {
-  throw new Error('not yet built');
+
+/** Messages asked for at once, and how long one receive waits for the first of them. */
+const BATCH = 8;
+const RECEIVE_WAIT_MS = 3000;
+/** Times a download that broke off is tried again in place (the SDK keeps the message's lock meanwhile). */
+const DOWNLOAD_TRIES = 4;
+/** An API call that hangs is given up after this long (and counts as the API being away). */
+const API_TIMEOUT_MS = 15_000;
+/**
+ * A release can arrive before the panel's poll brings the session's token (the approval
+ * releases at once; the panel polls every few seconds): a failure waits this long for it, a
+ * printed job's report stays pending up to REPORT_PATIENCE_MS.
+ */
+const TOKEN_WAIT_MS = 10_000;
+const REPORT_PATIENCE_MS = 60 * 60_000;
+/** Attaches refused because the subscription does not exist, in a row, before the printer counts as disconnected. */
+const MISSING_SUBSCRIPTION_LIMIT = 3;
+
+/** ROGER_PRINTER_BACKOFF_MS / ROGER_PRINTER_BACKOFF_MAX_MS: for tests, which cannot wait half a minute. */
+export function backoffFromEnv(env: NodeJS.ProcessEnv = process.env): Backoff {
+  const number = (value: string | undefined, fallback: number) => {
+    const parsed = Number(value);
+    return value && Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+  };
+  const firstMs = number(env.ROGER_PRINTER_BACKOFF_MS, 500);
+  return { firstMs, maxMs: Math.max(firstMs, number(env.ROGER_PRINTER_BACKOFF_MAX_MS, 30_000)) };
+}
+
+export async function runReceiver(options: ReceiverOptions): Promise<void> {
+  const receiver = new Receiver(options, await Ledger.open(options.ledgerPath), backoffFromEnv());
+  await receiver.run();
+}
+
+class Receiver {
+  private attached = false;
+  private reportAttempt = 0;
+  private nextReportAt = 0;
+
+  constructor(
+    private readonly options: ReceiverOptions,
+    private readonly ledger: Ledger,
+    private readonly backoff: Backoff,
+  ) {}
+
+  private get signal() {
+    return this.options.signal;
+  }
+
+  async run(): Promise<void> {
+    let attempt = 0;
+    let missing = 0;
+    while (!this.signal.aborted) {
+      let session: AmqpSession | undefined;
+      try {
+        let amqp = await fetchAmqpCredentials(this.options.credentials, this.apiSignal());
+        session = openAmqpSession(amqp);
+        let renewal = renewAt(amqp);
+        let first = true;
+        while (!this.signal.aborted) {
+          // The first receive attaches the link: a short wait, then say so.
+          const messages = await session.receiver.receiveMessages(BATCH, {
+            maxWaitTimeInMs: first ? 1 : RECEIVE_WAIT_MS,
+            abortSignal: this.signal,
+          });
+          if (first) {
+            first = false;
+            attempt = 0;
+            missing = 0;
+            this.options.log(this.attached ? 'reconnected: receiving releases' : 'ready: receiving releases');
+            this.attached = true;
+          }
+          await this.handleBatch(session.receiver, messages);
+          await this.sendPendingReports();
+          if (Date.now() >= renewal) {
+            const renewed = await this.renew(session, amqp);
+            if (renewed) ({ session, amqp } = renewed);
+            renewal = renewed ? renewAt(amqp) : Date.now() + backoffDelay(attempt++, this.backoff);
+          }
+        }
+      } catch (error) {
+        if (this.signal.aborted) break;
+        if (error instanceof Disconnected) throw error;
+        if (subscriptionMissing(error) && ++missing >= MISSING_SUBSCRIPTION_LIMIT) {
+          throw new Disconnected('its release subscription no longer exists');
+        }
+        const delay = backoffDelay(attempt++, this.backoff);
+        this.options.log(
+          `connection lost: ${describe(error)}; trying again in ${delay < 1000 ? `${delay} ms` : `${(delay / 1000).toFixed(1)} s`}`,
+        );
+        await session?.close();
+        session = undefined;
+        await this.sendPendingReports().catch(() => undefined);
+        await sleep(delay, this.signal);
+      } finally {
+        await session?.close();
+      }
+    }
+  }
+
+  /**
+   * A new token before the old one expires: a new connection with it, then the old one closed
+   * (between batches, so no message is held by it). While the API cannot give one, the current
+   * connection goes on until its token runs out.
+   */
+  private async renew(session: AmqpSession, amqp: AmqpCredentials): Promise<{ session: AmqpSession; amqp: AmqpCredentials } | undefined> {
+    let fresh: AmqpCredentials;
+    try {
+      fresh = await fetchAmqpCredentials(this.options.credentials, this.apiSignal());
+    } catch (error) {
+      if (error instanceof Disconnected || this.signal.aborted) throw error;
+      if (Date.parse(amqp.expiresOn) <= Date.now()) throw error;
+      return undefined;
+    }
+    const next = openAmqpSession(fresh);
+    await session.close();
+    return { session: next, amqp: fresh };
+  }
+
+  /**
+   * One message after another. When one cannot be finished (the API or the broker went away),
+   * it and the rest of the batch are abandoned, so they come back as soon as the receiver is
+   * connected again instead of when their locks lapse; if the broker is gone the abandon fails
+   * too, and the locks lapse (the ledger stops a second print either way).
+   */
+  private async handleBatch(receiver: ServiceBusReceiver, messages: ServiceBusReceivedMessage[]): Promise<void> {
+    for (const [index, message] of messages.entries()) {
+      try {
+        await this.handle(receiver, message);
+      } catch (error) {
+        for (const unfinished of messages.slice(index)) await receiver.abandonMessage(unfinished).catch(() => undefined);
+        throw error;
+      }
+    }
+  }
+
+  private async handle(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+    const { credentials, log } = this.options;
+    if (printerIdOf(message) !== credentials.deviceId) {
+      // The subscription's filter should make this impossible; if a rule was widened by
+      // mistake, another printer's document must still not come out of this one.
+      await receiver.deadLetterMessage(message, {
+        deadLetterReason: 'WrongPrinter',
+        deadLetterErrorDescription: 'addressed to another printer',
+      });
+      log('skipped message: for another printer');
+      return;
+    }
+    const release = parseRelease(message);
+    if (!release) {
+      await receiver.deadLetterMessage(message, { deadLetterReason: 'NotARelease', deadLetterErrorDescription: 'not a release message' });
+      log('skipped message: not a release');
+      return;
+    }
+    const printed = this.ledger.get(release.jobId);
+    if (printed) {
+      await receiver.completeMessage(message);
+      log(`skipped ${release.jobId}: already printed`);
+      if (!printed.reported) await this.report(printed).catch(() => undefined);
+      return;
+    }
+
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.download(release);
+    } catch (error) {
+      if (!(error instanceof DownloadFailed)) throw error;
+      // Told first, completed after: if the API cannot be told now, the message comes back and
+      // the failure is reported then (a failed job is releasable again, so it must be known).
+      await this.tell(release, { failed: error.reason });
+      await receiver.completeMessage(message);
+      log(`failed ${release.jobId}: ${error.reason}`);
+      return;
+    }
+    const path = await writePrintout(this.options.outputDir, release.jobId, release.fileName, bytes);
+    const entry: LedgerEntry = { jobId: release.jobId, sessionId: release.sessionId, printedAt: new Date().toISOString(), reported: false };
+    await this.ledger.add(entry);
+    log(`printed ${release.jobId} → ${path}`);
+    await receiver.completeMessage(message);
+    await this.report(entry).catch(() => undefined);
+  }
+
+  /** The document, tried again in place a few times when it broke off; still failing, the release is reported failed. */
+  private async download(release: Release): Promise<Uint8Array> {
+    if (!release.downloadUrl) throw new DownloadFailed('document-missing', 'the release carries no document');
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await downloadDocument(release.downloadUrl, release.fileName, this.signal);
+      } catch (error) {
+        if (!(error instanceof DownloadInterrupted) || this.signal.aborted) throw error;
+        if (attempt + 1 >= DOWNLOAD_TRIES) throw new DownloadFailed('download-failed', error.message);
+        await sleep(backoffDelay(attempt, this.backoff), this.signal);
+      }
+    }
+  }
+
+  /** Reports a failure; throws when the API is away (transient), so the message is not completed. */
+  private async tell(release: Release, outcome: Outcome): Promise<ReportResult> {
+    const token = await this.tokenFor(release.sessionId);
+    const result = await reportOutcome(this.options.credentials.apiUrl, token, release.jobId, outcome, this.apiSignal()).catch(
+      (error: unknown) => {
+        throw this.asApiError(error);
+      },
+    );
+    if (result !== 'reported') this.options.log(`not reported ${release.jobId}: ${notReported(result)}`);
+    return result;
+  }
+
+  /** The session's token, waited for a little while the panel's poll may still bring it. */
+  private async tokenFor(sessionId: string): Promise<string | undefined> {
+    const deadline = Date.now() + TOKEN_WAIT_MS;
+    for (;;) {
+      const token = this.options.sessions.tokenFor(sessionId);
+      if (token || Date.now() >= deadline || this.signal.aborted) return token;
+      await sleep(100, this.signal);
+    }
+  }
+
+  /** Reports a printed job from the ledger; marks it done once the API has it or can no longer be told. */
+  private async report(entry: LedgerEntry): Promise<void> {
+    const token = this.options.sessions.tokenFor(entry.sessionId);
+    let result: ReportResult;
+    try {
+      result = await reportOutcome(this.options.credentials.apiUrl, token, entry.jobId, { printed: true }, this.apiSignal());
+    } catch (error) {
+      const reason = this.asApiError(error);
+      if (!isTransient(reason)) this.options.log(`not reported ${entry.jobId}: ${describe(reason)}`);
+      // Transient: tried again later. Anything else will not get better; kept for a retry too,
+      // but spaced out by the same backoff.
+      this.nextReportAt = Date.now() + backoffDelay(this.reportAttempt++, this.backoff);
+      throw reason;
+    }
+    this.reportAttempt = 0;
+    if (result === 'no-token' && Date.now() - Date.parse(entry.printedAt) < REPORT_PATIENCE_MS) return;
+    if (result !== 'reported') this.options.log(`not reported ${entry.jobId}: ${notReported(result)}`);
+    await this.ledger.markReported(entry.jobId);
+  }
+
+  /** Printed jobs the API has not acknowledged yet, one after another while it answers. */
+  private async sendPendingReports(): Promise<void> {
+    if (Date.now() < this.nextReportAt) return;
+    for (const entry of this.ledger.unreported()) {
+      try {
+        await this.report(entry);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** An abort of ours for a hanging call (not the agent stopping) means the API is away: Unreachable. */
+  private asApiError(error: unknown): unknown {
+    if (this.signal.aborted || !(error instanceof Error) || (error.name !== 'TimeoutError' && error.name !== 'AbortError')) return error;
+    return new Unreachable(this.options.credentials.apiUrl, new Error(`no answer within ${API_TIMEOUT_MS / 1000} s`));
+  }
+
+  private apiSignal(): AbortSignal {
+    return AbortSignal.any([this.signal, AbortSignal.timeout(API_TIMEOUT_MS)]);
+  }
+}
+
+const notReported = (result: Exclude<ReportResult, 'reported'>) =>
+  result === 'no-token' ? 'no sign-in at the panel for the session that released it' : 'the session that released it has ended';
+
+/** The broker says the subscription is not there: deleted with the printer, or never made. */
+function subscriptionMissing(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some(subscriptionMissing);
+  return isServiceBusError(error) && error.code === 'MessagingEntityNotFound';
+}
+
+/** One line, never a token: SDK errors name the entity, not the credential. */
+function describe(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors.at(-1));
+  const text = error instanceof Error ? error.message : String(error);
+  return text
+    .replace(/SharedAccessSignature[^\s;,]*/gi, '[SAS]')
+    .replace(/\s+/g, ' ')
+    .slice(0, 200);
 }

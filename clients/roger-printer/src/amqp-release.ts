@@ -1,0 +1,35 @@
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+
+/**
+ * A release message as the API sends it (docs/flows.md#release-to-printers): the body says which
+ * job and where its document is, `applicationProperties.printerId` which printer it is for, and
+ * `correlationId` which session released it (whose token reports the outcome).
+ */
+export interface Release {
+  readonly jobId: string;
+  readonly fileName: string;
+  /** Null for a job registered without OneDrive: there is no document to fetch. */
+  readonly downloadUrl: string | null;
+  readonly username?: string;
+  readonly sessionId: string;
+}
+
+/** The release in `message`, or undefined when it is not one (the message is dead-lettered, not guessed at). */
+export function parseRelease(message: ServiceBusReceivedMessage): Release | undefined {
+  const body = message.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || body.type !== 'release') return undefined;
+  const { jobId, fileName, downloadUrl, user } = body;
+  if (typeof jobId !== 'string' || !jobId || typeof fileName !== 'string') return undefined;
+  if (downloadUrl !== null && typeof downloadUrl !== 'string') return undefined;
+  const username = (user as { username?: unknown } | undefined)?.username;
+  return {
+    jobId,
+    fileName,
+    downloadUrl,
+    ...(typeof username === 'string' ? { username } : {}),
+    sessionId: typeof message.correlationId === 'string' ? message.correlationId : String(message.correlationId ?? ''),
+  };
+}
+
+/** The printer a message is addressed to; the subscription's filter should only let this printer's through. */
+export const printerIdOf = (message: ServiceBusReceivedMessage): unknown => message.applicationProperties?.printerId;

@@ -1,0 +1,77 @@
+import { readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
+
+/**
+ * The jobs this printer has printed (docs/clients.md#never-twice): a job can reach the printer
+ * again — its message redelivered after a lock lapsed, or the job released once more by a later
+ * session when an earlier send went out but was not recorded — and must not print twice. The
+ * list is bounded (the newest LEDGER_SIZE ids; a release message lives 20 minutes, so a job
+ * that old is never delivered again) and persisted whole in a 0600 file before the message is
+ * completed, so a crash between the two still remembers it.
+ */
+export const LEDGER_SIZE = 10_000;
+
+export interface LedgerEntry {
+  readonly jobId: string;
+  /** The session that released it (the message's correlationId): whose token reports it. */
+  readonly sessionId: string;
+  readonly printedAt: string;
+  /** The API has acknowledged `printed` (or can no longer be told: the session ended). */
+  readonly reported: boolean;
+}
+
+interface LedgerFile {
+  readonly version: 1;
+  readonly entries: LedgerEntry[];
+}
+
+export class Ledger {
+  private readonly entries = new Map<string, LedgerEntry>();
+
+  private constructor(
+    private readonly path: string,
+    private readonly size: number,
+  ) {}
+
+  /** The ledger at `path`, empty when the file does not exist yet. */
+  static async open(path: string, size = LEDGER_SIZE): Promise<Ledger> {
+    const ledger = new Ledger(path, size);
+    const saved = await readSecretFile<LedgerFile>(path);
+    for (const entry of saved?.entries ?? []) {
+      if (typeof entry?.jobId === 'string') ledger.entries.set(entry.jobId, entry);
+    }
+    return ledger;
+  }
+
+  get(jobId: string): LedgerEntry | undefined {
+    return this.entries.get(jobId);
+  }
+
+  /** Printed and not yet acknowledged by the API, oldest first. */
+  unreported(): LedgerEntry[] {
+    return [...this.entries.values()].filter((entry) => !entry.reported);
+  }
+
+  /** Records a printed job and saves the ledger (before its message is completed). */
+  async add(entry: LedgerEntry): Promise<void> {
+    this.entries.delete(entry.jobId);
+    this.entries.set(entry.jobId, entry);
+    // A Map iterates in insertion order: the first keys are the oldest.
+    for (const jobId of this.entries.keys()) {
+      if (this.entries.size <= this.size) break;
+      this.entries.delete(jobId);
+    }
+    await this.save();
+  }
+
+  async markReported(jobId: string): Promise<void> {
+    const entry = this.entries.get(jobId);
+    if (!entry || entry.reported) return;
+    this.entries.set(jobId, { ...entry, reported: true });
+    await this.save();
+  }
+
+  private save(): Promise<void> {
+    const file: LedgerFile = { version: 1, entries: [...this.entries.values()] };
+    return writeSecretFile(this.path, file);
+  }
+}
