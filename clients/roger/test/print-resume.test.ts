@@ -176,4 +176,20 @@ describe('roger print resumes', () => {
     expect(ms.fileBytes(person.upn, 'Print/unknown.pdf')!.equals(document)).toBe(true);
     expect(await pendingUploads(person)).toEqual({});
   });
+
+  it('the same file asked again with other options starts over: what prints is what was asked this time', async () => {
+    const person = await signedInPrinter(host, ms);
+    const document = multiPagePdf(2000, 'Changed my mind');
+    await killedMidUpload(person, 'changed.pdf', document);
+    const [interrupted] = await person.jobs();
+    const run = await finished(person.roger(['print', '--copies', '2', '--paper', 'A3', 'changed.pdf'], SMALL_RANGES));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/resuming/);
+    const jobs = await person.jobs();
+    expect(jobs.map((job) => [job.id === interrupted!.id, job.state, job.options.copies, job.options.paperSize])).toEqual([
+      [false, 'queued', 2, 'A3'],
+      [true, 'cancelled', 1, 'A4'],
+    ]);
+    expect(ms.fileBytes(person.upn, 'Print/changed.pdf')!.equals(document)).toBe(true);
+  });
 });

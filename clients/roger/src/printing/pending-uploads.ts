@@ -15,6 +15,8 @@ export interface PendingUpload {
   readonly uploadUrl: string;
   /** ISO time the upload session expires. */
   readonly expiresAt: string;
+  /** The options the job was registered with: asked again with others, the upload starts over. */
+  readonly options: Record<string, unknown>;
   /** Known once the last range was answered: only the ready call was left. */
   readonly itemId?: string;
 }

@@ -70,14 +70,15 @@ export async function submitDocument(
     patience: new Patience(retrySecondsFromEnv(), (error) => isTransient(error) || isRetryableUpload(error)),
     fragmentBytes: fragmentBytesFromEnv(),
   };
+  const asked = apiOptions(options);
   const key = document.resumeKey;
   const earlier = key ? await pendingUpload(key) : undefined;
   if (earlier) {
-    const resumed = await resume(printing, earlier);
+    const resumed = await resume(printing, earlier, asked);
     if (resumed) return resumed;
   }
   for (let attempt = 1; ; attempt++) {
-    const pending = await register(printing, options);
+    const pending = await register(printing, asked);
     try {
       return await complete(printing, pending, 0);
     } catch (error) {
@@ -98,16 +99,22 @@ interface Printing {
 }
 
 /** A new job and its upload session; remembered at once, so an interruption from here on can resume. */
-async function register({ session, document, patience }: Printing, options: PrintOptions): Promise<PendingUpload> {
+async function register({ session, document, patience }: Printing, options: Record<string, unknown>): Promise<PendingUpload> {
   const job = await patience.run(() =>
-    session.call<RegisteredJob>('/api/jobs', { json: { fileName: document.fileName, size: document.size, options: apiOptions(options) } }),
+    session.call<RegisteredJob>('/api/jobs', { json: { fileName: document.fileName, size: document.size, options } }),
   );
   if (!job.upload) {
     // Metadata only would reach the printer without a document: not a print job.
     await session.call(jobPath(job.id), { method: 'DELETE' }).catch(() => undefined);
     throw new OneDriveNotConnected(`${session.apiUrl}/app/settings`);
   }
-  const pending: PendingUpload = { apiUrl: session.apiUrl, jobId: job.id, uploadUrl: job.upload.url, expiresAt: job.upload.expiresAt };
+  const pending: PendingUpload = {
+    apiUrl: session.apiUrl,
+    jobId: job.id,
+    uploadUrl: job.upload.url,
+    expiresAt: job.upload.expiresAt,
+    options,
+  };
   if (document.resumeKey) await rememberUpload(document.resumeKey, pending);
   return pending;
 }
@@ -115,15 +122,18 @@ async function register({ session, document, patience }: Printing, options: Prin
 /**
  * Goes on with an upload an earlier run left: from where the session expects the next byte, or
  * straight to ready when the bytes are all in. Undefined when it cannot be resumed (expired,
- * cancelled, another account's): that job is cancelled, and the caller starts over.
+ * cancelled, another account's, or asked now with other options): that job is cancelled, and
+ * the caller starts over.
  */
-async function resume(printing: Printing, earlier: PendingUpload): Promise<PrintedJob | undefined> {
+async function resume(printing: Printing, earlier: PendingUpload, options: Record<string, unknown>): Promise<PrintedJob | undefined> {
   const { session, patience } = printing;
   if (earlier.apiUrl !== session.apiUrl) {
     await forget(printing);
     return undefined;
   }
-  if (Date.parse(earlier.expiresAt) <= Date.now()) return void (await abandon(printing, earlier));
+  // What prints is what was asked this time.
+  const sameOptions = JSON.stringify(earlier.options ?? {}) === JSON.stringify(options);
+  if (!sameOptions || Date.parse(earlier.expiresAt) <= Date.now()) return void (await abandon(printing, earlier));
   try {
     if (earlier.itemId) return await ready(printing, earlier, earlier.itemId);
     let from: number;
