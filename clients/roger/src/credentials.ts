@@ -1,5 +1,7 @@
+import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError, apiRequest, type ApiCall } from '@roger-cloud/client-kit/http';
+import { sleep } from '@roger-cloud/client-kit/backoff';
+import { ApiError, apiRequest, Unreachable, type ApiCall } from '@roger-cloud/client-kit/http';
 import { oauth, oauthClient } from '@roger-cloud/client-kit/oauth';
 import { configDir, deleteSecretFile, readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
 
@@ -61,23 +63,25 @@ export async function signedIn(): Promise<Session> {
   let refreshing: Promise<SavedLogin> | undefined;
 
   const refresh = () =>
-    (refreshing ??= (async () => {
+    (refreshing ??= withRefreshLock(async () => {
       // Another roger (the IPP printer running beside a `roger print`) may have refreshed first:
       // its rotated token is in the file, and ours is spent.
       const latest = await readLogin();
       if (!latest) throw new NotSignedIn('signed out');
       if (latest.refreshToken !== login!.refreshToken && !expiring(latest)) return latest;
-      const config = await oauthClient(latest.apiUrl, CLIENT_ID);
       try {
+        const config = await oauthClient(latest.apiUrl, CLIENT_ID);
         return await saveLogin(latest.apiUrl, await oauth.refreshTokenGrant(config, latest.refreshToken));
       } catch (error) {
         if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
           await forgetLogin();
           throw new NotSignedIn('your sign-in has ended');
         }
+        // fetch() failing outright: the same Unreachable as an API call, so `roger watch` waits it out.
+        if (error instanceof TypeError && error.message === 'fetch failed') throw new Unreachable(latest.apiUrl, error.cause ?? error);
         throw error;
       }
-    })().finally(() => (refreshing = undefined)));
+    }).finally(() => (refreshing = undefined)));
 
   const accessToken = async () => {
     if (expiring(login!)) login = await refresh();
@@ -97,6 +101,39 @@ export async function signedIn(): Promise<Session> {
       }
     },
   };
+}
+
+/**
+ * One refresh at a time across every roger on this computer. The server revokes the whole
+ * sign-in when a rotated refresh token is presented again, so two rogers refreshing with the
+ * same token at once (`roger printer` running while `roger print` starts) would sign the user
+ * out. The lock is a file created exclusively beside the token file; the one who waited then
+ * finds the rotated token in the file and uses it. A lock older than a refresh can take was
+ * left by a roger that died, and is broken.
+ */
+const STALE_LOCK_MS = 30_000;
+
+async function withRefreshLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = join(configDir('roger'), 'credentials.lock');
+  const giveUp = Date.now() + STALE_LOCK_MS + 5_000;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx', 0o600)).close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lock).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await unlink(lock).catch(() => undefined);
+      else if (Date.now() > giveUp)
+        throw new Error(`another roger holds ${lock}: try again, or delete it if no roger is running`, { cause: error });
+      else await sleep(50 + Math.random() * 100);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
 }
 
 const expiring = (login: SavedLogin) => Date.parse(login.expiresAt) - Date.now() < EARLY_REFRESH_MS;
