@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshTenant } from '../../../tests/helpers/fixtures.js';
+import { enrolledPrinter, freshTenant } from '../../../tests/helpers/fixtures.js';
 import { api, oauthEnv, type Person } from '../../../tests/helpers/roger.js';
 import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
-import { AgentProcess, startArgs, workFolder } from './panel-process.js';
+import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel-process.js';
 
 /**
  * Enrollment as docs/clients.md#roger-printer tells it: the real program shows a QR code and a
@@ -92,9 +92,42 @@ describe('roger-printer enrollment', () => {
     expect(await again.quit()).toBe(0);
   });
 
-  it('a state file for another API is refused rather than used', async () => {
-    const { agent, work } = await enrolledAgent();
+  it('a code that expires unanswered is replaced by a new one, and the new one enrolls', async () => {
+    const tenant = await freshTenant(host, 'enroll', admin);
+    const work = await folder();
+    const agent = start(startArgs(host, work));
+    const [, first] = await agent.waitFor(/user code: ([A-Z]{4}-[A-Z]{4})\n/);
+    host.advanceClock(11 * 60); // past the enrollment code's 10 minutes
+    await agent.waitFor(/the code expired before anyone approved it; here is a new one\n/);
+    const [, second] = await agent.waitFor(/user code: ([A-Z]{4}-[A-Z]{4})\n/);
+    expect(second).not.toBe(first);
+    const approved = await api(host, tenant.admin.token, 'POST', '/api/device-codes/approve', { user_code: second, name: 'Patient MFP' });
+    expect(approved.status).toBe(200);
+    await agent.waitFor(new RegExp(`enrolled: printer ${approved.body.deviceId}\n`));
     expect(await agent.quit()).toBe(0);
+  });
+
+  it('an enrollment the admin denies ends with exit code 1 and says so; `enroll` then enrolls it', async () => {
+    const tenant = await freshTenant(host, 'enroll', admin);
+    const work = await folder();
+    const agent = start(startArgs(host, work));
+    const [, code] = await agent.waitFor(/user code: ([A-Z]{4}-[A-Z]{4})\n/);
+    expect((await api(host, tenant.admin.token, 'POST', '/api/device-codes/deny', { user_code: code })).status).toBe(204);
+    expect(await agent.exited).toBe(1);
+    expect(agent.stderr).toMatch(/^roger-printer: an admin denied this enrollment: start again to show a new code\n/);
+
+    const enroll = start(['enroll', '--api', host.url, '--state', work.state]);
+    const [, again] = await enroll.waitFor(/user code: ([A-Z]{4}-[A-Z]{4})\n/);
+    const approved = await api(host, tenant.admin.token, 'POST', '/api/device-codes/approve', { user_code: again, name: 'Second try' });
+    expect(await enroll.exited).toBe(0);
+    expect(enroll.stdout).toContain(`enrolled: printer ${approved.body.deviceId}\n`);
+    expect(JSON.parse(await readFile(work.state, 'utf8')).deviceId).toBe(approved.body.deviceId);
+  });
+
+  it('a state file for another API is refused rather than used', async () => {
+    const tenant = await freshTenant(host, 'enroll', admin);
+    const work = await folder();
+    await writeEnrolledState(host, work.state, await enrolledPrinter(host, tenant.admin.token, 'Elsewhere'));
     const elsewhere = start(['start', '--api', 'http://localhost:9', '--state', work.state, '--output', work.output]);
     expect(await elsewhere.exited).toBe(1);
     expect(elsewhere.stderr).toMatch(/^roger-printer: http:\/\/localhost:9 is not where this printer is enrolled/);
