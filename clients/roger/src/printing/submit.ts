@@ -33,12 +33,16 @@ export interface PrintedJob {
   readonly state: string;
 }
 
-/** The user has not connected OneDrive, so the document has nowhere to go; the job registered for it was cancelled. */
+/**
+ * The user's OneDrive is not connected, or no longer lets Roger in, so the document has nowhere
+ * to go (no job is left for it). Connecting is the web app's: it takes a browser sign-in at Microsoft.
+ */
 export class OneDriveNotConnected extends Error {
-  constructor(readonly settingsUrl: string) {
-    super(
-      `your OneDrive is not connected, so there is nowhere to upload to: connect it in the Roger web app's Settings (${settingsUrl}), then print again`,
-    );
+  constructor(
+    readonly settingsUrl: string,
+    why = 'your OneDrive is not connected, so there is nowhere to upload to',
+  ) {
+    super(`${why}: connect it in the Roger web app's Settings (${settingsUrl}), then print again`);
     this.name = 'OneDriveNotConnected';
   }
 }
@@ -100,9 +104,20 @@ interface Printing {
 
 /** A new job and its upload session; remembered at once, so an interruption from here on can resume. */
 async function register({ session, document, patience }: Printing, options: Record<string, unknown>): Promise<PendingUpload> {
-  const job = await patience.run(() =>
-    session.call<RegisteredJob>('/api/jobs', { json: { fileName: document.fileName, size: document.size, options } }),
-  );
+  let job: RegisteredJob;
+  try {
+    job = await patience.run(() =>
+      session.call<RegisteredJob>('/api/jobs', { json: { fileName: document.fileName, size: document.size, options } }),
+    );
+  } catch (error) {
+    // The consent was withdrawn at Microsoft, or the link was removed: the API's problem types say which.
+    const type = error instanceof ApiError && error.status === 409 ? String(error.problem.type ?? '') : '';
+    if (type.endsWith('onedrive-reconnect-required')) {
+      throw new OneDriveNotConnected(`${session.apiUrl}/app/settings`, 'OneDrive no longer lets Roger in for you');
+    }
+    if (type.endsWith('onedrive-not-connected')) throw new OneDriveNotConnected(`${session.apiUrl}/app/settings`);
+    throw error;
+  }
   if (!job.upload) {
     // Metadata only would reach the printer without a document: not a print job.
     await session.call(jobPath(job.id), { method: 'DELETE' }).catch(() => undefined);
