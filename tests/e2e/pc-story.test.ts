@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configHome, loginThroughBrowser, runRoger } from '../../clients/roger/test/login-world.js';
+import { AgentProcess, startArgs, workFolder } from '../../clients/roger-printer/test/panel-process.js';
+import { freshTenant, uniqueName } from '../helpers/fixtures.js';
+import { consentToOneDrive, loadCallback, startHostWithMicrosoft } from '../helpers/onedrive.js';
+import { multiPagePdf } from '../helpers/pdf.js';
+import { api, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
+
+/**
+ * The PC story of issue 19, end to end against the local run, with the two reference programs
+ * as people run them (docs/clients.md): Dana signs in with `roger login` (code + PKCE through
+ * the sign-in page), prints a real multi-page PDF with `roger print` (uploaded straight to her
+ * OneDrive, the Graph stand-in), a printer running `roger-printer` is enrolled by the admin, Dana
+ * approves a session at its panel from her phone, the agent receives the release over AMQP,
+ * writes a file whose bytes equal the original and reports it printed, and `roger jobs` says so.
+ */
+const admin: Person = { email: 'alex@contoso.test', username: 'alex', fullName: 'Alex Admin', password: 'alex-password-12' };
+const dana: Person = { email: 'dana@contoso.test', username: 'dana', fullName: 'Dana Doe', password: 'dana-password-12' };
+
+describe('the PC story: roger login, roger print, a session at roger-printer, printed', () => {
+  let host: TestHost;
+  let close: () => Promise<void>;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    const started = await startHostWithMicrosoft();
+    host = started.host;
+    close = () => started.host.close();
+    const tenant = await freshTenant(host, 'contoso', admin, [dana]);
+    const person = tenant.users[0]!;
+    const { callbackUrl } = await consentToOneDrive(host, started.ms, person.token, `${uniqueName('dana')}@contoso.example`);
+    expect((await loadCallback(callbackUrl)).status).toBe(200);
+    Object.assign(story, { slug: tenant.slug, adminToken: tenant.admin.token, danaToken: person.token });
+  });
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+    await close?.();
+  });
+  const story = { slug: '', adminToken: '', danaToken: '' };
+
+  it('prints the bytes Dana printed, once, and her job list shows it printed', async () => {
+    // Dana's computer: roger signs in through the browser, then prints a 5-page PDF.
+    const config = await configHome();
+    cleanup.push(config.remove);
+    const login = await loginThroughBrowser(host, config.dir, story.slug, dana);
+    expect(login.stdout).toMatch(/signed in as Dana Doe/);
+
+    const files = await mkdtemp(join(tmpdir(), 'pc-story-'));
+    cleanup.push(() => rm(files, { recursive: true, force: true }));
+    const document = multiPagePdf(5, 'Quarterly report');
+    const path = join(files, 'Quarterly report.pdf');
+    await writeFile(path, document);
+    const printed = await runRoger(['print', path, '--copies', '2', '--colour'], config.dir);
+    expect(printed.code, printed.stderr).toBe(0);
+    const jobId = /queued (\S+) Quarterly report\.pdf/.exec(printed.stdout)?.[1];
+    expect(jobId, printed.stdout).toBeDefined();
+
+    // The printer: roger-printer enrolls (the admin approves its code), then waits for releases.
+    const folder = await workFolder();
+    cleanup.push(folder.remove);
+    const agent = AgentProcess.start(startArgs(host, folder));
+    cleanup.push(async () => agent.kill());
+    const [, enrollCode] = await agent.waitFor(/user code: (\S+)/);
+    const enrolled = await api(host, story.adminToken, 'POST', '/api/device-codes/approve', {
+      user_code: enrollCode,
+      name: 'MFP-3F',
+      location: 'Building 1, 3rd floor',
+    });
+    expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
+    await agent.waitFor(/enrolled: printer/);
+    await agent.waitFor(/ready: receiving releases/);
+
+    // At the panel: a session QR; Dana's phone approves it, which releases her queued job.
+    agent.type('qr');
+    const [, sessionCode] = await agent.waitFor(/session code: (\S+)/);
+    const approved = await api(host, story.danaToken, 'POST', '/api/device-codes/approve', { user_code: sessionCode });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.release.released).toBe(1);
+    const [, printedJob, outputPath] = await agent.waitFor(/printed (\S+) → (.+)/, 20_000);
+    expect(printedJob).toBe(jobId);
+
+    // The file the printer wrote is the document, byte for byte, and only one was written.
+    expect(Buffer.compare(await readFile(outputPath!.trim()), document)).toBe(0);
+    expect((await stat(outputPath!.trim())).mode & 0o777).toBeLessThanOrEqual(0o644);
+
+    // roger jobs shows it printed (the agent reports before it logs the next job: wait for the state).
+    let jobs = '';
+    for (let tries = 0; tries < 20 && !/printed/.test(jobs); tries++) {
+      const listed = await runRoger(['jobs'], config.dir);
+      expect(listed.code, listed.stderr).toBe(0);
+      jobs = listed.stdout.split('\n').find((line) => line.includes(jobId!)) ?? '';
+      if (!/printed/.test(jobs)) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(jobs).toMatch(/printed/);
+    expect(jobs).toMatch(/Quarterly report\.pdf/);
+
+    expect(await agent.quit()).toBe(0);
+  });
+});
