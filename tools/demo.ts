@@ -1,15 +1,21 @@
 // `npm run demo`: the whole story on this machine, told step by step. It starts the API (local
-// host, in-process Cosmos server and AMQP broker), then plays the operator, the admin, the
-// printer panel and the user's phone over plain HTTP, and the printer's AMQP side through the
-// real @azure/service-bus SDK with nothing but the SAS token the API gave it. Last, the tenant
-// connects Microsoft Entra ID and a user signs in with Microsoft through the sign-in page and the
-// in-process Entra stand-in (tools/microsoft).
+// host, in-process Cosmos server, AMQP broker and Entra ID/Graph stand-in), then plays the
+// operator, the admin and the user's phone over plain HTTP, while the printer and the user's PC
+// are the real reference programs (docs/clients.md), each in its own process: roger-printer
+// enrolls, shows its panel's QR codes, receives releases over AMQP with only its SAS token and
+// "prints" into a folder; roger signs in with the device flow and uploads a real multi-page PDF
+// straight to the user's OneDrive (the stand-in). Last, the tenant connects Microsoft Entra ID
+// and a user signs in with Microsoft through the sign-in page.
 import { createHash, randomBytes } from 'node:crypto';
-import { get as httpsGet } from 'node:https';
-import { ServiceBusClient } from '@azure/service-bus';
-import qrcode from 'qrcode-terminal';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { routeTable } from '../functions/routes.js';
 import { loadConfig } from '../shared/config/load-config.js';
+import { multiPagePdf } from '../tests/helpers/pdf.js';
+import { demoBrowser } from './demo/browser.js';
+import { Program } from './demo/program.js';
 import { freePort } from './free-port.js';
 import { localAdapters } from './local/adapters.js';
 import { startLocalHost } from './local-host.js';
@@ -17,9 +23,20 @@ import { startLocalHost } from './local-host.js';
 const verbose = process.argv.includes('--verbose');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (n: number, text: string) => say(`\n\x1b[1m${n}. ${text}\x1b[0m`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A program's lines, under the demo's own. */
+const show = (line: string) => say(`      ${line}`);
+
+/** The programs as `npm run build` bundled them (this file runs as dist/tools/demo.js). */
+const ROGER = fileURLToPath(new URL('../../clients/roger/bin/roger.js', import.meta.url));
+const ROGER_PRINTER = fileURLToPath(new URL('../../clients/roger-printer/bin/roger-printer.js', import.meta.url));
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What Dana prints from her PC: real PDFs of a few pages each, made here (tests/helpers/pdf.ts). */
+const DOCUMENTS = [
+  { fileName: 'Board minutes.pdf', pages: 3, flags: [] as string[] },
+  { fileName: 'Floor plan.pdf', pages: 2, flags: ['--colour', '--paper', 'A3'] },
+];
 
 async function main(): Promise<void> {
   const operatorKey = randomBytes(24).toString('base64url');
@@ -27,6 +44,7 @@ async function main(): Promise<void> {
   const config = loadConfig({
     PORT: String(port),
     SERVICEBUS_LOCAL_PORT: '0',
+    MICROSOFT_LOCAL_PORT: '0',
     ROGER_OPERATOR_KEY: operatorKey,
     DEVICE_CODE_POLL_INTERVAL_SECONDS: '1',
   });
@@ -38,6 +56,9 @@ async function main(): Promise<void> {
     log: (level, line) => (verbose || level === 'error' ? say(`   · ${line}`) : undefined),
   });
   const base = `http://localhost:${port}`;
+  // The printer's state and output, and the PC's config folder and documents: the demo's own.
+  const work = await mkdtemp(join(tmpdir(), 'roger-demo-'));
+  const running: Program[] = [];
 
   async function call(
     method: string,
@@ -59,27 +80,25 @@ async function main(): Promise<void> {
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json };
   }
 
-  async function pollForTokens(clientId: string, deviceCode: string, interval: number): Promise<Json> {
-    for (;;) {
-      await sleep(interval * 1000);
-      const { status, body } = await call('POST', '/oauth/token', {
-        form: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: clientId, device_code: deviceCode },
-      });
-      if (status === 200) return body;
-      if (body.error !== 'authorization_pending' && body.error !== 'slow_down') throw new Error(`poll: ${body.error}`);
-    }
+  /** Approves a device code from a phone signed in as `token` (the mobile app's approve call). */
+  async function approve(token: string, userCode: string, extra: Record<string, string> = {}) {
+    const answer = await call('POST', '/api/device-codes/approve', { token, json: { user_code: userCode, ...extra } });
+    if (answer.status !== 200) throw new Error(`approving ${userCode}: ${answer.status} ${answer.body.detail ?? ''}`);
+    return answer.body;
   }
 
-  const showQr = (text: string) =>
-    new Promise<void>((resolve) =>
-      qrcode.generate(text, { small: true }, (art) => {
-        say(art.replace(/^/gm, '      '));
-        resolve();
-      }),
-    );
+  const start = (label: string, script: string, args: string[], env: Record<string, string> = {}) => {
+    const program = Program.start(label, script, args, { cwd: work, env }, show);
+    running.push(program);
+    return program;
+  };
+  // roger keeps its sign-in in this folder instead of the person's own config directory.
+  const pc = { ROGER_CONFIG_DIR: join(work, 'pc-config') };
+  const roger = (...args: string[]) => start('PC', ROGER, args, pc);
 
   try {
-    say(`Roger Cloud demo — API at ${base}, in-memory Cosmos DB and AMQP broker in this process.`);
+    say(`Roger Cloud demo — API at ${base}, in-memory Cosmos DB, AMQP broker and Entra ID/Graph stand-in in this process.`);
+    say(`The printer and Dana's PC are the programs roger-printer and roger, run in ${work}.`);
 
     step(1, 'The operator creates the tenant "contoso" with its first admin');
     const admin = { email: 'alex@contoso.example', username: 'alex', fullName: 'Alex Admin', password: 'correct-horse-battery' };
@@ -98,78 +117,96 @@ async function main(): Promise<void> {
     const created = await call('POST', '/api/users', { token: adminToken, json: dana });
     say(`   201 → user dana (${created.body.id}), with a password and a PIN`);
 
-    step(2, 'A new printer asks to join (RFC 8628 device authorization) and shows a QR code');
-    const enrollment = (await call('POST', '/oauth/device_authorization', { form: { client_id: 'roger-emb', scope: 'device' } })).body;
-    await showQr(enrollment.verification_uri_complete);
-    say(`   user code ${enrollment.user_code} — the panel polls every ${enrollment.interval} s`);
-    const deviceTokensPromise = pollForTokens('roger-emb', enrollment.device_code, enrollment.interval);
-    const approval = await call('POST', '/api/device-codes/approve', {
-      token: adminToken,
-      json: { user_code: enrollment.user_code, name: 'MFP-3F', location: 'Building 1, 3rd floor' },
-    });
-    say(`   Alex scans it and approves → printer ${approval.body.deviceId}; its release subscription exists now`);
-    const deviceTokens = await deviceTokensPromise;
-    say(`   the panel's poll returns a device access token (${deviceTokens.expires_in} s) and a rotating refresh token`);
+    step(2, 'A new printer starts: roger-printer asks to join (RFC 8628 device authorization) and shows a QR code');
+    const printer = start('MFP-3F', ROGER_PRINTER, [
+      'start',
+      '--api',
+      base,
+      '--state',
+      'printer/state.json',
+      '--output',
+      'printer/printed',
+      '--name',
+      'MFP-3F',
+    ]);
+    const [, enrollmentCode] = await printer.waitFor(/user code: (\S+)/);
+    await printer.waitFor(/open: \S+/);
+    const approval = await approve(adminToken, enrollmentCode!, { name: 'MFP-3F', location: 'Building 1, 3rd floor' });
+    say(`   Alex scans it and approves → printer ${approval.deviceId}; its release subscription exists now`);
+    await printer.waitFor(/enrolled: printer \S+/);
+    await printer.waitFor(/ready: receiving releases/);
+    say('   the printer keeps its tokens in a 0600 state file and listens on its own subscription with a Listen-only SAS token');
 
-    step(3, 'Dana submits two print jobs from her phone');
+    step(3, 'Dana connects her OneDrive for Business once, from her phone');
     const danaToken = (
       await call('POST', '/oauth/token', {
         form: { grant_type: 'password', client_id: 'roger-mobile', tenant: 'contoso', username: 'dana', password: dana.password },
       })
     ).body.access_token as string;
-    for (const fileName of ['Board minutes.pdf', 'Floor plan.pdf']) {
-      const job = await call('POST', '/api/jobs', {
-        token: danaToken,
-        json: { fileName, size: 482133, options: { copies: 1, color: fileName.startsWith('Floor') } },
-      });
-      await call('POST', `/api/jobs/${job.body.id}/ready`, { token: danaToken });
-      say(`   job ${job.body.id} "${fileName}" → queued`);
+    const connect = await call('GET', '/api/onedrive/connect', { token: danaToken });
+    if (connect.status !== 200) throw new Error(`OneDrive connect: ${connect.status} ${connect.body.detail ?? ''}`);
+    // Microsoft (the stand-in) asks Dana's consent as dana@contoso.example, then sends the browser back to us.
+    const consented = await demoBrowser(base).go(`${connect.body.authorizationUrl}&login_hint=dana%40contoso.example`);
+    if (consented.status !== 200) throw new Error(`OneDrive consent ended at ${consented.status} ${consented.location ?? ''}`);
+    say(`   consent at Microsoft → ${consented.status}; her Print folder is where her documents wait to be printed`);
+
+    step(4, 'On her PC, Dana signs in with roger login --device and approves on her phone');
+    const login = roger('login', '--device', '--api', base);
+    const [, loginCode] = await login.waitFor(/enter the code:\s+([A-Z0-9-]{6,})/);
+    await login.waitFor(/Waiting for the approval/);
+    const asking = await call('GET', `/api/device-codes/${loginCode}`, { token: danaToken });
+    say(`   the phone shows who is asking: ${asking.body.clientId} (scope "${asking.body.scope}"); Dana approves`);
+    await approve(danaToken, loginCode!);
+    if ((await login.finished()) !== 0) throw new Error('roger login did not succeed');
+
+    step(5, 'Dana prints two PDFs: roger print uploads each straight to her OneDrive, never through Roger');
+    await mkdir(join(work, 'documents'), { recursive: true });
+    const sent = new Map<string, Buffer>();
+    for (const document of DOCUMENTS) {
+      const bytes = multiPagePdf(document.pages, document.fileName.replace(/\.pdf$/, ''));
+      await writeFile(join(work, 'documents', document.fileName), bytes);
+      const print = roger('print', ...document.flags, join('documents', document.fileName));
+      const [, jobId] = await print.waitFor(/queued (\S+) /);
+      if ((await print.finished()) !== 0) throw new Error(`roger print ${document.fileName} did not succeed`);
+      sent.set(jobId!, bytes);
+      say(`   ${document.fileName}: ${document.pages} pages, ${bytes.length} bytes, in Dana's OneDrive Print folder, job queued`);
     }
 
-    step(4, 'Dana walks to the printer: the panel shows a session QR code, her phone approves');
-    const sessionStart = (
-      await call('POST', '/oauth/device_authorization', {
-        token: deviceTokens.access_token,
-        form: { client_id: 'roger-emb', scope: 'session' },
-      })
-    ).body;
-    await showQr(sessionStart.verification_uri_complete);
-    const asking = await call('GET', `/api/device-codes/${sessionStart.user_code}`, { token: danaToken });
-    say(`   the phone shows who is asking: ${asking.body.printer.name}, ${asking.body.printer.location}`);
-    const sessionPromise = pollForTokens('roger-emb', sessionStart.device_code, sessionStart.interval);
-    const approved = await call('POST', '/api/device-codes/approve', { token: danaToken, json: { user_code: sessionStart.user_code } });
-    say(`   approved → released ${approved.body.release.released} job(s) to the printer's subscription`);
-    const session = await sessionPromise;
-    say(`   the panel receives a session token (scope "${session.scope}", acting at this printer)`);
+    step(6, 'Dana walks to the printer: its panel shows a session QR code, her phone approves');
+    printer.type('qr');
+    const [, sessionCode] = await printer.waitFor(/session code: (\S+)/);
+    await printer.waitFor(/open: \S+/);
+    const who = await call('GET', `/api/device-codes/${sessionCode}`, { token: danaToken });
+    say(`   the phone shows who is asking: ${who.body.printer.name}, ${who.body.printer.location}`);
+    const approved = await approve(danaToken, sessionCode!);
+    say(`   approved → released ${approved.release.released} job(s) to the printer's subscription`);
+    await printer.waitFor(/signed in: session \S+/);
 
-    step(5, 'The printer fetches its releases over AMQP with only a SAS token from the API');
-    const amqp = (await call('POST', '/api/devices/me/amqp-token', { token: deviceTokens.access_token })).body;
-    say(`   ${amqp.amqpUrl}  entity ${amqp.entityPath}  (Listen-only, until ${amqp.expiresOn})`);
-    const client = new ServiceBusClient(
-      `Endpoint=sb://${new URL(amqp.amqpUrl).host};SharedAccessSignature=${amqp.sasToken};UseDevelopmentEmulator=true`,
-      { retryOptions: { maxRetries: 1, timeoutInMs: 5000 } },
-    );
-    const [topic, , subscription] = String(amqp.entityPath).split('/');
-    const receiver = client.createReceiver(topic!, subscription!);
-    const messages = await receiver.receiveMessages(10, { maxWaitTimeInMs: 3000 });
-    for (const message of messages) {
-      say(
-        `   ⎙ printing "${message.body.fileName}" for ${message.body.user.username} (${message.body.options.copies} copy, ${message.body.options.color ? 'colour' : 'mono'})`,
-      );
-      await receiver.completeMessage(message);
-      await call('POST', `/api/jobs/${message.body.jobId}/printed`, { token: session.access_token });
+    step(7, 'The printer receives the releases over AMQP, downloads each from OneDrive and prints it');
+    const printed = new Map<string, string>();
+    while (printed.size < sent.size) {
+      const [, verb, jobId, outcome] = await printer.waitFor(/^(printed|failed) (\S+?):? (?:→ )?(.+)$/m, 30_000);
+      if (verb === 'failed') throw new Error(`the printer could not print job ${jobId}: ${outcome}`);
+      printed.set(jobId!, outcome!.trim());
     }
-    await receiver.close();
-    await client.close();
-
-    step(6, "Dana's job list afterwards");
-    const jobs = await call('GET', '/api/jobs', { token: danaToken });
-    for (const job of jobs.body.items) say(`   ${job.state.padEnd(9)} ${job.fileName}`);
-    if (messages.length !== 2 || jobs.body.items.some((job: Json) => job.state !== 'printed')) {
-      throw new Error('the printer did not receive exactly the two jobs');
+    for (const [jobId, bytes] of sent) {
+      const path = printed.get(jobId);
+      if (!path) throw new Error(`the printer did not print job ${jobId}`);
+      const written = await readFile(resolve(work, path));
+      if (!written.equals(bytes)) throw new Error(`${path} differs from the PDF Dana sent`);
     }
+    say(`   both files in the printer's output folder are byte for byte the PDFs Dana sent`);
 
-    step(7, 'Contoso connects Microsoft Entra ID, and Megan signs in on her phone with Microsoft');
+    step(8, "Dana's jobs afterwards, on her PC: roger jobs");
+    const list = roger('jobs');
+    if ((await list.finished()) !== 0) throw new Error('roger jobs did not succeed');
+    const jobs = (await call('GET', '/api/jobs', { token: danaToken })).body.items as Json[];
+    if (jobs.length !== 2 || jobs.some((job) => job.state !== 'printed')) throw new Error('the two jobs are not both printed');
+
+    printer.type('quit');
+    if ((await printer.finished()) !== 0) throw new Error('roger-printer did not stop cleanly');
+
+    step(9, 'Contoso connects Microsoft Entra ID, and Megan signs in on her phone with Microsoft');
     const browser = demoBrowser(base);
     const consent = await call('POST', '/api/tenant/entra/connect', { token: adminToken });
     // Contoso's Entra administrator consents (the in-process stand-in, no UI), then a Microsoft
@@ -208,69 +245,15 @@ async function main(): Promise<void> {
     const me = (await call('GET', '/api/me', { token: megan.access_token })).body;
     say(`   ${redirectUri}?code=… → tokens; /api/me: ${me.user.fullName} <${me.user.email}>, ${me.user.role}, created just in time`);
 
-    say('\nDone: 2 jobs released over AMQP and printed, and a Microsoft sign-in. Run `npm start` to keep an API running.');
-  } finally {
-    await api.close();
-  }
-}
-
-/**
- * Just enough of a browser for step 7: follows redirects (our host over http, the Entra
- * stand-in over https with the certificate it made at start, which only this demo skips
- * checking), keeps our cookies (CSRF, the Microsoft sign-in binding), and submits a page's form
- * with its hidden fields. Stops at a redirect to the app (cloud.roger.mobile:).
- */
-function demoBrowser(base: string) {
-  const cookies = new Map<string, string>();
-  const load = async (url: string, init: { method?: string; body?: string } = {}) => {
-    if (url.startsWith('https:')) {
-      return new Promise<{ status: number; location?: string; text: string }>((resolve, reject) => {
-        httpsGet(url, { rejectUnauthorized: false }, (response) => {
-          let text = '';
-          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              ...(response.headers.location ? { location: response.headers.location } : {}),
-              text,
-            }),
-          );
-        }).on('error', reject);
-      });
-    }
-    const headers: Record<string, string> = { 'accept-language': 'en' };
-    if (cookies.size > 0) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers,
-      redirect: 'manual',
-      ...(init.body !== undefined ? { body: init.body } : {}),
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (value) cookies.set(name, value);
-      else cookies.delete(name);
-    }
-    const location = response.headers.get('location') ?? undefined;
-    return { status: response.status, ...(location ? { location } : {}), text: await response.text() };
-  };
-  const go = async (url: string, init: { method?: string; body?: string } = {}, rewrite = (next: string) => next) => {
-    let answer = await load(url, init);
-    while (answer.status >= 300 && answer.status < 400 && answer.location && /^https?:/.test(answer.location)) {
-      answer = await load(rewrite(new URL(answer.location, base).href));
-    }
-    return answer;
-  };
-  const submit = (page: string, action: string, fields: Record<string, string>, rewrite?: (next: string) => string) => {
-    const form = new RegExp(`<form[^>]*action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page)?.[1] ?? '';
-    const hidden = Object.fromEntries(
-      [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]),
+    say(
+      '\nDone: 2 jobs released over AMQP and printed, and a Microsoft sign-in. The printed files equal the PDFs sent from the PC.' +
+        ' Run `npm start` to keep an API running.',
     );
-    return go(`${base}${action}`, { method: 'POST', body: new URLSearchParams({ ...hidden, ...fields }).toString() }, rewrite);
-  };
-  return { go, submit };
+  } finally {
+    for (const program of running) program.stop();
+    await api.close();
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 main().then(

@@ -112,6 +112,10 @@ describe('built app with plain node', () => {
   it('npm run demo tells the whole story and exits 0', async () => {
     const { stdout } = await run(process.execPath, ['dist/tools/demo.js'], { env: baseEnv, timeout: 60_000 });
     expect(stdout).toContain('Done: 2 jobs released over AMQP and printed, and a Microsoft sign-in.');
+    // The printer and the PC are the reference programs, and what the printer wrote is what roger sent.
+    expect(stdout).toContain('MFP-3F │ ready: receiving releases');
+    expect(stdout).toContain('PC │ signed in as Dana Doe');
+    expect(stdout).toContain('byte for byte the PDFs Dana sent');
     expect(stdout).toContain('created just in time');
   }, 60_000);
 
