@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMicrosoft } from '../../../tools/microsoft/local-microsoft.js';
 import { approvedSession } from '../../../tests/helpers/fixtures.js';
@@ -93,7 +94,7 @@ describe('roger-printer receives releases', () => {
     const jobId = await queuedJob(host, userToken, 'Interrupted.pdf', multiPagePdf(1));
     const session = await approvedSession(host, printer, userToken);
     // The state an agent leaves when it stops between writing the ledger and completing the message.
-    const ledgerDir = `${(await import('node:os')).tmpdir()}/roger-ledger-${randomUUID()}`;
+    const ledgerDir = `${tmpdir()}/roger-ledger-${randomUUID()}`;
     const ledger = await Ledger.open(`${ledgerDir}/ledger.json`);
     await ledger.add({ jobId, sessionId: sessionIdOf(session.token), printedAt: new Date().toISOString(), reported: false });
 
@@ -104,6 +105,16 @@ describe('roger-printer receives releases', () => {
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('printed');
     // Marked reported in the ledger just after the API answered.
     await expect.poll(async () => (await Ledger.open(`${ledgerDir}/ledger.json`)).get(jobId)?.reported).toBe(true);
+  });
+
+  it('the ledger is bounded (the newest ids kept), persisted whole, and readable by its user only', async () => {
+    const path = `${tmpdir()}/roger-ledger-${randomUUID()}/ledger.json`;
+    const ledger = await Ledger.open(path, 3);
+    for (const jobId of ['a', 'b', 'c', 'd', 'e'])
+      await ledger.add({ jobId, sessionId: 's', printedAt: new Date().toISOString(), reported: true });
+    const reopened = await Ledger.open(path, 3);
+    expect(['a', 'b', 'c', 'd', 'e'].map((id) => Boolean(reopened.get(id)))).toEqual([false, false, true, true, true]);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
   it('a message for another printer (a subscription rule widened by mistake) is dead-lettered, not printed', async () => {
