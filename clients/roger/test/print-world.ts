@@ -7,7 +7,7 @@ import { writeSecretFile } from '@roger-cloud/client-kit/secret-file';
 import type { LocalMicrosoft } from '../../../tools/microsoft/local-microsoft.js';
 import { freshTenant, uniqueName } from '../../../tests/helpers/fixtures.js';
 import { consentToOneDrive, loadCallback } from '../../../tests/helpers/onedrive.js';
-import { api, mobileSignIn, type Person } from '../../../tests/helpers/roger.js';
+import { api, type Person } from '../../../tests/helpers/roger.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
 import type { SavedLogin } from '../src/credentials.js';
 
@@ -19,8 +19,7 @@ import type { SavedLogin } from '../src/credentials.js';
  */
 const ROGER = fileURLToPath(new URL('../bin/roger.js', import.meta.url));
 
-const admin: Person = { email: 'pat@northwind.test', username: 'pat', fullName: 'Pat Admin', password: 'pat-password-12' };
-const user: Person = { email: 'robin@northwind.test', username: 'robin', fullName: 'Robin User', password: 'robin-password-12' };
+const person: Person = { email: 'robin@northwind.test', username: 'robin', fullName: 'Robin Printer', password: 'robin-password-12' };
 
 export interface Printer {
   /** The user's access token, for looking at their jobs through the API. */
@@ -51,8 +50,10 @@ export async function signedInPrinter(
   const apiUrl = options.apiUrl ?? host.url;
   // The OAuth client checks the issuer it discovers: reach the host by the API URL.
   const reached: TestHost = Object.create(host, { url: { value: apiUrl } }) as TestHost;
-  const tenant = await freshTenant(reached, 'northwind', admin, [user]);
-  const tokens = await mobileSignIn(reached, tenant.slug, tenant.users[0]!.person);
+  // The tenant's admin prints like anyone: one person to hash a password for, not two.
+  const { admin: member } = await freshTenant(reached, 'northwind', person);
+  const expiresAt = (JSON.parse(Buffer.from(member.token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+  const tokens = { access_token: member.token, refresh_token: member.refresh, expires_at: expiresAt };
   const upn = `${uniqueName('robin')}@northwind.example`;
   if (options.connected !== false) {
     const { callbackUrl } = await consentToOneDrive(host, ms, tokens.access_token, upn);
@@ -66,7 +67,7 @@ export async function signedInPrinter(
     apiUrl,
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token!,
-    expiresAt: new Date(Date.now() + (tokens.expires_in ?? 600) * 1000).toISOString(),
+    expiresAt: new Date(tokens.expires_at * 1000).toISOString(),
   };
   await writeSecretFile(join(configDir, 'credentials.json'), login);
   return {
