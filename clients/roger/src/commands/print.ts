@@ -38,8 +38,8 @@ export function registerPrint(program: Command): void {
     .addHelpText(
       'after',
       `
-Options left out take your organization's defaults. If an upload is interrupted (the network,
-Ctrl-C), run the same command again: it goes on where it stopped.
+Options left out: one copy, both sides, black and white, A4. If an upload is interrupted (the
+network, Ctrl-C), run the same command again: it goes on where it stopped.
 
 Examples:
   $ roger print report.pdf
