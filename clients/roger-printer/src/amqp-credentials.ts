@@ -22,21 +22,19 @@ const REFUSED = 'Roger no longer gives it release credentials (an administrator 
 
 /** A fresh SAS token; Disconnected when the API says this printer is no longer connected. */
 export async function fetchAmqpCredentials(credentials: DeviceCredentials, signal: AbortSignal): Promise<AmqpCredentials> {
-  const ask = async () =>
-    apiRequest<AmqpCredentials>(credentials.apiUrl, '/api/devices/me/amqp-token', {
-      method: 'POST',
-      token: await credentials.accessToken(),
-      signal,
-    });
+  const ask = (token: string) =>
+    apiRequest<AmqpCredentials>(credentials.apiUrl, '/api/devices/me/amqp-token', { method: 'POST', token, signal });
+  const token = await credentials.accessToken();
   try {
-    return await ask();
+    return await ask(token);
   } catch (error) {
     if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
     if (error.status === 403) throw new Disconnected(REFUSED);
-    // A 401 may be a token that died early (a key rotated): one more try, with whatever token
-    // the credentials give now, before calling the printer disconnected.
+    // A 401 may be a token that died early (the API's clock ahead of ours, a key rotated): one
+    // more try with a refreshed token (whose refresh says Disconnected if the enrollment ended)
+    // before calling the printer disconnected.
     try {
-      return await ask();
+      return await ask(await credentials.rejected(token));
     } catch (again) {
       if (again instanceof ApiError && (again.status === 401 || again.status === 403)) throw new Disconnected(REFUSED);
       throw again;

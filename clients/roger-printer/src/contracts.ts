@@ -10,6 +10,11 @@ export interface DeviceCredentials {
   readonly deviceId: string;
   /** A device access token valid for at least a minute; throws Disconnected when the printer has lost its enrollment. */
   accessToken(): Promise<string>;
+  /**
+   * The API refused `token` (401): a fresh one, refreshed unless a newer token is already held.
+   * Throws Disconnected when the refresh says the enrollment has ended.
+   */
+  rejected(token: string): Promise<string>;
 }
 
 /** The printer's enrollment has ended (disconnected by an admin, unused 90 days, token revoked): the agent stops and says why. */

@@ -113,7 +113,12 @@ export async function startReceiver(
   const sessions = options.sessions ?? sessionTokens();
   const lines: string[] = [];
   const controller = new AbortController();
-  const credentials: DeviceCredentials = { apiUrl, deviceId: printer.deviceId, accessToken: async () => printer.access };
+  const credentials: DeviceCredentials = {
+    apiUrl,
+    deviceId: printer.deviceId,
+    accessToken: async () => printer.access,
+    rejected: async () => printer.access,
+  };
   const done = runReceiver({
     credentials,
     sessions,
