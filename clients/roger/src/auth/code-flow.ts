@@ -33,13 +33,13 @@ export async function signInWithBrowser(config: oauth.Configuration, how: Browse
     state,
     ...(how.loginHint ? { login_hint: how.loginHint } : {}),
   });
-  if (how.openBrowser) {
-    how.say('Opening your browser to sign in. If it does not open, visit:');
-    await openBrowser(url.href, how.say);
-  } else {
-    how.say('Open this address in a browser on this computer to sign in:');
-  }
+  how.say(
+    how.openBrowser
+      ? 'Opening your browser to sign in. If it does not open, visit:'
+      : 'Open this address in a browser on this computer to sign in:',
+  );
   how.say(`  ${url.href}`);
+  if (how.openBrowser) await openBrowser(url.href, how.say);
   how.say('Waiting for the browser…');
   try {
     return await loopback.done;

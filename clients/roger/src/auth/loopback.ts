@@ -80,9 +80,10 @@ export async function openLoopback<T>(options: LoopbackOptions, exchange: (callb
   }
 
   const timer = setTimeout(() => {
-    const minutes = Math.round(options.timeoutMs / 6000) / 10;
+    const seconds = Math.round(options.timeoutMs / 1000);
+    const wait = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
     finish(() =>
-      settle.reject(new Error(`no sign-in from the browser within ${minutes} min: run \`roger login\` again, or \`roger login --device\``)),
+      settle.reject(new Error(`no sign-in from the browser within ${wait}: run \`roger login\` again, or \`roger login --device\``)),
     );
   }, options.timeoutMs);
 
