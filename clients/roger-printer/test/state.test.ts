@@ -85,6 +85,23 @@ describe('roger-printer state and device token', () => {
     expect(agent.stderr).toMatch(/^disconnected: this printer is no longer connected to Roger/m);
   });
 
+  it('a printer disconnected by an admin while it waits for releases, nobody at the panel: it says why and exits 2 within seconds', async () => {
+    const { tenant, printer, work } = await enrolled();
+    const agent = start(startArgs(host, work));
+    await agent.waitFor(/ready: receiving releases\n/);
+    const started = Date.now();
+    expect((await api(host, tenant.admin.token, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
+    // Only the receiver notices (its subscription is deleted with the printer), then a refresh confirms it.
+    const code = await Promise.race([agent.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    expect(code).toBe(2);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(agent.stderr).toMatch(
+      /^disconnected: this printer is no longer connected to Roger: .+\. Enroll it again with `roger-printer enroll`\n/m,
+    );
+    expect(agent.stderr.match(/^disconnected: /gm)).toHaveLength(1);
+    expect(agent.stdout + agent.stderr).not.toMatch(/eyJ|SharedAccessSignature|sig=/);
+  });
+
   it('while the API cannot be reached at start it keeps trying, says so, and still stops cleanly', async () => {
     const { printer, work } = await enrolled();
     const nobody = await freePort(); // free: nothing listens there
