@@ -285,6 +285,22 @@ describe('roger login and logout', () => {
     expect(jobs.stderr).toMatch(/credentials\.json can be read by other users \(mode 644\): delete it and sign in again/);
   });
 
+  it('has a help for each command, with its options and examples', async () => {
+    const home = await configHome();
+    homes.push(home);
+    const dir = home.dir;
+    const helps = await Promise.all(['login', 'logout', 'jobs', 'cancel', 'watch'].map((command) => runRoger([command, '--help'], dir)));
+    for (const [index, command] of ['login', 'logout', 'jobs', 'cancel', 'watch'].entries()) {
+      const help = helps[index]!;
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: roger ${command} `));
+      expect(help.stdout).toMatch(/\n\nExamples?:\n {2}\$ roger /);
+    }
+    expect(helps[0]!.stdout).toContain('--device');
+    expect(helps[0]!.stdout).toContain('--no-browser');
+    expect(helps[4]!.stdout).toContain('--interval <seconds>');
+  });
+
   it('says where to sign in when nothing names a server, and refuses plain http to another machine', async () => {
     const { dir } = await world();
     const nowhere = await runRoger(['login', '--no-browser'], dir);
