@@ -173,6 +173,8 @@ async function main(): Promise<void> {
     }
 
     step(6, 'Dana walks to the printer: its panel shows a session QR code, her phone approves');
+    // From here the printer may print a released job before it says its session is signed in.
+    const printing = printer.reader();
     printer.type('qr');
     const [, sessionCode] = await printer.waitFor(/session code: (\S+)/);
     await printer.waitFor(/open: \S+/);
@@ -182,10 +184,10 @@ async function main(): Promise<void> {
     say(`   approved → released ${approved.release.released} job(s) to the printer's subscription`);
     await printer.waitFor(/signed in: session \S+/);
 
-    step(7, 'The printer receives the releases over AMQP, downloads each from OneDrive and prints it');
+    step(7, 'The printer has received the releases over AMQP, downloaded each from OneDrive and printed it');
     const printed = new Map<string, string>();
     while (printed.size < sent.size) {
-      const [, verb, jobId, outcome] = await printer.waitFor(/^(printed|failed) (\S+?):? (?:→ )?(.+)$/m, 30_000);
+      const [, verb, jobId, outcome] = await printing.waitFor(/^(printed|failed) (\S+?):? (?:→ )?(.+)$/m);
       if (verb === 'failed') throw new Error(`the printer could not print job ${jobId}: ${outcome}`);
       printed.set(jobId!, outcome!.trim());
     }

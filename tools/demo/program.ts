@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 export class Program {
   readonly exited: Promise<number | null>;
   #output = '';
-  #seen = 0;
+  readonly #main = this.reader();
   #partial = { stdout: '', stderr: '' };
 
   private constructor(
@@ -59,18 +59,31 @@ export class Program {
   }
 
   /** The next match of `pattern` in the program's output after the last one waited for. */
-  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = pattern.exec(this.#output.slice(this.#seen));
-      if (match) {
-        this.#seen += match.index + match[0].length;
-        return match;
-      }
-      if (this.child.exitCode !== null) throw new Error(`${this.label} ended (exit ${this.child.exitCode}) before saying ${pattern}`);
-      if (Date.now() > deadline) throw new Error(`${this.label} did not say ${pattern} within ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+  waitFor(pattern: RegExp, timeoutMs = WAIT_MS): Promise<RegExpMatchArray> {
+    return this.#main.waitFor(pattern, timeoutMs);
+  }
+
+  /**
+   * A reader of the output from here on, with its own place: for lines that may come in any
+   * order (a released job may be printed before the panel says its session is signed in).
+   */
+  reader(): { waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> } {
+    let seen = this.#output.length;
+    return {
+      waitFor: async (pattern, timeoutMs = WAIT_MS) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const match = pattern.exec(this.#output.slice(seen));
+          if (match) {
+            seen += match.index + match[0].length;
+            return match;
+          }
+          if (this.child.exitCode !== null) throw new Error(`${this.label} ended (exit ${this.child.exitCode}) before saying ${pattern}`);
+          if (Date.now() > deadline) throw new Error(`${this.label} did not say ${pattern} within ${timeoutMs / 1000} s`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      },
+    };
   }
 
   /** A line typed at the program's prompt (the printer's panel). */
@@ -80,7 +93,7 @@ export class Program {
   }
 
   /** Its exit code once it has ended by itself, or an error naming it. */
-  async finished(timeoutMs = 20_000): Promise<number | null> {
+  async finished(timeoutMs = WAIT_MS): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.label} did not end within ${timeoutMs / 1000} s`)), timeoutMs);
@@ -97,5 +110,8 @@ export class Program {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
   }
 }
+
+/** Generous: on a busy machine (CI runs test files side by side) each step of a program may take a while. */
+const WAIT_MS = 45_000;
 
 const quoted = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
