@@ -8,6 +8,7 @@ import { DownloadFailed, DownloadInterrupted, downloadDocument } from './downloa
 import { Ledger, type LedgerEntry } from './ledger.js';
 import { writePrintout } from './output.js';
 import { reportOutcome, type Outcome, type ReportResult } from './report.js';
+import { backoffFromEnv } from './retry.js';
 
 /**
  * The receiving side of the agent (docs/clients.md#receiving-a-release): releases arrive over AMQP on
@@ -40,17 +41,8 @@ const REPORT_PATIENCE_MS = 60 * 60_000;
 /** Attaches refused because the subscription does not exist, in a row, before the printer counts as disconnected. */
 const MISSING_SUBSCRIPTION_LIMIT = 3;
 
-/** ROGER_PRINTER_BACKOFF_MS / ROGER_PRINTER_BACKOFF_MAX_MS: for tests, which cannot wait half a minute. */
-export function backoffFromEnv(env: NodeJS.ProcessEnv = process.env): Backoff {
-  const number = (value: string | undefined, fallback: number) => {
-    const parsed = Number(value);
-    return value && Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
-  };
-  const firstMs = number(env.ROGER_PRINTER_BACKOFF_MS, 500);
-  return { firstMs, maxMs: Math.max(firstMs, number(env.ROGER_PRINTER_BACKOFF_MAX_MS, 30_000)) };
-}
-
 export async function runReceiver(options: ReceiverOptions): Promise<void> {
+  // The same backoff as the rest of the agent (retry.ts), test knobs included.
   const receiver = new Receiver(options, await Ledger.open(options.ledgerPath), backoffFromEnv());
   await receiver.run();
 }
