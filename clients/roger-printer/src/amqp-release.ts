@@ -10,7 +10,6 @@ export interface Release {
   readonly fileName: string;
   /** Null for a job registered without OneDrive: there is no document to fetch. */
   readonly downloadUrl: string | null;
-  readonly username?: string;
   readonly sessionId: string;
 }
 
@@ -18,15 +17,15 @@ export interface Release {
 export function parseRelease(message: ServiceBusReceivedMessage): Release | undefined {
   const body = message.body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object' || body.type !== 'release') return undefined;
-  const { jobId, fileName, downloadUrl, user } = body;
+  // The body also names the person (`user.username`): personal data the printer needs for
+  // nothing, so it is not read (docs/clients.md#receiving-a-release).
+  const { jobId, fileName, downloadUrl } = body;
   if (typeof jobId !== 'string' || !jobId || typeof fileName !== 'string') return undefined;
   if (downloadUrl !== null && typeof downloadUrl !== 'string') return undefined;
-  const username = (user as { username?: unknown } | undefined)?.username;
   return {
     jobId,
     fileName,
     downloadUrl,
-    ...(typeof username === 'string' ? { username } : {}),
     sessionId: typeof message.correlationId === 'string' ? message.correlationId : String(message.correlationId ?? ''),
   };
 }
