@@ -98,7 +98,9 @@ export class Panel {
         case 'help':
           return this.options.terminal.line(HELP);
         default:
-          return this.options.terminal.line(`unknown command "${command}": ${HELP}`);
+          // Not repeated back: a line that is no command may be a PIN typed at the wrong
+          // moment (after a bare `pin`), and the agent's output often goes to a log.
+          return this.options.terminal.line(`unknown command: ${HELP}`);
       }
     } catch (error) {
       this.#failed(command, error);

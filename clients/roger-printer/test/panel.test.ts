@@ -102,10 +102,16 @@ describe('roger-printer panel', () => {
     expect(await agent.quit()).toBe(0);
   });
 
-  it('unknown commands get the list of commands; the end of stdin does not stop the printer', async () => {
+  it('unknown commands get the list of commands, without repeating what was typed; the end of stdin does not stop the printer', async () => {
     const { agent } = await panel();
     agent.type('print everything');
-    await agent.waitFor(/unknown command "print": commands: qr \| pin <username> \| release \[JOB-ID...\] \| status \| quit\n/);
+    await agent.waitFor(/unknown command: commands: qr \| pin <username> \| release \[JOB-ID...\] \| status \| quit\n/);
+    // A bare `pin` asks for the username; a PIN typed next anyway is not a command, and is not printed.
+    agent.type('pin');
+    await agent.waitFor(/usage: pin <username>\n/);
+    agent.type('7391');
+    await agent.waitFor(/unknown command: /);
+    expect(agent.stdout + agent.stderr).not.toMatch(/7391|print everything/);
     agent.child.stdin.end();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(agent.child.exitCode).toBeNull();
