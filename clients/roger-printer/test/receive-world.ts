@@ -10,8 +10,9 @@ import { consentToOneDrive } from '../../../tests/helpers/onedrive.js';
 import type { EnrolledPrinter } from '../../../tests/helpers/printer.js';
 import { api, type Person } from '../../../tests/helpers/roger.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
-import { Disconnected, type DeviceCredentials, type SessionTokens } from '../src/contracts.js';
+import type { DeviceCredentials, SessionTokens } from '../src/contracts.js';
 import { runReceiver } from '../src/receiver.js';
+import { sessionIdOf } from '../src/token-claims.js';
 
 /**
  * What the receiving tests share: a tenant whose user has connected OneDrive, an enrolled
@@ -61,11 +62,8 @@ export async function jobState(host: TestHost, userToken: string, jobId: string)
   return (await api(host, userToken, 'GET', `/api/jobs/${jobId}`)).body.state as string;
 }
 
-/** The session id a token carries, as the release message's correlationId names it. */
-export function sessionIdOf(token: string): string {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sid?: string; jti: string };
-  return payload.sid ?? payload.jti;
-}
+/** The session id a token carries, as the release message's correlationId names it: the agent's own reading. */
+export { sessionIdOf };
 
 /** The panel side's memory of session tokens, as the CLI keeps it. */
 export function sessionTokens(): SessionTokens & { add(token: string): string } {
@@ -163,8 +161,6 @@ export async function startReceiver(
   await running.until((seen) => seen.includes('ready: receiving releases'));
   return running;
 }
-
-export const isDisconnected = (error: unknown): error is Disconnected => error instanceof Disconnected;
 
 /**
  * Messages sent to the release topic with the app's own rights (the broker's `app` rule), as the
