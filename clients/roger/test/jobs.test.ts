@@ -106,18 +106,20 @@ describe('roger jobs, cancel and watch', () => {
     expect(unknown.stderr).toBe('roger: no job 0123456789abcdef0123456789abcdef (or it has expired): see `roger jobs`\n');
   });
 
-  it('watches the jobs under way, one line per change, until each is printed or cancelled', async () => {
+  it('watches the queued and released jobs, one line per change, until each is printed or cancelled', async () => {
     const { tenant, dir, token } = await world();
     const done = await job(token, 'old.pdf');
     expect((await api(host, token, 'DELETE', `/api/jobs/${done.id}`)).status).toBe(204);
     const first = await job(token, 'first.pdf');
     const second = await job(token, 'second.pdf');
+    const notUploaded = await job(token, 'never uploaded.pdf', false);
 
     const watch = startRoger(['watch', '--interval', '0.2'], dir);
     await watch.waitFor(new RegExp(`${second.id}  second\\.pdf  queued\\n`));
-    // Oldest first, as they will print; a job already ended is not watched.
+    // Oldest first, as they will print; a job already ended, or still waiting for its upload, is not watched.
     expect(watch.stdout().indexOf(first.id)).toBeLessThan(watch.stdout().indexOf(second.id));
     expect(watch.stdout()).not.toContain(done.id);
+    expect(watch.stdout()).not.toContain(notUploaded.id);
 
     expect((await api(host, token, 'DELETE', `/api/jobs/${second.id}`)).status).toBe(204);
     await watch.waitFor(new RegExp(`${second.id}  second\\.pdf  queued → cancelled\\n`));
@@ -129,8 +131,8 @@ describe('roger jobs, cancel and watch', () => {
     expect(lines.at(-1)).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${first.id}  first\\.pdf  released → printed$`));
     expect(lines).toHaveLength(5);
 
-    // Nothing left under way; a job named outright is shown as it is.
-    expect(await runRoger(['watch'], dir)).toMatchObject({ code: 0, stdout: 'no jobs under way\n' });
+    // Nothing left on its way; a job named outright is shown as it is.
+    expect(await runRoger(['watch'], dir)).toMatchObject({ code: 0, stdout: 'no jobs queued or released\n' });
     const one = await runRoger(['watch', first.id], dir);
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(new RegExp(`  ${first.id}  first\\.pdf  printed\\n$`));

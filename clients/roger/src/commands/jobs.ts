@@ -59,7 +59,7 @@ Example:
   program
     .command('watch')
     .description('Follow jobs live: one line each time a state changes, until every job is printed, cancelled or failed.')
-    .argument('[id...]', 'the jobs to follow (default: every job of yours still under way)')
+    .argument('[id...]', 'the jobs to follow (default: your queued and released jobs)')
     .option('--interval <seconds>', 'how often to look', seconds, 3)
     .addHelpText(
       'after',

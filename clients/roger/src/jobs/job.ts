@@ -5,7 +5,7 @@ import type { Session } from '../credentials.js';
  * metadata only. The states run registered → queued → released → printed; a job not yet printed
  * can be cancelled; a printer that could not print reports it failed, with a reason, and the
  * job waits there for its owner to release it again or cancel it. A state roger does not know
- * yet is shown as it comes and treated as under way.
+ * yet is shown as it comes and treated as not settled.
  */
 export interface Job {
   readonly id: string;

@@ -27,13 +27,13 @@ export interface WatchOutcome {
   readonly watched: number;
 }
 
-/** How many jobs `roger watch` without ids looks back through for ones still under way. */
+/** How many jobs `roger watch` without ids looks back through for ones on their way to paper. */
 const RECENT = 100;
 
 export async function watchJobs(session: Session, ids: readonly string[], options: WatchOptions): Promise<WatchOutcome> {
   const start = ids.length > 0 ? await Promise.all(ids.map((id) => readJob(session, id).catch(notFoundAs(id)))) : await underWay(session);
   if (start.length === 0) {
-    options.print('no jobs under way');
+    options.print('no jobs queued or released');
     return { failed: 0, watched: 0 };
   }
   const latest = new Map<string, Job>();
@@ -65,9 +65,15 @@ export async function watchJobs(session: Session, ids: readonly string[], option
   return { failed: ended.filter((job) => job.state === 'failed').length, watched: ended.length };
 }
 
-/** The user's jobs still under way (not printed, cancelled or failed), oldest first: the order they will print in. */
+/**
+ * The user's jobs on their way to paper, oldest first (the order they will print in): queued or
+ * released. A registered job is left out: it waits for its upload, and one whose upload was
+ * abandoned stays registered until its retention, which would keep the watch open for days.
+ */
+const ON_THEIR_WAY: ReadonlySet<string> = new Set(['queued', 'released']);
+
 async function underWay(session: Session): Promise<Job[]> {
-  return (await recentJobs(session, RECENT)).filter((job) => !isSettled(job.state)).reverse();
+  return (await recentJobs(session, RECENT)).filter((job) => ON_THEIR_WAY.has(job.state)).reverse();
 }
 
 const notFoundAs = (id: string) => (error: unknown) => {
