@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshTenant, individual, type FreshTenant } from '../../../tests/helpers/fixtures.js';
@@ -95,6 +97,21 @@ describe('roger login and logout', () => {
     const roger = startRoger(['login', '--api', host.url, '--no-browser'], dir);
     const authorize = await authorizationUrl(roger);
     const redirect = authorize.searchParams.get('redirect_uri')!;
+
+    // Only the loopback address listens: the port is closed on the machine's other addresses.
+    const { port } = new URL(redirect);
+    for (const address of Object.values(networkInterfaces()).flat()) {
+      if (!address || address.internal || address.family !== 'IPv4') continue;
+      await expect(fetch(`http://${address.address}:${port}/callback`)).rejects.toThrow();
+    }
+    // A page whose own name was rebound to 127.0.0.1 sends that name as its Host.
+    const rebound = await new Promise<number>((resolve, reject) =>
+      get({ host: '127.0.0.1', port, path: '/callback', headers: { host: `attacker.example:${port}` } }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      }).on('error', reject),
+    );
+    expect(rebound).toBe(400);
 
     const forged = await fetch(`${redirect}?code=attacker-code&state=not-the-state&iss=${encodeURIComponent(host.url)}`);
     expect(forged.status).toBe(400);
