@@ -1,0 +1,289 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multiPagePdf } from '../../../tests/helpers/pdf.js';
+import { ipptool, startIppWorld, startPrinter, testFile, testResults, type IppWorld } from './fixtures/ipp-world.js';
+
+/**
+ * `roger printer` (docs/clients.md#the-ipp-printer) with ipptool as the print dialog: a job's
+ * attributes become the Roger job's options, unsupported formats, attributes and operations get
+ * their IPP status codes, and nothing but this machine's loopback reaches it.
+ */
+const OPERATION_HEAD = `GROUP operation-attributes-tag
+	ATTR charset attributes-charset utf-8
+	ATTR naturalLanguage attributes-natural-language en
+	ATTR uri printer-uri $uri
+	ATTR name requesting-user-name ines`;
+
+describe('roger printer', () => {
+  let world: IppWorld;
+  let folder: string;
+  const report = multiPagePdf(5, 'Quarterly report');
+
+  beforeAll(async () => {
+    world = await startIppWorld();
+    folder = await mkdtemp(join(tmpdir(), 'roger-ipp-'));
+    await writeFile(join(folder, 'report.pdf'), report);
+    await writeFile(join(folder, 'photo.jpg'), Buffer.from('ffd8ffe000104a46494600', 'hex'));
+  }, 30_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** Runs one .test file of ipptool tests; every test in it must pass (ipptool checks the answers). */
+  async function expectIpptoolPasses(name: string, tests: string) {
+    const run = await ipptool(['-t', '-I', world.printerUri, await testFile(folder, name, tests)], folder);
+    const results = testResults(run.output);
+    expect(
+      results.filter((result) => result.result !== 'PASS'),
+      run.output,
+    ).toEqual([]);
+    expect(results, run.output).toHaveLength(tests.match(/^\tNAME /gm)!.length);
+    return run.output;
+  }
+
+  it('a Print-Job becomes a Roger job with its copies, sides, colour and paper; the IPP job completes once Roger has it queued', async () => {
+    await expectIpptoolPasses(
+      'print-with-options.test',
+      `{
+	NAME "Print-Job with options"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR name job-name "Quarterly report"
+	ATTR mimeMediaType document-format application/pdf
+	GROUP job-attributes-tag
+	ATTR integer copies 3
+	ATTR keyword sides one-sided
+	ATTR keyword print-color-mode color
+	ATTR keyword media na_letter_8.5x11in
+	FILE report.pdf
+	STATUS successful-ok
+	EXPECT job-id OF-TYPE integer WITH-VALUE >0
+	EXPECT job-state OF-TYPE enum WITH-VALUE 5
+}
+{
+	NAME "Until Roger has it"
+	DELAY 1
+	OPERATION Get-Job-Attributes
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 9 REPEAT-NO-MATCH REPEAT-LIMIT 5
+	EXPECT job-state-reasons WITH-VALUE job-completed-successfully
+	EXPECT job-state-message WITH-VALUE "/^Queued in Roger as job [0-9a-f]+: release it at any Roger printer$$/"
+	EXPECT copies WITH-VALUE 3
+	EXPECT sides WITH-VALUE one-sided
+	EXPECT print-color-mode WITH-VALUE color
+	EXPECT media WITH-VALUE na_letter_8.5x11in
+	EXPECT job-originating-user-name WITH-VALUE ines
+}
+{
+	NAME "Listed among the completed jobs"
+	OPERATION Get-Jobs
+	${OPERATION_HEAD}
+	ATTR keyword which-jobs completed
+	ATTR keyword requested-attributes job-id,job-name,job-state
+	STATUS successful-ok
+	EXPECT job-name WITH-VALUE "Quarterly report"
+}`,
+    );
+    const [job] = await world.jobs();
+    expect(job).toMatchObject({
+      fileName: 'Quarterly report.pdf',
+      size: report.length,
+      state: 'queued',
+      options: { copies: 3, duplex: false, color: true, paperSize: 'Letter' },
+    });
+    expect(world.stderr()).toContain(`queued in Roger as job ${job!.id}`);
+    expect(world.ms.fileBytes(world.upn, 'Print/Quarterly report.pdf')?.equals(report)).toBe(true);
+  });
+
+  it('media-col gives the paper by its size, as print dialogs send it; what is not asked for stays Roger’s default', async () => {
+    await expectIpptoolPasses(
+      'print-media-col.test',
+      `{
+	NAME "Print-Job with media-col"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR name job-name "Flyer"
+	ATTR mimeMediaType document-format application/octet-stream
+	GROUP job-attributes-tag
+	ATTR collection media-col {
+		MEMBER collection media-size {
+			MEMBER integer x-dimension 14800
+			MEMBER integer y-dimension 21000
+		}
+		MEMBER keyword media-source auto
+		MEMBER integer media-top-margin 0
+	}
+	FILE report.pdf
+	STATUS successful-ok
+}`,
+    );
+    await expect
+      .poll(async () => (await world.jobs()).find((job) => job.fileName === 'Flyer.pdf')?.state, { timeout: 10_000 })
+      .toBe('queued');
+    const flyer = (await world.jobs()).find((job) => job.fileName === 'Flyer.pdf');
+    expect(flyer?.options).toMatchObject({ copies: 1, duplex: true, color: false, paperSize: 'A5' });
+  });
+
+  it('a format other than PDF gets client-error-document-format-not-supported, named in the unsupported group; no Roger job is made', async () => {
+    const before = (await world.jobs()).length;
+    await expectIpptoolPasses(
+      'formats.test',
+      `{
+	NAME "JPEG, as declared"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR mimeMediaType document-format image/jpeg
+	FILE photo.jpg
+	STATUS client-error-document-format-not-supported
+	EXPECT document-format IN-GROUP unsupported-attributes-tag WITH-VALUE image/jpeg
+	EXPECT !job-id
+}
+{
+	NAME "JPEG, as octet-stream to be sniffed"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR mimeMediaType document-format application/octet-stream
+	FILE photo.jpg
+	STATUS client-error-document-format-not-supported
+	EXPECT !job-id
+}
+{
+	NAME "Validate-Job with PostScript"
+	OPERATION Validate-Job
+	${OPERATION_HEAD}
+	ATTR mimeMediaType document-format application/postscript
+	STATUS client-error-document-format-not-supported
+}
+{
+	NAME "The printer says what it takes"
+	OPERATION Get-Printer-Attributes
+	${OPERATION_HEAD}
+	ATTR keyword requested-attributes document-format-supported,document-format-default
+	STATUS successful-ok
+	EXPECT document-format-supported WITH-ALL-VALUES "/^application\\/(pdf|octet-stream)$$/" COUNT 2
+	EXPECT document-format-default WITH-VALUE application/pdf
+}`,
+    );
+    expect((await world.jobs()).length).toBe(before);
+  });
+
+  it('an unsupported attribute or value refuses the job with client-error-attributes-or-values-not-supported under ipp-attribute-fidelity, and is ignored (and named) without it', async () => {
+    const before = (await world.jobs()).length;
+    await expectIpptoolPasses(
+      'attributes.test',
+      `{
+	NAME "Fidelity: refused"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR boolean ipp-attribute-fidelity true
+	ATTR mimeMediaType document-format application/pdf
+	GROUP job-attributes-tag
+	ATTR keyword sides two-sided-short-edge
+	ATTR integer copies 1000
+	ATTR integer number-up 2
+	FILE report.pdf
+	STATUS client-error-attributes-or-values-not-supported
+	EXPECT sides IN-GROUP unsupported-attributes-tag WITH-VALUE two-sided-short-edge
+	EXPECT copies IN-GROUP unsupported-attributes-tag WITH-VALUE 1000
+	EXPECT number-up IN-GROUP unsupported-attributes-tag OF-TYPE unsupported
+	EXPECT !job-id
+}
+{
+	NAME "No fidelity: validated with the defaults instead"
+	OPERATION Validate-Job
+	${OPERATION_HEAD}
+	ATTR mimeMediaType document-format application/pdf
+	GROUP job-attributes-tag
+	ATTR keyword sides two-sided-short-edge
+	ATTR keyword print-color-mode auto
+	STATUS successful-ok-ignored-or-substituted-attributes
+	EXPECT sides IN-GROUP unsupported-attributes-tag WITH-VALUE two-sided-short-edge
+	EXPECT print-color-mode IN-GROUP unsupported-attributes-tag WITH-VALUE auto
+}
+{
+	NAME "An operation it does not do"
+	OPERATION Hold-Job
+	${OPERATION_HEAD}
+	ATTR integer job-id 1
+	STATUS server-error-operation-not-supported
+}
+{
+	NAME "Another printer's URI"
+	OPERATION Get-Printer-Attributes
+	GROUP operation-attributes-tag
+	ATTR charset attributes-charset utf-8
+	ATTR naturalLanguage attributes-natural-language en
+	ATTR uri printer-uri ipp://localhost/printers/other
+	STATUS client-error-not-found
+}`,
+    );
+    expect((await world.jobs()).length).toBe(before);
+  });
+
+  it('bytes that are not an IPP message get client-error-bad-request; other HTTP is refused', async () => {
+    const garbled = await post(world.port, Buffer.from('0200000b0000000701470012617474726962', 'hex'));
+    expect(garbled.status).toBe(200);
+    expect(garbled.body.readUInt16BE(2)).toBe(0x0400);
+    expect(garbled.body.readInt32BE(4)).toBe(7);
+    expect((await post(world.port, Buffer.from('hello'), { 'content-type': 'text/plain' })).status).toBe(415);
+    // A DNS name rebound to 127.0.0.1 by a web page is not this printer's name.
+    expect((await post(world.port, Buffer.from('hello'), { host: 'printer.example.com' })).status).toBe(400);
+  });
+
+  it('listens on loopback only: 127.0.0.1 and [::1] answer, this machine’s other addresses refuse', async () => {
+    const listening = /listening on (.+); stop/.exec(world.stderr())?.[1];
+    expect(listening?.split(' and ')[0]).toBe(`127.0.0.1:${world.port}`);
+    expect(await reaches('127.0.0.1', world.port)).toBe(true);
+    if (listening?.includes('[::1]')) expect(await reaches('::1', world.port)).toBe(true);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal && !address.address.startsWith('fe80'))
+      .map((address) => address!.address);
+    for (const address of others) expect(await reaches(address, world.port), address).toBe(false);
+  });
+
+  it('without a sign-in it does not start, and says how to sign in', async () => {
+    const started = startPrinter(await mkdtemp(join(tmpdir(), 'roger-ipp-nobody-')), ['--port', '0']);
+    await expect(started.uri).rejects.toThrow();
+    expect(await started.exited).toBe(1);
+    expect(started.stderr()).toBe('roger: not signed in: run `roger login`\n');
+  });
+});
+
+/** A raw POST to the printer's path: for what no IPP client would send. */
+function post(port: number, body: Buffer, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    const sent = request(
+      { host: '127.0.0.1', port, path: '/ipp/print', method: 'POST', headers: { 'content-type': 'application/ipp', ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks) }));
+      },
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+/** Whether a TCP connection to address:port is accepted. */
+function reaches(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
