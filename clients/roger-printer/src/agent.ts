@@ -5,6 +5,7 @@ import { Disconnected, type ReceiverOptions } from './contracts.js';
 import { DeviceTokens } from './device-credentials.js';
 import { enroll } from './enroll.js';
 import { explain } from './explain.js';
+import { Ledger } from './ledger.js';
 import { Panel } from './panel.js';
 import { runReceiver } from './receiver.js';
 import { backoffFromEnv } from './retry.js';
@@ -58,13 +59,17 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   try {
     const credentials = await connect(options, { terminal, backoff, signal, disconnected });
     if (!credentials) return exitCode;
+    const ledgerPath = ledgerPathFor(options.statePath);
+    // An unreadable ledger stops the agent here, with what to do, before anyone signs in at its
+    // panel: the receiver would only fail on it again at every restart.
+    await Ledger.open(ledgerPath);
     const sessions = new SessionTokenStore();
     let receiverState = 'starting';
     receiving = superviseReceiver({
       credentials,
       sessions,
       outputDir: resolve(options.outputDir),
-      ledgerPath: ledgerPathFor(options.statePath),
+      ledgerPath,
       log: (line) => terminal.line(line),
       signal,
       backoff,

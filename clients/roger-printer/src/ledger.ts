@@ -35,7 +35,18 @@ export class Ledger {
   /** The ledger at `path`, empty when the file does not exist yet. */
   static async open(path: string, size = LEDGER_SIZE): Promise<Ledger> {
     const ledger = new Ledger(path, size);
-    const saved = await readSecretFile<LedgerFile>(path);
+    let saved: LedgerFile | undefined;
+    try {
+      saved = await readSecretFile<LedgerFile>(path);
+      if (saved !== undefined && !Array.isArray(saved?.entries)) throw new Error('it holds no list of jobs');
+    } catch (error) {
+      // Said once, naming the file, rather than a bare JSON error at every start of the receiver.
+      // Not deleted for the person: without it a job released again could print twice.
+      throw new Error(
+        `${path} cannot be used as the list of jobs this printer printed (${(error as Error).message}): move it away to start an empty one`,
+        { cause: error },
+      );
+    }
     for (const entry of saved?.entries ?? []) {
       if (typeof entry?.jobId === 'string') ledger.entries.set(entry.jobId, entry);
     }

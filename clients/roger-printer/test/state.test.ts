@@ -131,6 +131,18 @@ describe('roger-printer state and device token', () => {
     expect(wrong.stderr).toMatch(/is not a roger-printer state file: delete it to enroll again/);
   });
 
+  it('a ledger of printed jobs that cannot be read stops the start with exit code 1, naming the file and what to do', async () => {
+    const { work } = await enrolled();
+    const ledger = work.state.replace(/\.json$/, '-printed.json');
+    await writeFile(ledger, '{"version":1,"entries":[', { mode: 0o600 });
+    const agent = start(startArgs(host, work));
+    expect(await agent.exited).toBe(1);
+    expect(agent.stderr).toMatch(
+      /^roger-printer: \S+state-printed\.json cannot be used as the list of jobs this printer printed \(.+\): move it away to start an empty one\n$/,
+    );
+    expect(await readFile(ledger, 'utf8')).toBe('{"version":1,"entries":['); // left for the person to look at
+  });
+
   it('`status` reads the state file without calling Roger', async () => {
     const { printer, work } = await enrolled();
     const status = start(['status', '--state', work.state]);
