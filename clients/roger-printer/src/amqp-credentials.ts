@@ -71,10 +71,12 @@ export function openAmqpSession(credentials: AmqpCredentials): AmqpSession {
   if (!plain && url.protocol !== 'amqps:') throw new Error(`the API gave an AMQP URL that is not amqp(s): ${url.protocol}`);
   if (plain && !isLoopbackHost(url.hostname))
     throw new Error('the API gave a plain amqp:// URL for another machine; refusing to send the token unencrypted');
-  const connectionString = `Endpoint=sb://${url.host}/;SharedAccessSignature=${credentials.sasToken}${plain ? ';UseDevelopmentEmulator=true' : ''}`;
-  const client = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } });
+  // Checked before the client exists: one made and then thrown away here would never be closed,
+  // and the receiver tries again and again.
   const [topic, , subscription] = credentials.entityPath.split('/');
   if (!topic || !subscription) throw new Error(`the API gave an entity path that is not a subscription: ${credentials.entityPath}`);
+  const connectionString = `Endpoint=sb://${url.host}/;SharedAccessSignature=${credentials.sasToken}${plain ? ';UseDevelopmentEmulator=true' : ''}`;
+  const client = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } });
   // Peek-lock: a message stays on the subscription until the document is written (the SDK
   // renews the lock meanwhile, up to its default 5 minutes, for a slow download).
   const receiver = client.createReceiver(topic, subscription, { receiveMode: 'peekLock' });
