@@ -23,9 +23,8 @@ export function registerPrinter(program: Command): void {
     .addHelpText(
       'after',
       `
-Add the printer in your system's printer settings as an IPP printer at
+Add it in your system's printer settings as an IPP printer at
   ipp://localhost:${DEFAULT_PORT}${PRINTER_PATH}
-(on Linux and macOS: lpadmin -p Roger -E -v ipp://localhost:${DEFAULT_PORT}${PRINTER_PATH} -m everywhere).
 It takes PDF documents; each one goes to your OneDrive and waits in Roger until you release it
 at a printer. It listens on this computer only, and runs until you stop it (Ctrl+C).`,
     )
