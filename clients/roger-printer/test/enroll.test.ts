@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enrolledPrinter, freshTenant } from '../../../tests/helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../../../tests/helpers/roger.js';
-import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
-import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel-process.js';
+import { api, type Person } from '../../../tests/helpers/roger.js';
+import type { TestHost } from '../../../tests/helpers/test-host.js';
+import { agentsOnTestHost, startArgs, writeEnrolledState } from './panel-process.js';
 
 /**
  * Enrollment as docs/clients.md#roger-printer tells it: the real program shows a QR code and a
@@ -13,30 +13,12 @@ import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel
 const admin: Person = { email: 'ops@enroll.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 
 describe('roger-printer enrollment', () => {
+  const agents = agentsOnTestHost({ ROGER_CONFIG_DIR: '/nonexistent-roger-config' });
+  const { start, folder } = agents;
   let host: TestHost;
-  const agents: AgentProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
+  beforeAll(() => {
+    host = agents.host;
   });
-  afterAll(async () => {
-    agents.forEach((agent) => agent.kill());
-    await Promise.all(cleanups.map((cleanup) => cleanup()));
-    await host.close();
-  });
-
-  async function folder() {
-    const made = await workFolder();
-    cleanups.push(made.remove);
-    return made;
-  }
-
-  function start(args: string[]) {
-    const agent = AgentProcess.start(args, { ROGER_CONFIG_DIR: '/nonexistent-roger-config' });
-    agents.push(agent);
-    return agent;
-  }
 
   /** Runs `start` until an admin of a new tenant has approved it; the agent, its folder and the approval's device id. */
   async function enrolledAgent() {

@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { EnrolledPrinter } from '../../../tests/helpers/printer.js';
-import type { TestHost } from '../../../tests/helpers/test-host.js';
+import { oauthEnv } from '../../../tests/helpers/roger.js';
+import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
 import { writeState } from '../src/state.js';
 
 /**
@@ -66,10 +68,52 @@ export class AgentProcess {
   }
 }
 
+export interface WorkFolder {
+  readonly dir: string;
+  readonly state: string;
+  readonly output: string;
+  remove(): Promise<void>;
+}
+
 /** A folder of the test's own for the state file and the output. */
-export async function workFolder() {
+export async function workFolder(): Promise<WorkFolder> {
   const dir = await mkdtemp(join(tmpdir(), 'roger-printer-'));
   return { dir, state: join(dir, 'state.json'), output: join(dir, 'printed'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * What a test file of the real program needs around it: a test host (started before its tests,
+ * closed after), and the agents and folders its tests make, killed and removed at the end.
+ * `env` is added to every agent's environment.
+ */
+export function agentsOnTestHost(env: Record<string, string> = {}) {
+  let host: TestHost | undefined;
+  const agents: AgentProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+  });
+  afterAll(async () => {
+    agents.forEach((agent) => agent.kill());
+    await Promise.all(cleanups.map((cleanup) => cleanup()));
+    await host?.close();
+  });
+  return {
+    get host(): TestHost {
+      if (!host) throw new Error('the test host is started in beforeAll');
+      return host;
+    },
+    start(args: string[]): AgentProcess {
+      const agent = AgentProcess.start(args, env);
+      agents.push(agent);
+      return agent;
+    },
+    async folder(): Promise<WorkFolder> {
+      const made = await workFolder();
+      cleanups.push(made.remove);
+      return made;
+    },
+  };
 }
 
 /** The arguments of `start` for a printer against `host`. */

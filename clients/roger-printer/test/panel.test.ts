@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enrolledPrinter, freshTenant } from '../../../tests/helpers/fixtures.js';
-import { api, oauthEnv, type Person } from '../../../tests/helpers/roger.js';
-import { startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
-import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel-process.js';
+import { api, type Person } from '../../../tests/helpers/roger.js';
+import type { TestHost } from '../../../tests/helpers/test-host.js';
+import { agentsOnTestHost, startArgs, writeEnrolledState } from './panel-process.js';
 
 /**
  * The panel (docs/clients.md#roger-printer), typed on the real program's stdin: a session QR
@@ -13,28 +13,20 @@ const admin: Person = { email: 'ops@panel.test', username: 'ops', fullName: 'Olg
 const uma: Person = { email: 'uma@panel.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12', pin: '5150' };
 
 describe('roger-printer panel', () => {
+  const agents = agentsOnTestHost();
+  const { start, folder } = agents;
   let host: TestHost;
-  const agents: AgentProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-  });
-  afterAll(async () => {
-    agents.forEach((agent) => agent.kill());
-    await Promise.all(cleanups.map((cleanup) => cleanup()));
-    await host.close();
+  beforeAll(() => {
+    host = agents.host;
   });
 
   /** Uma in a tenant of her own, a printer enrolled there, and the agent started for it. */
   async function panel() {
     const tenant = await freshTenant(host, 'panel', admin, [uma]);
     const printer = await enrolledPrinter(host, tenant.admin.token, 'Floor 2');
-    const work = await workFolder();
-    cleanups.push(work.remove);
+    const work = await folder();
     await writeEnrolledState(host, work.state, printer);
-    const agent = AgentProcess.start(startArgs(host, work));
-    agents.push(agent);
+    const agent = start(startArgs(host, work));
     await agent.waitFor(/connected: printer/);
     return { agent, printer, user: tenant.users[0]!, username: tenant.users[0]!.person.username };
   }

@@ -1,9 +1,9 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enrolledPrinter, freshTenant } from '../../../tests/helpers/fixtures.js';
-import { api, oauthEnv, tokenRequest, type Person } from '../../../tests/helpers/roger.js';
-import { freePort, startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
-import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel-process.js';
+import { api, tokenRequest, type Person } from '../../../tests/helpers/roger.js';
+import { freePort, type TestHost } from '../../../tests/helpers/test-host.js';
+import { agentsOnTestHost, startArgs, writeEnrolledState } from './panel-process.js';
 
 /**
  * The printer's state and device token (docs/clients.md#roger-printer): the sliding refresh
@@ -13,33 +13,20 @@ import { AgentProcess, startArgs, workFolder, writeEnrolledState } from './panel
 const admin: Person = { email: 'ops@state.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 
 describe('roger-printer state and device token', () => {
+  const agents = agentsOnTestHost();
+  const { start, folder } = agents;
   let host: TestHost;
-  const agents: AgentProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
-  });
-  afterAll(async () => {
-    agents.forEach((agent) => agent.kill());
-    await Promise.all(cleanups.map((cleanup) => cleanup()));
-    await host.close();
+  beforeAll(() => {
+    host = agents.host;
   });
 
   /** A printer enrolled in a tenant of its own, its state file written, and the agent not yet started. */
   async function enrolled() {
     const tenant = await freshTenant(host, 'state', admin);
     const printer = await enrolledPrinter(host, tenant.admin.token, 'Hall MFP');
-    const work = await workFolder();
-    cleanups.push(work.remove);
+    const work = await folder();
     await writeEnrolledState(host, work.state, printer);
     return { tenant, printer, work };
-  }
-
-  function start(args: string[]) {
-    const agent = AgentProcess.start(args);
-    agents.push(agent);
-    return agent;
   }
 
   const refreshTokenIn = async (path: string) => JSON.parse(await readFile(path, 'utf8')).refreshToken as string;
