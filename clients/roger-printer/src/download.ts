@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '@roger-cloud/client-kit/discovery';
+
 /**
  * Fetching a released document from its `downloadUrl` (docs/clients.md#bad-documents): a
  * pre-authorised OneDrive URL, so no Authorization header (the printer's token must not leave
@@ -50,8 +52,10 @@ export async function downloadDocument(
   } catch {
     throw new DownloadFailed('download-failed', 'the download URL is not a URL');
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new DownloadFailed('download-failed', 'the download URL is not http(s)');
+  // The URL itself is the permission to read the document: over plain http anyone on the way
+  // could read it and the document. Plain http only to this machine (a local run's Graph stand-in).
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)))
+    throw new DownloadFailed('download-failed', 'the download URL is not https');
 
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const both = AbortSignal.any([signal, timeout]);
