@@ -205,15 +205,19 @@ export class Panel {
   }
 }
 
-/** Every queued job of the session's person, page by page. */
+/** Pages of 100 read at most: 2,000 queued jobs is more than one person sends to a printer. */
+const MAX_QUEUED_PAGES = 20;
+
+/** Every queued job of the session's person, page by page (bounded, so an answer that never ends cannot hold the panel). */
 async function queuedJobIds(apiUrl: string, call: { token: string; signal: AbortSignal }): Promise<string[]> {
   const ids: string[] = [];
   let continuation: string | undefined;
-  do {
+  for (let pages = 0; pages < MAX_QUEUED_PAGES; pages++) {
     const query = new URLSearchParams({ state: 'queued', limit: '100', ...(continuation ? { continuationToken: continuation } : {}) });
     const page = await apiRequest<{ items: { id: string }[]; continuationToken?: string | null }>(apiUrl, `/api/jobs?${query}`, call);
     ids.push(...page.items.map((job) => job.id));
     continuation = page.continuationToken ?? undefined;
-  } while (continuation);
+    if (!continuation) break;
+  }
   return ids;
 }
