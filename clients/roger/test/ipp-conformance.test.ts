@@ -17,10 +17,6 @@ const SUITE = '/usr/share/cups/ipptool';
 
 /** The one failing test, and each of its expectations that a PDF-to-Roger printer does not meet (docs: "What ipptool checks"). */
 const NOT_APPLICABLE_EXPECTATIONS = [
-  // Create-Job, Send-Document, Close-Job: one document per job, always with Print-Job.
-  'EXPECTED: operations-supported WITH-VALUE "0x0005"',
-  'EXPECTED: operations-supported WITH-VALUE "0x0006"',
-  'EXPECTED: operations-supported WITH-VALUE "0x003b"',
   // Roger prints PDF only; JPEG and PWG raster would reach printers that may not read them.
   'EXPECTED: document-format-supported WITH-VALUE "image/jpeg"',
   'EXPECTED: document-format-supported WITH-VALUE "image/pwg-raster"',
@@ -44,14 +40,9 @@ const NOT_APPLICABLE_EXPECTATIONS = [
 
 /** Tests skipped by the files' own conditions, because the printer does not offer what they need. */
 const SKIPPED = [
-  // Print-URI, Create-Job + Send-Document, Send-URI: not offered (one document per Print-Job).
+  // Print-URI and Send-URI: the printer takes documents, not addresses to fetch them from.
   'RFC 8011 section 4.2.2: Print-URI Operation',
   'Print-URI with bad URI: Print-URI Operation',
-  'RFC 8011 section 4.2.4: Create-Job Operation',
-  'RFC 8011 section 4.3.1: Send-Document Operation',
-  'Send-Document missing last-document: Create-Job Operation',
-  'Send-Document missing last-document: Send-Document Operation',
-  'RFC 8011 section 4.3.3: Cancel-Job Operation',
   'RFC 8011 section 4.2.4: Create-Job Operation',
   'RFC 8011 section 4.3.2: Send-URI Operation',
   'Send-URI with bad URI: Create-Job Operation',
@@ -117,12 +108,14 @@ describe('roger printer passes ipptool', () => {
         'RFC 8011 section 4.2.1: Print-Job Operation',
         'RFC 8011 section 4.2.3: Validate-Job Operation',
         'RFC 8011 section 4.3.3: Cancel-Job Operation (completed job)',
+        'RFC 8011 section 4.3.1: Send-Document Operation',
+        'Send-Document missing last-document: Send-Document Operation',
         'Print-Job with A4 PDF, Duplex',
         'Print-Job with US Letter PDF',
         'PWG 5100.12 section 6.2 - Required Printer Description Attributes',
       ]),
     );
-    expect(passed).toHaveLength(30);
+    expect(passed).toHaveLength(35);
   });
 
   it('ipp-everywhere.test: its one attribute test fails on exactly the listed expectations; its raster prints are skipped', () => {
@@ -135,10 +128,10 @@ describe('roger printer passes ipptool', () => {
     expect(samples.every((sample) => sample.result === 'SKIP' && /^Print .* @ \d+dpi/.test(sample.name))).toBe(true);
   });
 
-  it("the suite's seven Print-Jobs became Roger jobs of the signed-in person, with the PDF's bytes", async () => {
+  it("the suite's documents (seven Print-Jobs, one Send-Document) became Roger jobs of the signed-in person, with the PDF's bytes", async () => {
     // Each IPP job is done when Roger has it queued, or when it was cancelled first (ipp-1.1.test cancels one).
     const done = () => world.stderr().match(/job \d+ (queued in Roger|cancelled|failed)/g) ?? [];
-    await expect.poll(() => done().length, { timeout: 15_000, interval: 100 }).toBe(7);
+    await expect.poll(() => done().length, { timeout: 15_000, interval: 100 }).toBe(8);
     expect(world.stderr()).not.toMatch(/failed/);
     const jobs = await world.jobs();
     const queued = jobs.filter((job) => job.state === 'queued');

@@ -130,6 +130,65 @@ describe('roger printer', () => {
     expect(flyer?.options).toMatchObject({ copies: 1, duplex: true, color: false, paperSize: 'A5' });
   });
 
+  it('Create-Job then Send-Document prints the same way; one document per job; Close-Job without a document aborts the job', async () => {
+    await expectIpptoolPasses(
+      'create-job.test',
+      `{
+	NAME "Create-Job"
+	OPERATION Create-Job
+	${OPERATION_HEAD}
+	ATTR name job-name "Minutes"
+	GROUP job-attributes-tag
+	ATTR integer copies 2
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 4
+	EXPECT job-state-reasons WITH-VALUE job-incoming
+}
+{
+	NAME "Send-Document, not the last"
+	OPERATION Send-Document
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	ATTR boolean last-document false
+	ATTR mimeMediaType document-format application/pdf
+	FILE report.pdf
+	STATUS server-error-multiple-document-jobs-not-supported
+}
+{
+	NAME "Send-Document, the last"
+	OPERATION Send-Document
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	ATTR boolean last-document true
+	ATTR mimeMediaType document-format application/pdf
+	FILE report.pdf
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 5
+}
+{
+	NAME "Create-Job never sent"
+	OPERATION Create-Job
+	${OPERATION_HEAD}
+	ATTR name job-name "Never sent"
+	STATUS successful-ok
+}
+{
+	NAME "Close-Job"
+	OPERATION Close-Job
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 8
+}`,
+    );
+    await expect
+      .poll(async () => (await world.jobs()).find((job) => job.fileName === 'Minutes.pdf')?.state, { timeout: 10_000 })
+      .toBe('queued');
+    const minutes = (await world.jobs()).find((job) => job.fileName === 'Minutes.pdf');
+    expect(minutes).toMatchObject({ size: report.length, options: { copies: 2 } });
+    expect((await world.jobs()).some((job) => job.fileName === 'Never sent.pdf')).toBe(false);
+  });
+
   it('a format other than PDF gets client-error-document-format-not-supported, named in the unsupported group; no Roger job is made', async () => {
     const before = (await world.jobs()).length;
     await expectIpptoolPasses(

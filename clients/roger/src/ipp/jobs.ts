@@ -7,17 +7,18 @@ import { DEFAULT_MEDIUM } from './media.js';
  * is `processing` while its document goes up to the user's OneDrive and Roger registers it, and
  * `completed` once Roger has it queued: from there it is a Roger job, followed with `roger jobs`
  * and released at any Roger printer. It is `aborted` when Roger refused it or could not be
- * reached, `canceled` when the client cancelled it first.
+ * reached, `canceled` when the client cancelled it first. A job made by Create-Job is
+ * `pending-held` (`job-incoming`) until its document comes with Send-Document.
  */
-export const JobState = { pending: 3, processing: 5, canceled: 7, aborted: 8, completed: 9 } as const;
+export const JobState = { pendingHeld: 4, processing: 5, canceled: 7, aborted: 8, completed: 9 } as const;
 type JobStateValue = (typeof JobState)[keyof typeof JobState];
 
 export interface IppJob {
   readonly id: number;
   readonly name: string;
   readonly user: string;
-  readonly documentFormat: string;
-  readonly kOctets: number;
+  documentFormat: string;
+  kOctets: number;
   readonly ticket: JobTicket;
   state: JobStateValue;
   reasons: string[];

@@ -5,11 +5,14 @@
 export const Operation = {
   printJob: 0x0002,
   validateJob: 0x0004,
+  createJob: 0x0005,
+  sendDocument: 0x0006,
   cancelJob: 0x0008,
   getJobAttributes: 0x0009,
   getJobs: 0x000a,
   getPrinterAttributes: 0x000b,
   cancelMyJobs: 0x0039,
+  closeJob: 0x003b,
   identifyPrinter: 0x003c,
 } as const;
 
@@ -30,5 +33,6 @@ export const Status = {
   compressionNotSupported: 0x040f,
   internalError: 0x0500,
   operationNotSupported: 0x0501,
+  multipleDocumentJobsNotSupported: 0x0509,
   versionNotSupported: 0x0503,
 } as const;

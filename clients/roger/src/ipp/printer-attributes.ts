@@ -52,6 +52,8 @@ export const MEDIA_COL_MEMBERS = [
   'media-top-margin',
   'media-type',
 ] as const;
+/** multiple-operation-time-out: how long a job made by Create-Job waits for its Send-Document. */
+export const DOCUMENT_WAIT_SECONDS = 60;
 /** Bigger documents are refused with client-error-request-entity-too-large: they are held in memory. */
 export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
@@ -167,7 +169,7 @@ export function printerAttributes(state: PrinterState): Attribute[] {
     keyword('print-content-optimize-supported', 'auto'),
     keyword('print-rendering-intent-default', 'auto'),
     keyword('print-rendering-intent-supported', 'auto'),
-    integer('multiple-operation-time-out', 60),
+    integer('multiple-operation-time-out', DOCUMENT_WAIT_SECONDS),
     keyword('multiple-operation-time-out-action', 'abort-job'),
     keyword('identify-actions-default', 'display'),
     keyword('identify-actions-supported', 'display'),

@@ -11,10 +11,10 @@ import {
   type Request,
   type Response,
 } from './encoding.js';
-import { echo, readJobTemplate } from './job-template.js';
+import { echo, readJobTemplate, type JobTicket } from './job-template.js';
 import { JOB_TEMPLATE_NAMES, JobState, JobTable, isFinished, jobAttributes, type IppJob } from './jobs.js';
 import { Operation, Status } from './operations-supported.js';
-import { DOCUMENT_FORMATS, printerAttributes, upTime } from './printer-attributes.js';
+import { DOCUMENT_FORMATS, DOCUMENT_WAIT_SECONDS, printerAttributes, upTime } from './printer-attributes.js';
 
 /**
  * The IPP printer's operations (RFC 8011 §4, PWG 5100.12, PWG 5100.14; docs/clients.md#the-ipp-printer):
@@ -118,29 +118,57 @@ export class IppPrinter {
 
     [Operation.validateJob]: (request, operation) => {
       this.target(operation);
-      const { unsupported } = this.checkJob(request, operation, false);
-      return ok([], unsupported);
+      this.checkFormat(operation);
+      return ok([], this.checkTemplate(request, operation).unsupported);
     },
 
     [Operation.printJob]: (request, operation, printerUri) => {
       this.target(operation);
-      const { ticket, unsupported, format } = this.checkJob(request, operation, true);
-      const now = this.now();
-      const job = this.jobs.add({
-        name: jobName(operation),
-        user: userName(operation),
-        documentFormat: format,
-        kOctets: Math.ceil(request.document.length / 1024),
-        ticket,
-        state: JobState.processing,
-        reasons: ['job-printing'],
-        message: 'Sending to your OneDrive',
-        createdAt: now,
-        processingAt: now,
-      });
-      void this.submit(job, request.document);
-      const attributes = pick(jobAttributes(job, printerUri, now.upTime), new Set(JOB_ANSWER), new Set());
-      return ok([{ tag: GroupTag.job, attributes }], unsupported);
+      const format = this.checkDocument(request.document, this.checkFormat(operation));
+      const { ticket, unsupported } = this.checkTemplate(request, operation);
+      const job = this.newJob(operation, ticket, format, request.document.length);
+      this.start(job, request.document);
+      return ok([{ tag: GroupTag.job, attributes: this.jobAnswer(job, printerUri) }], unsupported);
+    },
+
+    // Create-Job, then one Send-Document with last-document true: CUPS and others print so when
+    // the printer offers it. One document per job (multiple-document-jobs-supported false).
+    [Operation.createJob]: (request, operation, printerUri) => {
+      this.target(operation);
+      if (operation['document-format'] !== undefined) this.checkFormat(operation);
+      const { ticket, unsupported } = this.checkTemplate(request, operation);
+      const job = this.newJob(operation, ticket, 'application/pdf', 0);
+      job.state = JobState.pendingHeld;
+      job.reasons = ['job-incoming'];
+      job.message = 'Waiting for the document';
+      delete job.processingAt;
+      // multiple-operation-time-out: a job whose document never comes is not kept waiting.
+      setTimeout(() => {
+        if (job.state === JobState.pendingHeld) this.finish(job, JobState.aborted, ['aborted-by-system'], 'No document came');
+      }, DOCUMENT_WAIT_SECONDS * 1000).unref();
+      return ok([{ tag: GroupTag.job, attributes: this.jobAnswer(job, printerUri) }], unsupported);
+    },
+
+    [Operation.sendDocument]: (request, operation, printerUri) => {
+      const job = this.findJob(operation);
+      const last = operation['last-document'];
+      if (typeof last !== 'boolean') throw new Refusal(Status.badRequest, 'last-document is missing');
+      if (job.state !== JobState.pendingHeld)
+        throw new Refusal(Status.notPossible, `job ${job.id} already has its document or is ${stateName(job)}`);
+      if (!last) throw new Refusal(Status.multipleDocumentJobsNotSupported, 'one document per job: send it with last-document true');
+      const format = this.checkDocument(request.document, this.checkFormat(operation));
+      job.documentFormat = format;
+      job.kOctets = Math.ceil(request.document.length / 1024);
+      job.processingAt = this.now();
+      this.start(job, request.document);
+      return ok([{ tag: GroupTag.job, attributes: this.jobAnswer(job, printerUri) }]);
+    },
+
+    // The client has no (more) documents: a job still waiting for its only one has nothing to print.
+    [Operation.closeJob]: (_request, operation, printerUri) => {
+      const job = this.findJob(operation);
+      if (job.state === JobState.pendingHeld) this.finish(job, JobState.aborted, ['aborted-by-system'], 'Closed without a document');
+      return ok([{ tag: GroupTag.job, attributes: this.jobAnswer(job, printerUri) }]);
     },
 
     [Operation.getJobAttributes]: (_request, operation, printerUri) => {
@@ -223,8 +251,8 @@ export class IppPrinter {
     return job;
   }
 
-  /** The checks of Validate-Job and Print-Job: document format, compression, then the job's attributes. */
-  private checkJob(request: Request, operation: Record<string, DecodedValue>, withDocument: boolean) {
+  /** document-format and compression (RFC 8011 §4.1.7, §5.4.21): PDF, or octet-stream to be sniffed; no compression. */
+  private checkFormat(operation: Record<string, DecodedValue>): string {
     const declared = operation['document-format'] ?? 'application/octet-stream';
     if (typeof declared !== 'string' || !(DOCUMENT_FORMATS as readonly string[]).includes(declared)) {
       throw new Refusal(Status.documentFormatNotSupported, 'documents must be PDF (application/pdf)', [
@@ -235,25 +263,57 @@ export class IppPrinter {
     if (compression !== 'none') {
       throw new Refusal(Status.compressionNotSupported, 'compression: none only', [keyword('compression', String(compression))]);
     }
-    let format = declared;
-    if (withDocument) {
-      if (request.document.length === 0) throw new Refusal(Status.badRequest, 'Print-Job without a document');
-      const isPdf = request.document.subarray(0, 1024).includes(PDF_MAGIC);
-      // application/octet-stream: the printer finds out (RFC 8011 §5.4.21); only a PDF will do.
-      if (!isPdf && declared === 'application/octet-stream') {
-        throw new Refusal(Status.documentFormatNotSupported, 'the document is not a PDF, the only format Roger prints');
-      }
-      if (!isPdf) throw new Refusal(Status.documentFormatError, 'the document says it is a PDF but is not one');
-      format = 'application/pdf';
+    return declared;
+  }
+
+  /** The document itself: a PDF by its first bytes, whatever was declared. */
+  private checkDocument(document: Buffer, declared: string): string {
+    if (document.length === 0) throw new Refusal(Status.badRequest, 'no document');
+    const isPdf = document.subarray(0, 1024).includes(PDF_MAGIC);
+    // application/octet-stream: the printer finds out (RFC 8011 §5.4.21); only a PDF will do.
+    if (!isPdf && declared === 'application/octet-stream') {
+      throw new Refusal(Status.documentFormatNotSupported, 'the document is not a PDF, the only format Roger prints');
     }
+    if (!isPdf) throw new Refusal(Status.documentFormatError, 'the document says it is a PDF but is not one');
+    return 'application/pdf';
+  }
+
+  /** The job's attributes (RFC 8011 §4.1.7, §5.2): with ipp-attribute-fidelity true an unsupported one refuses the job. */
+  private checkTemplate(request: Request, operation: Record<string, DecodedValue>) {
     const ticket = readJobTemplate(request.job);
-    const fidelity = operation['ipp-attribute-fidelity'] === true;
-    // RFC 8011 §4.1.7 and §5.2: with ipp-attribute-fidelity true, an unsupported attribute or value
-    // refuses the job; otherwise the job goes ahead with the defaults, and the answer says what was ignored.
-    if (ticket.unsupported.length && fidelity) {
+    // Otherwise the job goes ahead with the defaults, and the answer says what was ignored.
+    if (ticket.unsupported.length && operation['ipp-attribute-fidelity'] === true) {
       throw new Refusal(Status.attributesOrValuesNotSupported, 'attributes or values this printer does not support', ticket.unsupported);
     }
-    return { ticket, format, unsupported: ticket.unsupported };
+    return { ticket, unsupported: ticket.unsupported };
+  }
+
+  private newJob(operation: Record<string, DecodedValue>, ticket: JobTicket, format: string, bytes: number): IppJob {
+    const now = this.now();
+    return this.jobs.add({
+      name: jobName(operation),
+      user: userName(operation),
+      documentFormat: format,
+      kOctets: Math.ceil(bytes / 1024),
+      ticket,
+      state: JobState.processing,
+      reasons: ['job-printing'],
+      message: 'Sending to your OneDrive',
+      createdAt: now,
+      processingAt: now,
+    });
+  }
+
+  private start(job: IppJob, document: Buffer): void {
+    job.state = JobState.processing;
+    job.reasons = ['job-printing'];
+    job.message = 'Sending to your OneDrive';
+    void this.submit(job, document);
+  }
+
+  /** What Print-Job, Create-Job and Send-Document answer (RFC 8011 §4.2.1.2). */
+  private jobAnswer(job: IppJob, printerUri: string): Attribute[] {
+    return pick(jobAttributes(job, printerUri, this.now().upTime), new Set(JOB_ANSWER), new Set());
   }
 
   private async submit(job: IppJob, document: Buffer): Promise<void> {
