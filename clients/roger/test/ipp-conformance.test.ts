@@ -26,8 +26,6 @@ const NOT_APPLICABLE_EXPECTATIONS = [
   'EXPECTED: overrides-supported',
   'EXPECTED: overrides-supported',
   'EXPECTED: page-ranges-supported',
-  // No icon is served.
-  'EXPECTED: printer-icons',
   // A queue in the cloud has no toner or paper of its own.
   'EXPECTED: printer-supply',
   'EXPECTED: printer-supply-description',

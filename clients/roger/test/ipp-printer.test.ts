@@ -285,7 +285,7 @@ describe('roger printer', () => {
     expect((await world.jobs()).length).toBe(before);
   });
 
-  it('bytes that are not an IPP message get client-error-bad-request; other HTTP is refused', async () => {
+  it('bytes that are not an IPP message get client-error-bad-request; other HTTP is refused, but for the icon', async () => {
     const garbled = await post(world.port, Buffer.from('0200000b0000000701470012617474726962', 'hex'));
     expect(garbled.status).toBe(200);
     expect(garbled.body.readUInt16BE(2)).toBe(0x0400);
@@ -293,6 +293,15 @@ describe('roger printer', () => {
     expect((await post(world.port, Buffer.from('hello'), { 'content-type': 'text/plain' })).status).toBe(415);
     // A DNS name rebound to 127.0.0.1 by a web page is not this printer's name.
     expect((await post(world.port, Buffer.from('hello'), { host: 'printer.example.com' })).status).toBe(400);
+    // The icon that printer-icons names, for print dialogs.
+    const icon = await fetch(`http://127.0.0.1:${world.port}/icon.png`);
+    expect(icon.headers.get('content-type')).toBe('image/png');
+    expect(
+      Buffer.from(await icon.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    expect((await fetch(`http://127.0.0.1:${world.port}/ipp/print`)).status).toBe(405);
   });
 
   it('listens on loopback only: 127.0.0.1 and [::1] answer, this machine’s other addresses refuse', async () => {

@@ -16,6 +16,7 @@ import {
   uri,
   type Attribute,
 } from './encoding.js';
+import { ICON_PATH } from './icon.js';
 import { DEFAULT_MEDIUM, MARGIN, MEDIA, MEDIA_SOURCE, MEDIA_TYPE, type Medium } from './media.js';
 import { OPERATIONS } from './operations-supported.js';
 
@@ -99,6 +100,8 @@ export function printerAttributes(state: PrinterState): Attribute[] {
     uri('printer-more-info', `${state.apiUrl}/app/`),
     text('printer-device-id', 'MFG:Roger;MDL:Cloud Print;CMD:PDF;CLS:PRINTER;'),
     uri('printer-uuid', uuid),
+    // Served by the printer itself, at the host the client used.
+    uri('printer-icons', `${state.printerUri.replace(/^ipp:/, 'http:').replace(/\/ipp\/print$/, '')}${ICON_PATH}`),
     text('printer-organization', ''),
     text('printer-organizational-unit', ''),
     outOfBand('printer-geo-location', Tag.unknown),

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GroupTag, MalformedRequest, Tag, decodeRequest, encodeResponse, strings, text } from './encoding.js';
 import { Status } from './operations-supported.js';
+import { ICON_PATH, ICON_PNG } from './icon.js';
 import { MAX_DOCUMENT_BYTES } from './printer-attributes.js';
 import { PRINTER_PATH, type IppPrinter } from './printer.js';
 
@@ -78,6 +79,10 @@ async function serve(printer: IppPrinter, port: number, request: IncomingMessage
   const host = request.headers.host ?? `localhost:${port}`;
   if (!isLoopbackHostHeader(host)) return plain(response, 400, 'This printer answers only requests addressed to localhost.\n');
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  if (path === ICON_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+    response.writeHead(200, { 'content-type': 'image/png', 'content-length': ICON_PNG.length, 'cache-control': 'max-age=86400' });
+    return void response.end(request.method === 'GET' ? ICON_PNG : undefined);
+  }
   if (path !== PRINTER_PATH) return plain(response, 404, `No printer here: the printer is ipp://localhost:${port}${PRINTER_PATH}\n`);
   if (request.method !== 'POST') {
     response.setHeader('allow', 'POST');
