@@ -187,7 +187,19 @@ class Receiver {
       log(`failed ${release.jobId}: ${error.reason}`);
       return;
     }
-    const path = await writePrintout(this.options.outputDir, release.jobId, release.fileName, bytes);
+    let path: string;
+    try {
+      path = await writePrintout(this.options.outputDir, release.jobId, release.fileName, bytes);
+    } catch (error) {
+      if (this.signal.aborted) throw error;
+      // The printer itself cannot print (the folder is not writable, the disk is full). Retried,
+      // the message would only come back until the broker dead-letters it, and the job would sit
+      // `released` with no one told: it is reported failed, so its owner can release it again.
+      await this.tell(release, { failed: 'printer-error' });
+      await receiver.completeMessage(message);
+      log(`failed ${release.jobId}: printer-error (cannot write the output: ${describe(error)})`);
+      return;
+    }
     const entry: LedgerEntry = { jobId: release.jobId, sessionId: release.sessionId, printedAt: new Date().toISOString(), reported: false };
     await this.ledger.add(entry);
     log(`printed ${release.jobId} → ${path}`);

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMicrosoft } from '../../../tools/microsoft/local-microsoft.js';
@@ -150,6 +150,20 @@ describe('roger-printer receives releases', () => {
     expect((await api(host, session.token, 'POST', `/api/jobs/${jobId}/release`)).status).toBe(200);
     await receiver.until((lines) => lines.filter((line) => line === `failed ${jobId}: document-unreadable`).length === 2);
     expect(await receiver.files()).toEqual([]);
+  });
+
+  it('an output folder that cannot be written: the job is reported failed (printer-error), not left to be dead-lettered', async () => {
+    const { userToken, printer } = await northwind(host, ms);
+    const jobId = await queuedJob(host, userToken, 'Nowhere to go.pdf', multiPagePdf(1));
+    // A file where the folder should be: no user, root included, can write into it.
+    const notAFolder = `${tmpdir()}/roger-output-${randomUUID()}`;
+    await writeFile(notAFolder, 'a file, not a folder');
+    const receiver = await receive(host.url, printer, { outputDir: notAFolder });
+    receiver.sessions.add((await approvedSession(host, printer, userToken)).token);
+    await receiver.until((lines) => lines.some((line) => line.startsWith(`failed ${jobId}: printer-error (cannot write the output: `)));
+    await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(async () => (await brokerOf(host)).countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
+    expect(receiver.lines.filter((line) => line.startsWith('connection lost'))).toEqual([]);
   });
 
   it('an expired download URL: reported failed, nothing written; released again with a fresh URL, it prints exactly once', async () => {
