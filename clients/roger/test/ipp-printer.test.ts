@@ -5,7 +5,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multiPagePdf } from '../../../tests/helpers/pdf.js';
-import { ipptool, startIppWorld, startPrinter, testFile, testResults, type IppWorld } from './fixtures/ipp-world.js';
+import { ipptool, signInToRoger, startIppWorld, startPrinter, testFile, testResults, type IppWorld } from './fixtures/ipp-world.js';
 
 /**
  * `roger printer` (docs/clients.md#the-ipp-printer) with ipptool as the print dialog: a job's
@@ -314,6 +314,59 @@ describe('roger printer', () => {
       .filter((address) => address && !address.internal && !address.address.startsWith('fe80'))
       .map((address) => address!.address);
     for (const address of others) expect(await reaches(address, world.port), address).toBe(false);
+  });
+
+  it('without OneDrive connected, a job is aborted with the advice to connect it, and the printer goes on', async () => {
+    const { configDir } = await signInToRoger(world.host, world.ms, { connected: false });
+    const started = startPrinter(configDir, ['--port', '0']);
+    try {
+      const printerUri = await started.uri;
+      const run = await ipptool(
+        [
+          '-t',
+          printerUri,
+          await testFile(
+            folder,
+            'not-connected.test',
+            `{
+	NAME "Print-Job"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR mimeMediaType document-format application/pdf
+	FILE report.pdf
+	STATUS successful-ok
+}
+{
+	NAME "Aborted, saying why"
+	DELAY 1
+	OPERATION Get-Job-Attributes
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 8 REPEAT-NO-MATCH REPEAT-LIMIT 5
+	EXPECT job-state-reasons WITH-VALUE aborted-by-system
+	EXPECT job-state-message WITH-VALUE "/^Roger did not take the job: your OneDrive is not connected.*connect it in the Roger web app's Settings/"
+}
+{
+	NAME "Still accepting jobs"
+	OPERATION Get-Printer-Attributes
+	${OPERATION_HEAD}
+	STATUS successful-ok
+	EXPECT printer-is-accepting-jobs WITH-VALUE true
+}`,
+          ),
+        ],
+        folder,
+      );
+      expect(
+        testResults(run.output).map((result) => result.result),
+        run.output,
+      ).toEqual(['PASS', 'PASS', 'PASS']);
+      expect(started.stderr()).toMatch(/job 1 failed: your OneDrive is not connected/);
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+    }
   });
 
   it('without a sign-in it does not start, and says how to sign in', async () => {

@@ -57,6 +57,7 @@ function rogerQueue(session: Session): RogerQueue {
   };
 }
 
+/** Why a job failed, in one line; cli.ts has the same for the program's own errors, but importing the entry file would run it. */
 function explain(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (HTTP ${error.status})`;
   return (error as Error)?.message ?? String(error);
