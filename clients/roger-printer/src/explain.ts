@@ -1,8 +1,18 @@
 import { ApiError } from '@roger-cloud/client-kit/http';
 import { oauth } from '@roger-cloud/client-kit/oauth';
 
-/** What went wrong in one line a person can act on, in the server's words when it gave some; never a token or a stack. */
+/**
+ * What went wrong in one line a person can act on, in the server's words when it gave some;
+ * never a token or a stack. Every line the agent prints about an error goes through here, so
+ * the redaction below covers them all (docs/clients.md#roger-printer).
+ */
 export function explain(error: unknown): string {
+  return oneLine(reason(error));
+}
+
+function reason(error: unknown): string {
+  // The Service Bus SDK gathers the tries of one operation; the last says most.
+  if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors.at(-1));
   if (error instanceof ApiError) return `${error.message} (HTTP ${error.status})`;
   if (error instanceof oauth.ResponseBodyError) return error.error_description ?? error.error;
   // fetch (inside openid-client) says only "fetch failed"; the reason is its cause.
@@ -10,4 +20,17 @@ export function explain(error: unknown): string {
     return `cannot reach Roger (${(error.cause as Error)?.message ?? 'network error'})`;
   }
   return (error as Error)?.message ?? String(error);
+}
+
+/**
+ * SDK errors name the entity, not the credential; should one ever quote a connection string or
+ * a signed URL, the signature is cut out. Folded to one line and kept short.
+ */
+function oneLine(text: string): string {
+  return text
+    .replace(/SharedAccessSignature[^\s;,]*/gi, '[SAS]')
+    .replace(/([?&]sig=)[^&\s]*/gi, '$1[SAS]')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }

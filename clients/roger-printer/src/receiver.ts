@@ -5,6 +5,7 @@ import { fetchAmqpCredentials, openAmqpSession, renewAt, type AmqpCredentials, t
 import { parseRelease, printerIdOf, type Release } from './amqp-release.js';
 import { Disconnected, type ReceiverOptions } from './contracts.js';
 import { DownloadFailed, DownloadInterrupted, downloadDocument } from './download.js';
+import { explain } from './explain.js';
 import { Ledger, type LedgerEntry } from './ledger.js';
 import { writePrintout } from './output.js';
 import { reportOutcome, type Outcome, type ReportResult } from './report.js';
@@ -101,7 +102,7 @@ class Receiver {
         }
         const delay = backoffDelay(attempt++, this.backoff);
         this.options.log(
-          `connection lost: ${describe(error)}; trying again in ${delay < 1000 ? `${delay} ms` : `${(delay / 1000).toFixed(1)} s`}`,
+          `connection lost: ${explain(error)}; trying again in ${delay < 1000 ? `${delay} ms` : `${(delay / 1000).toFixed(1)} s`}`,
         );
         await session?.close();
         session = undefined;
@@ -197,7 +198,7 @@ class Receiver {
       // `released` with no one told: it is reported failed, so its owner can release it again.
       await this.tell(release, { failed: 'printer-error' });
       await receiver.completeMessage(message);
-      log(`failed ${release.jobId}: printer-error (cannot write the output: ${describe(error)})`);
+      log(`failed ${release.jobId}: printer-error (cannot write the output: ${explain(error)})`);
       return;
     }
     const entry: LedgerEntry = { jobId: release.jobId, sessionId: release.sessionId, printedAt: new Date().toISOString(), reported: false };
@@ -251,7 +252,7 @@ class Receiver {
       result = await reportOutcome(this.options.credentials.apiUrl, token, entry.jobId, { printed: true }, this.apiSignal());
     } catch (error) {
       const reason = this.asApiError(error);
-      if (!isTransient(reason)) this.options.log(`not reported ${entry.jobId}: ${describe(reason)}`);
+      if (!isTransient(reason)) this.options.log(`not reported ${entry.jobId}: ${explain(reason)}`);
       // Transient: tried again later. Anything else will not get better; kept for a retry too,
       // but spaced out by the same backoff.
       this.nextReportAt = Date.now() + backoffDelay(this.reportAttempt++, this.backoff);
@@ -293,14 +294,4 @@ const notReported = (result: Exclude<ReportResult, 'reported'>) =>
 function subscriptionMissing(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(subscriptionMissing);
   return isServiceBusError(error) && error.code === 'MessagingEntityNotFound';
-}
-
-/** One line, never a token: SDK errors name the entity, not the credential. */
-function describe(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors.at(-1));
-  const text = error instanceof Error ? error.message : String(error);
-  return text
-    .replace(/SharedAccessSignature[^\s;,]*/gi, '[SAS]')
-    .replace(/\s+/g, ' ')
-    .slice(0, 200);
 }
