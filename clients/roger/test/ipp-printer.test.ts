@@ -285,6 +285,35 @@ describe('roger printer', () => {
     expect((await world.jobs()).length).toBe(before);
   });
 
+  it('requested-attributes by group: job-template is the -default/-supported/-ready side of job attributes, printer-description the rest', async () => {
+    await expectIpptoolPasses(
+      'groups.test',
+      `{
+	NAME "job-template"
+	OPERATION Get-Printer-Attributes
+	${OPERATION_HEAD}
+	ATTR keyword requested-attributes job-template
+	STATUS successful-ok
+	EXPECT copies-supported
+	EXPECT media-col-database
+	EXPECT !operations-supported
+	EXPECT !charset-supported
+	EXPECT !printer-name
+}
+{
+	NAME "printer-description"
+	OPERATION Get-Printer-Attributes
+	${OPERATION_HEAD}
+	ATTR keyword requested-attributes printer-description
+	STATUS successful-ok
+	EXPECT operations-supported
+	EXPECT printer-name
+	EXPECT !copies-supported
+	EXPECT !sides-default
+}`,
+    );
+  });
+
   it('bytes that are not an IPP message get client-error-bad-request; other HTTP is refused, but for the icon', async () => {
     const garbled = await post(world.port, Buffer.from('0200000b0000000701470012617474726962', 'hex'));
     expect(garbled.status).toBe(200);

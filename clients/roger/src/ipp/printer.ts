@@ -14,7 +14,7 @@ import {
 import { echo, readJobTemplate, type JobTicket } from './job-template.js';
 import { JOB_TEMPLATE_NAMES, JobState, JobTable, isFinished, jobAttributes, type IppJob } from './jobs.js';
 import { Operation, Status } from './operations-supported.js';
-import { DOCUMENT_FORMATS, DOCUMENT_WAIT_SECONDS, printerAttributes, upTime } from './printer-attributes.js';
+import { DOCUMENT_FORMATS, DOCUMENT_WAIT_SECONDS, JOB_CREATION_ATTRIBUTES, printerAttributes, upTime } from './printer-attributes.js';
 
 /**
  * The IPP printer's operations (RFC 8011 §4, PWG 5100.12, PWG 5100.14; docs/clients.md#the-ipp-printer):
@@ -388,6 +388,17 @@ const JOB_ANSWER = ['job-id', 'job-uri', 'job-state', 'job-state-reasons', 'job-
 /** Group names a client may ask for in requested-attributes, and what they stand for. */
 const PRINTER_GROUPS = new Set(['all', 'printer-description', 'job-template', 'media-col-database']);
 const JOB_GROUPS = new Set(['all', 'job-description', 'job-template']);
+const TEMPLATE_BASES = new Set<string>([
+  ...JOB_CREATION_ATTRIBUTES,
+  'media-col',
+  'media-size',
+  'media-source',
+  'media-type',
+  'media-bottom-margin',
+  'media-left-margin',
+  'media-right-margin',
+  'media-top-margin',
+]);
 
 function requested(operation: Record<string, DecodedValue>, ...defaults: string[]): Set<string> {
   const value = operation['requested-attributes'];
@@ -399,7 +410,9 @@ function pick(attributes: Attribute[], wanted: Set<string>, groups: Set<string>)
   if (wanted.has('all') && groups.has('all')) return attributes;
   return attributes.filter((attribute) => {
     if (wanted.has(attribute.name)) return true;
-    const template = JOB_TEMPLATE_NAMES.has(attribute.name) || /-(default|supported|ready)$/.test(attribute.name);
+    // A Job Template attribute's printer side: its -default, -supported, -ready and -database (RFC 8011 §5.2).
+    const base = attribute.name.replace(/-(default|supported|ready|database)$/, '');
+    const template = JOB_TEMPLATE_NAMES.has(attribute.name) || (base !== attribute.name && TEMPLATE_BASES.has(base));
     if (wanted.has('job-template') && groups.has('job-template') && template) return true;
     if (wanted.has('job-description') && groups.has('job-description') && !JOB_TEMPLATE_NAMES.has(attribute.name)) return true;
     return wanted.has('printer-description') && groups.has('printer-description') && !template;
