@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 /**
@@ -17,7 +17,7 @@ export async function writePrintout(
 ): Promise<string> {
   await mkdir(outputDir, { recursive: true });
   const path = join(outputDir, `${timestamp(now)}-${safeJobId(jobId)}${extensionOf(fileName)}`);
-  const temporary = join(outputDir, `.${randomBytes(6).toString('hex')}.partial`);
+  const temporary = join(outputDir, `.${randomBytes(6).toString('hex')}${PARTIAL}`);
   const file = await open(temporary, 'wx', 0o600);
   try {
     await file.writeFile(bytes);
@@ -30,6 +30,31 @@ export async function writePrintout(
   await file.close();
   await rename(temporary, path);
   return path;
+}
+
+const PARTIAL = '.partial';
+/** Older than any write in progress (a download is given two minutes): left by an agent killed mid-write. */
+const STALE_PARTIAL_MS = 60 * 60_000;
+
+/**
+ * Removes the temporary files an agent killed in the middle of a write left behind (they never
+ * have a final name, so nothing took them for a document); the count removed. Only old ones:
+ * another agent writing into the same folder may be in the middle of one.
+ */
+export async function removeStalePartials(outputDir: string, now = Date.now()): Promise<number> {
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!/^\.[0-9a-f]{12}\.partial$/.test(name)) continue;
+    const path = join(outputDir, name);
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: now }));
+    if (now - mtimeMs < STALE_PARTIAL_MS) continue;
+    await unlink(path).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 /** `.pdf` unless the job's file name has an extension of its own (letters and digits, as a file system takes it). */

@@ -7,7 +7,7 @@ import { Disconnected, type ReceiverOptions } from './contracts.js';
 import { DownloadFailed, DownloadInterrupted, downloadDocument } from './download.js';
 import { explain } from './explain.js';
 import { Ledger, type LedgerEntry } from './ledger.js';
-import { writePrintout } from './output.js';
+import { removeStalePartials, writePrintout } from './output.js';
 import { reportOutcome, type Outcome, type ReportResult } from './report.js';
 import { backoffFromEnv } from './retry.js';
 
@@ -43,6 +43,7 @@ const REPORT_PATIENCE_MS = 60 * 60_000;
 const MISSING_SUBSCRIPTION_LIMIT = 3;
 
 export async function runReceiver(options: ReceiverOptions): Promise<void> {
+  await removeStalePartials(options.outputDir);
   // The same backoff as the rest of the agent (retry.ts), test knobs included.
   const receiver = new Receiver(options, await Ledger.open(options.ledgerPath), backoffFromEnv());
   await receiver.run();
