@@ -317,27 +317,35 @@ export class IppPrinter {
   }
 
   private async submit(job: IppJob, document: Buffer): Promise<void> {
+    const { say, explain, queue } = this.settings;
+    let rogerJob: { readonly id: string };
     try {
-      const rogerJob = await this.settings.queue.submit(document, fileNameOf(job), job.ticket.options);
-      job.rogerJobId = rogerJob.id;
-      if (job.state === JobState.canceled) {
-        await this.settings.queue.cancel(rogerJob.id);
-        this.settings.say(`roger printer: job ${job.id} cancelled (Roger job ${rogerJob.id} deleted)`);
-        return;
-      }
-      this.finish(
-        job,
-        JobState.completed,
-        ['job-completed-successfully'],
-        `Queued in Roger as job ${rogerJob.id}: release it at any Roger printer`,
-      );
-      this.settings.say(`roger printer: job ${job.id} queued in Roger as job ${rogerJob.id}`);
+      rogerJob = await queue.submit(document, fileNameOf(job), job.ticket.options);
     } catch (error) {
-      if (job.state === JobState.canceled) return;
-      const why = this.settings.explain(error);
+      if (job.state === JobState.canceled) return say(`roger printer: job ${job.id} cancelled`);
+      const why = explain(error);
       this.finish(job, JobState.aborted, ['aborted-by-system'], `Roger did not take the job: ${why}`);
-      this.settings.say(`roger printer: job ${job.id} failed: ${why}`);
+      return say(`roger printer: job ${job.id} failed: ${why}`);
     }
+    job.rogerJobId = rogerJob.id;
+    if (job.state === JobState.canceled) {
+      // Cancelled while it was going up: the Roger job must not wait at a printer.
+      try {
+        await queue.cancel(rogerJob.id);
+        return say(`roger printer: job ${job.id} cancelled (Roger job ${rogerJob.id} deleted)`);
+      } catch (error) {
+        return say(
+          `roger printer: job ${job.id} cancelled, but Roger job ${rogerJob.id} is still queued (${explain(error)}): roger cancel ${rogerJob.id}`,
+        );
+      }
+    }
+    this.finish(
+      job,
+      JobState.completed,
+      ['job-completed-successfully'],
+      `Queued in Roger as job ${rogerJob.id}: release it at any Roger printer`,
+    );
+    say(`roger printer: job ${job.id} queued in Roger as job ${rogerJob.id}`);
   }
 
   private cancel(job: IppJob): void {
