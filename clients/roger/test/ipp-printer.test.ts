@@ -189,6 +189,46 @@ describe('roger printer', () => {
     expect((await world.jobs()).some((job) => job.fileName === 'Never sent.pdf')).toBe(false);
   });
 
+  it('Cancel-Job while the document goes up: the IPP job is canceled at once, and the Roger job deleted as soon as it exists', async () => {
+    // A slow Graph keeps the upload going while the cancel comes.
+    world.ms.slowNext(3, 1500);
+    await expectIpptoolPasses(
+      'cancel.test',
+      `{
+	NAME "Print-Job"
+	OPERATION Print-Job
+	${OPERATION_HEAD}
+	ATTR name job-name "Changed my mind"
+	ATTR mimeMediaType document-format application/pdf
+	FILE report.pdf
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 5
+}
+{
+	NAME "Cancel-Job"
+	OPERATION Cancel-Job
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	STATUS successful-ok
+}
+{
+	NAME "Canceled"
+	OPERATION Get-Job-Attributes
+	${OPERATION_HEAD}
+	ATTR integer job-id $job-id
+	STATUS successful-ok
+	EXPECT job-state WITH-VALUE 7
+	EXPECT job-state-reasons WITH-VALUE job-canceled-by-user
+}`,
+    );
+    await expect.poll(() => /job \d+ cancelled \(Roger job (\w+) deleted\)/.exec(world.stderr())?.[1], { timeout: 15_000 }).toBeTruthy();
+    const rogerJobId = /job \d+ cancelled \(Roger job (\w+) deleted\)/.exec(world.stderr())![1];
+    expect((await world.jobs()).find((job) => job.id === rogerJobId)).toMatchObject({
+      fileName: 'Changed my mind.pdf',
+      state: 'cancelled',
+    });
+  });
+
   it('a format other than PDF gets client-error-document-format-not-supported, named in the unsupported group; no Roger job is made', async () => {
     const before = (await world.jobs()).length;
     await expectIpptoolPasses(
