@@ -8,19 +8,14 @@ import { DownloadFailed, downloadDocument } from '../src/download.js';
  */
 describe('the download of a released document', () => {
   it('refuses a plain http URL to another machine at once, without connecting, as a failed download', async () => {
-    // 192.0.2.1 (TEST-NET-1) answers nobody: a connection attempt would hang, not fail at once.
-    const started = Date.now();
-    const refused = await downloadDocument(
-      'http://192.0.2.1/drive/items/1/content?tempauth=x',
-      'Report.pdf',
-      new AbortController().signal,
-    ).then(
+    // The signal is aborted already: were the URL let through, fetch would fail with an
+    // AbortError before sending anything, so no traffic leaves this machine either way.
+    const refused = await downloadDocument('http://192.0.2.1/drive/items/1/content?tempauth=x', 'Report.pdf', AbortSignal.abort()).then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(refused).toBeInstanceOf(DownloadFailed);
     expect(refused).toMatchObject({ reason: 'download-failed', message: 'the download URL is not https' });
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('refuses what is not a URL, or not http(s), as a failed download', async () => {
