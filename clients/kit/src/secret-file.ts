@@ -14,7 +14,21 @@ export function configDir(program: string): string {
   return process.env.ROGER_CONFIG_DIR || envPaths(program, { suffix: '' }).config;
 }
 
-export async function readSecretFile<T>(path: string): Promise<T | undefined> {
+/** A file that grants anything to group or others, refused when read; the message says what to do for that file. */
+export class ExposedFile extends Error {
+  constructor(path: string, mode: number, remedy: string) {
+    super(`${path} can be read by other users (mode ${(mode & 0o777).toString(8)}): ${remedy}`);
+    this.name = 'ExposedFile';
+  }
+}
+
+/**
+ * The JSON in `path`, or undefined when there is no such file. `remedy` is what the person is
+ * told to do when others can read it, which differs by file: a token file is deleted and the
+ * sign-in made again (the token may already be copied); a file without secrets is just made
+ * private again.
+ */
+export async function readSecretFile<T>(path: string, remedy: string): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -25,8 +39,7 @@ export async function readSecretFile<T>(path: string): Promise<T | undefined> {
   if (process.platform !== 'win32') {
     const { mode } = await stat(path);
     // Like ssh with a private key: a token file others could read may already be copied.
-    if (mode & 0o077)
-      throw new Error(`${path} can be read by other users (mode ${(mode & 0o777).toString(8)}): delete it and sign in again`);
+    if (mode & 0o077) throw new ExposedFile(path, mode, remedy);
   }
   return JSON.parse(text) as T;
 }

@@ -1,4 +1,4 @@
-import { readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
+import { ExposedFile, readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
 
 /**
  * The jobs this printer has printed (docs/clients.md#never-twice): a job can reach the printer
@@ -37,9 +37,11 @@ export class Ledger {
     const ledger = new Ledger(path, size);
     let saved: LedgerFile | undefined;
     try {
-      saved = await readSecretFile<LedgerFile>(path);
+      // Job and session ids, no token: made private again, it can be used as it is.
+      saved = await readSecretFile<LedgerFile>(path, `make it private again (chmod 600 ${path})`);
       if (saved !== undefined && !Array.isArray(saved?.entries)) throw new Error('it holds no list of jobs');
     } catch (error) {
+      if (error instanceof ExposedFile) throw error;
       // Said once, naming the file, rather than a bare JSON error at every start of the receiver.
       // Not deleted for the person: without it a job released again could print twice.
       throw new Error(

@@ -23,7 +23,8 @@ export interface AgentState {
 export const defaultStatePath = () => join(configDir('roger-printer'), 'state.json');
 
 export async function readState(path: string): Promise<AgentState | undefined> {
-  const state = await readSecretFile<Partial<AgentState>>(path);
+  // Its refresh token may already have been copied: a new enrollment gives the printer a new one.
+  const state = await readSecretFile<Partial<AgentState>>(path, 'delete it and enroll the printer again (`roger-printer enroll`)');
   if (state === undefined) return undefined;
   if (typeof state.apiUrl !== 'string' || typeof state.deviceId !== 'string' || typeof state.refreshToken !== 'string') {
     throw new Error(`${path} is not a roger-printer state file: delete it to enroll again`);

@@ -46,7 +46,7 @@ export async function saveLogin(apiUrl: string, tokens: oauth.TokenEndpointRespo
   return login;
 }
 
-export const readLogin = () => readSecretFile<SavedLogin>(credentialsPath());
+export const readLogin = () => readSecretFile<SavedLogin>(credentialsPath(), 'delete it and sign in again (`roger login`)');
 export const forgetLogin = () => deleteSecretFile(credentialsPath());
 
 /** A signed-in user's way to the API: calls with a fresh access token. */

@@ -25,8 +25,11 @@ type PendingFile = Record<string, PendingUpload>;
 
 export const pendingUploadsPath = () => join(configDir('roger'), 'uploads.json');
 
+/** Its upload URLs may have been copied: deleted, each upload under way starts over (into a new upload session). */
+const readPending = () => readSecretFile<PendingFile>(pendingUploadsPath(), 'delete it (uploads under way then start over)');
+
 export async function pendingUpload(key: string): Promise<PendingUpload | undefined> {
-  return (await readSecretFile<PendingFile>(pendingUploadsPath()))?.[key];
+  return (await readPending())?.[key];
 }
 
 /**
@@ -34,7 +37,7 @@ export async function pendingUpload(key: string): Promise<PendingUpload | undefi
  * way. Two roger processes writing at once may lose one's entry: that upload then starts over.
  */
 export async function rememberUpload(key: string, upload: PendingUpload | undefined, now = Date.now()): Promise<void> {
-  const entries = (await readSecretFile<PendingFile>(pendingUploadsPath())) ?? {};
+  const entries = (await readPending()) ?? {};
   const kept = Object.fromEntries(Object.entries(entries).filter(([k, entry]) => k !== key && Date.parse(entry.expiresAt) > now));
   if (upload) kept[key] = upload;
   if (Object.keys(kept).length === 0 && Object.keys(entries).length === 0) return;
