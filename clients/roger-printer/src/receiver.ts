@@ -76,10 +76,10 @@ class Receiver {
         let first = true;
         while (!this.signal.aborted) {
           // The first receive attaches the link: a short wait, then say so.
-          const messages = await session.receiver.receiveMessages(BATCH, {
-            maxWaitTimeInMs: first ? 1 : RECEIVE_WAIT_MS,
-            abortSignal: this.signal,
-          });
+          const receiver = session.receiver;
+          const messages = await withOwnSignal(this.signal, (abortSignal) =>
+            receiver.receiveMessages(BATCH, { maxWaitTimeInMs: first ? 1 : RECEIVE_WAIT_MS, abortSignal }),
+          );
           if (first) {
             first = false;
             attempt = 0;
@@ -295,4 +295,24 @@ const notReported = (result: Exclude<ReportResult, 'reported'>) =>
 function subscriptionMissing(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(subscriptionMissing);
   return isServiceBusError(error) && error.code === 'MessagingEntityNotFound';
+}
+
+/**
+ * `work` with an AbortSignal of its own, aborted when `signal` is, and unhooked from `signal`
+ * when `work` ends. @azure/service-bus 7.9 leaves an abort listener on the signal it is given
+ * at every receive that drains its credit (tryDrainReceiver removes it only on a timeout or an
+ * abort): given the agent's stop signal, which lives as long as the agent, one was left every
+ * few seconds, for ever (Node's MaxListenersExceededWarning after ten). Left on a signal of one
+ * call, it goes with that signal.
+ */
+async function withOwnSignal<T>(signal: AbortSignal, work: (own: AbortSignal) => Promise<T>): Promise<T> {
+  const own = new AbortController();
+  const abort = () => own.abort(signal.reason);
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await work(own.signal);
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
 }
