@@ -114,6 +114,19 @@ export const outOfBand = (name: string, tag: typeof Tag.unsupported | typeof Tag
   values: [{ tag }],
 });
 
+/**
+ * The operation attributes every answer starts with (RFC 8011 §4.1.4.2): its charset and natural
+ * language, and a status-message for the person at the print dialog.
+ */
+export const operationGroup = (statusMessage: string): Group => ({
+  tag: GroupTag.operation,
+  attributes: [
+    strings('attributes-charset', Tag.charset, 'utf-8'),
+    strings('attributes-natural-language', Tag.naturalLanguage, 'en'),
+    text('status-message', statusMessage),
+  ],
+});
+
 /** The bytes of an IPP response (RFC 8010 §3.1.1). */
 export function encodeResponse(response: Response): Buffer {
   const parts: Buffer[] = [];

@@ -3,13 +3,12 @@ import {
   GroupTag,
   Tag,
   keyword,
-  strings,
-  text,
   type Attribute,
   type DecodedValue,
   type Group,
   type Request,
   type Response,
+  operationGroup,
 } from './encoding.js';
 import { echo, readJobTemplate, type JobTicket } from './job-template.js';
 import { JOB_TEMPLATE_NAMES, JobState, JobTable, isFinished, jobAttributes, type IppJob } from './jobs.js';
@@ -65,18 +64,7 @@ export class IppPrinter {
       version,
       statusCode: status,
       requestId: request.requestId,
-      groups: [
-        {
-          tag: GroupTag.operation,
-          attributes: [
-            strings('attributes-charset', Tag.charset, 'utf-8'),
-            strings('attributes-natural-language', Tag.naturalLanguage, 'en'),
-            text('status-message', message),
-          ],
-        },
-        ...(unsupported.length ? [{ tag: GroupTag.unsupported, attributes: unsupported }] : []),
-        ...groups,
-      ],
+      groups: [operationGroup(message), ...(unsupported.length ? [{ tag: GroupTag.unsupported, attributes: unsupported }] : []), ...groups],
     });
     try {
       const { status, message, groups, unsupported } = await this.dispatch(request, printerUri);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GroupTag, MalformedRequest, Tag, decodeRequest, encodeResponse, strings, text } from './encoding.js';
+import { MalformedRequest, decodeRequest, encodeResponse, operationGroup } from './encoding.js';
 import { Status } from './operations-supported.js';
 import { ICON_PATH, ICON_PNG } from './icon.js';
 import { MAX_DOCUMENT_BYTES } from './printer-attributes.js';
@@ -133,16 +133,7 @@ function errorAnswer(requestId: number, status: number, message: string): Buffer
     version: [2, 0],
     statusCode: status,
     requestId,
-    groups: [
-      {
-        tag: GroupTag.operation,
-        attributes: [
-          strings('attributes-charset', Tag.charset, 'utf-8'),
-          strings('attributes-natural-language', Tag.naturalLanguage, 'en'),
-          text('status-message', message),
-        ],
-      },
-    ],
+    groups: [operationGroup(message)],
   });
 }
 
