@@ -33,6 +33,12 @@ export class Unreachable extends Error {
   }
 }
 
+/**
+ * fetch() failing outright (refused, reset, no such host), as undici throws it, also from inside
+ * openid-client: a TypeError that says only "fetch failed", its reason in `cause`.
+ */
+export const isFetchFailure = (error: unknown): error is TypeError => error instanceof TypeError && error.message === 'fetch failed';
+
 export interface ApiCall {
   readonly method?: string;
   readonly token?: string;

@@ -1,4 +1,4 @@
-import { ApiError } from '@roger-cloud/client-kit/http';
+import { ApiError, isFetchFailure } from '@roger-cloud/client-kit/http';
 import { oauth } from '@roger-cloud/client-kit/oauth';
 
 /**
@@ -16,7 +16,7 @@ function reason(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (HTTP ${error.status})`;
   if (error instanceof oauth.ResponseBodyError) return error.error_description ?? error.error;
   // fetch (inside openid-client) says only "fetch failed"; the reason is its cause.
-  if (error instanceof TypeError && error.message === 'fetch failed') {
+  if (isFetchFailure(error)) {
     return `cannot reach Roger (${(error.cause as Error)?.message ?? 'network error'})`;
   }
   return (error as Error)?.message ?? String(error);

@@ -1,5 +1,5 @@
 import { backoffDelay, RECONNECT, sleep, type Backoff } from '@roger-cloud/client-kit/backoff';
-import { isTransient } from '@roger-cloud/client-kit/http';
+import { isTransient, isFetchFailure } from '@roger-cloud/client-kit/http';
 import { oauth } from '@roger-cloud/client-kit/oauth';
 
 /**
@@ -55,7 +55,7 @@ const transientStatus = (status: number) => status === 429 || status === 502 || 
 function isNetworkFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'TimeoutError') return true;
-  return error instanceof TypeError && error.message === 'fetch failed';
+  return isFetchFailure(error);
 }
 
 function positive(text: string | undefined): number | undefined {

@@ -1,7 +1,7 @@
 import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep } from '@roger-cloud/client-kit/backoff';
-import { ApiError, apiRequest, Unreachable, type ApiCall } from '@roger-cloud/client-kit/http';
+import { ApiError, apiRequest, Unreachable, type ApiCall, isFetchFailure } from '@roger-cloud/client-kit/http';
 import { oauth, oauthClient } from '@roger-cloud/client-kit/oauth';
 import { configDir, deleteSecretFile, readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
 
@@ -78,7 +78,7 @@ export async function signedIn(): Promise<Session> {
           throw new NotSignedIn('your sign-in has ended');
         }
         // fetch() failing outright: the same Unreachable as an API call, so `roger watch` waits it out.
-        if (error instanceof TypeError && error.message === 'fetch failed') throw new Unreachable(latest.apiUrl, error.cause ?? error);
+        if (isFetchFailure(error)) throw new Unreachable(latest.apiUrl, error.cause ?? error);
         throw error;
       }
     }).finally(() => (refreshing = undefined)));

@@ -1,4 +1,4 @@
-import { Unreachable } from '@roger-cloud/client-kit/http';
+import { Unreachable, isFetchFailure } from '@roger-cloud/client-kit/http';
 import { oauth, oauthClient } from '@roger-cloud/client-kit/oauth';
 import { CLIENT_ID } from '../credentials.js';
 
@@ -22,7 +22,7 @@ export function inWords(error: unknown, apiUrl: string): Error {
     return new Error(explained ? `${explained}${description}` : `the server refused: ${error.error}${description}`, { cause: error });
   }
   // fetch() failing outright: refused, reset, no such host.
-  if (error instanceof TypeError && error.message === 'fetch failed') return new Unreachable(apiUrl, error.cause ?? error);
+  if (isFetchFailure(error)) return new Unreachable(apiUrl, error.cause ?? error);
   if (error instanceof oauth.ClientError) {
     return new Error(`${new URL(apiUrl).origin} does not answer as a Roger API: ${error.message}`, { cause: error });
   }
