@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -441,6 +441,40 @@ describe('roger printer', () => {
     }
   });
 
+  it('holds at most two large documents at once: a third gets server-error-busy at once, before its bytes are all sent', async () => {
+    const opening = (requestId: number) => Buffer.concat([printJobHead(requestId, world.printerUri), report]);
+    const padding = Buffer.alloc(100 * 1024, 0x20); // past the attribute part: these requests are bringing documents
+    // Two documents on their way, their ends not sent yet.
+    const held = [streamingPost(world.port), streamingPost(world.port)];
+    held.forEach((request, index) => request.write(Buffer.concat([opening(100 + index), padding])));
+    // A large document that is no PDF: refused as no PDF while there is room (no job made), busy once both are in.
+    const notPdf = () => post(world.port, Buffer.concat([printJobHead(200, world.printerUri), Buffer.from('not a pdf'), padding]));
+    const statusOf = async () => (await notPdf()).body.readUInt16BE(2);
+    await expect.poll(statusOf, { interval: 50, timeout: 10_000 }).toBe(0x0507);
+
+    // A third large one is answered before it ends, with its own request-id; a request without a document is served.
+    const third = streamingPost(world.port);
+    third.write(Buffer.concat([opening(300), padding]));
+    const answer = await third.answer;
+    expect(answer.body.readUInt16BE(2)).toBe(0x0507);
+    expect(answer.body.readInt32BE(4)).toBe(300);
+    expect(answer.body.toString('latin1')).toContain('send this one again in a moment');
+    third.destroy();
+    const attributes = await post(world.port, printJobHead(400, world.printerUri, 0x000b));
+    expect(attributes.body.readUInt16BE(2)).toBe(0x0000);
+    // A small document (up to 64 KiB, no more than any request) is always taken: it becomes a job.
+    const small = await post(world.port, Buffer.concat([printJobHead(500, world.printerUri), report]));
+    expect(small.body.readUInt16BE(2)).toBe(0x0000);
+
+    // One given up by its sender, one finished: both places come back once the finished one is queued in Roger.
+    held[1]!.destroy();
+    held[0]!.end();
+    const printed = await held[0]!.answer;
+    expect(printed.body.readUInt16BE(2)).toBe(0x0000);
+    await expect.poll(statusOf, { interval: 50, timeout: 10_000 }).toBe(0x0411);
+    await expect.poll(() => world.stderr()).toMatch(/job \d+ .*queued in Roger as job/);
+  });
+
   it('without a sign-in it does not start, and says how to sign in', async () => {
     const started = startPrinter(await mkdtemp(join(tmpdir(), 'roger-ipp-nobody-')), ['--port', '0']);
     await expect(started.uri).rejects.toThrow();
@@ -463,6 +497,59 @@ function post(port: number, body: Buffer, headers: Record<string, string> = {}) 
     sent.on('error', reject);
     sent.end(body);
   });
+}
+
+/**
+ * The head of a raw IPP request to the printer (RFC 8010 §3.1): Print-Job (or `operation`) with
+ * the operation attributes every request starts with and a PDF format; the document follows it.
+ */
+function printJobHead(requestId: number, printerUri: string, operation = 0x0002): Buffer {
+  const attribute = (tag: number, name: string, value: string) => {
+    const head = Buffer.alloc(3);
+    head.writeUInt8(tag, 0);
+    head.writeUInt16BE(name.length, 1);
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(Buffer.byteLength(value), 0);
+    return Buffer.concat([head, Buffer.from(name), length, Buffer.from(value)]);
+  };
+  const start = Buffer.alloc(8);
+  start.writeUInt16BE(0x0200, 0);
+  start.writeUInt16BE(operation, 2);
+  start.writeInt32BE(requestId, 4);
+  return Buffer.concat([
+    start,
+    Buffer.from([0x01]),
+    attribute(0x47, 'attributes-charset', 'utf-8'),
+    attribute(0x48, 'attributes-natural-language', 'en'),
+    attribute(0x45, 'printer-uri', printerUri),
+    attribute(0x42, 'requesting-user-name', 'ines'),
+    ...(operation === 0x0002 ? [attribute(0x49, 'document-format', 'application/pdf')] : []),
+    Buffer.from([0x03]),
+  ]);
+}
+
+/** A POST whose body is written bit by bit (chunked), as a print dialog streams a document; `answer` is its response. */
+function streamingPost(port: number) {
+  let sent!: ClientRequest;
+  const answer = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    sent = request(
+      { host: '127.0.0.1', port, path: '/ipp/print', method: 'POST', headers: { 'content-type': 'application/ipp' } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks) }));
+      },
+    );
+    sent.on('error', reject);
+  });
+  // A request given up on (destroyed) rejects its answer; nobody waits for that one.
+  answer.catch(() => undefined);
+  return {
+    answer,
+    write: (bytes: Buffer) => sent.write(bytes),
+    end: () => sent.end(),
+    destroy: () => sent.destroy(),
+  };
 }
 
 /** Whether a TCP connection to address:port is accepted. */

@@ -35,4 +35,5 @@ export const Status = {
   operationNotSupported: 0x0501,
   multipleDocumentJobsNotSupported: 0x0509,
   versionNotSupported: 0x0503,
+  busy: 0x0507,
 } as const;

@@ -12,6 +12,7 @@ import {
 } from './encoding.js';
 import { echo, readJobTemplate, type JobTicket } from './job-template.js';
 import { JOB_TEMPLATE_NAMES, JobState, JobTable, isFinished, jobAttributes, type IppJob } from './jobs.js';
+import { DocumentsInFlight, SMALL_REQUEST_BYTES } from './documents-in-flight.js';
 import { Operation, Status } from './operations-supported.js';
 import { DOCUMENT_FORMATS, DOCUMENT_WAIT_SECONDS, JOB_CREATION_ATTRIBUTES, printerAttributes, upTime } from './printer-attributes.js';
 
@@ -53,6 +54,8 @@ class Refusal {
 
 export class IppPrinter {
   readonly jobs = new JobTable();
+  /** The documents in memory: requests bringing one (server.ts) and uploads under way. */
+  readonly documents = new DocumentsInFlight();
   private readonly startedAt = new Date();
 
   constructor(private readonly settings: PrinterSettings) {}
@@ -296,7 +299,10 @@ export class IppPrinter {
     job.state = JobState.processing;
     job.reasons = ['job-printing'];
     job.message = 'Sending to your OneDrive';
-    void this.submit(job, document);
+    // A large one holds its place until the upload ends: the request that brought it gives its own
+    // place back once answered (documents-in-flight.ts).
+    const release = document.length > SMALL_REQUEST_BYTES ? this.documents.hold() : () => undefined;
+    void this.submit(job, document).finally(release);
   }
 
   /** What Print-Job, Create-Job and Send-Document answer (RFC 8011 §4.2.1.2). */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { MalformedRequest, decodeRequest, encodeResponse, operationGroup } from './encoding.js';
 import { Status } from './operations-supported.js';
+import { DocumentsInFlight, MAX_DOCUMENTS_IN_FLIGHT, SMALL_REQUEST_BYTES, type Release } from './documents-in-flight.js';
 import { ICON_PATH, ICON_PNG } from './icon.js';
 import { MAX_DOCUMENT_BYTES } from './printer-attributes.js';
 import { PRINTER_PATH, type IppPrinter } from './printer.js';
@@ -92,31 +93,52 @@ async function serve(printer: IppPrinter, port: number, request: IncomingMessage
     return plain(response, 415, 'IPP requests are application/ipp.\n');
   }
 
-  const body = await readBody(request);
-  if (body === 'too-large') return ipp(response, tooLarge());
-  let decoded;
+  // A request bringing a document of any size takes one of the printer's few places for
+  // documents (documents-in-flight.ts) as soon as it is seen to be one, and keeps it until answered.
+  const place: { release?: Release; firstBytes?: Buffer } = {};
   try {
-    decoded = decodeRequest(body);
-  } catch (error) {
-    if (!(error instanceof MalformedRequest)) throw error;
-    return ipp(response, badRequest(body));
+    const body = await readBody(request, place, printer.documents);
+    if (body === 'too-large') return ipp(response, tooLarge());
+    if (body === 'busy') return ipp(response, busy(place.firstBytes));
+    let decoded;
+    try {
+      decoded = decodeRequest(body);
+    } catch (error) {
+      if (!(error instanceof MalformedRequest)) throw error;
+      return ipp(response, badRequest(body));
+    }
+    // printer-uri-supported names the printer as this client reached it (RFC 8011 §5.4.1).
+    const answer = await printer.handle(decoded, `ipp://${host}${PRINTER_PATH}`);
+    ipp(response, encodeResponse(answer));
+  } finally {
+    place.release?.();
   }
-  // printer-uri-supported names the printer as this client reached it (RFC 8011 §5.4.1).
-  const answer = await printer.handle(decoded, `ipp://${host}${PRINTER_PATH}`);
-  ipp(response, encodeResponse(answer));
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+async function readBody(
+  request: IncomingMessage,
+  place: { release?: Release; firstBytes?: Buffer },
+  documents: DocumentsInFlight,
+): Promise<Buffer | 'too-large' | 'busy'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    // The attribute part is small; what is over the limit is the document.
-    if (size > MAX_DOCUMENT_BYTES + 64 * 1024) {
+    if (size > SMALL_REQUEST_BYTES && !place.release) {
+      place.release = documents.tryHold();
+      if (!place.release) {
+        // Answered at once; the rest of the bytes are read and dropped.
+        place.firstBytes = Buffer.concat(chunks).subarray(0, 8);
+        request.resume();
+        return 'busy';
+      }
+    }
+    // What is over the limit is the document.
+    if (size > MAX_DOCUMENT_BYTES + SMALL_REQUEST_BYTES) {
       request.resume();
       return 'too-large';
     }
-    chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
@@ -125,6 +147,14 @@ async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'>
 function badRequest(body: Buffer): Buffer {
   return errorAnswer(body.length >= 8 ? body.readInt32BE(4) : 0, Status.badRequest, 'the request is not a well-formed IPP message');
 }
+
+/** Too many documents at once: the request's own version and request-id, so the client can match the answer and try again. */
+const busy = (body: Buffer | undefined) =>
+  errorAnswer(
+    body && body.length >= 8 ? body.readInt32BE(4) : 0,
+    Status.busy,
+    `the printer is taking ${MAX_DOCUMENTS_IN_FLIGHT} documents already: send this one again in a moment`,
+  );
 
 const tooLarge = () => errorAnswer(0, Status.requestEntityTooLarge, `documents up to ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`);
 
