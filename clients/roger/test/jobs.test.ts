@@ -2,10 +2,12 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeSecretFile } from '@roger-cloud/client-kit/secret-file';
 import { approvedSession, enrolledPrinter, freshTenant, individual, type FreshTenant } from '../../../tests/helpers/fixtures.js';
 import { api, oauthEnv, type Person } from '../../../tests/helpers/roger.js';
 import { freePort, startTestHost, type TestHost } from '../../../tests/helpers/test-host.js';
-import { configHome, loginThroughBrowser, runRoger, startRoger } from './login-world.js';
+import type { SavedLogin } from '../src/credentials.js';
+import { configHome, runRoger, startRoger } from './login-world.js';
 
 /**
  * `roger jobs`, `roger cancel` and `roger watch` (docs/clients.md#following-jobs), the built
@@ -13,7 +15,6 @@ import { configHome, loginThroughBrowser, runRoger, startRoger } from './login-w
  * (no OneDrive) registered and marked ready, released to a printer by an approved session, and
  * reported printed or failed by that printer.
  */
-const alice: Person = { email: 'alice@contoso.test', username: 'alice', fullName: 'Alice Admin', password: 'alice-password-1' };
 const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob User', password: 'bob-password-1' };
 
 describe('roger jobs, cancel and watch', () => {
@@ -30,13 +31,25 @@ describe('roger jobs, cancel and watch', () => {
     await host?.close();
   });
 
-  /** A tenant with Bob signed in to roger (through the browser), and his phone's token for the API calls that set the scene. */
+  /**
+   * A tenant of Bob's own (its admin: one password to hash, not two), so each test sees only its
+   * own jobs, and Bob signed in to roger: the credentials file written as `roger login` writes it
+   * (login.test.ts proves the sign-in itself), holding the token his phone got.
+   */
   async function world(): Promise<{ tenant: FreshTenant; dir: string; token: string }> {
-    const tenant = await freshTenant(host, 'rjobs', individual(alice), [individual(bob)]);
+    const tenant = await freshTenant(host, 'rjobs', individual(bob));
     const home = await configHome();
     homes.push(home);
-    await loginThroughBrowser(host, home.dir, tenant.slug, tenant.users[0]!.person);
-    return { tenant, dir: home.dir, token: tenant.users[0]!.token };
+    const { token, refresh } = tenant.admin;
+    const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    const login: SavedLogin = {
+      apiUrl: host.url,
+      accessToken: token,
+      refreshToken: refresh,
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+    };
+    await writeSecretFile(join(home.dir, 'credentials.json'), login);
+    return { tenant, dir: home.dir, token };
   }
 
   async function job(token: string, fileName: string, ready = true) {
@@ -58,7 +71,14 @@ describe('roger jobs, cancel and watch', () => {
     const older = await job(token, 'quarterly report.pdf', false);
     const newer = await job(token, 'a rather long file name that does not fit the column at all.pdf');
 
-    const table = await runRoger(['jobs'], dir);
+    // Reads only: the five runs go side by side.
+    const [table, json, newest, registered, bad] = await Promise.all([
+      runRoger(['jobs'], dir),
+      runRoger(['jobs', '--json'], dir),
+      runRoger(['jobs', '--limit', '1', '--json'], dir),
+      runRoger(['jobs', '--state', 'registered'], dir),
+      runRoger(['jobs', '--state', 'lost'], dir),
+    ]);
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID {32}STATE {7}FILE {38}WHEN$/);
@@ -70,18 +90,14 @@ describe('roger jobs, cancel and watch', () => {
     expect(lines[2]).toMatch(new RegExp(`^${older.id}  registered  quarterly report\\.pdf {22}${local} \\d\\d:\\d\\d$`));
     expect(lines).toHaveLength(3);
 
-    const json = await runRoger(['jobs', '--json'], dir);
     const items = JSON.parse(json.stdout);
     expect(items.map((item: any) => [item.id, item.state, item.options.copies])).toEqual([
       [newer.id, 'queued', 2],
       [older.id, 'registered', 2],
     ]);
-    const newest = await runRoger(['jobs', '--limit', '1', '--json'], dir);
     expect(JSON.parse(newest.stdout).map((item: any) => item.id)).toEqual([newer.id]);
-    const registered = await runRoger(['jobs', '--state', 'registered'], dir);
     expect(registered.stdout).toContain(older.id);
     expect(registered.stdout).not.toContain(newer.id);
-    const bad = await runRoger(['jobs', '--state', 'lost'], dir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Allowed choices are registered, queued/);
   });
@@ -132,11 +148,14 @@ describe('roger jobs, cancel and watch', () => {
     expect(lines).toHaveLength(5);
 
     // Nothing left on its way; a job named outright is shown as it is.
-    expect(await runRoger(['watch'], dir)).toMatchObject({ code: 0, stdout: 'no jobs queued or released\n' });
-    const one = await runRoger(['watch', first.id], dir);
+    const [none, one, unknown] = await Promise.all([
+      runRoger(['watch'], dir),
+      runRoger(['watch', first.id], dir),
+      runRoger(['watch', '0123456789abcdef0123456789abcdef'], dir),
+    ]);
+    expect(none).toMatchObject({ code: 0, stdout: 'no jobs queued or released\n' });
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(new RegExp(`  ${first.id}  first\\.pdf  printed\\n$`));
-    const unknown = await runRoger(['watch', '0123456789abcdef0123456789abcdef'], dir);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no job 0123456789abcdef0123456789abcdef');
   });
