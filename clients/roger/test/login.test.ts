@@ -40,8 +40,12 @@ describe('roger login and logout', () => {
   let host: TestHost;
   const homes: { remove(): Promise<void> }[] = [];
 
+  // One tenant for the file: signing people in is hashing passwords, most of what a world costs.
+  // Each test has a config folder, so a sign-in of its own; none gives Bob jobs or ends his phone's sign-in.
+  let tenant: FreshTenant;
   beforeAll(async () => {
     host = await startTestHost({ env: oauthEnv });
+    tenant = await freshTenant(host, 'rlogin', individual(alice), [individual(bob)]);
   });
   afterEach(async () => {
     await Promise.all(homes.splice(0).map((home) => home.remove()));
@@ -51,10 +55,18 @@ describe('roger login and logout', () => {
   });
 
   async function world(): Promise<{ tenant: FreshTenant; bob: Person; dir: string }> {
-    const tenant = await freshTenant(host, 'rlogin', individual(alice), [individual(bob)]);
     const home = await configHome();
     homes.push(home);
     return { tenant, bob: tenant.users[0]!.person, dir: home.dir };
+  }
+  /** Bob's phone approving a code: a fresh access token from its refresh token, as a test may have moved the host's clock on. */
+  let phone = () => tenant.users[0]!.refresh;
+  async function phoneToken(): Promise<string> {
+    const refreshed = await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: phone() });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    const next = refreshed.body.refresh_token as string;
+    phone = () => next;
+    return refreshed.body.access_token as string;
   }
   const saved = async (dir: string) => JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as Saved;
 
@@ -163,7 +175,7 @@ describe('roger login and logout', () => {
     await roger.waitFor(/Waiting for the approval/);
     expect(roger.stderr()).toContain(`open ${host.url}/`);
     expect(roger.stderr()).toMatch(/[▀▄█]{10}/); // the QR code, drawn with half blocks
-    const approved = await api(host, tenant.users[0]!.token, 'POST', '/api/device-codes/approve', { user_code: userCode });
+    const approved = await api(host, await phoneToken(), 'POST', '/api/device-codes/approve', { user_code: userCode });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     expect(await roger.exited, roger.stderr()).toBe(0);
     expect(roger.stdout()).toBe(`signed in as ${bob.fullName} at ${host.url}\n`);
@@ -172,7 +184,7 @@ describe('roger login and logout', () => {
 
   // A real terminal (a pseudo-terminal from util-linux `script`), where the QR code is meant to be read.
   it.skipIf(!hasScript)('shows the code and a QR code in a real terminal', async () => {
-    const { tenant, dir } = await world();
+    const { dir } = await world();
     const command = `${process.execPath} ${rogerBin} login --device --api ${host.url}`;
     const roger = startProgram('script', ['-qfec', command, '/dev/null'], { ROGER_CONFIG_DIR: dir, TERM: 'xterm-256color' });
     const [, userCode] = await roger.waitFor(/^ {4}(\S+)\r?$/m);
@@ -182,16 +194,16 @@ describe('roger login and logout', () => {
     expect(qrRows.length).toBeGreaterThan(10);
     expect(new Set(qrRows.map((row) => [...row].length)).size).toBe(1); // a square block of equal rows
     expect(screen).toContain(`open ${host.url}/`);
-    await api(host, tenant.users[0]!.token, 'POST', '/api/device-codes/approve', { user_code: userCode });
+    await api(host, await phoneToken(), 'POST', '/api/device-codes/approve', { user_code: userCode });
     expect(await roger.exited).toBe(0);
     expect(roger.stdout()).toMatch(/signed in as .* at http:\/\/localhost:\d+/);
   });
 
   it('says so when the device sign-in is denied', async () => {
-    const { tenant, dir } = await world();
+    const { dir } = await world();
     const roger = startRoger(['login', '--device', '--api', host.url], dir);
     const [, userCode] = await roger.waitFor(/^ {4}(\S+)$/m);
-    const denied = await api(host, tenant.users[0]!.token, 'POST', '/api/device-codes/deny', { user_code: userCode });
+    const denied = await api(host, await phoneToken(), 'POST', '/api/device-codes/deny', { user_code: userCode });
     expect(denied.status).toBeLessThan(300);
     expect(await roger.exited).toBe(1);
     expect(roger.stderr()).toContain('roger: the sign-in was denied');
