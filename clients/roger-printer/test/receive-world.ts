@@ -19,8 +19,8 @@ import { sessionIdOf } from '../src/token-claims.js';
  * printer, jobs uploaded straight to OneDrive through the API's upload session (as `roger print`
  * does), and runReceiver started in this process against the real API and the host's AMQP broker.
  */
-const admin: Person = { email: 'ria@northwind.test', username: 'ria', fullName: 'Ria Admin', password: 'ria-password-12' };
-const user: Person = { email: 'ugo@northwind.test', username: 'ugo', fullName: 'Ugo User', password: 'ugo-password-12', pin: '8642' };
+// The tenant's admin prints like anyone: one person to hash a password for and sign in, not two.
+const admin: Person = { email: 'ugo@northwind.test', username: 'ugo', fullName: 'Ugo Admin', password: 'ugo-password-12' };
 
 export interface World {
   readonly adminToken: string;
@@ -30,14 +30,14 @@ export interface World {
 }
 
 export async function northwind(host: TestHost, ms: LocalMicrosoft): Promise<World> {
-  const tenant = await freshTenant(host, 'northwind', admin, [user]);
-  const userToken = tenant.users[0]!.token;
+  const tenant = await freshTenant(host, 'northwind', admin);
+  const userToken = tenant.admin.token;
   const { callbackUrl } = await consentToOneDrive(host, ms, userToken, `${uniqueName('ugo')}@northwind.example`);
   expect((await fetch(callbackUrl, { redirect: 'manual' })).status).toBe(200);
   return {
     adminToken: tenant.admin.token,
     userToken,
-    userRefresh: tenant.users[0]!.refresh,
+    userRefresh: tenant.admin.refresh,
     printer: await enrolledPrinter(host, tenant.admin.token, 'Floor 4'),
   };
 }
