@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import * as oauth from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { individual, uniqueName } from '../helpers/fixtures.js';
 import { api, OPERATOR_KEY, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { axe } from '../helpers/web-app.js';
 
 /**
  * The authorization endpoint's sign-in page in a real browser (Debian's Chromium through
@@ -199,12 +199,7 @@ describe('the sign-in page of the authorization endpoint in a browser', () => {
 
   async function checkPage(page: Page, name: string) {
     await page.screenshot({ path: `${RESULTS}authorize-${name}.png`, fullPage: true });
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(
-      serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      name,
-    ).toEqual([]);
+    expect(await axe(page), name).toEqual([]); // axe-core put in the page once (tests/helpers/web-app.ts)
   }
 
   for (const [lang, locale, words] of [
