@@ -82,7 +82,8 @@ describe('roger print', () => {
   });
 
   it('refuses, one line each, what it cannot print — by its bytes, not its name; empty; over 2 GiB — and sends nothing at all', async () => {
-    const person = await signedInPrinter(host, ms);
+    // Nothing reaches OneDrive: no need to connect it.
+    const person = await signedInPrinter(host, ms, { connected: false });
     await person.file('fine.pdf', multiPagePdf(1));
     await person.file('holiday.pdf', Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')); // a PNG named .pdf
     await person.file('notes.txt', Buffer.from('just some words\n'));
@@ -110,17 +111,18 @@ describe('roger print', () => {
   });
 
   it('refuses options out of range before sending anything', async () => {
-    const person = await signedInPrinter(host, ms);
+    const person = await signedInPrinter(host, ms, { connected: false });
     await person.file('fine.pdf', multiPagePdf(1));
     const requestsBefore = host.traffic.requests;
-    for (const [flags, complaint] of [
+    const cases = [
       [['--copies', '0'], /copies: a whole number from 1 to 999/],
       [['--copies', '2.5'], /copies: a whole number from 1 to 999/],
       [['--paper', 'B5'], /paper: one of A4, A3, A5, Letter, Legal/],
-    ] as const) {
-      const run = await finished(person.roger(['print', ...flags, 'fine.pdf']));
-      expect(run.code, flags.join(' ')).toBe(1);
-      expect(run.stderr).toMatch(complaint);
+    ] as const;
+    const runs = await Promise.all(cases.map(([flags]) => finished(person.roger(['print', ...flags, 'fine.pdf']))));
+    for (const [index, [flags, complaint]] of cases.entries()) {
+      expect(runs[index]!.code, flags.join(' ')).toBe(1);
+      expect(runs[index]!.stderr).toMatch(complaint);
     }
     expect(host.traffic.requests).toBe(requestsBefore);
     expect(await person.jobs()).toEqual([]);
