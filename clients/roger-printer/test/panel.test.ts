@@ -20,15 +20,19 @@ describe('roger-printer panel', () => {
     host = agents.host;
   });
 
-  /** Uma in a tenant of her own, a printer enrolled there, and the agent started for it. */
-  async function panel() {
-    const tenant = await freshTenant(host, 'panel', admin, [uma]);
+  /**
+   * A tenant of its own, a printer enrolled there, and the agent started for it. The person at the
+   * panel is its admin, or Uma (who has a PIN) for the PIN test: one password hashed, not three.
+   */
+  async function panel(withPin = false) {
+    const tenant = await freshTenant(host, 'panel', admin, withPin ? [uma] : []);
+    const person = withPin ? tenant.users[0]! : tenant.admin;
     const printer = await enrolledPrinter(host, tenant.admin.token, 'Floor 2');
     const work = await folder();
     await writeEnrolledState(host, work.state, printer);
     const agent = start(startArgs(host, work));
     await agent.waitFor(/connected: printer/);
-    return { agent, printer, user: tenant.users[0]!, username: tenant.users[0]!.person.username };
+    return { agent, printer, user: person, username: person.person.username };
   }
 
   async function queuedJob(userToken: string, fileName: string) {
@@ -66,7 +70,7 @@ describe('roger-printer panel', () => {
   });
 
   it('pin: the right PIN signs the person in and release sends their queued jobs; a wrong PIN is refused', async () => {
-    const { agent, printer, user, username } = await panel();
+    const { agent, printer, user, username } = await panel(true);
     const jobIds = [await queuedJob(user.token, 'One.pdf'), await queuedJob(user.token, 'Two.pdf')];
 
     agent.type('release');
