@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import * as oauth from 'openid-client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { individual, uniqueName } from '../helpers/fixtures.js';
 import { api, createTenant, oauthClient, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { axe } from '../helpers/web-app.js';
 
 /**
  * "Sign in with Microsoft" in a real browser (Debian's Chromium through playwright-core): a stock
@@ -88,9 +88,7 @@ describe('Sign in with Microsoft in a browser', () => {
 
   async function checkPage(page: Page, name: string) {
     await page.screenshot({ path: `${RESULTS}microsoft-${name}.png`, fullPage: true });
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(await axe(page)).toEqual([]); // axe-core put in the page once (tests/helpers/web-app.ts)
   }
 
   it('signs a Contoso person in through the page and the stand-in; openid-client gets tokens that work', async () => {
