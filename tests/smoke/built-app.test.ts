@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/free-port.js';
 import { azureSettings } from './azure-settings.js';
 
@@ -29,6 +29,17 @@ function startBuilt(env: Record<string, string>): { child: ChildProcess; output:
 
 describe('built app with plain node', () => {
   let running: ChildProcess | undefined;
+  /**
+   * `npm run demo`, started before the other tests and awaited by the last one: it runs six
+   * processes of the reference programs that spend much of their time waiting on each other
+   * (device-code polls, AMQP receives), so the tests above run meanwhile instead of after it.
+   * Up to 90 s: slow on a busy 2-core machine (9–13 s alone).
+   */
+  let demo: Promise<{ stdout: string }>;
+  beforeAll(() => {
+    demo = run(process.execPath, ['dist/tools/demo.js'], { env: baseEnv, timeout: 90_000 });
+    demo.catch(() => {}); // its failure is reported by its own test, not as an unhandled rejection
+  });
   afterEach(() => {
     running?.kill('SIGKILL');
     running = undefined;
@@ -109,17 +120,6 @@ describe('built app with plain node', () => {
     expect(await me.json()).toMatchObject({ kind: 'user', user: { username: 'admin', role: 'admin' } });
   });
 
-  it('npm run demo tells the whole story and exits 0', async () => {
-    // Up to 90 s: the demo runs six processes of the reference programs, slow on a busy 2-core machine (13 s alone).
-    const { stdout } = await run(process.execPath, ['dist/tools/demo.js'], { env: baseEnv, timeout: 90_000 });
-    expect(stdout).toContain('Done: 2 jobs released over AMQP and printed, and a Microsoft sign-in.');
-    // The printer and the PC are the reference programs, and what the printer wrote is what roger sent.
-    expect(stdout).toContain('MFP-3F │ ready: receiving releases');
-    expect(stdout).toContain('PC │ signed in as Dana Doe');
-    expect(stdout).toContain('byte for byte the PDFs Dana sent');
-    expect(stdout).toContain('created just in time');
-  }, 90_000);
-
   it('stops start-up with a line naming a bad setting and a non-zero exit code', async () => {
     for (const [env, expected] of [
       [{ PORT: 'abc' }, 'PORT: must be a whole number (got "abc")'],
@@ -185,4 +185,14 @@ describe('built app with plain node', () => {
     expect(unresolved.stderr).toContain('ROGER_OPERATOR_KEY: is a Key Vault reference that App Service could not resolve');
     expect(unresolved.registered).toEqual(['health', 'not-configured']);
   });
+
+  it('npm run demo tells the whole story and exits 0', async () => {
+    const { stdout } = await demo;
+    expect(stdout).toContain('Done: 2 jobs released over AMQP and printed, and a Microsoft sign-in.');
+    // The printer and the PC are the reference programs, and what the printer wrote is what roger sent.
+    expect(stdout).toContain('MFP-3F │ ready: receiving releases');
+    expect(stdout).toContain('PC │ signed in as Dana Doe');
+    expect(stdout).toContain('byte for byte the PDFs Dana sent');
+    expect(stdout).toContain('created just in time');
+  }, 90_000);
 });
