@@ -2,11 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files that register process-wide singletons (OpenTelemetry's global tracer, meter and logger
- * providers can be set once per process) need a module registry of their own; every other file
- * shares its worker's modules with the files before it, which spares re-importing the app and
- * its SDKs for each of ~140 files (about a third of the suite's time).
+ * providers can be set once per process; the Azure Monitor file also sets the environment the
+ * distro reads) run with modules of their own; every other file shares its worker's modules with
+ * the files before it, which spares re-importing the app and its SDKs for each of ~140 files
+ * (about a third of the suite's time).
  */
-const ISOLATED = ['tests/**/telemetry.test.ts'];
+const ISOLATED = ['tests/**/telemetry.test.ts', 'tests/integration/azure-monitor.test.ts'];
 
 export default defineConfig({
   // Vite's own warnings; the inlined workflow parser below ships source maps without sources.
