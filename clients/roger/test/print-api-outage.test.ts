@@ -5,7 +5,7 @@ import { startHostWithMicrosoft } from '../../../tests/helpers/onedrive.js';
 import { multiPagePdf } from '../../../tests/helpers/pdf.js';
 import { startTcpOutageProxy, type TcpOutageProxy } from '../../../tests/helpers/tcp-outage.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
-import { finished, signedInPrinter } from './print-world.js';
+import { finished, SMALL_RANGES, signedInPrinter } from './print-world.js';
 
 /**
  * "The API restarted mid-upload: roger print resumes" (issue 19). The API is reached through a
@@ -14,7 +14,6 @@ import { finished, signedInPrinter } from './print-world.js';
  * stand-in) directly and are not touched: what the API's absence hits is registering the job
  * and marking it ready.
  */
-const SMALL_RANGES = { ROGER_UPLOAD_FRAGMENT_KIB: '320' };
 
 describe('roger print while the API restarts', () => {
   let host: TestHost;

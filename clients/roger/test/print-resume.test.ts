@@ -8,7 +8,7 @@ import { startHostWithMicrosoft } from '../../../tests/helpers/onedrive.js';
 import { multiPagePdf } from '../../../tests/helpers/pdf.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
 import type { PendingUpload } from '../src/printing/pending-uploads.js';
-import { finished, signedInPrinter, type Printer, type RogerRun } from './print-world.js';
+import { finished, FRAGMENT, SMALL_RANGES, signedInPrinter, type Printer, type RogerRun } from './print-world.js';
 
 /**
  * `roger print` resuming an upload (docs/clients.md#printing): killed mid-way, OneDrive failing
@@ -16,8 +16,6 @@ import { finished, signedInPrinter, type Printer, type RogerRun } from './print-
  * go on. Bytes are counted at the Graph stand-in: a resumed upload sends only what OneDrive
  * does not have yet.
  */
-const FRAGMENT = 320 * 1024;
-const SMALL_RANGES = { ROGER_UPLOAD_FRAGMENT_KIB: '320' };
 
 describe('roger print resumes', () => {
   let host: TestHost;

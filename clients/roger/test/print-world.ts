@@ -19,6 +19,11 @@ import type { SavedLogin } from '../src/credentials.js';
  */
 const ROGER = fileURLToPath(new URL('../bin/roger.js', import.meta.url));
 
+/** Graph's unit for upload ranges; with SMALL_RANGES roger sends ranges of exactly this size. */
+export const FRAGMENT = 320 * 1024;
+/** Ranges of 320 KiB (roger's test knob), so a document of a megabyte or so goes in several. */
+export const SMALL_RANGES = { ROGER_UPLOAD_FRAGMENT_KIB: '320' };
+
 const person: Person = { email: 'robin@northwind.test', username: 'robin', fullName: 'Robin Printer', password: 'robin-password-12' };
 
 export interface Printer {

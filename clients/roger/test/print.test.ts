@@ -5,16 +5,13 @@ import type { LocalMicrosoft } from '../../../tools/microsoft/local-microsoft.js
 import { startHostWithMicrosoft } from '../../../tests/helpers/onedrive.js';
 import { multiPagePdf } from '../../../tests/helpers/pdf.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
-import { finished, signedInPrinter } from './print-world.js';
+import { finished, FRAGMENT, SMALL_RANGES, signedInPrinter } from './print-world.js';
 
 /**
  * `roger print` (docs/clients.md#printing), the real program against the real API and the
  * Graph stand-in: what it refuses before sending anything, and a document's way straight to the
  * user's OneDrive and on to the queue, through the faults OneDrive has for a moment.
  */
-const FRAGMENT = 320 * 1024;
-/** Ranges of 320 KiB, so a document of a megabyte or so goes in several. */
-const SMALL_RANGES = { ROGER_UPLOAD_FRAGMENT_KIB: '320' };
 
 describe('roger print', () => {
   let host: TestHost;
