@@ -25,7 +25,8 @@ export const devicesAmqpToken = defineRoute({
       description: 'Where to connect and with what',
       schema: Type.Object({
         amqpUrl: Type.String(),
-        entityPath: Type.String(),
+        topic: Type.String({ description: 'The release topic the printer was given at enrollment (`releases-NN`).' }),
+        entityPath: Type.String({ description: 'Its own subscription: `<topic>/subscriptions/<printerId>`.' }),
         sasToken: Type.String(),
         expiresOn: Type.String({ format: 'date-time' }),
       }),

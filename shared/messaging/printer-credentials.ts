@@ -9,6 +9,8 @@ export const PRINTER_SAS_LIFETIME_SECONDS = 20 * 60;
 export interface PrinterCredentials {
   /** Where the printer connects (AMQP). */
   readonly amqpUrl: string;
+  /** The release topic the printer was given at enrollment (`releases-NN`, docs/flows.md#release-to-printers). */
+  readonly topic: string;
   /** Its own subscription: `<topic>/subscriptions/<printerId>`. */
   readonly entityPath: string;
   readonly sasToken: string;
@@ -31,6 +33,7 @@ export async function printerCredentials(services: Services, tenantId: string, d
   const { name, key } = messaging.listenRule;
   return {
     amqpUrl: messaging.amqpUrl,
+    topic: device.topic,
     entityPath,
     sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn),
     expiresOn,
