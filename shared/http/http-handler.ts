@@ -154,6 +154,11 @@ export function createHttpHandler(route: AnyRoute, deps: HttpHandlerDependencies
       ms: Math.round(performance.now() - started),
       cosmosRequests: usage.requests,
       cosmosRU: Math.round(usage.requestCharge * 100) / 100,
+      // Bytes each way, index terms written and Azure's RU estimate (docs/data.md#what-a-call-costs).
+      cosmosBytesRead: usage.bytesRead,
+      cosmosBytesWritten: usage.bytesWritten,
+      cosmosIndexedPaths: usage.indexedPaths,
+      cosmosRUEstimate: Math.round(usage.ruEstimate * 100) / 100,
     });
     return response;
   };

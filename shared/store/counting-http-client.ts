@@ -1,15 +1,33 @@
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { costOfRequest } from './cosmos-cost.js';
 import { recordCosmosRequest } from './request-meter.js';
 
+/** The request body as text when the SDK sent text (it sends JSON); else its length only, if it has one. */
+function bodyText(body: unknown): string | undefined {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  return undefined;
+}
+
 /**
- * The SDK's own HTTP client, wrapped to count requests and request units per API call
- * (`CosmosClientOptions.httpClient` is the SDK's public hook for this).
+ * The SDK's own HTTP client, wrapped to count requests, request units, bytes each way, indexed
+ * paths and an RU estimate per API call (cosmos-cost.ts, docs/data.md#what-a-call-costs).
+ * `CosmosClientOptions.httpClient` is the SDK's public hook for this.
  */
 export function createCountingHttpClient(inner: HttpClient = createDefaultHttpClient()): HttpClient {
   return {
     async sendRequest(request) {
       const response = await inner.sendRequest(request);
-      recordCosmosRequest(Number(response.headers.get('x-ms-request-charge') ?? 0));
+      recordCosmosRequest(
+        costOfRequest(
+          { method: request.method, url: request.url, headers: request.headers, body: bodyText(request.body) },
+          {
+            status: response.status,
+            bodyAsText: response.bodyAsText ?? undefined,
+            requestCharge: Number(response.headers.get('x-ms-request-charge') ?? 0),
+          },
+        ),
+      );
       return response;
     },
   };

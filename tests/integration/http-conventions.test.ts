@@ -221,7 +221,7 @@ describe('HTTP conventions', () => {
     const lines = host.logs.slice(before);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /^information request method=GET route=\/tenants\/\{slug\}\/region status=400 ms=\d+ cosmosRequests=0 cosmosRU=0$/,
+      /^information request method=GET route=\/tenants\/\{slug\}\/region status=400 ms=\d+ cosmosRequests=0 cosmosRU=0 cosmosBytesRead=0 cosmosBytesWritten=0 cosmosIndexedPaths=0 cosmosRUEstimate=0$/,
     );
     expect(lines[1]).toMatch(/^information request method=POST route=\/test\/echo\/\{id\} status=201 ms=\d+ /);
     expect(lines.join('\n')).not.toMatch(/secret|some-slug|Alice/);
