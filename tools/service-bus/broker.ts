@@ -1,7 +1,8 @@
 /**
  * A local Azure Service Bus namespace for development and tests: an AMQP 1.0 broker on rhea that
  * the real @azure/service-bus SDK talks to over plain TCP (connection string with
- * `UseDevelopmentEmulator=true`). It serves the subset Roger Cloud uses (docs/flows.md#release-to-printers): topics,
+ * `UseDevelopmentEmulator=true`) or over WebSockets on the same port (websocket.ts). It serves
+ * the subset Roger Cloud uses (docs/flows.md#release-to-printers): topics,
  * subscriptions with correlation filters, peek-lock and settlement, dead-lettering, TTL,
  * duplicate detection, and SAS authorisation scoped by resource-URI prefix.
  *
@@ -20,6 +21,7 @@ import { setAttachReply } from './rhea-internals.js';
 import type { Right, SasRule } from './sas.js';
 import { SubscriptionSender } from './subscription-sender.js';
 import { TopicReceiver } from './topic-receiver.js';
+import { listenForAmqp, WEBSOCKET_PATH } from './websocket.js';
 
 export type { SasRule } from './sas.js';
 export type { SubscriptionOptions, TopicOptions } from './entities.js';
@@ -27,6 +29,8 @@ export type { SubscriptionOptions, TopicOptions } from './entities.js';
 export interface LocalServiceBus {
   readonly host: string;
   readonly port: number;
+  /** AMQP over WebSockets on the same port: `ws://<host>:<port>/$servicebus/websocket` (websocket.ts). */
+  readonly webSocketUrl: string;
   /** Full-rights connection string for the app's sender: Endpoint=sb://127.0.0.1:<port>;SharedAccessKeyName=<rule>;SharedAccessKey=<key>;UseDevelopmentEmulator=true */
   connectionString(ruleName: string): string;
   createTopic(name: string, options?: TopicOptions): void;
@@ -110,6 +114,10 @@ class LocalBroker implements LocalServiceBus {
     return this.listeningPort;
   }
 
+  get webSocketUrl(): string {
+    return `ws://${this.host}:${this.port}${WEBSOCKET_PATH}`;
+  }
+
   connectionString(ruleName: string): string {
     const rule = this.rules.get(ruleName);
     if (!rule) throw new Error(`No SAS rule named '${ruleName}'.`);
@@ -154,7 +162,7 @@ class LocalBroker implements LocalServiceBus {
   }
 
   async listen(port: number): Promise<void> {
-    const server = this.container.listen({ host: this.host, port, ...CONNECTION_OPTIONS });
+    const server = listenForAmqp(this.container, { host: this.host, port }, CONNECTION_OPTIONS);
     server.on('connection', (socket: Socket) => {
       socket.setNoDelay(true); // otherwise Nagle + delayed ACK stall small frames ~40 ms
       this.sockets.add(socket);

@@ -2,8 +2,9 @@
  * The few rhea internals the broker has to touch, behind one typed view so that the casts live in
  * one place. rhea 3.0.5 is pinned in package.json; re-check these fields when it changes.
  */
+import type { Socket } from 'node:net';
 import rhea from 'rhea';
-import type { Delivery, link, Sender } from 'rhea';
+import type { ConnectionOptions, Container, Delivery, link, Sender } from 'rhea';
 
 /** Fields rhea keeps on a sender link but leaves out of its typings. */
 interface SenderInternals {
@@ -103,4 +104,13 @@ export function outcome(name: OutcomeName, fields: Record<string, unknown> = {})
 
 export function rejectedOutcome(condition: string, description: string): unknown {
   return outcome('rejected', { error: { condition, description } });
+}
+
+/**
+ * Serve an AMQP connection on a socket the broker accepted itself (websocket.ts sniffs the first
+ * bytes before it knows the protocol), exactly as rhea's own listen() does with the sockets of
+ * its server; rhea's typings leave Connection.accept out.
+ */
+export function acceptAmqpSocket(container: Container, options: object, socket: Socket): void {
+  (container.create_connection(options as ConnectionOptions) as unknown as { accept(socket: Socket): void }).accept(socket);
 }
