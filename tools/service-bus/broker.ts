@@ -25,6 +25,7 @@ import { listenForAmqp, WEBSOCKET_PATH } from './websocket.js';
 
 export type { SasRule } from './sas.js';
 export type { SubscriptionOptions, TopicOptions } from './entities.js';
+export { QuotaExceededError, STANDARD_TIER_QUOTAS } from './entities.js';
 
 export interface LocalServiceBus {
   readonly host: string;

@@ -31,6 +31,33 @@ export interface PublishedMessage {
 export type SubscriptionQueue = MessageQueue<PublishedMessage>;
 
 const DEFAULT_LOCK_DURATION_MS = 60_000;
+
+/**
+ * The Standard tier's quotas that the broker enforces, as Azure documents them (Service Bus
+ * quotas: "Number of subscriptions per topic", "Number of topics or queues per namespace",
+ * "Message size for a queue, topic, or subscription entity"). The message size is checked on each
+ * transfer (topic-receiver.ts) against MAX_MESSAGE_SIZE, which the link also advertises.
+ */
+export const STANDARD_TIER_QUOTAS = {
+  subscriptionsPerTopic: 2000,
+  /** Topics and queues together; this broker has no queues. Subscriptions do not count. */
+  entitiesPerNamespace: 10_000,
+} as const;
+
+/**
+ * What Service Bus answers when a quota refuses a new entity: 403 Forbidden, SubCode 40300. The
+ * administration client (HTTPS/ATOM) turns it into a RestError with code `QuotaExceededError` and
+ * statusCode 403; this error has the same name, code, status and wording, so an adapter tests for
+ * one shape, Azure's or the local broker's.
+ */
+export class QuotaExceededError extends Error {
+  override readonly name = 'RestError';
+  readonly code = 'QuotaExceededError';
+  readonly statusCode = 403;
+  constructor(detail: string) {
+    super(`SubCode=40300. ${detail}`);
+  }
+}
 const DEFAULT_MAX_DELIVERY_COUNT = 10;
 
 export class Subscription {
@@ -137,6 +164,11 @@ export class EntityStore {
   createTopic(name: string, options: TopicOptions = {}): void {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`Invalid topic name '${name}'.`);
     if (this.topics.has(name.toLowerCase())) throw new Error(`Topic '${name}' already exists (MessagingEntityAlreadyExists).`);
+    if (this.topics.size >= STANDARD_TIER_QUOTAS.entitiesPerNamespace) {
+      throw new QuotaExceededError(
+        `The maximum number of topics and queues in the namespace (${STANDARD_TIER_QUOTAS.entitiesPerNamespace}) has been reached; topic '${name}' was not created.`,
+      );
+    }
     this.topics.set(name.toLowerCase(), new Topic(name, options));
   }
 
@@ -145,6 +177,11 @@ export class EntityStore {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`Invalid subscription name '${name}'.`);
     if (topic.subscriptions.has(name.toLowerCase())) {
       throw new Error(`Subscription '${topicName}/${name}' already exists (MessagingEntityAlreadyExists).`);
+    }
+    if (topic.subscriptions.size >= STANDARD_TIER_QUOTAS.subscriptionsPerTopic) {
+      throw new QuotaExceededError(
+        `The maximum number of subscriptions of topic '${topic.name}' (${STANDARD_TIER_QUOTAS.subscriptionsPerTopic}) has been reached; subscription '${name}' was not created.`,
+      );
     }
     topic.subscriptions.set(name.toLowerCase(), new Subscription(topic.name, name, options));
   }

@@ -3,7 +3,8 @@
  * published as a whole and answered accepted, or rejected with the AMQP error the SDK translates.
  */
 import type { EventContext, Message, Receiver } from 'rhea';
-import { decodeTransfer, MalformedMessageError, toPublished } from './amqp-encoding.js';
+import rhea from 'rhea';
+import { decodeTransfer, MalformedMessageError, MAX_MESSAGE_SIZE, toPublished } from './amqp-encoding.js';
 import type { EntityStore } from './entities.js';
 
 /** Credit granted to senders, topped up when half is used (the SDK waits for credit before sending). */
@@ -32,6 +33,16 @@ export class TopicReceiver {
       delivery.reject({ condition: 'amqp:not-found', description: `The messaging entity '${this.topicName}' could not be found.` });
       return;
     }
+    // Standard tier: 256 KB per message, and per batch (the SDK sends a batch as one transfer).
+    // Service Bus refuses more with this condition, which the SDK reports as MessageSizeExceeded.
+    const size = transferSize(context.message as Message | Buffer);
+    if (size > MAX_MESSAGE_SIZE) {
+      delivery.reject({
+        condition: 'amqp:link:message-size-exceeded',
+        description: `The received message (${size} bytes) exceeds the limit (${MAX_MESSAGE_SIZE} bytes) currently allowed on the link.`,
+      });
+      return;
+    }
     let messages: Message[];
     try {
       // For a non-zero message format rhea hands over the raw bytes instead of a decoded message.
@@ -56,5 +67,19 @@ export class TopicReceiver {
     if (this.credit >= CREDIT_WINDOW / 2) return;
     this.receiver.add_credit(CREDIT_WINDOW - this.credit);
     this.credit = CREDIT_WINDOW;
+  }
+}
+
+/**
+ * The transfer's size as sent: rhea hands over the raw bytes of a batch (format 0x80013700) and
+ * a decoded message otherwise, which is encoded again to measure it (the same bytes, give or take
+ * how rhea encodes a few fields).
+ */
+function transferSize(payload: Message | Buffer): number {
+  if (Buffer.isBuffer(payload)) return payload.length;
+  try {
+    return rhea.message.encode(payload).length;
+  } catch {
+    return 0; // left to decodeTransfer, which says what is wrong with it
   }
 }
