@@ -95,6 +95,15 @@ interface LocalWindow {
   seen: number;
   inFlight: number;
   blocked: boolean;
+  /**
+   * Events let through and not yet in the shared count (`reserve` with `firstLocal`): the key's
+   * first on this instance in this window, folded into the shared count by its next one.
+   */
+  unshared: number;
+  /** The first event of this window was taken here (counted locally or not at all). */
+  firstTaken: boolean;
+  /** The write that folds `unshared` into the shared count, while it runs: this instance's later writes wait for it. */
+  folding?: Promise<unknown>;
 }
 const KEYS_KEPT = 10_000;
 const localWindows = new WeakMap<Store, Map<string, LocalWindow>>();
@@ -107,7 +116,7 @@ function localWindow(store: Store, key: string, rule: LimitRule, now: Date): Loc
   if (!state || state.window !== window) {
     windows.delete(key);
     if (windows.size >= KEYS_KEPT) windows.delete(windows.keys().next().value!);
-    state = { window, counted: false, known: false, seen: 0, inFlight: 0, blocked: false };
+    state = { window, counted: false, known: false, seen: 0, inFlight: 0, blocked: false, unshared: 0, firstTaken: false };
     windows.set(key, state);
   }
   return state;
@@ -128,24 +137,66 @@ const refund = (store: Store, key: string, rule: LimitRule, now: Date) => () =>
     () => undefined,
   );
 
+export type ReserveOptions =
+  /**
+   * Events may be given back (a user-code look-up that found its code is no miss). Then a
+   * refused event is given back too, so that a caller whose attempts in flight briefly pushed
+   * the count over is not held until the window ends.
+   */
+  | { readonly refundable: true; readonly firstLocal?: never }
+  /**
+   * The key's first event on this instance in a window is counted here only, with no store
+   * request; its next one on this instance adds both to the shared count (docs/security.md#rate-limits).
+   * On one instance the count stays exact at any concurrency; across N instances a key can
+   * pass its limit by at most N a window, one per instance it never came back to.
+   */
+  | { readonly refundable?: false; readonly firstLocal?: boolean };
+
 /**
  * Counts one event against `key` before it happens, and refuses it (RateLimited) when it
  * would exceed the limit. Exact at any concurrency across instances: the shared increment
- * decides. One store request.
- *
- * `refundable`: events may be given back (a user-code look-up that found its code is no miss).
- * Then a refused event is given back too, so that a caller whose attempts in flight briefly
- * pushed the count over is not held until the window ends; otherwise the count only grows, and
- * a caller once over costs this instance no further store request until the window ends.
+ * decides. One store request (none for a `firstLocal` key's first on this instance). Unless
+ * refundable, the count only grows, and a caller once over costs this instance no further
+ * store request until the window ends.
  */
-export async function reserve(store: Store, key: string, rule: LimitRule, now: Date, { refundable = false } = {}): Promise<Reservation> {
+export async function reserve(store: Store, key: string, rule: LimitRule, now: Date, options: ReserveOptions = {}): Promise<Reservation> {
   const local = localWindow(store, key, rule, now);
   if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
-  const count = await addToCount(store, key, rule, now, 1, local.counted);
+  if (options.firstLocal && !local.firstTaken && rule.limit >= 1) {
+    // Claimed before any await: of requests racing on this instance, exactly one gets it.
+    local.firstTaken = true;
+    local.unshared += 1;
+    const giveBackShared = refund(store, key, rule, now);
+    return {
+      async giveBack() {
+        if (local.unshared > 0) local.unshared -= 1;
+        else await giveBackShared(); // folded meanwhile
+      },
+    };
+  }
+  // While a fold is written, this instance's other writes for the key wait: the shared count
+  // then has the unshared event before any later one, so each caller's count says where it stands.
+  while (local.folding) {
+    await local.folding.catch(() => undefined);
+    if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
+  }
+  // This event and whatever this instance let through unshared go into the shared count together;
+  // taken out of `unshared` at once, so no other request folds them a second time.
+  const folded = local.unshared;
+  local.unshared = 0;
+  const write = addToCount(store, key, rule, now, 1 + folded, local.counted);
+  if (folded > 0) local.folding = write.finally(() => (local.folding = undefined));
+  let count: number;
+  try {
+    count = await write;
+  } catch (error) {
+    local.unshared += folded; // not written: the next request folds them
+    throw error;
+  }
   local.counted = true;
   const giveBack = refund(store, key, rule, now);
   if (count > rule.limit) {
-    if (refundable) await giveBack();
+    if (options.refundable) await giveBack();
     else local.blocked = true;
     throw new RateLimited(secondsLeft(rule, now));
   }

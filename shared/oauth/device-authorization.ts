@@ -84,7 +84,10 @@ export async function startDeviceAuthorization(services: Services, request: Devi
 /**
  * Every request here writes a device-code item, and anyone may ask: without a bound one
  * address could fill the store. Counted per printer for session codes (it authenticated), per
- * client address otherwise; one store request (rate-limit.ts).
+ * client address otherwise. A key's first code on an instance in a window is counted there only
+ * (rate-limit.ts `firstLocal`): most callers ask once (a desktop signing in, a printer showing a
+ * code), so most device authorizations cost the one write of their record
+ * (docs/security.md#rate-limits says what that allows across instances).
  */
 async function reserveCodeCreation(services: Services, deviceId: string | undefined, ip: string | undefined): Promise<void> {
   const { limits } = oauthDefaults;
@@ -92,7 +95,7 @@ async function reserveCodeCreation(services: Services, deviceId: string | undefi
     ? [`device-authorizations:printer:${deviceId}`, limits.printerDeviceAuthorizations]
     : [`device-authorizations:${addressBucket(ip)}`, limits.addressDeviceAuthorizations];
   try {
-    await reserve(services.store, key, rule, services.now());
+    await reserve(services.store, key, rule, services.now(), { firstLocal: true });
   } catch (error) {
     if (!(error instanceof RateLimited)) throw error;
     throw new RateLimited(error.retryAfterSeconds, `too many codes requested; try again in ${error.retryAfterSeconds} seconds`);
