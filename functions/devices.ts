@@ -25,6 +25,10 @@ export const devicesAmqpToken = defineRoute({
       description: 'Where to connect and with what',
       schema: Type.Object({
         amqpUrl: Type.String(),
+        amqpWebSocketUrl: Type.String({
+          description:
+            'The same namespace over AMQP over WebSockets (port 443), for networks that allow nothing else; the same token works there.',
+        }),
         topic: Type.String({ description: 'The release topic the printer was given at enrollment (`releases-NN`).' }),
         entityPath: Type.String({ description: 'Its own subscription: `<topic>/subscriptions/<printerId>`.' }),
         sasToken: Type.String(),

@@ -4,6 +4,7 @@ import {
   settingSpecs,
   settingNames,
   type Region,
+  type RegionSetting,
   type SettingName,
   type SettingSpec,
   type OneDriveTokenKeys,
@@ -152,7 +153,19 @@ function readSetting(name: SettingName, env: Environment, problems: string[]): u
   return value;
 }
 
-function localRegions(port: number): Region[] {
+/**
+ * Where a region's printers reach Service Bus over WebSockets when ROGER_REGIONS does not say
+ * (docs/flows.md#amqp-over-websockets). Azure serves AMQP over WebSockets on 443 whatever port
+ * AMQPS uses, so `amqps://<namespace>[:port]` becomes `wss://<namespace>/$servicebus/websocket`;
+ * the local broker serves both on one port, so `amqp://host:port` keeps its port under `ws://`.
+ */
+export function amqpWebSocketUrlFor(amqpUrl: string): string {
+  const url = new URL(amqpUrl);
+  const tls = url.protocol === 'amqps:';
+  return `${tls ? 'wss' : 'ws'}://${tls ? url.hostname : url.host}/$servicebus/websocket`;
+}
+
+function localRegions(port: number): RegionSetting[] {
   const apiUrl = `http://localhost:${port}`;
   const amqpUrl = 'amqp://localhost:5672';
   return [
@@ -171,7 +184,10 @@ export function loadConfig(env: Environment = process.env): Config {
   for (const name of settingNames) values[name] = readSetting(name, env, problems);
 
   const port = (values.PORT as number | undefined) ?? 7071;
-  const regions = (values.ROGER_REGIONS as Region[] | undefined) ?? localRegions(port);
+  const regions: Region[] = ((values.ROGER_REGIONS as RegionSetting[] | undefined) ?? localRegions(port)).map((region) => ({
+    ...region,
+    amqpWebSocketUrl: region.amqpWebSocketUrl ?? amqpWebSocketUrlFor(region.amqpUrl),
+  }));
   const regionId = (values.ROGER_REGION as string | undefined) ?? 'eu';
 
   const seen = new Set<string>();

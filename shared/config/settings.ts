@@ -26,18 +26,36 @@ export interface SettingSpec {
   readonly example: string;
 }
 
-export const RegionSchema = Type.Object(
-  {
-    id: Type.String({ pattern: '^[a-z]{2,8}$', description: 'Short region id, e.g. `eu`.' }),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    apiUrl: Type.String({ format: 'uri', pattern: '^https?://' }),
-    amqpUrl: Type.String({ format: 'uri', pattern: '^amqps?://' }),
-  },
-  { additionalProperties: false },
-);
+const regionFields = {
+  id: Type.String({ pattern: '^[a-z]{2,8}$', description: 'Short region id, e.g. `eu`.' }),
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  apiUrl: Type.String({ format: 'uri', pattern: '^https?://' }),
+  amqpUrl: Type.String({ format: 'uri', pattern: '^amqps?://' }),
+};
+
+/** The SDK connects over WebSockets only at this path (docs/flows.md#amqp-over-websockets). */
+const AmqpWebSocketUrlSchema = Type.String({
+  format: 'uri',
+  pattern: '^wss?://[^/?#]+/\\$servicebus/websocket$',
+  description: 'The same Service Bus namespace over AMQP over WebSockets: `wss://<namespace>/$servicebus/websocket` (port 443).',
+});
+
+/** A region as discovery answers it, and as the app holds it. */
+export const RegionSchema = Type.Object({ ...regionFields, amqpWebSocketUrl: AmqpWebSocketUrlSchema }, { additionalProperties: false });
 export type Region = Static<typeof RegionSchema>;
 
-export const RegionCatalogSchema = Type.Array(RegionSchema, { minItems: 1, maxItems: 20 });
+/**
+ * A region as ROGER_REGIONS gives it: `amqpWebSocketUrl` may be left out, so that catalogs written
+ * before it existed (a local.settings.json, a Function App not yet redeployed) still load;
+ * loadConfig then derives it from `amqpUrl` (load-config.ts, amqpWebSocketUrlFor).
+ */
+export const RegionSettingSchema = Type.Object(
+  { ...regionFields, amqpWebSocketUrl: Type.Optional(AmqpWebSocketUrlSchema) },
+  { additionalProperties: false },
+);
+export type RegionSetting = Static<typeof RegionSettingSchema>;
+
+export const RegionCatalogSchema = Type.Array(RegionSettingSchema, { minItems: 1, maxItems: 20 });
 
 /** A JWKS holding private ES256 keys; the first one signs, all are published (rotation without downtime). */
 export const SigningKeysSchema = Type.Object(
@@ -93,11 +111,12 @@ export const settingSpecs = {
   ROGER_REGIONS: {
     kind: 'json',
     schema: RegionCatalogSchema,
-    description: 'Region catalog served by discovery: JSON array of `{ id, name, apiUrl, amqpUrl }`, ids unique.',
+    description:
+      "Region catalog served by discovery: JSON array of `{ id, name, apiUrl, amqpUrl, amqpWebSocketUrl }`, ids unique. `amqpWebSocketUrl` left out: derived from `amqpUrl` (`amqps://<namespace>` → `wss://<namespace>/$servicebus/websocket`; the local broker's `amqp://host:port` → `ws://host:port/$servicebus/websocket`).",
     where: 'azure',
     defaultText: '`eu` and `us`, both pointing at the local host (`http://localhost:<PORT>`)',
     example:
-      '[{"id":"eu","name":"Europe","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672"},{"id":"us","name":"United States","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672"}]',
+      '[{"id":"eu","name":"Europe","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672","amqpWebSocketUrl":"ws://localhost:5672/$servicebus/websocket"},{"id":"us","name":"United States","apiUrl":"http://localhost:7071","amqpUrl":"amqp://localhost:5672","amqpWebSocketUrl":"ws://localhost:5672/$servicebus/websocket"}]',
   },
   COSMOS_ENDPOINT: {
     kind: 'string',

@@ -1,7 +1,15 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
 import type { Config } from '../config/load-config.js';
-import { ADMIN_CALL_TIMEOUT_MS, ADMIN_RETRY, createSender, SEND_RETRY, subscriptionDefaults, type Messaging } from './messaging.js';
+import {
+  ADMIN_CALL_TIMEOUT_MS,
+  ADMIN_RETRY,
+  createSender,
+  SEND_RETRY,
+  subscriptionDefaults,
+  WEBSOCKET_PATH,
+  type Messaging,
+} from './messaging.js';
 
 /** Azure Service Bus: the managed identity sends and manages subscriptions (no keys in the app). */
 export function openAzureMessaging(config: Config): Messaging {
@@ -12,6 +20,8 @@ export function openAzureMessaging(config: Config): Messaging {
   const admin = new ServiceBusAdministrationClient(namespace, credential, { retryOptions: ADMIN_RETRY });
   return {
     amqpUrl: config.region.amqpUrl,
+    // Port 443, where Service Bus takes AMQP over WebSockets.
+    amqpWebSocketUrl: `wss://${namespace}${WEBSOCKET_PATH}`,
     resourceBase: `sb://${namespace}/`,
     listenRule: { name: config.serviceBus.listenKeyName, key: config.serviceBus.listenKey! },
     sendBatch: sender.sendBatch,

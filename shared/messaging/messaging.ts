@@ -15,9 +15,17 @@ export interface PrinterSubscriptions {
   delete(topic: string, deviceId: string): Promise<void>;
 }
 
+/** The path Service Bus serves AMQP over WebSockets on; the SDK asks for no other. */
+export const WEBSOCKET_PATH = '/$servicebus/websocket';
+
 export interface Messaging {
   /** Where printers connect (AMQP). */
   readonly amqpUrl: string;
+  /**
+   * The same namespace over AMQP over WebSockets, for printers that may only reach 443
+   * (docs/flows.md#amqp-over-websockets): `wss://<namespace>/$servicebus/websocket` in Azure.
+   */
+  readonly amqpWebSocketUrl: string;
   /** `sb://<host>/`: the start of every SAS resource URI in this namespace. */
   readonly resourceBase: string;
   /** The Listen-only rule whose key signs printer SAS tokens. */

@@ -9,6 +9,8 @@ export const PRINTER_SAS_LIFETIME_SECONDS = 20 * 60;
 export interface PrinterCredentials {
   /** Where the printer connects (AMQP). */
   readonly amqpUrl: string;
+  /** The same over AMQP over WebSockets on 443, for networks that allow nothing else; the same token works on both. */
+  readonly amqpWebSocketUrl: string;
   /** The release topic the printer was given at enrollment (`releases-NN`, docs/flows.md#release-to-printers). */
   readonly topic: string;
   /** Its own subscription: `<topic>/subscriptions/<printerId>`. */
@@ -33,6 +35,7 @@ export async function printerCredentials(services: Services, tenantId: string, d
   const { name, key } = messaging.listenRule;
   return {
     amqpUrl: messaging.amqpUrl,
+    amqpWebSocketUrl: messaging.amqpWebSocketUrl,
     topic: device.topic,
     entityPath,
     sasToken: mintSasToken(`${messaging.resourceBase}${entityPath}`, name, key, expiresOn),

@@ -70,7 +70,7 @@ function shared(overrides: Record<string, Value> = {}): DeployedResource[] {
  * namespace, so the setting is known only in part: string(⟨…⟩) of JSON whose unknown parts are
  * ⟨…⟩ inside its strings.
  */
-function regionsSetting(settings: Record<string, Value>): { id: string; apiUrl: string; amqpUrl: string }[] {
+function regionsSetting(settings: Record<string, Value>): { id: string; apiUrl: string; amqpUrl: string; amqpWebSocketUrl: string }[] {
   const value = settings.ROGER_REGIONS;
   return JSON.parse(value instanceof Opaque ? value.text.replace(/^string\((.*)\)$/s, '$1') : value);
 }
@@ -308,11 +308,13 @@ describe('compiled templates (ARM JSON as deployed)', () => {
   it("advertises each region's Service Bus host with the suffix of the namespace Azure created, not a hard-coded cloud", () => {
     for (const region of REGIONS) {
       const regions = regionsSetting(one(regional(region), 'Microsoft.Web/sites/config').properties);
-      for (const { id, amqpUrl } of regions) {
+      for (const { id, amqpUrl, amqpWebSocketUrl } of regions) {
         expect(amqpUrl.startsWith(`amqps://${parameterFiles[region]!.namePrefix}-${id}-bus⟨`), amqpUrl).toBe(true);
         // This region's namespace's host name (split out of its serviceBusEndpoint), from its first dot.
         expect(amqpUrl).toMatch(/⟨substring\(.*reference\(namespace\)\.serviceBusEndpoint.*⟨indexOf\(.*, \.\)⟩\)⟩$/);
         expect(amqpUrl).not.toContain('windows.net');
+        // AMQP over WebSockets: the same host, on 443, at the one path the SDK asks for (docs/flows.md#amqp-over-websockets).
+        expect(amqpWebSocketUrl).toBe(`${amqpUrl.replace(/^amqps:/, 'wss:')}/$servicebus/websocket`);
       }
     }
   });

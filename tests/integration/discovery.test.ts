@@ -2,8 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, SlugTaken } from '../../shared/tenants/tenants.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
+/** `us` as a catalog written before amqpWebSocketUrl existed: discovery derives it. */
 const regions = [
-  { id: 'eu', name: 'Europe', apiUrl: 'https://eu.api.example.test', amqpUrl: 'amqps://eu.sb.example.test' },
+  {
+    id: 'eu',
+    name: 'Europe',
+    apiUrl: 'https://eu.api.example.test',
+    amqpUrl: 'amqps://eu.sb.example.test',
+    amqpWebSocketUrl: 'wss://eu.sb.example.test/$servicebus/websocket',
+  },
   { id: 'us', name: 'United States', apiUrl: 'https://us.api.example.test', amqpUrl: 'amqps://us.sb.example.test' },
 ];
 
@@ -22,6 +29,19 @@ describe('discovery (docs/flows.md#discovery)', () => {
     const body = (await response.json()) as { regions: { id: string; apiUrl: string; amqpUrl: string }[] };
     expect(body.regions.map((r) => r.id)).toEqual(['eu', 'us']);
     expect(body.regions[0]!.apiUrl).toBe(host.url); // local default: this host's PORT
+  });
+
+  it('advertises AMQP over WebSockets beside AMQP for each region (docs/flows.md#amqp-over-websockets)', async () => {
+    const { regions: listed } = (await (await fetch(`${host.url}/regions`)).json()) as {
+      regions: { amqpUrl: string; amqpWebSocketUrl: string }[];
+    };
+    for (const region of listed) {
+      expect(region.amqpUrl).toBe('amqp://localhost:5672');
+      expect(region.amqpWebSocketUrl).toBe('ws://localhost:5672/$servicebus/websocket'); // the local broker: one port for both
+    }
+    expect(await (await fetch(`${host.url}/regions/us`)).json()).toMatchObject({
+      amqpWebSocketUrl: 'ws://localhost:5672/$servicebus/websocket',
+    });
   });
 
   it('answers 304 to If-None-Match with the current ETag, and 200 to a stale one', async () => {
@@ -96,8 +116,15 @@ describe('tenant home region from the directory', () => {
 
     const response = await fetch(`${host.url}/tenants/contoso/region`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual(regions[1]); // this app serves "us"; the tenant was created here
+    // This app serves "us"; the tenant was created here. Its catalog entry has no amqpWebSocketUrl:
+    // the one derived from amqpUrl is served (443, the SDK's path).
+    expect(await response.json()).toEqual({ ...regions[1], amqpWebSocketUrl: 'wss://us.sb.example.test/$servicebus/websocket' });
     expect(response.headers.get('etag')).toBeTruthy();
     expect(host.logs.at(-1)).toMatch(/route=\/tenants\/\{slug\}\/region status=200 .*cosmosRequests=1 /);
+  });
+
+  it('serves the amqpWebSocketUrl the catalog names', async () => {
+    const { regions: listed } = (await (await fetch(`${host.url}/regions`)).json()) as { regions: unknown[] };
+    expect(listed[0]).toEqual(regions[0]);
   });
 });

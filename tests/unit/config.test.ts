@@ -44,6 +44,31 @@ describe('loadConfig', () => {
     expect(problem).toMatch(/^ROGER_REGIONS: .* at \/0\/apiUrl$/);
   });
 
+  it('gives each region an amqpWebSocketUrl: the one ROGER_REGIONS names, or one derived from amqpUrl for catalogs without it', () => {
+    // Local default: the broker takes WebSockets on its AMQP port.
+    expect(loadConfig({}).regions[0]!.amqpWebSocketUrl).toBe('ws://localhost:5672/$servicebus/websocket');
+    const catalog = [
+      { id: 'eu', name: 'Europe', apiUrl: 'https://eu.example', amqpUrl: 'amqps://eu-bus.example:5671' },
+      {
+        id: 'us',
+        name: 'US',
+        apiUrl: 'https://us.example',
+        amqpUrl: 'amqps://us-bus.example',
+        amqpWebSocketUrl: 'wss://us-ws.example/$servicebus/websocket',
+      },
+      { id: 'dev', name: 'Dev', apiUrl: 'http://localhost:7071', amqpUrl: 'amqp://127.0.0.1:5800' },
+    ];
+    const regions = loadConfig({ ROGER_REGIONS: JSON.stringify(catalog) }).regions;
+    expect(regions.map((r) => r.amqpWebSocketUrl)).toEqual([
+      'wss://eu-bus.example/$servicebus/websocket', // Azure takes WebSockets on 443 whatever port AMQPS uses
+      'wss://us-ws.example/$servicebus/websocket',
+      'ws://127.0.0.1:5800/$servicebus/websocket',
+    ]);
+    // The SDK connects at no other path.
+    const [problem] = problemsOf({ ROGER_REGIONS: JSON.stringify([{ ...catalog[1], amqpWebSocketUrl: 'wss://us-ws.example/ws' }]) });
+    expect(problem).toMatch(/^ROGER_REGIONS: .* at \/0\/amqpWebSocketUrl$/);
+  });
+
   it('rejects duplicate region ids and a ROGER_REGION outside the catalog', () => {
     const region = { name: 'X', apiUrl: 'https://x.example', amqpUrl: 'amqps://x.example' };
     expect(

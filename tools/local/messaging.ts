@@ -22,6 +22,8 @@ export async function openLocalMessaging(config: Config): Promise<Messaging & { 
   return {
     broker,
     amqpUrl: `amqp://${broker.host}:${broker.port}`,
+    // The broker takes WebSockets on the same port (tools/service-bus/websocket.ts), without TLS.
+    amqpWebSocketUrl: broker.webSocketUrl,
     resourceBase: `sb://${broker.host}:${broker.port}/`,
     listenRule: { name: listenRule.name, key: listenRule.key },
     sendBatch: sender.sendBatch,
