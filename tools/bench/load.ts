@@ -26,10 +26,15 @@ function run(options: Options): Promise<autocannon.Result> {
   });
 }
 
-/** autocannon against one endpoint; `requests` may carry setupRequest/onResponse for chained calls. */
-export async function load(url: string, requests: Request[], { connections, seconds, warmupSeconds }: LoadOptions): Promise<LoadResult> {
+/**
+ * autocannon against one endpoint; `requests` may carry setupRequest/onResponse for chained calls.
+ * `measuring` is called between the warm-up and the measured window (the bench drains the
+ * host's request log there, so the cost per call is that of the measured calls).
+ */
+export async function load(url: string, requests: Request[], { connections, seconds, warmupSeconds }: LoadOptions, measuring?: () => void): Promise<LoadResult> {
   const base = { url, requests, connections, pipelining: 1, timeout: 30 } satisfies Options;
   if (warmupSeconds > 0) await run({ ...base, duration: warmupSeconds });
+  measuring?.();
   const result = await run({ ...base, duration: seconds });
   const statuses: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stats?.count ?? 0;
@@ -62,7 +67,8 @@ export async function chain(
   starts: readonly string[],
   step: { body(state: string): string; next(status: number, body: string): string | undefined },
   { connections, seconds, warmupSeconds }: LoadOptions,
-): Promise<LoadResult> {
+  measuring?: () => void,
+): Promise<LoadResult & { readonly ends: string[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(path, url);
   const send = (body: string) =>
@@ -105,7 +111,10 @@ export async function chain(
   };
   try {
     if (warmupSeconds > 0) await window(warmupSeconds, false);
-    return (await window(seconds, true))!;
+    measuring?.();
+    const result = (await window(seconds, true))!;
+    // Where each worker's chain stands: a later run goes on from there (a token used twice is a replay).
+    return { ...result, ends: states.filter((state): state is string => state !== undefined) };
   } finally {
     agent.destroy();
   }
