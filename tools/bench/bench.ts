@@ -299,24 +299,47 @@ async function benchRoger(fixture: RogerFixture, server: ServerProcess, compared
   };
 }
 
-async function benchPeer(store: 'memory' | 'cosmos'): Promise<{ deviceAuthorization: LoadResult; refresh: LoadResult }> {
-  const peer = await startPeer(2 * LOAD.connections, store);
-  try {
-    const { refreshTokens } = JSON.parse(peer.readyLine.slice('ready '.length)) as { refreshTokens: string[] };
-    const metadata = (await (await fetch(`${peer.url}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string; token_endpoint: string };
-    // Refresh first: the default in-memory adapter is an LRU cache of 1000 entries, which the
-    // device codes of the other row would flush, grants and refresh tokens included.
-    const refresh = withoutEnds(await refreshChain(peer.url, new URL(metadata.token_endpoint).pathname, 'bench', refreshTokens));
-    process.stderr.write(`  peer (${store}) refresh grant: ${Math.round(refresh.rps)} req/s\n`);
+/**
+ * oidc-provider in its own process, loaded like our host. The one on our store is kept running
+ * across runs, as our host is, and its refresh chains go on from where they stood: neither side
+ * starts a later run cold.
+ */
+class PeerBench {
+  private constructor(
+    private readonly server: ServerProcess,
+    private readonly store: 'memory' | 'cosmos',
+    private readonly endpoints: { deviceAuthorization: string; token: string },
+    private refreshTokens: string[],
+  ) {}
+
+  static async start(store: 'memory' | 'cosmos'): Promise<PeerBench> {
+    const server = await startPeer(2 * LOAD.connections, store);
+    const { refreshTokens } = JSON.parse(server.readyLine.slice('ready '.length)) as { refreshTokens: string[] };
+    const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string; token_endpoint: string };
+    const path = (url: string) => new URL(url).pathname;
+    return new PeerBench(server, store, { deviceAuthorization: path(metadata.device_authorization_endpoint), token: path(metadata.token_endpoint) }, refreshTokens);
+  }
+
+  /**
+   * Refresh first: the in-memory adapter is an LRU cache of 1000 entries, which the device codes
+   * of the other row would flush, grants and refresh tokens included (so that one runs once).
+   */
+  async measure(): Promise<{ deviceAuthorization: LoadResult; refresh: LoadResult }> {
+    const chained = await refreshChain(this.server.url, this.endpoints.token, 'bench', this.refreshTokens);
+    this.refreshTokens = [...chained.ends, ...this.refreshTokens.slice(LOAD.connections)].slice(0, LOAD.connections);
+    const refresh = withoutEnds(chained);
+    process.stderr.write(`  peer (${this.store}) refresh grant: ${Math.round(refresh.rps)} req/s\n`);
     const deviceAuthorization = await load(
-      peer.url,
-      [{ method: 'POST', path: new URL(metadata.device_authorization_endpoint).pathname, headers: FORM, body: 'client_id=bench&scope=openid' }],
+      this.server.url,
+      [{ method: 'POST', path: this.endpoints.deviceAuthorization, headers: FORM, body: 'client_id=bench&scope=openid' }],
       LOAD,
     );
-    process.stderr.write(`  peer (${store}) device authorization: ${Math.round(deviceAuthorization.rps)} req/s\n`);
+    process.stderr.write(`  peer (${this.store}) device authorization: ${Math.round(deviceAuthorization.rps)} req/s\n`);
     return { deviceAuthorization, refresh };
-  } finally {
-    await peer.stop();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 
@@ -445,17 +468,20 @@ async function main() {
   const ceiling = await startStoreCeiling(process.argv[1]!);
   const roger = await startRoger(rogerBenchEnv);
   let ours: RogerRun;
-  let peerInMemory: Awaited<ReturnType<typeof benchPeer>>;
+  let peerInMemory: Awaited<ReturnType<PeerBench['measure']>>;
+  let peerOnOurStore: PeerBench | undefined;
   const runs: Run[] = [];
   try {
     const fixture = await setUpRoger(roger.url, 2 * LOAD.connections);
     const compared = new OursCompared(fixture, roger, ceiling);
     process.stderr.write('run 1\n');
     ours = await benchRoger(fixture, roger, compared);
-    // The peers load one at a time too; our host waits idle meanwhile (it holds the fixture
-    // later runs need, and an idle process takes no CPU from the one under load).
-    peerInMemory = await benchPeer('memory');
-    let peer = await benchPeer('cosmos');
+    // One server under load at a time; the others wait idle (an idle process takes no CPU
+    // from the one under load), our host and the peer on our store for the later runs.
+    const inMemory = await PeerBench.start('memory');
+    peerInMemory = await inMemory.measure().finally(() => inMemory.stop());
+    peerOnOurStore = await PeerBench.start('cosmos');
+    let peer = await peerOnOurStore.measure();
     runs.push({
       run: 1,
       deviceAuthorization: { ...ours.deviceAuthorization, peerOnOurStore: peer.deviceAuthorization },
@@ -465,11 +491,12 @@ async function main() {
       process.stderr.write(`run ${run}\n`);
       const deviceAuthorization = await compared.deviceAuthorization();
       const refresh = await compared.refresh();
-      peer = await benchPeer('cosmos');
+      peer = await peerOnOurStore.measure();
       runs.push({ run, deviceAuthorization: { ...deviceAuthorization, peerOnOurStore: peer.deviceAuthorization }, refresh: { ...refresh, peerOnOurStore: peer.refresh } });
     }
   } finally {
     await roger.stop();
+    await peerOnOurStore?.stop();
     await ceiling.stop();
   }
   const cold = coldStart();
