@@ -21,7 +21,7 @@ import { setAttachReply } from './rhea-internals.js';
 import type { Right, SasRule } from './sas.js';
 import { SubscriptionSender } from './subscription-sender.js';
 import { TopicReceiver } from './topic-receiver.js';
-import { listenForAmqp, WEBSOCKET_PATH } from './websocket.js';
+import { listenForAmqp, OpenConnections, WEBSOCKET_PATH } from './websocket.js';
 
 export type { SasRule } from './sas.js';
 export type { SubscriptionOptions, TopicOptions } from './entities.js';
@@ -38,6 +38,8 @@ export interface LocalServiceBus {
   createSubscription(topic: string, name: string, options?: SubscriptionOptions): void;
   deleteSubscription(topic: string, name: string): boolean;
   hasSubscription(topic: string, name: string): boolean;
+  /** Client connections open now, by transport: for tests. */
+  openConnections(): { amqp: number; webSockets: number };
   /** Messages waiting (not locked) in a subscription, and in its dead-letter queue: for tests. */
   countMessages(topic: string, subscription: string): { active: number; deadLetter: number };
   /** Refuse new connections and close existing ones (tests simulate an outage), then accept again. */
@@ -82,6 +84,7 @@ class LocalBroker implements LocalServiceBus {
   private readonly store = new EntityStore();
   private readonly connections = new Map<Connection, ConnectionState>();
   private readonly sockets = new Set<Socket>();
+  private readonly transports = new OpenConnections();
   private readonly sweepTimer: NodeJS.Timeout;
   private server: Server | undefined;
   private listeningPort = 0;
@@ -141,6 +144,10 @@ class LocalBroker implements LocalServiceBus {
     return this.store.subscription(topic, name) !== undefined;
   }
 
+  openConnections(): { amqp: number; webSockets: number } {
+    return { amqp: this.transports.amqp, webSockets: this.transports.webSockets };
+  }
+
   countMessages(topic: string, subscription: string): { active: number; deadLetter: number } {
     const found = this.store.requireSubscription(topic, subscription);
     const now = this.now();
@@ -163,7 +170,7 @@ class LocalBroker implements LocalServiceBus {
   }
 
   async listen(port: number): Promise<void> {
-    const server = listenForAmqp(this.container, { host: this.host, port }, CONNECTION_OPTIONS);
+    const server = listenForAmqp(this.container, { host: this.host, port }, CONNECTION_OPTIONS, this.transports);
     server.on('connection', (socket: Socket) => {
       socket.setNoDelay(true); // otherwise Nagle + delayed ACK stall small frames ~40 ms
       this.sockets.add(socket);

@@ -29,13 +29,19 @@ export interface ListenOptions {
   readonly port: number;
 }
 
+/** Connections open now, by transport: tests see which way a client came in. */
+export class OpenConnections {
+  amqp = 0;
+  webSockets = 0;
+}
+
 /**
  * A TCP server that hands each connection to rhea: directly when it speaks AMQP, through a
  * WebSocket when it asks for an upgrade at WEBSOCKET_PATH. Anything else gets an HTTP error and
  * the connection is closed. `connectionOptions` apply to both kinds alike, as do the broker's SAS
  * checks: they live in the AMQP layer, above the transport.
  */
-export function listenForAmqp(container: Container, where: ListenOptions, connectionOptions: object): Server {
+export function listenForAmqp(container: Container, where: ListenOptions, connectionOptions: object, open: OpenConnections): Server {
   const http = createHttpServer((_request, response) => {
     // A plain HTTP request (no upgrade): this is not a web server.
     response.writeHead(404, { 'content-type': 'text/plain' }).end('AMQP over WebSockets only, at /$servicebus/websocket\n');
@@ -48,6 +54,8 @@ export function listenForAmqp(container: Container, where: ListenOptions, connec
       return;
     }
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      open.webSockets += 1;
+      webSocket.once('close', () => (open.webSockets -= 1));
       // rhea's WebSocket wrapper passes binary messages through as AMQP bytes.
       container.websocket_accept(webSocket as unknown as Socket, connectionOptions as Parameters<Container['websocket_accept']>[1]);
     });
@@ -55,8 +63,13 @@ export function listenForAmqp(container: Container, where: ListenOptions, connec
 
   const server = createTcpServer((socket) => {
     readFirstBytes(socket, AMQP_HEADER.length, (head) => {
-      if (head.equals(AMQP_HEADER)) acceptAmqpSocket(container, connectionOptions, socket);
-      else http.emit('connection', socket);
+      if (head.equals(AMQP_HEADER)) {
+        open.amqp += 1;
+        socket.once('close', () => (open.amqp -= 1));
+        acceptAmqpSocket(container, connectionOptions, socket);
+      } else {
+        http.emit('connection', socket);
+      }
       socket.resume();
     });
   });

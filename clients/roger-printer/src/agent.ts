@@ -1,6 +1,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { backoffDelay, sleep } from '@roger-cloud/client-kit/backoff';
 import { resolveApiUrl, type Where } from '@roger-cloud/client-kit/discovery';
+import type { Transport } from './amqp-transport.js';
 import { Disconnected, type ReceiverOptions } from './contracts.js';
 import { DeviceTokens } from './device-credentials.js';
 import { enroll } from './enroll.js';
@@ -18,6 +19,8 @@ export interface AgentOptions {
   readonly statePath: string;
   readonly outputDir: string;
   readonly name?: string;
+  /** How releases arrive: AMQP (5671, the default) or AMQP over WebSockets (443). */
+  readonly transport?: Transport;
 }
 
 /** Exit codes: 0 stopped on request, 1 an error, 2 disconnected (docs/clients.md#roger-printer). */
@@ -70,6 +73,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       sessions,
       outputDir: resolve(options.outputDir),
       ledgerPath,
+      transport: options.transport ?? 'amqp',
       log: (line) => terminal.line(line),
       signal,
       backoff,

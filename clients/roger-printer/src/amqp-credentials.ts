@@ -1,6 +1,6 @@
 import { ServiceBusClient, type ServiceBusReceiver } from '@azure/service-bus';
 import { ApiError, apiRequest } from '@roger-cloud/client-kit/http';
-import { isLoopbackHost } from '@roger-cloud/client-kit/discovery';
+import { amqpEndpoint, type Transport } from './amqp-transport.js';
 import { Disconnected, type DeviceCredentials } from './contracts.js';
 
 /**
@@ -12,6 +12,8 @@ import { Disconnected, type DeviceCredentials } from './contracts.js';
  */
 export interface AmqpCredentials {
   readonly amqpUrl: string;
+  /** The same namespace over AMQP over WebSockets (443); absent from an API that predates it. */
+  readonly amqpWebSocketUrl?: string;
   /** `<topic>/subscriptions/<printerId>` */
   readonly entityPath: string;
   readonly sasToken: string;
@@ -60,23 +62,20 @@ export interface AmqpSession {
 }
 
 /**
- * A client and a peek-lock receiver on the printer's subscription. `amqps://` in Azure; plain
- * `amqp://` only to this machine (a local run's broker), which the SDK calls its development
- * emulator mode. The SDK's own retries are kept short: the receiver's loop decides how long to
- * wait (backoff with jitter) and says what happened.
+ * A client and a peek-lock receiver on the printer's subscription, over AMQP or AMQP over
+ * WebSockets (`transport`, amqp-transport.ts says where each goes). The SDK's own retries are kept
+ * short: the receiver's loop decides how long to wait (backoff with jitter) and says what happened.
  */
-export function openAmqpSession(credentials: AmqpCredentials): AmqpSession {
-  const url = new URL(credentials.amqpUrl);
-  const plain = url.protocol === 'amqp:';
-  if (!plain && url.protocol !== 'amqps:') throw new Error(`the API gave an AMQP URL that is not amqp(s): ${url.protocol}`);
-  if (plain && !isLoopbackHost(url.hostname))
-    throw new Error('the API gave a plain amqp:// URL for another machine; refusing to send the token unencrypted');
+export function openAmqpSession(credentials: AmqpCredentials, transport: Transport): AmqpSession {
   // Checked before the client exists: one made and then thrown away here would never be closed,
   // and the receiver tries again and again.
+  const { connectionString, webSocketOptions } = amqpEndpoint(credentials, credentials.sasToken, transport);
   const [topic, , subscription] = credentials.entityPath.split('/');
   if (!topic || !subscription) throw new Error(`the API gave an entity path that is not a subscription: ${credentials.entityPath}`);
-  const connectionString = `Endpoint=sb://${url.host}/;SharedAccessSignature=${credentials.sasToken}${plain ? ';UseDevelopmentEmulator=true' : ''}`;
-  const client = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 } });
+  const client = new ServiceBusClient(connectionString, {
+    retryOptions: { maxRetries: 1, retryDelayInMs: 200, timeoutInMs: 5000 },
+    ...(webSocketOptions ? { webSocketOptions } : {}),
+  });
   // Peek-lock: a message stays on the subscription until the document is written (the SDK
   // renews the lock meanwhile, up to its default 5 minutes, for a slow download).
   const receiver = client.createReceiver(topic, subscription, { receiveMode: 'peekLock' });

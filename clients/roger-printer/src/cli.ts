@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolveApiUrl, type Where } from '@roger-cloud/client-kit/discovery';
 import { runAgent } from './agent.js';
+import { TRANSPORTS, type Transport } from './amqp-transport.js';
 import { enroll } from './enroll.js';
 import { explain } from './explain.js';
 import { backoffFromEnv } from './retry.js';
@@ -46,11 +47,21 @@ function whereOptions(command: Command): Command {
 whereOptions(program.command('start'))
   .description('Enroll if not enrolled yet, then receive releases and take panel commands (qr, pin, release, status, quit) on stdin.')
   .option('--output <dir>', 'where printed documents are written, one file per job', './printed')
-  .action(async (options: WhereOptions & { output: string }) => {
+  .addOption(
+    new Option(
+      '--transport <transport>',
+      'how releases arrive: amqp (AMQP over TLS, port 5671) or websockets (AMQP over WebSockets, port 443)',
+    )
+      .choices(TRANSPORTS)
+      .default('amqp')
+      .env('ROGER_PRINTER_TRANSPORT'),
+  )
+  .action(async (options: WhereOptions & { output: string; transport: Transport }) => {
     process.exitCode = await runAgent({
       where: whereOf(options),
       statePath: options.state,
       outputDir: options.output,
+      transport: options.transport,
       ...(options.name ? { name: options.name } : {}),
     });
     // stdin may still be open (a pipe nobody closes): nothing else is left to wait for.

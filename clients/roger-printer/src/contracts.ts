@@ -1,3 +1,5 @@
+import type { Transport } from './amqp-transport.js';
+
 /**
  * What the agent's parts share (docs/clients.md#roger-printer): the printer's own credentials,
  * and the session tokens its panel obtained for people, which the receiving side uses to
@@ -40,6 +42,8 @@ export interface ReceiverOptions {
   readonly outputDir: string;
   /** The persisted, bounded list of job ids already printed (never print a job twice). */
   readonly ledgerPath: string;
+  /** AMQP (5671) or AMQP over WebSockets (443): docs/clients.md#amqp-over-websockets. */
+  readonly transport: Transport;
   /** One line for the person watching the panel's terminal; never a token. */
   log(line: string): void;
   /** Aborted when the agent stops. */

@@ -71,7 +71,7 @@ class Receiver {
       let session: AmqpSession | undefined;
       try {
         let amqp = await fetchAmqpCredentials(this.options.credentials, this.apiSignal());
-        session = openAmqpSession(amqp);
+        session = openAmqpSession(amqp, this.options.transport);
         let renewal = renewAt(amqp);
         let first = true;
         while (!this.signal.aborted) {
@@ -84,7 +84,8 @@ class Receiver {
             first = false;
             attempt = 0;
             missing = 0;
-            this.options.log(this.attached ? 'reconnected: receiving releases' : 'ready: receiving releases');
+            const over = this.options.transport === 'websockets' ? ' (AMQP over WebSockets)' : '';
+            this.options.log(`${this.attached ? 'reconnected' : 'ready'}: receiving releases${over}`);
             this.attached = true;
           }
           await this.handleBatch(session.receiver, messages);
@@ -129,7 +130,7 @@ class Receiver {
       if (Date.parse(amqp.expiresOn) <= Date.now()) throw error;
       return undefined;
     }
-    const next = openAmqpSession(fresh);
+    const next = openAmqpSession(fresh, this.options.transport);
     await session.close();
     return { session: next, amqp: fresh };
   }

@@ -10,6 +10,7 @@ import { consentToOneDrive } from '../../../tests/helpers/onedrive.js';
 import type { EnrolledPrinter } from '../../../tests/helpers/printer.js';
 import { api, type Person } from '../../../tests/helpers/roger.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
+import type { Transport } from '../src/amqp-transport.js';
 import type { DeviceCredentials, SessionTokens } from '../src/contracts.js';
 import { runReceiver } from '../src/receiver.js';
 import { sessionIdOf } from '../src/token-claims.js';
@@ -103,6 +104,8 @@ export async function startReceiver(
     sessions?: ReturnType<typeof sessionTokens>;
     /** Called with each line as it is logged, before runReceiver goes on (to strike at an exact moment). */
     onLine?: (line: string) => void;
+    /** AMQP (the default) or AMQP over WebSockets. */
+    transport?: Transport;
   } = {},
 ): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'roger-printer-'));
@@ -122,6 +125,7 @@ export async function startReceiver(
     sessions,
     outputDir,
     ledgerPath,
+    transport: options.transport ?? 'amqp',
     log: (line) => {
       lines.push(line);
       // ROGER_TEST_RECEIVER_LOG=1 shows what the receiver said, with times, when a test is looked into.

@@ -110,6 +110,7 @@ describe('AMQP over WebSockets', () => {
     expect(bus.countMessages(TOPIC, 'A')).toEqual({ active: 0, deadLetter: 0 });
     // The SDK's own URL: the endpoint's host and port, its fixed path, always wss.
     expect(opened).toEqual([`wss://127.0.0.1:${bus.port}/$servicebus/websocket`]);
+    expect(bus.openConnections()).toEqual({ amqp: 1, webSockets: 1 }); // the sender's and the printer's
   });
 
   test('the same token works over TCP: one namespace name, one resource URI for both transports', async () => {
