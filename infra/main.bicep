@@ -40,6 +40,16 @@ param deviceCodePollIntervalSeconds int = 5
 @maxValue(86400)
 param discoveryCacheSeconds int = 300
 
+@description('Release topics new printers are spread over, `releases-00` up to `releases-NN` (RELEASE_TOPIC_COUNT; docs/flows.md#release-to-printers). Raise it to add topics to a live region (docs/operations.md#adding-release-topics); never lower it while printers listen on the last ones.')
+@minValue(1)
+@maxValue(100)
+param releaseTopicCount int = loadJsonContent('app-contract.json').serviceBus.releaseTopics.defaultCount
+
+@description('Printers per release topic (RELEASE_TOPIC_CAPACITY): a margin under Service Bus\'s 2,000 subscriptions per topic.')
+@minValue(1)
+@maxValue(2000)
+param releaseTopicCapacity int = loadJsonContent('app-contract.json').serviceBus.releaseTopics.defaultCapacity
+
 @minValue(1024)
 @maxValue(1048576)
 param httpBodyLimitBytes int = 65536
@@ -217,12 +227,23 @@ module directoryAccess 'modules/cosmos-data-contributor.bicep' = {
   }
 }
 
+// Every region keeps `releases` (printers enrolled before sharding), and has releaseTopicCount
+// topics `releases-00 …` named as shared/messaging/messaging.ts names them (a test compiles both).
+var releaseTopicNaming = contract.serviceBus.releaseTopics
+var releaseTopics = concat(
+  contract.serviceBus.topics,
+  map(range(0, releaseTopicCount), i => {
+    name: '${releaseTopicNaming.namePrefix}${padLeft(i, releaseTopicNaming.nameDigits, '0')}'
+    duplicateDetectionHistoryTimeWindow: releaseTopicNaming.duplicateDetectionHistoryTimeWindow
+  })
+)
+
 module serviceBus 'modules/service-bus.bicep' = {
   name: 'service-bus'
   params: {
     name: serviceBusName(namePrefix, regionId)
     location: location
-    topics: contract.serviceBus.topics
+    topics: releaseTopics
     listenRuleName: contract.serviceBus.listenRuleName
     appPrincipalId: identity.outputs.principalId
     keyVaultName: keyVault.outputs.name
@@ -265,6 +286,10 @@ var appSettings = {
   SERVICEBUS_NAMESPACE: serviceBus.outputs.hostName
   SERVICEBUS_LISTEN_KEY_NAME: contract.serviceBus.listenRuleName
   SERVICEBUS_LISTEN_KEY: keyVaultReference(keyVaultName, secretNames.serviceBusListenKey)
+  // Set after the topics exist: these settings name the service-bus module's output, so the app
+  // (and the count it enrolls printers over) is updated only once every topic is there.
+  RELEASE_TOPIC_COUNT: string(releaseTopicCount)
+  RELEASE_TOPIC_CAPACITY: string(releaseTopicCapacity)
   ENTRA_CLIENT_ID: entraClientId
   ENTRA_CLIENT_SECRET: keyVaultReference(keyVaultName, secretNames.entraClientSecret)
   ENTRA_AUTHORITY: entraAuthority

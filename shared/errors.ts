@@ -17,7 +17,7 @@ export type DomainErrorKind =
 export type ConflictCode = 'onedrive-not-connected' | 'onedrive-reconnect-required' | 'onedrive-folder-blocked' | 'managed-by-directory';
 
 /** An outage with a cause the caller should know apart from a busy service: it lasts until an operator acts. */
-export type UnavailableCode = 'onedrive-not-configured' | 'microsoft-sign-in-not-configured';
+export type UnavailableCode = 'onedrive-not-configured' | 'microsoft-sign-in-not-configured' | 'release-topics-full';
 
 /** One failing field: a JSON pointer into the request (`/body/name`) and what is wrong with it. */
 export interface FieldError {

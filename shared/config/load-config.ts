@@ -55,6 +55,10 @@ export interface Config {
     readonly listenKeyName: string;
     readonly listenKey?: string;
     readonly localPort: number;
+    /** Release topics `releases-00 …` that new printers are spread over (docs/flows.md#release-to-printers). */
+    readonly releaseTopicCount: number;
+    /** Printers per release topic, under Service Bus's 2,000 subscriptions per topic. */
+    readonly releaseTopicCapacity: number;
   };
   /** Local runs only: print telemetry to the console (Azure turns it on with the host's Application Insights settings). */
   readonly telemetry: { readonly console: boolean };
@@ -297,6 +301,8 @@ export function loadConfig(env: Environment = process.env): Config {
       listenKeyName: (values.SERVICEBUS_LISTEN_KEY_NAME as string | undefined) ?? 'printer-listen',
       listenKey: values.SERVICEBUS_LISTEN_KEY as string | undefined,
       localPort: (values.SERVICEBUS_LOCAL_PORT as number | undefined) ?? 5672,
+      releaseTopicCount: (values.RELEASE_TOPIC_COUNT as number | undefined) ?? 3,
+      releaseTopicCapacity: (values.RELEASE_TOPIC_CAPACITY as number | undefined) ?? 1900,
     },
     microsoft: {
       clientId: values.ENTRA_CLIENT_ID as string | undefined,

@@ -17,7 +17,7 @@ export interface DeviceDoc {
   readonly location: string;
   /** `disconnected`: its refresh token lapsed (90 days unused) or an admin disconnected it. */
   readonly status: 'connected' | 'disconnected';
-  /** Service Bus topic of its release subscription (`releases`, `releases-NN` past 2,000 printers). */
+  /** Service Bus topic of its release subscription, given at enrollment for life: `releases-NN`, or `releases` if enrolled before sharding (topic-allocation.ts). */
   readonly topic: string;
   readonly refreshFamilies: readonly RefreshFamily[];
   readonly createdAt: string;

@@ -26,6 +26,7 @@ export const problemKinds = {
   'onedrive-not-configured': { status: 503, title: 'OneDrive is not configured in this region' },
   'microsoft-sign-in-not-configured': { status: 503, title: 'Sign in with Microsoft is not configured in this region' },
   'app-not-configured': { status: 503, title: 'The app is not configured' },
+  'release-topics-full': { status: 503, title: 'This region has no room for another printer' },
 } as const;
 
 export type ProblemKind = keyof typeof problemKinds;

@@ -5,8 +5,10 @@ import {
   ADMIN_CALL_TIMEOUT_MS,
   ADMIN_RETRY,
   createSender,
+  isQuotaExceeded,
   SEND_RETRY,
   subscriptionDefaults,
+  TopicFullError,
   WEBSOCKET_PATH,
   type Messaging,
 } from './messaging.js';
@@ -38,6 +40,7 @@ export function openAzureMessaging(config: Config): Messaging {
             defaultRuleOptions: { name: 'printer', filter: { applicationProperties: { printerId: deviceId } } },
           });
         } catch (error) {
+          if (isQuotaExceeded(error)) throw new TopicFullError(topic);
           if ((error as { code?: string }).code !== 'MessageEntityAlreadyExistsError') throw error;
         }
       },

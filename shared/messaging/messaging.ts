@@ -9,7 +9,7 @@ import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azu
  * `PrinterSubscriptions`.
  */
 export interface PrinterSubscriptions {
-  /** The printer's own subscription on `topic`, filtered to its `printerId`; idempotent. */
+  /** The printer's own subscription on `topic`, filtered to its `printerId`; idempotent. TopicFullError when the topic is at its quota. */
   create(topic: string, deviceId: string): Promise<void>;
   /** Idempotent: deleting a missing subscription is not an error. */
   delete(topic: string, deviceId: string): Promise<void>;
@@ -36,14 +36,55 @@ export interface Messaging {
 }
 
 /**
- * The release topics (docs/flows.md#release-to-printers), with duplicate detection so a retried dispatch is harmless.
- * One list for the local broker and the Bicep templates (infra/app-contract.json is generated
- * from it), so the topics Azure has are the ones the code sends to.
+ * The release topics (docs/flows.md#release-to-printers). Service Bus allows 2,000 subscriptions
+ * per topic, one per printer, so printers are spread over `releases-00 … releases-NN`
+ * (RELEASE_TOPIC_COUNT of them, each up to RELEASE_TOPIC_CAPACITY printers: topic-allocation.ts).
+ * Printers enrolled before sharding listen on `releases`, which stays and gets no new printer.
+ * Every topic has duplicate detection, so a retried dispatch is harmless. One definition for the
+ * local broker and the Bicep templates (infra/app-contract.json is generated from it), so the
+ * topics Azure has are the ones the code sends to.
  */
-export const releaseTopics = [{ name: 'releases', duplicateDetectionWindowMinutes: 10 }] as const;
+export const releaseTopicSpec = {
+  /** Where printers enrolled before sharding stay. */
+  legacyTopic: 'releases',
+  namePrefix: 'releases-',
+  /** Two digits: up to 100 topics (`releases-00` … `releases-99`), the most RELEASE_TOPIC_COUNT allows. */
+  nameDigits: 2,
+  duplicateDetectionWindowMinutes: 10,
+} as const;
 
-/** New printers subscribe here; `releases-NN` topics join the list past 2,000 printers per topic. */
-export const DEFAULT_RELEASE_TOPIC = releaseTopics[0].name;
+/** `releases-00`, `releases-01`, …: the Bicep template names them the same way (padLeft). */
+export const releaseTopicName = (index: number) =>
+  `${releaseTopicSpec.namePrefix}${String(index).padStart(releaseTopicSpec.nameDigits, '0')}`;
+
+/** The topics new printers are given, in the order they fill up. */
+export const shardedReleaseTopics = (count: number): string[] => Array.from({ length: count }, (_, i) => releaseTopicName(i));
+
+/** Every topic a region with `count` sharded topics has: the legacy topic, then the sharded ones. */
+export const releaseTopics = (count: number): { name: string; duplicateDetectionWindowMinutes: number }[] =>
+  [releaseTopicSpec.legacyTopic, ...shardedReleaseTopics(count)].map((name) => ({
+    name,
+    duplicateDetectionWindowMinutes: releaseTopicSpec.duplicateDetectionWindowMinutes,
+  }));
+
+/**
+ * A topic refused a new subscription because it holds as many as Service Bus allows (subscriptions
+ * made outside the app's count, or a capacity set above the quota). Both adapters throw it, from
+ * the error each gets (isQuotaExceeded); enrollment then marks the topic full and tries the next.
+ */
+export class TopicFullError extends Error {
+  override readonly name = 'TopicFullError';
+  constructor(readonly topic: string) {
+    super(`release topic '${topic}' has no room for another subscription`);
+  }
+}
+
+/**
+ * Service Bus's answer to an entity past a quota, as the administration client reports it: a
+ * RestError with code `QuotaExceededError` (HTTP 403 without SubCode 40301). The local broker
+ * throws the same shape (tools/service-bus/entities.ts).
+ */
+export const isQuotaExceeded = (error: unknown) => (error as { code?: unknown } | null)?.code === 'QuotaExceededError';
 
 /** Subscription settings: dead-letter on expiry, bounded redelivery, auto-delete when idle (docs/flows.md#release-to-printers). */
 export const subscriptionDefaults = {

@@ -3,6 +3,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
+import { releaseTopicName } from '../../shared/messaging/messaging.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { api, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
 import { enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
@@ -269,7 +270,7 @@ describe('OAuth security rules', () => {
     'devices-delete': async () => (await api(host, w.a.admin, 'DELETE', `/api/devices/${w.b.deviceId}`)).status,
     'devices-amqp-token': async () => {
       const token = await api(host, w.a.device, 'POST', '/api/devices/me/amqp-token');
-      expect(token.body.entityPath).toBe(`releases/subscriptions/${w.a.deviceId}`);
+      expect(token.body.entityPath).toBe(`${releaseTopicName(0)}/subscriptions/${w.a.deviceId}`);
       return 404; // the printer's own subscription is the only one it can get a token for
     },
     'onedrive-connect': async () => {

@@ -346,6 +346,8 @@ export class Scope {
         return Array.isArray(args[0]) ? args.flat() : args.join('');
       case 'format':
         return (args[0] as string).replace(/\{(\d+)(?::[^}]*)?\}/g, (_m, n: string) => String(args[Number(n) + 1]));
+      case 'padleft':
+        return String(args[0]).padStart(args[1] as number, (args[2] as string | undefined) ?? ' ');
       case 'tolower':
         return (args[0] as string).toLowerCase();
       case 'toupper':

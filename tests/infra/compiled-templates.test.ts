@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config/load-config.js';
+import { releaseTopics } from '../../shared/messaging/messaging.js';
 import { oauthClients } from '../../shared/oauth/clients.js';
 import { containerSpecs, type ContainerSpec } from '../../shared/store/containers.js';
 import { GRAPH_UPLOAD_ORIGIN, serveWebApp, webAppCsp } from '../../tools/local-web.js';
@@ -316,6 +318,29 @@ describe('compiled templates (ARM JSON as deployed)', () => {
         // AMQP over WebSockets: the same host, on 443, at the one path the SDK asks for (docs/flows.md#amqp-over-websockets).
         expect(amqpWebSocketUrl).toBe(`${amqpUrl.replace(/^amqps:/, 'wss:')}/$servicebus/websocket`);
       }
+    }
+  });
+
+  it('creates the release topics the code sends to, and gives the app their count and capacity after them', () => {
+    const defaults = loadConfig({}).serviceBus;
+    for (const [overrides, count, capacity] of [
+      [{}, defaults.releaseTopicCount, defaults.releaseTopicCapacity],
+      [{ releaseTopicCount: 1 }, 1, defaults.releaseTopicCapacity],
+      [{ releaseTopicCount: 12, releaseTopicCapacity: 1500 }, 12, 1500],
+    ] as const) {
+      const resources = regional('eu', overrides);
+      const topics = ofType(resources, 'Microsoft.ServiceBus/namespaces/topics');
+      // `releases` (printers enrolled before sharding) and releases-00 … as shared/messaging/messaging.ts names them.
+      expect(topics.map((t) => String(t.name).split('/').pop())).toEqual(releaseTopics(count).map((t) => t.name));
+      for (const topic of topics) {
+        expect(topic.properties).toMatchObject({ requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindow: 'PT10M' });
+      }
+      // The app sends to and manages subscriptions on each of them, and on nothing else.
+      expect(ofType(resources, 'Microsoft.Authorization/roleAssignments').filter((r) => String(r.scope).includes('topics'))).toHaveLength(
+        2 * topics.length,
+      );
+      const settings = one(resources, 'Microsoft.Web/sites/config').properties;
+      expect([settings.RELEASE_TOPIC_COUNT, settings.RELEASE_TOPIC_CAPACITY]).toEqual([String(count), String(capacity)]);
     }
   });
 

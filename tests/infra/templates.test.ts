@@ -148,7 +148,8 @@ describe('infra/ templates', () => {
     for (const file of ['main.bicep', 'global.bicep']) expect(readInfra(file)).toContain("loadJsonContent('app-contract.json')");
     const main = readInfra('main.bicep');
     expect(main).toContain('containers: contract.cosmos.regional.containers');
-    expect(main).toContain('topics: contract.serviceBus.topics');
+    expect(main).toMatch(/var releaseTopics = concat\(\n\s+contract\.serviceBus\.topics,/);
+    expect(main).toContain('topics: releaseTopics');
     expect(readInfra('global.bicep')).toContain('containers: contract.cosmos.directory.containers');
     const cosmos = resources('modules/cosmos.bicep', readInfra('modules/cosmos.bicep'));
     expect(cosmos.find((r) => r.type.endsWith('/containers'))!.body).toMatch(

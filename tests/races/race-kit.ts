@@ -114,7 +114,7 @@ export class PrinterInbox {
   }
 
   waiting(): number {
-    return this.broker.countMessages('releases', this.deviceId).active;
+    return this.broker.countMessages(this.credentials.entityPath.split('/')[0]!, this.deviceId).active;
   }
 
   /** Everything there is now: what the broker holds, received over AMQP. */

@@ -33,6 +33,14 @@ describe('configuration docs match loadConfig', () => {
         .map((c) => c.id)
         .sort(),
     );
+    // `releases` in every region; main.bicep adds releaseTopicCount topics named from `releaseTopics`.
     expect(contract.serviceBus.topics).toEqual([{ name: 'releases', duplicateDetectionHistoryTimeWindow: 'PT10M' }]);
+    expect(contract.serviceBus.releaseTopics).toEqual({
+      namePrefix: 'releases-',
+      nameDigits: 2,
+      duplicateDetectionHistoryTimeWindow: 'PT10M',
+      defaultCount: 3,
+      defaultCapacity: 1900,
+    });
   });
 });
