@@ -11,12 +11,14 @@ import { createHttpHandler, type PlainResponseInit } from '../shared/http/http-h
 import { HttpProblem } from '../shared/http/problem.js';
 import type { RouteTable } from '../shared/http/route-table.js';
 import { lazyServices, type Adapters, type ServicesProvider } from '../shared/services.js';
+import { LocalHttpRequest } from './local-http-request.js';
 import type { Telemetry } from '../shared/telemetry/telemetry.js';
 
 /**
  * A small stand-in for the Functions host (which cannot be downloaded here): it serves the
- * same route table over node:http, builds the real `HttpRequest` and `InvocationContext`, and
- * writes the answer through the real `HttpResponse`, so a handler cannot tell the difference.
+ * same route table over node:http, hands each handler an `HttpRequest` (local-http-request.ts:
+ * the library's interface, read straight from node:http) and the real `InvocationContext`, and
+ * writes the handler's plain answer (PlainResponseInit), so a handler cannot tell the difference.
  */
 export interface LocalHostOptions {
   readonly config: Config;
@@ -211,13 +213,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         writeResponse(res, problemResponse(problem), method);
         return;
       }
-      const request = new azf.HttpRequest({
-        method,
-        url: url.toString(),
-        headers: headerRecord(req),
-        params: match.params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      });
+      const request = new LocalHttpRequest({ method, url: url.toString(), headers: headerRecord(req), params: match.params, body });
       const context = new azf.InvocationContext({
         functionName: match.route.name,
         invocationId: randomUUID(),
