@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Roger Cloud (${config.region.id}) listening on ${host.url}\n` +
       `  Cosmos DB:   ${config.cosmos.endpoint ?? 'in-process local server (memory only)'}\n` +
-      `  Service Bus: ${config.serviceBus.namespace ?? `in-process local broker at ${messaging.amqpUrl}`}\n` +
+      `  Service Bus: ${config.serviceBus.namespace ?? `in-process local broker at ${messaging.amqpUrl}, WebSockets at ${messaging.amqpWebSocketUrl}`}\n` +
       `  OneDrive:    ${!onedrive ? `off (${off})` : config.microsoft.clientId ? `Entra ID ${onedrive.endpoints.authority}, Graph ${onedrive.endpoints.graph}` : `in-process Entra ID and Graph stand-in at ${onedrive.endpoints.graph}`}\n` +
       `  Sign-in:     ${host.url}/oauth/authorize (passwords${onedrive ? `, and Sign in with Microsoft at ${onedrive.endpoints.authority}` : ''})\n` +
       (onedrive && !config.microsoft.clientId
