@@ -86,12 +86,18 @@ const hsts = (headers: Headers) =>
     ? 'no Strict-Transport-Security'
     : undefined;
 
-type Catalog = { regions?: { id: string; apiUrl: string; amqpUrl: string }[] };
+type Catalog = { regions?: { id: string; apiUrl: string; amqpUrl: string; amqpWebSocketUrl?: string }[] };
 
 function catalogProblem(body: unknown): string | undefined {
   const listed = (body as Catalog | undefined)?.regions?.find((r) => r.id === region);
   if (!listed) return `the catalog does not list region "${region}"`;
   if (listed.apiUrl.replace(/\/+$/, '') !== api) return `the catalog gives ${listed.apiUrl} for "${region}", not ${api}`;
+  // Printers behind a 443-only firewall connect there (docs/flows.md#amqp-over-websockets): the same namespace.
+  const webSocketHost =
+    listed.amqpWebSocketUrl && URL.canParse(listed.amqpWebSocketUrl) ? new URL(listed.amqpWebSocketUrl).hostname : undefined;
+  if (webSocketHost !== new URL(listed.amqpUrl).hostname) {
+    return `the catalog's amqpWebSocketUrl for "${region}" is ${listed.amqpWebSocketUrl ?? 'missing'}, not on ${listed.amqpUrl}'s host`;
+  }
   return undefined;
 }
 
