@@ -74,17 +74,24 @@ const defaultLog = (level: LogLevel, line: string) => {
 };
 process.once('exit', flushLog);
 
-async function readBody(request: IncomingMessage, traffic: LocalHost['traffic']): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    traffic.requestBodyBytes += (chunk as Buffer).length;
-    traffic.largestRequestBody = Math.max(traffic.largestRequestBody, size);
-    if (size > HOST_BODY_LIMIT) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The body, read with stream events (an async iterator per request cost about 1% of the host's CPU). */
+function readBody(request: IncomingMessage, traffic: LocalHost['traffic']): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      traffic.requestBodyBytes += chunk.length;
+      traffic.largestRequestBody = Math.max(traffic.largestRequestBody, size);
+      if (size > HOST_BODY_LIMIT) {
+        request.off('data', onData).off('end', onEnd).off('error', reject);
+        request.pause(); // the rest is never read: the answer closes the connection
+        resolve('too-large');
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    request.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 /**
@@ -112,7 +119,8 @@ function headerRecord(request: IncomingMessage): Record<string, string> {
  * web-stream Response instead cost the local host about a sixth of its CPU under load.
  */
 function writeResponse(res: ServerResponse, init: PlainResponseInit, method: string): void {
-  const body = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
+  // A string body: node:http then sends it with the head in one write, where a Buffer needs a writev.
+  const body = init.body;
   // One writeHead with the whole list: cheaper than a setHeader (validated, kept in a map) per header.
   const headers: string[] = [];
   let typed = false;
@@ -124,9 +132,11 @@ function writeResponse(res: ServerResponse, init: PlainResponseInit, method: str
     headers.push(name, init.headers[name]!);
   }
   if (body !== undefined && !typed) headers.push('content-type', 'text/plain;charset=UTF-8');
-  if (!sized && init.status !== 204 && init.status !== 304) headers.push('content-length', String(body?.length ?? 0));
+  if (!sized && init.status !== 204 && init.status !== 304)
+    headers.push('content-length', String(body === undefined ? 0 : Buffer.byteLength(body)));
   res.writeHead(init.status, headers);
-  res.end(method === 'HEAD' ? undefined : body);
+  if (method === 'HEAD' || body === undefined) res.end();
+  else res.end(body, 'utf8');
 }
 
 /**
