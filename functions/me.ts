@@ -8,7 +8,8 @@ import { readTenant } from '../shared/tenants/tenants.js';
 import { clientIp } from '../shared/http/client-ip.js';
 import { userProblem } from '../shared/tenants/onboarding.js';
 import { hashCredential } from '../shared/tokens/credential-hash.js';
-import { keptLogins, LoginSchema } from '../shared/users/admin.js';
+import { LoginSchema } from '../shared/users/admin.js';
+import { keptLogins } from '../shared/users/login-records.js';
 import { requireActive } from '../shared/users/activation.js';
 import { signIn } from '../shared/users/sign-in.js';
 import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser, updateUser } from '../shared/users/users.js';
@@ -84,7 +85,7 @@ export const meLogins = defineRoute({
     const caller = callerOf(context, 'user');
     const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
-    return { status: 200, body: { items: keptLogins(requireActive(user), tenant.policy, now()), continuationToken: null } };
+    return { status: 200, body: { items: await keptLogins(store, requireActive(user), tenant.policy, now()), continuationToken: null } };
   },
 });
 

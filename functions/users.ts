@@ -4,16 +4,8 @@ import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { callerOf, defineRoute, type RequestContext } from '../shared/http/route.js';
 import { readTenant } from '../shared/tenants/tenants.js';
-import {
-  addUser,
-  editUser,
-  eraseAccount,
-  issueNewPin,
-  keptLogins,
-  listUsers,
-  LoginSchema,
-  setUserCredentials,
-} from '../shared/users/admin.js';
+import { addUser, editUser, eraseAccount, issueNewPin, listUsers, LoginSchema, setUserCredentials } from '../shared/users/admin.js';
+import { keptLogins } from '../shared/users/login-records.js';
 import { exportUser } from '../shared/users/data-rights.js';
 import type { Services } from '../shared/services.js';
 import {
@@ -139,7 +131,7 @@ export const usersLogins = defineRoute({
       tenantUser(services, context, params.id),
     ]);
     if (!tenant) throw new HttpProblem('not-found', 'the tenant no longer exists');
-    return { status: 200, body: { items: keptLogins(user, tenant.policy, services.now()), continuationToken: null } };
+    return { status: 200, body: { items: await keptLogins(services.store, user, tenant.policy, services.now()), continuationToken: null } };
   },
 });
 

@@ -14,7 +14,11 @@ export interface RefreshFamily {
   readonly clientId: string;
   readonly scope: string;
   readonly currentHash: string;
-  /** Hashes of tokens this family has rotated away from, newest last. */
+  /**
+   * Fingerprints of the tokens this family has rotated away from, newest last: the first
+   * ROTATED_FINGERPRINT_LENGTH characters of each one's hash (families stored before issue 20
+   * hold whole hashes; both are recognised).
+   */
   readonly rotatedHashes: readonly string[];
   readonly createdAt: string;
   readonly lastUsedAt: string;
@@ -22,6 +26,17 @@ export interface RefreshFamily {
   readonly expiresAt: string;
   readonly absoluteExpiresAt?: string;
 }
+
+/**
+ * A rotated token needs recognising, not verifying: it is compared only to say "this one was
+ * used before", which revokes the family. 16 base64url characters are 96 bits of its SHA-256:
+ * a secret guessed at random (256 bits) matches one with odds of 2^-96, and the 10 kept cost
+ * 190 bytes in the owner item instead of 460, on a write every refresh makes
+ * (docs/data.md#byte-budgets: the refresh write stays within 2 KB). The current token's hash
+ * stays whole: that one is the credential.
+ */
+export const ROTATED_FINGERPRINT_LENGTH = 16;
+export const rotatedFingerprint = (hash: string) => hash.slice(0, ROTATED_FINGERPRINT_LENGTH);
 
 export type OwnerKind = 'u' | 'd';
 
@@ -91,7 +106,8 @@ export function checkRefreshToken(families: readonly RefreshFamily[], token: Par
     const expired = now.getTime() >= Date.parse(family.expiresAt);
     return { outcome: expired ? 'expired' : 'valid', family };
   }
-  if (family.rotatedHashes.some((old) => constantTimeEqual(hash, old))) return { outcome: 'reused', family };
+  // A fingerprint, or a whole hash stored before fingerprints: the same many leading characters compared.
+  if (family.rotatedHashes.some((old) => constantTimeEqual(hash.slice(0, old.length), old))) return { outcome: 'reused', family };
   return { outcome: 'unknown' };
 }
 
@@ -103,7 +119,7 @@ export function rotateFamily(family: RefreshFamily, lifetime: FamilyLifetime, no
     family: {
       ...family,
       currentHash: hashSecret(secret),
-      rotatedHashes: [...family.rotatedHashes, family.currentHash].slice(-oauthDefaults.rotatedHashesKept),
+      rotatedHashes: [...family.rotatedHashes, rotatedFingerprint(family.currentHash)].slice(-oauthDefaults.rotatedHashesKept),
       lastUsedAt: now.toISOString(),
       expiresAt: slidingExpiry(now, lifetime, family.absoluteExpiresAt),
     },

@@ -322,7 +322,6 @@ export async function createScimUser({ store, now }: Deps, caller: ScimCaller, b
       fullName: fullNameOf(input),
       role: 'user',
       lockout: { failures: 0, locks: 0 },
-      logins: [],
       refreshFamilies: [],
       ...(input.active === false ? { deactivatedAt: time.toISOString() } : {}),
       scim: profileOf(input, caller.tokenId, time),

@@ -51,15 +51,18 @@ export const containerSpecs = {
   /** One item per tenant: name, slug, policy. Point reads only. */
   tenants: { id: 'tenants', account: 'regional', partitionKeyPath: '/id', indexingPolicy: indexOnly() },
   /**
-   * Users, printers, login-name look-ups, OneDrive links and scan profiles of one tenant share
-   * its partition, so every request of a tenant's caller touches exactly one partition, keyed
-   * by the token's `tid`. Queried: users by name and text, the admin roster, printers and scan
-   * profiles by name, login names and scan profiles naming a user (erasure).
+   * Users, printers, login-name look-ups, login records, OneDrive links and scan profiles of one
+   * tenant share its partition, so every request of a tenant's caller touches exactly one
+   * partition, keyed by the token's `tid`. Queried: users by name and text, the admin roster,
+   * printers and scan profiles by name, login names and scan profiles naming a user (erasure), a
+   * user's login records newest first (`at`). Login records carry their own TTL (the tenant's
+   * login history days, docs/data.md#login-records); every other item has none and stays.
    */
   accounts: {
     id: 'accounts',
     account: 'regional',
     partitionKeyPath: '/tenantId',
+    defaultTtl: -1,
     indexingPolicy: indexOnly(
       '/tenantId/?',
       '/type/?',
@@ -70,6 +73,7 @@ export const containerSpecs = {
       '/name/?',
       '/userId/?',
       '/userIds/[]/?',
+      '/at/?',
     ),
   },
   /**

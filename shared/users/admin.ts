@@ -21,7 +21,6 @@ import {
   readUser,
   releaseLoginName,
   updateUser,
-  type LoginRecord,
   type NewUser,
   type Role,
   type UserDoc,
@@ -181,15 +180,6 @@ export const LoginSchema = Type.Object({
   success: Type.Boolean(),
   ip: Type.Optional(Type.String({ description: 'Only when the tenant policy keeps IP addresses.' })),
 });
-
-/** The sign-ins the tenant's policy keeps: not older than its days, IP addresses only if it keeps them. */
-export function keptLogins(user: UserDoc, policy: TenantPolicy, now: Date): LoginRecord[] {
-  const since = now.getTime() - policy.loginHistoryDays * 86400_000;
-  return user.logins
-    .filter((login) => Date.parse(login.at) >= since)
-    .map(({ ip, ...login }) => (policy.loginHistoryKeepsIp && ip ? { ...login, ip } : login))
-    .reverse();
-}
 
 /** An admin adds a user to their tenant, with a password and/or a PIN the tenant's policy accepts. */
 export async function addUser(

@@ -9,15 +9,16 @@ import { changeProfile, type ScanProfileDoc } from '../scans/profiles.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
+import { deleteLoginRecords, exportedLogins } from './login-records.js';
 import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
 /**
  * Data subject rights (docs/data.md#data-subject-rights): everything stored about a user, as one document; and its
  * erasure. The list of places is one list, used by both, so an export shows exactly what an
  * erasure removes:
- *  - accounts: the user (profile, credential hashes, lockout, login history, refresh-token
- *    families), their username and email look-ups, their OneDrive link, scan profiles and SCIM
- *    groups naming them;
+ *  - accounts: the user (profile, credential hashes, lockout, refresh-token families, the login
+ *    history of a user stored before login records), their login records (login-records.ts),
+ *    their username and email look-ups, their OneDrive link, scan profiles and SCIM groups naming them;
  *  - jobs: their whole partition;
  *  - deviceCodes: device codes answered as them, pending OneDrive consents;
  *  - rateLimits: their wrong-user-code counter;
@@ -99,7 +100,8 @@ const auditNaming = (store: Store, tenantId: string, userId: string) =>
   );
 
 export async function exportUser(store: Store, user: UserDoc) {
-  const [jobs, link, codes, profiles, groups, auditRecords] = await Promise.all([
+  const [logins, jobs, link, codes, profiles, groups, auditRecords] = await Promise.all([
+    exportedLogins(store, user),
     userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
     userCodes(store, user.tenantId, user.id),
@@ -110,7 +112,8 @@ export async function exportUser(store: Store, user: UserDoc) {
   return {
     exportedFor: user.id,
     profile: { ...publicUser(user), lockout: user.lockout },
-    logins: user.logins,
+    // Newest first: the login records, and any history stored inside the user before them.
+    logins,
     // The Microsoft Entra ID person the user is (entra-identity.ts); their tokens stay sealed and out of the export.
     microsoft: user.entra ? { tid: user.entra.tid, oid: user.entra.oid } : null,
     grants: user.refreshFamilies.map(({ id, clientId, scope, createdAt, lastUsedAt, expiresAt }) => ({
@@ -142,6 +145,7 @@ export async function exportUser(store: Store, user: UserDoc) {
 
 export interface ErasureCounts {
   readonly jobs: number;
+  readonly loginRecords: number;
   readonly deviceCodes: number;
   readonly scanProfiles: number;
   readonly auditRecords: number;
@@ -263,7 +267,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
     profilesNaming(store, tenantId, userId),
     scimGroupsNaming(store, tenantId, userId),
   ]);
-  const counts: ErasureCounts = {
+  const counts: Omit<ErasureCounts, 'loginRecords'> = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
     scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
@@ -282,6 +286,9 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   const msalCache = await deleteUserTokenCache(store, tenantId, userId);
   // An erasure cut short after the user item went is finished by this run: it is audited then.
   const names = await releaseLoginNames(store, tenantId, userId);
-  const erased = { ...counts, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
+  // After the user item: a sign-in read the user before it went may still record its attempt
+  // (one create, no user write) until then; found by the ids, as everything else here.
+  const loginRecords = await deleteLoginRecords(store, tenantId, userId);
+  const erased = { ...counts, loginRecords, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
   return user || names > 0 || msalCache || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }

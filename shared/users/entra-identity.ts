@@ -9,6 +9,7 @@ import { isDeactivated } from './activation.js';
 import { changeUser, roleOwnedByDirectory } from './admin.js';
 import { putOnRoster } from './admin-roster.js';
 import { findUserByExternalId } from './external-id.js';
+import { hasSignedIn } from './login-records.js';
 import { claimLoginName, readUser, releaseLoginName, updateUser, type Role, type UserDoc } from './users.js';
 
 /**
@@ -143,6 +144,8 @@ async function signedInAs(store: Store, tenant: Tenant, user: UserDoc, role: Rol
  * Microsoft account it names.
  */
 const linkable = (user: UserDoc) => !user.entra && !user.passwordHash && !user.pinHash && (user.logins?.length ?? 0) === 0;
+/** `linkable`, and no login record names the user either (login-records.ts: sign-ins are items of their own). */
+const linkableNow = async (store: Store, user: UserDoc) => linkable(user) && !(await hasSignedIn(store, user));
 
 class LinkRefused extends Error {}
 
@@ -157,7 +160,7 @@ class LinkRefused extends Error {}
 async function linkProvisionedUser(store: Store, tenantId: string, person: EntraPerson, log: Logger): Promise<UserDoc | undefined> {
   const provisioned = await findUserByExternalId(store, tenantId, person.oid);
   if (!provisioned) return undefined;
-  if (!linkable(provisioned)) {
+  if (!(await linkableNow(store, provisioned))) {
     log.warn('entra-link-refused', { tenantId, userId: provisioned.id });
     return undefined;
   }
@@ -244,7 +247,6 @@ async function provision(store: Store, tenant: Tenant, person: EntraPerson, now:
       fullName: (person.name ?? '').trim().slice(0, 200) || username,
       role: person.role,
       lockout: { failures: 0, locks: 0 },
-      logins: [],
       refreshFamilies: [],
       entra: { tid, oid },
       createdAt: now.toISOString(),

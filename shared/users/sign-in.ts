@@ -4,7 +4,8 @@ import { lockDurationSeconds, type TenantPolicy } from '../tenants/policy.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { spendVerifyTime, verifyCredential } from '../tokens/credential-hash.js';
 import { isDeactivated } from './activation.js';
-import { findUserByLoginName, LOGIN_HISTORY_KEPT, readUser, replaceUser, type LoginRecord, type UserDoc } from './users.js';
+import { replaceUserWithLoginRecord, writeLoginRecord } from './login-records.js';
+import { findUserByLoginName, readUser, type Lockout, type LoginRecord, type UserDoc } from './users.js';
 import { writeSignInDecoy } from './sign-in-decoy.js';
 
 export interface SignInAttempt {
@@ -17,13 +18,16 @@ export interface SignInAttempt {
 }
 
 /**
- * The account after one attempt: lockout counters and login history (docs/security.md#lockout). Pure, so the
+ * The account after one attempt, and the record of it (docs/security.md#lockout). Pure, so the
  * rules are tested without a store.
  *  - a success clears the failures and the lock streak;
  *  - the threshold-th failure in a row locks the account for a period that doubles per lock;
  *  - an attempt while locked fails whatever the secret, and does not extend the lock;
  *  - an attempt while deactivated (activation.ts) fails whatever the secret, and counts nothing:
  *    the directory, not a guesser, decides when the account comes back, and it comes back unlocked.
+ * `user` is the very object passed in when its lockout did not change (a success on a clean
+ * account, an attempt while locked or deactivated): the caller then need not write it
+ * (docs/data.md#login-records). The record is written as an item of its own (login-records.ts).
  */
 export function applySignInAttempt(
   user: UserDoc,
@@ -31,11 +35,11 @@ export function applySignInAttempt(
   attempt: Pick<SignInAttempt, 'method' | 'clientId' | 'ip'>,
   credentialOk: boolean,
   now: Date,
-): { user: UserDoc; success: boolean; locked: boolean; lockedNow: boolean } {
+): { user: UserDoc; record: LoginRecord; success: boolean; locked: boolean; lockedNow: boolean } {
   const locked = user.lockout.lockedUntil !== undefined && Date.parse(user.lockout.lockedUntil) > now.getTime();
   const deactivated = isDeactivated(user);
   const success = credentialOk && !locked && !deactivated;
-  let lockout = user.lockout;
+  let lockout: Lockout = user.lockout;
   let lockedNow = false;
   if (success) {
     lockout = { failures: 0, locks: 0 };
@@ -58,7 +62,24 @@ export function applySignInAttempt(
     method: attempt.method,
     ...(policy.loginHistoryKeepsIp && attempt.ip ? { ip: attempt.ip } : {}),
   };
-  return { user: { ...user, lockout, logins: [...user.logins, record].slice(-LOGIN_HISTORY_KEPT) }, success, locked, lockedNow };
+  const unchanged = sameLockout(lockout, user.lockout);
+  return { user: unchanged ? user : { ...user, lockout }, record, success, locked, lockedNow };
+}
+
+const sameLockout = (a: Lockout, b: Lockout) => a.failures === b.failures && a.locks === b.locks && a.lockedUntil === b.lockedUntil;
+
+/**
+ * A user stored before login records (login-records.ts) carries its sign-ins in an array: when
+ * the item is written anyway, the ones the tenant no longer keeps are dropped, and the array
+ * with them once empty. Nothing is added to it.
+ */
+function withoutAgedLogins(user: UserDoc, policy: TenantPolicy, now: Date): UserDoc {
+  if (user.logins === undefined) return user;
+  const since = now.getTime() - policy.loginHistoryDays * 86_400_000;
+  const kept = user.logins.filter((login) => Date.parse(login.at) >= since);
+  if (kept.length === user.logins.length) return user;
+  const { logins: _dropped, ...rest } = user;
+  return kept.length > 0 ? { ...rest, logins: kept } : rest;
 }
 
 /**
@@ -74,10 +95,15 @@ const MAX_WRITE_ATTEMPTS = 20;
  * otherwise — unknown user, wrong secret, locked and deactivated account look the same to the caller, and
  * cost the same: exactly one argon2 verify each, and the same store requests (an unknown name
  * reads and writes the sign-in decoy where a user's item would be). Requests: look-up, user,
- * one conditional write; no look-up when this instance has seen the name before; more only
- * when another sign-in of the same user races this one.
+ * one write; no look-up when this instance has seen the name before; more only when another
+ * sign-in of the same user races this one.
  *
- * `onSuccess` may change the user in the same write (e.g. add a refresh-token family).
+ * The one write (docs/data.md#login-records) is the attempt's login record alone when the
+ * user item does not change (a success on a clean account: the common case), else the user
+ * (conditional on its ETag) and the record together in one transactional batch.
+ *
+ * `onSuccess` may change the user in the same write (e.g. add a refresh-token family); it
+ * returns the user it was given when it changes nothing.
  */
 export async function signIn(
   services: Pick<Services, 'store' | 'now' | 'telemetry'>,
@@ -106,8 +132,13 @@ export async function signIn(
     user,
     async (current) => {
       const checkedAgainstCurrent = (attempt.method === 'pin' ? current.pinHash : current.passwordHash) === hash;
-      const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, services.now());
-      const saved = await replaceUser(store, outcome.success ? onSuccess(outcome.user) : outcome.user);
+      const time = services.now();
+      const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, time);
+      const next = outcome.success ? onSuccess(outcome.user) : outcome.user;
+      const saved =
+        next === current
+          ? (await writeLoginRecord(store, current, outcome.record, tenant.policy), current)
+          : await replaceUserWithLoginRecord(store, withoutAgedLogins(next, tenant.policy, time), outcome.record, tenant.policy);
       written.outcome = outcome;
       return outcome.success ? saved : undefined;
     },

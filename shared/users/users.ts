@@ -38,7 +38,10 @@ export interface Lockout {
   readonly locks: number;
 }
 
-/** A user and all of their sign-in state: one item, so a sign-in is one read and one write. */
+/**
+ * A user and their sign-in state (lockout, refresh families): one item, read by every sign-in and
+ * written only when that state changes. Each attempt is a login record of its own (login-records.ts).
+ */
 export interface UserDoc {
   readonly id: string;
   readonly tenantId: string;
@@ -50,8 +53,11 @@ export interface UserDoc {
   readonly pinHash?: string;
   readonly passwordHash?: string;
   readonly lockout: Lockout;
-  /** Newest last, at most LOGIN_HISTORY_KEPT. */
-  readonly logins: readonly LoginRecord[];
+  /**
+   * Sign-ins of a user stored before login records (login-records.ts), newest last: read until
+   * they age out of the tenant's login history, never added to (docs/data.md#login-records).
+   */
+  readonly logins?: readonly LoginRecord[];
   readonly refreshFamilies: readonly RefreshFamily[];
   /**
    * The Microsoft Entra ID person this user is (docs/flows.md, Sign in with Microsoft): their
@@ -95,8 +101,6 @@ interface LoginNameDoc {
   readonly type: 'login-name';
   readonly userId: string;
 }
-
-export const LOGIN_HISTORY_KEPT = 50;
 
 export const normalizeLoginName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
 /** The look-up item of a username or email (SCIM filters read it: shared/scim/users.ts). */
@@ -195,7 +199,6 @@ export async function createUser(
     role: input.role,
     ...(await hashCredentials(input)),
     lockout: { failures: 0, locks: 0 },
-    logins: [],
     refreshFamilies: [],
     createdAt: now().toISOString(),
   };

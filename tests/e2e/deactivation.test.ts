@@ -8,6 +8,7 @@ import { enrolledPrinter, freshTenant, individual, type FreshTenant, type Member
 import { amqpCredentials, pinSession, printerClient, receiveReleases, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, mobileSignIn, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { readLogins } from '../races/race-kit.js';
 
 /**
  * Deactivation (SCIM `active: false`, shared/users/activation.ts; docs/security.md, Deactivation)
@@ -105,7 +106,7 @@ describe('deactivation ends every sign-in', () => {
     // Refused attempts are recorded, but count towards no lock: the directory decides when the account comes back.
     const after = await stored(world.id, world.uma.id);
     expect(after.lockout.failures).toBe(2); // the two wrong secrets before, nothing since
-    expect(after.logins.slice(-3).map((login) => login.success)).toEqual([false, false, false]);
+    expect((await readLogins(host, world.id, world.uma.id)).slice(-3).map((login) => login.success)).toEqual([false, false, false]);
     expect(after.refreshFamilies).toEqual([]);
   });
 

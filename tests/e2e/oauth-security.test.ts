@@ -4,10 +4,10 @@ import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
 import { releaseTopicName } from '../../shared/messaging/messaging.js';
-import type { UserDoc } from '../../shared/users/users.js';
 import { api, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
 import { enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
+import { readLogins } from '../races/race-kit.js';
 
 /** Each security rule of docs/security.md that the OAuth slice owns, as a test that fails if the rule breaks. */
 const admin: Person = { email: 'root@fabrikam.test', username: 'root', fullName: 'Rita Root', password: 'root-password-1' };
@@ -662,10 +662,9 @@ describe('OAuth security rules', () => {
       }
 
       // Every attempt is in the login history: time, client, success.
-      const { store } = await host.services();
-      const { resource } = await store.container('accounts').item(eveId, world.a.tenantId).read<UserDoc>();
-      expect(resource!.logins.map((l) => l.success)).toEqual([false, false, false, false, false, false, true]);
-      expect(resource!.logins.every((l) => l.clientId === 'roger-emb' && l.method === 'pin' && !('ip' in l))).toBe(true);
+      const logins = await readLogins(host, world.a.tenantId, eveId);
+      expect(logins.map((l) => l.success)).toEqual([false, false, false, false, false, false, true]);
+      expect(logins.every((l) => l.clientId === 'roger-emb' && l.method === 'pin' && !('ip' in l))).toBe(true);
     });
 
     it('a lock doubles each time it recurs', async () => {
@@ -804,7 +803,7 @@ describe('OAuth security rules', () => {
   });
 
   describe('Cosmos requests per operation', () => {
-    it('token refresh ≤ 2, device authorization 2, device-code poll ≤ 2, user-code look-up 3, password grant ≤ 5 (3 when repeated)', async () => {
+    it('token refresh ≤ 2, device authorization ≤ 2, device-code poll ≤ 2, user-code look-up 3, password grant ≤ 5 (3 when repeated)', async () => {
       const printer = await enrolledPrinter(host, world.a.admin, 'Counted printer');
       // A caller of its own for the user code: a look-up costs 3 when this instance knows it counted
       // the caller's wrong-code slots in this window. The expired-code test looks Carol's up 121 s
@@ -819,8 +818,10 @@ describe('OAuth security rules', () => {
       const desktop = await oauthClient(host, 'roger-desktop');
       const authorization = await oauth.initiateDeviceAuthorization(desktop, { scope: 'jobs offline_access' });
       // One item per device code, its id derived from the user code: one create; and the
-      // caller's count of codes created (one patch; tests/hardening/edge-rate-limits).
-      expect(lastCosmosRequests(host, '/oauth/device_authorization')).toBe(2);
+      // caller's count of codes created (one patch; tests/hardening/edge-rate-limits), but for
+      // its first on this instance in the window, counted here only: 1 then
+      // (tests/integration/rate-limit-first-local.test.ts, where each test address is a client of its own).
+      expect(lastCosmosRequests(host, '/oauth/device_authorization')).toBeLessThanOrEqual(2);
       const fields = {
         grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
         client_id: 'roger-desktop',

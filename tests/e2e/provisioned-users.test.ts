@@ -5,12 +5,15 @@ import { readTenantFresh } from '../../shared/tenants/tenants.js';
 import { deactivated } from '../../shared/users/activation.js';
 import { entraIdentityId } from '../../shared/users/entra-identity.js';
 import { claimExternalId } from '../../shared/users/external-id.js';
+import { writeLoginRecord } from '../../shared/users/login-records.js';
+import { defaultTenantPolicy } from '../../shared/tenants/policy.js';
 import { createUser, readUser, updateUser, type UserDoc } from '../../shared/users/users.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { uniqueName } from '../helpers/fixtures.js';
 import { microsoftTestHost, redeemCode, toCallback } from '../helpers/microsoft-round-trip.js';
 import { api, createTenant, mobileSignIn, tokenRequest } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
+import { readLogins } from '../races/race-kit.js';
 
 /**
  * What SCIM provisioning means for the rest of the app (docs/provisioning.md, docs/security.md):
@@ -148,14 +151,17 @@ describe('Microsoft sign-in of a provisioned user', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).not.toContain(upn);
 
-    // A provisioned user who signed in once (a login recorded) and lost the link is not linked again either.
+    // A provisioned user who signed in once (a login recorded) and lost the link is not linked again either:
+    // a login record (shared/users/login-records.ts) or, stored before those, an array in the user item.
     const dana = await provisioned(tenant.id);
-    await updateUser(services.store, await stored(dana.user), (current) => ({
-      ...current,
-      logins: [{ at: services.now().toISOString(), clientId: 'roger-mobile', success: true, method: 'microsoft' }],
-    }));
+    const signedIn = { at: services.now().toISOString(), clientId: 'roger-mobile', success: true, method: 'microsoft' } as const;
+    await writeLoginRecord(services.store, await stored(dana.user), signedIn, defaultTenantPolicy);
     expect((await microsoftSignIn(tenant.id, dana.upn)).answer.status).toBe(403);
     expect((await stored(dana.user)).entra).toBeUndefined();
+    const dan = await provisioned(tenant.id);
+    await updateUser(services.store, await stored(dan.user), (current) => ({ ...current, logins: [signedIn] }));
+    expect((await microsoftSignIn(tenant.id, dan.upn)).answer.status).toBe(403);
+    expect((await stored(dan.user)).entra).toBeUndefined();
   });
 
   it('refuses a deactivated user at the callback with a page that says so, and ends their Microsoft refresh', async () => {
@@ -167,7 +173,7 @@ describe('Microsoft sign-in of a provisioned user', () => {
     const refused = await microsoftSignIn(tenant.id, megan.upn);
     expect(refused.answer.status).toBe(403);
     expect(refused.html).toContain('Your organisation has turned your Roger account');
-    expect((await stored(megan.user)).logins.filter((login) => login.method === 'microsoft')).toHaveLength(1);
+    expect((await readLogins(host, tenant.id, megan.user.id)).filter((login) => login.method === 'microsoft')).toHaveLength(1);
     const refresh = await tokenRequest(host, { grant_type: 'refresh_token', client_id: 'roger-mobile', refresh_token: megan.refreshToken });
     expect(refresh.status).toBe(400);
     expect(refresh.body.error).toBe('invalid_grant');

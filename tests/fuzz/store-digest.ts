@@ -10,12 +10,14 @@ import { containerSpecs, type ContainerName } from '../../shared/store/container
  *    codes, device-code polling).
  *  - Cosmos's own properties (`_ts`, `_etag`, `_rid`, `_self`, `_attachments`) are left out: they
  *    change with any write and say nothing of their own.
- *  - On user items, `lockout` is left out and `logins` is reduced to the newest successful
- *    sign-in: the lockout rule (docs/security.md#lockout) requires every attempt, failed ones too, to
- *    be recorded in the login history and to count toward the lockout (`PUT /api/me/pin` with a
+ *  - On user items, `lockout` is left out and `logins` (users stored before login records) is
+ *    reduced to the newest successful sign-in, and login records of failed attempts are left out:
+ *    the lockout rule (docs/security.md#lockout) requires every attempt, failed ones too, to be
+ *    recorded in the login history and to count toward the lockout (`PUT /api/me/pin` with a
  *    wrong current PIN, the password grant and the device page with a wrong password all answer
- *    4xx *and* write that record). A rejected request that signs someone in, or changes anything
- *    else on the user (hashes, refresh families, names, role), still changes the digest.
+ *    4xx *and* write that record). A rejected request that signs someone in (a successful
+ *    record), or changes anything else on the user (hashes, refresh families, names, role),
+ *    still changes the digest.
  *
  *  - On SCIM tokens, `lastUsedAt` is left out: every request that presents a live token marks it
  *    (at most once a minute), whatever the request then turns out to be.
@@ -67,6 +69,7 @@ export async function snapshotStore(services: Services): Promise<StoreSnapshot> 
   for (const { name, resources } of results) {
     const partitionKey = containerSpecs[name].partitionKeyPath.slice(1);
     for (const item of resources) {
+      if (name === 'accounts' && item.type === 'login-record' && item.success !== true) continue;
       items.set(`${name}/${String(item[partitionKey])}|${String(item.id)}`, canonical(normalize(name, item)));
     }
   }

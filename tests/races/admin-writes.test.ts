@@ -8,7 +8,7 @@ import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, mobileSignIn, tokenRequest, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
-import { familyOf, pinAttempt, readUserDoc, refreshWith, statusCounts, together } from './race-kit.js';
+import { familyOf, pinAttempt, readLogins, readUserDoc, refreshWith, statusCounts, together } from './race-kit.js';
 import { startRaceStage, type RaceStage } from './traffic.js';
 
 /**
@@ -68,12 +68,13 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
     return { admins: answers.slice(0, admins.length), traffic: answers.slice(admins.length) };
   }
 
-  const userDoc = (id: string) => readUserDoc(host, tenantId, id);
+  /** The user item, with their sign-ins as `logins` (login records since issue 20: race-kit.ts readLogins). */
+  const userDoc = async (id: string) => ({ ...(await readUserDoc(host, tenantId, id)), logins: await readLogins(host, tenantId, id) });
   const families = async (id: string) => (await userDoc(id)).refreshFamilies.map((f) => f.id);
 
   /** Every sign-in answered was recorded on the user: none was overwritten by an admin's write. */
   function expectRecorded(before: UserDoc, after: UserDoc, attempts: number) {
-    expect(after.logins.length - before.logins.length).toBe(attempts);
+    expect(after.logins!.length - before.logins!.length).toBe(attempts);
   }
 
   /** A reset ended every session that existed before it: no family survives, no refreshed token works. */

@@ -2,7 +2,8 @@ import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service
 import type { Messaging } from '../../shared/messaging/messaging.js';
 import { userCodeMissRule } from '../../shared/oauth/approval.js';
 import { forgetCounts } from '../../shared/rate-limit.js';
-import type { UserDoc } from '../../shared/users/users.js';
+import { allLoginRecords } from '../../shared/users/login-records.js';
+import type { LoginRecord, UserDoc } from '../../shared/users/users.js';
 import type { JobDoc } from '../../shared/jobs/jobs.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
 import type { LocalServiceBus } from '../../tools/service-bus/broker.js';
@@ -67,6 +68,22 @@ export async function readUserDoc(host: TestHost, tenantId: string, userId: stri
   const { resource } = await store.container('accounts').item(userId, tenantId).read<UserDoc>();
   if (!resource) throw new Error(`no user ${userId}`);
   return resource;
+}
+
+/**
+ * The user's sign-ins, oldest first: their login records (shared/users/login-records.ts) and any
+ * array stored inside the user before those. Two records of one millisecond put a success first
+ * (their true order is not stored; a success then a failure is the order that cannot mislead a
+ * lockout replay into a false alarm).
+ */
+export async function readLogins(host: TestHost, tenantId: string, userId: string): Promise<LoginRecord[]> {
+  const { store } = await host.services();
+  const { resource: user } = await store.container('accounts').item(userId, tenantId).read<UserDoc>();
+  const records = await allLoginRecords(store, tenantId, userId);
+  return [
+    ...(user?.logins ?? []),
+    ...records.map(({ at, clientId, success, method, ip }) => ({ at, clientId, success, method, ...(ip ? { ip } : {}) })),
+  ].sort((a, b) => a.at.localeCompare(b.at) || Number(b.success) - Number(a.success));
 }
 
 export async function readJobDoc(host: TestHost, tenantId: string, userId: string, jobId: string): Promise<JobDoc> {

@@ -14,6 +14,7 @@ import {
   pollDeviceCode,
   PrinterInbox,
   readJobDoc,
+  readLogins,
   readUserDoc,
   refreshWith,
   statusCounts,
@@ -386,8 +387,8 @@ describe('races', () => {
     }
 
     /**
-     * Replays the stored login history (newest last: the order the conditional writes
-     * serialised the attempts in) through the lockout rule: a success never follows the
+     * Replays the stored login history (oldest first: each attempt that changed the account
+     * is timed at its winning conditional write, so time is the order the writes serialised them in) through the lockout rule: a success never follows the
      * threshold-th failure in a row; returns the locks the rule implies.
      */
     function replay(logins: readonly LoginRecord[]) {
@@ -421,9 +422,10 @@ describe('races', () => {
         expect(answers[0]!.body.error).toBe('invalid_grant');
 
         const doc = await readUserDoc(host, tenantId, user.id);
-        expect(doc.logins).toHaveLength(12); // every attempt recorded
-        expect(doc.logins.every((l) => !l.success)).toBe(true);
-        const { locked, locks, counted } = replay(doc.logins);
+        const logins = await readLogins(host, tenantId, user.id);
+        expect(logins).toHaveLength(12); // every attempt recorded
+        expect(logins.every((l) => !l.success)).toBe(true);
+        const { locked, locks, counted } = replay(logins);
         expect({ locked, locks, counted }).toEqual({ locked: true, locks: 1, counted: THRESHOLD });
         expect(doc.lockout).toMatchObject({ failures: 0, locks: 1 });
         const lockedFor = (Date.parse(doc.lockout.lockedUntil!) - started) / 1000;
@@ -454,9 +456,10 @@ describe('races', () => {
           expect(loser).toEqual({ status: 400, body: answers.find((a) => a.status === 400)!.body });
         expect(answers.find((a) => a.status === 400)!.body.error).toBe('invalid_grant');
         const doc = await readUserDoc(host, tenantId, user.id);
-        expect(doc.logins).toHaveLength(wrong + 1);
-        expect(doc.logins.filter((l) => l.success)).toHaveLength(winners.length);
-        const { locked, locks } = replay(doc.logins);
+        const logins = await readLogins(host, tenantId, user.id);
+        expect(logins).toHaveLength(wrong + 1);
+        expect(logins.filter((l) => l.success)).toHaveLength(winners.length);
+        const { locked, locks } = replay(logins);
         expect(doc.lockout.locks).toBe(locks);
         expect(doc.lockout.lockedUntil !== undefined).toBe(locked);
         observed.push(`${wrong}+1: ${winners.length ? 'right PIN in before the lock' : 'locked first'}${locked ? ', locked' : ''}`);
@@ -473,7 +476,7 @@ describe('races', () => {
         const answers = await together(6, (i) => pinAttempt(host, printerA.access, user.username, i % 3 === 0 ? '9753' : `33${10 + i}`));
         for (const answer of answers) expect(answer).toEqual({ status: 400, body: lockers[0]!.body });
         const doc = await readUserDoc(host, tenantId, user.id);
-        expect(doc.logins.some((l) => l.success)).toBe(false);
+        expect((await readLogins(host, tenantId, user.id)).some((l) => l.success)).toBe(false);
         expect(doc.lockout.locks).toBe(1); // attempts during a lock do not extend it
       }
     });

@@ -5,6 +5,7 @@ import {
   formatRefreshToken,
   newFamily,
   parseRefreshToken,
+  ROTATED_FINGERPRINT_LENGTH,
   rotateFamily,
   withFamily,
 } from '../../shared/oauth/refresh-families.js';
@@ -48,6 +49,22 @@ describe('refresh-token families', () => {
     expect(checkRefreshToken([rotated.family], token(newSecret()), at(11)).outcome).toBe('unknown');
   });
 
+  it('keeps rotated tokens as 16-character fingerprints, and still knows a whole hash stored before them (docs/data.md#byte-budgets)', () => {
+    let current = { family, secret };
+    const used: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      used.push(current.secret);
+      current = rotateFamily(current.family, lifetime, at(10 + i));
+    }
+    expect(current.family.rotatedHashes).toHaveLength(10);
+    expect(current.family.rotatedHashes.every((fingerprint) => fingerprint.length === ROTATED_FINGERPRINT_LENGTH)).toBe(true);
+    expect(checkRefreshToken([current.family], token(used.at(-1)!), at(30)).outcome).toBe('reused');
+    expect(checkRefreshToken([current.family], token(used[0]!), at(30)).outcome).toBe('unknown'); // beyond the 10 kept
+    const stored = { ...current.family, rotatedHashes: [hashSecret(secret)] }; // as stored before issue 20
+    expect(checkRefreshToken([stored], token(secret), at(30)).outcome).toBe('reused');
+    expect(checkRefreshToken([stored], token(newSecret()), at(30)).outcome).toBe('unknown');
+  });
+
   it('slides the expiry on use, but never past the absolute cap', () => {
     expect(checkRefreshToken([family], token(secret), at(30 * 86400)).outcome).toBe('expired');
     let current = { family, secret };
@@ -70,12 +87,17 @@ describe('refresh-token families', () => {
 
 describe('lockout (docs/security.md#lockout)', () => {
   const policy = { ...defaultTenantPolicy, lockoutThreshold: 3, lockoutSeconds: 10 };
-  const user = { lockout: { failures: 0, locks: 0 }, logins: [] } as unknown as UserDoc;
+  const user = { lockout: { failures: 0, locks: 0 } } as unknown as UserDoc;
   const attempt = { method: 'pin' as const, clientId: 'roger-emb' };
 
   it('locks on the threshold-th failure, refuses the right PIN while locked, and clears on success', () => {
     let state = user;
-    for (let i = 0; i < 3; i++) state = applySignInAttempt(state, policy, attempt, false, at(i)).user;
+    const records: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = applySignInAttempt(state, policy, attempt, false, at(i));
+      records.push(outcome.record.success);
+      state = outcome.user;
+    }
     expect(state.lockout).toEqual({ failures: 0, locks: 1, lockedUntil: at(12).toISOString() });
     const whileLocked = applySignInAttempt(state, policy, attempt, true, at(5));
     expect(whileLocked.success).toBe(false);
@@ -83,7 +105,17 @@ describe('lockout (docs/security.md#lockout)', () => {
     const after = applySignInAttempt(state, policy, attempt, true, at(13));
     expect(after.success).toBe(true);
     expect(after.user.lockout).toEqual({ failures: 0, locks: 0 });
-    expect(after.user.logins.map((l) => l.success)).toEqual([false, false, false, true]);
+    expect([...records, after.record.success]).toEqual([false, false, false, true]);
+    // Nothing changed while locked: the very same user, so the sign-in writes its record alone.
+    expect(whileLocked.user).toBe(state);
+  });
+
+  it('a success on a clean account leaves the user as it was (only a login record is written); a failure changes it', () => {
+    const clean = applySignInAttempt(user, policy, attempt, true, t0);
+    expect(clean.user).toBe(user);
+    expect(clean.record).toEqual({ at: t0.toISOString(), clientId: 'roger-emb', success: true, method: 'pin' });
+    expect(applySignInAttempt(user, policy, attempt, false, t0).user).not.toBe(user);
+    expect(clean.user).not.toHaveProperty('logins', expect.arrayContaining([expect.anything()]));
   });
 
   it('doubles the lock each time, capped at a day', () => {
@@ -93,9 +125,9 @@ describe('lockout (docs/security.md#lockout)', () => {
 
   it('keeps the IP only when the tenant policy says so', () => {
     const withIp = { ...attempt, ip: '203.0.113.7' };
-    expect(applySignInAttempt(user, policy, withIp, true, t0).user.logins[0]).not.toHaveProperty('ip');
+    expect(applySignInAttempt(user, policy, withIp, true, t0).record).not.toHaveProperty('ip');
     const keeping = applySignInAttempt(user, { ...policy, loginHistoryKeepsIp: true }, withIp, true, t0);
-    expect(keeping.user.logins[0]).toHaveProperty('ip', '203.0.113.7');
+    expect(keeping.record).toHaveProperty('ip', '203.0.113.7');
   });
 });
 
