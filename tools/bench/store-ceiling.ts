@@ -110,6 +110,8 @@ class Runner {
   private steps: StoreStep[] = [];
   /** Per worker and step: the item a read or read-replace step works on. */
   private fixtures: string[][] = [];
+  /** Per step: the item a create step writes, built once (building it is no part of the store's work). */
+  private templates: Record<string, unknown>[] = [];
 
   constructor(private readonly store: Store) {}
 
@@ -125,6 +127,7 @@ class Runner {
     this.round += 1;
     this.steps = [...steps];
     this.fixtures = [];
+    this.templates = this.steps.map((step) => item(step.container, 'c-0000000', step));
     for (let worker = 0; worker < workers; worker++) {
       const ids: string[] = [];
       for (const [index, step] of this.steps.entries()) {
@@ -141,7 +144,7 @@ class Runner {
     for (const [index, step] of this.steps.entries()) {
       const container = this.container(step);
       if (step.op === 'create') {
-        await container.items.create(item(step.container, `c-${this.sequence++}`, step));
+        await container.items.create({ ...this.templates[index]!, id: `c-${String(this.sequence++).padStart(7, '0')}` });
         continue;
       }
       const id = this.fixtures[worker]![index]!;
