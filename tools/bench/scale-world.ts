@@ -158,7 +158,7 @@ export interface Enrollment {
 /**
  * `count` printers spread evenly over the tenants, `perAdmin` enrollments in flight per admin:
  * each approval holds one of its admin's wrong-code slots while it looks the code up
- * (docs/security.md#rate-limits: 10 per 10 minutes), so more than a few at once would be
+ * (docs/security.md#rate-limits: 10 per 10 minutes), so more than ten at once would be
  * refused as if they were guesses.
  */
 export async function enrollPrinters(

@@ -193,7 +193,7 @@ async function main() {
     const people = await phase('people', () => setUpPeople(host.url, PLAN.tenants, PLAN.usersPerTenant));
     log(`${people.tenants.length} tenants, ${people.users.length} users; enrolling ${PLAN.printers} printers`);
     const enrollment = await phase('enrollment', () =>
-      enrollPrinters(host.url, people.tenants, PLAN.printers, PLAN.enrollmentsPerAdmin, (done) => log(`  ${done} enrolled`)),
+      enrollPrinters(host.url, people.tenants, PLAN.printers, PLAN.enrollmentsPerAdmin, (done) => log(`  ${done} enrolled after ${round1((performance.now() - runStarted) / 1000)} s`)),
     );
     const enrollmentRate = enrollment.printers.length / enrollment.seconds;
     log(`enrolled ${enrollment.printers.length} in ${round1(enrollment.seconds)} s (${round1(enrollmentRate)}/s), ${enrollment.failures} failed`);
