@@ -13,8 +13,8 @@ const send = (report: ReceiversReport) => process.send!(report);
 
 /**
  * The `ws` package's WebSocket pinned to the URL the API gave: the SDK builds
- * `wss://<host>:443/$servicebus/websocket` itself, which the local broker (plain, another port)
- * does not serve.
+ * `wss://<host>:443/$servicebus/websocket` itself, where the local broker serves plain `ws://`
+ * on its AMQP port (the URL the token answer gives).
  */
 function webSocketFor(url: string): WebSocketImpl {
   return class extends WebSocket {
