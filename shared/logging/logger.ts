@@ -14,14 +14,18 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
 }
 
+const NEEDS_QUOTES = /[\s"=]/;
+
 export function formatLogLine(event: string, fields: LogFields = {}): string {
-  const parts = [event];
-  for (const [key, value] of Object.entries(fields)) {
+  let line = event;
+  for (const key in fields) {
+    const value = fields[key];
     if (value === undefined) continue;
-    const text = String(value);
-    parts.push(`${key}=${/[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text}`);
+    // A number or boolean never needs quotes: no test for them (every request line has several).
+    if (typeof value !== 'string') line += ` ${key}=${value}`;
+    else line += ` ${key}=${NEEDS_QUOTES.test(value) || value === '' ? JSON.stringify(value) : value}`;
   }
-  return parts.join(' ');
+  return line;
 }
 
 /**
