@@ -171,6 +171,39 @@ describe('release topics: a region of 2,001 printers', () => {
     expect(await topicOf(printerE)).toBe(TOPIC_0);
     expect((await allocation())[TOPIC_0]).toBe(1900);
   });
+
+  it('a printer enrolled before sharding keeps working on `releases`: its token, its releases, its disconnection', async () => {
+    // As such a printer is stored: its subscription on `releases`, its record naming that topic.
+    const setCount = async (topic: string, count: number) =>
+      services.store
+        .container('tenants')
+        .items.upsert({ id: TOPIC_ALLOCATION_ID, type: 'releaseTopicAllocation', counts: { ...(await allocation()), [topic]: count } });
+    await setCount(TOPIC_0, 1899); // room for it, the region being full
+    const legacy = await enrolledPrinter(host, adminToken, 'Printer L');
+    const topic = await topicOf(legacy);
+    await messaging.subscriptions.delete(topic!, legacy.deviceId);
+    await messaging.subscriptions.create('releases', legacy.deviceId);
+    const stored = (await readDevice(services.store, tenantId, legacy.deviceId))!;
+    await services.store.container('accounts').items.upsert({ ...stored, topic: 'releases' });
+    await setCount(topic!, 1899); // it never had a place
+    const countsBefore = await allocation();
+
+    const jobId = await submit('For L.pdf');
+    expect((await approvedSession(host, legacy, userToken)).release).toEqual({ released: 1, queued: 0, dispatched: true });
+    const credentials = await amqpCredentials(host, legacy.access);
+    expect(credentials.entityPath).toBe(`releases/subscriptions/${legacy.deviceId}`);
+    const client = printerClient(credentials);
+    try {
+      const received = await receiveReleases(client, credentials.entityPath, 2, 500);
+      expect(received.map((m) => (m.body as { jobId: string }).jobId)).toEqual([jobId]);
+    } finally {
+      await client.close();
+    }
+    // Disconnected: its subscription on `releases` goes, and no topic's count moves (it never had a place).
+    expect((await api(host, adminToken, 'DELETE', `/api/devices/${legacy.deviceId}`)).status).toBe(204);
+    expect(messaging.broker.hasSubscription('releases', legacy.deviceId)).toBe(false);
+    expect(await allocation()).toEqual(countsBefore);
+  });
 });
 
 describe('release topics: enrollments at once', () => {
