@@ -1,4 +1,5 @@
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { noteBatchExchange } from './batch-outcome.js';
 import { costOfRequest } from './cosmos-cost.js';
 import { recordCosmosRequest } from './request-meter.js';
 
@@ -11,13 +12,22 @@ function bodyText(body: unknown): string | undefined {
 
 /**
  * The SDK's own HTTP client, wrapped to count requests, request units, bytes each way, indexed
- * paths and an RU estimate per API call (cosmos-cost.ts, docs/data.md#what-a-call-costs).
+ * paths and an RU estimate per API call (cosmos-cost.ts, docs/data.md#what-a-call-costs); and,
+ * for a transactional batch, what the wire answered (batch-outcome.ts: the SDK drops it).
  * `CosmosClientOptions.httpClient` is the SDK's public hook for this.
  */
 export function createCountingHttpClient(inner: HttpClient = createDefaultHttpClient()): HttpClient {
   return {
     async sendRequest(request) {
-      const response = await inner.sendRequest(request);
+      const batch = request.headers.get('x-ms-cosmos-is-batch-request')?.toLowerCase() === 'true';
+      let response;
+      try {
+        response = await inner.sendRequest(request);
+      } catch (error) {
+        if (batch) noteBatchExchange({ error });
+        throw error;
+      }
+      if (batch) noteBatchExchange({ status: response.status });
       recordCosmosRequest(
         costOfRequest(
           { method: request.method, url: request.url, headers: request.headers, body: bodyText(request.body) },

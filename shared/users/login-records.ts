@@ -1,4 +1,5 @@
 import type { JSONObject, OperationInput } from '@azure/cosmos';
+import { observeBatch } from '../store/batch-outcome.js';
 import { isNotFound } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
@@ -79,7 +80,14 @@ export async function replaceUserWithLoginRecord(store: Store, user: UserDoc, re
     // The batch names the partition; a create takes it from the item (a replace must name it).
     { operationType: 'Create', resourceBody: { ...loginRecordItem(user, record, policy) } },
   ];
-  const { result } = await store.container('accounts').items.batch(operations, user.tenantId);
+  const { outcome, result: response, error } = await observeBatch(() => store.container('accounts').items.batch(operations, user.tenantId));
+  if (error) {
+    // What a single write would have thrown: the store's own error (503), or the status on `code`.
+    if (outcome.error !== undefined) throw outcome.error;
+    if (outcome.status !== undefined && outcome.status >= 400) throw new BatchOperationFailed(outcome.status);
+    throw error;
+  }
+  const result = response?.result;
   // Azure answers a failed atomic batch with the failing operation's status (the SDK throws it);
   // the local server answers 200 with each operation's status: either way the first real failure counts.
   const failed = result?.find((operation) => operation.statusCode >= 400 && operation.statusCode !== 424);

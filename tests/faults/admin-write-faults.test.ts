@@ -4,6 +4,7 @@ import type { DeviceDoc } from '../../shared/devices/devices.js';
 import { jobPartition } from '../../shared/jobs/jobs.js';
 import { linkId } from '../../shared/onedrive/links.js';
 import { writeLinkFixture } from '../helpers/onedrive.js';
+import { allLoginRecords } from '../../shared/users/login-records.js';
 import type { UserDoc } from '../../shared/users/users.js';
 import { enrollPrinter, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, createTenant, mobileSignIn, OPERATOR_KEY, oauthEnv, type Person } from '../helpers/roger.js';
@@ -23,8 +24,11 @@ const SLUG = 'brownout';
 const admin: Person = { email: 'ops@brownout.test', username: 'ops', fullName: 'Olga Ops', password: 'ops-password-12' };
 
 /** Writes of one item of `accounts` (a user, a printer, a login name, a link). */
+// A sign-in that changes the user writes it in a transactional batch with its login record (shared/users/login-records.ts).
 const writesOf = (id: string) => (request: CosmosRequest) =>
-  isWrite(request) && inContainer('accounts')(request) && request.path.endsWith(`/docs/${id}`);
+  isWrite(request) &&
+  inContainer('accounts')(request) &&
+  (request.path.endsWith(`/docs/${id}`) || Boolean(request.batchItemIds?.includes(id)));
 
 describe('admin writes when the store fails part-way', () => {
   let faulty: FaultyStoreHost;
@@ -125,6 +129,9 @@ describe('admin writes when the store fails part-way', () => {
   it('an item whose every conditional write loses (412 each time): 503 to admins, sign-ins and refreshes alike, after a bounded number of tries; nothing changed', async () => {
     const { person, id, refresh } = await newUser();
     const before = await read<UserDoc>(id);
+    const { store } = await host().services();
+    const loginRecords = async () => (await allLoginRecords(store, tenantId, id)).length;
+    const recordsBefore = await loginRecords();
     proxy().inject({ fault: { kind: 'precondition' }, match: writesOf(id) });
     for (const answer of [
       await timedApi(host(), adminToken, 'PUT', `/api/users/${id}/credentials`, { pin: '2718' }),
@@ -153,8 +160,9 @@ describe('admin writes when the store fails part-way', () => {
       fullName: before!.fullName,
       pinHash: before!.pinHash,
       refreshFamilies: before!.refreshFamilies,
-      logins: before!.logins,
     });
+    // The sign-in's login record went in one batch with the user write that never won: not written either.
+    expect(await loginRecords()).toBe(recordsBefore);
     expect((await refreshWith(host(), 'roger-mobile', refresh)).status).toBe(200); // the session was never touched
   });
 

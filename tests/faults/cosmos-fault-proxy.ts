@@ -45,6 +45,8 @@ export interface CosmosRequest {
   readonly path: string;
   /** A SQL query (a POST that reads). */
   readonly query: boolean;
+  /** A transactional batch: the ids of the items its operations write (a sign-in's user and login record). */
+  readonly batchItemIds?: readonly string[];
 }
 
 export interface ProxiedRequest extends CosmosRequest {
@@ -79,6 +81,19 @@ export const inContainer =
     new RegExp(`/colls/${container}(/|$)`).test(request.path);
 
 const ACCOUNT_DOCUMENT = '/';
+
+/** The item ids a batch body names (`id` of a replace, `resourceBody.id` of a create). */
+function batchIds(body: Buffer): string[] {
+  try {
+    const operations = JSON.parse(body.toString('utf8')) as { id?: string; resourceBody?: { id?: string } }[];
+    return operations.flatMap((operation) => {
+      const id = operation.id ?? operation.resourceBody?.id;
+      return id ? [id] : [];
+    });
+  } catch {
+    return [];
+  }
+}
 
 function sendCosmosError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ code, message });
@@ -157,7 +172,8 @@ export async function startCosmosFaultProxy(target: string): Promise<CosmosFault
     const query =
       String(req.headers['x-ms-documentdb-isquery'] ?? '').toLowerCase() === 'true' ||
       Boolean(req.headers['x-ms-cosmos-is-query-plan-request']);
-    const fault = faultFor({ method, path, query });
+    const batchItemIds = String(req.headers['x-ms-cosmos-is-batch-request'] ?? '').toLowerCase() === 'true' ? batchIds(body) : undefined;
+    const fault = faultFor({ method, path, query, ...(batchItemIds ? { batchItemIds } : {}) });
     const record: ProxiedRequest = { method, path, query, status: 'pending', ...(fault ? { fault: fault.kind } : {}) };
     requests.push(record);
     try {
