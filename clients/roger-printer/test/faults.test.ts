@@ -7,7 +7,7 @@ import { api } from '../../../tests/helpers/roger.js';
 import { startTcpOutageProxy, type TcpOutageProxy } from '../../../tests/helpers/tcp-outage.js';
 import type { TestHost } from '../../../tests/helpers/test-host.js';
 import { Disconnected } from '../src/contracts.js';
-import { brokerOf, jobState, northwind, queuedJob, startReceiver, type Running } from './receive-world.js';
+import { brokerOf, countOn, jobState, northwind, queuedJob, startReceiver, topicOf, type Running } from './receive-world.js';
 
 /**
  * docs/clients.md#faults: the broker and the API going away while jobs are being released, and
@@ -64,7 +64,7 @@ describe('roger-printer through faults', () => {
       await expect.poll(() => jobState(host, userToken, id), { timeout: 15_000 }).toBe('printed');
     }
     const broker = await brokerOf(host);
-    await expect.poll(() => broker.countMessages('releases', deviceId), { timeout: 10_000 }).toEqual({ active: 0, deadLetter: 0 });
+    await expect.poll(() => countOn(broker, deviceId), { timeout: 10_000 }).toEqual({ active: 0, deadLetter: 0 });
   }
 
   /**
@@ -73,8 +73,9 @@ describe('roger-printer through faults', () => {
    */
   async function shortLocks(deviceId: string) {
     const broker = await brokerOf(host);
-    broker.deleteSubscription('releases', deviceId);
-    broker.createSubscription('releases', deviceId, {
+    const topic = topicOf(broker, deviceId);
+    broker.deleteSubscription(topic, deviceId);
+    broker.createSubscription(topic, deviceId, {
       correlationFilter: { applicationProperties: { printerId: deviceId } },
       lockDurationMs: 2000,
       maxDeliveryCount: 10,
@@ -157,7 +158,7 @@ describe('roger-printer through faults', () => {
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('failed');
     expect(await receiver.files()).toEqual([]);
     const broker = await brokerOf(host);
-    await expect.poll(() => broker.countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
+    await expect.poll(() => countOn(broker, printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
   });
 
   it('disconnected by an admin while it runs: runReceiver rejects with Disconnected within seconds', async () => {

@@ -170,10 +170,13 @@ export async function startReceiver(
  * Messages sent to the release topic with the app's own rights (the broker's `app` rule), as the
  * API sends them: for what the API would only send by mistake or in a rare race.
  */
-export async function sendAsApp(host: TestHost, messages: ServiceBusMessage[]): Promise<void> {
-  const client = new ServiceBusClient((await brokerOf(host)).connectionString('app'));
+export async function sendAsApp(host: TestHost, messages: ServiceBusMessage[], topic?: string): Promise<void> {
+  const broker = await brokerOf(host);
+  // By default the topic of the printer the first message names, as the API picks it.
+  const to = topic ?? topicOf(broker, String(messages[0]?.applicationProperties?.printerId));
+  const client = new ServiceBusClient(broker.connectionString('app'));
   try {
-    await client.createSender('releases').sendMessages(messages);
+    await client.createSender(to).sendMessages(messages);
   } finally {
     await client.close();
   }
@@ -204,6 +207,20 @@ export function releaseMessage(fields: {
     },
   } satisfies ServiceBusMessage;
 }
+
+/**
+ * The release topic the printer was given at enrollment (docs/flows.md#release-to-printers): the
+ * one of the broker's topics that holds its subscription.
+ */
+export function topicOf(broker: LocalServiceBus, deviceId: string): string {
+  const candidates = ['releases', ...Array.from({ length: 100 }, (_, i) => `releases-${String(i).padStart(2, '0')}`)];
+  const topic = candidates.find((name) => broker.hasSubscription(name, deviceId));
+  if (!topic) throw new Error(`printer ${deviceId} has no release subscription`);
+  return topic;
+}
+
+/** Messages waiting on the printer's own subscription, on whichever topic it was given. */
+export const countOn = (broker: LocalServiceBus, deviceId: string) => broker.countMessages(topicOf(broker, deviceId), deviceId);
 
 /** The host's broker (tools/local/messaging.ts), to pause, resume and count. */
 export async function brokerOf(host: TestHost): Promise<LocalServiceBus> {

@@ -11,6 +11,7 @@ import type { TestHost } from '../../../tests/helpers/test-host.js';
 import { Ledger } from '../src/ledger.js';
 import {
   brokerOf,
+  countOn,
   jobState,
   northwind,
   queuedJob,
@@ -18,6 +19,7 @@ import {
   sendAsApp,
   sessionIdOf,
   startReceiver,
+  topicOf,
   type Running,
 } from './receive-world.js';
 
@@ -86,7 +88,7 @@ describe('roger-printer receives releases', () => {
     await sendAsApp(host, [releaseMessage({ jobId, sessionId: randomUUID(), printerId: printer.deviceId, downloadUrl })]);
     await again.until((lines) => lines.includes(`skipped ${jobId}: already printed`));
     expect(await again.files()).toHaveLength(1);
-    await expect.poll(async () => (await brokerOf(host)).countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
+    await expect.poll(async () => countOn(await brokerOf(host), printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
   });
 
   it('printed, recorded, but the message was not completed (the agent stopped): it comes back, is not printed again, and is reported printed now', async () => {
@@ -122,17 +124,20 @@ describe('roger-printer receives releases', () => {
     const broker = await brokerOf(host);
     // The API's filter lets only this printer's messages in; recreated without it, as a
     // hand-edited rule in Azure could be.
-    broker.deleteSubscription('releases', printer.deviceId);
-    broker.createSubscription('releases', printer.deviceId, { lockDurationMs: 60_000, maxDeliveryCount: 10 });
+    const topic = topicOf(broker, printer.deviceId);
+    broker.deleteSubscription(topic, printer.deviceId);
+    broker.createSubscription(topic, printer.deviceId, { lockDurationMs: 60_000, maxDeliveryCount: 10 });
     const receiver = await receive(host.url, printer);
     const jobId = randomUUID();
-    await sendAsApp(host, [
-      releaseMessage({ jobId, sessionId: randomUUID(), printerId: randomUUID(), downloadUrl: `${ms.url}/download/x` }),
-    ]);
+    await sendAsApp(
+      host,
+      [releaseMessage({ jobId, sessionId: randomUUID(), printerId: randomUUID(), downloadUrl: `${ms.url}/download/x` })],
+      topic,
+    );
     await receiver.until((lines) => lines.includes('skipped message: for another printer'));
     expect(await receiver.files()).toEqual([]);
     expect(receiver.lines.join('\n')).not.toContain(jobId);
-    await expect.poll(() => broker.countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 1 });
+    await expect.poll(() => countOn(broker, printer.deviceId)).toEqual({ active: 0, deadLetter: 1 });
   });
 
   it('a corrupt document (a .pdf that is not a PDF) is reported failed and nothing is written; released again, it fails again', async () => {
@@ -144,7 +149,7 @@ describe('roger-printer receives releases', () => {
     await receiver.until((lines) => lines.includes(`failed ${jobId}: document-unreadable`));
     expect(await receiver.files()).toEqual([]);
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('failed');
-    await expect.poll(async () => (await brokerOf(host)).countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
+    await expect.poll(async () => countOn(await brokerOf(host), printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
 
     // A failed job is not printed by itself; a release of it goes out once more, and fails once more.
     expect((await api(host, session.token, 'POST', `/api/jobs/${jobId}/release`)).status).toBe(200);
@@ -162,7 +167,7 @@ describe('roger-printer receives releases', () => {
     receiver.sessions.add((await approvedSession(host, printer, userToken)).token);
     await receiver.until((lines) => lines.some((line) => line.startsWith(`failed ${jobId}: printer-error (cannot write the output: `)));
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('failed');
-    await expect.poll(async () => (await brokerOf(host)).countMessages('releases', printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
+    await expect.poll(async () => countOn(await brokerOf(host), printer.deviceId)).toEqual({ active: 0, deadLetter: 0 });
     expect(receiver.lines.filter((line) => line.startsWith('connection lost'))).toEqual([]);
   });
 
