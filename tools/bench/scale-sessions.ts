@@ -19,13 +19,15 @@ export interface Released {
 export interface SessionLoad {
   readonly started: number;
   readonly completed: number;
-  /** Sessions not started on time because every user was still busy with the last one. */
-  readonly skipped: number;
+  /** Sessions started late because every user was still busy with the last one (each then waited for a user). */
+  readonly late: number;
   readonly failures: number;
   readonly failureSamples: string[];
   readonly released: Released[];
   /** Milliseconds of each approval call (the release is sent inside it). */
   readonly approvalMs: number[];
+  /** The window sessions were started in, and the whole load with the last sessions' ends. */
+  readonly windowSeconds: number;
   readonly seconds: number;
 }
 
@@ -86,8 +88,13 @@ export async function runSessions(
   const failureSamples: string[] = [];
   let started = 0;
   let completed = 0;
-  let skipped = 0;
+  let late = 0;
   let failures = 0;
+  let userFreed: (() => void) | undefined;
+  const release = (user: ScaleUser) => {
+    free.push(user);
+    userFreed?.();
+  };
   const running: Promise<void>[] = [];
   const intervalMs = 60_000 / perMinute;
   const t0 = performance.now();
@@ -95,11 +102,13 @@ export async function runSessions(
     const due = t0 + i * intervalMs;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const user = free.shift();
-    if (!user) {
-      skipped += 1;
-      continue;
+    if (free.length === 0) {
+      // Late rather than skipped: the schedule catches up once users are free again.
+      late += 1;
+      await new Promise<void>((resolve) => (userFreed = resolve));
+      userFreed = undefined;
     }
+    const user = free.shift()!;
     const tenantPrinters = byTenant.get(user.tenant)!;
     const turn = nextPrinter.get(user.tenant) ?? 0;
     nextPrinter.set(user.tenant, turn + 1);
@@ -108,7 +117,7 @@ export async function runSessions(
       session(url, user, tenantPrinters[turn % tenantPrinters.length]!, jobsPerSession, out).then(
         () => {
           completed += 1;
-          free.push(user);
+          release(user);
         },
         (error: unknown) => {
           failures += 1;
@@ -118,6 +127,7 @@ export async function runSessions(
       ),
     );
   }
+  const windowSeconds = (performance.now() - t0) / 1000;
   await Promise.all(running);
-  return { started, completed, skipped, failures, failureSamples, ...out, seconds: (performance.now() - t0) / 1000 };
+  return { started, completed, late, failures, failureSamples, ...out, windowSeconds, seconds: (performance.now() - t0) / 1000 };
 }
