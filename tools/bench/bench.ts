@@ -108,9 +108,24 @@ const deviceAuthorizationRequest = (): Request[] => [
   },
 ];
 
+/**
+ * The server process's CPU time per call over the measured window: `measuring` (called after the
+ * warm-up) starts the count, and also drains the request log so the cost is that of these calls.
+ */
+async function withCpu<T extends LoadResult>(server: ServerProcess, run: (measuring: () => void) => Promise<T>): Promise<T> {
+  let before: number | undefined;
+  const result = await run(() => {
+    server.drain();
+    before = server.cpuMs();
+  });
+  const after = server.cpuMs();
+  if (before === undefined || after === undefined || result.requests === 0) return result;
+  return { ...result, cpuMsPerCall: Math.round(((after - before) / result.requests) * 1000) / 1000 };
+}
+
 /** A row on our host; the cost per call is that of the measured window's calls (the warm-up's log lines are dropped). */
 async function measure(server: ServerProcess, route: string, requests: Request[]): Promise<{ result: LoadResult; cosmos?: CallCost }> {
-  const result = await load(server.url, requests, LOAD, () => server.drain());
+  const result = await withCpu(server, (measuring) => load(server.url, requests, LOAD, measuring));
   return { result, cosmos: callCost(server.drain(), route) };
 }
 
@@ -172,32 +187,39 @@ async function storeAlone(ceiling: StoreCeiling, operation: string, shape: Store
   return { ...result, label };
 }
 
-/** Our side of one run of the comparison: each of our rows, and right after it the store alone doing what it did. */
-class OursCompared {
+/**
+ * One operation of the comparison: our row, right after it the store alone doing what it did,
+ * then the peer on our store; the three back to back, so that they see the machine in about the
+ * same state (a shared VM drifts within minutes).
+ */
+class Compared {
   private refreshTokens: string[];
 
   constructor(
     private readonly fixture: RogerFixture,
     private readonly server: ServerProcess,
     private readonly ceiling: StoreCeiling,
+    private readonly peer: PeerBench,
   ) {
     this.refreshTokens = fixture.refreshTokens.slice(0, LOAD.connections);
   }
 
-  async deviceAuthorization() {
+  async deviceAuthorization(): Promise<Comparison> {
     const { result, cosmos } = await measure(this.server, '/oauth/device_authorization', deviceAuthorizationRequest());
     process.stderr.write(`  device authorization: ${Math.round(result.rps)} req/s\n`);
-    return { ours: result, cosmos, storeAlone: await storeAlone(this.ceiling, 'device authorization', deviceAuthorizationShape(cosmos)) };
+    const alone = await storeAlone(this.ceiling, 'device authorization', deviceAuthorizationShape(cosmos));
+    return { ours: result, cosmos, storeAlone: alone, peerOnOurStore: await this.peer.deviceAuthorization() };
   }
 
-  async refresh() {
-    const chained = await refreshChain(this.server.url, '/oauth/token', 'roger-mobile', this.refreshTokens, () => this.server.drain());
+  async refresh(): Promise<Comparison> {
+    const chained = await withCpu(this.server, (measuring) => refreshChain(this.server.url, '/oauth/token', 'roger-mobile', this.refreshTokens, measuring));
     const cosmos = callCost(this.server.drain(), '/oauth/token');
     // The next run goes on with the rotated tokens; a chain that broke is replaced by an unused user's.
     const spare = this.fixture.refreshTokens.slice(LOAD.connections);
     this.refreshTokens = [...chained.ends, ...spare].slice(0, LOAD.connections);
     process.stderr.write(`  refresh grant: ${Math.round(chained.rps)} req/s\n`);
-    return { ours: withoutEnds(chained), cosmos, storeAlone: await storeAlone(this.ceiling, 'refresh', refreshShape(cosmos)) };
+    const alone = await storeAlone(this.ceiling, 'refresh', refreshShape(cosmos));
+    return { ours: withoutEnds(chained), cosmos, storeAlone: alone, peerOnOurStore: await this.peer.refresh() };
   }
 }
 
@@ -205,11 +227,11 @@ interface RogerRun {
   readonly rows: Row[];
   readonly approval: LoadResult & { cosmos?: CallCost };
   readonly argon2: { rps: number; p50: number };
-  readonly deviceAuthorization: Omit<Comparison, 'peerOnOurStore'>;
-  readonly refresh: Omit<Comparison, 'peerOnOurStore'>;
+  readonly deviceAuthorization: Comparison;
+  readonly refresh: Comparison;
 }
 
-async function benchRoger(fixture: RogerFixture, server: ServerProcess, compared: OursCompared): Promise<RogerRun> {
+async function benchRoger(fixture: RogerFixture, server: ServerProcess, compared: Compared): Promise<RogerRun> {
   const rows: Row[] = [];
   const add = async (operation: string, route: string, requests: Request[]) => {
     const { result, cosmos } = await measure(server, route, requests);
@@ -320,22 +342,29 @@ class PeerBench {
     return new PeerBench(server, store, { deviceAuthorization: path(metadata.device_authorization_endpoint), token: path(metadata.token_endpoint) }, refreshTokens);
   }
 
+  async refresh(): Promise<LoadResult> {
+    const chained = await withCpu(this.server, (measuring) => refreshChain(this.server.url, this.endpoints.token, 'bench', this.refreshTokens, measuring));
+    this.refreshTokens = [...chained.ends, ...this.refreshTokens.slice(LOAD.connections)].slice(0, LOAD.connections);
+    process.stderr.write(`  peer (${this.store}) refresh grant: ${Math.round(chained.rps)} req/s\n`);
+    return withoutEnds(chained);
+  }
+
+  async deviceAuthorization(): Promise<LoadResult> {
+    const result = await withCpu(this.server, (measuring) =>
+      load(this.server.url, [{ method: 'POST', path: this.endpoints.deviceAuthorization, headers: FORM, body: 'client_id=bench&scope=openid' }], LOAD, measuring),
+    );
+    process.stderr.write(`  peer (${this.store}) device authorization: ${Math.round(result.rps)} req/s\n`);
+    return result;
+  }
+
   /**
-   * Refresh first: the in-memory adapter is an LRU cache of 1000 entries, which the device codes
-   * of the other row would flush, grants and refresh tokens included (so that one runs once).
+   * Both rows, refresh first: the in-memory adapter is an LRU cache of 1000 entries, which the
+   * device codes of the other row would flush, grants and refresh tokens included (so that peer
+   * runs once).
    */
   async measure(): Promise<{ deviceAuthorization: LoadResult; refresh: LoadResult }> {
-    const chained = await refreshChain(this.server.url, this.endpoints.token, 'bench', this.refreshTokens);
-    this.refreshTokens = [...chained.ends, ...this.refreshTokens.slice(LOAD.connections)].slice(0, LOAD.connections);
-    const refresh = withoutEnds(chained);
-    process.stderr.write(`  peer (${this.store}) refresh grant: ${Math.round(refresh.rps)} req/s\n`);
-    const deviceAuthorization = await load(
-      this.server.url,
-      [{ method: 'POST', path: this.endpoints.deviceAuthorization, headers: FORM, body: 'client_id=bench&scope=openid' }],
-      LOAD,
-    );
-    process.stderr.write(`  peer (${this.store}) device authorization: ${Math.round(deviceAuthorization.rps)} req/s\n`);
-    return { deviceAuthorization, refresh };
+    const refresh = await this.refresh();
+    return { refresh, deviceAuthorization: await this.deviceAuthorization() };
   }
 
   stop(): Promise<void> {
@@ -430,7 +459,22 @@ function costTable(ours: RogerRun): string {
 
 /** The comparison table: per run, ours against the peer on our store and against the store alone. */
 function comparisonTable(runs: readonly Run[], peerInMemory: { deviceAuthorization: LoadResult; refresh: LoadResult }): string {
-  const lines = [['run', 'operation', 'ours req/s', 'peer on our store req/s', 'ours/that (≥ 2×)', 'store alone calls/s', 'efficiency (≥ 0.75)', 'peer in memory req/s', 'ours/that (info)']];
+  const lines = [
+    [
+      'run',
+      'operation',
+      'ours req/s',
+      'peer on our store req/s',
+      'ours/that (≥ 2×)',
+      'store alone calls/s',
+      'efficiency (≥ 0.75)',
+      'CPU ms/call: ours, peer, store alone',
+      'efficiency by CPU',
+      'peer in memory req/s',
+      'ours/that (info)',
+    ],
+  ];
+  const cpu = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(2));
   for (const run of runs) {
     for (const [operation, c, inMemory] of [
       ['device authorization', run.deviceAuthorization, peerInMemory.deviceAuthorization],
@@ -444,6 +488,8 @@ function comparisonTable(runs: readonly Run[], peerInMemory: { deviceAuthorizati
         times(c.ours.rps / c.peerOnOurStore.rps),
         String(round(c.storeAlone.rps)),
         (c.ours.rps / c.storeAlone.rps).toFixed(2),
+        `${cpu(c.ours.cpuMsPerCall)}, ${cpu(c.peerOnOurStore.cpuMsPerCall)}, ${cpu(c.storeAlone.cpuMsPerCall)}`,
+        c.ours.cpuMsPerCall ? (c.storeAlone.cpuMsPerCall / c.ours.cpuMsPerCall).toFixed(2) : '-',
         run.run === 1 ? String(round(inMemory.rps)) : '',
         run.run === 1 ? times(c.ours.rps / inMemory.rps) : '',
       ]);
@@ -473,26 +519,18 @@ async function main() {
   const runs: Run[] = [];
   try {
     const fixture = await setUpRoger(roger.url, 2 * LOAD.connections);
-    const compared = new OursCompared(fixture, roger, ceiling);
+    // One server under load at a time; the others wait idle (an idle process takes no CPU from
+    // the one under load). Our host and the peer on our store stay up for the later runs.
+    peerOnOurStore = await PeerBench.start('cosmos');
+    const compared = new Compared(fixture, roger, ceiling, peerOnOurStore);
     process.stderr.write('run 1\n');
     ours = await benchRoger(fixture, roger, compared);
-    // One server under load at a time; the others wait idle (an idle process takes no CPU
-    // from the one under load), our host and the peer on our store for the later runs.
+    runs.push({ run: 1, deviceAuthorization: ours.deviceAuthorization, refresh: ours.refresh });
     const inMemory = await PeerBench.start('memory');
     peerInMemory = await inMemory.measure().finally(() => inMemory.stop());
-    peerOnOurStore = await PeerBench.start('cosmos');
-    let peer = await peerOnOurStore.measure();
-    runs.push({
-      run: 1,
-      deviceAuthorization: { ...ours.deviceAuthorization, peerOnOurStore: peer.deviceAuthorization },
-      refresh: { ...ours.refresh, peerOnOurStore: peer.refresh },
-    });
     for (let run = 2; run <= RUNS; run++) {
       process.stderr.write(`run ${run}\n`);
-      const deviceAuthorization = await compared.deviceAuthorization();
-      const refresh = await compared.refresh();
-      peer = await peerOnOurStore.measure();
-      runs.push({ run, deviceAuthorization: { ...deviceAuthorization, peerOnOurStore: peer.deviceAuthorization }, refresh: { ...refresh, peerOnOurStore: peer.refresh } });
+      runs.push({ run, deviceAuthorization: await compared.deviceAuthorization(), refresh: await compared.refresh() });
     }
   } finally {
     await roger.stop();
@@ -550,7 +588,8 @@ async function main() {
   out('reported (the local server says 1 per request)\n');
   out(comparisonTable(runs, peerInMemory));
   out('\npeer: oidc-provider on an adapter on our store (same SDK, in-process server) and with its in-memory adapter; one server under load at a time');
-  out('efficiency: our calls/s ÷ the store alone making the same requests per call, same concurrency; ours/peer in memory is information (it pays no store)\n');
+  out('efficiency: our calls/s ÷ the store alone making the same requests per call, same concurrency; ours/peer in memory is information (it pays no store)');
+  out('CPU ms/call: CPU time of the server’s process per call in the measured window; efficiency by CPU: the store alone’s ÷ ours (steadier under load)\n');
   out(`cold start (median of 7 fresh processes): node -e '' ${round(cold.bareMs)} ms; importing dist/functions/index.js ${round(cold.entryMs)} ms (+${round(cold.importMs)} ms)`);
   for (const t of targets) {
     const runsNote = t.values.length > 1 ? `; met in ${t.metIn} of ${t.values.length} runs` : '';

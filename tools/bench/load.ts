@@ -11,6 +11,8 @@ export interface LoadResult {
   /** Responses by status code, e.g. { '200': 1523 }. */
   readonly statuses: Record<string, number>;
   readonly errors: number;
+  /** CPU time the server's process used per call in the measured window (ms), where known. */
+  readonly cpuMsPerCall?: number;
 }
 
 export interface LoadOptions {

@@ -1,5 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort } from '../free-port.js';
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; undefined
+ * elsewhere). Per call it is steadier than calls per second on a machine others load too.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 per second).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A server under test in its own process: the load comes from the bench process, not from inside it. */
 export interface ServerProcess {
@@ -8,6 +23,8 @@ export interface ServerProcess {
   readonly readyLine: string;
   /** stdout lines since the last `drain()`. */
   drain(): string[];
+  /** CPU time the server's process has used so far (ms), where /proc tells. */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -36,6 +53,7 @@ async function startProcess(script: string, env: Record<string, string>, isReady
   return {
     url: `http://localhost:${port}`,
     readyLine,
+    cpuMs: () => processCpuMs(child.pid),
     drain() {
       const drained = lines;
       lines = [];

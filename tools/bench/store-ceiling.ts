@@ -53,6 +53,8 @@ export interface CeilingResult {
   readonly p50: number;
   readonly p99: number;
   readonly calls: number;
+  /** CPU time of the store's process per call (ms), as for our host's rows. */
+  readonly cpuMsPerCall: number;
   /** Per call, measured by the same meter as the host's request log. */
   readonly cost: CallCost;
   /** The steps as run, sizes after matching the bytes written. */
@@ -164,6 +166,7 @@ class Runner {
 
   async timed(workers: number, seconds: number) {
     const latencies: number[] = [];
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const deadline = started + seconds * 1000;
     await Promise.all(
@@ -176,7 +179,10 @@ class Runner {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
-    return { rps: latencies.length / elapsed, p50: Math.round(percentile(latencies, 50) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, calls: latencies.length };
+    const used = process.cpuUsage(cpu);
+    return {
+      cpuMsPerCall: Math.round(((used.user + used.system) / 1000 / latencies.length) * 1000) / 1000,
+      rps: latencies.length / elapsed, p50: Math.round(percentile(latencies, 50) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, calls: latencies.length };
   }
 
   async run({ shape, load }: RunMessage): Promise<CeilingResult> {
