@@ -46,7 +46,12 @@ export class InvalidAccessToken extends Error {
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 function keyObjectOf(key: CryptoKey): KeyObject {
   let keyObject = keyObjects.get(key);
-  if (!keyObject) keyObjects.set(key, (keyObject = KeyObject.from(key as Parameters<typeof KeyObject.from>[0])));
+  if (!keyObject) {
+    // jose's importJWK gives a Web Crypto key in Node; a KeyObject is taken as it is.
+    keyObject =
+      (key as unknown) instanceof KeyObject ? (key as unknown as KeyObject) : KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+    keyObjects.set(key, keyObject);
+  }
   return keyObject;
 }
 
