@@ -2,7 +2,7 @@
 //   az deployment group create -g <prefix>-eu --parameters infra/eu.bicepparam
 // after global.bicep. What each resource is for: infra/README.md.
 
-import { amqpUrl, amqpWebSocketUrl, apiUrl, appName, cosmosName, directoryCosmosName, frontDoorEndpointName, frontDoorName, keyVaultReference, serviceBusName } from 'naming.bicep'
+import { amqpUrl, apiUrl, appName, cosmosName, directoryCosmosName, frontDoorEndpointName, frontDoorName, keyVaultReference, serviceBusName } from 'naming.bicep'
 
 @description('Lowercase prefix of every resource name, e.g. `roger`: the derived names (e.g. `<prefix>-eu-api.azurewebsites.net`) must be free in Azure.')
 @minLength(2)
@@ -267,7 +267,9 @@ var appSettings = {
     name: region.name
     apiUrl: apiUrl(namePrefix, region.id, customDomain)
     amqpUrl: amqpUrl(namePrefix, region.id, serviceBusSuffix)
-    amqpWebSocketUrl: amqpWebSocketUrl(namePrefix, region.id, serviceBusSuffix)
+    // No amqpWebSocketUrl: the app derives it from amqpUrl (wss://<namespace>/$servicebus/websocket),
+    // and a Function App still running the code from before, which refuses unknown region fields,
+    // keeps starting while this deployment changes its settings (docs/operations.md).
   }))
   COSMOS_ENDPOINT: cosmos.outputs.endpoint
   COSMOS_DATABASE: contract.cosmos.regional.database

@@ -38,9 +38,5 @@ func apiUrl(prefix string, regionId string, customDomain string) string =>
 func amqpUrl(prefix string, regionId string, suffix string) string => 'amqps://${serviceBusName(prefix, regionId)}${suffix}'
 
 @export()
-@description('The same namespace over AMQP over WebSockets (TLS, port 443), for printers on networks that allow nothing else: the one path Service Bus and its SDK use for it (docs/flows.md#amqp-over-websockets).')
-func amqpWebSocketUrl(prefix string, regionId string, suffix string) string => 'wss://${serviceBusName(prefix, regionId)}${suffix}/$servicebus/websocket'
-
-@export()
 @description('An app setting that App Service fills from Key Vault, with the identity named in keyVaultReferenceIdentity.')
 func keyVaultReference(vaultName string, secretName string) string => '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
