@@ -137,6 +137,8 @@ const refund = (store: Store, key: string, rule: LimitRule, now: Date) => () =>
     () => undefined,
   );
 
+const noop = () => undefined;
+
 export type ReserveOptions =
   /**
    * Events may be given back (a user-code look-up that found its code is no miss). Then a
@@ -177,7 +179,7 @@ export async function reserve(store: Store, key: string, rule: LimitRule, now: D
   // While a fold is written, this instance's other writes for the key wait: the shared count
   // then has the unshared event before any later one, so each caller's count says where it stands.
   while (local.folding) {
-    await local.folding.catch(() => undefined);
+    await local.folding;
     if (local.blocked) throw new RateLimited(secondsLeft(rule, now));
   }
   // This event and whatever this instance let through unshared go into the shared count together;
@@ -185,7 +187,8 @@ export async function reserve(store: Store, key: string, rule: LimitRule, now: D
   const folded = local.unshared;
   local.unshared = 0;
   const write = addToCount(store, key, rule, now, 1 + folded, local.counted);
-  if (folded > 0) local.folding = write.finally(() => (local.folding = undefined));
+  // Settles either way (a failed fold is this request's error, not an unhandled rejection).
+  if (folded > 0) local.folding = write.then(noop, noop).finally(() => (local.folding = undefined));
   let count: number;
   try {
     count = await write;

@@ -92,6 +92,33 @@ describe('rate limits: the first event on an instance counted locally', () => {
     expect(await ask(b, 'spread', rule)).toBe(false);
   });
 
+  it('a fold that cannot be written fails its own request only, and leaves the first to fold again', async () => {
+    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
+    const own = await startLocalCosmosServer([
+      { database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') },
+    ]);
+    const store = await openStore({
+      regional: { ...config.cosmos, endpoint: own.endpoint, key: own.key },
+      directory: { ...config.directory, endpoint: own.endpoint, key: own.key },
+      managedIdentityClientId: undefined,
+      endpointDiscovery: false,
+    });
+    try {
+      const rule = { limit: 5, windowSeconds: 600 };
+      expect(await ask(store, 'unwritten', rule)).toBe(true);
+      await own.close(); // the store is gone: the fold's write fails
+      // One after the other: a fold nobody else waits for must not leave a rejection unhandled.
+      const answers = [
+        await Promise.allSettled([ask(store, 'unwritten', rule)]),
+        await Promise.allSettled([ask(store, 'unwritten', rule)]),
+      ].flat();
+      expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected']);
+      expect(answers.every((a) => a.status === 'rejected' && !(a.reason instanceof RateLimited))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a first given back before it was folded costs nothing and frees its place', async () => {
     const store = await instance();
     const rule = { limit: 2, windowSeconds: 600 };
