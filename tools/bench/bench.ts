@@ -38,7 +38,8 @@ const COSMOS_BUDGET: Record<string, number> = {
   'device authorization': 1,
   'device-code poll (pending)': 2,
   'refresh grant': 2,
-  'password grant (PIN)': 3,
+  // Printer, login-name look-up, user, and the login record of its own since issue 20 (warm).
+  'password grant (PIN)': 4,
   'job registration': 3,
 };
 
