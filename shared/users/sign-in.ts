@@ -82,6 +82,14 @@ function withoutAgedLogins(user: UserDoc, policy: TenantPolicy, now: Date): User
   return kept.length > 0 ? { ...rest, logins: kept } : rest;
 }
 
+/** As a lost conditional write (412): the user changed since the attempt was weighed against it. */
+class ChangedSinceRead extends Error {
+  readonly code = 412;
+  constructor() {
+    super('the user changed since it was read');
+  }
+}
+
 /**
  * Each 412 means another attempt at the same account was recorded first, so n attempts racing
  * need at most n writes. Sized for bursts: a dozen wrong PINs at once must all be answered and
@@ -95,12 +103,14 @@ const MAX_WRITE_ATTEMPTS = 20;
  * otherwise — unknown user, wrong secret, locked and deactivated account look the same to the caller, and
  * cost the same: exactly one argon2 verify each, and the same store requests (an unknown name
  * reads and writes the sign-in decoy where a user's item would be). Requests: look-up, user,
- * one write; no look-up when this instance has seen the name before; more only when another
+ * one write (a clean success: the user read again, then the write); no look-up when this instance has seen the name before; more only when another
  * sign-in of the same user races this one.
  *
  * The one write (docs/data.md#login-records) is the attempt's login record alone when the
  * user item does not change (a success on a clean account: the common case), else the user
- * (conditional on its ETag) and the record together in one transactional batch.
+ * (conditional on its ETag) and the record together in one transactional batch. A success that
+ * writes the record alone first reads the user once more (see below): one request more than a
+ * failure, which is no secret (the answer says it).
  *
  * `onSuccess` may change the user in the same write (e.g. add a refresh-token family); it
  * returns the user it was given when it changes nothing.
@@ -128,6 +138,8 @@ export async function signIn(
   // secret was checked against a credential that is gone: it is wrong now (a reset racing the
   // thief's sign-in must still lock the thief out).
   const written: { outcome?: ReturnType<typeof applySignInAttempt> } = {};
+  /** The user as a confirming read found it changed: the next try starts from it, without reading it again. */
+  let changed: UserDoc | undefined;
   const signedIn = await writeOnLatest(
     user,
     async (current) => {
@@ -135,14 +147,34 @@ export async function signIn(
       const time = services.now();
       const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, time);
       const next = outcome.success ? onSuccess(outcome.user) : outcome.user;
-      const saved =
-        next === current
-          ? (await writeLoginRecord(store, current, outcome.record, tenant.policy), current)
-          : await replaceUserWithLoginRecord(store, withoutAgedLogins(next, tenant.policy, time), outcome.record, tenant.policy);
+      let saved: UserDoc;
+      if (next !== current) {
+        saved = await replaceUserWithLoginRecord(store, withoutAgedLogins(next, tenant.policy, time), outcome.record, tenant.policy);
+      } else {
+        // A success that writes no user has no ETag to lose: without this, failures racing it
+        // could lock the account between its read and its answer and it would still sign in
+        // (a burst of guesses would then outrun the lockout). One point read of the user stands
+        // in for the conditional write: unchanged, the success stands; changed, it is applied
+        // again on what is there now (docs/data.md#login-records).
+        if (outcome.success) {
+          const latest = await readUser(store, tenant.id, current.id);
+          if (!latest) return undefined;
+          if (latest._etag !== current._etag) {
+            changed = latest;
+            throw new ChangedSinceRead();
+          }
+        }
+        await writeLoginRecord(store, current, outcome.record, tenant.policy);
+        saved = current;
+      }
       written.outcome = outcome;
       return outcome.success ? saved : undefined;
     },
-    (current) => readUser(store, tenant.id, current.id),
+    async (current) => {
+      const latest = changed ?? (await readUser(store, tenant.id, current.id));
+      changed = undefined;
+      return latest;
+    },
     MAX_WRITE_ATTEMPTS,
   );
   // Counted as written (the last try), after the write: a caller sees the same answer either way.
