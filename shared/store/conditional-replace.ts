@@ -1,5 +1,6 @@
 import type { Container, ItemDefinition, PartitionKey } from '@azure/cosmos';
 import { isNotFound, isPreconditionFailed } from './cosmos-errors.js';
+import { withoutSystemProperties } from './system-properties.js';
 
 /**
  * Replaces an item only if nobody changed it since it was read (its `_etag`): of two racing
@@ -11,7 +12,10 @@ export async function replaceIfUnchanged<T extends ItemDefinition & { readonly _
   item: T & { readonly id: string },
   partitionKey: PartitionKey,
 ): Promise<T> {
-  const { _etag, ...body } = item;
+  // Cosmos's own properties (`_rid`, `_self`, `_ts`, ...) are set by the service: sent back they
+  // are only bytes on the wire (about 140 per write, docs/data.md#byte-budgets).
+  const { _etag } = item;
+  const body = withoutSystemProperties(item);
   const { resource } = await container
     .item(item.id, partitionKey)
     .replace<T>(body as T, _etag ? { accessCondition: { type: 'IfMatch', condition: _etag } } : undefined);
