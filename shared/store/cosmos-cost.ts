@@ -55,12 +55,41 @@ function matchDepth(pattern: { segments: Segments; wildcard: boolean }, leaf: Se
   return segments.length * 2 + (wildcard ? 0 : 1);
 }
 
+type ParsedPolicy = { readonly included: ReturnType<typeof parsePolicyPath>[]; readonly excluded: ReturnType<typeof parsePolicyPath>[] };
+
+/**
+ * Policies parsed once, and each leaf's answer remembered per policy: the meter runs on every
+ * Cosmos request in Azure too, and the same few item shapes are written over and over.
+ */
+const parsedPolicies = new WeakMap<IndexingPolicy, { parsed: ParsedPolicy; answers: Map<string, boolean> }>();
+
+function compiled(policy: IndexingPolicy) {
+  let entry = parsedPolicies.get(policy);
+  if (!entry) {
+    const parsed = {
+      included: policy.includedPaths.map(({ path }) => parsePolicyPath(path)),
+      excluded: policy.excludedPaths.map(({ path }) => parsePolicyPath(path)),
+    };
+    parsedPolicies.set(policy, (entry = { parsed, answers: new Map() }));
+  }
+  return entry;
+}
+
+/** Bounded: item shapes are few, but a map of arbitrary keys (a user-chosen field name) must not grow without end. */
+const ANSWERS_KEPT = 4096;
+
 /** Whether a leaf path is indexed: the most precise of the included and excluded paths decides (no policy: everything is). */
 export function isIndexed(policy: IndexingPolicy | undefined, leaf: Segments): boolean {
   if (!policy) return true;
-  const best = (paths: readonly { path: string }[]) => Math.max(-1, ...paths.map(({ path }) => matchDepth(parsePolicyPath(path), leaf)));
-  const included = best(policy.includedPaths);
-  return included >= 0 && included > best(policy.excludedPaths);
+  const { parsed, answers } = compiled(policy);
+  const key = leaf.join('/');
+  const known = answers.get(key);
+  if (known !== undefined) return known;
+  const best = (patterns: ParsedPolicy['included']) => patterns.reduce((most, pattern) => Math.max(most, matchDepth(pattern, leaf)), -1);
+  const included = best(parsed.included);
+  const answer = included >= 0 && included > best(parsed.excluded);
+  if (answers.size < ANSWERS_KEPT) answers.set(key, answer);
+  return answer;
 }
 
 /** Leaf paths of a JSON value; array elements are `[]`, as an indexing policy names them. */
@@ -103,13 +132,16 @@ export function indexedPathsOfPatch(policy: IndexingPolicy | undefined, operatio
   return touched + 1;
 }
 
+const policiesById = new Map<string, IndexingPolicy | undefined>(
+  Object.values(containerSpecs).map((spec) => [spec.id, (spec as { indexingPolicy?: IndexingPolicy }).indexingPolicy]),
+);
+
 /** The container a request is for (`/dbs/<db>/colls/<id>/docs...`), by the id containers.ts gives it. */
 function policyOf(url: string): { policy: IndexingPolicy | undefined; docs: boolean; itemId?: string } {
-  const match = /\/dbs\/[^/]+\/colls\/([^/]+)(\/docs(?:\/([^/?]+))?)?/.exec(new URL(url).pathname);
+  // On the URL as sent (the SDK's are absolute, no fragment): the path ends at `?`.
+  const match = /\/dbs\/[^/?]+\/colls\/([^/?]+)(\/docs(?:\/([^/?]+))?)?/.exec(url);
   if (!match) return { policy: undefined, docs: false };
-  const id = decodeURIComponent(match[1]!);
-  const spec = Object.values(containerSpecs).find((s) => s.id === id) as { indexingPolicy?: IndexingPolicy } | undefined;
-  return { policy: spec?.indexingPolicy, docs: Boolean(match[2]), itemId: match[3] };
+  return { policy: policiesById.get(decodeURIComponent(match[1]!)), docs: Boolean(match[2]), itemId: match[3] };
 }
 
 function parse(text: string): unknown {
