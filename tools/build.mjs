@@ -20,6 +20,9 @@ const { metafile } = await build({
     'tools/smoke': 'tools/smoke.ts',
     'tools/bench': 'tools/bench/bench.ts',
     'tools/bench-peer': 'tools/bench/peer.ts',
+    // The scale run forks its receivers from the file beside it (tools/bench/scale.ts).
+    'tools/scale/scale': 'tools/bench/scale.ts',
+    'tools/scale/scale-receivers': 'tools/bench/scale-receivers.ts',
   },
   outdir: 'dist',
   metafile: true,
