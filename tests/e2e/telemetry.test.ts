@@ -226,8 +226,9 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
       'cosmosdb read accounts',
       'cosmosdb replace accounts',
       'cosmosdb query jobs',
-      'servicebus send releases',
-      'servicebus createSubscription releases',
+      // A fresh region's first printer is given the first release topic (docs/flows.md#release-topics).
+      'servicebus send releases-00',
+      'servicebus createSubscription releases-00',
       'graph ensureFolder drive',
       'graph createUploadSession drive',
       'entra token authorization_code',
@@ -241,7 +242,7 @@ describe('telemetry: what an operator sees, and nothing personal', () => {
       'db.response.status_code': expect.any(Number),
       'azure.cosmosdb.operation.request_charge': expect.any(Number),
     });
-    expect(exported.spans.find((s) => s.name === 'servicebus send releases')!.attributes).toMatchObject({
+    expect(exported.spans.find((s) => s.name === 'servicebus send releases-00')!.attributes).toMatchObject({
       'messaging.system': 'servicebus',
       'messaging.batch.message_count': 1,
     });
