@@ -87,6 +87,7 @@ async function addToCount(store: Store, key: string, rule: LimitRule, now: Date,
  */
 interface LocalWindow {
   readonly window: number;
+  readonly rule: LimitRule;
   /** This instance has written the shared count of this window (it exists). */
   counted: boolean;
   /** The shared count as this instance last learned it (read or written); `learning` while it asks. */
@@ -115,11 +116,25 @@ function localWindow(store: Store, key: string, rule: LimitRule, now: Date): Loc
   let state = windows.get(key);
   if (!state || state.window !== window) {
     windows.delete(key);
-    if (windows.size >= KEYS_KEPT) windows.delete(windows.keys().next().value!);
-    state = { window, counted: false, known: false, seen: 0, inFlight: 0, blocked: false, unshared: 0, firstTaken: false };
+    if (windows.size >= KEYS_KEPT) forgetOldest(store, windows);
+    state = { window, rule, counted: false, known: false, seen: 0, inFlight: 0, blocked: false, unshared: 0, firstTaken: false };
     windows.set(key, state);
   }
   return state;
+}
+
+/**
+ * Drops the key this instance has known longest. An event it let through unshared is written to
+ * the shared count first (in the background, best effort): dropping it would hand the key another
+ * free first, and a caller cycling through more keys than this instance keeps would never be
+ * counted at all (docs/security.md#rate-limits).
+ */
+function forgetOldest(store: Store, windows: Map<string, LocalWindow>): void {
+  const [key, oldest] = windows.entries().next().value!;
+  windows.delete(key);
+  if (oldest.unshared === 0) return;
+  const inItsWindow = new Date(oldest.window * oldest.rule.windowSeconds * 1000);
+  void addToCount(store, key, oldest.rule, inItsWindow, oldest.unshared, oldest.counted).catch(() => undefined);
 }
 
 /** A reserved event: `giveBack()` returns it (an attempt that turned out not to count). */

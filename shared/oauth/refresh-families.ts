@@ -106,8 +106,10 @@ export function checkRefreshToken(families: readonly RefreshFamily[], token: Par
     const expired = now.getTime() >= Date.parse(family.expiresAt);
     return { outcome: expired ? 'expired' : 'valid', family };
   }
-  // A fingerprint, or a whole hash stored before fingerprints: the same many leading characters compared.
-  if (family.rotatedHashes.some((old) => constantTimeEqual(hash.slice(0, old.length), old))) return { outcome: 'reused', family };
+  // A fingerprint, or a whole hash stored before fingerprints: the same many leading characters
+  // compared. Never fewer than a fingerprint's: a short (corrupt) entry must not match every token.
+  const reused = (old: string) => old.length >= ROTATED_FINGERPRINT_LENGTH && constantTimeEqual(hash.slice(0, old.length), old);
+  if (family.rotatedHashes.some(reused)) return { outcome: 'reused', family };
   return { outcome: 'unknown' };
 }
 

@@ -1,7 +1,7 @@
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { noteBatchExchange } from './batch-outcome.js';
 import { costOfRequest } from './cosmos-cost.js';
-import { recordCosmosRequest } from './request-meter.js';
+import { recordCosmosRequest, type CosmosRequestCost } from './request-meter.js';
 
 /** The request body as text when the SDK sent text (it sends JSON); else its length only, if it has one. */
 function bodyText(body: unknown): string | undefined {
@@ -28,16 +28,19 @@ export function createCountingHttpClient(inner: HttpClient = createDefaultHttpCl
         throw error;
       }
       if (batch) noteBatchExchange({ status: response.status });
-      recordCosmosRequest(
-        costOfRequest(
+      const requestCharge = Number(response.headers.get('x-ms-request-charge') ?? 0);
+      let cost: CosmosRequestCost;
+      try {
+        cost = costOfRequest(
           { method: request.method, url: request.url, headers: request.headers, body: bodyText(request.body) },
-          {
-            status: response.status,
-            bodyAsText: response.bodyAsText ?? undefined,
-            requestCharge: Number(response.headers.get('x-ms-request-charge') ?? 0),
-          },
-        ),
-      );
+          { status: response.status, bodyAsText: response.bodyAsText ?? undefined, requestCharge },
+        );
+      } catch {
+        // Measuring must never fail a request that Cosmos answered (a write that landed, say):
+        // an item the meter cannot walk is counted by its request and charge alone.
+        cost = { requestCharge, bytesRead: 0, bytesWritten: 0, indexedPaths: 0, ruEstimate: 0 };
+      }
+      recordCosmosRequest(cost);
       return response;
     },
   };

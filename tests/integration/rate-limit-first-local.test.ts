@@ -92,6 +92,19 @@ describe('rate limits: the first event on an instance counted locally', () => {
     expect(await ask(b, 'spread', rule)).toBe(false);
   });
 
+  it('a key dropped from the instance memory has its unshared first written, so cycling through more keys than it keeps is still counted', async () => {
+    const store = await instance();
+    const rule = { limit: 1, windowSeconds: 600 };
+    // The oldest key's first, then 10,000 other keys' firsts (the most an instance keeps): the
+    // oldest is dropped, and its first goes to the shared count instead of being forgotten.
+    expect(await ask(store, 'cycled-0', rule)).toBe(true);
+    for (let i = 1; i <= 10_000; i++) expect(await ask(store, `cycled-${i}`, rule)).toBe(true);
+    await expect.poll(() => sharedCount(store, 'cycled-0', rule)).toBe(1);
+    // Back again: its limit of one is used up, whatever this instance remembers.
+    expect(await ask(store, 'cycled-0', rule)).toBe(true); // a new first here...
+    expect(await ask(store, 'cycled-0', rule)).toBe(false); // ...folded with this one: 3 > 1
+  });
+
   it('a fold that cannot be written fails its own request only, and leaves the first to fold again', async () => {
     const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
     const own = await startLocalCosmosServer([

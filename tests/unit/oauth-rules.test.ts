@@ -63,6 +63,9 @@ describe('refresh-token families', () => {
     const stored = { ...current.family, rotatedHashes: [hashSecret(secret)] }; // as stored before issue 20
     expect(checkRefreshToken([stored], token(secret), at(30)).outcome).toBe('reused');
     expect(checkRefreshToken([stored], token(newSecret()), at(30)).outcome).toBe('unknown');
+    // A corrupt entry shorter than a fingerprint matches no token (an empty one would match all).
+    const corrupt = { ...current.family, rotatedHashes: ['', hashSecret(secret).slice(0, 4)] };
+    expect(checkRefreshToken([corrupt], token(secret), at(30)).outcome).toBe('unknown');
   });
 
   it('slides the expiry on use, but never past the absolute cap', () => {
