@@ -157,6 +157,9 @@ function readSetting(name: SettingName, env: Environment, problems: string[]): u
   return value;
 }
 
+/** The path Service Bus serves AMQP over WebSockets on; the SDK asks for no other. */
+const WEBSOCKET_PATH = '/$servicebus/websocket';
+
 /**
  * Where a region's printers reach Service Bus over WebSockets when ROGER_REGIONS does not say
  * (docs/flows.md#amqp-over-websockets). Azure serves AMQP over WebSockets on 443 whatever port
@@ -166,7 +169,7 @@ function readSetting(name: SettingName, env: Environment, problems: string[]): u
 export function amqpWebSocketUrlFor(amqpUrl: string): string {
   const url = new URL(amqpUrl);
   const tls = url.protocol === 'amqps:';
-  return `${tls ? 'wss' : 'ws'}://${tls ? url.hostname : url.host}/$servicebus/websocket`;
+  return `${tls ? 'wss' : 'ws'}://${tls ? url.hostname : url.host}${WEBSOCKET_PATH}`;
 }
 
 function localRegions(port: number): RegionSetting[] {

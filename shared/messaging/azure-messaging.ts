@@ -9,7 +9,6 @@ import {
   SEND_RETRY,
   subscriptionDefaults,
   TopicFullError,
-  WEBSOCKET_PATH,
   type Messaging,
 } from './messaging.js';
 
@@ -21,9 +20,10 @@ export function openAzureMessaging(config: Config): Messaging {
   const sender = createSender(new ServiceBusClient(namespace, credential, { retryOptions: SEND_RETRY }));
   const admin = new ServiceBusAdministrationClient(namespace, credential, { retryOptions: ADMIN_RETRY });
   return {
+    // Both from the region catalog, so the token answer and discovery never disagree
+    // (wss://<namespace>/$servicebus/websocket unless ROGER_REGIONS says otherwise: load-config.ts).
     amqpUrl: config.region.amqpUrl,
-    // Port 443, where Service Bus takes AMQP over WebSockets.
-    amqpWebSocketUrl: `wss://${namespace}${WEBSOCKET_PATH}`,
+    amqpWebSocketUrl: config.region.amqpWebSocketUrl,
     resourceBase: `sb://${namespace}/`,
     listenRule: { name: config.serviceBus.listenKeyName, key: config.serviceBus.listenKey! },
     sendBatch: sender.sendBatch,

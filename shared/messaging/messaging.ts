@@ -15,9 +15,6 @@ export interface PrinterSubscriptions {
   delete(topic: string, deviceId: string): Promise<void>;
 }
 
-/** The path Service Bus serves AMQP over WebSockets on; the SDK asks for no other. */
-export const WEBSOCKET_PATH = '/$servicebus/websocket';
-
 export interface Messaging {
   /** Where printers connect (AMQP). */
   readonly amqpUrl: string;
