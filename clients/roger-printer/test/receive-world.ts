@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage } from '@azure/service-bus';
 import { expect } from 'vitest';
 import type { LocalServiceBus } from '@roger-cloud/local-service-bus';
+import { releaseTopics } from '../../../shared/messaging/messaging.js';
 import type { LocalMicrosoft } from '../../../tools/microsoft/local-microsoft.js';
 import { enrolledPrinter, freshTenant, uniqueName } from '../../../tests/helpers/fixtures.js';
 import { consentToOneDrive } from '../../../tests/helpers/onedrive.js';
@@ -208,13 +209,17 @@ export function releaseMessage(fields: {
   } satisfies ServiceBusMessage;
 }
 
+/** Every name a release topic can have: the one before sharding and `releases-00` … `releases-99`. */
+const MOST_RELEASE_TOPICS = 100;
+
 /**
  * The release topic the printer was given at enrollment (docs/flows.md#release-to-printers): the
  * one of the broker's topics that holds its subscription.
  */
 export function topicOf(broker: LocalServiceBus, deviceId: string): string {
-  const candidates = ['releases', ...Array.from({ length: 100 }, (_, i) => `releases-${String(i).padStart(2, '0')}`)];
-  const topic = candidates.find((name) => broker.hasSubscription(name, deviceId));
+  const topic = releaseTopics(MOST_RELEASE_TOPICS)
+    .map(({ name }) => name)
+    .find((name) => broker.hasSubscription(name, deviceId));
   if (!topic) throw new Error(`printer ${deviceId} has no release subscription`);
   return topic;
 }
