@@ -5,7 +5,8 @@ import { reserve, type LimitRule } from '../../shared/rate-limit.js';
 import { containerSpecs } from '../../shared/store/containers.js';
 import { measureCosmosUsage } from '../../shared/store/request-meter.js';
 import { openStore, type Store } from '../../shared/store/store.js';
-import { startLocalCosmosServer, type LocalCosmosServer } from '../../tools/local/cosmos-server.js';
+import { startLocalCosmosServer } from '../../tools/local/cosmos-server.js';
+import { instancesOnOneStore } from '../helpers/store-instances.js';
 import { lastCosmosRequests, oauthEnv } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
@@ -15,19 +16,10 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  * that instance's next one. Two stores on one Cosmos server are two instances.
  */
 describe('rate limits: the first event on an instance counted locally', () => {
-  let server: LocalCosmosServer;
-  const stores: Store[] = [];
   const now = new Date();
-
+  const newInstance = instancesOnOneStore();
   const instance = async () => {
-    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
-    const store = await openStore({
-      regional: { ...config.cosmos, endpoint: server.endpoint, key: server.key },
-      directory: { ...config.directory, endpoint: server.endpoint, key: server.key },
-      managedIdentityClientId: undefined,
-      endpointDiscovery: false,
-    });
-    stores.push(store);
+    const store = await newInstance();
     // The SDK reads a container's definition before its first create: not what is counted here.
     await store.container('rateLimits').items.upsert({ id: 'warm-up' });
     return store;
@@ -45,17 +37,6 @@ describe('rate limits: the first event on an instance counted locally', () => {
     const id = `${key}@${Math.floor(now.getTime() / (rule.windowSeconds * 1000))}`;
     return (await store.container('rateLimits').item(id, id).read<{ count: number }>()).resource?.count;
   };
-
-  beforeAll(async () => {
-    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
-    server = await startLocalCosmosServer([
-      { database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') },
-    ]);
-  });
-  afterAll(async () => {
-    for (const store of stores) await store.close();
-    await server.close();
-  });
 
   it('the first costs no store request; the second writes both', async () => {
     const store = await instance();

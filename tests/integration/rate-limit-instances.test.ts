@@ -1,33 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config/load-config.js';
+import { describe, expect, it } from 'vitest';
 import { limitFailures, reserve } from '../../shared/rate-limit.js';
 import { RateLimited } from '../../shared/errors.js';
-import { containerSpecs } from '../../shared/store/containers.js';
-import { openStore, type Store } from '../../shared/store/store.js';
-import { startLocalCosmosServer, type LocalCosmosServer } from '../../tools/local/cosmos-server.js';
+import type { Store } from '../../shared/store/store.js';
+import { instancesOnOneStore } from '../helpers/store-instances.js';
 
 /**
  * The limits across instances: two stores opened on one Cosmos server are two Function App
  * instances, each with its own per-instance window (docs/security.md, rate limits).
  */
 describe('rate limits shared by instances', () => {
-  let server: LocalCosmosServer;
-  const stores: Store[] = [];
+  const instance = instancesOnOneStore();
   const rule = { limit: 3, windowSeconds: 900 };
   const now = new Date();
 
-  const instance = async () => {
-    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
-    const account = { ...config.cosmos, endpoint: server.endpoint, key: server.key };
-    const store = await openStore({
-      regional: account,
-      directory: { ...config.directory, endpoint: server.endpoint, key: server.key },
-      managedIdentityClientId: undefined,
-      endpointDiscovery: false,
-    });
-    stores.push(store);
-    return store;
-  };
   const wrong = async () => undefined;
   const refused = (work: Promise<unknown>) =>
     work.then(
@@ -37,17 +22,6 @@ describe('rate limits shared by instances', () => {
         throw error;
       },
     );
-
-  beforeAll(async () => {
-    const config = loadConfig({ ROGER_OPERATOR_KEY: 'rate-limit-test-operator-key-0123456789' });
-    server = await startLocalCosmosServer([
-      { database: config.cosmos.database, containers: Object.values(containerSpecs).filter((s) => s.account === 'regional') },
-    ]);
-  });
-  afterAll(async () => {
-    for (const store of stores) await store.close();
-    await server.close();
-  });
 
   it('failures counted on one instance stop a fresh instance before it checks a single secret', async () => {
     const [first, fresh] = [await instance(), await instance()];
