@@ -21,12 +21,19 @@ import { newId } from '../tokens/secrets.js';
  * with a session's "all queued jobs": a document the printer cannot read would fail at every
  * session (docs/data.md#job-states).
  */
+export const PaperSizeSchema = Type.Union([
+  Type.Literal('A4'),
+  Type.Literal('A3'),
+  Type.Literal('A5'),
+  Type.Literal('Letter'),
+  Type.Literal('Legal'),
+]);
 export const JobOptionsSchema = Type.Object(
   {
     copies: Type.Integer({ minimum: 1, maximum: 999 }),
     duplex: Type.Boolean(),
     color: Type.Boolean(),
-    paperSize: Type.Union([Type.Literal('A4'), Type.Literal('A3'), Type.Literal('A5'), Type.Literal('Letter'), Type.Literal('Legal')]),
+    paperSize: PaperSizeSchema,
   },
   { additionalProperties: false },
 );
@@ -61,6 +68,37 @@ export const FAILURE_REASONS = [
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 export const FailureReasonSchema = StringEnum(FAILURE_REASONS, { description: 'Why the printer could not print the job.' });
+
+/**
+ * What the printer reports it printed (`POST /api/jobs/{id}/printed`), checked against the
+ * options it was sent (docs/flows.md#what-was-printed). Personal data: exported and erased with
+ * the user.
+ */
+export const PrintedCountsSchema = Type.Object(
+  {
+    pages: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Page sides printed, all copies.' }),
+    sheets: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Sheets of paper used.' }),
+    colorPages: Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Of `pages`, those printed in colour.' }),
+    duplex: Type.Boolean({ description: 'Printed on both sides.' }),
+    paperSize: PaperSizeSchema,
+  },
+  { additionalProperties: false },
+);
+export type PrintedCounts = Static<typeof PrintedCountsSchema>;
+
+/** Why a queued job was not sent at a release: it breaks the user's print rights and the tenant holds such jobs (docs/flows.md#print-rights). */
+export const HOLD_REASONS = ['color-not-allowed', 'duplex-required', 'too-many-copies'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+export const HoldReasonSchema = StringEnum(HOLD_REASONS, { description: 'Why the job was held at its last release (print rights).' });
+
+/** A clean-up of the job's OneDrive file still to be done (the tenant's `afterPrint`; docs/flows.md#after-printing). */
+export interface PendingCleanup {
+  readonly action: 'delete' | 'move';
+  /** When it is tried (again). */
+  readonly due: string;
+  /** Attempts that failed so far. */
+  readonly attempts: number;
+}
 
 export interface JobDoc {
   readonly id: string;
@@ -106,6 +144,18 @@ export interface JobDoc {
    * known once the client confirmed the upload. A reference, never the content.
    */
   readonly onedrive?: { readonly itemId?: string };
+  /** What the printer reported printing (docs/flows.md#what-was-printed). */
+  readonly printed?: PrintedCounts;
+  /** The options the printer was sent, when print rights changed them (downgrade). */
+  readonly releasedOptions?: JobOptions;
+  /** Set while a queued job is held back by print rights; removed when it is released. */
+  readonly heldReason?: HoldReason;
+  /** The OneDrive file's clean-up, while it is still to be done (Graph was down). */
+  readonly cleanup?: PendingCleanup;
+  /** What was done with the OneDrive file after printing, once done. */
+  readonly cleanedUp?: 'deleted' | 'moved';
+  /** The printed figures are not yet in the usage aggregates (a failure between the two writes; the sweep adds them). */
+  readonly usagePending?: true;
   readonly _etag?: string;
 }
 
@@ -123,6 +173,17 @@ export const JobSchema = Type.Object({
   printedAt: Type.Optional(Type.String({ format: 'date-time' })),
   failedReason: Type.Optional(FailureReasonSchema),
   failedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  printed: Type.Optional(PrintedCountsSchema),
+  releasedOptions: Type.Optional(JobOptionsSchema),
+  heldReason: Type.Optional(HoldReasonSchema),
+  cleanup: Type.Optional(
+    Type.Object({
+      action: StringEnum(['delete', 'move']),
+      state: Type.Literal('pending'),
+      nextAttemptAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
+  cleanedUp: Type.Optional(StringEnum(['deleted', 'moved'])),
   document: Type.Union([Type.Literal('onedrive'), Type.Literal('none')], {
     description: '`onedrive`: the printer downloads it from the user’s OneDrive; `none`: metadata only.',
   }),
@@ -144,6 +205,11 @@ export function publicJob(job: JobDoc) {
     ...(job.printedAt ? { printedAt: job.printedAt } : {}),
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     ...(job.failedAt ? { failedAt: job.failedAt } : {}),
+    ...(job.printed ? { printed: job.printed } : {}),
+    ...(job.releasedOptions ? { releasedOptions: job.releasedOptions } : {}),
+    ...(job.heldReason ? { heldReason: job.heldReason } : {}),
+    ...(job.cleanup ? { cleanup: { action: job.cleanup.action, state: 'pending' as const, nextAttemptAt: job.cleanup.due } } : {}),
+    ...(job.cleanedUp ? { cleanedUp: job.cleanedUp } : {}),
     document: job.onedrive ? ('onedrive' as const) : ('none' as const),
   };
 }
@@ -171,13 +237,13 @@ export interface JobOwner {
 export function newJob(
   id: string,
   owner: JobOwner,
-  retentionDays: number,
+  retentionHours: number,
   input: JobRequest,
   /** `upload`: the client uploads to OneDrive next; `itemId`: the file is there already (printing from the Print folder). */
   onedrive: { upload: true } | { itemId: string } | undefined,
   now: Date,
 ): JobDoc {
-  const ttl = retentionDays * 86400;
+  const ttl = retentionHours * 3600;
   return {
     id,
     pk: jobPartition(owner.tenantId, owner.userId),
@@ -202,11 +268,11 @@ export function newJob(
 export async function registerJob(
   { store, now }: Pick<Services, 'store' | 'now'>,
   owner: JobOwner,
-  retentionDays: number,
+  retentionHours: number,
   input: JobRequest,
   onedrive?: { upload: true } | { itemId: string },
 ): Promise<JobDoc> {
-  const { resource } = await store.container('jobs').items.create(newJob(newId(), owner, retentionDays, input, onedrive, now()));
+  const { resource } = await store.container('jobs').items.create(newJob(newId(), owner, retentionHours, input, onedrive, now()));
   return resource!;
 }
 

@@ -7,6 +7,7 @@ import { connectedLink, requireConnectedLink } from '../onedrive/onedrive.js';
 import type { ReleaseTarget } from '../release/plan.js';
 import { releaseJobs } from '../release/release.js';
 import type { Services } from '../services.js';
+import { jobRetentionHours } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { requireActive } from '../users/activation.js';
 import { readUser } from '../users/users.js';
@@ -210,7 +211,7 @@ function register(
   onedrive: { upload: true } | { itemId: string } | undefined,
 ): Promise<JobDoc> {
   const owner = { tenantId: tenant.id, userId: user.id, email: user.email, username: user.username };
-  return registerJob(services, owner, tenant.policy.jobRetentionDays, request, onedrive);
+  return registerJob(services, owner, jobRetentionHours(tenant.policy), request, onedrive);
 }
 
 /** Graph's clock and ours may differ by this much. */

@@ -1,10 +1,62 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../string-enum.js';
 
+/** What happens to a job's OneDrive file after printing (docs/flows.md#after-printing). */
+export const AFTER_PRINT = ['keep', 'delete', 'move'] as const;
+export type AfterPrint = (typeof AFTER_PRINT)[number];
+
+/**
+ * What one person may print (docs/flows.md#print-rights). A right left out is not limited:
+ * colour allowed, duplex not forced, any number of copies.
+ */
+export const PrintRightsSchema = Type.Object(
+  {
+    color: Type.Optional(Type.Boolean({ description: 'Colour allowed (false: mono only).' })),
+    duplexForced: Type.Optional(Type.Boolean({ description: 'Always print on both sides.' })),
+    maxCopies: Type.Optional(Type.Integer({ minimum: 1, maximum: 999, description: 'Most copies of one job.' })),
+  },
+  { additionalProperties: false },
+);
+export type PrintRights = Static<typeof PrintRightsSchema>;
+
+/** Print rights per role, and per user (a user's entry wins over their role's, field by field). */
+export const PrintRightsPolicySchema = Type.Object(
+  {
+    onViolation: StringEnum(['downgrade', 'hold'], {
+      description:
+        '`downgrade`: a job that breaks a right is printed within it (mono, duplex, fewer copies); `hold`: it stays queued with the reason.',
+    }),
+    roles: Type.Optional(
+      Type.Object({ user: Type.Optional(PrintRightsSchema), admin: Type.Optional(PrintRightsSchema) }, { additionalProperties: false }),
+    ),
+    users: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), PrintRightsSchema, {
+        maxProperties: 500,
+        description: 'Rights of single users, by user id.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PrintRightsPolicy = Static<typeof PrintRightsPolicySchema>;
+
 /** Tenant policy (docs/flows.md#administration): the operator may seed it at creation; admins change it (`PATCH /api/tenant`). */
 export const TenantPolicySchema = Type.Object(
   {
     jobRetentionDays: Type.Integer({ minimum: 1, maximum: 90 }),
+    jobRetentionHours: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2160,
+        description:
+          'Keep print jobs this many hours (1 to 2160) instead of `jobRetentionDays`. Setting `jobRetentionDays` alone removes it.',
+      }),
+    ),
+    afterPrint: StringEnum(AFTER_PRINT, {
+      description:
+        'What happens to the file in the user’s OneDrive once its job is printed, cancelled or expired: `keep` it, `delete` it (to the OneDrive recycle bin) or `move` it to Print/Printed.',
+    }),
+    printRights: Type.Optional(PrintRightsPolicySchema),
     pinMinLength: Type.Integer({ minimum: 4, maximum: 12 }),
     pinDensity: Type.Number({
       exclusiveMinimum: 0,
@@ -61,6 +113,7 @@ export type TenantPolicy = Static<typeof TenantPolicySchema>;
 
 export const defaultTenantPolicy: TenantPolicy = {
   jobRetentionDays: 7,
+  afterPrint: 'keep',
   pinMinLength: 4,
   pinDensity: 0.001,
   passwordMinLength: 8,
@@ -106,3 +159,6 @@ export function printerSecretKind(policy: TenantPolicy, secret: string): 'pin' |
 
 /** May users start a session at a printer by scanning its QR code (approving its user code)? */
 export const qrSessionsAllowed = (policy: TenantPolicy) => policy.allowedLoginMethods.includes('qr');
+
+/** How long a job is kept, in hours: `jobRetentionHours` when set, else `jobRetentionDays`. */
+export const jobRetentionHours = (policy: TenantPolicy) => policy.jobRetentionHours ?? policy.jobRetentionDays * 24;

@@ -276,6 +276,16 @@ export async function updateTenant(store: Store, tenantId: string, change: (tena
 }
 
 /**
+ * The policy with `changes` applied. Retention is one setting in two units: days sent alone
+ * replace hours set before, so the value an admin just sent is the one that holds.
+ */
+function mergedPolicy(policy: TenantPolicy, changes: Partial<TenantPolicy> | undefined): TenantPolicy {
+  const merged = { ...policy, ...changes };
+  if (changes?.jobRetentionDays !== undefined && changes.jobRetentionHours === undefined) delete merged.jobRetentionHours;
+  return merged;
+}
+
+/**
  * An admin changes the tenant's name or policy; only the fields sent change (see updateTenant).
  * Audited by field name (`name`, `policy.<field>`), never the values.
  */
@@ -292,7 +302,7 @@ export async function changeTenant(
     const changed = {
       ...tenant,
       ...(changes.name !== undefined ? { name: changes.name } : {}),
-      policy: { ...tenant.policy, ...changes.policy },
+      policy: mergedPolicy(tenant.policy, changes.policy),
     };
     // Judged on the tenant as stored at this write, so a binding written meanwhile counts.
     const deadEnd = signInDeadEnd(changed);

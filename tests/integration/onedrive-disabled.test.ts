@@ -77,7 +77,7 @@ describe('OneDrive disabled: ENTRA_CLIENT_SECRET an unresolved Key Vault referen
     const services = await host.services();
     await writeLinkFixture(services.store, tenant.id, uma.id);
     const owner = { tenantId: tenant.id, userId: uma.id, email: user.email, username: user.username };
-    const fromOneDrive = await registerJob(services, owner, 30, { fileName: 'report.pdf', size: 10 }, { itemId: 'item-1' });
+    const fromOneDrive = await registerJob(services, owner, 30 * 24, { fileName: 'report.pdf', size: 10 }, { itemId: 'item-1' });
     expect(fromOneDrive.state).toBe('queued');
 
     const printer = await enrolledPrinter(host, tenant.admin.token, 'Floor 2');

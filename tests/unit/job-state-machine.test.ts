@@ -43,7 +43,7 @@ const ALLOWED: Readonly<Record<JobState, readonly JobTransition[]>> = {
 };
 
 const jobIn = (state: JobState, extra: Partial<JobDoc> = {}): JobDoc => ({
-  ...newJob('j1', owner, 7, request, undefined, t0),
+  ...newJob('j1', owner, 7 * 24, request, undefined, t0),
   state,
   ...extra,
 });
@@ -81,7 +81,7 @@ describe('job state machine: which transitions each state allows', () => {
 
 describe('transitioned: what a transition writes', () => {
   it('walks a job through its whole life, each step stamped with its time', () => {
-    const registered = newJob('j1', owner, 7, request, { upload: true }, t0);
+    const registered = newJob('j1', owner, 7 * 24, request, { upload: true }, t0);
     const queued = transitioned(registered, 'ready', later(10), { onedrive: { itemId: 'ITEM1' } });
     expect(queued).toMatchObject({ state: 'queued', updatedAt: later(10).toISOString(), onedrive: { itemId: 'ITEM1' } });
     const released = transitioned(queued, 'release', later(20), { releasedTo: 'p1', releaseId: 's1', releasedAt: later(20).toISOString() });
@@ -148,18 +148,18 @@ describe('claimedFor: one release at a time', () => {
 
 describe('newJob and expiry', () => {
   it('starts registered: metadata only, or waiting for its OneDrive upload', () => {
-    const plain = newJob('j1', owner, 7, request, undefined, t0);
+    const plain = newJob('j1', owner, 7 * 24, request, undefined, t0);
     expect(plain).toMatchObject({ state: 'registered', pk: 't1|u1', type: 'job', username: 'uma', options: defaultJobOptions });
     expect(plain.onedrive).toBeUndefined();
-    expect(newJob('j2', owner, 7, request, { upload: true }, t0)).toMatchObject({ state: 'registered', onedrive: {} });
+    expect(newJob('j2', owner, 7 * 24, request, { upload: true }, t0)).toMatchObject({ state: 'registered', onedrive: {} });
   });
 
   it('starts queued when its file is in the Print folder already', () => {
-    expect(newJob('j3', owner, 7, request, { itemId: 'ITEM1' }, t0)).toMatchObject({ state: 'queued', onedrive: { itemId: 'ITEM1' } });
+    expect(newJob('j3', owner, 7 * 24, request, { itemId: 'ITEM1' }, t0)).toMatchObject({ state: 'queued', onedrive: { itemId: 'ITEM1' } });
   });
 
   it('takes the options asked for over the defaults', () => {
-    expect(newJob('j4', owner, 7, { ...request, options: { copies: 3, color: true } }, undefined, t0).options).toEqual({
+    expect(newJob('j4', owner, 7 * 24, { ...request, options: { copies: 3, color: true } }, undefined, t0).options).toEqual({
       ...defaultJobOptions,
       copies: 3,
       color: true,
@@ -167,7 +167,7 @@ describe('newJob and expiry', () => {
   });
 
   it('expires after the tenant’s retention: in code at expiresAt, in Cosmos by its TTL', () => {
-    const job = newJob('j5', owner, 7, request, undefined, t0);
+    const job = newJob('j5', owner, 7 * 24, request, undefined, t0);
     expect(job.ttl).toBe(7 * 86400);
     expect(job.expiresAt).toBe(later(7 * 86400).toISOString());
     expect(isLive(job, later(7 * 86400 - 1))).toBe(true);
