@@ -122,7 +122,7 @@ export const jobsCancel = defineRoute({
     409: { description: 'Released, printed or cancelled' },
   },
   handler: async ({ params }, services, context) => {
-    await cancelJob(services, callerOf(context, 'user', 'session'), params.id);
+    await cancelJob(services, callerOf(context, 'user', 'session'), params.id, context.log);
     return { status: 204 };
   },
 });
@@ -190,6 +190,6 @@ export const jobsPrinted = defineRoute({
   },
   handler: async ({ params, body }, services, context) => ({
     status: 200,
-    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id, body ?? {})),
+    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id, body ?? {}, context.log)),
   }),
 });

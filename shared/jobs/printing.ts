@@ -11,6 +11,7 @@ import { jobRetentionHours } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { requireActive } from '../users/activation.js';
 import { readUser } from '../users/users.js';
+import { finishJob, pendingCleanup } from './after-print.js';
 import {
   assertTransition,
   registerJob,
@@ -20,6 +21,7 @@ import {
   type JobDoc,
   type JobOptions,
   type JobRequest,
+  type PrintedCounts,
 } from './jobs.js';
 
 /**
@@ -142,31 +144,68 @@ export async function releaseJob(services: Services, session: ReleaseTarget, job
   return releaseOne(services, session, job, log);
 }
 
-/** Cancels one of the owner's jobs that has not been released, or that failed at the printer. */
-export async function cancelJob(services: Services, owner: JobOwnerIds, jobId: string): Promise<void> {
+/**
+ * Cancels one of the owner's jobs that has not been released, or that failed at the printer. Its
+ * OneDrive file follows the tenant's `afterPrint` (docs/flows.md#after-printing): marked pending
+ * with the cancellation, then done (finishJob).
+ */
+export async function cancelJob(services: Services, owner: JobOwnerIds, jobId: string, log: Logger): Promise<JobDoc> {
   const { store, now } = services;
-  await transitionJob(store, await requireJob(store, owner.tenantId, owner.userId, jobId, now()), 'cancel', now());
+  const [job, policy] = await Promise.all([
+    requireJob(store, owner.tenantId, owner.userId, jobId, now()),
+    policyOf(services, owner.tenantId),
+  ]);
+  const time = now();
+  const cancelled = await transitionJob(store, job, 'cancel', time, pendingCleanup(policy, job, time));
+  return finishJob(services, cancelled, log);
 }
 
-/** What the printer reports of a released job: printed (no failure), or why it could not print it. */
+/**
+ * What the printer reports of a released job: printed (with what it printed, when the agent
+ * knows; older agents send nothing), or why it could not print it.
+ */
 export interface PrintReport {
   readonly failed?: FailureReason;
+  readonly printed?: PrintedCounts;
 }
 
 /**
  * The printer a job was released to reports it printed, or failed with a reason; no other
  * printer may. A failed job waits for its owner to release it again (docs/flows.md#release-to-printers).
+ * Printed is final: the write carries the figures, marked for the usage aggregates, and the
+ * file's clean-up, marked pending; finishJob then does both (docs/flows.md#after-printing).
  */
-export async function reportPrinted(services: Services, session: ReleaseTarget, jobId: string, report: PrintReport = {}): Promise<JobDoc> {
+export async function reportPrinted(
+  services: Services,
+  session: ReleaseTarget,
+  jobId: string,
+  report: PrintReport,
+  log: Logger,
+): Promise<JobDoc> {
   const { store, now } = services;
-  const job = await requireJob(store, session.tenantId, session.userId, jobId, now());
+  const [job, policy] = await Promise.all([
+    requireJob(store, session.tenantId, session.userId, jobId, now()),
+    policyOf(services, session.tenantId),
+  ]);
   if (job.state === 'released' && job.releasedTo !== session.deviceId) throw new Conflict('this job was released to another printer');
   const time = now();
   if (report.failed) {
     const failed = { failedReason: report.failed, failedAt: time.toISOString(), failures: (job.failures ?? 0) + 1 };
     return transitionJob(store, job, 'failed', time, failed);
   }
-  return transitionJob(store, job, 'printed', time, { printedAt: time.toISOString() });
+  const printed = await transitionJob(store, job, 'printed', time, {
+    printedAt: time.toISOString(),
+    ...(report.printed ? { printed: report.printed, usagePending: true as const } : {}),
+    ...pendingCleanup(policy, job, time),
+  });
+  return finishJob(services, printed, log);
+}
+
+/** The tenant's policy (cached a minute): what follows a job's last state. 403 once the tenant is gone. */
+async function policyOf(services: Services, tenantId: string) {
+  const tenant = await readTenant(services.store, tenantId);
+  if (!tenant) throw new Forbidden('this account no longer exists');
+  return tenant.policy;
 }
 
 /** The one job the caller asked for, released: or why not, with the job still queued (or failed). */
