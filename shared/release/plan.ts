@@ -76,7 +76,7 @@ export function releaseMessage(job: JobDoc, target: ReleaseTarget, now: Date, do
       // Jobs registered without OneDrive have no document to fetch (metadata only).
       downloadUrl: download?.url ?? null,
       downloadUrlExpiresAt: download?.expiresAt.toISOString() ?? null,
-      user: { username: job.username },
+      user: { id: job.userId, username: job.username },
       releasedAt: now.toISOString(),
     },
   };
