@@ -13,8 +13,9 @@ export function isConflictBehavior(value: unknown): value is ConflictBehavior {
 
 interface ItemBase {
   readonly id: string;
-  readonly name: string;
-  readonly parentId: string | undefined;
+  /** Changed by a move (PATCH with another parent or name). */
+  name: string;
+  parentId: string | undefined;
   readonly createdMs: number;
   modifiedMs: number;
 }
@@ -34,6 +35,17 @@ export type DriveItem = FolderItem | FileItem;
 
 /** Placing an item under a name that is taken, with conflict behaviour `fail` (or an unreplaceable item). */
 export class NameConflictError extends Error {}
+
+/** A move OneDrive refuses whatever the names: the root, or a folder into itself. */
+export class MoveRefusedError extends Error {}
+
+/** An item in the recycle bin: what it was called and the path of the folder it was deleted from ('' for the root). */
+export interface RecycledItem {
+  readonly id: string;
+  readonly name: string;
+  readonly deletedFrom: string;
+  readonly deletedMs: number;
+}
 
 /** A created item, or the existing one that `replace` kept (Graph answers 200 instead of 201). */
 export interface Placed<T extends DriveItem> {
@@ -94,6 +106,8 @@ export class Drive {
   readonly id = 'b!' + randomBytes(48).toString('base64url');
   readonly root: FolderItem;
   readonly #items = new Map<string, DriveItem>();
+  /** What Graph deleted, oldest first: OneDrive's recycle bin, for tests to look into. */
+  readonly recycleBin: RecycledItem[] = [];
 
   constructor(nowMs: number) {
     this.root = {
@@ -152,6 +166,47 @@ export class Drive {
     this.#items.delete(item.id);
     const parent = item.parentId === undefined ? undefined : this.#items.get(item.parentId);
     if (parent?.kind === 'folder') parent.children.delete(key(item.name));
+  }
+
+  /**
+   * Deleting through Graph: the item (and everything below it) leaves the tree for the recycle
+   * bin, where OneDrive keeps it for the user to restore; Graph no longer finds it by id.
+   */
+  recycle(item: DriveItem, nowMs: number): void {
+    if (item === this.root) throw new Error('The drive root cannot be deleted.');
+    const deletedFrom = this.#pathOf(item).replace(/\/[^/]*$/, '');
+    this.remove(item);
+    this.recycleBin.push({ id: item.id, name: item.name, deletedFrom, deletedMs: nowMs });
+  }
+
+  /**
+   * Moves `item` into `parent`, under `name` (its own unless given). A name taken there follows
+   * `behavior`: `fail` throws, `rename` numbers it ("report 1.pdf"), `replace` recycles the file
+   * that held it (never a folder). Moving an item where it already is, under its own name, changes nothing.
+   */
+  move(item: DriveItem, parent: FolderItem, name: string, behavior: ConflictBehavior, nowMs: number): DriveItem {
+    if (item === this.root) throw new MoveRefusedError('The drive root cannot be moved.');
+    for (let at: DriveItem | undefined = parent; at; at = at.parentId === undefined ? undefined : this.#items.get(at.parentId)) {
+      if (at === item) throw new MoveRefusedError('A folder cannot be moved into itself or below itself.');
+    }
+    const holder = this.child(parent, name);
+    if (holder === item) return item;
+    let finalName = name;
+    if (holder && behavior === 'fail') throw new NameConflictError(`An item named "${holder.name}" already exists in this folder.`);
+    if (holder && behavior === 'replace') {
+      if (holder.kind === 'folder') throw new NameConflictError(`A folder named "${holder.name}" already exists.`);
+      this.recycle(holder, nowMs);
+    }
+    if (holder && behavior === 'rename') finalName = this.#freeName(parent, name, item.kind === 'file');
+    const from = item.parentId === undefined ? undefined : this.#items.get(item.parentId);
+    if (from?.kind === 'folder') {
+      from.children.delete(key(item.name));
+      from.modifiedMs = nowMs;
+    }
+    item.name = finalName;
+    item.parentId = parent.id;
+    item.modifiedMs = nowMs;
+    return this.#add(parent, item);
   }
 
   /** `replace` on an existing folder keeps it and its contents, as OneDrive does. */

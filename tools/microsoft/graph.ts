@@ -1,11 +1,20 @@
 /**
  * The Microsoft Graph v1.0 routes our app uses on the signed-in user's OneDrive: the drive,
- * driveItems by id or path, children (with paging), folder creation and createUploadSession.
+ * driveItems by id or path, children (with paging), folder creation, createUploadSession, and
+ * after printing a file's delete (to the recycle bin) or move (PATCH of its parentReference).
  * Anything else answers 400 saying it is not served here, so a developer knows it is the double.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Account } from './accounts.js';
-import { invalidNameReason, isConflictBehavior, type ConflictBehavior, type DriveItem, type FolderItem } from './drive-store.js';
+import {
+  invalidNameReason,
+  isConflictBehavior,
+  MoveRefusedError,
+  type ConflictBehavior,
+  type DriveItem,
+  type FolderItem,
+} from './drive-store.js';
 import type { Entra } from './entra.js';
 import { GraphError, placeOrConflict, readBody, sendGraph } from './http.js';
 import type { Transfers } from './transfers.js';
@@ -159,6 +168,10 @@ export class Graph {
         return this.#createFolder(req, res, account, address, url);
       case 'POST createUploadSession':
         return this.#createUploadSession(req, res, account, address, url);
+      case 'DELETE item':
+        return this.#delete(req, res, account, address);
+      case 'PATCH item':
+        return this.#update(req, res, account, address, url);
       default:
         throw notServed(method, url.pathname);
     }
@@ -212,6 +225,50 @@ export class Graph {
     const behavior = conflictBehavior(body[CONFLICT_BEHAVIOR], url);
     const placed = placeOrConflict(() => account.drive.createFolder(parent, name, behavior, this.config.now()));
     sendGraph(req, res, placed.created ? 201 : 200, account.drive.resource(placed.item));
+  }
+
+  /** Graph answers 204 and the item goes to the recycle bin; a second delete finds nothing (404). */
+  #delete(req: IncomingMessage, res: ServerResponse, account: Account, address: ItemAddress): void {
+    const item = this.#item(account, address.baseId, address.segments);
+    if (item === account.drive.root) throw new GraphError(403, 'accessDenied', 'The drive root cannot be deleted.');
+    account.drive.recycle(item, this.config.now());
+    res.writeHead(204, { 'request-id': randomUUID(), 'client-request-id': req.headers['client-request-id'] ?? randomUUID() });
+    res.end();
+  }
+
+  /**
+   * An update of `name` and/or `parentReference.id` (a move; other properties are not served).
+   * Graph documents the conflict behaviour of a move in the query string; the body's is taken too.
+   */
+  async #update(req: IncomingMessage, res: ServerResponse, account: Account, address: ItemAddress, url: URL): Promise<void> {
+    const item = this.#item(account, address.baseId, address.segments);
+    const body = await readJsonObject(req);
+    const unserved = Object.keys(body).filter((name) => name !== 'name' && name !== 'parentReference' && name !== CONFLICT_BEHAVIOR);
+    if (unserved.length > 0) {
+      throw new GraphError(
+        400,
+        'invalidRequest',
+        `The local Graph double updates only name and parentReference, not ${unserved.join(', ')}.`,
+      );
+    }
+    const reference = body.parentReference;
+    if (reference !== undefined && !(isObject(reference) && typeof reference.id === 'string')) {
+      throw new GraphError(400, 'invalidRequest', 'parentReference needs the id of the new parent folder.');
+    }
+    const parentId = reference?.id as string | undefined;
+    if (item.parentId === undefined) throw new GraphError(403, 'accessDenied', 'The drive root cannot be moved or renamed.');
+    const parent = parentId === undefined ? this.#folder(account, item.parentId, []) : this.#folder(account, parentId, []);
+    const name = body.name === undefined ? item.name : checkName(body.name);
+    const behavior = conflictBehavior(body[CONFLICT_BEHAVIOR], url);
+    const moved = placeOrConflict(() => {
+      try {
+        return account.drive.move(item, parent, name, behavior, this.config.now());
+      } catch (error) {
+        if (error instanceof MoveRefusedError) throw new GraphError(400, 'invalidRequest', error.message);
+        throw error;
+      }
+    });
+    sendGraph(req, res, 200, this.#present(account, moved, undefined));
   }
 
   /** `items/{parentId}:/{fileName}:/createUploadSession` or `root:/{folder path}/{fileName}:/createUploadSession`. */

@@ -171,6 +171,8 @@ export interface LocalMicrosoft {
   putFile(upn: string, path: string, bytes: Buffer): string;
   /** Takes the file or folder at `path` out of the account's drive, as the user moving or deleting it; throws if there is none. */
   removeItem(upn: string, path: string): void;
+  /** What Graph deleted from the account's drive, oldest first: name and the folder path it was in ('' for the root). */
+  recycleBin(upn: string): Array<{ name: string; deletedFrom: string }>;
   /** Counters, for tests that prove where bytes flowed. */
   readonly stats: Readonly<LocalMicrosoftStats>;
   /** Every request seen: method, path (without query), status; never tokens. */
@@ -446,6 +448,7 @@ export async function startLocalMicrosoft(options: LocalMicrosoftOptions): Promi
       const parent = drive.ensureFolders(segments, now());
       return drive.writeFile(parent, name, Buffer.from(bytes), 'replace', now()).item.id;
     },
+    recycleBin: (upn) => account(upn).drive.recycleBin.map(({ name, deletedFrom }) => ({ name, deletedFrom })),
     removeItem: (upn, path) => {
       const { drive } = account(upn);
       const item = drive.resolve(drive.root, splitPath(path));

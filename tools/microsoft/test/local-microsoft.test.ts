@@ -557,3 +557,76 @@ describe('OneDrive', () => {
     expect(ms.requests.at(-1)).toEqual({ method: 'DELETE', path: '/upload/{session}', status: 204 });
   });
 });
+
+describe('OneDrive after printing: delete and move', () => {
+  test('DELETE answers 204 and puts the item in the recycle bin; Graph then finds it no more (404)', async () => {
+    const upn = 'rosa@contoso.example';
+    const { access } = await tokensFor(upn);
+    const id = ms.putFile(upn, 'Print/done.pdf', PDF);
+    const deleted = await graph(access, 'DELETE', `/me/drive/items/${id}`);
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe('');
+    expect(ms.listFolder(upn, 'Print')).toEqual([]);
+    expect(ms.recycleBin(upn)).toEqual([{ name: 'done.pdf', deletedFrom: '/Print' }]);
+    expect((await graph(access, 'GET', `/me/drive/items/${id}`)).status).toBe(404);
+    const again = await graph(access, 'DELETE', `/me/drive/items/${id}`);
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as Json).error.code).toBe('itemNotFound');
+    expect((await graph(access, 'DELETE', '/me/drive/root')).status).toBe(403);
+  });
+
+  test('a child folder of an item: created (201), refused again with fail (409), found by path under the item', async () => {
+    const upn = 'sam@contoso.example';
+    const { access } = await tokensFor(upn);
+    const print = (await (await makeFolder(access, 'root', 'Print')).json()) as Json;
+    const created = await makeFolder(access, `items/${print.id}`, 'Printed');
+    expect(created.status).toBe(201);
+    const printed = (await created.json()) as Json;
+    expect(printed.parentReference).toMatchObject({ id: print.id, path: '/drive/root:/Print' });
+    const conflict = await makeFolder(access, `items/${print.id}`, 'printed');
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as Json).error.code).toBe('nameAlreadyExists');
+    const found = await graph(access, 'GET', `/me/drive/items/${print.id}:/Printed?$select=id,name,folder`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({ id: printed.id, name: 'Printed', folder: { childCount: 0 } });
+    expect((await graph(access, 'GET', `/me/drive/items/${print.id}:/Nothing`)).status).toBe(404);
+  });
+
+  test('PATCH parentReference moves the item (same id); a taken name fails (409) or is renamed with rename in the query', async () => {
+    const upn = 'tara@contoso.example';
+    const { access } = await tokensFor(upn);
+    const id = ms.putFile(upn, 'Print/report.pdf', PDF);
+    const earlier = ms.putFile(upn, 'Print/Printed/report.pdf', PDF);
+    const folder = (await (await graph(access, 'GET', '/me/drive/root:/Print/Printed')).json()) as Json;
+    const refused = await graph(access, 'PATCH', `/me/drive/items/${id}`, { parentReference: { id: folder.id } });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as Json).error.code).toBe('nameAlreadyExists');
+    expect(ms.listFolder(upn, 'Print')).toEqual(['Printed', 'report.pdf']);
+
+    const renamed = await graph(access, 'PATCH', `/me/drive/items/${id}?@microsoft.graph.conflictBehavior=rename`, {
+      parentReference: { id: folder.id },
+    });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({
+      id,
+      name: 'report 1.pdf',
+      parentReference: { id: folder.id, path: '/drive/root:/Print/Printed' },
+    });
+    expect(ms.listFolder(upn, 'Print')).toEqual(['Printed']);
+    expect(ms.listFolder(upn, 'Print/Printed')).toEqual(['report 1.pdf', 'report.pdf']);
+    expect(ms.fileBytes(upn, 'Print/Printed/report 1.pdf')?.equals(PDF)).toBe(true);
+    // Moved where it is already (an answer lost, the move sent again): nothing changes.
+    const again = await graph(access, 'PATCH', `/me/drive/items/${id}?@microsoft.graph.conflictBehavior=rename`, {
+      parentReference: { id: folder.id },
+      name: 'report 1.pdf',
+    });
+    expect(again.status).toBe(200);
+    expect(ms.listFolder(upn, 'Print/Printed')).toEqual(['report 1.pdf', 'report.pdf']);
+    expect((await graph(access, 'GET', `/me/drive/items/${earlier}`)).status).toBe(200);
+
+    // A folder into itself, an unknown parent, a property not served here.
+    expect((await graph(access, 'PATCH', `/me/drive/items/${folder.id}`, { parentReference: { id: folder.id } })).status).toBe(400);
+    expect((await graph(access, 'PATCH', `/me/drive/items/${id}`, { parentReference: { id: 'LOCALNOSUCH' } })).status).toBe(404);
+    expect((await graph(access, 'PATCH', `/me/drive/items/${id}`, { description: 'x' })).status).toBe(400);
+  });
+});
