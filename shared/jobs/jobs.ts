@@ -17,6 +17,9 @@ import { newId } from '../tokens/secrets.js';
  *        │                 │   └─────release─── failed ◀──failed──┘
  *        └──────cancel─────┴───▶ cancelled ◀──cancel──┘      (any: past retention → expired)
  *
+ * A queued (or failed) job whose OneDrive file is gone at a release goes to failed (`missing`,
+ * reason `document-missing`) without being sent.
+ *
  * A failed job goes out again only when its owner asks for it (`release` of that one job), never
  * with a session's "all queued jobs": a document the printer cannot read would fail at every
  * session (docs/data.md#job-states).
@@ -339,6 +342,9 @@ const transitions = {
   release: { from: ['queued', 'failed'], to: 'released', verb: 'released' },
   printed: { from: ['released'], to: 'printed', verb: 'marked printed' },
   failed: { from: ['released'], to: 'failed', verb: 'marked failed' },
+  // Found gone at a release (its OneDrive file deleted or moved): failed with `document-missing`
+  // there and then, instead of held back at every release until it expires (docs/flows.md#release-to-printers).
+  missing: { from: ['queued', 'failed'], to: 'failed', verb: 'marked missing' },
   cancel: { from: ['registered', 'queued', 'failed'], to: 'cancelled', verb: 'cancelled' },
 } as const satisfies Record<string, { from: readonly JobState[]; to: JobState; verb: string }>;
 export type JobTransition = keyof typeof transitions;
@@ -358,12 +364,14 @@ export function assertTransition(job: JobDoc, transition: JobTransition): void {
 /**
  * The job after `transition` (409 if not allowed), with `extra` (when and where it happened). A
  * release claim ends with the state it was for; a failure's reason and time end when the job
- * leaves `failed` (its count stays: it names the next release).
+ * leaves `failed` (its count stays: it names the next release); a print-rights hold ends when the
+ * job leaves `queued`; a release's changed options are those of the latest release only.
  */
 export function transitioned(job: JobDoc, transition: JobTransition, now: Date, extra: Partial<JobDoc> = {}): JobDoc {
   assertTransition(job, transition);
-  const { releaseClaim: _claim, failedReason: _reason, failedAt: _at, ...unclaimed } = job;
-  return { ...unclaimed, ...extra, state: transitions[transition].to, updatedAt: now.toISOString() };
+  const { releaseClaim: _claim, failedReason: _reason, failedAt: _at, heldReason: _held, releasedOptions, ...unclaimed } = job;
+  const kept = transition === 'release' || !releasedOptions ? {} : { releasedOptions };
+  return { ...unclaimed, ...kept, ...extra, state: transitions[transition].to, updatedAt: now.toISOString() };
 }
 
 /**

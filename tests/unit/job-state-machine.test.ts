@@ -29,16 +29,17 @@ const later = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 const request = { fileName: 'Budget.pdf', size: 1234 };
 
 const STATES: readonly JobState[] = ['registered', 'queued', 'released', 'printed', 'failed', 'cancelled'];
-const TRANSITIONS: readonly JobTransition[] = ['ready', 'release', 'printed', 'failed', 'cancel'];
+const TRANSITIONS: readonly JobTransition[] = ['ready', 'release', 'printed', 'failed', 'missing', 'cancel'];
 
 /** The whole table: every pair not listed is refused. */
 const ALLOWED: Readonly<Record<JobState, readonly JobTransition[]>> = {
   registered: ['ready', 'cancel'],
-  queued: ['release', 'cancel'],
+  // `missing`: its OneDrive file found gone at a release (failed, document-missing).
+  queued: ['release', 'missing', 'cancel'],
   released: ['printed', 'failed'],
   printed: [],
   // The owner may try again (release that one job) or give up; a session's "all queued" skips it.
-  failed: ['release', 'cancel'],
+  failed: ['release', 'missing', 'cancel'],
   cancelled: [],
 };
 
@@ -107,6 +108,21 @@ describe('transitioned: what a transition writes', () => {
     expect(again).not.toHaveProperty('failedReason');
     expect(again).not.toHaveProperty('failedAt');
     expect(again).not.toHaveProperty('releaseClaim');
+  });
+
+  it('a print-rights hold ends when the job leaves queued; changed options are the latest release’s only', () => {
+    const held = jobIn('queued', { heldReason: 'color-not-allowed' });
+    expect(transitioned(held, 'cancel', later(1))).not.toHaveProperty('heldReason');
+    const mono = { ...held.options, color: false };
+    const released = transitioned(held, 'release', later(2), { releasedOptions: mono });
+    expect(released).toMatchObject({ state: 'released', releasedOptions: mono });
+    expect(released).not.toHaveProperty('heldReason');
+    // The figures of a printed job are checked against what it was sent: the options stay.
+    expect(transitioned(released, 'failed', later(3)).releasedOptions).toEqual(mono);
+    const failed = transitioned(released, 'failed', later(3));
+    expect(transitioned(failed, 'release', later(4))).not.toHaveProperty('releasedOptions');
+    const gone = transitioned(jobIn('queued'), 'missing', later(5), { failedReason: 'document-missing' });
+    expect(gone).toMatchObject({ state: 'failed', failedReason: 'document-missing' });
   });
 
   it('ends a release claim with the state it was for', () => {
