@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { IdParams } from '../shared/http/id-params.js';
+import { Invalid } from '../shared/errors.js';
+import { IdParams, IdSchema } from '../shared/http/id-params.js';
 import { PageOf, PageQuery } from '../shared/http/paging.js';
 import { callerOf, defineRoute, type AuthRequirement } from '../shared/http/route.js';
 import {
@@ -9,11 +10,13 @@ import {
   JobSchema,
   JobStateSchema,
   listJobs,
+  PrintedCountsSchema,
   publicJob,
   requireJob,
   type JobState,
 } from '../shared/jobs/jobs.js';
-import { cancelJob, confirmUpload, releaseJob, reportPrinted, submitJob } from '../shared/jobs/printing.js';
+import { printReportOf } from '../shared/jobs/printed-report.js';
+import { cancelJob, confirmUpload, releaseJob, reportPrinted, reportPrintedByPrinter, submitJob } from '../shared/jobs/printing.js';
 import { sessionTarget } from '../shared/release/release.js';
 
 /** The mobile app and desktop (`jobs`) and a session at a printer (`jobs:submit`, `jobs:release`). */
@@ -171,25 +174,62 @@ export const jobsRelease = defineRoute({
   }),
 });
 
+/**
+ * The printed report's body: all optional here, so that printReportOf can say which field is
+ * missing or out of place (`{ failed }` alone, all five figures, or nothing).
+ */
+const PrintedBodySchema = Type.Object(
+  {
+    failed: Type.Optional(FailureReasonSchema),
+    ...Type.Partial(PrintedCountsSchema).properties,
+  },
+  { additionalProperties: false },
+);
+
 export const jobsPrinted = defineRoute({
   name: 'jobs-printed',
   methods: ['POST'],
   route: 'api/jobs/{id}/printed',
   summary:
-    'The printer reports a released job printed (no body, or `{}`), or that it could not print it (`{ "failed": reason }`: the job becomes `failed` until its owner releases it again or cancels it). Session token of the printer it was released to.',
+    'The printer reports a released job printed, with what it printed (`pages`, `sheets`, `colorPages`, `duplex`, `paperSize`: all five, checked against the options the printer was sent), or with no body or `{}` (an agent that counts nothing); or that it could not print it (`{ "failed": reason }`: the job becomes `failed` until its owner releases it again or cancels it). With the session token of the printer the job was released to, or, once that session has ended, with that printer’s device token and `?user=` (the release message’s `user.id`).',
   tags: ['jobs'],
-  auth: { kinds: ['session'] },
+  auth: { kinds: ['session', 'device'] },
   request: {
     params: IdParams,
-    body: Type.Object({ failed: Type.Optional(FailureReasonSchema) }, { additionalProperties: false }),
+    query: Type.Object(
+      {
+        user: Type.Optional({
+          ...IdSchema,
+          description: 'With a device token, required: the job’s owner (the release message’s `user.id`). Not with a session token.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    body: PrintedBodySchema,
     bodyOptional: true,
   },
   responses: {
     200: { description: 'Printed, or failed', schema: JobSchema },
-    409: { description: 'Not released, or released to another printer' },
+    400: {
+      description:
+        'Figures missing, beside `failed`, or not possible for the options the job was sent with; `user` missing with a device token',
+    },
+    403: { description: 'The printer is disconnected' },
+    404: { description: 'No such job; with a device token also a job not released to this printer' },
+    409: { description: 'Not released, or (session token) released to another printer' },
   },
-  handler: async ({ params, body }, services, context) => ({
-    status: 200,
-    body: publicJob(await reportPrinted(services, sessionTarget(callerOf(context, 'session')), params.id, body ?? {}, context.log)),
-  }),
+  handler: async ({ params, query, body }, services, context) => {
+    const caller = callerOf(context, 'session', 'device');
+    const report = printReportOf(body);
+    if (caller.kind === 'session') {
+      if (query.user !== undefined) throw new Invalid('/query/user is only for a device token', { errors: [userNotHere] });
+      return { status: 200, body: publicJob(await reportPrinted(services, sessionTarget(caller), params.id, report, context.log)) };
+    }
+    if (query.user === undefined) throw new Invalid('/query/user is required with a device token', { errors: [userRequired] });
+    const printer = { tenantId: caller.tenantId, deviceId: caller.deviceId, userId: query.user };
+    return { status: 200, body: publicJob(await reportPrintedByPrinter(services, printer, params.id, report, context.log)) };
+  },
 });
+
+const userRequired = { pointer: '/query/user', detail: 'is required with a device token: the job’s owner (the release message’s user.id)' };
+const userNotHere = { pointer: '/query/user', detail: 'is only for a device token: a session token names its user' };

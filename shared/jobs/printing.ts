@@ -7,21 +7,22 @@ import { connectedLink, requireConnectedLink } from '../onedrive/onedrive.js';
 import type { ReleaseTarget } from '../release/plan.js';
 import { releaseJobs } from '../release/release.js';
 import type { Services } from '../services.js';
-import { jobRetentionHours } from '../tenants/policy.js';
+import { readDevice } from '../devices/devices.js';
+import { jobRetentionHours, type TenantPolicy } from '../tenants/policy.js';
 import { readTenant } from '../tenants/tenants.js';
 import { requireActive } from '../users/activation.js';
 import { readUser } from '../users/users.js';
 import { finishJob, pendingCleanup } from './after-print.js';
+import { checkPrintedCounts, type PrintReport } from './printed-report.js';
 import {
   assertTransition,
   registerJob,
+  readJob,
   requireJob,
   transitionJob,
-  type FailureReason,
   type JobDoc,
   type JobOptions,
   type JobRequest,
-  type PrintedCounts,
 } from './jobs.js';
 
 /**
@@ -160,20 +161,17 @@ export async function cancelJob(services: Services, owner: JobOwnerIds, jobId: s
   return finishJob(services, cancelled, log);
 }
 
-/**
- * What the printer reports of a released job: printed (with what it printed, when the agent
- * knows; older agents send nothing), or why it could not print it.
- */
-export interface PrintReport {
-  readonly failed?: FailureReason;
-  readonly printed?: PrintedCounts;
+/** The printer a job was released to, reporting with its own device token for the job's owner (the release message's `user.id`). */
+export interface ReportingPrinter {
+  readonly tenantId: string;
+  readonly deviceId: string;
+  readonly userId: string;
 }
 
 /**
  * The printer a job was released to reports it printed, or failed with a reason; no other
- * printer may. A failed job waits for its owner to release it again (docs/flows.md#release-to-printers).
- * Printed is final: the write carries the figures, marked for the usage aggregates, and the
- * file's clean-up, marked pending; finishJob then does both (docs/flows.md#after-printing).
+ * printer may (409 from another printer's session). A failed job waits for its owner to release
+ * it again (docs/flows.md#release-to-printers).
  */
 export async function reportPrinted(
   services: Services,
@@ -188,12 +186,50 @@ export async function reportPrinted(
     policyOf(services, session.tenantId),
   ]);
   if (job.state === 'released' && job.releasedTo !== session.deviceId) throw new Conflict('this job was released to another printer');
-  const time = now();
-  if (report.failed) {
+  return recordReport(services, job, policy, report, log);
+}
+
+/**
+ * The same report with the printer's device token, once the session that released the job has
+ * ended (a long job, a paper jam; docs/flows.md#what-was-printed). Only for a job released to
+ * this very printer, still connected (read now: its token outlives a disconnection by up to 20
+ * minutes); any other job of the user is "no such job", so a printer learns nothing of jobs
+ * sent elsewhere.
+ */
+export async function reportPrintedByPrinter(
+  services: Services,
+  printer: ReportingPrinter,
+  jobId: string,
+  report: PrintReport,
+  log: Logger,
+): Promise<JobDoc> {
+  const { store, now } = services;
+  const [device, job, policy] = await Promise.all([
+    readDevice(store, printer.tenantId, printer.deviceId),
+    readJob(store, printer.tenantId, printer.userId, jobId, now()),
+    policyOf(services, printer.tenantId),
+  ]);
+  if (!device || device.status !== 'connected') throw new Forbidden('this printer is disconnected; enroll it again');
+  if (!job || job.releasedTo !== printer.deviceId) throw new NotFound('no such job');
+  return recordReport(services, job, policy, report, log);
+}
+
+/**
+ * A report, written: failed (the job can be released again), or printed. Printed is final: its
+ * write carries the figures, checked against what the printer was sent and marked for the usage
+ * aggregates, and the file's clean-up, marked pending; finishJob then does both
+ * (docs/flows.md#after-printing).
+ */
+async function recordReport(services: Services, job: JobDoc, policy: TenantPolicy, report: PrintReport, log: Logger): Promise<JobDoc> {
+  const time = services.now();
+  if ('failed' in report) {
     const failed = { failedReason: report.failed, failedAt: time.toISOString(), failures: (job.failures ?? 0) + 1 };
-    return transitionJob(store, job, 'failed', time, failed);
+    return transitionJob(services.store, job, 'failed', time, failed);
   }
-  const printed = await transitionJob(store, job, 'printed', time, {
+  // The state first: a repeated report of a printed job is 409, whatever its figures.
+  assertTransition(job, 'printed');
+  if (report.printed) checkPrintedCounts(report.printed, job);
+  const printed = await transitionJob(services.store, job, 'printed', time, {
     printedAt: time.toISOString(),
     ...(report.printed ? { printed: report.printed, usagePending: true as const } : {}),
     ...pendingCleanup(policy, job, time),
@@ -202,7 +238,7 @@ export async function reportPrinted(
 }
 
 /** The tenant's policy (cached a minute): what follows a job's last state. 403 once the tenant is gone. */
-async function policyOf(services: Services, tenantId: string) {
+async function policyOf(services: Services, tenantId: string): Promise<TenantPolicy> {
   const tenant = await readTenant(services.store, tenantId);
   if (!tenant) throw new Forbidden('this account no longer exists');
   return tenant.policy;
