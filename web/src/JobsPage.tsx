@@ -30,16 +30,60 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { apiFetch } from './auth.js';
-import { useLanguage } from './i18n.js';
+import { useLanguage, type Words } from './i18n.js';
 import { problemOf, type ProblemWords } from './problem.js';
+
+interface JobOptions {
+  copies: number;
+  duplex: boolean;
+  color: boolean;
+}
 
 interface Job {
   id: string;
   fileName: string;
   state: string;
   createdAt: string;
+  options?: JobOptions;
   /** Set while the job is failed: why the printer could not print it. */
   failedReason?: string;
+  /** What the printer reported printing (docs/flows.md#what-was-printed). */
+  printed?: { pages: number; sheets: number; colorPages: number };
+  /** The options the printer got, when print rights changed them. */
+  releasedOptions?: JobOptions;
+  /** Set while a queued job is held back by print rights. */
+  heldReason?: string;
+  /** The OneDrive file's clean-up after printing is still to be done (Graph was unavailable; it is tried again). */
+  cleanup?: { action: string };
+  cleanedUp?: string;
+}
+
+/** What print rights changed between the options asked for and those sent, in words. */
+function changesOf(job: Job, words: Words): string[] {
+  const asked = job.options;
+  const sent = job.releasedOptions;
+  if (!asked || !sent) return [];
+  return [
+    ...(asked.color && !sent.color ? [words.optionChanges.mono] : []),
+    ...(!asked.duplex && sent.duplex ? [words.optionChanges.duplex] : []),
+    ...(sent.copies < asked.copies ? [words.optionChanges.copies(sent.copies)] : []),
+  ];
+}
+
+/** The lines under a job's state: the printer's figures or failure, a hold, a changed option, the file's clean-up. */
+function jobNotes(job: Job, words: Words): string[] {
+  const changes = changesOf(job, words);
+  return [
+    ...(job.state === 'failed'
+      ? [`${(job.failedReason && words.failedReasons[job.failedReason]) ?? words.states.failed}. ${words.failedHint}`]
+      : []),
+    ...(job.state === 'printed' && job.printed
+      ? [words.printedFigures(job.printed.pages, job.printed.sheets, job.printed.colorPages)]
+      : []),
+    ...(job.state === 'queued' && job.heldReason ? [`${words.heldReasons[job.heldReason] ?? job.heldReason}. ${words.heldHint}`] : []),
+    ...(changes.length && (job.state === 'released' || job.state === 'printed') ? [words.changedOptions(changes)] : []),
+    ...(job.cleanup ? [words.cleanupPending] : job.cleanedUp && words.cleanedUp[job.cleanedUp] ? [words.cleanedUp[job.cleanedUp]!] : []),
+  ];
 }
 
 type Load = { kind: 'loading' } | { kind: 'failed'; problem: ProblemWords } | { kind: 'loaded'; jobs: Job[] };
@@ -156,14 +200,15 @@ export function JobsPage() {
                 <TableCell className={styles.file}>{job.fileName}</TableCell>
                 <TableCell>
                   <div className={styles.state}>
-                    <Badge appearance="tint" color={BADGE_COLOR[job.state] ?? 'brand'}>
+                    <Badge
+                      appearance="tint"
+                      color={job.state === 'queued' && job.heldReason ? 'warning' : (BADGE_COLOR[job.state] ?? 'brand')}
+                    >
                       {words.states[job.state] ?? job.state}
                     </Badge>
-                    {job.state === 'failed' && (
-                      <Caption1>
-                        {(job.failedReason && words.failedReasons[job.failedReason]) ?? words.states.failed}. {words.failedHint}
-                      </Caption1>
-                    )}
+                    {jobNotes(job, words).map((note) => (
+                      <Caption1 key={note}>{note}</Caption1>
+                    ))}
                   </div>
                 </TableCell>
                 <TableCell className={styles.wide}>{time.format(new Date(job.createdAt))}</TableCell>

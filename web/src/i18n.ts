@@ -34,6 +34,7 @@ const en = {
     settings: 'Settings',
     users: 'Users',
     printers: 'Printers',
+    usage: 'Usage',
     policy: 'Policy',
     scanProfiles: 'Scan profiles',
     audit: 'Audit log',
@@ -65,6 +66,21 @@ const en = {
     'printer-error': 'Printer error',
   } as Record<string, string>,
   failedHint: 'Release it again at a printer, or cancel it.',
+  // What the printer reported printing (docs/flows.md#what-was-printed).
+  printedFigures: (pages: number, sheets: number, color: number) =>
+    `${pages} ${pages === 1 ? 'page' : 'pages'} on ${sheets} ${sheets === 1 ? 'sheet' : 'sheets'}, ${color} in colour`,
+  // Why a queued job was held back at its last release (print rights, docs/flows.md#print-rights).
+  heldReasons: {
+    'color-not-allowed': 'Held: you may not print in colour',
+    'duplex-required': 'Held: you must print on both sides',
+    'too-many-copies': 'Held: more copies than you may print',
+  } as Record<string, string>,
+  heldHint: 'Cancel it and print it again within your rights, or ask your administrator.',
+  /** What print rights changed when the job was sent (the printer got these options). */
+  changedOptions: (changes: string[]) => `Sent ${changes.join(', ')} (your print rights).`,
+  optionChanges: { mono: 'in black and white', duplex: 'on both sides', copies: (n: number) => `as ${n} ${n === 1 ? 'copy' : 'copies'}` },
+  cleanupPending: 'File clean-up pending',
+  cleanedUp: { deleted: 'File moved to the OneDrive recycle bin', moved: 'File moved to Print/Printed' } as Record<string, string>,
 };
 export type Words = typeof en;
 
@@ -99,6 +115,7 @@ const fr: Words = {
     settings: 'Paramètres',
     users: 'Utilisateurs',
     printers: 'Imprimantes',
+    usage: 'Utilisation',
     policy: 'Règles',
     scanProfiles: 'Profils de numérisation',
     audit: 'Journal d’audit',
@@ -129,6 +146,22 @@ const fr: Words = {
     'printer-error': 'Erreur de l’imprimante',
   },
   failedHint: 'Libérez-le à nouveau à une imprimante, ou annulez-le.',
+  printedFigures: (pages: number, sheets: number, color: number) =>
+    `${pages}\u00a0${pages > 1 ? 'pages' : 'page'} sur ${sheets}\u00a0${sheets > 1 ? 'feuilles' : 'feuille'}, dont ${color} en couleur`,
+  heldReasons: {
+    'color-not-allowed': 'Retenu\u00a0: vous ne pouvez pas imprimer en couleur',
+    'duplex-required': 'Retenu\u00a0: vous devez imprimer en recto verso',
+    'too-many-copies': 'Retenu\u00a0: plus d’exemplaires que vous ne pouvez en imprimer',
+  },
+  heldHint: 'Annulez-le et imprimez-le à nouveau dans le respect de vos droits, ou demandez à votre administrateur.',
+  changedOptions: (changes: string[]) => `Envoyé ${changes.join(', ')} (vos droits d’impression).`,
+  optionChanges: {
+    mono: 'en noir et blanc',
+    duplex: 'en recto verso',
+    copies: (n: number) => `en ${n}\u00a0${n > 1 ? 'exemplaires' : 'exemplaire'}`,
+  },
+  cleanupPending: 'Nettoyage du fichier en attente',
+  cleanedUp: { deleted: 'Fichier placé dans la corbeille OneDrive', moved: 'Fichier déplacé dans Print/Printed' },
 };
 
 export type Language = 'en' | 'fr';

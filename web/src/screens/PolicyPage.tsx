@@ -11,9 +11,12 @@ import {
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
+  Radio,
+  RadioGroup,
   Spinner,
   Subtitle2,
   Switch,
+  Text,
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
@@ -38,8 +41,31 @@ export interface Tenant {
   emailDomains: string[];
 }
 
+type Role = 'user' | 'admin';
+const ROLES: readonly Role[] = ['user', 'admin'];
+type AfterPrint = 'keep' | 'delete' | 'move';
+const AFTER_PRINT: readonly AfterPrint[] = ['keep', 'delete', 'move'];
+type OnViolation = 'downgrade' | 'hold';
+
+/** What one role may print; a right left out is not limited (docs/flows.md#print-rights). */
+interface PrintRights {
+  color?: boolean;
+  duplexForced?: boolean;
+  maxCopies?: number;
+}
+interface PrintRightsPolicy {
+  onViolation: OnViolation;
+  roles?: Partial<Record<Role, PrintRights>>;
+  /** Rights of single users, set on the user's page; kept as they are by this screen. */
+  users?: Record<string, PrintRights>;
+}
+
 interface Policy {
   jobRetentionDays: number;
+  /** When set, wins over jobRetentionDays; sending jobRetentionDays alone removes it. */
+  jobRetentionHours?: number;
+  afterPrint: AfterPrint;
+  printRights?: PrintRightsPolicy;
   pinMinLength: number;
   pinDensity: number;
   passwordMinLength: number;
@@ -74,6 +100,11 @@ interface Draft {
   allowedLoginMethods: Policy['allowedLoginMethods'];
   signInMethods: Tenant['signInMethods'];
   entraAdminGroupId: string;
+  /** '' when jobs are kept by days. */
+  jobRetentionHours: string;
+  afterPrint: AfterPrint;
+  onViolation: OnViolation;
+  rights: Record<Role, { color: boolean; duplexForced: boolean; maxCopies: string }>;
 }
 
 const NUMBERS: NumberField[] = [
@@ -95,7 +126,42 @@ const draftOf = (tenant: Tenant): Draft => ({
   allowedLoginMethods: [...tenant.policy.allowedLoginMethods],
   signInMethods: [...tenant.signInMethods],
   entraAdminGroupId: tenant.policy.entraAdminGroupId ?? '',
+  jobRetentionHours: tenant.policy.jobRetentionHours === undefined ? '' : String(tenant.policy.jobRetentionHours),
+  afterPrint: tenant.policy.afterPrint ?? 'keep',
+  onViolation: tenant.policy.printRights?.onViolation ?? 'downgrade',
+  rights: Object.fromEntries(
+    ROLES.map((role) => {
+      const rights = tenant.policy.printRights?.roles?.[role];
+      return [
+        role,
+        {
+          color: rights?.color !== false,
+          duplexForced: rights?.duplexForced === true,
+          maxCopies: rights?.maxCopies ? String(rights.maxCopies) : '',
+        },
+      ];
+    }),
+  ) as Draft['rights'],
 });
+
+/** The print rights the draft describes: only the limits set, per role; single users' rights kept as stored. */
+function printRightsOf(draft: Draft, stored: PrintRightsPolicy | undefined): PrintRightsPolicy {
+  const roles: Partial<Record<Role, PrintRights>> = {};
+  for (const role of ROLES) {
+    const { color, duplexForced, maxCopies } = draft.rights[role];
+    const rights = {
+      ...(color ? {} : { color: false }),
+      ...(duplexForced ? { duplexForced: true } : {}),
+      ...(maxCopies.trim() !== '' ? { maxCopies: typedNumber(maxCopies) as number } : {}),
+    };
+    if (Object.keys(rights).length) roles[role] = rights;
+  }
+  return {
+    onViolation: draft.onViolation,
+    ...(Object.keys(roles).length ? { roles } : {}),
+    ...(stored?.users ? { users: stored.users } : {}),
+  };
+}
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
 
@@ -107,6 +173,15 @@ function changesOf(tenant: Tenant, draft: Draft): { name?: string; policy?: Reco
   if (!sameSet(draft.allowedLoginMethods, tenant.policy.allowedLoginMethods)) policy.allowedLoginMethods = draft.allowedLoginMethods;
   if (!sameSet(draft.signInMethods, tenant.signInMethods)) policy.signInMethods = draft.signInMethods;
   if (draft.entraAdminGroupId !== (tenant.policy.entraAdminGroupId ?? '')) policy.entraAdminGroupId = draft.entraAdminGroupId.trim();
+  if (draft.afterPrint !== (tenant.policy.afterPrint ?? 'keep')) policy.afterPrint = draft.afterPrint;
+  // Hours win over days while set. Emptied, they are removed by sending the days alone (the API's
+  // rule); days sent while hours stay set carry the hours too, or the API would drop them.
+  const hours = draft.jobRetentionHours.trim();
+  if (hours !== '' && hours !== String(tenant.policy.jobRetentionHours ?? '')) policy.jobRetentionHours = typedNumber(hours);
+  if (hours === '' && tenant.policy.jobRetentionHours !== undefined) policy.jobRetentionDays = typedNumber(draft.numbers.jobRetentionDays);
+  if (hours !== '' && 'jobRetentionDays' in policy) policy.jobRetentionHours = typedNumber(hours);
+  const rights = printRightsOf(draft, tenant.policy.printRights);
+  if (JSON.stringify(rights) !== JSON.stringify(printRightsOf(draftOf(tenant), tenant.policy.printRights))) policy.printRights = rights;
   const body = { ...(draft.name !== tenant.name ? { name: draft.name } : {}), ...(Object.keys(policy).length ? { policy } : {}) };
   return Object.keys(body).length ? body : undefined;
 }
@@ -303,7 +378,89 @@ const WORDS: Bilingual<{
   },
 };
 
+/** The words of what happens after printing, retention in hours and print rights (issue 21). */
+const PRINTING_WORDS: Bilingual<{
+  afterPrintGroup: string;
+  afterPrintLabel: string;
+  afterPrintHint: string;
+  afterPrint: Record<AfterPrint, string>;
+  hoursLabel: string;
+  hoursHint: string;
+  hoursTakes: string;
+  rightsGroup: string;
+  rightsHint: string;
+  ownRights: (count: number) => string;
+  onViolationLabel: string;
+  onViolation: Record<OnViolation, string>;
+  roles: Record<Role, string>;
+  color: string;
+  duplexForced: string;
+  maxCopies: string;
+  maxCopiesHint: string;
+  maxCopiesTakes: string;
+}> = {
+  en: {
+    afterPrintGroup: 'After printing',
+    afterPrintLabel: 'The file in the person’s OneDrive, once its job is printed, cancelled or expired',
+    afterPrintHint:
+      'Roger does it in the person’s OneDrive. If OneDrive cannot be reached, it is tried again later, and the job reads “File clean-up pending” meanwhile.',
+    afterPrint: {
+      keep: 'Keep it in the Print folder',
+      delete: 'Delete it (it goes to the OneDrive recycle bin)',
+      move: 'Move it to Print/Printed',
+    },
+    hoursLabel: 'Keep print jobs (hours)',
+    hoursHint: 'Optional, 1 to 2160. When set, the hours win over the days; leave it empty to keep jobs by days.',
+    hoursTakes: 'a whole number from 1 to 2160, or nothing.',
+    rightsGroup: 'Print rights',
+    rightsHint: 'Checked when jobs are released at a printer; the printer gets the options allowed.',
+    ownRights: (count) => `${count} ${count === 1 ? 'person has' : 'people have'} rights of their own, which win over their role’s.`,
+    onViolationLabel: 'A job that breaks these rights is',
+    onViolation: {
+      downgrade: 'Printed within them (black and white, both sides, fewer copies)',
+      hold: 'Held in the queue, with the reason shown to its owner',
+    },
+    roles: { user: 'People', admin: 'Administrators' },
+    color: 'Colour allowed',
+    duplexForced: 'Always on both sides',
+    maxCopies: 'Most copies of one job',
+    maxCopiesHint: '1 to 999. Empty: no limit.',
+    maxCopiesTakes: 'a whole number from 1 to 999, or nothing.',
+  },
+  fr: {
+    afterPrintGroup: 'Après l’impression',
+    afterPrintLabel: 'Le fichier dans le OneDrive de la personne, une fois l’impression faite, annulée ou expirée',
+    afterPrintHint:
+      'Roger s’en charge dans le OneDrive de la personne. Si OneDrive est injoignable, il réessaie plus tard, et l’impression indique «\u00a0Nettoyage du fichier en attente\u00a0» entre-temps.',
+    afterPrint: {
+      keep: 'Le garder dans le dossier Print',
+      delete: 'Le supprimer (il va dans la corbeille OneDrive)',
+      move: 'Le déplacer dans Print/Printed',
+    },
+    hoursLabel: 'Conserver les impressions (heures)',
+    hoursHint:
+      'Facultatif, de 1 à 2160. Quand elles sont indiquées, les heures l’emportent sur les jours\u00a0; laissez vide pour compter en jours.',
+    hoursTakes: 'un nombre entier de 1 à 2160, ou rien.',
+    rightsGroup: 'Droits d’impression',
+    rightsHint: 'Vérifiés quand les impressions sont libérées à une imprimante\u00a0; l’imprimante reçoit les options permises.',
+    ownRights: (count) =>
+      `${count} ${count > 1 ? 'personnes ont des droits propres, qui l’emportent' : 'personne a des droits propres, qui l’emportent'} sur ceux de leur rôle.`,
+    onViolationLabel: 'Une impression qui dépasse ces droits est',
+    onViolation: {
+      downgrade: 'Imprimée dans leurs limites (noir et blanc, recto verso, moins d’exemplaires)',
+      hold: 'Retenue dans la file, avec la raison indiquée à la personne',
+    },
+    roles: { user: 'Personnes', admin: 'Administrateurs' },
+    color: 'Couleur permise',
+    duplexForced: 'Toujours en recto verso',
+    maxCopies: 'Exemplaires au plus par impression',
+    maxCopiesHint: 'De 1 à 999. Vide\u00a0: sans limite.',
+    maxCopiesTakes: 'un nombre entier de 1 à 999, ou rien.',
+  },
+};
+
 const useStyles = makeStyles({
+  role: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, border: 'none', margin: 0, padding: 0, minWidth: 0 },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, maxWidth: '720px' },
   card: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '720px' },
   facts: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: tokens.spacingVerticalS, margin: 0 },
@@ -318,6 +475,7 @@ type Notice = { kind: 'saved' } | { kind: 'unchanged' } | { kind: 'failed'; erro
 export function PolicyPage() {
   const styles = useStyles();
   const words = useWords(WORDS);
+  const printing = useWords(PRINTING_WORDS);
   const read = useApiRead<Tenant>('/api/tenant');
   const load = read.state;
   const [draft, setDraft] = useState<Draft | undefined>();
@@ -521,8 +679,92 @@ export function PolicyPage() {
         <Card className={styles.card}>
           <Subtitle2 as="h3">{words.groups.retention}</Subtitle2>
           {numberField('jobRetentionDays')}
+          <Field
+            label={printing.hoursLabel}
+            hint={printing.hoursHint}
+            validationMessage={errorOf('policy.jobRetentionHours', printing.hoursTakes)}
+            validationState={stateOf('policy.jobRetentionHours')}
+          >
+            <Input
+              className={styles.number}
+              inputMode="numeric"
+              value={draft.jobRetentionHours}
+              onChange={(_e, data) => setDraft({ ...draft, jobRetentionHours: data.value })}
+            />
+          </Field>
           {numberField('loginHistoryDays')}
           {switchField('loginHistoryKeepsIp')}
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{printing.afterPrintGroup}</Subtitle2>
+          <Field
+            label={printing.afterPrintLabel}
+            hint={printing.afterPrintHint}
+            validationMessage={errorOf('policy.afterPrint')}
+            validationState={stateOf('policy.afterPrint')}
+          >
+            <RadioGroup value={draft.afterPrint} onChange={(_e, data) => setDraft({ ...draft, afterPrint: data.value as AfterPrint })}>
+              {AFTER_PRINT.map((choice) => (
+                <Radio key={choice} value={choice} label={printing.afterPrint[choice]} />
+              ))}
+            </RadioGroup>
+          </Field>
+        </Card>
+
+        <Card className={styles.card}>
+          <Subtitle2 as="h3">{printing.rightsGroup}</Subtitle2>
+          <Text>{printing.rightsHint}</Text>
+          {ROLES.map((role) => {
+            const rights = draft.rights[role];
+            const setRights = (change: Partial<Draft['rights'][Role]>) =>
+              setDraft({ ...draft, rights: { ...draft.rights, [role]: { ...rights, ...change } } });
+            const field = `policy.printRights.roles.${role}`;
+            return (
+              <fieldset key={role} className={styles.role}>
+                <legend>
+                  <Subtitle2>{printing.roles[role]}</Subtitle2>
+                </legend>
+                <Checkbox
+                  label={printing.color}
+                  checked={rights.color}
+                  onChange={(_e, data) => setRights({ color: data.checked === true })}
+                />
+                <Checkbox
+                  label={printing.duplexForced}
+                  checked={rights.duplexForced}
+                  onChange={(_e, data) => setRights({ duplexForced: data.checked === true })}
+                />
+                <Field
+                  label={`${printing.maxCopies} (${printing.roles[role]})`}
+                  hint={printing.maxCopiesHint}
+                  validationMessage={errorOf(`${field}.maxCopies`, printing.maxCopiesTakes)}
+                  validationState={stateOf(`${field}.maxCopies`)}
+                >
+                  <Input
+                    className={styles.number}
+                    inputMode="numeric"
+                    value={rights.maxCopies}
+                    onChange={(_e, data) => setRights({ maxCopies: data.value })}
+                  />
+                </Field>
+              </fieldset>
+            );
+          })}
+          <Field
+            label={printing.onViolationLabel}
+            validationMessage={errorOf('policy.printRights.onViolation')}
+            validationState={stateOf('policy.printRights.onViolation')}
+          >
+            <RadioGroup value={draft.onViolation} onChange={(_e, data) => setDraft({ ...draft, onViolation: data.value as OnViolation })}>
+              {(['downgrade', 'hold'] as const).map((choice) => (
+                <Radio key={choice} value={choice} label={printing.onViolation[choice]} />
+              ))}
+            </RadioGroup>
+          </Field>
+          {Object.keys(tenant.policy.printRights?.users ?? {}).length > 0 && (
+            <Text>{printing.ownRights(Object.keys(tenant.policy.printRights?.users ?? {}).length)}</Text>
+          )}
         </Card>
 
         <div className={styles.actions}>

@@ -31,6 +31,7 @@ import { setLanguage, useLanguage, useWords, type Bilingual, type Language } fro
 import { reloadMe, useMe, type PublicUser } from '../me.js';
 import { problemOf, type ProblemWords } from '../problem.js';
 import { DoneBar, Page, ProblemBar } from '../ui.js';
+import { dayInWords, type MyUsage } from '../usage/usage-report.js';
 
 /** How long the export's Blob URL lives after the click. */
 const BLOB_URL_LIFETIME_MS = 60_000;
@@ -190,6 +191,10 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '420px' },
   // At phone width the sign-in method and address give way: when, where and the result matter most.
   wide: { '@media (max-width: 600px)': { display: 'none' } },
+  figures: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(120px, 1fr))', gap: tokens.spacingVerticalS, margin: 0 },
+  figure: { margin: 0 },
+  term: { color: tokens.colorNeutralForeground2 },
+  value: { margin: 0, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
 });
 
 export function SettingsPage() {
@@ -201,6 +206,7 @@ export function SettingsPage() {
       {me.kind === 'failed' && <ProblemBar problem={problemWords(me.error, words.loadingMe)} />}
       {me.kind === 'loaded' && me.me.user && <PinSection user={me.me.user} />}
       <LanguageSection />
+      <MyUsageSection />
       <LoginsSection />
       {me.kind === 'loaded' && me.me.user && <ExportSection user={me.me.user} />}
     </Page>
@@ -345,6 +351,64 @@ function LanguageSection() {
           <Radio value="fr" label="Français" lang="fr" />
         </RadioGroup>
       </Field>
+    </Section>
+  );
+}
+
+const USAGE_WORDS: Bilingual<{
+  title: string;
+  body: (from: string, to: string) => string;
+  loading: string;
+  failed: string;
+  nothing: string;
+  figures: Record<'jobs' | 'pages' | 'sheets' | 'colorPages', string>;
+}> = {
+  en: {
+    title: 'My printing',
+    body: (from, to) => `What you printed from ${from} to ${to} (the last 30 days).`,
+    loading: 'Loading your figures…',
+    failed: 'Your figures could not be loaded',
+    nothing: 'Nothing printed in the last 30 days.',
+    figures: { jobs: 'Jobs', pages: 'Pages', sheets: 'Sheets', colorPages: 'Colour pages' },
+  },
+  fr: {
+    title: 'Mes impressions en chiffres',
+    body: (from, to) => `Ce que vous avez imprimé du ${from} au ${to} (les 30 derniers jours).`,
+    loading: 'Chargement de vos chiffres…',
+    failed: 'Vos chiffres n’ont pas pu être chargés',
+    nothing: 'Rien d’imprimé ces 30 derniers jours.',
+    figures: { jobs: 'Impressions', pages: 'Pages', sheets: 'Feuilles', colorPages: 'Pages en couleur' },
+  },
+};
+
+/** My own totals over the last 30 days (GET /api/me/usage: the API's default period). */
+function MyUsageSection() {
+  const styles = useStyles();
+  const words = useWords(USAGE_WORDS);
+  const [language] = useLanguage();
+  const usage = useApiRead<MyUsage>('/api/me/usage').state;
+  const number = new Intl.NumberFormat(language);
+  return (
+    <Section title={words.title}>
+      {usage.kind === 'loading' && <Spinner size="small" label={words.loading} />}
+      {usage.kind === 'failed' && <ProblemBar problem={problemWords(usage.error, words.failed)} />}
+      {usage.kind === 'loaded' && (
+        <>
+          <Text>{words.body(dayInWords(usage.value.from, language), dayInWords(usage.value.to, language))}</Text>
+          {usage.value.totals.jobs === 0 ? (
+            <Text>{words.nothing}</Text>
+          ) : (
+            <dl className={styles.figures}>
+              {(['jobs', 'pages', 'sheets', 'colorPages'] as const).map((figure) => (
+                <div key={figure} className={styles.figure}>
+                  <dt className={styles.term}>{words.figures[figure]}</dt>
+                  <dd className={styles.value}>{number.format(usage.value.totals[figure])}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+        </>
+      )}
     </Section>
   );
 }

@@ -24,6 +24,7 @@ export const screens: readonly Screen[] = [
   { path: '/app/settings', nav: 'settings', component: load(() => import('./SettingsPage.js'), 'SettingsPage') },
   { path: '/app/admin/users', nav: 'users', admin: true, component: load(() => import('./UsersPage.js'), 'UsersPage') },
   { path: '/app/admin/printers', nav: 'printers', admin: true, component: load(() => import('./PrintersPage.js'), 'PrintersPage') },
+  { path: '/app/admin/usage', nav: 'usage', admin: true, component: load(() => import('./UsagePage.js'), 'UsagePage') },
   { path: '/app/admin/policy', nav: 'policy', admin: true, component: load(() => import('./PolicyPage.js'), 'PolicyPage') },
   {
     path: '/app/admin/scan-profiles',
