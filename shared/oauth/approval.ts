@@ -4,7 +4,7 @@ import { enrollPrinter } from '../devices/enroll.js';
 import type { Logger } from '../logging/logger.js';
 import type { ReleaseOutcome } from '../release/plan.js';
 import { releaseQueuedJobs } from '../release/release.js';
-import { Conflict, Forbidden, NotFound, RateLimited } from '../errors.js';
+import { Conflict, Forbidden, Invalid, NotFound, RateLimited } from '../errors.js';
 import { reserve, type LimitRule, type Reservation } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { writeOnLatest } from '../store/conditional-replace.js';
@@ -122,23 +122,39 @@ export interface ApprovalResult {
   readonly release?: ReleaseOutcome;
 }
 
+/**
+ * What an approval may carry: a printer's name and location (enrollment), and the jobs to release
+ * (a session; all queued when left out: docs/flows.md#choosing-jobs-at-the-printer).
+ */
+export interface ApprovalDetails {
+  readonly name?: string;
+  readonly location?: string;
+  readonly jobIds?: readonly string[];
+}
+
 export async function approveUserCode(
   services: Services,
   caller: UserPrincipal,
   userCode: string,
-  printerDetails: { name?: string; location?: string },
+  details: ApprovalDetails,
   log: Logger,
 ): Promise<ApprovalResult> {
   const { store, now } = services;
   const record = await findForCaller(services, caller, userCode);
   const time = now();
+  // Jobs are chosen only for a session at a printer; said before anything is answered.
+  if (details.jobIds && record.scope !== 'session') {
+    throw new Invalid('only a session at a printer releases jobs', {
+      errors: [{ pointer: '/body/jobIds', detail: 'is only for a session at a printer' }],
+    });
+  }
 
   if (record.scope === 'device') {
     const family = newInitialFamily(record, deviceFamilyLifetime, time);
     const device = await enrollPrinter(
       services,
       caller,
-      printerDetails,
+      details,
       family,
       (printer) =>
         settle(services, record, { status: 'approved', tenantId: caller.tenantId, subjectId: printer.id, refreshFamilyId: family.id }),
@@ -154,10 +170,12 @@ export async function approveUserCode(
     if (!tenant || !qrSessionsAllowed(tenant.policy)) throw new Forbidden('this organization has turned off QR sign-in at printers');
     await settle(services, record, { status: 'approved', subjectId: user.id });
     services.telemetry.signIn('qr', 'success'); // a session at the printer begins
+    // The user just read is the owner whose print rights apply: no second read (docs/flows.md#print-rights).
     const release = await releaseQueuedJobs(
       services,
       { tenantId: caller.tenantId, userId: user.id, deviceId: sessionPrinterOf(record).deviceId, sessionId: record.id },
       log,
+      { owner: user, ...(details.jobIds ? { jobIds: details.jobIds } : {}) },
     );
     return { release };
   }

@@ -5,6 +5,10 @@ import {
   afterClaims,
   afterFailedSend,
   afterMarks,
+  afterUnsentMarks,
+  heldJob,
+  jobsNeedingDownloads,
+  markFor,
   notDispatched,
   nothingToRelease,
   planRelease,
@@ -14,6 +18,7 @@ import {
   type DownloadLink,
   type ReleasePlan,
 } from '../../shared/release/plan.js';
+import type { PersonRights } from '../../shared/release/print-rights.js';
 
 /**
  * The release planner (shared/release/plan.ts) without a store or a broker: which jobs go to a
@@ -26,7 +31,8 @@ const target = { tenantId: 't1', userId: 'u1', deviceId: 'printer-1', sessionId:
 const now = new Date('2026-03-01T10:00:00.000Z');
 const inMinutes = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
 
-const metadataJob = (id: string) => newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10 }, undefined, now);
+const metadataJob = (id: string, options?: Partial<JobDoc['options']>) =>
+  newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10, ...(options ? { options } : {}) }, undefined, now);
 const onedriveJob = (id: string) =>
   transitioned(newJob(id, owner, 7, { fileName: `${id}.pdf`, size: 10 }, { upload: true }, now), 'ready', now, {
     onedrive: { itemId: `item-${id}` },
@@ -83,6 +89,100 @@ describe('planRelease: which jobs go, with which message', () => {
 
   it('records on a released job where, in which release and when', () => {
     expect(releasedFields(target, now)).toEqual({ releasedTo: 'printer-1', releaseId: 'session-1', releasedAt: now.toISOString() });
+  });
+
+  it('fails a OneDrive job whose file is gone (not sent, not held back); the others still go', () => {
+    const jobs = [queued(metadataJob('m')), onedriveJob('gone'), onedriveJob('there')];
+    const plan = planRelease(jobs, target, now, {
+      links: new Map([['there', link('https://graph.example/t')]]),
+      missing: new Set(['gone']),
+    });
+    expect(plan.sends.map(({ job }) => job.id)).toEqual(['m', 'there']);
+    expect(plan.missing.map((job) => job.id)).toEqual(['gone']);
+    expect(plan.held).toEqual([]);
+    // A release of that one job answers why, and the job's state now.
+    expect(plan.heldBack).toMatchObject({ kind: 'conflict', facts: { jobId: 'gone', state: 'failed', failedReason: 'document-missing' } });
+  });
+});
+
+describe('print rights in the plan (docs/flows.md#print-rights)', () => {
+  const mono: PersonRights = { rights: { color: false }, onViolation: 'downgrade' };
+  const holdColour: PersonRights = { rights: { color: false, maxCopies: 2 }, onViolation: 'hold' };
+  const colourJob = () => queued(metadataJob('colour', { color: true, copies: 2 }));
+  const monoJob = () => queued(metadataJob('mono', { color: false }));
+
+  it('no rights: the message carries the job’s own options, and nothing is recorded as changed', () => {
+    const plan = planRelease([colourJob()], target, now, { links: new Map() });
+    expect(plan.sends[0]!.message.body).toMatchObject({ options: { color: true, copies: 2 } });
+    expect(plan.sends[0]!.releasedOptions).toBeUndefined();
+    expect(markFor(plan, plan.sends[0]!.job, target, now)).toEqual(releasedFields(target, now));
+  });
+
+  it('downgrade: the printer gets the effective options; the job records them when they differ', () => {
+    const plan = planRelease([colourJob(), monoJob()], target, now, { links: new Map() }, mono);
+    const [colour, plain] = plan.sends;
+    expect(colour!.message.body).toMatchObject({ options: { color: false, copies: 2 } });
+    expect(colour!.releasedOptions).toEqual({ ...colour!.job.options, color: false });
+    expect(markFor(plan, colour!.job, target, now)).toMatchObject({ releasedOptions: { color: false } });
+    expect(plain!.releasedOptions).toBeUndefined();
+    expect(markFor(plan, plain!.job, target, now)).not.toHaveProperty('releasedOptions');
+    expect(plan.holds).toEqual([]);
+  });
+
+  it('hold: the job is not sent, with the right it breaks; the others go', () => {
+    const plan = planRelease([colourJob(), monoJob()], target, now, { links: new Map() }, holdColour);
+    expect(plan.sends.map(({ job }) => job.id)).toEqual(['mono']);
+    expect(plan.holds.map(({ job, reason }) => [job.id, reason])).toEqual([['colour', 'color-not-allowed']]);
+    expect(plan.heldBack).toMatchObject({ kind: 'conflict', facts: { jobId: 'colour', heldReason: 'color-not-allowed' } });
+  });
+
+  it('asks no download URL for a OneDrive job it holds', () => {
+    const held = transitioned(
+      newJob('od', owner, 7, { fileName: 'od.pdf', size: 10, options: { copies: 5 } }, { upload: true }, now),
+      'ready',
+      now,
+      { onedrive: { itemId: 'item-od' } },
+    );
+    expect(jobsNeedingDownloads([held, onedriveJob('ok'), queued(metadataJob('m'))], holdColour).map((job) => job.id)).toEqual(['ok']);
+    expect(jobsNeedingDownloads([held], undefined).map((job) => job.id)).toEqual(['od']);
+  });
+
+  it('a held job is written once: again at the next release with the same reason, no write', () => {
+    const job = colourJob();
+    const held = heldJob(job, 'color-not-allowed');
+    expect(held).toMatchObject({ heldReason: 'color-not-allowed', state: 'queued' });
+    expect(heldJob(held!, 'color-not-allowed')).toBeUndefined();
+    expect(heldJob(held!, 'too-many-copies')).toMatchObject({ heldReason: 'too-many-copies' });
+  });
+
+  it('counts the held jobs among the queued ones, and the failed ones apart', () => {
+    const jobs = [colourJob(), monoJob(), onedriveJob('gone')];
+    const plan = planRelease(jobs, target, now, { links: new Map(), missing: new Set(['gone']) }, holdColour);
+    const marked = afterUnsentMarks(
+      plan,
+      plan.holds.map(({ job, reason }) => fulfilled(heldJob(job, reason)!)),
+      plan.missing.map((job) => fulfilled(transitioned(job, 'missing', now, { failedReason: 'document-missing' }))),
+    );
+    expect(marked.next).toBe('claim');
+    if (marked.next !== 'claim') return;
+    const sent = marked.plan.sends.map(({ job }) =>
+      fulfilled(transitioned(claimedFor(job, target.sessionId, now), 'release', now, releasedFields(target, now))),
+    );
+    expect(afterMarks(marked.plan, sent).outcome).toEqual({ released: 1, queued: 1, dispatched: true, held: 1, failed: 1 });
+    expect(afterFailedSend(marked.plan, []).result.outcome).toEqual({ released: 0, queued: 2, dispatched: false, held: 1, failed: 1 });
+  });
+
+  it('a held or missing job changed meanwhile (its 409) is not counted; the store failing fails the release before any claim', () => {
+    const jobs = [colourJob(), onedriveJob('gone')];
+    const plan = planRelease(jobs, target, now, { links: new Map(), missing: new Set(['gone']) }, holdColour);
+    const raced = afterUnsentMarks(plan, [lostToAnotherRelease()], [lostToAnotherRelease()]);
+    if (raced.next !== 'claim') throw new Error(`expected claims next, got ${raced.next}`);
+    expect(afterClaims(raced.plan, [])).toEqual({
+      next: 'done',
+      result: { outcome: { released: 0, queued: 0, dispatched: true }, releasedJobs: [] },
+    });
+    const down = storeDown();
+    expect(afterUnsentMarks(plan, [down], [])).toEqual({ next: 'fail', error: (down as PromiseRejectedResult).reason });
   });
 });
 
