@@ -8,6 +8,7 @@ import { lazyServices } from '../shared/services.js';
 import { startTelemetry } from '../shared/telemetry/start.js';
 import { servedMethods } from '../shared/http/route-table.js';
 import { routeTable } from './routes.js';
+import { timerHandler, timers } from './timers.js';
 import { describeStartupFailure, startupFailureFunctions } from './startup-failure.js';
 
 // Validate every setting when the worker loads the app: a bad setting, or a blank Azure
@@ -40,5 +41,10 @@ if (config) {
       authLevel: route.authLevel,
       handler: createHttpHandler(route, { services, table: routeTable, telemetry }),
     });
+  }
+  // Timer triggers run on one instance at a time (the host holds a lease); the sweep does not rely on it (after-print.ts).
+  for (const timer of timers) {
+    const run = timerHandler(timer, services, telemetry);
+    app.timer(timer.name, { schedule: timer.schedule, handler: (_info, context) => run(context) });
   }
 }

@@ -13,6 +13,7 @@ import type { RouteTable } from '../shared/http/route-table.js';
 import { lazyServices, type Adapters, type ServicesProvider } from '../shared/services.js';
 import { LocalHttpRequest } from './local-http-request.js';
 import type { Telemetry } from '../shared/telemetry/telemetry.js';
+import { timerHandler, type TimerFunction } from '../functions/timers.js';
 
 /**
  * A small stand-in for the Functions host (which cannot be downloaded here): it serves the
@@ -36,6 +37,12 @@ export interface LocalHostOptions {
   readonly log?: (level: LogLevel, line: string) => void;
   /** The built web app (web/dist) to serve under `/app/` (tools/local-web.ts). Default: none. */
   readonly webRoot?: string;
+  /**
+   * The timer functions (functions/timers.ts), run through the same handler as in Azure. Each
+   * runs every `timerIntervalMs` when that is given (`npm start`), and whenever `runTimer` asks.
+   */
+  readonly timers?: readonly TimerFunction[];
+  readonly timerIntervalMs?: number;
 }
 
 export interface LocalHost {
@@ -45,6 +52,8 @@ export interface LocalHost {
   readonly services: ServicesProvider;
   /** What reached the host: tests prove with it that documents never pass through the API. */
   readonly traffic: { requests: number; requestBodyBytes: number; largestRequestBody: number };
+  /** Runs the timer function `name` once now, as its schedule would (tests: no waiting for the clock). */
+  runTimer(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -254,12 +263,48 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   const { port } = server.address() as AddressInfo;
 
+  const timerRuns = new Map(
+    (options.timers ?? []).map((timer) => {
+      const handler = timerHandler(timer, services, telemetry);
+      return [
+        timer.name,
+        () =>
+          handler(
+            new azf.InvocationContext({
+              functionName: timer.name,
+              invocationId: randomUUID(),
+              logHandler: (level, ...args) => log(level, args.map(String).join(' ')),
+            }),
+          ),
+      ] as const;
+    }),
+  );
+  // A run still going when its next is due is not started twice, as the Functions host does not.
+  const running = new Set<string>();
+  const intervals = options.timerIntervalMs
+    ? [...timerRuns].map(([name, run]) =>
+        setInterval(() => {
+          if (running.has(name)) return;
+          running.add(name);
+          run()
+            .catch(() => undefined) // logged by the handler
+            .finally(() => running.delete(name));
+        }, options.timerIntervalMs).unref(),
+      )
+    : [];
+
   return {
     port,
     services,
     traffic,
     url: `http://${options.hostname === '0.0.0.0' ? 'localhost' : (options.hostname ?? '127.0.0.1')}:${port}`,
+    runTimer: async (name) => {
+      const run = timerRuns.get(name);
+      if (!run) throw new Error(`no timer function ${name} on this host`);
+      await run();
+    },
     close: async () => {
+      for (const interval of intervals) clearInterval(interval);
       flushLog();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../shared/config/load-config.js';
 import { routeTable } from '../functions/routes.js';
+import { timers } from '../functions/timers.js';
 import { startTelemetry } from '../shared/telemetry/start.js';
 import { localAdapters } from './local/adapters.js';
 import { describeLocalEntra } from './local/entra-seed.js';
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
   const host = await startLocalHost({
     config,
     table: routeTable,
+    // As in Azure, every 5 minutes (functions/timers.ts schedules; this host has no cron of its own).
+    timers,
+    timerIntervalMs: 5 * 60_000,
     adapters: localAdapters,
     port: config.port,
     hostname: 'localhost',

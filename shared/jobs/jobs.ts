@@ -120,7 +120,7 @@ export interface JobDoc {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly expiresAt: string;
-  /** Cosmos TTL in seconds: the tenant's retention. */
+  /** Cosmos TTL in seconds: the tenant's retention (plus ONEDRIVE_JOB_GRACE_SECONDS for a OneDrive job). */
   readonly ttl: number;
   /** Set on release: to which printer, in which release (message id = `<jobId>:<releaseId>`). */
   readonly releasedTo?: string;
@@ -234,6 +234,14 @@ export interface JobOwner {
 }
 
 /**
+ * How long a OneDrive job's item stays past its expiry at most: the after-print sweep
+ * (after-print.ts) applies the tenant's policy to its file, then deletes the item itself, within
+ * minutes unless Graph is down; Cosmos's TTL deletes it after this grace only if the sweep could
+ * not (its clean-up retries end well within it).
+ */
+export const ONEDRIVE_JOB_GRACE_SECONDS = 3 * 86400;
+
+/**
  * A new job, not yet stored. It starts `registered` (its document is still to come, or there is
  * none), except one printed from the Print folder: its file is there already, so it starts `queued`.
  */
@@ -246,7 +254,7 @@ export function newJob(
   onedrive: { upload: true } | { itemId: string } | undefined,
   now: Date,
 ): JobDoc {
-  const ttl = retentionHours * 3600;
+  const retention = retentionHours * 3600;
   return {
     id,
     pk: jobPartition(owner.tenantId, owner.userId),
@@ -262,8 +270,9 @@ export function newJob(
     ...(onedrive ? { onedrive: 'itemId' in onedrive ? { itemId: onedrive.itemId } : {} } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
-    ttl,
+    expiresAt: new Date(now.getTime() + retention * 1000).toISOString(),
+    // A OneDrive job's item outlives its retention so the sweep can still clean up its file, then deletes it (docs/data.md#jobs-jobs).
+    ttl: onedrive ? retention + ONEDRIVE_JOB_GRACE_SECONDS : retention,
   };
 }
 

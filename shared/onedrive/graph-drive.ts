@@ -38,6 +38,15 @@ export interface Drive {
   /** A short-lived pre-authenticated download URL; undefined when the item is gone. */
   downloadUrl(itemId: string): Promise<string | undefined>;
   children(folderId: string, page: { limit: number; skipToken?: string }): Promise<{ items: DriveItemInfo[]; skipToken: string | null }>;
+  /** To the user's recycle bin (docs/flows.md#after-printing); an item already gone counts as deleted. */
+  deleteItem(itemId: string): Promise<void>;
+  /** The id of the folder `name` inside `parentId`, created if missing (FolderBlockedByFile when a file holds the name). */
+  ensureChildFolder(parentId: string, name: string): Promise<string>;
+  /**
+   * Moves the item into `folderId`, renamed the way OneDrive renames ("report 1.pdf") when its
+   * name is taken there. false: the item is gone (the user deleted or moved it out of reach).
+   */
+  moveItem(itemId: string, folderId: string): Promise<boolean>;
 }
 
 /** Supplies the user's Graph access token; `renew` asks for a new one (the last was refused). */
@@ -185,22 +194,40 @@ export function openDrive(graphBaseUrl: string, token: AccessTokenSource, timeou
   });
   const segment = encodeURIComponent;
 
+  /** Create-or-find with `fail`: one request when the folder is new, two when it is there (no read-then-create race). */
+  async function ensureFolderIn(parent: string, name: string): Promise<string> {
+    try {
+      const created = (await client
+        .api(`/me/drive/${parent}/children`)
+        .post({ name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' })) as DriveItem;
+      return created.id!;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      const existing = (await client
+        .api(`/me/drive/${parent}:/${segment(name)}`)
+        .select(['id', 'name', 'folder'])
+        .get()) as DriveItem;
+      if (!existing.folder) throw new FolderBlockedByFile(name, existing.name ?? name);
+      return existing.id!;
+    }
+  }
+
   return {
-    async ensureFolder(name) {
-      try {
-        const created = (await client
-          .api('/me/drive/root/children')
-          .post({ name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' })) as DriveItem;
-        return created.id!;
-      } catch (error) {
-        if (!isStatus(error, 409)) throw error;
-        const existing = (await client
-          .api(`/me/drive/root:/${segment(name)}`)
-          .select(['id', 'name', 'folder'])
-          .get()) as DriveItem;
-        if (!existing.folder) throw new FolderBlockedByFile(name, existing.name ?? name);
-        return existing.id!;
-      }
+    ensureFolder: (name) => ensureFolderIn('root', name),
+    ensureChildFolder: (parentId, name) => ensureFolderIn(`items/${segment(parentId)}`, name),
+    async deleteItem(itemId) {
+      await orUndefinedIfMissing(client.api(`/me/drive/items/${segment(itemId)}`).delete() as Promise<unknown>);
+    },
+    async moveItem(itemId, folderId) {
+      // A move's conflict behaviour goes in the query string (Microsoft's driveItem resource notes).
+      const moved = await orUndefinedIfMissing(
+        client
+          .api(`/me/drive/items/${segment(itemId)}`)
+          .query({ '@microsoft.graph.conflictBehavior': 'rename' })
+          .select(['id'])
+          .patch({ parentReference: { id: folderId } }) as Promise<DriveItem>,
+      );
+      return moved !== undefined;
     },
     async createUploadSession(folderId, fileName, conflict) {
       const session = (await client

@@ -118,6 +118,9 @@ function guarded(drive: Drive, tokenFailure: () => unknown): Drive {
     item: wrap(drive.item),
     downloadUrl: wrap(drive.downloadUrl),
     children: wrap(drive.children),
+    deleteItem: wrap(drive.deleteItem),
+    ensureChildFolder: wrap(drive.ensureChildFolder),
+    moveItem: wrap(drive.moveItem),
   };
 }
 

@@ -26,5 +26,8 @@ function tracedDrive(drive: Drive, telemetry: Telemetry): Drive {
     item: (itemId) => graph('item', () => drive.item(itemId)),
     downloadUrl: (itemId) => graph('downloadUrl', () => drive.downloadUrl(itemId)),
     children: (folderId, page) => graph('children', () => drive.children(folderId, page)),
+    deleteItem: (itemId) => graph('deleteItem', () => drive.deleteItem(itemId)),
+    ensureChildFolder: (parentId, name) => graph('ensureChildFolder', () => drive.ensureChildFolder(parentId, name)),
+    moveItem: (itemId, folderId) => graph('moveItem', () => drive.moveItem(itemId, folderId)),
   };
 }

@@ -97,7 +97,17 @@ export const containerSpecs = {
     account: 'regional',
     partitionKeyPath: '/pk',
     defaultTtl: -1,
-    indexingPolicy: indexOnly('/pk/?', '/type/?', '/state/?', '/expiresAt/?', '/createdAt/?'),
+    // `updatedAt`, `cleanup.due` and `usagePending`: the after-print sweep's queries (shared/jobs/after-print.ts).
+    indexingPolicy: indexOnly(
+      '/pk/?',
+      '/type/?',
+      '/state/?',
+      '/expiresAt/?',
+      '/createdAt/?',
+      '/updatedAt/?',
+      '/cleanup/due/?',
+      '/usagePending/?',
+    ),
   },
   /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). Written, never queried. */
   scans: { id: 'scans', account: 'regional', partitionKeyPath: '/tenantId', defaultTtl: -1, indexingPolicy: indexOnly() },

@@ -1,5 +1,6 @@
 import type { LogLevel } from '@azure/functions';
 import { routeTable } from '../../functions/routes.js';
+import { timers } from '../../functions/timers.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { RouteTable } from '../../shared/http/route-table.js';
 import type { Telemetry } from '../../shared/telemetry/telemetry.js';
@@ -34,6 +35,8 @@ export async function startTestHost(
   const host = await startLocalHost({
     config,
     table: options.table ?? routeTable,
+    // Timers run only when a test asks (host.runTimer), never on their own in the middle of another test.
+    timers,
     adapters: localAdapters,
     port,
     clock: () => new Date(Date.now() + offsetMs),

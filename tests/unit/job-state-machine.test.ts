@@ -7,6 +7,7 @@ import {
   defaultJobOptions,
   isLive,
   newJob,
+  ONEDRIVE_JOB_GRACE_SECONDS,
   RELEASE_CLAIM_SECONDS,
   transitioned,
   type JobDoc,
@@ -187,6 +188,13 @@ describe('newJob and expiry', () => {
     expect(job.ttl).toBe(7 * 86400);
     expect(job.expiresAt).toBe(later(7 * 86400).toISOString());
     expect(isLive(job, later(7 * 86400 - 1))).toBe(true);
+    expect(isLive(job, later(7 * 86400))).toBe(false);
+  });
+
+  it('a OneDrive job’s item outlives its retention by the grace the after-print sweep needs; it expires at the same time', () => {
+    const job = newJob('j6', owner, 7 * 24, request, { upload: true }, t0);
+    expect(job.ttl).toBe(7 * 86400 + ONEDRIVE_JOB_GRACE_SECONDS);
+    expect(job.expiresAt).toBe(later(7 * 86400).toISOString());
     expect(isLive(job, later(7 * 86400))).toBe(false);
   });
 });

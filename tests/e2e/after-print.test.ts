@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEANUP_MAX_ATTEMPTS, cleanupRetrySeconds, SWEEP_LEASE_SECONDS } from '../../shared/jobs/after-print.js';
+import { jobPartition, type JobDoc } from '../../shared/jobs/jobs.js';
+import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
+import { approvedSession, enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
+import { consentToOneDrive, startHostWithMicrosoft } from '../helpers/onedrive.js';
+import { api, type Person } from '../helpers/roger.js';
+import type { TestHost } from '../helpers/test-host.js';
+
+/**
+ * docs/flows.md#after-printing end to end: the tenant's `afterPrint` (keep, delete, move) done
+ * through the real Graph client against the Graph stand-in when the printer reports printed, when
+ * a job is cancelled and when it expires; Graph failing during the report (the report stands, the
+ * clean-up waits) and the timer's sweep finishing it once Graph is back, once even with two
+ * sweeps at once.
+ */
+const admin: Person = { email: 'ada@after.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
+const user: Person = { email: 'uma@after.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-12', pin: '4711' };
+const figures = { pages: 2, sheets: 1, colorPages: 0, duplex: true, paperSize: 'A4' };
+
+describe('after printing: keep, delete or move the OneDrive file', () => {
+  let ms: LocalMicrosoft;
+  let host: TestHost;
+
+  beforeAll(async () => {
+    ({ ms, host } = await startHostWithMicrosoft());
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  /** A tenant of its own with `policy`, Uma with her OneDrive connected (a Microsoft account no other test uses), a printer. */
+  async function world(policy: Record<string, unknown>) {
+    const tenant = await freshTenant(host, 'after', admin, [user], policy);
+    const upn = `${uniqueName('uma')}@contoso.example`;
+    const token = tenant.users[0]!.token;
+    const { callbackUrl } = await consentToOneDrive(host, ms, token, upn);
+    expect((await fetch(callbackUrl, { redirect: 'manual' })).status).toBe(200);
+    const printer = await enrolledPrinter(host, tenant.admin.token, 'Floor 3');
+    return { tenantId: tenant.id, userId: tenant.users[0]!.id, token, upn, printer };
+  }
+
+  type World = Awaited<ReturnType<typeof world>>;
+
+  /** A job registered, its file uploaded straight to the Print folder, and made ready: queued. */
+  async function queuedJob(w: World, fileName: string): Promise<string> {
+    const bytes = randomBytes(2048);
+    const created = await api(host, w.token, 'POST', '/api/jobs', { fileName, size: bytes.length });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const uploaded = await fetch(created.body.upload.url, {
+      method: 'PUT',
+      headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
+      body: bytes,
+    });
+    expect(uploaded.status).toBe(201);
+    const item = (await uploaded.json()) as { id: string };
+    const ready = await api(host, w.token, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id });
+    expect(ready.body.state).toBe('queued');
+    return created.body.id as string;
+  }
+
+  /** The user approves a session at the printer: every queued job goes out. Returns how the printer reports `jobId` printed. */
+  async function released(w: World, jobId: string) {
+    const { release, token } = await approvedSession(host, w.printer, w.token);
+    expect(release.released).toBeGreaterThanOrEqual(1);
+    return () => api(host, token, 'POST', `/api/jobs/${jobId}/printed`, figures);
+  }
+
+  async function printed(w: World, jobId: string) {
+    return (await released(w, jobId))();
+  }
+
+  /** Graph answers 503 to everything (for longer than any retry waits) while `work` runs. */
+  async function graphDown<T>(work: () => Promise<T>): Promise<T> {
+    ms.throttleNext(1_000_000, 120, 503);
+    try {
+      return await work();
+    } finally {
+      ms.throttleNext(0, 0);
+    }
+  }
+
+  async function storedJob(w: World, jobId: string): Promise<JobDoc | undefined> {
+    const { store } = await host.services();
+    return (await store.container('jobs').item(jobId, jobPartition(w.tenantId, w.userId)).read<JobDoc>()).resource;
+  }
+
+  const graphCalls = (method: string, itemPath: RegExp) =>
+    ms.requests.filter((r) => r.method === method && itemPath.test(r.path) && r.status < 300).length;
+
+  it('keep: the file stays in the Print folder, nothing is pending', async () => {
+    const w = await world({ afterPrint: 'keep' });
+    const jobId = await queuedJob(w, 'Kept.pdf');
+    const report = await printed(w, jobId);
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    expect(report.body).toMatchObject({ state: 'printed', printed: figures });
+    expect(report.body).not.toHaveProperty('cleanup');
+    expect(report.body).not.toHaveProperty('cleanedUp');
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Kept.pdf']);
+    expect(ms.recycleBin(w.upn)).toEqual([]);
+  });
+
+  it('delete: the printed file goes to the user’s OneDrive recycle bin, and the job says so', async () => {
+    const w = await world({ afterPrint: 'delete' });
+    const jobId = await queuedJob(w, 'Payslip.pdf');
+    const report = await printed(w, jobId);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ state: 'printed', cleanedUp: 'deleted' });
+    expect(report.body).not.toHaveProperty('cleanup');
+    expect(ms.listFolder(w.upn, 'Print')).toEqual([]);
+    expect(ms.recycleBin(w.upn)).toEqual([{ name: 'Payslip.pdf', deletedFrom: '/Print' }]);
+    expect((await api(host, w.token, 'GET', `/api/jobs/${jobId}`)).body).toMatchObject({ cleanedUp: 'deleted' });
+  });
+
+  it('move: into Print/Printed, created when missing; a second file of the same name is renamed', async () => {
+    const w = await world({ afterPrint: 'move' });
+    const first = await queuedJob(w, 'Menu.pdf');
+    expect((await printed(w, first)).body).toMatchObject({ state: 'printed', cleanedUp: 'moved' });
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Printed']);
+    expect(ms.listFolder(w.upn, 'Print/Printed')).toEqual(['Menu.pdf']);
+
+    const second = await queuedJob(w, 'Menu.pdf');
+    expect((await printed(w, second)).body).toMatchObject({ state: 'printed', cleanedUp: 'moved' });
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Printed']);
+    expect(ms.listFolder(w.upn, 'Print/Printed')).toEqual(['Menu 1.pdf', 'Menu.pdf']);
+    expect(ms.recycleBin(w.upn)).toEqual([]);
+  });
+
+  it('Graph down during the report: the report is recorded, the job shows the clean-up pending; Graph back, the timer does it once', async () => {
+    const w = await world({ afterPrint: 'delete' });
+    const jobId = await queuedJob(w, 'Slides.pdf');
+    const report = await released(w, jobId);
+    await graphDown(async () => {
+      const reported = await report();
+      expect(reported.status, JSON.stringify(reported.body)).toBe(200);
+      const { body } = reported;
+      expect(body).toMatchObject({
+        state: 'printed',
+        printed: figures,
+        cleanup: { action: 'delete', state: 'pending', nextAttemptAt: expect.any(String) },
+      });
+      // The first retry waits; the sweep before then (and with Graph still down) changes nothing.
+      const wait = Date.parse(body.cleanup.nextAttemptAt) - Date.parse(body.printedAt);
+      expect(wait).toBeGreaterThanOrEqual(cleanupRetrySeconds(1) * 1000);
+      expect(wait).toBeLessThan(cleanupRetrySeconds(1) * 1000 + 10_000);
+      await host.runTimer('sweepJobs');
+      expect((await storedJob(w, jobId))!.cleanup).toMatchObject({ action: 'delete', attempts: 1 });
+    });
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Slides.pdf']);
+
+    host.advanceClock(cleanupRetrySeconds(1) + 1);
+    const deletes = graphCalls('DELETE', /^\/v1\.0\/me\/drive\/items\//);
+    await host.runTimer('sweepJobs');
+    expect(ms.recycleBin(w.upn)).toEqual([{ name: 'Slides.pdf', deletedFrom: '/Print' }]);
+    const job = await api(host, w.token, 'GET', `/api/jobs/${jobId}`);
+    expect(job.body).toMatchObject({ state: 'printed', printed: figures, cleanedUp: 'deleted' });
+    expect(job.body).not.toHaveProperty('cleanup');
+    // Again: nothing left to do for this job.
+    host.advanceClock(SWEEP_LEASE_SECONDS + 1);
+    await host.runTimer('sweepJobs');
+    expect(graphCalls('DELETE', /^\/v1\.0\/me\/drive\/items\//) - deletes).toBe(1);
+  });
+
+  it('two sweeps at once do a clean-up once', async () => {
+    const w = await world({ afterPrint: 'move' });
+    const jobId = await queuedJob(w, 'Race.pdf');
+    const report = await released(w, jobId);
+    expect((await graphDown(report)).body).toMatchObject({ cleanup: { action: 'move' } });
+    host.advanceClock(cleanupRetrySeconds(1) + 1);
+    const moves = graphCalls('PATCH', /^\/v1\.0\/me\/drive\/items\//);
+    await Promise.all([host.runTimer('sweepJobs'), host.runTimer('sweepJobs')]);
+    expect(graphCalls('PATCH', /^\/v1\.0\/me\/drive\/items\//) - moves).toBe(1);
+    expect(ms.listFolder(w.upn, 'Print/Printed')).toEqual(['Race.pdf']);
+    expect((await storedJob(w, jobId))!.cleanedUp).toBe('moved');
+  });
+
+  it(`a clean-up Graph keeps refusing is given up after ${CLEANUP_MAX_ATTEMPTS} attempts, the file left where it is`, async () => {
+    const w = await world({ afterPrint: 'delete' });
+    const jobId = await queuedJob(w, 'Stubborn.pdf');
+    const report = await released(w, jobId);
+    await graphDown(async () => {
+      expect((await report()).body).toMatchObject({ cleanup: { state: 'pending' } });
+      for (let attempt = 1; attempt < CLEANUP_MAX_ATTEMPTS; attempt++) {
+        host.advanceClock(cleanupRetrySeconds(attempt) + 1);
+        await host.runTimer('sweepJobs');
+      }
+    });
+    const job = await storedJob(w, jobId);
+    expect(job).not.toHaveProperty('cleanup');
+    expect(job).not.toHaveProperty('cleanedUp');
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Stubborn.pdf']);
+    expect(host.logs.some((line) => line.includes('job-cleanup-given-up') && line.includes(jobId))).toBe(true);
+    // The log line names the job, never its file.
+    expect(host.logs.filter((line) => line.includes('Stubborn'))).toEqual([]);
+  });
+
+  it('a disconnected OneDrive: the clean-up cannot be done by us and is not retried; the report stands', async () => {
+    const w = await world({ afterPrint: 'delete' });
+    const jobId = await queuedJob(w, 'Orphan.pdf');
+    const { token } = await approvedSession(host, w.printer, w.token);
+    expect((await api(host, w.token, 'DELETE', '/api/onedrive')).status).toBe(204);
+    const report = await api(host, token, 'POST', `/api/jobs/${jobId}/printed`, figures);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ state: 'printed' });
+    expect(report.body).not.toHaveProperty('cleanup');
+    expect(report.body).not.toHaveProperty('cleanedUp');
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Orphan.pdf']);
+  });
+
+  it('a cancelled job follows the policy too (move)', async () => {
+    const w = await world({ afterPrint: 'move' });
+    const jobId = await queuedJob(w, 'Draft.pdf');
+    const cancelled = await api(host, w.token, 'DELETE', `/api/jobs/${jobId}`);
+    expect(cancelled.status).toBeLessThan(300);
+    expect(ms.listFolder(w.upn, 'Print/Printed')).toEqual(['Draft.pdf']);
+    expect(await storedJob(w, jobId)).toMatchObject({ state: 'cancelled', cleanedUp: 'moved' });
+  });
+
+  // Last: it moves the host's clock past an hour.
+  it('an expired job follows the policy: the sweep deletes its file, then the job item itself', async () => {
+    const w = await world({ afterPrint: 'delete', jobRetentionHours: 1 });
+    const jobId = await queuedJob(w, 'Forgotten.pdf');
+    const stored = (await storedJob(w, jobId))!;
+    // Cosmos keeps the item past its expiry (the sweep must find it), though the API no longer shows it.
+    expect(stored.ttl).toBeGreaterThan(3600);
+    host.advanceClock(3600 + SWEEP_LEASE_SECONDS + 1);
+    expect((await api(host, w.token, 'GET', `/api/jobs/${jobId}`)).status).toBeGreaterThanOrEqual(400);
+    expect(await storedJob(w, jobId)).toBeDefined();
+    await host.runTimer('sweepJobs');
+    expect(ms.recycleBin(w.upn)).toEqual([{ name: 'Forgotten.pdf', deletedFrom: '/Print' }]);
+    expect(await storedJob(w, jobId)).toBeUndefined();
+  });
+});
