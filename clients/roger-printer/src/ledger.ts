@@ -1,4 +1,5 @@
 import { ExposedFile, readSecretFile, writeSecretFile } from '@roger-cloud/client-kit/secret-file';
+import type { PrintedFigures } from './figures.js';
 
 /**
  * The jobs this printer has printed (docs/clients.md#never-twice): a job can reach the printer
@@ -15,6 +16,10 @@ export interface LedgerEntry {
   /** The session that released it (the message's correlationId): whose token reports it. */
   readonly sessionId: string;
   readonly printedAt: string;
+  /** The job's owner (the release's `user.id`): a report with the device token names them once the session's token is gone. */
+  readonly userId?: string;
+  /** What was printed, when the agent could count it; reported with `printed`. */
+  readonly figures?: PrintedFigures;
   /** The API has acknowledged `printed` (or can no longer be told: the session ended). */
   readonly reported: boolean;
 }
@@ -37,7 +42,7 @@ export class Ledger {
     const ledger = new Ledger(path, size);
     let saved: LedgerFile | undefined;
     try {
-      // Job and session ids, no token: made private again, it can be used as it is.
+      // Job, session and user ids and page counts, no token: made private again, it can be used as it is.
       saved = await readSecretFile<LedgerFile>(path, `make it private again (chmod 600 ${path})`);
       if (saved !== undefined && !Array.isArray(saved?.entries)) throw new Error('it holds no list of jobs');
     } catch (error) {

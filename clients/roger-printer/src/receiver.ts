@@ -6,6 +6,7 @@ import { parseRelease, printerIdOf, type Release } from './amqp-release.js';
 import { Disconnected, type ReceiverOptions } from './contracts.js';
 import { DownloadFailed, DownloadInterrupted, downloadDocument } from './download.js';
 import { explain } from './explain.js';
+import { figuresOf } from './figures.js';
 import { Ledger, type LedgerEntry } from './ledger.js';
 import { removeStalePartials, writePrintout } from './output.js';
 import { reportOutcome, type Outcome, type ReportResult } from './report.js';
@@ -203,9 +204,17 @@ class Receiver {
       log(`failed ${release.jobId}: printer-error (cannot write the output: ${explain(error)})`);
       return;
     }
-    const entry: LedgerEntry = { jobId: release.jobId, sessionId: release.sessionId, printedAt: new Date().toISOString(), reported: false };
+    const figures = figuresOf(bytes, release.options);
+    const entry: LedgerEntry = {
+      jobId: release.jobId,
+      sessionId: release.sessionId,
+      printedAt: new Date().toISOString(),
+      ...(release.userId ? { userId: release.userId } : {}),
+      ...(figures ? { figures } : {}),
+      reported: false,
+    };
     await this.ledger.add(entry);
-    log(`printed ${release.jobId} → ${path}`);
+    log(`printed ${release.jobId} → ${path}${figures ? ` (${figures.pages} pages, ${figures.sheets} sheets)` : ''}`);
     await receiver.completeMessage(message);
     await this.report(entry).catch(() => undefined);
   }
@@ -226,12 +235,12 @@ class Receiver {
 
   /** Reports a failure; throws when the API is away (transient), so the message is not completed. */
   private async tell(release: Release, outcome: Outcome): Promise<ReportResult> {
-    const token = await this.tokenFor(release.sessionId);
-    const result = await reportOutcome(this.options.credentials.apiUrl, token, release.jobId, outcome, this.apiSignal()).catch(
-      (error: unknown) => {
-        throw this.asApiError(error);
-      },
-    );
+    // Knowing the owner, the device token can tell at once; without, the session's token is waited for.
+    const token = release.userId ? this.options.sessions.tokenFor(release.sessionId) : await this.tokenFor(release.sessionId);
+    const reporter = { credentials: this.options.credentials, sessionToken: token, userId: release.userId };
+    const result = await reportOutcome(reporter, release.jobId, outcome, this.apiSignal()).catch((error: unknown) => {
+      throw this.asApiError(error);
+    });
     if (result !== 'reported') this.options.log(`not reported ${release.jobId}: ${notReported(result)}`);
     return result;
   }
@@ -248,10 +257,15 @@ class Receiver {
 
   /** Reports a printed job from the ledger; marks it done once the API has it or can no longer be told. */
   private async report(entry: LedgerEntry): Promise<void> {
-    const token = this.options.sessions.tokenFor(entry.sessionId);
+    const reporter = {
+      credentials: this.options.credentials,
+      sessionToken: this.options.sessions.tokenFor(entry.sessionId),
+      userId: entry.userId,
+    };
+    const outcome = { printed: true as const, ...(entry.figures ? { figures: entry.figures } : {}) };
     let result: ReportResult;
     try {
-      result = await reportOutcome(this.options.credentials.apiUrl, token, entry.jobId, { printed: true }, this.apiSignal());
+      result = await reportOutcome(reporter, entry.jobId, outcome, this.apiSignal());
     } catch (error) {
       const reason = this.asApiError(error);
       if (!isTransient(reason)) this.options.log(`not reported ${entry.jobId}: ${explain(reason)}`);

@@ -45,8 +45,14 @@ export async function northwind(host: TestHost, ms: LocalMicrosoft): Promise<Wor
 }
 
 /** A job whose document is in the user's OneDrive Print folder, queued: its id. */
-export async function queuedJob(host: TestHost, userToken: string, fileName: string, document: Buffer): Promise<string> {
-  const created = await api(host, userToken, 'POST', '/api/jobs', { fileName, size: document.length });
+export async function queuedJob(
+  host: TestHost,
+  userToken: string,
+  fileName: string,
+  document: Buffer,
+  options?: Record<string, unknown>,
+): Promise<string> {
+  const created = await api(host, userToken, 'POST', '/api/jobs', { fileName, size: document.length, ...(options ? { options } : {}) });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const uploaded = await fetch(created.body.upload.url, {
     method: 'PUT',

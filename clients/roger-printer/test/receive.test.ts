@@ -68,6 +68,30 @@ describe('roger-printer receives releases', () => {
     expect((await receiver.read(file!)).equals(document)).toBe(true);
     expect((await stat(receiver.ledgerPath)).mode & 0o777).toBe(0o600);
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('printed');
+    // Reported with the session's token, and what was printed: 3 pages, duplex, mono, A4 (the defaults).
+    expect((await api(host, userToken, 'GET', `/api/jobs/${jobId}`)).body.printed).toEqual({
+      pages: 3,
+      sheets: 2,
+      colorPages: 0,
+      duplex: true,
+      paperSize: 'A4',
+    });
+    expect(receiver.lines.join('\n')).not.toMatch(/not reported|eyJ/);
+  });
+
+  it('the session’s token gone (never brought by the panel, or lapsed): the printer reports what it printed with its device token and the owner’s id', async () => {
+    const { userToken, printer } = await northwind(host, ms);
+    const options = { copies: 2, duplex: true, color: true, paperSize: 'A3' };
+    const jobId = await queuedJob(host, userToken, 'Poster.pdf', multiPagePdf(3, 'Poster'), options);
+    const receiver = await receive(host.url, printer);
+    // Approved at the printer, but the panel never hands the agent this session's token.
+    expect((await approvedSession(host, printer, userToken)).release).toMatchObject({ released: 1 });
+    // What was printed: the PDF's pages times the copies, sheets halved (rounded up) per copy, all in colour, on A3.
+    await receiver.until((lines) => lines.some((line) => printedLine(jobId)([line]) && line.endsWith(' (6 pages, 4 sheets)')));
+    await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('printed');
+    const job = (await api(host, userToken, 'GET', `/api/jobs/${jobId}`)).body;
+    expect(job.printed).toEqual({ pages: 6, sheets: 4, colorPages: 6, duplex: true, paperSize: 'A3' });
+    await expect.poll(async () => (await Ledger.open(receiver.ledgerPath)).get(jobId)?.reported).toBe(true);
     expect(receiver.lines.join('\n')).not.toMatch(/not reported|eyJ/);
   });
 
