@@ -19,6 +19,7 @@ import {
   TableRow,
   Text,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
@@ -178,9 +179,14 @@ const useStyles = makeStyles({
   value: { margin: 0, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold },
   name: { overflowWrap: 'anywhere' },
   number: { textAlign: 'end', fontVariantNumeric: 'tabular-nums' },
+  // A number's heading sits over its figures, at the end of the cell.
+  numberHeading: { justifyContent: 'flex-end' },
   // At phone width sheets and colour pages give way; the totals above still show them.
   wide: { '@media (max-width: 600px)': { display: 'none' } },
 });
+
+/** Sheets and colour pages give way at phone width (the totals still show them). */
+const narrowHidden = (figure: Figure) => figure === 'sheets' || figure === 'colorPages';
 
 type Download = { kind: 'idle' | 'busy' } | { kind: 'done'; file: string } | { kind: 'failed'; problem: ProblemWords };
 
@@ -337,7 +343,7 @@ function Report({
             <Subtitle2 as="h3">{words.chartTitle[groupBy]}</Subtitle2>
             <UsageChart
               data={{
-                labels: drawn.map((row) => (groupBy === 'day' ? dayInWords(row.key, language, 'short') : nameOf(row, groupBy))),
+                labels: drawn.map((row) => (groupBy === 'day' ? dayInWords(row.key, language, 'brief') : nameOf(row, groupBy))),
                 mono: drawn.map((row) => row.pages - row.colorPages),
                 color: drawn.map((row) => row.colorPages),
                 horizontal: groupBy !== 'day',
@@ -353,7 +359,11 @@ function Report({
               <TableRow>
                 <TableHeaderCell>{words.groups[groupBy]}</TableHeaderCell>
                 {FIGURES.map((which) => (
-                  <TableHeaderCell key={which} className={which === 'sheets' || which === 'colorPages' ? styles.wide : undefined}>
+                  <TableHeaderCell
+                    key={which}
+                    className={mergeClasses(styles.number, narrowHidden(which) && styles.wide)}
+                    button={{ className: styles.numberHeading }}
+                  >
                     {words.figures[which]}
                   </TableHeaderCell>
                 ))}
@@ -364,10 +374,7 @@ function Report({
                 <TableRow key={row.key}>
                   <TableCell className={styles.name}>{nameOf(row, groupBy)}</TableCell>
                   {FIGURES.map((which) => (
-                    <TableCell
-                      key={which}
-                      className={`${styles.number} ${which === 'sheets' || which === 'colorPages' ? styles.wide : ''}`}
-                    >
+                    <TableCell key={which} className={mergeClasses(styles.number, narrowHidden(which) && styles.wide)}>
                       {figure(row, which)}
                     </TableCell>
                   ))}

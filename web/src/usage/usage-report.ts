@@ -68,9 +68,12 @@ export function csvFileName(disposition: string | null, query: UsageQuery): stri
 }
 
 /** A day (YYYY-MM-DD) in the reader's language, read as UTC so it is the day the API counted. */
-export function dayInWords(day: string, language: string, style: 'medium' | 'short' = 'medium'): string {
+export function dayInWords(day: string, language: string, style: 'medium' | 'brief' = 'medium'): string {
   const time = new Date(`${day}T00:00:00Z`);
-  return Number.isNaN(time.getTime()) ? day : new Intl.DateTimeFormat(language, { dateStyle: style, timeZone: 'UTC' }).format(time);
+  if (Number.isNaN(time.getTime())) return day;
+  // `brief` (a chart's axis: "Nov 12", "12 nov."): the table beside it gives the year.
+  const format: Intl.DateTimeFormatOptions = style === 'brief' ? { month: 'short', day: 'numeric' } : { dateStyle: 'medium' };
+  return new Intl.DateTimeFormat(language, { ...format, timeZone: 'UTC' }).format(time);
 }
 
 /** The colour share as a percentage in the reader's language (0.257 → "25.7 %" / "25,7 %"). */
