@@ -5,7 +5,7 @@ import type { DriveItemInfo } from '../onedrive/graph-drive.js';
 import { readLink, type OneDriveLinkDoc } from '../onedrive/links.js';
 import { connectedLink, requireConnectedLink } from '../onedrive/onedrive.js';
 import type { ReleaseTarget } from '../release/plan.js';
-import { releaseJobs } from '../release/release.js';
+import { releaseJobs, type ReleaseOwner } from '../release/release.js';
 import type { Services } from '../services.js';
 import { readDevice } from '../devices/devices.js';
 import { jobRetentionHours, type TenantPolicy } from '../tenants/policy.js';
@@ -129,7 +129,7 @@ export async function printFromOneDrive(
     { fileName: item.name, size: item.size, ...(options ? { options } : {}) },
     { itemId: item.id },
   );
-  return releaseOne(services, session, job, log);
+  return releaseOne(services, session, job, log, account.user);
 }
 
 /**
@@ -138,11 +138,11 @@ export async function printFromOneDrive(
  * by up to its lifetime, and no job of a deactivated user goes out (activation.ts).
  */
 export async function releaseJob(services: Services, session: ReleaseTarget, jobId: string, log: Logger): Promise<JobDoc> {
-  const [job] = await Promise.all([
+  const [job, owner] = await Promise.all([
     requireJob(services.store, session.tenantId, session.userId, jobId, services.now()),
     ownerNow(services, session),
   ]);
-  return releaseOne(services, session, job, log);
+  return releaseOne(services, session, job, log, owner);
 }
 
 /**
@@ -244,10 +244,13 @@ async function policyOf(services: Services, tenantId: string): Promise<TenantPol
   return tenant.policy;
 }
 
-/** The one job the caller asked for, released: or why not, with the job still queued (or failed). */
-async function releaseOne(services: Services, session: ReleaseTarget, job: JobDoc, log: Logger): Promise<JobDoc> {
+/**
+ * The one job the caller asked for, released: or why not, with the job still queued (or failed).
+ * `owner`, read in this request, gives the role for print rights without another read.
+ */
+async function releaseOne(services: Services, session: ReleaseTarget, job: JobDoc, log: Logger, owner: ReleaseOwner): Promise<JobDoc> {
   assertTransition(job, 'release'); // before sending: a job that is not queued or failed must not go out
-  const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, session, [job], log);
+  const { outcome, releasedJobs, heldBack, unrecorded } = await releaseJobs(services, session, [job], log, owner);
   const released = releasedJobs[0];
   if (released) return released;
   if (heldBack) throw heldBack;
