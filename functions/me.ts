@@ -14,6 +14,8 @@ import { requireActive } from '../shared/users/activation.js';
 import { signIn } from '../shared/users/sign-in.js';
 import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser, updateUser } from '../shared/users/users.js';
 import { Conflict, Invalid } from '../shared/errors.js';
+import { dayRange, DEFAULT_OWN_DAYS, ownUsage } from '../shared/usage/reports.js';
+import { DaySchema, FiguresSchema, TotalsSchema } from '../shared/usage/schemas.js';
 
 const PrinterSchema = Type.Object({ id: Type.String(), name: Type.String(), location: Type.String(), status: Type.String() });
 
@@ -86,6 +88,41 @@ export const meLogins = defineRoute({
     const [tenant, user] = await Promise.all([readTenant(store, caller.tenantId), readUser(store, caller.tenantId, caller.userId)]);
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
     return { status: 200, body: { items: await keptLogins(store, requireActive(user), tenant.policy, now()), continuationToken: null } };
+  },
+});
+
+export const meUsage = defineRoute({
+  name: 'me-usage',
+  methods: ['GET'],
+  route: 'api/me/usage',
+  summary: `What the caller printed between two UTC days (both included, at most 366; default the last ${DEFAULT_OWN_DAYS} days): totals and one entry per day with jobs.`,
+  tags: ['users'],
+  auth: { kinds: ['user'] },
+  request: {
+    query: Type.Object(
+      {
+        from: Type.Optional(DaySchema('First day, UTC (`YYYY-MM-DD`).')),
+        to: Type.Optional(DaySchema('Last day, UTC, included; default today.')),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  responses: {
+    200: {
+      description: 'Own totals',
+      schema: Type.Object({
+        from: Type.String(),
+        to: Type.String(),
+        totals: TotalsSchema,
+        days: Type.Array(Type.Object({ day: Type.String(), ...FiguresSchema.properties })),
+      }),
+    },
+    400: { description: 'A day that is not `YYYY-MM-DD`, `from` after `to`, or more than 366 days' },
+  },
+  handler: async ({ query }, { store, now }, context) => {
+    const caller = callerOf(context, 'user');
+    requireActive(await context.currentUser());
+    return { status: 200, body: await ownUsage(store, caller.tenantId, caller.userId, dayRange(query, now())) };
   },
 });
 

@@ -14,12 +14,13 @@ import { devicesAmqpToken, devicesDelete, devicesList, devicesUpdate } from './d
 import { regionsGet, regionsList, tenantRegion } from './discovery.js';
 import { health } from './health.js';
 import { jobsCancel, jobsCreate, jobsGet, jobsList, jobsPrinted, jobsReady, jobsRelease } from './jobs.js';
-import { me, meLogins, mePin } from './me.js';
+import { me, meLogins, mePin, meUsage } from './me.js';
 import { microsoftSignInCallback } from './microsoft-sign-in.js';
 import { notFound } from './not-found.js';
 import { jwks, oauthDeviceAuthorization, oauthMetadata, oauthRevoke, oauthToken } from './oauth.js';
 import { onedriveCallback, onedriveConnect, onedriveDisconnect, onedrivePrintFile, onedrivePrintList } from './onedrive.js';
 import { openapi } from './openapi.js';
+import { reportsUsage } from './reports.js';
 import { scanProfilesCreate, scanProfilesDelete, scanProfilesGet, scanProfilesList, scanProfilesUpdate } from './scan-profiles.js';
 import { scansCreate } from './scans.js';
 import {
@@ -98,6 +99,7 @@ export const routeTable = buildRouteTable([
   me,
   meLogins,
   mePin,
+  meUsage,
   tenantGet,
   tenantUpdate,
   tenantEntraConnect,
@@ -106,6 +108,7 @@ export const routeTable = buildRouteTable([
   scimTokensList,
   scimTokensRevoke,
   auditList,
+  reportsUsage,
   // printers
   devicesAmqpToken,
   devicesDelete,

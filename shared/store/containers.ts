@@ -128,6 +128,18 @@ export const containerSpecs = {
       ],
     },
   },
+  /**
+   * Usage aggregates (docs/data.md#usage-aggregates): one item per tenant and UTC day, counters by
+   * user and by printer, changed only by patch `incr`; item TTL (USAGE_RETENTION_DAYS). Queried by
+   * tenant and day range (reports, own totals), and all of a tenant's days at export and erasure.
+   */
+  usage: {
+    id: 'usage',
+    account: 'regional',
+    partitionKeyPath: '/tenantId',
+    defaultTtl: -1,
+    indexingPolicy: indexOnly('/tenantId/?', '/day/?'),
+  },
   /** Fixed-window counters for rate limits, and the sign-in decoy (users/sign-in-decoy.ts); item TTL. Point reads only. */
   rateLimits: { id: 'rateLimits', account: 'regional', partitionKeyPath: '/id', defaultTtl: -1, indexingPolicy: indexOnly() },
 } as const satisfies Record<string, ContainerSpec>;

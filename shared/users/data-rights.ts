@@ -9,6 +9,8 @@ import { changeProfile, type ScanProfileDoc } from '../scans/profiles.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
+import { eraseUserUsage } from '../usage/erasure.js';
+import { userDays } from '../usage/reports.js';
 import { deleteLoginRecords, exportedLogins } from './login-records.js';
 import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
@@ -22,6 +24,7 @@ import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } f
  *  - jobs: their whole partition;
  *  - deviceCodes: device codes answered as them, pending OneDrive consents;
  *  - rateLimits: their wrong-user-code counter;
+ *  - usage: their counters and username in the tenant's day aggregates (the printers' stay);
  *  - audit: records naming them as actor or target (pseudonymised, not deleted: the trail stays).
  */
 
@@ -100,7 +103,7 @@ const auditNaming = (store: Store, tenantId: string, userId: string) =>
   );
 
 export async function exportUser(store: Store, user: UserDoc) {
-  const [logins, jobs, link, codes, profiles, groups, auditRecords] = await Promise.all([
+  const [logins, jobs, link, codes, profiles, groups, auditRecords, usage] = await Promise.all([
     exportedLogins(store, user),
     userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
@@ -108,6 +111,7 @@ export async function exportUser(store: Store, user: UserDoc) {
     profilesNaming(store, user.tenantId, user.id),
     scimGroupsNaming(store, user.tenantId, user.id),
     auditNaming(store, user.tenantId, user.id),
+    userDays(store, user.tenantId, user.id),
   ]);
   return {
     exportedFor: user.id,
@@ -124,7 +128,9 @@ export async function exportUser(store: Store, user: UserDoc) {
       lastUsedAt,
       expiresAt,
     })),
+    // Each job's printed figures (`printed`) are on the job; `usage` is what the aggregates hold of them, per UTC day.
     jobs: jobs.map((job) => withoutSystemProperties(job)),
+    usage,
     onedrive: link
       ? {
           status: link.status,
@@ -151,6 +157,8 @@ export interface ErasureCounts {
   readonly auditRecords: number;
   readonly onedriveLinks: number;
   readonly scimGroups: number;
+  /** Day aggregates the user's figures were taken out of. */
+  readonly usageDays: number;
 }
 
 /** 1 when the write was made, 0 when the item was gone already (a racing erasure, a cancel): erasure is idempotent. */
@@ -267,7 +275,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
     profilesNaming(store, tenantId, userId),
     scimGroupsNaming(store, tenantId, userId),
   ]);
-  const counts: Omit<ErasureCounts, 'loginRecords'> = {
+  const counts: Omit<ErasureCounts, 'loginRecords' | 'usageDays'> = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
     scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
@@ -289,6 +297,8 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   // After the user item: a sign-in read the user before it went may still record its attempt
   // (one create, no user write) until then; found by the ids, as everything else here.
   const loginRecords = await deleteLoginRecords(store, tenantId, userId);
-  const erased = { ...counts, loginRecords, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
+  // After their jobs went: no job of theirs is left whose figures a late sweep could add back.
+  const usageDays = await eraseUserUsage(store, tenantId, userId);
+  const erased = { ...counts, loginRecords, usageDays, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
   return user || names > 0 || msalCache || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }
