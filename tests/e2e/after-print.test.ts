@@ -208,6 +208,24 @@ describe('after printing: keep, delete or move the OneDrive file', () => {
     expect(ms.listFolder(w.upn, 'Print')).toEqual(['Orphan.pdf']);
   });
 
+  it('consent withdrawn at Microsoft: the same, and the link asks the user to connect again', async () => {
+    const w = await world({ afterPrint: 'move' });
+    const jobId = await queuedJob(w, 'Withdrawn.pdf');
+    const report = await released(w, jobId);
+    ms.revokeConsent(w.upn);
+    try {
+      const reported = await report();
+      expect(reported.status).toBe(200);
+      expect(reported.body).not.toHaveProperty('cleanup');
+      expect(reported.body).not.toHaveProperty('cleanedUp');
+    } finally {
+      ms.restoreConsent(w.upn);
+    }
+    expect(ms.listFolder(w.upn, 'Print')).toEqual(['Withdrawn.pdf']);
+    expect((await api(host, w.token, 'GET', '/api/me')).body.onedrive).toMatchObject({ status: 'reconnect-required' });
+    expect(host.logs.some((line) => line.includes('job-cleanup-not-done') && line.includes('onedrive-reconnect-required'))).toBe(true);
+  });
+
   it('a cancelled job follows the policy too (move)', async () => {
     const w = await world({ afterPrint: 'move' });
     const jobId = await queuedJob(w, 'Draft.pdf');
