@@ -214,7 +214,8 @@ class Receiver {
       reported: false,
     };
     await this.ledger.add(entry);
-    log(`printed ${release.jobId} → ${path}${figures ? ` (${figures.pages} pages, ${figures.sheets} sheets)` : ''}`);
+    // The line ends with the path: whoever watches the agent (a test, a script) reads the file from it.
+    log(`printed ${release.jobId} → ${path}`);
     await receiver.completeMessage(message);
     await this.report(entry).catch(() => undefined);
   }

