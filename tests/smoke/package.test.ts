@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
+import { timers } from '../../functions/timers.js';
 import { azureSettings } from './azure-settings.js';
 
 /**
@@ -35,8 +36,8 @@ module.exports = {
   hookNames: () => hooks.map((h) => h.name),
   log() {},
   registerFunction(metadata) {
-    const trigger = Object.values(metadata.bindings).find((b) => b.type === 'httpTrigger');
-    registered.push({ name: metadata.name, route: trigger.route, methods: trigger.methods });
+    const trigger = Object.values(metadata.bindings).find((b) => b.type === 'httpTrigger' || b.type === 'timerTrigger');
+    registered.push({ name: metadata.name, type: trigger.type, route: trigger.route, methods: trigger.methods, schedule: trigger.schedule });
     return { dispose() {} };
   },
   registered,
@@ -66,7 +67,7 @@ describe('the published package', () => {
     return app;
   }
 
-  it('registers every route and loads argon2 with nothing but its own files', async () => {
+  it('registers every route and timer, and loads argon2 with nothing but its own files', async () => {
     const app = await unpacked();
 
     const script = `
@@ -81,11 +82,16 @@ describe('the published package', () => {
       cwd: app,
       env: { PATH: process.env.PATH ?? '', ...azureSettings },
     });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { registered: { name: string; route: string }[]; argon2: boolean };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      registered: { name: string; type: string; route?: string; schedule?: string }[];
+      argon2: boolean;
+    };
     expect(result.argon2).toBe(true);
-    expect(result.registered.map((r) => `${r.name} ${r.route}`).sort()).toEqual(
-      routeTable.routes.map((r) => `${r.name} ${r.route}`).sort(),
-    );
+    const http = result.registered.filter((r) => r.type === 'httpTrigger');
+    expect(http.map((r) => `${r.name} ${r.route}`).sort()).toEqual(routeTable.routes.map((r) => `${r.name} ${r.route}`).sort());
+    // The timer functions (functions/timers.ts), each on its NCRONTAB schedule.
+    const timed = result.registered.filter((r) => r.type === 'timerTrigger');
+    expect(timed.map((r) => `${r.name} ${r.schedule}`)).toEqual(timers.map((t) => `${t.name} ${t.schedule}`));
   });
 
   it('starts Azure Monitor from its own files when the host sets APPLICATIONINSIGHTS_CONNECTION_STRING: the capability during start-up, the distro after the first invocation', async () => {
@@ -122,7 +128,7 @@ describe('the published package', () => {
       hooks: string[];
       otel: boolean;
     };
-    expect(result.registered).toBe(routeTable.routes.length);
+    expect(result.registered).toBe(routeTable.routes.length + timers.length);
     // Declared while the app loaded: the host no longer sends the worker's logs on its behalf.
     expect(result.capabilities).toMatchObject({ WorkerOpenTelemetryEnabled: 'true' });
     // At load, no OpenTelemetry at all: only the hooks that wait for the first invocation.
