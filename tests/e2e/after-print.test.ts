@@ -5,7 +5,7 @@ import { jobPartition, type JobDoc } from '../../shared/jobs/jobs.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { approvedSession, enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
 import { consentToOneDrive, startHostWithMicrosoft } from '../helpers/onedrive.js';
-import { api, type Person } from '../helpers/roger.js';
+import { api, lastCosmosRequests, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
 
 /**
@@ -22,6 +22,8 @@ const figures = { pages: 2, sheets: 1, colorPages: 0, duplex: true, paperSize: '
 describe('after printing: keep, delete or move the OneDrive file', () => {
   let ms: LocalMicrosoft;
   let host: TestHost;
+  /** Cosmos requests of a printed report under `keep` (the first test), to see what a clean-up adds. */
+  let keepCost: number | undefined;
 
   beforeAll(async () => {
     ({ ms, host } = await startHostWithMicrosoft());
@@ -99,6 +101,7 @@ describe('after printing: keep, delete or move the OneDrive file', () => {
     expect(report.body).not.toHaveProperty('cleanedUp');
     expect(ms.listFolder(w.upn, 'Print')).toEqual(['Kept.pdf']);
     expect(ms.recycleBin(w.upn)).toEqual([]);
+    keepCost = lastCosmosRequests(host, '/api/jobs/{id}/printed');
   });
 
   it('delete: the printed file goes to the user’s OneDrive recycle bin, and the job says so', async () => {
@@ -110,6 +113,8 @@ describe('after printing: keep, delete or move the OneDrive file', () => {
     expect(report.body).not.toHaveProperty('cleanup');
     expect(ms.listFolder(w.upn, 'Print')).toEqual([]);
     expect(ms.recycleBin(w.upn)).toEqual([{ name: 'Payslip.pdf', deletedFrom: '/Print' }]);
+    // What the clean-up adds to the report: the OneDrive link and the user's MSAL cache, at most (docs/data.md#cosmos-db-requests-per-operation).
+    if (keepCost !== undefined) expect(lastCosmosRequests(host, '/api/jobs/{id}/printed') - keepCost).toBeLessThanOrEqual(2);
     expect((await api(host, w.token, 'GET', `/api/jobs/${jobId}`)).body).toMatchObject({ cleanedUp: 'deleted' });
   });
 
