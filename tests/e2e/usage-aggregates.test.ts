@@ -125,6 +125,26 @@ describe('GET /api/reports/usage and /api/me/usage (docs/flows.md#usage-reports)
     expect((await get(tenant.users[0]!.token, '/api/me/usage?from=2024-01-02&to=2024-01-01')).status).toBe(400);
   });
 
+  it('a whole year (366 days, the most) is 4 pages of day items: 6 requests with the caller and the query plan', async () => {
+    const { tenant, printer } = await world('usage-year');
+    const owner = { tenantId: tenant.id, userId: hexId(), username: 'yearly' };
+    const first = Date.parse('2024-01-01T12:00:00Z');
+    const days = Array.from({ length: 366 }, (_, i) => new Date(first + i * 86_400_000));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < days.length) {
+          const at = days[next++]!;
+          await recordUsage(services.store, printedJob(owner, printer, at, figures(2)), at);
+        }
+      }),
+    );
+    const year = await api(host, tenant.admin.token, 'GET', '/api/reports/usage?from=2024-01-01&to=2024-12-31&groupBy=day');
+    expect(year.body.rows).toHaveLength(366);
+    expect(year.body.totals).toMatchObject({ jobs: 366, pages: 732 });
+    expect(lastCosmosRequests(host, '/api/reports/usage')).toBeLessThanOrEqual(6);
+  });
+
   it('CSV cells a spreadsheet would run as formulas are defused; quoted where needed', async () => {
     const { tenant, printer } = await world('usage-csv');
     const at = new Date('2024-04-01T08:00:00Z');
