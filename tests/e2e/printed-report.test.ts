@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvedSession, enrolledPrinter, freshTenant, individual } from '../helpers/fixtures.js';
 import { amqpCredentials, printerClient, receiveReleases, type EnrolledPrinter } from '../helpers/printer.js';
-import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { api, lastCosmosRequests, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -17,6 +17,7 @@ const options = { copies: 2, duplex: true, color: true, paperSize: 'A4' };
 const figures = { pages: 8, sheets: 4, colorPages: 6, duplex: true, paperSize: 'A4' };
 /** Past a session token's 20 minutes (and the device token's, which is refreshed). */
 const PAST_SESSION_SECONDS = 21 * 60;
+const PRINTED_ROUTE = '/api/jobs/{id}/printed';
 
 describe('the printed report', () => {
   let host: TestHost;
@@ -117,12 +118,19 @@ describe('the printed report', () => {
     expect(await jobOf(uma.token, jobId)).toMatchObject({ state: 'printed', printed: figures });
   });
 
-  it('a device token reports a failure too, and a session token takes no ?user=', async () => {
+  it('a device token reports a failure too, a session token takes no ?user=, and a report without figures still means printed', async () => {
     const { uma, printers, jobId, session } = await world('MFP-4');
     expect((await api(host, session, 'POST', `/api/jobs/${jobId}/printed?user=${uma.id}`, {})).status).toBe(400);
     const failed = await api(host, printers[0]!.access, 'POST', `/api/jobs/${jobId}/printed?user=${uma.id}`, { failed: 'paper-jam' });
     expect(failed.status).toBe(200);
     expect(failed.body).toMatchObject({ state: 'failed', failedReason: 'paper-jam' });
+    // The printer, the job and the write (the tenant's policy is cached on the instance): docs/data.md#cosmos-db-requests-per-operation.
+    expect(lastCosmosRequests(host, PRINTED_ROUTE)).toBeLessThanOrEqual(3);
+    // Released again, reported printed by the session without figures (an older agent): the job and the write.
+    expect((await api(host, session, 'POST', `/api/jobs/${jobId}/release`)).status).toBe(200);
+    expect((await api(host, session, 'POST', `/api/jobs/${jobId}/printed`)).body).toMatchObject({ state: 'printed' });
+    expect(lastCosmosRequests(host, PRINTED_ROUTE)).toBeLessThanOrEqual(2);
+    expect((await api(host, session, 'POST', `/api/jobs/${jobId}/printed`)).status).toBe(409);
   });
 
   it('another printer’s device token, even of the same tenant, finds no such job (404); the job stays released', async () => {
