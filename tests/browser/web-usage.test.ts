@@ -1,110 +1,74 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobDoc } from '../../shared/jobs/jobs.js';
 import { recordUsage } from '../../shared/usage/usage.js';
-import { approvedSession, enrolledPrinter, individual } from '../helpers/fixtures.js';
-import { api, mobileSignIn, type Person } from '../helpers/roger.js';
+import { printedJob } from '../helpers/printed-jobs.js';
+import { startPrintingApp } from '../helpers/printing-app.js';
+import { api, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
-import { DESKTOP, SHOTS, checkScreen, goInApp, openApp, signInWithKeyboard, startAdminApp, switchLanguage } from '../helpers/web-app.js';
+import { DESKTOP, SHOTS, checkScreen, openApp, signInWithKeyboard, switchLanguage } from '../helpers/web-app.js';
 
 /**
- * What issue 21 added to the web app (docs/web-app.md#admin-usage), in Chromium against the test
- * host, no mocks: the admin sets what happens after printing, retention in hours and print rights
- * on Policy by keyboard; a person's My jobs shows what the printer reported printing, a job held by
- * those rights with the reason, and a clean-up still pending, and Settings their own totals; the
- * admin's Usage screen, by keyboard only, shows the figures by person, printer and day as a chart
- * and a table that match what was seeded, saves the CSV (its content checked, a printer name
- * starting with "=" defused), and says so when a period has nothing or is refused. axe and
- * screenshots in English and French at phone and desktop size.
+ * The admin's Usage screen (docs/web-app.md#admin-usage-and-printing) in Chromium against the test
+ * host, no mocks: by keyboard only, a period typed into the date field and the grouping chosen with
+ * the arrow keys; the totals, the chart (drawn, and named by a summary for screen readers) and the
+ * table by person, printer and day match what was printed; the CSV is saved under the server's
+ * name with the API's figures, a printer name starting with "=" defused; a period with nothing
+ * printed and one the API refuses say so. axe and screenshots in English and French, phone and
+ * desktop.
  *
  * One job is printed the way a printer does it (a session, then `POST /printed` with its figures);
- * the volume over past days is added through the store with recordUsage, as a printed job adds it.
+ * the volume over past days goes through recordUsage, as each printed job adds its figures.
  */
 const BAD_REQUEST = 'console error: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
 const ada: Person = { email: 'ada@contoso.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-123' };
 const ben: Person = { email: 'ben@contoso.test', username: 'ben', fullName: 'Ben Bell', password: 'ben-password-123' };
 
-/** The report period the tests ask for: the 30 UTC days the screen opens with. */
 const DAY_MS = 86_400_000;
+/** A UTC day `days` before today, as the API and the date fields write it. */
 const dayAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10);
 
-describe('usage, print figures and the new policy in a browser', { timeout: 75_000 }, () => {
+type Sum = { jobs: number; pages: number; sheets: number; colorPages: number };
+
+// Ordered steps sharing one signed-in admin page, each starting where the one before left off.
+describe('the usage screen in a browser', { timeout: 75_000 }, () => {
   let host: TestHost;
   let browser: Browser;
   let tenant: string;
   let admin: Person;
   let token: string;
   let person: Person;
-  let personToken: string;
   let personId: string;
-  let adminId: string;
-  const printers: Record<'floor' | 'lobby', { access: string; deviceId: string }> = {} as never;
-  /** Pages, sheets, colour pages and jobs seeded per printer and per person over the period. */
-  const expected = {
-    printer: new Map<string, { jobs: number; pages: number; sheets: number; colorPages: number }>(),
-    user: new Map<string, { jobs: number; pages: number; sheets: number; colorPages: number }>(),
-  };
-  const count = (map: Map<string, { jobs: number; pages: number; sheets: number; colorPages: number }>, key: string, f: number[]) => {
+  /** What was printed over the period, per printer and per person: the figures the screen must show. */
+  const expected = { printer: new Map<string, Sum>(), user: new Map<string, Sum>() };
+  const count = (map: Map<string, Sum>, key: string, pages: number, sheets: number, colorPages: number) => {
     const sum = map.get(key) ?? { jobs: 0, pages: 0, sheets: 0, colorPages: 0 };
-    map.set(key, { jobs: sum.jobs + 1, pages: sum.pages + f[0]!, sheets: sum.sheets + f[1]!, colorPages: sum.colorPages + f[2]! });
+    map.set(key, { jobs: sum.jobs + 1, pages: sum.pages + pages, sheets: sum.sheets + sheets, colorPages: sum.colorPages + colorPages });
   };
-  let printedJobId: string;
 
   beforeAll(async () => {
-    ({ host, browser, tenant, admin, token } = await startAdminApp(ada));
-    person = individual(ben);
-    const created = await api(host, token, 'POST', '/api/users', person);
-    expect(created.status).toBe(201);
-    personId = created.body.id;
-    adminId = (await api(host, token, 'GET', '/api/me')).body.user.id;
-    const [floor, lobby, signedIn] = await Promise.all([
-      enrolledPrinter(host, token, 'MFP-2F'),
-      // A name a spreadsheet would run as a formula: the CSV must defuse it.
-      enrolledPrinter(host, token, '=Lobby'),
-      mobileSignIn(host, tenant, person),
-    ]);
-    Object.assign(printers, { floor, lobby });
-    personToken = signedIn.access_token;
-
-    // One colour job printed the way a printer does: released in a session, reported with its figures.
-    const job = await api(host, personToken, 'POST', '/api/jobs', {
-      fileName: 'Quarterly report.pdf',
-      size: 4096,
-      options: { color: true, duplex: true, copies: 1, paperSize: 'A4' },
-    });
-    printedJobId = job.body.id;
-    await api(host, personToken, 'POST', `/api/jobs/${printedJobId}/ready`);
-    const session = await approvedSession(host, floor, personToken);
-    const printed = await api(host, session.token, 'POST', `/api/jobs/${printedJobId}/printed`, {
-      pages: 12,
-      sheets: 6,
-      colorPages: 4,
-      duplex: true,
-      paperSize: 'A4',
-    });
-    expect(printed.status).toBe(200);
-    count(expected.printer, floor.deviceId, [12, 6, 4]);
-    count(expected.user, personId, [12, 6, 4]);
-
+    const app = await startPrintingApp(ada, ben);
+    ({ host, browser, tenant, admin, token, person, personId } = app);
+    count(expected.printer, app.printers.floor.deviceId, app.printed.pages, app.printed.sheets, app.printed.colorPages);
+    count(expected.user, personId, app.printed.pages, app.printed.sheets, app.printed.colorPages);
     // The volume: 24 jobs over the last 20 days, by both people at both printers.
     const { store } = await host.services();
-    const tenantId = (await api(host, token, 'GET', '/api/tenant')).body.id as string;
     for (let i = 0; i < 24; i++) {
-      const user = i % 3 === 0 ? { id: personId, name: person.username } : { id: adminId, name: admin.username };
-      const printer = i % 2 === 0 ? floor : lobby;
-      const f = [2 + i, 1 + i, i % 4 === 0 ? i : 0];
-      const seeded = {
-        tenantId,
-        userId: user.id,
-        username: user.name,
-        releasedTo: printer.deviceId,
-        printed: { pages: f[0]!, sheets: f[1]!, colorPages: f[2]!, duplex: true, paperSize: 'A4' },
-      } as unknown as JobDoc;
-      await recordUsage(store, seeded, new Date(Date.now() - (i % 20) * DAY_MS));
-      count(expected.printer, printer.deviceId, f);
-      count(expected.user, user.id, f);
+      const owner = i % 3 === 0 ? { id: personId, username: person.username } : { id: app.adminId, username: admin.username };
+      const printer = i % 2 === 0 ? app.printers.floor : app.printers.lobby;
+      const [pages, sheets, colorPages] = [2 + i, 1 + i, i % 4 === 0 ? i : 0];
+      const at = new Date(Date.now() - (i % 20) * DAY_MS);
+      const job = printedJob({ tenantId: app.tenantId, userId: owner.id, username: owner.username }, printer.deviceId, at, {
+        pages,
+        sheets,
+        colorPages,
+        duplex: true,
+        paperSize: 'A4',
+      });
+      await recordUsage(store, job, at);
+      count(expected.printer, printer.deviceId, pages, sheets, colorPages);
+      count(expected.user, owner.id, pages, sheets, colorPages);
     }
   });
   afterAll(async () => {
@@ -118,127 +82,6 @@ describe('usage, print figures and the new policy in a browser', { timeout: 75_0
   let page: Page;
   let problems: string[];
 
-  it('policy: after printing, retention in hours and print rights by keyboard, checked through the API', async () => {
-    ({ context, page, problems } = await openApp(browser, 'en-GB', DESKTOP));
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${host.url}/app/admin/policy`);
-    await signInWithKeyboard(page, tenant, admin);
-    await heading(page, 'Policy');
-
-    await page.getByRole('radio', { name: 'Move it to Print/Printed' }).focus();
-    await page.keyboard.press('Space');
-    await page.getByLabel('Keep print jobs (hours)').focus();
-    await page.keyboard.type('12');
-    await page.getByRole('group', { name: 'People' }).getByRole('checkbox', { name: 'Colour allowed' }).focus();
-    await page.keyboard.press('Space');
-    await page.getByLabel('Most copies of one job (People)').focus();
-    await page.keyboard.type('0');
-    await page.getByRole('radio', { name: /^Held in the queue/ }).focus();
-    await page.keyboard.press('Space');
-    await page.getByRole('button', { name: 'Save' }).focus();
-    await page.keyboard.press('Enter');
-    // 0 copies is refused at its field, in the screen's words; nothing is saved.
-    await page.getByText('Not accepted: a whole number from 1 to 999, or nothing.').waitFor();
-    expect(problems.splice(0)).toEqual([BAD_REQUEST]);
-    expect((await api(host, token, 'GET', '/api/tenant')).body.policy.afterPrint).toBe('keep');
-    found.push(
-      ...(await checkScreen(page, 'admin-policy-printing-error', (language) =>
-        page
-          .getByText(
-            language === 'fr'
-              ? 'Valeur refusée\u00a0: un nombre entier de 1 à 999, ou rien.'
-              : 'Not accepted: a whole number from 1 to 999, or nothing.',
-          )
-          .waitFor(),
-      )),
-    );
-
-    await page.getByLabel('Most copies of one job (People)').focus();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.type('5');
-    await page.keyboard.press('Enter');
-    await page.getByText('The policy is saved.', { exact: false }).waitFor();
-    const policy = (await api(host, token, 'GET', '/api/tenant')).body.policy;
-    expect(policy).toMatchObject({
-      afterPrint: 'move',
-      jobRetentionHours: 12,
-      printRights: { onViolation: 'hold', roles: { user: { color: false, maxCopies: 5 } } },
-    });
-    expect(policy.printRights.roles.admin).toBeUndefined();
-    // Hours win: a new job is kept 12 hours.
-    const job = await api(host, token, 'POST', '/api/jobs', { fileName: 'kept.pdf', size: 1 });
-    expect(Date.parse(job.body.expiresAt) - Date.parse(job.body.createdAt)).toBe(12 * 3_600_000);
-    await api(host, token, 'DELETE', `/api/jobs/${job.body.id}`);
-
-    // Emptied, the hours go and the days apply again (the days are sent alone: the API's rule).
-    await page.getByLabel('Keep print jobs (hours)').focus();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Backspace');
-    await page.keyboard.press('Enter');
-    await expect.poll(async () => (await api(host, token, 'GET', '/api/tenant')).body.policy.jobRetentionHours).toBeUndefined();
-    expect(problems).toEqual([]);
-  });
-
-  it('my jobs: what was printed, a job held by print rights, a clean-up pending; my own totals', async () => {
-    // A colour job by someone who may no longer print in colour, at a session: held (policy: hold).
-    const held = await api(host, personToken, 'POST', '/api/jobs', {
-      fileName: 'Poster.pdf',
-      size: 2048,
-      options: { color: true, duplex: true, copies: 1, paperSize: 'A4' },
-    });
-    await api(host, personToken, 'POST', `/api/jobs/${held.body.id}/ready`);
-    await approvedSession(host, printers.lobby, personToken);
-    expect((await api(host, personToken, 'GET', `/api/jobs/${held.body.id}`)).body).toMatchObject({
-      state: 'queued',
-      heldReason: 'color-not-allowed',
-    });
-    // A clean-up that OneDrive could not do yet, as the after-print step leaves it (docs/flows.md#after-printing).
-    const { store } = await host.services();
-    const jobs = store.container('jobs');
-    const pk = `${(await api(host, token, 'GET', '/api/tenant')).body.id}|${personId}`;
-    const { resource } = await jobs.item(printedJobId, pk).read<JobDoc>();
-    await jobs.items.upsert({
-      ...resource!,
-      cleanup: { action: 'move', due: new Date(Date.now() + 3_600_000).toISOString(), attempts: 1 },
-    });
-
-    const own = await openApp(browser, 'en-GB');
-    own.page.setDefaultTimeout(10_000);
-    await own.page.goto(`${host.url}/app/`);
-    await signInWithKeyboard(own.page, tenant, person);
-    const printedRow = own.page.getByRole('row', { name: /Quarterly report\.pdf/ });
-    const heldRow = own.page.getByRole('row', { name: /Poster\.pdf/ });
-    found.push(
-      ...(await checkScreen(own.page, 'jobs-printed-held', async (language) => {
-        if (language === 'en') {
-          await printedRow.getByText('12 pages on 6 sheets, 4 in colour').waitFor();
-          await printedRow.getByText('File clean-up pending').waitFor();
-          await heldRow.getByText('Held: you may not print in colour.', { exact: false }).waitFor();
-        } else {
-          await printedRow.getByText('12\u00a0pages sur 6\u00a0feuilles, dont 4 en couleur').waitFor();
-          await printedRow.getByText('Nettoyage du fichier en attente').waitFor();
-          await heldRow.getByText('Retenu\u00a0: vous ne pouvez pas imprimer en couleur.', { exact: false }).waitFor();
-        }
-      })),
-    );
-
-    // Settings: my own totals over the last 30 days, as the API counts them.
-    await goInApp(own.page, '/app/settings');
-    const mine = expected.user.get(personId)!;
-    const card = own.page.getByRole('region', { name: 'My printing' });
-    await card.getByText('What you printed from', { exact: false }).waitFor();
-    const figures = await card.locator('dd').allTextContents();
-    expect(figures).toEqual([mine.jobs, mine.pages, mine.sheets, mine.colorPages].map((n) => n.toLocaleString('en-GB')));
-    found.push(
-      ...(await checkScreen(own.page, 'settings-my-printing', (language) =>
-        own.page.getByRole('region', { name: language === 'fr' ? 'Mes impressions en chiffres' : 'My printing' }).waitFor(),
-      )),
-    );
-    expect(own.problems).toEqual([]);
-    await own.context.close();
-  });
-
-  /** The table's rows as text cells, header left out (at desktop size, where no column gives way). */
   const tableRows = async (page: Page) => {
     const rows = (await page.getByRole('table').getByRole('row').all()).slice(1);
     return Promise.all(rows.map(async (row) => (await row.getByRole('cell').allTextContents()).map((text) => text.trim())));
@@ -251,7 +94,10 @@ describe('usage, print figures and the new policy in a browser', { timeout: 75_0
   };
 
   it('usage: by keyboard through period and grouping; table, chart and CSV match what was printed', async () => {
-    await goInApp(page, '/app/admin/usage');
+    ({ context, page, problems } = await openApp(browser, 'en-GB', DESKTOP));
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${host.url}/app/admin/usage`);
+    await signInWithKeyboard(page, tenant, admin);
     await heading(page, 'Usage');
     await page.getByRole('table', { name: 'Usage by person' }).waitFor();
     // By person (the default), pages descending: the table holds every figure, with the colour share as a percentage.

@@ -9,7 +9,8 @@ import type { UsageChartData } from './chart-drawing.js';
 /** At most this many people or printers are drawn (the busiest: rows come by pages, most first); the table lists all. */
 export const MOST_BARS = 15;
 
-const useStyles = makeStyles({ frame: { position: 'relative', width: '100%' } });
+// Hidden overflow: after a resize the canvas keeps its old width until Chart.js redraws it, which must not widen the page.
+const useStyles = makeStyles({ frame: { position: 'relative', width: '100%', minWidth: 0, overflow: 'hidden' } });
 
 export interface UsageChartProps {
   data: Omit<UsageChartData, 'language'>;

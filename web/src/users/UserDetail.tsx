@@ -40,6 +40,7 @@ import { DoneBar, Page, ProblemBar } from '../ui.js';
 import { CopyButton } from '../forms/controls.js';
 import { directoryFields, fieldProblems, type FieldProblems } from '../forms/field-errors.js';
 import { USER_WORDS, fieldMessage, type User, type UserWords } from './user-words.js';
+import { UserPrintRights } from './UserPrintRights.js';
 
 const useStyles = makeStyles({
   // A section's h3 without the browser's margins: the stack's gap spaces it.
@@ -172,6 +173,7 @@ export function UserDetail({ id }: { id: string }) {
         <PinReset user={user} words={words} />
         <Credentials user={user} words={words} />
       </section>
+      <UserPrintRights user={user} />
       <SignIns user={user} words={words} />
       <section className={styles.part} aria-labelledby="user-erase">
         <Title3 as="h3" id="user-erase" className={styles.heading}>
