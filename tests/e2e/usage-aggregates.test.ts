@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDoc, PrintedCounts } from '../../shared/jobs/jobs.js';
 import type { Services } from '../../shared/services.js';
 import { recordUsage, type UsageDayDoc } from '../../shared/usage/usage.js';
-import { enrolledPrinter, freshTenant, individual, type FreshTenant } from '../helpers/fixtures.js';
+import { approvedSession, enrolledPrinter, freshTenant, individual, type FreshTenant } from '../helpers/fixtures.js';
 import { hexId, printedJob } from '../helpers/printed-jobs.js';
 import { api, lastCosmosRequests, oauthEnv, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -94,6 +94,29 @@ describe('recordUsage (shared/usage/usage.ts)', () => {
     });
     expect(item.names).toEqual({ 'user:odd/user~id': 'odd' }); // no such printer: no name to keep
     expect(item.ttl).toBe(400 * 86_400);
+  });
+});
+
+describe('through the printer', () => {
+  it("a printer's report lands in the aggregates: own totals and the tenant's report show it at once", async () => {
+    const tenant = await freshTenant(host, 'usage-flow', individual(admin), [individual(member)]);
+    const printer = await enrolledPrinter(host, tenant.admin.token, 'Flow MFP');
+    const max = tenant.users[0]!;
+    const options = { copies: 2, duplex: true, color: true, paperSize: 'A4' };
+    const created = await api(host, max.token, 'POST', '/api/jobs', { fileName: 'Plan.pdf', size: 4321, options });
+    await api(host, max.token, 'POST', `/api/jobs/${created.body.id}/ready`);
+    const session = await approvedSession(host, printer, max.token);
+    expect(session.release).toMatchObject({ released: 1 });
+    const printed = { pages: 8, sheets: 4, colorPages: 6, duplex: true, paperSize: 'A4' };
+    expect((await api(host, session.token, 'POST', `/api/jobs/${created.body.id}/printed`, printed)).status).toBe(200);
+
+    const own = await api(host, max.token, 'GET', '/api/me/usage');
+    expect(own.body.totals).toEqual({ jobs: 1, pages: 8, sheets: 4, colorPages: 6, colorShare: 0.75 });
+    const day = own.body.to as string;
+    const byPrinter = await api(host, tenant.admin.token, 'GET', `/api/reports/usage?from=${day}&to=${day}&groupBy=printer`);
+    expect(byPrinter.body.rows).toEqual([
+      { key: printer.deviceId, name: 'Flow MFP', jobs: 1, pages: 8, sheets: 4, colorPages: 6, colorShare: 0.75 },
+    ]);
   });
 });
 
