@@ -1,5 +1,5 @@
 // Usage (/app/admin/usage): what the organisation printed between two UTC days, by person, printer
-// or day (GET /api/reports/usage; docs/web-app.md#admin-usage). Totals, a chart of black-and-white
+// or day (GET /api/reports/usage; docs/web-app.md#admin-usage-and-printing). Totals, a chart of black-and-white
 // and colour pages, the same figures as a table (the chart is never the only way to read them), and
 // the report as a CSV file. A period the API refuses is marked at its field in the screen's words.
 import {

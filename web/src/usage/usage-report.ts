@@ -1,4 +1,4 @@
-// The usage reports as the API answers them (docs/api.md#usage-reports): the admin's report by
+// The usage reports as the API answers them (docs/flows.md#usage-reports): the admin's report by
 // user, printer or day (GET /api/reports/usage) and a person's own totals (GET /api/me/usage).
 // Dates are UTC days (YYYY-MM-DD), `to` included, as the API counts them.
 
