@@ -38,6 +38,7 @@ import {
   lastDays,
   percent,
   reportPath,
+  utcDay,
   type GroupBy,
   type UsageQuery,
   type UsageReport,
@@ -297,6 +298,21 @@ export function UsagePage() {
 
 type Words = (typeof WORDS)['en'];
 
+/**
+ * Every day of the period, those without jobs as zeros: the API lists only days with jobs, and a
+ * chart that skipped the others would draw a quiet week as if it were not there. The table keeps
+ * the API's rows.
+ */
+function everyDay(report: UsageReport): Pick<UsageRow, 'key' | 'pages' | 'colorPages'>[] {
+  const byDay = new Map(report.rows.map((row) => [row.key, row]));
+  const days: Pick<UsageRow, 'key' | 'pages' | 'colorPages'>[] = [];
+  for (let time = Date.parse(`${report.from}T00:00:00Z`); time <= Date.parse(`${report.to}T00:00:00Z`); time += 86_400_000) {
+    const day = utcDay(new Date(time));
+    days.push(byDay.get(day) ?? { key: day, pages: 0, colorPages: 0 });
+  }
+  return days;
+}
+
 function Report({
   report,
   words,
@@ -315,7 +331,10 @@ function Report({
   styles: ReturnType<typeof useStyles>;
 }) {
   const { groupBy, rows } = report;
-  const drawn = groupBy === 'day' ? rows : rows.slice(0, MOST_BARS);
+  const busiest = rows.slice(0, MOST_BARS);
+  const drawn = groupBy === 'day' ? everyDay(report) : busiest;
+  const labels =
+    groupBy === 'day' ? drawn.map((row) => dayInWords(row.key, language, 'brief')) : busiest.map((row) => nameOf(row, groupBy));
   const listed = rows.slice(0, 10);
   const summary = words.summary(
     words.chartTitle[groupBy],
@@ -343,7 +362,7 @@ function Report({
             <Subtitle2 as="h3">{words.chartTitle[groupBy]}</Subtitle2>
             <UsageChart
               data={{
-                labels: drawn.map((row) => (groupBy === 'day' ? dayInWords(row.key, language, 'brief') : nameOf(row, groupBy))),
+                labels,
                 mono: drawn.map((row) => row.pages - row.colorPages),
                 color: drawn.map((row) => row.colorPages),
                 horizontal: groupBy !== 'day',
