@@ -113,7 +113,25 @@ describe('print figures, holds and the printing policy in a browser', { timeout:
     expect(problems).toEqual([]);
   });
 
-  it('my jobs: what was printed, a job held by print rights, a clean-up pending; my own totals', async () => {
+  it('my jobs: what was printed, a job held and one downgraded by print rights, a clean-up pending; my own totals', async () => {
+    // Eight copies where people may print five, while the policy downgrades: sent as five.
+    const rights = (await api(host, token, 'GET', '/api/tenant')).body.policy.printRights;
+    const setViolation = (onViolation: string) =>
+      api(host, token, 'PATCH', '/api/tenant', { policy: { printRights: { ...rights, onViolation } } });
+    await setViolation('downgrade');
+    const handout = await api(host, personToken, 'POST', '/api/jobs', {
+      fileName: 'Handout.pdf',
+      size: 1024,
+      options: { color: false, duplex: true, copies: 8, paperSize: 'A4' },
+    });
+    await api(host, personToken, 'POST', `/api/jobs/${handout.body.id}/ready`);
+    await approvedSession(host, printers.floor, personToken);
+    expect((await api(host, personToken, 'GET', `/api/jobs/${handout.body.id}`)).body).toMatchObject({
+      state: 'released',
+      releasedOptions: { copies: 5 },
+    });
+    await setViolation('hold');
+
     // A colour job by someone who may no longer print in colour, at a session: held (policy: hold).
     const held = await api(host, personToken, 'POST', '/api/jobs', {
       fileName: 'Poster.pdf',
@@ -142,16 +160,19 @@ describe('print figures, holds and the printing policy in a browser', { timeout:
     await signInWithKeyboard(own.page, tenant, person);
     const printedRow = own.page.getByRole('row', { name: /Quarterly report\.pdf/ });
     const heldRow = own.page.getByRole('row', { name: /Poster\.pdf/ });
+    const handoutRow = own.page.getByRole('row', { name: /Handout\.pdf/ });
     found.push(
       ...(await checkScreen(own.page, 'jobs-printed-held', async (language) => {
         if (language === 'en') {
           await printedRow.getByText('12 pages on 6 sheets, 4 in colour').waitFor();
           await printedRow.getByText('File clean-up pending').waitFor();
           await heldRow.getByText('Held: you may not print in colour.', { exact: false }).waitFor();
+          await handoutRow.getByText('Sent as 5 copies (your print rights).').waitFor();
         } else {
           await printedRow.getByText('12\u00a0pages sur 6\u00a0feuilles, dont 4 en couleur').waitFor();
           await printedRow.getByText('Nettoyage du fichier en attente').waitFor();
           await heldRow.getByText('Retenu\u00a0: vous ne pouvez pas imprimer en couleur.', { exact: false }).waitFor();
+          await handoutRow.getByText('Envoyé en 5\u00a0exemplaires (vos droits d’impression).').waitFor();
         }
       })),
     );
