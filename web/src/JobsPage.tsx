@@ -2,7 +2,9 @@
 // and cancel with confirmation (DELETE /api/jobs/{id}) for a job not yet released or one the
 // printer could not print (failed, shown with its reason: docs/flows.md#release-to-printers). The list stays
 // live: it is read again every few seconds while the tab is visible, so a job released at a
-// printer turns to Printed without a reload.
+// printer turns to Printed without a reload. Under each state, what there is to know: the printer's
+// figures, a hold or a change by print rights, a clean-up of the OneDrive file still to be done
+// (docs/web-app.md#admin-usage-and-printing).
 import {
   Badge,
   Button,

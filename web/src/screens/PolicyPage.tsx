@@ -1,7 +1,8 @@
 // Policy (/app/admin/policy): every tenant setting PATCH /api/tenant takes, grouped in plain words,
 // each with a hint; Save sends only what changed, and a value the API refuses is marked at its
 // field with this screen's words for what the field takes. The facts an admin cannot change here (sign-in methods in force,
-// connected Entra tenants, email domains) are shown above.
+// connected Entra tenants, email domains) are shown above. What happens to the file after printing,
+// retention in hours and print rights per role are here too (docs/web-app.md#admin-usage-and-printing).
 import {
   Button,
   Card,

@@ -1,7 +1,8 @@
 // Settings (/app/settings): change my PIN (PUT /api/me/pin, proving the current PIN or password;
 // the tenant's rules come back as the API's validation words, shown next to the field), the
-// language (the header switch's setLanguage), my sign-ins (GET /api/me/logins) and my data as a
-// JSON file (GET /api/users/{id}/export, the GDPR export; docs/web-app.md).
+// language (the header switch's setLanguage), what I printed in the last 30 days (GET
+// /api/me/usage), my sign-ins (GET /api/me/logins) and my data as a JSON file
+// (GET /api/users/{id}/export, the GDPR export; docs/web-app.md).
 import {
   Button,
   Card,
