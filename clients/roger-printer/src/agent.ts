@@ -56,6 +56,14 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   const onSignal = () => stop(0);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Once stopping, the Service Bus SDK may reject a promise of the link it was opening when the
+  // abort reached it, with nobody left to await it; Node would then end the process with code 1
+  // instead of the code decided above (seen under load: a disconnected printer exited 1, not 2).
+  // While running, an unhandled rejection still ends the process as Node's default does.
+  process.on('unhandledRejection', (reason) => {
+    if (!signal.aborted) throw reason;
+    terminal.error(`while stopping: ${explain(reason)}`);
+  });
 
   let panel: Panel | undefined;
   let receiving: Promise<void> | undefined;
