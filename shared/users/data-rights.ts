@@ -9,6 +9,7 @@ import { changeProfile, type ScanProfileDoc } from '../scans/profiles.js';
 import { replaceIfUnchanged, writeOnLatest } from '../store/conditional-replace.js';
 import { isNotFound, isPreconditionFailed } from '../store/cosmos-errors.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
+import { forgetUserPrintRights, userPrintRights } from '../tenants/user-print-rights.js';
 import { eraseUserUsage } from '../usage/erasure.js';
 import { userDays } from '../usage/reports.js';
 import { deleteLoginRecords, exportedLogins } from './login-records.js';
@@ -103,7 +104,7 @@ const auditNaming = (store: Store, tenantId: string, userId: string) =>
   );
 
 export async function exportUser(store: Store, user: UserDoc) {
-  const [logins, jobs, link, codes, profiles, groups, auditRecords, usage] = await Promise.all([
+  const [logins, jobs, link, codes, profiles, groups, auditRecords, usage, printRights] = await Promise.all([
     exportedLogins(store, user),
     userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
@@ -112,6 +113,7 @@ export async function exportUser(store: Store, user: UserDoc) {
     scimGroupsNaming(store, user.tenantId, user.id),
     auditNaming(store, user.tenantId, user.id),
     userDays(store, user.tenantId, user.id),
+    userPrintRights(store, user.tenantId, user.id),
   ]);
   return {
     exportedFor: user.id,
@@ -131,6 +133,8 @@ export async function exportUser(store: Store, user: UserDoc) {
     // Each job's printed figures (`printed`) are on the job; `usage` is what the aggregates hold of them, per UTC day.
     jobs: jobs.map((job) => withoutSystemProperties(job)),
     usage,
+    // Their own entry in the tenant's print rights, if an admin gave them one (their role's rights are the tenant's).
+    printRights: printRights ?? null,
     onedrive: link
       ? {
           status: link.status,
@@ -159,6 +163,8 @@ export interface ErasureCounts {
   readonly scimGroups: number;
   /** Day aggregates the user's figures were taken out of. */
   readonly usageDays: number;
+  /** The user's own entry in the tenant's print rights (0 or 1). */
+  readonly printRights: number;
 }
 
 /** 1 when the write was made, 0 when the item was gone already (a racing erasure, a cancel): erasure is idempotent. */
@@ -275,7 +281,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
     profilesNaming(store, tenantId, userId),
     scimGroupsNaming(store, tenantId, userId),
   ]);
-  const counts: Omit<ErasureCounts, 'loginRecords' | 'usageDays'> = {
+  const counts: Omit<ErasureCounts, 'loginRecords' | 'usageDays' | 'printRights'> = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
     scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
@@ -299,6 +305,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   const loginRecords = await deleteLoginRecords(store, tenantId, userId);
   // After their jobs went: no job of theirs is left whose figures a late sweep could add back.
   const usageDays = await eraseUserUsage(store, tenantId, userId);
-  const erased = { ...counts, loginRecords, usageDays, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
+  const printRights = await forgetUserPrintRights(store, tenantId, userId);
+  const erased = { ...counts, loginRecords, usageDays, printRights, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
   return user || names > 0 || msalCache || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }

@@ -158,6 +158,20 @@ describe('print rights at release', () => {
     expect((await receivedBy(printer, 1)).get(job)?.options).toMatchObject({ color: true, copies: 1 });
   });
 
+  it('a person’s own entry is in their export and leaves with their erasure; the role’s rights stay', async () => {
+    const { uma, olga } = await world((member) => ({
+      onViolation: 'hold',
+      roles: { user: { color: false } },
+      users: { [member.id]: { color: true, maxCopies: 5 } },
+    }));
+    const exported = await api(host, olga.token, 'GET', `/api/users/${uma.id}/export`);
+    expect(exported.body.printRights).toEqual({ color: true, maxCopies: 5 });
+    expect((await api(host, olga.token, 'DELETE', `/api/users/${uma.id}`)).status).toBe(204);
+    const policy = (await api(host, olga.token, 'GET', '/api/tenant')).body.policy;
+    expect(policy.printRights).toEqual({ onViolation: 'hold', roles: { user: { color: false } }, users: {} });
+    expect(JSON.stringify(policy)).not.toContain(uma.id);
+  });
+
   it('a policy without print rights changes nothing: the printer gets the options as asked', async () => {
     const { uma, printer } = await world();
     const job = await queued(uma, 'As asked.pdf', { color: true, duplex: false, copies: 7 });
