@@ -3,7 +3,9 @@ import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/routes.js';
+import type { JobDoc } from '../../shared/jobs/jobs.js';
 import { releaseTopicName } from '../../shared/messaging/messaging.js';
+import { recordUsage } from '../../shared/usage/usage.js';
 import { api, lastCosmosRequests, mobileSignIn, oauthClient, oauthEnv, oauthErrorOf, tokenRequest, type Person } from '../helpers/roger.js';
 import { enrolledPrinter, freshTenant } from '../helpers/fixtures.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
@@ -255,6 +257,33 @@ describe('OAuth security rules', () => {
       expect((await api(host, w.a.carol, 'POST', '/api/tenant/entra/connect')).status).toBe(403);
       expect((await api(host, w.a.admin, 'POST', '/api/tenant/entra/connect', { tenantId: w.b.tenantId })).status).toBe(200);
       return 404; // B's tenant is bound to nothing afterwards: "B's data is unchanged" checks its item
+    },
+    'reports-usage': async () => {
+      // B has printed today (written as a printed report writes it): A's report holds none of it.
+      const { store, now } = await host.services();
+      const day = now().toISOString().slice(0, 10);
+      const report = (groupBy: string) => api(host, w.a.admin, 'GET', `/api/reports/usage?from=${day}&to=${day}&groupBy=${groupBy}`);
+      const before = (await report('day')).body.totals;
+      const bPrinted = { tenantId: w.b.tenantId, userId: w.b.daveId, username: 'dave', releasedTo: w.b.deviceId };
+      await recordUsage(
+        store,
+        { ...bPrinted, printed: { pages: 3, sheets: 3, colorPages: 0, duplex: false, paperSize: 'A4' } } as JobDoc,
+        now(),
+      );
+      for (const groupBy of ['user', 'printer', 'day']) {
+        const answer = await report(groupBy);
+        expect(answer.status).toBe(200);
+        expect(JSON.stringify(answer.body)).not.toContain(w.b.daveId);
+        expect(JSON.stringify(answer.body)).not.toContain(w.b.deviceId);
+        expect(answer.body.totals, groupBy).toEqual(before);
+      }
+      return 404; // the caller's own tenant, from the token
+    },
+    'me-usage': async () => {
+      const own = await api(host, w.a.carol, 'GET', '/api/me/usage');
+      expect(own.status).toBe(200);
+      expect(JSON.stringify(own.body)).not.toContain(w.b.daveId);
+      return 404; // the caller's own figures only
     },
     'audit-list': async () => {
       const log = await api(host, w.a.admin, 'GET', '/api/audit?limit=100');
