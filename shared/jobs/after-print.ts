@@ -44,8 +44,12 @@ export const SWEEP_MAX_JOBS = 200;
 /** Jobs cleaned up side by side within one sweep (each is a few Graph requests). */
 const SWEEP_CONCURRENCY = 4;
 
-/** States in which an expired job's file follows the policy: it was never printed, nor cancelled (those had theirs). */
-const EXPIRING_STATES: readonly JobState[] = ['registered', 'queued', 'failed'];
+/**
+ * States in which an expired job's file follows the policy: any but printed and cancelled (those
+ * had theirs). A job released but never reported (the printer died with it) is one of them: its
+ * download URL lapsed long before, so no printer still needs the file.
+ */
+const EXPIRING_STATES: readonly JobState[] = ['registered', 'queued', 'released', 'failed'];
 
 /** The pending marks a job takes with its final transition (printed or cancelled): none under `keep`, or without a OneDrive file. */
 export function pendingCleanup(policy: TenantPolicy, job: JobDoc, now: Date): Pick<JobDoc, 'cleanup'> {
@@ -75,6 +79,13 @@ async function cleanUp(services: Services, job: JobDoc, action: PendingCleanup['
     const problem = linkProblem(link);
     if (problem) return { kind: 'nothing', reason: problem.code ?? 'onedrive-not-connected' };
     const drive = await (await services.onedrive()).driveOf(services, link!, log);
+    // Only a file still in the Print folder, where Roger put it: one the user moved elsewhere is
+    // theirs now (Roger touches nothing else of the drive), and one gone needs nothing.
+    const item = await drive.item(itemId);
+    if (!item || !item.isFile) return { kind: 'nothing', reason: 'file-gone' };
+    if (item.parentId !== link!.printFolderId) return { kind: 'nothing', reason: 'file-moved' };
+    // The same file printed twice (from the Print folder) is two jobs: the last one to finish cleans it up.
+    if (await fileOfAnotherJob(services, job, itemId)) return { kind: 'nothing', reason: 'file-in-use' };
     if (action === 'delete') {
       await drive.deleteItem(itemId);
       return { kind: 'done', cleanedUp: 'deleted' };
@@ -86,6 +97,30 @@ async function cleanUp(services: Services, job: JobDoc, action: PendingCleanup['
     log.warn('job-cleanup-failed', { jobId: job.id, attempt: job.cleanup ? job.cleanup.attempts + 1 : 1, error: errorName(error) });
     return { kind: 'retry' };
   }
+}
+
+/** States in which a job still needs its file: it may yet be printed. */
+const NEEDS_FILE: readonly JobState[] = ['registered', 'queued', 'released', 'failed'];
+
+/** Does another of the owner's live jobs print the same file? One query in the owner's partition. */
+async function fileOfAnotherJob(services: Services, job: JobDoc, itemId: string): Promise<boolean> {
+  const { resources } = await services.store
+    .container('jobs')
+    .items.query<string>(
+      {
+        query: `SELECT VALUE c.id FROM c WHERE c.pk = @pk AND c.type = 'job' AND c.onedrive.itemId = @itemId AND c.id != @id AND c.expiresAt > @now AND ARRAY_CONTAINS(@states, c.state)`,
+        parameters: [
+          { name: '@pk', value: job.pk },
+          { name: '@itemId', value: itemId },
+          { name: '@id', value: job.id },
+          { name: '@now', value: services.now().toISOString() },
+          { name: '@states', value: [...NEEDS_FILE] },
+        ],
+      },
+      { partitionKey: job.pk, maxItemCount: 1 },
+    )
+    .fetchNext();
+  return resources.length > 0;
 }
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
@@ -119,6 +154,12 @@ function afterCleanup(job: JobDoc, outcome: CleanupOutcome, now: Date, log: Logg
 export async function finishJob(services: Services, job: JobDoc, log: Logger): Promise<JobDoc> {
   const now = services.now();
   let next = job;
+  // The clean-up first: its Graph requests may take long (or the invocation may end during them),
+  // and usage recorded before them would be recorded again by the sweep. So between the usage
+  // patch and the job's write that clears its mark there is nothing but that write.
+  if (job.cleanup && Date.parse(job.cleanup.due) <= now.getTime()) {
+    next = afterCleanup(next, await cleanUp(services, job, job.cleanup.action, log), now, log);
+  }
   if (job.usagePending) {
     try {
       await recordUsage(services.store, job, new Date(job.printedAt ?? job.updatedAt));
@@ -126,10 +167,14 @@ export async function finishJob(services: Services, job: JobDoc, log: Logger): P
       next = recorded;
     } catch (error) {
       log.warn('job-usage-pending', { jobId: job.id, error: errorName(error) });
+      // Past its retention the job must go all the same: its figures are given up (a day's
+      // aggregate refusing them for that long will not take them later).
+      if (!isLive(job, now)) {
+        const { usagePending: _given, ...givenUp } = next;
+        next = givenUp;
+        log.warn('job-usage-given-up', { jobId: job.id });
+      }
     }
-  }
-  if (job.cleanup && Date.parse(job.cleanup.due) <= now.getTime()) {
-    next = afterCleanup(next, await cleanUp(services, job, job.cleanup.action, log), now, log);
   }
   if (next === job) return job;
   try {
@@ -183,7 +228,10 @@ export async function sweepJobs(services: Services, log: Logger): Promise<SweepR
   };
 
   const pending = {
-    query: "SELECT * FROM c WHERE c.type = 'job' AND c.updatedAt <= @leaseEnd AND (c.usagePending = true OR c.cleanup.due <= @now)",
+    // Oldest first: a job the sweep could not finish is written (claimed) again, so it goes to
+    // the back and cannot keep the others waiting.
+    query:
+      "SELECT * FROM c WHERE c.type = 'job' AND c.updatedAt <= @leaseEnd AND (c.usagePending = true OR c.cleanup.due <= @now) ORDER BY c.updatedAt ASC",
     parameters,
   };
   const expired = {
@@ -233,7 +281,12 @@ export async function sweepJobs(services: Services, log: Logger): Promise<SweepR
 
   async function claim(job: JobDoc, marks: Partial<JobDoc>): Promise<JobDoc | undefined> {
     try {
-      return await replaceIfUnchanged(services.store.container('jobs'), { ...job, ...marks, updatedAt: now.toISOString() }, job.pk);
+      // The time of the claim, not of the sweep's start: the lease runs from this write.
+      return await replaceIfUnchanged(
+        services.store.container('jobs'),
+        { ...job, ...marks, updatedAt: services.now().toISOString() },
+        job.pk,
+      );
     } catch (error) {
       // 412: changed since the query read it (another sweep claimed it); 404: gone (erased, expired).
       report.skipped += 1;

@@ -97,7 +97,8 @@ export const containerSpecs = {
     account: 'regional',
     partitionKeyPath: '/pk',
     defaultTtl: -1,
-    // `updatedAt`, `cleanup.due` and `usagePending`: the after-print sweep's queries (shared/jobs/after-print.ts).
+    // `updatedAt`, `cleanup.due` and `usagePending`: the after-print sweep's queries; `onedrive.itemId`:
+    // whether another job prints the same file before it is cleaned up (shared/jobs/after-print.ts).
     indexingPolicy: indexOnly(
       '/pk/?',
       '/type/?',
@@ -107,6 +108,7 @@ export const containerSpecs = {
       '/updatedAt/?',
       '/cleanup/due/?',
       '/usagePending/?',
+      '/onedrive/itemId/?',
     ),
   },
   /** Scans: the time and the tenant, nothing else (docs/data.md#scans-scans); item TTL (the tenant's retention). Written, never queried. */
