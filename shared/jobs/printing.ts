@@ -231,7 +231,9 @@ async function recordReport(services: Services, job: JobDoc, policy: TenantPolic
   if (report.printed) checkPrintedCounts(report.printed, job);
   const printed = await transitionJob(services.store, job, 'printed', time, {
     printedAt: time.toISOString(),
-    ...(report.printed ? { printed: report.printed, usagePending: true as const } : {}),
+    // Counted in the usage aggregates either way: a report without figures (an older agent) is a job of 0 pages.
+    usagePending: true as const,
+    ...(report.printed ? { printed: report.printed } : {}),
     ...pendingCleanup(policy, job, time),
   });
   return finishJob(services, printed, log);

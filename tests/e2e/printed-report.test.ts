@@ -126,11 +126,28 @@ describe('the printed report', () => {
     expect(failed.body).toMatchObject({ state: 'failed', failedReason: 'paper-jam' });
     // The printer, the job and the write (the tenant's policy is cached on the instance): docs/data.md#cosmos-db-requests-per-operation.
     expect(lastCosmosRequests(host, PRINTED_ROUTE)).toBeLessThanOrEqual(3);
-    // Released again, reported printed by the session without figures (an older agent): the job and the write.
+    // Released again, reported printed by the session without figures (an older agent): the job, the write, and the
+    // usage aggregates (a job of 0 pages: the printer's name, read once a minute, the day's patch, and the job's write
+    // clearing its mark).
     expect((await api(host, session, 'POST', `/api/jobs/${jobId}/release`)).status).toBe(200);
     expect((await api(host, session, 'POST', `/api/jobs/${jobId}/printed`)).body).toMatchObject({ state: 'printed' });
-    expect(lastCosmosRequests(host, PRINTED_ROUTE)).toBeLessThanOrEqual(2);
+    expect(lastCosmosRequests(host, PRINTED_ROUTE)).toBeLessThanOrEqual(6);
     expect((await api(host, session, 'POST', `/api/jobs/${jobId}/printed`)).status).toBe(409);
+  });
+
+  it('the session and the device token reporting one job at once: one report is recorded, counted once in usage', async () => {
+    const { tenant, uma, printers, jobId, session } = await world('MFP-R');
+    const device = await deviceToken(printers[0]!);
+    const answers = await Promise.all([
+      api(host, session, 'POST', `/api/jobs/${jobId}/printed`, figures),
+      api(host, device, 'POST', `/api/jobs/${jobId}/printed?user=${uma.id}`, figures),
+      api(host, session, 'POST', `/api/jobs/${jobId}/printed`, figures),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409]);
+    expect(await jobOf(uma.token, jobId)).toMatchObject({ state: 'printed', printed: figures });
+    const day = new Date().toISOString().slice(0, 10);
+    const usage = await api(host, tenant.admin.token, 'GET', `/api/reports/usage?from=${day}&to=${day}&groupBy=user`);
+    expect(usage.body.totals).toMatchObject({ jobs: 1, pages: figures.pages });
   });
 
   it('another printer’s device token, even of the same tenant, finds no such job (404); the job stays released', async () => {
