@@ -102,6 +102,14 @@ export const TenantPolicySchema = Type.Object(
           'A Microsoft Entra ID group (object id) whose members are Roger admins, besides those holding the `Roger.Admin` app role. Read at every Microsoft sign-in and refresh.',
       }),
     ),
+    badgeSignIn: StringEnum(['off', 'badge', 'badge+pin'], {
+      description:
+        'Sign-in at printers with an ID badge (docs/flows.md#badge-sign-in): `off`, `badge` (the badge alone), or `badge+pin` (the badge and the person’s PIN, which counts toward lockout).',
+    }),
+    pinOnly: Type.Boolean({
+      description:
+        'Sign-in at printers with a PIN alone, no username (docs/flows.md#pin-only-sign-in). Refused unless PINs are long enough for the number of users.',
+    }),
     jitProvisioning: Type.Boolean({
       description:
         'Create a Roger user at a person’s first Microsoft sign-in (from a connected Entra tenant). Off: only users provisioned beforehand may sign in.',
@@ -125,6 +133,8 @@ export const defaultTenantPolicy: TenantPolicy = {
   allowedLoginMethods: ['qr', 'pin', 'password'],
   printerFailedSignInLimit: 30,
   jitProvisioning: true,
+  badgeSignIn: 'off',
+  pinOnly: false,
 };
 
 /** How long the n-th consecutive lock lasts (n from 0): doubling, at most a day. */
