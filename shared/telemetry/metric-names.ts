@@ -41,8 +41,8 @@ export const metricAttributes: Readonly<Record<keyof typeof metricNames, readonl
   refusals: [attributeKeys.status],
 };
 
-/** How someone signed in: `qr` approves a printer's session code, `device_code` redeems an approved code, `refresh` a refresh token. */
-export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh', 'authorization_code'] as const;
+/** How someone signed in: `qr` approves a printer's session code, `device_code` redeems an approved code, `refresh` a refresh token, `badge` an ID badge at a printer. */
+export const signInMethods = ['qr', 'pin', 'password', 'device_code', 'refresh', 'authorization_code', 'badge'] as const;
 export type SignInMethod = (typeof signInMethods)[number];
 
 export const signInOutcomes = ['success', 'failure', 'locked', 'rate_limited'] as const;

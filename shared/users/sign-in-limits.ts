@@ -31,7 +31,7 @@ function limitFor(source: SignInSource): [string, LimitRule] {
 export async function withinSignInFailureLimit<T>(
   services: Pick<Services, 'store' | 'now' | 'telemetry'>,
   source: SignInSource,
-  method: 'pin' | 'password',
+  method: 'pin' | 'password' | 'badge',
   attempt: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   const [key, rule] = limitFor(source);

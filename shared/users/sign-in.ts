@@ -18,6 +18,23 @@ export interface SignInAttempt {
 }
 
 /**
+ * What an attempt proves beside who it names: a PIN or password, checked with argon2id against
+ * the user's hash, or nothing more (`none`: a badge alone, where holding the card is the proof;
+ * docs/security.md#badge-sign-in).
+ */
+export type SignInProof = { readonly kind: 'pin' | 'password'; readonly secret: string } | { readonly kind: 'none' };
+
+/** An attempt whose user was found by other means than a login name (a badge): signInUser. */
+export interface IdentifiedSignIn {
+  /** As recorded and counted (login record, `roger.sign_ins`). */
+  readonly method: 'pin' | 'password' | 'badge';
+  readonly proof: SignInProof;
+  readonly clientId: string;
+  /** Recorded only when the tenant policy keeps IP addresses. */
+  readonly ip?: string;
+}
+
+/**
  * The account after one attempt, and the record of it (docs/security.md#lockout). Pure, so the
  * rules are tested without a store.
  *  - a success clears the failures and the lock streak;
@@ -32,7 +49,7 @@ export interface SignInAttempt {
 export function applySignInAttempt(
   user: UserDoc,
   policy: TenantPolicy,
-  attempt: Pick<SignInAttempt, 'method' | 'clientId' | 'ip'>,
+  attempt: Pick<IdentifiedSignIn, 'method' | 'clientId' | 'ip'>,
   credentialOk: boolean,
   now: Date,
 ): { user: UserDoc; record: LoginRecord; success: boolean; locked: boolean; lockedNow: boolean } {
@@ -121,12 +138,34 @@ export async function signIn(
   attempt: SignInAttempt,
   onSuccess: (user: UserDoc) => UserDoc = (user) => user,
 ): Promise<UserDoc | undefined> {
+  const user = await findUserByLoginName(services.store, tenant.id, attempt.loginName);
+  const { method, secret, clientId, ip } = attempt;
+  return signInUser(services, tenant, user, { method, proof: { kind: method, secret }, clientId, ip }, onSuccess);
+}
+
+/**
+ * signIn for a user the caller has already looked up (a badge's owner, grants/badge.ts), with
+ * the same rules, records, lockout and costs; `user` undefined is a miss, answered after the same
+ * argon2 work (when the proof is a secret) and with the decoy written in place of the user. The
+ * caller's look-up must itself cost the same for a miss (readSignInDecoy in place of the user's
+ * read).
+ */
+export async function signInUser(
+  services: Pick<Services, 'store' | 'now' | 'telemetry'>,
+  tenant: Tenant,
+  user: UserDoc | undefined,
+  attempt: IdentifiedSignIn,
+  onSuccess: (user: UserDoc) => UserDoc = (user) => user,
+): Promise<UserDoc | undefined> {
   const { store, telemetry } = services;
-  const user = await findUserByLoginName(store, tenant.id, attempt.loginName);
-  const hash = attempt.method === 'pin' ? user?.pinHash : user?.passwordHash;
+  const { proof } = attempt;
+  const hashOf = (someone: UserDoc | undefined) =>
+    proof.kind === 'pin' ? someone?.pinHash : proof.kind === 'password' ? someone?.passwordHash : undefined;
+  const hash = hashOf(user);
   let credentialOk = false;
-  if (hash) credentialOk = await verifyCredential(hash, attempt.secret);
-  else await spendVerifyTime(attempt.secret);
+  if (proof.kind === 'none') credentialOk = true;
+  else if (hash) credentialOk = await verifyCredential(hash, proof.secret);
+  else await spendVerifyTime(proof.secret);
   if (!user) {
     await writeSignInDecoy(store, tenant.id); // in place of recording the attempt on a user
     telemetry.signIn(attempt.method, 'failure');
@@ -143,7 +182,7 @@ export async function signIn(
   const signedIn = await writeOnLatest(
     user,
     async (current) => {
-      const checkedAgainstCurrent = (attempt.method === 'pin' ? current.pinHash : current.passwordHash) === hash;
+      const checkedAgainstCurrent = hashOf(current) === hash;
       const time = services.now();
       const outcome = applySignInAttempt(current, tenant.policy, attempt, credentialOk && checkedAgainstCurrent, time);
       const next = outcome.success ? onSuccess(outcome.user) : outcome.user;

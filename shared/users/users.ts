@@ -26,7 +26,7 @@ export interface LoginRecord {
   readonly at: string;
   readonly clientId: string;
   readonly success: boolean;
-  readonly method: 'pin' | 'password' | 'microsoft';
+  readonly method: 'pin' | 'password' | 'microsoft' | 'badge';
   readonly ip?: string;
 }
 
