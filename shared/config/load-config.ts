@@ -7,6 +7,7 @@ import {
   type RegionSetting,
   type SettingName,
   type SettingSpec,
+  type LookupKeys,
   type OneDriveTokenKeys,
   type SigningKeys,
 } from './settings.js';
@@ -47,6 +48,8 @@ export interface Config {
   };
   /** Unset: tenant creation is disabled. */
   readonly operatorKey?: string;
+  /** Keys of the badge and PIN keyed hashes (ROGER_LOOKUP_KEYS). Unset: one generated per process (local runs only). */
+  readonly lookupKeys?: LookupKeys;
   /** The user-assigned managed identity for Cosmos DB and Service Bus; unset: DefaultAzureCredential's own choice. */
   readonly managedIdentityClientId?: string;
   readonly serviceBus: {
@@ -220,6 +223,7 @@ export function loadConfig(env: Environment = process.env): Config {
       'SERVICEBUS_LISTEN_KEY',
       'ENTRA_CLIENT_ID',
       'ONEDRIVE_TOKEN_KEYS',
+      'ROGER_LOOKUP_KEYS',
     ] as const;
     for (const name of required) {
       if (values[name] === undefined && !problems.some((p) => p.startsWith(`${name}:`))) {
@@ -256,6 +260,10 @@ export function loadConfig(env: Environment = process.env): Config {
   const tokenKeys = values.ONEDRIVE_TOKEN_KEYS as OneDriveTokenKeys | undefined;
   if (tokenKeys && new Set(tokenKeys.keys.map((k) => k.kid)).size !== tokenKeys.keys.length) {
     problems.push('ONEDRIVE_TOKEN_KEYS: two keys share a kid');
+  }
+  const lookupKeys = values.ROGER_LOOKUP_KEYS as LookupKeys | undefined;
+  if (lookupKeys && new Set(lookupKeys.keys.map((k) => k.kid)).size !== lookupKeys.keys.length) {
+    problems.push('ROGER_LOOKUP_KEYS: two keys share a kid');
   }
   if (values.COSMOS_KEY !== undefined && values.COSMOS_ENDPOINT === undefined) {
     problems.push('COSMOS_KEY: is set without COSMOS_ENDPOINT');
@@ -298,6 +306,7 @@ export function loadConfig(env: Environment = process.env): Config {
       webAppServed: values.WEB_APP_SERVED === 'on',
     },
     operatorKey: values.ROGER_OPERATOR_KEY as string | undefined,
+    lookupKeys,
     managedIdentityClientId: values.AZURE_CLIENT_ID as string | undefined,
     serviceBus: {
       namespace: values.SERVICEBUS_NAMESPACE as string | undefined,

@@ -99,6 +99,24 @@ export const OneDriveTokenKeysSchema = Type.Object(
 );
 export type OneDriveTokenKeys = Static<typeof OneDriveTokenKeysSchema>;
 
+/** HMAC-SHA256 keys for the keyed hashes of badge numbers and PINs (docs/security.md#badges); the first hashes, all are tried. */
+export const LookupKeysSchema = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object(
+        {
+          kid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+          key: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 5 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LookupKeys = Static<typeof LookupKeysSchema>;
+
 export const settingSpecs = {
   ROGER_REGION: {
     kind: 'string',
@@ -342,6 +360,16 @@ export const settingSpecs = {
     schema: OneDriveTokenKeysSchema,
     description:
       'AES-256-GCM keys that seal users\' MSAL token caches (their Entra refresh tokens, for sign-in and OneDrive): `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first encrypts; all decrypt (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
+    where: 'azure',
+    secret: true,
+    defaultText: 'a key generated at start (local runs)',
+    example: '',
+  },
+  ROGER_LOOKUP_KEYS: {
+    kind: 'json',
+    schema: LookupKeysSchema,
+    description:
+      'HMAC-SHA256 keys of the keyed hashes that find a badge or a PIN without storing it (docs/security.md#badges): `{"keys":[{"kid","key"}]}` with `key` 32 random bytes in base64. The first hashes what is stored; all are tried on lookup (rotation with `tools/keys.ts`: stage, promote, retire; infra/README.md). Unset: the local run generates one per process. Required in Azure (a Key Vault reference).',
     where: 'azure',
     secret: true,
     defaultText: 'a key generated at start (local runs)',

@@ -9,4 +9,5 @@ export const azureSettings = {
   ENTRA_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
   ENTRA_CLIENT_SECRET: 'smoke-client-secret',
   ONEDRIVE_TOKEN_KEYS: JSON.stringify({ keys: [{ kid: 'smoke', key: Buffer.alloc(32, 7).toString('base64') }] }),
+  ROGER_LOOKUP_KEYS: JSON.stringify({ keys: [{ kid: 'smoke', key: Buffer.alloc(32, 9).toString('base64') }] }),
 } as const;

@@ -111,6 +111,7 @@ describe('loadConfig', () => {
       'SERVICEBUS_LISTEN_KEY: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'ENTRA_CLIENT_ID: is required when running in Azure (WEBSITE_SITE_NAME is set)',
       'ONEDRIVE_TOKEN_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
+      'ROGER_LOOKUP_KEYS: is required when running in Azure (WEBSITE_SITE_NAME is set)',
     ]);
   });
 
@@ -146,6 +147,7 @@ describe('loadConfig', () => {
         ROGER_SIGNING_KEYS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'x', y: 'y', d: 'd' }] }),
         SERVICEBUS_NAMESPACE: 'roger-eu.servicebus.windows.net',
         SERVICEBUS_LISTEN_KEY: 'listen-key-0123456789',
+        ROGER_LOOKUP_KEYS: tokenKeys,
       };
       expect(loadConfig(azure).microsoft).toMatchObject({ clientId: 'a1b2c3', disabledBecause: 'ENTRA_CLIENT_SECRET is not set' });
       expect(loadConfig({ ...azure, ENTRA_CLIENT_SECRET: '  ' }).microsoft.disabledBecause).toBe('ENTRA_CLIENT_SECRET is not set');
