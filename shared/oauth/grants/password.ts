@@ -1,9 +1,6 @@
-import { readDevice } from '../../devices/devices.js';
-import { RateLimited } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { printerSecretKind } from '../../tenants/policy.js';
 import { allowsSignIn } from '../../tenants/sign-in-methods.js';
-import { withinSignInFailureLimit, type SignInSource } from '../../users/sign-in-limits.js';
 import { findTenantBySlug, readTenant, type Tenant } from '../../tenants/tenants.js';
 import { spendVerifyTime } from '../../tokens/credential-hash.js';
 import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
@@ -11,7 +8,7 @@ import { signIn } from '../../users/sign-in.js';
 import { oauthClients, parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
 import { OAuthError } from '../errors.js';
-import { authenticatePrinter } from '../printer-client.js';
+import { connectedPrinter, withinFailureLimit } from '../printer-sign-in.js';
 import { formatRefreshToken, newFamily, userFamilyLifetime, withFamily } from '../refresh-families.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 import type { TokenRequest } from './index.js';
@@ -93,33 +90,4 @@ export async function handler(services: Services, { clientId, parameters: reques
   }
   const refreshToken = refreshSecret && familyId ? formatRefreshToken('u', tenant.id, user.id, familyId, refreshSecret) : undefined;
   return tokenResponse(services, { sub: user.id, client_id: clientId, scope: scopeText, tid: tenant.id, roles: [user.role] }, refreshToken);
-}
-
-/**
- * Disconnection is immediate (docs/flows.md#printer-lifecycle). The printer's access token may live 20 more minutes, so
- * its record, read now, decides whether it may still sign anyone in.
- */
-async function connectedPrinter(services: Services, headers: Headers) {
-  const printer = await authenticatePrinter(headers, services);
-  const device = await readDevice(services.store, printer.tenantId, printer.deviceId);
-  if (!device || device.status !== 'connected') throw new OAuthError('invalid_client', 'this printer is not enrolled');
-  return printer;
-}
-
-async function withinFailureLimit<T>(
-  services: Services,
-  source: SignInSource,
-  method: 'pin' | 'password',
-  attempt: () => Promise<T | undefined>,
-): Promise<T | undefined> {
-  try {
-    return await withinSignInFailureLimit(services, source, method, attempt);
-  } catch (error) {
-    if (!(error instanceof RateLimited)) throw error;
-    const from = 'printerId' in source ? 'printer' : 'address';
-    throw new RateLimited(
-      error.retryAfterSeconds,
-      `too many failed sign-ins from this ${from}; try again in ${error.retryAfterSeconds} seconds`,
-    );
-  }
 }
