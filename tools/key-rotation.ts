@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadConfig, type ConfigError } from '../shared/config/load-config.js';
-import type { OneDriveTokenKeys, SettingName, SigningKeys } from '../shared/config/settings.js';
+import type { LookupKeys, OneDriveTokenKeys, SettingName, SigningKeys } from '../shared/config/settings.js';
 
 /**
  * The generated secrets of a deployment, and their rotation without downtime. Each kind is the
@@ -13,12 +13,13 @@ import type { OneDriveTokenKeys, SettingName, SigningKeys } from '../shared/conf
 export const secretKinds = {
   'signing-keys': { setting: 'ROGER_SIGNING_KEYS', rotates: true },
   'onedrive-token-keys': { setting: 'ONEDRIVE_TOKEN_KEYS', rotates: true },
+  'lookup-keys': { setting: 'ROGER_LOOKUP_KEYS', rotates: true },
   'operator-key': { setting: 'ROGER_OPERATOR_KEY', rotates: false },
 } as const satisfies Record<string, { setting: SettingName; rotates: boolean }>;
 export type SecretKind = keyof typeof secretKinds;
 export type RotationStep = 'stage' | 'promote' | 'retire';
 
-type KeySet = SigningKeys | OneDriveTokenKeys;
+type KeySet = SigningKeys | OneDriveTokenKeys | LookupKeys;
 
 /** `20261121-3fa9c2`: sortable by creation, unique enough, fits both kid formats. */
 function newKid(now: Date): string {
@@ -30,6 +31,7 @@ function newSigningKey(now: Date): SigningKeys['keys'][number] {
   return { kty: 'EC', crv: 'P-256', kid: newKid(now), x: jwk.x!, y: jwk.y!, d: jwk.d!, alg: 'ES256', use: 'sig' };
 }
 
+/** A 256-bit symmetric key: the OneDrive token keys (AES-256-GCM) and the lookup keys (HMAC-SHA256) alike. */
 function newTokenKey(now: Date): OneDriveTokenKeys['keys'][number] {
   return { kid: newKid(now), key: randomBytes(32).toString('base64') };
 }

@@ -194,7 +194,7 @@ describe('deployment pipeline', () => {
       if (entry.key === writtenByBicep) continue;
       expect(region, name).toMatch(new RegExp(`ensure ${name} |grep -qx ${name} `));
     }
-    expect(secretNames.length).toBe(5);
+    expect(secretNames.length).toBe(6);
   });
 
   it('reads only outputs the templates declare', () => {
@@ -356,6 +356,7 @@ describe('deployment pipeline', () => {
       expect(run.status, run.stderr).toBe(0);
       expect(run.stored('roger-signing-keys')).toBe('generated-signing-keys\n');
       expect(run.stored('onedrive-token-keys')).toBe('generated-onedrive-token-keys\n');
+      expect(run.stored('roger-lookup-keys')).toBe('generated-lookup-keys\n');
       expect(run.stored('roger-operator-key')).toBe('generated-operator-key\n');
       expect(run.stored('entra-client-secret')).toBe(secret);
       expect(run.calls).not.toContain(secret);
@@ -371,12 +372,12 @@ describe('deployment pipeline', () => {
 
     it('an existing vault: every secret kept, the Entra secret too', () => {
       const run = runSecretsStep(
-        ['roger-signing-keys', 'onedrive-token-keys', 'roger-operator-key', 'entra-client-secret'],
+        ['roger-signing-keys', 'onedrive-token-keys', 'roger-lookup-keys', 'roger-operator-key', 'entra-client-secret'],
         'a-newer-secret-0123',
       );
       expect(run.status, run.stderr).toBe(0);
       expect(run.calls).not.toContain('secret set');
-      expect(run.stdout.split('\n').filter((line) => line.endsWith(': kept'))).toHaveLength(4);
+      expect(run.stdout.split('\n').filter((line) => line.endsWith(': kept'))).toHaveLength(5);
     });
   });
 

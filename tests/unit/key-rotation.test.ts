@@ -24,7 +24,7 @@ async function verifiesWith(value: string, token: string): Promise<boolean> {
 
 describe('generated secrets and their rotation (tools/keys)', () => {
   it('makes values the app accepts, all different', () => {
-    for (const kind of ['signing-keys', 'onedrive-token-keys', 'operator-key'] as const) {
+    for (const kind of ['signing-keys', 'onedrive-token-keys', 'lookup-keys', 'operator-key'] as const) {
       const a = newSecret(kind);
       expect(a).not.toBe(newSecret(kind));
       expect(a).not.toMatch(/\s/);
@@ -33,6 +33,14 @@ describe('generated secrets and their rotation (tools/keys)', () => {
     const config = loadConfig({ ROGER_SIGNING_KEYS: newSecret('signing-keys'), ONEDRIVE_TOKEN_KEYS: newSecret('onedrive-token-keys') });
     expect(config.oauth.signingKeys!.keys).toHaveLength(1);
     expect(config.microsoft.tokenKeys!.keys).toHaveLength(1);
+    expect(loadConfig({ ROGER_LOOKUP_KEYS: newSecret('lookup-keys') }).lookupKeys!.keys).toHaveLength(1);
+  });
+
+  it('rotates the lookup keys: after a promotion the new key hashes first and the old one is still tried', () => {
+    const first = newSecret('lookup-keys');
+    const promoted = rotateSecret('lookup-keys', 'promote', rotateSecret('lookup-keys', 'stage', first));
+    expect(kidsOf(promoted)).toEqual([kidsOf(promoted)[0], kidsOf(first)[0]]);
+    expect(kidsOf(rotateSecret('lookup-keys', 'retire', promoted))).toEqual([kidsOf(promoted)[0]]);
   });
 
   it('rotates a signing key so that no token in flight is ever rejected', async () => {
