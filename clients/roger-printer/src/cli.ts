@@ -34,6 +34,19 @@ For tests only: ROGER_PRINTER_BACKOFF_MS (first pause before a retry, default 50
 ROGER_PRINTER_BACKOFF_MAX_MS (longest pause, default 30000).`,
   );
 
+/** The panel's commands (panel.ts), one a line on stdin; PINs and badge numbers are asked for on the next line, never echoed. */
+const PANEL_HELP = `
+Panel commands (one a line on stdin):
+  qr                       a session QR code; the person approves it in the Roger app
+  pin <username>           then the PIN on the next line
+  badge                    then the badge number, as a card reader types it; the PIN too
+                           if the organization asks for badge and PIN
+  pin-only                 then the PIN alone (organizations with PIN-only sign-in)
+  release [JOB-ID...]      the signed-in person's named jobs, or all their queued ones
+  register badge [LABEL]   then the badge number: it becomes the signed-in person's
+  status                   one line: printer, API, receiver, sessions
+  quit                     stop (so do Ctrl-C and Ctrl-D on a terminal)`;
+
 /** Where Roger is and which state file: the options `start` and `enroll` share. */
 function whereOptions(command: Command): Command {
   return command
@@ -45,8 +58,9 @@ function whereOptions(command: Command): Command {
 }
 
 whereOptions(program.command('start'))
-  .description('Enroll if not enrolled yet, then receive releases and take panel commands (qr, pin, release, status, quit) on stdin.')
+  .description('Enroll if not enrolled yet, then receive releases and take panel commands on stdin (below).')
   .option('--output <dir>', 'where printed documents are written, one file per job', './printed')
+  .addHelpText('after', PANEL_HELP)
   .addOption(
     new Option(
       '--transport <transport>',

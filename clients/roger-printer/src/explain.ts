@@ -34,3 +34,32 @@ function oneLine(text: string): string {
     .trim()
     .slice(0, 300);
 }
+
+/**
+ * Why a sign-in at the panel was refused, for the person standing there. The token endpoint's
+ * `unauthorized_client` means the organization has this way of signing in turned off (its
+ * `badgeSignIn` or `pinOnly` policy), which the server's description may word for an admin:
+ * the panel says so plainly. Anything else (a wrong badge or PIN, a lock, too many failures and
+ * how long to wait) is in the server's words, which name no account.
+ */
+export function explainSignInRefusal(error: unknown, way: string): string {
+  if (error instanceof oauth.ResponseBodyError && error.error === 'unauthorized_client') {
+    return `this organization does not use ${way} at its printers`;
+  }
+  return explain(error);
+}
+
+/**
+ * Why `register badge` did not register it: a number already registered in the organization
+ * (to this person or anyone: the API gives one answer, so a badge cannot be used to learn who
+ * holds it), or the server's words (too many badges, an unreadable number, a session over).
+ */
+export function explainBadgeRefusal(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 409 && String(error.problem.type ?? '').endsWith('/badge-taken')) {
+      return 'this badge is already registered in your organization';
+    }
+    if (error.status === 401) return 'the session has ended: sign in again';
+  }
+  return explain(error);
+}

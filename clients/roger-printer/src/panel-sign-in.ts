@@ -44,12 +44,30 @@ export class PanelSignIn {
     return sessionFrom(tokens);
   }
 
-  /** A request with the printer's Bearer token, once more after a refresh if that token is refused. */
+  /**
+   * The badge grant (docs/clients.md#roger-printer): the number the card reader typed, with the
+   * person's PIN when the organization asks for badge and PIN. Same scope as `withPin`.
+   */
+  async withBadge(badge: string, pin?: string): Promise<PanelSession> {
+    const parameters = { badge, ...(pin === undefined ? {} : { pin }), scope: 'jobs:submit' };
+    return sessionFrom(await this.#asPrinter((config) => oauth.genericGrantRequest(config, BADGE_GRANT, parameters)));
+  }
+
+  /** PIN-only sign-in, for organizations whose PINs are long enough to say who someone is. Same scope as `withPin`. */
+  async withPinOnly(pin: string): Promise<PanelSession> {
+    return sessionFrom(await this.#asPrinter((config) => oauth.genericGrantRequest(config, PIN_ONLY_GRANT, { pin, scope: 'jobs:submit' })));
+  }
+
+  /**
+   * A request with the printer's Bearer token, once more after a refresh if that token is refused.
+   * A sign-in refused for too many failures at this printer (429) is not tried again: the person
+   * at the panel is told at once how long to wait, rather than the panel waiting it out silently.
+   */
   async #asPrinter<T>(request: (config: oauth.Configuration) => Promise<T>): Promise<T> {
     const config = await this.#client();
     const once = async (token: string) => {
       this.#bearer = token;
-      return retrying(() => request(config), { backoff: this.backoff, signal: this.signal });
+      return retrying(() => request(config), { backoff: this.backoff, signal: this.signal, retryable: (error) => !tooManyFailures(error) });
     };
     const token = await this.credentials.accessToken();
     try {
@@ -70,6 +88,23 @@ export class PanelSignIn {
     });
     return this.#config;
   }
+}
+
+/** The extension grants (RFC 6749 §4.5) of SPEC §9 and issue 22. */
+export const BADGE_GRANT = 'urn:roger:params:oauth:grant-type:badge';
+export const PIN_ONLY_GRANT = 'urn:roger:params:oauth:grant-type:pin';
+
+/** A sign-in refused for too many failures (the token endpoint's 429, with Retry-After): worth saying, not retrying. */
+export function tooManyFailures(error: unknown): boolean {
+  return error instanceof oauth.ResponseBodyError && error.status === 429;
+}
+
+/**
+ * The badge grant's answer when the organization wants badge and PIN and none was sent:
+ * invalid_request whose description names the `pin` parameter (RFC 6749 §5.2).
+ */
+export function pinNeeded(error: unknown): boolean {
+  return error instanceof oauth.ResponseBodyError && error.error === 'invalid_request' && /\bpin\b/i.test(error.error_description ?? '');
 }
 
 /** What the token endpoint answered to a session: the session id (`sid`) and when it ends on our clock. */

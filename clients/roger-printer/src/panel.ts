@@ -5,8 +5,9 @@ import { oauth } from '@roger-cloud/client-kit/oauth';
 import { Disconnected } from './contracts.js';
 import type { DeviceTokens } from './device-credentials.js';
 import { codeLines, pollDeviceCode } from './device-flow.js';
-import { explain } from './explain.js';
-import { PanelSignIn, refusedPrinterToken, sessionFrom, type PanelSession } from './panel-sign-in.js';
+import { registerBadge } from './badge-registration.js';
+import { explain, explainBadgeRefusal, explainSignInRefusal } from './explain.js';
+import { PanelSignIn, pinNeeded, refusedPrinterToken, sessionFrom, type PanelSession } from './panel-sign-in.js';
 import type { SessionTokenStore } from './session-tokens.js';
 import type { Terminal } from './terminal.js';
 
@@ -25,12 +26,13 @@ export interface PanelOptions {
   disconnected(error: Disconnected): void;
 }
 
-const HELP = 'commands: qr | pin <username> | release [JOB-ID...] | status | quit';
+const HELP = 'commands: qr | pin <username> | badge | pin-only | release [JOB-ID...] | register badge [LABEL] | status | quit';
 
 /**
  * The printer's panel as a prompt (docs/clients.md#roger-printer): one command per line on
- * stdin. A person signs in with a session QR approved in the app, or with username and PIN; the
- * last one signed in can release their queued jobs. When stdin is not a terminal (a demo, a
+ * stdin. A person signs in with a session QR approved in the app, with username and PIN, with a
+ * badge (and PIN, if the organization asks), or with a PIN alone where PINs say who someone is;
+ * the last one signed in can release their queued jobs and register a badge. When stdin is not a terminal (a demo, a
  * test) its end does not stop the agent: the printer keeps printing with nobody at the panel.
  */
 export class Panel {
@@ -88,6 +90,12 @@ export class Panel {
           return await this.#qr();
         case 'pin':
           return await this.#pin(args[0]);
+        case 'badge':
+          return await this.#badge(args);
+        case 'pin-only':
+          return await this.#pinOnly(args);
+        case 'register':
+          return await this.#register(args);
         case 'release':
           return await this.#release(args);
         case 'status':
@@ -159,6 +167,82 @@ export class Panel {
     }
   }
 
+  /**
+   * A badge, as a card reader types it (a line of digits or hex) and, when the organization wants
+   * badge and PIN, the PIN asked for next and both sent again once. Both hidden: a badge number is
+   * a credential, and the agent's output often goes to a log. Nothing is taken from the command
+   * line itself, for the same reason.
+   */
+  async #badge(args: string[]): Promise<void> {
+    const { terminal } = this.options;
+    if (args.length > 0) return terminal.line('usage: badge (then tap the badge, or type its number)');
+    const badge = await this.#secretLine('badge: ');
+    if (badge === undefined) return;
+    if (!badge.trim()) return terminal.line('sign-in refused: no badge was read');
+    try {
+      let session: PanelSession;
+      try {
+        session = await this.#signIn.withBadge(badge.trim());
+      } catch (error) {
+        if (!pinNeeded(error)) throw error;
+        const pin = await this.#secretLine('PIN: ');
+        if (pin === undefined) return;
+        session = await this.#signIn.withBadge(badge.trim(), pin);
+      }
+      this.#signedIn(session);
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
+        return terminal.line(`sign-in refused: ${explainSignInRefusal(error, 'badge sign-in')}`);
+      }
+      throw error;
+    }
+  }
+
+  /** A PIN alone, for organizations whose PINs are long enough to say who someone is (policy `pinOnly`). */
+  async #pinOnly(args: string[]): Promise<void> {
+    const { terminal } = this.options;
+    if (args.length > 0) return terminal.line('usage: pin-only (then type the PIN)');
+    const pin = await this.#secretLine('PIN: ');
+    if (pin === undefined) return;
+    try {
+      this.#signedIn(await this.#signIn.withPinOnly(pin));
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
+        return terminal.line(`sign-in refused: ${explainSignInRefusal(error, 'PIN-only sign-in')}`);
+      }
+      throw error;
+    }
+  }
+
+  /** `register badge [LABEL]`: the badge tapped next becomes the signed-in person's (POST /api/me/badges, their session token). */
+  async #register(args: string[]): Promise<void> {
+    const { terminal } = this.options;
+    const [what, ...label] = args;
+    if (what?.toLowerCase() !== 'badge') return terminal.line('usage: register badge [LABEL]');
+    const session = this.#liveSession();
+    if (!session) return terminal.line('register badge: sign in first (qr, pin or badge)');
+    const number = await this.#secretLine('badge: ');
+    if (number === undefined) return;
+    if (!number.trim()) return terminal.line('badge not registered: no badge was read');
+    try {
+      await registerBadge(
+        this.options.credentials.apiUrl,
+        { token: session.token, signal: this.options.signal },
+        { number: number.trim(), ...(label.length > 0 ? { label: label.join(' ') } : {}) },
+      );
+    } catch (error) {
+      if (this.options.signal.aborted) throw error;
+      return terminal.line(`badge not registered: ${explainBadgeRefusal(error)}`);
+    }
+    terminal.line('badge registered');
+  }
+
+  /** The last person signed in at the panel, while their session lasts. */
+  #liveSession(): PanelSession | undefined {
+    const session = this.#current;
+    return session && session.expiresAt.getTime() > Date.now() ? session : undefined;
+  }
+
   /** The next line typed, not echoed on a terminal. */
   async #secretLine(prompt: string): Promise<string | undefined> {
     const { terminal } = this.options;
@@ -188,8 +272,8 @@ export class Panel {
   /** The named jobs, or every queued job of the person signed in, sent to this printer. */
   async #release(jobIds: string[]): Promise<void> {
     const { terminal, credentials } = this.options;
-    const session = this.#current;
-    if (!session || session.expiresAt.getTime() <= Date.now()) return terminal.line('release: sign in first (qr or pin)');
+    const session = this.#liveSession();
+    if (!session) return terminal.line('release: sign in first (qr, pin or badge)');
     const call = { token: session.token, signal: this.options.signal };
     const ids = jobIds.length > 0 ? jobIds : await queuedJobIds(credentials.apiUrl, call);
     let released = 0;

@@ -34,13 +34,19 @@ export function isTransientError(error: unknown): boolean {
 /** `work()` until it succeeds, gives a lasting error, or `signal` aborts; `onRetry` hears each transient failure. */
 export async function retrying<T>(
   work: () => Promise<T>,
-  options: { backoff: Backoff; signal?: AbortSignal; onRetry?: (error: unknown, delayMs: number) => void },
+  options: {
+    backoff: Backoff;
+    signal?: AbortSignal;
+    onRetry?: (error: unknown, delayMs: number) => void;
+    /** Narrows the transient errors tried again (a caller with a person waiting may rather say some of them). */
+    retryable?: (error: unknown) => boolean;
+  },
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (options.signal?.aborted || !isTransientError(error)) throw error;
+      if (options.signal?.aborted || !isTransientError(error) || options.retryable?.(error) === false) throw error;
       const delay = backoffDelay(attempt, options.backoff);
       options.onRetry?.(error, delay);
       await sleep(delay, options.signal);

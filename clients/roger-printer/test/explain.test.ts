@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@roger-cloud/client-kit/http';
-import { explain } from '../src/explain.js';
+import { oauth } from '@roger-cloud/client-kit/oauth';
+import { explain, explainBadgeRefusal, explainSignInRefusal } from '../src/explain.js';
+import { pinNeeded, tooManyFailures } from '../src/panel-sign-in.js';
 
 /** Every error line the agent prints (docs/clients.md#roger-printer): one line, the useful part, never a credential. */
 describe('explain', () => {
@@ -16,4 +18,34 @@ describe('explain', () => {
     expect(explain(new AggregateError([new Error('first'), new Error('last\n  try')]))).toBe('last try');
     expect(explain(new ApiError(503, { title: 'Roger is busy' }))).toBe('Roger is busy (HTTP 503)');
   });
+
+  it('says a turned-off way of signing in plainly, and a taken badge without saying whose', () => {
+    const off = tokenError(400, { error: 'unauthorized_client', error_description: 'policy badgeSignIn is off' });
+    expect(explainSignInRefusal(off, 'badge sign-in')).toBe('this organization does not use badge sign-in at its printers');
+    const wrong = tokenError(400, { error: 'invalid_grant', error_description: 'unknown badge or wrong PIN, or the account is locked' });
+    expect(explainSignInRefusal(wrong, 'badge sign-in')).toBe('unknown badge or wrong PIN, or the account is locked');
+    const taken = new ApiError(409, { type: 'tag:roger.cloud,2026:problems/badge-taken', title: 'Conflict', detail: 'badge-taken' });
+    expect(explainBadgeRefusal(taken)).toBe('this badge is already registered in your organization');
+    expect(explainBadgeRefusal(new ApiError(409, { type: 'tag:roger.cloud,2026:problems/conflict', detail: 'at most 10 badges' }))).toBe(
+      'at most 10 badges (HTTP 409)',
+    );
+  });
+
+  it('tells the badge grant asking for a PIN, and too many failures, from other refusals', () => {
+    expect(
+      pinNeeded(tokenError(400, { error: 'invalid_request', error_description: 'this organization also needs the pin parameter' })),
+    ).toBe(true);
+    expect(pinNeeded(tokenError(400, { error: 'invalid_request', error_description: 'badge is missing' }))).toBe(false);
+    expect(pinNeeded(tokenError(400, { error: 'invalid_grant', error_description: 'wrong pin' }))).toBe(false);
+    expect(tooManyFailures(tokenError(429, { error: 'temporarily_unavailable' }))).toBe(true);
+    expect(tooManyFailures(tokenError(503, { error: 'temporarily_unavailable' }))).toBe(false);
+  });
 });
+
+/** A token endpoint's error answer as openid-client throws it. */
+function tokenError(status: number, body: { error: string; error_description?: string }) {
+  return new oauth.ResponseBodyError('server responded with an error in the response body', {
+    cause: body,
+    response: new Response(JSON.stringify(body), { status }),
+  });
+}

@@ -74,7 +74,7 @@ describe('roger-printer panel', () => {
     const jobIds = [await queuedJob(user.token, 'One.pdf'), await queuedJob(user.token, 'Two.pdf')];
 
     agent.type('release');
-    await agent.waitFor(/release: sign in first \(qr or pin\)\n/);
+    await agent.waitFor(/release: sign in first \(qr, pin or badge\)\n/);
 
     agent.type(`pin ${username}`);
     await agent.waitFor(/PIN: \n/);
@@ -101,7 +101,9 @@ describe('roger-printer panel', () => {
   it('unknown commands get the list of commands, without repeating what was typed; the end of stdin does not stop the printer', async () => {
     const { agent } = await panel();
     agent.type('print everything');
-    await agent.waitFor(/unknown command: commands: qr \| pin <username> \| release \[JOB-ID...\] \| status \| quit\n/);
+    await agent.waitFor(
+      /unknown command: commands: qr \| pin <username> \| badge \| pin-only \| release \[JOB-ID...\] \| register badge \[LABEL\] \| status \| quit\n/,
+    );
     // A bare `pin` asks for the username; a PIN typed next anyway is not a command, and is not printed.
     agent.type('pin');
     await agent.waitFor(/usage: pin <username>\n/);
