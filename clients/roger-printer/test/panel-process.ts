@@ -84,14 +84,18 @@ export async function workFolder(): Promise<WorkFolder> {
 /**
  * What a test file of the real program needs around it: a test host (started before its tests,
  * closed after), and the agents and folders its tests make, killed and removed at the end.
- * `env` is added to every agent's environment.
+ * `env` is added to every agent's environment; `startHost` starts another kind of host (one
+ * with the Graph stand-in, for tests that print).
  */
-export function agentsOnTestHost(env: Record<string, string> = {}) {
+export function agentsOnTestHost(
+  env: Record<string, string> = {},
+  startHost: () => Promise<TestHost> = () => startTestHost({ env: oauthEnv }),
+) {
   let host: TestHost | undefined;
   const agents: AgentProcess[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
+    host = await startHost();
   });
   afterAll(async () => {
     agents.forEach((agent) => agent.kill());
