@@ -1,18 +1,29 @@
 import { Type } from '@sinclair/typebox';
+import type { Services } from '../shared/services.js';
 import { deviceIdOf, userIdOf } from '../shared/auth/principal.js';
 import { readDevice } from '../shared/devices/devices.js';
 import { HttpProblem } from '../shared/http/problem.js';
 import { readLink } from '../shared/onedrive/links.js';
 import { callerOf, defineRoute } from '../shared/http/route.js';
-import { readTenant } from '../shared/tenants/tenants.js';
+import { readTenant, type Tenant } from '../shared/tenants/tenants.js';
 import { clientIp } from '../shared/http/client-ip.js';
 import { userProblem } from '../shared/tenants/onboarding.js';
 import { hashCredential } from '../shared/tokens/credential-hash.js';
-import { LoginSchema } from '../shared/users/admin.js';
 import { keptLogins } from '../shared/users/login-records.js';
 import { requireActive } from '../shared/users/activation.js';
 import { signIn } from '../shared/users/sign-in.js';
-import { checkCredentialPolicy, PinSchema, publicUser, PublicUserSchema, readUser, updateUser } from '../shared/users/users.js';
+import {
+  checkCredentialPolicy,
+  PinSchema,
+  publicUser,
+  PublicUserSchema,
+  readUser,
+  updateUser,
+  type UserDoc,
+} from '../shared/users/users.js';
+import { drawIndexedPin, releasePinsOf, unclaimPin } from '../shared/users/pin-index.js';
+import { countUsers, LoginSchema } from '../shared/users/admin.js';
+import { generatedPinLength } from '../shared/tenants/policy.js';
 import { Conflict, Invalid } from '../shared/errors.js';
 import { dayRange, DEFAULT_OWN_DAYS, ownUsage } from '../shared/usage/reports.js';
 import { DaySchema, FiguresSchema, TotalsSchema } from '../shared/usage/schemas.js';
@@ -131,7 +142,7 @@ export const mePin = defineRoute({
   methods: ['PUT'],
   route: 'api/me/pin',
   summary:
-    'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies). Someone with neither (who signs in with Microsoft) sets a first PIN for the printers without `current`.',
+    'Change one’s own PIN, proving the current PIN or password. A wrong one counts as a failed sign-in (lockout applies). Someone with neither (who signs in with Microsoft) sets a first PIN for the printers without `current`. Where the tenant signs in with a PIN alone (`pinOnly`), leave out `pin`: Roger draws one and answers it, once.',
   tags: ['users'],
   auth: { kinds: ['user'] },
   request: {
@@ -144,14 +155,23 @@ export const mePin = defineRoute({
             description: 'The current PIN or password; required once the user has either.',
           }),
         ),
-        pin: PinSchema,
+        pin: Type.Optional(
+          Type.String({
+            pattern: PinSchema.pattern,
+            description: 'The new PIN. Required, except under `pinOnly`, where it must be left out.',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
   },
   responses: {
+    200: {
+      description: 'Changed to a PIN Roger drew (`pinOnly`): the answer is its only copy',
+      schema: Type.Object({ pin: Type.String() }),
+    },
     204: { description: 'Changed' },
-    400: { description: 'The new PIN breaks the tenant policy, or `current` is missing' },
+    400: { description: 'The new PIN breaks the tenant policy (under `pinOnly`, any chosen PIN), or `current` or `pin` is missing' },
     403: { description: 'The current PIN or password is wrong, or the account is locked' },
     409: { description: 'A first PIN was set meanwhile (another request): send `current`' },
   },
@@ -164,37 +184,67 @@ export const mePin = defineRoute({
     if (!tenant || !user) throw new HttpProblem('not-found', 'this account no longer exists');
     requireActive(user);
     try {
-      checkCredentialPolicy(tenant.policy, { pin: body.pin });
+      checkCredentialPolicy(tenant.policy, { ...(body.pin !== undefined ? { pin: body.pin } : {}) });
     } catch (error) {
       throw userProblem(error);
     }
-    const pinHash = await hashCredential(body.pin);
-    if (!user.pinHash && !user.passwordHash) {
-      // Someone who signs in with Microsoft has no Roger secret to prove: their signed-in session
-      // is the proof, and only for this first PIN (docs/flows.md, Sign in with Microsoft).
-      const set = await updateUser(services.store, user, (current) => {
-        if (current.pinHash || current.passwordHash) throw new Conflict('a PIN or password was set meanwhile: give the current one');
-        return { ...current, pinHash };
-      });
-      if (!set) throw new HttpProblem('not-found', 'this account no longer exists');
-      return { status: 204 };
-    }
-    if (body.current === undefined) throw new Invalid('give your current PIN or password', { field: 'current' });
-    const ip = clientIp(headers, services.config.http.trustedProxyHops);
-    const signedIn = await signIn(
-      services,
-      tenant,
-      {
-        loginName: user.username,
-        secret: body.current,
-        method: /^[0-9]+$/.test(body.current) ? 'pin' : 'password',
-        clientId: caller.clientId,
-        ...(ip ? { ip } : {}),
+    if (body.pin === undefined && !tenant.policy.pinOnly) throw new Invalid('give the new PIN', { field: 'pin' });
+    // Under pinOnly the PIN is drawn and claimed in the index first (docs/security.md#pin-only-sign-in).
+    const drawn =
+      body.pin === undefined
+        ? await drawIndexedPin(services, tenant.id, user.id, generatedPinLength(tenant.policy, await countUsers(services.store, tenant.id)))
+        : undefined;
+    const pin = drawn?.pin ?? body.pin!;
+    const changed = await changeOwnPin(services, caller.clientId, tenant, user, pin, body.current, headers).catch(
+      async (error: unknown) => {
+        if (drawn) await unclaimPin(services.store, tenant.id, drawn.entryId);
+        throw error;
       },
-      (current) => ({ ...current, pinHash }),
     );
-    if (!signedIn || signedIn.id !== user.id)
+    if (!changed) {
+      if (drawn) await unclaimPin(services.store, tenant.id, drawn.entryId);
       throw new HttpProblem('forbidden', 'the current PIN or password is wrong, or the account is locked for now');
-    return { status: 204 };
+    }
+    // The entry of the PIN replaced no longer names the user (a chosen PIN has none).
+    await releasePinsOf(services.store, tenant.id, user.id, drawn?.entryId);
+    return drawn ? { status: 200, body: { pin: drawn.pin } } : { status: 204 };
   },
 });
+
+/** Writes the new PIN's hash, proven by `current` (a sign-in) or, for a first PIN, by the session alone. False: wrong or locked. */
+async function changeOwnPin(
+  services: Services,
+  clientId: string,
+  tenant: Tenant,
+  user: UserDoc,
+  pin: string,
+  current: string | undefined,
+  headers: Headers,
+): Promise<boolean> {
+  const pinHash = await hashCredential(pin);
+  if (!user.pinHash && !user.passwordHash) {
+    // Someone who signs in with Microsoft has no Roger secret to prove: their signed-in session
+    // is the proof, and only for this first PIN (docs/flows.md, Sign in with Microsoft).
+    const set = await updateUser(services.store, user, (latest) => {
+      if (latest.pinHash || latest.passwordHash) throw new Conflict('a PIN or password was set meanwhile: give the current one');
+      return { ...latest, pinHash };
+    });
+    if (!set) throw new HttpProblem('not-found', 'this account no longer exists');
+    return true;
+  }
+  if (current === undefined) throw new Invalid('give your current PIN or password', { field: 'current' });
+  const ip = clientIp(headers, services.config.http.trustedProxyHops);
+  const signedIn = await signIn(
+    services,
+    tenant,
+    {
+      loginName: user.username,
+      secret: current,
+      method: /^[0-9]+$/.test(current) ? 'pin' : 'password',
+      clientId,
+      ...(ip ? { ip } : {}),
+    },
+    (latest) => ({ ...latest, pinHash }),
+  );
+  return signedIn !== undefined && signedIn.id === user.id;
+}

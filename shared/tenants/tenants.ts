@@ -12,6 +12,8 @@ import { newId } from '../tokens/secrets.js';
 import { defaultTenantPolicy, type TenantPolicy } from './policy.js';
 import { keepsAWayIn, signInDeadEnd } from './sign-in-methods.js';
 import { readUser } from '../users/users.js';
+import { countUsers } from '../users/admin.js';
+import { pinOnlyRefusal } from './pin-density.js';
 
 export const TenantSlugSchema = Type.String({
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
@@ -298,6 +300,11 @@ export async function changeTenant(
   // An admin who changes how people sign in must keep a way in themselves (read before the write:
   // argon2 hashes and Entra links do not change with the tenant item).
   const self = changes.policy?.signInMethods ? await readUser(store, admin.tenantId, admin.userId) : undefined;
+  // PIN-only sign-in is judged against the tenant's size whenever it, or what it depends on, changes (pin-density.ts).
+  const densityChanged = ['pinOnly', 'pinMinLength', 'pinDensity'].some(
+    (field) => changes.policy?.[field as keyof TenantPolicy] !== undefined,
+  );
+  const users = densityChanged ? await countUsers(store, admin.tenantId) : undefined;
   const updated = await updateTenant(store, admin.tenantId, (tenant) => {
     const changed = {
       ...tenant,
@@ -307,6 +314,8 @@ export async function changeTenant(
     // Judged on the tenant as stored at this write, so a binding written meanwhile counts.
     const deadEnd = signInDeadEnd(changed);
     if (deadEnd) throw new Conflict(deadEnd, { field: 'policy.signInMethods' });
+    const tooDense = users === undefined ? undefined : pinOnlyRefusal(changed.policy, users);
+    if (tooDense) throw new Conflict(tooDense.detail, { field: 'policy.pinOnly', ...tooDense.density });
     if (self && !keepsAWayIn(changed, self)) {
       throw new Conflict(
         'this would lock you out: keep a way you sign in to the apps yourself (a Roger password, or Microsoft from a connected organisation); another admin who has one can make the change',

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { audit, ERASED_USER, type Actor } from '../audit/audit.js';
 import { Conflict, Forbidden, NotFound } from '../errors.js';
@@ -12,6 +11,7 @@ import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { putOnRoster, takeOffRoster } from './admin-roster.js';
+import { drawIndexedPin, releasePinsOf, unclaimPin } from './pin-index.js';
 import { eraseUser, type ErasureCounts } from './data-rights.js';
 import {
   checkCredentialPolicy,
@@ -157,19 +157,37 @@ export async function restoreToRoster(store: Store, tenantId: string, userId: st
 /**
  * An admin's PIN reset: a random PIN (longer as the tenant fills the PIN space), shown once to
  * the admin and stored only as its argon2id hash. Like any credential reset, it clears a lock
- * and ends the user's sign-ins everywhere.
+ * and ends the user's sign-ins everywhere. Being random, it is claimed in the PIN index too
+ * (pin-index.ts: a draw someone holds is drawn again), so it serves PIN-only sign-in
+ * (docs/security.md#pin-only-sign-in); the user's previous entry goes once the new hash is written.
  */
-export async function resetPin(store: Store, tenantId: string, userId: string, policy: TenantPolicy): Promise<string | undefined> {
+export async function resetPin(
+  services: Pick<Services, 'store' | 'config'>,
+  tenantId: string,
+  userId: string,
+  policy: TenantPolicy,
+): Promise<string | undefined> {
+  const { store } = services;
   const length = generatedPinLength(policy, await countUsers(store, tenantId));
-  const pin = Array.from({ length }, () => String(randomInt(10))).join('');
-  // Hashed before the user is read, and applied on top of any sign-in or refresh that writes the
-  // user meanwhile: those are frequent (anyone can make wrong sign-ins) and must not make it fail.
-  const pinHash = await hashCredential(pin);
-  const user = await readUser(store, tenantId, userId);
-  const updated =
-    user &&
-    (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
-  return updated ? pin : undefined;
+  const { pin, entryId } = await drawIndexedPin(services, tenantId, userId, length);
+  try {
+    // Hashed before the user is read, and applied on top of any sign-in or refresh that writes the
+    // user meanwhile: those are frequent (anyone can make wrong sign-ins) and must not make it fail.
+    const pinHash = await hashCredential(pin);
+    const user = await readUser(store, tenantId, userId);
+    const updated =
+      user &&
+      (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+    if (!updated) {
+      await unclaimPin(store, tenantId, entryId);
+      return undefined;
+    }
+  } catch (error) {
+    await unclaimPin(store, tenantId, entryId);
+    throw error;
+  }
+  await releasePinsOf(store, tenantId, userId, entryId);
+  return pin;
 }
 
 /** One sign-in as the API shows it. */
@@ -272,6 +290,8 @@ export async function setUserCredentials(
     user &&
     (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
   if (!updated) throw new NotFound('no such user');
+  // A chosen PIN is never indexed: the entry of the PIN it replaces must not name the user any more.
+  if (credentials.pin !== undefined) await releasePinsOf(store, admin.tenantId, userId);
   await audit(store, log, {
     tenantId: admin.tenantId,
     actorId: admin.userId,
@@ -284,14 +304,15 @@ export async function setUserCredentials(
 
 /** An admin gives a user a new random PIN (see resetPin), shown once: the answer is the only copy. */
 export async function issueNewPin(
-  { store, now }: Pick<Services, 'store' | 'now'>,
+  services: Pick<Services, 'store' | 'now' | 'config'>,
   admin: Actor,
   userId: string,
   log: Logger,
 ): Promise<string> {
+  const { store, now } = services;
   const tenant = await readTenant(store, admin.tenantId);
   if (!tenant) throw new NotFound('the tenant no longer exists');
-  const pin = await resetPin(store, admin.tenantId, userId, tenant.policy);
+  const pin = await resetPin(services, admin.tenantId, userId, tenant.policy);
   if (pin === undefined) throw new NotFound('no such user');
   await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.pin-reset', targetId: userId, at: now() });
   return pin;

@@ -145,6 +145,11 @@ export class LoginNameTaken extends Error {
 
 /** Checks a PIN / password against the tenant policy; throws CredentialRejected with the reason. */
 export function checkCredentialPolicy(policy: TenantPolicy, credentials: { pin?: string; password?: string }) {
+  // Under PIN-only sign-in a PIN names its holder: only Roger draws them, so that none is guessable
+  // and nobody is ever told one is taken (docs/security.md#pin-only-sign-in).
+  if (credentials.pin !== undefined && policy.pinOnly) {
+    throw new CredentialRejected('this organization signs in with a PIN alone, so PINs are drawn by Roger, not chosen: ask for a new PIN');
+  }
   if (credentials.pin !== undefined && credentials.pin.length < policy.pinMinLength) {
     throw new CredentialRejected(`the PIN must have at least ${policy.pinMinLength} digits`);
   }
