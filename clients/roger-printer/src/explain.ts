@@ -39,13 +39,15 @@ function oneLine(text: string): string {
  * Why a sign-in at the panel was refused, for the person standing there. The token endpoint's
  * `unauthorized_client` means the organization has this way of signing in turned off (its
  * `badgeSignIn` or `pinOnly` policy), which the server's description may word for an admin:
- * the panel says so plainly. Anything else (a wrong badge or PIN, a lock, too many failures and
+ * the panel says so plainly, as it does for a server without the grant. Anything else (a wrong badge or PIN, a lock, too many failures and
  * how long to wait) is in the server's words, which name no account.
  */
 export function explainSignInRefusal(error: unknown, way: string): string {
   if (error instanceof oauth.ResponseBodyError && error.error === 'unauthorized_client') {
     return `this organization does not use ${way} at its printers`;
   }
+  // A region whose API predates the grant (its metadata would not list it either).
+  if (error instanceof oauth.ResponseBodyError && error.error === 'unsupported_grant_type') return `Roger does not offer ${way} here yet`;
   return explain(error);
 }
 

@@ -22,6 +22,8 @@ describe('explain', () => {
   it('says a turned-off way of signing in plainly, and a taken badge without saying whose', () => {
     const off = tokenError(400, { error: 'unauthorized_client', error_description: 'policy badgeSignIn is off' });
     expect(explainSignInRefusal(off, 'badge sign-in')).toBe('this organization does not use badge sign-in at its printers');
+    const older = tokenError(400, { error: 'unsupported_grant_type', error_description: 'supported: password, refresh_token' });
+    expect(explainSignInRefusal(older, 'PIN-only sign-in')).toBe('Roger does not offer PIN-only sign-in here yet');
     const wrong = tokenError(400, { error: 'invalid_grant', error_description: 'unknown badge or wrong PIN, or the account is locked' });
     expect(explainSignInRefusal(wrong, 'badge sign-in')).toBe('unknown badge or wrong PIN, or the account is locked');
     const taken = new ApiError(409, { type: 'tag:roger.cloud,2026:problems/badge-taken', title: 'Conflict', detail: 'badge-taken' });
