@@ -242,8 +242,8 @@ async function releaseLoginNames(store: Store, tenantId: string, userId: string)
   const names = await queryAll<{ _etag: string }>(
     store,
     'accounts',
-    // Microsoft users' (tid, oid) look-ups (entra-identity.ts) and SCIM externalIds (external-id.ts) too.
-    "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type IN ('login-name', 'entra-identity', 'scim-external') AND c.userId = @userId",
+    // Microsoft users' (tid, oid) look-ups (entra-identity.ts), SCIM externalIds (external-id.ts) and PIN index entries (pin-index.ts) too.
+    "SELECT * FROM c WHERE c.tenantId = @tenantId AND c.type IN ('login-name', 'entra-identity', 'scim-external', 'pin-index') AND c.userId = @userId",
     { tenantId, userId },
     tenantId,
   );
