@@ -36,6 +36,20 @@ export class AgentProcess {
     return new AgentProcess(child);
   }
 
+  /**
+   * The program on a terminal of its own, as a person at a console runs it: util-linux `script`
+   * gives it a pseudo-terminal, and what is typed here reaches it as keystrokes. Its output is
+   * then the terminal's (the prompt, escape sequences, CR LF).
+   */
+  static startOnTerminal(args: string[], env: Record<string, string> = {}): AgentProcess {
+    const command = [process.execPath, BIN, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
+      env: { ...process.env, ROGER_PRINTER_BACKOFF_MS: '50', ROGER_PRINTER_BACKOFF_MAX_MS: '200', TERM: 'dumb', ...env },
+      stdio: 'pipe',
+    });
+    return new AgentProcess(child);
+  }
+
   /** The next stdout match of `pattern` after the last one waited for. */
   async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
@@ -107,8 +121,8 @@ export function agentsOnTestHost(
       if (!host) throw new Error('the test host is started in beforeAll');
       return host;
     },
-    start(args: string[]): AgentProcess {
-      const agent = AgentProcess.start(args, env);
+    start(args: string[], on: 'pipe' | 'terminal' = 'pipe'): AgentProcess {
+      const agent = on === 'terminal' ? AgentProcess.startOnTerminal(args, env) : AgentProcess.start(args, env);
       agents.push(agent);
       return agent;
     },
