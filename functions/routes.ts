@@ -7,6 +7,7 @@
 // resource share their schemas and helpers without importing each other.
 import { buildRouteTable } from '../shared/http/route-table.js';
 import { auditList } from './audit.js';
+import { badgesCreate, badgesDelete, badgesList, meBadgesCreate } from './badges.js';
 import { authorize, authorizeAccount, authorizeMicrosoft, authorizePassword } from './authorize-page.js';
 import { deviceCodesApprove, deviceCodesDeny, deviceCodesGet } from './device-codes.js';
 import { devicePage, devicePageDecision, devicePageSignIn } from './device-page.js';
@@ -96,7 +97,11 @@ export const routeTable = buildRouteTable([
   usersLogins,
   usersExport,
   usersErase,
+  badgesList,
+  badgesCreate,
+  badgesDelete,
   me,
+  meBadgesCreate,
   meLogins,
   mePin,
   meUsage,

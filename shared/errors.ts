@@ -14,7 +14,8 @@ export type DomainErrorKind =
  * (the app shows "connect OneDrive again" for `onedrive-reconnect-required`), so each keeps its
  * own stable problem type.
  */
-export type ConflictCode = 'onedrive-not-connected' | 'onedrive-reconnect-required' | 'onedrive-folder-blocked' | 'managed-by-directory';
+export type ConflictCode =
+  'onedrive-not-connected' | 'onedrive-reconnect-required' | 'onedrive-folder-blocked' | 'managed-by-directory' | 'badge-taken';
 
 /** An outage with a cause the caller should know apart from a busy service: it lasts until an operator acts. */
 export type UnavailableCode = 'onedrive-not-configured' | 'microsoft-sign-in-not-configured' | 'release-topics-full';

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'user.changed',
   'user.credentials-set',
   'user.pin-reset',
+  'user.badge-added',
+  'user.badge-removed',
   'user.erased',
   'device.enrolled',
   'device.changed',

@@ -17,6 +17,7 @@ export const problemKinds = {
   'onedrive-reconnect-required': { status: 409, title: 'OneDrive must be connected again' },
   'onedrive-folder-blocked': { status: 409, title: 'A file is in the way of a OneDrive folder' },
   'managed-by-directory': { status: 409, title: 'Provisioned by the identity provider' },
+  'badge-taken': { status: 409, title: 'The badge is already registered' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'too-many-requests': { status: 429, title: 'Too many requests' },

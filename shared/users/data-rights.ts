@@ -12,6 +12,7 @@ import { withoutSystemProperties } from '../store/system-properties.js';
 import { forgetUserPrintRights, userPrintRights } from '../tenants/user-print-rights.js';
 import { eraseUserUsage } from '../usage/erasure.js';
 import { userDays } from '../usage/reports.js';
+import { eraseBadges, publicBadge, userBadges } from './badges.js';
 import { deleteLoginRecords, exportedLogins } from './login-records.js';
 import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } from './users.js';
 
@@ -21,7 +22,7 @@ import { publicUser, readUser, updateUser, USER_WRITE_ATTEMPTS, type UserDoc } f
  * erasure removes:
  *  - accounts: the user (profile, credential hashes, lockout, refresh-token families, the login
  *    history of a user stored before login records), their login records (login-records.ts),
- *    their username and email look-ups, their OneDrive link, scan profiles and SCIM groups naming them;
+ *    their username and email look-ups, their ID badges (badges.ts), their OneDrive link, scan profiles and SCIM groups naming them;
  *  - jobs: their whole partition;
  *  - deviceCodes: device codes answered as them, pending OneDrive consents;
  *  - rateLimits: their wrong-user-code counter;
@@ -104,7 +105,7 @@ const auditNaming = (store: Store, tenantId: string, userId: string) =>
   );
 
 export async function exportUser(store: Store, user: UserDoc) {
-  const [logins, jobs, link, codes, profiles, groups, auditRecords, usage, printRights] = await Promise.all([
+  const [logins, jobs, link, codes, profiles, groups, auditRecords, usage, printRights, badges] = await Promise.all([
     exportedLogins(store, user),
     userJobs(store, user.tenantId, user.id),
     readLink(store, user.tenantId, user.id),
@@ -114,6 +115,7 @@ export async function exportUser(store: Store, user: UserDoc) {
     auditNaming(store, user.tenantId, user.id),
     userDays(store, user.tenantId, user.id),
     userPrintRights(store, user.tenantId, user.id),
+    userBadges(store, user.tenantId, user.id),
   ]);
   return {
     exportedFor: user.id,
@@ -135,6 +137,8 @@ export async function exportUser(store: Store, user: UserDoc) {
     usage,
     // Their own entry in the tenant's print rights, if an admin gave them one (their role's rights are the tenant's).
     printRights: printRights ?? null,
+    // Id, label and dates only: the number is stored nowhere, and its keyed hash says nothing to the person (docs/data.md#badges).
+    badges: badges.map(publicBadge),
     onedrive: link
       ? {
           status: link.status,
@@ -165,6 +169,8 @@ export interface ErasureCounts {
   readonly usageDays: number;
   /** The user's own entry in the tenant's print rights (0 or 1). */
   readonly printRights: number;
+  /** Their ID badges (badges.ts). */
+  readonly badges: number;
 }
 
 /** 1 when the write was made, 0 when the item was gone already (a racing erasure, a cancel): erasure is idempotent. */
@@ -281,7 +287,7 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
     profilesNaming(store, tenantId, userId),
     scimGroupsNaming(store, tenantId, userId),
   ]);
-  const counts: Omit<ErasureCounts, 'loginRecords' | 'usageDays' | 'printRights'> = {
+  const counts: Omit<ErasureCounts, 'loginRecords' | 'usageDays' | 'printRights' | 'badges'> = {
     jobs: await eraseEach(jobs, (job) => ifStillThere(store.container('jobs').item(job.id, job.pk).delete())),
     deviceCodes: await eraseEach(codes, (code) => ifStillThere(store.container('deviceCodes').item(code.id, code.id).delete())),
     scanProfiles: await eraseEach(profiles, (profile) => leaveProfile(store, profile, userId)),
@@ -306,6 +312,9 @@ export async function eraseUser(store: Store, tenantId: string, userId: string, 
   // After their jobs went: no job of theirs is left whose figures a late sweep could add back.
   const usageDays = await eraseUserUsage(store, tenantId, userId);
   const printRights = await forgetUserPrintRights(store, tenantId, userId);
-  const erased = { ...counts, loginRecords, usageDays, printRights, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
+  // After the user item, as the login names: a badge registered by a request that read the user
+  // before it went is found here (and registerBadge takes back one written after this).
+  const badges = await eraseBadges(store, tenantId, userId);
+  const erased = { ...counts, loginRecords, usageDays, printRights, badges, onedriveLinks: counts.onedriveLinks + (lateLink ? 1 : 0) };
   return user || names > 0 || msalCache || Object.values(erased).some((n) => n > 0) ? erased : undefined;
 }

@@ -231,6 +231,29 @@ describe('OAuth security rules', () => {
     'users-pin-reset': async () => (await api(host, w.a.admin, 'POST', `/api/users/${w.b.daveId}/pin-reset`)).status,
     'users-logins': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/logins`)).status,
     'users-export': async () => (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/export`)).status,
+    // ID badges: B's admin registers one for Dave; A's admin can neither see, add to nor remove Dave's.
+    'badges-list': async () => {
+      await api(host, w.b.admin, 'POST', `/api/users/${w.b.daveId}/badges`, { number: randomBytes(6).toString('hex') });
+      return (await api(host, w.a.admin, 'GET', `/api/users/${w.b.daveId}/badges`)).status;
+    },
+    'badges-create': async () =>
+      (await api(host, w.a.admin, 'POST', `/api/users/${w.b.daveId}/badges`, { number: randomBytes(6).toString('hex') })).status,
+    'badges-delete': async () => {
+      const badge = await api(host, w.b.admin, 'POST', `/api/users/${w.b.daveId}/badges`, { number: randomBytes(6).toString('hex') });
+      const status = (await api(host, w.a.admin, 'DELETE', `/api/users/${w.b.daveId}/badges/${badge.body.id}`)).status;
+      const kept = await api(host, w.b.admin, 'GET', `/api/users/${w.b.daveId}/badges`);
+      expect(kept.body.items.map((b: { id: string }) => b.id)).toContain(badge.body.id);
+      return status;
+    },
+    'me-badges-create': async () => {
+      // A number Dave holds in B is free in A: badges are unique per tenant, and a session registers for its own person only.
+      const number = randomBytes(6).toString('hex');
+      expect((await api(host, w.b.admin, 'POST', `/api/users/${w.b.daveId}/badges`, { number })).status).toBe(201);
+      const before = (await api(host, w.b.admin, 'GET', `/api/users/${w.b.daveId}/badges`)).body;
+      expect((await api(host, w.aSession, 'POST', '/api/me/badges', { number })).status).toBe(201);
+      expect((await api(host, w.b.admin, 'GET', `/api/users/${w.b.daveId}/badges`)).body).toEqual(before);
+      return 404; // the session's own tenant and person, from the token
+    },
     'users-erase': async () => {
       // Idempotent 204 for an id it cannot see, but nothing of B's is touched ("B's data is unchanged" checks).
       expect((await api(host, w.a.admin, 'DELETE', `/api/users/${w.b.daveId}`)).status).toBe(204);
