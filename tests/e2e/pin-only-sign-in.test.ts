@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimited } from '../../shared/errors.js';
+import { OAuthError } from '../../shared/oauth/errors.js';
+import { grantOf } from '../../shared/oauth/grants/index.js';
+import { handler } from '../../shared/oauth/grants/pin-only.js';
+import { deactivated } from '../../shared/users/activation.js';
+import { claimPin, PinTaken } from '../../shared/users/pin-index.js';
+import { readUser, updateUser } from '../../shared/users/users.js';
+import { freshTenant, individual } from '../helpers/fixtures.js';
+import { enrollPrinter } from '../helpers/printer.js';
+import { api, lastCosmosRequests, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { startTestHost, type TestHost } from '../helpers/test-host.js';
+
+/**
+ * PIN-only sign-in (docs/flows.md#pin-only-sign-in, docs/security.md#pin-only-sign-in): the
+ * density rule on `pinOnly`, PINs drawn by Roger and kept unique in a keyed-hash index, and the
+ * grant at an enrolled printer, through the token endpoint and the real store.
+ */
+const PIN_GRANT = 'urn:roger:params:oauth:grant-type:pin';
+const ann: Person = { email: 'ann@contoso.test', username: 'ann', fullName: 'Ann Admin', password: 'ann-password-12' };
+const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob Builder', password: 'bob-password-12', pin: '4826' };
+const cat: Person = { email: 'cat@contoso.test', username: 'cat', fullName: 'Cat Cook', password: 'cat-password-12' };
+
+const BOBS_OWN_PIN = '48260013';
+const subOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
+
+describe('PIN-only sign-in', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startTestHost({ env: oauthEnv });
+  });
+  afterAll(() => host?.close());
+
+  /** Ann (admin), Bob (his own PIN, set before pinOnly) and Cat, a printer; pinOnly on at 6 digits. */
+  async function pinOnlyTenant(policy: Record<string, unknown> = {}) {
+    const tenant = await freshTenant(host, 'pinonly', individual(ann), [individual(bob), individual(cat)]);
+    const printer = await enrollPrinter(host, tenant.admin.token, 'MFP hall');
+    // Bob chose an 8-digit PIN while PINs were still chosen.
+    const chose = await api(host, tenant.admin.token, 'PUT', `/api/users/${tenant.users[0]!.id}/credentials`, { pin: BOBS_OWN_PIN });
+    expect(chose.status).toBe(204);
+    const on = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: true, pinMinLength: 6, ...policy } });
+    expect(on.status).toBe(200);
+    return { ...tenant, printer, bob: tenant.users[0]!, cat: tenant.users[1]! };
+  }
+
+  const pinSignIn = (printer: { access?: string }, pin: string, clientId = 'roger-emb') =>
+    registered
+      ? tokenRequest(host, { grant_type: PIN_GRANT, client_id: clientId, pin }, printer.access)
+      : throughHandler(printer.access, { pin }, clientId);
+
+  /**
+   * Until the grant is registered at the token endpoint (grants/index.ts, helper G's), its handler
+   * is called as the endpoint would call it, and its errors rendered as the endpoint renders them.
+   */
+  const registered = grantOf(PIN_GRANT) !== undefined;
+  async function throughHandler(bearer: string | undefined, parameters: { pin: string }, clientId: string) {
+    const headers = new Headers(bearer ? { authorization: `Bearer ${bearer}` } : {});
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    try {
+      const body = await handler(await host.services(), { clientId, parameters, headers, ip: undefined, log: quiet });
+      return { status: 200, headers: new Headers(), body: body as unknown as Record<string, string> };
+    } catch (error) {
+      if (error instanceof OAuthError)
+        return { status: error.status, headers: new Headers(), body: error.toJSON() as Record<string, string> };
+      if (error instanceof RateLimited) {
+        return {
+          status: 429,
+          headers: new Headers({ 'retry-after': String(error.retryAfterSeconds) }),
+          body: { error: 'temporarily_unavailable' },
+        };
+      }
+      throw error;
+    }
+  }
+
+  async function newPinFor(adminToken: string, userId: string): Promise<string> {
+    const reset = await api(host, adminToken, 'POST', `/api/users/${userId}/pin-reset`);
+    expect(reset.status).toBe(200);
+    return reset.body.pin as string;
+  }
+
+  it('turning pinOnly on is refused when PINs are too short for the tenant, naming the numbers and the length needed', async () => {
+    const tenant = await freshTenant(host, 'density', individual(ann), [individual(bob)]);
+    // 2 users in 10,000 four-digit PINs is 0.02 %: above a pinDensity of 0.01 %.
+    const tight = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinDensity: 0.0001 } });
+    expect(tight.status).toBe(200);
+    const refused = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: true } });
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.field).toBe('policy.pinOnly');
+    expect(refused.body.detail).toContain('2 users');
+    expect(refused.body.detail).toContain('4 digits');
+    expect(refused.body.detail).toContain('0.02 %');
+    expect(refused.body.detail).toContain('pinMinLength to 5');
+    expect(refused.body).toMatchObject({ users: 2, length: 4, lengthNeeded: 5 });
+    expect((await api(host, tenant.admin.token, 'GET', '/api/tenant')).body.policy.pinOnly).toBe(false);
+
+    // With the length needed in the same change it is accepted; shortening PINs afterwards is refused the same way.
+    const accepted = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: true, pinMinLength: 5 } });
+    expect(accepted.status).toBe(200);
+    const shorter = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinMinLength: 4 } });
+    expect(shorter.status).toBe(409);
+    expect(shorter.body.field).toBe('policy.pinOnly');
+  });
+
+  it('a PIN Roger draws signs its holder in at the printer without a username; a wrong or old PIN does not', async () => {
+    const tenant = await pinOnlyTenant();
+    const pin = await newPinFor(tenant.admin.token, tenant.bob.id);
+    expect(pin).toMatch(/^[0-9]{6}$/);
+
+    const signedIn = await pinSignIn(tenant.printer, pin);
+    expect(signedIn.status).toBe(200);
+    expect(subOf(signedIn.body.access_token)).toBe(tenant.bob.id);
+    expect(signedIn.body.scope).toBe('jobs:submit scan');
+    expect(signedIn.body.refresh_token).toBeUndefined();
+    // The session token is the PIN command's: it reaches the user's own jobs at that printer.
+    expect((await api(host, signedIn.body.access_token, 'GET', '/api/jobs')).status).toBe(200);
+
+    // Bob's own PIN from before pinOnly is not in the index: it does not sign in alone.
+    expect((await pinSignIn(tenant.printer, BOBS_OWN_PIN)).body.error).toBe('invalid_grant');
+    // A new PIN replaces the old one in the index.
+    const next = await newPinFor(tenant.admin.token, tenant.bob.id);
+    if (next !== pin) expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
+    expect(subOf((await pinSignIn(tenant.printer, next)).body.access_token)).toBe(tenant.bob.id);
+  });
+
+  it('under pinOnly nobody chooses a PIN: a chosen one is refused, and leaving it out draws one', async () => {
+    const tenant = await pinOnlyTenant();
+    const chosen = { pin: '13579246' };
+    const created = await api(host, tenant.admin.token, 'POST', '/api/users', { ...individual(cat), ...chosen });
+    expect(created.status).toBe(400);
+    expect(created.body.detail).toContain('drawn by Roger');
+    expect((await api(host, tenant.admin.token, 'PUT', `/api/users/${tenant.cat.id}/credentials`, chosen)).status).toBe(400);
+    const own = await api(host, tenant.cat.token, 'PUT', '/api/me/pin', { current: tenant.cat.person.password, ...chosen });
+    expect(own.status).toBe(400);
+
+    const drawn = await api(host, tenant.cat.token, 'PUT', '/api/me/pin', { current: tenant.cat.person.password });
+    expect(drawn.status).toBe(200);
+    expect(drawn.body.pin).toMatch(/^[0-9]{6}$/);
+    expect(subOf((await pinSignIn(tenant.printer, drawn.body.pin)).body.access_token)).toBe(tenant.cat.id);
+  });
+
+  it('the grant is for enrolled printers of tenants with pinOnly on', async () => {
+    const tenant = await freshTenant(host, 'pinoff', individual(ann));
+    const printer = await enrollPrinter(host, tenant.admin.token, 'MFP off');
+    const off = await pinSignIn(printer, '123456');
+    expect(off.status).toBe(400);
+    expect(off.body.error).toBe('unauthorized_client');
+    expect((await pinSignIn({}, '123456', 'roger-mobile')).body.error).toBe('unauthorized_client');
+    expect((await pinSignIn({}, '123456')).status).toBe(401);
+    expect((await pinSignIn(printer, '')).body.error).toBe('invalid_request');
+  });
+
+  it('a PIN nobody holds costs the store what a refused holder costs; deactivated and erased holders are refused', async () => {
+    const tenant = await pinOnlyTenant();
+    const pin = await newPinFor(tenant.admin.token, tenant.cat.id);
+    const services = await host.services();
+    const user = await readUser(services.store, tenant.id, tenant.cat.id);
+    await updateUser(services.store, user!, (current) => deactivated(current, new Date()));
+
+    expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
+    const nobody = pin === '999999' ? '999998' : '999999';
+    if (registered) {
+      const refusedHolder = lastCosmosRequests(host, 'oauth-token');
+      expect((await pinSignIn(tenant.printer, nobody)).body.error).toBe('invalid_grant');
+      expect(lastCosmosRequests(host, 'oauth-token')).toBe(refusedHolder);
+    } else {
+      expect((await pinSignIn(tenant.printer, nobody)).body.error).toBe('invalid_grant');
+    }
+
+    // Erased: the index entry goes with the user, and the PIN signs nobody in.
+    expect((await api(host, tenant.admin.token, 'DELETE', `/api/users/${tenant.cat.id}`)).status).toBe(204);
+    const { resources } = await services.store
+      .container('accounts')
+      .items.query({
+        query: "SELECT c.id FROM c WHERE c.type = 'pin-index' AND c.userId = @userId",
+        parameters: [{ name: '@userId', value: tenant.cat.id }],
+      })
+      .fetchAll();
+    expect(resources).toEqual([]);
+    expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
+  });
+
+  it('a locked holder is refused with the right PIN; guessing at one printer ends in its failure limit', async () => {
+    const tenant = await pinOnlyTenant({ printerFailedSignInLimit: 5 });
+    const pin = await newPinFor(tenant.admin.token, tenant.bob.id);
+    const services = await host.services();
+    const bobNow = await readUser(services.store, tenant.id, tenant.bob.id);
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await updateUser(services.store, bobNow!, (current) => ({ ...current, lockout: { failures: 0, locks: 1, lockedUntil: until } }));
+    expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
+
+    // Four more wrong PINs (five failures in all), then the printer must wait, whatever is typed.
+    for (const guess of ['100001', '100002', '100003', '100004']) expect((await pinSignIn(tenant.printer, guess)).status).toBe(400);
+    const limited = await pinSignIn(tenant.printer, '100005');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBeTruthy();
+  });
+
+  it('two users claiming one PIN at the same moment: never both', async () => {
+    const tenant = await freshTenant(host, 'pinrace', individual(ann));
+    const services = await host.services();
+    for (let round = 0; round < 5; round += 1) {
+      const pin = `77${round}1234`;
+      const outcomes = await Promise.allSettled(
+        ['a', 'b', 'c'].map((who) => claimPin(services, tenant.id, `${who}${round}`.padEnd(32, '0'), pin)),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(PinTaken);
+    }
+    // The same user claiming their own PIN again is no conflict.
+    const owner = 'd'.padEnd(32, '0');
+    await claimPin(services, tenant.id, owner, '55501234');
+    await expect(claimPin(services, tenant.id, owner, '55501234')).resolves.toMatch(/^pin:/);
+  });
+});
