@@ -189,10 +189,12 @@ export async function registerBadge(
     Promise.all(older.map((hash) => readBadgeItem(services.store, tenantId, itemId(hash)))),
     userBadges(services.store, tenantId, userId),
   ]);
-  if (olderItems.some((item) => item !== undefined)) throw new BadgeTaken();
+  // The cap first: once a person has 10 badges every number answers alike, so a session cannot
+  // go on probing which numbers are registered (docs/security.md#badges).
   if (owned.length >= MAX_BADGES_PER_USER) {
     throw new Conflict(`a person may have at most ${MAX_BADGES_PER_USER} badges: remove one first`, { limit: MAX_BADGES_PER_USER });
   }
+  if (olderItems.some((item) => item !== undefined)) throw new BadgeTaken();
   const badge: BadgeDoc = {
     id: itemId(current!),
     tenantId,

@@ -116,6 +116,11 @@ describe('badges registered by an admin', () => {
     const eleventh = await api(host, tenant.admin.token, 'POST', path, { number: newNumber() });
     expect(eleventh.status).toBe(409);
     expect(eleventh.body.detail).toContain('at most 10');
+    // At the cap a number someone holds answers the same: no more probing which numbers exist.
+    const held = newNumber();
+    await registerBadge(services, tenant.id, tenant.admin.id, { number: held });
+    const probe = await api(host, tenant.admin.token, 'POST', path, { number: held });
+    expect([probe.status, probe.body.detail]).toEqual([409, eleventh.body.detail]);
 
     const other = await freshTenant(host, 'badge-foreign', admin);
     expect((await api(host, other.admin.token, 'POST', path, { number: newNumber() })).status).toBe(404);
