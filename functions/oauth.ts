@@ -76,7 +76,7 @@ export const oauthToken = defineRoute({
   methods: ['POST'],
   route: 'oauth/token',
   summary:
-    'Token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE code_verifier), device_code, password (printers and the mobile app only), refresh_token.',
+    'Token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE code_verifier), device_code, password (printers and the mobile app only), refresh_token, and the extension grant urn:roger:params:oauth:grant-type:badge (RFC 6749 §4.5; an enrolled printer with its Bearer device token sends `badge`, and `pin` where the tenant policy is badge+pin: docs/flows.md#badge-sign-in).',
   tags: ['oauth'],
   errorFormat: 'oauth',
   request: {
@@ -94,6 +94,13 @@ export const oauthToken = defineRoute({
         redirect_uri: Type.Optional(Param),
         // RFC 7636 §4.1: at most 128 characters.
         code_verifier: Type.Optional(Type.String({ maxLength: 128 })),
+        badge: Type.Optional(
+          Type.String({
+            maxLength: 128,
+            description: 'Badge grant: the card number the printer read (4 to 64 letters and digits, trimmed).',
+          }),
+        ),
+        pin: Type.Optional(Type.String({ maxLength: 128, description: 'Badge grant under badge+pin: the person’s PIN.' })),
       },
       { additionalProperties: true },
     ),

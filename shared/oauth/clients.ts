@@ -22,10 +22,13 @@ export interface OAuthClient {
 /** RFC 8628 §3.4: the device authorization endpoint serves the clients that may use this grant. */
 export const DEVICE_CODE_GRANT: GrantType = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/** Our extension grant (grants/badge.ts, docs/flows.md#badge-sign-in): printers only. */
+export const BADGE_GRANT: GrantType = 'urn:roger:params:oauth:grant-type:badge';
+
 export const oauthClients: Readonly<Record<string, OAuthClient>> = {
   'roger-emb': {
     id: 'roger-emb',
-    grants: [DEVICE_CODE_GRANT, 'refresh_token', 'password'],
+    grants: [DEVICE_CODE_GRANT, 'refresh_token', 'password', BADGE_GRANT],
     scopes: ['device', 'session', 'jobs:release', 'jobs:submit', 'scan'],
   },
   'roger-mobile': {

@@ -16,6 +16,7 @@ describe('the grant registry', () => {
       'password',
       'refresh_token',
       'authorization_code',
+      'urn:roger:params:oauth:grant-type:badge',
     ]);
     const metadata = authorizationServerMetadata(loadConfig({}));
     expect(metadata.grant_types_supported).toEqual(supportedGrantTypes);
