@@ -243,4 +243,18 @@ describe('export and erasure', () => {
     const erased = (audit.body.items as { action: string; details?: Record<string, unknown> }[]).find((r) => r.action === 'user.erased');
     expect(erased?.details?.badges).toBe(2);
   });
+
+  it('a registration racing the erasure leaves no badge behind', async () => {
+    const tenant = await freshTenant(host, 'badge-erase-race', admin, [individual(uma), individual(ben)]);
+    for (const member of tenant.users) {
+      const numbers = [newNumber(), newNumber(), newNumber()];
+      const outcomes = await Promise.allSettled([
+        ...numbers.map((number) => registerBadge(services, tenant.id, member.id, { number })),
+        api(host, tenant.admin.token, 'DELETE', `/api/users/${member.id}`),
+      ]);
+      expect(outcomes.at(-1)).toMatchObject({ status: 'fulfilled', value: { status: 204 } });
+      expect(await userBadges(services.store, tenant.id, member.id)).toEqual([]);
+      for (const number of numbers) expect(await findBadgeOwner(services, tenant.id, number)).toBeUndefined();
+    }
+  });
 });
