@@ -76,7 +76,7 @@ export const oauthToken = defineRoute({
   methods: ['POST'],
   route: 'oauth/token',
   summary:
-    'Token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE code_verifier), device_code, password (printers and the mobile app only), refresh_token, and the extension grant urn:roger:params:oauth:grant-type:badge (RFC 6749 §4.5; an enrolled printer with its Bearer device token sends `badge`, and `pin` where the tenant policy is badge+pin: docs/flows.md#badge-sign-in).',
+    'Token endpoint (RFC 6749 §3.2): authorization_code (with the PKCE code_verifier), device_code, password (printers and the mobile app only), refresh_token, and two extension grants (RFC 6749 §4.5) for an enrolled printer with its Bearer device token: urn:roger:params:oauth:grant-type:badge (`badge`, and `pin` where the tenant policy is badge+pin: docs/flows.md#badge-sign-in) and urn:roger:params:oauth:grant-type:pin (`pin` alone, where the tenant policy has pinOnly: docs/flows.md#pin-only-sign-in).',
   tags: ['oauth'],
   errorFormat: 'oauth',
   request: {
@@ -100,7 +100,9 @@ export const oauthToken = defineRoute({
             description: 'Badge grant: the card number the printer read (4 to 64 letters and digits, trimmed).',
           }),
         ),
-        pin: Type.Optional(Type.String({ maxLength: 128, description: 'Badge grant under badge+pin: the person’s PIN.' })),
+        pin: Type.Optional(
+          Type.String({ maxLength: 128, description: 'The person’s PIN: badge grant under badge+pin, and the PIN-only grant.' }),
+        ),
       },
       { additionalProperties: true },
     ),

@@ -25,10 +25,13 @@ export const DEVICE_CODE_GRANT: GrantType = 'urn:ietf:params:oauth:grant-type:de
 /** Our extension grant (grants/badge.ts, docs/flows.md#badge-sign-in): printers only. */
 export const BADGE_GRANT: GrantType = 'urn:roger:params:oauth:grant-type:badge';
 
+/** Our extension grant (grants/pin-only.ts, docs/flows.md#pin-only-sign-in): printers only. */
+export const PIN_ONLY_GRANT: GrantType = 'urn:roger:params:oauth:grant-type:pin';
+
 export const oauthClients: Readonly<Record<string, OAuthClient>> = {
   'roger-emb': {
     id: 'roger-emb',
-    grants: [DEVICE_CODE_GRANT, 'refresh_token', 'password', BADGE_GRANT],
+    grants: [DEVICE_CODE_GRANT, 'refresh_token', 'password', BADGE_GRANT, PIN_ONLY_GRANT],
     scopes: ['device', 'session', 'jobs:release', 'jobs:submit', 'scan'],
   },
   'roger-mobile': {

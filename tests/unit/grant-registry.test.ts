@@ -17,6 +17,7 @@ describe('the grant registry', () => {
       'refresh_token',
       'authorization_code',
       'urn:roger:params:oauth:grant-type:badge',
+      'urn:roger:params:oauth:grant-type:pin',
     ]);
     const metadata = authorizationServerMetadata(loadConfig({}));
     expect(metadata.grant_types_supported).toEqual(supportedGrantTypes);

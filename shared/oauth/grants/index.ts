@@ -8,6 +8,7 @@ import * as authorizationCode from './authorization-code.js';
 import * as badge from './badge.js';
 import * as deviceCode from './device-code.js';
 import * as password from './password.js';
+import * as pinOnly from './pin-only.js';
 import * as refreshToken from './refresh-token.js';
 
 /**
@@ -24,7 +25,7 @@ export interface TokenParameters {
   readonly code?: string;
   readonly redirect_uri?: string;
   readonly code_verifier?: string;
-  /** The badge grant (badge.ts): the number a printer's card reader read, and the PIN where the tenant asks for one. */
+  /** The badge grant (badge.ts): the number a printer's card reader read, and the PIN where the tenant asks for one; the PIN-only grant's PIN (pin-only.ts). */
   readonly badge?: string;
   readonly pin?: string;
 }
@@ -47,7 +48,7 @@ export type GrantHandler = (services: Services, request: TokenRequest) => Promis
  * module exports its `grant_type` value and one handler. Adding a grant is a module and a line
  * here; the metadata publishes this list and clients.ts names, per client, the ones it may use.
  */
-const grants = [deviceCode, password, refreshToken, authorizationCode, badge] as const;
+const grants = [deviceCode, password, refreshToken, authorizationCode, badge, pinOnly] as const;
 
 export type GrantType = (typeof grants)[number]['grantType'];
 
@@ -61,7 +62,7 @@ export interface Grant {
 
 /**
  * Grants whose every answer is one sign-in attempt, counted here (`roger.sign_ins`). The password
- * and badge grants count in signIn itself, which knows a PIN from a password and a lock from a wrong secret.
+ * badge and PIN-only grants count in signIn itself, which knows a PIN from a password and a lock from a wrong secret.
  * A poll still pending, a malformed request or a wrong client is no attempt.
  */
 const countedAs: ReadonlyMap<string, SignInMethod> = new Map([
