@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../shared/services.js';
+import { metricNames } from '../../shared/telemetry/metric-names.js';
 import { readUser, type UserDoc } from '../../shared/users/users.js';
 import { enrolledPrinter, freshTenant, individual } from '../helpers/fixtures.js';
 import { pinSession } from '../helpers/printer.js';
 import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { counted, recordTelemetry } from '../helpers/telemetry.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -20,12 +22,24 @@ const pia: Person = { email: 'pia@badges.test', username: 'pia', fullName: 'Pia 
 
 let host: TestHost;
 let services: Services;
+let recorder: ReturnType<typeof recordTelemetry>;
 
 beforeAll(async () => {
-  host = await startTestHost({ env: oauthEnv });
+  recorder = recordTelemetry();
+  host = await startTestHost({ env: oauthEnv, telemetry: recorder.telemetry });
   services = await host.services();
 });
-afterAll(() => host?.close());
+afterAll(async () => {
+  await host?.close();
+  await recorder?.shutdown();
+});
+
+/** `roger.sign_ins` by method and outcome, as exported so far. */
+async function signInCounts(method: string) {
+  const exported = await recorder.exported();
+  const of = (outcome: string) => counted(exported, metricNames.signIns, { method, outcome });
+  return { success: of('success'), failure: of('failure'), locked: of('locked') };
+}
 
 const badgeAt = (printer: { access: string }, fields: Record<string, string>) =>
   tokenRequest(host, { grant_type: BADGE_GRANT, client_id: 'roger-emb', ...fields }, printer.access);
@@ -91,6 +105,7 @@ describe('badge sign-in at a printer', () => {
     expect(withoutPin.body.error).toBe('invalid_request');
     expect(withoutPin.body.error_description).toMatch(/\bpin\b/);
 
+    const [badgeBefore, pinBefore] = [await signInCounts('badge'), await signInCounts('pin')];
     const badgeAnswers = [];
     const pinAnswers = [];
     for (let i = 0; i < 3; i++) {
@@ -104,6 +119,15 @@ describe('badge sign-in at a printer', () => {
       expect(answers.map((a) => [a.status, a.body.error])).toEqual(Array.from({ length: 4 }, () => [400, 'invalid_grant']));
     }
     expect(new Set(badgeAnswers.map((a) => a.body.error_description)).size).toBe(1);
+    // Counted alike in telemetry: 3 failures and 1 refused while locked, each under its own method.
+    const [badgeAfter, pinAfter] = [await signInCounts('badge'), await signInCounts('pin')];
+    const delta = (after: typeof badgeAfter, before: typeof badgeAfter) => ({
+      success: after.success - before.success,
+      failure: after.failure - before.failure,
+      locked: after.locked - before.locked,
+    });
+    expect(delta(badgeAfter, badgeBefore)).toEqual({ success: 0, failure: 3, locked: 1 });
+    expect(delta(pinAfter, pinBefore)).toEqual(delta(badgeAfter, badgeBefore));
 
     const stored = async (id: string) => (await readUser(services.store, tenant.id, id)) as UserDoc;
     const [held, typed] = [await stored(badgeHolder!.id), await stored(pinTyper!.id)];
