@@ -9,7 +9,7 @@ import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
 import { connectedPrinter, withinFailureLimit } from '../printer-sign-in.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
-import type { TokenParameters, TokenRequest } from './index.js';
+import type { TokenRequest } from './index.js';
 
 /** Our extension grant (RFC 6749 §4.5): an absolute URI under a namespace of ours. */
 export const grantType = 'urn:roger:params:oauth:grant-type:pin';
@@ -40,7 +40,7 @@ const INVALID = 'wrong PIN, or the account is locked';
 export async function handler(services: Services, { clientId, parameters, headers, ip }: TokenRequest): Promise<TokenResponse> {
   if (clientId !== 'roger-emb') throw new OAuthError('unauthorized_client', 'only an enrolled printer may use the PIN-only grant');
   const printer = await connectedPrinter(services, headers);
-  const { pin } = parameters as TokenParameters & { readonly pin?: string };
+  const { pin } = parameters;
   if (!pin) throw new OAuthError('invalid_request', 'pin is required');
   if (!/^[0-9]{4,12}$/.test(pin)) throw new OAuthError('invalid_request', 'pin must be 4 to 12 digits');
 
