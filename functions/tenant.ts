@@ -70,7 +70,9 @@ export const tenantsCreate = defineRoute({
       description: 'No admin and no wait for a first Microsoft admin, or a sign-in policy nobody could sign in with',
     },
     403: { description: 'Wrong or missing operator key, or tenant creation disabled' },
-    409: { description: 'The slug or an email domain is taken (in any region)' },
+    409: {
+      description: 'The slug or an email domain is taken (in any region), or a seeded `pinOnly` with PINs too short (`policy.pinOnly`)',
+    },
   },
   handler: async ({ body, headers }, services) => {
     const expected = services.config.operatorKey;
@@ -159,7 +161,7 @@ export const tenantUpdate = defineRoute({
     200: { description: 'Changed', schema: TenantSchema },
     409: {
       description:
-        '`signInMethods` without `password` on a tenant not connected to Microsoft Entra ID (nobody could sign in), or one that leaves the acting admin no way to sign in (they would be locked out)',
+        '`signInMethods` without `password` on a tenant not connected to Microsoft Entra ID (nobody could sign in), or one that leaves the acting admin no way to sign in (they would be locked out); or `pinOnly` with PINs too short for the tenant’s users (`policy.pinOnly`: the users, the share of the PIN space and the length needed are in the answer)',
     },
   },
   handler: async ({ body }, services, context) => ({

@@ -195,6 +195,9 @@ export async function createTenant(
     ...(emailDomains.length > 0 ? { emailDomains } : {}),
     ...(input.bindEntraOnFirstAdminSignIn ? { bindEntraOnFirstAdminSignIn: true } : {}),
   };
+  // A policy seeded with pinOnly obeys the density rule too, for the one admin it starts with (pin-density.ts).
+  const tooDense = pinOnlyRefusal(tenant.policy, 1);
+  if (tooDense) throw new Conflict(tooDense.detail, { field: 'policy.pinOnly', ...tooDense.density });
   const directory = store.container('tenantDirectory');
   const entry = (id: string): DirectoryEntry => ({ id, region: tenant.region, tenantId: tenant.id });
   try {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deactivated } from '../../shared/users/activation.js';
 import { claimPin, PinTaken } from '../../shared/users/pin-index.js';
 import { readUser, updateUser } from '../../shared/users/users.js';
-import { freshTenant, individual } from '../helpers/fixtures.js';
+import { freshTenant, individual, uniqueName } from '../helpers/fixtures.js';
 import { enrollPrinter } from '../helpers/printer.js';
-import { api, lastCosmosRequests, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
+import { api, lastCosmosRequests, oauthEnv, OPERATOR_KEY, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -71,6 +71,19 @@ describe('PIN-only sign-in', () => {
     const shorter = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinMinLength: 4 } });
     expect(shorter.status).toBe(409);
     expect(shorter.body.field).toBe('policy.pinOnly');
+  });
+
+  it('the operator may seed pinOnly on a new tenant only with PINs long enough for it', async () => {
+    const seeded = (policy: Record<string, unknown>) =>
+      fetch(`${host.url}/api/tenants`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-operator-key': OPERATOR_KEY },
+        body: JSON.stringify({ slug: uniqueName('seeded'), name: 'Seeded Ltd', admin: individual(ann), policy }),
+      });
+    const refused = await seeded({ pinOnly: true, pinDensity: 0.00001 });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { field: string }).field).toBe('policy.pinOnly');
+    expect((await seeded({ pinOnly: true, pinMinLength: 6 })).status).toBe(201);
   });
 
   it('a PIN Roger draws signs its holder in at the printer without a username; a wrong or old PIN does not', async () => {
