@@ -170,6 +170,24 @@ describe('roger-printer panel: badges and PIN-only', () => {
     expect(await agent.quit()).toBe(0);
   });
 
+  it('too many failed sign-ins at this printer: the panel says how long to wait at once, and goes on taking commands', async () => {
+    const { agent } = await panel({ badgeSignIn: 'badge', printerFailedSignInLimit: 5 });
+    for (let i = 0; i < 5; i++) {
+      agent.type('badge');
+      await answer(agent, 'badge', badgeNumber());
+      await agent.waitFor(/sign-in refused: unknown badge[^\n]*\n/);
+    }
+    const asked = Date.now();
+    agent.type('badge');
+    await answer(agent, 'badge', badgeNumber());
+    await agent.waitFor(/sign-in refused: too many failed sign-ins from this printer; try again in \d+ seconds\n/);
+    // Said, not waited out behind the prompt (the window is 15 minutes): well within the backoff's first minute.
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    agent.type('status');
+    await agent.waitFor(/; sessions 0\n/);
+    expect(await agent.quit()).toBe(0);
+  });
+
   it('pin-only: where PINs say who someone is, the PIN alone signs its holder in; a PIN nobody holds is refused', async () => {
     const { agent, tenant } = await panel({ pinOnly: true, pinMinLength: 8 }, [pia]);
     const reset = await api(host, tenant.admin.token, 'POST', `/api/users/${tenant.users[0]!.id}/pin-reset`);
