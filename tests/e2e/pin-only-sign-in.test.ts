@@ -105,6 +105,12 @@ describe('PIN-only sign-in', () => {
     const next = await newPinFor(tenant.admin.token, tenant.bob.id);
     if (next !== pin) expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
     expect(subOf((await pinSignIn(tenant.printer, next)).body.access_token)).toBe(tenant.bob.id);
+
+    // A printer disconnected a moment ago signs nobody in, though its access token is still valid.
+    expect((await api(host, tenant.admin.token, 'DELETE', `/api/devices/${tenant.printer.deviceId}`)).status).toBe(204);
+    const disconnected = await pinSignIn(tenant.printer, next);
+    expect(disconnected.status).toBe(401);
+    expect(disconnected.body.error).toBe('invalid_client');
   });
 
   it('under pinOnly nobody chooses a PIN: a chosen one is refused, and leaving it out draws one', async () => {
