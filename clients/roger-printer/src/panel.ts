@@ -32,8 +32,9 @@ const HELP = 'commands: qr | pin <username> | badge | pin-only | release [JOB-ID
  * The printer's panel as a prompt (docs/clients.md#roger-printer): one command per line on
  * stdin. A person signs in with a session QR approved in the app, with username and PIN, with a
  * badge (and PIN, if the organization asks), or with a PIN alone where PINs say who someone is;
- * the last one signed in can release their queued jobs and register a badge. When stdin is not a terminal (a demo, a
- * test) its end does not stop the agent: the printer keeps printing with nobody at the panel.
+ * the last one signed in can release their queued jobs and register a badge. When stdin is not
+ * a terminal (a demo, a test) its end does not stop the agent: the printer keeps printing with
+ * nobody at the panel.
  */
 export class Panel {
   readonly #signIn: PanelSignIn;
@@ -157,11 +158,22 @@ export class Panel {
     if (!username) return terminal.line('usage: pin <username>');
     const pin = await this.#secretLine('PIN: ');
     if (pin === undefined) return;
+    await this.#signInBy(undefined, () => this.#signIn.withPin(username, pin));
+  }
+
+  /**
+   * One sign-in at the panel: `signed in`, or `sign-in refused: <why>` for what the token
+   * endpoint answered about the person (`way` names the method when the organization has it off).
+   * The printer's own token refused, a network failure or the end of the enrollment go on up.
+   */
+  async #signInBy(way: string | undefined, attempt: () => Promise<PanelSession | undefined>): Promise<void> {
     try {
-      this.#signedIn(await this.#signIn.withPin(username, pin));
+      const session = await attempt();
+      if (session) this.#signedIn(session);
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
-        return terminal.line(`sign-in refused: ${explain(error)}`);
+        const why = way ? explainSignInRefusal(error, way) : explain(error);
+        return this.options.terminal.line(`sign-in refused: ${why}`);
       }
       throw error;
     }
@@ -179,23 +191,15 @@ export class Panel {
     const badge = await this.#secretLine('badge: ');
     if (badge === undefined) return;
     if (!badge.trim()) return terminal.line('sign-in refused: no badge was read');
-    try {
-      let session: PanelSession;
+    await this.#signInBy('badge sign-in', async () => {
       try {
-        session = await this.#signIn.withBadge(badge.trim());
+        return await this.#signIn.withBadge(badge.trim());
       } catch (error) {
         if (!pinNeeded(error)) throw error;
         const pin = await this.#secretLine('PIN: ');
-        if (pin === undefined) return;
-        session = await this.#signIn.withBadge(badge.trim(), pin);
+        return pin === undefined ? undefined : this.#signIn.withBadge(badge.trim(), pin);
       }
-      this.#signedIn(session);
-    } catch (error) {
-      if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
-        return terminal.line(`sign-in refused: ${explainSignInRefusal(error, 'badge sign-in')}`);
-      }
-      throw error;
-    }
+    });
   }
 
   /** A PIN alone, for organizations whose PINs are long enough to say who someone is (policy `pinOnly`). */
@@ -204,14 +208,7 @@ export class Panel {
     if (args.length > 0) return terminal.line('usage: pin-only (then type the PIN)');
     const pin = await this.#secretLine('PIN: ');
     if (pin === undefined) return;
-    try {
-      this.#signedIn(await this.#signIn.withPinOnly(pin));
-    } catch (error) {
-      if (error instanceof oauth.ResponseBodyError && !refusedPrinterToken(error)) {
-        return terminal.line(`sign-in refused: ${explainSignInRefusal(error, 'PIN-only sign-in')}`);
-      }
-      throw error;
-    }
+    await this.#signInBy('PIN-only sign-in', () => this.#signIn.withPinOnly(pin));
   }
 
   /** `register badge [LABEL]`: the badge tapped next becomes the signed-in person's (POST /api/me/badges, their session token). */
