@@ -21,7 +21,7 @@ import {
   updateUser,
   type UserDoc,
 } from '../shared/users/users.js';
-import { drawIndexedPin, releasePinsOf, unclaimPin } from '../shared/users/pin-index.js';
+import { drawIndexedPin, dropReplacedEntry, unclaimPin, withPinEntry } from '../shared/users/pin-index.js';
 import { countUsers, LoginSchema } from '../shared/users/admin.js';
 import { generatedPinLength } from '../shared/tenants/policy.js';
 import { Conflict, Invalid } from '../shared/errors.js';
@@ -195,7 +195,9 @@ export const mePin = defineRoute({
         ? await drawIndexedPin(services, tenant.id, user.id, generatedPinLength(tenant.policy, await countUsers(services.store, tenant.id)))
         : undefined;
     const pin = drawn?.pin ?? body.pin!;
-    const changed = await changeOwnPin(services, caller.clientId, tenant, user, pin, body.current, headers).catch(
+    // The user item names the new PIN's entry (none for a chosen PIN) in the same write as its hash.
+    const entry = withPinEntry(drawn?.entryId, (latest) => latest);
+    const changed = await changeOwnPin(services, caller.clientId, tenant, user, pin, body.current, headers, entry.apply).catch(
       async (error: unknown) => {
         if (drawn) await unclaimPin(services.store, tenant.id, drawn.entryId);
         throw error;
@@ -205,8 +207,8 @@ export const mePin = defineRoute({
       if (drawn) await unclaimPin(services.store, tenant.id, drawn.entryId);
       throw new HttpProblem('forbidden', 'the current PIN or password is wrong, or the account is locked for now');
     }
-    // The entry of the PIN replaced no longer names the user (a chosen PIN has none).
-    await releasePinsOf(services.store, tenant.id, user.id, drawn?.entryId);
+    // Exactly the entry this write replaced goes, best effort: the new PIN is already the user's.
+    await dropReplacedEntry(services.store, context.log, tenant.id, entry.replaced(), drawn?.entryId);
     return drawn ? { status: 200, body: { pin: drawn.pin } } : { status: 204 };
   },
 });
@@ -220,6 +222,7 @@ async function changeOwnPin(
   pin: string,
   current: string | undefined,
   headers: Headers,
+  withEntry: (latest: UserDoc) => UserDoc,
 ): Promise<boolean> {
   const pinHash = await hashCredential(pin);
   if (!user.pinHash && !user.passwordHash) {
@@ -227,7 +230,7 @@ async function changeOwnPin(
     // is the proof, and only for this first PIN (docs/flows.md, Sign in with Microsoft).
     const set = await updateUser(services.store, user, (latest) => {
       if (latest.pinHash || latest.passwordHash) throw new Conflict('a PIN or password was set meanwhile: give the current one');
-      return { ...latest, pinHash };
+      return withEntry({ ...latest, pinHash });
     });
     if (!set) throw new HttpProblem('not-found', 'this account no longer exists');
     return true;
@@ -244,7 +247,7 @@ async function changeOwnPin(
       clientId,
       ...(ip ? { ip } : {}),
     },
-    (latest) => ({ ...latest, pinHash }),
+    (latest) => withEntry({ ...latest, pinHash }),
   );
   return signedIn !== undefined && signedIn.id === user.id;
 }

@@ -11,7 +11,7 @@ import { queryPage, type PageRequest } from '../store/paging.js';
 import type { Store } from '../store/store.js';
 import { hashCredential } from '../tokens/credential-hash.js';
 import { putOnRoster, takeOffRoster } from './admin-roster.js';
-import { drawIndexedPin, releasePinsOf, unclaimPin } from './pin-index.js';
+import { drawIndexedPin, dropReplacedEntry, unclaimPin, withPinEntry } from './pin-index.js';
 import { eraseUser, type ErasureCounts } from './data-rights.js';
 import {
   checkCredentialPolicy,
@@ -166,18 +166,20 @@ export async function resetPin(
   tenantId: string,
   userId: string,
   policy: TenantPolicy,
+  log: Pick<Logger, 'warn'>,
 ): Promise<string | undefined> {
   const { store } = services;
   const length = generatedPinLength(policy, await countUsers(store, tenantId));
   const { pin, entryId } = await drawIndexedPin(services, tenantId, userId, length);
+  // The user item names its entry in the same write as the hash (pin-index.ts withPinEntry).
+  const change = withPinEntry(entryId, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] }));
+  let pinHash: string;
   try {
     // Hashed before the user is read, and applied on top of any sign-in or refresh that writes the
     // user meanwhile: those are frequent (anyone can make wrong sign-ins) and must not make it fail.
-    const pinHash = await hashCredential(pin);
+    pinHash = await hashCredential(pin);
     const user = await readUser(store, tenantId, userId);
-    const updated =
-      user &&
-      (await updateUser(store, user, (current) => ({ ...current, pinHash, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+    const updated = user && (await updateUser(store, user, change.apply));
     if (!updated) {
       await unclaimPin(store, tenantId, entryId);
       return undefined;
@@ -186,7 +188,8 @@ export async function resetPin(
     await unclaimPin(store, tenantId, entryId);
     throw error;
   }
-  await releasePinsOf(store, tenantId, userId, entryId);
+  // The new PIN is the user's now: dropping the entry it replaced is best effort, never a 500.
+  await dropReplacedEntry(store, log, tenantId, change.replaced(), entryId);
   return pin;
 }
 
@@ -286,12 +289,12 @@ export async function setUserCredentials(
   const hashes = await hashCredentials(credentials);
   const user = await readUser(store, admin.tenantId, userId);
   // Applied on top of whatever a racing sign-in or refresh wrote, never undone by it.
-  const updated =
-    user &&
-    (await updateUser(store, user, (current) => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] })));
+  const reset = (current: UserDoc): UserDoc => ({ ...current, ...hashes, lockout: { failures: 0, locks: 0 }, refreshFamilies: [] });
+  // A chosen PIN is never indexed: the user item stops naming an entry, and the one it named goes.
+  const change = credentials.pin !== undefined ? withPinEntry(undefined, reset) : undefined;
+  const updated = user && (await updateUser(store, user, change?.apply ?? reset));
   if (!updated) throw new NotFound('no such user');
-  // A chosen PIN is never indexed: the entry of the PIN it replaces must not name the user any more.
-  if (credentials.pin !== undefined) await releasePinsOf(store, admin.tenantId, userId);
+  if (change) await dropReplacedEntry(store, log, admin.tenantId, change.replaced(), undefined);
   await audit(store, log, {
     tenantId: admin.tenantId,
     actorId: admin.userId,
@@ -312,7 +315,7 @@ export async function issueNewPin(
   const { store, now } = services;
   const tenant = await readTenant(store, admin.tenantId);
   if (!tenant) throw new NotFound('the tenant no longer exists');
-  const pin = await resetPin(services, admin.tenantId, userId, tenant.policy);
+  const pin = await resetPin(services, admin.tenantId, userId, tenant.policy, log);
   if (pin === undefined) throw new NotFound('no such user');
   await audit(store, log, { tenantId: admin.tenantId, actorId: admin.userId, action: 'user.pin-reset', targetId: userId, at: now() });
   return pin;

@@ -1,9 +1,14 @@
+import type { JSONObject, OperationInput } from '@azure/cosmos';
 import { randomInt } from 'node:crypto';
 import { Conflict } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
+import { observeBatch } from '../store/batch-outcome.js';
 import { isConflict, isNotFound } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
+import { withoutSystemProperties } from '../store/system-properties.js';
 import { lookupHashes, type LookupHash } from '../tokens/lookup-keys.js';
+import { readUser, type UserDoc } from './users.js';
 
 /**
  * The PIN index (docs/security.md#pin-only-sign-in): one item per indexed PIN in the tenant's
@@ -14,7 +19,8 @@ import { lookupHashes, type LookupHash } from '../tokens/lookup-keys.js';
  *
  * Only PINs Roger generates are indexed (random, so a collision is rare and is resolved by
  * drawing again, never by telling anyone the PIN is taken); a PIN a person chose is not, and a
- * change to it removes the user's index items.
+ * change to it drops the user's entry. The user item names its current entry (`pinIndexId`), so a
+ * PIN change drops exactly the entry it replaced.
  */
 interface PinIndexDoc {
   readonly id: string;
@@ -40,36 +46,68 @@ async function readEntry(store: Store, tenantId: string, id: string): Promise<Pi
   return resource?.type === 'pin-index' ? resource : undefined;
 }
 
+/** A PIN's holder as the index names them, and the step that moves their entry to the current key. */
+export interface PinOwner {
+  readonly userId: string;
+  /**
+   * Called by the grant only after a SUCCESSFUL sign-in (the argon2id check passed): moving the
+   * entry during the lookup would make a held PIN cost more store requests than an unknown one
+   * while keys rotate, telling a guesser which PINs exist. Best effort; a no-op under the current key.
+   */
+  readonly rekey: () => Promise<void>;
+}
+
 /**
  * The user holding `pin` in the tenant's index, or undefined. One point read per configured key,
  * all of them made whatever they find, so a PIN nobody holds costs the same store work as a held
  * one (the caller then reads the decoy in place of the user: sign-in-decoy.ts). A hit under an
- * older key only (after a rotation) is written again under the current key and the old entry
- * dropped, so lookups move to the current key as people sign in.
+ * older key only (after a rotation) comes with a `rekey` that writes it under the current key.
  */
-export async function findPinOwner(services: IndexServices, tenantId: string, pin: string): Promise<string | undefined> {
+export async function findPinOwner(services: IndexServices, tenantId: string, pin: string): Promise<PinOwner | undefined> {
   const hashes = lookupHashes(services.config, 'pin', tenantId, pin);
   const entries = await Promise.all(hashes.map((hash) => readEntry(services.store, tenantId, indexId(hash))));
   const found = entries.findIndex((entry) => entry !== undefined);
   if (found < 0) return undefined;
   const entry = entries[found]!;
-  if (found > 0) await moveToCurrentKey(services.store, tenantId, entry, hashes[0]!);
-  return entry.userId;
+  const rekey = found > 0 ? () => moveToCurrentKey(services.store, entry, hashes[0]!) : async () => undefined;
+  return { userId: entry.userId, rekey };
 }
 
-async function moveToCurrentKey(store: Store, tenantId: string, old: PinIndexDoc, current: LookupHash): Promise<void> {
-  const accounts = store.container('accounts');
-  try {
-    await accounts.items.create<PinIndexDoc>({ id: indexId(current), tenantId, type: 'pin-index', userId: old.userId, kid: current.kid });
-  } catch (error) {
-    if (!isConflict(error)) throw error; // another sign-in moved it first
-  }
-  await accounts
-    .item(old.id, tenantId)
-    .delete()
-    .catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
+/** The outcome of a batch, whatever the server: Azure throws on a failed atomic batch, the local server answers 200 per operation. */
+async function batchSucceeded(store: Store, tenantId: string, operations: OperationInput[]): Promise<boolean> {
+  const { result, error } = await observeBatch(() => store.container('accounts').items.batch(operations, tenantId));
+  if (error) return false;
+  const statuses = result?.result?.map((operation) => operation.statusCode) ?? [];
+  return statuses.length === operations.length && statuses.every((status) => status < 400);
+}
+
+/**
+ * Moves the entry to the current key in ONE transactional batch in the tenant's partition: the old
+ * entry deleted only if still there, the new one created, and the user item's
+ * `pinIndexId` pointed at it only if the user is unchanged since read. So a removal or erasure in
+ * between (the old entry gone, or the user changed) makes the whole move fail instead of
+ * resurrecting the entry, and the user item always names the entry a later PIN change must drop.
+ * Best effort: a failed move is tried again at the next sign-in.
+ */
+async function moveToCurrentKey(store: Store, old: PinIndexDoc, current: LookupHash): Promise<void> {
+  const { tenantId, userId } = old;
+  const user = await readUser(store, tenantId, userId).catch(() => undefined);
+  if (!user || user.pinIndexId !== old.id || !user._etag) return;
+  const id = indexId(current);
+  const entry: PinIndexDoc = { id, tenantId, type: 'pin-index', userId, kid: current.kid };
+  await batchSucceeded(store, tenantId, [
+    // Entries are only ever created and deleted, so "still there" is "unchanged": a delete of one
+    // gone fails the batch (404) just as an ETag condition would.
+    { operationType: 'Delete', id: old.id, partitionKey: tenantId },
+    { operationType: 'Create', resourceBody: { ...entry } },
+    {
+      operationType: 'Replace',
+      id: userId,
+      partitionKey: tenantId,
+      resourceBody: { ...withoutSystemProperties(user), pinIndexId: id } as unknown as JSONObject,
+      ifMatch: user._etag,
+    },
+  ]).catch(() => false);
 }
 
 /**
@@ -100,7 +138,7 @@ const randomPin = (length: number) => Array.from({ length }, () => String(random
 /**
  * A new random PIN of `length` digits, claimed in the index for `userId`. A draw someone holds
  * is thrown away and another drawn: nobody learns that a PIN exists. Returns the PIN and its
- * entry's id (releasePinsOf keeps it once the user holds the PIN's hash).
+ * entry's id, for the user item's `pinIndexId` (withPinEntry).
  */
 export async function drawIndexedPin(
   services: IndexServices,
@@ -120,34 +158,43 @@ export async function drawIndexedPin(
 }
 
 /**
- * Removes the user's index entries but `keep` (their current PIN's, when it is indexed): after a
- * PIN change, and at erasure (data-rights.ts deletes them with the login names). Best done after
- * the user item holds the new hash, so that a failure leaves at worst an entry whose PIN no longer
- * verifies (a sign-in with it fails the argon2id check).
+ * After a PIN change wrote the user item, drops the one entry that write replaced (the
+ * `pinIndexId` the user held before, read inside the write applied to the latest user). Never
+ * "every entry but mine": with two changes racing, that deletes the winner's entry. Best effort:
+ * the new PIN is already the user's; an entry left behind names a PIN that no longer verifies.
+ * Logs ids only (docs/security.md#pin-only-sign-in).
  */
-export async function releasePinsOf(store: Store, tenantId: string, userId: string, keep?: string): Promise<void> {
-  const accounts = store.container('accounts');
-  const { resources } = await accounts.items
-    .query<{ id: string }>(
-      {
-        query: "SELECT c.id FROM c WHERE c.tenantId = @tenantId AND c.type = 'pin-index' AND c.userId = @userId",
-        parameters: [
-          { name: '@tenantId', value: tenantId },
-          { name: '@userId', value: userId },
-        ],
-      },
-      { partitionKey: tenantId },
-    )
-    .fetchAll();
-  for (const { id } of resources) {
-    if (id === keep) continue;
-    await accounts
-      .item(id, tenantId)
-      .delete()
-      .catch((error: unknown) => {
-        if (!isNotFound(error)) throw error;
-      });
-  }
+export async function dropReplacedEntry(
+  store: Store,
+  log: Pick<Logger, 'warn'>,
+  tenantId: string,
+  replaced: string | undefined,
+  kept: string | undefined,
+): Promise<void> {
+  if (replaced === undefined || replaced === kept) return;
+  await store
+    .container('accounts')
+    .item(replaced, tenantId)
+    .delete()
+    .catch((error: unknown) => {
+      if (!isNotFound(error)) log.warn('pin-index-release-failed', { tenantId, entryId: replaced });
+    });
+}
+
+/**
+ * Applies a PIN change to the user item (argon2id hash already made) with `pinIndexId` set to
+ * the entry of the new PIN (undefined for a chosen PIN, which is never indexed), and returns the
+ * entry id that write replaced. The id is captured in the change applied to the user as stored
+ * at the write, so of racing changes each drops exactly what it replaced.
+ */
+export function withPinEntry(entryId: string | undefined, change: (current: UserDoc) => UserDoc) {
+  let replaced: string | undefined;
+  const apply = (current: UserDoc): UserDoc => {
+    replaced = current.pinIndexId;
+    const { pinIndexId: _dropped, ...rest } = change(current);
+    return entryId === undefined ? rest : { ...rest, pinIndexId: entryId };
+  };
+  return { apply, replaced: () => replaced };
 }
 
 /** Gives a claimed entry back (the PIN change it was for failed). Best effort. */

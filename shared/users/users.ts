@@ -51,6 +51,8 @@ export interface UserDoc {
   readonly fullName: string;
   readonly role: Role;
   readonly pinHash?: string;
+  /** The PIN index entry of the PIN `pinHash` holds, when Roger drew it (users/pin-index.ts). */
+  readonly pinIndexId?: string;
   readonly passwordHash?: string;
   readonly lockout: Lockout;
   /**

@@ -168,8 +168,49 @@ describe('admin writes racing sign-ins, refreshes and a second admin', () => {
       expect(works.filter(Boolean)).toHaveLength(1);
       expectRecorded(before, after, 2);
       await expectSessionsEnded(id, tokens, traffic.slice(2));
+      await expectOnePinEntry(id, after, admins[works.indexOf(true)]!.body!.pin!);
     }
   });
+
+  /**
+   * The PIN index after racing resets (docs/security.md#pin-only-sign-in): exactly one entry names
+   * the user, the one the user item points at, and the PIN the user holds signs them in alone at a
+   * printer. Each reset used to drop every entry of the user but its own, so the winner's went too
+   * and its PIN could be drawn for someone else.
+   */
+  async function expectOnePinEntry(id: string, after: UserDoc, pin: string) {
+    const { resources } = await (
+      await host.services()
+    ).store
+      .container('accounts')
+      .items.query<{ id: string }>(
+        {
+          query: "SELECT c.id FROM c WHERE c.tenantId = @tenantId AND c.type = 'pin-index' AND c.userId = @userId",
+          parameters: [
+            { name: '@tenantId', value: tenantId },
+            { name: '@userId', value: id },
+          ],
+        },
+        { partitionKey: tenantId },
+      )
+      .fetchAll();
+    expect(resources.map((entry) => entry.id)).toEqual([after.pinIndexId]);
+    const on = await api(host, adaToken, 'PATCH', '/api/tenant', { policy: { pinOnly: true, pinMinLength: pin.length, pinDensity: 0.1 } });
+    expect(on.status).toBe(200);
+    try {
+      const signedIn = await tokenRequest(
+        host,
+        { grant_type: 'urn:roger:params:oauth:grant-type:pin', client_id: 'roger-emb', pin },
+        printers[0]!.access,
+      );
+      expect(signedIn.status).toBe(200);
+      expect(JSON.parse(Buffer.from(signedIn.body.access_token.split('.')[1], 'base64url').toString()).sub).toBe(id);
+    } finally {
+      expect(
+        (await api(host, adaToken, 'PATCH', '/api/tenant', { policy: { pinOnly: false, pinMinLength: 4, pinDensity: 0.001 } })).status,
+      ).toBe(200);
+    }
+  }
 
   it('PATCH /api/users/{id} (one admin the full name, the other the email): both 200 and both applied, every refresh kept, every sign-in recorded', async () => {
     const { person, id } = await newUser();

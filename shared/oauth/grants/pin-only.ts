@@ -1,7 +1,7 @@
 import type { Services } from '../../services.js';
 import { readTenant } from '../../tenants/tenants.js';
 import { newId } from '../../tokens/secrets.js';
-import { findPinOwner } from '../../users/pin-index.js';
+import { findPinOwner, type PinOwner } from '../../users/pin-index.js';
 import { readSignInDecoy } from '../../users/sign-in-decoy.js';
 import { signInUser } from '../../users/sign-in.js';
 import { readUser, type UserDoc } from '../../users/users.js';
@@ -53,13 +53,21 @@ export async function handler(services: Services, { clientId, parameters, header
   const tenant = await readTenant(services.store, printer.tenantId);
   if (!tenant) throw new OAuthError('invalid_client', 'this printer is not enrolled');
   if (!tenant.policy.pinOnly) throw new OAuthError('unauthorized_client', 'this organization has not turned on PIN-only sign-in');
+  // A PIN alone is still a PIN: where the tenant does not allow PINs at printers, it opens nothing.
+  if (!tenant.policy.allowedLoginMethods.includes('pin')) {
+    throw new OAuthError('unauthorized_client', 'this organization does not allow signing in with a PIN');
+  }
   const tooShort = pin.length < tenant.policy.pinMinLength;
 
+  let owner: PinOwner | undefined;
   const user = await withinFailureLimit(services, { printerId: printer.deviceId, tenant }, 'pin', async () => {
     const holder = tooShort ? undefined : await pinHolder(services, tenant.id, pin);
-    return signInUser(services, tenant, holder, { method: 'pin', proof: { kind: 'pin', secret: pin }, clientId, ip });
+    owner = holder?.owner;
+    return signInUser(services, tenant, holder?.user, { method: 'pin', proof: { kind: 'pin', secret: pin }, clientId, ip });
   });
   if (!user) throw new OAuthError('invalid_grant', INVALID);
+  // Only now, the PIN proven: moving the entry earlier would cost a held PIN more requests than an unknown one.
+  await owner?.rekey();
 
   return tokenResponse(services, {
     sub: user.id,
@@ -75,9 +83,9 @@ export async function handler(services: Services, { clientId, parameters, header
  * The PIN's holder at the same store cost whether there is one or not: findPinOwner reads under
  * every key either way, and the decoy's point read stands in for the user's.
  */
-async function pinHolder(services: Services, tenantId: string, pin: string): Promise<UserDoc | undefined> {
-  const userId = await findPinOwner(services, tenantId, pin);
-  if (userId) return readUser(services.store, tenantId, userId);
+async function pinHolder(services: Services, tenantId: string, pin: string): Promise<{ owner: PinOwner; user?: UserDoc } | undefined> {
+  const owner = await findPinOwner(services, tenantId, pin);
+  if (owner) return { owner, user: await readUser(services.store, tenantId, owner.userId) };
   await readSignInDecoy(services.store, tenantId);
   return undefined;
 }
