@@ -8,9 +8,9 @@ import {
   listBadgesOf,
   publicBadge,
   PublicBadgeSchema,
-  registerBadge,
   removeBadgeAsAdmin,
 } from '../shared/users/badges.js';
+import { registerBadgeAtPrinter } from '../shared/users/badge-self-registration.js';
 
 // ID badges (docs/security.md#badges): an admin registers, lists and removes a person's badges;
 // at a printer, the person signed in there registers the badge they tap. The number goes in,
@@ -19,6 +19,16 @@ import {
 const admins = { kinds: ['user'], anyRole: ['admin'] } as const;
 
 const BadgeBody = Type.Object({ number: BadgeNumberSchema, label: Type.Optional(BadgeLabelSchema) }, { additionalProperties: false });
+const SelfBody = Type.Object(
+  {
+    number: BadgeNumberSchema,
+    label: Type.Optional(BadgeLabelSchema),
+    pin: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'The person’s PIN: required, checked as the PIN command checks it.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 const taken = {
   description:
     '`badge-taken`: the number is registered in this organization already (the same answer whoever holds it); or the person has 10 badges already',
@@ -81,19 +91,28 @@ export const meBadgesCreate = defineRoute({
   methods: ['POST'],
   route: 'api/me/badges',
   summary:
-    'At a printer, during a session: register the badge the person just tapped as theirs (the session token of the PIN command or a sign-in there). At most 10 a person.',
+    'At a printer, during a session: register the badge the person just tapped as theirs (the session token of the PIN command or a sign-in there), confirmed with their PIN. At most 10 a person; audited.',
   tags: ['users'],
   auth: { kinds: ['session'] },
-  request: { body: BadgeBody },
+  request: { body: SelfBody },
   responses: {
     201: { description: 'Registered', schema: PublicBadgeSchema },
-    409: taken,
+    400: { description: 'Not a badge number, or no `pin`' },
+    403: {
+      description: 'Badge sign-in is off in this organization, the printer is no longer connected, or a wrong PIN (counts toward lockout)',
+    },
+    409: {
+      description: `${taken.description}; or the person has no PIN (an admin registers their badge)`,
+    },
+    429: {
+      description: 'Too many registrations by this person this hour, or too many failed sign-ins (taken badges count) at this printer',
+    },
   },
   handler: async ({ body }, services, context) => {
     const session = callerOf(context, 'session');
     // The session's user must still exist and be active (a deactivated one is refused with 401).
-    await context.currentUser();
-    const badge = await registerBadge(services, session.tenantId, session.userId, body);
+    const user = await context.currentUser();
+    const badge = await registerBadgeAtPrinter(services, session, user, body, context.log);
     return { status: 201, body: publicBadge(badge) };
   },
 });

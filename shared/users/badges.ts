@@ -1,8 +1,10 @@
+import type { JSONObject, OperationInput } from '@azure/cosmos';
 import { Type } from '@sinclair/typebox';
 import { audit, type Actor } from '../audit/audit.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Services } from '../services.js';
+import { observeBatch } from '../store/batch-outcome.js';
 import { isConflict, isNotFound } from '../store/cosmos-errors.js';
 import type { Store } from '../store/store.js';
 import { withoutSystemProperties } from '../store/system-properties.js';
@@ -92,35 +94,65 @@ async function deleteIfThere(store: Store, tenantId: string, id: string): Promis
     );
 }
 
+/** A badge's owner as found, and the step that moves the badge to the current key (see findBadgeOwner). */
+export interface BadgeOwner {
+  readonly userId: string;
+  /**
+   * For the caller to run after a SUCCESSFUL sign-in only: a badge found under an older key
+   * (after a promotion) is moved to the current one, so the old key can be retired. Run before,
+   * a known badge would cost more store requests than an unknown one during a rotation: an
+   * oracle (docs/security.md#badges). Nothing to do (no request) for a badge under the current key.
+   */
+  rekey(): Promise<void>;
+}
+
 /**
- * The user id a badge number belongs to in the tenant, or undefined. One point read per
- * configured key, all made whatever they find, so an unknown badge costs the store exactly what a
- * known one does (docs/security.md#badges); a malformed number is read for too. A hit under an
- * older key only (after a promotion) is written again under the current key and the old item
- * dropped, so badges move to the current key as they are used and the old key can be retired.
+ * The owner of a badge number in the tenant, or undefined. One point read per configured key,
+ * all made whatever they find, so an unknown badge costs the store exactly what a known one does
+ * (docs/security.md#badges); a malformed number is read for too. Writes nothing: moving a badge
+ * found under an older key is `rekey`, the caller's step after a success.
  */
 export async function findBadgeOwner(
   services: Pick<Services, 'store' | 'config'>,
   tenantId: string,
   badgeNumber: string,
-): Promise<string | undefined> {
+): Promise<BadgeOwner | undefined> {
   const number = normalizeBadgeNumber(badgeNumber) ?? badgeNumber;
   const hashes = hashesOf(services, tenantId, number);
   const items = await Promise.all(hashes.map((hash) => readBadgeItem(services.store, tenantId, itemId(hash))));
   const found = items.findIndex((item) => item !== undefined);
   if (found < 0) return undefined;
   const badge = items[found]!;
-  if (found > 0) await moveToCurrentKey(services.store, badge, hashes[0]!);
-  return badge.userId;
+  return {
+    userId: badge.userId,
+    rekey: found > 0 ? () => moveToCurrentKey(services.store, badge, hashes[0]!) : async () => undefined,
+  };
 }
 
-async function moveToCurrentKey(store: Store, old: BadgeDoc, current: LookupHash): Promise<void> {
-  try {
-    await store.container('accounts').items.create<BadgeDoc>({ ...withoutSystemProperties(old), id: itemId(current), kid: current.kid });
-  } catch (error) {
-    if (!isConflict(error)) throw error; // another sign-in moved it first
+/**
+ * The old item deleted only if unchanged since read (its ETag) and the new one created, in one
+ * transactional batch in the tenant's partition: all or nothing. So a badge removed meanwhile
+ * (by an admin, or with its person's erasure) is not written back under the new key, and of two
+ * sign-ins moving the same badge only one batch succeeds. A batch refused for either reason
+ * (412/404 on the delete, 409 on the create) leaves things as the other writer left them; any
+ * other failure is thrown (the caller treats the move as best effort).
+ */
+async function moveToCurrentKey(store: Store, old: BadgeDoc & { readonly _etag?: string }, current: LookupHash): Promise<void> {
+  const moved = { ...withoutSystemProperties(old), id: itemId(current), kid: current.kid };
+  const operations: OperationInput[] = [
+    { operationType: 'Delete', id: old.id, partitionKey: old.tenantId, ...(old._etag ? { ifMatch: old._etag } : {}) },
+    { operationType: 'Create', resourceBody: moved as unknown as JSONObject },
+  ];
+  const { outcome, result, error } = await observeBatch(() => store.container('accounts').items.batch(operations, old.tenantId));
+  if (error) {
+    if (outcome.error !== undefined) throw outcome.error;
+    if (outcome.status !== undefined && outcome.status >= 400 && outcome.status < 500) return; // refused: see above
+    throw error;
   }
-  await deleteIfThere(store, old.tenantId, old.id);
+  // Azure answers a refused batch with the failing operation's status; the local server answers
+  // 200 with each operation's own (login-records.ts): a refusal either way, nothing written.
+  const failed = result?.result?.find((operation) => operation.statusCode >= 400 && operation.statusCode !== 424);
+  if (failed && failed.statusCode >= 500) throw new Error(`moving a badge to the current key failed with ${failed.statusCode}`);
 }
 
 /**

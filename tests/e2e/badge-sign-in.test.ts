@@ -63,7 +63,7 @@ describe('badge sign-in at a printer', () => {
 
     // The card reader sends lower-case hex with a stray newline; the badge is the session's person's.
     const session = await pinSession(host, printer, member!.person.username, uma.pin!);
-    const registered = await api(host, session, 'POST', '/api/me/badges', { number: '04a1b2c3d4\n', label: 'office card' });
+    const registered = await api(host, session, 'POST', '/api/me/badges', { number: '04a1b2c3d4\n', label: 'office card', pin: uma.pin });
     expect(registered.status).toBe(201);
 
     const signedIn = await badgeAt(printer, { badge: '04A1B2C3D4' });

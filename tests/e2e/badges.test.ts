@@ -4,11 +4,13 @@ import type { Services } from '../../shared/services.js';
 import { measureCosmosUsage } from '../../shared/store/request-meter.js';
 import { lookupHashes } from '../../shared/tokens/lookup-keys.js';
 import { deactivated } from '../../shared/users/activation.js';
-import { findBadgeOwner, registerBadge, userBadges, type BadgeDoc } from '../../shared/users/badges.js';
+import { BADGE_REGISTRATIONS_PER_HOUR } from '../../shared/users/badge-self-registration.js';
+import { findBadgeOwner, registerBadge, removeBadge, userBadges, type BadgeDoc } from '../../shared/users/badges.js';
+import { grantType as BADGE_GRANT } from '../../shared/oauth/grants/badge.js';
 import { readUser, updateUser } from '../../shared/users/users.js';
 import { enrolledPrinter, freshTenant, individual, uniqueTag } from '../helpers/fixtures.js';
 import { pinSession } from '../helpers/printer.js';
-import { api, oauthEnv, type Person } from '../helpers/roger.js';
+import { api, oauthEnv, tokenRequest, type Person } from '../helpers/roger.js';
 import { startTestHost, type TestHost } from '../helpers/test-host.js';
 
 /**
@@ -19,6 +21,7 @@ import { startTestHost, type TestHost } from '../helpers/test-host.js';
  */
 const admin: Person = { email: 'ada@badge-store.test', username: 'ada', fullName: 'Ada Admin', password: 'ada-password-12' };
 const uma: Person = { email: 'uma@badge-store.test', username: 'uma', fullName: 'Uma User', password: 'uma-password-1', pin: '4826' };
+const cy: Person = { email: 'cy@badge-store.test', username: 'cy', fullName: 'Cy Nopin', password: 'cy-password-12' };
 const ben: Person = { email: 'ben@badge-store.test', username: 'ben', fullName: 'Ben Busy', password: 'ben-password-1', pin: '5937' };
 
 let host: TestHost;
@@ -32,6 +35,9 @@ afterAll(() => host?.close());
 
 /** A number nobody on the host has used: 12 hex digits, as a card reader sends them. */
 const newNumber = () => randomBytes(6).toString('hex');
+
+/** The owner's id as findBadgeOwner finds it (the rekey step left to the caller). */
+const ownerOf = async (...args: Parameters<typeof findBadgeOwner>) => (await findBadgeOwner(...args))?.userId;
 
 /** Every accounts item of the tenant, as stored: what the database would give away. */
 async function storedItems(tenantId: string): Promise<string> {
@@ -66,13 +72,13 @@ describe('badges registered by an admin', () => {
     expect(JSON.stringify(listed.body)).not.toContain(hash);
 
     // The owner is found whatever case the reader sends.
-    expect(await findBadgeOwner(services, tenant.id, number.toUpperCase())).toBe(member!.id);
+    expect(await ownerOf(services, tenant.id, number.toUpperCase())).toBe(member!.id);
 
     const removed = await api(host, tenant.admin.token, 'DELETE', `/api/users/${member!.id}/badges/${created.body.id}`);
     expect(removed.status).toBe(204);
     expect((await api(host, tenant.admin.token, 'DELETE', `/api/users/${member!.id}/badges/${created.body.id}`)).status).toBe(404);
     expect((await api(host, tenant.admin.token, 'GET', `/api/users/${member!.id}/badges`)).body).toEqual({ items: [] });
-    expect(await findBadgeOwner(services, tenant.id, number)).toBeUndefined();
+    expect(await ownerOf(services, tenant.id, number)).toBeUndefined();
 
     const audit = await api(host, tenant.admin.token, 'GET', '/api/audit');
     const actions = (audit.body.items as { action: string; targetId?: string; details?: Record<string, unknown> }[]).filter((r) =>
@@ -99,8 +105,8 @@ describe('badges registered by an admin', () => {
 
     const elsewhere = await freshTenant(host, 'badge-elsewhere', admin, [individual(uma)]);
     expect((await api(host, elsewhere.admin.token, 'POST', `/api/users/${elsewhere.users[0]!.id}/badges`, { number })).status).toBe(201);
-    expect(await findBadgeOwner(services, tenant.id, number)).toBe(first!.id);
-    expect(await findBadgeOwner(services, elsewhere.id, number)).toBe(elsewhere.users[0]!.id);
+    expect(await ownerOf(services, tenant.id, number)).toBe(first!.id);
+    expect(await ownerOf(services, elsewhere.id, number)).toBe(elsewhere.users[0]!.id);
   });
 
   it('refuses what is not a badge number (400), an 11th badge (409), and a user of another tenant (404)', async () => {
@@ -138,7 +144,7 @@ describe('badges registered by an admin', () => {
       );
       expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
       const winner = tenant.users[answers.findIndex((a) => a.status === 201)]!;
-      expect(await findBadgeOwner(services, tenant.id, number)).toBe(winner.id);
+      expect(await ownerOf(services, tenant.id, number)).toBe(winner.id);
     }
   });
 
@@ -155,21 +161,97 @@ describe('badges registered by an admin', () => {
 });
 
 describe('badges registered at a printer', () => {
-  it('with the session token, the badge is the session’s person’s; a user token or a device token cannot', async () => {
-    const tenant = await freshTenant(host, 'badge-printer', admin, [individual(uma)]);
-    const [member] = tenant.users;
+  /** A tenant with badges on, Uma (PIN) and Cy (no PIN), a connected printer, and Uma's PIN session there. */
+  async function atPrinter(prefix: string, policy: Record<string, unknown> = {}) {
+    const tenant = await freshTenant(host, prefix, admin, [individual(uma), individual(cy)], { badgeSignIn: 'badge', ...policy });
+    const [member, nopin] = tenant.users;
     const printer = await enrolledPrinter(host, tenant.admin.token, 'Lobby MFP');
     const session = await pinSession(host, printer, member!.person.username, uma.pin!);
+    const register = (body: Record<string, unknown>, token = session) => api(host, token, 'POST', '/api/me/badges', body);
+    return { tenant, member: member!, nopin: nopin!, printer, session, register };
+  }
+
+  it('with the session token and the person’s PIN, the badge is the session’s person’s, audited with ids; a user token or a device token cannot', async () => {
+    const { tenant, member, printer, register } = await atPrinter('badge-printer');
     const number = newNumber();
-    const registered = await api(host, session, 'POST', '/api/me/badges', { number, label: 'tapped' });
+    const registered = await register({ number, label: 'tapped', pin: uma.pin });
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ label: 'tapped' });
-    expect(await findBadgeOwner(services, tenant.id, number)).toBe(member!.id);
-    expect((await api(host, tenant.admin.token, 'GET', `/api/users/${member!.id}/badges`)).body.items).toEqual([registered.body]);
+    expect((await findBadgeOwner(services, tenant.id, number))?.userId).toBe(member.id);
+    expect((await api(host, tenant.admin.token, 'GET', `/api/users/${member.id}/badges`)).body.items).toEqual([registered.body]);
+    const audit = await api(host, tenant.admin.token, 'GET', '/api/audit');
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({
+        action: 'user.badge-added',
+        actorId: member.id,
+        targetId: member.id,
+        details: { badgeId: registered.body.id, deviceId: printer.deviceId },
+      }),
+    );
+    expect(JSON.stringify(audit.body)).not.toMatch(new RegExp(number, 'i'));
 
-    expect((await api(host, session, 'POST', '/api/me/badges', { number })).body.type).toBe('tag:roger.cloud,2026:problems/badge-taken');
-    expect((await api(host, member!.token, 'POST', '/api/me/badges', { number: newNumber() })).status).toBe(403);
-    expect((await api(host, printer.access, 'POST', '/api/me/badges', { number: newNumber() })).status).toBe(403);
+    expect((await register({ number, pin: uma.pin })).body.type).toBe('tag:roger.cloud,2026:problems/badge-taken');
+    expect((await register({ number: newNumber(), pin: uma.pin }, member.token)).status).toBe(403);
+    expect((await register({ number: newNumber(), pin: uma.pin }, printer.access)).status).toBe(403);
+  });
+
+  it('a session left open is not enough: no PIN or a wrong one (counted toward lockout) registers nothing; without a PIN of their own a person asks an admin', async () => {
+    const { tenant, member, nopin, printer, register } = await atPrinter('badge-left-open', { lockoutThreshold: 3 });
+    const number = newNumber();
+    expect((await register({ number })).status).toBe(400);
+    const wrong = await register({ number, pin: '0000' });
+    expect(wrong.status).toBe(403);
+    expect((await readUser(services.store, tenant.id, member.id))?.lockout.failures).toBe(1);
+    const logins = await api(host, tenant.admin.token, 'GET', `/api/users/${member.id}/logins`);
+    expect(logins.body.items[0]).toMatchObject({ method: 'pin', success: false });
+    expect(await ownerOf(services, tenant.id, number)).toBeUndefined();
+
+    // Cy has no PIN: an admin registers her badge, she signs in with it, and at the printer is sent to an admin.
+    const hers = newNumber();
+    expect((await api(host, tenant.admin.token, 'POST', `/api/users/${nopin.id}/badges`, { number: hers })).status).toBe(201);
+    const signedIn = await tokenRequest(host, { grant_type: BADGE_GRANT, client_id: 'roger-emb', badge: hers }, printer.access);
+    expect(signedIn.status).toBe(200);
+    const refused = await register({ number: newNumber(), pin: '1234' }, signedIn.body.access_token as string);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/ask an admin/);
+  });
+
+  it('refused while badge sign-in is off, and once the session’s printer is disconnected', async () => {
+    const { tenant, printer, register } = await atPrinter('badge-off-gone');
+    expect((await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { badgeSignIn: 'off' } })).status).toBe(200);
+    const off = await register({ number: newNumber(), pin: uma.pin });
+    expect(off.status).toBe(403);
+    expect(off.body.detail).toMatch(/badge sign-in is off/);
+    expect((await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { badgeSignIn: 'badge' } })).status).toBe(200);
+    expect((await api(host, tenant.admin.token, 'DELETE', `/api/devices/${printer.deviceId}`)).status).toBe(204);
+    const gone = await register({ number: newNumber(), pin: uma.pin });
+    expect(gone.status).toBe(403);
+    expect(gone.body.detail).toMatch(/no longer connected/);
+  });
+
+  it('badge-taken answers count as failed sign-ins at the printer: past its limit, 429 there, for registrations and sign-ins alike', async () => {
+    const { tenant, member, printer, register } = await atPrinter('badge-probe', { printerFailedSignInLimit: 5 });
+    const held = [0, 1, 2, 3, 4].map(() => newNumber());
+    for (const number of held)
+      expect((await api(host, tenant.admin.token, 'POST', `/api/users/${member.id}/badges`, { number })).status).toBe(201);
+    for (const number of held) expect((await register({ number, pin: uma.pin })).status).toBe(409);
+    expect((await register({ number: newNumber(), pin: uma.pin })).status).toBe(429);
+    const pinThere = await tokenRequest(
+      host,
+      { grant_type: 'password', client_id: 'roger-emb', username: member.person.username, password: uma.pin!, scope: 'jobs:submit' },
+      printer.access,
+    );
+    expect(pinThere.status).toBe(429);
+  });
+
+  it('at most 10 registrations a person an hour, whatever their outcome (the admin route is not limited)', async () => {
+    const { tenant, member, register } = await atPrinter('badge-hourly', { printerFailedSignInLimit: 1000 });
+    const held = newNumber();
+    expect((await api(host, tenant.admin.token, 'POST', `/api/users/${member.id}/badges`, { number: held })).status).toBe(201);
+    for (let i = 0; i < BADGE_REGISTRATIONS_PER_HOUR.limit; i++) expect((await register({ number: held, pin: uma.pin })).status).toBe(409);
+    expect((await register({ number: newNumber(), pin: uma.pin })).status).toBe(429);
+    expect((await api(host, tenant.admin.token, 'POST', `/api/users/${member.id}/badges`, { number: held })).status).toBe(409);
+    expect((await api(host, tenant.admin.token, 'POST', `/api/users/${member.id}/badges`, { number: newNumber() })).status).toBe(201);
   });
 });
 
@@ -182,16 +264,16 @@ describe('findBadgeOwner', () => {
       const where = { ...services, config: { ...services.config, lookupKeys: { keys: keys.slice(0, keyCount) } } };
       const number = newNumber();
       await registerBadge(where, tenant.id, owner, { number });
-      const known = await measureCosmosUsage(() => findBadgeOwner(where, tenant.id, number));
-      const unknown = await measureCosmosUsage(() => findBadgeOwner(where, tenant.id, newNumber()));
-      const malformed = await measureCosmosUsage(() => findBadgeOwner(where, tenant.id, '??'));
+      const known = await measureCosmosUsage(() => ownerOf(where, tenant.id, number));
+      const unknown = await measureCosmosUsage(() => ownerOf(where, tenant.id, newNumber()));
+      const malformed = await measureCosmosUsage(() => ownerOf(where, tenant.id, '??'));
       expect([known.result, unknown.result, malformed.result]).toEqual([owner, undefined, undefined]);
       expect([known.usage.requests, unknown.usage.requests, malformed.usage.requests]).toEqual([keyCount, keyCount, keyCount]);
       expect(unknown.usage.bytesWritten).toBe(known.usage.bytesWritten);
     }
   });
 
-  it('after a rotation, a badge found under the old key is moved to the current one; a retired key’s badges are not found', async () => {
+  it('after a rotation, a badge found under the old key costs what an unknown one does, and moves to the current key only by rekey (one batch); a retired key’s badges are not found', async () => {
     const tenant = await freshTenant(host, 'badge-rotate', admin, [individual(uma)]);
     const [member] = tenant.users;
     const newLookupKey = () => ({ kid: `k${uniqueTag()}`, key: randomBytes(32).toString('base64') });
@@ -200,11 +282,17 @@ describe('findBadgeOwner', () => {
     const [used, unused] = [newNumber(), newNumber()];
     for (const number of [used, unused]) await registerBadge(withKeys(oldKey), tenant.id, member!.id, { number });
 
-    // Promoted: the new key hashes first, the old one is still tried; the used badge moves.
+    // Promoted: the new key hashes first, the old one is still tried. Finding writes nothing, so a
+    // known badge costs what an unknown one does (no oracle during a rotation).
     const promoted = withKeys(newKey, oldKey);
     const hit = await measureCosmosUsage(() => findBadgeOwner(promoted, tenant.id, used));
-    expect(hit.result).toBe(member!.id);
-    expect(hit.usage.requests).toBe(4); // two reads, the create under the new key, the delete of the old item
+    const miss = await measureCosmosUsage(() => findBadgeOwner(promoted, tenant.id, newNumber()));
+    expect(hit.result?.userId).toBe(member!.id);
+    expect([hit.usage.requests, miss.usage.requests]).toEqual([2, 2]);
+    expect([hit.usage.bytesWritten, miss.usage.bytesWritten]).toEqual([0, 0]);
+    // The caller's step after a success: one transactional batch (delete the old item, create the new).
+    const moved = await measureCosmosUsage(() => hit.result!.rekey());
+    expect(moved.usage.requests).toBe(1);
     const kids = (await userBadges(services.store, tenant.id, member!.id)).map((b: BadgeDoc) => b.kid).sort();
     expect(kids).toEqual([newKey.kid, oldKey.kid].sort());
     // Under the old key, a number is taken for everyone even before it moved.
@@ -212,8 +300,24 @@ describe('findBadgeOwner', () => {
 
     // Retired: the moved badge is still found in one read; the one never used since is not.
     const retired = withKeys(newKey);
-    expect(await findBadgeOwner(retired, tenant.id, used)).toBe(member!.id);
-    expect(await findBadgeOwner(retired, tenant.id, unused)).toBeUndefined();
+    expect(await ownerOf(retired, tenant.id, used)).toBe(member!.id);
+    expect(await ownerOf(retired, tenant.id, unused)).toBeUndefined();
+  });
+
+  it('a badge removed between its look-up and its move is not brought back under the new key', async () => {
+    const tenant = await freshTenant(host, 'badge-resurrect', admin, [individual(uma)]);
+    const [member] = tenant.users;
+    const newLookupKey = () => ({ kid: `k${uniqueTag()}`, key: randomBytes(32).toString('base64') });
+    const [oldKey, newKey] = [newLookupKey(), newLookupKey()];
+    const withKeys = (...keys: { kid: string; key: string }[]) => ({ ...services, config: { ...services.config, lookupKeys: { keys } } });
+    const number = newNumber();
+    const badge = await registerBadge(withKeys(oldKey), tenant.id, member!.id, { number });
+    const promoted = withKeys(newKey, oldKey);
+    const found = await findBadgeOwner(promoted, tenant.id, number);
+    await removeBadge(services.store, tenant.id, member!.id, badge.badgeId); // an admin's removal, or the erasure
+    await found!.rekey();
+    expect(await userBadges(services.store, tenant.id, member!.id)).toEqual([]);
+    expect(await findBadgeOwner(promoted, tenant.id, number)).toBeUndefined();
   });
 });
 
@@ -238,7 +342,7 @@ describe('export and erasure', () => {
 
     expect((await api(host, tenant.admin.token, 'DELETE', `/api/users/${member!.id}`)).status).toBe(204);
     expect(await userBadges(services.store, tenant.id, member!.id)).toEqual([]);
-    for (const number of numbers) expect(await findBadgeOwner(services, tenant.id, number)).toBeUndefined();
+    for (const number of numbers) expect(await ownerOf(services, tenant.id, number)).toBeUndefined();
     const audit = await api(host, tenant.admin.token, 'GET', '/api/audit');
     const erased = (audit.body.items as { action: string; details?: Record<string, unknown> }[]).find((r) => r.action === 'user.erased');
     expect(erased?.details?.badges).toBe(2);
@@ -254,7 +358,7 @@ describe('export and erasure', () => {
       ]);
       expect(outcomes.at(-1)).toMatchObject({ status: 'fulfilled', value: { status: 204 } });
       expect(await userBadges(services.store, tenant.id, member.id)).toEqual([]);
-      for (const number of numbers) expect(await findBadgeOwner(services, tenant.id, number)).toBeUndefined();
+      for (const number of numbers) expect(await ownerOf(services, tenant.id, number)).toBeUndefined();
     }
   });
 });

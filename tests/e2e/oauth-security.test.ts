@@ -250,7 +250,10 @@ describe('OAuth security rules', () => {
       const number = randomBytes(6).toString('hex');
       expect((await api(host, w.b.admin, 'POST', `/api/users/${w.b.daveId}/badges`, { number })).status).toBe(201);
       const before = (await api(host, w.b.admin, 'GET', `/api/users/${w.b.daveId}/badges`)).body;
-      expect((await api(host, w.aSession, 'POST', '/api/me/badges', { number })).status).toBe(201);
+      // Registering at a printer needs badges on in A and Carol's PIN (docs/security.md#badges): turned on for this probe only.
+      expect((await api(host, w.a.admin, 'PATCH', '/api/tenant', { policy: { badgeSignIn: 'badge' } })).status).toBe(200);
+      expect((await api(host, w.aSession, 'POST', '/api/me/badges', { number, pin: '2468' })).status).toBe(201);
+      expect((await api(host, w.a.admin, 'PATCH', '/api/tenant', { policy: { badgeSignIn: 'off' } })).status).toBe(200);
       expect((await api(host, w.b.admin, 'GET', `/api/users/${w.b.daveId}/badges`)).body).toEqual(before);
       return 404; // the session's own tenant and person, from the token
     },

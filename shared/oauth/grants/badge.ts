@@ -1,7 +1,7 @@
 import type { Services } from '../../services.js';
 import { readTenant } from '../../tenants/tenants.js';
 import { newId } from '../../tokens/secrets.js';
-import { findBadgeOwner, normalizeBadgeNumber, recordBadgeUse } from '../../users/badges.js';
+import { findBadgeOwner, normalizeBadgeNumber, recordBadgeUse, type BadgeOwner } from '../../users/badges.js';
 import { readSignInDecoy } from '../../users/sign-in-decoy.js';
 import { signInUser, type SignInProof } from '../../users/sign-in.js';
 import { readUser, type UserDoc } from '../../users/users.js';
@@ -62,11 +62,17 @@ export async function handler(services: Services, { clientId, parameters, header
     proof = { kind: 'pin', secret: parameters.pin };
   }
 
+  let found: BadgeOwner | undefined;
   const user = await withinFailureLimit(services, { printerId: printer.deviceId, tenant }, 'badge', async () => {
     const owner = await badgeOwner(services, tenant.id, badge);
-    return signInUser(services, tenant, owner, { method: 'badge', proof, clientId, ip });
+    found = owner?.badge;
+    return signInUser(services, tenant, owner?.user, { method: 'badge', proof, clientId, ip });
   });
   if (!user) throw new OAuthError('invalid_grant', INVALID);
+  // Only now, after a success, a badge found under an older key moves to the current one: done
+  // during the look-up, it made a known badge cost more than an unknown one (docs/security.md#badges).
+  // Best effort, like the use it records: the person is signed in either way.
+  await found?.rekey().catch(() => undefined);
   await recordBadgeUse(services, tenant.id, badge);
 
   return tokenResponse(services, {
@@ -84,9 +90,13 @@ export async function handler(services: Services, { clientId, parameters, header
  * the same reads for a known and an unknown number, and the decoy's point read stands in for
  * the user's (an erased owner's read finds nothing, at the same cost).
  */
-async function badgeOwner(services: Services, tenantId: string, badge: string): Promise<UserDoc | undefined> {
-  const userId = await findBadgeOwner(services, tenantId, badge);
-  if (userId) return readUser(services.store, tenantId, userId);
+async function badgeOwner(
+  services: Services,
+  tenantId: string,
+  number: string,
+): Promise<{ badge: BadgeOwner; user: UserDoc | undefined } | undefined> {
+  const badge = await findBadgeOwner(services, tenantId, number);
+  if (badge) return { badge, user: await readUser(services.store, tenantId, badge.userId) };
   await readSignInDecoy(services.store, tenantId);
   return undefined;
 }
