@@ -319,6 +319,12 @@ export async function changeTenant(
     if (deadEnd) throw new Conflict(deadEnd, { field: 'policy.signInMethods' });
     const tooDense = users === undefined ? undefined : pinOnlyRefusal(changed.policy, users);
     if (tooDense) throw new Conflict(tooDense.detail, { field: 'policy.pinOnly', ...tooDense.density });
+    // PIN-only sign-in is a PIN sign-in: it needs PINs allowed (docs/security.md#pin-only-sign-in).
+    if (changed.policy.pinOnly && !changed.policy.allowedLoginMethods.includes('pin')) {
+      throw new Conflict('PIN-only sign-in needs pin among allowedLoginMethods: allow PINs, or turn pinOnly off', {
+        field: 'policy.pinOnly',
+      });
+    }
     if (self && !keepsAWayIn(changed, self)) {
       throw new Conflict(
         'this would lock you out: keep a way you sign in to the apps yourself (a Roger password, or Microsoft from a connected organisation); another admin who has one can make the change',

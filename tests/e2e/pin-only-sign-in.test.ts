@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deactivated } from '../../shared/users/activation.js';
-import { claimPin, PinTaken } from '../../shared/users/pin-index.js';
+import { lookupHashes } from '../../shared/tokens/lookup-keys.js';
+import { claimPin, findPinOwner, PinTaken } from '../../shared/users/pin-index.js';
 import { readUser, updateUser } from '../../shared/users/users.js';
 import { freshTenant, individual, uniqueName } from '../helpers/fixtures.js';
 import { enrollPrinter } from '../helpers/printer.js';
@@ -18,13 +19,16 @@ const bob: Person = { email: 'bob@contoso.test', username: 'bob', fullName: 'Bob
 const cat: Person = { email: 'cat@contoso.test', username: 'cat', fullName: 'Cat Cook', password: 'cat-password-12' };
 
 const BOBS_OWN_PIN = '48260013';
+/** The host's one lookup key; a rotation puts NEW_KEY before it (docs/data.md). */
+const OLD_KEY = { kid: 'old', key: Buffer.alloc(32, 1).toString('base64') };
+const NEW_KEY = { kid: 'new', key: Buffer.alloc(32, 2).toString('base64') };
 const subOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;
 
 describe('PIN-only sign-in', () => {
   let host: TestHost;
 
   beforeAll(async () => {
-    host = await startTestHost({ env: oauthEnv });
+    host = await startTestHost({ env: { ...oauthEnv, ROGER_LOOKUP_KEYS: JSON.stringify({ keys: [OLD_KEY] }) } });
   });
   afterAll(() => host?.close());
 
@@ -204,5 +208,74 @@ describe('PIN-only sign-in', () => {
     const owner = 'd'.padEnd(32, '0');
     await claimPin(services, tenant.id, owner, '55501234');
     await expect(claimPin(services, tenant.id, owner, '55501234')).resolves.toMatch(/^pin:/);
+  });
+
+  it('with pin not among allowedLoginMethods: the grant refuses, and pinOnly cannot be turned on', async () => {
+    const tenant = await pinOnlyTenant();
+    const pin = await newPinFor(tenant.admin.token, tenant.bob.id);
+    const noPins = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { allowedLoginMethods: ['qr', 'password'] } });
+    expect(noPins.status).toBe(409);
+    expect(noPins.body.field).toBe('policy.pinOnly');
+    const off = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', {
+      policy: { pinOnly: false, allowedLoginMethods: ['qr', 'password'] },
+    });
+    expect(off.status).toBe(200);
+    const on = await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: true } });
+    expect(on.status).toBe(409);
+    expect(on.body.field).toBe('policy.pinOnly');
+    // A tenant stored with pinOnly on and PINs not allowed (before this rule): the grant refuses too.
+    const services = await host.services();
+    const container = services.store.container('tenants');
+    const { resource } = await container.item(tenant.id, tenant.id).read();
+    await container.item(tenant.id, tenant.id).replace({ ...resource, policy: { ...resource.policy, pinOnly: true } });
+    const refused = await pinSignIn(tenant.printer, pin);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('unauthorized_client');
+  });
+
+  it('a PIN reset whose old entry cannot be dropped still answers the PIN, audited, and the PIN signs in', async () => {
+    const tenant = await pinOnlyTenant();
+    const services = await host.services();
+    const bobNow = await readUser(services.store, tenant.id, tenant.bob.id);
+    // An entry id the store refuses to delete (not a 404): the drop fails after the new PIN is written.
+    await updateUser(services.store, bobNow!, (current) => ({ ...current, pinIndexId: 'pin:bad/entry' }));
+    const reset = await api(host, tenant.admin.token, 'POST', `/api/users/${tenant.bob.id}/pin-reset`);
+    expect(reset.status).toBe(200);
+    expect(subOf((await pinSignIn(tenant.printer, reset.body.pin)).body.access_token)).toBe(tenant.bob.id);
+    const audit = JSON.stringify((await api(host, tenant.admin.token, 'GET', '/api/audit')).body);
+    expect(audit).toContain('user.pin-reset');
+  });
+
+  it('after a key rotation the lookup writes nothing; the entry moves to the new key only after a successful sign-in, in one batch', async () => {
+    const tenant = await pinOnlyTenant();
+    const services = await host.services();
+    const rotated = { ...services, config: { ...services.config, lookupKeys: { keys: [NEW_KEY, OLD_KEY] } } };
+    const accounts = services.store.container('accounts');
+    const entryOf = async (key: typeof OLD_KEY, pin: string) => {
+      const { hash } = lookupHashes({ lookupKeys: { keys: [key] } }, 'pin', tenant.id, pin)[0]!;
+      return (await accounts.item(`pin:${key.kid}:${hash}`, tenant.id).read()).resource as { id: string } | undefined;
+    };
+
+    const pin = await newPinFor(tenant.admin.token, tenant.bob.id);
+    const old = await entryOf(OLD_KEY, pin);
+    expect(old).toBeDefined();
+    // The lookup alone (a held PIN, right or wrong for its holder) moves nothing: no oracle in store requests.
+    const owner = await findPinOwner(rotated, tenant.id, pin);
+    expect(owner?.userId).toBe(tenant.bob.id);
+    expect(await entryOf(NEW_KEY, pin)).toBeUndefined();
+    expect(await entryOf(OLD_KEY, pin)).toBeDefined();
+    // After the sign-in succeeded: the entry under the new key, the old gone, the user item naming the new one.
+    await owner!.rekey();
+    const moved = await entryOf(NEW_KEY, pin);
+    expect(moved).toBeDefined();
+    expect(await entryOf(OLD_KEY, pin)).toBeUndefined();
+    expect((await readUser(services.store, tenant.id, tenant.bob.id))!.pinIndexId).toBe(moved!.id);
+
+    // An entry removed between the lookup and the move is not brought back under the new key.
+    const catPin = await newPinFor(tenant.admin.token, tenant.cat.id);
+    const catOwner = await findPinOwner(rotated, tenant.id, catPin);
+    await accounts.item((await entryOf(OLD_KEY, catPin))!.id, tenant.id).delete();
+    await catOwner!.rekey();
+    expect(await entryOf(NEW_KEY, catPin)).toBeUndefined();
   });
 });
