@@ -8,14 +8,15 @@ export interface RegisteredBadge {
 }
 
 /**
- * A badge tapped at the panel during a session, registered for the person signed in
+ * A badge tapped at the panel during a session, registered for the person signed in, who
+ * confirms it with their PIN
  * (docs/clients.md#roger-printer): `POST /api/me/badges` with their session token, so the badge
  * becomes theirs and nobody else's. Not retried: a 409 is an answer, and the person is waiting.
  */
 export function registerBadge(
   apiUrl: string,
   call: { token: string; signal: AbortSignal },
-  badge: { number: string; label?: string },
+  badge: { number: string; pin: string; label?: string },
 ): Promise<RegisteredBadge> {
   return apiRequest<RegisteredBadge>(apiUrl, '/api/me/badges', { ...call, method: 'POST', json: badge });
 }

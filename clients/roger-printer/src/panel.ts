@@ -211,7 +211,7 @@ export class Panel {
     await this.#signInBy('PIN-only sign-in', () => this.#signIn.withPinOnly(pin));
   }
 
-  /** `register badge [LABEL]`: the badge tapped next becomes the signed-in person's (POST /api/me/badges, their session token). */
+  /** `register badge [LABEL]`: the badge tapped next becomes the signed-in person's, confirmed with their PIN (POST /api/me/badges, their session token). */
   async #register(args: string[]): Promise<void> {
     const { terminal } = this.options;
     const [what, ...label] = args;
@@ -221,11 +221,16 @@ export class Panel {
     const number = await this.#secretLine('badge: ');
     if (number === undefined) return;
     if (!number.trim()) return terminal.line('badge not registered: no badge was read');
+    // The PIN of the person signed in, asked every time: a session left open at the panel must not
+    // let the next person tie their badge to it (docs/security.md#badges). Hidden like the badge.
+    const pin = await this.#secretLine('PIN: ');
+    if (pin === undefined) return;
+    if (!pin.trim()) return terminal.line('badge not registered: no PIN was typed');
     try {
       await registerBadge(
         this.options.credentials.apiUrl,
         { token: session.token, signal: this.options.signal },
-        { number: number.trim(), ...(label.length > 0 ? { label: label.join(' ') } : {}) },
+        { number: number.trim(), pin: pin.trim(), ...(label.length > 0 ? { label: label.join(' ') } : {}) },
       );
     } catch (error) {
       if (this.options.signal.aborted) throw error;

@@ -61,6 +61,9 @@ describe('roger-printer panel: badges and PIN-only', () => {
 
     agent.type('register badge');
     await agent.waitFor(/register badge: sign in first \(qr, pin or badge\)\n/);
+    // Registering at the panel asks for the person's PIN (a session left open is not enough): Bea sets one.
+    const beaPin = '7391';
+    expect((await api(host, bea.token, 'PUT', '/api/me/pin', { current: admin.password, pin: beaPin })).status).toBe(204);
 
     // A session approved from the app (nothing queued yet, so the approval releases nothing).
     agent.type('qr');
@@ -68,8 +71,14 @@ describe('roger-printer panel: badges and PIN-only', () => {
     expect((await api(host, bea.token, 'POST', '/api/device-codes/approve', { user_code: code })).status).toBe(200);
     await agent.waitFor(/signed in: session \S+\n/);
 
+    // A wrong PIN registers nothing, in the server's words; then the right one.
     agent.type('register badge Blue card');
     await answer(agent, 'badge', badge);
+    await answer(agent, 'PIN', '0000');
+    await agent.waitFor(/badge not registered: [^\n]*wrong PIN[^\n]*\n/);
+    agent.type('register badge Blue card');
+    await answer(agent, 'badge', badge);
+    await answer(agent, 'PIN', beaPin);
     await agent.waitFor(/badge registered\n/);
     const listed = await api(host, bea.token, 'GET', `/api/users/${bea.id}/badges`);
     expect(listed.status).toBe(200);
@@ -77,6 +86,7 @@ describe('roger-printer panel: badges and PIN-only', () => {
     // The same badge again (as the reader sends it in upper case): taken, in the panel's words.
     agent.type('register badge');
     await answer(agent, 'badge', badge.toUpperCase());
+    await answer(agent, 'PIN', beaPin);
     await agent.waitFor(/badge not registered: this badge is already registered in your organization\n/);
     // Nine more (an admin's), and the eleventh is refused in the server's words.
     const more = await Promise.all(
@@ -85,6 +95,7 @@ describe('roger-printer panel: badges and PIN-only', () => {
     expect(more.map((added) => added.status)).toEqual(Array(9).fill(201));
     agent.type('register badge');
     await answer(agent, 'badge', badgeNumber());
+    await answer(agent, 'PIN', beaPin);
     await agent.waitFor(/badge not registered: [^\n]*at most 10 badges[^\n]*\n/);
 
     const document = multiPagePdf(2, 'Badge release');
@@ -109,7 +120,7 @@ describe('roger-printer panel: badges and PIN-only', () => {
 
     // The refusal names no account; no badge number and no token reaches the terminal.
     expect(refusal).not.toContain(admin.username);
-    expect(agent.stdout + agent.stderr).not.toMatch(new RegExp(`${badge}|eyJ`, 'i'));
+    expect(agent.stdout + agent.stderr).not.toMatch(new RegExp(`${badge}|eyJ|${beaPin}`, 'i'));
     expect(await agent.quit()).toBe(0);
   });
 
