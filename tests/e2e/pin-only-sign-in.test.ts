@@ -278,4 +278,19 @@ describe('PIN-only sign-in', () => {
     await catOwner!.rekey();
     expect(await entryOf(NEW_KEY, catPin)).toBeUndefined();
   });
+
+  it('a chosen PIN (pinOnly off) drops the entry of the drawn PIN it replaces, and the user item names none', async () => {
+    const tenant = await pinOnlyTenant();
+    const pin = await newPinFor(tenant.admin.token, tenant.bob.id);
+    const services = await host.services();
+    const entry = (await readUser(services.store, tenant.id, tenant.bob.id))!.pinIndexId!;
+    expect((await services.store.container('accounts').item(entry, tenant.id).read()).resource).toBeDefined();
+    expect((await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: false } })).status).toBe(200);
+    const chose = await api(host, tenant.admin.token, 'PUT', `/api/users/${tenant.bob.id}/credentials`, { pin: '31415926' });
+    expect(chose.status).toBe(204);
+    expect((await readUser(services.store, tenant.id, tenant.bob.id))!.pinIndexId).toBeUndefined();
+    expect((await services.store.container('accounts').item(entry, tenant.id).read()).resource).toBeUndefined();
+    expect((await api(host, tenant.admin.token, 'PATCH', '/api/tenant', { policy: { pinOnly: true } })).status).toBe(200);
+    expect((await pinSignIn(tenant.printer, pin)).body.error).toBe('invalid_grant');
+  });
 });
