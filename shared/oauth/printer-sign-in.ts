@@ -1,15 +1,53 @@
 import { readDevice } from '../devices/devices.js';
 import { RateLimited } from '../errors.js';
 import type { Services } from '../services.js';
+import { newId } from '../tokens/secrets.js';
 import { withinSignInFailureLimit, type SignInSource } from '../users/sign-in-limits.js';
+import { parseScope } from './clients.js';
 import { OAuthError } from './errors.js';
 import { authenticatePrinter } from './printer-client.js';
+import { tokenResponse, type TokenResponse } from './token-response.js';
 
 /**
  * What every grant that signs a person in at a printer shares (the PIN command of
- * grants/password.ts, the badge grant of grants/badge.ts): the printer's own authentication,
- * and the failure limits that answer the same way whichever of them was guessed at.
+ * grants/password.ts, the badge grant of grants/badge.ts, PIN-only of grants/pin-only.ts): the
+ * printer's own authentication, the failure limits that answer the same way whichever of them
+ * was guessed at, the scopes a session at a printer may have, and the session token it gets.
  */
+
+/** A session at a printer submits jobs and scans, however the person signed in there: no way opens more than the PIN command. */
+export const PRINTER_SESSION_SCOPES: readonly string[] = ['jobs:submit', 'scan'];
+
+/** The scopes asked for (all of PRINTER_SESSION_SCOPES when none), or invalid_scope. */
+export function printerSessionScope(requested: string | undefined): string[] {
+  const asked = parseScope(requested);
+  const scope = asked.length > 0 ? asked : [...PRINTER_SESSION_SCOPES];
+  if (scope.some((s) => !PRINTER_SESSION_SCOPES.includes(s))) {
+    throw new OAuthError('invalid_scope', `allowed scopes: ${PRINTER_SESSION_SCOPES.join(' ')}`);
+  }
+  return scope;
+}
+
+/** The session token of a person signed in at a printer: the printer as actor, a new session id, no refresh token. */
+export function printerSessionToken(
+  services: Services,
+  session: {
+    readonly userId: string;
+    readonly tenantId: string;
+    readonly deviceId: string;
+    readonly clientId: string;
+    readonly scope: readonly string[];
+  },
+): Promise<TokenResponse> {
+  return tokenResponse(services, {
+    sub: session.userId,
+    client_id: session.clientId,
+    scope: session.scope.join(' '),
+    tid: session.tenantId,
+    act: { sub: session.deviceId },
+    sid: newId(),
+  });
+}
 
 /**
  * Disconnection is immediate (docs/flows.md#printer-lifecycle). The printer's access token may live 20 more minutes, so

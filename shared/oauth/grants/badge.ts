@@ -1,21 +1,16 @@
 import type { Services } from '../../services.js';
 import { readTenant } from '../../tenants/tenants.js';
-import { newId } from '../../tokens/secrets.js';
 import { findBadgeOwner, normalizeBadgeNumber, recordBadgeUse, type BadgeOwner } from '../../users/badges.js';
 import { readSignInDecoy } from '../../users/sign-in-decoy.js';
 import { signInUser, type SignInProof } from '../../users/sign-in.js';
 import { readUser, type UserDoc } from '../../users/users.js';
-import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
-import { connectedPrinter, withinFailureLimit } from '../printer-sign-in.js';
-import { tokenResponse, type TokenResponse } from '../token-response.js';
+import { connectedPrinter, printerSessionScope, printerSessionToken, withinFailureLimit } from '../printer-sign-in.js';
+import type { TokenResponse } from '../token-response.js';
 import type { TokenRequest } from './index.js';
 
 /** Our extension grant (RFC 6749 §4.5): an absolute URI under a namespace of ours. */
 export const grantType = 'urn:roger:params:oauth:grant-type:badge';
-
-/** The PIN command's scopes (grants/password.ts at a printer): a badge opens no more than a PIN does. */
-const PRINTER_SCOPES = ['jobs:submit', 'scan'] as const;
 
 /** One text for every refusal that names a person, so the answer never says which it was. */
 const INVALID = 'unknown badge, wrong PIN, or the account is locked';
@@ -44,11 +39,7 @@ export async function handler(services: Services, { clientId, parameters, header
   const badge = normalizeBadgeNumber(parameters.badge);
   if (!badge) throw new OAuthError('invalid_request', 'badge must be 4 to 64 letters and digits');
 
-  const requested = parseScope(parameters.scope);
-  const scope = requested.length > 0 ? requested : [...PRINTER_SCOPES];
-  if (scope.some((s) => !(PRINTER_SCOPES as readonly string[]).includes(s))) {
-    throw new OAuthError('invalid_scope', `allowed scopes: ${PRINTER_SCOPES.join(' ')}`);
-  }
+  const scope = printerSessionScope(parameters.scope);
 
   // The printer's tenant is read in the same partition as its device, just now: gone means no sign-in at all.
   const tenant = await readTenant(services.store, printer.tenantId);
@@ -75,14 +66,7 @@ export async function handler(services: Services, { clientId, parameters, header
   await found?.rekey().catch(() => undefined);
   await recordBadgeUse(services, tenant.id, badge);
 
-  return tokenResponse(services, {
-    sub: user.id,
-    client_id: clientId,
-    scope: scope.join(' '),
-    tid: tenant.id,
-    act: { sub: printer.deviceId },
-    sid: newId(),
-  });
+  return printerSessionToken(services, { userId: user.id, tenantId: tenant.id, deviceId: printer.deviceId, clientId, scope });
 }
 
 /**

@@ -3,12 +3,12 @@ import { printerSecretKind } from '../../tenants/policy.js';
 import { allowsSignIn } from '../../tenants/sign-in-methods.js';
 import { findTenantBySlug, readTenant, type Tenant } from '../../tenants/tenants.js';
 import { spendVerifyTime } from '../../tokens/credential-hash.js';
-import { hashSecret, newId, newSecret } from '../../tokens/secrets.js';
+import { hashSecret, newSecret } from '../../tokens/secrets.js';
 import { signIn } from '../../users/sign-in.js';
 import { oauthClients, parseScope } from '../clients.js';
 import { oauthDefaults } from '../defaults.js';
 import { OAuthError } from '../errors.js';
-import { connectedPrinter, withinFailureLimit } from '../printer-sign-in.js';
+import { connectedPrinter, PRINTER_SESSION_SCOPES, printerSessionToken, withinFailureLimit } from '../printer-sign-in.js';
 import { formatRefreshToken, newFamily, userFamilyLifetime, withFamily } from '../refresh-families.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 import type { TokenRequest } from './index.js';
@@ -43,7 +43,7 @@ export async function handler(services: Services, { clientId, parameters: reques
   if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required');
 
   const client = oauthClients[clientId]!;
-  const allowed = printer ? ['jobs:submit', 'scan'] : client.scopes;
+  const allowed = printer ? PRINTER_SESSION_SCOPES : client.scopes;
   const requested = parseScope(request.scope);
   const scope = requested.length > 0 ? requested : [...allowed];
   if (scope.some((s) => !allowed.includes(s))) throw new OAuthError('invalid_scope', `allowed scopes: ${allowed.join(' ')}`);
@@ -78,16 +78,7 @@ export async function handler(services: Services, { clientId, parameters: reques
   if (passwordOff) throw new OAuthError('unauthorized_client', MICROSOFT_ONLY);
   if (!user || !tenant) throw new OAuthError('invalid_grant', INVALID);
 
-  if (printer) {
-    return tokenResponse(services, {
-      sub: user.id,
-      client_id: clientId,
-      scope: scopeText,
-      tid: tenant.id,
-      act: { sub: printer.deviceId },
-      sid: newId(),
-    });
-  }
+  if (printer) return printerSessionToken(services, { userId: user.id, tenantId: tenant.id, deviceId: printer.deviceId, clientId, scope });
   const refreshToken = refreshSecret && familyId ? formatRefreshToken('u', tenant.id, user.id, familyId, refreshSecret) : undefined;
   return tokenResponse(services, { sub: user.id, client_id: clientId, scope: scopeText, tid: tenant.id, roles: [user.role] }, refreshToken);
 }

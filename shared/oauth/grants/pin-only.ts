@@ -1,21 +1,16 @@
 import type { Services } from '../../services.js';
 import { readTenant } from '../../tenants/tenants.js';
-import { newId } from '../../tokens/secrets.js';
 import { findPinOwner, type PinOwner } from '../../users/pin-index.js';
 import { readSignInDecoy } from '../../users/sign-in-decoy.js';
 import { signInUser } from '../../users/sign-in.js';
 import { readUser, type UserDoc } from '../../users/users.js';
-import { parseScope } from '../clients.js';
 import { OAuthError } from '../errors.js';
-import { connectedPrinter, withinFailureLimit } from '../printer-sign-in.js';
-import { tokenResponse, type TokenResponse } from '../token-response.js';
+import { connectedPrinter, printerSessionScope, printerSessionToken, withinFailureLimit } from '../printer-sign-in.js';
+import type { TokenResponse } from '../token-response.js';
 import type { TokenRequest } from './index.js';
 
 /** Our extension grant (RFC 6749 §4.5): an absolute URI under a namespace of ours. */
 export const grantType = 'urn:roger:params:oauth:grant-type:pin';
-
-/** The PIN command's scopes (grants/password.ts at a printer): a PIN alone opens no more than a username and PIN. */
-const PRINTER_SCOPES = ['jobs:submit', 'scan'] as const;
 
 /** One text for every refusal that may concern a person. */
 const INVALID = 'wrong PIN, or the account is locked';
@@ -44,11 +39,7 @@ export async function handler(services: Services, { clientId, parameters, header
   if (!pin) throw new OAuthError('invalid_request', 'pin is required');
   if (!/^[0-9]{4,12}$/.test(pin)) throw new OAuthError('invalid_request', 'pin must be 4 to 12 digits');
 
-  const requested = parseScope(parameters.scope);
-  const scope = requested.length > 0 ? requested : [...PRINTER_SCOPES];
-  if (scope.some((s) => !(PRINTER_SCOPES as readonly string[]).includes(s))) {
-    throw new OAuthError('invalid_scope', `allowed scopes: ${PRINTER_SCOPES.join(' ')}`);
-  }
+  const scope = printerSessionScope(parameters.scope);
 
   const tenant = await readTenant(services.store, printer.tenantId);
   if (!tenant) throw new OAuthError('invalid_client', 'this printer is not enrolled');
@@ -69,14 +60,7 @@ export async function handler(services: Services, { clientId, parameters, header
   // Only now, the PIN proven: moving the entry earlier would cost a held PIN more requests than an unknown one.
   await owner?.rekey();
 
-  return tokenResponse(services, {
-    sub: user.id,
-    client_id: clientId,
-    scope: scope.join(' '),
-    tid: tenant.id,
-    act: { sub: printer.deviceId },
-    sid: newId(),
-  });
+  return printerSessionToken(services, { userId: user.id, tenantId: tenant.id, deviceId: printer.deviceId, clientId, scope });
 }
 
 /**
