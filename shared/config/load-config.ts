@@ -258,12 +258,13 @@ export function loadConfig(env: Environment = process.env): Config {
           ? 'ENTRA_CLIENT_SECRET is not set'
           : undefined;
   const tokenKeys = values.ONEDRIVE_TOKEN_KEYS as OneDriveTokenKeys | undefined;
-  if (tokenKeys && new Set(tokenKeys.keys.map((k) => k.kid)).size !== tokenKeys.keys.length) {
-    problems.push('ONEDRIVE_TOKEN_KEYS: two keys share a kid');
-  }
   const lookupKeys = values.ROGER_LOOKUP_KEYS as LookupKeys | undefined;
-  if (lookupKeys && new Set(lookupKeys.keys.map((k) => k.kid)).size !== lookupKeys.keys.length) {
-    problems.push('ROGER_LOOKUP_KEYS: two keys share a kid');
+  // A kid names one key: rotation (tools/keys.ts) and stored hashes and seals point at keys by it.
+  for (const [name, set] of [
+    ['ONEDRIVE_TOKEN_KEYS', tokenKeys],
+    ['ROGER_LOOKUP_KEYS', lookupKeys],
+  ] as const) {
+    if (set && new Set(set.keys.map((k) => k.kid)).size !== set.keys.length) problems.push(`${name}: two keys share a kid`);
   }
   if (values.COSMOS_KEY !== undefined && values.COSMOS_ENDPOINT === undefined) {
     problems.push('COSMOS_KEY: is set without COSMOS_ENDPOINT');

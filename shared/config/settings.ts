@@ -81,8 +81,8 @@ export const SigningKeysSchema = Type.Object(
 );
 export type SigningKeys = Static<typeof SigningKeysSchema>;
 
-/** Keys that encrypt OneDrive refresh tokens at rest (AES-256-GCM); the first encrypts, all decrypt. */
-export const OneDriveTokenKeysSchema = Type.Object(
+/** A set of 32-byte secret keys with ids, rotated by tools/keys.ts (stage, promote, retire): the first is used, all are accepted. */
+const SecretKeySetSchema = Type.Object(
   {
     keys: Type.Array(
       Type.Object(
@@ -97,24 +97,13 @@ export const OneDriveTokenKeysSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Keys that encrypt OneDrive refresh tokens at rest (AES-256-GCM); the first encrypts, all decrypt. */
+export const OneDriveTokenKeysSchema = SecretKeySetSchema;
 export type OneDriveTokenKeys = Static<typeof OneDriveTokenKeysSchema>;
 
 /** HMAC-SHA256 keys for the keyed hashes of badge numbers and PINs (docs/security.md#badges); the first hashes, all are tried. */
-export const LookupKeysSchema = Type.Object(
-  {
-    keys: Type.Array(
-      Type.Object(
-        {
-          kid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
-          key: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64.' }),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1, maxItems: 5 },
-    ),
-  },
-  { additionalProperties: false },
-);
+export const LookupKeysSchema = SecretKeySetSchema;
 export type LookupKeys = Static<typeof LookupKeysSchema>;
 
 export const settingSpecs = {
