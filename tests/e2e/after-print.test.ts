@@ -4,7 +4,7 @@ import { CLEANUP_MAX_ATTEMPTS, cleanupRetrySeconds, SWEEP_LEASE_SECONDS } from '
 import { jobPartition, type JobDoc } from '../../shared/jobs/jobs.js';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { approvedSession, enrolledPrinter, freshTenant, uniqueName } from '../helpers/fixtures.js';
-import { consentToOneDrive, startHostWithMicrosoft } from '../helpers/onedrive.js';
+import { consentToOneDrive, queuedOneDriveJob, startHostWithMicrosoft } from '../helpers/onedrive.js';
 import { api, lastCosmosRequests, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
 
@@ -47,19 +47,7 @@ describe('after printing: keep, delete or move the OneDrive file', () => {
 
   /** A job registered, its file uploaded straight to the Print folder, and made ready: queued. */
   async function queuedJob(w: World, fileName: string): Promise<string> {
-    const bytes = randomBytes(2048);
-    const created = await api(host, w.token, 'POST', '/api/jobs', { fileName, size: bytes.length });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const uploaded = await fetch(created.body.upload.url, {
-      method: 'PUT',
-      headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
-      body: bytes,
-    });
-    expect(uploaded.status).toBe(201);
-    const item = (await uploaded.json()) as { id: string };
-    const ready = await api(host, w.token, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id });
-    expect(ready.body.state).toBe('queued');
-    return created.body.id as string;
+    return (await queuedOneDriveJob(host, w.token, fileName, 2048)).jobId;
   }
 
   /** The user approves a session at the printer: every queued job goes out. Returns how the printer reports `jobId` printed. */

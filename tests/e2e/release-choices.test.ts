@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMicrosoft } from '../../tools/microsoft/local-microsoft.js';
 import { approvedSession, enrolledPrinter, freshTenant, individual, uniqueName, type Member } from '../helpers/fixtures.js';
-import { consentToOneDrive, startHostWithMicrosoft } from '../helpers/onedrive.js';
+import { consentToOneDrive, queuedOneDriveJob, startHostWithMicrosoft } from '../helpers/onedrive.js';
 import { amqpCredentials, printerClient, receiveReleases, type EnrolledPrinter } from '../helpers/printer.js';
 import { api, tokenRequest, type Person } from '../helpers/roger.js';
 import type { TestHost } from '../helpers/test-host.js';
@@ -48,18 +48,8 @@ async function queued(member: Member, fileName: string) {
 
 /** A OneDrive job: registered, its file uploaded straight to the Print folder, made ready. Returns the job and the file's path in the drive. */
 async function queuedInOneDrive(member: Member, fileName: string) {
-  const bytes = randomBytes(1500);
-  const created = await api(host, member.token, 'POST', '/api/jobs', { fileName, size: bytes.length });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const uploaded = await fetch(created.body.upload.url, {
-    method: 'PUT',
-    headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
-    body: bytes,
-  });
-  expect(uploaded.status).toBe(201);
-  const item = (await uploaded.json()) as { id: string; name: string };
-  expect((await api(host, member.token, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id })).body.state).toBe('queued');
-  return { jobId: created.body.id as string, path: `Print/${item.name}` };
+  const { jobId, name } = await queuedOneDriveJob(host, member.token, fileName, 1500);
+  return { jobId, path: `Print/${name}` };
 }
 
 /** The job ids the printer finds on its subscription (taken off it). */

@@ -70,3 +70,23 @@ export async function writeLinkFixture(store: Store, tenantId: string, userId: s
     updatedAt: time,
   });
 }
+
+/**
+ * A OneDrive job as the apps make one: registered (the answer carries a Graph upload URL), `size`
+ * random bytes sent straight to that URL, then made ready with the item the upload returned:
+ * queued. The job id, the drive item and the name OneDrive gave the file.
+ */
+export async function queuedOneDriveJob(host: TestHost, token: string, fileName: string, size: number) {
+  const bytes = randomBytes(size);
+  const created = await api(host, token, 'POST', '/api/jobs', { fileName, size: bytes.length });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const uploaded = await fetch(created.body.upload.url, {
+    method: 'PUT',
+    headers: { 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
+    body: bytes,
+  });
+  expect(uploaded.status).toBe(201);
+  const item = (await uploaded.json()) as { id: string; name: string };
+  expect((await api(host, token, 'POST', `/api/jobs/${created.body.id}/ready`, { itemId: item.id })).body.state).toBe('queued');
+  return { jobId: created.body.id as string, itemId: item.id, name: item.name };
+}
